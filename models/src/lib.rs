@@ -1,0 +1,40 @@
+//! Protocol models checked by lockscope.
+//!
+//! Each protocol is an actor model written against [`stateright::Model`]: a state type, the
+//! messages its actors exchange, and handlers that read like the protocol's step list. This crate
+//! holds protocol logic only; it does no I/O, reads no clock and draws no random numbers, so every
+//! state and every trace is reproducible.
+//!
+//! - [`zookeeper`]: a single ZooKeeper server (znodes, sessions, one-shot watches).
+//! - [`lock`]: the znode lock recipes (naive, herd, standard, fenced) as clients of that server,
+//!   with the faults that break them (session expiry, client pauses).
+//!
+//! The search engine, scenario files and reports live in the `lockscope` crate; it reaches a model
+//! through [`stateright::Model`] plus [`Explain`], which turns steps and states into the sentences
+//! of a counterexample narrative.
+
+pub mod actor;
+pub mod lock;
+pub mod prop;
+pub mod zookeeper;
+
+pub use actor::ActorId;
+
+/// Words for a person reading a counterexample: what one step did, and why a state violates a
+/// property. The engine stays protocol-agnostic by asking the model for these sentences.
+pub trait Explain: stateright::Model {
+    /// One line saying which actor acted, on which message or fault, and the state change that
+    /// matters, e.g. "C1 reads children [0, 1] (computed before its session expired)".
+    fn describe_step(
+        &self,
+        before: &Self::State,
+        action: &Self::Action,
+        after: &Self::State,
+    ) -> String;
+
+    /// Why `state` violates `property`, in a sentence or two; `None` when it does not.
+    fn describe_violation(&self, property: &str, state: &Self::State) -> Option<String>;
+
+    /// A readable multi-line rendering of the whole state (for the Explorer and step-by-step views).
+    fn describe_state(&self, state: &Self::State) -> String;
+}

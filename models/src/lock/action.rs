@@ -1,0 +1,142 @@
+//! The steps of a lock world, explicit and printable: traces are lists of these.
+
+use std::fmt;
+
+use crate::actor::ActorId;
+use crate::zookeeper::{CreateMode, EventKind, Reply, Request, Zxid};
+
+/// A message on one of the world's channels.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Msg {
+    /// Client to server.
+    Request(Request),
+    /// Server to client: a reply or a notification.
+    Reply(Reply),
+    /// Client to resource: a write carrying a fencing token.
+    Write { token: Zxid },
+    /// Resource to client.
+    WriteResult { accepted: bool },
+}
+
+/// One step of a lock world.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum LockAction {
+    /// A client in `Init` starts an acquisition: it sends its create.
+    StartAcquire { client: ActorId },
+    /// A fenced holder writes to the resource with its token.
+    UseResource { client: ActorId },
+    /// A holder leaves the critical section and sends the delete of its lock node.
+    Release { client: ActorId },
+    /// `to` consumes the head of its channel from `from` and reacts.
+    Deliver {
+        from: ActorId,
+        to: ActorId,
+        msg: Msg,
+    },
+    /// Fault: the server expires the client's live session.
+    ExpireSession { client: ActorId },
+    /// Fault: the client stops taking steps (a GC pause).
+    Pause { client: ActorId },
+    /// The paused client resumes where it was.
+    Resume { client: ActorId },
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let watch = |watch: bool| if watch { ", watch" } else { "" };
+        match self {
+            Request::CreateSession => f.write_str("createSession"),
+            Request::Create { path, mode } => {
+                let mode = match mode {
+                    CreateMode::Persistent => "PERSISTENT",
+                    CreateMode::Ephemeral => "EPHEMERAL",
+                    CreateMode::PersistentSequential => "PERSISTENT_SEQUENTIAL",
+                    CreateMode::EphemeralSequential => "EPHEMERAL_SEQUENTIAL",
+                };
+                let suffix = if self.is_sequential_create() {
+                    "/lock-"
+                } else {
+                    ""
+                };
+                write!(f, "create({path}{suffix}, {mode})")
+            }
+            Request::GetChildren { path, watch: w } => {
+                write!(f, "getChildren({path}{})", watch(*w))
+            }
+            Request::Exists { path, watch: w } => write!(f, "exists({path}{})", watch(*w)),
+            Request::GetData { path, watch: w } => write!(f, "getData({path}{})", watch(*w)),
+            Request::Delete {
+                path,
+                close_session,
+            } => {
+                write!(f, "delete({path})")?;
+                if *close_session {
+                    f.write_str(" + closeSession")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Request {
+    fn is_sequential_create(&self) -> bool {
+        matches!(self, Request::Create { mode, .. } if mode.is_sequential())
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::SessionCreated => f.write_str("SessionCreated"),
+            Reply::Created { path, czxid: 0 } => write!(f, "Created({path})"),
+            Reply::Created { path, czxid } => write!(f, "Created({path}, czxid {czxid})"),
+            Reply::NodeExists => f.write_str("NodeExists"),
+            Reply::NoNode => f.write_str("NoNode"),
+            Reply::Children { children } => write!(f, "Children {children}"),
+            Reply::Stat { exists: true } => f.write_str("Stat(exists)"),
+            Reply::Stat { exists: false } => f.write_str("Stat(null)"),
+            Reply::Data { czxid } => write!(f, "Data(czxid {czxid})"),
+            Reply::Deleted => f.write_str("Deleted"),
+            Reply::Event { kind, path } => {
+                let kind = match kind {
+                    EventKind::NodeCreated => "NodeCreated",
+                    EventKind::NodeDeleted => "NodeDeleted",
+                    EventKind::NodeChildrenChanged => "NodeChildrenChanged",
+                };
+                write!(f, "{kind}({path})")
+            }
+            Reply::SessionExpired => f.write_str("SessionExpired"),
+        }
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Msg::Request(request) => request.fmt(f),
+            Msg::Reply(reply) => reply.fmt(f),
+            Msg::Write { token } => write!(f, "write(token {token})"),
+            Msg::WriteResult { accepted: true } => f.write_str("WriteAccepted"),
+            Msg::WriteResult { accepted: false } => f.write_str("WriteRejected"),
+        }
+    }
+}
+
+impl fmt::Display for LockAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockAction::StartAcquire { client } => write!(f, "{client} starts to acquire"),
+            LockAction::UseResource { client } => write!(f, "{client} writes to the resource"),
+            LockAction::Release { client } => write!(f, "{client} releases"),
+            LockAction::Deliver { from, to, msg } => write!(f, "{from} → {to} {msg}"),
+            LockAction::ExpireSession { client } => write!(f, "expire {client}'s session"),
+            LockAction::Pause { client } => write!(f, "pause {client}"),
+            LockAction::Resume { client } => write!(f, "resume {client}"),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! A lock client's local state and the reactions every recipe shares: session expiry, a new
+//! session after expiry, and the end of a release.
+
+use crate::zookeeper::{Seq, Zxid};
+
+/// Where a client is in its recipe. The waiting phases name the reply the client waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Not yet started this acquisition: the create has not been sent.
+    Init,
+    /// Waiting for a new session (only with `retry_after_expiry`).
+    WaitSession,
+    WaitCreated,
+    WaitChildren,
+    /// Waiting for the `exists` reply.
+    WaitStat,
+    /// Waiting for a watch to fire.
+    WaitWatch,
+    /// Holds the lock: in the critical section.
+    InCs,
+    /// Fenced recipe: holds the lock and waits for the resource to answer its write.
+    WaitWrite,
+    /// Released; waiting for the delete reply.
+    WaitDeleted,
+    /// Every acquisition done.
+    Done,
+    /// Gave up because its session expired.
+    Abandoned,
+}
+
+impl Phase {
+    /// The client believes it holds the lock (DOMAIN.md §3.1 `believes_holds`).
+    pub fn holds_lock(self) -> bool {
+        matches!(self, Phase::InCs | Phase::WaitWrite)
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Phase::Done | Phase::Abandoned)
+    }
+
+    /// Whether the client reads its ZooKeeper channel in this phase. A client in `Init` has sent
+    /// nothing yet; a fenced client in `WaitWrite` is blocked on the resource.
+    pub fn reads_zookeeper(self) -> bool {
+        !matches!(
+            self,
+            Phase::Init | Phase::WaitWrite | Phase::Done | Phase::Abandoned
+        )
+    }
+}
+
+/// A client's own variables. It does not remember its predecessor: the `exists` request carries
+/// it, as in the benchmark workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Client {
+    pub phase: Phase,
+    /// Its lock node's sequence number, once created.
+    pub seq: Option<Seq>,
+    /// Fenced recipe: its lock node's `czxid`, sent with every write (0 otherwise).
+    pub token: Zxid,
+    /// Which acquisition (from 0) it is on.
+    pub round: u8,
+    /// Paused by the pause fault: takes no step until resumed.
+    pub paused: bool,
+}
+
+impl Client {
+    pub fn new() -> Self {
+        Client {
+            phase: Phase::Init,
+            seq: None,
+            token: 0,
+            round: 0,
+            paused: false,
+        }
+    }
+
+    /// Forget the lock node: the acquisition ended (released or expired).
+    pub(crate) fn forget_node(&mut self) {
+        self.seq = None;
+        self.token = 0;
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}

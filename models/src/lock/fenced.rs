@@ -1,0 +1,30 @@
+//! The standard recipe plus fencing tokens (DOMAIN.md §3).
+//!
+//! Steps 1–5 are the standard recipe's; the token is the `czxid` of the client's lock node, which
+//! increases with every grant. Then:
+//!
+//! 6. In the critical section: send `write(token)` to the resource.
+//! 7. On the resource's answer (accepted or rejected), leave the critical section and
+//!    `delete(own node)`.
+//!
+//! The resource rejects any token lower than the highest it accepted, so a holder that was paused
+//! past its session's expiry cannot overwrite the work of the holder after it, even though both
+//! believed they held the lock.
+
+use super::client::{Client, Phase};
+use super::standard;
+use crate::zookeeper::Request;
+
+/// Step 6: the holder's write; returns the token it sends.
+pub(super) fn use_resource(client: &mut Client) -> u16 {
+    assert_eq!(client.phase, Phase::InCs);
+    client.phase = Phase::WaitWrite;
+    client.token
+}
+
+/// Step 7: the write was answered; the client releases.
+pub(super) fn on_write_result(client: &mut Client, close_session: bool) -> Request {
+    assert_eq!(client.phase, Phase::WaitWrite);
+    client.phase = Phase::WaitDeleted;
+    standard::release_request(client, close_session)
+}

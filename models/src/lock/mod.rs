@@ -1,0 +1,35 @@
+//! The znode lock recipes as clients of one ZooKeeper server (DOMAIN.md §2, §3).
+//!
+//! A lock world is N clients, one atomic ZooKeeper server and, for the fenced recipe, one shared
+//! resource. The step granularity is the benchmark workload's (`shared/bench`): the server serves
+//! one request (apply, reply, fire watches) in one step, and a client consumes the head of its
+//! incoming channel and reacts (decide, send its next request, enter the critical section) in one
+//! step. Channels are FIFO per client and direction, as a TCP connection gives.
+//!
+//! Each recipe is a module that reads like its step list: [`naive`], [`herd`], [`standard`] and
+//! [`fenced`] (the standard recipe plus fencing tokens checked by a [`resource`]). Deliberately
+//! broken versions are [`Variant`]s of the same code, never copies of it.
+//!
+//! Faults in this model: session expiry (the server expires a live session, up to the budget) and
+//! client pauses (a client stops taking steps, as in a GC pause, while expiry goes on; it later
+//! resumes where it was, unaware). In an interleaving model any process that takes no step is
+//! already "paused"; the pause fault makes that explicit in traces and, for liveness, lasting.
+
+mod action;
+mod client;
+pub mod fenced;
+pub mod herd;
+mod model;
+pub mod naive;
+mod narrate;
+pub mod resource;
+pub mod standard;
+mod state;
+
+use model::unexpected;
+
+pub use action::{LockAction, Msg};
+pub use client::{Client, Phase};
+pub use model::{LockConfig, LockModel, Recipe, Variant};
+pub use resource::Resource;
+pub use state::{FaultsUsed, Links, LockState};

@@ -1,0 +1,471 @@
+//! The lock world as a [`stateright::Model`]: which steps are enabled, and what each one does.
+
+use arrayvec::ArrayVec;
+use stateright::{Model, Property};
+
+use super::action::{LockAction, Msg};
+use super::client::{Client, Phase};
+use super::state::{FaultsUsed, Links, LockState};
+use super::{fenced, herd, naive, standard, Resource};
+use crate::actor::ActorId;
+use crate::prop;
+use crate::zookeeper::{
+    ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, MAX_CLIENTS, MAX_SEQ,
+};
+
+/// Which lock recipe the clients run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipe {
+    Naive,
+    Herd,
+    Standard,
+    Fenced,
+}
+
+impl Recipe {
+    pub const ALL: [Recipe; 4] = [
+        Recipe::Naive,
+        Recipe::Herd,
+        Recipe::Standard,
+        Recipe::Fenced,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::Naive => "naive",
+            Recipe::Herd => "herd",
+            Recipe::Standard => "standard",
+            Recipe::Fenced => "fenced",
+        }
+    }
+
+    fn uses_sequential_nodes(self) -> bool {
+        !matches!(self, Recipe::Naive)
+    }
+}
+
+/// Which version of the recipe clients run. Each flawed variant is named after the step it gets
+/// wrong, so the test that exercises it says which bug the checker proves it can find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// The recipe as documented.
+    Fixed,
+    /// Takes a watch event as "I hold it" without listing the children again.
+    SkipRecheck,
+    /// Watches the lowest child instead of its predecessor: still safe, but wakes every waiter.
+    WatchLowest,
+    /// When `exists` says the predecessor is already gone, waits anyway: a lost wakeup.
+    IgnoreMissingPredecessor,
+    /// The resource accepts every write, whatever its token: fencing without the check.
+    UncheckedResource,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 5] = [
+        Variant::Fixed,
+        Variant::SkipRecheck,
+        Variant::WatchLowest,
+        Variant::IgnoreMissingPredecessor,
+        Variant::UncheckedResource,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Fixed => "fixed",
+            Variant::SkipRecheck => "skip-recheck",
+            Variant::WatchLowest => "watch-lowest",
+            Variant::IgnoreMissingPredecessor => "ignore-missing-predecessor",
+            Variant::UncheckedResource => "unchecked-resource",
+        }
+    }
+
+    /// The recipes whose code has the step this variant breaks.
+    pub fn recipes(self) -> &'static [Recipe] {
+        match self {
+            Variant::Fixed => &Recipe::ALL,
+            Variant::SkipRecheck => &[Recipe::Herd, Recipe::Standard, Recipe::Fenced],
+            Variant::WatchLowest | Variant::IgnoreMissingPredecessor => {
+                &[Recipe::Standard, Recipe::Fenced]
+            }
+            Variant::UncheckedResource => &[Recipe::Fenced],
+        }
+    }
+}
+
+/// Everything that defines one lock world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LockConfig {
+    pub recipe: Recipe,
+    pub variant: Variant,
+    pub clients: u8,
+    /// How many times each client acquires and releases (at least 1).
+    pub acquisitions: u8,
+    /// A client whose session expired opens a new one and starts over, instead of abandoning.
+    pub retry_after_expiry: bool,
+    /// Fault budgets for one execution.
+    pub session_expiries: u8,
+    pub client_pauses: u8,
+}
+
+/// A lock world ready to be checked.
+#[derive(Clone, Debug)]
+pub struct LockModel {
+    pub config: LockConfig,
+    zookeeper: ZkConfig,
+}
+
+impl LockModel {
+    /// Check that the configuration describes a finite world this model supports.
+    pub fn new(config: LockConfig) -> Result<Self, String> {
+        if config.clients == 0 || usize::from(config.clients) > MAX_CLIENTS {
+            return Err(format!(
+                "model.clients: expected 1 to {MAX_CLIENTS}, found {}",
+                config.clients
+            ));
+        }
+        if config.acquisitions == 0 {
+            return Err("model.acquisitions: 0 (acquire forever) needs liveness checking, which lock models do not support yet; expected 1 or more".into());
+        }
+        if !config.variant.recipes().contains(&config.recipe) {
+            let recipes: Vec<&str> = config.variant.recipes().iter().map(|r| r.name()).collect();
+            return Err(format!(
+                "model.variant: {} applies to recipes {}, not to {}",
+                config.variant.name(),
+                recipes.join(", "),
+                config.recipe.name()
+            ));
+        }
+        let attempts = if config.retry_after_expiry {
+            1 + usize::from(config.session_expiries)
+        } else {
+            1
+        };
+        let creates = usize::from(config.clients) * usize::from(config.acquisitions) + attempts - 1;
+        if creates > MAX_SEQ {
+            return Err(format!(
+                "model: clients × acquisitions (+ retries) needs {creates} sequence numbers; at most {MAX_SEQ} are supported"
+            ));
+        }
+        let zookeeper = ZkConfig {
+            record_zxids: config.recipe == Recipe::Fenced,
+        };
+        Ok(LockModel { config, zookeeper })
+    }
+
+    fn client_count(&self) -> ClientId {
+        self.config.clients
+    }
+
+    /// Whether the release of `client`'s current acquisition also closes its session.
+    fn is_last_round(&self, client: &Client) -> bool {
+        client.round + 1 >= self.config.acquisitions
+    }
+
+    fn create_request(&self) -> Request {
+        match self.config.recipe {
+            Recipe::Naive => naive::create_request(),
+            Recipe::Herd | Recipe::Standard | Recipe::Fenced => standard::create_request(),
+        }
+    }
+
+    fn release_request(&self, client: &Client) -> Request {
+        let close_session = self.is_last_round(client);
+        match self.config.recipe {
+            Recipe::Naive => naive::release_request(close_session),
+            Recipe::Herd | Recipe::Standard | Recipe::Fenced => {
+                standard::release_request(client, close_session)
+            }
+        }
+    }
+
+    /// A client consumes a reply or notification from the server and reacts. Session-level
+    /// replies are handled the same for every recipe; the rest is the recipe's step list.
+    fn on_reply(&self, client: &mut Client, reply: Reply) -> Option<Request> {
+        match reply {
+            Reply::SessionExpired => {
+                client.forget_node();
+                if self.config.retry_after_expiry {
+                    client.phase = Phase::WaitSession;
+                    Some(Request::CreateSession)
+                } else {
+                    client.phase = Phase::Abandoned;
+                    None
+                }
+            }
+            Reply::SessionCreated => {
+                assert_eq!(client.phase, Phase::WaitSession);
+                client.phase = Phase::WaitCreated;
+                Some(self.create_request())
+            }
+            Reply::Deleted if client.phase == Phase::WaitDeleted => {
+                client.forget_node();
+                if self.is_last_round(client) {
+                    client.phase = Phase::Done;
+                } else {
+                    client.round += 1;
+                    client.phase = Phase::Init;
+                }
+                None
+            }
+            _ => match self.config.recipe {
+                Recipe::Naive => naive::on_reply(client, reply),
+                Recipe::Herd => herd::on_reply(client, reply, self.config.variant),
+                Recipe::Standard | Recipe::Fenced => {
+                    standard::on_reply(client, reply, self.config.variant)
+                }
+            },
+        }
+    }
+
+    /// The server serves the head request of `client`'s channel.
+    fn serve(&self, state: &mut LockState, client: ClientId, request: Request) {
+        let mut out = Outbox::default();
+        if state
+            .server
+            .serve(self.zookeeper, client, request, &mut out)
+            == Served::Applied
+        {
+            self.post(state, out);
+        }
+    }
+
+    /// Queue the server's replies and notifications, and note a herd wakeup.
+    fn post(&self, state: &mut LockState, out: Outbox) {
+        if out.woken_by_one_deletion > 1 {
+            state.herd_seen = true;
+        }
+        for (client, reply) in out.messages {
+            state.links[usize::from(client)].send_reply(reply);
+        }
+    }
+
+    fn client_actions(&self, state: &LockState, c: ClientId, actions: &mut Vec<LockAction>) {
+        let client = &state.clients[usize::from(c)];
+        let links = &state.links[usize::from(c)];
+        if client.paused {
+            return;
+        }
+        let id = ActorId::Client(c);
+        match client.phase {
+            Phase::Init => actions.push(LockAction::StartAcquire { client: id }),
+            Phase::InCs if self.config.recipe == Recipe::Fenced => {
+                actions.push(LockAction::UseResource { client: id })
+            }
+            Phase::InCs => actions.push(LockAction::Release { client: id }),
+            _ => {}
+        }
+        if client.phase.reads_zookeeper() {
+            if let Some(&reply) = links.from_server.first() {
+                actions.push(LockAction::Deliver {
+                    from: ActorId::Server,
+                    to: id,
+                    msg: Msg::Reply(reply),
+                });
+            }
+        }
+        if let Some(accepted) = links.from_resource {
+            actions.push(LockAction::Deliver {
+                from: ActorId::Resource,
+                to: id,
+                msg: Msg::WriteResult { accepted },
+            });
+        }
+    }
+
+    fn fault_actions(&self, state: &LockState, c: ClientId, actions: &mut Vec<LockAction>) {
+        let client = &state.clients[usize::from(c)];
+        let id = ActorId::Client(c);
+        if state.server.is_live(c) && state.faults.session_expiries < self.config.session_expiries {
+            actions.push(LockAction::ExpireSession { client: id });
+        }
+        if client.paused {
+            actions.push(LockAction::Resume { client: id });
+        } else if !client.phase.is_finished()
+            && state.faults.client_pauses < self.config.client_pauses
+        {
+            actions.push(LockAction::Pause { client: id });
+        }
+    }
+
+    fn client_index(&self, actor: ActorId) -> usize {
+        match actor {
+            ActorId::Client(c) if c < self.client_count() => usize::from(c),
+            other => panic!("{other} is not a client of this world"),
+        }
+    }
+
+    fn deliver(&self, state: &mut LockState, from: ActorId, to: ActorId, msg: Msg) {
+        match (from, to, msg) {
+            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
+                let head = state.links[usize::from(c)].to_server.remove(0);
+                assert_eq!(head, request, "delivery is FIFO");
+                self.serve(state, c, request);
+            }
+            (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
+                let i = usize::from(c);
+                let head = state.links[i].from_server.remove(0);
+                assert_eq!(head, reply, "delivery is FIFO");
+                if let Some(request) = self.on_reply(&mut state.clients[i], reply) {
+                    state.links[i].send_request(request);
+                }
+            }
+            (ActorId::Client(c), ActorId::Resource, Msg::Write { token }) => {
+                let i = usize::from(c);
+                assert_eq!(state.links[i].to_resource.take(), Some(token));
+                let checks_tokens = self.config.variant != super::Variant::UncheckedResource;
+                let accepted = state.resource.on_write(token, checks_tokens);
+                state.links[i].from_resource = Some(accepted);
+            }
+            (ActorId::Resource, ActorId::Client(c), Msg::WriteResult { accepted }) => {
+                let i = usize::from(c);
+                assert_eq!(state.links[i].from_resource.take(), Some(accepted));
+                let close_session = self.is_last_round(&state.clients[i]);
+                let request = fenced::on_write_result(&mut state.clients[i], close_session);
+                state.links[i].send_request(request);
+            }
+            other => panic!("no channel carries {other:?}"),
+        }
+    }
+}
+
+/// A reply no step of the recipe expects in this phase: the model itself is wrong.
+pub(super) fn unexpected(client: &Client, reply: Reply) -> ! {
+    panic!("a client in {:?} cannot handle {reply:?}", client.phase)
+}
+
+impl Model for LockModel {
+    type State = LockState;
+    type Action = LockAction;
+
+    fn init_states(&self) -> Vec<LockState> {
+        let clients = usize::from(self.client_count());
+        vec![LockState {
+            clients: (0..clients).map(|_| Client::new()).collect(),
+            server: Server::new(clients, self.config.recipe.uses_sequential_nodes()),
+            resource: Resource::default(),
+            links: (0..clients)
+                .map(|_| Links::default())
+                .collect::<ArrayVec<_, MAX_CLIENTS>>(),
+            faults: FaultsUsed::default(),
+            herd_seen: false,
+        }]
+    }
+
+    /// Enabled steps in a fixed order: each client's own steps, then the server's and the
+    /// resource's deliveries, then faults. The order decides which of several shortest
+    /// counterexamples a breadth-first search reports, so it is part of the determinism contract.
+    fn actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+        for c in 0..self.client_count() {
+            self.client_actions(state, c, actions);
+        }
+        for c in 0..self.client_count() {
+            let links = &state.links[usize::from(c)];
+            if let Some(&request) = links.to_server.first() {
+                actions.push(LockAction::Deliver {
+                    from: ActorId::Client(c),
+                    to: ActorId::Server,
+                    msg: Msg::Request(request),
+                });
+            }
+            if let Some(token) = links.to_resource {
+                actions.push(LockAction::Deliver {
+                    from: ActorId::Client(c),
+                    to: ActorId::Resource,
+                    msg: Msg::Write { token },
+                });
+            }
+        }
+        for c in 0..self.client_count() {
+            self.fault_actions(state, c, actions);
+        }
+    }
+
+    fn next_state(&self, last: &LockState, action: LockAction) -> Option<LockState> {
+        let mut state = last.clone();
+        match action {
+            LockAction::StartAcquire { client } => {
+                let i = self.client_index(client);
+                assert_eq!(state.clients[i].phase, Phase::Init);
+                state.clients[i].phase = Phase::WaitCreated;
+                let request = self.create_request();
+                state.links[i].send_request(request);
+            }
+            LockAction::UseResource { client } => {
+                let i = self.client_index(client);
+                let token = fenced::use_resource(&mut state.clients[i]);
+                state.links[i].to_resource = Some(token);
+            }
+            LockAction::Release { client } => {
+                let i = self.client_index(client);
+                assert_eq!(state.clients[i].phase, Phase::InCs);
+                state.clients[i].phase = Phase::WaitDeleted;
+                let request = self.release_request(&state.clients[i]);
+                state.links[i].send_request(request);
+            }
+            LockAction::Deliver { from, to, msg } => self.deliver(&mut state, from, to, msg),
+            LockAction::ExpireSession { client } => {
+                let c = self.client_index(client) as ClientId;
+                let mut out = Outbox::default();
+                state.server.expire(self.zookeeper, c, &mut out);
+                state.faults.session_expiries += 1;
+                self.post(&mut state, out);
+            }
+            LockAction::Pause { client } => {
+                let i = self.client_index(client);
+                state.clients[i].paused = true;
+                state.faults.client_pauses += 1;
+            }
+            LockAction::Resume { client } => {
+                let i = self.client_index(client);
+                state.clients[i].paused = false;
+            }
+        }
+        Some(state)
+    }
+
+    fn format_action(&self, action: &LockAction) -> String {
+        action.to_string()
+    }
+
+    fn format_step(&self, last: &LockState, action: LockAction) -> Option<String> {
+        use crate::Explain;
+        self.next_state(last, action)
+            .map(|next| self.describe_state(&next))
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut properties = vec![Property::always(
+            prop::MUTUAL_EXCLUSION,
+            |_, s: &LockState| s.holders() <= 1,
+        )];
+        if self.config.recipe == Recipe::Fenced {
+            properties.push(Property::always(
+                prop::FENCED_RESOURCE_SAFETY,
+                |_, s: &LockState| !s.resource.accepted_out_of_order,
+            ));
+        }
+        properties.push(Property::always(
+            prop::NO_DEADLOCK,
+            |model: &LockModel, s: &LockState| s.all_finished() || model.has_step(s),
+        ));
+        properties.push(Property::always(prop::NO_HERD, |_, s: &LockState| {
+            !s.herd_seen
+        }));
+        properties.push(Property::eventually(
+            prop::EVERY_WAITER_ACQUIRES,
+            |_, s: &LockState| s.all_finished(),
+        ));
+        properties
+    }
+}
+
+impl LockModel {
+    /// Whether any step is enabled in `state`.
+    pub fn has_step(&self, state: &LockState) -> bool {
+        let mut actions = Vec::new();
+        self.actions(state, &mut actions);
+        !actions.is_empty()
+    }
+}

@@ -1,0 +1,337 @@
+//! Sentences for counterexamples: what each step did and why a state violates a property.
+
+use std::fmt::Write as _;
+
+use super::action::{LockAction, Msg};
+use super::client::Phase;
+use super::model::LockModel;
+use super::state::LockState;
+use crate::actor::ActorId;
+use crate::prop;
+use crate::zookeeper::{ClientId, Path, Reply, SessionState, WatchKind};
+use crate::Explain;
+
+fn phase_text(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Init => "has not started",
+        Phase::WaitSession => "waits for a new session",
+        Phase::WaitCreated => "waits for its create",
+        Phase::WaitChildren => "waits for the children list",
+        Phase::WaitStat => "waits for the exists reply",
+        Phase::WaitWatch => "waits for a watch event",
+        Phase::InCs => "HOLDS THE LOCK",
+        Phase::WaitWrite => "HOLDS THE LOCK, waiting for its write",
+        Phase::WaitDeleted => "waits for its delete",
+        Phase::Done => "is done",
+        Phase::Abandoned => "abandons (its session expired)",
+    }
+}
+
+fn index(actor: ActorId) -> usize {
+    match actor {
+        ActorId::Client(c) => usize::from(c),
+        other => panic!("{other} is not a client"),
+    }
+}
+
+impl LockModel {
+    /// "; sends X" when the client's step queued a request.
+    fn sent_request(
+        &self,
+        before: &LockState,
+        after: &LockState,
+        c: usize,
+        consumed: usize,
+    ) -> String {
+        let (old, new) = (&before.links[c].to_server, &after.links[c].to_server);
+        if new.len() + consumed > old.len() {
+            format!("; sends {}", new.last().expect("a request was queued"))
+        } else {
+            String::new()
+        }
+    }
+
+    /// What the server's step sent to clients other than `except`, and which nodes it removed.
+    fn server_effects(
+        &self,
+        before: &LockState,
+        after: &LockState,
+        except: Option<usize>,
+    ) -> String {
+        let mut text = String::new();
+        let gone: Vec<String> = before
+            .server
+            .children()
+            .iter()
+            .filter(|&seq| !after.server.children().contains(seq))
+            .map(|seq| Path::Child(seq).to_string())
+            .chain(
+                (before.server.node(Path::Lock).is_some()
+                    && after.server.node(Path::Lock).is_none())
+                .then(|| "/lock".to_string()),
+            )
+            .collect();
+        if !gone.is_empty() && except.is_none() {
+            let _ = write!(text, "; deletes {}", gone.join(", "));
+        }
+        for (c, (old, new)) in before.links.iter().zip(&after.links).enumerate() {
+            if Some(c) == except {
+                continue;
+            }
+            for reply in new.from_server.iter().skip(old.from_server.len()) {
+                let _ = write!(text, "; notifies C{c}: {reply}");
+            }
+        }
+        if after.herd_seen && !before.herd_seen {
+            text.push_str(" (one deletion woke several waiters: herd)");
+        }
+        text
+    }
+
+    fn describe_delivery(
+        &self,
+        before: &LockState,
+        after: &LockState,
+        from: ActorId,
+        to: ActorId,
+        msg: Msg,
+    ) -> String {
+        match (from, to, msg) {
+            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
+                let i = usize::from(c);
+                let session = before.server.session(c);
+                if session != SessionState::Live
+                    && !matches!(request, crate::zookeeper::Request::CreateSession)
+                {
+                    return format!(
+                        "S drops C{c}'s {request}: the session is {}",
+                        session_text(session)
+                    );
+                }
+                let replies = &after.links[i].from_server;
+                let own: Vec<String> = replies
+                    .iter()
+                    .skip(before.links[i].from_server.len())
+                    .map(|r| r.to_string())
+                    .collect();
+                format!(
+                    "S serves C{c}'s {request}: replies {}{}",
+                    own.join(", then "),
+                    self.server_effects(before, after, Some(i))
+                )
+            }
+            (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
+                let i = usize::from(c);
+                let stale = reply != Reply::SessionExpired
+                    && before.server.session(c) == SessionState::Expired;
+                let note = if stale {
+                    " (computed before its session expired; it has not read SessionExpired yet)"
+                } else {
+                    ""
+                };
+                format!(
+                    "C{c} reads {reply}{note} → {}{}",
+                    phase_text(after.clients[i].phase),
+                    self.sent_request(before, after, i, 0)
+                )
+            }
+            (ActorId::Client(c), ActorId::Resource, Msg::Write { token }) => {
+                let verdict = if after.links[usize::from(c)].from_resource == Some(true) {
+                    "accepts"
+                } else {
+                    "rejects"
+                };
+                format!(
+                    "R {verdict} C{c}'s write with token {token} (highest accepted before: {})",
+                    before.resource.highest
+                )
+            }
+            (ActorId::Resource, ActorId::Client(c), Msg::WriteResult { accepted }) => {
+                let i = usize::from(c);
+                let result = if accepted { "accepted" } else { "rejected" };
+                format!(
+                    "C{c} learns its write was {result}; leaves the critical section{}",
+                    self.sent_request(before, after, i, 0)
+                )
+            }
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+fn session_text(session: SessionState) -> &'static str {
+    match session {
+        SessionState::Live => "live",
+        SessionState::Expired => "expired",
+        SessionState::Closed => "closed",
+    }
+}
+
+impl Explain for LockModel {
+    fn describe_step(&self, before: &LockState, action: &LockAction, after: &LockState) -> String {
+        match *action {
+            LockAction::StartAcquire { client } => {
+                let round = after.clients[index(client)].round;
+                let which = if self.config.acquisitions > 1 {
+                    format!(" (acquisition {})", round + 1)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{client} starts to acquire{which}{}",
+                    self.sent_request(before, after, index(client), 0)
+                )
+            }
+            LockAction::UseResource { client } => {
+                format!(
+                    "{client} writes to the resource with token {}",
+                    after.clients[index(client)].token
+                )
+            }
+            LockAction::Release { client } => {
+                format!(
+                    "{client} leaves the critical section{}",
+                    self.sent_request(before, after, index(client), 0)
+                )
+            }
+            LockAction::Deliver { from, to, msg } => {
+                self.describe_delivery(before, after, from, to, msg)
+            }
+            LockAction::ExpireSession { client } => {
+                let i = index(client);
+                let unaware = if after.clients[i].phase.holds_lock() {
+                    format!(" ({client} still holds the lock and does not know yet)")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "S expires {client}'s session{}; queues SessionExpired to {client}{unaware}",
+                    self.server_effects(before, after, Some(i))
+                        .replace("; notifies", "; deletes its node and notifies")
+                )
+            }
+            LockAction::Pause { client } => {
+                format!(
+                    "{client} pauses (as in a GC pause) while it {}",
+                    phase_text(after.clients[index(client)].phase)
+                )
+            }
+            LockAction::Resume { client } => {
+                format!(
+                    "{client} resumes, unaware of what happened meanwhile; it {}",
+                    phase_text(after.clients[index(client)].phase)
+                )
+            }
+        }
+    }
+
+    fn describe_violation(&self, property: &str, state: &LockState) -> Option<String> {
+        match property {
+            prop::MUTUAL_EXCLUSION if state.holders() > 1 => {
+                let holders: Vec<usize> = (0..state.clients.len()).filter(|&c| state.clients[c].phase.holds_lock()).collect();
+                let names: Vec<String> = holders.iter().map(|c| format!("C{c}")).collect();
+                let mut text = format!("{} all believe they hold the lock", names.join(" and "));
+                for &c in &holders {
+                    let unread = state.links[c].from_server.contains(&Reply::SessionExpired);
+                    match state.server.session(c as ClientId) {
+                        SessionState::Expired if unread => {
+                            let _ = write!(text, "; C{c}'s session has expired but C{c} has not read the notification");
+                        }
+                        SessionState::Expired => {
+                            let _ = write!(text, "; C{c}'s session has expired");
+                        }
+                        _ => {}
+                    }
+                    if state.clients[c].paused {
+                        let _ = write!(text, "; C{c} is paused");
+                    }
+                }
+                Some(text)
+            }
+            prop::FENCED_RESOURCE_SAFETY if state.resource.accepted_out_of_order => Some(format!(
+                "the resource accepted a write whose token was lower than one it had already accepted (highest now {})",
+                state.resource.highest
+            )),
+            prop::NO_DEADLOCK if !state.all_finished() && !self.has_step(state) => {
+                let stuck: Vec<String> = state
+                    .clients
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, client)| !client.phase.is_finished())
+                    .map(|(c, client)| format!("C{c} {}", phase_text(client.phase)))
+                    .collect();
+                Some(format!("no step is enabled, yet {} — nothing will ever wake them", stuck.join(", ")))
+            }
+            prop::NO_HERD if state.herd_seen => Some("a single znode deletion notified more than one waiting client".into()),
+            _ => None,
+        }
+    }
+
+    fn describe_state(&self, state: &LockState) -> String {
+        let mut text = String::new();
+        for (c, (client, links)) in state.clients.iter().zip(&state.links).enumerate() {
+            let node = client
+                .seq
+                .map(|seq| Path::Child(seq).to_string())
+                .unwrap_or_else(|| "-".into());
+            let _ = write!(
+                text,
+                "C{c}: {:?}{} · node {node} · session {}",
+                client.phase,
+                if client.paused { " (paused)" } else { "" },
+                session_text(state.server.session(c as ClientId))
+            );
+            if self.config.recipe == super::Recipe::Fenced {
+                let _ = write!(text, " · token {}", client.token);
+            }
+            let list = |items: Vec<String>| {
+                if items.is_empty() {
+                    "[]".to_string()
+                } else {
+                    format!("[{}]", items.join(", "))
+                }
+            };
+            let _ = writeln!(
+                text,
+                "\n    C{c}→S {}  S→C{c} {}",
+                list(links.to_server.iter().map(|m| m.to_string()).collect()),
+                list(links.from_server.iter().map(|m| m.to_string()).collect())
+            );
+        }
+        let watches: Vec<String> = state
+            .server
+            .watches()
+            .iter()
+            .map(|w| {
+                format!(
+                    "C{} {} {}",
+                    w.client,
+                    if w.kind == WatchKind::Data {
+                        "exists/getData"
+                    } else {
+                        "getChildren"
+                    },
+                    w.path
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            text,
+            "S: children {} · watches [{}]",
+            state.server.children(),
+            watches.join(", ")
+        );
+        if self.config.recipe == super::Recipe::Fenced {
+            let _ = writeln!(text, "R: highest accepted token {}", state.resource.highest);
+        }
+        let _ = write!(
+            text,
+            "faults used: session expiries {}/{}, client pauses {}/{}",
+            state.faults.session_expiries,
+            self.config.session_expiries,
+            state.faults.client_pauses,
+            self.config.client_pauses
+        );
+        text
+    }
+}

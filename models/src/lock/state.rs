@@ -1,0 +1,79 @@
+//! The global state of a lock world: clients, server, resource, network, faults used.
+
+use arrayvec::ArrayVec;
+
+use super::client::Client;
+use super::resource::Resource;
+use crate::zookeeper::{Reply, Request, Server, Zxid, MAX_CLIENTS};
+
+/// Requests in flight from one client: one outstanding request, plus a stale one when a client
+/// that retries after expiry opens a new session before the server dropped the old request.
+pub const REQUESTS_IN_FLIGHT: usize = 2;
+/// Replies and notifications in flight to one client: a reply, a watch event, `SessionExpired`,
+/// and one spare.
+pub const REPLIES_IN_FLIGHT: usize = 4;
+
+/// The FIFO channels between one client and the server and resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Links {
+    pub to_server: ArrayVec<Request, REQUESTS_IN_FLIGHT>,
+    pub from_server: ArrayVec<Reply, REPLIES_IN_FLIGHT>,
+    /// A write (its token) on its way to the resource.
+    pub to_resource: Option<Zxid>,
+    /// The resource's answer: accepted or rejected.
+    pub from_resource: Option<bool>,
+}
+
+impl Links {
+    pub(crate) fn send_request(&mut self, request: Request) {
+        self.to_server
+            .try_push(request)
+            .expect("a client has at most two requests in flight");
+    }
+
+    pub(crate) fn send_reply(&mut self, reply: Reply) {
+        self.from_server
+            .try_push(reply)
+            .expect("a client has at most four replies in flight");
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to_server.is_empty()
+            && self.from_server.is_empty()
+            && self.to_resource.is_none()
+            && self.from_resource.is_none()
+    }
+}
+
+/// How much of each fault budget this execution has used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultsUsed {
+    pub session_expiries: u8,
+    pub client_pauses: u8,
+}
+
+/// One global state. Every collection is fixed-size and kept in a canonical order, so the derived
+/// `Hash` and `Eq` identify exactly the states a step or a property can tell apart.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LockState {
+    pub clients: ArrayVec<Client, MAX_CLIENTS>,
+    pub server: Server,
+    /// The fenced resource (unused, at its default, for the other recipes).
+    pub resource: Resource,
+    /// Channels, indexed like `clients`.
+    pub links: ArrayVec<Links, MAX_CLIENTS>,
+    pub faults: FaultsUsed,
+    /// Ghost for `no_herd`: some znode deletion woke more than one waiting client.
+    pub herd_seen: bool,
+}
+
+impl LockState {
+    /// How many clients believe they hold the lock.
+    pub fn holders(&self) -> usize {
+        self.clients.iter().filter(|c| c.phase.holds_lock()).count()
+    }
+
+    pub fn all_finished(&self) -> bool {
+        self.clients.iter().all(|c| c.phase.is_finished())
+    }
+}

@@ -1,0 +1,30 @@
+//! A ZooKeeper service with one server that handles one request at a time.
+//!
+//! What is modelled (ZooKeeper Programmer's Guide; DOMAIN.md §1):
+//! - the lock namespace: the node `/lock` and its children `/lock/lock-<seq>`, with the create
+//!   modes persistent, ephemeral and (ephemeral-)sequential. Sequence numbers come from the
+//!   parent's child-create counter (ZooKeeper's `cversion`): creates increment it, deletes do not;
+//! - `czxid` per znode, from a transaction counter that every write (create, delete, session
+//!   create and close) increments;
+//! - sessions per client slot: live, expired or closed. Expiry deletes the session's ephemeral
+//!   znodes, fires the watches on them and queues `SessionExpired` to the client, which learns of
+//!   it only when it reads that notification;
+//! - one-shot watches set by `exists`, `getData` and `getChildren`.
+//!
+//! What is left out, and why:
+//! - Only the paths the recipes touch exist; a general tree would add states no recipe can reach.
+//! - `exists` on a missing node records no watch (the benchmark workload's reading). ZooKeeper would
+//!   leave a creation watch; the recipes never create a sequential node twice, so it could never
+//!   fire for them, and keeping it would only split states.
+//! - The transaction counter is kept only when a client reads `czxid` (the fenced recipe's token):
+//!   otherwise it would tell apart states that no step and no property can distinguish.
+//! - Replies do not repeat the request's path, as in ZooKeeper's API (`exists` returns a `Stat`).
+
+mod server;
+mod types;
+
+pub use server::{Outbox, Served, Server, ZkConfig};
+pub use types::{
+    ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqSet, SessionState, Watch,
+    WatchKind, Zxid, MAX_CLIENTS, MAX_SEQ,
+};

@@ -1,0 +1,687 @@
+//! The server: applies one request at a time and says what it sends back.
+
+use arrayvec::ArrayVec;
+
+use super::types::*;
+
+/// Most watches registered at once: every client may hold a data and a child watch.
+const MAX_WATCHES: usize = 2 * MAX_CLIENTS;
+/// Most children of `/lock` at once: one per session, plus room for orphans of dead attempts.
+const MAX_CHILDREN: usize = 2 * MAX_CLIENTS;
+
+/// Server options that change which states are told apart, fixed per world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ZkConfig {
+    /// Keep the transaction counter and each znode's `czxid`: needed only when a client reads
+    /// `czxid` (the fenced recipe's token).
+    pub record_zxids: bool,
+}
+
+/// A znode's stat fields that the recipes can observe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Znode {
+    pub czxid: Zxid,
+    /// `ephemeralOwner`: the session's client slot, `None` for a persistent node.
+    pub owner: Option<ClientId>,
+}
+
+/// The messages one server step sends, in the order it sends them, plus what `no_herd` needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outbox {
+    pub messages: ArrayVec<(ClientId, Reply), { 2 * MAX_CLIENTS + 2 }>,
+    /// The most sessions, other than the one that caused it, that a single znode deletion in this
+    /// step notified.
+    pub woken_by_one_deletion: u8,
+}
+
+impl Outbox {
+    fn send(&mut self, client: ClientId, reply: Reply) {
+        self.messages.push((client, reply));
+    }
+}
+
+/// What became of a served request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Served {
+    /// The request was applied (and answered, possibly with an error reply).
+    Applied,
+    /// The session had ended: the request was discarded without a reply.
+    Dropped,
+}
+
+/// The state of the single ZooKeeper server. Collections are kept sorted, so derived `Hash` and
+/// `Eq` see one canonical form per state.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Server {
+    /// `/lock` itself, if it exists.
+    lock_node: Option<Znode>,
+    /// `/lock`'s child-create counter (`cversion`): the next sequence number.
+    next_seq: Seq,
+    /// Children of `/lock`, sorted by sequence number.
+    children: ArrayVec<(Seq, Znode), MAX_CHILDREN>,
+    /// One session per client slot.
+    sessions: ArrayVec<SessionState, MAX_CLIENTS>,
+    /// Registered one-shot watches, sorted.
+    watches: ArrayVec<Watch, MAX_WATCHES>,
+    /// The last transaction id (stays 0 unless `record_zxids`).
+    last_zxid: Zxid,
+}
+
+impl Server {
+    /// A server with a live session per client; `/lock` exists as a persistent node when the
+    /// recipe uses it as a parent.
+    pub fn new(clients: usize, lock_parent: bool) -> Self {
+        assert!(clients <= MAX_CLIENTS, "at most {MAX_CLIENTS} clients");
+        Server {
+            lock_node: lock_parent.then_some(Znode {
+                czxid: 0,
+                owner: None,
+            }),
+            next_seq: 0,
+            children: ArrayVec::new(),
+            sessions: (0..clients).map(|_| SessionState::Live).collect(),
+            watches: ArrayVec::new(),
+            last_zxid: 0,
+        }
+    }
+
+    pub fn session(&self, client: ClientId) -> SessionState {
+        self.sessions[usize::from(client)]
+    }
+
+    pub fn is_live(&self, client: ClientId) -> bool {
+        self.session(client) == SessionState::Live
+    }
+
+    pub fn node(&self, path: Path) -> Option<Znode> {
+        match path {
+            Path::Lock => self.lock_node,
+            Path::Child(seq) => self
+                .children
+                .iter()
+                .find(|(s, _)| *s == seq)
+                .map(|(_, n)| *n),
+        }
+    }
+
+    /// The sequence numbers of `/lock`'s children.
+    pub fn children(&self) -> SeqSet {
+        self.children.iter().map(|(seq, _)| *seq).collect()
+    }
+
+    /// The children of `/lock` owned by `client`'s session.
+    pub fn children_owned_by(&self, client: ClientId) -> impl Iterator<Item = Seq> + '_ {
+        self.children
+            .iter()
+            .filter(move |(_, node)| node.owner == Some(client))
+            .map(|(seq, _)| *seq)
+    }
+
+    pub fn watches(&self) -> &[Watch] {
+        &self.watches
+    }
+
+    /// Serve the head request of `client`'s channel.
+    pub fn serve(
+        &mut self,
+        config: ZkConfig,
+        client: ClientId,
+        request: Request,
+        out: &mut Outbox,
+    ) -> Served {
+        if request == Request::CreateSession {
+            assert!(
+                !self.is_live(client),
+                "C{client} opens a session while its session is live"
+            );
+            self.sessions[usize::from(client)] = SessionState::Live;
+            self.next_zxid(config);
+            out.send(client, Reply::SessionCreated);
+            return Served::Applied;
+        }
+        if !self.is_live(client) {
+            return Served::Dropped;
+        }
+        let reply = match request {
+            Request::CreateSession => unreachable!("handled above"),
+            Request::Create { path, mode } => self.create(config, client, path, mode, out),
+            Request::GetChildren { path, watch } => match self.node(path) {
+                Some(_) if path == Path::Lock => {
+                    if watch {
+                        self.add_watch(Watch {
+                            client,
+                            path,
+                            kind: WatchKind::Child,
+                        });
+                    }
+                    Reply::Children {
+                        children: self.children(),
+                    }
+                }
+                // Only `/lock` has children in this namespace.
+                Some(_) => Reply::Children {
+                    children: SeqSet::default(),
+                },
+                None => Reply::NoNode,
+            },
+            Request::Exists { path, watch } => match self.node(path) {
+                Some(_) => {
+                    if watch {
+                        self.add_watch(Watch {
+                            client,
+                            path,
+                            kind: WatchKind::Data,
+                        });
+                    }
+                    Reply::Stat { exists: true }
+                }
+                None => Reply::Stat { exists: false },
+            },
+            Request::GetData { path, watch } => match self.node(path) {
+                Some(node) => {
+                    if watch {
+                        self.add_watch(Watch {
+                            client,
+                            path,
+                            kind: WatchKind::Data,
+                        });
+                    }
+                    Reply::Data { czxid: node.czxid }
+                }
+                None => Reply::NoNode,
+            },
+            Request::Delete {
+                path,
+                close_session,
+            } => {
+                let reply = if self.node(path).is_some() {
+                    self.next_zxid(config);
+                    self.delete_node(path, client, out);
+                    Reply::Deleted
+                } else {
+                    Reply::NoNode
+                };
+                out.send(client, reply);
+                if close_session {
+                    self.end_session(config, client, SessionState::Closed, out);
+                }
+                return Served::Applied;
+            }
+        };
+        out.send(client, reply);
+        Served::Applied
+    }
+
+    /// The session tracker expires `client`'s live session: its watches go, its ephemeral znodes
+    /// are deleted (firing other sessions' watches), and `SessionExpired` is queued to it.
+    pub fn expire(&mut self, config: ZkConfig, client: ClientId, out: &mut Outbox) {
+        assert!(self.is_live(client), "only a live session can expire");
+        self.end_session(config, client, SessionState::Expired, out);
+        out.send(client, Reply::SessionExpired);
+    }
+
+    fn create(
+        &mut self,
+        config: ZkConfig,
+        client: ClientId,
+        path: Path,
+        mode: CreateMode,
+        out: &mut Outbox,
+    ) -> Reply {
+        let owner = mode.is_ephemeral().then_some(client);
+        let target = if mode.is_sequential() {
+            assert_eq!(path, Path::Lock, "sequential creates happen under /lock");
+            if self.lock_node.is_none() {
+                return Reply::NoNode;
+            }
+            let seq = self.next_seq;
+            assert!(
+                usize::from(seq) < MAX_SEQ,
+                "sequence counter past {MAX_SEQ}"
+            );
+            Path::Child(seq)
+        } else {
+            if self.node(path).is_some() {
+                return Reply::NodeExists;
+            }
+            path
+        };
+        let czxid = self.next_zxid(config);
+        let node = Znode { czxid, owner };
+        match target {
+            Path::Lock => self.lock_node = Some(node),
+            Path::Child(seq) => {
+                // Child creates, sequential or not, consume the parent's counter (ZOOKEEPER-1046).
+                self.next_seq = seq.max(self.next_seq) + 1;
+                let at = self.children.partition_point(|(s, _)| *s < seq);
+                self.children.insert(at, (seq, node));
+            }
+        }
+        self.fire(target, EventKind::NodeCreated, None, out);
+        Reply::Created {
+            path: target,
+            czxid,
+        }
+    }
+
+    /// Remove `path` and fire the watches on it and on its parent. `cause` is the session whose
+    /// request or expiry deleted it; it does not count as a woken waiter.
+    fn delete_node(&mut self, path: Path, cause: ClientId, out: &mut Outbox) {
+        match path {
+            Path::Lock => self.lock_node = None,
+            Path::Child(seq) => self.children.retain(|(s, _)| *s != seq),
+        }
+        let woken = self.fire(path, EventKind::NodeDeleted, Some(cause), out);
+        out.woken_by_one_deletion = out.woken_by_one_deletion.max(woken);
+    }
+
+    /// Fire and clear the watches a change of `path` triggers; returns how many sessions other
+    /// than `cause` were notified.
+    fn fire(
+        &mut self,
+        path: Path,
+        kind: EventKind,
+        cause: Option<ClientId>,
+        out: &mut Outbox,
+    ) -> u8 {
+        let parent = path.parent();
+        let mut notified: ArrayVec<ClientId, MAX_WATCHES> = ArrayVec::new();
+        self.watches.retain(|watch| {
+            let event = if watch.path == path {
+                // A node's own deletion fires both its data and its child watches.
+                match (watch.kind, kind) {
+                    (WatchKind::Data, _) | (WatchKind::Child, EventKind::NodeDeleted) => {
+                        Some((kind, path))
+                    }
+                    (WatchKind::Child, _) => None,
+                }
+            } else if Some(watch.path) == parent && watch.kind == WatchKind::Child {
+                Some((EventKind::NodeChildrenChanged, watch.path))
+            } else {
+                None
+            };
+            match event {
+                Some((kind, path)) => {
+                    out.send(watch.client, Reply::Event { kind, path });
+                    if Some(watch.client) != cause && !notified.contains(&watch.client) {
+                        notified.push(watch.client);
+                    }
+                    false
+                }
+                None => true,
+            }
+        });
+        notified.len() as u8
+    }
+
+    fn end_session(
+        &mut self,
+        config: ZkConfig,
+        client: ClientId,
+        end: SessionState,
+        out: &mut Outbox,
+    ) {
+        self.next_zxid(config);
+        self.sessions[usize::from(client)] = end;
+        self.watches.retain(|watch| watch.client != client);
+        if self
+            .lock_node
+            .is_some_and(|node| node.owner == Some(client))
+        {
+            self.delete_node(Path::Lock, client, out);
+        }
+        let owned: ArrayVec<Seq, MAX_CHILDREN> = self.children_owned_by(client).collect();
+        for seq in owned {
+            self.delete_node(Path::Child(seq), client, out);
+        }
+    }
+
+    fn add_watch(&mut self, watch: Watch) {
+        if let Err(at) = self.watches.binary_search(&watch) {
+            self.watches.insert(at, watch);
+        }
+    }
+
+    /// Allocate the next transaction id, or 0 when zxids are not kept.
+    fn next_zxid(&mut self, config: ZkConfig) -> Zxid {
+        if config.record_zxids {
+            self.last_zxid += 1;
+        }
+        self.last_zxid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZXIDS: ZkConfig = ZkConfig { record_zxids: true };
+
+    fn serve(server: &mut Server, client: ClientId, request: Request) -> Vec<(ClientId, Reply)> {
+        let mut out = Outbox::default();
+        server.serve(ZXIDS, client, request, &mut out);
+        out.messages.to_vec()
+    }
+
+    fn create_seq(server: &mut Server, client: ClientId) -> Vec<(ClientId, Reply)> {
+        serve(
+            server,
+            client,
+            Request::Create {
+                path: Path::Lock,
+                mode: CreateMode::EphemeralSequential,
+            },
+        )
+    }
+
+    #[test]
+    fn sequential_creates_number_children_and_record_czxid() {
+        let mut server = Server::new(2, true);
+        assert_eq!(
+            create_seq(&mut server, 0),
+            [(
+                0,
+                Reply::Created {
+                    path: Path::Child(0),
+                    czxid: 1
+                }
+            )]
+        );
+        assert_eq!(
+            create_seq(&mut server, 1),
+            [(
+                1,
+                Reply::Created {
+                    path: Path::Child(1),
+                    czxid: 2
+                }
+            )]
+        );
+        assert_eq!(server.children().to_string(), "[0, 1]");
+    }
+
+    #[test]
+    fn deletes_do_not_reuse_sequence_numbers() {
+        let mut server = Server::new(1, true);
+        create_seq(&mut server, 0);
+        serve(
+            &mut server,
+            0,
+            Request::Delete {
+                path: Path::Child(0),
+                close_session: false,
+            },
+        );
+        assert_eq!(
+            create_seq(&mut server, 0),
+            [(
+                0,
+                Reply::Created {
+                    path: Path::Child(1),
+                    czxid: 3
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn exists_watch_fires_once_on_delete() {
+        let mut server = Server::new(2, true);
+        create_seq(&mut server, 0);
+        assert_eq!(
+            serve(
+                &mut server,
+                1,
+                Request::Exists {
+                    path: Path::Child(0),
+                    watch: true
+                }
+            ),
+            [(1, Reply::Stat { exists: true })]
+        );
+        let deleted = serve(
+            &mut server,
+            0,
+            Request::Delete {
+                path: Path::Child(0),
+                close_session: false,
+            },
+        );
+        assert_eq!(
+            deleted,
+            [
+                (
+                    1,
+                    Reply::Event {
+                        kind: EventKind::NodeDeleted,
+                        path: Path::Child(0)
+                    }
+                ),
+                (0, Reply::Deleted)
+            ]
+        );
+        assert!(server.watches().is_empty(), "watches are one-shot");
+    }
+
+    #[test]
+    fn exists_on_a_missing_node_leaves_no_watch() {
+        let mut server = Server::new(1, true);
+        assert_eq!(
+            serve(
+                &mut server,
+                0,
+                Request::Exists {
+                    path: Path::Child(3),
+                    watch: true
+                }
+            ),
+            [(0, Reply::Stat { exists: false })]
+        );
+        assert!(server.watches().is_empty());
+    }
+
+    #[test]
+    fn get_data_on_a_missing_node_fails_and_leaves_no_watch() {
+        let mut server = Server::new(1, true);
+        assert_eq!(
+            serve(
+                &mut server,
+                0,
+                Request::GetData {
+                    path: Path::Child(0),
+                    watch: true
+                }
+            ),
+            [(0, Reply::NoNode)]
+        );
+        assert!(server.watches().is_empty());
+        create_seq(&mut server, 0);
+        assert_eq!(
+            serve(
+                &mut server,
+                0,
+                Request::GetData {
+                    path: Path::Child(0),
+                    watch: true
+                }
+            ),
+            [(0, Reply::Data { czxid: 1 })]
+        );
+        assert_eq!(server.watches().len(), 1);
+    }
+
+    #[test]
+    fn child_watches_fire_on_create_and_delete_of_any_child() {
+        let mut server = Server::new(3, true);
+        serve(
+            &mut server,
+            1,
+            Request::GetChildren {
+                path: Path::Lock,
+                watch: true,
+            },
+        );
+        serve(
+            &mut server,
+            2,
+            Request::GetChildren {
+                path: Path::Lock,
+                watch: true,
+            },
+        );
+        let created = create_seq(&mut server, 0);
+        let changed = Reply::Event {
+            kind: EventKind::NodeChildrenChanged,
+            path: Path::Lock,
+        };
+        assert_eq!(created[..2], [(1, changed), (2, changed)]);
+    }
+
+    #[test]
+    fn a_deletion_counts_the_other_sessions_it_wakes() {
+        let mut server = Server::new(3, true);
+        create_seq(&mut server, 0);
+        serve(
+            &mut server,
+            1,
+            Request::Exists {
+                path: Path::Child(0),
+                watch: true,
+            },
+        );
+        serve(
+            &mut server,
+            2,
+            Request::Exists {
+                path: Path::Child(0),
+                watch: true,
+            },
+        );
+        let mut out = Outbox::default();
+        server.serve(
+            ZXIDS,
+            0,
+            Request::Delete {
+                path: Path::Child(0),
+                close_session: true,
+            },
+            &mut out,
+        );
+        assert_eq!(out.woken_by_one_deletion, 2);
+    }
+
+    #[test]
+    fn expiry_deletes_ephemerals_notifies_watchers_then_the_owner() {
+        let mut server = Server::new(2, true);
+        create_seq(&mut server, 0);
+        serve(
+            &mut server,
+            0,
+            Request::GetChildren {
+                path: Path::Lock,
+                watch: true,
+            },
+        );
+        serve(
+            &mut server,
+            1,
+            Request::Exists {
+                path: Path::Child(0),
+                watch: true,
+            },
+        );
+        let mut out = Outbox::default();
+        server.expire(ZXIDS, 0, &mut out);
+        assert_eq!(
+            out.messages.to_vec(),
+            [
+                (
+                    1,
+                    Reply::Event {
+                        kind: EventKind::NodeDeleted,
+                        path: Path::Child(0)
+                    }
+                ),
+                (0, Reply::SessionExpired)
+            ],
+            "the expired session's own watch is cleared before its node goes"
+        );
+        assert_eq!(server.session(0), SessionState::Expired);
+        assert_eq!(server.children(), SeqSet::default());
+        assert_eq!(out.woken_by_one_deletion, 1);
+    }
+
+    #[test]
+    fn requests_of_an_ended_session_are_dropped_until_a_new_session() {
+        let mut server = Server::new(1, true);
+        let mut out = Outbox::default();
+        server.expire(ZXIDS, 0, &mut out);
+        let create = Request::Create {
+            path: Path::Lock,
+            mode: CreateMode::EphemeralSequential,
+        };
+        assert_eq!(
+            server.serve(ZXIDS, 0, create, &mut Outbox::default()),
+            Served::Dropped
+        );
+        assert_eq!(
+            serve(&mut server, 0, Request::CreateSession),
+            [(0, Reply::SessionCreated)]
+        );
+        assert!(server.is_live(0));
+        assert_eq!(
+            server.serve(ZXIDS, 0, create, &mut Outbox::default()),
+            Served::Applied
+        );
+    }
+
+    #[test]
+    fn the_naive_lock_node_is_exclusive_and_ephemeral() {
+        let mut server = Server::new(2, false);
+        let create = Request::Create {
+            path: Path::Lock,
+            mode: CreateMode::Ephemeral,
+        };
+        assert!(matches!(
+            serve(&mut server, 0, create)[0],
+            (
+                0,
+                Reply::Created {
+                    path: Path::Lock,
+                    ..
+                }
+            )
+        ));
+        assert_eq!(serve(&mut server, 1, create), [(1, Reply::NodeExists)]);
+        server.expire(ZXIDS, 0, &mut Outbox::default());
+        assert!(server.node(Path::Lock).is_none());
+    }
+
+    #[test]
+    fn without_recorded_zxids_czxid_stays_zero() {
+        let mut server = Server::new(1, true);
+        let mut out = Outbox::default();
+        let create = Request::Create {
+            path: Path::Lock,
+            mode: CreateMode::EphemeralSequential,
+        };
+        server.serve(
+            ZkConfig {
+                record_zxids: false,
+            },
+            0,
+            create,
+            &mut out,
+        );
+        assert_eq!(
+            out.messages[0],
+            (
+                0,
+                Reply::Created {
+                    path: Path::Child(0),
+                    czxid: 0
+                }
+            )
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! The ZooKeeper API subset the lock recipes use: paths, requests, replies, watch events.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::actor::serde_via_string;
+
+/// A client slot. Each client owns at most one live session at a time.
+pub type ClientId = u8;
+/// A sequence number appended by a sequential create (ZooKeeper's `%010d` suffix).
+pub type Seq = u8;
+/// A transaction id; `czxid` of a znode is the id of the transaction that created it.
+pub type Zxid = u16;
+
+/// Most clients a world may have: bounded so that states stay small and fixed-size.
+pub const MAX_CLIENTS: usize = 8;
+/// Sequence numbers are kept below this bound so that a set of them fits in one word.
+pub const MAX_SEQ: usize = 32;
+
+/// A znode path in the lock namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Path {
+    /// `/lock`: the naive recipe's lock node, or the sequential recipes' parent.
+    Lock,
+    /// `/lock/lock-<seq>`: a sequential child of `/lock`.
+    Child(Seq),
+}
+
+impl Path {
+    /// The parent whose child watches fire when this node is created or deleted.
+    pub fn parent(self) -> Option<Path> {
+        match self {
+            Path::Lock => None,
+            Path::Child(_) => Some(Path::Lock),
+        }
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Lock => f.write_str("/lock"),
+            Path::Child(seq) => write!(f, "/lock/lock-{seq:010}"),
+        }
+    }
+}
+
+impl FromStr for Path {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "/lock" {
+            return Ok(Path::Lock);
+        }
+        text.strip_prefix("/lock/lock-")
+            .filter(|digits| digits.len() == 10)
+            .and_then(|digits| digits.parse::<Seq>().ok())
+            .filter(|&seq| usize::from(seq) < MAX_SEQ)
+            .map(Path::Child)
+            .ok_or_else(|| format!("expected /lock or /lock/lock-<10 digits>, found {text:?}"))
+    }
+}
+
+serde_via_string!(Path);
+
+/// A set of sequence numbers, as a `getChildren` reply carries it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SeqSet(u32);
+
+impl SeqSet {
+    pub fn insert(&mut self, seq: Seq) {
+        assert!(
+            usize::from(seq) < MAX_SEQ,
+            "sequence number {seq} out of range"
+        );
+        self.0 |= 1 << seq;
+    }
+
+    pub fn contains(self, seq: Seq) -> bool {
+        usize::from(seq) < MAX_SEQ && self.0 & (1 << seq) != 0
+    }
+
+    pub fn lowest(self) -> Option<Seq> {
+        (self.0 != 0).then(|| self.0.trailing_zeros() as Seq)
+    }
+
+    /// The largest member below `seq`: the standard recipe's predecessor.
+    pub fn next_lower(self, seq: Seq) -> Option<Seq> {
+        let below = self.0 & ((1u32 << seq) - 1);
+        (below != 0).then(|| (31 - below.leading_zeros()) as Seq)
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Seq> {
+        (0..MAX_SEQ as Seq).filter(move |&seq| self.contains(seq))
+    }
+}
+
+impl FromIterator<Seq> for SeqSet {
+    fn from_iter<I: IntoIterator<Item = Seq>>(iter: I) -> Self {
+        let mut set = SeqSet::default();
+        for seq in iter {
+            set.insert(seq);
+        }
+        set
+    }
+}
+
+impl fmt::Display for SeqSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let items: Vec<String> = self.iter().map(|seq| seq.to_string()).collect();
+        write!(f, "[{}]", items.join(", "))
+    }
+}
+
+impl serde::Serialize for SeqSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SeqSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let seqs = Vec::<Seq>::deserialize(deserializer)?;
+        if let Some(bad) = seqs.iter().find(|&&seq| usize::from(seq) >= MAX_SEQ) {
+            return Err(serde::de::Error::custom(format!(
+                "sequence number {bad} out of range (below {MAX_SEQ})"
+            )));
+        }
+        Ok(seqs.into_iter().collect())
+    }
+}
+
+/// ZooKeeper's create modes (CONTAINER and TTL are not needed by these recipes).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum CreateMode {
+    Persistent,
+    Ephemeral,
+    PersistentSequential,
+    EphemeralSequential,
+}
+
+impl CreateMode {
+    pub fn is_sequential(self) -> bool {
+        matches!(
+            self,
+            CreateMode::PersistentSequential | CreateMode::EphemeralSequential
+        )
+    }
+
+    pub fn is_ephemeral(self) -> bool {
+        matches!(
+            self,
+            CreateMode::Ephemeral | CreateMode::EphemeralSequential
+        )
+    }
+}
+
+/// A request a client sends on its session's FIFO channel.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Request {
+    /// Open a new session (a client retrying after its old one expired).
+    CreateSession,
+    /// For sequential modes `path` is the parent; the server appends the sequence number.
+    Create {
+        path: Path,
+        mode: CreateMode,
+    },
+    GetChildren {
+        path: Path,
+        watch: bool,
+    },
+    Exists {
+        path: Path,
+        watch: bool,
+    },
+    GetData {
+        path: Path,
+        watch: bool,
+    },
+    /// Delete `path` (version -1); with `close_session` the client closes its session right after.
+    Delete {
+        path: Path,
+        close_session: bool,
+    },
+}
+
+/// What a watch event reports.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum EventKind {
+    NodeCreated,
+    NodeDeleted,
+    NodeChildrenChanged,
+}
+
+/// A reply or notification on a session's FIFO channel from the server.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Reply {
+    SessionCreated,
+    /// `path` is the created node (with its sequence number); `czxid` is 0 unless zxids are kept.
+    Created {
+        path: Path,
+        czxid: Zxid,
+    },
+    NodeExists,
+    NoNode,
+    Children {
+        children: SeqSet,
+    },
+    /// The `exists` reply: ZooKeeper returns a `Stat`, or null when the node does not exist.
+    Stat {
+        exists: bool,
+    },
+    Data {
+        czxid: Zxid,
+    },
+    Deleted,
+    /// A one-shot watch fired.
+    Event {
+        kind: EventKind,
+        path: Path,
+    },
+    /// The session expired; the client learns of it only when it reads this.
+    SessionExpired,
+}
+
+/// A session's state on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SessionState {
+    Live,
+    Expired,
+    Closed,
+}
+
+/// Which read set a watch: data watches (`exists`, `getData`) or child watches (`getChildren`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WatchKind {
+    Data,
+    Child,
+}
+
+/// A one-shot watch registered by a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Watch {
+    pub client: ClientId,
+    pub path: Path,
+    pub kind: WatchKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_print_like_zookeeper_and_parse_back() {
+        assert_eq!(Path::Child(3).to_string(), "/lock/lock-0000000003");
+        for path in [Path::Lock, Path::Child(0), Path::Child(31)] {
+            assert_eq!(path.to_string().parse::<Path>(), Ok(path));
+        }
+        assert!("/lock/lock-3".parse::<Path>().is_err());
+        assert!("/lock/lock-0000000099".parse::<Path>().is_err());
+    }
+
+    #[test]
+    fn seq_set_finds_lowest_and_predecessor() {
+        let set: SeqSet = [1, 4, 6].into_iter().collect();
+        assert_eq!(set.lowest(), Some(1));
+        assert_eq!(set.next_lower(6), Some(4));
+        assert_eq!(set.next_lower(4), Some(1));
+        assert_eq!(set.next_lower(1), None);
+        assert_eq!(set.next_lower(0), None);
+        assert_eq!(set.to_string(), "[1, 4, 6]");
+        assert_eq!(SeqSet::default().lowest(), None);
+    }
+}

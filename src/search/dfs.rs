@@ -1,0 +1,150 @@
+//! Depth-first search: memory grows with the depth of the space rather than its width, at the price
+//! of counterexamples that are not the shortest.
+//!
+//! With a depth bound, a state is explored again when it is reached by a shorter path than before
+//! (as SPIN does), so that every state within the bound is found; without one, each state is
+//! explored once. This loop and the breadth-first one share the property table and verdicts but
+//! not their traversal: merging them would make both harder to read.
+
+use std::time::Instant;
+
+use super::fingerprint::{fingerprint, Fingerprint};
+use super::{Checkable, Progress, PropertyTable, SearchOptions, SearchReport, Stop};
+
+/// How often (in transitions) the time limit is checked and progress reported.
+const CHECK_EVERY: u64 = 1 << 14;
+
+struct Frame<S, A> {
+    state: S,
+    actions: Vec<A>,
+    next: usize,
+}
+
+pub(super) fn search<M: Checkable>(
+    model: &M,
+    options: &SearchOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> SearchReport<M::Action> {
+    let started = Instant::now();
+    let table = PropertyTable::new(model);
+    let limits = options.limits;
+    let mut first: Vec<Option<Vec<M::Action>>> = vec![None; table.safety_count()];
+    // Fingerprint → the least depth at which the state was explored.
+    let mut seen: hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher> =
+        Default::default();
+    let mut transitions = 0u64;
+    let mut max_depth = 0u32;
+    let mut beyond_bound = false;
+    let mut path: Vec<M::Action> = Vec::new();
+    let mut stack: Vec<Frame<M::State, M::Action>> = Vec::new();
+
+    let enter = |state: M::State, stack: &mut Vec<Frame<M::State, M::Action>>| {
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        stack.push(Frame {
+            state,
+            actions,
+            next: 0,
+        });
+    };
+    let record = |first: &mut [Option<Vec<M::Action>>], violations: u64, path: &[M::Action]| {
+        for (bit, slot) in first.iter_mut().enumerate() {
+            if violations & (1 << bit) != 0 && slot.is_none() {
+                *slot = Some(path.to_vec());
+            }
+        }
+    };
+
+    let mut stop = None;
+    for state in model.init_states() {
+        if seen.insert(fingerprint(&state), 0).is_some() {
+            continue;
+        }
+        record(&mut first, table.violations(model, &state), &path);
+        enter(state, &mut stack);
+        while let Some(frame) = stack.last_mut() {
+            let all_violated = !first.is_empty() && first.iter().all(Option::is_some);
+            if options.stop_at_first_violation && first.iter().any(Option::is_some) {
+                stop = Some(Stop::FirstViolation);
+            } else if all_violated && !options.full_space {
+                stop = Some(Stop::AllViolated);
+            } else if limits
+                .max_states
+                .is_some_and(|max| seen.len() as u64 >= max)
+            {
+                stop = Some(Stop::MaxStates);
+            }
+            if stop.is_some() {
+                break;
+            }
+            let Some(action) = frame.actions.get(frame.next).cloned() else {
+                stack.pop();
+                path.pop();
+                continue;
+            };
+            frame.next += 1;
+            let Some(next) = model.next_state(&frame.state, action.clone()) else {
+                continue;
+            };
+            transitions += 1;
+            if transitions % CHECK_EVERY == 0 {
+                progress(Progress {
+                    transitions,
+                    unique_states: seen.len() as u64,
+                    depth: stack.len() as u32,
+                    elapsed: started.elapsed(),
+                });
+                if limits
+                    .time_limit
+                    .is_some_and(|limit| started.elapsed() >= limit)
+                {
+                    stop = Some(Stop::TimeLimit);
+                    break;
+                }
+            }
+            let depth = stack.len() as u32;
+            let fingerprint = fingerprint(&next);
+            let known = seen.get(&fingerprint).copied();
+            // Without a depth bound a state is explored once; with one, again when reached sooner.
+            if known.is_some_and(|at| limits.max_depth.is_none() || at <= depth) {
+                continue;
+            }
+            if limits.max_depth.is_some_and(|max| depth > max) {
+                beyond_bound = true;
+                continue;
+            }
+            seen.insert(fingerprint, depth);
+            max_depth = max_depth.max(depth);
+            path.push(action);
+            if known.is_none() {
+                record(&mut first, table.violations(model, &next), &path);
+            }
+            enter(next, &mut stack);
+        }
+        if stop.is_some() {
+            break;
+        }
+    }
+    let stop = stop.unwrap_or(if beyond_bound {
+        Stop::MaxDepth
+    } else {
+        Stop::Exhausted
+    });
+    let depth_covered = match stop {
+        Stop::Exhausted => max_depth,
+        Stop::MaxDepth => limits.max_depth.unwrap_or(max_depth),
+        // A depth-first search that stopped early guarantees no depth.
+        _ => 0,
+    };
+    SearchReport {
+        strategy: options.strategy,
+        stop,
+        transitions,
+        unique_states: seen.len() as u64,
+        max_depth,
+        depth_covered,
+        elapsed: started.elapsed(),
+        threads: 1,
+        properties: table.verdicts(stop, first),
+    }
+}

@@ -1,0 +1,309 @@
+//! Exhaustive search over any model: breadth-first (shortest counterexamples, parallel) and
+//! depth-first (little memory).
+//!
+//! Why lockscope runs its own search instead of stateright's checkers (see the design notes):
+//! stateright's BFS is not level-synchronous with several threads, so its counterexamples are not
+//! always the shortest and its depths are inflated; its depth bound is off by two; it keeps the
+//! last, not the first, trace of a property in a full run; and it does not expand violating states
+//! unless every property stays undecided. lockscope keeps stateright's `Model` trait (and its
+//! Explorer) and implements the search here, so that every verdict states exactly what was looked
+//! at: states, transitions, the depth covered and whether the search was complete.
+
+mod bfs;
+mod dfs;
+mod fingerprint;
+
+use std::fmt;
+use std::hash::Hash;
+use std::time::Duration;
+
+use lockscope_models::Explain;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use stateright::{Expectation, Model};
+
+pub use fingerprint::{fingerprint, Fingerprint};
+
+/// A model the engine can search, trace and replay: states hash to fingerprints, actions are
+/// printable and serialisable (they are the steps of a trace file).
+pub trait Checkable:
+    Model<
+        State: Clone + Hash + Eq + fmt::Debug + Send + Sync,
+        Action: Clone + Eq + fmt::Debug + fmt::Display + Serialize + DeserializeOwned + Send + Sync,
+    > + Explain
+    + Sync
+{
+}
+
+impl<M> Checkable for M where
+    M: Model<
+            State: Clone + Hash + Eq + fmt::Debug + Send + Sync,
+            Action: Clone
+                        + Eq
+                        + fmt::Debug
+                        + fmt::Display
+                        + Serialize
+                        + DeserializeOwned
+                        + Send
+                        + Sync,
+        > + Explain
+        + Sync
+{
+}
+
+/// How the state space is traversed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    Bfs,
+    Dfs,
+    Random,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Bfs => "bfs",
+            Strategy::Dfs => "dfs",
+            Strategy::Random => "random",
+        }
+    }
+}
+
+/// Bounds for one search run; `None` means no bound (the scenario's 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchLimits {
+    pub max_states: Option<u64>,
+    pub max_depth: Option<u32>,
+    pub time_limit: Option<Duration>,
+}
+
+/// Everything a search needs besides the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchOptions {
+    pub strategy: Strategy,
+    pub limits: SearchLimits,
+    /// Worker threads for breadth-first expansion (results do not depend on it).
+    pub threads: usize,
+    /// Keep exploring after every safety property has been violated, to count the whole space.
+    pub full_space: bool,
+    /// Stop as soon as any safety property is violated (the benchmark's first-violation runs).
+    pub stop_at_first_violation: bool,
+}
+
+/// Why a search stopped. Anything but `Exhausted` makes every would-be "holds" an "unknown".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Every reachable state was explored.
+    Exhausted,
+    MaxStates,
+    MaxDepth,
+    TimeLimit,
+    /// Every safety property already had a counterexample, so nothing was left to decide.
+    AllViolated,
+    /// Asked to stop at the first violation.
+    FirstViolation,
+}
+
+impl Stop {
+    /// The contract's name for the bound in the JSON result (`null` for a complete search).
+    pub fn bound_name(self) -> Option<&'static str> {
+        match self {
+            Stop::Exhausted => None,
+            Stop::MaxStates => Some("max_states"),
+            Stop::MaxDepth => Some("max_depth"),
+            Stop::TimeLimit => Some("time_limit"),
+            Stop::AllViolated => Some("all_violated"),
+            Stop::FirstViolation => Some("first_violation"),
+        }
+    }
+}
+
+/// Safety (a bad state is reachable) or liveness (a good state is never reached).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PropertyKind {
+    Safety,
+    Liveness,
+}
+
+/// The verdict on one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Holds,
+    Violated,
+    Unknown,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+            Verdict::Unknown => "unknown",
+        })
+    }
+}
+
+/// What a search concluded about one property.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropertyResult<A> {
+    pub name: &'static str,
+    pub kind: PropertyKind,
+    pub verdict: Verdict,
+    /// Why the verdict is `unknown`.
+    pub reason: Option<String>,
+    /// The steps from the initial state to a violating state.
+    pub counterexample: Option<Vec<A>>,
+}
+
+/// The statistics and verdicts of one search.
+#[derive(Clone, Debug)]
+pub struct SearchReport<A> {
+    pub strategy: Strategy,
+    pub stop: Stop,
+    /// Transitions explored: every (state, enabled action) pair.
+    pub transitions: u64,
+    pub unique_states: u64,
+    /// The deepest state found (steps from the initial state).
+    pub max_depth: u32,
+    /// Every state at this depth or less has been found and checked.
+    pub depth_covered: u32,
+    pub elapsed: Duration,
+    pub threads: usize,
+    pub properties: Vec<PropertyResult<A>>,
+}
+
+impl<A> SearchReport<A> {
+    pub fn complete(&self) -> bool {
+        self.stop == Stop::Exhausted
+    }
+
+    pub fn property(&self, name: &str) -> Option<&PropertyResult<A>> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Transitions per second.
+    pub fn rate(&self) -> f64 {
+        self.transitions as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The chance that two distinct states shared a 64-bit fingerprint, so one was never explored
+    /// (TLC's estimate, n²/2⁶⁵ for n states).
+    pub fn collision_probability(&self) -> f64 {
+        let n = self.unique_states as f64;
+        n * n / 2f64.powi(65)
+    }
+}
+
+/// Progress of a long search, for a status line on a terminal.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub transitions: u64,
+    pub unique_states: u64,
+    pub depth: u32,
+    pub elapsed: Duration,
+}
+
+/// Run an exhaustive search of `model` with `options`, calling `progress` now and then.
+pub fn search<M: Checkable>(
+    model: &M,
+    options: &SearchOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> SearchReport<M::Action> {
+    match options.strategy {
+        Strategy::Bfs => bfs::search(model, options, progress),
+        Strategy::Dfs => dfs::search(model, options, progress),
+        Strategy::Random => panic!(
+            "random search is not an exhaustive strategy; the CLI rejects it before this point"
+        ),
+    }
+}
+
+/// The model's properties split by kind, with the verdict-building shared by every strategy.
+pub(crate) struct PropertyTable<M: Model> {
+    properties: Vec<stateright::Property<M>>,
+    /// Indices of the `always` properties, in declaration order.
+    safety: Vec<usize>,
+}
+
+impl<M: Checkable> PropertyTable<M> {
+    pub(crate) fn new(model: &M) -> Self {
+        let properties = model.properties();
+        let safety = (0..properties.len())
+            .filter(|&i| properties[i].expectation == Expectation::Always)
+            .collect();
+        PropertyTable { properties, safety }
+    }
+
+    pub(crate) fn safety_count(&self) -> usize {
+        self.safety.len()
+    }
+
+    /// A bit per safety property that `state` violates.
+    pub(crate) fn violations(&self, model: &M, state: &M::State) -> u64 {
+        let mut bits = 0;
+        for (bit, &i) in self.safety.iter().enumerate() {
+            if !(self.properties[i].condition)(model, state) {
+                bits |= 1 << bit;
+            }
+        }
+        bits
+    }
+
+    /// Turn what the search found into verdicts. `counterexamples[k]` is the trace of the k-th
+    /// safety property, if one was found.
+    pub(crate) fn verdicts(
+        &self,
+        stop: Stop,
+        mut counterexamples: Vec<Option<Vec<M::Action>>>,
+    ) -> Vec<PropertyResult<M::Action>> {
+        self.properties
+            .iter()
+            .enumerate()
+            .map(|(i, property)| match property.expectation {
+                Expectation::Always => {
+                    let k = self
+                        .safety
+                        .iter()
+                        .position(|&s| s == i)
+                        .expect("always properties are indexed");
+                    let counterexample = counterexamples[k].take();
+                    let (verdict, reason) = match (&counterexample, stop) {
+                        (Some(_), _) => (Verdict::Violated, None),
+                        (None, Stop::Exhausted) => (Verdict::Holds, None),
+                        (None, stop) => (
+                            Verdict::Unknown,
+                            Some(format!(
+                                "search stopped ({}) before it was complete",
+                                stop.bound_name().unwrap_or("?")
+                            )),
+                        ),
+                    };
+                    PropertyResult {
+                        name: property.name,
+                        kind: PropertyKind::Safety,
+                        verdict,
+                        reason,
+                        counterexample,
+                    }
+                }
+                Expectation::Eventually => PropertyResult {
+                    name: property.name,
+                    kind: PropertyKind::Liveness,
+                    verdict: Verdict::Unknown,
+                    reason: Some("liveness checking not implemented".into()),
+                    counterexample: None,
+                },
+                Expectation::Sometimes => PropertyResult {
+                    name: property.name,
+                    kind: PropertyKind::Safety,
+                    verdict: Verdict::Unknown,
+                    reason: Some("`sometimes` properties are not checked".into()),
+                    counterexample: None,
+                },
+            })
+            .collect()
+    }
+}

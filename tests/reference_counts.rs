@@ -1,0 +1,96 @@
+//! The standard recipe follows the benchmark workload (`shared/bench/lock-recipe-reference.md`)
+//! state for state: its counts must equal those of an independent implementation of that text
+//! (a separate Python explicit-state search, `tests/oracle/reference_oracle.py`).
+
+use lockscope::search::{search, SearchLimits, SearchOptions, Stop, Strategy, Verdict};
+use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::prop;
+
+fn reference(clients: u8, session_expiries: u8) -> LockModel {
+    LockModel::new(LockConfig {
+        recipe: Recipe::Standard,
+        variant: Variant::Fixed,
+        clients,
+        acquisitions: 1,
+        retry_after_expiry: false,
+        session_expiries,
+        client_pauses: 0,
+    })
+    .expect("valid reference configuration")
+}
+
+fn options(strategy: Strategy, threads: usize) -> SearchOptions {
+    SearchOptions {
+        strategy,
+        limits: SearchLimits::default(),
+        threads,
+        full_space: true,
+        stop_at_first_violation: false,
+    }
+}
+
+/// (clients, expiries, unique states, transitions, max depth, mutual exclusion violated)
+const ORACLE: &[(u8, u8, u64, u64, u32, bool)] = &[
+    (1, 0, 9, 8, 8, false),
+    (2, 0, 151, 260, 16, false),
+    (3, 0, 3_831, 9_828, 24, false),
+    (4, 0, 142_549, 488_296, 32, false),
+    (2, 1, 749, 1_712, 16, true),
+    (3, 1, 32_091, 100_653, 24, true),
+];
+
+#[test]
+fn complete_counts_match_the_independent_oracle() {
+    for &(clients, expiries, states, transitions, depth, violated) in ORACLE {
+        for threads in [1, 2] {
+            let report = search(
+                &reference(clients, expiries),
+                &options(Strategy::Bfs, threads),
+                &mut |_| {},
+            );
+            let label = format!("N={clients} E={expiries} threads={threads}");
+            assert_eq!(report.stop, Stop::Exhausted, "{label}");
+            assert_eq!(report.unique_states, states, "{label}");
+            assert_eq!(report.transitions, transitions, "{label}");
+            assert_eq!(report.max_depth, depth, "{label}");
+            let me = report.property(prop::MUTUAL_EXCLUSION).expect("declared");
+            let expected = if violated {
+                Verdict::Violated
+            } else {
+                Verdict::Holds
+            };
+            assert_eq!(me.verdict, expected, "{label}");
+            assert_eq!(
+                report
+                    .property(prop::NO_DEADLOCK)
+                    .expect("declared")
+                    .verdict,
+                Verdict::Holds,
+                "{label}"
+            );
+            if violated {
+                assert_eq!(
+                    me.counterexample.as_ref().map(Vec::len),
+                    Some(11),
+                    "{label}: shortest is 11 steps"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn depth_first_search_counts_the_same_space() {
+    for &(clients, expiries, states, transitions, _, _) in &ORACLE[..5] {
+        let report = search(
+            &reference(clients, expiries),
+            &options(Strategy::Dfs, 1),
+            &mut |_| {},
+        );
+        assert_eq!(
+            (report.unique_states, report.transitions),
+            (states, transitions),
+            "N={clients} E={expiries}"
+        );
+    }
+}
