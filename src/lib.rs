@@ -2,7 +2,16 @@
 //!
 //! The data path runs left to right, one module per stage: a scenario file is parsed and validated
 //! ([`scenario`]), the [`registry`] builds the model it names, a [`search`] explores the model's
-//! states, counterexamples become self-contained [`trace`] files, and [`report`] renders the
-//! outcome for terminals, JSON consumers and people reading a narrative.
+//! states, [`check`] turns the result into verdicts and self-contained [`trace`] files, and
+//! [`report`] renders the outcome for terminals, JSON consumers and people reading a narrative.
+//! [`cli`] and [`commands`] are the command line; [`bench`] the benchmark suite.
 
+pub mod bench;
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod registry;
+pub mod report;
+pub mod scenario;
 pub mod search;
+pub mod trace;

@@ -275,10 +275,7 @@ impl<M: Checkable> PropertyTable<M> {
                         (None, Stop::Exhausted) => (Verdict::Holds, None),
                         (None, stop) => (
                             Verdict::Unknown,
-                            Some(format!(
-                                "search stopped ({}) before it was complete",
-                                stop.bound_name().unwrap_or("?")
-                            )),
+                            Some(format!("bounded: {}", stop.bound_name().unwrap_or("?"))),
                         ),
                     };
                     PropertyResult {

@@ -109,6 +109,19 @@ pub struct LockConfig {
     pub client_pauses: u8,
 }
 
+impl LockConfig {
+    /// The most creates one execution can make: sequence numbers are never reused, so each takes
+    /// one. A retrying client creates once more after each expiry.
+    pub fn sequence_numbers_needed(&self) -> usize {
+        let retries = if self.retry_after_expiry {
+            usize::from(self.session_expiries)
+        } else {
+            0
+        };
+        usize::from(self.clients) * usize::from(self.acquisitions) + retries
+    }
+}
+
 /// A lock world ready to be checked.
 #[derive(Clone, Debug)]
 pub struct LockModel {
@@ -137,12 +150,7 @@ impl LockModel {
                 config.recipe.name()
             ));
         }
-        let attempts = if config.retry_after_expiry {
-            1 + usize::from(config.session_expiries)
-        } else {
-            1
-        };
-        let creates = usize::from(config.clients) * usize::from(config.acquisitions) + attempts - 1;
+        let creates = config.sequence_numbers_needed();
         if creates > MAX_SEQ {
             return Err(format!(
                 "model: clients × acquisitions (+ retries) needs {creates} sequence numbers; at most {MAX_SEQ} are supported"

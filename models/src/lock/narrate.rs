@@ -71,7 +71,7 @@ impl LockModel {
                 .then(|| "/lock".to_string()),
             )
             .collect();
-        if !gone.is_empty() && except.is_none() {
+        if !gone.is_empty() {
             let _ = write!(text, "; deletes {}", gone.join(", "));
         }
         for (c, (old, new)) in before.links.iter().zip(&after.links).enumerate() {
@@ -207,7 +207,6 @@ impl Explain for LockModel {
                 format!(
                     "S expires {client}'s session{}; queues SessionExpired to {client}{unaware}",
                     self.server_effects(before, after, Some(i))
-                        .replace("; notifies", "; deletes its node and notifies")
                 )
             }
             LockAction::Pause { client } => {
@@ -230,7 +229,8 @@ impl Explain for LockModel {
             prop::MUTUAL_EXCLUSION if state.holders() > 1 => {
                 let holders: Vec<usize> = (0..state.clients.len()).filter(|&c| state.clients[c].phase.holds_lock()).collect();
                 let names: Vec<String> = holders.iter().map(|c| format!("C{c}")).collect();
-                let mut text = format!("{} all believe they hold the lock", names.join(" and "));
+                let together = if names.len() == 2 { "both" } else { "all" };
+                let mut text = format!("{} {together} believe they hold the lock", names.join(" and "));
                 for &c in &holders {
                     let unread = state.links[c].from_server.contains(&Reply::SessionExpired);
                     match state.server.session(c as ClientId) {
@@ -260,7 +260,8 @@ impl Explain for LockModel {
                     .filter(|(_, client)| !client.phase.is_finished())
                     .map(|(c, client)| format!("C{c} {}", phase_text(client.phase)))
                     .collect();
-                Some(format!("no step is enabled, yet {} — nothing will ever wake them", stuck.join(", ")))
+                let whom = if stuck.len() == 1 { "it" } else { "them" };
+                Some(format!("no step is enabled, yet {}: nothing will ever wake {whom}", stuck.join(", ")))
             }
             prop::NO_HERD if state.herd_seen => Some("a single znode deletion notified more than one waiting client".into()),
             _ => None,

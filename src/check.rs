@@ -1,0 +1,195 @@
+//! Running one scenario end to end: build its model, search, write a trace per violation, and
+//! collect what the reports need into a [`ScenarioOutcome`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::registry::{self, ModelVisitor};
+use crate::scenario::{Expected, Scenario};
+use crate::search::{
+    self, Checkable, Progress, PropertyKind, SearchLimits, SearchOptions, Verdict,
+};
+use crate::trace::{self, Trace};
+
+/// Options of a `check` run that are not part of the scenario.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub threads: usize,
+    pub full_space: bool,
+    /// Where traces go: `<report_dir>/<scenario>/<property>.trace.json`.
+    pub report_dir: PathBuf,
+}
+
+/// The search statistics of one scenario, as reported.
+#[derive(Clone, Debug)]
+pub struct SearchSummary {
+    pub strategy: &'static str,
+    pub complete: bool,
+    /// The bound that stopped an incomplete search.
+    pub bound: Option<&'static str>,
+    pub transitions: u64,
+    pub unique_states: u64,
+    pub max_depth: u32,
+    pub depth_covered: u32,
+    pub elapsed: Duration,
+    pub threads: usize,
+    pub collision_probability: f64,
+}
+
+/// The outcome for one property.
+#[derive(Clone, Debug)]
+pub struct PropertyOutcome {
+    pub name: &'static str,
+    pub kind: PropertyKind,
+    pub verdict: Verdict,
+    pub expected: Option<Expected>,
+    pub reason: Option<String>,
+    pub trace_path: Option<PathBuf>,
+    pub trace_length: Option<usize>,
+    /// One sentence per step of the counterexample.
+    pub narrative: Vec<String>,
+    /// Why the last state of the counterexample violates the property.
+    pub explanation: Option<String>,
+}
+
+impl PropertyOutcome {
+    /// `None` when the scenario expects nothing of this property.
+    pub fn expectation_met(&self) -> Option<bool> {
+        self.expected.map(|expected| match expected {
+            Expected::Holds => self.verdict == Verdict::Holds,
+            Expected::Violated => self.verdict == Verdict::Violated,
+        })
+    }
+}
+
+/// Everything the reports need about one checked scenario.
+#[derive(Clone, Debug)]
+pub struct ScenarioOutcome {
+    pub scenario: Scenario,
+    pub file: PathBuf,
+    pub search: SearchSummary,
+    pub properties: Vec<PropertyOutcome>,
+}
+
+impl ScenarioOutcome {
+    /// Every expectation met; or, with no `[expect]`, no property violated.
+    pub fn ok(&self) -> bool {
+        if self.scenario.expect.is_empty() {
+            self.properties
+                .iter()
+                .all(|p| p.verdict != Verdict::Violated)
+        } else {
+            self.properties
+                .iter()
+                .all(|p| p.expectation_met() != Some(false))
+        }
+    }
+}
+
+/// Check `scenario` (read from `file`), writing its traces. Errors are I/O failures.
+pub fn run(
+    scenario: &Scenario,
+    file: &Path,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ScenarioOutcome, String> {
+    registry::with_model(
+        scenario,
+        Runner {
+            scenario,
+            file,
+            options,
+            progress,
+        },
+    )?
+}
+
+struct Runner<'a> {
+    scenario: &'a Scenario,
+    file: &'a Path,
+    options: &'a RunOptions,
+    progress: &'a mut dyn FnMut(Progress),
+}
+
+impl ModelVisitor for Runner<'_> {
+    type Output = Result<ScenarioOutcome, String>;
+
+    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
+    where
+        M::State: 'static,
+        M::Action: 'static,
+    {
+        let check = &self.scenario.check;
+        let bound = |value: u64| (value > 0).then_some(value);
+        let search_options = SearchOptions {
+            strategy: check.strategy,
+            limits: SearchLimits {
+                max_states: bound(check.max_states),
+                max_depth: bound(u64::from(check.max_depth)).map(|d| d as u32),
+                time_limit: bound(check.time_limit).map(Duration::from_secs),
+            },
+            threads: self.options.threads,
+            full_space: self.options.full_space,
+            stop_at_first_violation: false,
+        };
+        let mut report = search::search(&model, &search_options, self.progress);
+        let mut properties = Vec::new();
+        for result in std::mem::take(&mut report.properties) {
+            let mut outcome = PropertyOutcome {
+                name: result.name,
+                kind: result.kind,
+                verdict: result.verdict,
+                expected: self.scenario.expect.get(result.name).copied(),
+                reason: result.reason,
+                trace_path: None,
+                trace_length: None,
+                narrative: Vec::new(),
+                explanation: None,
+            };
+            if let Some(actions) = &result.counterexample {
+                let trace = Trace::record(&model, self.scenario, result.name, None, actions);
+                let path = self
+                    .options
+                    .report_dir
+                    .join(&self.scenario.name)
+                    .join(format!("{}.trace.json", result.name));
+                write_file(&path, &trace.to_json())?;
+                let replayed = trace::replay(&model, &trace, &path).map_err(|err| {
+                    format!("internal error: a fresh trace does not replay: {err}")
+                })?;
+                assert!(replayed.violated, "a counterexample replays to a violation");
+                outcome.trace_length = Some(actions.len());
+                outcome.narrative = replayed.summaries;
+                outcome.explanation = replayed.explanation;
+                outcome.trace_path = Some(path);
+            }
+            properties.push(outcome);
+        }
+        Ok(ScenarioOutcome {
+            scenario: self.scenario.clone(),
+            file: self.file.to_path_buf(),
+            search: SearchSummary {
+                strategy: report.strategy.name(),
+                complete: report.stop == search::Stop::Exhausted,
+                bound: report.stop.bound_name(),
+                transitions: report.transitions,
+                unique_states: report.unique_states,
+                max_depth: report.max_depth,
+                depth_covered: report.depth_covered,
+                elapsed: report.elapsed,
+                threads: report.threads,
+                collision_probability: report.collision_probability(),
+            },
+            properties,
+        })
+    }
+}
+
+/// Write `text` to `path`, creating its folder.
+pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| format!("{}: cannot create the folder: {err}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|err| format!("{}: cannot write: {err}", path.display()))
+}

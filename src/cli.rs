@@ -1,0 +1,156 @@
+//! The command line (design README, "The command line": a contract). One clap struct per
+//! subcommand; each flag's doc comment is its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A deterministic simulator and model checker for lock protocols built on ZooKeeper.
+///
+/// Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
+/// violated or an expectation not met; 2 bad input or usage.
+#[derive(Debug, Parser)]
+#[command(name = "lockscope", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check scenarios: files, or folders searched recursively for *.toml.
+    Check(CheckArgs),
+    /// Re-execute a trace step by step, print its narrative, and verify that the recorded
+    /// violation recurs (exit 1 if it does, 0 if not, 2 on divergence or a bad file).
+    Replay(ReplayArgs),
+    /// Render a trace file.
+    Render(RenderArgs),
+    /// Serve stateright's Explorer on a scenario's world: click through states and actions.
+    Explore(ExploreArgs),
+    /// List scenarios with their description and expectations.
+    List(ListArgs),
+    /// Combine the JSON results of shards into one (not implemented yet).
+    Merge(MergeArgs),
+    /// Run the benchmark suite (shared/bench/lock-recipe-reference.md).
+    Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Bfs,
+    Dfs,
+    Random,
+}
+
+/// Exhaustive search, liveness and fairness: safety properties are checked in every reachable
+/// state; a property "holds" only after a complete search. Liveness properties
+/// (every_waiter_acquires) are reported as unknown: liveness checking is not implemented yet.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Search strategy (overrides [check] strategy). bfs gives shortest counterexamples.
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Explore states up to this depth only; 0 = no bound (overrides [check] max_depth).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Stop after this many unique states; 0 = no bound (overrides [check] max_states).
+    #[arg(long)]
+    pub max_states: Option<u64>,
+    /// Stop after this many seconds; 0 = no bound (overrides [check] time_limit).
+    #[arg(long)]
+    pub time_limit: Option<u64>,
+    /// Seed of a random search (overrides [check] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Executions of a random search (overrides [check] runs).
+    #[arg(long)]
+    pub runs: Option<u64>,
+    /// Re-run only the K-th execution of a random search (not implemented yet).
+    #[arg(long, value_name = "K")]
+    pub run: Option<u64>,
+    /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Keep exploring past violations, so that a complete space containing violating states is
+    /// counted in full.
+    #[arg(long)]
+    pub full_space: bool,
+    /// Run the I-th of N disjoint slices of the work (not implemented yet).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Write the JSON result to FILE ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write JUnit XML to FILE (not implemented yet).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Folder for traces and reports.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report: PathBuf,
+    /// Print only the summary: no narratives, no progress.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A trace file written by `check`.
+    pub trace: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Text,
+    Svg,
+    Shiviz,
+    Mermaid,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A trace file written by `check`.
+    pub trace: PathBuf,
+    /// Output format (only text is implemented yet).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RenderFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The scenario whose world to explore.
+    pub scenario: PathBuf,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Scenario files or folders.
+    #[arg(default_value = "scenarios")]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON results of shards.
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Only the small sizes (N ≤ 3), for a quick look.
+    #[arg(long)]
+    pub quick: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}

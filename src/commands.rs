@@ -1,0 +1,417 @@
+//! What each subcommand does. Every function returns the process exit code, or an input error
+//! (exit 2) whose text names the file and what was wrong.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::check::{self, RunOptions, ScenarioOutcome};
+use crate::cli::{
+    BenchArgs, CheckArgs, ExploreArgs, ListArgs, MergeArgs, RenderArgs, RenderFormat, ReplayArgs,
+    StrategyArg,
+};
+use crate::registry::{self, ModelVisitor};
+use crate::report;
+use crate::scenario::Scenario;
+use crate::search::{Checkable, Progress, Strategy, Verdict};
+use crate::trace::{self, Trace};
+
+/// An input or usage error: exit code 2.
+pub type InputError = String;
+
+/// Exit codes of the contract.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+
+/// Every scenario file under `paths`: files as given, folders searched recursively for `*.toml`,
+/// in sorted order.
+pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|err| format!("{}: cannot read the folder: {err}", dir.display()))?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                walk(&path, found)?;
+            } else if path.extension().is_some_and(|ext| ext == "toml") {
+                found.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found)?;
+        } else if path.exists() {
+            found.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", path.display()));
+        }
+    }
+    if found.is_empty() {
+        return Err(format!(
+            "no scenario files (*.toml) under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(found)
+}
+
+/// Load every file, reporting all that fail.
+fn load_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, Scenario)>, InputError> {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match Scenario::load(file) {
+            Ok(scenario) => loaded.push((file.clone(), scenario)),
+            Err(err) => errors.push(err.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), InputError> {
+    let check = &mut scenario.check;
+    if let Some(strategy) = args.strategy {
+        check.strategy = match strategy {
+            StrategyArg::Bfs => Strategy::Bfs,
+            StrategyArg::Dfs => Strategy::Dfs,
+            StrategyArg::Random => {
+                return Err("--strategy random: not implemented yet; implemented: bfs, dfs".into())
+            }
+        };
+    }
+    if let Some(max_depth) = args.max_depth {
+        check.max_depth = max_depth;
+    }
+    if let Some(max_states) = args.max_states {
+        check.max_states = max_states;
+    }
+    if let Some(time_limit) = args.time_limit {
+        check.time_limit = time_limit;
+    }
+    if let Some(seed) = args.seed {
+        check.seed = seed;
+    }
+    if let Some(runs) = args.runs {
+        if runs == 0 {
+            return Err("--runs: expected at least 1, found 0".into());
+        }
+        check.runs = runs;
+    }
+    Ok(())
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A status line on stderr, at most twice a second, only when stderr is a terminal.
+fn progress_printer(enabled: bool) -> impl FnMut(Progress) {
+    let mut last = Instant::now();
+    move |progress: Progress| {
+        if enabled && last.elapsed() >= Duration::from_millis(500) {
+            last = Instant::now();
+            let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
+            eprint!(
+                "\r\x1b[Klockscope: {} states · depth {} · {} transitions/s",
+                report::thousands(progress.unique_states),
+                progress.depth,
+                report::thousands(rate as u64)
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+}
+
+pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
+    for (flag, given) in [
+        ("--run", args.run.is_some()),
+        ("--shard", args.shard.is_some()),
+        ("--junit", args.junit.is_some()),
+    ] {
+        if given {
+            return Err(format!("{flag}: not implemented yet"));
+        }
+    }
+    if args.threads == Some(0) {
+        return Err("--threads: expected at least 1, found 0".into());
+    }
+    let files = scenario_files(&args.paths)?;
+    let mut scenarios = load_all(&files)?;
+    for (_, scenario) in &mut scenarios {
+        apply_overrides(scenario, args)?;
+    }
+    let options = RunOptions {
+        threads: args.threads.unwrap_or_else(default_threads),
+        full_space: args.full_space,
+        report_dir: args.report.clone(),
+    };
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
+    for (file, scenario) in &scenarios {
+        let mut progress = progress_printer(show_progress);
+        let outcome = check::run(scenario, file, &options, &mut progress)?;
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        print!("{}", report::summary(&outcome));
+        if !args.quiet {
+            let shortest = outcome.search.strategy == "bfs";
+            for property in outcome
+                .properties
+                .iter()
+                .filter(|p| p.verdict == Verdict::Violated)
+            {
+                print!("{}", report::narrative(property, shortest));
+            }
+        }
+        println!();
+        outcomes.push(outcome);
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| !o.ok())
+        .map(|o| o.scenario.name.as_str())
+        .collect();
+    if outcomes.len() > 1 {
+        println!(
+            "{} scenarios: {} ok, {} failed{}",
+            outcomes.len(),
+            outcomes.len() - failed.len(),
+            failed.len(),
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", failed.join(", "))
+            }
+        );
+    }
+    if let Some(json_path) = &args.json {
+        let value = match outcomes.as_slice() {
+            [one] => report::json(one),
+            many => serde_json::Value::Array(many.iter().map(report::json).collect()),
+        };
+        let text = serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n";
+        if json_path.as_os_str() == "-" {
+            print!("{text}");
+        } else {
+            check::write_file(json_path, &text)?;
+        }
+    }
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// Rebuild a trace's model and replay it.
+struct Replayer<'a> {
+    trace: &'a Trace,
+    file: &'a Path,
+}
+
+impl ModelVisitor for Replayer<'_> {
+    type Output = Result<trace::Replay, trace::TraceError>;
+
+    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
+    where
+        M::State: 'static,
+        M::Action: 'static,
+    {
+        trace::replay(&model, self.trace, self.file)
+    }
+}
+
+fn load_and_replay(file: &Path) -> Result<(Trace, trace::Replay), InputError> {
+    let trace = Trace::load(file).map_err(|err| err.to_string())?;
+    let replayed = registry::with_model(
+        &trace.scenario,
+        Replayer {
+            trace: &trace,
+            file,
+        },
+    )
+    .map_err(|err| format!("{}: scenario: {err}", file.display()))?
+    .map_err(|err| err.to_string())?;
+    Ok((trace, replayed))
+}
+
+fn narrative_text(trace: &Trace, replayed: &trace::Replay) -> String {
+    let mut text = format!(
+        "trace of {} in scenario {} ({} steps)\n",
+        trace.property,
+        trace.scenario.name,
+        trace.steps.len()
+    );
+    text.push_str(&report::numbered(&replayed.summaries));
+    match (&replayed.explanation, replayed.violated) {
+        (Some(explanation), true) => {
+            text.push_str(&format!("  ⇒ {} violated: {explanation}\n", trace.property))
+        }
+        (None, true) => text.push_str(&format!("  ⇒ {} violated\n", trace.property)),
+        (_, false) => text.push_str(&format!(
+            "  ⇒ {} is NOT violated at the end of this trace\n",
+            trace.property
+        )),
+    }
+    text
+}
+
+pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
+    let (trace, replayed) = load_and_replay(&args.trace)?;
+    print!("{}", narrative_text(&trace, &replayed));
+    Ok(if replayed.violated {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
+    if args.format != RenderFormat::Text {
+        return Err(format!(
+            "--format {:?}: not implemented yet; implemented: text",
+            args.format
+        )
+        .to_lowercase());
+    }
+    let (trace, replayed) = load_and_replay(&args.trace)?;
+    let text = narrative_text(&trace, &replayed);
+    match &args.output {
+        Some(path) => check::write_file(path, &text)?,
+        None => print!("{text}"),
+    }
+    Ok(EXIT_OK)
+}
+
+struct Explorer {
+    port: u16,
+}
+
+impl ModelVisitor for Explorer {
+    type Output = ();
+
+    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
+    where
+        M::State: 'static,
+        M::Action: 'static,
+    {
+        let address = ("127.0.0.1", self.port);
+        eprintln!(
+            "lockscope: Explorer on http://127.0.0.1:{}/ (Ctrl-C to stop)",
+            self.port
+        );
+        model.checker().serve(address);
+    }
+}
+
+pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
+    let scenario = Scenario::load(&args.scenario).map_err(|err| err.to_string())?;
+    registry::with_model(&scenario, Explorer { port: args.port })
+        .map_err(|err| format!("{}: {err}", args.scenario.display()))?;
+    Ok(EXIT_OK)
+}
+
+pub fn list(args: &ListArgs) -> Result<u8, InputError> {
+    let files = scenario_files(std::slice::from_ref(&args.path))?;
+    let mut errors = Vec::new();
+    for file in &files {
+        match Scenario::load(file) {
+            Ok(scenario) => print!("{}", describe(&scenario, file)),
+            Err(err) => errors.push(err.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+fn describe(scenario: &Scenario, file: &Path) -> String {
+    let model = &scenario.model;
+    let faults = &scenario.faults;
+    let mut text = format!("{}  ({})\n", scenario.name, file.display());
+    text.push_str(&format!(
+        "  model    lock · recipe {} · variant {} · {} clients · {} acquisition{}{}\n",
+        model.recipe.name(),
+        model.variant.name(),
+        model.clients,
+        model.acquisitions,
+        if model.acquisitions == 1 { "" } else { "s" },
+        if model.retry_after_expiry {
+            " · retry after expiry"
+        } else {
+            ""
+        }
+    ));
+    text.push_str(&format!(
+        "  faults   session expiries {} · client pauses {}\n  check    {}\n",
+        faults.session_expiries,
+        faults.client_pauses,
+        scenario.check.strategy.name()
+    ));
+    let expect: Vec<String> = scenario
+        .expect
+        .iter()
+        .map(|(name, verdict)| format!("{name} {verdict}"))
+        .collect();
+    text.push_str(&format!(
+        "  expect   {}\n",
+        if expect.is_empty() {
+            "-".to_string()
+        } else {
+            expect.join(", ")
+        }
+    ));
+    for line in textwrap(&scenario.description, 90) {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text.push('\n');
+    text
+}
+
+/// Greedy word wrap.
+fn textwrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+pub fn merge(_args: &MergeArgs) -> Result<u8, InputError> {
+    Err("merge: not implemented yet (it arrives with sharded search)".into())
+}
+
+pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
+    if args.threads == Some(0) {
+        return Err("--threads: expected at least 1, found 0".into());
+    }
+    crate::bench::run(args.quick, args.threads.unwrap_or_else(default_threads));
+    Ok(EXIT_OK)
+}

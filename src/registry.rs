@@ -1,0 +1,56 @@
+//! Maps a scenario's `model.kind` to a model. This is the only place in `src/` that names a
+//! protocol: everything downstream works on any [`Checkable`] model through [`ModelVisitor`].
+
+use lockscope_models::lock::{LockConfig, LockModel};
+use stateright::Model;
+
+use crate::scenario::{ModelKind, ModelSpec, Scenario};
+use crate::search::Checkable;
+
+/// Something to do with a model whose concrete type only the registry knows.
+pub trait ModelVisitor {
+    type Output;
+    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
+    where
+        M::State: 'static,
+        M::Action: 'static;
+}
+
+fn lock_config(spec: &ModelSpec, scenario_faults: Option<&crate::scenario::Faults>) -> LockConfig {
+    LockConfig {
+        recipe: spec.recipe,
+        variant: spec.variant,
+        clients: spec.clients,
+        acquisitions: spec.acquisitions,
+        retry_after_expiry: spec.retry_after_expiry,
+        session_expiries: scenario_faults.map_or(0, |f| f.session_expiries),
+        client_pauses: scenario_faults.map_or(0, |f| f.client_pauses),
+    }
+}
+
+/// Build the scenario's model and hand it to `visitor`.
+pub fn with_model<V: ModelVisitor>(scenario: &Scenario, visitor: V) -> Result<V::Output, String> {
+    match scenario.model.kind {
+        ModelKind::Lock => Ok(visitor.visit(LockModel::new(lock_config(
+            &scenario.model,
+            Some(&scenario.faults),
+        ))?)),
+    }
+}
+
+/// The property names the model of `spec` declares, in declaration order.
+pub fn property_names(spec: &ModelSpec) -> Vec<&'static str> {
+    match spec.kind {
+        ModelKind::Lock => {
+            // Only the recipe decides which properties a lock model declares; the other values
+            // are set to valid ones so that a bad `clients` does not hide the property names.
+            let mut config = lock_config(spec, None);
+            config.clients = 1;
+            config.acquisitions = 1;
+            config.variant = lockscope_models::lock::Variant::Fixed;
+            LockModel::new(config)
+                .map(|model| model.properties().iter().map(|p| p.name).collect())
+                .unwrap_or_default()
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Rendering outcomes: the terminal summary, the numbered narrative of a counterexample, and the
+//! JSON result of the contract. Renderers read finished outcomes and never the live world.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::check::{PropertyOutcome, ScenarioOutcome};
+use crate::search::{PropertyKind, Verdict};
+
+fn kind_name(kind: PropertyKind) -> &'static str {
+    match kind {
+        PropertyKind::Safety => "safety",
+        PropertyKind::Liveness => "liveness",
+    }
+}
+
+/// A count with thousands separators: 1234567 → "1,234,567".
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The per-scenario block printed by `check`, even on success.
+pub fn summary(outcome: &ScenarioOutcome) -> String {
+    let search = &outcome.search;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "scenario  {}  ({})",
+        outcome.scenario.name,
+        outcome.file.display()
+    );
+    let completeness = match search.bound {
+        None => "complete".to_string(),
+        Some(bound) => format!("bounded: stopped by {bound}"),
+    };
+    let _ = writeln!(
+        text,
+        "search    {} · {} · {} unique states · {} transitions · max depth {} (covered {}) · {} thread{}",
+        search.strategy,
+        completeness,
+        thousands(search.unique_states),
+        thousands(search.transitions),
+        search.max_depth,
+        search.depth_covered,
+        search.threads,
+        if search.threads == 1 { "" } else { "s" }
+    );
+    let seconds = search.elapsed.as_secs_f64();
+    let _ = writeln!(
+        text,
+        "          {:.2} s · {} transitions/s · 64-bit fingerprints (collision probability {:.1e})",
+        seconds,
+        thousands((search.transitions as f64 / seconds.max(1e-9)) as u64),
+        search.collision_probability
+    );
+    let _ = writeln!(
+        text,
+        "  {:<24} {:<9} {:<9} {:<9} {}",
+        "property", "kind", "verdict", "expected", ""
+    );
+    for property in &outcome.properties {
+        let _ = writeln!(text, "  {}", property_row(property));
+    }
+    let _ = writeln!(
+        text,
+        "result    {}",
+        if outcome.ok() { "ok" } else { "FAILED" }
+    );
+    text
+}
+
+fn property_row(property: &PropertyOutcome) -> String {
+    let expected = property.expected.map_or("-".to_string(), |e| e.to_string());
+    let status = match property.expectation_met() {
+        Some(true) => "met",
+        Some(false) => "NOT MET",
+        None => "",
+    };
+    let mut row = format!(
+        "{:<24} {:<9} {:<9} {:<9} {status}",
+        property.name,
+        kind_name(property.kind),
+        property.verdict.to_string(),
+        expected
+    );
+    if let Some(length) = property.trace_length {
+        let _ = write!(row, "  trace: {length} steps");
+    }
+    if let (Verdict::Unknown, Some(reason)) = (property.verdict, &property.reason) {
+        let _ = write!(row, "  ({reason})");
+    }
+    row.trim_end().to_string()
+}
+
+/// The numbered narrative of a counterexample, with the trace file and the replay command.
+pub fn narrative(property: &PropertyOutcome, shortest: bool) -> String {
+    let mut text = String::new();
+    let length = property.trace_length.unwrap_or(0);
+    let _ = writeln!(
+        text,
+        "counterexample for {} ({}), {length} steps{}",
+        property.name,
+        kind_name(property.kind),
+        if shortest { ", shortest possible" } else { "" }
+    );
+    text.push_str(&numbered(&property.narrative));
+    if let Some(explanation) = &property.explanation {
+        let _ = writeln!(text, "  ⇒ {explanation}");
+    }
+    if let Some(path) = &property.trace_path {
+        let _ = writeln!(text, "  trace   {}", path.display());
+        let _ = writeln!(text, "  replay  lockscope replay {}", path.display());
+    }
+    text
+}
+
+/// Steps as a numbered list, one line each.
+pub fn numbered(steps: &[String]) -> String {
+    let width = steps.len().to_string().len();
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| format!("  {:>width$}. {step}\n", i + 1))
+        .collect()
+}
+
+/// The contract's JSON result for one scenario.
+pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
+    let search = &outcome.search;
+    let properties: Vec<serde_json::Value> = outcome
+        .properties
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "kind": kind_name(p.kind),
+                "verdict": p.verdict,
+                "expected": p.expected,
+                "trace": p.trace_path.as_ref().map(|path| path.display().to_string()),
+                "trace_length": p.trace_length,
+                "reason": p.reason,
+            })
+        })
+        .collect();
+    json!({
+        "scenario": outcome.scenario.name,
+        "file": outcome.file.display().to_string(),
+        "search": {
+            "strategy": search.strategy,
+            "complete": search.complete,
+            "bound": search.bound,
+            "states": search.transitions,
+            "unique_states": search.unique_states,
+            "max_depth": search.max_depth,
+            "depth_covered": search.depth_covered,
+            "elapsed_ms": search.elapsed.as_millis() as u64,
+            "seed": null,
+            "runs": null,
+            "threads": search.threads,
+            "fingerprint_collision_probability": search.collision_probability,
+        },
+        "properties": properties,
+        "ok": outcome.ok(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(7_454_953), "7,454,953");
+    }
+}

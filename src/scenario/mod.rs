@@ -1,0 +1,188 @@
+//! Scenario files: parse, validate, and hold the result as a [`Scenario`].
+//!
+//! The file format is a contract (design README, "Scenario files"). Parsing happens in two stages,
+//! as ripgrep's "low" and "high" arguments do: serde reads the TOML into [`raw`] structs that keep
+//! the source position of every value that still needs checking, then validation turns them into a
+//! [`Scenario`] whose values are all in range. Every problem names the file, line and column, the
+//! key, what was expected and what was found; all problems of a file are reported together.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use lockscope_models::lock::{Recipe, Variant};
+
+use crate::search::Strategy;
+
+/// A validated scenario. It is also embedded, whole, in every trace file, so that a trace alone
+/// rebuilds its world.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub model: ModelSpec,
+    pub faults: Faults,
+    pub check: CheckSpec,
+    /// Property name → expected verdict. Properties not listed are checked and reported but do
+    /// not decide the exit code.
+    pub expect: BTreeMap<String, Expected>,
+}
+
+/// `[model]`: which protocol, which variant, how many of each actor.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub kind: ModelKind,
+    pub recipe: Recipe,
+    pub variant: Variant,
+    pub clients: u8,
+    /// How many times each client acquires and releases.
+    pub acquisitions: u8,
+    pub retry_after_expiry: bool,
+    pub servers: u8,
+}
+
+/// The model kinds lockscope checks today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    Lock,
+}
+
+/// Kinds the contract names that are not built yet: an error says so instead of "unknown".
+pub const PLANNED_KINDS: &[&str] = &["zab", "lock-over-zab", "rwlock", "election", "barrier"];
+
+/// `[faults]`: how many of each fault one execution may contain.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    pub message_loss: u32,
+    pub message_duplication: u32,
+    pub reordering: bool,
+    pub partitions: u32,
+    pub crashes: u32,
+    pub session_expiries: u8,
+    pub client_pauses: u8,
+}
+
+/// `[check]`: how to search. 0 means "no bound" for the three bounds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub strategy: Strategy,
+    pub max_depth: u32,
+    pub max_states: u64,
+    /// Seconds.
+    pub time_limit: u64,
+    pub seed: u64,
+    pub runs: u64,
+    pub steps: u32,
+}
+
+impl Default for CheckSpec {
+    fn default() -> Self {
+        CheckSpec {
+            strategy: Strategy::Bfs,
+            max_depth: 0,
+            max_states: 0,
+            time_limit: 0,
+            seed: 1,
+            runs: 1000,
+            steps: 200,
+        }
+    }
+}
+
+/// An expected verdict in `[expect]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expected {
+    Holds,
+    Violated,
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Expected::Holds => "holds",
+            Expected::Violated => "violated",
+        })
+    }
+}
+
+/// One problem in a scenario file, located where possible.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line and column.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+/// Every problem found in one file; displays as one `file:line:col: message` line per problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            match problem.position {
+                Some((line, column)) => write!(
+                    f,
+                    "{}:{line}:{column}: {}",
+                    self.file.display(),
+                    problem.message
+                )?,
+                None => write!(f, "{}: {}", self.file.display(), problem.message)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(file).map_err(|err| ScenarioError {
+            file: file.to_path_buf(),
+            problems: vec![Problem {
+                position: None,
+                message: format!("cannot read the scenario: {err}"),
+            }],
+        })?;
+        Scenario::parse(&text, file)
+    }
+
+    /// Parse and validate scenario text; `file` names it in errors and gives the default name.
+    pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into());
+        raw::parse(text, &stem).map_err(|problems| ScenarioError {
+            file: file.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests;

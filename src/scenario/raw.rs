@@ -1,0 +1,416 @@
+//! The "low" form of a scenario: what serde reads from TOML, with source positions kept for every
+//! value that validation may still reject.
+
+use std::collections::BTreeMap;
+
+use lockscope_models::lock::LockConfig;
+use lockscope_models::lock::{Recipe, Variant};
+use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, Problem, Scenario,
+    PLANNED_KINDS,
+};
+use crate::registry;
+use crate::search::Strategy;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    model: Option<RawModel>,
+    #[serde(default)]
+    faults: RawFaults,
+    #[serde(default)]
+    check: RawCheck,
+    #[serde(default)]
+    expect: BTreeMap<Spanned<String>, Expected>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    kind: Spanned<String>,
+    recipe: Option<Spanned<String>>,
+    variant: Option<Spanned<String>>,
+    clients: Option<Spanned<u32>>,
+    acquisitions: Option<Spanned<u32>>,
+    retry_after_expiry: Option<bool>,
+    servers: Option<Spanned<u32>>,
+    transactions: Option<Spanned<u32>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFaults {
+    message_loss: Option<Spanned<u32>>,
+    message_duplication: Option<Spanned<u32>>,
+    reordering: Option<Spanned<bool>>,
+    partitions: Option<Spanned<u32>>,
+    crashes: Option<Spanned<u32>>,
+    session_expiries: Option<Spanned<u8>>,
+    client_pauses: Option<Spanned<u8>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    strategy: Option<Spanned<String>>,
+    max_depth: Option<u32>,
+    max_states: Option<u64>,
+    time_limit: Option<u64>,
+    seed: Option<u64>,
+    runs: Option<Spanned<u64>>,
+    steps: Option<Spanned<u32>>,
+}
+
+/// Collects problems with their positions in one source text.
+struct Problems<'a> {
+    text: &'a str,
+    found: Vec<Problem>,
+}
+
+impl Problems<'_> {
+    fn at<T>(&mut self, value: &Spanned<T>, message: String) {
+        let position = line_column(self.text, value.span().start);
+        self.found.push(Problem {
+            position: Some(position),
+            message,
+        });
+    }
+
+    fn unplaced(&mut self, message: String) {
+        self.found.push(Problem {
+            position: None,
+            message,
+        });
+    }
+}
+
+fn one_of<'n>(names: impl IntoIterator<Item = &'n str>) -> String {
+    names.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// Parse and validate; every problem found is returned.
+pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
+    let raw: RawScenario = toml::from_str(text).map_err(|err| {
+        let position = err.span().map(|span| line_column(text, span.start));
+        vec![Problem {
+            position,
+            message: err.message().trim().replace('\n', "; "),
+        }]
+    })?;
+    let mut problems = Problems {
+        text,
+        found: Vec::new(),
+    };
+    let scenario = validate(raw, stem, &mut problems);
+    match scenario {
+        Some(scenario) if problems.found.is_empty() => Ok(scenario),
+        _ => Err(problems.found),
+    }
+}
+
+fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Scenario> {
+    let name = match &raw.name {
+        Some(name) => {
+            let valid = !name.get_ref().is_empty()
+                && name
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !valid {
+                problems.at(
+                    name,
+                    format!(
+                        "name: expected letters, digits, '-', '_' or '.', found {:?}",
+                        name.get_ref()
+                    ),
+                );
+            }
+            name.get_ref().clone()
+        }
+        None => stem.to_string(),
+    };
+    let Some(raw_model) = raw.model else {
+        problems.unplaced("[model]: missing; expected a table with at least `kind`".into());
+        return None;
+    };
+    let model = validate_model(raw_model, problems)?;
+    let faults = validate_faults(raw.faults, problems);
+    let needed = LockConfig {
+        recipe: model.recipe,
+        variant: model.variant,
+        clients: model.clients,
+        acquisitions: model.acquisitions,
+        retry_after_expiry: model.retry_after_expiry,
+        session_expiries: faults.session_expiries,
+        client_pauses: faults.client_pauses,
+    }
+    .sequence_numbers_needed();
+    if needed > MAX_SEQ {
+        problems.unplaced(format!(
+            "model: clients × acquisitions (+ one per expiry when retrying) needs {needed} sequence numbers; at most {MAX_SEQ} are supported"
+        ));
+    }
+    let check = validate_check(raw.check, problems);
+    let known = registry::property_names(&model);
+    let mut expect = BTreeMap::new();
+    for (property, verdict) in raw.expect {
+        if known.contains(&property.get_ref().as_str()) {
+            expect.insert(property.into_inner(), verdict);
+        } else {
+            let message = format!(
+                "expect.{}: unknown property; known: {}",
+                property.get_ref(),
+                one_of(known.iter().copied())
+            );
+            problems.at(&property, message);
+        }
+    }
+    Some(Scenario {
+        name,
+        description: raw.description.unwrap_or_default(),
+        model,
+        faults,
+        check,
+        expect,
+    })
+}
+
+fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
+    let kind = match raw.kind.get_ref().as_str() {
+        "lock" => ModelKind::Lock,
+        planned if PLANNED_KINDS.contains(&planned) => {
+            problems.at(
+                &raw.kind,
+                format!("model.kind: {planned:?} is not implemented yet; implemented: lock"),
+            );
+            return None;
+        }
+        other => {
+            problems.at(
+                &raw.kind,
+                format!(
+                    "model.kind: expected one of lock, {}; found {other:?}",
+                    one_of(PLANNED_KINDS.iter().copied())
+                ),
+            );
+            return None;
+        }
+    };
+    if let Some(transactions) = &raw.transactions {
+        problems.at(
+            transactions,
+            "model.transactions: applies to model kind zab only".into(),
+        );
+    }
+    let recipe = match &raw.recipe {
+        None => {
+            problems.unplaced(format!(
+                "model.recipe: missing; expected one of {}",
+                one_of(Recipe::ALL.iter().map(|r| r.name()))
+            ));
+            None
+        }
+        Some(recipe) => match Recipe::ALL
+            .into_iter()
+            .find(|r| r.name() == recipe.get_ref())
+        {
+            Some(found) => Some(found),
+            None if recipe.get_ref() == "curator" => {
+                problems.at(recipe, "model.recipe: \"curator\" is not implemented yet; implemented: naive, herd, standard, fenced".into());
+                None
+            }
+            None => {
+                let known = one_of(Recipe::ALL.iter().map(|r| r.name()));
+                problems.at(
+                    recipe,
+                    format!(
+                        "model.recipe: expected one of {known}; found {:?}",
+                        recipe.get_ref()
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let variant = match &raw.variant {
+        None => Variant::Fixed,
+        Some(variant) => match Variant::ALL
+            .into_iter()
+            .find(|v| v.name() == variant.get_ref())
+        {
+            Some(found) => {
+                if let Some(recipe) = recipe.filter(|r| !found.recipes().contains(r)) {
+                    let recipes = one_of(found.recipes().iter().map(|r| r.name()));
+                    problems.at(
+                        variant,
+                        format!(
+                            "model.variant: {} applies to recipes {recipes}, not to {}",
+                            found.name(),
+                            recipe.name()
+                        ),
+                    );
+                }
+                found
+            }
+            None => {
+                let known = one_of(Variant::ALL.iter().map(|v| v.name()));
+                problems.at(
+                    variant,
+                    format!(
+                        "model.variant: expected one of {known}; found {:?}",
+                        variant.get_ref()
+                    ),
+                );
+                Variant::Fixed
+            }
+        },
+    };
+    let clients = match &raw.clients {
+        None => {
+            problems.unplaced(format!(
+                "model.clients: missing; expected a number from 1 to {MAX_CLIENTS}"
+            ));
+            0
+        }
+        Some(clients) => {
+            if *clients.get_ref() == 0 || *clients.get_ref() as usize > MAX_CLIENTS {
+                problems.at(
+                    clients,
+                    format!(
+                        "model.clients: expected a number from 1 to {MAX_CLIENTS}, found {}",
+                        clients.get_ref()
+                    ),
+                );
+            }
+            *clients.get_ref() as u8
+        }
+    };
+    let acquisitions = match &raw.acquisitions {
+        None => 1,
+        Some(acquisitions) => match *acquisitions.get_ref() {
+            0 => {
+                problems.at(acquisitions, "model.acquisitions: 0 (acquire forever) needs liveness checking, not supported yet; expected 1 to 8".into());
+                1
+            }
+            n @ 1..=8 => n as u8,
+            n => {
+                problems.at(
+                    acquisitions,
+                    format!("model.acquisitions: expected 1 to 8, found {n}"),
+                );
+                1
+            }
+        },
+    };
+    let servers = match &raw.servers {
+        None => 1,
+        Some(servers) if *servers.get_ref() == 1 => 1,
+        Some(servers) => {
+            problems.at(servers, format!("model.servers: model kind lock supports 1 server (lock over ZAB is not implemented yet), found {}", servers.get_ref()));
+            1
+        }
+    };
+    Some(ModelSpec {
+        kind,
+        recipe: recipe?,
+        variant,
+        clients,
+        acquisitions,
+        retry_after_expiry: raw.retry_after_expiry.unwrap_or(false),
+        servers,
+    })
+}
+
+fn validate_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
+    let unsupported = [
+        ("message_loss", &raw.message_loss),
+        ("message_duplication", &raw.message_duplication),
+        ("partitions", &raw.partitions),
+        ("crashes", &raw.crashes),
+    ];
+    for (key, value) in unsupported {
+        if let Some(value) = value.as_ref().filter(|v| *v.get_ref() != 0) {
+            problems.at(
+                value,
+                format!(
+                    "faults.{key}: not supported by model kind lock yet; expected 0, found {}",
+                    value.get_ref()
+                ),
+            );
+        }
+    }
+    if let Some(reordering) = raw.reordering.as_ref().filter(|v| *v.get_ref()) {
+        problems.at(
+            reordering,
+            "faults.reordering: not supported by model kind lock yet; expected false".into(),
+        );
+    }
+    let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
+    Faults {
+        message_loss: 0,
+        message_duplication: 0,
+        reordering: false,
+        partitions: 0,
+        crashes: 0,
+        session_expiries: small(&raw.session_expiries),
+        client_pauses: small(&raw.client_pauses),
+    }
+}
+
+fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
+    let defaults = CheckSpec::default();
+    let strategy = match &raw.strategy {
+        None => defaults.strategy,
+        Some(strategy) => match strategy.get_ref().as_str() {
+            "bfs" => Strategy::Bfs,
+            "dfs" => Strategy::Dfs,
+            "random" => {
+                problems.at(
+                    strategy,
+                    "check.strategy: \"random\" is not implemented yet; implemented: bfs, dfs"
+                        .into(),
+                );
+                defaults.strategy
+            }
+            other => {
+                problems.at(
+                    strategy,
+                    format!("check.strategy: expected one of bfs, dfs, random; found {other:?}"),
+                );
+                defaults.strategy
+            }
+        },
+    };
+    let at_least_one = |value: &Option<Spanned<u64>>,
+                        key: &str,
+                        default: u64,
+                        problems: &mut Problems| match value {
+        Some(v) if *v.get_ref() == 0 => {
+            problems.at(v, format!("check.{key}: expected at least 1, found 0"));
+            default
+        }
+        Some(v) => *v.get_ref(),
+        None => default,
+    };
+    let runs = at_least_one(&raw.runs, "runs", defaults.runs, problems);
+    let steps_wide = raw
+        .steps
+        .as_ref()
+        .map(|s| Spanned::new(s.span(), u64::from(*s.get_ref())));
+    let steps = at_least_one(&steps_wide, "steps", u64::from(defaults.steps), problems) as u32;
+    CheckSpec {
+        strategy,
+        max_depth: raw.max_depth.unwrap_or(defaults.max_depth),
+        max_states: raw.max_states.unwrap_or(defaults.max_states),
+        time_limit: raw.time_limit.unwrap_or(defaults.time_limit),
+        seed: raw.seed.unwrap_or(defaults.seed),
+        runs,
+        steps,
+    }
+}

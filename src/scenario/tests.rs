@@ -1,0 +1,244 @@
+//! Scenario parsing: valid files load, every kind of bad input is one clear located error, and
+//! (proptest) valid scenarios round-trip while mutated files never panic.
+
+use std::path::Path;
+
+use proptest::prelude::{any, prop, prop_assert_eq, proptest, Strategy as _, TestCaseError};
+use proptest::strategy::Strategy as Generator;
+
+use super::*;
+
+const STANDARD: &str = r#"
+description = "test"
+[model]
+kind = "lock"
+recipe = "standard"
+clients = 3
+[faults]
+session_expiries = 1
+[expect]
+mutual_exclusion = "violated"
+"#;
+
+fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::parse(text, Path::new("scenarios/x.toml"))
+}
+
+/// The single error line for `text`.
+fn error(text: &str) -> String {
+    parse(text)
+        .expect_err("the scenario is invalid")
+        .to_string()
+}
+
+#[test]
+fn a_valid_scenario_loads_with_defaults_filled_in() {
+    let scenario = parse(STANDARD).expect("valid");
+    assert_eq!(scenario.name, "x", "the name defaults to the file stem");
+    assert_eq!(scenario.model.recipe, Recipe::Standard);
+    assert_eq!(scenario.model.variant, Variant::Fixed);
+    assert_eq!(scenario.model.acquisitions, 1);
+    assert_eq!(scenario.faults.session_expiries, 1);
+    assert_eq!(scenario.check, CheckSpec::default());
+    assert_eq!(
+        scenario.expect.get("mutual_exclusion"),
+        Some(&Expected::Violated)
+    );
+}
+
+#[test]
+fn malformed_toml_names_file_line_and_column() {
+    let text = "[model]\nkind = \"lock\"\nclients = \n";
+    let message = error(text);
+    assert!(message.starts_with("scenarios/x.toml:3:"), "{message}");
+}
+
+#[test]
+fn an_unknown_key_is_named_with_the_expected_ones() {
+    let message = error(&STANDARD.replace("clients = 3", "clients = 3\nthreads = 2"));
+    assert!(
+        message.starts_with("scenarios/x.toml:7:1: unknown field `threads`"),
+        "{message}"
+    );
+    assert!(message.contains("expected one of"), "{message}");
+}
+
+#[test]
+fn a_wrong_type_is_located() {
+    let message = error(&STANDARD.replace("clients = 3", "clients = \"three\""));
+    assert!(message.starts_with("scenarios/x.toml:6:11:"), "{message}");
+    assert!(message.contains("invalid type"), "{message}");
+}
+
+#[test]
+fn zero_clients_is_out_of_range() {
+    assert_eq!(
+        error(&STANDARD.replace("clients = 3", "clients = 0")),
+        "scenarios/x.toml:6:11: model.clients: expected a number from 1 to 8, found 0"
+    );
+}
+
+#[test]
+fn an_unknown_recipe_lists_the_known_ones() {
+    assert_eq!(
+        error(&STANDARD.replace("\"standard\"", "\"bakery\"")),
+        "scenarios/x.toml:5:10: model.recipe: expected one of naive, herd, standard, fenced; found \"bakery\""
+    );
+}
+
+#[test]
+fn a_variant_for_another_recipe_is_rejected() {
+    let text = STANDARD.replace(
+        "clients = 3",
+        "clients = 3\nvariant = \"unchecked-resource\"",
+    );
+    assert_eq!(error(&text), "scenarios/x.toml:7:11: model.variant: unchecked-resource applies to recipes fenced, not to standard");
+}
+
+#[test]
+fn an_unknown_property_in_expect_lists_the_known_ones() {
+    let message = error(&STANDARD.replace("mutual_exclusion =", "single_holder ="));
+    assert!(message.starts_with("scenarios/x.toml:10:1: expect.single_holder: unknown property; known: mutual_exclusion, no_deadlock"), "{message}");
+}
+
+#[test]
+fn a_fenced_only_property_is_unknown_for_other_recipes() {
+    let message = error(&STANDARD.replace("mutual_exclusion =", "fenced_resource_safety ="));
+    assert!(
+        message.contains("expect.fenced_resource_safety: unknown property"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unsupported_faults_are_rejected_until_implemented() {
+    let message = error(&STANDARD.replace("session_expiries = 1", "message_loss = 2"));
+    assert_eq!(message, "scenarios/x.toml:8:16: faults.message_loss: not supported by model kind lock yet; expected 0, found 2");
+    assert!(
+        parse(&STANDARD.replace("session_expiries = 1", "message_loss = 0")).is_ok(),
+        "a zero budget is accepted"
+    );
+}
+
+#[test]
+fn planned_kinds_say_they_are_not_implemented() {
+    assert!(error(&STANDARD.replace("\"lock\"", "\"zab\""))
+        .contains("model.kind: \"zab\" is not implemented yet"));
+}
+
+#[test]
+fn all_problems_of_a_file_are_reported_together() {
+    let text = STANDARD
+        .replace("clients = 3", "clients = 0")
+        .replace("mutual_exclusion =", "nope =");
+    let err = parse(&text).expect_err("invalid");
+    assert_eq!(err.problems.len(), 2, "{err}");
+}
+
+#[test]
+fn an_impossible_bound_is_rejected() {
+    let text = format!("{STANDARD}\n[check]\nruns = 0\n");
+    assert!(error(&text).contains("check.runs: expected at least 1, found 0"));
+    let text = STANDARD.replace("session_expiries = 1", "session_expiries = -1");
+    assert!(
+        error(&text).contains("invalid value"),
+        "negative budgets are rejected"
+    );
+}
+
+#[test]
+fn a_missing_model_table_is_an_error() {
+    assert_eq!(
+        error("description = \"x\"\n"),
+        "scenarios/x.toml: [model]: missing; expected a table with at least `kind`"
+    );
+}
+
+fn valid_scenario() -> impl Generator<Value = Scenario> {
+    let recipe = prop::sample::select(Recipe::ALL.to_vec());
+    (
+        recipe,
+        1u8..=8,
+        1u8..=3,
+        any::<bool>(),
+        0u8..3,
+        0u8..3,
+        prop::bool::ANY,
+        0u32..50,
+        0u64..1000,
+        0u64..100,
+    )
+        .prop_flat_map(
+            |(recipe, clients, acquisitions, retry, expiries, pauses, dfs, depth, states, time)| {
+                let variants: Vec<Variant> = Variant::ALL
+                    .into_iter()
+                    .filter(|v| v.recipes().contains(&recipe))
+                    .collect();
+                let model = ModelSpec {
+                    kind: ModelKind::Lock,
+                    recipe,
+                    variant: Variant::Fixed,
+                    clients,
+                    acquisitions,
+                    retry_after_expiry: retry,
+                    servers: 1,
+                };
+                let names: Vec<&'static str> = crate::registry::property_names(&model);
+                let expect = prop::collection::btree_map(
+                    prop::sample::select(names),
+                    prop::sample::select(vec![Expected::Holds, Expected::Violated]),
+                    0..4,
+                );
+                (
+                    prop::sample::select(variants),
+                    expect,
+                    "[a-z][a-z0-9-]{0,12}",
+                    ".{0,40}",
+                )
+                    .prop_map(move |(variant, expect, name, description)| {
+                        Scenario {
+                            name,
+                            description,
+                            model: ModelSpec {
+                                variant,
+                                ..model.clone()
+                            },
+                            faults: Faults {
+                                session_expiries: expiries,
+                                client_pauses: pauses,
+                                ..Faults::default()
+                            },
+                            check: CheckSpec {
+                                strategy: if dfs { Strategy::Dfs } else { Strategy::Bfs },
+                                max_depth: depth,
+                                max_states: states,
+                                time_limit: time,
+                                ..CheckSpec::default()
+                            },
+                            expect: expect
+                                .into_iter()
+                                .map(|(k, v)| (k.to_string(), v))
+                                .collect(),
+                        }
+                    })
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn valid_scenarios_round_trip_through_toml(scenario in valid_scenario()) {
+        let text = toml::to_string(&scenario).expect("scenarios serialise to TOML");
+        let parsed = parse(&text).map_err(|err| TestCaseError::fail(format!("{err}\n{text}")))?;
+        prop_assert_eq!(parsed, scenario);
+    }
+
+    #[test]
+    fn mutated_scenarios_never_panic(cut in 0usize..STANDARD.len(), at in 0usize..STANDARD.len(), byte in any::<u8>()) {
+        let mut bytes = STANDARD.as_bytes().to_vec();
+        bytes[at] = byte;
+        let mutated = String::from_utf8_lossy(&bytes).into_owned();
+        let _ = parse(&mutated);
+        let _ = parse(&STANDARD[..cut]);
+    }
+}
