@@ -68,16 +68,8 @@ pub fn run(quick: bool, threads: usize) {
     let max_clients_expiry = if quick { 3 } else { 4 };
     println!("lockscope bench · lock-recipe-reference · {threads} thread(s)");
     println!(
-        "{:<22} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  {}",
-        "run",
-        "states",
-        "transitions",
-        "depth",
-        "seconds",
-        "states/s",
-        "peak MiB",
-        "B/state",
-        "check"
+        "{:<22} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
+        "run", "states", "transitions", "depth", "seconds", "states/s", "peak MiB", "B/state"
     );
     let mut runs: Vec<(u8, u8, bool)> = (2..=max_clients).map(|n| (n, 0, false)).collect();
     runs.extend((2..=max_clients_expiry).map(|n| (n, 1, false)));

@@ -64,8 +64,8 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
     );
     let _ = writeln!(
         text,
-        "  {:<24} {:<9} {:<9} {:<9} {}",
-        "property", "kind", "verdict", "expected", ""
+        "  {:<24} {:<9} {:<9} expected",
+        "property", "kind", "verdict"
     );
     for property in &outcome.properties {
         let _ = writeln!(text, "  {}", property_row(property));

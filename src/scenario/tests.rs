@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use proptest::prelude::{any, prop, prop_assert_eq, proptest, Strategy as _, TestCaseError};
+use proptest::prelude::{any, prop, prop_assert_eq, proptest, TestCaseError};
 use proptest::strategy::Strategy as Generator;
 
 use super::*;

@@ -1,0 +1,375 @@
+//! The command line as users and CI scripts run it: exit codes 0/1/2, error texts, the JSON
+//! result, trace files, replay and list. Each test runs the real binary in a scratch folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lockscope(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn scenario(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("scratch file");
+    path
+}
+
+/// An input error: exit 2, `lockscope:` prefixed lines, and never a panic.
+fn assert_input_error(output: &Output, expected: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+    assert!(
+        err.lines().all(|line| line.starts_with("lockscope:")
+            || line.starts_with("error:")
+            || line.is_empty()
+            || line.starts_with(' ')
+            || line.starts_with("Usage")
+            || line.starts_with("For more")),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_met_expectation_exits_0_and_prints_the_search_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(dir.path(), &["check", &scenario("lock/standard.toml")]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    for expected in [
+        "scenario  standard",
+        "bfs · complete · 3,831 unique states · 9,828 transitions · max depth 24 (covered 24)",
+        "mutual_exclusion",
+        "holds",
+        "result    ok",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+    assert!(
+        out.contains("unknown") && out.contains("liveness checking not implemented"),
+        "liveness is never 'holds':\n{out}"
+    );
+}
+
+#[test]
+fn a_violation_writes_a_trace_prints_the_narrative_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard-expiry.toml"),
+            "--json",
+            "result.json",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the violation was expected:\n{out}"
+    );
+    assert!(
+        out.contains("counterexample for mutual_exclusion (safety), 11 steps, shortest possible"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  11. C1 reads Children [1] → HOLDS THE LOCK"),
+        "{out}"
+    );
+    assert!(out.contains("⇒ C0 and C1 both believe they hold the lock; C0's session has expired but C0 has not read the notification"), "{out}");
+    let trace = dir
+        .path()
+        .join("reports/standard-expiry/mutual_exclusion.trace.json");
+    assert!(trace.exists());
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["scenario"], "standard-expiry");
+    assert_eq!(json["search"]["strategy"], "bfs");
+    assert_eq!(json["search"]["complete"], true);
+    assert_eq!(json["search"]["bound"], serde_json::Value::Null);
+    assert_eq!(json["search"]["unique_states"], 749);
+    assert_eq!(json["search"]["states"], 1712);
+    assert_eq!(json["search"]["max_depth"], 16);
+    assert_eq!(json["ok"], true);
+    let me = &json["properties"][0];
+    assert_eq!(me["name"], "mutual_exclusion");
+    assert_eq!(me["kind"], "safety");
+    assert_eq!(me["verdict"], "violated");
+    assert_eq!(me["expected"], "violated");
+    assert_eq!(
+        me["trace"],
+        "reports/standard-expiry/mutual_exclusion.trace.json"
+    );
+    assert_eq!(me["trace_length"], 11);
+
+    let replay = lockscope(
+        dir.path(),
+        &[
+            "replay",
+            "reports/standard-expiry/mutual_exclusion.trace.json",
+        ],
+    );
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "the recorded violation recurs"
+    );
+    assert!(
+        stdout(&replay).contains("   9. S expires C0's session"),
+        "{}",
+        stdout(&replay)
+    );
+    let rendered = lockscope(
+        dir.path(),
+        &[
+            "render",
+            "reports/standard-expiry/mutual_exclusion.trace.json",
+            "--format",
+            "text",
+        ],
+    );
+    assert_eq!(stdout(&rendered), stdout(&replay));
+}
+
+#[test]
+fn an_unmet_expectation_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario("lock/standard-expiry.toml"))
+        .unwrap()
+        .replace(
+            "mutual_exclusion = \"violated\"",
+            "mutual_exclusion = \"holds\"",
+        );
+    let file = write(dir.path(), "wrong.toml", &text);
+    let output = lockscope(dir.path(), &["check", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("NOT MET"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("result    FAILED"));
+}
+
+#[test]
+fn a_bounded_search_says_unknown_and_does_not_pass_a_holds_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--max-depth",
+            "5",
+            "--json",
+            "-",
+            "--quiet",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(out.contains("bounded: stopped by max_depth"), "{out}");
+    assert!(out.contains("(bounded: max_depth)"), "{out}");
+    let json_start = out.find('{').unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out[json_start..]).unwrap();
+    assert_eq!(json["search"]["complete"], false);
+    assert_eq!(json["search"]["bound"], "max_depth");
+    assert_eq!(json["properties"][0]["verdict"], "unknown");
+}
+
+#[test]
+fn bad_scenarios_exit_2_with_file_line_and_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(scenario("lock/standard.toml")).unwrap();
+    let cases = [
+        (
+            "zero.toml",
+            good.replace("clients = 3", "clients = 0"),
+            "zero.toml:9:11: model.clients: expected a number from 1 to 8, found 0",
+        ),
+        (
+            "unknown-key.toml",
+            good.replace("clients = 3", "clients = 3\ncolour = \"red\""),
+            "unknown-key.toml:10:1: unknown field `colour`",
+        ),
+        (
+            "recipe.toml",
+            good.replace("\"standard\"", "\"bakery\""),
+            "model.recipe: expected one of naive, herd, standard, fenced; found \"bakery\"",
+        ),
+        (
+            "type.toml",
+            good.replace("clients = 3", "clients = true"),
+            "type.toml:9:11: invalid type: boolean `true`",
+        ),
+        (
+            "syntax.toml",
+            good.replace("[expect]", "[expect"),
+            "syntax.toml:11:8: invalid table header",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = write(dir.path(), name, &text);
+        assert_input_error(
+            &lockscope(dir.path(), &["check", file.to_str().unwrap()]),
+            expected,
+        );
+    }
+    assert_input_error(
+        &lockscope(dir.path(), &["check", "missing.toml"]),
+        "missing.toml: no such file or folder",
+    );
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &scenario("lock/standard.toml"), "--threads", "0"],
+        ),
+        "--threads: expected at least 1",
+    );
+    assert_eq!(
+        lockscope(dir.path(), &["check", "--no-such-flag", "x"])
+            .status
+            .code(),
+        Some(2),
+        "usage errors exit 2"
+    );
+}
+
+#[test]
+fn corrupt_and_truncated_traces_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        lockscope(
+            dir.path(),
+            &["check", &scenario("lock/standard-expiry.toml"), "--quiet"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let trace_path = dir
+        .path()
+        .join("reports/standard-expiry/mutual_exclusion.trace.json");
+    let text = std::fs::read_to_string(&trace_path).unwrap();
+
+    let truncated = write(dir.path(), "truncated.json", &text[..text.len() / 2]);
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", truncated.to_str().unwrap()]),
+        "truncated.json:",
+    );
+
+    let wrong_format = write(
+        dir.path(),
+        "format.json",
+        &text.replace("lockscope-trace/1", "lockscope-trace/9"),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", wrong_format.to_str().unwrap()]),
+        "format: expected \"lockscope-trace/1\"",
+    );
+
+    let bad_action = write(
+        dir.path(),
+        "action.json",
+        &text.replacen("\"StartAcquire\"", "\"Teleport\"", 1),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", bad_action.to_str().unwrap()]),
+        "step 1: divergence: cannot read the action",
+    );
+
+    let not_enabled = write(
+        dir.path(),
+        "enabled.json",
+        &text.replacen("\"client\": \"C0\"", "\"client\": \"C7\"", 1),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", not_enabled.to_str().unwrap()]),
+        "step 1: divergence: `C7 starts to acquire`",
+    );
+
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", "nothing.json"]),
+        "nothing.json: cannot read the trace",
+    );
+}
+
+#[test]
+fn traces_are_byte_identical_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("lock/fenced-pause-expiry.toml");
+    for threads in ["1", "2"] {
+        let out = lockscope(
+            dir.path(),
+            &[
+                "check",
+                &file,
+                "--threads",
+                threads,
+                "--report",
+                &format!("r{threads}"),
+                "--quiet",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+    let trace = |threads: &str| {
+        std::fs::read(dir.path().join(format!(
+            "r{threads}/fenced-pause-expiry/mutual_exclusion.trace.json"
+        )))
+        .unwrap()
+    };
+    assert_eq!(trace("1"), trace("2"));
+}
+
+#[test]
+fn list_prints_every_scenario_with_its_expectations() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(dir.path(), &["list", &scenario("lock")]);
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    assert!(out.contains("standard-expiry  ("), "{out}");
+    assert!(
+        out.contains("expect   mutual_exclusion violated, no_deadlock holds, no_herd holds"),
+        "{out}"
+    );
+    assert!(out.contains("One session expiry is enough"), "{out}");
+}
+
+#[test]
+fn unimplemented_options_say_so_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("lock/standard.toml");
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--strategy", "random"]),
+        "--strategy random: not implemented yet",
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--junit", "x.xml"]),
+        "--junit: not implemented yet",
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["merge", "a.json"]),
+        "merge: not implemented yet",
+    );
+}

@@ -1,0 +1,316 @@
+//! The search engine's promises: shortest counterexamples (checked against a brute force),
+//! honest bounds, determinism across thread counts, and traces that round-trip and replay.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+
+use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
+use lockscope::search::{search, SearchLimits, SearchOptions, Stop, Strategy, Verdict};
+use lockscope::trace::{self, Trace};
+use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::prop;
+use proptest::prelude::*;
+use stateright::Model;
+
+fn model(recipe: Recipe, variant: Variant, clients: u8, expiries: u8, pauses: u8) -> LockModel {
+    LockModel::new(LockConfig {
+        recipe,
+        variant,
+        clients,
+        acquisitions: 1,
+        retry_after_expiry: false,
+        session_expiries: expiries,
+        client_pauses: pauses,
+    })
+    .expect("valid configuration")
+}
+
+fn bfs(threads: usize, limits: SearchLimits) -> SearchOptions {
+    SearchOptions {
+        strategy: Strategy::Bfs,
+        limits,
+        threads,
+        full_space: false,
+        stop_at_first_violation: false,
+    }
+}
+
+/// The least number of steps to a state violating `property`, by a plain breadth-first search
+/// that keeps full states in a map: slow, simple, and independent of the engine.
+fn brute_force_shortest(model: &LockModel, property: &str) -> Option<usize> {
+    let condition = model
+        .properties()
+        .into_iter()
+        .find(|p| p.name == property)
+        .expect("declared")
+        .condition;
+    let init = model.init_states().swap_remove(0);
+    let mut depth = HashMap::from([(init.clone(), 0usize)]);
+    let mut queue = VecDeque::from([init]);
+    while let Some(state) = queue.pop_front() {
+        let d = depth[&state];
+        if !condition(model, &state) {
+            return Some(d);
+        }
+        for next in model.next_states(&state) {
+            if !depth.contains_key(&next) {
+                depth.insert(next.clone(), d + 1);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn breadth_first_counterexamples_are_the_shortest() {
+    let cases = [
+        (
+            model(Recipe::Standard, Variant::Fixed, 2, 1, 0),
+            prop::MUTUAL_EXCLUSION,
+        ),
+        (
+            model(Recipe::Standard, Variant::Fixed, 3, 1, 1),
+            prop::MUTUAL_EXCLUSION,
+        ),
+        (
+            model(Recipe::Herd, Variant::SkipRecheck, 3, 0, 0),
+            prop::MUTUAL_EXCLUSION,
+        ),
+        (model(Recipe::Naive, Variant::Fixed, 3, 0, 0), prop::NO_HERD),
+        (
+            model(Recipe::Fenced, Variant::UncheckedResource, 2, 1, 1),
+            prop::FENCED_RESOURCE_SAFETY,
+        ),
+        (
+            model(Recipe::Standard, Variant::IgnoreMissingPredecessor, 3, 0, 0),
+            prop::NO_DEADLOCK,
+        ),
+    ];
+    for (model, property) in cases {
+        let expected =
+            brute_force_shortest(&model, property).expect("the brute force finds a violation");
+        for threads in [1, 2] {
+            let report = search(&model, &bfs(threads, SearchLimits::default()), &mut |_| {});
+            let found = report
+                .property(property)
+                .and_then(|p| p.counterexample.as_ref())
+                .map(Vec::len);
+            assert_eq!(
+                found,
+                Some(expected),
+                "{property} with {threads} thread(s) in {:?}",
+                model.config
+            );
+        }
+    }
+}
+
+#[test]
+fn a_depth_bound_covers_exactly_that_many_steps() {
+    // The shortest mutual-exclusion violation with one expiry takes 11 steps.
+    let model = model(Recipe::Standard, Variant::Fixed, 2, 1, 0);
+    let at = |depth| {
+        search(
+            &model,
+            &bfs(
+                2,
+                SearchLimits {
+                    max_depth: Some(depth),
+                    ..SearchLimits::default()
+                },
+            ),
+            &mut |_| {},
+        )
+    };
+    let eleven = at(11);
+    assert_eq!(
+        eleven.property(prop::MUTUAL_EXCLUSION).unwrap().verdict,
+        Verdict::Violated
+    );
+    let ten = at(10);
+    assert_eq!(ten.stop, Stop::MaxDepth);
+    assert_eq!(ten.depth_covered, 10);
+    assert_eq!(ten.max_depth, 10);
+    let me = ten.property(prop::MUTUAL_EXCLUSION).unwrap();
+    assert_eq!(
+        (me.verdict, me.reason.as_deref()),
+        (Verdict::Unknown, Some("bounded: max_depth"))
+    );
+    let deadlock = ten.property(prop::NO_DEADLOCK).unwrap();
+    assert_eq!(
+        deadlock.verdict,
+        Verdict::Unknown,
+        "a bounded search never says holds"
+    );
+}
+
+#[test]
+fn a_bound_at_the_diameter_is_still_complete() {
+    let model = model(Recipe::Standard, Variant::Fixed, 2, 0, 0);
+    let report = search(
+        &model,
+        &bfs(
+            1,
+            SearchLimits {
+                max_depth: Some(16),
+                ..SearchLimits::default()
+            },
+        ),
+        &mut |_| {},
+    );
+    assert_eq!(report.stop, Stop::Exhausted, "nothing lies beyond depth 16");
+    assert_eq!(
+        report.property(prop::MUTUAL_EXCLUSION).unwrap().verdict,
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn a_state_bound_stops_the_search_and_says_so() {
+    let model = model(Recipe::Standard, Variant::Fixed, 3, 0, 0);
+    for strategy in [Strategy::Bfs, Strategy::Dfs] {
+        let options = SearchOptions {
+            strategy,
+            ..bfs(
+                2,
+                SearchLimits {
+                    max_states: Some(100),
+                    ..SearchLimits::default()
+                },
+            )
+        };
+        let report = search(&model, &options, &mut |_| {});
+        assert_eq!(report.stop, Stop::MaxStates, "{strategy:?}");
+        assert_eq!(report.unique_states, 100, "{strategy:?}");
+        assert_eq!(
+            report.property(prop::MUTUAL_EXCLUSION).unwrap().verdict,
+            Verdict::Unknown,
+            "{strategy:?}"
+        );
+    }
+}
+
+fn scenario_for(model: &LockModel) -> Scenario {
+    let config = model.config;
+    Scenario {
+        name: "engine-test".into(),
+        description: String::new(),
+        model: ModelSpec {
+            kind: ModelKind::Lock,
+            recipe: config.recipe,
+            variant: config.variant,
+            clients: config.clients,
+            acquisitions: config.acquisitions,
+            retry_after_expiry: config.retry_after_expiry,
+            servers: 1,
+        },
+        faults: Faults {
+            session_expiries: config.session_expiries,
+            client_pauses: config.client_pauses,
+            ..Faults::default()
+        },
+        check: CheckSpec::default(),
+        expect: Default::default(),
+    }
+}
+
+#[test]
+fn results_and_traces_do_not_depend_on_the_thread_count() {
+    let model = model(Recipe::Fenced, Variant::UncheckedResource, 3, 1, 1);
+    let scenario = scenario_for(&model);
+    let mut runs = Vec::new();
+    for threads in [1, 2, 3] {
+        let options = SearchOptions {
+            full_space: true,
+            ..bfs(threads, SearchLimits::default())
+        };
+        let report = search(&model, &options, &mut |_| {});
+        let traces: Vec<String> = report
+            .properties
+            .iter()
+            .filter_map(|p| {
+                p.counterexample
+                    .as_ref()
+                    .map(|steps| Trace::record(&model, &scenario, p.name, None, steps).to_json())
+            })
+            .collect();
+        runs.push((
+            report.unique_states,
+            report.transitions,
+            report.max_depth,
+            traces,
+        ));
+    }
+    assert!(
+        !runs[0].3.is_empty(),
+        "the scenario has counterexamples to compare"
+    );
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[2]);
+}
+
+#[test]
+fn a_step_that_is_no_longer_enabled_is_a_divergence() {
+    let model = model(Recipe::Standard, Variant::Fixed, 2, 1, 0);
+    let report = search(&model, &bfs(1, SearchLimits::default()), &mut |_| {});
+    let steps = report
+        .property(prop::MUTUAL_EXCLUSION)
+        .unwrap()
+        .counterexample
+        .clone()
+        .unwrap();
+    let mut trace = Trace::record(
+        &model,
+        &scenario_for(&model),
+        prop::MUTUAL_EXCLUSION,
+        None,
+        &steps,
+    );
+    trace.steps.swap(2, 3);
+    let err =
+        trace::replay(&model, &trace, Path::new("t.json")).expect_err("the swapped steps diverge");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("t.json: step 3: divergence: `S → C0 Created(/lock/lock-0000000000)`"),
+        "{message}"
+    );
+    assert!(message.contains("is not enabled; enabled:"), "{message}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A random walk, recorded as a trace, survives JSON and replays to the same steps.
+    #[test]
+    fn traces_round_trip_through_json_and_replay(
+        recipe in proptest::sample::select(Recipe::ALL.to_vec()),
+        clients in 1u8..4,
+        expiries in 0u8..2,
+        pauses in 0u8..2,
+        choices in proptest::collection::vec(any::<proptest::sample::Index>(), 0..40),
+    ) {
+        let model = model(recipe, Variant::Fixed, clients, expiries, pauses);
+        let mut state = model.init_states().swap_remove(0);
+        let mut steps: Vec<LockAction> = Vec::new();
+        for choice in choices {
+            let mut actions = Vec::new();
+            model.actions(&state, &mut actions);
+            if actions.is_empty() {
+                break;
+            }
+            let action = actions[choice.index(actions.len())];
+            state = model.next_state(&state, action).expect("enabled");
+            steps.push(action);
+        }
+        let trace = Trace::record(&model, &scenario_for(&model), prop::MUTUAL_EXCLUSION, None, &steps);
+        let text = trace.to_json();
+        let parsed: Trace = serde_json::from_str(&text).expect("a written trace parses");
+        prop_assert_eq!(&parsed, &trace);
+        prop_assert_eq!(parsed.to_json(), text, "byte-identical after a round trip");
+        let replayed = trace::replay(&model, &parsed, Path::new("t.json")).expect("a recorded walk replays");
+        let summaries: Vec<&str> = trace.steps.iter().map(|s| s.summary.as_str()).collect();
+        prop_assert_eq!(replayed.summaries.iter().map(String::as_str).collect::<Vec<_>>(), summaries);
+        prop_assert_eq!(replayed.violated, state.holders() > 1);
+    }
+}

@@ -1,0 +1,104 @@
+//! Every bundled scenario is a test: it runs the real model end to end and must meet its own
+//! `[expect]`. A failure names the file. Each trace written is replayed and must reproduce.
+
+use std::path::{Path, PathBuf};
+
+use lockscope::check::{self, RunOptions};
+use lockscope::commands::scenario_files;
+use lockscope::scenario::Scenario;
+use lockscope::search::Verdict;
+
+fn run(relative: &str) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(relative);
+    let scenario = Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
+    assert!(
+        !scenario.description.trim().is_empty(),
+        "{relative}: every bundled scenario teaches something"
+    );
+    assert!(
+        !scenario.expect.is_empty(),
+        "{relative}: every bundled scenario states its expectations"
+    );
+    let reports = tempfile::tempdir().expect("temporary folder");
+    let options = RunOptions {
+        threads: 2,
+        full_space: false,
+        report_dir: reports.path().to_path_buf(),
+    };
+    let outcome =
+        check::run(&scenario, &file, &options, &mut |_| {}).expect("the run writes its traces");
+    for property in &outcome.properties {
+        if let Some(met) = property.expectation_met() {
+            assert!(
+                met,
+                "{relative}: {} is {} but the scenario expects {:?}",
+                property.name, property.verdict, property.expected
+            );
+        }
+        if property.verdict == Verdict::Violated {
+            let path = property
+                .trace_path
+                .as_ref()
+                .expect("a violation has a trace");
+            assert!(
+                path.exists(),
+                "{relative}: trace {} written",
+                path.display()
+            );
+        }
+    }
+    assert!(outcome.ok(), "{relative}");
+}
+
+macro_rules! scenario_tests {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run($file);
+            }
+        )*
+
+        /// Every file under scenarios/ has a test above, so none is silently left unchecked.
+        const TESTED: &[&str] = &[$($file),*];
+    };
+}
+
+scenario_tests! {
+    lock_naive => "lock/naive.toml",
+    lock_naive_two_clients => "lock/naive-two-clients.toml",
+    lock_herd => "lock/herd.toml",
+    lock_standard => "lock/standard.toml",
+    lock_standard_repeated => "lock/standard-repeated.toml",
+    lock_standard_expiry => "lock/standard-expiry.toml",
+    lock_standard_pause_expiry => "lock/standard-pause-expiry.toml",
+    lock_standard_retry => "lock/standard-retry.toml",
+    lock_fenced_pause_expiry => "lock/fenced-pause-expiry.toml",
+    lock_broken_unchecked_resource => "lock/broken-unchecked-resource.toml",
+    lock_broken_skip_recheck => "lock/broken-skip-recheck.toml",
+    lock_broken_watch_lowest => "lock/broken-watch-lowest.toml",
+    lock_broken_lost_wakeup => "lock/broken-lost-wakeup.toml",
+    bench_reference_n2_e0 => "bench/reference-n2-e0.toml",
+    bench_reference_n3_e0 => "bench/reference-n3-e0.toml",
+    bench_reference_n4_e0 => "bench/reference-n4-e0.toml",
+    bench_reference_n5_e0 => "bench/reference-n5-e0.toml",
+    bench_reference_n2_e1 => "bench/reference-n2-e1.toml",
+    bench_reference_n3_e1 => "bench/reference-n3-e1.toml",
+    bench_reference_n4_e1 => "bench/reference-n4-e1.toml",
+}
+
+#[test]
+fn every_bundled_scenario_has_a_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = scenario_files(std::slice::from_ref(&root)).expect("scenarios/ exists");
+    let untested: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|file| !TESTED.iter().any(|t| root.join(t) == *file))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "scenarios without a test in tests/scenarios.rs: {untested:?}"
+    );
+}
