@@ -94,7 +94,7 @@ pub fn run(quick: bool, threads: usize) {
             let length = report
                 .property(prop::MUTUAL_EXCLUSION)
                 .and_then(|p| p.counterexample.as_ref())
-                .map(Vec::len);
+                .map(|c| c.steps.len());
             match length {
                 Some(11) => "shortest trace: 11 steps ✓".to_string(),
                 Some(other) => format!("trace {other} steps ✗ (shortest is 11)"),

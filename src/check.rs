@@ -48,6 +48,8 @@ pub struct PropertyOutcome {
     pub trace_length: Option<usize>,
     /// One sentence per step of the counterexample.
     pub narrative: Vec<String>,
+    /// Where a liveness lasso's cycle starts in `narrative`.
+    pub loop_start: Option<usize>,
     /// Why the last state of the counterexample violates the property.
     pub explanation: Option<String>,
 }
@@ -144,10 +146,11 @@ impl ModelVisitor for Runner<'_> {
                 trace_path: None,
                 trace_length: None,
                 narrative: Vec::new(),
+                loop_start: None,
                 explanation: None,
             };
-            if let Some(actions) = &result.counterexample {
-                let trace = Trace::record(&model, self.scenario, result.name, None, actions);
+            if let Some(counterexample) = &result.counterexample {
+                let trace = Trace::record(&model, self.scenario, result.name, None, counterexample);
                 let path = self
                     .options
                     .report_dir
@@ -158,7 +161,8 @@ impl ModelVisitor for Runner<'_> {
                     format!("internal error: a fresh trace does not replay: {err}")
                 })?;
                 assert!(replayed.violated, "a counterexample replays to a violation");
-                outcome.trace_length = Some(actions.len());
+                outcome.trace_length = Some(counterexample.steps.len());
+                outcome.loop_start = counterexample.loop_start;
                 outcome.narrative = replayed.summaries;
                 outcome.explanation = replayed.explanation;
                 outcome.trace_path = Some(path);

@@ -257,7 +257,7 @@ fn narrative_text(trace: &Trace, replayed: &trace::Replay) -> String {
         trace.scenario.name,
         trace.steps.len()
     );
-    text.push_str(&report::numbered(&replayed.summaries));
+    text.push_str(&report::numbered(&replayed.summaries, replayed.loop_start));
     match (&replayed.explanation, replayed.violated) {
         (Some(explanation), true) => {
             text.push_str(&format!("  ⇒ {} violated: {explanation}\n", trace.property))
@@ -347,12 +347,15 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let faults = &scenario.faults;
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     text.push_str(&format!(
-        "  model    lock · recipe {} · variant {} · {} clients · {} acquisition{}{}\n",
+        "  model    lock · recipe {} · variant {} · {} clients · {}{}\n",
         model.recipe.name(),
         model.variant.name(),
         model.clients,
-        model.acquisitions,
-        if model.acquisitions == 1 { "" } else { "s" },
+        match model.acquisitions {
+            0 => "acquiring forever".to_string(),
+            1 => "1 acquisition".to_string(),
+            n => format!("{n} acquisitions"),
+        },
         if model.retry_after_expiry {
             " · retry after expiry"
         } else {

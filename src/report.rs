@@ -105,14 +105,22 @@ fn property_row(property: &PropertyOutcome) -> String {
 pub fn narrative(property: &PropertyOutcome, shortest: bool) -> String {
     let mut text = String::new();
     let length = property.trace_length.unwrap_or(0);
+    let shape = match property.loop_start {
+        Some(stem) if stem == length => format!("a {stem}-step path to a state that lasts forever"),
+        Some(stem) => format!(
+            "a lasso: {stem}-step stem, then a {}-step fair cycle",
+            length - stem
+        ),
+        None if shortest => format!("{length} steps, shortest possible"),
+        None => format!("{length} steps"),
+    };
     let _ = writeln!(
         text,
-        "counterexample for {} ({}), {length} steps{}",
+        "counterexample for {} ({}): {shape}",
         property.name,
-        kind_name(property.kind),
-        if shortest { ", shortest possible" } else { "" }
+        kind_name(property.kind)
     );
-    text.push_str(&numbered(&property.narrative));
+    text.push_str(&numbered(&property.narrative, property.loop_start));
     if let Some(explanation) = &property.explanation {
         let _ = writeln!(text, "  ⇒ {explanation}");
     }
@@ -123,14 +131,28 @@ pub fn narrative(property: &PropertyOutcome, shortest: bool) -> String {
     text
 }
 
-/// Steps as a numbered list, one line each.
-pub fn numbered(steps: &[String]) -> String {
+/// Steps as a numbered list, one line each; a lasso's cycle is marked where it starts.
+pub fn numbered(steps: &[String], loop_start: Option<usize>) -> String {
     let width = steps.len().to_string().len();
-    steps
-        .iter()
-        .enumerate()
-        .map(|(i, step)| format!("  {:>width$}. {step}\n", i + 1))
-        .collect()
+    let mut text = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        if loop_start == Some(i) {
+            let _ = writeln!(
+                text,
+                "  {:>width$}  ── the cycle starts here and repeats forever ──",
+                ""
+            );
+        }
+        let _ = writeln!(text, "  {:>width$}. {step}", i + 1);
+    }
+    if loop_start == Some(steps.len()) {
+        let _ = writeln!(
+            text,
+            "  {:>width$}  ── nothing can happen any more: the last state lasts forever ──",
+            ""
+        );
+    }
+    text
 }
 
 /// The contract's JSON result for one scenario.

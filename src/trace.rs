@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use stateright::Expectation;
 
 use crate::scenario::Scenario;
-use crate::search::Checkable;
+use crate::search::{Checkable, Counterexample};
 
 /// The format tag of version 1 trace files.
 pub const FORMAT: &str = "lockscope-trace/1";
@@ -69,16 +69,17 @@ impl fmt::Display for TraceError {
 impl std::error::Error for TraceError {}
 
 impl Trace {
-    /// Build the trace of `actions` in `model`, summarising each step.
+    /// Build the trace of a counterexample in `model`, summarising each step.
     pub fn record<M: Checkable>(
         model: &M,
         scenario: &Scenario,
         property: &str,
         seed: Option<u64>,
-        actions: &[M::Action],
+        counterexample: &Counterexample<M::Action>,
     ) -> Trace {
         let mut state = model.init_states().swap_remove(0);
-        let steps = actions
+        let steps = counterexample
+            .steps
             .iter()
             .map(|action| {
                 let next = model
@@ -98,7 +99,7 @@ impl Trace {
             property: property.into(),
             seed,
             steps,
-            loop_start: None,
+            loop_start: counterexample.loop_start,
         }
     }
 
@@ -149,32 +150,44 @@ impl Trace {
 pub struct Replay {
     /// One summary per step, as the model describes it now.
     pub summaries: Vec<String>,
-    /// Whether the trace's property is violated in the final state.
+    /// Where a lasso's cycle starts.
+    pub loop_start: Option<usize>,
+    /// Whether the trace still shows a violation of its property: a safety property false in the
+    /// last state, or a fair cycle along which a liveness obligation stays pending.
     pub violated: bool,
-    /// Why, in words, when violated.
+    /// Why, in words.
     pub explanation: Option<String>,
 }
 
 /// Re-execute `trace` in `model` step by step.
 pub fn replay<M: Checkable>(model: &M, trace: &Trace, file: &Path) -> Result<Replay, TraceError> {
-    let property = model
+    let bad = |message: String| TraceError::BadFile {
+        file: file.to_path_buf(),
+        message,
+    };
+    let safety = model
         .properties()
         .into_iter()
-        .find(|p| p.name == trace.property)
-        .ok_or_else(|| TraceError::BadFile {
-            file: file.to_path_buf(),
-            message: format!(
-                "property: the model declares no property {:?}",
-                trace.property
-            ),
-        })?;
-    if property.expectation != Expectation::Always || trace.loop_start.is_some() {
-        return Err(TraceError::BadFile {
-            file: file.to_path_buf(),
-            message: format!("property {}: only safety traces can be replayed yet (liveness checking is not implemented)", trace.property),
-        });
+        .find(|p| p.name == trace.property && p.expectation == Expectation::Always);
+    let is_liveness = model
+        .liveness_properties()
+        .contains(&trace.property.as_str());
+    if safety.is_none() && !is_liveness {
+        return Err(bad(format!(
+            "property: the model declares no property {:?}",
+            trace.property
+        )));
     }
-    let mut state = model.init_states().swap_remove(0);
+    if is_liveness != trace.loop_start.is_some() {
+        let expected = if is_liveness {
+            "a liveness trace needs loop_start"
+        } else {
+            "a safety trace has no loop_start"
+        };
+        return Err(bad(format!("loop_start: {expected}")));
+    }
+    let mut states = vec![model.init_states().swap_remove(0)];
+    let mut actions = Vec::with_capacity(trace.steps.len());
     let mut summaries = Vec::with_capacity(trace.steps.len());
     let mut enabled = Vec::new();
     for (index, step) in trace.steps.iter().enumerate() {
@@ -185,8 +198,9 @@ pub fn replay<M: Checkable>(model: &M, trace: &Trace, file: &Path) -> Result<Rep
         };
         let action: M::Action = serde_json::from_value(step.action.clone())
             .map_err(|err| diverge(format!("cannot read the action: {err}")))?;
+        let state = states.last().expect("the initial state is there");
         enabled.clear();
-        model.actions(&state, &mut enabled);
+        model.actions(state, &mut enabled);
         if !enabled.contains(&action) {
             let names: Vec<String> = enabled.iter().map(|a| a.to_string()).collect();
             return Err(diverge(format!(
@@ -200,16 +214,119 @@ pub fn replay<M: Checkable>(model: &M, trace: &Trace, file: &Path) -> Result<Rep
             )));
         }
         let next = model
-            .next_state(&state, action.clone())
+            .next_state(state, action.clone())
             .ok_or_else(|| diverge(format!("`{action}` changes nothing")))?;
-        summaries.push(model.describe_step(&state, &action, &next));
-        state = next;
+        summaries.push(model.describe_step(state, &action, &next));
+        states.push(next);
+        actions.push(action);
     }
-    let violated = !(property.condition)(model, &state);
-    let explanation = model.describe_violation(&trace.property, &state);
+    let last = states.last().expect("the initial state is there");
+    let (violated, explanation) = match (safety, trace.loop_start) {
+        (Some(property), _) => (
+            (!(property.condition)(model, last)),
+            model.describe_violation(&trace.property, last),
+        ),
+        (None, Some(start)) => check_lasso(model, &trace.property, &states, &actions, start),
+        (None, None) => unreachable!("checked above"),
+    };
     Ok(Replay {
         summaries,
+        loop_start: trace.loop_start,
         violated,
-        explanation,
+        explanation: Some(explanation).flatten(),
     })
+}
+
+/// Whether `states` (after `actions`) end in a fair cycle from `start` along which an obligation of
+/// `property` stays pending, and why.
+fn check_lasso<M: Checkable>(
+    model: &M,
+    property: &str,
+    states: &[M::State],
+    actions: &[M::Action],
+    start: usize,
+) -> (bool, Option<String>) {
+    let cycle_states = &states[start..states.len() - 1];
+    let last = states.last().expect("the initial state is there");
+    if cycle_states.is_empty() {
+        let mut enabled = Vec::new();
+        model.actions(last, &mut enabled);
+        let stuck = enabled.is_empty();
+        let pending = model.pending(property, last);
+        let Some(bit) = lowest_bit(pending).filter(|_| stuck) else {
+            return (false, Some("the last state is meant to repeat forever, but it has a step or no pending obligation".into()));
+        };
+        return (
+            true,
+            Some(format!(
+                "no step is enabled in the last state, so it lasts forever: {}",
+                model.obligation_name(property, bit)
+            )),
+        );
+    }
+    if &states[start] != last {
+        return (
+            false,
+            Some(format!(
+                "the cycle from step {} does not return to the state it started from",
+                start + 1
+            )),
+        );
+    }
+    let pending = cycle_states
+        .iter()
+        .fold(u64::MAX, |all, state| all & model.pending(property, state));
+    let Some(bit) = lowest_bit(pending) else {
+        return (
+            false,
+            Some("every obligation is met somewhere on the cycle".into()),
+        );
+    };
+    let mut enabled_throughout = u64::MAX;
+    let mut scratch = Vec::new();
+    for state in cycle_states {
+        scratch.clear();
+        model.actions(state, &mut scratch);
+        enabled_throughout &= scratch
+            .iter()
+            .filter_map(|a| model.task(a))
+            .fold(0u64, |bits, t| bits | 1 << t);
+    }
+    let taken = actions[start..]
+        .iter()
+        .filter_map(|a| model.task(a))
+        .fold(0u64, |bits, t| bits | 1 << t);
+    let starved = enabled_throughout & !taken;
+    if starved != 0 {
+        let names: Vec<String> = (0..64u8)
+            .filter(|t| starved & (1 << t) != 0)
+            .map(|t| model.task_name(t))
+            .collect();
+        return (
+            false,
+            Some(format!(
+                "the cycle is not fair: {} stay enabled but are never taken",
+                names.join(", ")
+            )),
+        );
+    }
+    let fair: Vec<String> = (0..64u8)
+        .filter(|t| enabled_throughout & (1 << t) != 0)
+        .map(|t| model.task_name(t))
+        .collect();
+    let fairness = if fair.is_empty() {
+        "every task is disabled somewhere on it".to_string()
+    } else {
+        format!("what stays enabled throughout it is taken in it ({}), and every other task is disabled somewhere on it", fair.join(", "))
+    };
+    let steps = actions.len() - start;
+    (true, Some(format!(
+        "{}: the cycle of the last {steps} step{} repeats forever and it stays waiting. The cycle is fair: {fairness}",
+        model.obligation_name(property, bit),
+        if steps == 1 { "" } else { "s" }
+    )))
+}
+
+fn lowest_bit(bits: u64) -> Option<u32> {
+    (bits != 0).then(|| bits.trailing_zeros())
 }

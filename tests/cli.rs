@@ -67,8 +67,8 @@ fn a_met_expectation_exits_0_and_prints_the_search_summary() {
         assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
     }
     assert!(
-        out.contains("unknown") && out.contains("liveness checking not implemented"),
-        "liveness is never 'holds':\n{out}"
+        out.contains("every_waiter_acquires    liveness  holds"),
+        "liveness is checked after a complete search:\n{out}"
     );
 }
 
@@ -91,7 +91,7 @@ fn a_violation_writes_a_trace_prints_the_narrative_and_replays() {
         "the violation was expected:\n{out}"
     );
     assert!(
-        out.contains("counterexample for mutual_exclusion (safety), 11 steps, shortest possible"),
+        out.contains("counterexample for mutual_exclusion (safety): 11 steps, shortest possible"),
         "{out}"
     );
     assert!(
@@ -195,6 +195,17 @@ fn a_bounded_search_says_unknown_and_does_not_pass_a_holds_expectation() {
     assert_eq!(json["search"]["complete"], false);
     assert_eq!(json["search"]["bound"], "max_depth");
     assert_eq!(json["properties"][0]["verdict"], "unknown");
+    let liveness = json["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "every_waiter_acquires")
+        .unwrap();
+    assert_eq!(
+        liveness["verdict"], "unknown",
+        "a bounded search never says a liveness property holds"
+    );
+    assert_eq!(liveness["reason"], "bounded: max_depth");
 }
 
 #[test]

@@ -5,7 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
-use lockscope::search::{search, SearchLimits, SearchOptions, Stop, Strategy, Verdict};
+use lockscope::search::{
+    search, Counterexample, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
+};
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
@@ -95,7 +97,7 @@ fn breadth_first_counterexamples_are_the_shortest() {
             let found = report
                 .property(property)
                 .and_then(|p| p.counterexample.as_ref())
-                .map(Vec::len);
+                .map(|c| c.steps.len());
             assert_eq!(
                 found,
                 Some(expected),
@@ -303,7 +305,8 @@ proptest! {
             state = model.next_state(&state, action).expect("enabled");
             steps.push(action);
         }
-        let trace = Trace::record(&model, &scenario_for(&model), prop::MUTUAL_EXCLUSION, None, &steps);
+        let walk = Counterexample { steps, loop_start: None };
+        let trace = Trace::record(&model, &scenario_for(&model), prop::MUTUAL_EXCLUSION, None, &walk);
         let text = trace.to_json();
         let parsed: Trace = serde_json::from_str(&text).expect("a written trace parses");
         prop_assert_eq!(&parsed, &trace);

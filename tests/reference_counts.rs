@@ -70,7 +70,7 @@ fn complete_counts_match_the_independent_oracle() {
             );
             if violated {
                 assert_eq!(
-                    me.counterexample.as_ref().map(Vec::len),
+                    me.counterexample.as_ref().map(|c| c.steps.len()),
                     Some(11),
                     "{label}: shortest is 11 steps"
                 );

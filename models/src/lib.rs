@@ -20,6 +20,35 @@ pub mod zookeeper;
 
 pub use actor::ActorId;
 
+/// A fairness task: a group of actions that weak fairness treats as one (one actor's own steps,
+/// or the deliveries of one channel). Tasks are numbered below 64 so that a set fits in a word.
+pub type Task = u8;
+
+/// Liveness properties, checked by lockscope's own checker under weak fairness. (stateright's
+/// `Property::eventually` is not used: it misses cycles and knows no fairness.)
+///
+/// A liveness property here is a set of obligations, such as "client 1, who is waiting, gets the
+/// lock". It is violated by an infinite behaviour that is weakly fair (every task that stays
+/// enabled is eventually taken) and along which some obligation stays pending forever; a state
+/// with no step at all counts as repeating forever.
+pub trait Liveness: stateright::Model {
+    /// The names of the liveness properties, in report order.
+    fn liveness_properties(&self) -> Vec<&'static str>;
+
+    /// The obligations of `property` pending in `state`, one bit each.
+    fn pending(&self, property: &str, state: &Self::State) -> u64;
+
+    /// The fairness task of `action`, or `None` for an action the environment may take or not
+    /// (faults are never obligations).
+    fn task(&self, action: &Self::Action) -> Option<Task>;
+
+    /// A name for a task, e.g. "deliveries from S to C1".
+    fn task_name(&self, task: Task) -> String;
+
+    /// A name for obligation `bit` of `property`, e.g. "C1 gets the lock".
+    fn obligation_name(&self, property: &str, bit: u32) -> String;
+}
+
 /// Words for a person reading a counterexample: what one step did, and why a state violates a
 /// property. The engine stays protocol-agnostic by asking the model for these sentences.
 pub trait Explain: stateright::Model {

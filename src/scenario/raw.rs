@@ -294,15 +294,11 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
     let acquisitions = match &raw.acquisitions {
         None => 1,
         Some(acquisitions) => match *acquisitions.get_ref() {
-            0 => {
-                problems.at(acquisitions, "model.acquisitions: 0 (acquire forever) needs liveness checking, not supported yet; expected 1 to 8".into());
-                1
-            }
-            n @ 1..=8 => n as u8,
+            n @ 0..=8 => n as u8,
             n => {
                 problems.at(
                     acquisitions,
-                    format!("model.acquisitions: expected 1 to 8, found {n}"),
+                    format!("model.acquisitions: expected 0 (forever) to 8, found {n}"),
                 );
                 1
             }

@@ -11,15 +11,25 @@
 //! (4 bytes) and the index of the action that reached it (1 byte). Full states live only in the
 //! current and the next level. A counterexample is rebuilt by walking parent ids back to the
 //! initial state and re-running the recorded action indices.
+//!
+//! When the model has liveness properties the search also records the whole graph (every edge
+//! with its action index and fairness task) and each state's pending obligations, so that
+//! [`super::liveness`] can look for fair cycles once the space is exhausted. It then does not stop
+//! early when every safety property is violated: liveness still needs the complete graph.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::fingerprint::{fingerprint, Fingerprint};
-use super::{Checkable, Progress, PropertyTable, SearchOptions, SearchReport, Stop};
+use lockscope_models::Task;
 
-type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
+use super::fingerprint::{fingerprint, Fingerprint};
+use super::liveness::{self, Graph};
+use super::{
+    Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport, Stop,
+};
+
+type FingerprintMap = hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher>;
 
 /// States per unit of work handed to a thread.
 const CHUNK_STATES: usize = 1024;
@@ -33,31 +43,51 @@ struct Candidate<S> {
     fingerprint: Fingerprint,
     parent: u32,
     action: u8,
+    task: Option<Task>,
     state: S,
     violations: u64,
+    /// Pending obligations per liveness property (empty unless the graph is recorded).
+    pending: Vec<u64>,
+}
+
+/// One successor, in the order the parent's actions are enabled.
+enum Successor<S> {
+    /// Already visited when the chunk was expanded; kept only when the graph is recorded.
+    Known {
+        parent: u32,
+        target: u32,
+        action: u8,
+        task: Option<Task>,
+    },
+    New(Candidate<S>),
 }
 
 struct ChunkResult<S> {
     transitions: u64,
-    candidates: Vec<Candidate<S>>,
+    successors: Vec<Successor<S>>,
 }
 
 /// Everything kept per visited state.
 #[derive(Default)]
 struct Visited {
-    seen: FingerprintSet,
+    ids: FingerprintMap,
     /// The parent's id, or `NO_PARENT` for an initial state.
     parent: Vec<u32>,
     /// The index of the action (among the parent's enabled actions) that reached the state; for an
     /// initial state, its index among the initial states.
     action: Vec<u8>,
+    /// With a recorded graph: pending obligations, per liveness property, per state.
+    pending: Vec<Vec<u64>>,
 }
 
 impl Visited {
-    fn push(&mut self, parent: u32, action: u8) -> u32 {
+    fn push(&mut self, parent: u32, action: u8, pending: &[u64]) -> u32 {
         let id = u32::try_from(self.parent.len()).expect("at most 2^32 states");
         self.parent.push(parent);
         self.action.push(action);
+        for (property, &bits) in self.pending.iter_mut().zip(pending) {
+            property.push(bits);
+        }
         id
     }
 
@@ -67,10 +97,10 @@ impl Visited {
 }
 
 /// Record `id` as the first counterexample of every property in `violations` that has none yet.
-fn record(first: &mut [Option<(u32, u32)>], violations: u64, id: u32, depth: u32) {
+fn record(first: &mut [Option<u32>], violations: u64, id: u32) {
     for (bit, slot) in first.iter_mut().enumerate() {
         if violations & (1 << bit) != 0 && slot.is_none() {
-            *slot = Some((id, depth));
+            *slot = Some(id);
         }
     }
 }
@@ -84,17 +114,37 @@ pub(super) fn search<M: Checkable>(
     let table = PropertyTable::new(model);
     let limits = options.limits;
     let threads = options.threads.max(1);
-    let mut first: Vec<Option<(u32, u32)>> = vec![None; table.safety_count()];
-    let mut visited = Visited::default();
+    let record_graph = table.liveness_count() > 0 && !options.stop_at_first_violation;
+    let mut first: Vec<Option<u32>> = vec![None; table.safety_count()];
+    let mut visited = Visited {
+        pending: vec![
+            Vec::new();
+            if record_graph {
+                table.liveness_count()
+            } else {
+                0
+            }
+        ],
+        ..Visited::default()
+    };
+    let mut graph = Graph::default();
     let mut transitions = 0u64;
     let mut frontier: Vec<(u32, M::State)> = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
-        if visited.seen.insert(fingerprint(&state)) {
-            let id = visited.push(
+        if let hashbrown::hash_map::Entry::Vacant(slot) = visited.ids.entry(fingerprint(&state)) {
+            let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+            slot.insert(id);
+            let pending = if record_graph {
+                table.pending(model, &state)
+            } else {
+                Vec::new()
+            };
+            visited.push(
                 NO_PARENT,
                 u8::try_from(i).expect("at most 256 initial states"),
+                &pending,
             );
-            record(&mut first, table.violations(model, &state), id, 0);
+            record(&mut first, table.violations(model, &state), id);
             frontier.push((id, state));
         }
     }
@@ -112,7 +162,7 @@ pub(super) fn search<M: Checkable>(
         if options.stop_at_first_violation && any_violated {
             break (Stop::FirstViolation, depth);
         }
-        if all_violated && !options.full_space {
+        if all_violated && !options.full_space && !record_graph {
             break (Stop::AllViolated, depth);
         }
         if frontier.is_empty() {
@@ -126,21 +176,48 @@ pub(super) fn search<M: Checkable>(
         let mut stopped = None;
         let mut beyond_bound = false;
         for batch in frontier.chunks(CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads) {
-            for chunk in expand_batch(model, &table, batch, &visited.seen, threads) {
+            for chunk in expand_batch(model, &table, batch, &visited.ids, threads, record_graph) {
                 transitions += chunk.transitions;
                 if probe_only {
-                    beyond_bound |= !chunk.candidates.is_empty();
+                    beyond_bound |= chunk
+                        .successors
+                        .iter()
+                        .any(|s| matches!(s, Successor::New(_)));
                     continue;
                 }
-                for candidate in chunk.candidates {
-                    if stopped.is_some() || !visited.seen.insert(candidate.fingerprint) {
-                        continue;
+                for successor in chunk.successors {
+                    if stopped.is_some() {
+                        break;
                     }
-                    let id = visited.push(candidate.parent, candidate.action);
-                    record(&mut first, candidate.violations, id, depth + 1);
-                    next.push((id, candidate.state));
-                    if limits.max_states.is_some_and(|max| visited.len() >= max) {
-                        stopped = Some(Stop::MaxStates);
+                    let candidate = match successor {
+                        Successor::Known {
+                            parent,
+                            target,
+                            action,
+                            task,
+                        } => {
+                            graph.push_edge(parent, target, action, task);
+                            continue;
+                        }
+                        Successor::New(candidate) => candidate,
+                    };
+                    let id = match visited.ids.entry(candidate.fingerprint) {
+                        hashbrown::hash_map::Entry::Occupied(known) => *known.get(),
+                        hashbrown::hash_map::Entry::Vacant(slot) => {
+                            let id =
+                                u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+                            slot.insert(id);
+                            visited.push(candidate.parent, candidate.action, &candidate.pending);
+                            record(&mut first, candidate.violations, id);
+                            next.push((id, candidate.state));
+                            if limits.max_states.is_some_and(|max| visited.len() >= max) {
+                                stopped = Some(Stop::MaxStates);
+                            }
+                            id
+                        }
+                    };
+                    if record_graph {
+                        graph.push_edge(candidate.parent, id, candidate.action, candidate.task);
                     }
                 }
             }
@@ -176,10 +253,39 @@ pub(super) fn search<M: Checkable>(
         frontier = next;
         depth += 1;
     };
-    let counterexamples = first
+    drop(frontier);
+    let safety = first
         .iter()
-        .map(|slot| slot.map(|(id, _)| rebuild_trace(model, &visited, id)))
+        .map(|slot| {
+            slot.map(|id| Counterexample {
+                steps: rebuild_trace(model, &visited, id, &[]),
+                loop_start: None,
+            })
+        })
         .collect();
+    let liveness = if record_graph && stop == Stop::Exhausted {
+        graph.finish(visited.parent.len());
+        visited
+            .pending
+            .iter()
+            .map(|pending| {
+                Some(liveness::find_violation(&graph, pending).map(|lasso| {
+                    let stem = rebuild_trace(model, &visited, lasso.entry, &[]).len();
+                    Counterexample {
+                        steps: rebuild_trace(model, &visited, lasso.entry, &lasso.cycle),
+                        loop_start: Some(stem),
+                    }
+                }))
+            })
+            .collect()
+    } else {
+        vec![None; table.liveness_count()]
+    };
+    let liveness_reason = if stop != Stop::Exhausted {
+        format!("bounded: {}", stop.bound_name().unwrap_or("?"))
+    } else {
+        "liveness is checked only by a complete search".to_string()
+    };
     SearchReport {
         strategy: options.strategy,
         stop,
@@ -189,7 +295,7 @@ pub(super) fn search<M: Checkable>(
         depth_covered,
         elapsed: started.elapsed(),
         threads,
-        properties: table.verdicts(stop, counterexamples),
+        properties: table.verdicts(stop, safety, liveness, &liveness_reason),
     }
 }
 
@@ -199,14 +305,15 @@ fn expand_batch<M: Checkable>(
     model: &M,
     table: &PropertyTable<M>,
     batch: &[(u32, M::State)],
-    seen: &FingerprintSet,
+    ids: &FingerprintMap,
     threads: usize,
+    record_graph: bool,
 ) -> Vec<ChunkResult<M::State>> {
     let chunks: Vec<&[(u32, M::State)]> = batch.chunks(CHUNK_STATES).collect();
     if threads == 1 || chunks.len() == 1 {
         return chunks
             .into_iter()
-            .map(|chunk| expand_chunk(model, table, chunk, seen))
+            .map(|chunk| expand_chunk(model, table, chunk, ids, record_graph))
             .collect();
     }
     let next_chunk = AtomicUsize::new(0);
@@ -217,7 +324,7 @@ fn expand_batch<M: Checkable>(
             scope.spawn(|| loop {
                 let i = next_chunk.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(model, table, chunk, seen);
+                let result = expand_chunk(model, table, chunk, ids, record_graph);
                 *results[i]
                     .lock()
                     .expect("no worker panics while holding a slot") = Some(result);
@@ -238,55 +345,85 @@ fn expand_chunk<M: Checkable>(
     model: &M,
     table: &PropertyTable<M>,
     chunk: &[(u32, M::State)],
-    seen: &FingerprintSet,
+    ids: &FingerprintMap,
+    record_graph: bool,
 ) -> ChunkResult<M::State> {
     let mut result = ChunkResult {
         transitions: 0,
-        candidates: Vec::new(),
+        successors: Vec::new(),
     };
     let mut actions = Vec::new();
-    for (id, state) in chunk {
+    for &(parent, ref state) in chunk {
         model.actions(state, &mut actions);
         assert!(
             actions.len() <= 256,
             "at most 256 actions per state (action indices are one byte)"
         );
         for (index, action) in actions.drain(..).enumerate() {
+            let task = if record_graph {
+                model.task(&action)
+            } else {
+                None
+            };
             let Some(next) = model.next_state(state, action) else {
                 continue;
             };
             result.transitions += 1;
+            let action = index as u8;
             let fingerprint = fingerprint(&next);
-            if seen.contains(&fingerprint) {
+            if let Some(&target) = ids.get(&fingerprint) {
+                if record_graph {
+                    result.successors.push(Successor::Known {
+                        parent,
+                        target,
+                        action,
+                        task,
+                    });
+                }
                 continue;
             }
             let violations = table.violations(model, &next);
-            result.candidates.push(Candidate {
+            let pending = if record_graph {
+                table.pending(model, &next)
+            } else {
+                Vec::new()
+            };
+            result.successors.push(Successor::New(Candidate {
                 fingerprint,
-                parent: *id,
-                action: index as u8,
+                parent,
+                action,
+                task,
                 state: next,
                 violations,
-            });
+                pending,
+            }));
         }
     }
     result
 }
 
-/// Re-run the path to state `id` from its initial state, recovering the actions from their indices.
-fn rebuild_trace<M: Checkable>(model: &M, visited: &Visited, id: u32) -> Vec<M::Action> {
+/// The actions from the initial state to state `id` (re-run from their recorded indices), followed
+/// by the actions with indices `then` from there.
+fn rebuild_trace<M: Checkable>(
+    model: &M,
+    visited: &Visited,
+    id: u32,
+    then: &[u8],
+) -> Vec<M::Action> {
     let mut indices = Vec::new();
     let mut at = id as usize;
     while visited.parent[at] != NO_PARENT {
         indices.push(visited.action[at]);
         at = visited.parent[at] as usize;
     }
+    indices.reverse();
+    indices.extend_from_slice(then);
     let mut state = model
         .init_states()
         .swap_remove(usize::from(visited.action[at]));
     let mut trace = Vec::with_capacity(indices.len());
     let mut actions = Vec::new();
-    for &index in indices.iter().rev() {
+    for index in indices {
         actions.clear();
         model.actions(&state, &mut actions);
         let action = actions.swap_remove(usize::from(index));

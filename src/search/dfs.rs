@@ -9,7 +9,9 @@
 use std::time::Instant;
 
 use super::fingerprint::{fingerprint, Fingerprint};
-use super::{Checkable, Progress, PropertyTable, SearchOptions, SearchReport, Stop};
+use super::{
+    Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport, Stop,
+};
 
 /// How often (in transitions) the time limit is checked and progress reported.
 const CHECK_EVERY: u64 = 1 << 14;
@@ -145,6 +147,19 @@ pub(super) fn search<M: Checkable>(
         depth_covered,
         elapsed: started.elapsed(),
         threads: 1,
-        properties: table.verdicts(stop, first),
+        properties: table.verdicts(
+            stop,
+            first
+                .into_iter()
+                .map(|steps| {
+                    steps.map(|steps| Counterexample {
+                        steps,
+                        loop_start: None,
+                    })
+                })
+                .collect(),
+            vec![None; table.liveness_count()],
+            "liveness is checked by --strategy bfs only",
+        ),
     }
 }

@@ -12,12 +12,13 @@
 mod bfs;
 mod dfs;
 mod fingerprint;
+pub mod liveness;
 
 use std::fmt;
 use std::hash::Hash;
 use std::time::Duration;
 
-use lockscope_models::Explain;
+use lockscope_models::{Explain, Liveness};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -31,6 +32,7 @@ pub trait Checkable:
         State: Clone + Hash + Eq + fmt::Debug + Send + Sync,
         Action: Clone + Eq + fmt::Debug + fmt::Display + Serialize + DeserializeOwned + Send + Sync,
     > + Explain
+    + Liveness
     + Sync
 {
 }
@@ -47,6 +49,7 @@ impl<M> Checkable for M where
                         + Send
                         + Sync,
         > + Explain
+        + Liveness
         + Sync
 {
 }
@@ -146,6 +149,15 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// A path to a violation: for safety, to a bad state; for liveness, a lasso whose cycle starts
+/// after `loop_start` steps and returns to the state it started from (an empty cycle means the
+/// last state has no step and stays forever).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counterexample<A> {
+    pub steps: Vec<A>,
+    pub loop_start: Option<usize>,
+}
+
 /// What a search concluded about one property.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PropertyResult<A> {
@@ -154,8 +166,7 @@ pub struct PropertyResult<A> {
     pub verdict: Verdict,
     /// Why the verdict is `unknown`.
     pub reason: Option<String>,
-    /// The steps from the initial state to a violating state.
-    pub counterexample: Option<Vec<A>>,
+    pub counterexample: Option<Counterexample<A>>,
 }
 
 /// The statistics and verdicts of one search.
@@ -226,6 +237,7 @@ pub(crate) struct PropertyTable<M: Model> {
     properties: Vec<stateright::Property<M>>,
     /// Indices of the `always` properties, in declaration order.
     safety: Vec<usize>,
+    liveness: Vec<&'static str>,
 }
 
 impl<M: Checkable> PropertyTable<M> {
@@ -234,11 +246,19 @@ impl<M: Checkable> PropertyTable<M> {
         let safety = (0..properties.len())
             .filter(|&i| properties[i].expectation == Expectation::Always)
             .collect();
-        PropertyTable { properties, safety }
+        PropertyTable {
+            properties,
+            safety,
+            liveness: model.liveness_properties(),
+        }
     }
 
     pub(crate) fn safety_count(&self) -> usize {
         self.safety.len()
+    }
+
+    pub(crate) fn liveness_count(&self) -> usize {
+        self.liveness.len()
     }
 
     /// A bit per safety property that `state` violates.
@@ -252,55 +272,72 @@ impl<M: Checkable> PropertyTable<M> {
         bits
     }
 
-    /// Turn what the search found into verdicts. `counterexamples[k]` is the trace of the k-th
-    /// safety property, if one was found.
+    /// The pending obligations of each liveness property in `state`.
+    pub(crate) fn pending(&self, model: &M, state: &M::State) -> Vec<u64> {
+        self.liveness
+            .iter()
+            .map(|name| model.pending(name, state))
+            .collect()
+    }
+
+    /// Turn what the search found into verdicts. `safety[k]` is the counterexample of the k-th
+    /// safety property, if one was found; `liveness[k]` is `None` when the k-th liveness property
+    /// was not checked (for `unchecked_reason`), else its counterexample if violated.
     pub(crate) fn verdicts(
         &self,
         stop: Stop,
-        mut counterexamples: Vec<Option<Vec<M::Action>>>,
+        mut safety: Vec<Option<Counterexample<M::Action>>>,
+        liveness: Vec<Option<Option<Counterexample<M::Action>>>>,
+        unchecked_reason: &str,
     ) -> Vec<PropertyResult<M::Action>> {
-        self.properties
+        let mut results: Vec<PropertyResult<M::Action>> = self
+            .properties
             .iter()
             .enumerate()
-            .map(|(i, property)| match property.expectation {
-                Expectation::Always => {
-                    let k = self
-                        .safety
-                        .iter()
-                        .position(|&s| s == i)
-                        .expect("always properties are indexed");
-                    let counterexample = counterexamples[k].take();
-                    let (verdict, reason) = match (&counterexample, stop) {
-                        (Some(_), _) => (Verdict::Violated, None),
-                        (None, Stop::Exhausted) => (Verdict::Holds, None),
-                        (None, stop) => (
-                            Verdict::Unknown,
-                            Some(format!("bounded: {}", stop.bound_name().unwrap_or("?"))),
-                        ),
-                    };
-                    PropertyResult {
+            .map(|(i, property)| {
+                let Some(k) = self.safety.iter().position(|&s| s == i) else {
+                    return PropertyResult {
                         name: property.name,
-                        kind: PropertyKind::Safety,
-                        verdict,
-                        reason,
-                        counterexample,
-                    }
-                }
-                Expectation::Eventually => PropertyResult {
-                    name: property.name,
-                    kind: PropertyKind::Liveness,
-                    verdict: Verdict::Unknown,
-                    reason: Some("liveness checking not implemented".into()),
-                    counterexample: None,
-                },
-                Expectation::Sometimes => PropertyResult {
+                        kind: PropertyKind::Liveness,
+                        verdict: Verdict::Unknown,
+                        reason: Some(
+                            "stateright `eventually`/`sometimes` properties are not checked".into(),
+                        ),
+                        counterexample: None,
+                    };
+                };
+                let counterexample = safety[k].take();
+                let (verdict, reason) = match (&counterexample, stop) {
+                    (Some(_), _) => (Verdict::Violated, None),
+                    (None, Stop::Exhausted) => (Verdict::Holds, None),
+                    (None, stop) => (
+                        Verdict::Unknown,
+                        Some(format!("bounded: {}", stop.bound_name().unwrap_or("?"))),
+                    ),
+                };
+                PropertyResult {
                     name: property.name,
                     kind: PropertyKind::Safety,
-                    verdict: Verdict::Unknown,
-                    reason: Some("`sometimes` properties are not checked".into()),
-                    counterexample: None,
-                },
+                    verdict,
+                    reason,
+                    counterexample,
+                }
             })
-            .collect()
+            .collect();
+        for (name, outcome) in self.liveness.iter().zip(liveness) {
+            let (verdict, reason, counterexample) = match outcome {
+                None => (Verdict::Unknown, Some(unchecked_reason.to_string()), None),
+                Some(None) => (Verdict::Holds, None, None),
+                Some(Some(lasso)) => (Verdict::Violated, None, Some(lasso)),
+            };
+            results.push(PropertyResult {
+                name,
+                kind: PropertyKind::Liveness,
+                verdict,
+                reason,
+                counterexample,
+            });
+        }
+        results
     }
 }

@@ -16,9 +16,11 @@
 //! already "paused"; the pause fault makes that explicit in traces and, for liveness, lasting.
 
 mod action;
+mod canonical;
 mod client;
 pub mod fenced;
 pub mod herd;
+mod liveness;
 mod model;
 pub mod naive;
 mod narrate;

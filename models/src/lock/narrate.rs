@@ -168,7 +168,9 @@ fn session_text(session: SessionState) -> &'static str {
 }
 
 impl Explain for LockModel {
-    fn describe_step(&self, before: &LockState, action: &LockAction, after: &LockState) -> String {
+    fn describe_step(&self, before: &LockState, action: &LockAction, _after: &LockState) -> String {
+        // Describe the step with the names of the state before it, not the renamed ones.
+        let after = &self.apply(before, *action);
         match *action {
             LockAction::StartAcquire { client } => {
                 let round = after.clients[index(client)].round;

@@ -25,6 +25,6 @@ mod types;
 
 pub use server::{Outbox, Served, Server, ZkConfig};
 pub use types::{
-    ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqSet, SessionState, Watch,
-    WatchKind, Zxid, MAX_CLIENTS, MAX_SEQ,
+    ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqMap, SeqSet, SessionState,
+    Watch, WatchKind, Zxid, ZxidMap, MAX_CLIENTS, MAX_SEQ,
 };

@@ -336,6 +336,31 @@ impl Server {
         }
     }
 
+    /// Rewrite every sequence number and zxid the server holds, and set the sequence counter.
+    /// The maps must preserve order, so that sorted collections stay sorted.
+    pub fn map_values(&mut self, seq: SeqMap, zxid: ZxidMap) {
+        if let Some(node) = &mut self.lock_node {
+            node.czxid = zxid(node.czxid);
+        }
+        for (s, node) in &mut self.children {
+            *s = seq(*s);
+            node.czxid = zxid(node.czxid);
+        }
+        for watch in &mut self.watches {
+            watch.path = watch.path.map_values(seq);
+        }
+        self.last_zxid = zxid(self.last_zxid);
+    }
+
+    /// Set the next sequence number (only to rename: it must stay above every existing one).
+    pub fn set_next_seq(&mut self, next: Seq) {
+        assert!(
+            self.children.iter().all(|(s, _)| *s < next),
+            "the counter stays above every child"
+        );
+        self.next_seq = next;
+    }
+
     fn add_watch(&mut self, watch: Watch) {
         if let Err(at) = self.watches.binary_search(&watch) {
             self.watches.insert(at, watch);

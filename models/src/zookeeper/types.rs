@@ -36,6 +36,76 @@ impl Path {
     }
 }
 
+/// Rewrites the sequence numbers and zxids a value holds (see `lock::canonical`).
+pub type SeqMap<'a> = &'a mut dyn FnMut(Seq) -> Seq;
+/// Rewrites zxids.
+pub type ZxidMap<'a> = &'a mut dyn FnMut(Zxid) -> Zxid;
+
+impl Path {
+    pub fn map_values(self, seq: SeqMap) -> Path {
+        match self {
+            Path::Lock => Path::Lock,
+            Path::Child(s) => Path::Child(seq(s)),
+        }
+    }
+}
+
+impl Request {
+    pub fn map_values(self, seq: SeqMap) -> Request {
+        match self {
+            Request::CreateSession => Request::CreateSession,
+            Request::Create { path, mode } => Request::Create {
+                path: path.map_values(seq),
+                mode,
+            },
+            Request::GetChildren { path, watch } => Request::GetChildren {
+                path: path.map_values(seq),
+                watch,
+            },
+            Request::Exists { path, watch } => Request::Exists {
+                path: path.map_values(seq),
+                watch,
+            },
+            Request::GetData { path, watch } => Request::GetData {
+                path: path.map_values(seq),
+                watch,
+            },
+            Request::Delete {
+                path,
+                close_session,
+            } => Request::Delete {
+                path: path.map_values(seq),
+                close_session,
+            },
+        }
+    }
+}
+
+impl Reply {
+    pub fn map_values(self, seq: SeqMap, zxid: ZxidMap) -> Reply {
+        match self {
+            Reply::Created { path, czxid } => Reply::Created {
+                path: path.map_values(seq),
+                czxid: zxid(czxid),
+            },
+            Reply::Children { children } => Reply::Children {
+                children: children.map(seq),
+            },
+            Reply::Data { czxid } => Reply::Data { czxid: zxid(czxid) },
+            Reply::Event { kind, path } => Reply::Event {
+                kind,
+                path: path.map_values(seq),
+            },
+            Reply::SessionCreated
+            | Reply::NodeExists
+            | Reply::NoNode
+            | Reply::Stat { .. }
+            | Reply::Deleted
+            | Reply::SessionExpired => self,
+        }
+    }
+}
+
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -88,6 +158,24 @@ impl SeqSet {
     pub fn next_lower(self, seq: Seq) -> Option<Seq> {
         let below = self.0 & ((1u32 << seq) - 1);
         (below != 0).then(|| (31 - below.leading_zeros()) as Seq)
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// How many members are below `seq`: its rank if it is a member.
+    pub fn rank(self, seq: Seq) -> Seq {
+        (self.0 & ((1u32 << seq) - 1)).count_ones() as Seq
+    }
+
+    /// The set with every member replaced by `f(member)`.
+    pub fn map(self, f: &mut dyn FnMut(Seq) -> Seq) -> SeqSet {
+        self.iter().map(f).collect()
     }
 
     pub fn iter(self) -> impl Iterator<Item = Seq> {

@@ -1,0 +1,116 @@
+//! Keeping the space finite when clients acquire forever (`acquisitions = 0`).
+//!
+//! Sequence numbers and zxids only grow, so a world that acquires forever would never repeat a
+//! state. But the recipes only ever compare them (lowest child, next-lower child, equal node, token
+//! at least the highest accepted), and a new one is always above every existing one. So after each
+//! step every sequence number in the state (in znodes, watches, messages, client variables) is
+//! replaced by its rank among those present, the sequence counter by their number, and likewise
+//! every zxid by its rank among the non-zero zxids present (the last zxid is the largest, so the
+//! counter stays above every czxid). The renaming preserves order and equality, so the renamed
+//! state has exactly the same futures as the original: it merges no states that a step or a
+//! property can tell apart (`tests/liveness.rs` checks this against searches without renaming).
+//!
+//! What a reader of a trace notices: node names are ranks, so `/lock/lock-0000000000` is always
+//! the lowest node present, not the first ever created.
+
+use crate::zookeeper::{Seq, SeqMap, SeqSet, Zxid, ZxidMap};
+
+use super::state::LockState;
+
+/// Apply `seq` and `zxid` to every value the state holds.
+fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
+    for client in &mut state.clients {
+        client.seq = client.seq.map(&mut *seq);
+        client.token = zxid(client.token);
+    }
+    state.server.map_values(seq, zxid);
+    for links in &mut state.links {
+        for request in &mut links.to_server {
+            *request = request.map_values(seq);
+        }
+        for reply in &mut links.from_server {
+            *reply = reply.map_values(seq, zxid);
+        }
+        links.to_resource = links.to_resource.map(&mut *zxid);
+    }
+    state.resource.highest = zxid(state.resource.highest);
+}
+
+/// Replace every sequence number and zxid by its rank.
+pub(super) fn rename_values(state: &mut LockState) {
+    let mut seqs = SeqSet::default();
+    let mut zxids: Vec<Zxid> = Vec::new();
+    visit(
+        state,
+        &mut |s| {
+            seqs.insert(s);
+            s
+        },
+        &mut |z| {
+            zxids.push(z);
+            z
+        },
+    );
+    zxids.retain(|&z| z != 0);
+    zxids.sort_unstable();
+    zxids.dedup();
+    let rank_of_zxid = |z: Zxid| -> Zxid {
+        if z == 0 {
+            0
+        } else {
+            zxids.binary_search(&z).expect("every zxid was collected") as Zxid + 1
+        }
+    };
+    visit(state, &mut |s| seqs.rank(s), &mut |z| rank_of_zxid(z));
+    state.server.set_next_seq(seqs.len() as Seq);
+}
+
+#[cfg(test)]
+mod tests {
+    use stateright::Model;
+
+    use crate::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
+    use crate::ActorId;
+
+    #[test]
+    fn renaming_keeps_order_and_closes_the_gaps() {
+        let model = LockModel::new(LockConfig {
+            recipe: Recipe::Fenced,
+            variant: Variant::Fixed,
+            clients: 1,
+            acquisitions: 0,
+            retry_after_expiry: false,
+            session_expiries: 0,
+            client_pauses: 0,
+        })
+        .expect("valid");
+        // Drive one client through two whole rounds: the second node would be seq 1, czxid 4.
+        let mut state = model.init_states().swap_remove(0);
+        for _ in 0..40 {
+            let mut actions = Vec::new();
+            model.actions(&state, &mut actions);
+            let Some(action) = actions.into_iter().next() else {
+                break;
+            };
+            state = model.next_state(&state, action).expect("enabled");
+            if matches!(
+                action,
+                LockAction::Deliver {
+                    to: ActorId::Client(0),
+                    ..
+                }
+            ) && state.clients[0].token > 0
+            {
+                assert_eq!(
+                    state.clients[0].seq,
+                    Some(0),
+                    "the only live node has rank 0"
+                );
+                assert!(
+                    state.clients[0].token <= 2,
+                    "zxids are ranks among those present: {state:?}"
+                );
+            }
+        }
+    }
+}
