@@ -14,7 +14,7 @@ use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
 
 use crate::report::thousands;
-use crate::search::{search, SearchLimits, SearchOptions, Strategy};
+use crate::search::{search, SearchLimits, SearchOptions, Strategy, Verdict};
 
 /// Complete counts of the independent oracle, one JSON object per line.
 const ORACLE: &str = include_str!("../tests/oracle/results.jsonl");
@@ -62,6 +62,30 @@ fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// What one benchmark run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// The complete space, safety properties only.
+    Safety,
+    /// The complete space with the graph recorded and `every_waiter_acquires` checked.
+    Liveness,
+    /// The complete space of a configuration with violations (continuing past them).
+    FullSpace,
+    /// Breadth-first search stopping at the first violation.
+    FirstViolation,
+}
+
+impl Run {
+    fn label(self) -> &'static str {
+        match self {
+            Run::Safety => "safety",
+            Run::Liveness => "+ liveness",
+            Run::FullSpace => "full space",
+            Run::FirstViolation => "first-viol.",
+        }
+    }
+}
+
 /// Run the suite and print one row per run.
 pub fn run(quick: bool, threads: usize) {
     let max_clients = if quick { 3 } else { 5 };
@@ -71,17 +95,22 @@ pub fn run(quick: bool, threads: usize) {
         "{:<22} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
         "run", "states", "transitions", "depth", "seconds", "states/s", "peak MiB", "B/state"
     );
-    let mut runs: Vec<(u8, u8, bool)> = (2..=max_clients).map(|n| (n, 0, false)).collect();
-    runs.extend((2..=max_clients_expiry).map(|n| (n, 1, false)));
-    runs.extend((2..=max_clients_expiry).map(|n| (n, 1, true)));
-    for (clients, expiries, first_violation) in runs {
+    let mut runs: Vec<(u8, u8, Run)> = Vec::new();
+    for n in 2..=max_clients {
+        runs.extend([(n, 0, Run::Safety), (n, 0, Run::Liveness)]);
+    }
+    runs.extend((2..=max_clients_expiry).map(|n| (n, 1, Run::FullSpace)));
+    runs.extend((2..=max_clients_expiry).map(|n| (n, 1, Run::FirstViolation)));
+    let mut safety_seconds = 0.0;
+    for (clients, expiries, run) in runs {
         let model = reference_model(clients, expiries);
         let options = SearchOptions {
             strategy: Strategy::Bfs,
             limits: SearchLimits::default(),
             threads,
-            full_space: !first_violation,
-            stop_at_first_violation: first_violation,
+            full_space: run != Run::FirstViolation,
+            stop_at_first_violation: run == Run::FirstViolation,
+            check_liveness: run == Run::Liveness,
         };
         reset_peak_memory();
         let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);
@@ -90,40 +119,48 @@ pub fn run(quick: bool, threads: usize) {
         let seconds = started.elapsed().as_secs_f64();
         let peak = proc_status_bytes("VmHWM:").unwrap_or(0);
         let per_state = peak.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
-        let check = if first_violation {
-            let length = report
-                .property(prop::MUTUAL_EXCLUSION)
-                .and_then(|p| p.counterexample.as_ref())
-                .map(|c| c.steps.len());
-            match length {
-                Some(11) => "shortest trace: 11 steps ✓".to_string(),
-                Some(other) => format!("trace {other} steps ✗ (shortest is 11)"),
-                None => "no violation found ✗".to_string(),
+        let counts = (report.unique_states, report.transitions, report.max_depth);
+        let oracle = match oracle_counts(clients, expiries) {
+            Some(expected) if expected == counts => "= oracle ✓".to_string(),
+            Some(expected) => format!("≠ oracle {expected:?} ✗"),
+            None => "no oracle count".to_string(),
+        };
+        let check = match run {
+            Run::Safety => {
+                safety_seconds = seconds;
+                oracle
             }
-        } else {
-            match oracle_counts(clients, expiries) {
-                Some(expected)
-                    if expected == (report.unique_states, report.transitions, report.max_depth) =>
-                {
-                    "= oracle ✓".to_string()
+            Run::Liveness => {
+                let verdict = report
+                    .property(prop::EVERY_WAITER_ACQUIRES)
+                    .map(|p| p.verdict);
+                let mark = if verdict == Some(Verdict::Holds) {
+                    "✓"
+                } else {
+                    "✗"
+                };
+                let verdict = verdict.map_or("missing".to_string(), |v| v.to_string());
+                format!(
+                    "{oracle} · every_waiter_acquires {verdict} {mark} · {:.1}× safety",
+                    seconds / safety_seconds.max(1e-9)
+                )
+            }
+            Run::FullSpace => oracle,
+            Run::FirstViolation => {
+                let length = report
+                    .property(prop::MUTUAL_EXCLUSION)
+                    .and_then(|p| p.counterexample.as_ref())
+                    .map(|c| c.steps.len());
+                match length {
+                    Some(11) => "shortest trace: 11 steps ✓".to_string(),
+                    Some(other) => format!("trace {other} steps ✗ (shortest is 11)"),
+                    None => "no violation found ✗".to_string(),
                 }
-                Some(expected) => format!("≠ oracle {expected:?} ✗"),
-                None => "no oracle count".to_string(),
             }
         };
-        let label = format!(
-            "N={clients} E={expiries} {}",
-            if first_violation {
-                "first-viol."
-            } else if expiries > 0 {
-                "full space"
-            } else {
-                "complete"
-            }
-        );
         println!(
             "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
-            label,
+            format!("N={clients} E={expiries} {}", run.label()),
             thousands(report.unique_states),
             thousands(report.transitions),
             report.max_depth,

@@ -133,6 +133,7 @@ impl ModelVisitor for Runner<'_> {
             threads: self.options.threads,
             full_space: self.options.full_space,
             stop_at_first_violation: false,
+            check_liveness: true,
         };
         let mut report = search::search(&model, &search_options, self.progress);
         let mut properties = Vec::new();

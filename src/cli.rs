@@ -16,9 +16,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Printed after `lockscope check --help`: what the verdicts mean and which fairness liveness assumes.
+const CHECK_HELP: &str = "\
+Verdicts: safety properties are checked in every reachable state. A property \"holds\" only after a
+complete search; a search stopped by a bound says \"unknown (bounded: ...)\".
+
+Liveness (every_waiter_acquires) is checked after a complete breadth-first search, under weak
+fairness: a step that stays enabled is eventually taken, separately for each actor's own steps and
+for the deliveries of each channel, and a paused client eventually resumes. Faults (session expiry,
+pauses) are no obligation: the environment may use its budget or not. A violation is a lasso: a
+path to a cycle that repeats forever while a client waits, or to a state where nothing can happen.
+
+Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
+violated or an expectation not met; 2 bad input or usage.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check scenarios: files, or folders searched recursively for *.toml.
+    #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
     /// Re-execute a trace step by step, print its narrative, and verify that the recorded
     /// violation recurs (exit 1 if it does, 0 if not, 2 on divergence or a bad file).
@@ -42,9 +57,7 @@ pub enum StrategyArg {
     Random,
 }
 
-/// Exhaustive search, liveness and fairness: safety properties are checked in every reachable
-/// state; a property "holds" only after a complete search. Liveness properties
-/// (every_waiter_acquires) are reported as unknown: liveness checking is not implemented yet.
+/// Options of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Scenario files or folders.

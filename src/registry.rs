@@ -2,6 +2,7 @@
 //! protocol: everything downstream works on any [`Checkable`] model through [`ModelVisitor`].
 
 use lockscope_models::lock::{LockConfig, LockModel};
+use lockscope_models::Liveness;
 use stateright::Model;
 
 use crate::scenario::{ModelKind, ModelSpec, Scenario};
@@ -49,7 +50,10 @@ pub fn property_names(spec: &ModelSpec) -> Vec<&'static str> {
             config.acquisitions = 1;
             config.variant = lockscope_models::lock::Variant::Fixed;
             LockModel::new(config)
-                .map(|model| model.properties().iter().map(|p| p.name).collect())
+                .map(|model| {
+                    let safety = model.properties().into_iter().map(|p| p.name);
+                    safety.chain(model.liveness_properties()).collect()
+                })
                 .unwrap_or_default()
         }
     }

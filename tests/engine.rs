@@ -34,6 +34,7 @@ fn bfs(threads: usize, limits: SearchLimits) -> SearchOptions {
         threads,
         full_space: false,
         stop_at_first_violation: false,
+        check_liveness: true,
     }
 }
 

@@ -29,6 +29,7 @@ fn verdict(
         threads: 2,
         full_space: false,
         stop_at_first_violation: false,
+        check_liveness: true,
     };
     let report = search(&model, &options, &mut |_| {});
     assert!(

@@ -26,6 +26,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         threads,
         full_space: true,
         stop_at_first_violation: false,
+        check_liveness: true,
     }
 }
 

@@ -114,7 +114,8 @@ pub(super) fn search<M: Checkable>(
     let table = PropertyTable::new(model);
     let limits = options.limits;
     let threads = options.threads.max(1);
-    let record_graph = table.liveness_count() > 0 && !options.stop_at_first_violation;
+    let record_graph =
+        options.check_liveness && table.liveness_count() > 0 && !options.stop_at_first_violation;
     let mut first: Vec<Option<u32>> = vec![None; table.safety_count()];
     let mut visited = Visited {
         pending: vec![
@@ -281,7 +282,9 @@ pub(super) fn search<M: Checkable>(
     } else {
         vec![None; table.liveness_count()]
     };
-    let liveness_reason = if stop != Stop::Exhausted {
+    let liveness_reason = if !options.check_liveness {
+        "liveness checking was turned off".to_string()
+    } else if stop != Stop::Exhausted {
         format!("bounded: {}", stop.bound_name().unwrap_or("?"))
     } else {
         "liveness is checked only by a complete search".to_string()

@@ -92,6 +92,9 @@ pub struct SearchOptions {
     pub full_space: bool,
     /// Stop as soon as any safety property is violated (the benchmark's first-violation runs).
     pub stop_at_first_violation: bool,
+    /// Record the state graph and check liveness properties after a complete search (BFS only).
+    /// The benchmark turns it off to time safety alone.
+    pub check_liveness: bool,
 }
 
 /// Why a search stopped. Anything but `Exhausted` makes every would-be "holds" an "unknown".

@@ -13,7 +13,7 @@ use crate::Explain;
 
 fn phase_text(phase: Phase) -> &'static str {
     match phase {
-        Phase::Init => "has not started",
+        Phase::Init => "is idle (not acquiring)",
         Phase::WaitSession => "waits for a new session",
         Phase::WaitCreated => "waits for its create",
         Phase::WaitChildren => "waits for the children list",
