@@ -14,7 +14,7 @@ use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
 
 use crate::report::thousands;
-use crate::search::{search, SearchLimits, SearchOptions, Strategy, Verdict};
+use crate::search::{search, RandomOptions, SearchLimits, SearchOptions, Strategy, Verdict};
 
 /// Complete counts of the independent oracle, one JSON object per line.
 const ORACLE: &str = include_str!("../tests/oracle/results.jsonl");
@@ -111,6 +111,7 @@ pub fn run(quick: bool, threads: usize) {
             full_space: run != Run::FirstViolation,
             stop_at_first_violation: run == Run::FirstViolation,
             check_liveness: run == Run::Liveness,
+            random: RandomOptions::default(),
         };
         reset_peak_memory();
         let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);

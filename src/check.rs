@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::registry::{self, ModelVisitor};
 use crate::scenario::{Expected, Scenario};
 use crate::search::{
-    self, Checkable, Progress, PropertyKind, SearchLimits, SearchOptions, Verdict,
+    self, Checkable, Progress, PropertyKind, RandomOptions, RandomOrigin, SearchLimits,
+    SearchOptions, Verdict,
 };
 use crate::trace::{self, Trace};
 
@@ -18,6 +19,9 @@ pub struct RunOptions {
     pub full_space: bool,
     /// Where traces go: `<report_dir>/<scenario>/<property>.trace.json`.
     pub report_dir: PathBuf,
+    /// Random searches: only this run (`--run K`), or only this shard (`--shard I/N`).
+    pub only_run: Option<u64>,
+    pub shard: Option<(u64, u64)>,
 }
 
 /// The search statistics of one scenario, as reported.
@@ -34,6 +38,11 @@ pub struct SearchSummary {
     pub elapsed: Duration,
     pub threads: usize,
     pub collision_probability: f64,
+    /// Random searches: the seed and the runs done.
+    pub seed: Option<u64>,
+    pub runs: Option<u64>,
+    /// Per fault kind: transitions explored (exhaustive) or runs that used it (random).
+    pub fault_coverage: Vec<(&'static str, u64)>,
 }
 
 /// The outcome for one property.
@@ -52,6 +61,8 @@ pub struct PropertyOutcome {
     pub loop_start: Option<usize>,
     /// Why the last state of the counterexample violates the property.
     pub explanation: Option<String>,
+    /// Random searches: the run that found the counterexample and its length before shrinking.
+    pub random: Option<RandomOrigin>,
 }
 
 impl PropertyOutcome {
@@ -134,6 +145,14 @@ impl ModelVisitor for Runner<'_> {
             full_space: self.options.full_space,
             stop_at_first_violation: false,
             check_liveness: true,
+            random: RandomOptions {
+                seed: check.seed,
+                runs: check.runs,
+                steps: check.steps,
+                only_run: self.options.only_run,
+                shard: self.options.shard,
+                scheduler: check.scheduler,
+            },
         };
         let mut report = search::search(&model, &search_options, self.progress);
         let mut properties = Vec::new();
@@ -149,9 +168,16 @@ impl ModelVisitor for Runner<'_> {
                 narrative: Vec::new(),
                 loop_start: None,
                 explanation: None,
+                random: None,
             };
             if let Some(counterexample) = &result.counterexample {
-                let trace = Trace::record(&model, self.scenario, result.name, None, counterexample);
+                let trace = Trace::record(
+                    &model,
+                    self.scenario,
+                    result.name,
+                    report.seed,
+                    counterexample,
+                );
                 let path = self
                     .options
                     .report_dir
@@ -164,6 +190,7 @@ impl ModelVisitor for Runner<'_> {
                 assert!(replayed.violated, "a counterexample replays to a violation");
                 outcome.trace_length = Some(counterexample.steps.len());
                 outcome.loop_start = counterexample.loop_start;
+                outcome.random = counterexample.random;
                 outcome.narrative = replayed.summaries;
                 outcome.explanation = replayed.explanation;
                 outcome.trace_path = Some(path);
@@ -184,6 +211,9 @@ impl ModelVisitor for Runner<'_> {
                 elapsed: report.elapsed,
                 threads: report.threads,
                 collision_probability: report.collision_probability(),
+                seed: report.seed,
+                runs: report.runs,
+                fault_coverage: report.fault_coverage.clone(),
             },
             properties,
         })

@@ -44,10 +44,21 @@ pub enum Command {
     Explore(ExploreArgs),
     /// List scenarios with their description and expectations.
     List(ListArgs),
-    /// Combine the JSON results of shards into one (not implemented yet).
+    /// Combine the JSON results of the shards of a random search (`check --shard I/N --json`) into
+    /// the result one unsharded search gives; exit 1 if an expectation is not met.
     Merge(MergeArgs),
     /// Run the benchmark suite (shared/bench/lock-recipe-reference.md).
     Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchedulerArg {
+    /// Every enabled action equally likely.
+    Uniform,
+    /// Probabilistic concurrency testing: random task priorities with a few change points.
+    Pct,
+    /// Faults at a rate drawn per run, spread over the run instead of spent at once.
+    FaultBiased,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -81,7 +92,13 @@ pub struct CheckArgs {
     /// Executions of a random search (overrides [check] runs).
     #[arg(long)]
     pub runs: Option<u64>,
-    /// Re-run only the K-th execution of a random search (not implemented yet).
+    /// Most steps per execution of a random search (overrides [check] steps).
+    #[arg(long)]
+    pub steps: Option<u32>,
+    /// How a random search chooses among enabled actions (overrides [check] scheduler).
+    #[arg(long, value_enum)]
+    pub scheduler: Option<SchedulerArg>,
+    /// Re-run only the K-th execution (from 0) of a random search.
     #[arg(long, value_name = "K")]
     pub run: Option<u64>,
     /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
@@ -91,7 +108,8 @@ pub struct CheckArgs {
     /// counted in full.
     #[arg(long)]
     pub full_space: bool,
-    /// Run the I-th of N disjoint slices of the work (not implemented yet).
+    /// Run the I-th (from 0) of N disjoint slices of a random search's runs; combine the JSON
+    /// results with `lockscope merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Write the JSON result to FILE ("-" for stdout).
@@ -156,6 +174,9 @@ pub struct MergeArgs {
     /// JSON results of shards.
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
+    /// Write the merged result to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
     BenchArgs, CheckArgs, ExploreArgs, ListArgs, MergeArgs, RenderArgs, RenderFormat, ReplayArgs,
-    StrategyArg,
+    SchedulerArg, StrategyArg,
 };
 use crate::registry::{self, ModelVisitor};
 use crate::report;
 use crate::scenario::Scenario;
-use crate::search::{Checkable, Progress, Strategy, Verdict};
+use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
 use crate::trace::{self, Trace};
 
 /// An input or usage error: exit code 2.
@@ -88,9 +88,7 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
         check.strategy = match strategy {
             StrategyArg::Bfs => Strategy::Bfs,
             StrategyArg::Dfs => Strategy::Dfs,
-            StrategyArg::Random => {
-                return Err("--strategy random: not implemented yet; implemented: bfs, dfs".into())
-            }
+            StrategyArg::Random => Strategy::Random,
         };
     }
     if let Some(max_depth) = args.max_depth {
@@ -104,6 +102,19 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     }
     if let Some(seed) = args.seed {
         check.seed = seed;
+    }
+    if let Some(scheduler) = args.scheduler {
+        check.scheduler = match scheduler {
+            SchedulerArg::Uniform => Scheduler::Uniform,
+            SchedulerArg::Pct => Scheduler::Pct,
+            SchedulerArg::FaultBiased => Scheduler::FaultBiased,
+        };
+    }
+    if let Some(steps) = args.steps {
+        if steps == 0 {
+            return Err("--steps: expected at least 1, found 0".into());
+        }
+        check.steps = steps;
     }
     if let Some(runs) = args.runs {
         if runs == 0 {
@@ -136,25 +147,54 @@ fn progress_printer(enabled: bool) -> impl FnMut(Progress) {
     }
 }
 
+/// `--shard I/N`: the I-th (from 0) of N slices.
+fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
+    let expected = || format!("--shard: expected I/N with 0 <= I < N (e.g. 0/4), found {text:?}");
+    let (i, n) = text.split_once('/').ok_or_else(expected)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| expected())?,
+        n.trim().parse().map_err(|_| expected())?,
+    );
+    if n == 0 || i >= n {
+        return Err(expected());
+    }
+    Ok((i, n))
+}
+
 pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
-    for (flag, given) in [
-        ("--run", args.run.is_some()),
-        ("--shard", args.shard.is_some()),
-        ("--junit", args.junit.is_some()),
-    ] {
-        if given {
-            return Err(format!("{flag}: not implemented yet"));
-        }
+    if args.junit.is_some() {
+        return Err("--junit: not implemented yet".into());
     }
     if args.threads == Some(0) {
         return Err("--threads: expected at least 1, found 0".into());
     }
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
     let mut scenarios = load_all(&files)?;
     for (_, scenario) in &mut scenarios {
         apply_overrides(scenario, args)?;
     }
+    for (file, scenario) in &scenarios {
+        let random = scenario.check.strategy == Strategy::Random;
+        if !random && (args.run.is_some() || shard.is_some()) {
+            let flag = if args.run.is_some() {
+                "--run"
+            } else {
+                "--shard"
+            };
+            return Err(format!("{}: {flag} applies to random searches (strategy = \"random\"); this scenario uses {}", file.display(), scenario.check.strategy.name()));
+        }
+        if let Some(run) = args.run.filter(|&run| run >= scenario.check.runs) {
+            return Err(format!(
+                "{}: --run {run}: the search has runs 0 to {}",
+                file.display(),
+                scenario.check.runs - 1
+            ));
+        }
+    }
     let options = RunOptions {
+        only_run: args.run,
+        shard,
         threads: args.threads.unwrap_or_else(default_threads),
         full_space: args.full_space,
         report_dir: args.report.clone(),
@@ -175,7 +215,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
                 .iter()
                 .filter(|p| p.verdict == Verdict::Violated)
             {
-                print!("{}", report::narrative(property, shortest));
+                print!("{}", report::narrative(property, shortest, &outcome.file));
             }
         }
         println!();
@@ -407,8 +447,22 @@ fn textwrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-pub fn merge(_args: &MergeArgs) -> Result<u8, InputError> {
-    Err("merge: not implemented yet (it arrives with sharded search)".into())
+pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
+    let merged = crate::merge::merge(&args.results)?;
+    let results = match &merged {
+        serde_json::Value::Array(items) => items.clone(),
+        single => vec![single.clone()],
+    };
+    let text = serde_json::to_string_pretty(&merged).expect("JSON values serialise") + "\n";
+    match &args.json {
+        Some(path) if path.as_os_str() != "-" => check::write_file(path, &text)?,
+        _ => print!("{text}"),
+    }
+    Ok(if results.iter().all(|r| r["ok"] == true) {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod merge;
 pub mod registry;
 pub mod report;
 pub mod scenario;

@@ -38,30 +38,77 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         outcome.scenario.name,
         outcome.file.display()
     );
-    let completeness = match search.bound {
-        None => "complete".to_string(),
-        Some(bound) => format!("bounded: stopped by {bound}"),
-    };
-    let _ = writeln!(
-        text,
-        "search    {} · {} · {} unique states · {} transitions · max depth {} (covered {}) · {} thread{}",
-        search.strategy,
-        completeness,
-        thousands(search.unique_states),
-        thousands(search.transitions),
-        search.max_depth,
-        search.depth_covered,
-        search.threads,
-        if search.threads == 1 { "" } else { "s" }
-    );
     let seconds = search.elapsed.as_secs_f64();
-    let _ = writeln!(
-        text,
-        "          {:.2} s · {} transitions/s · 64-bit fingerprints (collision probability {:.1e})",
-        seconds,
-        thousands((search.transitions as f64 / seconds.max(1e-9)) as u64),
-        search.collision_probability
-    );
+    if let (Some(seed), Some(runs)) = (search.seed, search.runs) {
+        let check = &outcome.scenario.check;
+        let _ = writeln!(
+            text,
+            "search    random · {} · {} runs of at most {} steps · {} steps taken · longest run {} · seed {seed} · {} scheduler · {} thread{}",
+            search.bound.map_or("complete".to_string(), |bound| format!("bounded: {bound}")),
+            thousands(runs),
+            check.steps,
+            thousands(search.transitions),
+            search.max_depth,
+            match check.scheduler {
+                crate::search::Scheduler::Uniform => "uniform",
+                crate::search::Scheduler::Pct => "pct",
+                crate::search::Scheduler::FaultBiased => "fault-biased",
+            },
+            search.threads,
+            if search.threads == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            text,
+            "          {seconds:.2} s · {} steps/s · a random search never proves a property",
+            thousands((search.transitions as f64 / seconds.max(1e-9)) as u64)
+        );
+    } else {
+        let completeness = match search.bound {
+            None => "complete".to_string(),
+            Some(bound) => format!("bounded: stopped by {bound}"),
+        };
+        let _ = writeln!(
+            text,
+            "search    {} · {} · {} unique states · {} transitions · max depth {} (covered {}) · {} thread{}",
+            search.strategy,
+            completeness,
+            thousands(search.unique_states),
+            thousands(search.transitions),
+            search.max_depth,
+            search.depth_covered,
+            search.threads,
+            if search.threads == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            text,
+            "          {:.2} s · {} transitions/s · 64-bit fingerprints (collision probability {:.1e})",
+            seconds,
+            thousands((search.transitions as f64 / seconds.max(1e-9)) as u64),
+            search.collision_probability
+        );
+    }
+    let budgets = &outcome.scenario.faults;
+    let budget = |kind: &str| match kind {
+        "session_expiries" => u64::from(budgets.session_expiries),
+        "client_pauses" => u64::from(budgets.client_pauses),
+        _ => 0,
+    };
+    let coverage: Vec<String> = search
+        .fault_coverage
+        .iter()
+        .filter(|(kind, _)| budget(kind) > 0)
+        .map(|(kind, count)| {
+            let unit = if search.seed.is_some() {
+                "runs"
+            } else {
+                "transitions"
+            };
+            format!("{kind} {} {unit}", thousands(*count))
+        })
+        .collect();
+    if !coverage.is_empty() {
+        let _ = writeln!(text, "faults    used in {}", coverage.join(" · "));
+    }
     let _ = writeln!(
         text,
         "  {:<24} {:<9} {:<9} expected",
@@ -102,7 +149,11 @@ fn property_row(property: &PropertyOutcome) -> String {
 }
 
 /// The numbered narrative of a counterexample, with the trace file and the replay command.
-pub fn narrative(property: &PropertyOutcome, shortest: bool) -> String {
+pub fn narrative(
+    property: &PropertyOutcome,
+    shortest: bool,
+    scenario_file: &std::path::Path,
+) -> String {
     let mut text = String::new();
     let length = property.trace_length.unwrap_or(0);
     let shape = match property.loop_start {
@@ -111,8 +162,14 @@ pub fn narrative(property: &PropertyOutcome, shortest: bool) -> String {
             "a lasso: {stem}-step stem, then a {}-step fair cycle",
             length - stem
         ),
-        None if shortest => format!("{length} steps, shortest possible"),
-        None => format!("{length} steps"),
+        None => match property.random {
+            Some(origin) => format!(
+                "{length} steps (shrunk from {} steps of run {})",
+                origin.original_length, origin.run
+            ),
+            None if shortest => format!("{length} steps, shortest possible"),
+            None => format!("{length} steps"),
+        },
     };
     let _ = writeln!(
         text,
@@ -127,6 +184,14 @@ pub fn narrative(property: &PropertyOutcome, shortest: bool) -> String {
     if let Some(path) = &property.trace_path {
         let _ = writeln!(text, "  trace   {}", path.display());
         let _ = writeln!(text, "  replay  lockscope replay {}", path.display());
+    }
+    if let Some(origin) = property.random {
+        let _ = writeln!(
+            text,
+            "  rerun   lockscope check {} --run {} (the unshrunk run, alone)",
+            scenario_file.display(),
+            origin.run
+        );
     }
     text
 }
@@ -170,6 +235,8 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
                 "trace": p.trace_path.as_ref().map(|path| path.display().to_string()),
                 "trace_length": p.trace_length,
                 "reason": p.reason,
+                "run": p.random.map(|origin| origin.run),
+                "shrunk_from": p.random.map(|origin| origin.original_length),
             })
         })
         .collect();
@@ -181,14 +248,16 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "complete": search.complete,
             "bound": search.bound,
             "states": search.transitions,
-            "unique_states": search.unique_states,
+            // A random search does not count distinct states.
+            "unique_states": if search.seed.is_some() { None } else { Some(search.unique_states) },
             "max_depth": search.max_depth,
             "depth_covered": search.depth_covered,
             "elapsed_ms": search.elapsed.as_millis() as u64,
-            "seed": null,
-            "runs": null,
+            "seed": search.seed,
+            "runs": search.runs,
+            "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
             "threads": search.threads,
-            "fingerprint_collision_probability": search.collision_probability,
+            "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },
         },
         "properties": properties,
         "ok": outcome.ok(),

@@ -36,6 +36,12 @@ pub struct Trace {
     pub steps: Vec<TraceStep>,
     /// Where a liveness lasso's cycle begins; `null` for safety counterexamples.
     pub loop_start: Option<usize>,
+    /// Random searches (an addition to the contract's format): the run that found the violation,
+    /// re-run alone by `check --run K`, and its length before shrinking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk_from: Option<usize>,
 }
 
 /// Why a trace could not be read or replayed (exit code 2).
@@ -100,6 +106,8 @@ impl Trace {
             seed,
             steps,
             loop_start: counterexample.loop_start,
+            run: counterexample.random.map(|origin| origin.run),
+            shrunk_from: counterexample.random.map(|origin| origin.original_length),
         }
     }
 

@@ -368,19 +368,43 @@ fn list_prints_every_scenario_with_its_expectations() {
 }
 
 #[test]
-fn unimplemented_options_say_so_with_exit_2() {
+fn unimplemented_and_misapplied_options_say_so_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario("lock/standard.toml");
-    assert_input_error(
-        &lockscope(dir.path(), &["check", &file, "--strategy", "random"]),
-        "--strategy random: not implemented yet",
-    );
     assert_input_error(
         &lockscope(dir.path(), &["check", &file, "--junit", "x.xml"]),
         "--junit: not implemented yet",
     );
     assert_input_error(
-        &lockscope(dir.path(), &["merge", "a.json"]),
-        "merge: not implemented yet",
+        &lockscope(dir.path(), &["check", &file, "--run", "3"]),
+        "--run applies to random searches",
+    );
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &file, "--strategy", "random", "--shard", "4/4"],
+        ),
+        "--shard: expected I/N with 0 <= I < N",
+    );
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &file, "--strategy", "random", "--run", "1000"],
+        ),
+        "--run 1000: the search has runs 0 to 999",
+    );
+    let result = write(
+        dir.path(),
+        "bfs.json",
+        "{\"scenario\": \"x\", \"search\": {\"strategy\": \"bfs\"}}",
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["merge", result.to_str().unwrap()]),
+        "only the shards of random searches can be merged",
+    );
+    let broken = write(dir.path(), "broken.json", "{\"scenario\": ");
+    assert_input_error(
+        &lockscope(dir.path(), &["merge", broken.to_str().unwrap()]),
+        "broken.json:1:",
     );
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
 use lockscope::search::{
-    search, Counterexample, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
+    search, Counterexample, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
 };
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
@@ -35,6 +35,7 @@ fn bfs(threads: usize, limits: SearchLimits) -> SearchOptions {
         full_space: false,
         stop_at_first_violation: false,
         check_liveness: true,
+        random: RandomOptions::default(),
     }
 }
 
@@ -306,7 +307,7 @@ proptest! {
             state = model.next_state(&state, action).expect("enabled");
             steps.push(action);
         }
-        let walk = Counterexample { steps, loop_start: None };
+        let walk = Counterexample::path(steps);
         let trace = Trace::record(&model, &scenario_for(&model), prop::MUTUAL_EXCLUSION, None, &walk);
         let text = trace.to_json();
         let parsed: Trace = serde_json::from_str(&text).expect("a written trace parses");

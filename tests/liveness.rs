@@ -6,7 +6,7 @@ use std::path::Path;
 
 use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
 use lockscope::search::{
-    search, SearchLimits, SearchOptions, SearchReport, Stop, Strategy, Verdict,
+    search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Stop, Strategy, Verdict,
 };
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
@@ -40,6 +40,7 @@ fn check(model: &LockModel) -> SearchReport<LockAction> {
         full_space: true,
         stop_at_first_violation: false,
         check_liveness: true,
+        random: RandomOptions::default(),
     };
     let report = search(model, &options, &mut |_| {});
     assert_eq!(report.stop, Stop::Exhausted);

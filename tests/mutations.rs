@@ -1,7 +1,9 @@
 //! Mutation-style tests: each deliberately flawed variant must be caught by the property it breaks,
 //! in a configuration where the documented recipe passes that same property.
 
-use lockscope::search::{search, SearchLimits, SearchOptions, Stop, Strategy, Verdict};
+use lockscope::search::{
+    search, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
+};
 use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
 
@@ -30,6 +32,7 @@ fn verdict(
         full_space: false,
         stop_at_first_violation: false,
         check_liveness: true,
+        random: RandomOptions::default(),
     };
     let report = search(&model, &options, &mut |_| {});
     assert!(

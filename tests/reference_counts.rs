@@ -2,7 +2,9 @@
 //! state for state: its counts must equal those of an independent implementation of that text
 //! (a separate Python explicit-state search, `tests/oracle/reference_oracle.py`).
 
-use lockscope::search::{search, SearchLimits, SearchOptions, Stop, Strategy, Verdict};
+use lockscope::search::{
+    search, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
+};
 use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
 
@@ -27,6 +29,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         full_space: true,
         stop_at_first_violation: false,
         check_liveness: true,
+        random: RandomOptions::default(),
     }
 }
 

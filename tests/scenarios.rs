@@ -26,6 +26,8 @@ fn run(relative: &str) {
         threads: 2,
         full_space: false,
         report_dir: reports.path().to_path_buf(),
+        only_run: None,
+        shard: None,
     };
     let outcome =
         check::run(&scenario, &file, &options, &mut |_| {}).expect("the run writes its traces");
@@ -81,6 +83,7 @@ scenario_tests! {
     lock_broken_watch_lowest => "lock/broken-watch-lowest.toml",
     lock_broken_lost_wakeup => "lock/broken-lost-wakeup.toml",
     lock_naive_forever => "lock/naive-forever.toml",
+    lock_random_expiry => "lock/random-expiry.toml",
     lock_standard_forever => "lock/standard-forever.toml",
     lock_standard_forever_expiry => "lock/standard-forever-expiry.toml",
     bench_reference_n2_e0 => "bench/reference-n2-e0.toml",

@@ -20,6 +20,21 @@ pub mod zookeeper;
 
 pub use actor::ActorId;
 
+/// What the engine needs to know about actions beyond the `Model` trait: which are faults (for
+/// fault coverage) and which may stand in for one another when a trace is shrunk.
+pub trait ActionInfo: stateright::Model {
+    /// The fault budget an action draws on, named by its `[faults]` key (e.g. "session_expiries"),
+    /// or `None` for a protocol step.
+    fn fault_kind(&self, action: &Self::Action) -> Option<&'static str>;
+
+    /// The fault kinds this model can inject, in report order.
+    fn fault_kinds(&self) -> Vec<&'static str>;
+
+    /// Whether `candidate` may replace `recorded` when a shortened trace is replayed: e.g. the
+    /// delivery on the same channel, whose message changed because an earlier step was removed.
+    fn stands_in_for(&self, recorded: &Self::Action, candidate: &Self::Action) -> bool;
+}
+
 /// A fairness task: a group of actions that weak fairness treats as one (one actor's own steps,
 /// or the deliveries of one channel). Tasks are numbered below 64 so that a set fits in a word.
 pub type Task = u8;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use lockscope_models::lock::{Recipe, Variant};
 
-use crate::search::Strategy;
+use crate::search::{Scheduler, Strategy};
 
 /// A validated scenario. It is also embedded, whole, in every trace file, so that a trace alone
 /// rebuilds its world.
@@ -80,6 +80,9 @@ pub struct CheckSpec {
     pub seed: u64,
     pub runs: u64,
     pub steps: u32,
+    /// Random only: how a run chooses among enabled actions.
+    #[serde(default)]
+    pub scheduler: Scheduler,
 }
 
 impl Default for CheckSpec {
@@ -92,6 +95,7 @@ impl Default for CheckSpec {
             seed: 1,
             runs: 1000,
             steps: 200,
+            scheduler: Scheduler::Uniform,
         }
     }
 }

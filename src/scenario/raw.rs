@@ -14,7 +14,7 @@ use super::{
     PLANNED_KINDS,
 };
 use crate::registry;
-use crate::search::Strategy;
+use crate::search::{Scheduler, Strategy};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +65,7 @@ struct RawCheck {
     seed: Option<u64>,
     runs: Option<Spanned<u64>>,
     steps: Option<Spanned<u32>>,
+    scheduler: Option<Spanned<String>>,
 }
 
 /// Collects problems with their positions in one source text.
@@ -366,14 +367,7 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         Some(strategy) => match strategy.get_ref().as_str() {
             "bfs" => Strategy::Bfs,
             "dfs" => Strategy::Dfs,
-            "random" => {
-                problems.at(
-                    strategy,
-                    "check.strategy: \"random\" is not implemented yet; implemented: bfs, dfs"
-                        .into(),
-                );
-                defaults.strategy
-            }
+            "random" => Strategy::Random,
             other => {
                 problems.at(
                     strategy,
@@ -394,6 +388,18 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         Some(v) => *v.get_ref(),
         None => default,
     };
+    let scheduler = match &raw.scheduler {
+        None => defaults.scheduler,
+        Some(scheduler) => match scheduler.get_ref().as_str() {
+            "uniform" => Scheduler::Uniform,
+            "pct" => Scheduler::Pct,
+            "fault-biased" => Scheduler::FaultBiased,
+            other => {
+                problems.at(scheduler, format!("check.scheduler: expected one of uniform, pct, fault-biased; found {other:?}"));
+                defaults.scheduler
+            }
+        },
+    };
     let runs = at_least_one(&raw.runs, "runs", defaults.runs, problems);
     let steps_wide = raw
         .steps
@@ -408,5 +414,6 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         seed: raw.seed.unwrap_or(defaults.seed),
         runs,
         steps,
+        scheduler,
     }
 }

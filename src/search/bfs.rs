@@ -64,6 +64,8 @@ enum Successor<S> {
 
 struct ChunkResult<S> {
     transitions: u64,
+    /// Transitions per fault kind (indexed like `PropertyTable::fault_kinds`).
+    faults: Vec<u64>,
     successors: Vec<Successor<S>>,
 }
 
@@ -130,6 +132,7 @@ pub(super) fn search<M: Checkable>(
     };
     let mut graph = Graph::default();
     let mut transitions = 0u64;
+    let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier: Vec<(u32, M::State)> = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
         if let hashbrown::hash_map::Entry::Vacant(slot) = visited.ids.entry(fingerprint(&state)) {
@@ -179,6 +182,9 @@ pub(super) fn search<M: Checkable>(
         for batch in frontier.chunks(CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads) {
             for chunk in expand_batch(model, &table, batch, &visited.ids, threads, record_graph) {
                 transitions += chunk.transitions;
+                for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
+                    *total += count;
+                }
                 if probe_only {
                     beyond_bound |= chunk
                         .successors
@@ -257,12 +263,7 @@ pub(super) fn search<M: Checkable>(
     drop(frontier);
     let safety = first
         .iter()
-        .map(|slot| {
-            slot.map(|id| Counterexample {
-                steps: rebuild_trace(model, &visited, id, &[]),
-                loop_start: None,
-            })
-        })
+        .map(|slot| slot.map(|id| Counterexample::path(rebuild_trace(model, &visited, id, &[]))))
         .collect();
     let liveness = if record_graph && stop == Stop::Exhausted {
         graph.finish(visited.parent.len());
@@ -271,11 +272,9 @@ pub(super) fn search<M: Checkable>(
             .iter()
             .map(|pending| {
                 Some(liveness::find_violation(&graph, pending).map(|lasso| {
-                    let stem = rebuild_trace(model, &visited, lasso.entry, &[]).len();
-                    Counterexample {
-                        steps: rebuild_trace(model, &visited, lasso.entry, &lasso.cycle),
-                        loop_start: Some(stem),
-                    }
+                    let steps = rebuild_trace(model, &visited, lasso.entry, &lasso.cycle);
+                    let stem = steps.len() - lasso.cycle.len();
+                    Counterexample::lasso(steps, stem)
                 }))
             })
             .collect()
@@ -299,6 +298,14 @@ pub(super) fn search<M: Checkable>(
         elapsed: started.elapsed(),
         threads,
         properties: table.verdicts(stop, safety, liveness, &liveness_reason),
+        seed: None,
+        runs: None,
+        fault_coverage: table
+            .fault_kinds
+            .iter()
+            .copied()
+            .zip(fault_counts)
+            .collect(),
     }
 }
 
@@ -353,6 +360,7 @@ fn expand_chunk<M: Checkable>(
 ) -> ChunkResult<M::State> {
     let mut result = ChunkResult {
         transitions: 0,
+        faults: vec![0; table.fault_kinds.len()],
         successors: Vec::new(),
     };
     let mut actions = Vec::new();
@@ -363,6 +371,9 @@ fn expand_chunk<M: Checkable>(
             "at most 256 actions per state (action indices are one byte)"
         );
         for (index, action) in actions.drain(..).enumerate() {
+            if let Some(kind) = table.fault_index(model, &action) {
+                result.faults[kind] += 1;
+            }
             let task = if record_graph {
                 model.task(&action)
             } else {

@@ -35,6 +35,7 @@ pub(super) fn search<M: Checkable>(
     let mut seen: hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher> =
         Default::default();
     let mut transitions = 0u64;
+    let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut max_depth = 0u32;
     let mut beyond_bound = false;
     let mut path: Vec<M::Action> = Vec::new();
@@ -85,6 +86,9 @@ pub(super) fn search<M: Checkable>(
                 continue;
             };
             frame.next += 1;
+            if let Some(kind) = table.fault_index(model, &action) {
+                fault_counts[kind] += 1;
+            }
             let Some(next) = model.next_state(&frame.state, action.clone()) else {
                 continue;
             };
@@ -151,15 +155,18 @@ pub(super) fn search<M: Checkable>(
             stop,
             first
                 .into_iter()
-                .map(|steps| {
-                    steps.map(|steps| Counterexample {
-                        steps,
-                        loop_start: None,
-                    })
-                })
+                .map(|steps| steps.map(Counterexample::path))
                 .collect(),
             vec![None; table.liveness_count()],
             "liveness is checked by --strategy bfs only",
         ),
+        seed: None,
+        runs: None,
+        fault_coverage: table
+            .fault_kinds
+            .iter()
+            .copied()
+            .zip(fault_counts)
+            .collect(),
     }
 }

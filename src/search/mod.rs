@@ -13,12 +13,14 @@ mod bfs;
 mod dfs;
 mod fingerprint;
 pub mod liveness;
+mod random;
+mod shrink;
 
 use std::fmt;
 use std::hash::Hash;
 use std::time::Duration;
 
-use lockscope_models::{Explain, Liveness};
+use lockscope_models::{ActionInfo, Explain, Liveness};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -33,6 +35,7 @@ pub trait Checkable:
         Action: Clone + Eq + fmt::Debug + fmt::Display + Serialize + DeserializeOwned + Send + Sync,
     > + Explain
     + Liveness
+    + ActionInfo
     + Sync
 {
 }
@@ -50,6 +53,7 @@ impl<M> Checkable for M where
                         + Sync,
         > + Explain
         + Liveness
+        + ActionInfo
         + Sync
 {
 }
@@ -92,9 +96,57 @@ pub struct SearchOptions {
     pub full_space: bool,
     /// Stop as soon as any safety property is violated (the benchmark's first-violation runs).
     pub stop_at_first_violation: bool,
+    /// Random search only: the seed, runs, steps per run, which runs to do and how to choose.
+    pub random: RandomOptions,
     /// Record the state graph and check liveness properties after a complete search (BFS only).
     /// The benchmark turns it off to time safety alone.
     pub check_liveness: bool,
+}
+
+/// How a random search chooses among enabled actions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheduler {
+    /// Every enabled action equally likely.
+    #[default]
+    Uniform,
+    /// Probabilistic concurrency testing: random priorities per task, a few priority change
+    /// points per run; finds bugs that need one actor to run far ahead of another.
+    Pct,
+    /// Faults at a rate drawn per run (swarm testing): a fault, when one is enabled, is taken
+    /// with that probability, otherwise a protocol step uniformly. Uniform choice spends the
+    /// fault budget in the first steps, before anything interesting happened; spreading faults
+    /// over the run finds bugs that need a fault at the right moment.
+    #[serde(rename = "fault-biased")]
+    FaultBiased,
+}
+
+/// The parameters of a random search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RandomOptions {
+    pub seed: u64,
+    /// Runs in the whole search (all shards together).
+    pub runs: u64,
+    /// Most steps per run.
+    pub steps: u32,
+    /// Only this run (`--run K`).
+    pub only_run: Option<u64>,
+    /// This shard `(i, n)`: the i-th of n contiguous slices of the runs.
+    pub shard: Option<(u64, u64)>,
+    pub scheduler: Scheduler,
+}
+
+impl Default for RandomOptions {
+    fn default() -> Self {
+        RandomOptions {
+            seed: 1,
+            runs: 1000,
+            steps: 200,
+            only_run: None,
+            shard: None,
+            scheduler: Scheduler::Uniform,
+        }
+    }
 }
 
 /// Why a search stopped. Anything but `Exhausted` makes every would-be "holds" an "unknown".
@@ -109,6 +161,8 @@ pub enum Stop {
     AllViolated,
     /// Asked to stop at the first violation.
     FirstViolation,
+    /// A random search did all its runs: it never proves that a property holds.
+    Runs,
 }
 
 impl Stop {
@@ -121,6 +175,7 @@ impl Stop {
             Stop::TimeLimit => Some("time_limit"),
             Stop::AllViolated => Some("all_violated"),
             Stop::FirstViolation => Some("first_violation"),
+            Stop::Runs => Some("runs"),
         }
     }
 }
@@ -159,6 +214,37 @@ impl fmt::Display for Verdict {
 pub struct Counterexample<A> {
     pub steps: Vec<A>,
     pub loop_start: Option<usize>,
+    /// For a random search: which run found it, and how long it was before shrinking.
+    pub random: Option<RandomOrigin>,
+}
+
+impl<A> Counterexample<A> {
+    /// A path to a bad state.
+    pub fn path(steps: Vec<A>) -> Self {
+        Counterexample {
+            steps,
+            loop_start: None,
+            random: None,
+        }
+    }
+
+    /// A stem of `loop_start` steps followed by a cycle.
+    pub fn lasso(steps: Vec<A>, loop_start: usize) -> Self {
+        Counterexample {
+            steps,
+            loop_start: Some(loop_start),
+            random: None,
+        }
+    }
+}
+
+/// Where a random search found a counterexample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RandomOrigin {
+    /// The run's index; `--run K` re-runs it alone.
+    pub run: u64,
+    /// The number of steps of the run up to the violation, before shrinking.
+    pub original_length: usize,
 }
 
 /// What a search concluded about one property.
@@ -187,6 +273,12 @@ pub struct SearchReport<A> {
     pub elapsed: Duration,
     pub threads: usize,
     pub properties: Vec<PropertyResult<A>>,
+    /// For a random search: the seed and the number of runs tried.
+    pub seed: Option<u64>,
+    pub runs: Option<u64>,
+    /// Per fault kind: transitions of that kind explored (exhaustive), or runs that used it
+    /// (random). Shows that a fault was actually exercised.
+    pub fault_coverage: Vec<(&'static str, u64)>,
 }
 
 impl<A> SearchReport<A> {
@@ -220,7 +312,7 @@ pub struct Progress {
     pub elapsed: Duration,
 }
 
-/// Run an exhaustive search of `model` with `options`, calling `progress` now and then.
+/// Search `model` with `options` (exhaustively, or by random runs), calling `progress` now and then.
 pub fn search<M: Checkable>(
     model: &M,
     options: &SearchOptions,
@@ -229,9 +321,7 @@ pub fn search<M: Checkable>(
     match options.strategy {
         Strategy::Bfs => bfs::search(model, options, progress),
         Strategy::Dfs => dfs::search(model, options, progress),
-        Strategy::Random => panic!(
-            "random search is not an exhaustive strategy; the CLI rejects it before this point"
-        ),
+        Strategy::Random => random::search(model, options, progress),
     }
 }
 
@@ -241,6 +331,8 @@ pub(crate) struct PropertyTable<M: Model> {
     /// Indices of the `always` properties, in declaration order.
     safety: Vec<usize>,
     liveness: Vec<&'static str>,
+    /// The model's fault kinds, for coverage counts.
+    pub(crate) fault_kinds: Vec<&'static str>,
 }
 
 impl<M: Checkable> PropertyTable<M> {
@@ -253,6 +345,7 @@ impl<M: Checkable> PropertyTable<M> {
             properties,
             safety,
             liveness: model.liveness_properties(),
+            fault_kinds: model.fault_kinds(),
         }
     }
 
@@ -273,6 +366,17 @@ impl<M: Checkable> PropertyTable<M> {
             }
         }
         bits
+    }
+
+    /// The index of `action`'s fault kind in `fault_kinds`, if it is a fault.
+    pub(crate) fn fault_index(&self, model: &M, action: &M::Action) -> Option<usize> {
+        let kind = model.fault_kind(action)?;
+        Some(
+            self.fault_kinds
+                .iter()
+                .position(|k| *k == kind)
+                .expect("a model lists its fault kinds"),
+        )
     }
 
     /// The pending obligations of each liveness property in `state`.

@@ -17,6 +17,7 @@
 
 mod action;
 mod canonical;
+mod classify;
 mod client;
 pub mod fenced;
 pub mod herd;

@@ -1,0 +1,34 @@
+//! Which lock-world actions are faults, and which may stand in for one another in a shrunk trace.
+
+use super::action::LockAction;
+use super::model::LockModel;
+use crate::ActionInfo;
+
+impl ActionInfo for LockModel {
+    fn fault_kind(&self, action: &LockAction) -> Option<&'static str> {
+        match action {
+            LockAction::ExpireSession { .. } => Some("session_expiries"),
+            LockAction::Pause { .. } => Some("client_pauses"),
+            LockAction::StartAcquire { .. }
+            | LockAction::UseResource { .. }
+            | LockAction::Release { .. }
+            | LockAction::Deliver { .. }
+            | LockAction::Resume { .. } => None,
+        }
+    }
+
+    fn fault_kinds(&self) -> Vec<&'static str> {
+        vec!["session_expiries", "client_pauses"]
+    }
+
+    /// A delivery stands in for a delivery on the same channel (FIFO: the head is whatever the
+    /// earlier steps put there); every other action only for itself.
+    fn stands_in_for(&self, recorded: &LockAction, candidate: &LockAction) -> bool {
+        match (recorded, candidate) {
+            (LockAction::Deliver { from, to, .. }, LockAction::Deliver { from: f, to: t, .. }) => {
+                from == f && to == t
+            }
+            _ => recorded == candidate,
+        }
+    }
+}

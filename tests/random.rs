@@ -1,0 +1,251 @@
+//! Random simulation: reproducible from its seed on any thread count, one run re-runnable alone,
+//! shards that merge into the unsharded result, shrunk traces that still violate, fault budgets
+//! that hold on every trace, and never a "holds".
+
+use std::path::Path;
+use std::process::Command;
+
+use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
+use lockscope::search::{
+    search, RandomOptions, Scheduler, SearchLimits, SearchOptions, SearchReport, Strategy, Verdict,
+};
+use lockscope::trace::{self, Trace};
+use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::{prop, ActionInfo};
+use proptest::prelude::*;
+
+fn model(clients: u8, expiries: u8, pauses: u8) -> LockModel {
+    LockModel::new(LockConfig {
+        recipe: Recipe::Standard,
+        variant: Variant::Fixed,
+        clients,
+        acquisitions: 1,
+        retry_after_expiry: false,
+        session_expiries: expiries,
+        client_pauses: pauses,
+    })
+    .expect("valid")
+}
+
+fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchReport<LockAction> {
+    let options = SearchOptions {
+        strategy: Strategy::Random,
+        limits: SearchLimits::default(),
+        threads,
+        full_space: false,
+        stop_at_first_violation: false,
+        check_liveness: true,
+        random,
+    };
+    search(model, &options, &mut |_| {})
+}
+
+fn scenario_for(config: LockConfig) -> Scenario {
+    Scenario {
+        name: "random-test".into(),
+        description: String::new(),
+        model: ModelSpec {
+            kind: ModelKind::Lock,
+            recipe: config.recipe,
+            variant: config.variant,
+            clients: config.clients,
+            acquisitions: config.acquisitions,
+            retry_after_expiry: config.retry_after_expiry,
+            servers: 1,
+        },
+        faults: Faults {
+            session_expiries: config.session_expiries,
+            client_pauses: config.client_pauses,
+            ..Faults::default()
+        },
+        check: CheckSpec {
+            strategy: Strategy::Random,
+            ..CheckSpec::default()
+        },
+        expect: Default::default(),
+    }
+}
+
+fn traces(model: &LockModel, report: &SearchReport<LockAction>) -> Vec<String> {
+    report
+        .properties
+        .iter()
+        .filter_map(|p| {
+            p.counterexample.as_ref().map(|c| {
+                Trace::record(model, &scenario_for(model.config), p.name, report.seed, c).to_json()
+            })
+        })
+        .collect()
+}
+
+const FAULT_BIASED: RandomOptions = RandomOptions {
+    seed: 5,
+    runs: 400,
+    steps: 200,
+    only_run: None,
+    shard: None,
+    scheduler: Scheduler::FaultBiased,
+};
+
+#[test]
+fn the_same_seed_gives_the_same_result_on_any_thread_count() {
+    let model = model(3, 1, 1);
+    let one = random(&model, FAULT_BIASED, 1);
+    let two = random(&model, FAULT_BIASED, 2);
+    assert_eq!(
+        (one.transitions, one.runs, one.max_depth),
+        (two.transitions, two.runs, two.max_depth)
+    );
+    assert_eq!(one.fault_coverage, two.fault_coverage);
+    let traces_one = traces(&model, &one);
+    assert!(!traces_one.is_empty(), "the seed finds the violation");
+    assert_eq!(traces_one, traces(&model, &two));
+}
+
+#[test]
+fn one_run_reruns_alone_with_the_same_violation() {
+    let model = model(3, 1, 1);
+    let all = random(&model, FAULT_BIASED, 2);
+    let found = all
+        .property(prop::MUTUAL_EXCLUSION)
+        .unwrap()
+        .counterexample
+        .clone()
+        .expect("violated");
+    let run = found.random.expect("random origin").run;
+    let alone = random(
+        &model,
+        RandomOptions {
+            only_run: Some(run),
+            ..FAULT_BIASED
+        },
+        1,
+    );
+    assert_eq!(alone.runs, Some(1));
+    assert_eq!(
+        alone
+            .property(prop::MUTUAL_EXCLUSION)
+            .unwrap()
+            .counterexample,
+        Some(found)
+    );
+}
+
+#[test]
+fn a_random_search_never_says_holds() {
+    let report = random(
+        &model(2, 0, 0),
+        RandomOptions {
+            runs: 200,
+            ..FAULT_BIASED
+        },
+        2,
+    );
+    for property in &report.properties {
+        assert_eq!(property.verdict, Verdict::Unknown, "{}", property.name);
+        assert!(property.reason.is_some());
+    }
+}
+
+#[test]
+fn shards_merged_equal_one_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/lock/random-expiry.toml");
+    let lockscope = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_lockscope"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    };
+    let file = file.to_str().unwrap();
+    lockscope(&[
+        "check", file, "--quiet", "--json", "all.json", "--report", "all",
+    ]);
+    let mut shards = Vec::new();
+    for i in 0..4 {
+        let json = format!("shard{i}.json");
+        lockscope(&[
+            "check",
+            file,
+            "--quiet",
+            "--shard",
+            &format!("{i}/4"),
+            "--json",
+            &json,
+            "--report",
+            &format!("shard{i}"),
+        ]);
+        shards.push(json);
+    }
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let merged = lockscope(&args);
+    assert_eq!(merged.status.code(), Some(0));
+    let normalise = |mut value: serde_json::Value| {
+        value["search"]["elapsed_ms"] = serde_json::Value::Null;
+        value["search"]["threads"] = serde_json::Value::Null;
+        for property in value["properties"].as_array_mut().unwrap() {
+            if let Some(path) = property["trace"].as_str() {
+                // Shards write under their own report folder; the rest of the path is the same.
+                property["trace"] = path.split_once('/').unwrap().1.into();
+            }
+        }
+        value
+    };
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("all.json")).unwrap())
+            .unwrap();
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let winning_trace = merged["properties"][0]["trace"]
+        .as_str()
+        .expect("the merged result has the violation")
+        .to_string();
+    assert_eq!(normalise(merged), normalise(all));
+    let unsharded = std::fs::read(
+        dir.path()
+            .join("all/random-expiry/mutual_exclusion.trace.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join(winning_trace)).unwrap(),
+        unsharded,
+        "the same trace, byte for byte"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Whatever the seed and scheduler: a recorded counterexample replays exactly, still violates,
+    /// is no longer than the run it was shrunk from, and uses no more faults than the budgets.
+    #[test]
+    fn shrunk_traces_replay_violate_and_respect_the_budgets(
+        seed in any::<u64>(),
+        scheduler in proptest::sample::select(vec![Scheduler::Uniform, Scheduler::Pct, Scheduler::FaultBiased]),
+        clients in 2u8..4,
+        expiries in 1u8..3,
+        pauses in 0u8..2,
+    ) {
+        let model = model(clients, expiries, pauses);
+        let report = random(&model, RandomOptions { seed, runs: 150, steps: 120, only_run: None, shard: None, scheduler }, 2);
+        for property in &report.properties {
+            let Some(counterexample) = &property.counterexample else { continue };
+            let origin = counterexample.random.expect("random origin");
+            prop_assert!(counterexample.steps.len() <= origin.original_length);
+            let trace = Trace::record(&model, &scenario_for(model.config), property.name, report.seed, counterexample);
+            let parsed: Trace = serde_json::from_str(&trace.to_json()).unwrap();
+            let replayed = trace::replay(&model, &parsed, Path::new("t.json")).expect("replays exactly");
+            prop_assert!(replayed.violated, "{} still violated", property.name);
+            let used = |kind: &str| counterexample.steps.iter().filter(|a| model.fault_kind(a) == Some(kind)).count();
+            prop_assert!(used("session_expiries") <= usize::from(expiries));
+            prop_assert!(used("client_pauses") <= usize::from(pauses));
+        }
+    }
+}
