@@ -45,6 +45,7 @@ pub fn reference_model(clients: u8, session_expiries: u8) -> LockModel {
         retry_after_expiry: false,
         session_expiries,
         client_pauses: 0,
+        message_loss: 0,
     })
     .expect("the reference configuration is valid")
 }

@@ -17,7 +17,11 @@ pub trait ModelVisitor {
         M::Action: 'static;
 }
 
-fn lock_config(spec: &ModelSpec, scenario_faults: Option<&crate::scenario::Faults>) -> LockConfig {
+/// The lock model's configuration for a scenario's model and (when given) fault budgets.
+pub fn lock_config(
+    spec: &ModelSpec,
+    scenario_faults: Option<&crate::scenario::Faults>,
+) -> LockConfig {
     LockConfig {
         recipe: spec.recipe,
         variant: spec.variant,
@@ -26,6 +30,7 @@ fn lock_config(spec: &ModelSpec, scenario_faults: Option<&crate::scenario::Fault
         retry_after_expiry: spec.retry_after_expiry,
         session_expiries: scenario_faults.map_or(0, |f| f.session_expiries),
         client_pauses: scenario_faults.map_or(0, |f| f.client_pauses),
+        message_loss: scenario_faults.map_or(0, |f| f.message_loss as u8),
     }
 }
 

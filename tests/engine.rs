@@ -23,6 +23,7 @@ fn model(recipe: Recipe, variant: Variant, clients: u8, expiries: u8, pauses: u8
         retry_after_expiry: false,
         session_expiries: expiries,
         client_pauses: pauses,
+        message_loss: 0,
     })
     .expect("valid configuration")
 }

@@ -29,6 +29,7 @@ fn config(
         retry_after_expiry: false,
         session_expiries: expiries,
         client_pauses: pauses,
+        message_loss: 0,
     }
 }
 

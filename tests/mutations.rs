@@ -23,6 +23,7 @@ fn verdict(
         retry_after_expiry: false,
         session_expiries: expiries,
         client_pauses: pauses,
+        message_loss: 0,
     })
     .expect("valid configuration");
     let options = SearchOptions {

@@ -17,6 +17,7 @@ fn reference(clients: u8, session_expiries: u8) -> LockModel {
         retry_after_expiry: false,
         session_expiries,
         client_pauses: 0,
+        message_loss: 0,
     })
     .expect("valid reference configuration")
 }

@@ -84,6 +84,8 @@ scenario_tests! {
     lock_broken_lost_wakeup => "lock/broken-lost-wakeup.toml",
     lock_naive_forever => "lock/naive-forever.toml",
     lock_random_expiry => "lock/random-expiry.toml",
+    lock_standard_orphan => "lock/standard-orphan.toml",
+    lock_naive_connection_loss => "lock/naive-connection-loss.toml",
     lock_standard_forever => "lock/standard-forever.toml",
     lock_standard_forever_expiry => "lock/standard-forever-expiry.toml",
     bench_reference_n2_e0 => "bench/reference-n2-e0.toml",

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use lockscope_models::lock::LockConfig;
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
 use serde::Deserialize;
@@ -142,16 +141,7 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
     };
     let model = validate_model(raw_model, problems)?;
     let faults = validate_faults(raw.faults, problems);
-    let needed = LockConfig {
-        recipe: model.recipe,
-        variant: model.variant,
-        clients: model.clients,
-        acquisitions: model.acquisitions,
-        retry_after_expiry: model.retry_after_expiry,
-        session_expiries: faults.session_expiries,
-        client_pauses: faults.client_pauses,
-    }
-    .sequence_numbers_needed();
+    let needed = registry::lock_config(&model, Some(&faults)).sequence_numbers_needed();
     if needed > MAX_SEQ {
         problems.unplaced(format!(
             "model: clients × acquisitions (+ one per expiry when retrying) needs {needed} sequence numbers; at most {MAX_SEQ} are supported"
@@ -326,7 +316,6 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
 
 fn validate_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
     let unsupported = [
-        ("message_loss", &raw.message_loss),
         ("message_duplication", &raw.message_duplication),
         ("partitions", &raw.partitions),
         ("crashes", &raw.crashes),
@@ -349,8 +338,22 @@ fn validate_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
         );
     }
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
+    let message_loss = match &raw.message_loss {
+        Some(loss) if *loss.get_ref() > 8 => {
+            problems.at(
+                loss,
+                format!(
+                    "faults.message_loss: expected 0 to 8 connection losses, found {}",
+                    loss.get_ref()
+                ),
+            );
+            0
+        }
+        Some(loss) => *loss.get_ref(),
+        None => 0,
+    };
     Faults {
-        message_loss: 0,
+        message_loss,
         message_duplication: 0,
         reordering: false,
         partitions: 0,

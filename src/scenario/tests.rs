@@ -112,10 +112,10 @@ fn a_fenced_only_property_is_unknown_for_other_recipes() {
 
 #[test]
 fn unsupported_faults_are_rejected_until_implemented() {
-    let message = error(&STANDARD.replace("session_expiries = 1", "message_loss = 2"));
-    assert_eq!(message, "scenarios/x.toml:8:16: faults.message_loss: not supported by model kind lock yet; expected 0, found 2");
+    let message = error(&STANDARD.replace("session_expiries = 1", "partitions = 2"));
+    assert_eq!(message, "scenarios/x.toml:8:14: faults.partitions: not supported by model kind lock yet; expected 0, found 2");
     assert!(
-        parse(&STANDARD.replace("session_expiries = 1", "message_loss = 0")).is_ok(),
+        parse(&STANDARD.replace("session_expiries = 1", "partitions = 0")).is_ok(),
         "a zero budget is accepted"
     );
 }

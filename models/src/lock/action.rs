@@ -39,6 +39,10 @@ pub enum LockAction {
     },
     /// Fault: the server expires the client's live session.
     ExpireSession { client: ActorId },
+    /// Fault (`message_loss`): the client's TCP connection to the server breaks and everything in
+    /// flight on it is lost; the client library reports `ConnectionLoss` and reconnects with the
+    /// same session.
+    LoseConnection { client: ActorId },
     /// Fault: the client stops taking steps (a GC pause).
     Pause { client: ActorId },
     /// The paused client resumes where it was.
@@ -111,6 +115,7 @@ impl fmt::Display for Reply {
                 write!(f, "{kind}({path})")
             }
             Reply::SessionExpired => f.write_str("SessionExpired"),
+            Reply::ConnectionLoss => f.write_str("ConnectionLoss"),
         }
     }
 }
@@ -135,6 +140,7 @@ impl fmt::Display for LockAction {
             LockAction::Release { client } => write!(f, "{client} releases"),
             LockAction::Deliver { from, to, msg } => write!(f, "{from} → {to} {msg}"),
             LockAction::ExpireSession { client } => write!(f, "expire {client}'s session"),
+            LockAction::LoseConnection { client } => write!(f, "break {client}'s connection"),
             LockAction::Pause { client } => write!(f, "pause {client}"),
             LockAction::Resume { client } => write!(f, "resume {client}"),
         }

@@ -82,6 +82,7 @@ mod tests {
             retry_after_expiry: false,
             session_expiries: 0,
             client_pauses: 0,
+            message_loss: 0,
         })
         .expect("valid");
         // Drive one client through two whole rounds: the second node would be seq 1, czxid 4.

@@ -9,6 +9,7 @@ impl ActionInfo for LockModel {
         match action {
             LockAction::ExpireSession { .. } => Some("session_expiries"),
             LockAction::Pause { .. } => Some("client_pauses"),
+            LockAction::LoseConnection { .. } => Some("message_loss"),
             LockAction::StartAcquire { .. }
             | LockAction::UseResource { .. }
             | LockAction::Release { .. }
@@ -18,7 +19,7 @@ impl ActionInfo for LockModel {
     }
 
     fn fault_kinds(&self) -> Vec<&'static str> {
-        vec!["session_expiries", "client_pauses"]
+        vec!["session_expiries", "client_pauses", "message_loss"]
     }
 
     /// A delivery stands in for a delivery on the same channel (FIFO: the head is whatever the

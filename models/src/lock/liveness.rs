@@ -101,7 +101,9 @@ impl Liveness for LockModel {
             } => Some(task(TaskKind::ToResource, client(from))),
             LockAction::Deliver { from, to, .. } => panic!("no channel from {from} to {to}"),
             LockAction::Resume { client: c } => Some(task(TaskKind::Resume, client(c))),
-            LockAction::ExpireSession { .. } | LockAction::Pause { .. } => None,
+            LockAction::ExpireSession { .. }
+            | LockAction::Pause { .. }
+            | LockAction::LoseConnection { .. } => None,
         }
     }
 

@@ -107,17 +107,22 @@ pub struct LockConfig {
     /// Fault budgets for one execution.
     pub session_expiries: u8,
     pub client_pauses: u8,
+    /// Connection losses (the `message_loss` budget: a lost TCP segment breaks the connection).
+    pub message_loss: u8,
 }
 
 impl LockConfig {
     /// The most creates one execution can make: sequence numbers are never reused, so each takes
     /// one. A retrying client creates once more after each expiry.
     pub fn sequence_numbers_needed(&self) -> usize {
-        let retries = if self.retry_after_expiry {
-            usize::from(self.session_expiries)
-        } else {
-            0
-        };
+        // A retried create after a connection loss takes one more.
+        let lost = usize::from(self.message_loss);
+        let retries = lost
+            + if self.retry_after_expiry {
+                usize::from(self.session_expiries)
+            } else {
+                0
+            };
         usize::from(self.clients) * usize::from(self.acquisitions) + retries
     }
 }
@@ -206,6 +211,7 @@ impl LockModel {
     /// replies are handled the same for every recipe; the rest is the recipe's step list.
     fn on_reply(&self, client: &mut Client, reply: Reply) -> Option<Request> {
         match reply {
+            Reply::ConnectionLoss => self.on_connection_loss(client),
             Reply::SessionExpired => {
                 client.forget_node();
                 if self.config.retry_after_expiry {
@@ -221,7 +227,8 @@ impl LockModel {
                 client.phase = Phase::WaitCreated;
                 Some(self.create_request())
             }
-            Reply::Deleted if client.phase == Phase::WaitDeleted => {
+            // After a connection loss the retried delete may find the node already gone.
+            Reply::Deleted | Reply::NoNode if client.phase == Phase::WaitDeleted => {
                 client.forget_node();
                 if self.is_last_round(client) {
                     client.phase = Phase::Done;
@@ -242,6 +249,61 @@ impl LockModel {
                 }
             },
         }
+    }
+
+    /// The client library reported `ConnectionLoss` for the outstanding request: the recipe as
+    /// the ZooKeeper documentation gives it (without Curator's protection mode) retries it, not
+    /// knowing whether it was applied. A client that was only waiting keeps waiting: its session,
+    /// and so its watches, survived, and the library re-registers them on reconnect.
+    fn on_connection_loss(&self, client: &mut Client) -> Option<Request> {
+        match client.phase {
+            Phase::WaitCreated => Some(self.create_request()),
+            Phase::WaitChildren | Phase::WaitStat => match self.config.recipe {
+                // Naive: ask again whether /lock exists.
+                Recipe::Naive => Some(Request::Exists {
+                    path: crate::zookeeper::Path::Lock,
+                    watch: true,
+                }),
+                // Sequential recipes: list again (step 2), which also re-derives the predecessor.
+                Recipe::Herd => {
+                    client.phase = Phase::WaitChildren;
+                    Some(Request::GetChildren {
+                        path: crate::zookeeper::Path::Lock,
+                        watch: true,
+                    })
+                }
+                Recipe::Standard | Recipe::Fenced => {
+                    client.phase = Phase::WaitChildren;
+                    Some(Request::GetChildren {
+                        path: crate::zookeeper::Path::Lock,
+                        watch: false,
+                    })
+                }
+            },
+            Phase::WaitDeleted => Some(self.release_request(client)),
+            Phase::WaitWatch | Phase::InCs | Phase::WaitWrite => None,
+            Phase::Init | Phase::WaitSession | Phase::Done | Phase::Abandoned => {
+                unexpected(client, Reply::ConnectionLoss)
+            }
+        }
+    }
+
+    /// Break `client`'s connection: everything in flight between it and the server is lost. The
+    /// client learns it as `ConnectionLoss`; watch events that were in flight come again after it
+    /// (the library re-registers its watches on reconnect and the server fires the changed ones).
+    fn lose_connection(&self, state: &mut LockState, c: ClientId) {
+        let links = &mut state.links[usize::from(c)];
+        links.to_server.clear();
+        let lost: ArrayVec<Reply, { super::state::REPLIES_IN_FLIGHT }> =
+            links.from_server.drain(..).collect();
+        links.send_reply(Reply::ConnectionLoss);
+        for event in lost
+            .into_iter()
+            .filter(|r| matches!(r, Reply::Event { .. }))
+        {
+            links.send_reply(event);
+        }
+        state.faults.message_loss += 1;
     }
 
     /// The server serves the head request of `client`'s channel.
@@ -304,6 +366,28 @@ impl LockModel {
         let id = ActorId::Client(c);
         if state.server.is_live(c) && state.faults.session_expiries < self.config.session_expiries {
             actions.push(LockAction::ExpireSession { client: id });
+        }
+        // A connection loss matters when it takes an outstanding request or its reply with it;
+        // then `ConnectionLoss` always refers to the request the client waits for. (Not while a
+        // new session is being opened: losing that handshake is not modelled.)
+        let links = &state.links[usize::from(c)];
+        let awaits_reply = matches!(
+            client.phase,
+            Phase::WaitCreated | Phase::WaitChildren | Phase::WaitStat | Phase::WaitDeleted
+        );
+        let reply_in_flight = links.from_server.iter().any(|r| {
+            !matches!(
+                r,
+                Reply::Event { .. } | Reply::ConnectionLoss | Reply::SessionExpired
+            )
+        });
+        let in_flight = !links.to_server.is_empty() || reply_in_flight;
+        if state.server.is_live(c)
+            && awaits_reply
+            && in_flight
+            && state.faults.message_loss < self.config.message_loss
+        {
+            actions.push(LockAction::LoseConnection { client: id });
         }
         if client.paused {
             actions.push(LockAction::Resume { client: id });
@@ -443,6 +527,10 @@ impl Model for LockModel {
         properties.push(Property::always(prop::NO_HERD, |_, s: &LockState| {
             !s.herd_seen
         }));
+        properties.push(Property::always(
+            prop::NO_ORPHAN_NODES,
+            |_, s: &LockState| s.orphan_nodes() == 0,
+        ));
         properties
     }
 }
@@ -479,6 +567,10 @@ impl LockModel {
                 state.server.expire(self.zookeeper, c, &mut out);
                 state.faults.session_expiries += 1;
                 self.post(&mut state, out);
+            }
+            LockAction::LoseConnection { client } => {
+                let c = self.client_index(client) as ClientId;
+                self.lose_connection(&mut state, c);
             }
             LockAction::Pause { client } => {
                 let i = self.client_index(client);

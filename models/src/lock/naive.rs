@@ -55,6 +55,8 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply) -> Option<Request> {
                 path: Path::Lock,
             },
         ) => retry_create(client),
+        // A watch set before a connection loss fires while the client already re-asks: ignored.
+        (_, Reply::Event { .. }) => None,
         _ => unexpected(client, reply),
     }
 }

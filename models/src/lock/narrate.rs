@@ -211,6 +211,16 @@ impl Explain for LockModel {
                     self.server_effects(before, after, Some(i))
                 )
             }
+            LockAction::LoseConnection { client } => {
+                let i = index(client);
+                let lost: Vec<String> = before.links[i]
+                    .to_server
+                    .iter()
+                    .map(|r| r.to_string())
+                    .chain(before.links[i].from_server.iter().map(|r| r.to_string()))
+                    .collect();
+                format!("{client}'s connection breaks: lost in flight [{}]; {client} will read ConnectionLoss (its session lives on)", lost.join(", "))
+            }
             LockAction::Pause { client } => {
                 format!(
                     "{client} pauses (as in a GC pause) while it {}",
@@ -266,6 +276,10 @@ impl Explain for LockModel {
                 Some(format!("no step is enabled, yet {}: nothing will ever wake {whom}", stuck.join(", ")))
             }
             prop::NO_HERD if state.herd_seen => Some("a single znode deletion notified more than one waiting client".into()),
+            prop::NO_ORPHAN_NODES if state.orphan_nodes() > 0 => Some(
+                "a live session owns a lock node its client does not know about (the reply to its create was lost): it stays until the session ends, and everyone behind it waits"
+                    .into(),
+            ),
             _ => None,
         }
     }

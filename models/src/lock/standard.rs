@@ -113,6 +113,9 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply, variant: Variant) -> O
                 list(client)
             }
         }
+        // A watch set before a connection loss fires while the client already re-asks: it
+        // re-checks anyway, so the event is read and ignored.
+        (_, Reply::Event { .. }) => None,
         _ => unexpected(client, reply),
     }
 }

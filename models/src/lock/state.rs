@@ -4,7 +4,7 @@ use arrayvec::ArrayVec;
 
 use super::client::Client;
 use super::resource::Resource;
-use crate::zookeeper::{Reply, Request, Server, Zxid, MAX_CLIENTS};
+use crate::zookeeper::{ClientId, Path, Reply, Request, Server, Zxid, MAX_CLIENTS};
 
 /// Requests in flight from one client: one outstanding request, plus a stale one when a client
 /// that retries after expiry opens a new session before the server dropped the old request.
@@ -50,6 +50,7 @@ impl Links {
 pub struct FaultsUsed {
     pub session_expiries: u8,
     pub client_pauses: u8,
+    pub message_loss: u8,
 }
 
 /// One global state. Every collection is fixed-size and kept in a canonical order, so the derived
@@ -71,6 +72,40 @@ impl LockState {
     /// How many clients believe they hold the lock.
     pub fn holders(&self) -> usize {
         self.clients.iter().filter(|c| c.phase.holds_lock()).count()
+    }
+
+    /// Znodes owned by a live session whose client neither holds their name nor has it in flight
+    /// (a `Created` reply not yet read): created by an attempt the client lost track of.
+    pub fn orphan_nodes(&self) -> usize {
+        let mut orphans = 0;
+        for (c, (client, links)) in self.clients.iter().zip(&self.links).enumerate() {
+            let c = c as ClientId;
+            if !self.server.is_live(c) {
+                continue;
+            }
+            let announced = |path: Path| {
+                links
+                    .from_server
+                    .iter()
+                    .any(|r| matches!(r, Reply::Created { path: p, .. } if *p == path))
+            };
+            orphans += self
+                .server
+                .children_owned_by(c)
+                .filter(|&seq| client.seq != Some(seq) && !announced(Path::Child(seq)))
+                .count();
+            // The naive lock's node is known to its owner while it holds or releases the lock.
+            let owns_lock_node = self
+                .server
+                .node(Path::Lock)
+                .is_some_and(|node| node.owner == Some(c));
+            let knows =
+                client.phase.holds_lock() || client.phase == super::client::Phase::WaitDeleted;
+            if owns_lock_node && !knows && !announced(Path::Lock) {
+                orphans += 1;
+            }
+        }
+        orphans
     }
 
     pub fn all_finished(&self) -> bool {

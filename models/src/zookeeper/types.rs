@@ -101,7 +101,8 @@ impl Reply {
             | Reply::NoNode
             | Reply::Stat { .. }
             | Reply::Deleted
-            | Reply::SessionExpired => self,
+            | Reply::SessionExpired
+            | Reply::ConnectionLoss => self,
         }
     }
 }
@@ -317,6 +318,9 @@ pub enum Reply {
     },
     /// The session expired; the client learns of it only when it reads this.
     SessionExpired,
+    /// The client library's error for a request whose connection broke: the request may or may
+    /// not have been applied (the session is still alive).
+    ConnectionLoss,
 }
 
 /// A session's state on the server.
