@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 use lockscope_models::prop;
 
 use crate::report::thousands;
@@ -38,14 +38,8 @@ fn oracle_counts(clients: u8, expiries: u8) -> Option<(u64, u64, u32)> {
 /// The benchmark's model: the standard recipe, one acquisition each, E expiries, nothing else.
 pub fn reference_model(clients: u8, session_expiries: u8) -> LockModel {
     LockModel::new(LockConfig {
-        recipe: Recipe::Standard,
-        variant: Variant::Fixed,
-        clients,
-        acquisitions: 1,
-        retry_after_expiry: false,
         session_expiries,
-        client_pauses: 0,
-        message_loss: 0,
+        ..LockConfig::new(Recipe::Standard, clients)
     })
     .expect("the reference configuration is valid")
 }

@@ -5,7 +5,7 @@ use lockscope_models::lock::{LockConfig, LockModel};
 use lockscope_models::Liveness;
 use stateright::Model;
 
-use crate::scenario::{ModelKind, ModelSpec, Scenario};
+use crate::scenario::{Faults, ModelKind, ModelSpec, Scenario};
 use crate::search::Checkable;
 
 /// Something to do with a model whose concrete type only the registry knows.
@@ -31,6 +31,32 @@ pub fn lock_config(
         session_expiries: scenario_faults.map_or(0, |f| f.session_expiries),
         client_pauses: scenario_faults.map_or(0, |f| f.client_pauses),
         message_loss: scenario_faults.map_or(0, |f| f.message_loss as u8),
+    }
+}
+
+/// The scenario that describes a lock model built in code, so that its traces are self-contained
+/// like those of a scenario file.
+pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
+    Scenario {
+        name: name.into(),
+        description: String::new(),
+        model: ModelSpec {
+            kind: ModelKind::Lock,
+            recipe: config.recipe,
+            variant: config.variant,
+            clients: config.clients,
+            acquisitions: config.acquisitions,
+            retry_after_expiry: config.retry_after_expiry,
+            servers: 1,
+        },
+        faults: Faults {
+            session_expiries: config.session_expiries,
+            client_pauses: config.client_pauses,
+            message_loss: u32::from(config.message_loss),
+            ..Faults::default()
+        },
+        check: Default::default(),
+        expect: Default::default(),
     }
 }
 

@@ -4,9 +4,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
-use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
+use lockscope::registry::lock_scenario;
+use lockscope::scenario::Scenario;
 use lockscope::search::{
-    search, Counterexample, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
+    search, Counterexample, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
 };
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
@@ -15,28 +16,20 @@ use proptest::prelude::*;
 use stateright::Model;
 
 fn model(recipe: Recipe, variant: Variant, clients: u8, expiries: u8, pauses: u8) -> LockModel {
-    LockModel::new(LockConfig {
-        recipe,
+    let config = LockConfig {
         variant,
-        clients,
-        acquisitions: 1,
-        retry_after_expiry: false,
         session_expiries: expiries,
         client_pauses: pauses,
-        message_loss: 0,
-    })
-    .expect("valid configuration")
+        ..LockConfig::new(recipe, clients)
+    };
+    LockModel::new(config).expect("valid configuration")
 }
 
 fn bfs(threads: usize, limits: SearchLimits) -> SearchOptions {
     SearchOptions {
-        strategy: Strategy::Bfs,
         limits,
         threads,
-        full_space: false,
-        stop_at_first_violation: false,
-        check_liveness: true,
-        random: RandomOptions::default(),
+        ..SearchOptions::default()
     }
 }
 
@@ -197,27 +190,7 @@ fn a_state_bound_stops_the_search_and_says_so() {
 }
 
 fn scenario_for(model: &LockModel) -> Scenario {
-    let config = model.config;
-    Scenario {
-        name: "engine-test".into(),
-        description: String::new(),
-        model: ModelSpec {
-            kind: ModelKind::Lock,
-            recipe: config.recipe,
-            variant: config.variant,
-            clients: config.clients,
-            acquisitions: config.acquisitions,
-            retry_after_expiry: config.retry_after_expiry,
-            servers: 1,
-        },
-        faults: Faults {
-            session_expiries: config.session_expiries,
-            client_pauses: config.client_pauses,
-            ..Faults::default()
-        },
-        check: CheckSpec::default(),
-        expect: Default::default(),
-    }
+    lock_scenario("engine-test", model.config)
 }
 
 #[test]

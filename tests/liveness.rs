@@ -4,10 +4,9 @@
 
 use std::path::Path;
 
-use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
-use lockscope::search::{
-    search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Stop, Strategy, Verdict,
-};
+use lockscope::registry::lock_scenario;
+use lockscope::scenario::Scenario;
+use lockscope::search::{search, SearchOptions, SearchReport, Stop, Verdict};
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
@@ -22,26 +21,19 @@ fn config(
     pauses: u8,
 ) -> LockConfig {
     LockConfig {
-        recipe,
         variant,
-        clients,
         acquisitions,
-        retry_after_expiry: false,
         session_expiries: expiries,
         client_pauses: pauses,
-        message_loss: 0,
+        ..LockConfig::new(recipe, clients)
     }
 }
 
 fn check(model: &LockModel) -> SearchReport<LockAction> {
     let options = SearchOptions {
-        strategy: Strategy::Bfs,
-        limits: SearchLimits::default(),
         threads: 2,
         full_space: true,
-        stop_at_first_violation: false,
-        check_liveness: true,
-        random: RandomOptions::default(),
+        ..SearchOptions::default()
     };
     let report = search(model, &options, &mut |_| {});
     assert_eq!(report.stop, Stop::Exhausted);
@@ -75,26 +67,7 @@ fn renaming_values_changes_no_verdict() {
 }
 
 fn scenario_for(config: LockConfig) -> Scenario {
-    Scenario {
-        name: "liveness-test".into(),
-        description: String::new(),
-        model: ModelSpec {
-            kind: ModelKind::Lock,
-            recipe: config.recipe,
-            variant: config.variant,
-            clients: config.clients,
-            acquisitions: config.acquisitions,
-            retry_after_expiry: config.retry_after_expiry,
-            servers: 1,
-        },
-        faults: Faults {
-            session_expiries: config.session_expiries,
-            client_pauses: config.client_pauses,
-            ..Faults::default()
-        },
-        check: CheckSpec::default(),
-        expect: Default::default(),
-    }
+    lock_scenario("liveness-test", config)
 }
 
 /// Check `config`; if `every_waiter_acquires` is violated, its lasso must replay as a violation.

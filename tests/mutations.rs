@@ -1,9 +1,7 @@
 //! Mutation-style tests: each deliberately flawed variant must be caught by the property it breaks,
 //! in a configuration where the documented recipe passes that same property.
 
-use lockscope::search::{
-    search, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
-};
+use lockscope::search::{search, SearchOptions, Stop, Verdict};
 use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
 use lockscope_models::prop;
 
@@ -16,24 +14,16 @@ fn verdict(
     property: &str,
 ) -> Verdict {
     let model = LockModel::new(LockConfig {
-        recipe,
         variant,
-        clients,
-        acquisitions: 1,
-        retry_after_expiry: false,
         session_expiries: expiries,
         client_pauses: pauses,
-        message_loss: 0,
+        ..LockConfig::new(recipe, clients)
     })
     .expect("valid configuration");
     let options = SearchOptions {
-        strategy: Strategy::Bfs,
-        limits: SearchLimits::default(),
         threads: 2,
         full_space: false,
-        stop_at_first_violation: false,
-        check_liveness: true,
-        random: RandomOptions::default(),
+        ..SearchOptions::default()
     };
     let report = search(&model, &options, &mut |_| {});
     assert!(

@@ -5,27 +5,23 @@
 use std::path::Path;
 use std::process::Command;
 
-use lockscope::scenario::{CheckSpec, Faults, ModelKind, ModelSpec, Scenario};
+use lockscope::registry::lock_scenario;
+use lockscope::scenario::Scenario;
 use lockscope::search::{
     search, RandomOptions, Scheduler, SearchLimits, SearchOptions, SearchReport, Strategy, Verdict,
 };
 use lockscope::trace::{self, Trace};
-use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe};
 use lockscope_models::{prop, ActionInfo};
 use proptest::prelude::*;
 
 fn model(clients: u8, expiries: u8, pauses: u8) -> LockModel {
-    LockModel::new(LockConfig {
-        recipe: Recipe::Standard,
-        variant: Variant::Fixed,
-        clients,
-        acquisitions: 1,
-        retry_after_expiry: false,
+    let config = LockConfig {
         session_expiries: expiries,
         client_pauses: pauses,
-        message_loss: 0,
-    })
-    .expect("valid")
+        ..LockConfig::new(Recipe::Standard, clients)
+    };
+    LockModel::new(config).expect("valid")
 }
 
 fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchReport<LockAction> {
@@ -42,29 +38,9 @@ fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchRep
 }
 
 fn scenario_for(config: LockConfig) -> Scenario {
-    Scenario {
-        name: "random-test".into(),
-        description: String::new(),
-        model: ModelSpec {
-            kind: ModelKind::Lock,
-            recipe: config.recipe,
-            variant: config.variant,
-            clients: config.clients,
-            acquisitions: config.acquisitions,
-            retry_after_expiry: config.retry_after_expiry,
-            servers: 1,
-        },
-        faults: Faults {
-            session_expiries: config.session_expiries,
-            client_pauses: config.client_pauses,
-            ..Faults::default()
-        },
-        check: CheckSpec {
-            strategy: Strategy::Random,
-            ..CheckSpec::default()
-        },
-        expect: Default::default(),
-    }
+    let mut scenario = lock_scenario("random-test", config);
+    scenario.check.strategy = Strategy::Random;
+    scenario
 }
 
 fn traces(model: &LockModel, report: &SearchReport<LockAction>) -> Vec<String> {

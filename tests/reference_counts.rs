@@ -5,19 +5,13 @@
 use lockscope::search::{
     search, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
 };
-use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 use lockscope_models::prop;
 
 fn reference(clients: u8, session_expiries: u8) -> LockModel {
     LockModel::new(LockConfig {
-        recipe: Recipe::Standard,
-        variant: Variant::Fixed,
-        clients,
-        acquisitions: 1,
-        retry_after_expiry: false,
         session_expiries,
-        client_pauses: 0,
-        message_loss: 0,
+        ..LockConfig::new(Recipe::Standard, clients)
     })
     .expect("valid reference configuration")
 }

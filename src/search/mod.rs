@@ -103,6 +103,21 @@ pub struct SearchOptions {
     pub check_liveness: bool,
 }
 
+impl Default for SearchOptions {
+    /// A complete breadth-first search on one thread that checks liveness.
+    fn default() -> Self {
+        SearchOptions {
+            strategy: Strategy::Bfs,
+            limits: SearchLimits::default(),
+            threads: 1,
+            full_space: false,
+            stop_at_first_violation: false,
+            random: RandomOptions::default(),
+            check_liveness: true,
+        }
+    }
+}
+
 /// How a random search chooses among enabled actions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

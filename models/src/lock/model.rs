@@ -112,6 +112,20 @@ pub struct LockConfig {
 }
 
 impl LockConfig {
+    /// `clients` clients running the documented `recipe` once each, with no faults.
+    pub fn new(recipe: Recipe, clients: u8) -> Self {
+        LockConfig {
+            recipe,
+            variant: Variant::Fixed,
+            clients,
+            acquisitions: 1,
+            retry_after_expiry: false,
+            session_expiries: 0,
+            client_pauses: 0,
+            message_loss: 0,
+        }
+    }
+
     /// The most creates one execution can make: sequence numbers are never reused, so each takes
     /// one. A retrying client creates once more after each expiry.
     pub fn sequence_numbers_needed(&self) -> usize {
