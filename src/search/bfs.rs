@@ -29,6 +29,11 @@ use super::{
     Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport, Stop,
 };
 
+/// Pending obligations of each liveness property, inline (a model has at most
+/// `MAX_LIVENESS_PROPERTIES`).
+type Pending = [u64; MAX_LIVENESS_PROPERTIES];
+const MAX_LIVENESS_PROPERTIES: usize = 4;
+
 type FingerprintMap = hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher>;
 
 /// States per unit of work handed to a thread.
@@ -46,8 +51,8 @@ struct Candidate<S> {
     task: Option<Task>,
     state: S,
     violations: u64,
-    /// Pending obligations per liveness property (empty unless the graph is recorded).
-    pending: Vec<u64>,
+    /// Pending obligations per liveness property (all 0 unless the graph is recorded).
+    pending: Pending,
 }
 
 /// One successor, in the order the parent's actions are enabled.
@@ -98,6 +103,14 @@ impl Visited {
     }
 }
 
+fn pending_of<M: Checkable>(table: &PropertyTable<M>, model: &M, state: &M::State) -> Pending {
+    let mut pending = Pending::default();
+    for (slot, bits) in pending.iter_mut().zip(table.pending(model, state)) {
+        *slot = bits;
+    }
+    pending
+}
+
 /// Record `id` as the first counterexample of every property in `violations` that has none yet.
 fn record(first: &mut [Option<u32>], violations: u64, id: u32) {
     for (bit, slot) in first.iter_mut().enumerate() {
@@ -139,9 +152,9 @@ pub(super) fn search<M: Checkable>(
             let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
             slot.insert(id);
             let pending = if record_graph {
-                table.pending(model, &state)
+                pending_of(&table, model, &state)
             } else {
-                Vec::new()
+                Pending::default()
             };
             visited.push(
                 NO_PARENT,
@@ -398,9 +411,9 @@ fn expand_chunk<M: Checkable>(
             }
             let violations = table.violations(model, &next);
             let pending = if record_graph {
-                table.pending(model, &next)
+                pending_of(table, model, &next)
             } else {
-                Vec::new()
+                Pending::default()
             };
             result.successors.push(Successor::New(Candidate {
                 fingerprint,

@@ -395,11 +395,14 @@ impl<M: Checkable> PropertyTable<M> {
     }
 
     /// The pending obligations of each liveness property in `state`.
-    pub(crate) fn pending(&self, model: &M, state: &M::State) -> Vec<u64> {
+    pub(crate) fn pending<'a>(
+        &'a self,
+        model: &'a M,
+        state: &'a M::State,
+    ) -> impl Iterator<Item = u64> + 'a {
         self.liveness
             .iter()
-            .map(|name| model.pending(name, state))
-            .collect()
+            .map(move |name| model.pending(name, state))
     }
 
     /// Turn what the search found into verdicts. `safety[k]` is the counterexample of the k-th

@@ -601,8 +601,14 @@ impl LockModel {
 
     /// Whether any step is enabled in `state`.
     pub fn has_step(&self, state: &LockState) -> bool {
-        let mut actions = Vec::new();
-        self.actions(state, &mut actions);
-        !actions.is_empty()
+        // `no_deadlock` asks this of every state: reuse one buffer per thread, not one per call.
+        thread_local! {
+            static ACTIONS: std::cell::RefCell<Vec<LockAction>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        ACTIONS.with_borrow_mut(|actions| {
+            actions.clear();
+            self.actions(state, actions);
+            !actions.is_empty()
+        })
     }
 }
