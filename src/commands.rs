@@ -161,13 +161,23 @@ fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
     Ok((i, n))
 }
 
+/// Most worker threads: far more than this machine has, and small enough for batch arithmetic.
+const MAX_THREADS: usize = 1024;
+
+fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
+    match threads {
+        Some(n) if n == 0 || n > MAX_THREADS => {
+            Err(format!("--threads: expected 1 to {MAX_THREADS}, found {n}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     if args.junit.is_some() {
         return Err("--junit: not implemented yet".into());
     }
-    if args.threads == Some(0) {
-        return Err("--threads: expected at least 1, found 0".into());
-    }
+    check_threads(args.threads)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
     let mut scenarios = load_all(&files)?;
@@ -192,6 +202,18 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             ));
         }
     }
+    let mut names: Vec<(&str, &PathBuf)> = Vec::new();
+    for (file, scenario) in &scenarios {
+        if let Some((_, other)) = names.iter().find(|(name, _)| *name == scenario.name) {
+            return Err(format!(
+                "{}: scenario name {:?} is also the name of {}; traces would overwrite each other (set `name` in one of them)",
+                file.display(),
+                scenario.name,
+                other.display()
+            ));
+        }
+        names.push((&scenario.name, file));
+    }
     let options = RunOptions {
         only_run: args.run,
         shard,
@@ -200,6 +222,17 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         report_dir: args.report.clone(),
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    // With `--json -` stdout carries the JSON alone, so the report goes to stderr. Write errors
+    // (a closed pipe) are ignored: the run still finishes and writes its files.
+    let json_to_stdout = args
+        .json
+        .as_ref()
+        .is_some_and(|path| path.as_os_str() == "-");
+    let mut out: Box<dyn std::io::Write> = if json_to_stdout {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
     for (file, scenario) in &scenarios {
         let mut progress = progress_printer(show_progress);
@@ -207,7 +240,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         if show_progress {
             eprint!("\r\x1b[K");
         }
-        print!("{}", report::summary(&outcome));
+        let _ = write!(out, "{}", report::summary(&outcome));
         if !args.quiet {
             let shortest = outcome.search.strategy == "bfs";
             for property in outcome
@@ -215,10 +248,14 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
                 .iter()
                 .filter(|p| p.verdict == Verdict::Violated)
             {
-                print!("{}", report::narrative(property, shortest, &outcome.file));
+                let _ = write!(
+                    out,
+                    "{}",
+                    report::narrative(property, shortest, &outcome.file)
+                );
             }
         }
-        println!();
+        let _ = writeln!(out);
         outcomes.push(outcome);
     }
     let failed: Vec<&str> = outcomes
@@ -227,7 +264,8 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         .map(|o| o.scenario.name.as_str())
         .collect();
     if outcomes.len() > 1 {
-        println!(
+        let _ = writeln!(
+            out,
             "{} scenarios: {} ok, {} failed{}",
             outcomes.len(),
             outcomes.len() - failed.len(),
@@ -245,8 +283,8 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             many => serde_json::Value::Array(many.iter().map(report::json).collect()),
         };
         let text = serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n";
-        if json_path.as_os_str() == "-" {
-            print!("{text}");
+        if json_to_stdout {
+            let _ = std::io::stdout().write_all(text.as_bytes());
         } else {
             check::write_file(json_path, &text)?;
         }
@@ -313,7 +351,7 @@ fn narrative_text(trace: &Trace, replayed: &trace::Replay) -> String {
 
 pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
     let (trace, replayed) = load_and_replay(&args.trace)?;
-    print!("{}", narrative_text(&trace, &replayed));
+    let _ = std::io::stdout().write_all(narrative_text(&trace, &replayed).as_bytes());
     Ok(if replayed.violated {
         EXIT_FAILED
     } else {
@@ -333,7 +371,9 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
     let text = narrative_text(&trace, &replayed);
     match &args.output {
         Some(path) => check::write_file(path, &text)?,
-        None => print!("{text}"),
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
     }
     Ok(EXIT_OK)
 }
@@ -360,6 +400,13 @@ impl ModelVisitor for Explorer {
 }
 
 pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
+    // stateright's server panics when it cannot bind: find out first, and say so.
+    std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|err| {
+        format!(
+            "--port {}: cannot listen on 127.0.0.1:{}: {err}",
+            args.port, args.port
+        )
+    })?;
     let scenario = Scenario::load(&args.scenario).map_err(|err| err.to_string())?;
     registry::with_model(&scenario, Explorer { port: args.port })
         .map_err(|err| format!("{}: {err}", args.scenario.display()))?;
@@ -371,7 +418,9 @@ pub fn list(args: &ListArgs) -> Result<u8, InputError> {
     let mut errors = Vec::new();
     for file in &files {
         match Scenario::load(file) {
-            Ok(scenario) => print!("{}", describe(&scenario, file)),
+            Ok(scenario) => {
+                let _ = std::io::stdout().write_all(describe(&scenario, file).as_bytes());
+            }
             Err(err) => errors.push(err.to_string()),
         }
     }
@@ -456,7 +505,9 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
     let text = serde_json::to_string_pretty(&merged).expect("JSON values serialise") + "\n";
     match &args.json {
         Some(path) if path.as_os_str() != "-" => check::write_file(path, &text)?,
-        _ => print!("{text}"),
+        _ => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
     }
     Ok(if results.iter().all(|r| r["ok"] == true) {
         EXIT_OK
@@ -466,9 +517,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
 }
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
-    if args.threads == Some(0) {
-        return Err("--threads: expected at least 1, found 0".into());
-    }
+    check_threads(args.threads)?;
     crate::bench::run(args.quick, args.threads.unwrap_or_else(default_threads));
     Ok(EXIT_OK)
 }

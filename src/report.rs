@@ -213,7 +213,7 @@ pub fn numbered(steps: &[String], loop_start: Option<usize>) -> String {
     if loop_start == Some(steps.len()) {
         let _ = writeln!(
             text,
-            "  {:>width$}  ── nothing can happen any more: the last state lasts forever ──",
+            "  {:>width$}  ── from here only faults could happen: the last state may last forever ──",
             ""
         );
     }

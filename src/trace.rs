@@ -140,6 +140,16 @@ impl Trace {
                 trace.format
             )));
         }
+        // The embedded scenario must pass the same validation as a scenario file.
+        let toml_text = toml::to_string(&trace.scenario)
+            .map_err(|err| bad(format!("scenario: cannot be checked: {err}")))?;
+        if let Err(err) = Scenario::parse(&toml_text, Path::new("scenario.toml")) {
+            let problems: Vec<String> = err.problems.iter().map(|p| p.message.clone()).collect();
+            return Err(bad(format!(
+                "the embedded scenario is invalid: {}",
+                problems.join("; ")
+            )));
+        }
         if trace
             .loop_start
             .is_some_and(|start| start > trace.steps.len())
@@ -259,10 +269,11 @@ fn check_lasso<M: Checkable>(
     if cycle_states.is_empty() {
         let mut enabled = Vec::new();
         model.actions(last, &mut enabled);
-        let stuck = enabled.is_empty();
+        // Only faults (no obligation) may be enabled in a state that lasts forever.
+        let stuck = enabled.iter().all(|action| model.task(action).is_none());
         let pending = model.pending(property, last);
         let Some(bit) = lowest_bit(pending).filter(|_| stuck) else {
-            return (false, Some("the last state is meant to repeat forever, but it has a step or no pending obligation".into()));
+            return (false, Some("the last state is meant to last forever, but a fair step is enabled in it or no obligation is pending".into()));
         };
         return (
             true,

@@ -187,11 +187,10 @@ fn a_bounded_search_says_unknown_and_does_not_pass_a_holds_expectation() {
         ],
     );
     assert_eq!(output.status.code(), Some(1));
-    let out = stdout(&output);
-    assert!(out.contains("bounded: stopped by max_depth"), "{out}");
-    assert!(out.contains("(bounded: max_depth)"), "{out}");
-    let json_start = out.find('{').unwrap();
-    let json: serde_json::Value = serde_json::from_str(&out[json_start..]).unwrap();
+    let report = stderr(&output);
+    assert!(report.contains("bounded: stopped by max_depth"), "{report}");
+    assert!(report.contains("(bounded: max_depth)"), "{report}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["search"]["complete"], false);
     assert_eq!(json["search"]["bound"], "max_depth");
     assert_eq!(json["properties"][0]["verdict"], "unknown");
@@ -255,7 +254,7 @@ fn bad_scenarios_exit_2_with_file_line_and_expectation() {
             dir.path(),
             &["check", &scenario("lock/standard.toml"), "--threads", "0"],
         ),
-        "--threads: expected at least 1",
+        "--threads: expected 1 to 1024, found 0",
     );
     assert_eq!(
         lockscope(dir.path(), &["check", "--no-such-flag", "x"])
@@ -406,5 +405,88 @@ fn unimplemented_and_misapplied_options_say_so_with_exit_2() {
     assert_input_error(
         &lockscope(dir.path(), &["merge", broken.to_str().unwrap()]),
         "broken.json:1:",
+    );
+}
+
+#[test]
+fn json_on_stdout_is_json_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard-expiry.toml"),
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    assert_eq!(json["scenario"], "standard-expiry");
+    assert!(
+        stderr(&output).contains("scenario  standard-expiry"),
+        "the report went to stderr"
+    );
+}
+
+#[test]
+fn hostile_inputs_exit_2_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("lock/standard.toml");
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &file, "--threads", "1125899906842624"],
+        ),
+        "--threads: expected 1 to 1024",
+    );
+    let good = std::fs::read_to_string(&file).unwrap();
+    let dots = write(dir.path(), "dots.toml", &format!("name = \"..\"\n{good}"));
+    assert_input_error(
+        &lockscope(dir.path(), &["check", dots.to_str().unwrap()]),
+        "name: expected a letter or digit",
+    );
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    std::fs::create_dir(dir.path().join("b")).unwrap();
+    write(dir.path(), "a/same.toml", &good);
+    write(dir.path(), "b/same.toml", &good);
+    assert_input_error(
+        &lockscope(dir.path(), &["check", "a", "b"]),
+        "traces would overwrite each other",
+    );
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    assert_input_error(
+        &lockscope(dir.path(), &["explore", &file, "--port", &port]),
+        "cannot listen on 127.0.0.1",
+    );
+}
+
+#[test]
+fn a_trace_whose_embedded_scenario_is_invalid_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        lockscope(
+            dir.path(),
+            &["check", &scenario("lock/standard-expiry.toml"), "--quiet"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let text = std::fs::read_to_string(
+        dir.path()
+            .join("reports/standard-expiry/mutual_exclusion.trace.json"),
+    )
+    .unwrap();
+    let bad = write(
+        dir.path(),
+        "servers.json",
+        &text.replace("\"servers\": 1", "\"servers\": 3"),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", bad.to_str().unwrap()]),
+        "the embedded scenario is invalid: model.servers",
     );
 }

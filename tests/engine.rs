@@ -293,3 +293,55 @@ proptest! {
         prop_assert_eq!(replayed.violated, state.holders() > 1);
     }
 }
+
+#[test]
+fn a_depth_first_search_bounded_at_the_diameter_is_complete() {
+    let model = model(Recipe::Standard, Variant::Fixed, 3, 0, 0);
+    let options = SearchOptions {
+        strategy: Strategy::Dfs,
+        limits: SearchLimits {
+            max_depth: Some(24),
+            ..SearchLimits::default()
+        },
+        ..SearchOptions::default()
+    };
+    let report = search(&model, &options, &mut |_| {});
+    assert_eq!(
+        report.stop,
+        Stop::Exhausted,
+        "every state lies within 24 steps, as BFS shows"
+    );
+    assert_eq!(report.unique_states, 3_831);
+    let shallower = SearchOptions {
+        limits: SearchLimits {
+            max_depth: Some(20),
+            ..SearchLimits::default()
+        },
+        ..options
+    };
+    assert_eq!(search(&model, &shallower, &mut |_| {}).stop, Stop::MaxDepth);
+}
+
+#[test]
+fn faults_that_could_still_happen_do_not_hide_a_deadlock() {
+    // The lost wakeup deadlocks in 15 steps; an unused pause budget must not make the shortest
+    // counterexample end in a pointless pause and resume.
+    let shortest = |pauses| {
+        let model = model(
+            Recipe::Standard,
+            Variant::IgnoreMissingPredecessor,
+            2,
+            0,
+            pauses,
+        );
+        let report = search(&model, &bfs(2, SearchLimits::default()), &mut |_| {});
+        report
+            .property(prop::NO_DEADLOCK)
+            .unwrap()
+            .counterexample
+            .as_ref()
+            .map(|c| c.steps.len())
+    };
+    assert_eq!(shortest(0), Some(15));
+    assert_eq!(shortest(1), Some(15));
+}

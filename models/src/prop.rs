@@ -6,7 +6,8 @@
 pub const MUTUAL_EXCLUSION: &str = "mutual_exclusion";
 /// always: the fenced resource never accepts a write whose token is lower than one it accepted.
 pub const FENCED_RESOURCE_SAFETY: &str = "fenced_resource_safety";
-/// always: a state in which some client has not finished has at least one enabled step.
+/// always: a state in which some client has not finished has at least one enabled protocol step
+/// (a fault that could still happen does not count as progress).
 pub const NO_DEADLOCK: &str = "no_deadlock";
 /// always: no single znode deletion wakes more than one waiting client.
 pub const NO_HERD: &str = "no_herd";

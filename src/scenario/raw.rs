@@ -94,6 +94,15 @@ fn one_of<'n>(names: impl IntoIterator<Item = &'n str>) -> String {
     names.into_iter().collect::<Vec<_>>().join(", ")
 }
 
+/// A scenario name names its report folder: a letter or digit first (so never "." or ".."), then
+/// letters, digits, '-', '_' or '.'.
+fn valid_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
 /// Parse and validate; every problem found is returned.
 pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
     let raw: RawScenario = toml::from_str(text).map_err(|err| {
@@ -117,23 +126,17 @@ pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
 fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Scenario> {
     let name = match &raw.name {
         Some(name) => {
-            let valid = !name.get_ref().is_empty()
-                && name
-                    .get_ref()
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-            if !valid {
-                problems.at(
-                    name,
-                    format!(
-                        "name: expected letters, digits, '-', '_' or '.', found {:?}",
-                        name.get_ref()
-                    ),
-                );
+            if !valid_name(name.get_ref()) {
+                problems.at(name, format!("name: expected a letter or digit, then letters, digits, '-', '_' or '.'; found {:?}", name.get_ref()));
             }
             name.get_ref().clone()
         }
-        None => stem.to_string(),
+        None => {
+            if !valid_name(stem) {
+                problems.unplaced(format!("name: the file name {stem:?} is no valid scenario name (it names the report folder); set `name`"));
+            }
+            stem.to_string()
+        }
     };
     let Some(raw_model) = raw.model else {
         problems.unplaced("[model]: missing; expected a table with at least `kind`".into());

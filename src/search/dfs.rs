@@ -3,7 +3,10 @@
 //!
 //! With a depth bound, a state is explored again when it is reached by a shorter path than before
 //! (as SPIN does), so that every state within the bound is found; without one, each state is
-//! explored once. This loop and the breadth-first one share the property table and verdicts but
+//! explored once. The bound stopped the search only if some state was reached solely beyond it.
+//!
+//! `max_depth` here is the deepest path the search went down, which can exceed the longest
+//! shortest path that a breadth-first search reports: depth-first paths are not shortest. This loop and the breadth-first one share the property table and verdicts but
 //! not their traversal: merging them would make both harder to read.
 
 use std::time::Instant;
@@ -37,7 +40,8 @@ pub(super) fn search<M: Checkable>(
     let mut transitions = 0u64;
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut max_depth = 0u32;
-    let mut beyond_bound = false;
+    // States reached only past the depth bound (so far).
+    let mut pruned: hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher> = Default::default();
     let mut path: Vec<M::Action> = Vec::new();
     let mut stack: Vec<Frame<M::State, M::Action>> = Vec::new();
 
@@ -116,7 +120,8 @@ pub(super) fn search<M: Checkable>(
                 continue;
             }
             if limits.max_depth.is_some_and(|max| depth > max) {
-                beyond_bound = true;
+                // Beyond the bound, unless the state turns out to be within it by another path.
+                pruned.insert(fingerprint);
                 continue;
             }
             seen.insert(fingerprint, depth);
@@ -131,6 +136,9 @@ pub(super) fn search<M: Checkable>(
             break;
         }
     }
+    let beyond_bound = pruned
+        .iter()
+        .any(|fingerprint| !seen.contains_key(fingerprint));
     let stop = stop.unwrap_or(if beyond_bound {
         Stop::MaxDepth
     } else {

@@ -7,7 +7,7 @@
 //! cycle exactly when every task enabled in all of its states is taken by some edge inside it:
 //! then the cycle through all its states and edges is fair, and if some task is enabled in all
 //! its states but only leaves the component, every cycle inside it starves that task. A state
-//! with no step at all, where the obligation is pending, is a violation too: the behaviour stays
+//! where only faults could happen (no task enabled), with the obligation pending, is a violation too: the behaviour stays
 //! there forever (a "stutter" lasso with an empty cycle).
 //!
 //! Why this algorithm rather than SPIN's nested depth-first search: weak fairness over tasks is a
@@ -92,7 +92,9 @@ pub fn find_violation(graph: &Graph, pending: &[u64]) -> Option<Lasso> {
     let mut best: Option<Lasso> = None;
     for obligation in (0..64u32).filter(|bit| obligations & (1 << bit) != 0) {
         let inside = |s: u32| pending[s as usize] & (1 << obligation) != 0;
-        let stuck = (0..graph.states() as u32).find(|&s| inside(s) && graph.edges(s).is_empty());
+        // A state where no task is enabled can last forever: only faults could move it on, and
+        // faults are no obligation.
+        let stuck = (0..graph.states() as u32).find(|&s| inside(s) && graph.enabled(s) == 0);
         let components = components(graph, &inside);
         let fair = fair_components(graph, &components, &inside)
             .into_iter()

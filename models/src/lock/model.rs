@@ -228,7 +228,16 @@ impl LockModel {
             Reply::ConnectionLoss => self.on_connection_loss(client),
             Reply::SessionExpired => {
                 client.forget_node();
-                if self.config.retry_after_expiry {
+                let released = client.phase == Phase::WaitDeleted;
+                if self.config.retry_after_expiry && released && self.is_last_round(client) {
+                    // Its release was under way and the expiry deleted the node anyway: done.
+                    client.phase = Phase::Done;
+                    None
+                } else if self.config.retry_after_expiry {
+                    // A round whose release was under way is over; the next one needs a session.
+                    if released && self.config.acquisitions != 0 {
+                        client.round += 1;
+                    }
                     client.phase = Phase::WaitSession;
                     Some(Request::CreateSession)
                 } else {
@@ -599,8 +608,13 @@ impl LockModel {
         state
     }
 
-    /// Whether any step is enabled in `state`.
+    /// Whether any protocol step is enabled in `state`.
+    ///
+    /// Faults do not count: a state where only a session expiry, a pause or a connection loss
+    /// could still happen is stuck as far as the protocol goes. (A paused client's resume does
+    /// count: it is a step the client will take.)
     pub fn has_step(&self, state: &LockState) -> bool {
+        use crate::ActionInfo;
         // `no_deadlock` asks this of every state: reuse one buffer per thread, not one per call.
         thread_local! {
             static ACTIONS: std::cell::RefCell<Vec<LockAction>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -608,7 +622,64 @@ impl LockModel {
         ACTIONS.with_borrow_mut(|actions| {
             actions.clear();
             self.actions(state, actions);
-            !actions.is_empty()
+            actions
+                .iter()
+                .any(|action| self.fault_kind(action).is_none())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(acquisitions: u8) -> LockModel {
+        let config = LockConfig {
+            acquisitions,
+            retry_after_expiry: true,
+            session_expiries: 1,
+            ..LockConfig::new(Recipe::Standard, 1)
+        };
+        LockModel::new(config).expect("valid")
+    }
+
+    fn releasing(round: u8) -> Client {
+        Client {
+            phase: Phase::WaitDeleted,
+            seq: Some(0),
+            token: 0,
+            round,
+            paused: false,
+        }
+    }
+
+    #[test]
+    fn an_expiry_during_the_last_release_ends_the_client_even_when_it_retries() {
+        let mut client = releasing(0);
+        assert_eq!(model(1).on_reply(&mut client, Reply::SessionExpired), None);
+        assert_eq!(client.phase, Phase::Done, "the round is not repeated");
+    }
+
+    #[test]
+    fn an_expiry_during_an_earlier_release_moves_on_to_the_next_round() {
+        let mut client = releasing(0);
+        assert_eq!(
+            model(2).on_reply(&mut client, Reply::SessionExpired),
+            Some(Request::CreateSession)
+        );
+        assert_eq!((client.phase, client.round), (Phase::WaitSession, 1));
+    }
+
+    #[test]
+    fn an_expiry_while_waiting_retries_the_same_round() {
+        let mut client = Client {
+            phase: Phase::WaitWatch,
+            ..releasing(0)
+        };
+        assert_eq!(
+            model(2).on_reply(&mut client, Reply::SessionExpired),
+            Some(Request::CreateSession)
+        );
+        assert_eq!((client.phase, client.round), (Phase::WaitSession, 0));
     }
 }
