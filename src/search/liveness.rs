@@ -299,24 +299,10 @@ fn path_to_state(
     member: &dyn Fn(u32) -> bool,
     goal: &dyn Fn(u32) -> bool,
 ) -> (Vec<u8>, u32) {
-    let mut parents = Parents {
-        from,
-        parent: Default::default(),
-    };
-    let mut queue = VecDeque::from([from]);
-    while let Some(state) = queue.pop_front() {
-        if goal(state) {
-            return (parents.path(graph, state), state);
-        }
-        for e in graph.edges(state) {
-            let target = graph.target[e];
-            if member(target) && target != from && !parents.parent.contains_key(&target) {
-                parents.parent.insert(target, (state, e));
-                queue.push_back(target);
-            }
-        }
+    if goal(from) {
+        return (Vec::new(), from);
     }
-    panic!("a strongly connected component connects every pair of its states");
+    path_through_edge(graph, from, member, &|e| goal(graph.target[e]))
 }
 
 /// The shortest path inside the component from `from` that ends by taking an edge satisfying
@@ -349,7 +335,7 @@ fn path_through_edge(
             }
         }
     }
-    panic!("the component has an edge of the task it takes");
+    panic!("a strongly connected component connects its states, and has an edge of each task it takes");
 }
 
 #[cfg(test)]
