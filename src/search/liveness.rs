@@ -335,7 +335,9 @@ fn path_through_edge(
             }
         }
     }
-    panic!("a strongly connected component connects its states, and has an edge of each task it takes");
+    panic!(
+        "a strongly connected component connects its states, and has an edge of each task it takes"
+    );
 }
 
 #[cfg(test)]
