@@ -81,12 +81,17 @@ impl Run {
     }
 }
 
-/// Run the suite and print one row per run.
-pub fn run(quick: bool, threads: usize) {
+/// Run the suite and write one row per run to `out` (write errors, such as a closed pipe, end
+/// nothing: the rows are a report, not a result).
+pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
     let max_clients = if quick { 3 } else { 5 };
     let max_clients_expiry = if quick { 3 } else { 4 };
-    println!("lockscope bench · lock-recipe-reference · {threads} thread(s)");
-    println!(
+    let _ = writeln!(
+        out,
+        "lockscope bench · lock-recipe-reference · {threads} thread(s)"
+    );
+    let _ = writeln!(
+        out,
         "{:<22} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
         "run", "states", "transitions", "depth", "seconds", "states/s", "peak MiB", "B/state"
     );
@@ -154,7 +159,8 @@ pub fn run(quick: bool, threads: usize) {
                 }
             }
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
             format!("N={clients} E={expiries} {}", run.label()),
             thousands(report.unique_states),

@@ -518,6 +518,10 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
-    crate::bench::run(args.quick, args.threads.unwrap_or_else(default_threads));
+    crate::bench::run(
+        args.quick,
+        args.threads.unwrap_or_else(default_threads),
+        &mut std::io::stdout(),
+    );
     Ok(EXIT_OK)
 }

@@ -6,6 +6,9 @@
 //! [`report`] renders the outcome for terminals, JSON consumers and people reading a narrative.
 //! [`cli`] and [`commands`] are the command line; [`bench`] the benchmark suite.
 
+// stdout belongs to the report: library code writes to a handle it is given, never `println!`.
+#![deny(clippy::print_stdout, clippy::dbg_macro)]
+
 pub mod bench;
 pub mod check;
 pub mod cli;

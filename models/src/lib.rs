@@ -13,6 +13,9 @@
 //! through [`stateright::Model`] plus [`Explain`], which turns steps and states into the sentences
 //! of a counterexample narrative.
 
+// Models do no I/O: no printing, no `dbg!` left behind.
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
 pub mod actor;
 pub mod lock;
 pub mod prop;
