@@ -26,7 +26,8 @@ use lockscope_models::Task;
 use super::fingerprint::{fingerprint, Fingerprint};
 use super::liveness::{self, Graph};
 use super::{
-    Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport, Stop,
+    record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
+    Stop,
 };
 
 /// Pending obligations of each liveness property, inline (a model has at most
@@ -111,15 +112,6 @@ fn pending_of<M: Checkable>(table: &PropertyTable<M>, model: &M, state: &M::Stat
     pending
 }
 
-/// Record `id` as the first counterexample of every property in `violations` that has none yet.
-fn record(first: &mut [Option<u32>], violations: u64, id: u32) {
-    for (bit, slot) in first.iter_mut().enumerate() {
-        if violations & (1 << bit) != 0 && slot.is_none() {
-            *slot = Some(id);
-        }
-    }
-}
-
 pub(super) fn search<M: Checkable>(
     model: &M,
     options: &SearchOptions,
@@ -161,7 +153,7 @@ pub(super) fn search<M: Checkable>(
                 u8::try_from(i).expect("at most 256 initial states"),
                 &pending,
             );
-            record(&mut first, table.violations(model, &state), id);
+            record_first(&mut first, table.violations(model, &state), || id);
             frontier.push((id, state));
         }
     }
@@ -228,7 +220,7 @@ pub(super) fn search<M: Checkable>(
                                 u32::try_from(visited.parent.len()).expect("at most 2^32 states");
                             slot.insert(id);
                             visited.push(candidate.parent, candidate.action, &candidate.pending);
-                            record(&mut first, candidate.violations, id);
+                            record_first(&mut first, candidate.violations, || id);
                             next.push((id, candidate.state));
                             if limits.max_states.is_some_and(|max| visited.len() >= max) {
                                 stopped = Some(Stop::MaxStates);
@@ -313,12 +305,7 @@ pub(super) fn search<M: Checkable>(
         properties: table.verdicts(stop, safety, liveness, &liveness_reason),
         seed: None,
         runs: None,
-        fault_coverage: table
-            .fault_kinds
-            .iter()
-            .copied()
-            .zip(fault_counts)
-            .collect(),
+        fault_coverage: table.coverage(fault_counts),
     }
 }
 

@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use super::fingerprint::{fingerprint, Fingerprint};
 use super::{
-    Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport, Stop,
+    record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
+    Stop,
 };
 
 /// How often (in transitions) the time limit is checked and progress reported.
@@ -54,20 +55,13 @@ pub(super) fn search<M: Checkable>(
             next: 0,
         });
     };
-    let record = |first: &mut [Option<Vec<M::Action>>], violations: u64, path: &[M::Action]| {
-        for (bit, slot) in first.iter_mut().enumerate() {
-            if violations & (1 << bit) != 0 && slot.is_none() {
-                *slot = Some(path.to_vec());
-            }
-        }
-    };
 
     let mut stop = None;
     for state in model.init_states() {
         if seen.insert(fingerprint(&state), 0).is_some() {
             continue;
         }
-        record(&mut first, table.violations(model, &state), &path);
+        record_first(&mut first, table.violations(model, &state), || path.clone());
         enter(state, &mut stack);
         while let Some(frame) = stack.last_mut() {
             let all_violated = !first.is_empty() && first.iter().all(Option::is_some);
@@ -128,7 +122,7 @@ pub(super) fn search<M: Checkable>(
             max_depth = max_depth.max(depth);
             path.push(action);
             if known.is_none() {
-                record(&mut first, table.violations(model, &next), &path);
+                record_first(&mut first, table.violations(model, &next), || path.clone());
             }
             enter(next, &mut stack);
         }
@@ -170,11 +164,6 @@ pub(super) fn search<M: Checkable>(
         ),
         seed: None,
         runs: None,
-        fault_coverage: table
-            .fault_kinds
-            .iter()
-            .copied()
-            .zip(fault_counts)
-            .collect(),
+        fault_coverage: table.coverage(fault_counts),
     }
 }

@@ -340,6 +340,16 @@ pub fn search<M: Checkable>(
     }
 }
 
+/// Give every safety property in `violations` (a bit each) that has no counterexample yet the one
+/// `found` makes. Every strategy keeps the first counterexample per property this way.
+pub(crate) fn record_first<T>(first: &mut [Option<T>], violations: u64, found: impl Fn() -> T) {
+    for (bit, slot) in first.iter_mut().enumerate() {
+        if violations & (1 << bit) != 0 && slot.is_none() {
+            *slot = Some(found());
+        }
+    }
+}
+
 /// The model's properties split by kind, with the verdict-building shared by every strategy.
 pub(crate) struct PropertyTable<M: Model> {
     properties: Vec<stateright::Property<M>>,
@@ -381,6 +391,11 @@ impl<M: Checkable> PropertyTable<M> {
             }
         }
         bits
+    }
+
+    /// Fault coverage: each fault kind with its count (indexed like `fault_kinds`).
+    pub(crate) fn coverage(&self, counts: Vec<u64>) -> Vec<(&'static str, u64)> {
+        self.fault_kinds.iter().copied().zip(counts).collect()
     }
 
     /// The index of `action`'s fault kind in `fault_kinds`, if it is a fault.

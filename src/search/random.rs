@@ -22,8 +22,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::shrink::shrink;
 use super::{
-    Checkable, Counterexample, Progress, PropertyTable, RandomOptions, RandomOrigin, Scheduler,
-    SearchOptions, SearchReport, Stop,
+    record_first, Checkable, Counterexample, Progress, PropertyTable, RandomOptions, RandomOrigin,
+    Scheduler, SearchOptions, SearchReport, Stop,
 };
 
 /// Runs handed to a thread at a time.
@@ -229,11 +229,9 @@ pub(super) fn search<M: Checkable>(
             for (kind, count) in fault_runs.iter_mut().enumerate() {
                 *count += u64::from(result.faults & (1 << kind) != 0);
             }
-            for (bit, slot) in first.iter_mut().enumerate() {
-                if result.violations & (1 << bit) != 0 && slot.is_none() {
-                    *slot = Some((*run, result.path.clone()));
-                }
-            }
+            record_first(&mut first, result.violations, || {
+                (*run, result.path.clone())
+            });
         }
         progress(Progress {
             transitions,
@@ -283,7 +281,7 @@ pub(super) fn search<M: Checkable>(
         properties,
         seed: Some(random.seed),
         runs: Some(runs_done),
-        fault_coverage: table.fault_kinds.iter().copied().zip(fault_runs).collect(),
+        fault_coverage: table.coverage(fault_runs),
     }
 }
 
