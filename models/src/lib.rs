@@ -21,7 +21,7 @@ pub mod lock;
 pub mod prop;
 pub mod zookeeper;
 
-pub use actor::ActorId;
+pub use actor::{ActorId, Group};
 
 /// What the engine needs to know about actions beyond the `Model` trait: which are faults (for
 /// fault coverage) and which may stand in for one another when a trace is shrunk.
