@@ -24,6 +24,7 @@ use std::time::Instant;
 use lockscope_models::Task;
 
 use super::fingerprint::{fingerprint, Fingerprint};
+use super::frontier::{pack, unpack, Frontier};
 use super::liveness::{self, Graph};
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
@@ -45,19 +46,20 @@ const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
 const NO_PARENT: u32 = u32::MAX;
 
 /// A successor not yet known when its chunk was expanded.
-struct Candidate<S> {
+struct Candidate {
     fingerprint: Fingerprint,
     parent: u32,
     action: u8,
     task: Option<Task>,
-    state: S,
+    /// Where the packed state lies in its chunk's `packed` bytes.
+    state: std::ops::Range<usize>,
     violations: u64,
     /// Pending obligations per liveness property (all 0 unless the graph is recorded).
     pending: Pending,
 }
 
 /// One successor, in the order the parent's actions are enabled.
-enum Successor<S> {
+enum Successor {
     /// Already visited when the chunk was expanded; kept only when the graph is recorded.
     Known {
         parent: u32,
@@ -65,14 +67,16 @@ enum Successor<S> {
         action: u8,
         task: Option<Task>,
     },
-    New(Candidate<S>),
+    New(Candidate),
 }
 
-struct ChunkResult<S> {
+struct ChunkResult {
     transitions: u64,
     /// Transitions per fault kind (indexed like `PropertyTable::fault_kinds`).
     faults: Vec<u64>,
-    successors: Vec<Successor<S>>,
+    successors: Vec<Successor>,
+    /// The new successors' states, packed.
+    packed: Vec<u8>,
 }
 
 /// Everything kept per visited state.
@@ -155,7 +159,7 @@ pub(super) fn search<M: Checkable>(
     let mut graph = Graph::default();
     let mut transitions = 0u64;
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
-    let mut frontier: Vec<(u32, M::State)> = Vec::new();
+    let mut frontier = Frontier::default();
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(state);
         if let hashbrown::hash_map::Entry::Vacant(slot) = visited.ids.entry(fingerprint(&state)) {
@@ -172,7 +176,7 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            frontier.push((id, state));
+            frontier.push(id, &state);
         }
     }
 
@@ -199,10 +203,12 @@ pub(super) fn search<M: Checkable>(
             break (Stop::TimeLimit, depth);
         }
         let probe_only = limits.max_depth == Some(depth);
-        let mut next: Vec<(u32, M::State)> = Vec::new();
+        let mut next = Frontier::default();
         let mut stopped = None;
         let mut beyond_bound = false;
-        for batch in frontier.chunks(CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads) {
+        let batch_size = CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads;
+        for batch_start in (0..frontier.len()).step_by(batch_size) {
+            let batch = batch_start..(batch_start + batch_size).min(frontier.len());
             let expansion = Expansion {
                 model,
                 table: &table,
@@ -210,7 +216,7 @@ pub(super) fn search<M: Checkable>(
                 record_graph,
                 symmetry: symmetry.is_some(),
             };
-            for chunk in expand_batch(&expansion, batch, threads) {
+            for chunk in expand_batch(&expansion, &frontier, batch, threads) {
                 transitions += chunk.transitions;
                 for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
                     *total += count;
@@ -246,7 +252,7 @@ pub(super) fn search<M: Checkable>(
                             slot.insert(id);
                             visited.push(candidate.parent, candidate.action, &candidate.pending);
                             record_first(&mut first, candidate.violations, || id);
-                            next.push((id, candidate.state));
+                            next.push_packed(id, &chunk.packed[candidate.state]);
                             if limits.max_states.is_some_and(|max| visited.len() >= max) {
                                 stopped = Some(Stop::MaxStates);
                             }
@@ -348,29 +354,34 @@ struct Expansion<'a, M: Checkable> {
     symmetry: bool,
 }
 
-/// Expand a batch of frontier states, in parallel when there are several chunks. The results come
-/// back in frontier order.
+/// Expand the frontier states at positions `batch`, in parallel when there are several chunks.
+/// The results come back in frontier order.
 fn expand_batch<M: Checkable>(
     expansion: &Expansion<'_, M>,
-    batch: &[(u32, M::State)],
+    frontier: &Frontier,
+    batch: std::ops::Range<usize>,
     threads: usize,
-) -> Vec<ChunkResult<M::State>> {
-    let chunks: Vec<&[(u32, M::State)]> = batch.chunks(CHUNK_STATES).collect();
+) -> Vec<ChunkResult> {
+    let chunks: Vec<std::ops::Range<usize>> = batch
+        .clone()
+        .step_by(CHUNK_STATES)
+        .map(|start| start..(start + CHUNK_STATES).min(batch.end))
+        .collect();
     if threads == 1 || chunks.len() == 1 {
         return chunks
             .into_iter()
-            .map(|chunk| expand_chunk(expansion, chunk))
+            .map(|chunk| expand_chunk(expansion, frontier, chunk))
             .collect();
     }
     let next_chunk = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<ChunkResult<M::State>>>> =
+    let results: Vec<Mutex<Option<ChunkResult>>> =
         chunks.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.min(chunks.len()) {
             scope.spawn(|| loop {
                 let i = next_chunk.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(expansion, chunk);
+                let result = expand_chunk(expansion, frontier, chunk.clone());
                 *results[i]
                     .lock()
                     .expect("no worker panics while holding a slot") = Some(result);
@@ -389,8 +400,9 @@ fn expand_batch<M: Checkable>(
 
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
-    chunk: &[(u32, M::State)],
-) -> ChunkResult<M::State> {
+    frontier: &Frontier,
+    chunk: std::ops::Range<usize>,
+) -> ChunkResult {
     let Expansion {
         model,
         table,
@@ -402,10 +414,12 @@ fn expand_chunk<M: Checkable>(
         transitions: 0,
         faults: vec![0; table.fault_kinds.len()],
         successors: Vec::new(),
+        packed: Vec::new(),
     };
     let mut actions = Vec::new();
-    for &(parent, ref state) in chunk {
-        model.actions(state, &mut actions);
+    for (parent, packed) in frontier.slice(chunk) {
+        let state: M::State = unpack(packed);
+        model.actions(&state, &mut actions);
         assert!(
             actions.len() <= 256,
             "at most 256 actions per state (action indices are one byte)"
@@ -419,7 +433,7 @@ fn expand_chunk<M: Checkable>(
             } else {
                 None
             };
-            let Some(mut next) = model.next_state(state, action) else {
+            let Some(mut next) = model.next_state(&state, action) else {
                 continue;
             };
             if symmetry {
@@ -445,12 +459,13 @@ fn expand_chunk<M: Checkable>(
             } else {
                 Pending::default()
             };
+            let state = pack(&next, &mut result.packed);
             result.successors.push(Successor::New(Candidate {
                 fingerprint,
                 parent,
                 action,
                 task,
-                state: next,
+                state,
                 violations,
                 pending,
             }));
