@@ -7,10 +7,11 @@
 //! level is finished before the next one starts, the first violating state found is at the least
 //! possible depth: counterexamples are shortest.
 //!
-//! Memory: the visited set keeps 64-bit fingerprints only; each state also keeps its parent's id
-//! (4 bytes) and the index of the action that reached it (1 byte). Full states live only in the
-//! current and the next level. A counterexample is rebuilt by walking parent ids back to the
-//! initial state and re-running the recorded action indices.
+//! Memory: the visited set keeps 64-bit fingerprints only (and, when the graph is recorded, each
+//! state's id); each state also keeps its parent's id (4 bytes) and the index of the action that
+//! reached it (1 byte). States live only in the current and the next level, packed
+//! ([`super::frontier`]). A counterexample is rebuilt by walking parent ids back to the initial
+//! state and re-running the recorded action indices.
 //!
 //! When the model has liveness properties the search also records the whole graph (every edge
 //! with its action index and fairness task) and each state's pending obligations, so that
@@ -37,6 +38,54 @@ type Pending = [u64; MAX_LIVENESS_PROPERTIES];
 const MAX_LIVENESS_PROPERTIES: usize = 4;
 
 type FingerprintMap = hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher>;
+type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
+
+/// The fingerprints of the visited states. Only a recorded graph needs each one's id (an edge to
+/// an already visited state names it); a safety search keeps the fingerprints alone, half the
+/// memory per state.
+enum Seen {
+    Fingerprints(FingerprintSet),
+    WithIds(FingerprintMap),
+}
+
+impl Seen {
+    fn new(with_ids: bool) -> Self {
+        if with_ids {
+            Seen::WithIds(FingerprintMap::default())
+        } else {
+            Seen::Fingerprints(FingerprintSet::default())
+        }
+    }
+
+    fn contains(&self, fingerprint: Fingerprint) -> bool {
+        match self {
+            Seen::Fingerprints(set) => set.contains(&fingerprint),
+            Seen::WithIds(map) => map.contains_key(&fingerprint),
+        }
+    }
+
+    /// The id of a visited state (`None` when it is not visited, or ids are not kept).
+    fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
+        match self {
+            Seen::Fingerprints(_) => None,
+            Seen::WithIds(map) => map.get(&fingerprint).copied(),
+        }
+    }
+
+    /// Record a state as visited under `id`; `false` if it already was.
+    fn insert(&mut self, fingerprint: Fingerprint, id: u32) -> bool {
+        match self {
+            Seen::Fingerprints(set) => set.insert(fingerprint),
+            Seen::WithIds(map) => match map.entry(fingerprint) {
+                hashbrown::hash_map::Entry::Occupied(_) => false,
+                hashbrown::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(id);
+                    true
+                }
+            },
+        }
+    }
+}
 
 /// States per unit of work handed to a thread.
 const CHUNK_STATES: usize = 1024;
@@ -80,9 +129,8 @@ struct ChunkResult {
 }
 
 /// Everything kept per visited state.
-#[derive(Default)]
 struct Visited {
-    ids: FingerprintMap,
+    seen: Seen,
     /// The parent's id, or `NO_PARENT` for an initial state.
     parent: Vec<u32>,
     /// The index of the action (among the parent's enabled actions) that reached the state; for an
@@ -154,7 +202,9 @@ pub(super) fn search<M: Checkable>(
             }
         ],
         symmetry: symmetry.is_some(),
-        ..Visited::default()
+        seen: Seen::new(record_graph),
+        parent: Vec::new(),
+        action: Vec::new(),
     };
     let mut graph = Graph::default();
     let mut transitions = 0u64;
@@ -162,9 +212,8 @@ pub(super) fn search<M: Checkable>(
     let mut frontier = Frontier::default();
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(state);
-        if let hashbrown::hash_map::Entry::Vacant(slot) = visited.ids.entry(fingerprint(&state)) {
-            let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-            slot.insert(id);
+        let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+        if visited.seen.insert(fingerprint(&state), id) {
             let pending = if record_graph {
                 pending_of(&table, model, &state)
             } else {
@@ -212,7 +261,7 @@ pub(super) fn search<M: Checkable>(
             let expansion = Expansion {
                 model,
                 table: &table,
-                ids: &visited.ids,
+                seen: &visited.seen,
                 record_graph,
                 symmetry: symmetry.is_some(),
             };
@@ -244,22 +293,21 @@ pub(super) fn search<M: Checkable>(
                         }
                         Successor::New(candidate) => candidate,
                     };
-                    let id = match visited.ids.entry(candidate.fingerprint) {
-                        hashbrown::hash_map::Entry::Occupied(known) => *known.get(),
-                        hashbrown::hash_map::Entry::Vacant(slot) => {
-                            let id =
-                                u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-                            slot.insert(id);
-                            visited.push(candidate.parent, candidate.action, &candidate.pending);
-                            record_first(&mut first, candidate.violations, || id);
-                            next.push_packed(id, &chunk.packed[candidate.state]);
-                            if limits.max_states.is_some_and(|max| visited.len() >= max) {
-                                stopped = Some(Stop::MaxStates);
-                            }
-                            id
+                    let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+                    let id = if visited.seen.insert(candidate.fingerprint, fresh) {
+                        visited.push(candidate.parent, candidate.action, &candidate.pending);
+                        record_first(&mut first, candidate.violations, || fresh);
+                        next.push_packed(fresh, &chunk.packed[candidate.state]);
+                        if limits.max_states.is_some_and(|max| visited.len() >= max) {
+                            stopped = Some(Stop::MaxStates);
                         }
+                        Some(fresh)
+                    } else {
+                        // Found twice in this level: a graph needs the first one's id.
+                        visited.seen.id(candidate.fingerprint)
                     };
                     if record_graph {
+                        let id = id.expect("a recorded graph keeps ids");
                         graph.push_edge(candidate.parent, id, candidate.action, candidate.task);
                     }
                 }
@@ -348,7 +396,7 @@ struct Expansion<'a, M: Checkable> {
     model: &'a M,
     table: &'a PropertyTable<M>,
     /// The states visited before this batch.
-    ids: &'a FingerprintMap,
+    seen: &'a Seen,
     record_graph: bool,
     /// Replace each successor by its class representative.
     symmetry: bool,
@@ -406,7 +454,7 @@ fn expand_chunk<M: Checkable>(
     let Expansion {
         model,
         table,
-        ids,
+        seen,
         record_graph,
         symmetry,
     } = *expansion;
@@ -442,8 +490,9 @@ fn expand_chunk<M: Checkable>(
             result.transitions += 1;
             let action = index as u8;
             let fingerprint = fingerprint(&next);
-            if let Some(&target) = ids.get(&fingerprint) {
+            if seen.contains(fingerprint) {
                 if record_graph {
+                    let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
                     result.successors.push(Successor::Known {
                         parent,
                         target,
