@@ -11,6 +11,7 @@ use crate::cli::{
     SchedulerArg, StrategyArg,
 };
 use crate::registry::{self, ModelVisitor};
+use crate::render;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
@@ -360,15 +361,20 @@ pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
 }
 
 pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
-    if args.format != RenderFormat::Text {
-        return Err(format!(
-            "--format {:?}: not implemented yet; implemented: text",
-            args.format
-        )
-        .to_lowercase());
-    }
-    let (trace, replayed) = load_and_replay(&args.trace)?;
-    let text = narrative_text(&trace, &replayed);
+    let text = match args.format {
+        RenderFormat::Text => {
+            let (trace, replayed) = load_and_replay(&args.trace)?;
+            narrative_text(&trace, &replayed)
+        }
+        RenderFormat::Svg => render::svg::render(&render::load(&args.trace)?.1),
+        RenderFormat::Shiviz | RenderFormat::Mermaid | RenderFormat::Html => {
+            return Err(format!(
+                "--format {:?}: not implemented yet; implemented: text, svg",
+                args.format
+            )
+            .to_lowercase())
+        }
+    };
     match &args.output {
         Some(path) => check::write_file(path, &text)?,
         None => {

@@ -19,9 +19,11 @@
 pub mod actor;
 pub mod lock;
 pub mod prop;
+pub mod timeline;
 pub mod zookeeper;
 
 pub use actor::ActorId;
+pub use timeline::Timeline;
 
 /// What the engine needs to know about actions beyond the `Model` trait: which are faults (for
 /// fault coverage) and which may stand in for one another when a trace is shrunk.

@@ -20,7 +20,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::time::Duration;
 
-use lockscope_models::{ActionInfo, Explain, Liveness};
+use lockscope_models::{ActionInfo, Explain, Liveness, Timeline};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -28,7 +28,8 @@ use stateright::{Expectation, Model};
 pub use fingerprint::{fingerprint, Fingerprint};
 
 /// A model the engine can search, trace and replay: states hash to fingerprints, actions are
-/// printable and serialisable (they are the steps of a trace file).
+/// printable and serialisable (they are the steps of a trace file), and renderers can draw its
+/// steps ([`Timeline`]).
 pub trait Checkable:
     Model<
         State: Clone + Hash + Eq + fmt::Debug + Send + Sync,
@@ -36,6 +37,7 @@ pub trait Checkable:
     > + Explain
     + Liveness
     + ActionInfo
+    + Timeline
     + Sync
 {
 }
@@ -54,6 +56,7 @@ impl<M> Checkable for M where
         > + Explain
         + Liveness
         + ActionInfo
+        + Timeline
         + Sync
 {
 }

@@ -28,6 +28,7 @@ mod narrate;
 pub mod resource;
 pub mod standard;
 mod state;
+mod timeline;
 
 use model::unexpected;
 
