@@ -115,10 +115,12 @@ pub struct CheckArgs {
     /// Write the JSON result to FILE ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write JUnit XML to FILE (not implemented yet).
+    /// Write JUnit XML to FILE: one test case per (scenario, property), failed when the
+    /// expectation is not met, with the counterexample's narrative.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Folder for traces and reports.
+    /// Folder for traces and reports: DIR/<scenario>/ holds each trace, its SVG diagram and the
+    /// scenario's report.html; DIR/index.html links every scenario of the run.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report: PathBuf,
     /// Print only the summary: no narratives, no progress.
@@ -145,7 +147,8 @@ pub enum RenderFormat {
 pub struct RenderArgs {
     /// A trace file written by `check`.
     pub trace: PathBuf,
-    /// Output format (only text is implemented yet).
+    /// Output format: the numbered narrative, an SVG sequence diagram, a ShiViz log, a Mermaid
+    /// sequenceDiagram, or a self-contained HTML page.
     #[arg(long, value_enum, default_value = "text")]
     pub format: RenderFormat,
     /// Write to FILE instead of stdout.

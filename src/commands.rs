@@ -175,9 +175,6 @@ fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
 }
 
 pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
-    if args.junit.is_some() {
-        return Err("--junit: not implemented yet".into());
-    }
     check_threads(args.threads)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
@@ -278,6 +275,10 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             }
         );
     }
+    render::site::write(&args.report, &outcomes)?;
+    if let Some(junit) = &args.junit {
+        check::write_file(junit, &render::junit::render(&outcomes))?;
+    }
     if let Some(json_path) = &args.json {
         let value = match outcomes.as_slice() {
             [one] => report::json(one),
@@ -367,12 +368,16 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
             narrative_text(&trace, &replayed)
         }
         RenderFormat::Svg => render::svg::render(&render::load(&args.trace)?.1),
-        RenderFormat::Shiviz | RenderFormat::Mermaid | RenderFormat::Html => {
-            return Err(format!(
-                "--format {:?}: not implemented yet; implemented: text, svg",
-                args.format
-            )
-            .to_lowercase())
+        RenderFormat::Mermaid => render::mermaid::render(&render::load(&args.trace)?.1),
+        RenderFormat::Shiviz => render::shiviz::render(&render::load(&args.trace)?.1),
+        RenderFormat::Html => {
+            let (trace, timeline) = render::load(&args.trace)?;
+            let section = render::html::TraceSection {
+                timeline: &timeline,
+                trace_link: None,
+            };
+            let verdict = render::html::trace_verdict(&timeline);
+            render::html::page(&trace.scenario, &[verdict], &[section], None)
         }
     };
     match &args.output {

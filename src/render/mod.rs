@@ -1,11 +1,16 @@
-//! Renderers of trace files: the SVG sequence diagram, Mermaid, ShiViz, the HTML report, and the
-//! report folder that `check --report` writes.
+//! Renderers of trace files: the SVG sequence diagram, Mermaid, ShiViz, the HTML report, the
+//! report folder that `check --report` writes, and `check --junit`'s XML.
 //!
 //! Renderers read trace files only (design README, "Trace files"): a trace is replayed in the model
 //! its embedded scenario names and turned into a [`timeline::TimelineData`], which every diagram
 //! renderer draws without knowing the protocol. So a trace from any run, or from a colleague's
 //! machine, renders the same, and the same trace renders byte for byte the same.
 
+pub mod html;
+pub mod junit;
+pub mod mermaid;
+pub mod shiviz;
+pub mod site;
 pub mod svg;
 pub mod timeline;
 
