@@ -409,3 +409,81 @@ fn check_writes_the_report_folder_and_junit_with_the_right_failures() {
         "the narrative is in the failure"
     );
 }
+
+/// Goal: the SVG stays readable at 10 actors and 200 steps (src/render/svg.rs explains the layout:
+/// fixed column and row sizes, repeated actor names). Method: walk 200 steps of a fenced world with
+/// 8 clients (10 actors) with a fixed choice rule, render it, and check the geometry.
+#[test]
+fn ten_actors_and_two_hundred_steps_keep_their_reading_size() {
+    use lockscope::search::Counterexample;
+    use lockscope_models::lock::{LockConfig, LockModel, Recipe};
+    use lockscope_models::ActionInfo;
+    use stateright::Model;
+
+    let config = LockConfig {
+        acquisitions: 0,
+        session_expiries: 2,
+        client_pauses: 2,
+        message_loss: 2,
+        ..LockConfig::new(Recipe::Fenced, 8)
+    };
+    let model = LockModel::new(config).expect("valid");
+    let mut state = model.init_states().swap_remove(0);
+    let mut steps = Vec::new();
+    let mut actions = Vec::new();
+    for i in 0..200 {
+        actions.clear();
+        model.actions(&state, &mut actions);
+        // Mostly protocol steps, a fault now and then, so that the walk does not stop early.
+        let faults: Vec<_> = actions
+            .iter()
+            .filter(|a| model.fault_kind(a).is_some())
+            .copied()
+            .collect();
+        actions.retain(|a| model.fault_kind(a).is_none());
+        let action = match faults.first() {
+            Some(&fault) if i % 30 == 10 || actions.is_empty() => fault,
+            _ => actions[(i * 7 + 3) % actions.len()],
+        };
+        state = model.next_state(&state, action).expect("enabled");
+        steps.push(action);
+    }
+    let scenario = lockscope::registry::lock_scenario("ten-actors", config);
+    let trace = lockscope::trace::Trace::record(
+        &model,
+        &scenario,
+        "mutual_exclusion",
+        None,
+        &Counterexample::path(steps),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.trace.json");
+    std::fs::write(&file, trace.to_json()).unwrap();
+    let data = timeline(&file);
+    assert_eq!((data.actors.len(), data.steps.len()), (10, 200));
+    let svg = render(&file, "svg");
+    if let Some(keep) = std::env::var_os("LOCKSCOPE_KEEP_SVG") {
+        std::fs::write(keep, &svg).unwrap();
+    }
+    let document = roxmltree::Document::parse(&svg).expect("well-formed");
+    let size = |name: &str| -> u32 {
+        document
+            .root_element()
+            .attribute(name)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // 24 px per row and 130 px per actor column, plus the margins: nothing is scaled down.
+    assert!(size("height") >= 200 * 24, "height {}", size("height"));
+    assert!(size("width") <= 10 * 130 + 800, "width {}", size("width"));
+    let counts = parse_svg(&svg);
+    // The actor names stand at the top and again every 40 rows.
+    for actor in &data.actors {
+        assert_eq!(
+            counts.texts.iter().filter(|t| *t == actor).count(),
+            5,
+            "{actor}"
+        );
+    }
+}

@@ -261,13 +261,14 @@ pub fn render(timeline: &TimelineData) -> String {
         draw_violation_band(&mut draw, &layout, timeline, width);
         draw_header(&mut draw, &layout, timeline);
         draw_lifelines(&mut draw, &layout, timeline);
-        for interval in &timeline.intervals {
-            draw_interval(&mut draw, &layout, interval);
-        }
         let mut in_flight = 0;
         for message in &timeline.messages {
             draw_message(&mut draw, &layout, message, in_flight);
             in_flight += usize::from(message.fate == Fate::InFlight);
+        }
+        // Bars go over the arrows' label halos, so that a halo never cuts a bar.
+        for interval in &timeline.intervals {
+            draw_interval(&mut draw, &layout, interval);
         }
         draw_steps(&mut draw, &layout, timeline);
         draw_lasso(&mut draw, &layout, timeline);
