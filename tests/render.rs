@@ -487,3 +487,34 @@ fn ten_actors_and_two_hundred_steps_keep_their_reading_size() {
         );
     }
 }
+
+/// The committed examples (reports/examples, shown in the README) are what the renderers make
+/// now from the committed regression traces. `LOCKSCOPE_BLESS=1` regenerates them.
+#[test]
+fn the_committed_examples_are_up_to_date() {
+    let examples = [
+        (
+            "standard-expiry.mutual_exclusion",
+            &["svg", "html", "mermaid"][..],
+        ),
+        ("naive-forever.every_waiter_acquires", &["svg", "html"][..]),
+    ];
+    for (name, formats) in examples {
+        let trace = root().join(format!("scenarios/traces/{name}.trace.json"));
+        for format in formats {
+            let extension = if *format == "mermaid" { "mmd" } else { format };
+            let path = root().join(format!("reports/examples/{name}.{extension}"));
+            let actual = render(&trace, format);
+            if std::env::var_os("LOCKSCOPE_BLESS").is_some() {
+                std::fs::write(&path, &actual).expect("example written");
+                continue;
+            }
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                expected == actual,
+                "{} is out of date: LOCKSCOPE_BLESS=1 cargo test --test render regenerates it",
+                path.display()
+            );
+        }
+    }
+}
