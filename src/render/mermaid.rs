@@ -4,14 +4,22 @@
 //! consumed it, numbered with that step and saying in which step it was sent when it waited. Every
 //! step is one line that starts with its number after the colon (`C0->>S: 3. ...` or
 //! `Note over S: 9. ...`), so the diagram reads in the order of the narrative. A lost message is an
-//! arrow ending in a cross (`-x`), holding the lock is an activation bar, a lasso's cycle is a
-//! `loop` block, and the violating step is shaded.
+//! arrow ending in a cross (`-x`), holding the lock is an activation bar and a note, a lasso's cycle is a
+//! `loop` block, and the violating step is shaded. Long notes are broken with `<br/>`, since
+//! Mermaid does not wrap them. (Checked with Mermaid 11's parser and renderer.)
 
 use std::fmt::Write as _;
 
 use lockscope_models::timeline::{Condition, StepKind};
 
 use super::timeline::{Fate, TimelineData};
+
+/// Mermaid does not wrap notes: break long ones into lines of about `NOTE_WIDTH` characters.
+const NOTE_WIDTH: usize = 60;
+
+fn wrap_note(text: &str) -> String {
+    super::svg::wrap(text, NOTE_WIDTH).join("<br/>")
+}
 
 /// Text Mermaid would misread: `;` ends a statement and `#` starts an entity code.
 fn clean(text: &str) -> String {
@@ -101,7 +109,9 @@ pub fn render(timeline: &TimelineData) -> String {
                 let _ = writeln!(out, "    deactivate {name}");
             }
             if interval.from == index + 1 {
+                // An activation shows only once later messages give it length: say it too.
                 let _ = writeln!(out, "    activate {name}");
+                let _ = writeln!(out, "    Note right of {name}: holds the lock");
             }
         }
         if violating == Some(index) {
@@ -124,7 +134,7 @@ pub fn render(timeline: &TimelineData) -> String {
             "    Note over {},{}: in flight: {}",
             timeline.actors[message.from],
             timeline.actors[message.to],
-            clean(&message.label)
+            wrap_note(&clean(&message.label))
         );
     }
     if timeline.loop_start == Some(timeline.steps.len()) {
@@ -143,6 +153,10 @@ pub fn render(timeline: &TimelineData) -> String {
         .as_deref()
         .map(|e| format!(": {}", clean(e)))
         .unwrap_or_default();
-    let _ = writeln!(out, "    Note over {first},{last}: {verdict}{why}");
+    let _ = writeln!(
+        out,
+        "    Note over {first},{last}: {}",
+        wrap_note(&format!("{verdict}{why}"))
+    );
     out
 }
