@@ -190,4 +190,8 @@ pub struct BenchArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write charts into DIR: state-growth.svg (unique states by BFS depth per size) and
+    /// rate.svg (states per second by number of clients).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }

@@ -529,10 +529,13 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
-    crate::bench::run(
+    let measured = crate::bench::run(
         args.quick,
         args.threads.unwrap_or_else(default_threads),
         &mut std::io::stdout(),
     );
+    if let Some(dir) = &args.plot {
+        render::plot::write(dir, &measured)?;
+    }
     Ok(EXIT_OK)
 }

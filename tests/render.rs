@@ -518,3 +518,22 @@ fn the_committed_examples_are_up_to_date() {
         }
     }
 }
+
+#[test]
+fn bench_plot_writes_two_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &["bench", "--quick", "--threads", "1", "--plot", "plots"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for chart in ["state-growth.svg", "rate.svg"] {
+        let svg = std::fs::read_to_string(dir.path().join("plots").join(chart)).expect(chart);
+        let document = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        let lines = document
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .count();
+        assert!(lines >= 2, "{chart}: {lines} lines");
+    }
+}

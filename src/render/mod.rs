@@ -1,5 +1,5 @@
 //! Renderers of trace files: the SVG sequence diagram, Mermaid, ShiViz, the HTML report, the
-//! report folder that `check --report` writes, and `check --junit`'s XML.
+//! report folder that `check --report` writes, `check --junit`'s XML, and `bench --plot`'s charts.
 //!
 //! Renderers read trace files only (design README, "Trace files"): a trace is replayed in the model
 //! its embedded scenario names and turned into a [`timeline::TimelineData`], which every diagram
@@ -9,6 +9,7 @@
 pub mod html;
 pub mod junit;
 pub mod mermaid;
+pub mod plot;
 pub mod shiviz;
 pub mod site;
 pub mod svg;
