@@ -194,7 +194,7 @@ fn a_lasso_is_bracketed_and_a_safety_violation_shaded() {
 #[test]
 fn rendering_is_byte_identical_run_to_run() {
     let trace = root().join(FIXED);
-    for format in ["svg", "mermaid", "shiviz"] {
+    for format in ["svg", "mermaid", "shiviz", "html", "text"] {
         assert_eq!(render(&trace, format), render(&trace, format), "{format}");
     }
 }

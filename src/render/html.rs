@@ -72,6 +72,7 @@ th { background: #eceff1; }
 pre { background: #f5f5f5; padding: 0.6em; overflow-x: auto; }
 .diagram { overflow: auto; border: 1px solid #ddd; max-height: 80vh; }
 ol.steps li { cursor: pointer; padding: 1px 0; }
+ol.steps li.cycle { list-style: none; cursor: default; }
 ol.steps li.current { background: #fff3cd; }
 li.fault { color: #c62828; } li.recover { color: #2e7d32; }
 .state { white-space: pre; }
@@ -86,7 +87,7 @@ document.querySelectorAll('section.trace').forEach(function (section) {
   var slider = section.querySelector('input.slider');
   var label = section.querySelector('.position');
   var state = section.querySelector('pre.state');
-  var steps = section.querySelectorAll('ol.steps li');
+  var steps = section.querySelectorAll('ol.steps li[data-step]');
   function show(k) {
     slider.value = k;
     state.textContent = states[k];
@@ -188,12 +189,12 @@ fn trace_section(section: &TraceSection) -> String {
     for (i, step) in timeline.steps.iter().enumerate() {
         if timeline.loop_start == Some(i) {
             out.push_str(
-                "<p class=\"cycle\">── the cycle starts here and repeats forever ──</p>\n",
+                "<li class=\"cycle\">── the cycle starts here and repeats forever ──</li>\n",
             );
         }
         let _ = writeln!(
             out,
-            "<li class=\"{}\" value=\"{}\">{}</li>",
+            "<li class=\"{0}\" value=\"{1}\" data-step=\"{1}\">{2}</li>",
             step.kind.name(),
             i + 1,
             escape(&step.summary)
