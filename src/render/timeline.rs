@@ -85,18 +85,6 @@ pub struct TimelineData {
     pub states: Vec<String>,
 }
 
-impl TimelineData {
-    /// The number of actions in the trace.
-    pub fn len(&self) -> usize {
-        self.steps.len()
-    }
-
-    /// Whether the trace has no steps.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-}
-
 /// Replay `trace` (read from `file`) in `model` and build its timeline. Errors are those of
 /// replay: a divergence or a trace that does not fit the model.
 pub fn extract<M: Checkable>(
@@ -165,7 +153,7 @@ pub fn extract<M: Checkable>(
                             messages.push(MessageLine {
                                 from,
                                 to,
-                                label: m.label,
+                                label: String::new(),
                                 sent: None,
                                 fate: Fate::InFlight,
                                 duplicate: false,
@@ -173,6 +161,9 @@ pub fn extract<M: Checkable>(
                             messages.len() - 1
                         }
                     };
+                    // The label as the receiver reads it: with canonical renaming it can differ
+                    // from the label at the send, and the narrative uses this one.
+                    messages[line].label = m.label;
                     messages[line].fate = fate;
                 }
             }
