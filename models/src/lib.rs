@@ -11,7 +11,8 @@
 //!
 //! The search engine, scenario files and reports live in the `lockscope` crate; it reaches a model
 //! through [`stateright::Model`] plus [`Explain`], which turns steps and states into the sentences
-//! of a counterexample narrative.
+//! of a counterexample narrative, and [`Timeline`], which tells the diagram renderers what each
+//! step looks like.
 
 // Models do no I/O: no printing, no `dbg!` left behind.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
