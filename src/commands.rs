@@ -377,7 +377,7 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
                 trace_link: None,
             };
             let verdict = render::html::trace_verdict(&timeline);
-            render::html::page(&trace.scenario, &[verdict], &[section], None)
+            render::html::page(&trace.scenario, None, &[verdict], &[section], None)
         }
     };
     match &args.output {

@@ -100,9 +100,11 @@ document.querySelectorAll('section.trace').forEach(function (section) {
 });
 ";
 
-/// A complete page: the scenario, its verdicts and a section per counterexample.
+/// A complete page: the scenario, its verdicts (with `search`, a line saying how they were
+/// reached, when there is one) and a section per counterexample.
 pub fn page(
     scenario: &Scenario,
+    search: Option<&str>,
     verdicts: &[VerdictRow],
     sections: &[TraceSection],
     index_link: Option<&str>,
@@ -131,6 +133,9 @@ pub fn page(
         escape(&toml)
     );
     out.push_str(&verdicts_table(verdicts));
+    if let Some(search) = search {
+        let _ = writeln!(out, "<p>search: {}</p>", escape(search));
+    }
     for section in sections {
         out.push_str(&trace_section(section));
     }

@@ -59,6 +59,7 @@ pub fn write(dir: &Path, outcomes: &[ScenarioOutcome]) -> Result<(), String> {
         let verdicts: Vec<VerdictRow> = outcome.properties.iter().map(verdict_row).collect();
         let page = html::page(
             &outcome.scenario,
+            Some(&search_line(outcome)),
             &verdicts,
             &sections,
             Some("../index.html"),
@@ -66,6 +67,29 @@ pub fn write(dir: &Path, outcomes: &[ScenarioOutcome]) -> Result<(), String> {
         write_file(&folder.join("report.html"), &page)?;
     }
     write_file(&dir.join("index.html"), &index(outcomes))
+}
+
+/// How the verdicts were reached, without timings (so that the page is the same run to run).
+fn search_line(outcome: &ScenarioOutcome) -> String {
+    let search = &outcome.search;
+    let completeness = match search.bound {
+        None => "complete".to_string(),
+        Some(bound) => format!("bounded: {bound}"),
+    };
+    match (search.seed, search.runs) {
+        (Some(seed), Some(runs)) => format!(
+            "random · {completeness} · {} runs · seed {seed} · a random search never proves a property",
+            report::thousands(runs)
+        ),
+        _ => format!(
+            "{} · {completeness} · {} unique states · {} transitions · max depth {} (covered {})",
+            search.strategy,
+            report::thousands(search.unique_states),
+            report::thousands(search.transitions),
+            search.max_depth,
+            search.depth_covered
+        ),
+    }
 }
 
 /// The index page: one row per scenario, its verdicts and whether every expectation was met.
@@ -81,11 +105,6 @@ fn index(outcomes: &[ScenarioOutcome]) -> String {
     );
     for outcome in outcomes {
         let name = escape(&outcome.scenario.name);
-        let search = &outcome.search;
-        let completeness = match search.bound {
-            None => "complete".to_string(),
-            Some(bound) => format!("bounded: {bound}"),
-        };
         let verdicts: Vec<String> = outcome
             .properties
             .iter()
@@ -111,11 +130,9 @@ fn index(outcomes: &[ScenarioOutcome]) -> String {
         };
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"{name}/report.html\">{name}</a></td><td>{}</td><td>{} · {} · {} unique states</td><td>{}</td><td class=\"{class}\">{result}</td></tr>",
+            "<tr><td><a href=\"{name}/report.html\">{name}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{result}</td></tr>",
             escape(&outcome.file.display().to_string()),
-            search.strategy,
-            completeness,
-            report::thousands(search.unique_states),
+            escape(&search_line(outcome)),
             verdicts.join("<br>")
         );
     }
