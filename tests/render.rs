@@ -350,6 +350,39 @@ fn check_writes_the_report_folder_and_junit_with_the_right_failures() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let out = dir.path().join("out");
     let index = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    // A second run writes the same bytes: no timings, no dates.
+    let page = |name: &str| std::fs::read(out.join(name)).expect(name);
+    let first = (
+        page("index.html"),
+        page("expects-holds/report.html"),
+        page("junit.xml"),
+    );
+    let again = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &root()
+                .join("scenarios/lock/naive-connection-loss.toml")
+                .display()
+                .to_string(),
+            "failing.toml",
+            "--report",
+            "out",
+            "--junit",
+            "out/junit.xml",
+            "--quiet",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        first
+            == (
+                page("index.html"),
+                page("expects-holds/report.html"),
+                page("junit.xml")
+            ),
+        "the report folder is deterministic"
+    );
     assert!(!index.contains("http"));
     for name in ["naive-connection-loss", "expects-holds"] {
         assert!(

@@ -246,7 +246,9 @@ pub fn render(timeline: &TimelineData) -> String {
         .iter()
         .filter(|m| m.fate == Fate::InFlight)
         .count() as i32;
-    let below = layout.bottom() + 14 * in_flight + 26;
+    // Room for the in-flight labels and for the note that the last state lasts forever.
+    let forever = timeline.loop_start == Some(timeline.steps.len());
+    let below = layout.bottom() + 14 * in_flight + 26 + if forever { 22 } else { 0 };
     let height = below + 18 * explanation.len() as i32 + 12;
     let mut svg = String::new();
     {
@@ -619,7 +621,12 @@ fn draw_lasso(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
     };
     let style = LASSO.stroke_width(2);
     if start >= timeline.steps.len() {
-        let y = layout.bottom() + 10;
+        let in_flight = timeline
+            .messages
+            .iter()
+            .filter(|m| m.fate == Fate::InFlight)
+            .count() as i32;
+        let y = layout.bottom() + 14 * in_flight + 24;
         text(
             draw,
             "from here only faults could happen: the last state may last forever",
