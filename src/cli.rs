@@ -23,8 +23,10 @@ complete search; a search stopped by a bound says \"unknown (bounded: ...)\".
 
 Liveness (every_waiter_acquires) is checked after a complete breadth-first search, under weak
 fairness: a step that stays enabled is eventually taken, separately for each actor's own steps and
-for the deliveries of each channel, and a paused client eventually resumes. Faults (session expiry,
-pauses) are no obligation: the environment may use its budget or not. A violation is a lasso: a
+for the deliveries of each channel; a paused client eventually resumes, a partition eventually heals
+and a crashed server eventually restarts. Faults (session expiry, pauses, connection loss,
+duplication, out-of-order delivery, partitions, crashes) are no obligation: the environment may use
+its budget or not. A violation is a lasso: a
 path to a cycle that repeats forever while a client waits, or to a state where nothing can happen.
 
 Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property

@@ -31,6 +31,10 @@ pub fn lock_config(
         session_expiries: scenario_faults.map_or(0, |f| f.session_expiries),
         client_pauses: scenario_faults.map_or(0, |f| f.client_pauses),
         message_loss: scenario_faults.map_or(0, |f| f.message_loss as u8),
+        message_duplication: scenario_faults.map_or(0, |f| f.message_duplication as u8),
+        reordering: scenario_faults.is_some_and(|f| f.reordering),
+        partitions: scenario_faults.map_or(0, |f| f.partitions as u8),
+        crashes: scenario_faults.map_or(0, |f| f.crashes as u8),
     }
 }
 
@@ -53,7 +57,10 @@ pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
             session_expiries: config.session_expiries,
             client_pauses: config.client_pauses,
             message_loss: u32::from(config.message_loss),
-            ..Faults::default()
+            message_duplication: u32::from(config.message_duplication),
+            reordering: config.reordering,
+            partitions: u32::from(config.partitions),
+            crashes: u32::from(config.crashes),
         },
         check: Default::default(),
         expect: Default::default(),

@@ -88,12 +88,7 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
             search.collision_probability
         );
     }
-    let budgets = &outcome.scenario.faults;
-    let budget = |kind: &str| match kind {
-        "session_expiries" => u64::from(budgets.session_expiries),
-        "client_pauses" => u64::from(budgets.client_pauses),
-        _ => 0,
-    };
+    let budget = |kind: &str| outcome.scenario.faults.budget(kind);
     let coverage: Vec<String> = search
         .fault_coverage
         .iter()

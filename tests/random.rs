@@ -198,19 +198,37 @@ fn shards_merged_equal_one_unsharded_run() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(16))]
+    #![proptest_config(ProptestConfig::with_cases(40))]
 
-    /// Whatever the seed and scheduler: a recorded counterexample replays exactly, still violates,
-    /// is no longer than the run it was shrunk from, and uses no more faults than the budgets.
+    /// Whatever the seed, scheduler and fault budgets (every kind): a recorded counterexample
+    /// replays exactly, still violates, is no longer than the run it was shrunk from, and uses no
+    /// more faults of any kind than its budget.
     #[test]
     fn shrunk_traces_replay_violate_and_respect_the_budgets(
         seed in any::<u64>(),
         scheduler in proptest::sample::select(vec![Scheduler::Uniform, Scheduler::Pct, Scheduler::FaultBiased]),
+        recipe in proptest::sample::select(vec![Recipe::Naive, Recipe::Standard, Recipe::Fenced]),
         clients in 2u8..4,
-        expiries in 1u8..3,
+        expiries in 0u8..3,
         pauses in 0u8..2,
+        loss in 0u8..2,
+        duplication in 0u8..3,
+        reordering in any::<bool>(),
+        partitions in 0u8..2,
+        crashes in 0u8..2,
     ) {
-        let model = model(clients, expiries, pauses);
+        let config = LockConfig {
+            session_expiries: expiries,
+            client_pauses: pauses,
+            message_loss: loss,
+            message_duplication: duplication,
+            reordering,
+            partitions,
+            crashes,
+            acquisitions: 2,
+            ..LockConfig::new(recipe, clients)
+        };
+        let model = LockModel::new(config).expect("valid");
         let report = random(&model, RandomOptions { seed, runs: 150, steps: 120, only_run: None, shard: None, scheduler }, 2);
         for property in &report.properties {
             let Some(counterexample) = &property.counterexample else { continue };
@@ -223,6 +241,11 @@ proptest! {
             let used = |kind: &str| counterexample.steps.iter().filter(|a| model.fault_kind(a) == Some(kind)).count();
             prop_assert!(used("session_expiries") <= usize::from(expiries));
             prop_assert!(used("client_pauses") <= usize::from(pauses));
+            prop_assert!(used("message_loss") <= usize::from(loss));
+            prop_assert!(used("message_duplication") <= usize::from(duplication));
+            prop_assert!(used("partitions") <= usize::from(partitions));
+            prop_assert!(used("crashes") <= usize::from(crashes));
+            prop_assert!(reordering || used("reordering") == 0);
         }
     }
 }

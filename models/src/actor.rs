@@ -62,6 +62,72 @@ pub(crate) use serde_via_string;
 
 serde_via_string!(ActorId);
 
+/// A set of actors: one side of a network partition. Printed and parsed as the members' names
+/// joined by `+` (`C0+R`), so partitions read naturally in trace files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Group(u16);
+
+impl Group {
+    const SERVER_BIT: u32 = 8;
+    const RESOURCE_BIT: u32 = 9;
+
+    fn bit(actor: ActorId) -> u16 {
+        match actor {
+            ActorId::Client(c) => {
+                assert!(c < 8, "at most 8 clients");
+                1 << c
+            }
+            ActorId::Server => 1 << Self::SERVER_BIT,
+            ActorId::Resource => 1 << Self::RESOURCE_BIT,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn contains(self, actor: ActorId) -> bool {
+        self.0 & Self::bit(actor) != 0
+    }
+
+    pub fn with(self, actor: ActorId) -> Group {
+        Group(self.0 | Self::bit(actor))
+    }
+
+    /// The members in a fixed order: clients by number, then the server, then the resource.
+    pub fn members(self) -> impl Iterator<Item = ActorId> {
+        (0..8)
+            .map(ActorId::Client)
+            .chain([ActorId::Server, ActorId::Resource])
+            .filter(move |&actor| self.contains(actor))
+    }
+}
+
+impl fmt::Display for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.members().map(|a| a.to_string()).collect();
+        f.write_str(&names.join("+"))
+    }
+}
+
+impl FromStr for Group {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut group = Group::default();
+        for name in text.split('+') {
+            let actor: ActorId = name.parse()?;
+            if matches!(actor, ActorId::Client(c) if c >= 8) {
+                return Err(format!("expected at most 8 clients, found {name}"));
+            }
+            group = group.with(actor);
+        }
+        Ok(group)
+    }
+}
+
+serde_via_string!(Group);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +145,18 @@ mod tests {
         assert!("X1".parse::<ActorId>().is_err());
         assert!("C".parse::<ActorId>().is_err());
         assert!("C300".parse::<ActorId>().is_err());
+    }
+
+    #[test]
+    fn groups_round_trip_and_reject_bad_members() {
+        let group = Group::default()
+            .with(ActorId::Resource)
+            .with(ActorId::Client(2))
+            .with(ActorId::Client(0));
+        assert_eq!(group.to_string(), "C0+C2+R");
+        assert_eq!("C0+C2+R".parse::<Group>(), Ok(group));
+        assert!("C0+C9".parse::<Group>().is_err());
+        assert!("".parse::<Group>().is_err());
+        assert!(!group.contains(ActorId::Server));
     }
 }

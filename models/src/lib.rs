@@ -23,7 +23,7 @@ pub mod prop;
 pub mod timeline;
 pub mod zookeeper;
 
-pub use actor::ActorId;
+pub use actor::{ActorId, Group};
 pub use timeline::Timeline;
 
 /// What the engine needs to know about actions beyond the `Model` trait: which are faults (for

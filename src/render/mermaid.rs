@@ -57,27 +57,33 @@ pub fn render(timeline: &TimelineData) -> String {
             .messages
             .iter()
             .find(|m| m.fate == Fate::Delivered(index));
-        match (step.kind, delivered) {
-            (StepKind::Deliver, Some(message)) => {
+        let mark = match step.kind {
+            StepKind::Fault => "⚡ ",
+            StepKind::Recover => "↺ ",
+            StepKind::Local | StepKind::Deliver => "",
+        };
+        match delivered {
+            // A delivery is an arrow, also when it is a fault (a reordered message overtakes).
+            Some(message) => {
                 let waited = match message.sent {
                     Some(sent) if sent + 1 < index => format!(" (sent in step {})", sent + 1),
                     Some(_) => String::new(),
                     None => " (in flight from the start)".into(),
                 };
+                let overtakes = if step.kind == StepKind::Fault {
+                    format!(" ({})", clean(&step.label))
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "    {}->>{}: {number}. {}{waited}",
+                    "    {}->>{}: {number}. {mark}{}{waited}{overtakes}",
                     timeline.actors[message.from],
                     timeline.actors[message.to],
                     clean(&message.label)
                 );
             }
-            (kind, _) => {
-                let mark = match kind {
-                    StepKind::Fault => "⚡ ",
-                    StepKind::Recover => "↺ ",
-                    StepKind::Local | StepKind::Deliver => "",
-                };
+            None => {
                 let _ = writeln!(
                     out,
                     "    Note over {actor}: {number}. {mark}{}",

@@ -574,12 +574,19 @@ fn draw_steps(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
         match step.kind {
             StepKind::Fault => {
                 diamond(draw, (x, y), FAULT);
-                label(
-                    draw,
-                    &short,
-                    (x + side, y),
-                    &bold_style(SMALL, FAULT, anchor),
-                );
+                // A fault that delivers (a reordered message) has its arrow's label already.
+                let delivers = timeline
+                    .messages
+                    .iter()
+                    .any(|m| m.fate == Fate::Delivered(index));
+                if !delivers {
+                    label(
+                        draw,
+                        &short,
+                        (x + side, y),
+                        &bold_style(SMALL, FAULT, anchor),
+                    );
+                }
             }
             StepKind::Recover => {
                 circle(draw, (x, y), 5, &RECOVER.filled(), true);

@@ -68,6 +68,22 @@ pub struct Faults {
     pub client_pauses: u8,
 }
 
+impl Faults {
+    /// The budget of a fault kind, by its key in `[faults]` (`reordering` counts as 1 when on).
+    pub fn budget(&self, kind: &str) -> u64 {
+        match kind {
+            "message_loss" => u64::from(self.message_loss),
+            "message_duplication" => u64::from(self.message_duplication),
+            "reordering" => u64::from(self.reordering),
+            "partitions" => u64::from(self.partitions),
+            "crashes" => u64::from(self.crashes),
+            "session_expiries" => u64::from(self.session_expiries),
+            "client_pauses" => u64::from(self.client_pauses),
+            other => panic!("no fault kind {other:?}"),
+        }
+    }
+}
+
 /// `[check]`: how to search. 0 means "no bound" for the three bounds.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

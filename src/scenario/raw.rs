@@ -318,49 +318,36 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
 }
 
 fn validate_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
-    let unsupported = [
-        ("message_duplication", &raw.message_duplication),
-        ("partitions", &raw.partitions),
-        ("crashes", &raw.crashes),
-    ];
-    for (key, value) in unsupported {
-        if let Some(value) = value.as_ref().filter(|v| *v.get_ref() != 0) {
+    let mut budget = |key: &str, value: &Option<Spanned<u32>>, max: u32, unit: &str| match value {
+        Some(value) if *value.get_ref() > max => {
             problems.at(
                 value,
                 format!(
-                    "faults.{key}: not supported by model kind lock yet; expected 0, found {}",
+                    "faults.{key}: expected 0 to {max} {unit}, found {}",
                     value.get_ref()
-                ),
-            );
-        }
-    }
-    if let Some(reordering) = raw.reordering.as_ref().filter(|v| *v.get_ref()) {
-        problems.at(
-            reordering,
-            "faults.reordering: not supported by model kind lock yet; expected false".into(),
-        );
-    }
-    let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
-    let message_loss = match &raw.message_loss {
-        Some(loss) if *loss.get_ref() > 8 => {
-            problems.at(
-                loss,
-                format!(
-                    "faults.message_loss: expected 0 to 8 connection losses, found {}",
-                    loss.get_ref()
                 ),
             );
             0
         }
-        Some(loss) => *loss.get_ref(),
+        Some(value) => *value.get_ref(),
         None => 0,
     };
+    let message_loss = budget("message_loss", &raw.message_loss, 8, "connection losses");
+    let message_duplication = budget(
+        "message_duplication",
+        &raw.message_duplication,
+        u32::from(lockscope_models::lock::MAX_DUPLICATIONS),
+        "duplicated messages",
+    );
+    let partitions = budget("partitions", &raw.partitions, 8, "partitions");
+    let crashes = budget("crashes", &raw.crashes, 8, "server crashes");
+    let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
     Faults {
         message_loss,
-        message_duplication: 0,
-        reordering: false,
-        partitions: 0,
-        crashes: 0,
+        message_duplication,
+        reordering: raw.reordering.as_ref().is_some_and(|v| *v.get_ref()),
+        partitions,
+        crashes,
         session_expiries: small(&raw.session_expiries),
         client_pauses: small(&raw.client_pauses),
     }

@@ -111,12 +111,30 @@ fn a_fenced_only_property_is_unknown_for_other_recipes() {
 }
 
 #[test]
-fn unsupported_faults_are_rejected_until_implemented() {
-    let message = error(&STANDARD.replace("session_expiries = 1", "partitions = 2"));
-    assert_eq!(message, "scenarios/x.toml:8:14: faults.partitions: not supported by model kind lock yet; expected 0, found 2");
+fn fault_budgets_beyond_what_the_model_supports_are_rejected() {
+    let message = error(&STANDARD.replace("session_expiries = 1", "message_duplication = 3"));
+    assert_eq!(
+        message,
+        "scenarios/x.toml:8:23: faults.message_duplication: expected 0 to 2 duplicated messages, found 3"
+    );
+    let message = error(&STANDARD.replace("session_expiries = 1", "crashes = 9"));
     assert!(
-        parse(&STANDARD.replace("session_expiries = 1", "partitions = 0")).is_ok(),
-        "a zero budget is accepted"
+        message.contains("faults.crashes: expected 0 to 8"),
+        "{message}"
+    );
+    let scenario = parse(&STANDARD.replace(
+        "session_expiries = 1",
+        "partitions = 1\ncrashes = 1\nreordering = true\nmessage_duplication = 2",
+    ))
+    .expect("every fault kind is supported by the lock model");
+    assert_eq!(
+        (
+            scenario.faults.partitions,
+            scenario.faults.crashes,
+            scenario.faults.reordering,
+            scenario.faults.message_duplication
+        ),
+        (1, 1, true, 2)
     );
 }
 

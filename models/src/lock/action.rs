@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::actor::ActorId;
+use crate::actor::{ActorId, Group};
 use crate::zookeeper::{CreateMode, EventKind, Reply, Request, Zxid};
 
 /// A message on one of the world's channels.
@@ -12,6 +12,10 @@ use crate::zookeeper::{CreateMode, EventKind, Reply, Request, Zxid};
 pub enum Msg {
     /// Client to server.
     Request(Request),
+    /// Client to server: a copy of a request made by the network (`message_duplication`). The
+    /// server applies it like the original; the client library drops the reply, since the
+    /// request's xid was already answered, so the server sends none.
+    RequestCopy(Request),
     /// Server to client: a reply or a notification.
     Reply(Reply),
     /// Client to resource: a write carrying a fencing token.
@@ -47,6 +51,30 @@ pub enum LockAction {
     Pause { client: ActorId },
     /// The paused client resumes where it was.
     Resume { client: ActorId },
+    /// Fault (`reordering`): `to` consumes the message behind the head of its channel from
+    /// `from`, which thus overtakes the head.
+    DeliverOutOfOrder {
+        from: ActorId,
+        to: ActorId,
+        msg: Msg,
+    },
+    /// Fault (`message_duplication`): the network copies a message in flight from `from` to
+    /// `to`; the copy follows the original on the channel.
+    Duplicate {
+        from: ActorId,
+        to: ActorId,
+        msg: Msg,
+    },
+    /// Fault (`partitions`): the actors in `cut` lose contact with the others (the server is never
+    /// in `cut`). Messages across the cut stay in flight until the partition heals.
+    Partition { cut: Group },
+    /// The partition heals.
+    Heal,
+    /// Fault (`crashes`): the ZooKeeper server crashes. Its data tree and sessions are durable;
+    /// every connection breaks, losing what was in flight on it.
+    CrashServer,
+    /// The crashed server restarts from its durable state.
+    RestartServer,
 }
 
 impl fmt::Display for Request {
@@ -120,10 +148,21 @@ impl fmt::Display for Reply {
     }
 }
 
+impl fmt::Display for super::Outgoing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.copy {
+            write!(f, "{} (duplicate)", self.request)
+        } else {
+            self.request.fmt(f)
+        }
+    }
+}
+
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Msg::Request(request) => request.fmt(f),
+            Msg::RequestCopy(request) => write!(f, "{request} (duplicate)"),
             Msg::Reply(reply) => reply.fmt(f),
             Msg::Write { token } => write!(f, "write(token {token})"),
             Msg::WriteResult { accepted: true } => f.write_str("WriteAccepted"),
@@ -143,6 +182,14 @@ impl fmt::Display for LockAction {
             LockAction::LoseConnection { client } => write!(f, "break {client}'s connection"),
             LockAction::Pause { client } => write!(f, "pause {client}"),
             LockAction::Resume { client } => write!(f, "resume {client}"),
+            LockAction::DeliverOutOfOrder { from, to, msg } => {
+                write!(f, "{from} → {to} {msg} (out of order)")
+            }
+            LockAction::Duplicate { from, to, msg } => write!(f, "duplicate {from} → {to} {msg}"),
+            LockAction::Partition { cut } => write!(f, "partition {cut} from the others"),
+            LockAction::Heal => f.write_str("heal the partition"),
+            LockAction::CrashServer => f.write_str("crash S"),
+            LockAction::RestartServer => f.write_str("restart S"),
         }
     }
 }

@@ -25,8 +25,8 @@ fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
     }
     state.server.map_values(seq, zxid);
     for links in &mut state.links {
-        for request in &mut links.to_server {
-            *request = request.map_values(seq);
+        for sent in &mut links.to_server {
+            sent.request = sent.request.map_values(seq);
         }
         for reply in &mut links.from_server {
             *reply = reply.map_values(seq, zxid);
@@ -69,20 +69,14 @@ pub(super) fn rename_values(state: &mut LockState) {
 mod tests {
     use stateright::Model;
 
-    use crate::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
+    use crate::lock::{LockAction, LockConfig, LockModel, Recipe};
     use crate::ActorId;
 
     #[test]
     fn renaming_keeps_order_and_closes_the_gaps() {
         let model = LockModel::new(LockConfig {
-            recipe: Recipe::Fenced,
-            variant: Variant::Fixed,
-            clients: 1,
             acquisitions: 0,
-            retry_after_expiry: false,
-            session_expiries: 0,
-            client_pauses: 0,
-            message_loss: 0,
+            ..LockConfig::new(Recipe::Fenced, 1)
         })
         .expect("valid");
         // Drive one client through two whole rounds: the second node would be seq 1, czxid 4.

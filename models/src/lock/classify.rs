@@ -10,16 +10,34 @@ impl ActionInfo for LockModel {
             LockAction::ExpireSession { .. } => Some("session_expiries"),
             LockAction::Pause { .. } => Some("client_pauses"),
             LockAction::LoseConnection { .. } => Some("message_loss"),
+            LockAction::DeliverOutOfOrder { .. } => Some("reordering"),
+            LockAction::Duplicate { .. } => Some("message_duplication"),
+            LockAction::Partition { .. } => Some("partitions"),
+            LockAction::CrashServer => Some("crashes"),
             LockAction::StartAcquire { .. }
             | LockAction::UseResource { .. }
             | LockAction::Release { .. }
             | LockAction::Deliver { .. }
-            | LockAction::Resume { .. } => None,
+            | LockAction::Resume { .. }
+            | LockAction::Heal
+            | LockAction::RestartServer => None,
         }
     }
 
     fn fault_kinds(&self) -> Vec<&'static str> {
-        vec!["session_expiries", "client_pauses", "message_loss"]
+        let mut kinds = vec!["session_expiries", "client_pauses", "message_loss"];
+        kinds.extend(
+            [
+                ("message_duplication", self.config.message_duplication),
+                ("reordering", u8::from(self.config.reordering)),
+                ("partitions", self.config.partitions),
+                ("crashes", self.config.crashes),
+            ]
+            .into_iter()
+            .filter(|&(_, budget)| budget > 0)
+            .map(|(kind, _)| kind),
+        );
+        kinds
     }
 
     /// A delivery stands in for a delivery on the same channel (FIFO: the head is whatever the

@@ -3,8 +3,11 @@
 //! Obligation: a client that is waiting for the lock (it has sent its create, or is between
 //! sessions when it retries after expiry) eventually holds it, or abandons because its session
 //! expired. Tasks (weak fairness): each client's own steps; the deliveries of each channel (both
-//! directions between each client and the server, and the resource); a paused client's resume.
-//! Session expiry and pauses are faults: the environment may use its budget or not.
+//! directions between each client and the server, and the resource); a paused client's resume;
+//! the healing of a partition and the restart of a crashed server (the environment recovers
+//! eventually). Session expiry, pauses, connection loss, duplication, partitions and crashes are
+//! faults: the environment may use its budget or not. So is an out-of-order delivery: the in-order
+//! delivery of the same channel is the fair step, so no message is overtaken for ever.
 
 use super::action::LockAction;
 use super::client::Phase;
@@ -23,15 +26,20 @@ enum TaskKind {
     ToResource,
     FromResource,
     Resume,
+    /// Not per client: numbered as client 0.
+    Heal,
+    Restart,
 }
 
-const TASK_KINDS: [TaskKind; 6] = [
+const TASK_KINDS: [TaskKind; 8] = [
     TaskKind::ClientStep,
     TaskKind::FromServer,
     TaskKind::ToServer,
     TaskKind::ToResource,
     TaskKind::FromResource,
     TaskKind::Resume,
+    TaskKind::Heal,
+    TaskKind::Restart,
 ];
 
 fn task(kind: TaskKind, client: u8) -> Task {
@@ -101,9 +109,15 @@ impl Liveness for LockModel {
             } => Some(task(TaskKind::ToResource, client(from))),
             LockAction::Deliver { from, to, .. } => panic!("no channel from {from} to {to}"),
             LockAction::Resume { client: c } => Some(task(TaskKind::Resume, client(c))),
+            LockAction::Heal => Some(task(TaskKind::Heal, 0)),
+            LockAction::RestartServer => Some(task(TaskKind::Restart, 0)),
             LockAction::ExpireSession { .. }
             | LockAction::Pause { .. }
-            | LockAction::LoseConnection { .. } => None,
+            | LockAction::LoseConnection { .. }
+            | LockAction::DeliverOutOfOrder { .. }
+            | LockAction::Duplicate { .. }
+            | LockAction::Partition { .. }
+            | LockAction::CrashServer => None,
         }
     }
 
@@ -117,6 +131,8 @@ impl Liveness for LockModel {
             TaskKind::ToResource => format!("deliveries C{c} → R"),
             TaskKind::FromResource => format!("deliveries R → C{c}"),
             TaskKind::Resume => format!("C{c}'s resume"),
+            TaskKind::Heal => "the partition's heal".into(),
+            TaskKind::Restart => "S's restart".into(),
         }
     }
 

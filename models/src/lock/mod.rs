@@ -10,15 +10,19 @@
 //! [`fenced`] (the standard recipe plus fencing tokens checked by a [`resource`]). Deliberately
 //! broken versions are [`Variant`]s of the same code, never copies of it.
 //!
-//! Faults in this model: session expiry (the server expires a live session, up to the budget) and
-//! client pauses (a client stops taking steps, as in a GC pause, while expiry goes on; it later
-//! resumes where it was, unaware). In an interleaving model any process that takes no step is
-//! already "paused"; the pause fault makes that explicit in traces and, for liveness, lasting.
+//! Faults ([`faults`] has what each one does): session expiry (the server expires a live session,
+//! up to the budget), client pauses (a client stops taking steps, as in a GC pause, while expiry
+//! goes on; it later resumes where it was, unaware), connection loss (`message_loss`), message
+//! duplication, bounded reordering, partitions and server crashes. In an interleaving model any
+//! process that takes no step is already "paused"; the pause fault makes that explicit in traces
+//! and, for liveness, lasting. Likewise a partition is only a long delay, until a session expires
+//! meanwhile.
 
 mod action;
 mod canonical;
 mod classify;
 mod client;
+mod faults;
 pub mod fenced;
 pub mod herd;
 mod liveness;
@@ -34,6 +38,6 @@ use model::unexpected;
 
 pub use action::{LockAction, Msg};
 pub use client::{Client, Phase};
-pub use model::{LockConfig, LockModel, Recipe, Variant};
+pub use model::{LockConfig, LockModel, Recipe, Variant, REORDERING_WINDOW};
 pub use resource::Resource;
-pub use state::{FaultsUsed, Links, LockState};
+pub use state::{FaultsUsed, Links, LockState, Outgoing, MAX_DUPLICATIONS};

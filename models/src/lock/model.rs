@@ -5,13 +5,20 @@ use stateright::{Model, Property};
 
 use super::action::{LockAction, Msg};
 use super::client::{Client, Phase};
-use super::state::{FaultsUsed, Links, LockState};
+use super::state::{FaultsUsed, Links, LockState, Outgoing, MAX_DUPLICATIONS};
 use super::{fenced, herd, naive, standard, Resource};
-use crate::actor::ActorId;
+use crate::actor::{ActorId, Group};
 use crate::prop;
 use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, MAX_CLIENTS, MAX_SEQ,
 };
+
+/// With `reordering = true`, a message to a client may overtake the one in front of it (an explicit
+/// [`LockAction::DeliverOutOfOrder`] step): bounded reordering with a window of two. That is every race between a reply and a notification (the
+/// ordering ZooKeeper guarantees and the recipes rely on), and it keeps channels bounded: with
+/// unbounded reordering a notification could be overtaken for ever while a client acquiring in a
+/// loop piles up new ones behind it.
+pub const REORDERING_WINDOW: usize = 2;
 
 /// Which lock recipe the clients run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -109,6 +116,15 @@ pub struct LockConfig {
     pub client_pauses: u8,
     /// Connection losses (the `message_loss` budget: a lost TCP segment breaks the connection).
     pub message_loss: u8,
+    /// Requests or notifications the network may deliver twice (at most [`MAX_DUPLICATIONS`]).
+    pub message_duplication: u8,
+    /// Server-to-client messages may overtake one another within [`REORDERING_WINDOW`] (requests
+    /// stay in order: a client has one outstanding at a time).
+    pub reordering: bool,
+    /// Partition-and-heal episodes.
+    pub partitions: u8,
+    /// Server crashes (each followed, eventually, by a restart).
+    pub crashes: u8,
 }
 
 impl LockConfig {
@@ -123,14 +139,21 @@ impl LockConfig {
             session_expiries: 0,
             client_pauses: 0,
             message_loss: 0,
+            message_duplication: 0,
+            reordering: false,
+            partitions: 0,
+            crashes: 0,
         }
     }
 
     /// The most creates one execution can make: sequence numbers are never reused, so each takes
     /// one. A retrying client creates once more after each expiry.
     pub fn sequence_numbers_needed(&self) -> usize {
-        // A retried create after a connection loss takes one more.
-        let lost = usize::from(self.message_loss);
+        // A retried create after a connection loss or a crash takes one more, and so does a
+        // duplicated create.
+        let lost = usize::from(self.message_loss)
+            + usize::from(self.crashes) * usize::from(self.clients)
+            + usize::from(self.message_duplication);
         let retries = lost
             + if self.retry_after_expiry {
                 usize::from(self.session_expiries)
@@ -168,6 +191,12 @@ impl LockModel {
                 config.recipe.name()
             ));
         }
+        if config.message_duplication > MAX_DUPLICATIONS {
+            return Err(format!(
+                "faults.message_duplication: expected 0 to {MAX_DUPLICATIONS}, found {}",
+                config.message_duplication
+            ));
+        }
         let creates = config.sequence_numbers_needed();
         if creates > MAX_SEQ {
             return Err(format!(
@@ -185,7 +214,7 @@ impl LockModel {
         })
     }
 
-    fn client_count(&self) -> ClientId {
+    pub(super) fn client_count(&self) -> ClientId {
         self.config.clients
     }
 
@@ -311,32 +340,20 @@ impl LockModel {
         }
     }
 
-    /// Break `client`'s connection: everything in flight between it and the server is lost. The
-    /// client learns it as `ConnectionLoss`; watch events that were in flight come again after it
-    /// (the library re-registers its watches on reconnect and the server fires the changed ones).
-    fn lose_connection(&self, state: &mut LockState, c: ClientId) {
-        let links = &mut state.links[usize::from(c)];
-        links.to_server.clear();
-        let lost: ArrayVec<Reply, { super::state::REPLIES_IN_FLIGHT }> =
-            links.from_server.drain(..).collect();
-        links.send_reply(Reply::ConnectionLoss);
-        for event in lost
-            .into_iter()
-            .filter(|r| matches!(r, Reply::Event { .. }))
-        {
-            links.send_reply(event);
-        }
-        state.faults.message_loss += 1;
-    }
-
-    /// The server serves the head request of `client`'s channel.
-    fn serve(&self, state: &mut LockState, client: ClientId, request: Request) {
+    /// The server serves the head request of `client`'s channel. The reply to a duplicate is
+    /// not sent: the client library would drop it (see [`Msg::RequestCopy`]).
+    fn serve(&self, state: &mut LockState, client: ClientId, request: Request, copy: bool) {
         let mut out = Outbox::default();
         if state
             .server
             .serve(self.zookeeper, client, request, &mut out)
             == Served::Applied
         {
+            if copy {
+                out.messages.retain(|(to, reply)| {
+                    *to != client || matches!(reply, Reply::Event { .. } | Reply::SessionExpired)
+                });
+            }
             self.post(state, out);
         }
     }
@@ -366,7 +383,7 @@ impl LockModel {
             Phase::InCs => actions.push(LockAction::Release { client: id }),
             _ => {}
         }
-        if client.phase.reads_zookeeper() {
+        if client.phase.reads_zookeeper() && state.connected(ActorId::Server, id) {
             if let Some(&reply) = links.from_server.first() {
                 actions.push(LockAction::Deliver {
                     from: ActorId::Server,
@@ -374,50 +391,26 @@ impl LockModel {
                     msg: Msg::Reply(reply),
                 });
             }
+            // With reordering, the message behind the head may overtake it.
+            match links.from_server.get(..REORDERING_WINDOW) {
+                Some(&[head, next]) if self.config.reordering && next != head => {
+                    actions.push(LockAction::DeliverOutOfOrder {
+                        from: ActorId::Server,
+                        to: id,
+                        msg: Msg::Reply(next),
+                    });
+                }
+                _ => {}
+            }
         }
         if let Some(accepted) = links.from_resource {
-            actions.push(LockAction::Deliver {
-                from: ActorId::Resource,
-                to: id,
-                msg: Msg::WriteResult { accepted },
-            });
-        }
-    }
-
-    fn fault_actions(&self, state: &LockState, c: ClientId, actions: &mut Vec<LockAction>) {
-        let client = &state.clients[usize::from(c)];
-        let id = ActorId::Client(c);
-        if state.server.is_live(c) && state.faults.session_expiries < self.config.session_expiries {
-            actions.push(LockAction::ExpireSession { client: id });
-        }
-        // A connection loss matters when it takes an outstanding request or its reply with it;
-        // then `ConnectionLoss` always refers to the request the client waits for. (Not while a
-        // new session is being opened: losing that handshake is not modelled.)
-        let links = &state.links[usize::from(c)];
-        let awaits_reply = matches!(
-            client.phase,
-            Phase::WaitCreated | Phase::WaitChildren | Phase::WaitStat | Phase::WaitDeleted
-        );
-        let reply_in_flight = links.from_server.iter().any(|r| {
-            !matches!(
-                r,
-                Reply::Event { .. } | Reply::ConnectionLoss | Reply::SessionExpired
-            )
-        });
-        let in_flight = !links.to_server.is_empty() || reply_in_flight;
-        if state.server.is_live(c)
-            && awaits_reply
-            && in_flight
-            && state.faults.message_loss < self.config.message_loss
-        {
-            actions.push(LockAction::LoseConnection { client: id });
-        }
-        if client.paused {
-            actions.push(LockAction::Resume { client: id });
-        } else if !client.phase.is_finished()
-            && state.faults.client_pauses < self.config.client_pauses
-        {
-            actions.push(LockAction::Pause { client: id });
+            if state.connected(ActorId::Resource, id) {
+                actions.push(LockAction::Deliver {
+                    from: ActorId::Resource,
+                    to: id,
+                    msg: Msg::WriteResult { accepted },
+                });
+            }
         }
     }
 
@@ -428,17 +421,50 @@ impl LockModel {
         }
     }
 
-    fn deliver(&self, state: &mut LockState, from: ActorId, to: ActorId, msg: Msg) {
+    /// `to` consumes `msg`: the head of its channel from `from` or, when `out_of_order`, the
+    /// message behind the head.
+    fn deliver(
+        &self,
+        state: &mut LockState,
+        from: ActorId,
+        to: ActorId,
+        msg: Msg,
+        out_of_order: bool,
+    ) {
+        assert!(
+            !out_of_order || matches!(msg, Msg::Reply(_)),
+            "only replies are reordered"
+        );
         match (from, to, msg) {
-            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
+            (
+                ActorId::Client(c),
+                ActorId::Server,
+                Msg::Request(request) | Msg::RequestCopy(request),
+            ) => {
+                let copy = matches!(msg, Msg::RequestCopy(_));
                 let head = state.links[usize::from(c)].to_server.remove(0);
-                assert_eq!(head, request, "delivery is FIFO");
-                self.serve(state, c, request);
+                assert_eq!(
+                    head,
+                    Outgoing { request, copy },
+                    "requests are delivered in order"
+                );
+                self.serve(state, c, request, copy);
             }
             (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
                 let i = usize::from(c);
-                let head = state.links[i].from_server.remove(0);
-                assert_eq!(head, reply, "delivery is FIFO");
+                let links = &mut state.links[i];
+                let at = links
+                    .from_server
+                    .iter()
+                    .position(|&r| r == reply)
+                    .expect("the delivered reply is in flight");
+                assert_eq!(at, usize::from(out_of_order), "delivery order");
+                links.from_server.remove(at);
+                if reply == Reply::SessionExpired {
+                    // The library closes the expired handle: whatever else was in flight to it
+                    // is never read (only a reordering network can have put anything there).
+                    links.from_server.clear();
+                }
                 if let Some(request) = self.on_reply(&mut state.clients[i], reply) {
                     state.links[i].send_request(request);
                 }
@@ -481,6 +507,8 @@ impl Model for LockModel {
                 .map(|_| Links::default())
                 .collect::<ArrayVec<_, MAX_CLIENTS>>(),
             faults: FaultsUsed::default(),
+            cut: Group::default(),
+            server_down: false,
             herd_seen: false,
         }]
     }
@@ -494,24 +522,35 @@ impl Model for LockModel {
         }
         for c in 0..self.client_count() {
             let links = &state.links[usize::from(c)];
-            if let Some(&request) = links.to_server.first() {
-                actions.push(LockAction::Deliver {
-                    from: ActorId::Client(c),
-                    to: ActorId::Server,
-                    msg: Msg::Request(request),
-                });
+            let id = ActorId::Client(c);
+            if let Some(&Outgoing { request, copy }) = links.to_server.first() {
+                if !state.server_down && state.connected(id, ActorId::Server) {
+                    let msg = if copy {
+                        Msg::RequestCopy(request)
+                    } else {
+                        Msg::Request(request)
+                    };
+                    actions.push(LockAction::Deliver {
+                        from: id,
+                        to: ActorId::Server,
+                        msg,
+                    });
+                }
             }
             if let Some(token) = links.to_resource {
-                actions.push(LockAction::Deliver {
-                    from: ActorId::Client(c),
-                    to: ActorId::Resource,
-                    msg: Msg::Write { token },
-                });
+                if state.connected(id, ActorId::Resource) {
+                    actions.push(LockAction::Deliver {
+                        from: id,
+                        to: ActorId::Resource,
+                        msg: Msg::Write { token },
+                    });
+                }
             }
         }
         for c in 0..self.client_count() {
             self.fault_actions(state, c, actions);
         }
+        self.world_fault_actions(state, actions);
     }
 
     fn next_state(&self, last: &LockState, action: LockAction) -> Option<LockState> {
@@ -588,7 +627,10 @@ impl LockModel {
                 let request = self.release_request(&state.clients[i]);
                 state.links[i].send_request(request);
             }
-            LockAction::Deliver { from, to, msg } => self.deliver(&mut state, from, to, msg),
+            LockAction::Deliver { from, to, msg } => self.deliver(&mut state, from, to, msg, false),
+            LockAction::DeliverOutOfOrder { from, to, msg } => {
+                self.deliver(&mut state, from, to, msg, true)
+            }
             LockAction::ExpireSession { client } => {
                 let c = self.client_index(client) as ClientId;
                 let mut out = Outbox::default();
@@ -599,6 +641,7 @@ impl LockModel {
             LockAction::LoseConnection { client } => {
                 let c = self.client_index(client) as ClientId;
                 self.lose_connection(&mut state, c);
+                state.faults.message_loss += 1;
             }
             LockAction::Pause { client } => {
                 let i = self.client_index(client);
@@ -609,6 +652,22 @@ impl LockModel {
                 let i = self.client_index(client);
                 state.clients[i].paused = false;
             }
+            LockAction::Duplicate { from, to, msg } => self.duplicate(&mut state, from, to, msg),
+            LockAction::Partition { cut } => {
+                assert!(state.cut.is_empty() && !cut.is_empty());
+                assert!(
+                    !cut.contains(ActorId::Server),
+                    "the server is on the other side"
+                );
+                state.cut = cut;
+                state.faults.partitions += 1;
+            }
+            LockAction::Heal => state.cut = Group::default(),
+            LockAction::CrashServer => {
+                self.crash_server(&mut state);
+                state.faults.crashes += 1;
+            }
+            LockAction::RestartServer => state.server_down = false,
         }
         state
     }

@@ -97,7 +97,11 @@ impl LockModel {
         msg: Msg,
     ) -> String {
         match (from, to, msg) {
-            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
+            (
+                ActorId::Client(c),
+                ActorId::Server,
+                Msg::Request(request) | Msg::RequestCopy(request),
+            ) => {
                 let i = usize::from(c);
                 let session = before.server.session(c);
                 if session != SessionState::Live
@@ -106,6 +110,12 @@ impl LockModel {
                     return format!(
                         "S drops C{c}'s {request}: the session is {}",
                         session_text(session)
+                    );
+                }
+                if matches!(msg, Msg::RequestCopy(_)) {
+                    return format!(
+                        "S serves the duplicate of C{c}'s {request}{}; C{c}'s library drops the reply (that xid was answered)",
+                        self.server_effects(before, after, Some(i))
                     );
                 }
                 let replies = &after.links[i].from_server;
@@ -199,6 +209,13 @@ impl Explain for LockModel {
             LockAction::Deliver { from, to, msg } => {
                 self.describe_delivery(before, after, from, to, msg)
             }
+            LockAction::DeliverOutOfOrder { from, to, msg } => {
+                let overtaken = before.links[index(to)].from_server[0];
+                format!(
+                    "{} (out of order: it overtook {overtaken}, which was sent first)",
+                    self.describe_delivery(before, after, from, to, msg)
+                )
+            }
             LockAction::ExpireSession { client } => {
                 let i = index(client);
                 let unaware = if after.clients[i].phase.holds_lock() {
@@ -232,6 +249,31 @@ impl Explain for LockModel {
                     "{client} resumes, unaware of what happened meanwhile; it {}",
                     phase_text(after.clients[index(client)].phase)
                 )
+            }
+            LockAction::Duplicate { from, to, msg } => {
+                format!("the network duplicates {from} → {to} {msg}: {to} will receive it twice")
+            }
+            LockAction::Partition { cut } => {
+                format!("the network partitions {cut} from the rest: messages across the cut wait until it heals")
+            }
+            LockAction::Heal => format!("the partition between {} and the rest heals", before.cut),
+            LockAction::CrashServer => {
+                let broken: Vec<String> = (0..before.clients.len())
+                    .filter(|&c| {
+                        after.links[c].from_server.first() == Some(&Reply::ConnectionLoss)
+                            && before.links[c].from_server.first() != Some(&Reply::ConnectionLoss)
+                    })
+                    .map(|c| format!("C{c}"))
+                    .collect();
+                let readers = if broken.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} will read ConnectionLoss", broken.join(" and "))
+                };
+                format!("S crashes: every connection breaks and what was in flight to and from S is lost (znodes and sessions are on disk){readers}")
+            }
+            LockAction::RestartServer => {
+                "S restarts from its data tree and session table on disk; clients reconnect".into()
             }
         }
     }
@@ -341,14 +383,36 @@ impl Explain for LockModel {
         if self.config.recipe == super::Recipe::Fenced {
             let _ = writeln!(text, "R: highest accepted token {}", state.resource.highest);
         }
-        let _ = write!(
-            text,
-            "faults used: session expiries {}/{}, client pauses {}/{}",
-            state.faults.session_expiries,
-            self.config.session_expiries,
-            state.faults.client_pauses,
-            self.config.client_pauses
-        );
+        if state.server_down {
+            let _ = writeln!(text, "S is down (crashed, not yet restarted)");
+        }
+        if !state.cut.is_empty() {
+            let _ = writeln!(text, "partition: {} cut off from the rest", state.cut);
+        }
+        let (used, config) = (&state.faults, &self.config);
+        let budgets = [
+            (
+                "session expiries",
+                used.session_expiries,
+                config.session_expiries,
+            ),
+            ("client pauses", used.client_pauses, config.client_pauses),
+            ("connection losses", used.message_loss, config.message_loss),
+            (
+                "duplications",
+                used.message_duplication,
+                config.message_duplication,
+            ),
+            ("partitions", used.partitions, config.partitions),
+            ("crashes", used.crashes, config.crashes),
+        ];
+        let budgets: Vec<String> = budgets
+            .iter()
+            .enumerate()
+            .filter(|&(i, &(_, _, budget))| i < 2 || budget > 0)
+            .map(|(_, (name, used, budget))| format!("{name} {used}/{budget}"))
+            .collect();
+        let _ = write!(text, "faults used: {}", budgets.join(", "));
         text
     }
 }

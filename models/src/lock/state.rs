@@ -4,19 +4,32 @@ use arrayvec::ArrayVec;
 
 use super::client::Client;
 use super::resource::Resource;
+use crate::actor::Group;
 use crate::zookeeper::{ClientId, Path, Reply, Request, Server, Zxid, MAX_CLIENTS};
 
-/// Requests in flight from one client: one outstanding request, plus a stale one when a client
-/// that retries after expiry opens a new session before the server dropped the old request.
-pub const REQUESTS_IN_FLIGHT: usize = 2;
+/// The most duplications one execution may make (the `message_duplication` budget). Each adds
+/// one message to a channel, so the channel capacities below leave room for them.
+pub const MAX_DUPLICATIONS: u8 = 2;
+/// Requests in flight from one client: one outstanding request, a stale one when a client that
+/// retries after expiry opens a new session before the server dropped the old request, and
+/// duplicates.
+pub const REQUESTS_IN_FLIGHT: usize = 2 + MAX_DUPLICATIONS as usize;
 /// Replies and notifications in flight to one client: a reply, a watch event, `SessionExpired`,
-/// and one spare.
-pub const REPLIES_IN_FLIGHT: usize = 4;
+/// one spare, and duplicated notifications.
+pub const REPLIES_IN_FLIGHT: usize = 4 + MAX_DUPLICATIONS as usize;
 
-/// The FIFO channels between one client and the server and resource.
+/// A request on its way to the server; `copy` marks a duplicate made by the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Outgoing {
+    pub request: Request,
+    pub copy: bool,
+}
+
+/// The channels between one client and the server and resource: FIFO unless the scenario
+/// allows reordering.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Links {
-    pub to_server: ArrayVec<Request, REQUESTS_IN_FLIGHT>,
+    pub to_server: ArrayVec<Outgoing, REQUESTS_IN_FLIGHT>,
     pub from_server: ArrayVec<Reply, REPLIES_IN_FLIGHT>,
     /// A write (its token) on its way to the resource.
     pub to_resource: Option<Zxid>,
@@ -27,7 +40,10 @@ pub struct Links {
 impl Links {
     pub(crate) fn send_request(&mut self, request: Request) {
         self.to_server
-            .try_push(request)
+            .try_push(Outgoing {
+                request,
+                copy: false,
+            })
             .expect("a client has at most two requests in flight");
     }
 
@@ -51,6 +67,9 @@ pub struct FaultsUsed {
     pub session_expiries: u8,
     pub client_pauses: u8,
     pub message_loss: u8,
+    pub message_duplication: u8,
+    pub partitions: u8,
+    pub crashes: u8,
 }
 
 /// One global state. Every collection is fixed-size and kept in a canonical order, so the derived
@@ -64,11 +83,21 @@ pub struct LockState {
     /// Channels, indexed like `clients`.
     pub links: ArrayVec<Links, MAX_CLIENTS>,
     pub faults: FaultsUsed,
+    /// The actors cut off from the server by a partition (empty: no partition).
+    pub cut: Group,
+    /// The server has crashed and not yet restarted.
+    pub server_down: bool,
     /// Ghost for `no_herd`: some znode deletion woke more than one waiting client.
     pub herd_seen: bool,
 }
 
 impl LockState {
+    /// Whether messages between `a` and `b` get through: they are on the same side of the
+    /// partition, if there is one.
+    pub fn connected(&self, a: crate::ActorId, b: crate::ActorId) -> bool {
+        self.cut.contains(a) == self.cut.contains(b)
+    }
+
     /// How many clients believe they hold the lock.
     pub fn holders(&self) -> usize {
         self.clients.iter().filter(|c| c.phase.holds_lock()).count()

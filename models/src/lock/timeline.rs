@@ -1,13 +1,17 @@
 //! A lock world's steps as a sequence diagram draws them (see [`crate::timeline`]).
 //!
-//! Sends are found by comparing each channel before and after the step: whatever the step did not
-//! consume and now stands at the tail was sent by it. That covers every action at once (a server
-//! step that replies and fires watches, an expiry that notifies, a connection loss that queues
-//! `ConnectionLoss`), so a new action needs only its arm in [`Timeline::step_view`].
+//! What a step did to the channels is found by comparing each channel before and after it. The
+//! messages a step consumed itself (its delivery) are taken off first; if what remains still stands
+//! at the head of the channel afterwards, everything behind it was sent by the step; if not, the
+//! step broke the channel (a lost connection, a crash, a closed session handle), so what remained
+//! was lost and everything now on it was sent. That covers every action at once (a server step that
+//! replies and fires watches, an expiry that notifies, a connection loss that queues
+//! `ConnectionLoss`), so a new action needs only its arm in [`Timeline::step_view`]. A duplication
+//! inserts its copy behind the original rather than at the tail, so it says so itself.
 
 use super::action::{LockAction, Msg};
 use super::model::{LockModel, Recipe};
-use super::state::{Links, LockState};
+use super::state::{Links, LockState, Outgoing};
 use crate::actor::ActorId;
 use crate::timeline::{Condition, Message, MessageEvent, StepKind, StepView, Timeline};
 use crate::zookeeper::{ClientId, SessionState};
@@ -20,79 +24,151 @@ fn message(from: ActorId, to: ActorId, label: impl ToString) -> Message {
     }
 }
 
-/// How much of one client's channels a step took off the head (delivered or lost), so that what
-/// stands behind it afterwards is known to be new.
+/// Which message, by its position on one of a client's channels, a step consumed.
 #[derive(Clone, Copy, Default)]
 struct Consumed {
-    to_server: usize,
-    from_server: usize,
+    to_server: Option<usize>,
+    from_server: Option<usize>,
     to_resource: bool,
     from_resource: bool,
 }
 
 impl Consumed {
-    fn of(action: &LockAction, client: ActorId, links: &Links) -> Consumed {
-        match *action {
-            LockAction::Deliver { from, to, msg } if from == client || to == client => match msg {
-                Msg::Request(_) => Consumed {
-                    to_server: 1,
-                    ..Consumed::default()
-                },
-                Msg::Reply(_) => Consumed {
-                    from_server: 1,
-                    ..Consumed::default()
-                },
-                Msg::Write { .. } => Consumed {
-                    to_resource: true,
-                    ..Consumed::default()
-                },
-                Msg::WriteResult { .. } => Consumed {
-                    from_resource: true,
-                    ..Consumed::default()
-                },
-            },
-            LockAction::LoseConnection { client: lost } if lost == client => Consumed {
-                to_server: links.to_server.len(),
-                from_server: links.from_server.len(),
-                ..Consumed::default()
-            },
+    fn of(action: &LockAction, client: ActorId) -> Consumed {
+        let (from, to, msg, at) = match *action {
+            LockAction::Deliver { from, to, msg } => (from, to, msg, 0),
+            LockAction::DeliverOutOfOrder { from, to, msg } => (from, to, msg, 1),
             LockAction::StartAcquire { .. }
             | LockAction::UseResource { .. }
             | LockAction::Release { .. }
-            | LockAction::Deliver { .. }
             | LockAction::ExpireSession { .. }
             | LockAction::LoseConnection { .. }
             | LockAction::Pause { .. }
-            | LockAction::Resume { .. } => Consumed::default(),
+            | LockAction::Resume { .. }
+            | LockAction::Duplicate { .. }
+            | LockAction::Partition { .. }
+            | LockAction::Heal
+            | LockAction::CrashServer
+            | LockAction::RestartServer => return Consumed::default(),
+        };
+        if from != client && to != client {
+            return Consumed::default();
+        }
+        match msg {
+            Msg::Request(_) | Msg::RequestCopy(_) => Consumed {
+                to_server: Some(at),
+                ..Consumed::default()
+            },
+            Msg::Reply(_) => Consumed {
+                from_server: Some(at),
+                ..Consumed::default()
+            },
+            Msg::Write { .. } => Consumed {
+                to_resource: true,
+                ..Consumed::default()
+            },
+            Msg::WriteResult { .. } => Consumed {
+                from_resource: true,
+                ..Consumed::default()
+            },
         }
     }
 }
 
-/// The messages `client`'s channels gained in a step, given what the step consumed.
-fn sends(client: ActorId, before: &Links, after: &Links, consumed: Consumed) -> Vec<Message> {
-    let kept = |old: usize, taken: usize| old - taken.min(old);
-    let mut sent = Vec::new();
-    let requests = kept(before.to_server.len(), consumed.to_server);
-    for request in after.to_server.iter().skip(requests) {
-        sent.push(message(client, ActorId::Server, request));
+/// What happened on one channel from `from` to `to` (labels in channel order), given the message
+/// the step consumed from it: see the module doc.
+fn channel_events(
+    from: ActorId,
+    to: ActorId,
+    mut before: Vec<String>,
+    consumed: Option<usize>,
+    after: Vec<String>,
+    events: &mut Vec<MessageEvent>,
+) {
+    if let Some(at) = consumed.filter(|&at| at < before.len()) {
+        before.remove(at);
     }
-    let replies = kept(before.from_server.len(), consumed.from_server);
-    for reply in after.from_server.iter().skip(replies) {
-        sent.push(message(ActorId::Server, client, reply));
+    let kept = after.len() >= before.len() && after[..before.len()] == before[..];
+    let new = if kept {
+        &after[before.len()..]
+    } else {
+        for label in &before {
+            events.push(MessageEvent::Lost(message(from, to, label)));
+        }
+        &after[..]
+    };
+    for label in new {
+        events.push(MessageEvent::Sent(message(from, to, label)));
     }
-    let write_kept = before.to_resource.is_some() && !consumed.to_resource;
-    if let (Some(token), false) = (after.to_resource, write_kept) {
-        sent.push(message(client, ActorId::Resource, Msg::Write { token }));
-    }
-    let result_kept = before.from_resource.is_some() && !consumed.from_resource;
-    if let (Some(accepted), false) = (after.from_resource, result_kept) {
-        sent.push(message(
-            ActorId::Resource,
-            client,
-            Msg::WriteResult { accepted },
-        ));
-    }
-    sent
+}
+
+/// The losses and sends on `client`'s channels in a step.
+fn link_events(
+    client: ActorId,
+    before: &Links,
+    after: &Links,
+    consumed: Consumed,
+    events: &mut Vec<MessageEvent>,
+) {
+    let labels = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>();
+    let requests = |links: &Links| labels(&mut links.to_server.iter().map(Outgoing::to_string));
+    let replies = |links: &Links| labels(&mut links.from_server.iter().map(|r| r.to_string()));
+    let write = |links: &Links| {
+        labels(
+            &mut links
+                .to_resource
+                .map(|token| Msg::Write { token }.to_string())
+                .into_iter(),
+        )
+    };
+    let result = |links: &Links| {
+        labels(
+            &mut links
+                .from_resource
+                .map(|accepted| Msg::WriteResult { accepted }.to_string())
+                .into_iter(),
+        )
+    };
+    let (server, resource) = (ActorId::Server, ActorId::Resource);
+    channel_events(
+        client,
+        server,
+        requests(before),
+        consumed.to_server,
+        requests(after),
+        events,
+    );
+    channel_events(
+        server,
+        client,
+        replies(before),
+        consumed.from_server,
+        replies(after),
+        events,
+    );
+    let write_taken = consumed.to_resource.then_some(0);
+    channel_events(
+        client,
+        resource,
+        write(before),
+        write_taken,
+        write(after),
+        events,
+    );
+    let result_taken = consumed.from_resource.then_some(0);
+    channel_events(
+        resource,
+        client,
+        result(before),
+        result_taken,
+        result(after),
+        events,
+    );
+}
+
+/// The actor a partition step is drawn on: the first actor cut off.
+fn first_member(cut: crate::actor::Group) -> ActorId {
+    cut.members().next().unwrap_or(ActorId::Server)
 }
 
 impl Timeline for LockModel {
@@ -121,41 +197,53 @@ impl Timeline for LockModel {
                 events.push(MessageEvent::Delivered(message(from, to, msg)));
                 (to, StepKind::Deliver, msg.to_string())
             }
+            LockAction::DeliverOutOfOrder { from, to, msg } => {
+                events.push(MessageEvent::Delivered(message(from, to, msg)));
+                (to, StepKind::Fault, format!("{msg} overtakes"))
+            }
             LockAction::ExpireSession { client } => (
                 ActorId::Server,
                 StepKind::Fault,
                 format!("expires {client}'s session"),
             ),
             LockAction::LoseConnection { client } => {
-                let ActorId::Client(c) = client else {
-                    panic!("{client} is not a client")
-                };
-                let links = &before.links[usize::from(c)];
-                for request in &links.to_server {
-                    events.push(MessageEvent::Lost(message(
-                        client,
-                        ActorId::Server,
-                        request,
-                    )));
-                }
-                for reply in &links.from_server {
-                    events.push(MessageEvent::Lost(message(ActorId::Server, client, reply)));
-                }
                 (client, StepKind::Fault, "connection breaks".into())
             }
             LockAction::Pause { client } => (client, StepKind::Fault, "pauses".into()),
             LockAction::Resume { client } => (client, StepKind::Recover, "resumes".into()),
+            LockAction::Duplicate { from, to, msg } => {
+                // A copied request travels as a copy (the server answers it with nothing).
+                let copy = match msg {
+                    Msg::Request(request) => Outgoing {
+                        request,
+                        copy: true,
+                    }
+                    .to_string(),
+                    other => other.to_string(),
+                };
+                events.push(MessageEvent::Duplicated(message(from, to, copy)));
+                // The copy is not a send at the tail: no channel comparison for this step.
+                return StepView {
+                    actor: from.to_string(),
+                    kind: StepKind::Fault,
+                    label: format!("duplicates {msg}"),
+                    events,
+                };
+            }
+            LockAction::Partition { cut } => (
+                first_member(cut),
+                StepKind::Fault,
+                format!("partition: {cut} cut off"),
+            ),
+            LockAction::Heal => (first_member(before.cut), StepKind::Recover, "heals".into()),
+            LockAction::CrashServer => (ActorId::Server, StepKind::Fault, "crashes".into()),
+            LockAction::RestartServer => (ActorId::Server, StepKind::Recover, "restarts".into()),
         };
         // The state after the step before renaming, so that labels keep the step's own names.
         let after = self.apply(before, *action);
         for (c, (old, new)) in before.links.iter().zip(&after.links).enumerate() {
             let client = ActorId::Client(c as ClientId);
-            let consumed = Consumed::of(action, client, old);
-            events.extend(
-                sends(client, old, new, consumed)
-                    .into_iter()
-                    .map(MessageEvent::Sent),
-            );
+            link_events(client, old, new, Consumed::of(action, client), &mut events);
         }
         StepView {
             actor: actor.to_string(),
@@ -168,7 +256,8 @@ impl Timeline for LockModel {
     fn conditions(&self, state: &LockState) -> Vec<(String, Condition)> {
         let mut conditions = Vec::new();
         for (c, client) in state.clients.iter().enumerate() {
-            let name = ActorId::Client(c as ClientId).to_string();
+            let id = ActorId::Client(c as ClientId);
+            let name = id.to_string();
             if client.phase.holds_lock() {
                 conditions.push((name.clone(), Condition::CriticalSection));
             }
@@ -176,8 +265,17 @@ impl Timeline for LockModel {
                 conditions.push((name.clone(), Condition::Paused));
             }
             if state.server.session(c as ClientId) == SessionState::Expired {
-                conditions.push((name, Condition::SessionExpired));
+                conditions.push((name.clone(), Condition::SessionExpired));
             }
+            if state.cut.contains(id) {
+                conditions.push((name, Condition::Partitioned));
+            }
+        }
+        if state.server_down {
+            conditions.push((ActorId::Server.to_string(), Condition::Crashed));
+        }
+        if state.cut.contains(ActorId::Resource) {
+            conditions.push((ActorId::Resource.to_string(), Condition::Partitioned));
         }
         conditions
     }
@@ -229,7 +327,7 @@ mod tests {
         assert_eq!((create.from.as_str(), create.to.as_str()), ("C0", "S"));
 
         let sent = model.apply(&start, LockAction::StartAcquire { client: c0 });
-        let request = sent.links[0].to_server[0];
+        let request = sent.links[0].to_server[0].request;
         let serve = LockAction::Deliver {
             from: c0,
             to: ActorId::Server,
@@ -263,6 +361,54 @@ mod tests {
             "{:?}",
             view.events
         );
+    }
+
+    /// Goal: the faults added with duplication, partitions and crashes draw as they happen.
+    /// Method: take each from a state with a create in flight and compare events and conditions.
+    #[test]
+    fn duplication_crash_and_partition_show_as_events_and_conditions() {
+        let config = LockConfig {
+            message_duplication: 1,
+            partitions: 1,
+            crashes: 1,
+            ..LockConfig::new(Recipe::Standard, 1)
+        };
+        let model = LockModel::new(config).expect("valid");
+        let c0 = ActorId::Client(0);
+        let start = model.init_states().swap_remove(0);
+        let sent = model.apply(&start, LockAction::StartAcquire { client: c0 });
+        let request = sent.links[0].to_server[0].request;
+        let duplicate = LockAction::Duplicate {
+            from: c0,
+            to: ActorId::Server,
+            msg: Msg::Request(request),
+        };
+        let view = model.step_view(&sent, &duplicate);
+        assert_eq!(view.kind, StepKind::Fault);
+        assert!(
+            matches!(view.events.as_slice(), [MessageEvent::Duplicated(m)] if m.label.ends_with("(duplicate)")),
+            "{:?}",
+            view.events
+        );
+
+        let view = model.step_view(&sent, &LockAction::CrashServer);
+        assert_eq!((view.actor.as_str(), view.kind), ("S", StepKind::Fault));
+        assert!(matches!(&view.events[0], MessageEvent::Lost(m) if m.from == "C0"));
+        let crashed = model.apply(&sent, LockAction::CrashServer);
+        assert!(model
+            .conditions(&crashed)
+            .contains(&("S".to_string(), Condition::Crashed)));
+
+        let cut = crate::actor::Group::default().with(c0);
+        let view = model.step_view(&sent, &LockAction::Partition { cut });
+        assert_eq!((view.actor.as_str(), view.kind), ("C0", StepKind::Fault));
+        assert!(view.events.is_empty(), "messages wait across the cut");
+        let parted = model.apply(&sent, LockAction::Partition { cut });
+        assert!(model
+            .conditions(&parted)
+            .contains(&("C0".to_string(), Condition::Partitioned)));
+        let view = model.step_view(&parted, &LockAction::Heal);
+        assert_eq!((view.actor.as_str(), view.kind), ("C0", StepKind::Recover));
     }
 
     #[test]
