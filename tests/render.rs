@@ -286,6 +286,41 @@ fn a_corrupt_trace_or_an_unknown_format_is_an_input_error() {
         "{}",
         stderr(&output)
     );
+    // A well-formed trace whose step is not enabled diverges: named, with the step number.
+    let text = std::fs::read_to_string(root().join(FIXED))
+        .unwrap()
+        .replacen("\"StartAcquire\"", "\"Release\"", 1);
+    std::fs::write(dir.path().join("diverges.trace.json"), text).unwrap();
+    for format in ["svg", "html"] {
+        let output = lockscope(
+            dir.path(),
+            &["render", "diverges.trace.json", "--format", format],
+        );
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        let err = stderr(&output);
+        assert!(
+            err.starts_with("lockscope: diverges.trace.json: step 1: divergence:"),
+            "{err}"
+        );
+    }
+    // An output path that cannot be written is an error naming it.
+    let output = lockscope(
+        dir.path(),
+        &[
+            "render",
+            &root().join(FIXED).display().to_string(),
+            "--format",
+            "svg",
+            "-o",
+            ".",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("lockscope: .: cannot write"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
