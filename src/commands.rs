@@ -377,7 +377,15 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
                 trace_link: None,
             };
             let verdict = render::html::trace_verdict(&timeline);
-            render::html::page(&trace.scenario, None, &[verdict], &[section], None)
+            let origin = match (trace.seed, trace.run, trace.shrunk_from) {
+                (Some(seed), Some(run), Some(original)) => format!(
+                    "random search, seed {seed}, run {run}, shrunk from {original} steps to {}",
+                    trace.steps.len()
+                ),
+                (Some(seed), _, _) => format!("random search, seed {seed}"),
+                _ => "exhaustive search".to_string(),
+            };
+            render::html::page(&trace.scenario, Some(&origin), &[verdict], &[section], None)
         }
     };
     match &args.output {
