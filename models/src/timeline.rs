@@ -83,16 +83,19 @@ pub enum Condition {
     Crashed,
     /// The actor is cut off from some others by a network partition.
     Partitioned,
+    /// The actor is the leader (of a ZAB ensemble, say).
+    Leading,
 }
 
 impl Condition {
     /// Every condition, in legend order.
-    pub const ALL: [Condition; 5] = [
+    pub const ALL: [Condition; 6] = [
         Condition::CriticalSection,
         Condition::Paused,
         Condition::SessionExpired,
         Condition::Crashed,
         Condition::Partitioned,
+        Condition::Leading,
     ];
 
     /// Words for a legend.
@@ -103,6 +106,7 @@ impl Condition {
             Condition::SessionExpired => "session expired",
             Condition::Crashed => "crashed",
             Condition::Partitioned => "partitioned",
+            Condition::Leading => "leads",
         }
     }
 }

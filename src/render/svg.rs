@@ -59,13 +59,14 @@ fn bar_color(condition: Condition) -> RGBColor {
         Condition::SessionExpired => RGBColor(239, 108, 0),
         Condition::Crashed => RGBColor(66, 66, 66),
         Condition::Partitioned => RGBColor(100, 181, 246),
+        Condition::Leading => RGBColor(0, 131, 143),
     }
 }
 
 /// Where a condition's bar sits relative to the lifeline (left and right edge offsets, opacity),
 /// chosen so that any combination stays visible: the critical section is a solid bar on the
 /// line, a pause a wide grey band behind it, an expired session a thin orange bar to its left, a
-/// crash a dark band, a partition a wide light band.
+/// crash a dark band, a partition a wide light band, leadership a thin teal bar to its right.
 fn bar(condition: Condition) -> (i32, i32, f64) {
     match condition {
         Condition::CriticalSection => (-5, 5, 0.9),
@@ -73,6 +74,7 @@ fn bar(condition: Condition) -> (i32, i32, f64) {
         Condition::SessionExpired => (-19, -14, 0.9),
         Condition::Crashed => (-13, 13, 0.5),
         Condition::Partitioned => (-COLUMN / 2 + 8, COLUMN / 2 - 8, 0.18),
+        Condition::Leading => (14, 19, 0.9),
     }
 }
 
@@ -333,10 +335,13 @@ fn draw_header(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
         if timeline.steps.len() == 1 { "" } else { "s" }
     );
     text(draw, &title, (12, 16), &bold_style(16.0, INK, HPos::Left));
-    // The legend: one swatch per condition, then the markers.
+    // The legend: one swatch per condition the diagram shows, then the markers.
     let mut x = 12;
     let y = 40;
-    for condition in Condition::ALL {
+    let shown = Condition::ALL
+        .into_iter()
+        .filter(|&c| timeline.intervals.iter().any(|i| i.condition == c));
+    for condition in shown {
         let (left, right, opacity) = bar(condition);
         let swatch = (right - left).clamp(6, 16);
         rect(
@@ -352,7 +357,7 @@ fn draw_header(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
             (x + swatch + 4, y),
             &text_style(SMALL, INK, HPos::Left),
         );
-        x += swatch + 12 + (condition.name().len() as f64 * SMALL_CHAR) as i32;
+        x += swatch + 16 + (condition.name().len() as f64 * SMALL_CHAR * 1.1) as i32;
     }
     diamond(draw, (x + 5, y), FAULT);
     text(
