@@ -5,6 +5,9 @@
 //! violation, whose trace must be the shortest). Every complete count is compared with the counts
 //! of an independent implementation of the workload text (`tests/oracle/results.jsonl`).
 //!
+//! Symmetry rows search the same sizes with clients interchangeable (`--symmetry`), and one size
+//! more with an expiry, and compare the verdict with the unreduced search where that ran.
+//!
 //! Memory is the process's peak resident set during one run: the peak is reset before each run
 //! (Linux `clear_refs`), and bytes per state divide the growth over the run by the unique states.
 
@@ -68,6 +71,9 @@ enum Run {
     FullSpace,
     /// Breadth-first search stopping at the first violation.
     FirstViolation,
+    /// The complete space under symmetry reduction (clients interchangeable), safety only:
+    /// counts of representatives, reported apart from the reference counts.
+    Symmetry,
 }
 
 impl Run {
@@ -77,6 +83,7 @@ impl Run {
             Run::Liveness => "+ liveness",
             Run::FullSpace => "full space",
             Run::FirstViolation => "first-viol.",
+            Run::Symmetry => "symmetry",
         }
     }
 }
@@ -86,7 +93,7 @@ impl Run {
 pub struct Measured {
     pub clients: u8,
     pub expiries: u8,
-    /// "safety", "+ liveness", "full space" or "first-viol.".
+    /// "safety", "+ liveness", "full space", "first-viol." or "symmetry".
     pub run: &'static str,
     pub unique_states: u64,
     pub seconds: f64,
@@ -114,8 +121,12 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
     }
     runs.extend((2..=max_clients_expiry).map(|n| (n, 1, Run::FullSpace)));
     runs.extend((2..=max_clients_expiry).map(|n| (n, 1, Run::FirstViolation)));
+    runs.extend((2..=max_clients).map(|n| (n, 0, Run::Symmetry)));
+    runs.extend((2..=max_clients).map(|n| (n, 1, Run::Symmetry)));
     let mut safety_seconds = 0.0;
     let mut measured = Vec::new();
+    // Unreduced (states, mutual_exclusion verdict) per (clients, expiries), for the symmetry rows.
+    let mut unreduced = std::collections::BTreeMap::new();
     for (clients, expiries, run) in runs {
         let model = reference_model(clients, expiries);
         let options = SearchOptions {
@@ -125,6 +136,7 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
             full_space: run != Run::FirstViolation,
             stop_at_first_violation: run == Run::FirstViolation,
             check_liveness: run == Run::Liveness,
+            symmetry: run == Run::Symmetry,
             random: RandomOptions::default(),
         };
         reset_peak_memory();
@@ -140,6 +152,10 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
         let peak = proc_status_bytes("VmHWM:").unwrap_or(0);
         let per_state = peak.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
         let counts = (report.unique_states, report.transitions, report.max_depth);
+        let exclusion = report.property(prop::MUTUAL_EXCLUSION).map(|p| p.verdict);
+        if matches!(run, Run::Safety | Run::FullSpace) {
+            unreduced.insert((clients, expiries), (report.unique_states, exclusion));
+        }
         let oracle = match oracle_counts(clients, expiries) {
             Some(expected) if expected == counts => "= oracle ✓".to_string(),
             Some(expected) => format!("≠ oracle {expected:?} ✗"),
@@ -166,6 +182,21 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
                 )
             }
             Run::FullSpace => oracle,
+            Run::Symmetry => {
+                let verdict = exclusion.map_or("missing".to_string(), |v| v.to_string());
+                match unreduced.get(&(clients, expiries)) {
+                    Some((states, same)) => format!(
+                        "{:.1}× fewer states · mutual_exclusion {verdict} {}",
+                        *states as f64 / report.unique_states.max(1) as f64,
+                        if *same == exclusion {
+                            "= unreduced ✓"
+                        } else {
+                            "≠ unreduced ✗"
+                        }
+                    ),
+                    None => format!("mutual_exclusion {verdict} (unreduced space not run)"),
+                }
+            }
             Run::FirstViolation => {
                 let length = report
                     .property(prop::MUTUAL_EXCLUSION)

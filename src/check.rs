@@ -22,6 +22,8 @@ pub struct RunOptions {
     /// Random searches: only this run (`--run K`), or only this shard (`--shard I/N`).
     pub only_run: Option<u64>,
     pub shard: Option<(u64, u64)>,
+    /// Symmetry reduction (`--symmetry`, breadth-first searches only).
+    pub symmetry: bool,
 }
 
 /// The search statistics of one scenario, as reported.
@@ -43,6 +45,8 @@ pub struct SearchSummary {
     pub runs: Option<u64>,
     /// Per fault kind: transitions explored (exhaustive) or runs that used it (random).
     pub fault_coverage: Vec<(&'static str, u64)>,
+    /// What symmetry reduction treated as interchangeable, if it was on.
+    pub symmetry: Option<&'static str>,
 }
 
 /// The outcome for one property.
@@ -133,6 +137,21 @@ impl ModelVisitor for Runner<'_> {
         M::Action: 'static,
     {
         let check = &self.scenario.check;
+        if self.options.symmetry {
+            if check.strategy != search::Strategy::Bfs {
+                return Err(format!(
+                    "{}: --symmetry needs a breadth-first search; the scenario's strategy is {}",
+                    self.file.display(),
+                    check.strategy.name()
+                ));
+            }
+            if model.symmetry().is_none() {
+                return Err(format!(
+                    "{}: this model offers no symmetry reduction",
+                    self.file.display()
+                ));
+            }
+        }
         let bound = |value: u64| (value > 0).then_some(value);
         let search_options = SearchOptions {
             strategy: check.strategy,
@@ -145,6 +164,7 @@ impl ModelVisitor for Runner<'_> {
             full_space: self.options.full_space,
             stop_at_first_violation: false,
             check_liveness: true,
+            symmetry: self.options.symmetry,
             random: RandomOptions {
                 seed: check.seed,
                 runs: check.runs,
@@ -214,6 +234,7 @@ impl ModelVisitor for Runner<'_> {
                 seed: report.seed,
                 runs: report.runs,
                 fault_coverage: report.fault_coverage.clone(),
+                symmetry: report.symmetry,
             },
             properties,
         })

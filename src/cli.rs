@@ -110,6 +110,11 @@ pub struct CheckArgs {
     /// counted in full.
     #[arg(long)]
     pub full_space: bool,
+    /// Symmetry reduction: keep one state per class of states equal up to renaming clients
+    /// (breadth-first only). Counts are of representatives; traces are ordinary runs; liveness is
+    /// not checked.
+    #[arg(long)]
+    pub symmetry: bool,
     /// Run the I-th (from 0) of N disjoint slices of a random search's runs; combine the JSON
     /// results with `lockscope merge`.
     #[arg(long, value_name = "I/N")]

@@ -218,6 +218,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         threads: args.threads.unwrap_or_else(default_threads),
         full_space: args.full_space,
         report_dir: args.report.clone(),
+        symmetry: args.symmetry,
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     // With `--json -` stdout carries the JSON alone, so the report goes to stderr. Write errors

@@ -181,6 +181,7 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
             "threads": threads,
             "fingerprint_collision_probability": first["search"]["fingerprint_collision_probability"],
             "fault_coverage": coverage,
+            "symmetry": null,
         },
         "properties": properties,
         "ok": ok,

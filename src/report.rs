@@ -68,9 +68,18 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
             None => "complete".to_string(),
             Some(bound) => format!("bounded: stopped by {bound}"),
         };
+        let reduced = match search.symmetry {
+            Some(what) => format!("symmetry reduction ({what}) · "),
+            None => String::new(),
+        };
+        let unit = if search.symmetry.is_some() {
+            "representative states"
+        } else {
+            "unique states"
+        };
         let _ = writeln!(
             text,
-            "search    {} · {} · {} unique states · {} transitions · max depth {} (covered {}) · {} thread{}",
+            "search    {} · {} · {reduced}{} {unit} · {} transitions · max depth {} (covered {}) · {} thread{}",
             search.strategy,
             completeness,
             thousands(search.unique_states),
@@ -252,6 +261,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "seed": search.seed,
             "runs": search.runs,
             "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
+            "symmetry": search.symmetry,
             "threads": search.threads,
             "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },
         },

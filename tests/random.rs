@@ -32,6 +32,7 @@ fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchRep
         full_space: false,
         stop_at_first_violation: false,
         check_liveness: true,
+        symmetry: false,
         random,
     };
     search(model, &options, &mut |_| {})

@@ -24,6 +24,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         full_space: true,
         stop_at_first_violation: false,
         check_liveness: true,
+        symmetry: false,
         random: RandomOptions::default(),
     }
 }
@@ -102,8 +103,8 @@ fn the_quick_benchmark_agrees_with_the_oracle_on_every_row() {
     let rows: Vec<&str> = text.lines().skip(2).collect();
     assert_eq!(
         rows.len(),
-        8,
-        "N=2,3 safety and liveness, N=2,3 full space and first violation:\n{text}"
+        12,
+        "N=2,3 safety and liveness, N=2,3 full space and first violation, N=2,3 E=0,1 symmetry:\n{text}"
     );
     for row in rows {
         assert!(row.contains('✓') && !row.contains('✗'), "{row}");

@@ -28,6 +28,7 @@ fn run(relative: &str) {
         report_dir: reports.path().to_path_buf(),
         only_run: None,
         shard: None,
+        symmetry: false,
     };
     let outcome =
         check::run(&scenario, &file, &options, &mut |_| {}).expect("the run writes its traces");

@@ -41,6 +41,26 @@ pub trait ActionInfo: stateright::Model {
     fn stands_in_for(&self, recorded: &Self::Action, candidate: &Self::Action) -> bool;
 }
 
+/// Symmetry reduction: states that differ only by a renaming of interchangeable actors (e.g. the
+/// clients of a lock world) have the same futures up to that renaming, so a search may keep one
+/// representative of each class. The properties a model declares must not depend on actor names.
+pub trait Symmetry: stateright::Model {
+    /// What is interchangeable, for reports ("clients"); `None` if the model offers no reduction
+    /// (then the default representative, the state itself, is never asked for).
+    fn symmetry(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The canonical member of `state`'s class: equal for two states exactly when one is a
+    /// renaming of the other. Only called when [`Symmetry::symmetry`] is `Some`.
+    fn representative(&self, state: &Self::State) -> Self::State
+    where
+        Self::State: Clone,
+    {
+        state.clone()
+    }
+}
+
 /// A fairness task: a group of actions that weak fairness treats as one (one actor's own steps,
 /// or the deliveries of one channel). Tasks are numbered below 64 so that a set fits in a word.
 pub type Task = u8;

@@ -86,6 +86,8 @@ struct Visited {
     action: Vec<u8>,
     /// With a recorded graph: pending obligations, per liveness property, per state.
     pending: Vec<Vec<u64>>,
+    /// The states are class representatives (symmetry reduction).
+    symmetry: bool,
 }
 
 impl Visited {
@@ -121,8 +123,22 @@ pub(super) fn search<M: Checkable>(
     let table = PropertyTable::new(model);
     let limits = options.limits;
     let threads = options.threads.max(1);
-    let record_graph =
-        options.check_liveness && table.liveness_count() > 0 && !options.stop_at_first_violation;
+    let symmetry = options.symmetry.then(|| {
+        model
+            .symmetry()
+            .expect("symmetry reduction is asked only of models that offer it")
+    });
+    let reduce = |state: M::State| {
+        if symmetry.is_some() {
+            model.representative(&state)
+        } else {
+            state
+        }
+    };
+    let record_graph = options.check_liveness
+        && table.liveness_count() > 0
+        && !options.stop_at_first_violation
+        && symmetry.is_none();
     let mut first: Vec<Option<u32>> = vec![None; table.safety_count()];
     let mut visited = Visited {
         pending: vec![
@@ -133,6 +149,7 @@ pub(super) fn search<M: Checkable>(
                 0
             }
         ],
+        symmetry: symmetry.is_some(),
         ..Visited::default()
     };
     let mut graph = Graph::default();
@@ -140,6 +157,7 @@ pub(super) fn search<M: Checkable>(
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier: Vec<(u32, M::State)> = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
+        let state = reduce(state);
         if let hashbrown::hash_map::Entry::Vacant(slot) = visited.ids.entry(fingerprint(&state)) {
             let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
             slot.insert(id);
@@ -185,7 +203,14 @@ pub(super) fn search<M: Checkable>(
         let mut stopped = None;
         let mut beyond_bound = false;
         for batch in frontier.chunks(CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads) {
-            for chunk in expand_batch(model, &table, batch, &visited.ids, threads, record_graph) {
+            let expansion = Expansion {
+                model,
+                table: &table,
+                ids: &visited.ids,
+                record_graph,
+                symmetry: symmetry.is_some(),
+            };
+            for chunk in expand_batch(&expansion, batch, threads) {
                 transitions += chunk.transitions;
                 for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
                     *total += count;
@@ -288,6 +313,8 @@ pub(super) fn search<M: Checkable>(
     };
     let liveness_reason = if !options.check_liveness {
         "liveness checking was turned off".to_string()
+    } else if symmetry.is_some() {
+        "liveness is not checked under symmetry reduction".to_string()
     } else if stop != Stop::Exhausted {
         format!("bounded: {}", stop.bound_name().unwrap_or("?"))
     } else {
@@ -306,24 +333,33 @@ pub(super) fn search<M: Checkable>(
         seed: None,
         runs: None,
         fault_coverage: table.coverage(fault_counts),
+        symmetry,
     }
+}
+
+/// What expanding a frontier state needs, shared by the worker threads.
+struct Expansion<'a, M: Checkable> {
+    model: &'a M,
+    table: &'a PropertyTable<M>,
+    /// The states visited before this batch.
+    ids: &'a FingerprintMap,
+    record_graph: bool,
+    /// Replace each successor by its class representative.
+    symmetry: bool,
 }
 
 /// Expand a batch of frontier states, in parallel when there are several chunks. The results come
 /// back in frontier order.
 fn expand_batch<M: Checkable>(
-    model: &M,
-    table: &PropertyTable<M>,
+    expansion: &Expansion<'_, M>,
     batch: &[(u32, M::State)],
-    ids: &FingerprintMap,
     threads: usize,
-    record_graph: bool,
 ) -> Vec<ChunkResult<M::State>> {
     let chunks: Vec<&[(u32, M::State)]> = batch.chunks(CHUNK_STATES).collect();
     if threads == 1 || chunks.len() == 1 {
         return chunks
             .into_iter()
-            .map(|chunk| expand_chunk(model, table, chunk, ids, record_graph))
+            .map(|chunk| expand_chunk(expansion, chunk))
             .collect();
     }
     let next_chunk = AtomicUsize::new(0);
@@ -334,7 +370,7 @@ fn expand_batch<M: Checkable>(
             scope.spawn(|| loop {
                 let i = next_chunk.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(model, table, chunk, ids, record_graph);
+                let result = expand_chunk(expansion, chunk);
                 *results[i]
                     .lock()
                     .expect("no worker panics while holding a slot") = Some(result);
@@ -352,12 +388,16 @@ fn expand_batch<M: Checkable>(
 }
 
 fn expand_chunk<M: Checkable>(
-    model: &M,
-    table: &PropertyTable<M>,
+    expansion: &Expansion<'_, M>,
     chunk: &[(u32, M::State)],
-    ids: &FingerprintMap,
-    record_graph: bool,
 ) -> ChunkResult<M::State> {
+    let Expansion {
+        model,
+        table,
+        ids,
+        record_graph,
+        symmetry,
+    } = *expansion;
     let mut result = ChunkResult {
         transitions: 0,
         faults: vec![0; table.fault_kinds.len()],
@@ -379,9 +419,12 @@ fn expand_chunk<M: Checkable>(
             } else {
                 None
             };
-            let Some(next) = model.next_state(state, action) else {
+            let Some(mut next) = model.next_state(state, action) else {
                 continue;
             };
+            if symmetry {
+                next = model.representative(&next);
+            }
             result.transitions += 1;
             let action = index as u8;
             let fingerprint = fingerprint(&next);
@@ -418,6 +461,11 @@ fn expand_chunk<M: Checkable>(
 
 /// The actions from the initial state to state `id` (re-run from their recorded indices), followed
 /// by the actions with indices `then` from there.
+///
+/// Under symmetry reduction the recorded indices are steps between representatives. The trace is
+/// then a run of the model itself that passes through the same classes: at each step, the first
+/// enabled action whose successor has the recorded successor's representative. One exists because
+/// the run's state is a renaming of the representative, so the renamed action is enabled.
 fn rebuild_trace<M: Checkable>(
     model: &M,
     visited: &Visited,
@@ -435,16 +483,39 @@ fn rebuild_trace<M: Checkable>(
     let mut state = model
         .init_states()
         .swap_remove(usize::from(visited.action[at]));
+    let mut representative = visited.symmetry.then(|| model.representative(&state));
     let mut trace = Vec::with_capacity(indices.len());
     let mut actions = Vec::new();
     for index in indices {
         actions.clear();
+        let Some(recorded) = representative.as_mut() else {
+            model.actions(&state, &mut actions);
+            let action = actions.swap_remove(usize::from(index));
+            state = model
+                .next_state(&state, action.clone())
+                .expect("a recorded step is enabled");
+            trace.push(action);
+            continue;
+        };
+        model.actions(recorded, &mut actions);
+        let step = actions.swap_remove(usize::from(index));
+        let target = model.representative(
+            &model
+                .next_state(recorded, step)
+                .expect("a recorded step is enabled"),
+        );
+        actions.clear();
         model.actions(&state, &mut actions);
-        let action = actions.swap_remove(usize::from(index));
-        state = model
-            .next_state(&state, action.clone())
-            .expect("a recorded step is enabled");
+        let (action, next) = actions
+            .drain(..)
+            .find_map(|action| {
+                let next = model.next_state(&state, action.clone())?;
+                (model.representative(&next) == target).then_some((action, next))
+            })
+            .expect("a renaming of the recorded step is enabled");
         trace.push(action);
+        state = next;
+        *recorded = target;
     }
     trace
 }

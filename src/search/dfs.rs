@@ -145,6 +145,7 @@ pub(super) fn search<M: Checkable>(
         _ => 0,
     };
     SearchReport {
+        symmetry: None,
         strategy: options.strategy,
         stop,
         transitions,

@@ -20,7 +20,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::time::Duration;
 
-use lockscope_models::{ActionInfo, Explain, Liveness, Timeline};
+use lockscope_models::{ActionInfo, Explain, Liveness, Symmetry, Timeline};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -37,6 +37,7 @@ pub trait Checkable:
     > + Explain
     + Liveness
     + ActionInfo
+    + Symmetry
     + Timeline
     + Sync
 {
@@ -56,6 +57,7 @@ impl<M> Checkable for M where
         > + Explain
         + Liveness
         + ActionInfo
+        + Symmetry
         + Timeline
         + Sync
 {
@@ -104,6 +106,9 @@ pub struct SearchOptions {
     /// Record the state graph and check liveness properties after a complete search (BFS only).
     /// The benchmark turns it off to time safety alone.
     pub check_liveness: bool,
+    /// Keep one representative per class of states equal up to renaming interchangeable actors
+    /// (BFS only; the model must offer [`Symmetry`]). Liveness is then not checked.
+    pub symmetry: bool,
 }
 
 impl Default for SearchOptions {
@@ -117,6 +122,7 @@ impl Default for SearchOptions {
             stop_at_first_violation: false,
             random: RandomOptions::default(),
             check_liveness: true,
+            symmetry: false,
         }
     }
 }
@@ -297,6 +303,9 @@ pub struct SearchReport<A> {
     /// Per fault kind: transitions of that kind explored (exhaustive), or runs that used it
     /// (random). Shows that a fault was actually exercised.
     pub fault_coverage: Vec<(&'static str, u64)>,
+    /// What symmetry reduction treated as interchangeable, if it was on: counts are then of
+    /// representatives.
+    pub symmetry: Option<&'static str>,
 }
 
 impl<A> SearchReport<A> {

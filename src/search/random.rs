@@ -270,6 +270,7 @@ pub(super) fn search<M: Checkable>(
         }
     }
     SearchReport {
+        symmetry: None,
         strategy: options.strategy,
         stop,
         transitions,

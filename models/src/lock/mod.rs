@@ -32,6 +32,7 @@ mod narrate;
 pub mod resource;
 pub mod standard;
 mod state;
+mod symmetry;
 mod timeline;
 
 use model::unexpected;

@@ -352,6 +352,33 @@ impl Server {
         self.last_zxid = zxid(self.last_zxid);
     }
 
+    /// Rename client slots: slot `old` becomes `new_of[old]` (a permutation), in sessions, owners
+    /// and watches, keeping the collections sorted.
+    pub fn rename_clients(&mut self, new_of: &[ClientId]) {
+        let old_sessions = self.sessions.clone();
+        for (old, &session) in old_sessions.iter().enumerate() {
+            self.sessions[usize::from(new_of[old])] = session;
+        }
+        let rename = |owner: &mut Option<ClientId>| {
+            *owner = owner.map(|c| new_of[usize::from(c)]);
+        };
+        if let Some(node) = &mut self.lock_node {
+            rename(&mut node.owner);
+        }
+        for (_, node) in &mut self.children {
+            rename(&mut node.owner);
+        }
+        for watch in &mut self.watches {
+            watch.client = new_of[usize::from(watch.client)];
+        }
+        self.watches.sort_unstable();
+    }
+
+    /// The watches `client` has registered, in order.
+    pub fn watches_of(&self, client: ClientId) -> impl Iterator<Item = &Watch> + '_ {
+        self.watches.iter().filter(move |w| w.client == client)
+    }
+
     /// Set the next sequence number (only to rename: it must stay above every existing one).
     pub fn set_next_seq(&mut self, next: Seq) {
         assert!(
