@@ -380,11 +380,11 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
             let verdict = render::html::trace_verdict(&timeline);
             let origin = match (trace.seed, trace.run, trace.shrunk_from) {
                 (Some(seed), Some(run), Some(original)) => format!(
-                    "random search, seed {seed}, run {run}, shrunk from {original} steps to {}",
+                    "random, seed {seed}, run {run}, shrunk from {original} steps to {}",
                     trace.steps.len()
                 ),
-                (Some(seed), _, _) => format!("random search, seed {seed}"),
-                _ => "exhaustive search".to_string(),
+                (Some(seed), _, _) => format!("random, seed {seed}"),
+                _ => format!("{}, exhaustive", trace.scenario.check.strategy.name()),
             };
             render::html::page(&trace.scenario, Some(&origin), &[verdict], &[section], None)
         }
