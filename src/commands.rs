@@ -15,7 +15,6 @@ use crate::render;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
-use crate::trace::{self, Trace};
 
 /// An input or usage error: exit code 2.
 pub type InputError = String;
@@ -299,62 +298,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     })
 }
 
-/// Rebuild a trace's model and replay it.
-struct Replayer<'a> {
-    trace: &'a Trace,
-    file: &'a Path,
-}
-
-impl ModelVisitor for Replayer<'_> {
-    type Output = Result<trace::Replay, trace::TraceError>;
-
-    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
-    where
-        M::State: 'static,
-        M::Action: 'static,
-    {
-        trace::replay(&model, self.trace, self.file)
-    }
-}
-
-fn load_and_replay(file: &Path) -> Result<(Trace, trace::Replay), InputError> {
-    let trace = Trace::load(file).map_err(|err| err.to_string())?;
-    let replayed = registry::with_model(
-        &trace.scenario,
-        Replayer {
-            trace: &trace,
-            file,
-        },
-    )
-    .map_err(|err| format!("{}: scenario: {err}", file.display()))?
-    .map_err(|err| err.to_string())?;
-    Ok((trace, replayed))
-}
-
-fn narrative_text(trace: &Trace, replayed: &trace::Replay) -> String {
-    let mut text = format!(
-        "trace of {} in scenario {} ({} steps)\n",
-        trace.property,
-        trace.scenario.name,
-        trace.steps.len()
-    );
-    text.push_str(&report::numbered(&replayed.summaries, replayed.loop_start));
-    match (&replayed.explanation, replayed.violated) {
-        (Some(explanation), true) => {
-            text.push_str(&format!("  ⇒ {} violated: {explanation}\n", trace.property))
-        }
-        (None, true) => text.push_str(&format!("  ⇒ {} violated\n", trace.property)),
-        (_, false) => text.push_str(&format!(
-            "  ⇒ {} is NOT violated at the end of this trace\n",
-            trace.property
-        )),
-    }
-    text
-}
-
 pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
-    let (trace, replayed) = load_and_replay(&args.trace)?;
-    let _ = std::io::stdout().write_all(narrative_text(&trace, &replayed).as_bytes());
+    let (_, replayed) = render::load(&args.trace)?;
+    let _ = std::io::stdout().write_all(render::text::render(&replayed).as_bytes());
     Ok(if replayed.violated {
         EXIT_FAILED
     } else {
@@ -364,10 +310,7 @@ pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
 
 pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
     let text = match args.format {
-        RenderFormat::Text => {
-            let (trace, replayed) = load_and_replay(&args.trace)?;
-            narrative_text(&trace, &replayed)
-        }
+        RenderFormat::Text => render::text::render(&render::load(&args.trace)?.1),
         RenderFormat::Svg => render::svg::render(&render::load(&args.trace)?.1),
         RenderFormat::Mermaid => render::mermaid::render(&render::load(&args.trace)?.1),
         RenderFormat::Shiviz => render::shiviz::render(&render::load(&args.trace)?.1),

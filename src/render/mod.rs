@@ -1,4 +1,4 @@
-//! Renderers of trace files: the SVG sequence diagram, Mermaid, ShiViz, the HTML report, the
+//! Renderers of trace files: the text narrative, the SVG sequence diagram, Mermaid, ShiViz, the HTML report, the
 //! report folder that `check --report` writes, `check --junit`'s XML, and `bench --plot`'s charts.
 //!
 //! Renderers read trace files only (design README, "Trace files"): a trace is replayed in the model
@@ -13,6 +13,7 @@ pub mod plot;
 pub mod shiviz;
 pub mod site;
 pub mod svg;
+pub mod text;
 pub mod timeline;
 
 use std::path::Path;
