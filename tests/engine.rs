@@ -345,3 +345,45 @@ fn faults_that_could_still_happen_do_not_hide_a_deadlock() {
     assert_eq!(shortest(0), Some(15));
     assert_eq!(shortest(1), Some(15));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The breadth-first frontier keeps states packed (postcard): every state a walk reaches,
+    /// with every fault kind and the fenced recipe's tokens, unpacks to itself. A lossy encoding
+    /// would silently merge or corrupt states.
+    #[test]
+    fn packed_states_round_trip(
+        recipe in proptest::sample::select(vec![Recipe::Naive, Recipe::Herd, Recipe::Standard, Recipe::Fenced]),
+        acquisitions in 0u8..3,
+        choices in proptest::collection::vec(any::<u16>(), 1..60),
+    ) {
+        let model = LockModel::new(LockConfig {
+            acquisitions,
+            retry_after_expiry: true,
+            session_expiries: 1,
+            client_pauses: 1,
+            message_loss: 1,
+            message_duplication: 2,
+            reordering: true,
+            partitions: 1,
+            crashes: 1,
+            ..LockConfig::new(recipe, 3)
+        })
+        .expect("valid");
+        let mut state = model.init_states().swap_remove(0);
+        for choice in choices {
+            let packed = postcard::to_allocvec(&state).expect("packs");
+            let unpacked: lockscope_models::lock::LockState =
+                postcard::from_bytes(&packed).expect("unpacks");
+            prop_assert_eq!(&unpacked, &state);
+            let mut actions = Vec::new();
+            model.actions(&state, &mut actions);
+            if actions.is_empty() {
+                break;
+            }
+            let action = actions.swap_remove(usize::from(choice) % actions.len());
+            state = model.next_state(&state, action).expect("a next state");
+        }
+    }
+}

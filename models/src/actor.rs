@@ -41,23 +41,72 @@ impl FromStr for ActorId {
     }
 }
 
-/// Serde through `Display`/`FromStr`, so actors read as `"C1"` in trace files.
+/// Serde through `Display`/`FromStr` for people (trace files: actors read as `"C1"`), and through
+/// a small integer for machines (`Compact`: the search's packed states).
 macro_rules! serde_via_string {
     ($type:ty) => {
         impl serde::Serialize for $type {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                if serializer.is_human_readable() {
+                    serializer.collect_str(self)
+                } else {
+                    serde::Serialize::serialize(
+                        &$crate::actor::Compact::to_compact(self),
+                        serializer,
+                    )
+                }
             }
         }
 
         impl<'de> serde::Deserialize<'de> for $type {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
+                if deserializer.is_human_readable() {
+                    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                } else {
+                    let compact = serde::Deserialize::deserialize(deserializer)?;
+                    $crate::actor::Compact::from_compact(compact).map_err(serde::de::Error::custom)
+                }
             }
         }
     };
 }
+
+/// A value's binary form: a small integer.
+pub(crate) trait Compact: Sized {
+    type Repr: serde::Serialize + for<'de> serde::Deserialize<'de>;
+    fn to_compact(&self) -> Self::Repr;
+    fn from_compact(repr: Self::Repr) -> Result<Self, String>;
+}
+
+impl Compact for ActorId {
+    type Repr = u8;
+    fn to_compact(&self) -> u8 {
+        match self {
+            ActorId::Client(c) => *c,
+            ActorId::Server => 254,
+            ActorId::Resource => 255,
+        }
+    }
+    fn from_compact(repr: u8) -> Result<Self, String> {
+        Ok(match repr {
+            254 => ActorId::Server,
+            255 => ActorId::Resource,
+            c => ActorId::Client(c),
+        })
+    }
+}
+
+impl Compact for Group {
+    type Repr = u16;
+    fn to_compact(&self) -> u16 {
+        self.0
+    }
+    fn from_compact(repr: u16) -> Result<Self, String> {
+        Ok(Group(repr))
+    }
+}
+
 pub(crate) use serde_via_string;
 
 serde_via_string!(ActorId);

@@ -7,10 +7,11 @@
 //! level is finished before the next one starts, the first violating state found is at the least
 //! possible depth: counterexamples are shortest.
 //!
-//! Memory: the visited set keeps 64-bit fingerprints only; each state also keeps its parent's id
-//! (4 bytes) and the index of the action that reached it (1 byte). Full states live only in the
-//! current and the next level. A counterexample is rebuilt by walking parent ids back to the
-//! initial state and re-running the recorded action indices.
+//! Memory: the visited set keeps 64-bit fingerprints only (and, when the graph is recorded, each
+//! state's id); each state also keeps its parent's id (4 bytes) and the index of the action that
+//! reached it (1 byte). States live only in the current and the next level, packed
+//! ([`super::frontier`]). A counterexample is rebuilt by walking parent ids back to the initial
+//! state and re-running the recorded action indices.
 //!
 //! When the model has liveness properties the search also records the whole graph (every edge
 //! with its action index and fairness task) and each state's pending obligations, so that
@@ -24,6 +25,7 @@ use std::time::Instant;
 use lockscope_models::Task;
 
 use super::fingerprint::{fingerprint, Fingerprint};
+use super::frontier::{pack, unpack, Frontier};
 use super::liveness::{self, Graph};
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
@@ -36,6 +38,54 @@ type Pending = [u64; MAX_LIVENESS_PROPERTIES];
 const MAX_LIVENESS_PROPERTIES: usize = 4;
 
 type FingerprintMap = hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher>;
+type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
+
+/// The fingerprints of the visited states. Only a recorded graph needs each one's id (an edge to
+/// an already visited state names it); a safety search keeps the fingerprints alone, half the
+/// memory per state.
+enum Seen {
+    Fingerprints(FingerprintSet),
+    WithIds(FingerprintMap),
+}
+
+impl Seen {
+    fn new(with_ids: bool) -> Self {
+        if with_ids {
+            Seen::WithIds(FingerprintMap::default())
+        } else {
+            Seen::Fingerprints(FingerprintSet::default())
+        }
+    }
+
+    fn contains(&self, fingerprint: Fingerprint) -> bool {
+        match self {
+            Seen::Fingerprints(set) => set.contains(&fingerprint),
+            Seen::WithIds(map) => map.contains_key(&fingerprint),
+        }
+    }
+
+    /// The id of a visited state (`None` when it is not visited, or ids are not kept).
+    fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
+        match self {
+            Seen::Fingerprints(_) => None,
+            Seen::WithIds(map) => map.get(&fingerprint).copied(),
+        }
+    }
+
+    /// Record a state as visited under `id`; `false` if it already was.
+    fn insert(&mut self, fingerprint: Fingerprint, id: u32) -> bool {
+        match self {
+            Seen::Fingerprints(set) => set.insert(fingerprint),
+            Seen::WithIds(map) => match map.entry(fingerprint) {
+                hashbrown::hash_map::Entry::Occupied(_) => false,
+                hashbrown::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(id);
+                    true
+                }
+            },
+        }
+    }
+}
 
 /// States per unit of work handed to a thread.
 const CHUNK_STATES: usize = 1024;
@@ -45,19 +95,20 @@ const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
 const NO_PARENT: u32 = u32::MAX;
 
 /// A successor not yet known when its chunk was expanded.
-struct Candidate<S> {
+struct Candidate {
     fingerprint: Fingerprint,
     parent: u32,
     action: u8,
     task: Option<Task>,
-    state: S,
+    /// Where the packed state lies in its chunk's `packed` bytes.
+    state: std::ops::Range<usize>,
     violations: u64,
     /// Pending obligations per liveness property (all 0 unless the graph is recorded).
     pending: Pending,
 }
 
 /// One successor, in the order the parent's actions are enabled.
-enum Successor<S> {
+enum Successor {
     /// Already visited when the chunk was expanded; kept only when the graph is recorded.
     Known {
         parent: u32,
@@ -65,20 +116,21 @@ enum Successor<S> {
         action: u8,
         task: Option<Task>,
     },
-    New(Candidate<S>),
+    New(Candidate),
 }
 
-struct ChunkResult<S> {
+struct ChunkResult {
     transitions: u64,
     /// Transitions per fault kind (indexed like `PropertyTable::fault_kinds`).
     faults: Vec<u64>,
-    successors: Vec<Successor<S>>,
+    successors: Vec<Successor>,
+    /// The new successors' states, packed.
+    packed: Vec<u8>,
 }
 
 /// Everything kept per visited state.
-#[derive(Default)]
 struct Visited {
-    ids: FingerprintMap,
+    seen: Seen,
     /// The parent's id, or `NO_PARENT` for an initial state.
     parent: Vec<u32>,
     /// The index of the action (among the parent's enabled actions) that reached the state; for an
@@ -150,17 +202,18 @@ pub(super) fn search<M: Checkable>(
             }
         ],
         symmetry: symmetry.is_some(),
-        ..Visited::default()
+        seen: Seen::new(record_graph),
+        parent: Vec::new(),
+        action: Vec::new(),
     };
     let mut graph = Graph::default();
     let mut transitions = 0u64;
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
-    let mut frontier: Vec<(u32, M::State)> = Vec::new();
+    let mut frontier = Frontier::default();
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(state);
-        if let hashbrown::hash_map::Entry::Vacant(slot) = visited.ids.entry(fingerprint(&state)) {
-            let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-            slot.insert(id);
+        let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+        if visited.seen.insert(fingerprint(&state), id) {
             let pending = if record_graph {
                 pending_of(&table, model, &state)
             } else {
@@ -172,7 +225,7 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            frontier.push((id, state));
+            frontier.push(id, &state);
         }
     }
 
@@ -199,18 +252,20 @@ pub(super) fn search<M: Checkable>(
             break (Stop::TimeLimit, depth);
         }
         let probe_only = limits.max_depth == Some(depth);
-        let mut next: Vec<(u32, M::State)> = Vec::new();
+        let mut next = Frontier::default();
         let mut stopped = None;
         let mut beyond_bound = false;
-        for batch in frontier.chunks(CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads) {
+        let batch_size = CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads;
+        for batch_start in (0..frontier.len()).step_by(batch_size) {
+            let batch = batch_start..(batch_start + batch_size).min(frontier.len());
             let expansion = Expansion {
                 model,
                 table: &table,
-                ids: &visited.ids,
+                seen: &visited.seen,
                 record_graph,
                 symmetry: symmetry.is_some(),
             };
-            for chunk in expand_batch(&expansion, batch, threads) {
+            for chunk in expand_batch(&expansion, &frontier, batch, threads) {
                 transitions += chunk.transitions;
                 for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
                     *total += count;
@@ -238,22 +293,21 @@ pub(super) fn search<M: Checkable>(
                         }
                         Successor::New(candidate) => candidate,
                     };
-                    let id = match visited.ids.entry(candidate.fingerprint) {
-                        hashbrown::hash_map::Entry::Occupied(known) => *known.get(),
-                        hashbrown::hash_map::Entry::Vacant(slot) => {
-                            let id =
-                                u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-                            slot.insert(id);
-                            visited.push(candidate.parent, candidate.action, &candidate.pending);
-                            record_first(&mut first, candidate.violations, || id);
-                            next.push((id, candidate.state));
-                            if limits.max_states.is_some_and(|max| visited.len() >= max) {
-                                stopped = Some(Stop::MaxStates);
-                            }
-                            id
+                    let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+                    let id = if visited.seen.insert(candidate.fingerprint, fresh) {
+                        visited.push(candidate.parent, candidate.action, &candidate.pending);
+                        record_first(&mut first, candidate.violations, || fresh);
+                        next.push_packed(fresh, &chunk.packed[candidate.state]);
+                        if limits.max_states.is_some_and(|max| visited.len() >= max) {
+                            stopped = Some(Stop::MaxStates);
                         }
+                        Some(fresh)
+                    } else {
+                        // Found twice in this level: a graph needs the first one's id.
+                        visited.seen.id(candidate.fingerprint)
                     };
                     if record_graph {
+                        let id = id.expect("a recorded graph keeps ids");
                         graph.push_edge(candidate.parent, id, candidate.action, candidate.task);
                     }
                 }
@@ -342,35 +396,40 @@ struct Expansion<'a, M: Checkable> {
     model: &'a M,
     table: &'a PropertyTable<M>,
     /// The states visited before this batch.
-    ids: &'a FingerprintMap,
+    seen: &'a Seen,
     record_graph: bool,
     /// Replace each successor by its class representative.
     symmetry: bool,
 }
 
-/// Expand a batch of frontier states, in parallel when there are several chunks. The results come
-/// back in frontier order.
+/// Expand the frontier states at positions `batch`, in parallel when there are several chunks.
+/// The results come back in frontier order.
 fn expand_batch<M: Checkable>(
     expansion: &Expansion<'_, M>,
-    batch: &[(u32, M::State)],
+    frontier: &Frontier,
+    batch: std::ops::Range<usize>,
     threads: usize,
-) -> Vec<ChunkResult<M::State>> {
-    let chunks: Vec<&[(u32, M::State)]> = batch.chunks(CHUNK_STATES).collect();
+) -> Vec<ChunkResult> {
+    let chunks: Vec<std::ops::Range<usize>> = batch
+        .clone()
+        .step_by(CHUNK_STATES)
+        .map(|start| start..(start + CHUNK_STATES).min(batch.end))
+        .collect();
     if threads == 1 || chunks.len() == 1 {
         return chunks
             .into_iter()
-            .map(|chunk| expand_chunk(expansion, chunk))
+            .map(|chunk| expand_chunk(expansion, frontier, chunk))
             .collect();
     }
     let next_chunk = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<ChunkResult<M::State>>>> =
+    let results: Vec<Mutex<Option<ChunkResult>>> =
         chunks.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.min(chunks.len()) {
             scope.spawn(|| loop {
                 let i = next_chunk.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(expansion, chunk);
+                let result = expand_chunk(expansion, frontier, chunk.clone());
                 *results[i]
                     .lock()
                     .expect("no worker panics while holding a slot") = Some(result);
@@ -389,12 +448,13 @@ fn expand_batch<M: Checkable>(
 
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
-    chunk: &[(u32, M::State)],
-) -> ChunkResult<M::State> {
+    frontier: &Frontier,
+    chunk: std::ops::Range<usize>,
+) -> ChunkResult {
     let Expansion {
         model,
         table,
-        ids,
+        seen,
         record_graph,
         symmetry,
     } = *expansion;
@@ -402,10 +462,12 @@ fn expand_chunk<M: Checkable>(
         transitions: 0,
         faults: vec![0; table.fault_kinds.len()],
         successors: Vec::new(),
+        packed: Vec::new(),
     };
     let mut actions = Vec::new();
-    for &(parent, ref state) in chunk {
-        model.actions(state, &mut actions);
+    for (parent, packed) in frontier.slice(chunk) {
+        let state: M::State = unpack(packed);
+        model.actions(&state, &mut actions);
         assert!(
             actions.len() <= 256,
             "at most 256 actions per state (action indices are one byte)"
@@ -419,7 +481,7 @@ fn expand_chunk<M: Checkable>(
             } else {
                 None
             };
-            let Some(mut next) = model.next_state(state, action) else {
+            let Some(mut next) = model.next_state(&state, action) else {
                 continue;
             };
             if symmetry {
@@ -428,8 +490,9 @@ fn expand_chunk<M: Checkable>(
             result.transitions += 1;
             let action = index as u8;
             let fingerprint = fingerprint(&next);
-            if let Some(&target) = ids.get(&fingerprint) {
+            if seen.contains(fingerprint) {
                 if record_graph {
+                    let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
                     result.successors.push(Successor::Known {
                         parent,
                         target,
@@ -445,12 +508,13 @@ fn expand_chunk<M: Checkable>(
             } else {
                 Pending::default()
             };
+            let state = pack(&next, &mut result.packed);
             result.successors.push(Successor::New(Candidate {
                 fingerprint,
                 parent,
                 action,
                 task,
-                state: next,
+                state,
                 violations,
                 pending,
             }));

@@ -12,6 +12,7 @@
 mod bfs;
 mod dfs;
 mod fingerprint;
+mod frontier;
 pub mod liveness;
 mod random;
 mod shrink;
@@ -32,7 +33,7 @@ pub use fingerprint::{fingerprint, Fingerprint};
 /// steps ([`Timeline`]).
 pub trait Checkable:
     Model<
-        State: Clone + Hash + Eq + fmt::Debug + Send + Sync,
+        State: Clone + Hash + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync,
         Action: Clone + Eq + fmt::Debug + fmt::Display + Serialize + DeserializeOwned + Send + Sync,
     > + Explain
     + Liveness
@@ -45,7 +46,7 @@ pub trait Checkable:
 
 impl<M> Checkable for M where
     M: Model<
-            State: Clone + Hash + Eq + fmt::Debug + Send + Sync,
+            State: Clone + Hash + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync,
             Action: Clone
                         + Eq
                         + fmt::Debug

@@ -4,7 +4,9 @@
 use crate::zookeeper::{Seq, Zxid};
 
 /// Where a client is in its recipe. The waiting phases name the reply the client waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Phase {
     /// Not yet started this acquisition: the create has not been sent.
     Init,
@@ -50,7 +52,9 @@ impl Phase {
 
 /// A client's own variables. It does not remember its predecessor: the `exists` request carries
 /// it, as in the benchmark workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Client {
     pub phase: Phase,
     /// Its lock node's sequence number, once created.

@@ -7,7 +7,19 @@
 use crate::zookeeper::Zxid;
 
 /// The resource's state, plus the one bit of accept history `fenced_resource_safety` needs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Resource {
     /// The highest token accepted so far (0: none yet; real tokens are czxids, at least 1).
     pub highest: Zxid,

@@ -19,7 +19,9 @@ pub const REQUESTS_IN_FLIGHT: usize = 2 + MAX_DUPLICATIONS as usize;
 pub const REPLIES_IN_FLIGHT: usize = 4 + MAX_DUPLICATIONS as usize;
 
 /// A request on its way to the server; `copy` marks a duplicate made by the network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Outgoing {
     pub request: Request,
     pub copy: bool,
@@ -27,7 +29,18 @@ pub struct Outgoing {
 
 /// The channels between one client and the server and resource: FIFO unless the scenario
 /// allows reordering.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Links {
     pub to_server: ArrayVec<Outgoing, REQUESTS_IN_FLIGHT>,
     pub from_server: ArrayVec<Reply, REPLIES_IN_FLIGHT>,
@@ -62,7 +75,19 @@ impl Links {
 }
 
 /// How much of each fault budget this execution has used.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct FaultsUsed {
     pub session_expiries: u8,
     pub client_pauses: u8,
@@ -74,7 +99,9 @@ pub struct FaultsUsed {
 
 /// One global state. Every collection is fixed-size and kept in a canonical order, so the derived
 /// `Hash` and `Eq` identify exactly the states a step or a property can tell apart.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct LockState {
     pub clients: ArrayVec<Client, MAX_CLIENTS>,
     pub server: Server,

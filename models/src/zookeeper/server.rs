@@ -18,7 +18,9 @@ pub struct ZkConfig {
 }
 
 /// A znode's stat fields that the recipes can observe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Znode {
     pub czxid: Zxid,
     /// `ephemeralOwner`: the session's client slot, `None` for a persistent node.
@@ -51,7 +53,9 @@ pub enum Served {
 
 /// The state of the single ZooKeeper server. Collections are kept sorted, so derived `Hash` and
 /// `Eq` see one canonical form per state.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Server {
     /// `/lock` itself, if it exists.
     lock_node: Option<Znode>,

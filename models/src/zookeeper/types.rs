@@ -134,6 +134,22 @@ impl FromStr for Path {
 
 serde_via_string!(Path);
 
+impl crate::actor::Compact for Path {
+    type Repr = u8;
+    fn to_compact(&self) -> u8 {
+        match self {
+            Path::Lock => u8::MAX,
+            Path::Child(seq) => *seq,
+        }
+    }
+    fn from_compact(repr: u8) -> Result<Self, String> {
+        Ok(match repr {
+            u8::MAX => Path::Lock,
+            seq => Path::Child(seq),
+        })
+    }
+}
+
 /// A set of sequence numbers, as a `getChildren` reply carries it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SeqSet(u32);
@@ -201,14 +217,22 @@ impl fmt::Display for SeqSet {
     }
 }
 
+/// A list of sequence numbers for people, the bitmask for machines.
 impl serde::Serialize for SeqSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
+        if serializer.is_human_readable() {
+            serializer.collect_seq(self.iter())
+        } else {
+            serializer.serialize_u32(self.0)
+        }
     }
 }
 
 impl<'de> serde::Deserialize<'de> for SeqSet {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !deserializer.is_human_readable() {
+            return u32::deserialize(deserializer).map(SeqSet);
+        }
         let seqs = Vec::<Seq>::deserialize(deserializer)?;
         if let Some(bad) = seqs.iter().find(|&&seq| usize::from(seq) >= MAX_SEQ) {
             return Err(serde::de::Error::custom(format!(
@@ -324,7 +348,9 @@ pub enum Reply {
 }
 
 /// A session's state on the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum SessionState {
     Live,
     Expired,
@@ -332,14 +358,18 @@ pub enum SessionState {
 }
 
 /// Which read set a watch: data watches (`exists`, `getData`) or child watches (`getChildren`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum WatchKind {
     Data,
     Child,
 }
 
 /// A one-shot watch registered by a session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Watch {
     pub client: ClientId,
     pub path: Path,
