@@ -137,6 +137,7 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
             stop_at_first_violation: run == Run::FirstViolation,
             check_liveness: run == Run::Liveness,
             symmetry: run == Run::Symmetry,
+            swarm: None,
             random: RandomOptions::default(),
         };
         reset_peak_memory();

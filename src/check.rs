@@ -19,7 +19,8 @@ pub struct RunOptions {
     pub full_space: bool,
     /// Where traces go: `<report_dir>/<scenario>/<property>.trace.json`.
     pub report_dir: PathBuf,
-    /// Random searches: only this run (`--run K`), or only this shard (`--shard I/N`).
+    /// Random searches: only this run (`--run K`), or only this shard (`--shard I/N`); depth-first
+    /// searches: this member of a swarm (`--shard I/N`).
     pub only_run: Option<u64>,
     pub shard: Option<(u64, u64)>,
     /// Symmetry reduction (`--symmetry`, breadth-first searches only).
@@ -47,6 +48,8 @@ pub struct SearchSummary {
     pub fault_coverage: Vec<(&'static str, u64)>,
     /// What symmetry reduction treated as interchangeable, if it was on.
     pub symmetry: Option<&'static str>,
+    /// The member `(i, n)` of a depth-first swarm, or the shard of a random search.
+    pub shard: Option<(u64, u64)>,
 }
 
 /// The outcome for one property.
@@ -165,6 +168,10 @@ impl ModelVisitor for Runner<'_> {
             stop_at_first_violation: false,
             check_liveness: true,
             symmetry: self.options.symmetry,
+            swarm: self
+                .options
+                .shard
+                .filter(|_| check.strategy == search::Strategy::Dfs),
             random: RandomOptions {
                 seed: check.seed,
                 runs: check.runs,
@@ -235,6 +242,7 @@ impl ModelVisitor for Runner<'_> {
                 runs: report.runs,
                 fault_coverage: report.fault_coverage.clone(),
                 symmetry: report.symmetry,
+                shard: report.swarm.or(self.options.shard),
             },
             properties,
         })

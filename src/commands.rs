@@ -183,13 +183,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     }
     for (file, scenario) in &scenarios {
         let random = scenario.check.strategy == Strategy::Random;
-        if !random && (args.run.is_some() || shard.is_some()) {
-            let flag = if args.run.is_some() {
-                "--run"
-            } else {
-                "--shard"
-            };
-            return Err(format!("{}: {flag} applies to random searches (strategy = \"random\"); this scenario uses {}", file.display(), scenario.check.strategy.name()));
+        if !random && args.run.is_some() {
+            return Err(format!("{}: --run applies to random searches (strategy = \"random\"); this scenario uses {}", file.display(), scenario.check.strategy.name()));
+        }
+        if scenario.check.strategy == Strategy::Bfs && shard.is_some() {
+            return Err(format!("{}: --shard applies to random searches (slices of the runs) and to dfs (a swarm of search orders); this scenario uses bfs", file.display()));
         }
         if let Some(run) = args.run.filter(|&run| run >= scenario.check.runs) {
             return Err(format!(

@@ -1,10 +1,16 @@
 //! `lockscope merge`: combine the JSON results of the shards of a random search into the result
-//! one unsharded search would have given.
+//! one unsharded search would have given, or those of a depth-first swarm into their union.
 //!
 //! Shards split the runs into disjoint slices and every run depends only on (seed, run index), so
 //! the union is exact: counts and fault coverage add up, and each property's counterexample is the
 //! one from the lowest run that found it — the one an unsharded search reports. Only timing fields
 //! (`elapsed_ms`, here the slowest shard's) and `threads` may differ from an unsharded run.
+//!
+//! The members of a depth-first swarm search the same space in different orders, so their union
+//! is not one search: a property is violated if any member found a violation (the shortest trace
+//! is kept), holds if any member was complete (then it saw every state), and is unknown
+//! otherwise. `search.shards` lists each member's coverage: its unique states and whether it was
+//! complete.
 
 use std::path::{Path, PathBuf};
 
@@ -57,9 +63,10 @@ pub fn merge(files: &[PathBuf]) -> Result<Value, InputError> {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            if field(&result, file, &["search", "strategy"])? != "random" {
+            let strategy = field(&result, file, &["search", "strategy"])?;
+            if strategy != "random" && strategy != "dfs" {
                 return Err(format!(
-                    "{}: scenario {name}: only the shards of random searches can be merged",
+                    "{}: scenario {name}: only the shards of random searches and the members of dfs swarms can be merged",
                     file.display()
                 ));
             }
@@ -71,7 +78,25 @@ pub fn merge(files: &[PathBuf]) -> Result<Value, InputError> {
     }
     let merged: Result<Vec<Value>, InputError> = groups
         .into_iter()
-        .map(|(name, members)| merge_scenario(&name, &members))
+        .map(|(name, members)| {
+            let (first_file, first) = &members[0];
+            let strategy = &first["search"]["strategy"];
+            if let Some((file, _)) = members
+                .iter()
+                .find(|(_, m)| &m["search"]["strategy"] != strategy)
+            {
+                return Err(format!(
+                    "{}: scenario {name}: strategy differs from {}'s {strategy}",
+                    file.display(),
+                    first_file.display()
+                ));
+            }
+            if strategy == "dfs" {
+                merge_swarm(&name, &members)
+            } else {
+                merge_scenario(&name, &members)
+            }
+        })
         .collect();
     let merged = merged?;
     Ok(if merged.len() == 1 {
@@ -182,6 +207,137 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
             "fingerprint_collision_probability": first["search"]["fingerprint_collision_probability"],
             "fault_coverage": coverage,
             "symmetry": null,
+            "shard": null,
+        },
+        "properties": properties,
+        "ok": ok,
+    }))
+}
+
+/// The union of a depth-first swarm's members (see the module doc).
+fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputError> {
+    let (first_file, first) = &members[0];
+    let mut seen_members: Vec<(u64, &Path)> = Vec::new();
+    let mut count = None;
+    let mut states = 0;
+    let mut max_depth = 0;
+    let mut elapsed_ms = 0;
+    let mut coverage: Map<String, Value> = Map::new();
+    let mut shards = Vec::new();
+    for (file, member) in members {
+        let shard = field(member, file, &["search", "shard"])?
+            .as_str()
+            .and_then(|text| text.split_once('/'))
+            .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+            .ok_or_else(|| {
+                format!(
+                    "{}: scenario {name}: not a swarm member (run it with --shard I/N)",
+                    file.display()
+                )
+            })?;
+        if *count.get_or_insert(shard.1) != shard.1 {
+            return Err(format!(
+                "{}: scenario {name}: member of a swarm of {}, not {}",
+                file.display(),
+                shard.1,
+                count.unwrap_or_default()
+            ));
+        }
+        if let Some((_, other)) = seen_members.iter().find(|(i, _)| *i == shard.0) {
+            return Err(format!(
+                "{}: scenario {name}: member {} is also in {}",
+                file.display(),
+                shard.0,
+                other.display()
+            ));
+        }
+        seen_members.push((shard.0, file));
+        states += number(member, file, &["search", "states"])?;
+        max_depth = max_depth.max(number(member, file, &["search", "max_depth"])?);
+        elapsed_ms = elapsed_ms.max(number(member, file, &["search", "elapsed_ms"])?);
+        if let Some(kinds) = member["search"]["fault_coverage"].as_object() {
+            for (kind, count) in kinds {
+                let total = coverage.get(kind).and_then(Value::as_u64).unwrap_or(0)
+                    + count.as_u64().unwrap_or(0);
+                coverage.insert(kind.clone(), json!(total));
+            }
+        }
+        shards.push(json!({
+            "shard": member["search"]["shard"],
+            "unique_states": member["search"]["unique_states"],
+            "complete": member["search"]["complete"],
+            "bound": member["search"]["bound"],
+        }));
+    }
+    let complete = members.iter().any(|(_, m)| m["search"]["complete"] == true);
+    let names: Vec<Value> = field(first, first_file, &["properties"])?
+        .as_array()
+        .ok_or_else(|| format!("{}: properties: expected a list", first_file.display()))?
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    let mut properties = Vec::new();
+    let mut ok = true;
+    for property_name in names {
+        let entries: Vec<&Value> = members
+            .iter()
+            .filter_map(|(_, member)| {
+                member["properties"]
+                    .as_array()?
+                    .iter()
+                    .find(|p| p["name"] == property_name)
+            })
+            .collect();
+        let violated = entries
+            .iter()
+            .filter(|p| p["verdict"] == "violated")
+            .min_by_key(|p| p["trace_length"].as_u64().unwrap_or(u64::MAX));
+        let holds = entries.iter().find(|p| p["verdict"] == "holds");
+        let property = match (violated, holds) {
+            (Some(found), _) => (*found).clone(),
+            (None, Some(found)) => (*found).clone(),
+            (None, None) => {
+                let mut unknown = entries[0].clone();
+                unknown["verdict"] = json!("unknown");
+                if entries[0]["kind"] != "liveness" {
+                    unknown["reason"] = json!(format!(
+                        "no member of the swarm of {} found a violation, and none was complete",
+                        members.len()
+                    ));
+                }
+                unknown
+            }
+        };
+        let met = property["expected"]
+            .as_str()
+            .map(|expected| property["verdict"] == expected);
+        ok &= met != Some(false);
+        properties.push(property);
+    }
+    if properties.iter().all(|p| p["expected"].is_null()) {
+        ok = properties.iter().all(|p| p["verdict"] != "violated");
+    }
+    Ok(json!({
+        "scenario": name,
+        "file": first["file"],
+        "search": {
+            "strategy": "dfs",
+            "complete": complete,
+            "bound": if complete { Value::Null } else { first["search"]["bound"].clone() },
+            "states": states,
+            "unique_states": null,
+            "max_depth": max_depth,
+            "depth_covered": null,
+            "elapsed_ms": elapsed_ms,
+            "seed": first["search"]["seed"],
+            "runs": null,
+            "threads": members.len(),
+            "fingerprint_collision_probability": first["search"]["fingerprint_collision_probability"],
+            "fault_coverage": coverage,
+            "symmetry": null,
+            "shard": null,
+            "swarm": members.len(),
+            "shards": shards,
         },
         "properties": properties,
         "ok": ok,

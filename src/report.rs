@@ -68,9 +68,10 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
             None => "complete".to_string(),
             Some(bound) => format!("bounded: stopped by {bound}"),
         };
-        let reduced = match search.symmetry {
-            Some(what) => format!("symmetry reduction ({what}) · "),
-            None => String::new(),
+        let reduced = match (search.symmetry, search.shard) {
+            (Some(what), _) => format!("symmetry reduction ({what}) · "),
+            (None, Some((i, n))) => format!("swarm member {i}/{n} · "),
+            (None, None) => String::new(),
         };
         let unit = if search.symmetry.is_some() {
             "representative states"
@@ -262,6 +263,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "runs": search.runs,
             "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
             "symmetry": search.symmetry,
+            "shard": search.shard.map(|(i, n)| format!("{i}/{n}")),
             "threads": search.threads,
             "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },
         },

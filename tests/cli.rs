@@ -395,7 +395,11 @@ fn misapplied_options_say_so_with_exit_2() {
     );
     assert_input_error(
         &lockscope(dir.path(), &["merge", result.to_str().unwrap()]),
-        "only the shards of random searches can be merged",
+        "only the shards of random searches and the members of dfs swarms can be merged",
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--shard", "0/4"]),
+        "--shard applies to random searches (slices of the runs) and to dfs",
     );
     let broken = write(dir.path(), "broken.json", "{\"scenario\": ");
     assert_input_error(

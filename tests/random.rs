@@ -33,6 +33,7 @@ fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchRep
         stop_at_first_violation: false,
         check_liveness: true,
         symmetry: false,
+        swarm: None,
         random,
     };
     search(model, &options, &mut |_| {})

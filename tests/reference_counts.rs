@@ -25,6 +25,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         stop_at_first_violation: false,
         check_liveness: true,
         symmetry: false,
+        swarm: None,
         random: RandomOptions::default(),
     }
 }

@@ -388,6 +388,7 @@ pub(super) fn search<M: Checkable>(
         runs: None,
         fault_coverage: table.coverage(fault_counts),
         symmetry,
+        swarm: None,
     }
 }
 

@@ -5,6 +5,11 @@
 //! (as SPIN does), so that every state within the bound is found; without one, each state is
 //! explored once. The bound stopped the search only if some state was reached solely beyond it.
 //!
+//! Swarm (`--shard I/N`): N independent searches, each trying the actions of every state in its
+//! own order, so that searches bounded by states or time cover different parts of a space too
+//! large for one; `lockscope merge` unites their violations and reports each member's coverage.
+//! A member that is not bounded explores the whole space, whatever its order.
+//!
 //! `max_depth` here is the deepest path the search went down, which can exceed the longest
 //! shortest path that a breadth-first search reports: depth-first paths are not shortest. This loop and the breadth-first one share the property table and verdicts but
 //! not their traversal: merging them would make both harder to read.
@@ -16,6 +21,19 @@ use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
     Stop,
 };
+
+/// Reorder the actions of a state for swarm member `member`: by a hash of (state, seed, member,
+/// position), so the order depends only on the state, never on the path to it, and each member
+/// goes down different branches first.
+fn swarm_order<A>(actions: &mut Vec<A>, state: Fingerprint, seed: u64, member: u64) {
+    let mut keyed: Vec<(u64, A)> = actions
+        .drain(..)
+        .enumerate()
+        .map(|(position, action)| (fingerprint(&(state, seed, member, position)), action))
+        .collect();
+    keyed.sort_by_key(|&(key, _)| key);
+    actions.extend(keyed.into_iter().map(|(_, action)| action));
+}
 
 /// How often (in transitions) the time limit is checked and progress reported.
 const CHECK_EVERY: u64 = 1 << 14;
@@ -49,6 +67,14 @@ pub(super) fn search<M: Checkable>(
     let enter = |state: M::State, stack: &mut Vec<Frame<M::State, M::Action>>| {
         let mut actions = Vec::new();
         model.actions(&state, &mut actions);
+        if let Some((member, _)) = options.swarm.filter(|&(member, _)| member > 0) {
+            swarm_order(
+                &mut actions,
+                fingerprint(&state),
+                options.random.seed,
+                member,
+            );
+        }
         stack.push(Frame {
             state,
             actions,
@@ -146,6 +172,7 @@ pub(super) fn search<M: Checkable>(
     };
     SearchReport {
         symmetry: None,
+        swarm: options.swarm,
         strategy: options.strategy,
         stop,
         transitions,

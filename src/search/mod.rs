@@ -107,6 +107,9 @@ pub struct SearchOptions {
     /// Record the state graph and check liveness properties after a complete search (BFS only).
     /// The benchmark turns it off to time safety alone.
     pub check_liveness: bool,
+    /// Depth-first only: this member `(i, n)` of a swarm of n searches that try actions in different
+    /// orders (member 0 in the model's order), seeded by `random.seed`.
+    pub swarm: Option<(u64, u64)>,
     /// Keep one representative per class of states equal up to renaming interchangeable actors
     /// (BFS only; the model must offer [`Symmetry`]). Liveness is then not checked.
     pub symmetry: bool,
@@ -124,6 +127,7 @@ impl Default for SearchOptions {
             random: RandomOptions::default(),
             check_liveness: true,
             symmetry: false,
+            swarm: None,
         }
     }
 }
@@ -307,6 +311,8 @@ pub struct SearchReport<A> {
     /// What symmetry reduction treated as interchangeable, if it was on: counts are then of
     /// representatives.
     pub symmetry: Option<&'static str>,
+    /// The member of a depth-first swarm this search was.
+    pub swarm: Option<(u64, u64)>,
 }
 
 impl<A> SearchReport<A> {

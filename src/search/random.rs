@@ -271,6 +271,7 @@ pub(super) fn search<M: Checkable>(
     }
     SearchReport {
         symmetry: None,
+        swarm: None,
         strategy: options.strategy,
         stop,
         transitions,
