@@ -88,9 +88,22 @@ impl Run {
     }
 }
 
+/// What one benchmark run measured, for `bench --plot`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    pub clients: u8,
+    pub expiries: u8,
+    /// "safety", "+ liveness", "full space", "first-viol." or "symmetry".
+    pub run: &'static str,
+    pub unique_states: u64,
+    pub seconds: f64,
+    /// (BFS depth, unique states found once that level was expanded), one entry per level.
+    pub growth: Vec<(u32, u64)>,
+}
+
 /// Run the suite and write one row per run to `out` (write errors, such as a closed pipe, end
-/// nothing: the rows are a report, not a result).
-pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
+/// nothing: the rows are a report, not a result). Returns the measurements, for plots.
+pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Measured> {
     let max_clients = if quick { 3 } else { 5 };
     let max_clients_expiry = if quick { 3 } else { 4 };
     let _ = writeln!(
@@ -115,6 +128,7 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
     runs.extend((2..=max_clients).map(|n| (n, 0, Run::Symmetry)));
     runs.extend((2..=max_clients).map(|n| (n, 1, Run::Symmetry)));
     let mut safety_seconds = 0.0;
+    let mut measured = Vec::new();
     // Unreduced (states, mutual_exclusion verdict) per (clients, expiries), for the symmetry rows.
     let mut unreduced = std::collections::BTreeMap::new();
     for (clients, expiries, run) in runs {
@@ -133,7 +147,12 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
         reset_peak_memory();
         let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);
         let started = Instant::now();
-        let report = search(&model, &options, &mut |_| {});
+        // The search reports progress after each batch of a level: keep the last report per level.
+        let mut growth: Vec<(u32, u64)> = Vec::new();
+        let report = search(&model, &options, &mut |progress| match growth.last_mut() {
+            Some(last) if last.0 == progress.depth => last.1 = progress.unique_states,
+            _ => growth.push((progress.depth, progress.unique_states)),
+        });
         let seconds = started.elapsed().as_secs_f64();
         let peak = proc_status_bytes("VmHWM:").unwrap_or(0);
         let per_state = peak.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
@@ -208,5 +227,14 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
             per_state,
             check
         );
+        measured.push(Measured {
+            clients,
+            expiries,
+            run: run.label(),
+            unique_states: report.unique_states,
+            seconds,
+            growth,
+        });
     }
+    measured
 }

@@ -122,10 +122,12 @@ pub struct CheckArgs {
     /// Write the JSON result to FILE ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write JUnit XML to FILE (not implemented yet).
+    /// Write JUnit XML to FILE: one test case per (scenario, property), failed when the
+    /// expectation is not met, with the counterexample's narrative.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Folder for traces and reports.
+    /// Folder for traces and reports: DIR/<scenario>/ holds each trace, its SVG diagram and the
+    /// scenario's report.html; DIR/index.html links every scenario of the run.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub report: PathBuf,
     /// Print only the summary: no narratives, no progress.
@@ -152,7 +154,8 @@ pub enum RenderFormat {
 pub struct RenderArgs {
     /// A trace file written by `check`.
     pub trace: PathBuf,
-    /// Output format (only text is implemented yet).
+    /// Output format: the numbered narrative, an SVG sequence diagram, a ShiViz log, a Mermaid
+    /// sequenceDiagram, or a self-contained HTML page.
     #[arg(long, value_enum, default_value = "text")]
     pub format: RenderFormat,
     /// Write to FILE instead of stdout.
@@ -194,4 +197,8 @@ pub struct BenchArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write charts into DIR: state-growth.svg (unique states by BFS depth per size) and
+    /// rate.svg (states per second by number of clients).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }

@@ -11,10 +11,10 @@ use crate::cli::{
     SchedulerArg, StrategyArg,
 };
 use crate::registry::{self, ModelVisitor};
+use crate::render;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
-use crate::trace::{self, Trace};
 
 /// An input or usage error: exit code 2.
 pub type InputError = String;
@@ -174,9 +174,6 @@ fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
 }
 
 pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
-    if args.junit.is_some() {
-        return Err("--junit: not implemented yet".into());
-    }
     check_threads(args.threads)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
@@ -276,6 +273,10 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             }
         );
     }
+    render::site::write(&args.report, &outcomes)?;
+    if let Some(junit) = &args.junit {
+        check::write_file(junit, &render::junit::render(&outcomes))?;
+    }
     if let Some(json_path) = &args.json {
         let value = match outcomes.as_slice() {
             [one] => report::json(one),
@@ -295,62 +296,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     })
 }
 
-/// Rebuild a trace's model and replay it.
-struct Replayer<'a> {
-    trace: &'a Trace,
-    file: &'a Path,
-}
-
-impl ModelVisitor for Replayer<'_> {
-    type Output = Result<trace::Replay, trace::TraceError>;
-
-    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
-    where
-        M::State: 'static,
-        M::Action: 'static,
-    {
-        trace::replay(&model, self.trace, self.file)
-    }
-}
-
-fn load_and_replay(file: &Path) -> Result<(Trace, trace::Replay), InputError> {
-    let trace = Trace::load(file).map_err(|err| err.to_string())?;
-    let replayed = registry::with_model(
-        &trace.scenario,
-        Replayer {
-            trace: &trace,
-            file,
-        },
-    )
-    .map_err(|err| format!("{}: scenario: {err}", file.display()))?
-    .map_err(|err| err.to_string())?;
-    Ok((trace, replayed))
-}
-
-fn narrative_text(trace: &Trace, replayed: &trace::Replay) -> String {
-    let mut text = format!(
-        "trace of {} in scenario {} ({} steps)\n",
-        trace.property,
-        trace.scenario.name,
-        trace.steps.len()
-    );
-    text.push_str(&report::numbered(&replayed.summaries, replayed.loop_start));
-    match (&replayed.explanation, replayed.violated) {
-        (Some(explanation), true) => {
-            text.push_str(&format!("  ⇒ {} violated: {explanation}\n", trace.property))
-        }
-        (None, true) => text.push_str(&format!("  ⇒ {} violated\n", trace.property)),
-        (_, false) => text.push_str(&format!(
-            "  ⇒ {} is NOT violated at the end of this trace\n",
-            trace.property
-        )),
-    }
-    text
-}
-
 pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
-    let (trace, replayed) = load_and_replay(&args.trace)?;
-    let _ = std::io::stdout().write_all(narrative_text(&trace, &replayed).as_bytes());
+    let (_, replayed) = render::load(&args.trace)?;
+    let _ = std::io::stdout().write_all(render::text::render(&replayed).as_bytes());
     Ok(if replayed.violated {
         EXIT_FAILED
     } else {
@@ -359,15 +307,29 @@ pub fn replay(args: &ReplayArgs) -> Result<u8, InputError> {
 }
 
 pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
-    if args.format != RenderFormat::Text {
-        return Err(format!(
-            "--format {:?}: not implemented yet; implemented: text",
-            args.format
-        )
-        .to_lowercase());
-    }
-    let (trace, replayed) = load_and_replay(&args.trace)?;
-    let text = narrative_text(&trace, &replayed);
+    let text = match args.format {
+        RenderFormat::Text => render::text::render(&render::load(&args.trace)?.1),
+        RenderFormat::Svg => render::svg::render(&render::load(&args.trace)?.1),
+        RenderFormat::Mermaid => render::mermaid::render(&render::load(&args.trace)?.1),
+        RenderFormat::Shiviz => render::shiviz::render(&render::load(&args.trace)?.1),
+        RenderFormat::Html => {
+            let (trace, timeline) = render::load(&args.trace)?;
+            let section = render::html::TraceSection {
+                timeline: &timeline,
+                trace_link: None,
+            };
+            let verdict = render::html::trace_verdict(&timeline);
+            let origin = match (trace.seed, trace.run, trace.shrunk_from) {
+                (Some(seed), Some(run), Some(original)) => format!(
+                    "random, seed {seed}, run {run}, shrunk from {original} steps to {}",
+                    trace.steps.len()
+                ),
+                (Some(seed), _, _) => format!("random, seed {seed}"),
+                _ => format!("{}, exhaustive", trace.scenario.check.strategy.name()),
+            };
+            render::html::page(&trace.scenario, Some(&origin), &[verdict], &[section], None)
+        }
+    };
     match &args.output {
         Some(path) => check::write_file(path, &text)?,
         None => {
@@ -517,10 +479,13 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
-    crate::bench::run(
+    let measured = crate::bench::run(
         args.quick,
         args.threads.unwrap_or_else(default_threads),
         &mut std::io::stdout(),
     );
+    if let Some(dir) = &args.plot {
+        render::plot::write(dir, &measured)?;
+    }
     Ok(EXIT_OK)
 }

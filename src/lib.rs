@@ -15,6 +15,7 @@ pub mod cli;
 pub mod commands;
 pub mod merge;
 pub mod registry;
+pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod search;

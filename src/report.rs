@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::check::{PropertyOutcome, ScenarioOutcome};
 use crate::search::{PropertyKind, Verdict};
 
-fn kind_name(kind: PropertyKind) -> &'static str {
+/// "safety" or "liveness", as the JSON result and the reports spell it.
+pub fn kind_name(kind: PropertyKind) -> &'static str {
     match kind {
         PropertyKind::Safety => "safety",
         PropertyKind::Liveness => "liveness",

@@ -11,7 +11,8 @@
 //!
 //! The search engine, scenario files and reports live in the `lockscope` crate; it reaches a model
 //! through [`stateright::Model`] plus [`Explain`], which turns steps and states into the sentences
-//! of a counterexample narrative.
+//! of a counterexample narrative, and [`Timeline`], which tells the diagram renderers what each
+//! step looks like.
 
 // Models do no I/O: no printing, no `dbg!` left behind.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
@@ -19,9 +20,11 @@
 pub mod actor;
 pub mod lock;
 pub mod prop;
+pub mod timeline;
 pub mod zookeeper;
 
 pub use actor::{ActorId, Group};
+pub use timeline::Timeline;
 
 /// What the engine needs to know about actions beyond the `Model` trait: which are faults (for
 /// fault coverage) and which may stand in for one another when a trace is shrunk.

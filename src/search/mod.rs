@@ -21,7 +21,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::time::Duration;
 
-use lockscope_models::{ActionInfo, Explain, Liveness, Symmetry};
+use lockscope_models::{ActionInfo, Explain, Liveness, Symmetry, Timeline};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -29,7 +29,8 @@ use stateright::{Expectation, Model};
 pub use fingerprint::{fingerprint, Fingerprint};
 
 /// A model the engine can search, trace and replay: states hash to fingerprints, actions are
-/// printable and serialisable (they are the steps of a trace file).
+/// printable and serialisable (they are the steps of a trace file), and renderers can draw its
+/// steps ([`Timeline`]).
 pub trait Checkable:
     Model<
         State: Clone + Hash + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync,
@@ -38,6 +39,7 @@ pub trait Checkable:
     + Liveness
     + ActionInfo
     + Symmetry
+    + Timeline
     + Sync
 {
 }
@@ -57,6 +59,7 @@ impl<M> Checkable for M where
         + Liveness
         + ActionInfo
         + Symmetry
+        + Timeline
         + Sync
 {
 }

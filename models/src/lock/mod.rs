@@ -33,6 +33,7 @@ pub mod resource;
 pub mod standard;
 mod state;
 mod symmetry;
+mod timeline;
 
 use model::unexpected;
 

@@ -571,6 +571,11 @@ impl Model for LockModel {
             .map(|next| self.describe_state(&next))
     }
 
+    /// The Explorer draws this above each state: the world state in words, not a debug dump.
+    fn as_svg(&self, path: stateright::Path<LockState, LockAction>) -> Option<String> {
+        Some(super::timeline::state_svg(self, path.last_state()))
+    }
+
     fn properties(&self) -> Vec<Property<Self>> {
         let mut properties = vec![Property::always(
             prop::MUTUAL_EXCLUSION,

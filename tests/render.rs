@@ -1,0 +1,610 @@
+//! Renderers: each output is checked for what a reader relies on (an arrow per delivered message,
+//! a cross per lost one, monotone vector clocks, one Mermaid line per step), golden files pin the
+//! text formats of a fixed trace, and bad input is an error naming the file, never a panic.
+//!
+//! Set `LOCKSCOPE_BLESS=1` to rewrite the golden files after a deliberate change.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use lockscope::render::timeline::{Fate, TimelineData};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The committed regression traces (scenarios/traces), sorted.
+fn committed_traces() -> Vec<PathBuf> {
+    let mut traces: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios/traces"))
+        .expect("scenarios/traces exists")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| path.to_string_lossy().ends_with(".trace.json"))
+        .collect();
+    traces.sort();
+    traces
+}
+
+/// A trace with a lost message: check the naive connection-loss scenario into `dir`.
+fn connection_loss_trace(dir: &Path) -> PathBuf {
+    let output = lockscope(
+        dir,
+        &[
+            "check",
+            &root()
+                .join("scenarios/lock/naive-connection-loss.toml")
+                .display()
+                .to_string(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    dir.join("reports/naive-connection-loss/no_deadlock.trace.json")
+}
+
+fn lockscope(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn render(trace: &Path, format: &str) -> String {
+    let output = lockscope(
+        &root(),
+        &["render", &trace.display().to_string(), "--format", format],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stdout(&output)
+}
+
+fn timeline(trace: &Path) -> TimelineData {
+    lockscope::render::load(trace).expect("the trace loads").1
+}
+
+/// Compare with a golden file, printing both in full on a mismatch.
+fn assert_golden(name: &str, actual: &str) {
+    let path = root().join("tests/golden").join(name);
+    if std::env::var_os("LOCKSCOPE_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("golden file written");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{} differs (LOCKSCOPE_BLESS=1 rewrites it)\n--- expected\n```\n{expected}```\n--- actual\n```\n{actual}```",
+        path.display()
+    );
+}
+
+const FIXED: &str = "scenarios/traces/standard-expiry.mutual_exclusion.trace.json";
+
+#[test]
+fn text_mermaid_and_shiviz_of_a_fixed_trace_match_their_golden_files() {
+    let trace = root().join(FIXED);
+    assert_golden("standard-expiry.txt", &render(&trace, "text"));
+    assert_golden("standard-expiry.mmd", &render(&trace, "mermaid"));
+    assert_golden("standard-expiry.shiviz", &render(&trace, "shiviz"));
+}
+
+/// Colours the SVG renderer draws with (src/render/svg.rs): message arrowheads and lost-message
+/// crosses are told apart by them.
+const MESSAGE_FILL: &str = "#1952A0";
+const FAULT_STROKE: &str = "#C62828";
+
+struct SvgCounts {
+    arrowheads: usize,
+    crosses: usize,
+    texts: Vec<String>,
+}
+
+fn parse_svg(svg: &str) -> SvgCounts {
+    let document = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    let nodes: Vec<roxmltree::Node> = document.descendants().collect();
+    let arrowheads = nodes
+        .iter()
+        .filter(|n| n.has_tag_name("polygon") && n.attribute("fill") == Some(MESSAGE_FILL))
+        .count();
+    let cross_strokes = nodes
+        .iter()
+        .filter(|n| {
+            n.has_tag_name("line")
+                && n.attribute("stroke") == Some(FAULT_STROKE)
+                && n.attribute("stroke-width") == Some("3")
+        })
+        .count();
+    let texts = nodes
+        .iter()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or_default().trim().to_string())
+        .collect();
+    SvgCounts {
+        arrowheads,
+        // Two strokes per cross, and one cross in the legend.
+        crosses: cross_strokes / 2 - 1,
+        texts,
+    }
+}
+
+#[test]
+fn the_svg_has_a_lifeline_per_actor_an_arrow_per_delivery_and_a_cross_per_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut traces = committed_traces();
+    traces.push(connection_loss_trace(dir.path()));
+    let mut losses = 0;
+    for trace in traces {
+        let expected = timeline(&trace);
+        let svg = render(&trace, "svg");
+        let counts = parse_svg(&svg);
+        let delivered = expected
+            .messages
+            .iter()
+            .filter(|m| matches!(m.fate, Fate::Delivered(_)))
+            .count();
+        let lost = expected
+            .messages
+            .iter()
+            .filter(|m| matches!(m.fate, Fate::Lost(_)))
+            .count();
+        losses += lost;
+        assert_eq!(counts.arrowheads, delivered, "{}", trace.display());
+        assert_eq!(counts.crosses, lost, "{}", trace.display());
+        for actor in &expected.actors {
+            assert!(
+                counts.texts.iter().any(|t| t == actor),
+                "{}: no lifeline named {actor}",
+                trace.display()
+            );
+        }
+        // A delivery step consumes exactly one message, and no step consumes more.
+        for (index, step) in expected.steps.iter().enumerate() {
+            let consumed = expected
+                .messages
+                .iter()
+                .filter(|m| m.fate == Fate::Delivered(index))
+                .count();
+            if step.kind == lockscope_models::timeline::StepKind::Deliver {
+                assert_eq!(consumed, 1, "{}: step {}", trace.display(), index + 1);
+            }
+            assert!(consumed <= 1, "{}: step {}", trace.display(), index + 1);
+        }
+        assert!(counts.texts.iter().any(|t| t.contains("violated")));
+    }
+    assert!(losses > 0, "some trace lost a message");
+}
+
+#[test]
+fn a_lasso_is_bracketed_and_a_safety_violation_shaded() {
+    let lasso = render(
+        &root().join("scenarios/traces/naive-forever.every_waiter_acquires.trace.json"),
+        "svg",
+    );
+    assert!(lasso.contains("cycle repeats forever"));
+    let safety = render(&root().join(FIXED), "svg");
+    assert!(!safety.contains("cycle repeats forever"));
+    assert!(safety.contains("#FFCDD2"), "the violating step is shaded");
+}
+
+#[test]
+fn rendering_is_byte_identical_run_to_run() {
+    let trace = root().join(FIXED);
+    for format in ["svg", "mermaid", "shiviz", "html", "text"] {
+        assert_eq!(render(&trace, format), render(&trace, format), "{format}");
+    }
+}
+
+#[test]
+fn mermaid_has_one_numbered_line_per_step_in_order() {
+    for trace in committed_traces() {
+        let steps = timeline(&trace).steps.len();
+        let mermaid = render(&trace, "mermaid");
+        let mut lines = mermaid.lines();
+        assert_eq!(lines.next(), Some("sequenceDiagram"));
+        let numbered: Vec<usize> = lines
+            .filter_map(|line| line.split_once(": ").map(|(_, rest)| rest))
+            .filter_map(|rest| rest.split_once(". ").and_then(|(n, _)| n.parse().ok()))
+            .collect();
+        assert_eq!(
+            numbered,
+            (1..=steps).collect::<Vec<_>>(),
+            "{}\n{mermaid}",
+            trace.display()
+        );
+        let opened = mermaid
+            .lines()
+            .filter(|l| l.trim_start().starts_with("loop ") || l.trim_start().starts_with("rect "))
+            .count();
+        let closed = mermaid.lines().filter(|l| l.trim() == "end").count();
+        assert_eq!(opened, closed, "blocks are balanced\n{mermaid}");
+    }
+}
+
+#[test]
+fn shiviz_clocks_tick_by_one_per_host_and_never_go_back() {
+    for trace in committed_traces() {
+        let log = render(&trace, "shiviz");
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len() % 2, 0);
+        let mut last: std::collections::BTreeMap<
+            String,
+            serde_json::Map<String, serde_json::Value>,
+        > = Default::default();
+        for pair in lines.chunks(2) {
+            let (host, clock) = pair[1].split_once(' ').expect("HOST {clock}");
+            assert!(!host.is_empty() && !host.contains(char::is_whitespace));
+            let clock: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(clock).expect("the clock is a JSON object");
+            let own = clock[host].as_u64().expect("a host's own entry");
+            let previous = last.entry(host.to_string()).or_default();
+            let before = previous.get(host).and_then(|v| v.as_u64()).unwrap_or(0);
+            assert_eq!(own, before + 1, "{}: {}", trace.display(), pair[1]);
+            for (name, tick) in previous.iter() {
+                let now = clock.get(name).and_then(|v| v.as_u64()).unwrap_or(0);
+                assert!(
+                    now >= tick.as_u64().unwrap(),
+                    "{}: {}",
+                    trace.display(),
+                    pair[1]
+                );
+            }
+            *previous = clock;
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_trace_or_an_unknown_format_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let corrupt = dir.path().join("corrupt.trace.json");
+    std::fs::write(&corrupt, "{\"format\": \"lockscope-trace/1\", \"steps\": [").unwrap();
+    for format in ["svg", "mermaid", "shiviz", "html", "text"] {
+        let output = lockscope(
+            dir.path(),
+            &["render", "corrupt.trace.json", "--format", format],
+        );
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        let err = stderr(&output);
+        assert!(err.starts_with("lockscope: corrupt.trace.json:"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let output = lockscope(
+        dir.path(),
+        &["render", "corrupt.trace.json", "--format", "png"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("invalid value 'png'"),
+        "{}",
+        stderr(&output)
+    );
+    // A well-formed trace whose step is not enabled diverges: named, with the step number.
+    let text = std::fs::read_to_string(root().join(FIXED))
+        .unwrap()
+        .replacen("\"StartAcquire\"", "\"Release\"", 1);
+    std::fs::write(dir.path().join("diverges.trace.json"), text).unwrap();
+    for format in ["svg", "html"] {
+        let output = lockscope(
+            dir.path(),
+            &["render", "diverges.trace.json", "--format", format],
+        );
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        let err = stderr(&output);
+        assert!(
+            err.starts_with("lockscope: diverges.trace.json: step 1: divergence:"),
+            "{err}"
+        );
+    }
+    // An output path that cannot be written is an error naming it.
+    let output = lockscope(
+        dir.path(),
+        &[
+            "render",
+            &root().join(FIXED).display().to_string(),
+            "--format",
+            "svg",
+            "-o",
+            ".",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("lockscope: .: cannot write"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_html_page_is_self_contained_and_shows_every_step_and_state() {
+    let trace = root().join(FIXED);
+    let expected = timeline(&trace);
+    let html = render(&trace, "html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("http"), "no external reference");
+    for forbidden in ["src=", "<link", "@import", "url("] {
+        assert!(!html.contains(forbidden), "{forbidden} in the page");
+    }
+    let svg_start = html.find("<svg").expect("the diagram is inline");
+    let svg_end = html.find("</svg>").expect("closed") + "</svg>".len();
+    parse_svg(&html[svg_start..svg_end]);
+    for step in &expected.steps {
+        let escaped = step
+            .summary
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('\'', "&#39;");
+        assert!(html.contains(&escaped), "step missing: {}", step.summary);
+    }
+    // Every state is in the slider's data, as JSON strings.
+    let states_start = html.find("class=\"states\">").expect("states") + "class=\"states\">".len();
+    let states_end = states_start + html[states_start..].find("</script>").expect("closed");
+    let states: Vec<String> =
+        serde_json::from_str(&html[states_start..states_end].replace("<\\/", "</")).expect("JSON");
+    assert_eq!(states, expected.states);
+    assert_eq!(states.len(), expected.steps.len() + 1);
+    assert!(html.contains("<td class=\"violated\">violated</td>"));
+}
+
+/// Goal: `check --report DIR --junit FILE` writes a browsable folder and JUnit XML whose failures
+/// are exactly the unmet expectations. Method: check a scenario whose expectation is met and one
+/// whose expectation is changed to fail.
+#[test]
+fn check_writes_the_report_folder_and_junit_with_the_right_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = std::fs::read_to_string(root().join("scenarios/lock/standard-expiry.toml"))
+        .unwrap()
+        .replace(
+            "mutual_exclusion = \"violated\"",
+            "mutual_exclusion = \"holds\"",
+        )
+        .replace("description = ", "name = \"expects-holds\"\ndescription = ");
+    std::fs::write(dir.path().join("failing.toml"), failing).unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &root()
+                .join("scenarios/lock/naive-connection-loss.toml")
+                .display()
+                .to_string(),
+            "failing.toml",
+            "--report",
+            "out",
+            "--junit",
+            "out/junit.xml",
+            "--quiet",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let out = dir.path().join("out");
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    // A second run writes the same bytes: no timings, no dates.
+    let page = |name: &str| std::fs::read(out.join(name)).expect(name);
+    let first = (
+        page("index.html"),
+        page("expects-holds/report.html"),
+        page("junit.xml"),
+    );
+    let again = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &root()
+                .join("scenarios/lock/naive-connection-loss.toml")
+                .display()
+                .to_string(),
+            "failing.toml",
+            "--report",
+            "out",
+            "--junit",
+            "out/junit.xml",
+            "--quiet",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        first
+            == (
+                page("index.html"),
+                page("expects-holds/report.html"),
+                page("junit.xml")
+            ),
+        "the report folder is deterministic"
+    );
+    assert!(!index.contains("http"));
+    for name in ["naive-connection-loss", "expects-holds"] {
+        assert!(
+            index.contains(&format!("href=\"{name}/report.html\"")),
+            "{index}"
+        );
+        let page = std::fs::read_to_string(out.join(name).join("report.html")).expect("report");
+        assert!(!page.contains("http"), "{name}: no external reference");
+    }
+    for svg in [
+        "naive-connection-loss/no_deadlock.svg",
+        "naive-connection-loss/no_orphan_nodes.svg",
+        "naive-connection-loss/every_waiter_acquires.svg",
+        "expects-holds/mutual_exclusion.svg",
+    ] {
+        let text = std::fs::read_to_string(out.join(svg)).expect(svg);
+        parse_svg(&text);
+    }
+    let junit = std::fs::read_to_string(out.join("junit.xml")).expect("junit.xml");
+    let document = roxmltree::Document::parse(&junit).expect("JUnit is well-formed XML");
+    let suites = document.root_element();
+    assert_eq!(suites.tag_name().name(), "testsuites");
+    let cases: Vec<roxmltree::Node> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(
+        suites.attribute("tests"),
+        Some(cases.len().to_string().as_str())
+    );
+    let failed: Vec<String> = cases
+        .iter()
+        .filter(|case| case.children().any(|c| c.has_tag_name("failure")))
+        .map(|case| {
+            format!(
+                "{}/{}",
+                case.attribute("classname").unwrap(),
+                case.attribute("name").unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(failed, ["lockscope.expects-holds/mutual_exclusion"]);
+    assert_eq!(suites.attribute("failures"), Some("1"));
+    let failure = document
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(failure
+        .attribute("message")
+        .unwrap()
+        .starts_with("mutual_exclusion: expected holds, found violated"));
+    assert!(
+        failure
+            .text()
+            .unwrap()
+            .contains("9. S expires C0's session"),
+        "the narrative is in the failure"
+    );
+}
+
+/// Goal: the SVG stays readable at 10 actors and 200 steps (src/render/svg.rs explains the layout:
+/// fixed column and row sizes, repeated actor names). Method: walk 200 steps of a fenced world with
+/// 8 clients (10 actors) with a fixed choice rule, render it, and check the geometry.
+#[test]
+fn ten_actors_and_two_hundred_steps_keep_their_reading_size() {
+    use lockscope::search::Counterexample;
+    use lockscope_models::lock::{LockConfig, LockModel, Recipe};
+    use lockscope_models::ActionInfo;
+    use stateright::Model;
+
+    let config = LockConfig {
+        acquisitions: 0,
+        session_expiries: 2,
+        client_pauses: 2,
+        message_loss: 2,
+        ..LockConfig::new(Recipe::Fenced, 8)
+    };
+    let model = LockModel::new(config).expect("valid");
+    let mut state = model.init_states().swap_remove(0);
+    let mut steps = Vec::new();
+    let mut actions = Vec::new();
+    for i in 0..200 {
+        actions.clear();
+        model.actions(&state, &mut actions);
+        // Mostly protocol steps, a fault now and then, so that the walk does not stop early.
+        let faults: Vec<_> = actions
+            .iter()
+            .filter(|a| model.fault_kind(a).is_some())
+            .copied()
+            .collect();
+        actions.retain(|a| model.fault_kind(a).is_none());
+        let action = match faults.first() {
+            Some(&fault) if i % 30 == 10 || actions.is_empty() => fault,
+            _ => actions[(i * 7 + 3) % actions.len()],
+        };
+        state = model.next_state(&state, action).expect("enabled");
+        steps.push(action);
+    }
+    let scenario = lockscope::registry::lock_scenario("ten-actors", config);
+    let trace = lockscope::trace::Trace::record(
+        &model,
+        &scenario,
+        "mutual_exclusion",
+        None,
+        &Counterexample::path(steps),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.trace.json");
+    std::fs::write(&file, trace.to_json()).unwrap();
+    let data = timeline(&file);
+    assert_eq!((data.actors.len(), data.steps.len()), (10, 200));
+    let svg = render(&file, "svg");
+    if let Some(keep) = std::env::var_os("LOCKSCOPE_KEEP_SVG") {
+        std::fs::write(keep, &svg).unwrap();
+    }
+    let document = roxmltree::Document::parse(&svg).expect("well-formed");
+    let size = |name: &str| -> u32 {
+        document
+            .root_element()
+            .attribute(name)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // 24 px per row and 130 px per actor column, plus the margins: nothing is scaled down.
+    assert!(size("height") >= 200 * 24, "height {}", size("height"));
+    assert!(size("width") <= 10 * 130 + 800, "width {}", size("width"));
+    let counts = parse_svg(&svg);
+    // The actor names stand at the top and again every 40 rows.
+    for actor in &data.actors {
+        assert_eq!(
+            counts.texts.iter().filter(|t| *t == actor).count(),
+            5,
+            "{actor}"
+        );
+    }
+}
+
+/// The committed examples (reports/examples, shown in the README) are what the renderers make
+/// now from the committed regression traces. `LOCKSCOPE_BLESS=1` regenerates them.
+#[test]
+fn the_committed_examples_are_up_to_date() {
+    let examples = [
+        (
+            "standard-expiry.mutual_exclusion",
+            &["svg", "html", "mermaid"][..],
+        ),
+        ("naive-forever.every_waiter_acquires", &["svg", "html"][..]),
+    ];
+    for (name, formats) in examples {
+        let trace = root().join(format!("scenarios/traces/{name}.trace.json"));
+        for format in formats {
+            let extension = if *format == "mermaid" { "mmd" } else { format };
+            let path = root().join(format!("reports/examples/{name}.{extension}"));
+            let actual = render(&trace, format);
+            if std::env::var_os("LOCKSCOPE_BLESS").is_some() {
+                std::fs::write(&path, &actual).expect("example written");
+                continue;
+            }
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                expected == actual,
+                "{} is out of date: LOCKSCOPE_BLESS=1 cargo test --test render regenerates it",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn bench_plot_writes_two_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &["bench", "--quick", "--threads", "1", "--plot", "plots"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for chart in ["state-growth.svg", "rate.svg"] {
+        let svg = std::fs::read_to_string(dir.path().join("plots").join(chart)).expect(chart);
+        let document = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        let lines = document
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .count();
+        assert!(lines >= 2, "{chart}: {lines} lines");
+    }
+}
