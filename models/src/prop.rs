@@ -36,6 +36,9 @@ pub const PRIMARY_INTEGRITY: &str = "primary_integrity";
 /// ZAB, always: a quorum-committed transaction is never lost: every leader established in a later
 /// epoch has it in its log, and no TRUNC removes it.
 pub const COMMITTED_LOG_DURABILITY: &str = "committed_log_durability";
+/// ZAB implementation level, always: a follower in broadcast has a log that is a prefix of its
+/// leader's (same epoch, both in broadcast).
+pub const HISTORY_CONSISTENCY: &str = "history_consistency";
 /// ZAB, eventually (not checked yet): some server leads in BROADCAST.
 pub const LEADER_EVENTUALLY_ELECTED: &str = "leader_eventually_elected";
 /// ZAB, eventually (not checked yet): every proposal is committed.
@@ -57,6 +60,7 @@ pub const ALL: &[&str] = &[
     GLOBAL_PRIMARY_ORDER,
     PRIMARY_INTEGRITY,
     COMMITTED_LOG_DURABILITY,
+    HISTORY_CONSISTENCY,
     LEADER_EVENTUALLY_ELECTED,
     PROPOSALS_EVENTUALLY_COMMITTED,
 ];

@@ -23,6 +23,9 @@ pub enum ZabAction {
     /// A follower's disk catches up with a NEWLEADER handled in part (the flawed variants): the
     /// synced transactions are written (zk-4643: then the ACK goes out).
     LogSynced { server: Sid },
+    /// zk-4712: the follower's SyncRequestProcessor writes the oldest proposal it queued and
+    /// sends its ACK on the follower's current connection (if any), whatever the role now.
+    LogProposal { server: Sid },
     /// A follower gives up on a leader it cannot reach, or a leader that no longer hears from a
     /// quorum steps down; either goes back to LOOKING.
     Timeout { server: Sid },
@@ -46,6 +49,9 @@ impl fmt::Display for ZabAction {
             ZabAction::Deliver { from, to, msg } => write!(f, "S{from} → S{to} {msg}"),
             ZabAction::ClientRequest { leader } => write!(f, "a client write reaches S{leader}"),
             ZabAction::LogSynced { server } => write!(f, "S{server} logs the synced txns"),
+            ZabAction::LogProposal { server } => {
+                write!(f, "S{server}'s SyncRequestProcessor logs a queued proposal")
+            }
             ZabAction::Timeout { server } => write!(f, "S{server} times out"),
             ZabAction::Crash { server } => write!(f, "crash S{server}"),
             ZabAction::Restart { server } => write!(f, "restart S{server}"),

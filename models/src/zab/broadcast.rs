@@ -9,7 +9,7 @@
 
 use super::state::{Phase, Proposal, ZabState};
 use super::types::{bit, members, Msg, Sid, Txn, Zxid};
-use super::ZabModel;
+use super::{ZabModel, ZabVariant};
 
 impl ZabModel {
     /// Whether `leader` may take a client write now.
@@ -69,12 +69,37 @@ impl ZabModel {
         if txn.zxid <= server.disk.last_zxid() {
             return; // already logged (ZooKeeper would not log it twice)
         }
+        if self.config.variant == ZabVariant::Zk4712 {
+            // Handed to the SyncRequestProcessor: logged and acknowledged later.
+            server
+                .sync_queue
+                .try_push(txn)
+                .expect("transactions are bounded by the queue capacity");
+            return;
+        }
         server
             .disk
             .log
             .try_push(txn)
             .expect("transactions are bounded by the log capacity");
         state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
+    }
+
+    /// zk-4712: the SyncRequestProcessor writes its oldest queued proposal and acknowledges it
+    /// on the connection the server has now, which may lead to a different leader or nowhere.
+    pub(super) fn log_queued_proposal(&self, state: &mut ZabState, server: Sid) {
+        let me = state.server_mut(server);
+        let txn = me.sync_queue.remove(0);
+        // A sync may have brought the same transaction meanwhile; a log holds it once.
+        if !me.disk.log.contains(&txn) {
+            me.disk
+                .log
+                .try_push(txn)
+                .expect("transactions are bounded by the log capacity");
+        }
+        if let Some(leader) = me.following().map(|f| f.leader) {
+            state.send(server, leader, Msg::Ack { zxid: txn.zxid });
+        }
     }
 
     /// Step 3, at the leader: an ACK of a proposal.

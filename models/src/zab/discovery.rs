@@ -70,6 +70,8 @@ impl ZabModel {
             return;
         };
         server.phase = Phase::Synchronization;
+        let reported = server.disk.log.len() as u8;
+        server.following_mut().expect("following").reported = reported;
         let ack = Msg::AckEpoch {
             current_epoch: server.disk.current_epoch,
             last_zxid: server.disk.last_zxid(),

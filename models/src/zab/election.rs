@@ -73,6 +73,7 @@ impl ZabModel {
             synced: Default::default(),
             snap: false,
             unlogged: false,
+            reported: 0,
         });
         follower.phase = Phase::Discovery;
         let accepted_epoch = follower.disk.accepted_epoch;

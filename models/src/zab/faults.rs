@@ -20,6 +20,7 @@ impl ZabModel {
         }
         let crashed = state.server_mut(server);
         crashed.become_looking();
+        crashed.sync_queue.clear();
         crashed.up = false;
         state.faults.crashes += 1;
     }

@@ -65,16 +65,27 @@ pub enum ZabVariant {
     /// synced transactions still wait in the SyncRequestProcessor's queue.
     #[serde(rename = "zk-4646")]
     Zk4646,
+    /// ZOOKEEPER-4712: a follower that goes back to LOOKING does not stop its
+    /// SyncRequestProcessor, which may write a proposal of the old leader after the follower
+    /// reported its last zxid to a new one. (The fixed protocol logs a proposal as it takes it.)
+    #[serde(rename = "zk-4712")]
+    Zk4712,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 3] = [ZabVariant::Fixed, ZabVariant::Zk4643, ZabVariant::Zk4646];
+    pub const ALL: [ZabVariant; 4] = [
+        ZabVariant::Fixed,
+        ZabVariant::Zk4643,
+        ZabVariant::Zk4646,
+        ZabVariant::Zk4712,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ZabVariant::Fixed => "fixed",
             ZabVariant::Zk4643 => "zk-4643",
             ZabVariant::Zk4646 => "zk-4646",
+            ZabVariant::Zk4712 => "zk-4712",
         }
     }
 }

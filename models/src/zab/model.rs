@@ -44,12 +44,17 @@ impl ZabModel {
         }
     }
 
-    /// Whether `server` takes the next message on a link now. A follower whose NEWLEADER is
-    /// handled only in part does not: in zk-4643 one thread does the whole handling; in zk-4646
-    /// later proposals queue behind the synced transactions in the SyncRequestProcessor, so
-    /// they are logged and acknowledged only after them.
-    fn receives(&self, state: &ZabState, server: Sid) -> bool {
-        !state.server(server).following().is_some_and(|f| f.unlogged)
+    /// Whether `server` takes `msg` now. A follower whose NEWLEADER is handled only in part
+    /// takes nothing: in zk-4643 one thread does the whole handling; in zk-4646 later proposals
+    /// queue behind the synced transactions in the SyncRequestProcessor, so they are logged and
+    /// acknowledged only after them. In zk-4712 proposals and commits wait behind the proposals
+    /// still queued for the disk (the CommitProcessor waits for them); other messages do not.
+    fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
+        let receiver = state.server(server);
+        if receiver.following().is_some_and(|f| f.unlogged) {
+            return false;
+        }
+        receiver.sync_queue.is_empty() || !matches!(msg, Msg::Proposal { .. } | Msg::Commit { .. })
     }
 
     fn apply(&self, last: &ZabState, action: &ZabAction) -> ZabState {
@@ -64,6 +69,7 @@ impl ZabModel {
             }
             ZabAction::ClientRequest { leader } => self.on_client_request(&mut state, leader),
             ZabAction::LogSynced { server } => self.log_synced(&mut state, server),
+            ZabAction::LogProposal { server } => self.log_queued_proposal(&mut state, server),
             ZabAction::Timeout { server } => self.time_out(&mut state, server),
             ZabAction::Crash { server } => self.crash(&mut state, server),
             ZabAction::Restart { server } => self.restart(&mut state, server),
@@ -95,7 +101,7 @@ impl Model for ZabModel {
         for from in state.ids() {
             for to in state.ids() {
                 if let Some(packet) = state.head(from, to) {
-                    if self.receives(state, to) {
+                    if self.receives(state, to, &packet.msg) {
                         actions.push(ZabAction::Deliver {
                             from,
                             to,
@@ -114,6 +120,11 @@ impl Model for ZabModel {
             let server = state.server(s);
             if server.up && server.following().is_some_and(|f| f.unlogged) {
                 actions.push(ZabAction::LogSynced { server: s });
+            }
+            // The stray thread may write while its server looks for a leader or follows one; a
+            // leader's log stays its own in this model (its ack bookkeeping assumes so).
+            if server.up && !server.sync_queue.is_empty() && server.leading().is_none() {
+                actions.push(ZabAction::LogProposal { server: s });
             }
         }
         for s in state.ids() {
@@ -174,6 +185,9 @@ impl Model for ZabModel {
             Property::always(prop::COMMITTED_LOG_DURABILITY, |_, s: &ZabState| {
                 props::committed_log_durability(s)
             }),
+            Property::always(prop::HISTORY_CONSISTENCY, |_, s: &ZabState| {
+                props::history_consistency(s)
+            }),
             // Declared so that reports list them; lockscope's liveness checker does not take
             // them yet (they need fairness over timeouts and faults that stop), so their verdict
             // is always `unknown`.
@@ -202,6 +216,7 @@ impl ActionInfo for ZabModel {
             | ZabAction::Deliver { .. }
             | ZabAction::ClientRequest { .. }
             | ZabAction::LogSynced { .. }
+            | ZabAction::LogProposal { .. }
             | ZabAction::Timeout { .. }
             | ZabAction::Restart { .. }
             | ZabAction::Heal => None,

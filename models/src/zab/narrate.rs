@@ -44,8 +44,14 @@ fn server_line(state: &ZabState, s: Sid) -> String {
         Role::Following(f) => format!("FOLLOWING S{}", f.leader),
         Role::Leading(_) => "LEADING".to_string(),
     };
+    let queued = if server.sync_queue.is_empty() {
+        String::new()
+    } else {
+        let txns: Vec<String> = server.sync_queue.iter().map(|t| t.to_string()).collect();
+        format!(" (queued for disk: {})", txns.join(" "))
+    };
     format!(
-        "S{s} {role}/{} e{}/{} {}",
+        "S{s} {role}/{} e{}/{} {}{queued}",
         server.phase,
         server.disk.accepted_epoch,
         server.disk.current_epoch,
@@ -89,6 +95,7 @@ impl Explain for ZabModel {
             prop::GLOBAL_PRIMARY_ORDER => props::global_primary_order(state),
             prop::PRIMARY_INTEGRITY => props::primary_integrity(state),
             prop::COMMITTED_LOG_DURABILITY => props::committed_log_durability(state),
+            prop::HISTORY_CONSISTENCY => props::history_consistency(state),
             _ => return None,
         };
         if holds {

@@ -5,7 +5,7 @@
 //! part of the state records what no server remembers: who established leadership in which
 //! epoch, every proposal broadcast, and which transactions a leader committed.
 
-use super::state::{Proposal, ZabState};
+use super::state::{Phase, Proposal, ZabState};
 use super::types::{Sid, Txn};
 
 fn position(delivered: &[Txn], txn: Txn) -> Option<usize> {
@@ -134,6 +134,23 @@ pub fn committed_log_durability(state: &ZabState) -> bool {
                 .filter(|(_, epoch)| *epoch < leader.disk.current_epoch)
                 .all(|(t, _)| leader.disk.log.contains(t))
         })
+}
+
+/// Implementation-level (ZTS `HistoryConsistency`): a follower in broadcast under a leader in
+/// broadcast of the same epoch has a log that is a prefix of the leader's.
+pub fn history_consistency(state: &ZabState) -> bool {
+    state.ids().all(|s| {
+        let follower = state.server(s);
+        let Some(leader) = follower.following().map(|f| state.server(f.leader)) else {
+            return true;
+        };
+        let both_broadcast = follower.up
+            && follower.phase == Phase::Broadcast
+            && leader.is_established_leader()
+            && leader.phase == Phase::Broadcast
+            && leader.disk.current_epoch == follower.disk.current_epoch;
+        !both_broadcast || leader.disk.log.starts_with(&follower.disk.log)
+    })
 }
 
 /// The committed transactions, from the proposals that carried them.
@@ -283,6 +300,36 @@ mod tests {
         );
         deliver(&mut state, 2, &[a]);
         assert!(committed_log_durability(&state));
+    }
+
+    #[test]
+    fn a_follower_log_beyond_its_leaders_violates_history_consistency() {
+        let (a, b) = (txn(1, 1, 1), txn(1, 2, 2));
+        let mut state = world(&[a, b]);
+        establish(&mut state, 0, 2);
+        state.server_mut(0).phase = Phase::Broadcast;
+        deliver(&mut state, 0, &[a]);
+        let follower = state.server_mut(1);
+        follower.role = Role::Following(crate::zab::state::Following {
+            leader: 0,
+            synced: Default::default(),
+            snap: false,
+            unlogged: false,
+            reported: 0,
+        });
+        follower.phase = Phase::Broadcast;
+        follower.disk.current_epoch = 2;
+        follower.disk.log = [a].into_iter().collect();
+        assert!(history_consistency(&state));
+        follower_log(&mut state, &[a, b]);
+        assert!(
+            !history_consistency(&state),
+            "S1 logged b, which its leader lacks"
+        );
+    }
+
+    fn follower_log(state: &mut ZabState, log: &[Txn]) {
+        state.server_mut(1).disk.log = log.iter().copied().collect();
     }
 
     #[test]

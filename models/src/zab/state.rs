@@ -79,6 +79,9 @@ pub struct Following {
     /// NEWLEADER was handled only in part (the flawed variants): the synced transactions still
     /// have to reach the disk.
     pub unlogged: bool,
+    /// How many log entries the follower had when it reported its last zxid in ACKEPOCH: the
+    /// part of its log the leader's sync builds on.
+    pub reported: u8,
 }
 
 /// Role, as ZooKeeper's ServerState, with the role's volatile state.
@@ -97,6 +100,10 @@ pub struct Server {
     pub up: bool,
     pub role: Role,
     pub phase: Phase,
+    /// zk-4712 only: proposals received in broadcast and queued for the SyncRequestProcessor,
+    /// not yet on disk. The flaw: a shutdown to LOOKING does not stop that thread, so the queue
+    /// outlives the role; only a crash loses it.
+    pub sync_queue: Log,
 }
 
 impl Server {
@@ -106,6 +113,7 @@ impl Server {
             up: true,
             role: Role::Looking,
             phase: Phase::Election,
+            sync_queue: Log::new(),
         }
     }
 

@@ -90,6 +90,8 @@ impl ZabModel {
             let keep = server.disk.log.iter().take_while(|t| t.zxid <= to).count();
             server.disk.log.truncate(keep);
             server.disk.delivered = server.disk.delivered.min(keep as u8);
+            let following = server.following_mut().expect("checked");
+            following.reported = following.reported.min(keep as u8);
         }
         let following = state.server_mut(follower).following_mut().expect("checked");
         following.synced = txns;
@@ -103,7 +105,8 @@ impl ZabModel {
             return;
         };
         match self.config.variant {
-            ZabVariant::Fixed => {
+            // zk-4712's flaw is elsewhere (broadcast proposals); its NEWLEADER is the fixed one.
+            ZabVariant::Fixed | ZabVariant::Zk4712 => {
                 write_synced(state, follower);
                 state.server_mut(follower).disk.current_epoch = epoch;
                 state.send(follower, leader, ack_new_leader(epoch));
@@ -191,19 +194,35 @@ fn leading_last_zxid(state: &ZabState, leader: Sid, follower: Sid) -> Zxid {
 
 /// Write the synced transactions to the follower's disk and deliver them (they came as
 /// PROPOSAL+COMMIT pairs, or as a snapshot of committed state).
+///
+/// What the follower applies is the part of its log the leader synced against plus the synced
+/// transactions. In zk-4712 a stray proposal of the old leader may have been written after the
+/// ACKEPOCH; it sits in the log but is never applied, so the delivered prefix then stops
+/// before it (the log is no longer the leader's: `history_consistency`).
 fn write_synced(state: &mut ZabState, follower: Sid) {
     let server = state.server_mut(follower);
     let following = server.following_mut().expect("only followers sync");
     let txns = std::mem::take(&mut following.synced);
-    if std::mem::replace(&mut following.snap, false) {
+    let base = if std::mem::replace(&mut following.snap, false) {
         server.disk.log.clear();
+        0
+    } else {
+        usize::from(std::mem::take(&mut following.reported))
+    };
+    for &txn in &txns {
+        // Only zk-4712's stray writes can put a synced transaction in the log already.
+        if !server.disk.log.contains(&txn) {
+            server
+                .disk
+                .log
+                .try_push(txn)
+                .expect("a log holds every transaction at most once");
+        }
     }
-    for txn in txns {
-        server
-            .disk
-            .log
-            .try_push(txn)
-            .expect("a log holds every transaction at most once");
-    }
-    server.disk.delivered = server.disk.log.len() as u8;
+    let synced_end = base + txns.len();
+    server.disk.delivered = if server.disk.log.get(base..synced_end) == Some(&txns[..]) {
+        synced_end as u8
+    } else {
+        base as u8
+    };
 }

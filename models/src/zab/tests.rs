@@ -391,3 +391,44 @@ fn the_state_space_of_one_write_without_faults_is_pinned() {
         }
     }
 }
+
+#[test]
+fn in_zk_4712_a_stray_proposal_reaches_the_disk_after_the_follower_left_its_leader() {
+    let model = model(3, ZabVariant::Zk4712);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    assert_eq!(state.server(0).disk.log.len(), 0, "queued, not logged");
+    assert_eq!(state.server(0).sync_queue.len(), 1);
+    assert!(state.head(0, 2).is_none(), "no ACK before the write");
+    let state = step(&model, &state, ZabAction::Crash { server: 2 });
+    let state = step(&model, &state, ZabAction::Timeout { server: 0 });
+    assert_eq!(state.server(0).role, Role::Looking);
+    let state = step(&model, &state, ZabAction::LogProposal { server: 0 });
+    assert_eq!(
+        state.server(0).disk.log,
+        log(&[txn(1, 1, 1)]),
+        "written while LOOKING"
+    );
+    let crashed = step(&model, &state, ZabAction::Crash { server: 0 });
+    assert!(
+        crashed.server(0).sync_queue.is_empty(),
+        "a crash stops the thread"
+    );
+}
+
+#[test]
+fn the_fixed_protocol_logs_a_proposal_as_it_takes_it() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    assert_eq!(state.server(0).disk.log, log(&[txn(1, 1, 1)]));
+    assert!(state.server(0).sync_queue.is_empty());
+    assert_eq!(
+        state.head(0, 2).map(|p| &p.msg),
+        Some(&Msg::Ack {
+            zxid: Zxid::new(1, 1)
+        })
+    );
+}
