@@ -102,8 +102,8 @@ fn the_quick_benchmark_agrees_with_the_oracle_on_every_row() {
     let rows: Vec<&str> = text.lines().skip(2).collect();
     assert_eq!(
         rows.len(),
-        8,
-        "N=2,3 safety and liveness, N=2,3 full space and first violation:\n{text}"
+        10,
+        "N=2,3 safety and liveness, N=2,3 full space and first violation, two ZAB rows:\n{text}"
     );
     for row in rows {
         assert!(row.contains('✓') && !row.contains('✗'), "{row}");

@@ -59,6 +59,44 @@ fn server_line(state: &ZabState, s: Sid) -> String {
     )
 }
 
+/// Which established leader lacks which committed transaction.
+fn lost_commit(state: &ZabState) -> String {
+    for s in state.ids() {
+        let leader = state.server(s);
+        if !leader.is_established_leader() {
+            continue;
+        }
+        for txn in props::committed_txns(state) {
+            let epoch = state.ghost.committed_in[usize::from(txn.value - 1)];
+            if epoch < leader.disk.current_epoch && !leader.disk.log.contains(&txn) {
+                return format!(
+                    "S{s} leads epoch {} without {txn}, which was committed in epoch {epoch}: \
+                     the committed transaction is lost",
+                    leader.disk.current_epoch
+                );
+            }
+        }
+    }
+    "a committed transaction is lost".into()
+}
+
+/// Which follower's log is not a prefix of its leader's.
+fn diverged_follower(state: &ZabState) -> String {
+    for s in state.ids() {
+        if let Some(leader) = state.server(s).following().map(|f| f.leader) {
+            let (mine, theirs) = (state.server(s), state.server(leader));
+            if !theirs.disk.log.starts_with(&mine.disk.log) {
+                return format!(
+                    "S{s}'s log {} is not a prefix of its leader S{leader}'s {}, both in BROADCAST",
+                    log_text(mine),
+                    log_text(theirs)
+                );
+            }
+        }
+    }
+    "a follower's log diverged from its leader's".into()
+}
+
 impl Explain for ZabModel {
     fn describe_step(&self, before: &ZabState, action: &ZabAction, after: &ZabState) -> String {
         let touched: Vec<Sid> = after
@@ -101,16 +139,14 @@ impl Explain for ZabModel {
         if holds {
             return None;
         }
-        let committed = props::committed_txns(state)
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let why = match property {
+            prop::COMMITTED_LOG_DURABILITY => lost_commit(state),
+            prop::HISTORY_CONSISTENCY => diverged_follower(state),
+            prop::LEADER_UNIQUENESS => "two servers established leadership in one epoch".into(),
+            _ => "the servers' delivered sequences break it".into(),
+        };
         let servers: Vec<String> = state.ids().map(|s| server_line(state, s)).collect();
-        Some(format!(
-            "{property} is violated; committed: [{committed}]; {}",
-            servers.join("; ")
-        ))
+        Some(format!("{why}. Now: {}", servers.join("; ")))
     }
 
     fn describe_state(&self, state: &ZabState) -> String {
