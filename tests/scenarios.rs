@@ -94,6 +94,7 @@ scenario_tests! {
     zab_zk_4643 => "zab/zk-4643.toml",
     zab_zk_4646 => "zab/zk-4646.toml",
     zab_zk_4712 => "zab/zk-4712.toml",
+    zab_zk_3911 => "zab/zk-3911.toml",
     bench_reference_n2_e0 => "bench/reference-n2-e0.toml",
     bench_reference_n3_e0 => "bench/reference-n3-e0.toml",
     bench_reference_n4_e0 => "bench/reference-n4-e0.toml",

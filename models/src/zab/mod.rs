@@ -70,14 +70,19 @@ pub enum ZabVariant {
     /// reported its last zxid to a new one. (The fixed protocol logs a proposal as it takes it.)
     #[serde(rename = "zk-4712")]
     Zk4712,
+    /// ZOOKEEPER-3911: the follower acknowledges NEWLEADER with the synced transactions still in
+    /// memory and writes them only when UPTODATE arrives.
+    #[serde(rename = "zk-3911")]
+    Zk3911,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 4] = [
+    pub const ALL: [ZabVariant; 5] = [
         ZabVariant::Fixed,
         ZabVariant::Zk4643,
         ZabVariant::Zk4646,
         ZabVariant::Zk4712,
+        ZabVariant::Zk3911,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +91,7 @@ impl ZabVariant {
             ZabVariant::Zk4643 => "zk-4643",
             ZabVariant::Zk4646 => "zk-4646",
             ZabVariant::Zk4712 => "zk-4712",
+            ZabVariant::Zk3911 => "zk-3911",
         }
     }
 }
@@ -151,11 +157,6 @@ impl ZabConfig {
             ));
         }
         Ok(())
-    }
-
-    /// The smallest number of servers that is a strict majority.
-    pub fn quorum_size(&self) -> u32 {
-        u32::from(self.servers) / 2 + 1
     }
 
     /// Whether `set` is a quorum: `2 |set| > N`.

@@ -6,7 +6,7 @@ use super::action::ZabAction;
 use super::props;
 use super::state::{Phase, ZabState};
 use super::types::{Msg, Sid};
-use super::ZabConfig;
+use super::{ZabConfig, ZabVariant};
 use crate::{prop, ActionInfo, Liveness, Task};
 
 /// A ZAB world ready to be checked.
@@ -49,10 +49,15 @@ impl ZabModel {
     /// queue behind the synced transactions in the SyncRequestProcessor, so they are logged and
     /// acknowledged only after them. In zk-4712 proposals and commits wait behind the proposals
     /// still queued for the disk (the CommitProcessor waits for them); other messages do not.
+    ///
+    /// In zk-3911 the follower with unwritten synced transactions takes only UPTODATE, which
+    /// writes them. (ZooKeeper would stash proposals that arrive first and log them after
+    /// UPTODATE; the model leaves them waiting, so a late follower that has outstanding
+    /// proposals before its UPTODATE is stuck: fewer behaviours, never a false violation.)
     fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
         let receiver = state.server(server);
         if receiver.following().is_some_and(|f| f.unlogged) {
-            return false;
+            return self.config.variant == ZabVariant::Zk3911 && *msg == Msg::UpToDate;
         }
         receiver.sync_queue.is_empty() || !matches!(msg, Msg::Proposal { .. } | Msg::Commit { .. })
     }
@@ -118,7 +123,8 @@ impl Model for ZabModel {
         }
         for s in state.ids() {
             let server = state.server(s);
-            if server.up && server.following().is_some_and(|f| f.unlogged) {
+            let writes_alone = self.config.variant != ZabVariant::Zk3911;
+            if server.up && writes_alone && server.following().is_some_and(|f| f.unlogged) {
                 actions.push(ZabAction::LogSynced { server: s });
             }
             // The stray thread may write while its server looks for a leader or follows one; a

@@ -116,8 +116,9 @@ impl ZabModel {
                 server.disk.current_epoch = epoch;
                 server.following_mut().expect("following").unlogged = true;
             }
-            ZabVariant::Zk4646 => {
-                // The transactions go to the SyncRequestProcessor's queue; the ACK goes at once.
+            ZabVariant::Zk4646 | ZabVariant::Zk3911 => {
+                // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911: they
+                // stay in memory until UPTODATE. Either way the ACK goes at once.
                 server.disk.current_epoch = epoch;
                 server.following_mut().expect("following").unlogged = true;
                 state.send(follower, leader, ack_new_leader(epoch));
@@ -171,12 +172,22 @@ impl ZabModel {
         }
     }
 
-    /// Step 6, at the follower.
+    /// Step 6, at the follower (zk-3911: only now the synced transactions are written).
     pub(super) fn on_up_to_date(&self, state: &mut ZabState, follower: Sid) {
         let server = state.server_mut(follower);
-        if server.following().is_some() {
-            server.phase = Phase::Broadcast;
+        let Some(following) = server.following_mut() else {
+            return;
+        };
+        if following.unlogged {
+            assert_eq!(
+                self.config.variant,
+                ZabVariant::Zk3911,
+                "others wait for the disk"
+            );
+            following.unlogged = false;
+            write_synced(state, follower);
         }
+        state.server_mut(follower).phase = Phase::Broadcast;
     }
 }
 

@@ -432,3 +432,22 @@ fn the_fixed_protocol_logs_a_proposal_as_it_takes_it() {
         })
     );
 }
+
+#[test]
+fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk3911);
+    let model = model(3, ZabVariant::Zk3911);
+    let state = deliver(&model, &state, 2, follower);
+    assert_eq!(state.server(follower).disk.log.len(), 0, "still in memory");
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(
+        !enabled.contains(&ZabAction::LogSynced { server: follower }),
+        "no separate write: it waits for UPTODATE"
+    );
+    let state = deliver(&model, &state, follower, 2); // ACK(2,0): the leader commits
+    let state = deliver(&model, &state, 2, follower); // UPTODATE
+    let disk = &state.server(follower).disk;
+    assert_eq!((disk.log.len(), disk.delivered), (1, 1));
+    assert_eq!(state.server(follower).phase, Phase::Broadcast);
+}
