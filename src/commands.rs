@@ -437,7 +437,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} transactions · epochs up to {} · oracle election\n",
+            "  model    zab · variant {} · {} servers · {} transaction(s) · epochs up to {} · oracle election\n",
             zab.variant.name(),
             model.servers,
             zab.transactions,
