@@ -115,6 +115,11 @@ impl ZabModel {
         let Some(leading) = server.leading_mut() else {
             return;
         };
+        if leading.ready & bit(follower) == 0 {
+            // A LearnerHandler still in its handshake rejects anything but the ACK it waits for
+            // (and drops the connection: ZOOKEEPER-4685's unavailability, not modelled).
+            return;
+        }
         if i < delivered {
             return; // committed already
         }

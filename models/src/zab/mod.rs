@@ -1,6 +1,6 @@
 //! ZooKeeper's atomic broadcast (ZAB) as ZooKeeper 3.5–3.9 implements it (DOMAIN.md §5).
 //!
-//! A world is N servers (3 or 5 in the bundled scenarios) joined by TCP links. Each server has a
+//! A world is N servers (1 to 5; the bundled scenarios have 3) joined by TCP links. Each server has a
 //! disk ([`state::Durable`]: the transaction log, the `acceptedEpoch` and `currentEpoch` files, the
 //! snapshot point) and volatile state (role, zabState, the leader's and follower's bookkeeping).
 //! The phases are modules that read like the step lists of DOMAIN.md:
@@ -20,15 +20,18 @@
 //! on TCP a lost message is a closed connection, which crashes and partitions already produce.
 //! Timeouts are steps a server takes when it cannot reach its leader or quorum.
 //!
-//! Known bugs are [`ZabVariant`]s, branched on where NEWLEADER is handled ([`sync`]).
+//! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
+//! UPTODATE handling in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal logging in
+//! [`broadcast`] (zk-4712).
 //!
 //! Abstractions: one transaction per client write, no sessions or data tree; the sync's
 //! PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
-//! connection); a follower logs and acknowledges a broadcast PROPOSAL in one step (ZooKeeper's
-//! SyncRequestProcessor is asynchronous, which only the flawed variants' sync handling needs);
-//! the snapshot point is the delivered prefix, so a restart does not re-deliver logged but
-//! uncommitted transactions (ZooKeeper replays them into its data tree; the specs' lastCommitted
-//! restarts at the snapshot too).
+//! connection), and a late follower gets the leader's outstanding proposals after NEWLEADER
+//! (ZooKeeper queues them just before it); a follower logs and acknowledges a broadcast PROPOSAL
+//! in one step (ZooKeeper's SyncRequestProcessor is asynchronous; only zk-4712 needs that, and
+//! models it); the snapshot point is the delivered prefix, so a restart does not re-deliver logged
+//! but uncommitted transactions (ZooKeeper replays them into its data tree, which ZOOKEEPER-2845
+//! is about; that bug is not modelled).
 
 mod action;
 pub mod broadcast;

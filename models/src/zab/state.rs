@@ -58,8 +58,11 @@ pub struct Leading {
     pub last_zxids: [Zxid; MAX_SERVERS],
     /// Followers that were sent a sync: new proposals and commits are forwarded to them.
     pub learners: ServerSet,
-    /// Servers that acknowledged NEWLEADER (the leader counts itself).
+    /// Servers that acknowledged NEWLEADER (the leader counts itself): the quorum count.
     pub newleader_acks: ServerSet,
+    /// Learners whose NEWLEADER ACK came on their current connection: their LearnerHandler is
+    /// past the handshake and takes proposal ACKs.
+    pub ready: ServerSet,
     /// For each entry of the leader's log not yet committed: who acknowledged it.
     pub acks: ArrayVec<ServerSet, { super::types::MAX_TXNS }>,
 }
@@ -290,6 +293,7 @@ impl ZabState {
             if let Some(leading) = self.server_mut(leader).leading_mut() {
                 leading.learners &= !bit(peer);
                 leading.to_sync &= !bit(peer);
+                leading.ready &= !bit(peer);
             }
         }
     }

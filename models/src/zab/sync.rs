@@ -150,6 +150,7 @@ impl ZabModel {
             return;
         };
         leading.newleader_acks |= bit(follower);
+        leading.ready |= bit(follower);
         match phase {
             Phase::Synchronization
                 if self.config.is_quorum(leading.newleader_acks | bit(leader)) =>

@@ -451,3 +451,19 @@ fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
     assert_eq!((disk.log.len(), disk.delivered), (1, 1));
     assert_eq!(state.server(follower).phase, Phase::Broadcast);
 }
+
+#[test]
+fn an_ack_on_a_connection_still_in_its_handshake_is_not_counted() {
+    // As if S0 had reconnected and not acknowledged NEWLEADER yet: its LearnerHandler takes
+    // no proposal ACK, so the leader alone is no quorum.
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let mut state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    state.server_mut(2).leading_mut().expect("leading").ready &= !0b001;
+    let state = deliver(&model, &state, 2, 0); // PROPOSAL
+    let state = deliver(&model, &state, 0, 2); // ACK(1,1), ignored
+    assert_eq!(state.server(2).disk.delivered, 0);
+    let state = deliver(&model, &state, 2, 1);
+    let state = deliver(&model, &state, 1, 2); // S1's ACK counts
+    assert_eq!(state.server(2).disk.delivered, 1);
+}
