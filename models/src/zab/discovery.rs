@@ -29,6 +29,7 @@ impl ZabModel {
             return; // no longer leading: the connection is stale
         };
         leading.infos |= bit(follower);
+        leading.connected |= bit(follower);
         if leading.epoch != 0 {
             let epoch = leading.epoch;
             state.send(leader, follower, Msg::LeaderInfo { epoch });
@@ -46,9 +47,9 @@ impl ZabModel {
             return;
         }
         leading.epoch = epoch;
-        let infos = leading.infos;
+        let waiting = leading.infos & leading.connected;
         state.server_mut(leader).disk.accepted_epoch = epoch;
-        for peer in super::types::members(infos).filter(|&s| s != leader) {
+        for peer in super::types::members(waiting).filter(|&s| s != leader) {
             state.send(leader, peer, Msg::LeaderInfo { epoch });
         }
     }

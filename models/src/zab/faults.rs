@@ -58,7 +58,7 @@ impl ZabModel {
         if let Some(following) = me.following() {
             let leader = following.leader;
             let knows_me = state.server(leader).leading().is_some_and(|l| {
-                l.infos & bit(server) != 0 || state.head(server, leader).is_some()
+                l.connected & bit(server) != 0 || state.head(server, leader).is_some()
             });
             return !state.connected(server, leader) || !knows_me;
         }

@@ -24,6 +24,7 @@ impl ZabModel {
     /// `to` handles `msg` from `from`. Only routes: each message has its handler in its phase's
     /// module, and each handler ignores a message its receiver no longer expects.
     fn on_msg(&self, state: &mut ZabState, from: Sid, to: Sid, msg: Msg) {
+        assert_on_connection(state, from, to, &msg);
         match msg {
             Msg::FollowerInfo { accepted_epoch } => {
                 self.on_follower_info(state, to, from, accepted_epoch)
@@ -83,6 +84,26 @@ impl ZabModel {
         }
         state
     }
+}
+
+/// A message travels on a connection between a follower and its leader, and every way of leaving
+/// that relation (a crash, a partition, a timeout, a step-down) closes the connection with what
+/// is in flight. So a message always reaches a peer in the relation it was sent in; if not, the
+/// model lost track of a connection.
+fn assert_on_connection(state: &ZabState, from: Sid, to: Sid, msg: &Msg) {
+    let (follower, leader) = if msg.to_leader() {
+        (from, to)
+    } else {
+        (to, from)
+    };
+    assert!(
+        state.server(leader).leading().is_some()
+            && state
+                .server(follower)
+                .following()
+                .is_some_and(|f| f.leader == leader),
+        "S{from} → S{to} {msg} outside a follower–leader connection"
+    );
 }
 
 impl Model for ZabModel {

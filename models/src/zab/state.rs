@@ -50,6 +50,8 @@ pub struct Leading {
     /// Servers whose FOLLOWERINFO arrived (the leader counts itself), and the highest
     /// acceptedEpoch among them.
     pub infos: ServerSet,
+    /// Followers whose connection (opened by their FOLLOWERINFO) is still open.
+    pub connected: ServerSet,
     pub max_accepted: u8,
     /// Servers whose ACKEPOCH counts towards the epoch quorum (the leader counts itself).
     pub epoch_acks: ServerSet,
@@ -265,10 +267,25 @@ impl ZabState {
             && (self.cut_off & bit(a) == 0) == (self.cut_off & bit(b) == 0)
     }
 
-    /// Send `msg` on the link `from → to`. A message to a peer that cannot be reached is lost
-    /// with the connection it would travel on.
+    /// Send `msg` on the connection between a follower and its leader. FOLLOWERINFO opens it;
+    /// anything else needs it open. A message written to a closed connection (its peer crashed,
+    /// stepped down or was cut off) is lost, as a write to a reset TCP socket is.
     pub fn send(&mut self, from: Sid, to: Sid, msg: super::types::Msg) {
-        if self.connected(from, to) {
+        let (follower, leader) = if msg.to_leader() {
+            (from, to)
+        } else {
+            (to, from)
+        };
+        let opens = matches!(msg, super::types::Msg::FollowerInfo { .. });
+        let open = self
+            .server(follower)
+            .following()
+            .is_some_and(|f| f.leader == leader)
+            && self
+                .server(leader)
+                .leading()
+                .is_some_and(|l| opens || l.connected & bit(follower) != 0);
+        if self.connected(from, to) && open {
             self.net.push(Packet { from, to, msg });
         }
     }
@@ -291,6 +308,7 @@ impl ZabState {
             .retain(|p| !((p.from == a && p.to == b) || (p.from == b && p.to == a)));
         for (leader, peer) in [(a, b), (b, a)] {
             if let Some(leading) = self.server_mut(leader).leading_mut() {
+                leading.connected &= !bit(peer);
                 leading.learners &= !bit(peer);
                 leading.to_sync &= !bit(peer);
                 leading.ready &= !bit(peer);

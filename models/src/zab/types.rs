@@ -133,6 +133,21 @@ pub enum Msg {
     Commit { zxid: Zxid },
 }
 
+impl Msg {
+    /// Whether a follower sends this message to its leader (else the leader sends it).
+    pub fn to_leader(&self) -> bool {
+        match self {
+            Msg::FollowerInfo { .. } | Msg::AckEpoch { .. } | Msg::Ack { .. } => true,
+            Msg::LeaderInfo { .. }
+            | Msg::Sync { .. }
+            | Msg::NewLeader { .. }
+            | Msg::UpToDate
+            | Msg::Proposal { .. }
+            | Msg::Commit { .. } => false,
+        }
+    }
+}
+
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
