@@ -8,6 +8,11 @@
 //! Symmetry rows search the same sizes with clients interchangeable (`--symmetry`), and one size
 //! more with an expiry, and compare the verdict with the unreduced search where that ran.
 //!
+//! Then ZAB: the fixed protocol's complete space with 3 servers (1 write and 1 crash with
+//! `--quick`; 2 writes, 1 crash and 1 partition otherwise, the bounds of `scenarios/zab/fixed.toml`),
+//! where every property must hold, and a breadth-first search that stops at the first violation of
+//! zk-4643 (1 write, 2 crashes), whose trace must be the shortest one, 27 steps.
+//!
 //! Memory is the process's peak resident set during one run: the peak is reset before each run
 //! (Linux `clear_refs`), and bytes per state divide the growth over the run by the unique states.
 
@@ -15,6 +20,7 @@ use std::time::Instant;
 
 use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 use lockscope_models::prop;
+use lockscope_models::zab::{ZabConfig, ZabModel, ZabVariant};
 
 use crate::report::thousands;
 use crate::search::{search, RandomOptions, SearchLimits, SearchOptions, Strategy, Verdict};
@@ -236,5 +242,97 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
             growth,
         });
     }
+    zab_runs(quick, threads, out);
     measured
+}
+
+/// The ZAB rows: the fixed protocol's complete space, and zk-4643's first violation.
+fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
+    let fixed = if quick {
+        ZabConfig {
+            crashes: 1,
+            ..ZabConfig::new(3, 1)
+        }
+    } else {
+        ZabConfig {
+            crashes: 1,
+            partitions: 1,
+            ..ZabConfig::new(3, 2)
+        }
+    };
+    let bug = ZabConfig {
+        variant: ZabVariant::Zk4643,
+        crashes: 2,
+        epochs: 3,
+        ..ZabConfig::new(3, 1)
+    };
+    for (config, first_violation) in [(fixed, false), (bug, true)] {
+        let model = ZabModel::new(config).expect("the benchmark configurations are valid");
+        let options = SearchOptions {
+            strategy: Strategy::Bfs,
+            limits: SearchLimits::default(),
+            threads,
+            full_space: !first_violation,
+            stop_at_first_violation: first_violation,
+            check_liveness: false,
+            symmetry: false,
+            swarm: None,
+            random: RandomOptions::default(),
+        };
+        reset_peak_memory();
+        let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);
+        let started = Instant::now();
+        let report = search(&model, &options, &mut |_| {});
+        let seconds = started.elapsed().as_secs_f64();
+        let peak = proc_status_bytes("VmHWM:").unwrap_or(0);
+        let per_state = peak.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
+        let check = if first_violation {
+            let length = report
+                .property(prop::COMMITTED_LOG_DURABILITY)
+                .and_then(|p| p.counterexample.as_ref())
+                .map(|c| c.steps.len());
+            match length {
+                Some(27) => "committed_log_durability: 27 steps ✓".to_string(),
+                Some(other) => format!("trace {other} steps ✗ (shortest is 27)"),
+                None => "no violation found ✗".to_string(),
+            }
+        } else {
+            let safety: Vec<_> = report
+                .properties
+                .iter()
+                .filter(|p| p.kind == crate::search::PropertyKind::Safety)
+                .collect();
+            let held = safety
+                .iter()
+                .filter(|p| p.verdict == Verdict::Holds)
+                .count();
+            let mark = if held == safety.len() && report.complete() {
+                "✓"
+            } else {
+                "✗"
+            };
+            format!("{held} of {} safety properties hold {mark}", safety.len())
+        };
+        let label = if first_violation {
+            "ZAB 4643 first-viol.".to_string()
+        } else {
+            format!(
+                "ZAB T={} C={} P={}",
+                config.transactions, config.crashes, config.partitions
+            )
+        };
+        let _ = writeln!(
+            out,
+            "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
+            label,
+            thousands(report.unique_states),
+            thousands(report.transitions),
+            report.max_depth,
+            seconds,
+            thousands((report.unique_states as f64 / seconds.max(1e-9)) as u64),
+            peak as f64 / (1024.0 * 1024.0),
+            per_state,
+            check
+        );
+    }
 }

@@ -396,28 +396,44 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let model = &scenario.model;
     let faults = &scenario.faults;
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
-    text.push_str(&format!(
-        "  model    lock · recipe {} · variant {} · {} clients · {}{}\n",
-        model.recipe.name(),
-        model.variant.name(),
-        model.clients,
-        match model.acquisitions {
-            0 => "acquiring forever".to_string(),
-            1 => "1 acquisition".to_string(),
-            n => format!("{n} acquisitions"),
-        },
-        if model.retry_after_expiry {
-            " · retry after expiry"
-        } else {
-            ""
-        }
-    ));
-    text.push_str(&format!(
-        "  faults   session expiries {} · client pauses {}\n  check    {}\n",
-        faults.session_expiries,
-        faults.client_pauses,
-        scenario.check.strategy.name()
-    ));
+    if let Some(zab) = &model.zab {
+        text.push_str(&format!(
+            "  model    zab · variant {} · {} servers · {} transaction(s) · epochs up to {} · oracle election\n",
+            zab.variant.name(),
+            model.servers,
+            zab.transactions,
+            zab.epochs,
+        ));
+        text.push_str(&format!(
+            "  faults   crashes {} · partitions {}\n  check    {}\n",
+            faults.crashes,
+            faults.partitions,
+            scenario.check.strategy.name()
+        ));
+    } else {
+        text.push_str(&format!(
+            "  model    lock · recipe {} · variant {} · {} clients · {}{}\n",
+            model.recipe.name(),
+            model.variant.name(),
+            model.clients,
+            match model.acquisitions {
+                0 => "acquiring forever".to_string(),
+                1 => "1 acquisition".to_string(),
+                n => format!("{n} acquisitions"),
+            },
+            if model.retry_after_expiry {
+                " · retry after expiry"
+            } else {
+                ""
+            }
+        ));
+        text.push_str(&format!(
+            "  faults   session expiries {} · client pauses {}\n  check    {}\n",
+            faults.session_expiries,
+            faults.client_pauses,
+            scenario.check.strategy.name()
+        ));
+    }
     let expect: Vec<String> = scenario
         .expect
         .iter()

@@ -2,6 +2,7 @@
 //! protocol: everything downstream works on any [`Checkable`] model through [`ModelVisitor`].
 
 use lockscope_models::lock::{LockConfig, LockModel};
+use lockscope_models::zab::{ZabConfig, ZabModel};
 use lockscope_models::Liveness;
 use stateright::Model;
 
@@ -52,6 +53,7 @@ pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
             acquisitions: config.acquisitions,
             retry_after_expiry: config.retry_after_expiry,
             servers: 1,
+            zab: None,
         },
         faults: Faults {
             session_expiries: config.session_expiries,
@@ -67,12 +69,30 @@ pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
     }
 }
 
+/// The ZAB model's configuration for a scenario of kind zab.
+pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
+    let zab = spec.zab.expect("a zab scenario has its zab keys");
+    ZabConfig {
+        servers: spec.servers,
+        transactions: zab.transactions,
+        epochs: zab.epochs,
+        variant: zab.variant,
+        election: zab.election,
+        crashes: faults.crashes.min(u32::from(u8::MAX)) as u8,
+        partitions: faults.partitions.min(u32::from(u8::MAX)) as u8,
+    }
+}
+
 /// Build the scenario's model and hand it to `visitor`.
 pub fn with_model<V: ModelVisitor>(scenario: &Scenario, visitor: V) -> Result<V::Output, String> {
     match scenario.model.kind {
         ModelKind::Lock => Ok(visitor.visit(LockModel::new(lock_config(
             &scenario.model,
             Some(&scenario.faults),
+        ))?)),
+        ModelKind::Zab => Ok(visitor.visit(ZabModel::new(zab_config(
+            &scenario.model,
+            &scenario.faults,
         ))?)),
     }
 }
@@ -93,6 +113,11 @@ pub fn property_names(spec: &ModelSpec) -> Vec<&'static str> {
                     safety.chain(model.liveness_properties()).collect()
                 })
                 .unwrap_or_default()
+        }
+        ModelKind::Zab => {
+            let model = ZabModel::new(ZabConfig::new(3, 0)).expect("a valid configuration");
+            let properties = model.properties().into_iter().map(|p| p.name);
+            properties.chain(model.liveness_properties()).collect()
         }
     }
 }

@@ -6,6 +6,8 @@
 //! state and every trace is reproducible.
 //!
 //! - [`zookeeper`]: a single ZooKeeper server (znodes, sessions, one-shot watches).
+//! - [`zab`]: ZooKeeper's atomic broadcast among N servers, with crashes and partitions, and
+//!   named variants that reproduce known ZooKeeper bugs.
 //! - [`lock`]: the znode lock recipes (naive, herd, standard, fenced) as clients of that server,
 //!   with the faults that break them (session expiry, client pauses).
 //!
@@ -21,6 +23,7 @@ pub mod actor;
 pub mod lock;
 pub mod prop;
 pub mod timeline;
+pub mod zab;
 pub mod zookeeper;
 
 pub use actor::{ActorId, Group};

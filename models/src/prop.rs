@@ -17,6 +17,33 @@ pub const EVERY_WAITER_ACQUIRES: &str = "every_waiter_acquires";
 /// always: no znode outlives the attempt that created it unnoticed (needs the fault-schedule work).
 pub const NO_ORPHAN_NODES: &str = "no_orphan_nodes";
 
+/// ZAB (DOMAIN.md §6), always: at most one server establishes leadership per epoch, and no two
+/// established leaders share a currentEpoch.
+pub const LEADER_UNIQUENESS: &str = "leader_uniqueness";
+/// ZAB, always: every delivered transaction was broadcast by some primary.
+pub const INTEGRITY: &str = "integrity";
+/// ZAB, always: if s delivers a and t delivers b, then s delivers b or t delivers a.
+pub const AGREEMENT: &str = "agreement";
+/// ZAB, always: if s delivers a before b, any server that delivers b delivers a before it.
+pub const TOTAL_ORDER: &str = "total_order";
+/// ZAB, always: if a primary broadcasts a before b, a server that delivers b delivers a before it.
+pub const LOCAL_PRIMARY_ORDER: &str = "local_primary_order";
+/// ZAB, always: a server that delivers a of epoch e and b of a later epoch delivers a first.
+pub const GLOBAL_PRIMARY_ORDER: &str = "global_primary_order";
+/// ZAB, always: a primary delivered, before broadcasting, everything of earlier epochs that any
+/// server delivers.
+pub const PRIMARY_INTEGRITY: &str = "primary_integrity";
+/// ZAB, always: a quorum-committed transaction is never lost: every leader established in a later
+/// epoch has it in its log, and no TRUNC removes it.
+pub const COMMITTED_LOG_DURABILITY: &str = "committed_log_durability";
+/// ZAB implementation level, always: a follower in broadcast has a log that is a prefix of its
+/// leader's (same epoch, both in broadcast).
+pub const HISTORY_CONSISTENCY: &str = "history_consistency";
+/// ZAB, eventually (not checked yet): some server leads in BROADCAST.
+pub const LEADER_EVENTUALLY_ELECTED: &str = "leader_eventually_elected";
+/// ZAB, eventually (not checked yet): every proposal is committed.
+pub const PROPOSALS_EVENTUALLY_COMMITTED: &str = "proposals_eventually_committed";
+
 /// Every property name any model may declare, in the order reports list them.
 pub const ALL: &[&str] = &[
     MUTUAL_EXCLUSION,
@@ -25,4 +52,15 @@ pub const ALL: &[&str] = &[
     NO_HERD,
     EVERY_WAITER_ACQUIRES,
     NO_ORPHAN_NODES,
+    LEADER_UNIQUENESS,
+    INTEGRITY,
+    AGREEMENT,
+    TOTAL_ORDER,
+    LOCAL_PRIMARY_ORDER,
+    GLOBAL_PRIMARY_ORDER,
+    PRIMARY_INTEGRITY,
+    COMMITTED_LOG_DURABILITY,
+    HISTORY_CONSISTENCY,
+    LEADER_EVENTUALLY_ELECTED,
+    PROPOSALS_EVENTUALLY_COMMITTED,
 ];

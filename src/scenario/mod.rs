@@ -7,12 +7,14 @@
 //! key, what was expected and what was found; all problems of a file are reported together.
 
 mod raw;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use lockscope_models::lock::{Recipe, Variant};
+use lockscope_models::zab::{Election, ZabVariant};
 
 use crate::search::{Scheduler, Strategy};
 
@@ -32,8 +34,12 @@ pub struct Scenario {
 }
 
 /// `[model]`: which protocol, which variant, how many of each actor.
+///
+/// The lock fields (`recipe` to `retry_after_expiry`) describe lock kinds; a zab scenario keeps
+/// them at their defaults and has its own in `zab`. Serialised, a spec has exactly the keys of its
+/// kind's `[model]` table (see [`wire`]), so an embedded scenario reads like a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(into = "wire::ModelWire", try_from = "wire::ModelWire")]
 pub struct ModelSpec {
     pub kind: ModelKind,
     pub recipe: Recipe,
@@ -43,6 +49,19 @@ pub struct ModelSpec {
     pub acquisitions: u8,
     pub retry_after_expiry: bool,
     pub servers: u8,
+    /// Kind zab only.
+    pub zab: Option<ZabSpec>,
+}
+
+/// `[model]` keys of kind zab besides `servers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZabSpec {
+    /// Client writes injected in one execution.
+    pub transactions: u8,
+    /// The highest epoch a leader may propose.
+    pub epochs: u8,
+    pub variant: ZabVariant,
+    pub election: Election,
 }
 
 /// The model kinds lockscope checks today.
@@ -50,10 +69,11 @@ pub struct ModelSpec {
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
     Lock,
+    Zab,
 }
 
 /// Kinds the contract names that are not built yet: an error says so instead of "unknown".
-pub const PLANNED_KINDS: &[&str] = &["zab", "lock-over-zab", "rwlock", "election", "barrier"];
+pub const PLANNED_KINDS: &[&str] = &["lock-over-zab", "rwlock", "election", "barrier"];
 
 /// `[faults]`: how many of each fault one execution may contain.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

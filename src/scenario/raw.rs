@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use lockscope_models::lock::{Recipe, Variant};
+use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
+use lockscope_models::zab::{Election, ZabVariant};
 use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, Problem, Scenario,
+    line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, Problem, Scenario, ZabSpec,
     PLANNED_KINDS,
 };
 use crate::registry;
@@ -40,6 +42,8 @@ struct RawModel {
     retry_after_expiry: Option<bool>,
     servers: Option<Spanned<u32>>,
     transactions: Option<Spanned<u32>>,
+    epochs: Option<Spanned<u32>>,
+    election: Option<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -143,9 +147,9 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
         return None;
     };
     let model = validate_model(raw_model, problems)?;
-    let faults = validate_faults(raw.faults, problems);
+    let faults = validate_faults(raw.faults, model.kind, problems);
     let needed = registry::lock_config(&model, Some(&faults)).sequence_numbers_needed();
-    if needed > MAX_SEQ {
+    if model.kind == ModelKind::Lock && needed > MAX_SEQ {
         problems.unplaced(format!(
             "model: clients × acquisitions (+ one per expiry when retrying) needs {needed} sequence numbers; at most {MAX_SEQ} are supported"
         ));
@@ -176,12 +180,13 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
 }
 
 fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
-    let kind = match raw.kind.get_ref().as_str() {
-        "lock" => ModelKind::Lock,
+    match raw.kind.get_ref().as_str() {
+        "lock" => {}
+        "zab" => return Some(validate_zab_model(raw, problems)),
         planned if PLANNED_KINDS.contains(&planned) => {
             problems.at(
                 &raw.kind,
-                format!("model.kind: {planned:?} is not implemented yet; implemented: lock"),
+                format!("model.kind: {planned:?} is not implemented yet; implemented: lock, zab"),
             );
             return None;
         }
@@ -189,18 +194,26 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
             problems.at(
                 &raw.kind,
                 format!(
-                    "model.kind: expected one of lock, {}; found {other:?}",
+                    "model.kind: expected one of lock, zab, {}; found {other:?}",
                     one_of(PLANNED_KINDS.iter().copied())
                 ),
             );
             return None;
         }
     };
-    if let Some(transactions) = &raw.transactions {
-        problems.at(
-            transactions,
-            "model.transactions: applies to model kind zab only".into(),
-        );
+    let kind = ModelKind::Lock;
+    let zab_only = [
+        ("transactions", raw.transactions.as_ref().map(|v| v.span())),
+        ("epochs", raw.epochs.as_ref().map(|v| v.span())),
+        ("election", raw.election.as_ref().map(|v| v.span())),
+    ];
+    for (key, span) in zab_only {
+        if let Some(span) = span {
+            problems.at(
+                &Spanned::new(span, ()),
+                format!("model.{key}: applies to model kind zab only"),
+            );
+        }
     }
     let recipe = match &raw.recipe {
         None => {
@@ -314,10 +327,102 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
         acquisitions,
         retry_after_expiry: raw.retry_after_expiry.unwrap_or(false),
         servers,
+        zab: None,
     })
 }
 
-fn validate_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
+/// `[model]` of kind zab: `servers`, `transactions`, `epochs`, `variant`, `election`.
+fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
+    let lock_only = [
+        ("recipe", raw.recipe.as_ref().map(|v| v.span())),
+        ("clients", raw.clients.as_ref().map(|v| v.span())),
+        ("acquisitions", raw.acquisitions.as_ref().map(|v| v.span())),
+    ];
+    for (key, span) in lock_only {
+        if let Some(span) = span {
+            problems.at(
+                &Spanned::new(span, ()),
+                format!("model.{key}: applies to lock kinds only, not to zab"),
+            );
+        }
+    }
+    if raw.retry_after_expiry.is_some() {
+        problems
+            .unplaced("model.retry_after_expiry: applies to lock kinds only, not to zab".into());
+    }
+    let mut number =
+        |value: &Option<Spanned<u32>>, key: &str, range: (u32, u32), default: u32| match value {
+            None => default as u8,
+            Some(v) if (range.0..=range.1).contains(v.get_ref()) => *v.get_ref() as u8,
+            Some(v) => {
+                problems.at(
+                    v,
+                    format!(
+                        "model.{key}: expected {} to {}, found {}",
+                        range.0,
+                        range.1,
+                        v.get_ref()
+                    ),
+                );
+                default as u8
+            }
+        };
+    let servers = number(&raw.servers, "servers", (1, MAX_SERVERS as u32), 3);
+    let transactions = number(&raw.transactions, "transactions", (0, MAX_TXNS as u32), 2);
+    let epochs = number(&raw.epochs, "epochs", (1, MAX_EPOCHS as u32), 2);
+    let variant = match &raw.variant {
+        None => ZabVariant::Fixed,
+        Some(variant) => match ZabVariant::ALL
+            .into_iter()
+            .find(|v| v.name() == variant.get_ref())
+        {
+            Some(found) => found,
+            None => {
+                let known = one_of(ZabVariant::ALL.iter().map(|v| v.name()));
+                problems.at(
+                    variant,
+                    format!(
+                        "model.variant: expected one of {known} for kind zab; found {:?}",
+                        variant.get_ref()
+                    ),
+                );
+                ZabVariant::Fixed
+            }
+        },
+    };
+    let election = match &raw.election {
+        None => Election::Oracle,
+        Some(election) => match election.get_ref().as_str() {
+            "oracle" => Election::Oracle,
+            "fle" => {
+                problems.at(election, "model.election: \"fle\" (Fast Leader Election's notification exchange) is not implemented yet; implemented: oracle".into());
+                Election::Oracle
+            }
+            other => {
+                problems.at(
+                    election,
+                    format!("model.election: expected one of oracle, fle; found {other:?}"),
+                );
+                Election::Oracle
+            }
+        },
+    };
+    ModelSpec {
+        servers,
+        zab: Some(ZabSpec {
+            transactions,
+            epochs,
+            variant,
+            election,
+        }),
+        ..ModelSpec::zab_defaults()
+    }
+}
+
+fn validate_faults(raw: RawFaults, kind: ModelKind, problems: &mut Problems) -> Faults {
+    if kind == ModelKind::Zab {
+        return validate_zab_faults(raw, problems);
+    }
     let mut budget = |key: &str, value: &Option<Spanned<u32>>, max: u32, unit: &str| match value {
         Some(value) if *value.get_ref() > max => {
             problems.at(
@@ -350,6 +455,63 @@ fn validate_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
         crashes,
         session_expiries: small(&raw.session_expiries),
         client_pauses: small(&raw.client_pauses),
+    }
+}
+
+/// `[faults]` of kind zab: crashes and partitions, up to 8 each. On TCP links a lost message is
+/// a closed connection, which crashes and partitions already cause; the other faults do not apply.
+fn validate_zab_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
+    let unsupported = [
+        ("message_loss", &raw.message_loss),
+        ("message_duplication", &raw.message_duplication),
+    ];
+    for (key, value) in unsupported {
+        if let Some(value) = value.as_ref().filter(|v| *v.get_ref() != 0) {
+            problems.at(
+                value,
+                format!(
+                    "faults.{key}: not supported by model kind zab (its links are TCP connections, lost whole by crashes and partitions); expected 0, found {}",
+                    value.get_ref()
+                ),
+            );
+        }
+    }
+    for (key, value) in [
+        ("session_expiries", &raw.session_expiries),
+        ("client_pauses", &raw.client_pauses),
+    ] {
+        if let Some(value) = value.as_ref().filter(|v| *v.get_ref() != 0) {
+            problems.at(
+                value,
+                format!(
+                    "faults.{key}: applies to lock kinds only; expected 0, found {}",
+                    value.get_ref()
+                ),
+            );
+        }
+    }
+    if let Some(reordering) = raw.reordering.as_ref().filter(|v| *v.get_ref()) {
+        problems.at(
+            reordering,
+            "faults.reordering: not supported by model kind zab (links are FIFO); expected false"
+                .into(),
+        );
+    }
+    let mut budget = |value: &Option<Spanned<u32>>, key: &str| match value {
+        Some(v) if *v.get_ref() > 8 => {
+            problems.at(
+                v,
+                format!("faults.{key}: expected 0 to 8, found {}", v.get_ref()),
+            );
+            0
+        }
+        Some(v) => *v.get_ref(),
+        None => 0,
+    };
+    Faults {
+        partitions: budget(&raw.partitions, "partitions"),
+        crashes: budget(&raw.crashes, "crashes"),
+        ..Faults::default()
     }
 }
 

@@ -140,8 +140,66 @@ fn fault_budgets_beyond_what_the_model_supports_are_rejected() {
 
 #[test]
 fn planned_kinds_say_they_are_not_implemented() {
-    assert!(error(&STANDARD.replace("\"lock\"", "\"zab\""))
-        .contains("model.kind: \"zab\" is not implemented yet"));
+    assert!(error(&STANDARD.replace("\"lock\"", "\"rwlock\""))
+        .contains("model.kind: \"rwlock\" is not implemented yet"));
+}
+
+const ZAB: &str = r#"
+description = "test"
+[model]
+kind = "zab"
+servers = 3
+transactions = 1
+variant = "zk-4643"
+[faults]
+crashes = 2
+partitions = 1
+[expect]
+committed_log_durability = "violated"
+"#;
+
+#[test]
+fn a_zab_scenario_loads_and_round_trips() {
+    let scenario = parse(ZAB).expect("valid");
+    let zab = scenario.model.zab.expect("a zab spec");
+    assert_eq!(
+        (zab.transactions, zab.epochs, zab.variant),
+        (1, 2, lockscope_models::zab::ZabVariant::Zk4643)
+    );
+    assert_eq!(
+        (scenario.faults.crashes, scenario.faults.partitions),
+        (2, 1)
+    );
+    let text = toml::to_string(&scenario).expect("serialises");
+    assert!(
+        !text.contains("recipe"),
+        "no lock keys in a zab model: {text}"
+    );
+    assert_eq!(parse(&text).expect("round trip"), scenario);
+}
+
+#[test]
+fn zab_rejects_lock_keys_and_lock_faults() {
+    let message = error(&ZAB.replace("servers = 3", "servers = 3\nclients = 2"));
+    assert_eq!(
+        message,
+        "scenarios/x.toml:6:11: model.clients: applies to lock kinds only, not to zab"
+    );
+    let message = error(&ZAB.replace("partitions = 1", "partitions = 1\nsession_expiries = 1"));
+    assert!(
+        message.contains("faults.session_expiries: applies to lock kinds only"),
+        "{message}"
+    );
+    let message = error(&ZAB.replace("zk-4643", "zk-9999"));
+    assert!(
+        message.contains("model.variant: expected one of fixed, zk-4643"),
+        "{message}"
+    );
+    let message = error(&ZAB.replace("servers = 3", "servers = 3\nelection = \"fle\""));
+    assert!(
+        message.contains("not implemented yet; implemented: oracle"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -200,6 +258,7 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
                     acquisitions,
                     retry_after_expiry: retry,
                     servers: 1,
+                    zab: None,
                 };
                 let names: Vec<&'static str> = crate::registry::property_names(&model);
                 let expect = prop::collection::btree_map(

@@ -1,0 +1,62 @@
+//! The steps of a ZAB world, explicit and printable: traces are lists of these.
+
+use std::fmt;
+
+use super::types::{set_name, Msg, ServerSet, Sid};
+
+/// One step of a ZAB world.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum ZabAction {
+    /// Oracle election: the LOOKING servers of `quorum`, all up and connected to each other,
+    /// agree on the best vote among them, `leader`'s. The others start discovery by sending it
+    /// FOLLOWERINFO.
+    Elect { leader: Sid, quorum: ServerSet },
+    /// A LOOKING server learns of an existing leader (FLE's out-of-election notifications) and
+    /// follows it: it sends FOLLOWERINFO.
+    Join { server: Sid, leader: Sid },
+    /// `to` takes the oldest message on the link from `from` and handles it.
+    Deliver { from: Sid, to: Sid, msg: Msg },
+    /// A client's write reaches the leader, which logs it and broadcasts the PROPOSAL.
+    ClientRequest { leader: Sid },
+    /// A follower's disk catches up with a NEWLEADER handled in part (the flawed variants): the
+    /// synced transactions are written (zk-4643: then the ACK goes out).
+    LogSynced { server: Sid },
+    /// zk-4712: the follower's SyncRequestProcessor writes the oldest proposal it queued and
+    /// sends its ACK on the follower's current connection (if any), whatever the role now.
+    LogProposal { server: Sid },
+    /// A follower gives up on a leader it cannot reach, or a leader that no longer hears from a
+    /// quorum steps down; either goes back to LOOKING.
+    Timeout { server: Sid },
+    /// Fault: the server crashes; it loses its volatile state and its connections.
+    Crash { server: Sid },
+    /// The crashed server restarts from its disk, LOOKING.
+    Restart { server: Sid },
+    /// Fault: the network splits; `side` is cut off from the other servers.
+    Partition { side: ServerSet },
+    /// The partition heals.
+    Heal,
+}
+
+impl fmt::Display for ZabAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZabAction::Elect { leader, quorum } => {
+                write!(f, "{{{}}} elect S{leader}", set_name(*quorum))
+            }
+            ZabAction::Join { server, leader } => write!(f, "S{server} joins leader S{leader}"),
+            ZabAction::Deliver { from, to, msg } => write!(f, "S{from} → S{to} {msg}"),
+            ZabAction::ClientRequest { leader } => write!(f, "a client write reaches S{leader}"),
+            ZabAction::LogSynced { server } => write!(f, "S{server} logs the synced txns"),
+            ZabAction::LogProposal { server } => {
+                write!(f, "S{server}'s SyncRequestProcessor logs a queued proposal")
+            }
+            ZabAction::Timeout { server } => write!(f, "S{server} times out"),
+            ZabAction::Crash { server } => write!(f, "crash S{server}"),
+            ZabAction::Restart { server } => write!(f, "restart S{server}"),
+            ZabAction::Partition { side } => write!(f, "partition {{{}}} off", set_name(*side)),
+            ZabAction::Heal => f.write_str("heal the partition"),
+        }
+    }
+}

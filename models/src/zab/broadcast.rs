@@ -1,0 +1,162 @@
+//! Phase 3: broadcast (DOMAIN.md §5.5).
+//!
+//! 1. A client write reaches the leader: it assigns zxid (e, c+1), logs it and sends PROPOSAL to
+//!    every follower it forwards to.
+//! 2. A follower logs the proposal (fsync) and sends ACK.
+//! 3. The leader commits a proposal once a quorum including itself acknowledged it, and only in
+//!    zxid order (not while its predecessor is outstanding); it sends COMMIT.
+//! 4. A follower delivers committed transactions in order.
+
+use super::state::{Phase, Proposal, ZabState};
+use super::types::{bit, members, Msg, Sid, Txn, Zxid};
+use super::{ZabModel, ZabVariant};
+
+impl ZabModel {
+    /// Whether `leader` may take a client write now.
+    pub(super) fn takes_writes(&self, state: &ZabState, leader: Sid) -> bool {
+        let server = state.server(leader);
+        server.up
+            && server.leading().is_some()
+            && server.phase == Phase::Broadcast
+            && state.injected < self.config.transactions
+    }
+
+    /// Step 1.
+    pub(super) fn on_client_request(&self, state: &mut ZabState, leader: Sid) {
+        state.injected += 1;
+        let value = state.injected;
+        let server = state.server_mut(leader);
+        let epoch = server.disk.current_epoch;
+        let last = server.disk.last_zxid();
+        let counter = if last.epoch == epoch {
+            last.counter + 1
+        } else {
+            1
+        };
+        let txn = Txn {
+            zxid: Zxid::new(epoch, counter),
+            value,
+        };
+        let primary_delivered = server
+            .disk
+            .delivered()
+            .iter()
+            .fold(0, |set, t| set | t.bit());
+        server
+            .disk
+            .log
+            .try_push(txn)
+            .expect("transactions are bounded by the log capacity");
+        let leading = server.leading_mut().expect("leading");
+        leading.acks.push(bit(leader));
+        let learners = leading.learners;
+        state.ghost.proposals.push(Proposal {
+            txn,
+            primary: leader,
+            primary_delivered,
+        });
+        for follower in members(learners) {
+            state.send(leader, follower, Msg::Proposal { txn });
+        }
+    }
+
+    /// Step 2, at the follower.
+    pub(super) fn on_proposal(&self, state: &mut ZabState, follower: Sid, txn: Txn) {
+        let server = state.server_mut(follower);
+        let Some(leader) = server.following().map(|f| f.leader) else {
+            return;
+        };
+        if txn.zxid <= server.disk.last_zxid() {
+            return; // already logged (ZooKeeper would not log it twice)
+        }
+        if self.config.variant == ZabVariant::Zk4712 {
+            // Handed to the SyncRequestProcessor: logged and acknowledged later.
+            server
+                .sync_queue
+                .try_push(txn)
+                .expect("transactions are bounded by the queue capacity");
+            return;
+        }
+        server
+            .disk
+            .log
+            .try_push(txn)
+            .expect("transactions are bounded by the log capacity");
+        state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
+    }
+
+    /// zk-4712: the SyncRequestProcessor writes its oldest queued proposal and acknowledges it
+    /// on the connection the server has now, which may lead to a different leader or nowhere.
+    pub(super) fn log_queued_proposal(&self, state: &mut ZabState, server: Sid) {
+        let me = state.server_mut(server);
+        let txn = me.sync_queue.remove(0);
+        // A sync may have brought the same transaction meanwhile; a log holds it once.
+        if !me.disk.log.contains(&txn) {
+            me.disk
+                .log
+                .try_push(txn)
+                .expect("transactions are bounded by the log capacity");
+        }
+        if let Some(leader) = me.following().map(|f| f.leader) {
+            state.send(server, leader, Msg::Ack { zxid: txn.zxid });
+        }
+    }
+
+    /// Step 3, at the leader: an ACK of a proposal.
+    pub(super) fn on_ack(&self, state: &mut ZabState, leader: Sid, follower: Sid, zxid: Zxid) {
+        let server = state.server_mut(leader);
+        if server.phase != Phase::Broadcast {
+            return;
+        }
+        let delivered = usize::from(server.disk.delivered);
+        let Some(i) = server.disk.log.iter().position(|t| t.zxid == zxid) else {
+            return;
+        };
+        let Some(leading) = server.leading_mut() else {
+            return;
+        };
+        if leading.ready & bit(follower) == 0 {
+            // A LearnerHandler still in its handshake rejects anything but the ACK it waits for
+            // (and drops the connection: ZOOKEEPER-4685's unavailability, not modelled).
+            return;
+        }
+        if i < delivered {
+            return; // committed already
+        }
+        leading.acks[i - delivered] |= bit(follower);
+        self.commit_ready(state, leader);
+    }
+
+    /// Commit, in zxid order, every outstanding proposal a quorum acknowledged.
+    fn commit_ready(&self, state: &mut ZabState, leader: Sid) {
+        loop {
+            let server = state.server_mut(leader);
+            let leading = server.leading_mut().expect("leading");
+            match leading.acks.first() {
+                Some(&acks) if self.config.is_quorum(acks) => {}
+                _ => return,
+            }
+            leading.acks.remove(0);
+            let learners = leading.learners;
+            let txn = server.disk.log[usize::from(server.disk.delivered)];
+            server.disk.delivered += 1;
+            let epoch = server.disk.current_epoch;
+            state.ghost.commit(txn, epoch);
+            for follower in members(learners) {
+                state.send(leader, follower, Msg::Commit { zxid: txn.zxid });
+            }
+        }
+    }
+
+    /// Step 4, at the follower.
+    pub(super) fn on_commit(&self, state: &mut ZabState, follower: Sid, zxid: Zxid) {
+        let server = state.server_mut(follower);
+        if server.following().is_none() {
+            return;
+        }
+        let next = usize::from(server.disk.delivered);
+        if server.disk.log.get(next).map(|t| t.zxid) == Some(zxid) {
+            server.disk.delivered += 1;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Phase 1: discovery (DOMAIN.md §5.3; `Leader.getEpochToPropose`, `Leader.waitForEpochAck`,
+//! `Learner.registerWithLeader`).
+//!
+//! 1. The follower connects and sends FOLLOWERINFO with its acceptedEpoch.
+//! 2. Once FOLLOWERINFO came from a quorum (the leader counts itself), the leader proposes
+//!    e = max(acceptedEpoch) + 1, writes it to its own acceptedEpoch, and sends LEADERINFO(e);
+//!    a follower that connects later gets LEADERINFO(e) at once.
+//! 3. The follower: e > acceptedEpoch → writes acceptedEpoch = e and sends ACKEPOCH(currentEpoch,
+//!    last zxid); e = acceptedEpoch → ACKEPOCH(-1), not counted; e < acceptedEpoch → back to
+//!    LOOKING.
+//! 4. The leader gives up (LOOKING) if a counted ACKEPOCH is more recent than its own
+//!    (currentEpoch, last zxid). With a quorum of counted ACKEPOCHs it writes currentEpoch = e:
+//!    it is *established*, enters synchronization and syncs every follower that acknowledged.
+
+use super::state::{Phase, ZabState};
+use super::types::{bit, Msg, Sid, Zxid};
+use super::ZabModel;
+
+impl ZabModel {
+    /// Steps 1–2, at the leader.
+    pub(super) fn on_follower_info(
+        &self,
+        state: &mut ZabState,
+        leader: Sid,
+        follower: Sid,
+        accepted_epoch: u8,
+    ) {
+        let Some(leading) = state.server_mut(leader).leading_mut() else {
+            return; // no longer leading: the connection is stale
+        };
+        leading.infos |= bit(follower);
+        leading.connected |= bit(follower);
+        if leading.epoch != 0 {
+            let epoch = leading.epoch;
+            state.send(leader, follower, Msg::LeaderInfo { epoch });
+            return;
+        }
+        leading.max_accepted = leading.max_accepted.max(accepted_epoch);
+        if !self.config.is_quorum(leading.infos) {
+            return;
+        }
+        let epoch = leading.max_accepted + 1;
+        if epoch > self.config.epochs {
+            // Beyond the scenario's `epochs` bound (two elections raced for the last epoch):
+            // this leadership is not explored further, as TLC's MaxEpoch constraint prunes it.
+            self.step_down(state, leader);
+            return;
+        }
+        leading.epoch = epoch;
+        let waiting = leading.infos & leading.connected;
+        state.server_mut(leader).disk.accepted_epoch = epoch;
+        for peer in super::types::members(waiting).filter(|&s| s != leader) {
+            state.send(leader, peer, Msg::LeaderInfo { epoch });
+        }
+    }
+
+    /// Step 3, at the follower.
+    pub(super) fn on_leader_info(&self, state: &mut ZabState, follower: Sid, epoch: u8) {
+        let server = state.server_mut(follower);
+        let Some(leader) = server.following().map(|f| f.leader) else {
+            return;
+        };
+        let counted = if epoch > server.disk.accepted_epoch {
+            server.disk.accepted_epoch = epoch;
+            true
+        } else if epoch == server.disk.accepted_epoch {
+            false
+        } else {
+            // A leader behind what this server already promised: leave it.
+            self.stop_following(state, follower);
+            return;
+        };
+        server.phase = Phase::Synchronization;
+        let reported = server.disk.log.len() as u8;
+        server.following_mut().expect("following").reported = reported;
+        let ack = Msg::AckEpoch {
+            current_epoch: server.disk.current_epoch,
+            last_zxid: server.disk.last_zxid(),
+            counted,
+        };
+        state.send(follower, leader, ack);
+    }
+
+    /// Step 4, at the leader.
+    pub(super) fn on_ack_epoch(
+        &self,
+        state: &mut ZabState,
+        leader: Sid,
+        follower: Sid,
+        current_epoch: u8,
+        last_zxid: Zxid,
+        counted: bool,
+    ) {
+        let server = state.server(leader);
+        if server.leading().is_none() {
+            return;
+        }
+        let own = (server.disk.current_epoch, server.disk.last_zxid());
+        if counted && (current_epoch, last_zxid) > own {
+            // The follower knows more than the leader: the leader must not lead.
+            self.step_down(state, leader);
+            return;
+        }
+        let phase = server.phase;
+        let leading = state
+            .server_mut(leader)
+            .leading_mut()
+            .expect("checked above");
+        if counted {
+            leading.epoch_acks |= bit(follower);
+        }
+        leading.to_sync |= bit(follower);
+        leading.last_zxids[usize::from(follower)] = last_zxid;
+        if phase != Phase::Discovery {
+            self.sync_learners(state, leader);
+        } else if self.config.is_quorum(leading.epoch_acks | bit(leader)) {
+            self.establish(state, leader);
+        }
+    }
+
+    /// A quorum acknowledged the new epoch: write currentEpoch, enter synchronization.
+    fn establish(&self, state: &mut ZabState, leader: Sid) {
+        let server = state.server_mut(leader);
+        let epoch = server.leading().expect("leading").epoch;
+        server.disk.current_epoch = epoch;
+        server.phase = Phase::Synchronization;
+        state.ghost.established[usize::from(epoch)] |= bit(leader);
+        self.sync_learners(state, leader);
+    }
+
+    /// A follower stops following: it closes its connection and looks for a leader again.
+    pub(super) fn stop_following(&self, state: &mut ZabState, follower: Sid) {
+        if let Some(leader) = state.server(follower).following().map(|f| f.leader) {
+            state.close_connection(follower, leader);
+        }
+        state.server_mut(follower).become_looking();
+    }
+
+    /// A leader gives up: it closes every learner connection and looks for a leader again.
+    pub(super) fn step_down(&self, state: &mut ZabState, leader: Sid) {
+        for peer in state.ids().filter(|&s| s != leader).collect::<Vec<_>>() {
+            state.close_connection(leader, peer);
+        }
+        state.server_mut(leader).become_looking();
+    }
+}

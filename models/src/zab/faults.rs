@@ -1,0 +1,89 @@
+//! Crashes, partitions and the timeouts that notice them (DOMAIN.md §5.6).
+//!
+//! - Crash: the server stops; its volatile state (role, zabState, queues, synced transactions
+//!   not yet written) is lost, and so is everything in flight on its connections (TCP resets).
+//!   Its disk is kept. Restart: LOOKING again, from the disk.
+//! - Partition: the servers split into two groups; connections across the cut close. Heal joins
+//!   them again (new connections are made by the protocol, as after a restart).
+//! - Timeout: a follower that cannot reach its leader (down, cut off, no longer leading, or no
+//!   longer knowing this follower) goes back to LOOKING; so does a leader that no longer sees a
+//!   quorum of servers following it (`Leader`'s syncLimit check).
+
+use super::state::ZabState;
+use super::types::{bit, ServerSet, Sid};
+use super::ZabModel;
+
+impl ZabModel {
+    pub(super) fn crash(&self, state: &mut ZabState, server: Sid) {
+        for peer in state.ids().filter(|&s| s != server).collect::<Vec<_>>() {
+            state.close_connection(server, peer);
+        }
+        let crashed = state.server_mut(server);
+        crashed.become_looking();
+        crashed.sync_queue.clear();
+        crashed.up = false;
+        state.faults.crashes += 1;
+    }
+
+    pub(super) fn restart(&self, state: &mut ZabState, server: Sid) {
+        let restarted = state.server_mut(server);
+        assert!(!restarted.up, "only a crashed server restarts");
+        restarted.up = true;
+    }
+
+    /// The sides a new partition may cut off: every non-empty group without S0.
+    pub(super) fn partition_sides(&self, state: &ZabState) -> impl Iterator<Item = ServerSet> {
+        let all: ServerSet = ((1u16 << state.servers.len()) - 1) as ServerSet;
+        (1..=all).filter(move |side| side & bit(0) == 0 && side & !all == 0)
+    }
+
+    pub(super) fn partition(&self, state: &mut ZabState, side: ServerSet) {
+        state.cut_off = side;
+        for a in state.ids().collect::<Vec<_>>() {
+            for b in state.ids().filter(|&b| b > a).collect::<Vec<_>>() {
+                if (side & bit(a) == 0) != (side & bit(b) == 0) {
+                    state.close_connection(a, b);
+                }
+            }
+        }
+        state.faults.partitions += 1;
+    }
+
+    /// Whether `server` would time out now.
+    pub(super) fn times_out(&self, state: &ZabState, server: Sid) -> bool {
+        let me = state.server(server);
+        if !me.up {
+            return false;
+        }
+        if let Some(following) = me.following() {
+            let leader = following.leader;
+            let knows_me = state.server(leader).leading().is_some_and(|l| {
+                l.connected & bit(server) != 0 || state.head(server, leader).is_some()
+            });
+            return !state.connected(server, leader) || !knows_me;
+        }
+        if me.leading().is_some() {
+            let supporters = state
+                .ids()
+                .filter(|&s| {
+                    s == server
+                        || (state.connected(server, s)
+                            && state
+                                .server(s)
+                                .following()
+                                .is_some_and(|f| f.leader == server))
+                })
+                .fold(0, |set, s| set | bit(s));
+            return !self.config.is_quorum(supporters);
+        }
+        false
+    }
+
+    pub(super) fn time_out(&self, state: &mut ZabState, server: Sid) {
+        if state.server(server).leading().is_some() {
+            self.step_down(state, server);
+        } else {
+            self.stop_following(state, server);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! ZooKeeper's atomic broadcast (ZAB) as ZooKeeper 3.5–3.9 implements it (DOMAIN.md §5).
+//!
+//! A world is N servers (1 to 5; the bundled scenarios have 3) joined by TCP links. Each server has a
+//! disk ([`state::Durable`]: the transaction log, the `acceptedEpoch` and `currentEpoch` files, the
+//! snapshot point) and volatile state (role, zabState, the leader's and follower's bookkeeping).
+//! The phases are modules that read like the step lists of DOMAIN.md:
+//!
+//! 0. [`election`]: who leads. An *oracle* election (as the abstract Zab spec has): a quorum of
+//!    LOOKING servers that can talk to each other agrees on the best vote among them, ordered by
+//!    (currentEpoch, last zxid, sid) as Fast Leader Election orders votes. A LOOKING server may also
+//!    join an existing leader. FLE's notification exchange itself is not modelled.
+//! 1. [`discovery`]: FOLLOWERINFO, LEADERINFO, ACKEPOCH; the leader proposes max(acceptedEpoch)+1
+//!    and is *established* when a quorum acknowledged it.
+//! 2. [`sync`]: the leader chooses DIFF, TRUNC or SNAP per follower, then NEWLEADER; a quorum of
+//!    NEWLEADER acks commits the leader's log and UPTODATE starts broadcast.
+//! 3. [`broadcast`]: client writes become PROPOSALs, a quorum of ACKs commits them in zxid order.
+//!
+//! Faults ([`faults`]): crash (volatile state and open connections lost; the disk kept) and
+//! restart; a partition into two groups and its heal. Message loss is not modelled separately:
+//! on TCP a lost message is a closed connection, which crashes and partitions already produce.
+//! Timeouts are steps a server takes when it cannot reach its leader or quorum.
+//!
+//! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
+//! UPTODATE handling in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal logging in
+//! [`broadcast`] (zk-4712).
+//!
+//! Abstractions: one transaction per client write, no sessions or data tree; the sync's
+//! PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
+//! connection), and a late follower gets the leader's outstanding proposals after NEWLEADER
+//! (ZooKeeper queues them just before it); a follower logs and acknowledges a broadcast PROPOSAL
+//! in one step (ZooKeeper's SyncRequestProcessor is asynchronous; only zk-4712 needs that, and
+//! models it); the snapshot point is the delivered prefix, so a restart does not re-deliver logged
+//! but uncommitted transactions (ZooKeeper replays them into its data tree, which ZOOKEEPER-2845
+//! is about; that bug is not modelled).
+
+mod action;
+pub mod broadcast;
+pub mod discovery;
+pub mod election;
+pub mod faults;
+mod model;
+mod narrate;
+pub mod props;
+pub mod state;
+pub mod sync;
+#[cfg(test)]
+mod tests;
+mod timeline;
+pub mod types;
+
+pub use action::ZabAction;
+pub use model::ZabModel;
+pub use state::ZabState;
+pub use types::{Msg, Sid, SyncMode, Txn, Zxid};
+
+/// Which version of ZooKeeper the servers run. Each flawed variant is the code before the fix of
+/// the named JIRA issue, branched on at the one place it differs (NEWLEADER handling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ZabVariant {
+    /// The protocol as fixed by PR #2152: on NEWLEADER a follower writes the synced transactions
+    /// to disk, then its currentEpoch, then acknowledges.
+    #[serde(rename = "fixed")]
+    Fixed,
+    /// ZOOKEEPER-4643: the follower writes currentEpoch first and the synced transactions after;
+    /// a crash in between leaves a newer epoch over a shorter log.
+    #[serde(rename = "zk-4643")]
+    Zk4643,
+    /// ZOOKEEPER-4646: the follower writes currentEpoch and acknowledges NEWLEADER while the
+    /// synced transactions still wait in the SyncRequestProcessor's queue.
+    #[serde(rename = "zk-4646")]
+    Zk4646,
+    /// ZOOKEEPER-4712: a follower that goes back to LOOKING does not stop its
+    /// SyncRequestProcessor, which may write a proposal of the old leader after the follower
+    /// reported its last zxid to a new one. (The fixed protocol logs a proposal as it takes it.)
+    #[serde(rename = "zk-4712")]
+    Zk4712,
+    /// ZOOKEEPER-3911: the follower acknowledges NEWLEADER with the synced transactions still in
+    /// memory and writes them only when UPTODATE arrives.
+    #[serde(rename = "zk-3911")]
+    Zk3911,
+}
+
+impl ZabVariant {
+    pub const ALL: [ZabVariant; 5] = [
+        ZabVariant::Fixed,
+        ZabVariant::Zk4643,
+        ZabVariant::Zk4646,
+        ZabVariant::Zk4712,
+        ZabVariant::Zk3911,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ZabVariant::Fixed => "fixed",
+            ZabVariant::Zk4643 => "zk-4643",
+            ZabVariant::Zk4646 => "zk-4646",
+            ZabVariant::Zk4712 => "zk-4712",
+            ZabVariant::Zk3911 => "zk-3911",
+        }
+    }
+}
+
+/// How a leader is chosen. Only the oracle exists for now; Fast Leader Election's notification
+/// exchange (logical clocks, vote sets) is planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Election {
+    Oracle,
+}
+
+/// Everything that defines one ZAB world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZabConfig {
+    pub servers: u8,
+    /// Client writes injected in one execution.
+    pub transactions: u8,
+    /// The highest epoch a leader may propose (TLC models bound "rounds" the same way); it
+    /// bounds how many elections one execution holds.
+    pub epochs: u8,
+    pub variant: ZabVariant,
+    pub election: Election,
+    /// Fault budgets for one execution.
+    pub crashes: u8,
+    pub partitions: u8,
+}
+
+impl ZabConfig {
+    /// `servers` servers running the fixed protocol, with no faults.
+    pub fn new(servers: u8, transactions: u8) -> Self {
+        ZabConfig {
+            servers,
+            transactions,
+            epochs: 2,
+            variant: ZabVariant::Fixed,
+            election: Election::Oracle,
+            crashes: 0,
+            partitions: 0,
+        }
+    }
+
+    /// Check that the configuration describes a world this model supports.
+    pub fn validate(&self) -> Result<(), String> {
+        use types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
+        if self.servers == 0 || usize::from(self.servers) > MAX_SERVERS {
+            return Err(format!(
+                "model.servers: expected 1 to {MAX_SERVERS}, found {}",
+                self.servers
+            ));
+        }
+        if usize::from(self.transactions) > MAX_TXNS {
+            return Err(format!(
+                "model.transactions: expected 0 to {MAX_TXNS}, found {}",
+                self.transactions
+            ));
+        }
+        if self.epochs == 0 || usize::from(self.epochs) > MAX_EPOCHS {
+            return Err(format!(
+                "model.epochs: expected 1 to {MAX_EPOCHS}, found {}",
+                self.epochs
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `set` is a quorum: `2 |set| > N`.
+    pub fn is_quorum(&self, set: types::ServerSet) -> bool {
+        2 * set.count_ones() > u32::from(self.servers)
+    }
+}

@@ -1,0 +1,296 @@
+//! The ZAB world as a [`stateright::Model`]: which steps are enabled, and what each one does.
+
+use stateright::{Model, Property};
+
+use super::action::ZabAction;
+use super::props;
+use super::state::{Phase, ZabState};
+use super::types::{Msg, Sid};
+use super::{ZabConfig, ZabVariant};
+use crate::{prop, ActionInfo, Liveness, Task};
+
+/// A ZAB world ready to be checked.
+#[derive(Clone, Debug)]
+pub struct ZabModel {
+    pub config: ZabConfig,
+}
+
+impl ZabModel {
+    pub fn new(config: ZabConfig) -> Result<Self, String> {
+        config.validate()?;
+        Ok(ZabModel { config })
+    }
+
+    /// `to` handles `msg` from `from`. Only routes: each message has its handler in its phase's
+    /// module, and each handler ignores a message its receiver no longer expects.
+    fn on_msg(&self, state: &mut ZabState, from: Sid, to: Sid, msg: Msg) {
+        assert_on_connection(state, from, to, &msg);
+        match msg {
+            Msg::FollowerInfo { accepted_epoch } => {
+                self.on_follower_info(state, to, from, accepted_epoch)
+            }
+            Msg::LeaderInfo { epoch } => self.on_leader_info(state, to, epoch),
+            Msg::AckEpoch {
+                current_epoch,
+                last_zxid,
+                counted,
+            } => self.on_ack_epoch(state, to, from, current_epoch, last_zxid, counted),
+            Msg::Sync { mode, txns } => self.on_sync(state, to, mode, txns),
+            Msg::NewLeader { epoch } => self.on_new_leader(state, to, epoch),
+            Msg::UpToDate => self.on_up_to_date(state, to),
+            Msg::Proposal { txn } => self.on_proposal(state, to, txn),
+            Msg::Ack { zxid } if zxid.counter == 0 => self.on_ack_new_leader(state, to, from),
+            Msg::Ack { zxid } => self.on_ack(state, to, from, zxid),
+            Msg::Commit { zxid } => self.on_commit(state, to, zxid),
+        }
+    }
+
+    /// Whether `server` takes `msg` now. A follower whose NEWLEADER is handled only in part
+    /// takes nothing: in zk-4643 one thread does the whole handling; in zk-4646 later proposals
+    /// queue behind the synced transactions in the SyncRequestProcessor, so they are logged and
+    /// acknowledged only after them. In zk-4712 proposals and commits wait behind the proposals
+    /// still queued for the disk (the CommitProcessor waits for them); other messages do not.
+    ///
+    /// In zk-3911 the follower with unwritten synced transactions takes only UPTODATE, which
+    /// writes them. (ZooKeeper would stash proposals that arrive first and log them after
+    /// UPTODATE; the model leaves them waiting, so a late follower that has outstanding
+    /// proposals before its UPTODATE is stuck: fewer behaviours, never a false violation.)
+    fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
+        let receiver = state.server(server);
+        if receiver.following().is_some_and(|f| f.unlogged) {
+            return self.config.variant == ZabVariant::Zk3911 && *msg == Msg::UpToDate;
+        }
+        receiver.sync_queue.is_empty() || !matches!(msg, Msg::Proposal { .. } | Msg::Commit { .. })
+    }
+
+    fn apply(&self, last: &ZabState, action: &ZabAction) -> ZabState {
+        let mut state = last.clone();
+        match *action {
+            ZabAction::Elect { leader, quorum } => self.on_elected(&mut state, leader, quorum),
+            ZabAction::Join { server, leader } => self.follow(&mut state, server, leader),
+            ZabAction::Deliver { from, to, ref msg } => {
+                let packet = state.take_head(from, to).expect("a delivery is enabled");
+                assert_eq!(&packet.msg, msg, "links are FIFO");
+                self.on_msg(&mut state, from, to, packet.msg);
+            }
+            ZabAction::ClientRequest { leader } => self.on_client_request(&mut state, leader),
+            ZabAction::LogSynced { server } => self.log_synced(&mut state, server),
+            ZabAction::LogProposal { server } => self.log_queued_proposal(&mut state, server),
+            ZabAction::Timeout { server } => self.time_out(&mut state, server),
+            ZabAction::Crash { server } => self.crash(&mut state, server),
+            ZabAction::Restart { server } => self.restart(&mut state, server),
+            ZabAction::Partition { side } => self.partition(&mut state, side),
+            ZabAction::Heal => state.cut_off = 0,
+        }
+        state
+    }
+}
+
+/// A message travels on a connection between a follower and its leader, and every way of leaving
+/// that relation (a crash, a partition, a timeout, a step-down) closes the connection with what
+/// is in flight. So a message always reaches a peer in the relation it was sent in; if not, the
+/// model lost track of a connection.
+fn assert_on_connection(state: &ZabState, from: Sid, to: Sid, msg: &Msg) {
+    let (follower, leader) = if msg.to_leader() {
+        (from, to)
+    } else {
+        (to, from)
+    };
+    assert!(
+        state.server(leader).leading().is_some()
+            && state
+                .server(follower)
+                .following()
+                .is_some_and(|f| f.leader == leader),
+        "S{from} → S{to} {msg} outside a follower–leader connection"
+    );
+}
+
+impl Model for ZabModel {
+    type State = ZabState;
+    type Action = ZabAction;
+
+    fn init_states(&self) -> Vec<ZabState> {
+        vec![ZabState::new(self.config.servers)]
+    }
+
+    /// Enabled steps in a fixed order (elections, joins, deliveries, client writes, local steps,
+    /// timeouts, faults): the order decides which of several shortest counterexamples a
+    /// breadth-first search reports, so it is part of the determinism contract.
+    fn actions(&self, state: &ZabState, actions: &mut Vec<ZabAction>) {
+        for (leader, quorum) in self.elections(state) {
+            actions.push(ZabAction::Elect { leader, quorum });
+        }
+        for (server, leader) in self.joins(state) {
+            actions.push(ZabAction::Join { server, leader });
+        }
+        for from in state.ids() {
+            for to in state.ids() {
+                if let Some(packet) = state.head(from, to) {
+                    if self.receives(state, to, &packet.msg) {
+                        actions.push(ZabAction::Deliver {
+                            from,
+                            to,
+                            msg: packet.msg.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        for s in state.ids() {
+            if self.takes_writes(state, s) {
+                actions.push(ZabAction::ClientRequest { leader: s });
+            }
+        }
+        for s in state.ids() {
+            let server = state.server(s);
+            let writes_alone = self.config.variant != ZabVariant::Zk3911;
+            if server.up && writes_alone && server.following().is_some_and(|f| f.unlogged) {
+                actions.push(ZabAction::LogSynced { server: s });
+            }
+            // The stray thread may write while its server looks for a leader or follows one; a
+            // leader's log stays its own in this model (its ack bookkeeping assumes so).
+            if server.up && !server.sync_queue.is_empty() && server.leading().is_none() {
+                actions.push(ZabAction::LogProposal { server: s });
+            }
+        }
+        for s in state.ids() {
+            if self.times_out(state, s) {
+                actions.push(ZabAction::Timeout { server: s });
+            }
+        }
+        for s in state.ids() {
+            let server = state.server(s);
+            if server.up && state.faults.crashes < self.config.crashes {
+                actions.push(ZabAction::Crash { server: s });
+            }
+            if !server.up {
+                actions.push(ZabAction::Restart { server: s });
+            }
+        }
+        if state.cut_off == 0 && state.faults.partitions < self.config.partitions {
+            for side in self.partition_sides(state) {
+                actions.push(ZabAction::Partition { side });
+            }
+        }
+        if state.cut_off != 0 {
+            actions.push(ZabAction::Heal);
+        }
+    }
+
+    fn next_state(&self, last: &ZabState, action: ZabAction) -> Option<ZabState> {
+        Some(self.apply(last, &action))
+    }
+
+    fn format_action(&self, action: &ZabAction) -> String {
+        action.to_string()
+    }
+
+    fn format_step(&self, last: &ZabState, action: ZabAction) -> Option<String> {
+        use crate::Explain;
+        self.next_state(last, action)
+            .map(|next| self.describe_state(&next))
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![
+            Property::always(prop::LEADER_UNIQUENESS, |_, s: &ZabState| {
+                props::leader_uniqueness(s)
+            }),
+            Property::always(prop::INTEGRITY, |_, s: &ZabState| props::integrity(s)),
+            Property::always(prop::AGREEMENT, |_, s: &ZabState| props::agreement(s)),
+            Property::always(prop::TOTAL_ORDER, |_, s: &ZabState| props::total_order(s)),
+            Property::always(prop::LOCAL_PRIMARY_ORDER, |_, s: &ZabState| {
+                props::local_primary_order(s)
+            }),
+            Property::always(prop::GLOBAL_PRIMARY_ORDER, |_, s: &ZabState| {
+                props::global_primary_order(s)
+            }),
+            Property::always(prop::PRIMARY_INTEGRITY, |_, s: &ZabState| {
+                props::primary_integrity(s)
+            }),
+            Property::always(prop::COMMITTED_LOG_DURABILITY, |_, s: &ZabState| {
+                props::committed_log_durability(s)
+            }),
+            Property::always(prop::HISTORY_CONSISTENCY, |_, s: &ZabState| {
+                props::history_consistency(s)
+            }),
+            // Declared so that reports list them; lockscope's liveness checker does not take
+            // them yet (they need fairness over timeouts and faults that stop), so their verdict
+            // is always `unknown`.
+            Property::eventually(prop::LEADER_EVENTUALLY_ELECTED, |_, s: &ZabState| {
+                s.servers.iter().any(|server| {
+                    server.is_established_leader() && server.phase == Phase::Broadcast
+                })
+            }),
+            Property::eventually(prop::PROPOSALS_EVENTUALLY_COMMITTED, |_, s: &ZabState| {
+                s.ghost
+                    .proposals
+                    .iter()
+                    .all(|p| s.ghost.committed() & p.txn.bit() != 0)
+            }),
+        ]
+    }
+}
+
+impl ActionInfo for ZabModel {
+    fn fault_kind(&self, action: &ZabAction) -> Option<&'static str> {
+        match action {
+            ZabAction::Crash { .. } => Some("crashes"),
+            ZabAction::Partition { .. } => Some("partitions"),
+            ZabAction::Elect { .. }
+            | ZabAction::Join { .. }
+            | ZabAction::Deliver { .. }
+            | ZabAction::ClientRequest { .. }
+            | ZabAction::LogSynced { .. }
+            | ZabAction::LogProposal { .. }
+            | ZabAction::Timeout { .. }
+            | ZabAction::Restart { .. }
+            | ZabAction::Heal => None,
+        }
+    }
+
+    fn fault_kinds(&self) -> Vec<&'static str> {
+        vec!["crashes", "partitions"]
+    }
+
+    /// A delivery stands in for a delivery on the same link (FIFO: the head is whatever the
+    /// earlier steps put there); every other action only for itself.
+    fn stands_in_for(&self, recorded: &ZabAction, candidate: &ZabAction) -> bool {
+        match (recorded, candidate) {
+            (ZabAction::Deliver { from, to, .. }, ZabAction::Deliver { from: f, to: t, .. }) => {
+                from == f && to == t
+            }
+            _ => recorded == candidate,
+        }
+    }
+}
+
+/// ZAB's liveness properties are declared as stateright `eventually` properties (reported
+/// `unknown`), not through this trait: checking them needs fairness over timeouts and faults that
+/// stop, which the lock models' checker does not express yet.
+impl Liveness for ZabModel {
+    fn liveness_properties(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn pending(&self, property: &str, _state: &ZabState) -> u64 {
+        unreachable!("ZAB declares no liveness property, asked for {property}")
+    }
+
+    fn task(&self, _action: &ZabAction) -> Option<Task> {
+        None
+    }
+
+    fn task_name(&self, task: Task) -> String {
+        unreachable!("ZAB declares no fairness task, asked for {task}")
+    }
+
+    fn obligation_name(&self, property: &str, _bit: u32) -> String {
+        unreachable!("ZAB declares no liveness property, asked for {property}")
+    }
+}
+
+/// Servers are not interchangeable: elections order votes by server id, so renaming servers
+/// changes which server wins. No reduction is offered.
+impl crate::Symmetry for ZabModel {}

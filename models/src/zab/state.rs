@@ -1,0 +1,336 @@
+//! The state of a ZAB world: servers (durable and volatile parts kept apart), the links, the
+//! faults used, and the ghost history the properties read.
+
+use std::fmt;
+
+use arrayvec::ArrayVec;
+
+use super::types::{bit, Log, Packet, ServerSet, Sid, Txn, Zxid, MAX_EPOCHS, MAX_SERVERS};
+
+/// What survives a crash: the files on the server's disk (DOMAIN.md §5.6).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Durable {
+    /// The transaction log, including proposals logged but never committed.
+    pub log: Log,
+    /// How many entries of `log` this server has delivered (applied as committed). It stands for
+    /// the snapshot point: restarting replays the log up to it, so it survives a crash. A TRUNC
+    /// that cuts below it lowers it (which the durability property flags).
+    pub delivered: u8,
+    /// The `acceptedEpoch` file: the last epoch this server promised to follow (paper's f.p).
+    pub accepted_epoch: u8,
+    /// The `currentEpoch` file: the epoch of the last NEWLEADER it accepted (paper's f.a).
+    pub current_epoch: u8,
+}
+
+impl Durable {
+    pub fn last_zxid(&self) -> Zxid {
+        self.log.last().map_or(Zxid::ZERO, |txn| txn.zxid)
+    }
+
+    /// The delivered prefix of the log.
+    pub fn delivered(&self) -> &[Txn] {
+        &self.log[..usize::from(self.delivered)]
+    }
+}
+
+/// ZooKeeper's zabState.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Phase {
+    Election,
+    Discovery,
+    Synchronization,
+    Broadcast,
+}
+
+/// A leader's volatile bookkeeping (`Leader` and its `LearnerHandler`s).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Leading {
+    /// The epoch this leader proposes; 0 until a quorum's FOLLOWERINFO decided it.
+    pub epoch: u8,
+    /// Servers whose FOLLOWERINFO arrived (the leader counts itself), and the highest
+    /// acceptedEpoch among them.
+    pub infos: ServerSet,
+    /// Followers whose connection (opened by their FOLLOWERINFO) is still open.
+    pub connected: ServerSet,
+    pub max_accepted: u8,
+    /// Servers whose ACKEPOCH counts towards the epoch quorum (the leader counts itself).
+    pub epoch_acks: ServerSet,
+    /// Followers that sent ACKEPOCH and wait to be synced, with the last zxid each reported.
+    pub to_sync: ServerSet,
+    pub last_zxids: [Zxid; MAX_SERVERS],
+    /// Followers that were sent a sync: new proposals and commits are forwarded to them.
+    pub learners: ServerSet,
+    /// Servers that acknowledged NEWLEADER (the leader counts itself): the quorum count.
+    pub newleader_acks: ServerSet,
+    /// Learners whose NEWLEADER ACK came on their current connection: their LearnerHandler is
+    /// past the handshake and takes proposal ACKs.
+    pub ready: ServerSet,
+    /// For each entry of the leader's log not yet committed: who acknowledged it.
+    pub acks: ArrayVec<ServerSet, { super::types::MAX_TXNS }>,
+}
+
+/// A follower's volatile bookkeeping (`Learner.syncWithLeader` and the request processors).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Following {
+    pub leader: Sid,
+    /// Transactions received in the sync (the PROPOSAL+COMMIT pairs of a DIFF, or a SNAP) and
+    /// not yet on disk.
+    pub synced: Log,
+    /// The sync was a SNAP: the synced transactions replace the log instead of extending it.
+    pub snap: bool,
+    /// NEWLEADER was handled only in part (the flawed variants): the synced transactions still
+    /// have to reach the disk.
+    pub unlogged: bool,
+    /// How many log entries the follower had when it reported its last zxid in ACKEPOCH: the
+    /// part of its log the leader's sync builds on.
+    pub reported: u8,
+}
+
+/// Role, as ZooKeeper's ServerState, with the role's volatile state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Role {
+    Looking,
+    Following(Following),
+    Leading(Leading),
+}
+
+/// One ZooKeeper server.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Server {
+    pub disk: Durable,
+    /// False between a crash and its restart.
+    pub up: bool,
+    pub role: Role,
+    pub phase: Phase,
+    /// zk-4712 only: proposals received in broadcast and queued for the SyncRequestProcessor,
+    /// not yet on disk. The flaw: a shutdown to LOOKING does not stop that thread, so the queue
+    /// outlives the role; only a crash loses it.
+    pub sync_queue: Log,
+}
+
+impl Server {
+    pub fn new() -> Self {
+        Server {
+            disk: Durable::default(),
+            up: true,
+            role: Role::Looking,
+            phase: Phase::Election,
+            sync_queue: Log::new(),
+        }
+    }
+
+    /// Forget everything volatile and look for a leader again.
+    pub fn become_looking(&mut self) {
+        self.role = Role::Looking;
+        self.phase = Phase::Election;
+    }
+
+    pub fn leading(&self) -> Option<&Leading> {
+        match &self.role {
+            Role::Leading(leading) => Some(leading),
+            _ => None,
+        }
+    }
+
+    pub fn leading_mut(&mut self) -> Option<&mut Leading> {
+        match &mut self.role {
+            Role::Leading(leading) => Some(leading),
+            _ => None,
+        }
+    }
+
+    pub fn following(&self) -> Option<&Following> {
+        match &self.role {
+            Role::Following(following) => Some(following),
+            _ => None,
+        }
+    }
+
+    pub fn following_mut(&mut self) -> Option<&mut Following> {
+        match &mut self.role {
+            Role::Following(following) => Some(following),
+            _ => None,
+        }
+    }
+
+    /// A leader that has established its epoch: a quorum acknowledged it and it wrote
+    /// currentEpoch (ZK-spec doc.md's "established").
+    pub fn is_established_leader(&self) -> bool {
+        self.up
+            && self.leading().is_some()
+            && matches!(self.phase, Phase::Synchronization | Phase::Broadcast)
+    }
+
+    /// The FLE vote this server starts with: (currentEpoch, last zxid, sid), compared in that
+    /// order.
+    pub fn vote(&self, sid: Sid) -> (u8, Zxid, Sid) {
+        (self.disk.current_epoch, self.disk.last_zxid(), sid)
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server::new()
+    }
+}
+
+/// Faults used so far in this execution.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct FaultsUsed {
+    pub crashes: u8,
+    pub partitions: u8,
+}
+
+/// What the properties need to know about the past, and nothing more.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Ghost {
+    /// Per epoch, the servers that established leadership in it (`Leadership2`).
+    pub established: [ServerSet; MAX_EPOCHS + 1],
+    /// Every PROPOSAL a leader broadcast, in broadcast order.
+    pub proposals: ArrayVec<Proposal, { super::types::MAX_TXNS }>,
+    /// Per transaction value (index value − 1): the epoch in which a leader first committed it
+    /// with a quorum, or 0 while it is not committed.
+    pub committed_in: [u8; super::types::MAX_TXNS],
+}
+
+impl Ghost {
+    /// Values of the committed transactions, one bit each.
+    pub fn committed(&self) -> u8 {
+        (0..super::types::MAX_TXNS)
+            .filter(|&i| self.committed_in[i] != 0)
+            .fold(0, |set, i| set | 1 << i)
+    }
+
+    /// A leader of `epoch` committed `txn` (if no leader did before).
+    pub fn commit(&mut self, txn: Txn, epoch: u8) {
+        let slot = &mut self.committed_in[usize::from(txn.value - 1)];
+        if *slot == 0 {
+            *slot = epoch;
+        }
+    }
+}
+
+/// A broadcast proposal and what its primary had delivered when it broadcast it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Proposal {
+    pub txn: Txn,
+    pub primary: Sid,
+    /// Values of the transactions the primary had delivered at that moment.
+    pub primary_delivered: u8,
+}
+
+/// The whole world.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ZabState {
+    pub servers: ArrayVec<Server, MAX_SERVERS>,
+    /// Messages in flight, oldest first; each link's are delivered in this order. A `Vec`, not
+    /// a fixed-capacity array: a handful of messages is typical and dozens are possible, and a
+    /// state is stored in the search frontier at its actual size.
+    pub net: Vec<Packet>,
+    /// One side of the current partition (never holding S0, so each split has one name);
+    /// 0 when the network is whole.
+    pub cut_off: ServerSet,
+    pub faults: FaultsUsed,
+    /// Client transactions injected so far.
+    pub injected: u8,
+    pub ghost: Ghost,
+}
+
+impl ZabState {
+    pub fn new(servers: u8) -> Self {
+        ZabState {
+            servers: (0..servers).map(|_| Server::new()).collect(),
+            net: Vec::new(),
+            cut_off: 0,
+            faults: FaultsUsed::default(),
+            injected: 0,
+            ghost: Ghost::default(),
+        }
+    }
+
+    pub fn server(&self, s: Sid) -> &Server {
+        &self.servers[usize::from(s)]
+    }
+
+    pub fn server_mut(&mut self, s: Sid) -> &mut Server {
+        &mut self.servers[usize::from(s)]
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = Sid> {
+        0..self.servers.len() as Sid
+    }
+
+    /// Both up and on the same side of any partition.
+    pub fn connected(&self, a: Sid, b: Sid) -> bool {
+        self.server(a).up
+            && self.server(b).up
+            && (self.cut_off & bit(a) == 0) == (self.cut_off & bit(b) == 0)
+    }
+
+    /// Send `msg` on the connection between a follower and its leader. FOLLOWERINFO opens it;
+    /// anything else needs it open. A message written to a closed connection (its peer crashed,
+    /// stepped down or was cut off) is lost, as a write to a reset TCP socket is.
+    pub fn send(&mut self, from: Sid, to: Sid, msg: super::types::Msg) {
+        let (follower, leader) = if msg.to_leader() {
+            (from, to)
+        } else {
+            (to, from)
+        };
+        let opens = matches!(msg, super::types::Msg::FollowerInfo { .. });
+        let open = self
+            .server(follower)
+            .following()
+            .is_some_and(|f| f.leader == leader)
+            && self
+                .server(leader)
+                .leading()
+                .is_some_and(|l| opens || l.connected & bit(follower) != 0);
+        if self.connected(from, to) && open {
+            self.net.push(Packet { from, to, msg });
+        }
+    }
+
+    /// The oldest message on the link `from → to`.
+    pub fn head(&self, from: Sid, to: Sid) -> Option<&Packet> {
+        self.net.iter().find(|p| p.from == from && p.to == to)
+    }
+
+    /// Remove and return the oldest message on the link `from → to`.
+    pub fn take_head(&mut self, from: Sid, to: Sid) -> Option<Packet> {
+        let i = self.net.iter().position(|p| p.from == from && p.to == to)?;
+        Some(self.net.remove(i))
+    }
+
+    /// The TCP connection between `a` and `b` closes: what was in flight on it is lost, and a
+    /// leader stops forwarding to the peer (its LearnerHandler ends).
+    pub fn close_connection(&mut self, a: Sid, b: Sid) {
+        self.net
+            .retain(|p| !((p.from == a && p.to == b) || (p.from == b && p.to == a)));
+        for (leader, peer) in [(a, b), (b, a)] {
+            if let Some(leading) = self.server_mut(leader).leading_mut() {
+                leading.connected &= !bit(peer);
+                leading.learners &= !bit(peer);
+                leading.to_sync &= !bit(peer);
+                leading.ready &= !bit(peer);
+            }
+        }
+    }
+
+    /// Every server's delivered prefix.
+    pub fn delivered(&self) -> impl Iterator<Item = (Sid, &[Txn])> {
+        self.ids().map(|s| (s, self.server(s).disk.delivered()))
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Election => "ELECTION",
+            Phase::Discovery => "DISCOVERY",
+            Phase::Synchronization => "SYNCHRONIZATION",
+            Phase::Broadcast => "BROADCAST",
+        })
+    }
+}

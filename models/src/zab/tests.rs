@@ -1,0 +1,469 @@
+//! Unit tests of each phase's handlers, driven through the model's own enabled actions: every
+//! step a test takes must be one the model offers, so the tests also pin what is enabled.
+
+use stateright::{Checker, Model};
+
+use super::state::{Phase, Role};
+use super::sync::choose_sync;
+use super::types::{Log, Msg, SyncMode, Txn, Zxid};
+use super::*;
+
+fn txn(epoch: u8, counter: u8, value: u8) -> Txn {
+    Txn {
+        zxid: Zxid::new(epoch, counter),
+        value,
+    }
+}
+
+fn log(txns: &[Txn]) -> Log {
+    txns.iter().copied().collect()
+}
+
+fn model(servers: u8, variant: ZabVariant) -> ZabModel {
+    let config = ZabConfig {
+        variant,
+        crashes: 2,
+        partitions: 1,
+        epochs: 3,
+        ..ZabConfig::new(servers, 2)
+    };
+    ZabModel::new(config).expect("valid")
+}
+
+/// Take the enabled action `action`; panics, listing what is enabled, if it is not.
+fn step(model: &ZabModel, state: &ZabState, action: ZabAction) -> ZabState {
+    let mut enabled = Vec::new();
+    model.actions(state, &mut enabled);
+    assert!(
+        enabled.contains(&action),
+        "{action} is not enabled; enabled: {}",
+        enabled
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    model.next_state(state, action).expect("a step")
+}
+
+/// Deliver the oldest message on `from → to`.
+fn deliver(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) -> ZabState {
+    let msg = state
+        .head(from, to)
+        .expect("a message in flight")
+        .msg
+        .clone();
+    step(model, state, ZabAction::Deliver { from, to, msg })
+}
+
+/// Take the first enabled delivery or disk write until there is none.
+fn settle(model: &ZabModel, mut state: ZabState) -> ZabState {
+    loop {
+        let mut enabled = Vec::new();
+        model.actions(&state, &mut enabled);
+        let Some(action) = enabled
+            .into_iter()
+            .find(|a| matches!(a, ZabAction::Deliver { .. } | ZabAction::LogSynced { .. }))
+        else {
+            return state;
+        };
+        state = step(model, &state, action);
+    }
+}
+
+/// `leader` elected by `quorum`, everything delivered: the leader is in broadcast.
+fn established(model: &ZabModel, leader: Sid, quorum: u8) -> ZabState {
+    let state = ZabState::new(model.config.servers);
+    let state = step(model, &state, ZabAction::Elect { leader, quorum });
+    settle(model, state)
+}
+
+#[test]
+fn sync_chooses_diff_trunc_or_snap_from_the_followers_last_zxid() {
+    let leader = log(&[txn(1, 1, 1), txn(1, 2, 2), txn(2, 1, 3)]);
+    assert_eq!(
+        choose_sync(&leader, Zxid::new(1, 1)),
+        (SyncMode::Diff, log(&[txn(1, 2, 2), txn(2, 1, 3)]))
+    );
+    assert_eq!(
+        choose_sync(&leader, Zxid::new(2, 1)),
+        (SyncMode::Diff, Log::new()),
+        "up to date"
+    );
+    assert_eq!(
+        choose_sync(&leader, Zxid::ZERO),
+        (SyncMode::Snap, leader.clone())
+    );
+    assert_eq!(
+        choose_sync(&leader, Zxid::new(2, 2)),
+        (
+            SyncMode::Trunc {
+                to: Zxid::new(2, 1)
+            },
+            Log::new()
+        ),
+        "the follower is ahead"
+    );
+    assert_eq!(
+        choose_sync(&leader, Zxid::new(1, 3)),
+        (
+            SyncMode::Trunc {
+                to: Zxid::new(1, 2)
+            },
+            log(&[txn(2, 1, 3)])
+        ),
+        "diverged after (1,2): cut back, then diff"
+    );
+}
+
+#[test]
+fn discovery_proposes_one_past_the_highest_accepted_epoch() {
+    let model = model(3, ZabVariant::Fixed);
+    let mut state = ZabState::new(3);
+    state.server_mut(1).disk.accepted_epoch = 2;
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Elect {
+            leader: 2,
+            quorum: 0b110,
+        },
+    );
+    let state = deliver(&model, &state, 1, 2);
+    assert_eq!(state.server(2).leading().expect("leading").epoch, 3);
+    assert_eq!(
+        state.server(2).disk.accepted_epoch,
+        3,
+        "the leader accepts it too"
+    );
+    assert_eq!(
+        state.head(2, 1).map(|p| &p.msg),
+        Some(&Msg::LeaderInfo { epoch: 3 })
+    );
+}
+
+#[test]
+fn an_election_picks_the_best_vote_current_epoch_first() {
+    let model = model(3, ZabVariant::Fixed);
+    let mut state = ZabState::new(3);
+    state.server_mut(0).disk.current_epoch = 2;
+    state.server_mut(2).disk.log.push(txn(1, 1, 1));
+    let elections = model.elections(&state);
+    assert!(elections.contains(&(0, 0b011)), "{elections:?}");
+    assert!(
+        elections.contains(&(0, 0b101)),
+        "newer epoch beats a longer log"
+    );
+    assert!(elections.contains(&(2, 0b110)), "then the longer log");
+    assert!(elections.contains(&(0, 0b111)));
+    assert_eq!(elections.len(), 4);
+}
+
+#[test]
+fn a_leader_gives_up_when_a_follower_is_more_recent() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = step(
+        &model,
+        &ZabState::new(3),
+        ZabAction::Elect {
+            leader: 1,
+            quorum: 0b011,
+        },
+    );
+    // S2 logged something meanwhile (as if it had been away) and joins.
+    let mut state = deliver(&model, &state, 0, 1);
+    state.server_mut(2).disk.log.push(txn(1, 1, 1));
+    state.server_mut(2).disk.current_epoch = 1;
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Join {
+            server: 2,
+            leader: 1,
+        },
+    );
+    let state = deliver(&model, &state, 2, 1); // FOLLOWERINFO: LEADERINFO(1) at once
+    let state = deliver(&model, &state, 1, 2);
+    let state = deliver(&model, &state, 2, 1); // ACKEPOCH(1, (1,1)) is more recent than (0, 0)
+    assert_eq!(state.server(1).role, Role::Looking);
+}
+
+#[test]
+fn a_follower_behind_an_accepted_epoch_leaves_the_leader() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = step(
+        &model,
+        &ZabState::new(3),
+        ZabAction::Elect {
+            leader: 1,
+            quorum: 0b011,
+        },
+    );
+    let mut state = deliver(&model, &state, 0, 1);
+    state.server_mut(0).disk.accepted_epoch = 5;
+    let state = deliver(&model, &state, 1, 0);
+    assert_eq!(state.server(0).role, Role::Looking);
+    assert!(state.net.is_empty(), "its connection closed");
+}
+
+#[test]
+fn broadcast_commits_with_a_quorum_in_zxid_order() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    assert_eq!(state.server(2).phase, Phase::Broadcast);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 1); // PROPOSAL (2's epoch is 1)
+    let state = deliver(&model, &state, 2, 1); // PROPOSAL
+    let state = deliver(&model, &state, 1, 2); // ACK(1,1): leader + S1 is a quorum
+    assert_eq!(state.server(2).disk.delivered, 1);
+    assert_eq!(state.ghost.committed(), 0b01);
+    let state = deliver(&model, &state, 1, 2); // ACK(1,2)
+    assert_eq!(state.server(2).disk.delivered, 2);
+    let state = settle(&model, state);
+    for s in 0..3 {
+        assert_eq!(state.server(s).disk.delivered, 2, "S{s} delivered both");
+    }
+}
+
+#[test]
+fn a_crash_keeps_the_disk_and_loses_the_rest() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    let state = step(&model, &state, ZabAction::Crash { server: 0 });
+    let crashed = state.server(0);
+    assert!(!crashed.up);
+    assert_eq!(crashed.role, Role::Looking);
+    assert_eq!(crashed.disk.log, log(&[txn(1, 1, 1)]), "the log survives");
+    assert_eq!(crashed.disk.current_epoch, 1);
+    assert!(
+        state.net.iter().all(|p| p.from != 0 && p.to != 0),
+        "its connections closed: its ACK is lost"
+    );
+    let state = step(&model, &state, ZabAction::Restart { server: 0 });
+    assert!(state.server(0).up);
+}
+
+#[test]
+fn newleader_in_the_fixed_protocol_writes_txns_and_epoch_together() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Fixed);
+    let model = model(3, ZabVariant::Fixed);
+    let state = deliver(&model, &state, 2, follower);
+    let disk = &state.server(follower).disk;
+    assert_eq!((disk.current_epoch, disk.log.len()), (2, 1));
+    assert!(matches!(
+        state.head(follower, 2).map(|p| &p.msg),
+        Some(Msg::Ack { .. })
+    ));
+}
+
+#[test]
+fn newleader_in_zk_4643_writes_the_epoch_before_the_txns() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk4643);
+    let model = model(3, ZabVariant::Zk4643);
+    let state = deliver(&model, &state, 2, follower);
+    let disk = &state.server(follower).disk;
+    assert_eq!((disk.current_epoch, disk.log.len()), (2, 0), "epoch first");
+    assert!(state.head(follower, 2).is_none(), "no ACK yet");
+    let crashed = step(&model, &state, ZabAction::Crash { server: follower });
+    let disk = &crashed.server(follower).disk;
+    assert_eq!(
+        (disk.current_epoch, disk.log.len()),
+        (2, 0),
+        "a newer epoch, a shorter log"
+    );
+    let state = step(&model, &state, ZabAction::LogSynced { server: follower });
+    assert_eq!(state.server(follower).disk.log.len(), 1);
+    assert!(matches!(
+        state.head(follower, 2).map(|p| &p.msg),
+        Some(Msg::Ack { .. })
+    ));
+}
+
+#[test]
+fn newleader_in_zk_4646_acks_before_the_txns_are_logged() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk4646);
+    let model = model(3, ZabVariant::Zk4646);
+    let state = deliver(&model, &state, 2, follower);
+    let disk = &state.server(follower).disk;
+    assert_eq!((disk.current_epoch, disk.log.len()), (2, 0));
+    assert!(
+        matches!(state.head(follower, 2).map(|p| &p.msg), Some(Msg::Ack { zxid }) if zxid.counter == 0),
+        "the ACK of NEWLEADER is out"
+    );
+    let state = step(&model, &state, ZabAction::LogSynced { server: follower });
+    assert_eq!(state.server(follower).disk.log.len(), 1);
+}
+
+/// S2 leads epoch 1 with one committed txn that S1 never saw; then S2 is re-elected by
+/// {S1, S2} for epoch 2 and S1 has received the SNAP but not yet NEWLEADER.
+fn synced_but_newleader_pending(variant: ZabVariant) -> (ZabState, Sid) {
+    let model = model(3, variant);
+    let state = step(
+        &model,
+        &ZabState::new(3),
+        ZabAction::Elect {
+            leader: 2,
+            quorum: 0b101,
+        },
+    );
+    let state = settle(&model, state);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = settle(&model, state);
+    assert_eq!(state.ghost.committed(), 1);
+    let state = step(&model, &state, ZabAction::Crash { server: 0 });
+    let state = step(&model, &state, ZabAction::Timeout { server: 2 });
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Elect {
+            leader: 2,
+            quorum: 0b110,
+        },
+    );
+    let state = deliver(&model, &state, 1, 2); // FOLLOWERINFO
+    let state = deliver(&model, &state, 2, 1); // LEADERINFO(2)
+    let state = deliver(&model, &state, 1, 2); // ACKEPOCH: established, SNAP + NEWLEADER sent
+    let state = deliver(&model, &state, 2, 1); // SNAP
+    assert_eq!(
+        state.head(2, 1).map(|p| &p.msg),
+        Some(&Msg::NewLeader { epoch: 2 })
+    );
+    (state, 1)
+}
+
+#[test]
+fn a_minority_cannot_elect_and_the_majority_commits() {
+    // Five servers, {S3, S4} cut off: no quorum can form on their side, the other three elect,
+    // establish and commit.
+    let model = ZabModel::new(ZabConfig {
+        partitions: 1,
+        ..ZabConfig::new(5, 1)
+    })
+    .expect("valid");
+    let state = step(
+        &model,
+        &ZabState::new(5),
+        ZabAction::Partition { side: 0b11000 },
+    );
+    let elections = model.elections(&state);
+    assert!(
+        elections.iter().all(|&(_, quorum)| quorum & 0b11000 == 0),
+        "every quorum lies on the majority side: {elections:?}"
+    );
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Elect {
+            leader: 2,
+            quorum: 0b00111,
+        },
+    );
+    let state = settle(&model, state);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = settle(&model, state);
+    assert_eq!(state.ghost.committed(), 1, "the majority commits");
+    assert!(
+        model.joins(&state).iter().all(|&(s, _)| s < 3),
+        "the minority cannot join"
+    );
+}
+
+#[test]
+fn the_state_space_of_one_write_without_faults_is_pinned() {
+    // A changed count is a semantic change of the model: say so in the commit message.
+    let model = ZabModel::new(ZabConfig {
+        epochs: 2,
+        ..ZabConfig::new(3, 1)
+    })
+    .expect("valid");
+    let checker = model.clone().checker().spawn_bfs().join();
+    assert_eq!(checker.unique_state_count(), 884);
+    for property in model.properties() {
+        if property.expectation == stateright::Expectation::Always {
+            assert!(
+                checker.discovery(property.name).is_none(),
+                "{} holds",
+                property.name
+            );
+        }
+    }
+}
+
+#[test]
+fn in_zk_4712_a_stray_proposal_reaches_the_disk_after_the_follower_left_its_leader() {
+    let model = model(3, ZabVariant::Zk4712);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    assert_eq!(state.server(0).disk.log.len(), 0, "queued, not logged");
+    assert_eq!(state.server(0).sync_queue.len(), 1);
+    assert!(state.head(0, 2).is_none(), "no ACK before the write");
+    let state = step(&model, &state, ZabAction::Crash { server: 2 });
+    let state = step(&model, &state, ZabAction::Timeout { server: 0 });
+    assert_eq!(state.server(0).role, Role::Looking);
+    let state = step(&model, &state, ZabAction::LogProposal { server: 0 });
+    assert_eq!(
+        state.server(0).disk.log,
+        log(&[txn(1, 1, 1)]),
+        "written while LOOKING"
+    );
+    let crashed = step(&model, &state, ZabAction::Crash { server: 0 });
+    assert!(
+        crashed.server(0).sync_queue.is_empty(),
+        "a crash stops the thread"
+    );
+}
+
+#[test]
+fn the_fixed_protocol_logs_a_proposal_as_it_takes_it() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    assert_eq!(state.server(0).disk.log, log(&[txn(1, 1, 1)]));
+    assert!(state.server(0).sync_queue.is_empty());
+    assert_eq!(
+        state.head(0, 2).map(|p| &p.msg),
+        Some(&Msg::Ack {
+            zxid: Zxid::new(1, 1)
+        })
+    );
+}
+
+#[test]
+fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk3911);
+    let model = model(3, ZabVariant::Zk3911);
+    let state = deliver(&model, &state, 2, follower);
+    assert_eq!(state.server(follower).disk.log.len(), 0, "still in memory");
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(
+        !enabled.contains(&ZabAction::LogSynced { server: follower }),
+        "no separate write: it waits for UPTODATE"
+    );
+    let state = deliver(&model, &state, follower, 2); // ACK(2,0): the leader commits
+    let state = deliver(&model, &state, 2, follower); // UPTODATE
+    let disk = &state.server(follower).disk;
+    assert_eq!((disk.log.len(), disk.delivered), (1, 1));
+    assert_eq!(state.server(follower).phase, Phase::Broadcast);
+}
+
+#[test]
+fn an_ack_on_a_connection_still_in_its_handshake_is_not_counted() {
+    // As if S0 had reconnected and not acknowledged NEWLEADER yet: its LearnerHandler takes
+    // no proposal ACK, so the leader alone is no quorum.
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let mut state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    state.server_mut(2).leading_mut().expect("leading").ready &= !0b001;
+    let state = deliver(&model, &state, 2, 0); // PROPOSAL
+    let state = deliver(&model, &state, 0, 2); // ACK(1,1), ignored
+    assert_eq!(state.server(2).disk.delivered, 0);
+    let state = deliver(&model, &state, 2, 1);
+    let state = deliver(&model, &state, 1, 2); // S1's ACK counts
+    assert_eq!(state.server(2).disk.delivered, 1);
+}

@@ -1,0 +1,111 @@
+//! A ZAB world's steps as a sequence diagram draws them (see [`crate::timeline`]).
+//!
+//! Messages travel in one list, oldest first, so what a step did to them is a comparison of that
+//! list before and after it: the packet a delivery consumed is taken off first; of the rest,
+//! those gone afterwards were lost (a crash or a partition closed their connection), and those
+//! new afterwards were sent.
+
+use stateright::Model;
+
+use super::action::ZabAction;
+use super::model::ZabModel;
+use super::state::ZabState;
+use super::types::{Packet, Sid};
+use crate::timeline::{Condition, Message, MessageEvent, StepKind, StepView, Timeline};
+
+fn name(server: Sid) -> String {
+    format!("S{server}")
+}
+
+fn message(packet: &Packet) -> Message {
+    Message {
+        from: name(packet.from),
+        to: name(packet.to),
+        label: packet.msg.to_string(),
+    }
+}
+
+/// The packets of `after` that are not in `before` (as multisets, in `after`'s order), and the
+/// packets of `before` that are not in `after`.
+fn difference(before: &[Packet], after: &[Packet]) -> (Vec<Packet>, Vec<Packet>) {
+    let mut gone: Vec<Packet> = before.to_vec();
+    let mut new = Vec::new();
+    for packet in after {
+        match gone.iter().position(|p| p == packet) {
+            Some(at) => {
+                gone.remove(at);
+            }
+            None => new.push(packet.clone()),
+        }
+    }
+    (new, gone)
+}
+
+impl Timeline for ZabModel {
+    fn lifelines(&self) -> Vec<String> {
+        (0..self.config.servers).map(name).collect()
+    }
+
+    fn step_view(&self, before: &ZabState, action: &ZabAction) -> StepView {
+        let after = self
+            .next_state(before, action.clone())
+            .expect("a ZAB step always has a next state");
+        let mut events = Vec::new();
+        let mut remaining = before.net.clone();
+        let (actor, kind) = match *action {
+            ZabAction::Deliver { from, to, ref msg } => {
+                let at = remaining
+                    .iter()
+                    .position(|p| p.from == from && p.to == to && p.msg == *msg)
+                    .expect("the delivered message is in flight");
+                events.push(MessageEvent::Delivered(message(&remaining.remove(at))));
+                (to, StepKind::Deliver)
+            }
+            ZabAction::Elect { leader, .. } => (leader, StepKind::Local),
+            ZabAction::Join { server, .. }
+            | ZabAction::LogSynced { server }
+            | ZabAction::LogProposal { server }
+            | ZabAction::Timeout { server } => (server, StepKind::Local),
+            ZabAction::ClientRequest { leader } => (leader, StepKind::Local),
+            ZabAction::Crash { server } => (server, StepKind::Fault),
+            ZabAction::Restart { server } => (server, StepKind::Recover),
+            // A partition and its heal happen to the network; they are drawn on the first server
+            // of the side cut off (S0 is never in it) or, for a heal, on S0.
+            ZabAction::Partition { side } => (
+                super::types::members(side).next().unwrap_or(0),
+                StepKind::Fault,
+            ),
+            ZabAction::Heal => (0, StepKind::Recover),
+        };
+        let (sent, lost) = difference(&remaining, &after.net);
+        events.extend(lost.iter().map(|p| MessageEvent::Lost(message(p))));
+        events.extend(sent.iter().map(|p| MessageEvent::Sent(message(p))));
+        let label = match action {
+            ZabAction::Deliver { msg, .. } => msg.to_string(),
+            other => other.to_string(),
+        };
+        StepView {
+            actor: name(actor),
+            kind,
+            label,
+            events,
+        }
+    }
+
+    fn conditions(&self, state: &ZabState) -> Vec<(String, Condition)> {
+        let mut conditions = Vec::new();
+        for (sid, server) in state.servers.iter().enumerate() {
+            let sid = sid as Sid;
+            if !server.up {
+                conditions.push((name(sid), Condition::Crashed));
+            }
+            if state.cut_off & (1 << sid) != 0 {
+                conditions.push((name(sid), Condition::Partitioned));
+            }
+            if server.up && server.leading().is_some() {
+                conditions.push((name(sid), Condition::Leading));
+            }
+        }
+        conditions
+    }
+}

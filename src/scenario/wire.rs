@@ -1,0 +1,114 @@
+//! The serialised form of a [`ModelSpec`]: the keys of its kind's `[model]` table and no others,
+//! so that a scenario embedded in a trace passes the same validation as a scenario file.
+
+use lockscope_models::lock::{Recipe, Variant};
+use lockscope_models::zab::{Election, ZabVariant};
+
+use super::{ModelKind, ModelSpec, ZabSpec};
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelWire {
+    kind: ModelKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recipe: Option<Recipe>,
+    variant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clients: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acquisitions: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_expiry: Option<bool>,
+    servers: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transactions: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    epochs: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    election: Option<Election>,
+}
+
+impl From<ModelSpec> for ModelWire {
+    fn from(spec: ModelSpec) -> Self {
+        match spec.zab {
+            None => ModelWire {
+                kind: spec.kind,
+                recipe: Some(spec.recipe),
+                variant: spec.variant.name().into(),
+                clients: Some(spec.clients),
+                acquisitions: Some(spec.acquisitions),
+                retry_after_expiry: Some(spec.retry_after_expiry),
+                servers: spec.servers,
+                transactions: None,
+                epochs: None,
+                election: None,
+            },
+            Some(zab) => ModelWire {
+                kind: spec.kind,
+                recipe: None,
+                variant: zab.variant.name().into(),
+                clients: None,
+                acquisitions: None,
+                retry_after_expiry: None,
+                servers: spec.servers,
+                transactions: Some(zab.transactions),
+                epochs: Some(zab.epochs),
+                election: Some(zab.election),
+            },
+        }
+    }
+}
+
+impl TryFrom<ModelWire> for ModelSpec {
+    type Error = String;
+
+    fn try_from(wire: ModelWire) -> Result<Self, String> {
+        let missing = |key: &str| format!("model.{key}: missing");
+        match wire.kind {
+            ModelKind::Lock => Ok(ModelSpec {
+                kind: wire.kind,
+                recipe: wire.recipe.ok_or_else(|| missing("recipe"))?,
+                variant: Variant::ALL
+                    .into_iter()
+                    .find(|v| v.name() == wire.variant)
+                    .ok_or_else(|| format!("model.variant: unknown {:?}", wire.variant))?,
+                clients: wire.clients.ok_or_else(|| missing("clients"))?,
+                acquisitions: wire.acquisitions.ok_or_else(|| missing("acquisitions"))?,
+                retry_after_expiry: wire
+                    .retry_after_expiry
+                    .ok_or_else(|| missing("retry_after_expiry"))?,
+                servers: wire.servers,
+                zab: None,
+            }),
+            ModelKind::Zab => Ok(ModelSpec {
+                servers: wire.servers,
+                zab: Some(ZabSpec {
+                    transactions: wire.transactions.ok_or_else(|| missing("transactions"))?,
+                    epochs: wire.epochs.ok_or_else(|| missing("epochs"))?,
+                    variant: ZabVariant::ALL
+                        .into_iter()
+                        .find(|v| v.name() == wire.variant)
+                        .ok_or_else(|| format!("model.variant: unknown {:?}", wire.variant))?,
+                    election: wire.election.ok_or_else(|| missing("election"))?,
+                }),
+                ..ModelSpec::zab_defaults()
+            }),
+        }
+    }
+}
+
+impl ModelSpec {
+    /// A zab spec's lock fields, which it does not use.
+    pub(super) fn zab_defaults() -> ModelSpec {
+        ModelSpec {
+            kind: ModelKind::Zab,
+            recipe: Recipe::Standard,
+            variant: Variant::Fixed,
+            clients: 0,
+            acquisitions: 0,
+            retry_after_expiry: false,
+            servers: 3,
+            zab: None,
+        }
+    }
+}
