@@ -23,7 +23,9 @@ use lockscope_models::prop;
 use lockscope_models::zab::{ZabConfig, ZabModel, ZabVariant};
 
 use crate::report::thousands;
-use crate::search::{search, RandomOptions, SearchLimits, SearchOptions, Strategy, Verdict};
+use crate::search::{
+    search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Strategy, Verdict,
+};
 
 /// Complete counts of the independent oracle, one JSON object per line.
 const ORACLE: &str = include_str!("../tests/oracle/results.jsonl");
@@ -64,6 +66,55 @@ fn proc_status_bytes(field: &str) -> Option<u64> {
 /// Reset the peak resident set, so that the next reading covers one run only.
 fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// What a run cost: wall-clock time and memory.
+struct Cost {
+    seconds: f64,
+    peak_bytes: u64,
+    /// The growth of the resident set over the run, per unique state.
+    bytes_per_state: f64,
+}
+
+/// Run one search and measure it (peak memory from a reset peak: see the module doc).
+fn measure<A>(search: impl FnOnce() -> SearchReport<A>) -> (SearchReport<A>, Cost) {
+    reset_peak_memory();
+    let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);
+    let started = Instant::now();
+    let report = search();
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_bytes = proc_status_bytes("VmHWM:").unwrap_or(0);
+    let bytes_per_state =
+        peak_bytes.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
+    let cost = Cost {
+        seconds,
+        peak_bytes,
+        bytes_per_state,
+    };
+    (report, cost)
+}
+
+/// One row of the table.
+fn write_row<A>(
+    out: &mut dyn std::io::Write,
+    label: &str,
+    report: &SearchReport<A>,
+    cost: &Cost,
+    check: &str,
+) {
+    let _ = writeln!(
+        out,
+        "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
+        label,
+        thousands(report.unique_states),
+        thousands(report.transitions),
+        report.max_depth,
+        cost.seconds,
+        thousands((report.unique_states as f64 / cost.seconds.max(1e-9)) as u64),
+        cost.peak_bytes as f64 / (1024.0 * 1024.0),
+        cost.bytes_per_state,
+        check
+    );
 }
 
 /// What one benchmark run measures.
@@ -150,18 +201,15 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
             swarm: None,
             random: RandomOptions::default(),
         };
-        reset_peak_memory();
-        let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);
-        let started = Instant::now();
         // The search reports progress after each batch of a level: keep the last report per level.
         let mut growth: Vec<(u32, u64)> = Vec::new();
-        let report = search(&model, &options, &mut |progress| match growth.last_mut() {
-            Some(last) if last.0 == progress.depth => last.1 = progress.unique_states,
-            _ => growth.push((progress.depth, progress.unique_states)),
+        let (report, cost) = measure(|| {
+            search(&model, &options, &mut |progress| match growth.last_mut() {
+                Some(last) if last.0 == progress.depth => last.1 = progress.unique_states,
+                _ => growth.push((progress.depth, progress.unique_states)),
+            })
         });
-        let seconds = started.elapsed().as_secs_f64();
-        let peak = proc_status_bytes("VmHWM:").unwrap_or(0);
-        let per_state = peak.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
+        let seconds = cost.seconds;
         let counts = (report.unique_states, report.transitions, report.max_depth);
         let exclusion = report.property(prop::MUTUAL_EXCLUSION).map(|p| p.verdict);
         if matches!(run, Run::Safety | Run::FullSpace) {
@@ -220,19 +268,8 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
                 }
             }
         };
-        let _ = writeln!(
-            out,
-            "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
-            format!("N={clients} E={expiries} {}", run.label()),
-            thousands(report.unique_states),
-            thousands(report.transitions),
-            report.max_depth,
-            seconds,
-            thousands((report.unique_states as f64 / seconds.max(1e-9)) as u64),
-            peak as f64 / (1024.0 * 1024.0),
-            per_state,
-            check
-        );
+        let label = format!("N={clients} E={expiries} {}", run.label());
+        write_row(out, &label, &report, &cost, &check);
         measured.push(Measured {
             clients,
             expiries,
@@ -279,13 +316,7 @@ fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
             swarm: None,
             random: RandomOptions::default(),
         };
-        reset_peak_memory();
-        let baseline = proc_status_bytes("VmRSS:").unwrap_or(0);
-        let started = Instant::now();
-        let report = search(&model, &options, &mut |_| {});
-        let seconds = started.elapsed().as_secs_f64();
-        let peak = proc_status_bytes("VmHWM:").unwrap_or(0);
-        let per_state = peak.saturating_sub(baseline) as f64 / report.unique_states.max(1) as f64;
+        let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
         let check = if first_violation {
             let length = report
                 .property(prop::COMMITTED_LOG_DURABILITY)
@@ -321,18 +352,6 @@ fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
                 config.transactions, config.crashes, config.partitions
             )
         };
-        let _ = writeln!(
-            out,
-            "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
-            label,
-            thousands(report.unique_states),
-            thousands(report.transitions),
-            report.max_depth,
-            seconds,
-            thousands((report.unique_states as f64 / seconds.max(1e-9)) as u64),
-            peak as f64 / (1024.0 * 1024.0),
-            per_state,
-            check
-        );
+        write_row(out, &label, &report, &cost, &check);
     }
 }

@@ -133,32 +133,10 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
         if let Some(other) = shard["search"]["bound"].as_str().filter(|b| *b != "runs") {
             bound = other.to_string();
         }
-        if let Some(kinds) = shard["search"]["fault_coverage"].as_object() {
-            for (kind, count) in kinds {
-                let total = coverage.get(kind).and_then(Value::as_u64).unwrap_or(0)
-                    + count.as_u64().unwrap_or(0);
-                coverage.insert(kind.clone(), json!(total));
-            }
-        }
+        add_coverage(&mut coverage, shard);
     }
-    let names: Vec<Value> = field(first, first_file, &["properties"])?
-        .as_array()
-        .ok_or_else(|| format!("{}: properties: expected a list", first_file.display()))?
-        .iter()
-        .map(|p| p["name"].clone())
-        .collect();
     let mut properties = Vec::new();
-    let mut ok = true;
-    for property_name in names {
-        let entries: Vec<&Value> = shards
-            .iter()
-            .filter_map(|(_, shard)| {
-                shard["properties"]
-                    .as_array()?
-                    .iter()
-                    .find(|p| p["name"] == property_name)
-            })
-            .collect();
+    for entries in per_property(shards)? {
         let violated = entries
             .iter()
             .filter(|p| p["verdict"] == "violated")
@@ -180,15 +158,9 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
                 unknown
             }
         };
-        let met = property["expected"]
-            .as_str()
-            .map(|expected| property["verdict"] == expected);
-        ok &= met != Some(false);
         properties.push(property);
     }
-    if properties.iter().all(|p| p["expected"].is_null()) {
-        ok = properties.iter().all(|p| p["verdict"] != "violated");
-    }
+    let ok = all_met(&properties);
     Ok(json!({
         "scenario": name,
         "file": first["file"],
@@ -216,7 +188,7 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
 
 /// The union of a depth-first swarm's members (see the module doc).
 fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputError> {
-    let (first_file, first) = &members[0];
+    let (_, first) = &members[0];
     let mut seen_members: Vec<(u64, &Path)> = Vec::new();
     let mut count = None;
     let mut states = 0;
@@ -255,13 +227,7 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
         states += number(member, file, &["search", "states"])?;
         max_depth = max_depth.max(number(member, file, &["search", "max_depth"])?);
         elapsed_ms = elapsed_ms.max(number(member, file, &["search", "elapsed_ms"])?);
-        if let Some(kinds) = member["search"]["fault_coverage"].as_object() {
-            for (kind, count) in kinds {
-                let total = coverage.get(kind).and_then(Value::as_u64).unwrap_or(0)
-                    + count.as_u64().unwrap_or(0);
-                coverage.insert(kind.clone(), json!(total));
-            }
-        }
+        add_coverage(&mut coverage, member);
         shards.push(json!({
             "shard": member["search"]["shard"],
             "unique_states": member["search"]["unique_states"],
@@ -270,24 +236,8 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
         }));
     }
     let complete = members.iter().any(|(_, m)| m["search"]["complete"] == true);
-    let names: Vec<Value> = field(first, first_file, &["properties"])?
-        .as_array()
-        .ok_or_else(|| format!("{}: properties: expected a list", first_file.display()))?
-        .iter()
-        .map(|p| p["name"].clone())
-        .collect();
     let mut properties = Vec::new();
-    let mut ok = true;
-    for property_name in names {
-        let entries: Vec<&Value> = members
-            .iter()
-            .filter_map(|(_, member)| {
-                member["properties"]
-                    .as_array()?
-                    .iter()
-                    .find(|p| p["name"] == property_name)
-            })
-            .collect();
+    for entries in per_property(members)? {
         let violated = entries
             .iter()
             .filter(|p| p["verdict"] == "violated")
@@ -308,15 +258,9 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
                 unknown
             }
         };
-        let met = property["expected"]
-            .as_str()
-            .map(|expected| property["verdict"] == expected);
-        ok &= met != Some(false);
         properties.push(property);
     }
-    if properties.iter().all(|p| p["expected"].is_null()) {
-        ok = properties.iter().all(|p| p["verdict"] != "violated");
-    }
+    let ok = all_met(&properties);
     Ok(json!({
         "scenario": name,
         "file": first["file"],
@@ -342,4 +286,49 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
         "properties": properties,
         "ok": ok,
     }))
+}
+
+/// Add a result's fault coverage to `coverage`, kind by kind.
+fn add_coverage(coverage: &mut Map<String, Value>, result: &Value) {
+    if let Some(kinds) = result["search"]["fault_coverage"].as_object() {
+        for (kind, count) in kinds {
+            let total = coverage.get(kind).and_then(Value::as_u64).unwrap_or(0)
+                + count.as_u64().unwrap_or(0);
+            coverage.insert(kind.clone(), json!(total));
+        }
+    }
+}
+
+/// For each property of the first result, in its order, that property's entry in every result.
+fn per_property(results: &[(PathBuf, Value)]) -> Result<Vec<Vec<&Value>>, InputError> {
+    let (first_file, first) = &results[0];
+    let names = field(first, first_file, &["properties"])?
+        .as_array()
+        .ok_or_else(|| format!("{}: properties: expected a list", first_file.display()))?;
+    Ok(names
+        .iter()
+        .map(|property| {
+            results
+                .iter()
+                .filter_map(|(_, result)| {
+                    result["properties"]
+                        .as_array()?
+                        .iter()
+                        .find(|p| p["name"] == property["name"])
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// Whether every expectation is met (with none, whether nothing is violated), as `check` decides.
+fn all_met(properties: &[Value]) -> bool {
+    if properties.iter().all(|p| p["expected"].is_null()) {
+        return properties.iter().all(|p| p["verdict"] != "violated");
+    }
+    properties.iter().all(|property| {
+        property["expected"]
+            .as_str()
+            .map_or(true, |expected| property["verdict"] == expected)
+    })
 }
