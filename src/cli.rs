@@ -21,13 +21,15 @@ const CHECK_HELP: &str = "\
 Verdicts: safety properties are checked in every reachable state. A property \"holds\" only after a
 complete search; a search stopped by a bound says \"unknown (bounded: ...)\".
 
-Liveness (every_waiter_acquires) is checked after a complete breadth-first search, under weak
+Liveness (every_waiter_acquires; for zab leader_eventually_elected and
+proposals_eventually_committed) is checked after a complete breadth-first search, under weak
 fairness: a step that stays enabled is eventually taken, separately for each actor's own steps and
-for the deliveries of each channel; a paused client eventually resumes, a partition eventually heals
-and a crashed server eventually restarts. Faults (session expiry, pauses, connection loss,
-duplication, out-of-order delivery, partitions, crashes) are no obligation: the environment may use
-its budget or not. A violation is a lasso: a
-path to a cycle that repeats forever while a client waits, or to a state where nothing can happen.
+for the deliveries of each channel (zab: each server's own steps, disk writes and timeout, each
+link, and the election as one task); a paused client eventually resumes, a partition eventually
+heals and a crashed server eventually restarts. Faults (session expiry, pauses, connection loss,
+duplication, out-of-order delivery, partitions, crashes) and zab's client writes are no
+obligation: the environment may use its budget or not. A violation is a lasso: a path to a cycle
+that repeats forever while an obligation stays pending, or to a state where nothing can happen.
 
 Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
 violated or an expectation not met; 2 bad input or usage.";

@@ -39,9 +39,11 @@ pub const COMMITTED_LOG_DURABILITY: &str = "committed_log_durability";
 /// ZAB implementation level, always: a follower in broadcast has a log that is a prefix of its
 /// leader's (same epoch, both in broadcast).
 pub const HISTORY_CONSISTENCY: &str = "history_consistency";
-/// ZAB, eventually (not checked yet): some server leads in BROADCAST.
+/// ZAB, liveness: under weak fairness, some server eventually leads in BROADCAST with a quorum of
+/// followers in BROADCAST (again after every fault); see `zab::liveness`.
 pub const LEADER_EVENTUALLY_ELECTED: &str = "leader_eventually_elected";
-/// ZAB, eventually (not checked yet): every proposal is committed.
+/// ZAB, liveness: every proposal of a leader that stays in its leadership is eventually delivered
+/// by a quorum; see `zab::liveness`.
 pub const PROPOSALS_EVENTUALLY_COMMITTED: &str = "proposals_eventually_committed";
 
 /// Every property name any model may declare, in the order reports list them.

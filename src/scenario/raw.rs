@@ -56,6 +56,7 @@ struct RawFaults {
     crashes: Option<Spanned<u32>>,
     session_expiries: Option<Spanned<u8>>,
     client_pauses: Option<Spanned<u8>>,
+    permanent_partitions: Option<Spanned<bool>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -446,6 +447,12 @@ fn validate_faults(raw: RawFaults, kind: ModelKind, problems: &mut Problems) -> 
     );
     let partitions = budget("partitions", &raw.partitions, 8, "partitions");
     let crashes = budget("crashes", &raw.crashes, 8, "server crashes");
+    if let Some(permanent) = raw.permanent_partitions.as_ref().filter(|v| *v.get_ref()) {
+        problems.at(
+            permanent,
+            "faults.permanent_partitions: applies to model kind zab only; expected false".into(),
+        );
+    }
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
     Faults {
         message_loss,
@@ -455,6 +462,7 @@ fn validate_faults(raw: RawFaults, kind: ModelKind, problems: &mut Problems) -> 
         crashes,
         session_expiries: small(&raw.session_expiries),
         client_pauses: small(&raw.client_pauses),
+        permanent_partitions: false,
     }
 }
 
@@ -508,9 +516,23 @@ fn validate_zab_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
         Some(v) => *v.get_ref(),
         None => 0,
     };
+    let partitions = budget(&raw.partitions, "partitions");
+    let crashes = budget(&raw.crashes, "crashes");
+    let permanent_partitions = match &raw.permanent_partitions {
+        Some(permanent) if *permanent.get_ref() && partitions == 0 => {
+            problems.at(
+                permanent,
+                "faults.permanent_partitions: a partition that never heals needs faults.partitions of at least 1; found 0".into(),
+            );
+            false
+        }
+        Some(permanent) => *permanent.get_ref(),
+        None => false,
+    };
     Faults {
-        partitions: budget(&raw.partitions, "partitions"),
-        crashes: budget(&raw.crashes, "crashes"),
+        partitions,
+        crashes,
+        permanent_partitions,
         ..Faults::default()
     }
 }

@@ -203,6 +203,40 @@ fn zab_rejects_lock_keys_and_lock_faults() {
 }
 
 #[test]
+fn permanent_partitions_need_a_zab_partition() {
+    let scenario = parse(&ZAB.replace(
+        "partitions = 1",
+        "partitions = 1\npermanent_partitions = true",
+    ))
+    .expect("valid");
+    assert!(scenario.faults.permanent_partitions);
+    let text = toml::to_string(&scenario).expect("serialises");
+    assert_eq!(parse(&text).expect("round trip"), scenario);
+    assert!(
+        !toml::to_string(&parse(ZAB).expect("valid"))
+            .expect("serialises")
+            .contains("permanent_partitions"),
+        "written only when set"
+    );
+    let message = error(&ZAB.replace(
+        "partitions = 1",
+        "partitions = 0\npermanent_partitions = true",
+    ));
+    assert!(
+        message.contains("faults.permanent_partitions: a partition that never heals needs faults.partitions of at least 1"),
+        "{message}"
+    );
+    let message = error(&STANDARD.replace(
+        "session_expiries = 1",
+        "session_expiries = 1\npartitions = 1\npermanent_partitions = true",
+    ));
+    assert!(
+        message.contains("faults.permanent_partitions: applies to model kind zab only"),
+        "{message}"
+    );
+}
+
+#[test]
 fn all_problems_of_a_file_are_reported_together() {
     let text = STANDARD
         .replace("clients = 3", "clients = 0")

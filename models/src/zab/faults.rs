@@ -7,7 +7,9 @@
 //!   them again (new connections are made by the protocol, as after a restart).
 //! - Timeout: a follower that cannot reach its leader (down, cut off, no longer leading, or no
 //!   longer knowing this follower) goes back to LOOKING; so does a leader that no longer sees a
-//!   quorum of servers following it (`Leader`'s syncLimit check).
+//!   quorum of servers following it (`Leader`'s syncLimit check; in broadcast only synced
+//!   followers count), and a leader in discovery whose
+//!   proposed epoch can no longer be acknowledged by a quorum (`waitForEpochAck`'s initLimit).
 
 use super::state::ZabState;
 use super::types::{bit, ServerSet, Sid};
@@ -62,7 +64,11 @@ impl ZabModel {
             });
             return !state.connected(server, leader) || !knows_me;
         }
-        if me.leading().is_some() {
+        if let Some(leading) = me.leading() {
+            // In broadcast only synced followers count (`Leader.lead`'s syncedAckSet: learners
+            // that acknowledged NEWLEADER), so followers that join and leave again in discovery
+            // do not keep a leader without a quorum alive.
+            let in_broadcast = me.phase == super::state::Phase::Broadcast;
             let supporters = state
                 .ids()
                 .filter(|&s| {
@@ -71,12 +77,60 @@ impl ZabModel {
                             && state
                                 .server(s)
                                 .following()
-                                .is_some_and(|f| f.leader == server))
+                                .is_some_and(|f| f.leader == server)
+                            && (!in_broadcast || leading.ready & bit(s) != 0))
                 })
                 .fold(0, |set, s| set | bit(s));
-            return !self.config.is_quorum(supporters);
+            return !self.config.is_quorum(supporters) || self.epoch_doomed(state, server);
         }
         false
+    }
+
+    /// A leader whose epoch can no longer be acknowledged by a quorum: it waits for ever unless
+    /// it gives up, as ZooKeeper's leader does when `waitForEpochAck` or `waitForNewLeaderAck`
+    /// runs out of initLimit. The model lets it time out exactly when waiting can no longer
+    /// succeed, so that a healthy discovery or synchronization is never cut short (weak fairness
+    /// would otherwise force a leader to give up while it still makes progress) and a doomed one
+    /// does not wait for ever. acceptedEpoch only grows, and the ack sets only grow while the
+    /// leader leads, so once doomed a leader stays doomed.
+    ///
+    /// - Discovery, epoch e proposed: a counted ACKEPOCH can still come only from a server whose
+    ///   acceptedEpoch is below e, or one whose counted ACKEPOCH is in flight (a server that
+    ///   accepted e already answers -1, one that accepted more leaves).
+    /// - Synchronization: an ACK of NEWLEADER(e) can still come only from a server whose
+    ///   acceptedEpoch is at most e (it is synced; one that accepted more leaves).
+    fn epoch_doomed(&self, state: &ZabState, server: Sid) -> bool {
+        use super::state::Phase;
+        use super::types::Msg;
+        let me = state.server(server);
+        let Some(leading) = me.leading() else {
+            return false;
+        };
+        let epoch = leading.epoch;
+        let others = state.ids().filter(|&s| s != server);
+        let (acked, can_ack) = match me.phase {
+            Phase::Discovery if epoch != 0 => (
+                leading.epoch_acks,
+                others
+                    .filter(|&s| {
+                        state.server(s).disk.accepted_epoch < epoch
+                            || state.net.iter().any(|p| {
+                                p.from == s
+                                    && p.to == server
+                                    && matches!(p.msg, Msg::AckEpoch { counted: true, .. })
+                            })
+                    })
+                    .fold(0, |set, s| set | bit(s)),
+            ),
+            Phase::Synchronization => (
+                leading.newleader_acks,
+                others
+                    .filter(|&s| state.server(s).disk.accepted_epoch <= epoch)
+                    .fold(0, |set, s| set | bit(s)),
+            ),
+            _ => return false,
+        };
+        !self.config.is_quorum(acked | can_ack | bit(server))
     }
 
     pub(super) fn time_out(&self, state: &mut ZabState, server: Sid) {

@@ -18,7 +18,11 @@
 //! Faults ([`faults`]): crash (volatile state and open connections lost; the disk kept) and
 //! restart; a partition into two groups and its heal. Message loss is not modelled separately:
 //! on TCP a lost message is a closed connection, which crashes and partitions already produce.
-//! Timeouts are steps a server takes when it cannot reach its leader or quorum.
+//! Timeouts are steps a server takes when it cannot reach its leader or quorum, or, as a leader,
+//! when its epoch can no longer be acknowledged by a quorum (ZooKeeper's initLimit).
+//!
+//! Liveness ([`liveness`]): `leader_eventually_elected` and `proposals_eventually_committed`
+//! under weak fairness per server, link, election and recovery.
 //!
 //! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
 //! UPTODATE handling in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal logging in
@@ -38,6 +42,7 @@ pub mod broadcast;
 pub mod discovery;
 pub mod election;
 pub mod faults;
+pub mod liveness;
 mod model;
 mod narrate;
 pub mod props;
@@ -123,6 +128,11 @@ pub struct ZabConfig {
     /// Fault budgets for one execution.
     pub crashes: u8,
     pub partitions: u8,
+    /// A partition never heals (`[faults] permanent_partitions`): there is no `Heal` step, so the
+    /// servers cut off stay cut off for the rest of the execution. For liveness: a split with no
+    /// quorum on either side can never elect a leader.
+    #[serde(default)]
+    pub permanent_partitions: bool,
 }
 
 impl ZabConfig {
@@ -136,6 +146,7 @@ impl ZabConfig {
             election: Election::Oracle,
             crashes: 0,
             partitions: 0,
+            permanent_partitions: false,
         }
     }
 

@@ -4,10 +4,10 @@ use stateright::{Model, Property};
 
 use super::action::ZabAction;
 use super::props;
-use super::state::{Phase, ZabState};
+use super::state::ZabState;
 use super::types::{Msg, Sid};
 use super::{ZabConfig, ZabVariant};
-use crate::{prop, ActionInfo, Liveness, Task};
+use crate::{prop, ActionInfo};
 
 /// A ZAB world ready to be checked.
 #[derive(Clone, Debug)]
@@ -173,7 +173,7 @@ impl Model for ZabModel {
                 actions.push(ZabAction::Partition { side });
             }
         }
-        if state.cut_off != 0 {
+        if state.cut_off != 0 && !self.config.permanent_partitions {
             actions.push(ZabAction::Heal);
         }
     }
@@ -215,20 +215,6 @@ impl Model for ZabModel {
             Property::always(prop::HISTORY_CONSISTENCY, |_, s: &ZabState| {
                 props::history_consistency(s)
             }),
-            // Declared so that reports list them; lockscope's liveness checker does not take
-            // them yet (they need fairness over timeouts and faults that stop), so their verdict
-            // is always `unknown`.
-            Property::eventually(prop::LEADER_EVENTUALLY_ELECTED, |_, s: &ZabState| {
-                s.servers.iter().any(|server| {
-                    server.is_established_leader() && server.phase == Phase::Broadcast
-                })
-            }),
-            Property::eventually(prop::PROPOSALS_EVENTUALLY_COMMITTED, |_, s: &ZabState| {
-                s.ghost
-                    .proposals
-                    .iter()
-                    .all(|p| s.ghost.committed() & p.txn.bit() != 0)
-            }),
         ]
     }
 }
@@ -263,31 +249,6 @@ impl ActionInfo for ZabModel {
             }
             _ => recorded == candidate,
         }
-    }
-}
-
-/// ZAB's liveness properties are declared as stateright `eventually` properties (reported
-/// `unknown`), not through this trait: checking them needs fairness over timeouts and faults that
-/// stop, which the lock models' checker does not express yet.
-impl Liveness for ZabModel {
-    fn liveness_properties(&self) -> Vec<&'static str> {
-        Vec::new()
-    }
-
-    fn pending(&self, property: &str, _state: &ZabState) -> u64 {
-        unreachable!("ZAB declares no liveness property, asked for {property}")
-    }
-
-    fn task(&self, _action: &ZabAction) -> Option<Task> {
-        None
-    }
-
-    fn task_name(&self, task: Task) -> String {
-        unreachable!("ZAB declares no fairness task, asked for {task}")
-    }
-
-    fn obligation_name(&self, property: &str, _bit: u32) -> String {
-        unreachable!("ZAB declares no liveness property, asked for {property}")
     }
 }
 

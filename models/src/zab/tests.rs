@@ -207,6 +207,70 @@ fn a_follower_behind_an_accepted_epoch_leaves_the_leader() {
 }
 
 #[test]
+fn a_leader_whose_epoch_can_no_longer_be_acknowledged_times_out() {
+    // Two servers: S1 proposes epoch 1, S0 accepts it, crashes before its ACKEPOCH arrives and
+    // comes back. Having accepted epoch 1 already, S0 now answers ACKEPOCH(-1), which does not
+    // count: S1 can never establish epoch 1 (ZooKeeper's waitForEpochAck runs out of initLimit).
+    let model = ZabModel::new(ZabConfig {
+        crashes: 1,
+        ..ZabConfig::new(2, 0)
+    })
+    .expect("valid");
+    let elect = ZabAction::Elect {
+        leader: 1,
+        quorum: 0b11,
+    };
+    let state = step(&model, &ZabState::new(2), elect);
+    let state = deliver(&model, &state, 0, 1); // FOLLOWERINFO: S1 proposes epoch 1
+    let state = deliver(&model, &state, 1, 0); // LEADERINFO(1): S0 accepts it
+    assert!(
+        !model.times_out(&state, 1),
+        "S0's counted ACKEPOCH is on its way"
+    );
+    let state = step(&model, &state, ZabAction::Crash { server: 0 });
+    let state = step(&model, &state, ZabAction::Restart { server: 0 });
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Join {
+            server: 0,
+            leader: 1,
+        },
+    );
+    assert!(
+        model.times_out(&state, 1),
+        "no quorum can ack epoch 1 any more"
+    );
+    let state = settle(&model, state);
+    assert_eq!(
+        state.server(1).phase,
+        Phase::Discovery,
+        "ACKEPOCH(-1) is not counted"
+    );
+    let state = step(&model, &state, ZabAction::Timeout { server: 1 });
+    assert_eq!(state.server(1).role, Role::Looking);
+}
+
+#[test]
+fn a_leader_in_broadcast_counts_only_synced_followers() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 1, 0b011);
+    assert!(!model.times_out(&state, 1));
+    // S0 crashes and S2, which never synced, joins: S1 still has a follower connected, but no
+    // quorum of synced ones (`Leader.lead`'s syncedAckSet).
+    let state = step(&model, &state, ZabAction::Crash { server: 0 });
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Join {
+            server: 2,
+            leader: 1,
+        },
+    );
+    assert!(model.times_out(&state, 1));
+}
+
+#[test]
 fn broadcast_commits_with_a_quorum_in_zxid_order() {
     let model = model(3, ZabVariant::Fixed);
     let state = established(&model, 2, 0b111);

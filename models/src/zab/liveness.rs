@@ -1,0 +1,489 @@
+//! ZAB's liveness properties (DOMAIN.md §6, L1 and L2) and the fairness tasks of a ZAB world.
+//!
+//! **`leader_eventually_elected`** has one obligation, pending in every state where no server is
+//! an *established broadcast leader*: up, LEADING, in BROADCAST, with a quorum (itself counted)
+//! of servers that are up, FOLLOWING it, in BROADCAST themselves, and still on an open connection
+//! to it (the leader's `connected` set). It is violated by a weakly fair behaviour in which from
+//! some point on there never is such a leader again. DOMAIN.md's L1 assumes "from some point a
+//! quorum is up and pairwise connected forever"; here that premise comes from the fairness below
+//! (fault budgets are finite and every crash and partition is eventually repaired), unless the
+//! scenario says partitions never heal (`permanent_partitions`), which is how a violation is shown.
+//!
+//! **`proposals_eventually_committed`** has one obligation per client transaction value (bit
+//! `value - 1`), read off the ghost record of proposals (`Ghost::proposals`): pending while the
+//! transaction has been proposed, its primary is still leading the leadership that proposed it
+//! (up, LEADING, in BROADCAST, with `currentEpoch` equal to the proposal's epoch), and fewer than a
+//! quorum of servers have it in their delivered prefix. This is L2, "every proposal of a leader
+//! that stays established is eventually committed and delivered by a quorum": ZAB does not
+//! promise more. A proposal whose leader crashes or steps down before a quorum acknowledged it
+//! may be truncated away by the next leader, and that is correct behaviour, so the obligation
+//! lapses when the leadership ends (it does not lapse merely because faults happen while the
+//! leader stays). Faults stop in every fair behaviour (finite budgets), so "once faults stop"
+//! needs no separate premise.
+//!
+//! **Tasks** (weak fairness: an action of a task that stays enabled is eventually taken):
+//! - the deliveries of each directed link `from → to` (TCP: what was sent is eventually read,
+//!   unless the connection closes first);
+//! - each server's own steps: joining an existing leader (FLE's out-of-election notification);
+//! - each server's disk writes of the flawed variants (`LogSynced`, `LogProposal`), a task apart
+//!   from its joins so that joining again and again cannot stand in for a write that stays
+//!   enabled;
+//! - each server's timeout, a task of its own: a timer fires independently of the server's other
+//!   work. A timeout is enabled only while its cause holds (the leader is unreachable or no longer
+//!   knows the follower; a leader no longer sees a quorum), so fairness never makes a healthy
+//!   server time out, and a server cannot "keep timing out" without something breaking each time;
+//! - the election (every `Elect`, whatever leader and quorum: the oracle's choice among quorums is
+//!   the nondeterminism of who hears whom first, so fairness asks only that *some* election
+//!   happens while one stays possible, not a particular one);
+//! - each crashed server's restart, and the heal of a partition: recoveries, so the environment
+//!   eventually repairs what a fault broke. (With `permanent_partitions` there is no heal.)
+//!
+//! Not tasks: crashes and partitions (faults: the environment may use its budget or not) and
+//! client writes (`ClientRequest`: input from outside; clients may write or not, so no behaviour is
+//! unfair for lacking a write).
+//!
+//! **The `epochs` bound.** Elections stop when some server has accepted the last epoch allowed
+//! (`model.epochs`, as TLC's MaxEpoch), so a behaviour that needs one more election than the
+//! bound allows ends with every server LOOKING and nothing enabled: the checker reports that as a
+//! violation (a state that lasts forever with the obligation pending), although the real protocol
+//! would hold another election. A violation of `leader_eventually_elected` must therefore be read
+//! against the bound: `fixed.toml`'s (a crash and a partition each spoil one of its two epochs) is
+//! the bound's doing.
+//!
+//! **What weak fairness does not give.** With 3 servers a single crash is enough for a fair
+//! behaviour without a leader (`liveness-election-race.toml`): one server ends up with a newer
+//! currentEpoch, the other two elect without it, it joins, its ACKEPOCH is ahead of the leader,
+//! the leader gives up, and the two elect again before it notices. Each round takes an epoch and
+//! returns to the same state otherwise (`the_election_race_repeats_with_every_epoch`), so the
+//! bound only decides where the model stops. Real ZooKeeper leaves this race to timing (FLE's
+//! finalizeWait, the newer server noticing as fast as the others), which weak fairness does not
+//! express; the verdict is therefore `violated`, and it is the protocol's, not the bound's.
+
+use super::action::ZabAction;
+use super::model::ZabModel;
+use super::state::{Phase, ZabState};
+use super::types::{bit, Sid, MAX_SERVERS, MAX_TXNS};
+use crate::{prop, Liveness, Task};
+
+const LINKS: usize = MAX_SERVERS * MAX_SERVERS;
+
+/// Tasks: the link `from → to` is `from * MAX_SERVERS + to`; then per server its own steps, its
+/// disk writes, its timeout and its restart; then the election and the heal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TaskKind {
+    Link { from: Sid, to: Sid },
+    Step(Sid),
+    Disk(Sid),
+    Timeout(Sid),
+    Restart(Sid),
+    Election,
+    Heal,
+}
+
+const STEP: usize = LINKS;
+const DISK: usize = STEP + MAX_SERVERS;
+const TIMEOUT: usize = DISK + MAX_SERVERS;
+const RESTART: usize = TIMEOUT + MAX_SERVERS;
+const ELECTION: usize = RESTART + MAX_SERVERS;
+const HEAL: usize = ELECTION + 1;
+const _: () = assert!(HEAL < 64, "tasks fit in a word");
+
+fn number(kind: TaskKind) -> Task {
+    let n = match kind {
+        TaskKind::Link { from, to } => usize::from(from) * MAX_SERVERS + usize::from(to),
+        TaskKind::Step(s) => STEP + usize::from(s),
+        TaskKind::Disk(s) => DISK + usize::from(s),
+        TaskKind::Timeout(s) => TIMEOUT + usize::from(s),
+        TaskKind::Restart(s) => RESTART + usize::from(s),
+        TaskKind::Election => ELECTION,
+        TaskKind::Heal => HEAL,
+    };
+    n as Task
+}
+
+fn kind(task: Task) -> TaskKind {
+    let n = usize::from(task);
+    let server = |base: usize| (n - base) as Sid;
+    match n {
+        _ if n < STEP => TaskKind::Link {
+            from: (n / MAX_SERVERS) as Sid,
+            to: (n % MAX_SERVERS) as Sid,
+        },
+        _ if n < DISK => TaskKind::Step(server(STEP)),
+        _ if n < TIMEOUT => TaskKind::Disk(server(DISK)),
+        _ if n < RESTART => TaskKind::Timeout(server(TIMEOUT)),
+        _ if n < ELECTION => TaskKind::Restart(server(RESTART)),
+        ELECTION => TaskKind::Election,
+        HEAL => TaskKind::Heal,
+        _ => panic!("no ZAB task {task}"),
+    }
+}
+
+impl ZabModel {
+    /// The servers following `leader` in broadcast on an open connection, plus `leader` itself,
+    /// when `leader` is up, LEADING and in BROADCAST; 0 otherwise.
+    fn broadcast_quorum(state: &ZabState, leader: Sid) -> u8 {
+        let server = state.server(leader);
+        let Some(leading) = server.leading() else {
+            return 0;
+        };
+        if !server.up || server.phase != Phase::Broadcast {
+            return 0;
+        }
+        state
+            .ids()
+            .filter(|&f| {
+                let follower = state.server(f);
+                f != leader
+                    && follower.up
+                    && follower.phase == Phase::Broadcast
+                    && follower.following().is_some_and(|x| x.leader == leader)
+                    && leading.connected & bit(f) != 0
+                    && state.connected(leader, f)
+            })
+            .fold(bit(leader), |set, f| set | bit(f))
+    }
+
+    /// Some server leads in BROADCAST with a quorum of followers in BROADCAST.
+    pub fn has_established_leader(&self, state: &ZabState) -> bool {
+        state
+            .ids()
+            .any(|s| self.config.is_quorum(Self::broadcast_quorum(state, s)))
+    }
+
+    /// The transaction values whose proposal is still owed a commit (see the module doc).
+    fn uncommitted_proposals(&self, state: &ZabState) -> u64 {
+        let mut pending = 0u64;
+        for proposal in &state.ghost.proposals {
+            let primary = state.server(proposal.primary);
+            let still_leading = primary.up
+                && primary.leading().is_some()
+                && primary.phase == Phase::Broadcast
+                && primary.disk.current_epoch == proposal.txn.zxid.epoch;
+            if !still_leading {
+                continue;
+            }
+            let delivered_by = state
+                .delivered()
+                .filter(|(_, delivered)| delivered.contains(&proposal.txn))
+                .fold(0u8, |set, (s, _)| set | bit(s));
+            if !self.config.is_quorum(delivered_by) {
+                pending |= 1 << (proposal.txn.value - 1);
+            }
+        }
+        pending
+    }
+}
+
+impl Liveness for ZabModel {
+    fn liveness_properties(&self) -> Vec<&'static str> {
+        vec![
+            prop::LEADER_EVENTUALLY_ELECTED,
+            prop::PROPOSALS_EVENTUALLY_COMMITTED,
+        ]
+    }
+
+    fn pending(&self, property: &str, state: &ZabState) -> u64 {
+        match property {
+            prop::LEADER_EVENTUALLY_ELECTED => u64::from(!self.has_established_leader(state)),
+            prop::PROPOSALS_EVENTUALLY_COMMITTED => self.uncommitted_proposals(state),
+            other => panic!("ZAB has no liveness property {other}"),
+        }
+    }
+
+    fn task(&self, action: &ZabAction) -> Option<Task> {
+        let kind = match *action {
+            ZabAction::Deliver { from, to, .. } => TaskKind::Link { from, to },
+            ZabAction::Join { server, .. } => TaskKind::Step(server),
+            ZabAction::LogSynced { server } | ZabAction::LogProposal { server } => {
+                TaskKind::Disk(server)
+            }
+            ZabAction::Timeout { server } => TaskKind::Timeout(server),
+            ZabAction::Restart { server } => TaskKind::Restart(server),
+            ZabAction::Elect { .. } => TaskKind::Election,
+            ZabAction::Heal => TaskKind::Heal,
+            ZabAction::ClientRequest { .. }
+            | ZabAction::Crash { .. }
+            | ZabAction::Partition { .. } => return None,
+        };
+        Some(number(kind))
+    }
+
+    fn task_name(&self, task: Task) -> String {
+        match kind(task) {
+            TaskKind::Link { from, to } => format!("deliveries S{from} → S{to}"),
+            TaskKind::Step(s) => format!("S{s}'s joins"),
+            TaskKind::Disk(s) => format!("S{s}'s disk writes"),
+            TaskKind::Timeout(s) => format!("S{s}'s timeout"),
+            TaskKind::Restart(s) => format!("S{s}'s restart"),
+            TaskKind::Election => "the election".into(),
+            TaskKind::Heal => "the partition's heal".into(),
+        }
+    }
+
+    fn obligation_name(&self, property: &str, bit: u32) -> String {
+        match property {
+            prop::LEADER_EVENTUALLY_ELECTED => {
+                "no server ever leads in BROADCAST with a quorum again".into()
+            }
+            prop::PROPOSALS_EVENTUALLY_COMMITTED => {
+                debug_assert!((bit as usize) < MAX_TXNS);
+                format!(
+                    "write #{} is never delivered by a quorum while its leader stays",
+                    bit + 1
+                )
+            }
+            other => panic!("ZAB has no liveness property {other}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zab::{ZabConfig, ZabState};
+    use stateright::Model;
+
+    fn model() -> ZabModel {
+        ZabModel::new(ZabConfig {
+            crashes: 1,
+            partitions: 1,
+            ..ZabConfig::new(3, 1)
+        })
+        .expect("valid")
+    }
+
+    /// Take the first enabled action `wanted` accepts.
+    fn take(model: &ZabModel, state: &ZabState, wanted: impl Fn(&ZabAction) -> bool) -> ZabState {
+        let mut enabled = Vec::new();
+        model.actions(state, &mut enabled);
+        let action = enabled
+            .into_iter()
+            .find(|a| wanted(a))
+            .expect("the wanted step is enabled");
+        model.next_state(state, action).expect("a step")
+    }
+
+    /// Deliver messages until none is in flight.
+    fn settle(model: &ZabModel, mut state: ZabState) -> ZabState {
+        while !state.net.is_empty() {
+            state = take(model, &state, |a| matches!(a, ZabAction::Deliver { .. }));
+        }
+        state
+    }
+
+    #[test]
+    fn every_task_has_its_own_number_and_name() {
+        let model = model();
+        let mut seen = std::collections::HashSet::new();
+        for from in 0..MAX_SERVERS as Sid {
+            for to in 0..MAX_SERVERS as Sid {
+                seen.insert(number(TaskKind::Link { from, to }));
+            }
+        }
+        for s in 0..MAX_SERVERS as Sid {
+            for kind in [
+                TaskKind::Step(s),
+                TaskKind::Disk(s),
+                TaskKind::Timeout(s),
+                TaskKind::Restart(s),
+            ] {
+                assert!(seen.insert(number(kind)), "{kind:?}");
+                assert_eq!(super::kind(number(kind)), kind);
+            }
+        }
+        assert!(seen.insert(number(TaskKind::Election)));
+        assert!(seen.insert(number(TaskKind::Heal)));
+        assert_eq!(
+            model.task_name(number(TaskKind::Link { from: 2, to: 0 })),
+            "deliveries S2 → S0"
+        );
+        assert_eq!(
+            model.task_name(number(TaskKind::Timeout(1))),
+            "S1's timeout"
+        );
+    }
+
+    #[test]
+    fn faults_and_writes_are_no_task_and_recoveries_are() {
+        let model = model();
+        assert_eq!(model.task(&ZabAction::Crash { server: 0 }), None);
+        assert_eq!(model.task(&ZabAction::Partition { side: 2 }), None);
+        assert_eq!(model.task(&ZabAction::ClientRequest { leader: 0 }), None);
+        assert_eq!(
+            model.task(&ZabAction::Restart { server: 2 }),
+            Some(number(TaskKind::Restart(2)))
+        );
+        assert_eq!(model.task(&ZabAction::Heal), Some(number(TaskKind::Heal)));
+        // Every election is one task, whoever wins.
+        assert_eq!(
+            model.task(&ZabAction::Elect {
+                leader: 2,
+                quorum: 0b110
+            }),
+            model.task(&ZabAction::Elect {
+                leader: 1,
+                quorum: 0b011
+            })
+        );
+    }
+
+    #[test]
+    fn a_leader_is_pending_until_a_quorum_is_in_broadcast_and_again_after_its_crash() {
+        let model = model();
+        let elected = prop::LEADER_EVENTUALLY_ELECTED;
+        let state = ZabState::new(3);
+        assert_eq!(model.pending(elected, &state), 1, "nobody leads at first");
+        let state = take(&model, &state, |a| {
+            *a == ZabAction::Elect {
+                leader: 2,
+                quorum: 0b110,
+            }
+        });
+        assert_eq!(
+            model.pending(elected, &state),
+            1,
+            "elected is not established"
+        );
+        let state = settle(&model, state);
+        assert_eq!(state.server(2).phase, Phase::Broadcast);
+        assert_eq!(
+            model.pending(elected, &state),
+            0,
+            "S2 leads S1 in broadcast"
+        );
+        let crashed = take(&model, &state, |a| *a == ZabAction::Crash { server: 2 });
+        assert_eq!(model.pending(elected, &crashed), 1, "the leader crashed");
+        // A follower's crash leaves S2 alone: no quorum in broadcast, although S2 has not
+        // noticed yet.
+        let follower_crashed = take(&model, &state, |a| *a == ZabAction::Crash { server: 1 });
+        assert!(follower_crashed.server(2).leading().is_some());
+        assert_eq!(model.pending(elected, &follower_crashed), 1);
+    }
+
+    /// Which enabled step a test takes.
+    type Wanted = Box<dyn Fn(&ZabAction) -> bool>;
+
+    /// The election race of `scenarios/zab/liveness-election-race.toml` is a cycle, not an
+    /// artefact of the `epochs` bound: each round returns to the same state up to the epoch
+    /// numbers, with the obligation pending throughout, using only fair steps.
+    #[test]
+    fn the_election_race_repeats_with_every_epoch() {
+        let model = ZabModel::new(ZabConfig {
+            crashes: 1,
+            epochs: 8,
+            ..ZabConfig::new(3, 0)
+        })
+        .expect("valid");
+        let deliver = |from, to| move |a: &ZabAction| matches!(a, ZabAction::Deliver { from: f, to: t, .. } if *f == from && *t == to);
+        let mut state = ZabState::new(3);
+        let stem: Vec<Wanted> = vec![
+            Box::new(|a| {
+                *a == ZabAction::Elect {
+                    leader: 1,
+                    quorum: 0b011,
+                }
+            }),
+            Box::new(deliver(0, 1)),
+            Box::new(deliver(1, 0)),
+            Box::new(deliver(0, 1)), // S1 establishes epoch 1: currentEpoch 1
+            Box::new(|a| *a == ZabAction::Crash { server: 0 }),
+            Box::new(|a| *a == ZabAction::Timeout { server: 1 }),
+            Box::new(|a| *a == ZabAction::Restart { server: 0 }),
+            Box::new(|a| {
+                *a == ZabAction::Elect {
+                    leader: 2,
+                    quorum: 0b101,
+                }
+            }),
+            Box::new(|a| {
+                *a == ZabAction::Join {
+                    server: 1,
+                    leader: 2,
+                }
+            }),
+            Box::new(deliver(1, 2)),
+            Box::new(deliver(2, 1)),
+            Box::new(deliver(1, 2)), // S1's ACKEPOCH is ahead of S2: S2 gives up
+        ];
+        for wanted in &stem {
+            state = take(&model, &state, wanted);
+        }
+        let round: Vec<Wanted> = vec![
+            Box::new(|a| *a == ZabAction::Timeout { server: 0 }),
+            Box::new(|a| {
+                *a == ZabAction::Elect {
+                    leader: 2,
+                    quorum: 0b101,
+                }
+            }),
+            Box::new(|a| *a == ZabAction::Timeout { server: 1 }),
+            Box::new(|a| {
+                *a == ZabAction::Join {
+                    server: 1,
+                    leader: 2,
+                }
+            }),
+            Box::new(deliver(1, 2)),
+            Box::new(deliver(2, 1)),
+            Box::new(deliver(1, 2)),
+        ];
+        let without_epochs = |state: &ZabState| {
+            let mut state = state.clone();
+            for server in &mut state.servers {
+                server.disk.accepted_epoch = 0;
+            }
+            state
+        };
+        let start = state.clone();
+        for k in 1..=4u8 {
+            for wanted in &round {
+                let mut enabled = Vec::new();
+                model.actions(&state, &mut enabled);
+                let action = enabled.into_iter().find(|a| wanted(a)).expect("enabled");
+                assert!(model.task(&action).is_some(), "{action} is a fair step");
+                state = model.next_state(&state, action).expect("a step");
+                assert_eq!(model.pending(prop::LEADER_EVENTUALLY_ELECTED, &state), 1);
+            }
+            assert_eq!(without_epochs(&state), without_epochs(&start), "round {k}");
+            assert_eq!(state.server(2).disk.accepted_epoch, 2 + k);
+        }
+    }
+
+    #[test]
+    fn a_proposal_is_owed_until_a_quorum_delivers_it_or_its_leader_goes() {
+        let model = model();
+        let committed = prop::PROPOSALS_EVENTUALLY_COMMITTED;
+        let state = ZabState::new(3);
+        let state = take(&model, &state, |a| {
+            *a == ZabAction::Elect {
+                leader: 2,
+                quorum: 0b110,
+            }
+        });
+        let state = settle(&model, state);
+        assert_eq!(model.pending(committed, &state), 0, "nothing proposed");
+        let proposed = take(&model, &state, |a| {
+            *a == ZabAction::ClientRequest { leader: 2 }
+        });
+        assert_eq!(model.pending(committed, &proposed), 0b1, "write #1 is owed");
+        // The leader commits on S1's ACK, but only S2 has delivered: still owed.
+        let acked = take(&model, &proposed, |a| {
+            matches!(a, ZabAction::Deliver { from: 2, to: 1, .. })
+        });
+        let acked = take(&model, &acked, |a| {
+            matches!(a, ZabAction::Deliver { from: 1, to: 2, .. })
+        });
+        assert_eq!(acked.ghost.committed(), 0b1);
+        assert_eq!(model.pending(committed, &acked), 0b1);
+        let delivered = settle(&model, acked);
+        assert_eq!(
+            model.pending(committed, &delivered),
+            0,
+            "S1 and S2 delivered it"
+        );
+        // The leader crashes before anyone else has the proposal: the obligation lapses.
+        let crashed = take(&model, &proposed, |a| *a == ZabAction::Crash { server: 2 });
+        assert_eq!(model.pending(committed, &crashed), 0);
+    }
+}
