@@ -11,7 +11,7 @@
 //! Then ZAB: the fixed protocol's complete space with 3 servers (1 write and 1 crash with
 //! `--quick`; 2 writes, 1 crash and 1 partition otherwise, the bounds of `scenarios/zab/fixed.toml`),
 //! where every property must hold, and a breadth-first search that stops at the first violation of
-//! zk-4643 (1 write, 2 crashes), whose trace must be the shortest one, 27 steps.
+//! zk-4643 (2 writes, 2 crashes), whose trace must be the shortest one, 36 steps.
 //!
 //! Memory is the process's peak resident set during one run: the peak is reset before each run
 //! (Linux `clear_refs`), and bytes per state divide the growth over the run by the unique states.
@@ -301,7 +301,7 @@ fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
         variant: ZabVariant::Zk4643,
         crashes: 2,
         epochs: 3,
-        ..ZabConfig::new(3, 1)
+        ..ZabConfig::new(3, 2)
     };
     for (config, first_violation) in [(fixed, false), (bug, true)] {
         let model = ZabModel::new(config).expect("the benchmark configurations are valid");
@@ -323,8 +323,8 @@ fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
                 .and_then(|p| p.counterexample.as_ref())
                 .map(|c| c.steps.len());
             match length {
-                Some(27) => "committed_log_durability: 27 steps ✓".to_string(),
-                Some(other) => format!("trace {other} steps ✗ (shortest is 27)"),
+                Some(36) => "committed_log_durability: 36 steps ✓".to_string(),
+                Some(other) => format!("trace {other} steps ✗ (shortest is 36)"),
                 None => "no violation found ✗".to_string(),
             }
         } else {

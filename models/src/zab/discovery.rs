@@ -14,7 +14,7 @@
 
 use super::state::{Phase, ZabState};
 use super::types::{bit, Msg, Sid, Zxid};
-use super::ZabModel;
+use super::{ZabModel, ZabVariant};
 
 impl ZabModel {
     /// Steps 1–2, at the leader.
@@ -129,7 +129,19 @@ impl ZabModel {
     }
 
     /// A follower stops following: it closes its connection and looks for a leader again.
+    ///
+    /// zk-4643 and zk-4646: transactions already handed to the SyncRequestProcessor are not lost
+    /// by going back to LOOKING (that thread keeps running, and a shutdown that is not full keeps
+    /// the in-memory database); only a crash loses them. So they reach the disk first. (zk-3911's
+    /// `packetsNotCommitted` is local to `syncWithLeader`: leaving it does lose them.)
     pub(super) fn stop_following(&self, state: &mut ZabState, follower: Sid) {
+        let queued = state
+            .server(follower)
+            .following()
+            .is_some_and(|f| f.unlogged);
+        if queued && matches!(self.config.variant, ZabVariant::Zk4643 | ZabVariant::Zk4646) {
+            self.log_synced(state, follower);
+        }
         if let Some(leader) = state.server(follower).following().map(|f| f.leader) {
             state.close_connection(follower, leader);
         }

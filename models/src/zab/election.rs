@@ -72,6 +72,7 @@ impl ZabModel {
             leader,
             synced: Default::default(),
             snap: false,
+            snapshot_needed: false,
             unlogged: false,
             reported: 0,
         });

@@ -314,6 +314,7 @@ mod tests {
             leader: 0,
             synced: Default::default(),
             snap: false,
+            snapshot_needed: false,
             unlogged: false,
             reported: 0,
         });

@@ -78,6 +78,10 @@ pub struct Following {
     pub synced: Log,
     /// The sync was a SNAP: the synced transactions replace the log instead of extending it.
     pub snap: bool,
+    /// The sync was a SNAP or a TRUNC, not a DIFF: `Learner.syncWithLeader` then takes a
+    /// snapshot at NEWLEADER, before it writes the new epoch, in every version, so the flawed
+    /// NEWLEADER handling of the bug variants can only catch a DIFF's transactions.
+    pub snapshot_needed: bool,
     /// NEWLEADER was handled only in part (the flawed variants): the synced transactions still
     /// have to reach the disk.
     pub unlogged: bool,

@@ -96,33 +96,38 @@ impl ZabModel {
         let following = state.server_mut(follower).following_mut().expect("checked");
         following.synced = txns;
         following.snap = mode == SyncMode::Snap;
+        // Only the flawed NEWLEADER handling asks (see `Following::snapshot_needed`).
+        following.snapshot_needed = mode != SyncMode::Diff
+            && !matches!(self.config.variant, ZabVariant::Fixed | ZabVariant::Zk4712);
     }
 
     /// Step 5, at the follower: NEWLEADER, handled as the variant does.
     pub(super) fn on_new_leader(&self, state: &mut ZabState, follower: Sid, epoch: u8) {
         let server = state.server_mut(follower);
-        let Some(leader) = server.following().map(|f| f.leader) else {
+        let Some(following) = server.following() else {
             return;
         };
-        match self.config.variant {
-            // zk-4712's flaw is elsewhere (broadcast proposals); its NEWLEADER is the fixed one.
-            ZabVariant::Fixed | ZabVariant::Zk4712 => {
-                write_synced(state, follower);
-                state.server_mut(follower).disk.current_epoch = epoch;
-                state.send(follower, leader, ack_new_leader(epoch));
-            }
-            ZabVariant::Zk4643 => {
-                // currentEpoch first; the transactions (and then the ACK) in a later step.
-                server.disk.current_epoch = epoch;
-                server.following_mut().expect("following").unlogged = true;
-            }
-            ZabVariant::Zk4646 | ZabVariant::Zk3911 => {
-                // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911: they
-                // stay in memory until UPTODATE. Either way the ACK goes at once.
-                server.disk.current_epoch = epoch;
-                server.following_mut().expect("following").unlogged = true;
-                state.send(follower, leader, ack_new_leader(epoch));
-            }
+        let leader = following.leader;
+        let snapshot_needed =
+            std::mem::take(&mut server.following_mut().expect("following").snapshot_needed);
+        // zk-4712's flaw is elsewhere (broadcast proposals): its NEWLEADER is the fixed one. And
+        // after a SNAP or a TRUNC every version takes its snapshot before it writes the epoch.
+        if snapshot_needed || matches!(self.config.variant, ZabVariant::Fixed | ZabVariant::Zk4712)
+        {
+            write_synced(state, follower);
+            state.server_mut(follower).disk.current_epoch = epoch;
+            state.send(follower, leader, ack_new_leader(epoch));
+            return;
+        }
+        // The flawed variants, after a DIFF: currentEpoch first, the transactions later.
+        let server = state.server_mut(follower);
+        server.disk.current_epoch = epoch;
+        server.following_mut().expect("following").unlogged = true;
+        if self.config.variant != ZabVariant::Zk4643 {
+            // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911: they
+            // stay in memory until UPTODATE. Either way the ACK goes at once. (zk-4643 sends it
+            // once they are written.)
+            state.send(follower, leader, ack_new_leader(epoch));
         }
     }
 

@@ -22,7 +22,7 @@ fn log(txns: &[Txn]) -> Log {
 fn model(servers: u8, variant: ZabVariant) -> ZabModel {
     let config = ZabConfig {
         variant,
-        crashes: 2,
+        crashes: 3,
         partitions: 1,
         epochs: 3,
         ..ZabConfig::new(servers, 2)
@@ -316,7 +316,7 @@ fn newleader_in_the_fixed_protocol_writes_txns_and_epoch_together() {
     let model = model(3, ZabVariant::Fixed);
     let state = deliver(&model, &state, 2, follower);
     let disk = &state.server(follower).disk;
-    assert_eq!((disk.current_epoch, disk.log.len()), (2, 1));
+    assert_eq!((disk.current_epoch, disk.log.len()), (2, 2));
     assert!(matches!(
         state.head(follower, 2).map(|p| &p.msg),
         Some(Msg::Ack { .. })
@@ -329,17 +329,17 @@ fn newleader_in_zk_4643_writes_the_epoch_before_the_txns() {
     let model = model(3, ZabVariant::Zk4643);
     let state = deliver(&model, &state, 2, follower);
     let disk = &state.server(follower).disk;
-    assert_eq!((disk.current_epoch, disk.log.len()), (2, 0), "epoch first");
+    assert_eq!((disk.current_epoch, disk.log.len()), (2, 1), "epoch first");
     assert!(state.head(follower, 2).is_none(), "no ACK yet");
     let crashed = step(&model, &state, ZabAction::Crash { server: follower });
     let disk = &crashed.server(follower).disk;
     assert_eq!(
         (disk.current_epoch, disk.log.len()),
-        (2, 0),
+        (2, 1),
         "a newer epoch, a shorter log"
     );
     let state = step(&model, &state, ZabAction::LogSynced { server: follower });
-    assert_eq!(state.server(follower).disk.log.len(), 1);
+    assert_eq!(state.server(follower).disk.log.len(), 2);
     assert!(matches!(
         state.head(follower, 2).map(|p| &p.msg),
         Some(Msg::Ack { .. })
@@ -352,17 +352,19 @@ fn newleader_in_zk_4646_acks_before_the_txns_are_logged() {
     let model = model(3, ZabVariant::Zk4646);
     let state = deliver(&model, &state, 2, follower);
     let disk = &state.server(follower).disk;
-    assert_eq!((disk.current_epoch, disk.log.len()), (2, 0));
+    assert_eq!((disk.current_epoch, disk.log.len()), (2, 1));
     assert!(
         matches!(state.head(follower, 2).map(|p| &p.msg), Some(Msg::Ack { zxid }) if zxid.counter == 0),
         "the ACK of NEWLEADER is out"
     );
     let state = step(&model, &state, ZabAction::LogSynced { server: follower });
-    assert_eq!(state.server(follower).disk.log.len(), 1);
+    assert_eq!(state.server(follower).disk.log.len(), 2);
 }
 
-/// S2 leads epoch 1 with one committed txn that S1 never saw; then S2 is re-elected by
-/// {S1, S2} for epoch 2 and S1 has received the SNAP but not yet NEWLEADER.
+/// S1 has the first write but missed the second (it was down), and S2, which leads again in
+/// epoch 2 with S1, has sent it DIFF +(1,2) and NEWLEADER(2); the DIFF is delivered, NEWLEADER
+/// waits. (A DIFF, not a SNAP: after a SNAP or a TRUNC every version takes its snapshot before
+/// it writes the epoch, see `a_snap_is_on_disk_before_the_epoch_in_every_variant`.)
 fn synced_but_newleader_pending(variant: ZabVariant) -> (ZabState, Sid) {
     let model = model(3, variant);
     let state = step(
@@ -370,13 +372,18 @@ fn synced_but_newleader_pending(variant: ZabVariant) -> (ZabState, Sid) {
         &ZabState::new(3),
         ZabAction::Elect {
             leader: 2,
-            quorum: 0b101,
+            quorum: 0b111,
         },
     );
     let state = settle(&model, state);
     let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
     let state = settle(&model, state);
-    assert_eq!(state.ghost.committed(), 1);
+    assert_eq!(state.server(1).disk.log.len(), 1);
+    let state = step(&model, &state, ZabAction::Crash { server: 1 });
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = settle(&model, state);
+    assert_eq!(state.ghost.committed(), 0b11, "both writes committed");
+    let state = step(&model, &state, ZabAction::Restart { server: 1 });
     let state = step(&model, &state, ZabAction::Crash { server: 0 });
     let state = step(&model, &state, ZabAction::Timeout { server: 2 });
     let state = step(
@@ -389,13 +396,54 @@ fn synced_but_newleader_pending(variant: ZabVariant) -> (ZabState, Sid) {
     );
     let state = deliver(&model, &state, 1, 2); // FOLLOWERINFO
     let state = deliver(&model, &state, 2, 1); // LEADERINFO(2)
-    let state = deliver(&model, &state, 1, 2); // ACKEPOCH: established, SNAP + NEWLEADER sent
-    let state = deliver(&model, &state, 2, 1); // SNAP
+    let state = deliver(&model, &state, 1, 2); // ACKEPOCH: established, DIFF + NEWLEADER sent
+    let state = deliver(&model, &state, 2, 1); // DIFF +(1,2)
     assert_eq!(
         state.head(2, 1).map(|p| &p.msg),
         Some(&Msg::NewLeader { epoch: 2 })
     );
     (state, 1)
+}
+
+#[test]
+fn a_snap_is_on_disk_before_the_epoch_in_every_variant() {
+    for variant in ZabVariant::ALL {
+        // S1 never saw the committed write: S2 syncs it with a SNAP.
+        let model = model(3, variant);
+        let state = step(
+            &model,
+            &ZabState::new(3),
+            ZabAction::Elect {
+                leader: 2,
+                quorum: 0b101,
+            },
+        );
+        let state = settle(&model, state);
+        let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+        let state = settle(&model, state);
+        let state = step(&model, &state, ZabAction::Crash { server: 0 });
+        let state = step(&model, &state, ZabAction::Timeout { server: 2 });
+        let state = step(
+            &model,
+            &state,
+            ZabAction::Elect {
+                leader: 2,
+                quorum: 0b110,
+            },
+        );
+        let state = deliver(&model, &state, 1, 2);
+        let state = deliver(&model, &state, 2, 1);
+        let state = deliver(&model, &state, 1, 2);
+        let state = deliver(&model, &state, 2, 1); // SNAP
+        let state = deliver(&model, &state, 2, 1); // NEWLEADER(2)
+        let disk = &state.server(1).disk;
+        assert_eq!(
+            (disk.current_epoch, disk.log.len()),
+            (2, 1),
+            "{}: the snapshot before the epoch",
+            variant.name()
+        );
+    }
 }
 
 #[test]
@@ -502,7 +550,7 @@ fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
     let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk3911);
     let model = model(3, ZabVariant::Zk3911);
     let state = deliver(&model, &state, 2, follower);
-    assert_eq!(state.server(follower).disk.log.len(), 0, "still in memory");
+    assert_eq!(state.server(follower).disk.log.len(), 1, "still in memory");
     let mut enabled = Vec::new();
     model.actions(&state, &mut enabled);
     assert!(
@@ -512,7 +560,7 @@ fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
     let state = deliver(&model, &state, follower, 2); // ACK(2,0): the leader commits
     let state = deliver(&model, &state, 2, follower); // UPTODATE
     let disk = &state.server(follower).disk;
-    assert_eq!((disk.log.len(), disk.delivered), (1, 1));
+    assert_eq!((disk.log.len(), disk.delivered), (2, 2));
     assert_eq!(state.server(follower).phase, Phase::Broadcast);
 }
 
