@@ -25,8 +25,8 @@
 //! under weak fairness per server, link, election and recovery.
 //!
 //! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
-//! UPTODATE handling in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal logging in
-//! [`broadcast`] (zk-4712).
+//! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal
+//! logging in [`broadcast`] (zk-4712).
 //!
 //! Abstractions: one transaction per client write, no sessions or data tree; the sync's
 //! PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
@@ -59,7 +59,9 @@ pub use state::ZabState;
 pub use types::{Msg, Sid, SyncMode, Txn, Zxid};
 
 /// Which version of ZooKeeper the servers run. Each flawed variant is the code before the fix of
-/// the named JIRA issue, branched on at the one place it differs (NEWLEADER handling).
+/// the named JIRA issue, branched on where it differs: NEWLEADER handling after a DIFF (zk-4643,
+/// zk-4646, zk-3911; after a SNAP or TRUNC every version snapshots before the epoch), and the
+/// follower's proposal logging (zk-4712).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ZabVariant {
     /// The protocol as fixed by PR #2152: on NEWLEADER a follower writes the synced transactions
