@@ -111,6 +111,30 @@ impl Condition {
     }
 }
 
+/// A model's state in words (its `Explain::describe_state`) as a small SVG of text lines, for
+/// stateright's Explorer, which draws a model's SVG above the state it shows (on a dark panel,
+/// hence the white background): people read the state, not a debug dump.
+pub fn state_svg(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let width = 20 + 8 * lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let height = 16 + 18 * lines.len();
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>"
+    );
+    for (i, line) in lines.iter().enumerate() {
+        let escaped = line
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        svg.push_str(&format!(
+            "<text x=\"10\" y=\"{}\" font-family=\"monospace\" font-size=\"13\" xml:space=\"preserve\" fill=\"#212121\">{escaped}</text>",
+            20 + 18 * i
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// The questions renderers ask a model about a trace, step by step (see the module doc).
 pub trait Timeline: stateright::Model {
     /// The actors, one lifeline each, in the order they are drawn.

@@ -573,7 +573,10 @@ impl Model for LockModel {
 
     /// The Explorer draws this above each state: the world state in words, not a debug dump.
     fn as_svg(&self, path: stateright::Path<LockState, LockAction>) -> Option<String> {
-        Some(super::timeline::state_svg(self, path.last_state()))
+        use crate::Explain;
+        Some(crate::timeline::state_svg(
+            &self.describe_state(path.last_state()),
+        ))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

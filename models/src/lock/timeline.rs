@@ -281,31 +281,6 @@ impl Timeline for LockModel {
     }
 }
 
-/// The world state as a small SVG of text lines, for stateright's Explorer, which draws a model's
-/// SVG above the state it shows (on a dark panel, hence the white background).
-pub(super) fn state_svg(model: &LockModel, state: &LockState) -> String {
-    use crate::Explain;
-    let text = model.describe_state(state);
-    let lines: Vec<&str> = text.lines().collect();
-    let width = 20 + 8 * lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    let height = 16 + 18 * lines.len();
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>"
-    );
-    for (i, line) in lines.iter().enumerate() {
-        let escaped = line
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        svg.push_str(&format!(
-            "<text x=\"10\" y=\"{}\" font-family=\"monospace\" font-size=\"13\" xml:space=\"preserve\" fill=\"#212121\">{escaped}</text>",
-            20 + 18 * i
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,7 +390,7 @@ mod tests {
     fn the_explorer_svg_spells_out_the_state() {
         let model = LockModel::new(LockConfig::new(Recipe::Standard, 2)).expect("valid");
         let state = model.init_states().swap_remove(0);
-        let svg = state_svg(&model, &state);
+        let svg = crate::timeline::state_svg(&crate::Explain::describe_state(&model, &state));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains(">C0: Init"), "{svg}");
         assert!(svg.contains("C0→S []"), "{svg}");

@@ -192,6 +192,14 @@ impl Model for ZabModel {
             .map(|next| self.describe_state(&next))
     }
 
+    /// The Explorer draws this above each state: the servers in words, not a debug dump.
+    fn as_svg(&self, path: stateright::Path<ZabState, ZabAction>) -> Option<String> {
+        use crate::Explain;
+        Some(crate::timeline::state_svg(
+            &self.describe_state(path.last_state()),
+        ))
+    }
+
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::always(prop::LEADER_UNIQUENESS, |_, s: &ZabState| {

@@ -109,3 +109,56 @@ impl Timeline for ZabModel {
         conditions
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use stateright::Model;
+
+    use super::*;
+    use crate::zab::ZabConfig;
+
+    #[test]
+    fn a_delivery_shows_the_packet_consumed_and_the_replies_sent() {
+        let model = ZabModel::new(ZabConfig::new(3, 1)).expect("valid");
+        let state = model.init_states().swap_remove(0);
+        let elect = ZabAction::Elect {
+            leader: 1,
+            quorum: 0b011,
+        };
+        let view = model.step_view(&state, &elect);
+        assert_eq!((view.actor.as_str(), view.kind), ("S1", StepKind::Local));
+        let sent: Vec<&Message> = view
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                MessageEvent::Sent(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent.len(), 1, "S0 sends FOLLOWERINFO to S1");
+        assert_eq!((sent[0].from.as_str(), sent[0].to.as_str()), ("S0", "S1"));
+        let elected = model.next_state(&state, elect).expect("a next state");
+        assert!(model
+            .conditions(&elected)
+            .contains(&("S1".to_string(), Condition::Leading)));
+        let packet = elected.net[0].clone();
+        let deliver = ZabAction::Deliver {
+            from: packet.from,
+            to: packet.to,
+            msg: packet.msg,
+        };
+        let view = model.step_view(&elected, &deliver);
+        assert_eq!(view.kind, StepKind::Deliver);
+        assert!(
+            matches!(&view.events[0], MessageEvent::Delivered(m) if m.from == "S0" && m.to == "S1")
+        );
+    }
+
+    #[test]
+    fn the_explorer_svg_spells_out_the_servers() {
+        let model = ZabModel::new(ZabConfig::new(3, 1)).expect("valid");
+        let state = model.init_states().swap_remove(0);
+        let svg = crate::timeline::state_svg(&crate::Explain::describe_state(&model, &state));
+        assert!(svg.starts_with("<svg") && svg.contains("S0"), "{svg}");
+    }
+}
