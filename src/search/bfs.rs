@@ -158,6 +158,15 @@ impl Visited {
     }
 }
 
+/// `state`, or under symmetry reduction its class representative: what the search stores.
+fn reduce<M: Checkable>(model: &M, symmetry: bool, state: M::State) -> M::State {
+    if symmetry {
+        model.representative(&state)
+    } else {
+        state
+    }
+}
+
 fn pending_of<M: Checkable>(table: &PropertyTable<M>, model: &M, state: &M::State) -> Pending {
     let mut pending = Pending::default();
     for (slot, bits) in pending.iter_mut().zip(table.pending(model, state)) {
@@ -180,13 +189,6 @@ pub(super) fn search<M: Checkable>(
             .symmetry()
             .expect("symmetry reduction is asked only of models that offer it")
     });
-    let reduce = |state: M::State| {
-        if symmetry.is_some() {
-            model.representative(&state)
-        } else {
-            state
-        }
-    };
     let record_graph = options.check_liveness
         && table.liveness_count() > 0
         && !options.stop_at_first_violation
@@ -211,7 +213,7 @@ pub(super) fn search<M: Checkable>(
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier = Frontier::default();
     for (i, state) in model.init_states().into_iter().enumerate() {
-        let state = reduce(state);
+        let state = reduce(model, symmetry.is_some(), state);
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
         if visited.seen.insert(fingerprint(&state), id) {
             let pending = if record_graph {
@@ -482,12 +484,10 @@ fn expand_chunk<M: Checkable>(
             } else {
                 None
             };
-            let Some(mut next) = model.next_state(&state, action) else {
+            let Some(next) = model.next_state(&state, action) else {
                 continue;
             };
-            if symmetry {
-                next = model.representative(&next);
-            }
+            let next = reduce(model, symmetry, next);
             result.transitions += 1;
             let action = index as u8;
             let fingerprint = fingerprint(&next);

@@ -13,11 +13,11 @@ use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, MAX_CLIENTS, MAX_SEQ,
 };
 
-/// With `reordering = true`, a message to a client may overtake the one in front of it (an explicit
-/// [`LockAction::DeliverOutOfOrder`] step): bounded reordering with a window of two. That is every race between a reply and a notification (the
-/// ordering ZooKeeper guarantees and the recipes rely on), and it keeps channels bounded: with
-/// unbounded reordering a notification could be overtaken for ever while a client acquiring in a
-/// loop piles up new ones behind it.
+/// With `reordering = true`, a message to a client may overtake the one in front of it (an
+/// explicit [`LockAction::DeliverOutOfOrder`] step): bounded reordering with a window of two. That
+/// is every race between a reply and a notification (the ordering ZooKeeper guarantees and the
+/// recipes rely on), and it keeps channels bounded: with unbounded reordering a notification could
+/// be overtaken for ever while a client acquiring in a loop piles up new ones behind it.
 pub const REORDERING_WINDOW: usize = 2;
 
 /// Which lock recipe the clients run.
@@ -218,7 +218,6 @@ impl LockModel {
         self.config.clients
     }
 
-    /// Whether the release of `client`'s current acquisition also closes its session.
     /// Rename sequence numbers and zxids to their ranks after every step even when acquisitions
     /// are finite (where it is not needed): tests use it to show the renaming merges no states a
     /// property can tell apart.
