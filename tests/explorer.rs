@@ -48,15 +48,24 @@ fn start(scenario: &str) -> Explorer {
     explorer
 }
 
-/// A plain HTTP/1.0 GET on the loopback address; returns the body.
+/// A plain HTTP/1.0 GET on the loopback address; returns the body. A server that has just
+/// started listening may close a connection before answering (seen on a loaded machine), so the
+/// request is repeated until an answer comes, for up to 20 seconds.
 fn get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout set");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request sent");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response read");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let response = loop {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout set");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request sent");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response read");
+        if response.contains("\r\n\r\n") || Instant::now() >= deadline {
+            break response;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
     assert!(
         head.starts_with("HTTP/1.") && head.contains(" 200 "),
