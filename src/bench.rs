@@ -159,8 +159,15 @@ pub struct Measured {
 }
 
 /// Run the suite and write one row per run to `out` (write errors, such as a closed pipe, end
-/// nothing: the rows are a report, not a result). Returns the measurements, for plots.
-pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Measured> {
+/// nothing: the rows are a report, not a result); with `only`, just the rows whose label contains
+/// it. Returns the measurements, for plots.
+pub fn run(
+    quick: bool,
+    threads: usize,
+    only: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> Vec<Measured> {
+    let selected = |label: &str| only.map_or(true, |text| label.contains(text));
     let max_clients = if quick { 3 } else { 5 };
     let max_clients_expiry = if quick { 3 } else { 4 };
     let _ = writeln!(
@@ -189,6 +196,10 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
     // Unreduced (states, mutual_exclusion verdict) per (clients, expiries), for the symmetry rows.
     let mut unreduced = std::collections::BTreeMap::new();
     for (clients, expiries, run) in runs {
+        let label = format!("N={clients} E={expiries} {}", run.label());
+        if !selected(&label) {
+            continue;
+        }
         let model = reference_model(clients, expiries);
         let options = SearchOptions {
             strategy: Strategy::Bfs,
@@ -268,7 +279,6 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
                 }
             }
         };
-        let label = format!("N={clients} E={expiries} {}", run.label());
         write_row(out, &label, &report, &cost, &check);
         measured.push(Measured {
             clients,
@@ -279,12 +289,17 @@ pub fn run(quick: bool, threads: usize, out: &mut dyn std::io::Write) -> Vec<Mea
             growth,
         });
     }
-    zab_runs(quick, threads, out);
+    zab_runs(quick, threads, &selected, out);
     measured
 }
 
 /// The ZAB rows: the fixed protocol's complete space, and zk-4643's first violation.
-fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
+fn zab_runs(
+    quick: bool,
+    threads: usize,
+    selected: &dyn Fn(&str) -> bool,
+    out: &mut dyn std::io::Write,
+) {
     let fixed = if quick {
         ZabConfig {
             crashes: 1,
@@ -304,6 +319,17 @@ fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
         ..ZabConfig::new(3, 2)
     };
     for (config, first_violation) in [(fixed, false), (bug, true)] {
+        let label = if first_violation {
+            "ZAB 4643 first-viol.".to_string()
+        } else {
+            format!(
+                "ZAB T={} C={} P={}",
+                config.transactions, config.crashes, config.partitions
+            )
+        };
+        if !selected(&label) {
+            continue;
+        }
         let model = ZabModel::new(config).expect("the benchmark configurations are valid");
         let options = SearchOptions {
             strategy: Strategy::Bfs,
@@ -343,14 +369,6 @@ fn zab_runs(quick: bool, threads: usize, out: &mut dyn std::io::Write) {
                 "✗"
             };
             format!("{held} of {} safety properties hold {mark}", safety.len())
-        };
-        let label = if first_violation {
-            "ZAB 4643 first-viol.".to_string()
-        } else {
-            format!(
-                "ZAB T={} C={} P={}",
-                config.transactions, config.crashes, config.partitions
-            )
         };
         write_row(out, &label, &report, &cost, &check);
     }

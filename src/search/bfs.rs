@@ -117,6 +117,14 @@ enum Successor {
         task: Option<Task>,
     },
     New(Candidate),
+    /// Found again in the same chunk after a `New` one; kept only when the graph is recorded (the
+    /// merge names the first one's id).
+    Repeat {
+        parent: u32,
+        fingerprint: Fingerprint,
+        action: u8,
+        task: Option<Task>,
+    },
 }
 
 struct ChunkResult {
@@ -293,6 +301,19 @@ pub(super) fn search<M: Checkable>(
                             graph.push_edge(parent, target, action, task);
                             continue;
                         }
+                        Successor::Repeat {
+                            parent,
+                            fingerprint,
+                            action,
+                            task,
+                        } => {
+                            let target = visited
+                                .seen
+                                .id(fingerprint)
+                                .expect("a repeat follows its first occurrence, kept with its id");
+                            graph.push_edge(parent, target, action, task);
+                            continue;
+                        }
                         Successor::New(candidate) => candidate,
                     };
                     let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
@@ -464,10 +485,13 @@ fn expand_chunk<M: Checkable>(
     let mut result = ChunkResult {
         transitions: 0,
         faults: vec![0; table.fault_kinds.len()],
-        successors: Vec::new(),
-        packed: Vec::new(),
+        successors: Vec::with_capacity(chunk.len() * 2),
+        packed: Vec::with_capacity(chunk.len() * 64),
     };
     let mut actions = Vec::new();
+    // Successors already made from this chunk: a state reached from several parents is checked
+    // and packed once.
+    let mut made = FingerprintSet::default();
     for (parent, packed) in frontier.slice(chunk) {
         let state: M::State = unpack(packed);
         model.actions(&state, &mut actions);
@@ -497,6 +521,17 @@ fn expand_chunk<M: Checkable>(
                     result.successors.push(Successor::Known {
                         parent,
                         target,
+                        action,
+                        task,
+                    });
+                }
+                continue;
+            }
+            if !made.insert(fingerprint) {
+                if record_graph {
+                    result.successors.push(Successor::Repeat {
+                        parent,
+                        fingerprint,
                         action,
                         task,
                     });

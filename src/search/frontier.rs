@@ -12,12 +12,22 @@ use std::ops::Range;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// Room for one packed state on the stack: writing into a slice is several times faster than
+/// growing a `Vec` a byte at a time; a larger state falls back to the `Vec`.
+const SCRATCH: usize = 1024;
+
 /// Pack `state` at the end of `bytes`; returns where it lies.
 pub(super) fn pack<S: Serialize>(state: &S, bytes: &mut Vec<u8>) -> Range<usize> {
     let start = bytes.len();
-    let extended = postcard::to_extend(state, std::mem::take(bytes))
-        .expect("a state always serializes (no maps, no unsized values)");
-    *bytes = extended;
+    let mut scratch = [0u8; SCRATCH];
+    match postcard::to_slice(state, &mut scratch) {
+        Ok(packed) => bytes.extend_from_slice(packed),
+        Err(_) => {
+            let extended = postcard::to_extend(state, std::mem::take(bytes))
+                .expect("a state always serializes (no maps, no unsized values)");
+            *bytes = extended;
+        }
+    }
     start..bytes.len()
 }
 
