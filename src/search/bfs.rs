@@ -7,11 +7,15 @@
 //! level is finished before the next one starts, the first violating state found is at the least
 //! possible depth: counterexamples are shortest.
 //!
-//! Memory: the visited set keeps 64-bit fingerprints only (and, when the graph is recorded, each
-//! state's id); each state also keeps its parent's id (4 bytes) and the index of the action that
-//! reached it (1 byte). States live only in the current and the next level, packed
-//! ([`super::frontier`]). A counterexample is rebuilt by walking parent ids back to the initial
+//! Memory: the visited set ([`super::seen`]) keeps 64-bit fingerprints only (and, when the graph
+//! is recorded, each state's id); each state also keeps its parent's id (4 bytes) and the index
+//! of the action that reached it (1 byte). States live only in the current and the next level,
+//! packed ([`super::frontier`]); at the reference N = 5 size the two widest levels hold about as
+//! much as everything else. A counterexample is rebuilt by walking parent ids back to the initial
 //! state and re-running the recorded action indices.
+//!
+//! A successor reached again from the same chunk is dropped in the worker (checked and packed
+//! once); one reached again from another chunk of the level is dropped at the merge.
 //!
 //! When the model has liveness properties the search also records the whole graph (every edge
 //! with its action index and fairness task) and each state's pending obligations, so that
@@ -27,6 +31,7 @@ use lockscope_models::Task;
 use super::fingerprint::{fingerprint, Fingerprint};
 use super::frontier::{pack, unpack, Frontier};
 use super::liveness::{self, Graph};
+use super::seen::Seen;
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
     Stop,
@@ -37,55 +42,7 @@ use super::{
 type Pending = [u64; MAX_LIVENESS_PROPERTIES];
 const MAX_LIVENESS_PROPERTIES: usize = 4;
 
-type FingerprintMap = hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher>;
 type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
-
-/// The fingerprints of the visited states. Only a recorded graph needs each one's id (an edge to
-/// an already visited state names it); a safety search keeps the fingerprints alone, half the
-/// memory per state.
-enum Seen {
-    Fingerprints(FingerprintSet),
-    WithIds(FingerprintMap),
-}
-
-impl Seen {
-    fn new(with_ids: bool) -> Self {
-        if with_ids {
-            Seen::WithIds(FingerprintMap::default())
-        } else {
-            Seen::Fingerprints(FingerprintSet::default())
-        }
-    }
-
-    fn contains(&self, fingerprint: Fingerprint) -> bool {
-        match self {
-            Seen::Fingerprints(set) => set.contains(&fingerprint),
-            Seen::WithIds(map) => map.contains_key(&fingerprint),
-        }
-    }
-
-    /// The id of a visited state (`None` when it is not visited, or ids are not kept).
-    fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
-        match self {
-            Seen::Fingerprints(_) => None,
-            Seen::WithIds(map) => map.get(&fingerprint).copied(),
-        }
-    }
-
-    /// Record a state as visited under `id`; `false` if it already was.
-    fn insert(&mut self, fingerprint: Fingerprint, id: u32) -> bool {
-        match self {
-            Seen::Fingerprints(set) => set.insert(fingerprint),
-            Seen::WithIds(map) => match map.entry(fingerprint) {
-                hashbrown::hash_map::Entry::Occupied(_) => false,
-                hashbrown::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(id);
-                    true
-                }
-            },
-        }
-    }
-}
 
 /// States per unit of work handed to a thread.
 const CHUNK_STATES: usize = 1024;
@@ -511,10 +468,18 @@ fn expand_chunk<M: Checkable>(
             let Some(next) = model.next_state(&state, action) else {
                 continue;
             };
-            let next = reduce(model, symmetry, next);
+            // Under symmetry the representative stands for `next`; borrowed, not moved, since a
+            // state can be a kilobyte.
+            let representative;
+            let next = if symmetry {
+                representative = model.representative(&next);
+                &representative
+            } else {
+                &next
+            };
             result.transitions += 1;
             let action = index as u8;
-            let fingerprint = fingerprint(&next);
+            let fingerprint = fingerprint(next);
             if seen.contains(fingerprint) {
                 if record_graph {
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
@@ -538,13 +503,13 @@ fn expand_chunk<M: Checkable>(
                 }
                 continue;
             }
-            let violations = table.violations(model, &next);
+            let violations = table.violations(model, next);
             let pending = if record_graph {
-                pending_of(table, model, &next)
+                pending_of(table, model, next)
             } else {
                 Pending::default()
             };
-            let state = pack(&next, &mut result.packed);
+            let state = pack(next, &mut result.packed);
             result.successors.push(Successor::New(Candidate {
                 fingerprint,
                 parent,
