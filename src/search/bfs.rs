@@ -29,7 +29,7 @@ use std::time::Instant;
 use lockscope_models::Task;
 
 use super::fingerprint::{fingerprint, Fingerprint};
-use super::frontier::{pack, unpack, Frontier};
+use super::frontier::{compress, pack, unpack, Frontier};
 use super::liveness::{self, Graph};
 use super::seen::Seen;
 use super::{
@@ -44,7 +44,8 @@ const MAX_LIVENESS_PROPERTIES: usize = 4;
 
 type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
 
-/// States per unit of work handed to a thread.
+/// The most states in a frontier block, the unit of work handed to a thread: a worker cuts the
+/// successors it makes into blocks of this many (the merge may drop some as duplicates).
 const CHUNK_STATES: usize = 1024;
 /// Chunks expanded per merge, per thread: bounds the memory held by not-yet-merged successors.
 const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
@@ -57,7 +58,8 @@ struct Candidate {
     parent: u32,
     action: u8,
     task: Option<Task>,
-    /// Where the packed state lies in its chunk's `packed` bytes.
+    /// The chunk's block holding the packed state, and where it lies in the block's bytes.
+    block: usize,
     state: std::ops::Range<usize>,
     violations: u64,
     /// Pending obligations per liveness property (all 0 unless the graph is recorded).
@@ -89,8 +91,9 @@ struct ChunkResult {
     /// Transitions per fault kind (indexed like `PropertyTable::fault_kinds`).
     faults: Vec<u64>,
     successors: Vec<Successor>,
-    /// The new successors' states, packed.
-    packed: Vec<u8>,
+    /// The new successors' states, packed and compressed, [`CHUNK_STATES`] per block (so that
+    /// a block of the next level is one unit of work).
+    blocks: Vec<Vec<u8>>,
 }
 
 /// Everything kept per visited state.
@@ -177,6 +180,8 @@ pub(super) fn search<M: Checkable>(
     let mut transitions = 0u64;
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier = Frontier::default();
+    let mut packed = Vec::new();
+    let mut initial = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(model, symmetry.is_some(), state);
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
@@ -192,9 +197,10 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            frontier.push(id, &state);
+            initial.push((id, pack(&state, &mut packed)));
         }
     }
+    frontier.push_block(compress(&packed), initial);
 
     let timed_out = |started: &Instant| {
         limits
@@ -223,8 +229,15 @@ pub(super) fn search<M: Checkable>(
         let mut stopped = None;
         let mut beyond_bound = false;
         let batch_size = CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads;
-        for batch_start in (0..frontier.len()).step_by(batch_size) {
-            let batch = batch_start..(batch_start + batch_size).min(frontier.len());
+        let mut batch_end = 0;
+        while batch_end < frontier.blocks() {
+            let batch_start = batch_end;
+            let mut batch_states = 0;
+            while batch_end < frontier.blocks() && batch_states < batch_size {
+                batch_states += frontier.block_len(batch_end);
+                batch_end += 1;
+            }
+            let batch = batch_start..batch_end;
             let expansion = Expansion {
                 model,
                 table: &table,
@@ -244,6 +257,7 @@ pub(super) fn search<M: Checkable>(
                         .any(|s| matches!(s, Successor::New(_)));
                     continue;
                 }
+                let mut kept = vec![Vec::new(); chunk.blocks.len()];
                 for successor in chunk.successors {
                     if stopped.is_some() {
                         break;
@@ -277,7 +291,7 @@ pub(super) fn search<M: Checkable>(
                     let id = if visited.seen.insert(candidate.fingerprint, fresh) {
                         visited.push(candidate.parent, candidate.action, &candidate.pending);
                         record_first(&mut first, candidate.violations, || fresh);
-                        next.push_packed(fresh, &chunk.packed[candidate.state]);
+                        kept[candidate.block].push((fresh, candidate.state));
                         if limits.max_states.is_some_and(|max| visited.len() >= max) {
                             stopped = Some(Stop::MaxStates);
                         }
@@ -290,6 +304,9 @@ pub(super) fn search<M: Checkable>(
                         let id = id.expect("a recorded graph keeps ids");
                         graph.push_edge(candidate.parent, id, candidate.action, candidate.task);
                     }
+                }
+                for (block, states) in chunk.blocks.into_iter().zip(kept) {
+                    next.push_block(block, states);
                 }
             }
             progress(Progress {
@@ -383,7 +400,7 @@ struct Expansion<'a, M: Checkable> {
     symmetry: bool,
 }
 
-/// Expand the frontier states at positions `batch`, in parallel when there are several chunks.
+/// Expand the frontier blocks `batch` (one chunk each), in parallel when there are several.
 /// The results come back in frontier order.
 fn expand_batch<M: Checkable>(
     expansion: &Expansion<'_, M>,
@@ -391,11 +408,7 @@ fn expand_batch<M: Checkable>(
     batch: std::ops::Range<usize>,
     threads: usize,
 ) -> Vec<ChunkResult> {
-    let chunks: Vec<std::ops::Range<usize>> = batch
-        .clone()
-        .step_by(CHUNK_STATES)
-        .map(|start| start..(start + CHUNK_STATES).min(batch.end))
-        .collect();
+    let chunks: Vec<usize> = batch.collect();
     if threads == 1 || chunks.len() == 1 {
         return chunks
             .into_iter()
@@ -410,7 +423,7 @@ fn expand_batch<M: Checkable>(
             scope.spawn(|| loop {
                 let i = next_chunk.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(expansion, frontier, chunk.clone());
+                let result = expand_chunk(expansion, frontier, *chunk);
                 *results[i]
                     .lock()
                     .expect("no worker panics while holding a slot") = Some(result);
@@ -430,7 +443,7 @@ fn expand_batch<M: Checkable>(
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
-    chunk: std::ops::Range<usize>,
+    block: usize,
 ) -> ChunkResult {
     let Expansion {
         model,
@@ -442,14 +455,17 @@ fn expand_chunk<M: Checkable>(
     let mut result = ChunkResult {
         transitions: 0,
         faults: vec![0; table.fault_kinds.len()],
-        successors: Vec::with_capacity(chunk.len() * 2),
-        packed: Vec::with_capacity(chunk.len() * 64),
+        successors: Vec::with_capacity(frontier.block_len(block) * 2),
+        blocks: Vec::new(),
     };
+    let mut buffer = Vec::new();
+    let mut made_bytes = Vec::new();
+    let mut made_states = 0;
     let mut actions = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
     // and packed once.
     let mut made = FingerprintSet::default();
-    for (parent, packed) in frontier.slice(chunk) {
+    for (parent, packed) in frontier.block(block, &mut buffer) {
         let state: M::State = unpack(packed);
         model.actions(&state, &mut actions);
         assert!(
@@ -509,17 +525,27 @@ fn expand_chunk<M: Checkable>(
             } else {
                 Pending::default()
             };
-            let state = pack(next, &mut result.packed);
+            if made_states == CHUNK_STATES {
+                result.blocks.push(compress(&made_bytes));
+                made_bytes.clear();
+                made_states = 0;
+            }
+            let state = pack(next, &mut made_bytes);
+            made_states += 1;
             result.successors.push(Successor::New(Candidate {
                 fingerprint,
                 parent,
                 action,
                 task,
+                block: result.blocks.len(),
                 state,
                 violations,
                 pending,
             }));
         }
+    }
+    if made_states > 0 {
+        result.blocks.push(compress(&made_bytes));
     }
     result
 }
