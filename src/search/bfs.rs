@@ -464,7 +464,10 @@ fn expand_chunk<M: Checkable>(
     let mut actions = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
     // and packed once.
-    let mut made = FingerprintSet::default();
+    let mut made = FingerprintSet::with_capacity_and_hasher(
+        frontier.block_len(block) * 4,
+        rustc_hash::FxBuildHasher,
+    );
     for (parent, packed) in frontier.block(block, &mut buffer) {
         let state: M::State = unpack(packed);
         model.actions(&state, &mut actions);
