@@ -341,6 +341,37 @@ mod tests {
         );
     }
 
+    #[test]
+    fn each_during_action_flag_violates_its_own_check_and_no_other() {
+        // A proposal's ACK in the NEWLEADER handshake (ZOOKEEPER-4685), an UPTODATE ACK before
+        // the synced txns were applied (3023), a COMMIT with nothing buffered (4394).
+        type Flag = fn(&mut crate::zab::state::DuringAction);
+        let checks: [(&str, Flag); 3] = [
+            (crate::prop::ACK_CONSISTENT, |d| d.unexpected_ack = true),
+            (crate::prop::STATE_CONSISTENT, |d| {
+                d.uptodate_before_applied = true
+            }),
+            (crate::prop::COMMIT_CONSISTENT, |d| {
+                d.commit_without_proposal = true
+            }),
+        ];
+        let verdicts = |state: &ZabState| {
+            [
+                (crate::prop::ACK_CONSISTENT, ack_consistent(state)),
+                (crate::prop::STATE_CONSISTENT, state_consistent(state)),
+                (crate::prop::COMMIT_CONSISTENT, commit_consistent(state)),
+            ]
+        };
+        assert!(verdicts(&world(&[])).iter().all(|(_, holds)| *holds));
+        for (name, set) in checks {
+            let mut state = world(&[]);
+            set(&mut state.ghost.during_action);
+            for (property, holds) in verdicts(&state) {
+                assert_eq!(holds, property != name, "{name} set: {property}");
+            }
+        }
+    }
+
     fn follower_log(state: &mut ZabState, log: &[Txn]) {
         state.server_mut(1).disk.log = log.iter().copied().collect();
     }
