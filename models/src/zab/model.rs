@@ -54,14 +54,17 @@ impl ZabModel {
     /// In zk-3023 a COMMIT waits behind the synced transactions the CommitProcessor has yet to
     /// apply.
     ///
-    /// In zk-3911 the follower with unwritten synced transactions takes only UPTODATE, which
-    /// writes them. (ZooKeeper would stash proposals that arrive first and log them after
-    /// UPTODATE; the model leaves them waiting, so a late follower that has outstanding
-    /// proposals before its UPTODATE is stuck: fewer behaviours, never a false violation.)
+    /// In zk-3911 the follower with unwritten synced transactions keeps reading in
+    /// `syncWithLeader`: it buffers PROPOSALs and COMMITs as every follower in synchronization
+    /// does, and UPTODATE writes the synced transactions.
     fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
         let receiver = state.server(server);
         if receiver.following().is_some_and(|f| f.unlogged) {
-            return self.config.variant == ZabVariant::Zk3911 && *msg == Msg::UpToDate;
+            return self.config.variant == ZabVariant::Zk3911
+                && matches!(
+                    msg,
+                    Msg::UpToDate | Msg::Proposal { .. } | Msg::Commit { .. }
+                );
         }
         if receiver.following().is_some_and(|f| f.to_apply > 0) && matches!(msg, Msg::Commit { .. })
         {
