@@ -317,6 +317,7 @@ mod tests {
             snapshot_needed: false,
             unlogged: false,
             reported: 0,
+            awaits_leader: false,
         });
         follower.phase = Phase::Broadcast;
         follower.disk.current_epoch = 2;
