@@ -44,6 +44,8 @@ pub mod broadcast;
 pub mod discovery;
 pub mod election;
 pub mod faults;
+#[cfg(test)]
+mod fle_tests;
 pub mod liveness;
 mod model;
 mod narrate;
