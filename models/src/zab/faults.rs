@@ -90,7 +90,9 @@ impl ZabModel {
         if let Some(following) = me.following() {
             let leader = following.leader;
             if following.awaits_leader {
-                return !state.connected(server, leader) || !self.may_still_lead(state, leader);
+                let round = me.fle.logical_clock;
+                return !state.connected(server, leader)
+                    || !self.may_still_lead(state, leader, round);
             }
             let knows_me = state.server(leader).leading().is_some_and(|l| {
                 l.connected & bit(server) != 0 || state.head(server, leader).is_some()

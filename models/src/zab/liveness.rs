@@ -35,6 +35,10 @@
 //! - the election (every `Elect`, whatever leader and quorum: the oracle's choice among quorums is
 //!   the nondeterminism of who hears whom first, so fairness asks only that *some* election
 //!   happens while one stays possible, not a particular one);
+//! - with Fast Leader Election instead: the notifications of each directed election link `from →
+//!   to` (a task apart from the follower–leader link, as it is a connection apart), and each
+//!   server's decision (`Decide`, in the server's own-steps task: a server whose quorum of equal
+//!   votes stays is eventually done with finalizeWait);
 //! - each crashed server's restart, and the heal of a partition: recoveries, so the environment
 //!   eventually repairs what a fault broke. (With `permanent_partitions` there is no heal.)
 //!
@@ -363,6 +367,37 @@ mod tests {
                 quorum: 0b011
             })
         );
+    }
+
+    #[test]
+    fn fle_notifications_are_a_task_per_election_link_and_a_decision_the_servers_own() {
+        let model = ZabModel::new(ZabConfig {
+            election: Election::Fle,
+            ..ZabConfig::new(3, 1)
+        })
+        .expect("valid");
+        let notification = model.init_states()[0].election_net[0].notification;
+        let notify = |from, to| ZabAction::Notify {
+            from,
+            to,
+            notification,
+        };
+        let link = model.task(&notify(0, 1)).expect("a fair step");
+        assert_ne!(Some(link), model.task(&notify(1, 0)));
+        assert_ne!(
+            Some(link),
+            model.task(&ZabAction::Deliver {
+                from: 0,
+                to: 1,
+                msg: crate::zab::Msg::UpToDate
+            }),
+            "the election connection is not the follower–leader one"
+        );
+        assert_eq!(model.task_name(link), "notifications S0 → S1");
+        let decide = model
+            .task(&ZabAction::Decide { server: 2 })
+            .expect("a fair step");
+        assert_eq!(model.task_name(decide), "S2's decision");
     }
 
     #[test]
