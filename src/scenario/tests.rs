@@ -357,7 +357,14 @@ proptest! {
 #[test]
 fn the_election_is_the_oracle_unless_fle_is_asked_for() {
     use lockscope_models::zab::Election;
-    let election = |text: &str| parse(text).model.zab.expect("a zab model").election;
+    let election = |text: &str| {
+        parse(text)
+            .expect("a valid scenario")
+            .model
+            .zab
+            .expect("a zab model")
+            .election
+    };
     assert_eq!(election(ZAB), Election::Oracle);
     let fle = ZAB.replace("servers = 3", "servers = 3\nelection = \"fle\"");
     assert_eq!(election(&fle), Election::Fle);
