@@ -22,6 +22,15 @@ fn start(model: &ZabModel) -> ZabState {
     model.init_states().swap_remove(0)
 }
 
+/// A LOOKING server's notification for `leader`, with nothing logged, in `round`.
+fn looking(leader: Sid, round: u8) -> Notification {
+    Notification {
+        vote: vote(leader, 0, Zxid::ZERO),
+        election_epoch: round,
+        state: PeerState::Looking,
+    }
+}
+
 fn vote(leader: Sid, peer_epoch: u8, zxid: Zxid) -> Vote {
     Vote {
         peer_epoch,
@@ -74,14 +83,7 @@ fn every_server_starts_round_one_proposing_itself_to_every_peer() {
         assert_eq!(fle.logical_clock, 1);
         assert_eq!(fle.vote, vote(s, 0, Zxid::ZERO));
         for peer in (0..3).filter(|&p| p != s) {
-            assert_eq!(
-                in_flight(&state, s, peer),
-                Some(Notification {
-                    vote: vote(s, 0, Zxid::ZERO),
-                    election_epoch: 1,
-                    state: PeerState::Looking,
-                })
-            );
+            assert_eq!(in_flight(&state, s, peer), Some(looking(s, 1)));
         }
     }
     let mut enabled = Vec::new();
@@ -129,11 +131,7 @@ fn a_newer_round_clears_the_recorded_votes_and_an_older_round_is_answered() {
     assert!(state.server(1).fle.received[0].is_some());
     // S2 moves on to round 2 (as after a timeout) and tells S1.
     state.server_mut(2).fle.logical_clock = 2;
-    let newer = Notification {
-        vote: vote(2, 0, Zxid::ZERO),
-        election_epoch: 2,
-        state: PeerState::Looking,
-    };
+    let newer = looking(2, 2);
     state.notify(2, 1, newer);
     let state = notify(&model, &state, 2, 1);
     let s1 = &state.server(1).fle;
@@ -144,12 +142,7 @@ fn a_newer_round_clears_the_recorded_votes_and_an_older_round_is_answered() {
     // round-2 vote and counts nothing from S0.
     let mut state = state;
     state.election_net.retain(|n| (n.from, n.to) != (1, 0));
-    let round_one = Notification {
-        vote: vote(0, 0, Zxid::ZERO),
-        election_epoch: 1,
-        state: PeerState::Looking,
-    };
-    state.notify(0, 1, round_one);
+    state.notify(0, 1, looking(0, 1));
     let state = notify(&model, &state, 0, 1);
     assert_eq!(state.server(1).fle.received[0], None);
     assert_eq!(

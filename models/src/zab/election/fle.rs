@@ -235,13 +235,7 @@ impl ZabModel {
         if !me.up || me.role != Role::Looking || me.fle.stalled {
             return false;
         }
-        let highest = state
-            .servers
-            .iter()
-            .map(|s| s.disk.accepted_epoch)
-            .max()
-            .unwrap_or(0);
-        if highest >= self.config.epochs {
+        if !self.elections_left(state) {
             return false;
         }
         let own = Self::own_notification(state, server);

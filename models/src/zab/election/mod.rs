@@ -18,6 +18,18 @@ use super::types::{bit, Msg, Sid};
 use super::{Election, ZabModel};
 
 impl ZabModel {
+    /// Whether the `epochs` bound still allows an election: each one may move some acceptedEpoch
+    /// up by one, so elections stop once a server accepted the last epoch (as TLC's MaxEpoch).
+    pub(super) fn elections_left(&self, state: &ZabState) -> bool {
+        let highest = state
+            .servers
+            .iter()
+            .map(|s| s.disk.accepted_epoch)
+            .max()
+            .unwrap_or(0);
+        highest < self.config.epochs
+    }
+
     /// `leader` starts leading (discovery), and servers that already chose it and wait to
     /// connect (FLE) connect now.
     pub(super) fn lead(&self, state: &mut ZabState, leader: Sid) {

@@ -17,14 +17,7 @@ use crate::zab::ZabModel;
 impl ZabModel {
     /// Every (leader, quorum) the oracle may pick in `state`.
     pub(in crate::zab) fn elections(&self, state: &ZabState) -> Vec<(Sid, ServerSet)> {
-        // Each election may move some acceptedEpoch up by one: stop at the `epochs` bound.
-        let highest = state
-            .servers
-            .iter()
-            .map(|s| s.disk.accepted_epoch)
-            .max()
-            .unwrap_or(0);
-        if highest >= self.config.epochs {
+        if !self.elections_left(state) {
             return Vec::new();
         }
         let looking: ServerSet = state
