@@ -42,7 +42,8 @@
 //!   the newer is sent. So the abstraction under-approximates by dropping only stale reads,
 //!   never adds a behaviour, and a violation it reports is one ZooKeeper has.
 //! - **Rounds are bounded** by the scenario's `epochs`: a server whose next round would pass it
-//!   stays LOOKING without taking part ([`FleState::stalled`]), as TLC's constraints prune; and,
+//!   stays LOOKING without taking part ([`FleState::stalled`]), as TLC's constraints prune (a
+//!   crash resets the clock, so a restarted server counts from round 1 again); and,
 //!   as the oracle, no server decides once some server accepted the last epoch (joining an
 //!   existing leader stays possible).
 //! - The own notification (`sendNotifications` sends to the sender too) is recorded at once:
@@ -56,8 +57,10 @@
 //!   [`ZabModel::decided`]); a LOOKING server whose notification went that second way may wait for
 //!   ever where ZooKeeper would re-send. Modelled as a step, the re-send multiplied the states by
 //!   19 without faults (9,899 → 184,158; 3 servers, 1 write, epochs 1) and by 3 with one crash, so
-//!   it is left out: it adds behaviours that only liveness needs (a re-sent vote equals the one
-//!   the peer read or discarded), and the liveness verdicts say so.
+//!   it is left out. What that leaves out: a re-sent vote can draw an answer from a server that
+//!   decided meanwhile, and a third server may follow a leader on such an answer; the searches
+//!   here explore fewer election outcomes than ZooKeeper has (never more), and the liveness
+//!   verdicts with faults are the model's (the README gives both measurements).
 //! - A follower that chose a leader not yet LEADING connects when the leader starts leading
 //!   ([`super::super::state::Following::awaits_leader`]); it gives up (a timeout) only when the
 //!   leader is unreachable, no longer proposes itself, or moved on to a newer round (where the
