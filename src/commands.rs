@@ -398,11 +398,12 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} transaction(s) · epochs up to {} · oracle election\n",
+            "  model    zab · variant {} · {} servers · {} transaction(s) · epochs up to {} · {} election\n",
             zab.variant.name(),
             model.servers,
             zab.transactions,
             zab.epochs,
+            zab.election.name(),
         ));
         text.push_str(&format!(
             "  faults   crashes {} · partitions {}\n  check    {}\n",

@@ -395,10 +395,7 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
         None => Election::Oracle,
         Some(election) => match election.get_ref().as_str() {
             "oracle" => Election::Oracle,
-            "fle" => {
-                problems.at(election, "model.election: \"fle\" (Fast Leader Election's notification exchange) is not implemented yet; implemented: oracle".into());
-                Election::Oracle
-            }
+            "fle" => Election::Fle,
             other => {
                 problems.at(
                     election,

@@ -195,9 +195,9 @@ fn zab_rejects_lock_keys_and_lock_faults() {
         message.contains("model.variant: expected one of fixed, zk-4643"),
         "{message}"
     );
-    let message = error(&ZAB.replace("servers = 3", "servers = 3\nelection = \"fle\""));
+    let message = error(&ZAB.replace("servers = 3", "servers = 3\nelection = \"paxos\""));
     assert!(
-        message.contains("not implemented yet; implemented: oracle"),
+        message.contains("model.election: expected one of oracle, fle; found \"paxos\""),
         "{message}"
     );
 }
@@ -352,4 +352,20 @@ proptest! {
         let _ = parse(&mutated);
         let _ = parse(&STANDARD[..cut]);
     }
+}
+
+#[test]
+fn the_election_is_the_oracle_unless_fle_is_asked_for() {
+    use lockscope_models::zab::Election;
+    let election = |text: &str| {
+        parse(text)
+            .expect("a valid scenario")
+            .model
+            .zab
+            .expect("a zab model")
+            .election
+    };
+    assert_eq!(election(ZAB), Election::Oracle);
+    let fle = ZAB.replace("servers = 3", "servers = 3\nelection = \"fle\"");
+    assert_eq!(election(&fle), Election::Fle);
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::types::{set_name, Msg, ServerSet, Sid};
+use super::types::{set_name, Msg, Notification, ServerSet, Sid};
 
 /// One step of a ZAB world.
 #[derive(
@@ -16,6 +16,15 @@ pub enum ZabAction {
     /// A LOOKING server learns of an existing leader (FLE's out-of-election notifications) and
     /// follows it: it sends FOLLOWERINFO.
     Join { server: Sid, leader: Sid },
+    /// FLE: `to` receives the notification in flight on the election link from `from`.
+    Notify {
+        from: Sid,
+        to: Sid,
+        notification: Notification,
+    },
+    /// FLE: a quorum of `server`'s recorded votes equals its proposal and finalizeWait passed
+    /// without a better one: it leads (the proposal is itself) or follows.
+    Decide { server: Sid },
     /// `to` takes the oldest message on the link from `from` and handles it.
     Deliver { from: Sid, to: Sid, msg: Msg },
     /// A client's write reaches the leader, which logs it and broadcasts the PROPOSAL.
@@ -53,6 +62,12 @@ impl fmt::Display for ZabAction {
                 write!(f, "{{{}}} elect S{leader}", set_name(*quorum))
             }
             ZabAction::Join { server, leader } => write!(f, "S{server} joins leader S{leader}"),
+            ZabAction::Notify {
+                from,
+                to,
+                notification,
+            } => write!(f, "S{from} → S{to} {notification}"),
+            ZabAction::Decide { server } => write!(f, "S{server} decides (finalizeWait passed)"),
             ZabAction::Deliver { from, to, msg } => write!(f, "S{from} → S{to} {msg}"),
             ZabAction::ClientRequest { leader } => write!(f, "a client write reaches S{leader}"),
             ZabAction::LogSynced { server } => write!(f, "S{server} logs the synced txns"),

@@ -145,7 +145,7 @@ impl ZabModel {
         if let Some(leader) = state.server(follower).following().map(|f| f.leader) {
             state.close_connection(follower, leader);
         }
-        state.server_mut(follower).become_looking();
+        self.look_for_leader(state, follower);
     }
 
     /// A leader gives up: it closes every learner connection and looks for a leader again.
@@ -153,6 +153,6 @@ impl ZabModel {
         for peer in state.ids().filter(|&s| s != leader).collect::<Vec<_>>() {
             state.close_connection(leader, peer);
         }
-        state.server_mut(leader).become_looking();
+        self.look_for_leader(state, leader);
     }
 }

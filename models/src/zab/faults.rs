@@ -12,17 +12,19 @@
 //!   proposed epoch can no longer be acknowledged by a quorum (`waitForEpochAck`'s initLimit).
 
 use super::state::ZabState;
-use super::types::{bit, ServerSet, Sid};
-use super::ZabModel;
+use super::types::{bit, members, ServerSet, Sid};
+use super::{Election, ZabModel};
 
 impl ZabModel {
     pub(super) fn crash(&self, state: &mut ZabState, server: Sid) {
         for peer in state.ids().filter(|&s| s != server).collect::<Vec<_>>() {
             state.close_connection(server, peer);
+            state.cut_election_link(server, peer);
         }
         let crashed = state.server_mut(server);
         crashed.become_looking();
         crashed.sync_queue.clear();
+        crashed.fle = Default::default();
         crashed.up = false;
         state.faults.crashes += 1;
     }
@@ -31,6 +33,33 @@ impl ZabModel {
         let restarted = state.server_mut(server);
         assert!(!restarted.up, "only a crashed server restarts");
         restarted.up = true;
+        self.look_for_leader(state, server);
+        if self.config.election == Election::Fle {
+            for peer in state.ids().filter(|&p| p != server).collect::<Vec<_>>() {
+                if state.connected(server, peer) {
+                    self.reconnect_election(state, server, peer);
+                }
+            }
+        }
+    }
+
+    /// The partition heals; with FLE the election connections across it are made again.
+    pub(super) fn heal(&self, state: &mut ZabState) {
+        let side = state.cut_off;
+        state.cut_off = 0;
+        if self.config.election == Election::Fle {
+            for a in members(side) {
+                for b in state
+                    .ids()
+                    .filter(|&b| side & bit(b) == 0)
+                    .collect::<Vec<_>>()
+                {
+                    if state.connected(a, b) {
+                        self.reconnect_election(state, a, b);
+                    }
+                }
+            }
+        }
     }
 
     /// The sides a new partition may cut off: every non-empty group without S0.
@@ -45,6 +74,7 @@ impl ZabModel {
             for b in state.ids().filter(|&b| b > a).collect::<Vec<_>>() {
                 if (side & bit(a) == 0) != (side & bit(b) == 0) {
                     state.close_connection(a, b);
+                    state.cut_election_link(a, b);
                 }
             }
         }
@@ -59,6 +89,11 @@ impl ZabModel {
         }
         if let Some(following) = me.following() {
             let leader = following.leader;
+            if following.awaits_leader {
+                let round = me.fle.logical_clock;
+                return !state.connected(server, leader)
+                    || !self.may_still_lead(state, leader, round);
+            }
             let knows_me = state.server(leader).leading().is_some_and(|l| {
                 l.connected & bit(server) != 0 || state.head(server, leader).is_some()
             });
@@ -67,7 +102,9 @@ impl ZabModel {
         if let Some(leading) = me.leading() {
             // In broadcast only synced followers count (`Leader.lead`'s syncedAckSet: learners
             // that acknowledged NEWLEADER), so followers that join and leave again in discovery
-            // do not keep a leader without a quorum alive.
+            // do not keep a leader without a quorum alive. Before broadcast, a server still in
+            // FLE's round that proposes this leader counts too: its decision may still come
+            // (ZooKeeper's leader waits initLimit ticks for it, far longer than a round takes).
             let in_broadcast = me.phase == super::state::Phase::Broadcast;
             let supporters = state
                 .ids()
@@ -79,6 +116,9 @@ impl ZabModel {
                                 .following()
                                 .is_some_and(|f| f.leader == server)
                             && (!in_broadcast || leading.ready & bit(s) != 0))
+                        || (!in_broadcast
+                            && state.connected(server, s)
+                            && self.may_still_follow(state, s, server))
                 })
                 .fold(0, |set, s| set | bit(s));
             return !self.config.is_quorum(supporters) || self.epoch_doomed(state, server);

@@ -35,6 +35,10 @@
 //! - the election (every `Elect`, whatever leader and quorum: the oracle's choice among quorums is
 //!   the nondeterminism of who hears whom first, so fairness asks only that *some* election
 //!   happens while one stays possible, not a particular one);
+//! - with Fast Leader Election instead: the notifications of each directed election link `from →
+//!   to` (a task apart from the follower–leader link, as it is a connection apart), and each
+//!   server's decision (`Decide`, in the server's own-steps task: a server whose quorum of equal
+//!   votes stays is eventually done with finalizeWait);
 //! - each crashed server's restart, and the heal of a partition: recoveries, so the environment
 //!   eventually repairs what a fault broke. (With `permanent_partitions` there is no heal.)
 //!
@@ -63,12 +67,16 @@ use super::action::ZabAction;
 use super::model::ZabModel;
 use super::state::{Phase, ZabState};
 use super::types::{bit, Sid, MAX_SERVERS, MAX_TXNS};
+use super::Election;
 use crate::{prop, Liveness, Task};
 
-const LINKS: usize = MAX_SERVERS * MAX_SERVERS;
+/// Directed links between distinct servers: one task number each.
+const LINKS: usize = MAX_SERVERS * (MAX_SERVERS - 1);
 
-/// Tasks: the link `from → to` is `from * MAX_SERVERS + to`; then per server its own steps, its
-/// disk writes, its timeout and its restart; then the election and the heal.
+/// Tasks, in this order (the liveness checker builds a lasso's cycle task by task in number
+/// order, so the order is part of what a trace looks like): the deliveries of each follower–leader
+/// link, then per server its own steps, its disk writes, its timeout and its restart; then the
+/// oracle's election and the heal; last the deliveries of each FLE election link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TaskKind {
     Link { from: Sid, to: Sid },
@@ -78,6 +86,7 @@ enum TaskKind {
     Restart(Sid),
     Election,
     Heal,
+    ElectionLink { from: Sid, to: Sid },
 }
 
 const STEP: usize = LINKS;
@@ -86,17 +95,34 @@ const TIMEOUT: usize = DISK + MAX_SERVERS;
 const RESTART: usize = TIMEOUT + MAX_SERVERS;
 const ELECTION: usize = RESTART + MAX_SERVERS;
 const HEAL: usize = ELECTION + 1;
-const _: () = assert!(HEAL < 64, "tasks fit in a word");
+const ELECTION_LINK: usize = HEAL + 1;
+const _: () = assert!(ELECTION_LINK + LINKS <= 64, "tasks fit in a word");
+
+/// The link `from → to` (`from != to`) as a number below [`LINKS`], in (from, to) order.
+fn link_number(from: Sid, to: Sid) -> usize {
+    debug_assert_ne!(from, to, "no link from a server to itself");
+    let (from, to) = (usize::from(from), usize::from(to));
+    from * (MAX_SERVERS - 1) + if to > from { to - 1 } else { to }
+}
+
+/// The link numbered `n` by [`link_number`].
+fn link(n: usize) -> (Sid, Sid) {
+    let from = n / (MAX_SERVERS - 1);
+    let rest = n % (MAX_SERVERS - 1);
+    let to = if rest >= from { rest + 1 } else { rest };
+    (from as Sid, to as Sid)
+}
 
 fn number(kind: TaskKind) -> Task {
     let n = match kind {
-        TaskKind::Link { from, to } => usize::from(from) * MAX_SERVERS + usize::from(to),
+        TaskKind::Link { from, to } => link_number(from, to),
         TaskKind::Step(s) => STEP + usize::from(s),
         TaskKind::Disk(s) => DISK + usize::from(s),
         TaskKind::Timeout(s) => TIMEOUT + usize::from(s),
         TaskKind::Restart(s) => RESTART + usize::from(s),
         TaskKind::Election => ELECTION,
         TaskKind::Heal => HEAL,
+        TaskKind::ElectionLink { from, to } => ELECTION_LINK + link_number(from, to),
     };
     n as Task
 }
@@ -105,16 +131,20 @@ fn kind(task: Task) -> TaskKind {
     let n = usize::from(task);
     let server = |base: usize| (n - base) as Sid;
     match n {
-        _ if n < STEP => TaskKind::Link {
-            from: (n / MAX_SERVERS) as Sid,
-            to: (n % MAX_SERVERS) as Sid,
-        },
+        _ if n < STEP => {
+            let (from, to) = link(n);
+            TaskKind::Link { from, to }
+        }
         _ if n < DISK => TaskKind::Step(server(STEP)),
         _ if n < TIMEOUT => TaskKind::Disk(server(DISK)),
         _ if n < RESTART => TaskKind::Timeout(server(TIMEOUT)),
         _ if n < ELECTION => TaskKind::Restart(server(RESTART)),
         ELECTION => TaskKind::Election,
         HEAL => TaskKind::Heal,
+        _ if n < ELECTION_LINK + LINKS => {
+            let (from, to) = link(n - ELECTION_LINK);
+            TaskKind::ElectionLink { from, to }
+        }
         _ => panic!("no ZAB task {task}"),
     }
 }
@@ -194,7 +224,8 @@ impl Liveness for ZabModel {
     fn task(&self, action: &ZabAction) -> Option<Task> {
         let kind = match *action {
             ZabAction::Deliver { from, to, .. } => TaskKind::Link { from, to },
-            ZabAction::Join { server, .. } => TaskKind::Step(server),
+            ZabAction::Notify { from, to, .. } => TaskKind::ElectionLink { from, to },
+            ZabAction::Join { server, .. } | ZabAction::Decide { server } => TaskKind::Step(server),
             ZabAction::LogSynced { server }
             | ZabAction::AckNewLeader { server }
             | ZabAction::ApplyCommitted { server }
@@ -213,12 +244,16 @@ impl Liveness for ZabModel {
     fn task_name(&self, task: Task) -> String {
         match kind(task) {
             TaskKind::Link { from, to } => format!("deliveries S{from} → S{to}"),
-            TaskKind::Step(s) => format!("S{s}'s joins"),
+            TaskKind::Step(s) => match self.config.election {
+                Election::Oracle => format!("S{s}'s joins"),
+                Election::Fle => format!("S{s}'s decision"),
+            },
             TaskKind::Disk(s) => format!("S{s}'s disk writes"),
             TaskKind::Timeout(s) => format!("S{s}'s timeout"),
             TaskKind::Restart(s) => format!("S{s}'s restart"),
             TaskKind::Election => "the election".into(),
             TaskKind::Heal => "the partition's heal".into(),
+            TaskKind::ElectionLink { from, to } => format!("notifications S{from} → S{to}"),
         }
     }
 
@@ -278,8 +313,14 @@ mod tests {
         let model = model();
         let mut seen = std::collections::HashSet::new();
         for from in 0..MAX_SERVERS as Sid {
-            for to in 0..MAX_SERVERS as Sid {
-                seen.insert(number(TaskKind::Link { from, to }));
+            for to in (0..MAX_SERVERS as Sid).filter(|&to| to != from) {
+                for kind in [
+                    TaskKind::Link { from, to },
+                    TaskKind::ElectionLink { from, to },
+                ] {
+                    assert!(seen.insert(number(kind)), "{kind:?}");
+                    assert_eq!(super::kind(number(kind)), kind);
+                }
             }
         }
         for s in 0..MAX_SERVERS as Sid {
@@ -327,6 +368,37 @@ mod tests {
                 quorum: 0b011
             })
         );
+    }
+
+    #[test]
+    fn fle_notifications_are_a_task_per_election_link_and_a_decision_the_servers_own() {
+        let model = ZabModel::new(ZabConfig {
+            election: Election::Fle,
+            ..ZabConfig::new(3, 1)
+        })
+        .expect("valid");
+        let notification = model.init_states()[0].election_net[0].notification;
+        let notify = |from, to| ZabAction::Notify {
+            from,
+            to,
+            notification,
+        };
+        let link = model.task(&notify(0, 1)).expect("a fair step");
+        assert_ne!(Some(link), model.task(&notify(1, 0)));
+        assert_ne!(
+            Some(link),
+            model.task(&ZabAction::Deliver {
+                from: 0,
+                to: 1,
+                msg: crate::zab::Msg::UpToDate
+            }),
+            "the election connection is not the follower–leader one"
+        );
+        assert_eq!(model.task_name(link), "notifications S0 → S1");
+        let decide = model
+            .task(&ZabAction::Decide { server: 2 })
+            .expect("a fair step");
+        assert_eq!(model.task_name(decide), "S2's decision");
     }
 
     #[test]

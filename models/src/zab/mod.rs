@@ -5,10 +5,12 @@
 //! snapshot point) and volatile state (role, zabState, the leader's and follower's bookkeeping).
 //! The phases are modules that read like the step lists of DOMAIN.md:
 //!
-//! 0. [`election`]: who leads. An *oracle* election (as the abstract Zab spec has): a quorum of
-//!    LOOKING servers that can talk to each other agrees on the best vote among them, ordered by
-//!    (currentEpoch, last zxid, sid) as Fast Leader Election orders votes. A LOOKING server may also
-//!    join an existing leader. FLE's notification exchange itself is not modelled.
+//! 0. [`election`]: who leads, in one of two ways. An *oracle* election (the default, as the
+//!    abstract Zab spec has): a quorum of LOOKING servers that can talk to each other agrees on
+//!    the best vote among them, ordered by (currentEpoch, last zxid, sid) as Fast Leader Election
+//!    orders votes; a LOOKING server may also join an existing leader. Or *Fast Leader Election*
+//!    itself ([`election::fle`]): rounds, notifications on the election links, a decision on a
+//!    quorum of equal votes.
 //! 1. [`discovery`]: FOLLOWERINFO, LEADERINFO, ACKEPOCH; the leader proposes max(acceptedEpoch)+1
 //!    and is *established* when a quorum acknowledged it.
 //! 2. [`sync`]: the leader chooses DIFF, TRUNC or SNAP per follower, then NEWLEADER; a quorum of
@@ -45,6 +47,8 @@ pub mod broadcast;
 pub mod discovery;
 pub mod election;
 pub mod faults;
+#[cfg(test)]
+mod fle_tests;
 pub mod liveness;
 mod model;
 mod narrate;
@@ -134,12 +138,23 @@ impl ZabVariant {
     }
 }
 
-/// How a leader is chosen. Only the oracle exists for now; Fast Leader Election's notification
-/// exchange (logical clocks, vote sets) is planned.
+/// How a leader is chosen (see [`election`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Election {
+    /// A connected quorum of LOOKING servers agrees at once on its best vote: small spaces.
     Oracle,
+    /// Fast Leader Election's notification exchange, as ZooKeeper runs it.
+    Fle,
+}
+
+impl Election {
+    pub fn name(self) -> &'static str {
+        match self {
+            Election::Oracle => "oracle",
+            Election::Fle => "fle",
+        }
+    }
 }
 
 /// Everything that defines one ZAB world.

@@ -6,7 +6,7 @@ use super::action::ZabAction;
 use super::props;
 use super::state::ZabState;
 use super::types::{Msg, Sid};
-use super::{ZabConfig, ZabVariant};
+use super::{Election, ZabConfig, ZabVariant};
 use crate::{prop, ActionInfo};
 
 /// A ZAB world ready to be checked.
@@ -78,6 +78,21 @@ impl ZabModel {
         match *action {
             ZabAction::Elect { leader, quorum } => self.on_elected(&mut state, leader, quorum),
             ZabAction::Join { server, leader } => self.follow(&mut state, server, leader),
+            ZabAction::Notify {
+                from,
+                to,
+                notification,
+            } => {
+                let notice = state.notice(from, to).copied();
+                assert_eq!(
+                    notice.map(|n| n.notification),
+                    Some(notification),
+                    "a notification delivery is enabled"
+                );
+                state.election_net.retain(|n| (n.from, n.to) != (from, to));
+                self.on_notification(&mut state, to, from, notification);
+            }
+            ZabAction::Decide { server } => self.decide(&mut state, server),
             ZabAction::Deliver { from, to, ref msg } => {
                 let packet = state.take_head(from, to).expect("a delivery is enabled");
                 assert_eq!(&packet.msg, msg, "links are FIFO");
@@ -92,9 +107,30 @@ impl ZabModel {
             ZabAction::Crash { server } => self.crash(&mut state, server),
             ZabAction::Restart { server } => self.restart(&mut state, server),
             ZabAction::Partition { side } => self.partition(&mut state, side),
-            ZabAction::Heal => state.cut_off = 0,
+            ZabAction::Heal => self.heal(&mut state),
         }
         state
+    }
+}
+
+impl ZabModel {
+    /// FLE's steps, in the same place of the order as the oracle's: deliveries of notifications
+    /// (by link), then decisions.
+    fn election_actions(&self, state: &ZabState, actions: &mut Vec<ZabAction>) {
+        for notice in &state.election_net {
+            if self.takes_notifications(state, notice.to) {
+                actions.push(ZabAction::Notify {
+                    from: notice.from,
+                    to: notice.to,
+                    notification: notice.notification,
+                });
+            }
+        }
+        for s in state.ids() {
+            if self.may_decide(state, s) {
+                actions.push(ZabAction::Decide { server: s });
+            }
+        }
     }
 }
 
@@ -122,19 +158,31 @@ impl Model for ZabModel {
     type State = ZabState;
     type Action = ZabAction;
 
+    /// Every server starts LOOKING; with FLE each has started its first round.
     fn init_states(&self) -> Vec<ZabState> {
-        vec![ZabState::new(self.config.servers)]
+        let mut state = ZabState::new(self.config.servers);
+        if self.config.election == Election::Fle {
+            for server in state.ids().collect::<Vec<_>>() {
+                self.start_round(&mut state, server);
+            }
+        }
+        vec![state]
     }
 
     /// Enabled steps in a fixed order (elections, joins, deliveries, client writes, local steps,
     /// timeouts, faults): the order decides which of several shortest counterexamples a
     /// breadth-first search reports, so it is part of the determinism contract.
     fn actions(&self, state: &ZabState, actions: &mut Vec<ZabAction>) {
-        for (leader, quorum) in self.elections(state) {
-            actions.push(ZabAction::Elect { leader, quorum });
-        }
-        for (server, leader) in self.joins(state) {
-            actions.push(ZabAction::Join { server, leader });
+        match self.config.election {
+            Election::Oracle => {
+                for (leader, quorum) in self.elections(state) {
+                    actions.push(ZabAction::Elect { leader, quorum });
+                }
+                for (server, leader) in self.joins(state) {
+                    actions.push(ZabAction::Join { server, leader });
+                }
+            }
+            Election::Fle => self.election_actions(state, actions),
         }
         for from in state.ids() {
             for to in state.ids() {
@@ -263,6 +311,8 @@ impl ActionInfo for ZabModel {
             ZabAction::Partition { .. } => Some("partitions"),
             ZabAction::Elect { .. }
             | ZabAction::Join { .. }
+            | ZabAction::Notify { .. }
+            | ZabAction::Decide { .. }
             | ZabAction::Deliver { .. }
             | ZabAction::ClientRequest { .. }
             | ZabAction::LogSynced { .. }
@@ -280,10 +330,12 @@ impl ActionInfo for ZabModel {
     }
 
     /// A delivery stands in for a delivery on the same link (FIFO: the head is whatever the
-    /// earlier steps put there); every other action only for itself.
+    /// earlier steps put there; an election link holds one notification); every other action
+    /// only for itself.
     fn stands_in_for(&self, recorded: &ZabAction, candidate: &ZabAction) -> bool {
         match (recorded, candidate) {
-            (ZabAction::Deliver { from, to, .. }, ZabAction::Deliver { from: f, to: t, .. }) => {
+            (ZabAction::Deliver { from, to, .. }, ZabAction::Deliver { from: f, to: t, .. })
+            | (ZabAction::Notify { from, to, .. }, ZabAction::Notify { from: f, to: t, .. }) => {
                 from == f && to == t
             }
             _ => recorded == candidate,

@@ -7,6 +7,7 @@ use super::model::ZabModel;
 use super::props;
 use super::state::{Role, Server, ZabState};
 use super::types::Sid;
+use super::Election;
 use crate::{prop, Explain};
 
 fn log_text(server: &Server) -> String {
@@ -24,9 +25,24 @@ fn log_text(server: &Server) -> String {
     text
 }
 
+/// What a LOOKING server is doing in FLE: its round and proposal.
+fn fle_text(server: &Server) -> String {
+    if server.fle.stalled {
+        format!(
+            "LOOKING (round {} was the last the bound allows)",
+            server.fle.logical_clock
+        )
+    } else {
+        format!(
+            "LOOKING round {} proposing {}",
+            server.fle.logical_clock, server.fle.vote
+        )
+    }
+}
+
 /// `S1 LEADING/BROADCAST e2/2 [(1,1)#1|]`: role, zabState, acceptedEpoch/currentEpoch, log (the
-/// bar ends the delivered prefix).
-fn server_line(state: &ZabState, s: Sid) -> String {
+/// bar ends the delivered prefix). With FLE a LOOKING server shows its round and proposal.
+fn server_line(state: &ZabState, s: Sid, fle: bool) -> String {
     let server = state.server(s);
     if !server.up {
         return format!(
@@ -37,6 +53,7 @@ fn server_line(state: &ZabState, s: Sid) -> String {
         );
     }
     let role = match &server.role {
+        Role::Looking if fle => fle_text(server),
         Role::Looking => "LOOKING".to_string(),
         Role::Following(f) if f.unlogged => {
             format!("FOLLOWING S{} (synced txns not on disk)", f.leader)
@@ -109,6 +126,7 @@ fn diverged_follower(state: &ZabState) -> String {
 
 impl Explain for ZabModel {
     fn describe_step(&self, before: &ZabState, action: &ZabAction, after: &ZabState) -> String {
+        let fle = self.config.election == Election::Fle;
         let touched: Vec<Sid> = after
             .ids()
             .filter(|&s| before.server(s) != after.server(s))
@@ -116,7 +134,10 @@ impl Explain for ZabModel {
         let mut text = action.to_string();
         if !touched.is_empty() {
             text.push_str(" → ");
-            let lines: Vec<String> = touched.iter().map(|&s| server_line(after, s)).collect();
+            let lines: Vec<String> = touched
+                .iter()
+                .map(|&s| server_line(after, s, fle))
+                .collect();
             text.push_str(&lines.join("; "));
         }
         if after.ghost.committed_in != before.ghost.committed_in {
@@ -134,6 +155,7 @@ impl Explain for ZabModel {
     }
 
     fn describe_violation(&self, property: &str, state: &ZabState) -> Option<String> {
+        let fle = self.config.election == Election::Fle;
         let holds = match property {
             prop::LEADER_UNIQUENESS => props::leader_uniqueness(state),
             prop::INTEGRITY => props::integrity(state),
@@ -169,20 +191,28 @@ impl Explain for ZabModel {
                 .into(),
             _ => "the servers' delivered sequences break it".into(),
         };
-        let servers: Vec<String> = state.ids().map(|s| server_line(state, s)).collect();
+        let servers: Vec<String> = state.ids().map(|s| server_line(state, s, fle)).collect();
         Some(format!("{why}. Now: {}", servers.join("; ")))
     }
 
     fn describe_state(&self, state: &ZabState) -> String {
+        let fle = self.config.election == Election::Fle;
         let mut text = String::new();
         for s in state.ids() {
-            let _ = writeln!(text, "{}", server_line(state, s));
+            let _ = writeln!(text, "{}", server_line(state, s, fle));
         }
         for packet in &state.net {
             let _ = writeln!(
                 text,
                 "  in flight S{} → S{} {}",
                 packet.from, packet.to, packet.msg
+            );
+        }
+        for notice in &state.election_net {
+            let _ = writeln!(
+                text,
+                "  in flight S{} → S{} {}",
+                notice.from, notice.to, notice.notification
             );
         }
         if state.cut_off != 0 {

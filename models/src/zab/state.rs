@@ -5,7 +5,10 @@ use std::fmt;
 
 use arrayvec::ArrayVec;
 
-use super::types::{bit, Log, Packet, ServerSet, Sid, Txn, Zxid, MAX_EPOCHS, MAX_SERVERS};
+use super::types::{
+    bit, Log, Notice, Notification, Packet, ServerSet, Sid, Txn, Vote, Zxid, MAX_EPOCHS,
+    MAX_SERVERS,
+};
 
 /// What survives a crash: the files on the server's disk (DOMAIN.md §5.6).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -109,6 +112,10 @@ pub struct Following {
     /// zk-3023: log entries (after the delivered prefix) that are committed but wait for the
     /// CommitProcessor; it takes them only after UPTODATE was acknowledged.
     pub to_apply: u8,
+    /// Fast Leader Election chose a leader that was not LEADING yet: the follower's connection
+    /// attempt (`Learner.connectToLeader` retries) succeeds, and FOLLOWERINFO goes out, when that
+    /// server starts leading. Never set with the oracle, which makes leader and followers at once.
+    pub awaits_leader: bool,
 }
 
 impl Following {
@@ -125,8 +132,30 @@ impl Following {
             pending_committed: 0,
             newleader_ack_due: false,
             to_apply: 0,
+            awaits_leader: false,
         }
     }
+}
+
+/// A server's Fast Leader Election state (`FastLeaderElection`): volatile, so a crash resets it.
+/// With the oracle election it stays at its default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FleState {
+    /// `logicalclock`: the election round this server is in, or decided in. 0 after a (re)start
+    /// until its first round; one more per round it starts; a newer round seen in a notification
+    /// is adopted.
+    pub logical_clock: u8,
+    /// While LOOKING, the vote it proposes; once decided, the vote it decided on (ZooKeeper's
+    /// `currentVote`, which it sends to LOOKING peers).
+    pub vote: Vote,
+    /// LOOKING but not in a round: starting one would pass the round bound (the scenario's
+    /// `epochs`), so, as TLC's constraints prune, this server is not explored further.
+    pub stalled: bool,
+    /// `recvset`: the newest notification of the current round from each peer (index = sid).
+    /// The server's own vote is not stored: it always counts for the own proposal.
+    pub received: [Option<Notification>; MAX_SERVERS],
+    /// `outofelection`: the newest notification from each FOLLOWING or LEADING peer, any round.
+    pub out_of_election: [Option<Notification>; MAX_SERVERS],
 }
 
 /// Role, as ZooKeeper's ServerState, with the role's volatile state.
@@ -149,6 +178,8 @@ pub struct Server {
     /// not yet on disk. The flaw: a shutdown to LOOKING does not stop that thread, so the queue
     /// outlives the role; only a crash loses it.
     pub sync_queue: Log,
+    /// Fast Leader Election's volatile state (unused by the oracle election).
+    pub fle: FleState,
 }
 
 impl Server {
@@ -159,6 +190,7 @@ impl Server {
             role: Role::Looking,
             phase: Phase::Election,
             sync_queue: Log::new(),
+            fle: FleState::default(),
         }
     }
 
@@ -204,10 +236,14 @@ impl Server {
             && matches!(self.phase, Phase::Synchronization | Phase::Broadcast)
     }
 
-    /// The FLE vote this server starts with: (currentEpoch, last zxid, sid), compared in that
-    /// order.
-    pub fn vote(&self, sid: Sid) -> (u8, Zxid, Sid) {
-        (self.disk.current_epoch, self.disk.last_zxid(), sid)
+    /// The FLE vote this server starts a round with: itself, with its currentEpoch and last
+    /// logged zxid (`getInitId`, `getInitLastLoggedZxid`, `getPeerEpoch`).
+    pub fn vote(&self, sid: Sid) -> Vote {
+        Vote {
+            peer_epoch: self.disk.current_epoch,
+            zxid: self.disk.last_zxid(),
+            leader: sid,
+        }
     }
 }
 
@@ -291,6 +327,9 @@ pub struct ZabState {
     /// a fixed-capacity array: a handful of messages is typical and dozens are possible, and a
     /// state is stored in the search frontier at its actual size.
     pub net: Vec<Packet>,
+    /// FLE notifications in flight, at most one per election link, sorted by (from, to): a newer
+    /// notification replaces an unread older one (see `election::fle`). Empty with the oracle.
+    pub election_net: Vec<Notice>,
     /// One side of the current partition (never holding S0, so each split has one name);
     /// 0 when the network is whole.
     pub cut_off: ServerSet,
@@ -305,6 +344,7 @@ impl ZabState {
         ZabState {
             servers: (0..servers).map(|_| Server::new()).collect(),
             net: Vec::new(),
+            election_net: Vec::new(),
             cut_off: 0,
             faults: FaultsUsed::default(),
             injected: 0,
@@ -378,6 +418,41 @@ impl ZabState {
                 leading.ready &= !bit(peer);
             }
         }
+    }
+
+    /// Send an FLE notification on the election link `from → to`. It replaces one still unread on
+    /// that link (QuorumCnxManager's send queue holds one message and drops the older); one sent
+    /// to a peer that is down or cut off is lost.
+    pub fn notify(&mut self, from: Sid, to: Sid, notification: Notification) {
+        if !self.connected(from, to) {
+            return;
+        }
+        let notice = Notice {
+            from,
+            to,
+            notification,
+        };
+        match self
+            .election_net
+            .binary_search_by_key(&(from, to), |n| (n.from, n.to))
+        {
+            Ok(at) => self.election_net[at] = notice,
+            Err(at) => self.election_net.insert(at, notice),
+        }
+    }
+
+    /// The notification in flight on the election link `from → to`.
+    pub fn notice(&self, from: Sid, to: Sid) -> Option<&Notice> {
+        self.election_net
+            .iter()
+            .find(|n| n.from == from && n.to == to)
+    }
+
+    /// The election connection between `a` and `b` breaks (a crash, a partition): notifications
+    /// in flight on it are lost.
+    pub fn cut_election_link(&mut self, a: Sid, b: Sid) {
+        self.election_net
+            .retain(|n| !((n.from == a && n.to == b) || (n.from == b && n.to == a)));
     }
 
     /// Every server's delivered prefix.

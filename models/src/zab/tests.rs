@@ -31,7 +31,7 @@ fn model(servers: u8, variant: ZabVariant) -> ZabModel {
 }
 
 /// Take the enabled action `action`; panics, listing what is enabled, if it is not.
-fn step(model: &ZabModel, state: &ZabState, action: ZabAction) -> ZabState {
+pub(super) fn step(model: &ZabModel, state: &ZabState, action: ZabAction) -> ZabState {
     let mut enabled = Vec::new();
     model.actions(state, &mut enabled);
     assert!(
@@ -47,7 +47,7 @@ fn step(model: &ZabModel, state: &ZabState, action: ZabAction) -> ZabState {
 }
 
 /// Deliver the oldest message on `from → to`.
-fn deliver(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) -> ZabState {
+pub(super) fn deliver(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) -> ZabState {
     let msg = state
         .head(from, to)
         .expect("a message in flight")

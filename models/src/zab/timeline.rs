@@ -1,8 +1,9 @@
 //! A ZAB world's steps as a sequence diagram draws them (see [`crate::timeline`]).
 //!
-//! Messages travel in one list, oldest first, so what a step did to them is a comparison of that
-//! list before and after it: the packet a delivery consumed is taken off first; of the rest,
-//! those gone afterwards were lost (a crash or a partition closed their connection), and those
+//! Messages travel in one list, oldest first, and FLE notifications in another, so what a step
+//! did to them is a comparison of the two lists before and after it: the message a delivery
+//! consumed is taken off first; of the rest, those gone afterwards were lost (a crash or a
+//! partition closed their connection, or a newer notification replaced an unread one), and those
 //! new afterwards were sent.
 
 use stateright::Model;
@@ -10,7 +11,7 @@ use stateright::Model;
 use super::action::ZabAction;
 use super::model::ZabModel;
 use super::state::ZabState;
-use super::types::{Packet, Sid};
+use super::types::{Notice, Packet, Sid};
 use crate::timeline::{Condition, Message, MessageEvent, StepKind, StepView, Timeline};
 
 fn name(server: Sid) -> String {
@@ -25,10 +26,26 @@ fn message(packet: &Packet) -> Message {
     }
 }
 
-/// The packets of `after` that are not in `before` (as multisets, in `after`'s order), and the
-/// packets of `before` that are not in `after`.
-fn difference(before: &[Packet], after: &[Packet]) -> (Vec<Packet>, Vec<Packet>) {
-    let mut gone: Vec<Packet> = before.to_vec();
+fn notice(notice: &Notice) -> Message {
+    Message {
+        from: name(notice.from),
+        to: name(notice.to),
+        label: notice.notification.to_string(),
+    }
+}
+
+/// Every message in flight in `state`: follower–leader packets, then FLE notifications.
+fn in_flight(state: &ZabState) -> Vec<Message> {
+    let packets = state.net.iter().map(message);
+    packets
+        .chain(state.election_net.iter().map(notice))
+        .collect()
+}
+
+/// The messages of `after` that are not in `before` (as multisets, in `after`'s order), and the
+/// messages of `before` that are not in `after`.
+fn difference(before: &[Message], after: &[Message]) -> (Vec<Message>, Vec<Message>) {
+    let mut gone: Vec<Message> = before.to_vec();
     let mut new = Vec::new();
     for packet in after {
         match gone.iter().position(|p| p == packet) {
@@ -51,18 +68,41 @@ impl Timeline for ZabModel {
             .next_state(before, action.clone())
             .expect("a ZAB step always has a next state");
         let mut events = Vec::new();
-        let mut remaining = before.net.clone();
+        let mut remaining = in_flight(before);
         let (actor, kind) = match *action {
             ZabAction::Deliver { from, to, ref msg } => {
+                let delivered = message(&Packet {
+                    from,
+                    to,
+                    msg: msg.clone(),
+                });
                 let at = remaining
                     .iter()
-                    .position(|p| p.from == from && p.to == to && p.msg == *msg)
+                    .position(|m| *m == delivered)
                     .expect("the delivered message is in flight");
-                events.push(MessageEvent::Delivered(message(&remaining.remove(at))));
+                events.push(MessageEvent::Delivered(remaining.remove(at)));
+                (to, StepKind::Deliver)
+            }
+            ZabAction::Notify {
+                from,
+                to,
+                notification,
+            } => {
+                let delivered = notice(&Notice {
+                    from,
+                    to,
+                    notification,
+                });
+                let at = remaining
+                    .iter()
+                    .position(|m| *m == delivered)
+                    .expect("the delivered notification is in flight");
+                events.push(MessageEvent::Delivered(remaining.remove(at)));
                 (to, StepKind::Deliver)
             }
             ZabAction::Elect { leader, .. } => (leader, StepKind::Local),
             ZabAction::Join { server, .. }
+            | ZabAction::Decide { server }
             | ZabAction::LogSynced { server }
             | ZabAction::AckNewLeader { server }
             | ZabAction::ApplyCommitted { server }
@@ -79,11 +119,12 @@ impl Timeline for ZabModel {
             ),
             ZabAction::Heal => (0, StepKind::Recover),
         };
-        let (sent, lost) = difference(&remaining, &after.net);
-        events.extend(lost.iter().map(|p| MessageEvent::Lost(message(p))));
-        events.extend(sent.iter().map(|p| MessageEvent::Sent(message(p))));
+        let (sent, lost) = difference(&remaining, &in_flight(&after));
+        events.extend(lost.into_iter().map(MessageEvent::Lost));
+        events.extend(sent.into_iter().map(MessageEvent::Sent));
         let label = match action {
             ZabAction::Deliver { msg, .. } => msg.to_string(),
+            ZabAction::Notify { notification, .. } => notification.to_string(),
             other => other.to_string(),
         };
         StepView {

@@ -189,6 +189,82 @@ impl fmt::Display for Msg {
     }
 }
 
+/// A Fast Leader Election vote: who should lead, and that server's credentials as the voter
+/// knows them. The derived order is FLE's `totalOrderPredicate`: higher peerEpoch (the
+/// candidate's currentEpoch) wins, then higher zxid (its last logged zxid), then higher sid.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Vote {
+    pub peer_epoch: u8,
+    pub zxid: Zxid,
+    pub leader: Sid,
+}
+
+impl fmt::Display for Vote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "S{} e{} {}", self.leader, self.peer_epoch, self.zxid)
+    }
+}
+
+/// The sender's role as a notification reports it (ZooKeeper's `ServerState`; observers are not
+/// modelled).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum PeerState {
+    Looking,
+    Following,
+    Leading,
+}
+
+/// An FLE notification: the sender's vote, tagged with its logical clock (`electionEpoch`: which
+/// election round the vote belongs to) and its role.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Notification {
+    pub vote: Vote,
+    pub election_epoch: u8,
+    pub state: PeerState,
+}
+
+impl fmt::Display for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            PeerState::Looking => "LOOKING",
+            PeerState::Following => "FOLLOWING",
+            PeerState::Leading => "LEADING",
+        };
+        write!(
+            f,
+            "NOTIFICATION({}, round {}, {state})",
+            self.vote, self.election_epoch
+        )
+    }
+}
+
+/// A notification in flight on the election link `from → to` (QuorumCnxManager's connection,
+/// not the follower–leader one).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Notice {
+    pub from: Sid,
+    pub to: Sid,
+    pub notification: Notification,
+}
+
 /// A message in flight on the link `from → to`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Packet {

@@ -1,4 +1,4 @@
-//! Phase 0: who leads (DOMAIN.md §5.2), as an oracle.
+//! Phase 0 as an oracle (`election = "oracle"`, the default).
 //!
 //! Fast Leader Election lets LOOKING servers exchange votes (leader, zxid, peerEpoch) until a
 //! quorum agrees; a better vote wins: higher currentEpoch, then higher last zxid, then higher sid.
@@ -10,21 +10,14 @@
 //! A server that finds the others already FOLLOWING or LEADING joins the leader they report
 //! (FLE's out-of-election case), whatever its own vote.
 
-use super::state::{Following, Leading, Phase, Role, ZabState};
-use super::types::{bit, members, Msg, ServerSet, Sid};
-use super::ZabModel;
+use crate::zab::state::{Role, ZabState};
+use crate::zab::types::{bit, members, ServerSet, Sid};
+use crate::zab::ZabModel;
 
 impl ZabModel {
     /// Every (leader, quorum) the oracle may pick in `state`.
-    pub(super) fn elections(&self, state: &ZabState) -> Vec<(Sid, ServerSet)> {
-        // Each election may move some acceptedEpoch up by one: stop at the `epochs` bound.
-        let highest = state
-            .servers
-            .iter()
-            .map(|s| s.disk.accepted_epoch)
-            .max()
-            .unwrap_or(0);
-        if highest >= self.config.epochs {
+    pub(in crate::zab) fn elections(&self, state: &ZabState) -> Vec<(Sid, ServerSet)> {
+        if !self.elections_left(state) {
             return Vec::new();
         }
         let looking: ServerSet = state
@@ -50,32 +43,15 @@ impl ZabModel {
     }
 
     /// The quorum elects `leader`: it starts leading (discovery), the others follow it.
-    pub(super) fn on_elected(&self, state: &mut ZabState, leader: Sid, quorum: ServerSet) {
-        let server = state.server_mut(leader);
-        let accepted = server.disk.accepted_epoch;
-        server.role = Role::Leading(Leading {
-            infos: bit(leader),
-            max_accepted: accepted,
-            ..Leading::default()
-        });
-        server.phase = Phase::Discovery;
+    pub(in crate::zab) fn on_elected(&self, state: &mut ZabState, leader: Sid, quorum: ServerSet) {
+        self.lead(state, leader);
         for follower in members(quorum).filter(|&s| s != leader) {
             self.follow(state, follower, leader);
         }
     }
 
-    /// `server` follows `leader` and starts discovery: FOLLOWERINFO with its acceptedEpoch
-    /// (`Learner.registerWithLeader`).
-    pub(super) fn follow(&self, state: &mut ZabState, server: Sid, leader: Sid) {
-        let follower = state.server_mut(server);
-        follower.role = Role::Following(Following::new(leader));
-        follower.phase = Phase::Discovery;
-        let accepted_epoch = follower.disk.accepted_epoch;
-        state.send(server, leader, Msg::FollowerInfo { accepted_epoch });
-    }
-
     /// LOOKING servers that may join a leader: (server, leader) pairs.
-    pub(super) fn joins(&self, state: &ZabState) -> Vec<(Sid, Sid)> {
+    pub(in crate::zab) fn joins(&self, state: &ZabState) -> Vec<(Sid, Sid)> {
         let mut found = Vec::new();
         for server in state.ids() {
             if !state.server(server).up || state.server(server).role != Role::Looking {
