@@ -66,6 +66,12 @@ pub enum SchedulerArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FairnessArg {
+    Weak,
+    Strong,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StrategyArg {
     Bfs,
     Dfs,
@@ -102,6 +108,11 @@ pub struct CheckArgs {
     /// How a random search chooses among enabled actions (overrides [check] scheduler).
     #[arg(long, value_enum)]
     pub scheduler: Option<SchedulerArg>,
+    /// Liveness: which fairness the election's outcomes get (overrides [check] fairness). weak:
+    /// a step that stays enabled is eventually taken. strong: zab's election outcomes that are
+    /// possible again and again eventually happen (see below); other models are unaffected.
+    #[arg(long, value_enum)]
+    pub fairness: Option<FairnessArg>,
     /// Re-run only the K-th execution (from 0) of a random search.
     #[arg(long, value_name = "K")]
     pub run: Option<u64>,

@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
-    BenchArgs, CheckArgs, ExploreArgs, ListArgs, MergeArgs, RenderArgs, RenderFormat, ReplayArgs,
-    SchedulerArg, StrategyArg,
+    BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
+    ReplayArgs, SchedulerArg, StrategyArg,
 };
 use crate::registry::{self, ModelVisitor};
 use crate::render;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
+use lockscope_models::Fairness;
 
 /// An input or usage error: exit code 2.
 pub type InputError = String;
@@ -108,6 +109,12 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
             SchedulerArg::Uniform => Scheduler::Uniform,
             SchedulerArg::Pct => Scheduler::Pct,
             SchedulerArg::FaultBiased => Scheduler::FaultBiased,
+        };
+    }
+    if let Some(fairness) = args.fairness {
+        check.fairness = match fairness {
+            FairnessArg::Weak => Fairness::Weak,
+            FairnessArg::Strong => Fairness::Strong,
         };
     }
     if let Some(steps) = args.steps {

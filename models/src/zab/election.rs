@@ -24,7 +24,7 @@ impl ZabModel {
             .map(|s| s.disk.accepted_epoch)
             .max()
             .unwrap_or(0);
-        if highest >= self.config.epochs {
+        if !self.config.epoch_allowed(highest + 1) {
             return Vec::new();
         }
         let looking: ServerSet = state

@@ -63,7 +63,7 @@ use super::action::ZabAction;
 use super::model::ZabModel;
 use super::state::{Phase, ZabState};
 use super::types::{bit, Sid, MAX_SERVERS, MAX_TXNS};
-use crate::{prop, Liveness, Task};
+use crate::{prop, Fairness, Liveness, Task};
 
 const LINKS: usize = MAX_SERVERS * MAX_SERVERS;
 
@@ -71,13 +71,21 @@ const LINKS: usize = MAX_SERVERS * MAX_SERVERS;
 /// disk writes, its timeout and its restart; then the election and the heal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TaskKind {
-    Link { from: Sid, to: Sid },
+    Link {
+        from: Sid,
+        to: Sid,
+    },
     Step(Sid),
     Disk(Sid),
     Timeout(Sid),
     Restart(Sid),
     Election,
     Heal,
+    /// Strong fairness only: an election that `Sid` wins.
+    Elected(Sid),
+    /// Strong fairness only: `Sid`, a follower, times out while no server leads, and so takes
+    /// part in the election under way.
+    Rejoin(Sid),
 }
 
 const STEP: usize = LINKS;
@@ -86,7 +94,9 @@ const TIMEOUT: usize = DISK + MAX_SERVERS;
 const RESTART: usize = TIMEOUT + MAX_SERVERS;
 const ELECTION: usize = RESTART + MAX_SERVERS;
 const HEAL: usize = ELECTION + 1;
-const _: () = assert!(HEAL < 64, "tasks fit in a word");
+const ELECTED: usize = HEAL + 1;
+const REJOIN: usize = ELECTED + MAX_SERVERS;
+const _: () = assert!(REJOIN + MAX_SERVERS <= 64, "tasks fit in a word");
 
 fn number(kind: TaskKind) -> Task {
     let n = match kind {
@@ -97,6 +107,8 @@ fn number(kind: TaskKind) -> Task {
         TaskKind::Restart(s) => RESTART + usize::from(s),
         TaskKind::Election => ELECTION,
         TaskKind::Heal => HEAL,
+        TaskKind::Elected(s) => ELECTED + usize::from(s),
+        TaskKind::Rejoin(s) => REJOIN + usize::from(s),
     };
     n as Task
 }
@@ -115,6 +127,9 @@ fn kind(task: Task) -> TaskKind {
         _ if n < ELECTION => TaskKind::Restart(server(RESTART)),
         ELECTION => TaskKind::Election,
         HEAL => TaskKind::Heal,
+        _ if n < ELECTED => panic!("no ZAB task {task}"),
+        _ if n < REJOIN => TaskKind::Elected(server(ELECTED)),
+        _ if n < REJOIN + MAX_SERVERS => TaskKind::Rejoin(server(REJOIN)),
         _ => panic!("no ZAB task {task}"),
     }
 }
@@ -142,6 +157,13 @@ impl ZabModel {
                     && state.connected(leader, f)
             })
             .fold(bit(leader), |set, f| set | bit(f))
+    }
+
+    /// A timeout of `server` that takes it, a follower, back to LOOKING while no server is
+    /// LEADING: it will take part in the election that has to come.
+    fn rejoins_election(state: &ZabState, server: Sid) -> bool {
+        state.server(server).following().is_some()
+            && !state.servers.iter().any(|s| s.up && s.leading().is_some())
     }
 
     /// Some server leads in BROADCAST with a quorum of followers in BROADCAST.
@@ -191,15 +213,20 @@ impl Liveness for ZabModel {
         }
     }
 
-    fn task(&self, action: &ZabAction) -> Option<Task> {
+    fn task(&self, state: &ZabState, action: &ZabAction) -> Option<Task> {
+        let strong = self.fairness == Fairness::Strong;
         let kind = match *action {
             ZabAction::Deliver { from, to, .. } => TaskKind::Link { from, to },
             ZabAction::Join { server, .. } => TaskKind::Step(server),
             ZabAction::LogSynced { server } | ZabAction::LogProposal { server } => {
                 TaskKind::Disk(server)
             }
+            ZabAction::Timeout { server } if strong && Self::rejoins_election(state, server) => {
+                TaskKind::Rejoin(server)
+            }
             ZabAction::Timeout { server } => TaskKind::Timeout(server),
             ZabAction::Restart { server } => TaskKind::Restart(server),
+            ZabAction::Elect { leader, .. } if strong => TaskKind::Elected(leader),
             ZabAction::Elect { .. } => TaskKind::Election,
             ZabAction::Heal => TaskKind::Heal,
             ZabAction::ClientRequest { .. }
@@ -218,7 +245,18 @@ impl Liveness for ZabModel {
             TaskKind::Restart(s) => format!("S{s}'s restart"),
             TaskKind::Election => "the election".into(),
             TaskKind::Heal => "the partition's heal".into(),
+            TaskKind::Elected(s) => format!("S{s}'s election (strong)"),
+            TaskKind::Rejoin(s) => format!("S{s} joining a leaderless election (strong)"),
         }
+    }
+
+    fn strong_tasks(&self) -> u64 {
+        if self.fairness == Fairness::Weak {
+            return 0;
+        }
+        (0..self.config.servers)
+            .flat_map(|s| [TaskKind::Elected(s), TaskKind::Rejoin(s)])
+            .fold(0, |set, kind| set | 1 << number(kind))
     }
 
     fn obligation_name(&self, property: &str, bit: u32) -> String {
@@ -307,24 +345,42 @@ mod tests {
     #[test]
     fn faults_and_writes_are_no_task_and_recoveries_are() {
         let model = model();
-        assert_eq!(model.task(&ZabAction::Crash { server: 0 }), None);
-        assert_eq!(model.task(&ZabAction::Partition { side: 2 }), None);
-        assert_eq!(model.task(&ZabAction::ClientRequest { leader: 0 }), None);
         assert_eq!(
-            model.task(&ZabAction::Restart { server: 2 }),
+            model.task(&ZabState::new(3), &ZabAction::Crash { server: 0 }),
+            None
+        );
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::Partition { side: 2 }),
+            None
+        );
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::ClientRequest { leader: 0 }),
+            None
+        );
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::Restart { server: 2 }),
             Some(number(TaskKind::Restart(2)))
         );
-        assert_eq!(model.task(&ZabAction::Heal), Some(number(TaskKind::Heal)));
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::Heal),
+            Some(number(TaskKind::Heal))
+        );
         // Every election is one task, whoever wins.
         assert_eq!(
-            model.task(&ZabAction::Elect {
-                leader: 2,
-                quorum: 0b110
-            }),
-            model.task(&ZabAction::Elect {
-                leader: 1,
-                quorum: 0b011
-            })
+            model.task(
+                &ZabState::new(3),
+                &ZabAction::Elect {
+                    leader: 2,
+                    quorum: 0b110
+                }
+            ),
+            model.task(
+                &ZabState::new(3),
+                &ZabAction::Elect {
+                    leader: 1,
+                    quorum: 0b011
+                }
+            )
         );
     }
 
@@ -441,7 +497,10 @@ mod tests {
                 let mut enabled = Vec::new();
                 model.actions(&state, &mut enabled);
                 let action = enabled.into_iter().find(|a| wanted(a)).expect("enabled");
-                assert!(model.task(&action).is_some(), "{action} is a fair step");
+                assert!(
+                    model.task(&state, &action).is_some(),
+                    "{action} is a fair step"
+                );
                 state = model.next_state(&state, action).expect("a step");
                 assert_eq!(model.pending(prop::LEADER_EVENTUALLY_ELECTED, &state), 1);
             }

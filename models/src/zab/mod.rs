@@ -39,6 +39,7 @@
 
 mod action;
 pub mod broadcast;
+pub mod canonical;
 pub mod discovery;
 pub mod election;
 pub mod faults;
@@ -123,7 +124,8 @@ pub struct ZabConfig {
     /// Client writes injected in one execution.
     pub transactions: u8,
     /// The highest epoch a leader may propose (TLC models bound "rounds" the same way); it
-    /// bounds how many elections one execution holds.
+    /// bounds how many elections one execution holds. 0: no bound; the space stays finite
+    /// because every epoch in the state is renamed after each step ([`canonical`]).
     pub epochs: u8,
     pub variant: ZabVariant,
     pub election: Election,
@@ -167,13 +169,18 @@ impl ZabConfig {
                 self.transactions
             ));
         }
-        if self.epochs == 0 || usize::from(self.epochs) > MAX_EPOCHS {
+        if usize::from(self.epochs) > MAX_EPOCHS {
             return Err(format!(
-                "model.epochs: expected 1 to {MAX_EPOCHS}, found {}",
+                "model.epochs: expected 0 (no bound) to {MAX_EPOCHS}, found {}",
                 self.epochs
             ));
         }
         Ok(())
+    }
+
+    /// Whether a leader may propose `epoch` (always, when `epochs` is 0).
+    pub fn epoch_allowed(&self, epoch: u8) -> bool {
+        self.epochs == 0 || epoch <= self.epochs
     }
 
     /// Whether `set` is a quorum: `2 |set| > N`.

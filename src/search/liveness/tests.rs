@@ -35,14 +35,14 @@ fn walk(g: &Graph, lasso: &Lasso) -> Vec<u32> {
 #[test]
 fn no_pending_obligation_means_no_violation() {
     let g = graph(2, &[(0, 1, Some(0)), (1, 0, Some(0))]);
-    assert_eq!(find_violation(&g, &[0, 0]), None);
+    assert_eq!(find_violation(&g, &[0, 0], 0), None);
 }
 
 #[test]
 fn a_fair_cycle_where_the_obligation_stays_pending_is_found() {
     // 0 → 1 → 2 → 1 (tasks 0 and 1 alternate); obligation 0 pending in 1 and 2.
     let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(1))]);
-    let lasso = find_violation(&g, &[0, 1, 1]).expect("violated");
+    let lasso = find_violation(&g, &[0, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (0, 1));
     let visited = walk(&g, &lasso);
     assert_eq!(
@@ -68,7 +68,7 @@ fn a_cycle_that_starves_a_continuously_enabled_task_is_unfair() {
             (3, 3, Some(0)),
         ],
     );
-    assert_eq!(find_violation(&g, &[0, 1, 1, 0]), None);
+    assert_eq!(find_violation(&g, &[0, 1, 1, 0], 0), None);
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn a_task_disabled_somewhere_on_the_cycle_need_not_be_taken() {
             (3, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 1, 1, 0]).expect("violated");
+    let lasso = find_violation(&g, &[0, 1, 1, 0], 0).expect("violated");
     let visited = walk(&g, &lasso);
     assert!(
         visited.contains(&2),
@@ -97,7 +97,7 @@ fn a_task_disabled_somewhere_on_the_cycle_need_not_be_taken() {
 fn faults_are_not_fairness_obligations() {
     // The only way out of the cycle is a fault (no task): staying in the cycle is fair.
     let g = graph(3, &[(0, 0, Some(0)), (0, 1, None), (1, 1, Some(0))]);
-    let lasso = find_violation(&g, &[1, 0, 0]).expect("violated");
+    let lasso = find_violation(&g, &[1, 0, 0], 0).expect("violated");
     assert_eq!(lasso.entry, 0);
     assert_eq!(walk(&g, &lasso), vec![0, 0]);
 }
@@ -106,7 +106,7 @@ fn faults_are_not_fairness_obligations() {
 fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
     let g = graph(2, &[(0, 1, Some(0))]);
     assert_eq!(
-        find_violation(&g, &[0, 1]),
+        find_violation(&g, &[0, 1], 0),
         Some(Lasso {
             obligation: 0,
             entry: 1,
@@ -119,7 +119,7 @@ fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
 fn leaving_the_pending_states_breaks_the_cycle() {
     // The cycle 1 → 2 → 1 passes through 2 where the obligation is met: no violation.
     let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(0))]);
-    assert_eq!(find_violation(&g, &[0, 1, 0]), None);
+    assert_eq!(find_violation(&g, &[0, 1, 0], 0), None);
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn the_violation_with_the_earliest_entry_is_reported() {
             (4, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 2, 2, 1, 1]).expect("violated");
+    let lasso = find_violation(&g, &[0, 2, 2, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (1, 1));
 }
 
@@ -156,7 +156,7 @@ fn the_reported_cycle_takes_every_task_that_stays_enabled() {
         (3, 2, Some(2)),
     ];
     let g = graph(4, &edges);
-    let lasso = find_violation(&g, &[0, 1, 1, 1]).expect("violated");
+    let lasso = find_violation(&g, &[0, 1, 1, 1], 0).expect("violated");
     let mut at = lasso.entry;
     let mut tasks = 0u64;
     for &action in &lasso.cycle {
