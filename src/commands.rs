@@ -405,17 +405,21 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} transaction(s) · epochs up to {} · oracle election\n",
+            "  model    zab · variant {} · {} servers · {} transaction(s) · {} · oracle election\n",
             zab.variant.name(),
             model.servers,
             zab.transactions,
-            zab.epochs,
+            match zab.epochs {
+                0 => "epochs unbounded".to_string(),
+                n => format!("epochs up to {n}"),
+            },
         ));
         text.push_str(&format!(
-            "  faults   crashes {} · partitions {}\n  check    {}\n",
+            "  faults   crashes {} · partitions {}\n  check    {} · {} fairness\n",
             faults.crashes,
             faults.partitions,
-            scenario.check.strategy.name()
+            scenario.check.strategy.name(),
+            scenario.check.fairness.name()
         ));
     } else {
         text.push_str(&format!(

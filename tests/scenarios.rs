@@ -106,6 +106,7 @@ scenario_tests! {
     zab_liveness_no_faults => "zab/liveness-no-faults.toml",
     zab_liveness_two_servers_crash => "zab/liveness-two-servers-crash.toml",
     zab_liveness_election_race => "zab/liveness-election-race.toml",
+    zab_liveness_election_strong => "zab/liveness-election-strong.toml",
     zab_liveness_split_brain => "zab/liveness-split-brain.toml",
     bench_reference_n2_e0 => "bench/reference-n2-e0.toml",
     bench_reference_n3_e0 => "bench/reference-n3-e0.toml",

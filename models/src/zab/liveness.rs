@@ -33,8 +33,9 @@
 //!   knows the follower; a leader no longer sees a quorum), so fairness never makes a healthy
 //!   server time out, and a server cannot "keep timing out" without something breaking each time;
 //! - the election (every `Elect`, whatever leader and quorum: the oracle's choice among quorums is
-//!   the nondeterminism of who hears whom first, so fairness asks only that *some* election
-//!   happens while one stays possible, not a particular one);
+//!   the nondeterminism of who hears whom first, so weak fairness asks only that *some* election
+//!   happens while one stays possible, not a particular one; strong fairness splits it by winner,
+//!   see below);
 //! - each crashed server's restart, and the heal of a partition: recoveries, so the environment
 //!   eventually repairs what a fault broke. (With `permanent_partitions` there is no heal.)
 //!
@@ -42,22 +43,44 @@
 //! client writes (`ClientRequest`: input from outside; clients may write or not, so no behaviour is
 //! unfair for lacking a write).
 //!
-//! **The `epochs` bound.** Elections stop when some server has accepted the last epoch allowed
-//! (`model.epochs`, as TLC's MaxEpoch), so a behaviour that needs one more election than the
+//! **The `epochs` bound.** With `model.epochs = n > 0` elections stop when some server has
+//! accepted epoch `n` (as TLC's MaxEpoch), so a behaviour that needs one more election than the
 //! bound allows ends with every server LOOKING and nothing enabled: the checker reports that as a
 //! violation (a state that lasts forever with the obligation pending), although the real protocol
-//! would hold another election. A violation of `leader_eventually_elected` must therefore be read
-//! against the bound: `fixed.toml`'s (a crash and a partition each spoil one of its two epochs) is
-//! the bound's doing.
+//! would hold another election. Such a violation must be read against the bound: `fixed.toml`'s
+//! (a crash and a partition each spoil one of its two epochs) is the bound's doing. With
+//! `epochs = 0` there is no bound: epochs are renamed after every step ([`super::canonical`]), the
+//! space stays finite, and a violation is a true cycle of the protocol.
 //!
-//! **What weak fairness does not give.** With 3 servers a single crash is enough for a fair
-//! behaviour without a leader (`liveness-election-race.toml`): one server ends up with a newer
-//! currentEpoch, the other two elect without it, it joins, its ACKEPOCH is ahead of the leader,
-//! the leader gives up, and the two elect again before it notices. Each round takes an epoch and
-//! returns to the same state otherwise (`the_election_race_repeats_with_every_epoch`), so the
-//! bound only decides where the model stops. Real ZooKeeper leaves this race to timing (FLE's
-//! finalizeWait, the newer server noticing as fast as the others), which weak fairness does not
-//! express; the verdict is therefore `violated`, and it is the protocol's, not the bound's.
+//! **What weak fairness does not give.** With 3 servers a single crash is enough for a weakly
+//! fair behaviour without a leader (`liveness-election-race.toml`): one server ends up with a
+//! newer currentEpoch, the other two elect without it, it joins, its ACKEPOCH is ahead of the
+//! leader, the leader gives up, and the two elect again before it notices. Each round returns to
+//! the same state up to the epoch numbers (`the_election_race_repeats_with_every_epoch`), so
+//! without a bound it is a cycle. Real ZooKeeper leaves this race to timing: FLE's finalizeWait
+//! holds an election open for the votes still coming, and the newer server notices its leader's
+//! departure about as fast as the others.
+//!
+//! **Strong fairness of elections** (`[check] fairness = "strong"`, [`Fairness::Strong`]) states
+//! that timing as two kinds of strongly fair task (a task enabled again and again, though maybe
+//! not continuously, is eventually taken):
+//! - per server S, *S's election*: every `Elect` whose winner is S. An election that S would win,
+//!   if possible again and again, eventually happens (the oracle may not always pick a quorum
+//!   without the best vote);
+//! - per server S, *S joining a leaderless election*: S's timeout as a follower in a state where
+//!   no server is up and LEADING. A follower that could again and again go back to LOOKING while
+//!   the election is still open eventually does so in time (the election does not always end
+//!   just before its vote arrives).
+//!
+//! Together: an election in which the most up-to-date server takes part, if possible infinitely
+//! often, eventually happens. Neither kind alone breaks the race: with only the election outcomes
+//! strong, the newer server can always go LOOKING just after the other two have elected, so its
+//! election is never enabled on the cycle; with only the timeouts strong, the other two can always
+//! elect without it. With both, `liveness-election-strong.toml` (one crash) holds, and so do one
+//! crash with one partition, and two crashes (measured without a bound). Every other task keeps
+//! weak fairness, and under `fairness = "weak"` the election is the single weak task above, as
+//! before. Only these tasks may be strong: they are the ones whose outcome real ZooKeeper leaves
+//! to timing; making deliveries or disk writes strong would assume more than TCP and disks give.
 
 use super::action::ZabAction;
 use super::model::ZabModel;

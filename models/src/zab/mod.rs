@@ -22,7 +22,12 @@
 //! when its epoch can no longer be acknowledged by a quorum (ZooKeeper's initLimit).
 //!
 //! Liveness ([`liveness`]): `leader_eventually_elected` and `proposals_eventually_committed`
-//! under weak fairness per server, link, election and recovery.
+//! under weak fairness per server, link, election and recovery, or with strongly fair election
+//! outcomes (`[check] fairness = "strong"`), the timing Fast Leader Election relies on.
+//!
+//! Epochs: `epochs = n` bounds them (as TLC's MaxEpoch); `epochs = 0` leaves them unbounded and
+//! [`canonical`] renames them after every step, so that elections can repeat forever in a finite
+//! space.
 //!
 //! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
 //! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal
