@@ -181,22 +181,24 @@ fn tarjan(
     let mut low = vec![0u32; slots];
     let mut on_stack = vec![false; slots];
     let mut id = vec![UNSEEN; slots];
-    let mut stack: Vec<usize> = Vec::new();
+    // Slots are below 2^32 (state ids are u32): keep the stacks as small as the state ids.
+    let mut stack: Vec<u32> = Vec::new();
     // Call stack of (state, its slot, next edge position).
-    let mut calls: Vec<(u32, usize, usize)> = Vec::new();
+    let mut calls: Vec<(u32, u32, usize)> = Vec::new();
     let mut next_index = 0u32;
     let mut count = 0u32;
     for root in roots {
         let Some(root_slot) = slot(root).filter(|&r| index[r] == UNSEEN) else {
             continue;
         };
-        calls.push((root, root_slot, graph.edges(root).start));
+        calls.push((root, root_slot as u32, graph.edges(root).start));
         index[root_slot] = next_index;
         low[root_slot] = next_index;
         next_index += 1;
-        stack.push(root_slot);
+        stack.push(root_slot as u32);
         on_stack[root_slot] = true;
         while let Some(&mut (state, at, ref mut edge)) = calls.last_mut() {
+            let at = at as usize;
             let end = graph.edges(state).end;
             if *edge < end {
                 let target = graph.target[*edge];
@@ -208,9 +210,9 @@ fn tarjan(
                     index[to] = next_index;
                     low[to] = next_index;
                     next_index += 1;
-                    stack.push(to);
+                    stack.push(to as u32);
                     on_stack[to] = true;
-                    calls.push((target, to, graph.edges(target).start));
+                    calls.push((target, to as u32, graph.edges(target).start));
                 } else if on_stack[to] {
                     low[at] = low[at].min(index[to]);
                 }
@@ -218,11 +220,12 @@ fn tarjan(
             }
             calls.pop();
             if let Some(&(_, parent, _)) = calls.last() {
+                let parent = parent as usize;
                 low[parent] = low[parent].min(low[at]);
             }
             if low[at] == index[at] {
                 loop {
-                    let member = stack.pop().expect("the root is on the stack");
+                    let member = stack.pop().expect("the root is on the stack") as usize;
                     on_stack[member] = false;
                     id[member] = count;
                     if member == at {
@@ -250,37 +253,43 @@ struct FairComponent {
     first: u32,
 }
 
-/// What the fairness test needs to know about a set of states.
-struct Summary {
-    /// Tasks enabled in every state.
-    enabled_everywhere: u64,
-    /// Tasks enabled in some state.
-    enabled_somewhere: u64,
+/// What the fairness test needs to know about each of `len` sets of states, column by column: the
+/// pending subgraph of the reference workload has millions of components, so a row costs 17
+/// bytes, plus 8 only when some task is strong.
+struct Summaries {
+    /// Tasks enabled in every state of the set.
+    enabled_everywhere: Vec<u64>,
+    /// Tasks enabled in some state of the set (empty without strong tasks).
+    enabled_somewhere: Vec<u64>,
     /// Tasks of the edges between its states.
-    taken_inside: u64,
-    has_internal_edge: bool,
+    taken_inside: Vec<u64>,
+    has_internal_edge: Vec<bool>,
+    strong: u64,
 }
 
-impl Summary {
-    fn new() -> Self {
-        Summary {
-            enabled_everywhere: u64::MAX,
-            enabled_somewhere: 0,
-            taken_inside: 0,
-            has_internal_edge: false,
+impl Summaries {
+    fn new(len: usize, strong: u64) -> Self {
+        Summaries {
+            enabled_everywhere: vec![u64::MAX; len],
+            enabled_somewhere: vec![0; if strong == 0 { 0 } else { len }],
+            taken_inside: vec![0; len],
+            has_internal_edge: vec![false; len],
+            strong,
         }
     }
 
-    /// Add `state`, whose edges into the set are those `member` accepts.
-    fn add(&mut self, graph: &Graph, state: u32, member: &dyn Fn(u32) -> bool) {
+    /// Add `state` to set `set`, whose edges into the set are those `member` accepts.
+    fn add(&mut self, set: usize, graph: &Graph, state: u32, member: &dyn Fn(u32) -> bool) {
         let enabled = graph.enabled(state);
-        self.enabled_everywhere &= enabled;
-        self.enabled_somewhere |= enabled;
+        self.enabled_everywhere[set] &= enabled;
+        if self.strong != 0 {
+            self.enabled_somewhere[set] |= enabled;
+        }
         for e in graph.edges(state) {
             if member(graph.target[e]) {
-                self.has_internal_edge = true;
+                self.has_internal_edge[set] = true;
                 if graph.task[e] != NO_TASK {
-                    self.taken_inside |= 1 << graph.task[e];
+                    self.taken_inside[set] |= 1 << graph.task[e];
                 }
             }
         }
@@ -288,13 +297,17 @@ impl Summary {
 
     /// Whether some cycle of the set could be fair: it has one, and no weak task is enabled
     /// everywhere in it without being taken inside.
-    fn weakly_fair(&self, strong: u64) -> bool {
-        self.has_internal_edge && self.enabled_everywhere & !strong & !self.taken_inside == 0
+    fn weakly_fair(&self, set: usize) -> bool {
+        self.has_internal_edge[set]
+            && self.enabled_everywhere[set] & !self.strong & !self.taken_inside[set] == 0
     }
 
     /// The strong tasks enabled somewhere in the set but taken nowhere inside it.
-    fn starved_strong(&self, strong: u64) -> u64 {
-        self.enabled_somewhere & strong & !self.taken_inside
+    fn starved_strong(&self, set: usize) -> u64 {
+        if self.strong == 0 {
+            return 0;
+        }
+        self.enabled_somewhere[set] & self.strong & !self.taken_inside[set]
     }
 }
 
@@ -307,7 +320,7 @@ fn fair_components(
     strong: u64,
 ) -> Vec<FairComponent> {
     let count = components.count as usize;
-    let mut summaries: Vec<Summary> = (0..count).map(|_| Summary::new()).collect();
+    let mut summaries = Summaries::new(count, strong);
     let mut first = vec![u32::MAX; count];
     for state in 0..graph.states() as u32 {
         if !inside(state) {
@@ -315,33 +328,36 @@ fn fair_components(
         }
         let c = components.id[state as usize];
         first[c as usize] = first[c as usize].min(state);
-        summaries[c as usize].add(graph, state, &|t| {
+        summaries.add(c as usize, graph, state, &|t| {
             inside(t) && components.id[t as usize] == c
         });
     }
     let mut fair = Vec::new();
-    let mut needs_split = vec![false; count];
-    for (c, summary) in summaries.iter().enumerate() {
-        if !summary.weakly_fair(strong) {
+    let mut to_split: Vec<u32> = Vec::new();
+    for c in 0..count {
+        if !summaries.weakly_fair(c) {
             continue;
         }
-        if summary.starved_strong(strong) == 0 {
+        if summaries.starved_strong(c) == 0 {
             fair.push(FairComponent {
                 members: Members::Component(c as u32),
                 first: first[c],
             });
         } else {
-            needs_split[c] = true;
+            to_split.push(c as u32);
         }
     }
-    if needs_split.iter().any(|&n| n) {
-        let mut to_split: Vec<Vec<u32>> = vec![Vec::new(); count];
+    if !to_split.is_empty() {
+        let mut states_of: Vec<Vec<u32>> = vec![Vec::new(); to_split.len()];
         for state in 0..graph.states() as u32 {
-            if inside(state) && needs_split[components.id[state as usize] as usize] {
-                to_split[components.id[state as usize] as usize].push(state);
+            if !inside(state) {
+                continue;
+            }
+            if let Ok(i) = to_split.binary_search(&components.id[state as usize]) {
+                states_of[i].push(state);
             }
         }
-        for states in to_split.into_iter().filter(|s| !s.is_empty()) {
+        for states in states_of {
             fair.extend(fair_parts(graph, states, strong));
         }
     }
@@ -356,14 +372,14 @@ fn fair_parts(graph: &Graph, states: Vec<u32>, strong: u64) -> Vec<FairComponent
     let mut work = vec![states];
     while let Some(states) = work.pop() {
         let member = |s: u32| states.binary_search(&s).is_ok();
-        let mut summary = Summary::new();
+        let mut summary = Summaries::new(1, strong);
         for &s in &states {
-            summary.add(graph, s, &member);
+            summary.add(0, graph, s, &member);
         }
-        if !summary.weakly_fair(strong) {
+        if !summary.weakly_fair(0) {
             continue;
         }
-        let starved = summary.starved_strong(strong);
+        let starved = summary.starved_strong(0);
         if starved == 0 {
             fair.push(FairComponent {
                 first: states[0],
