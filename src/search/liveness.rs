@@ -334,14 +334,14 @@ fn fair_components(
     }
     let mut fair = Vec::new();
     let mut to_split: Vec<u32> = Vec::new();
-    for c in 0..count {
+    for (c, &first) in first.iter().enumerate() {
         if !summaries.weakly_fair(c) {
             continue;
         }
         if summaries.starved_strong(c) == 0 {
             fair.push(FairComponent {
                 members: Members::Component(c as u32),
-                first: first[c],
+                first,
             });
         } else {
             to_split.push(c as u32);
