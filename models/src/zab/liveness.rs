@@ -355,6 +355,12 @@ mod tests {
         }
         assert!(seen.insert(number(TaskKind::Election)));
         assert!(seen.insert(number(TaskKind::Heal)));
+        for s in 0..MAX_SERVERS as Sid {
+            for kind in [TaskKind::Elected(s), TaskKind::Rejoin(s)] {
+                assert!(seen.insert(number(kind)), "{kind:?}");
+                assert_eq!(super::kind(number(kind)), kind);
+            }
+        }
         assert_eq!(
             model.task_name(number(TaskKind::Link { from: 2, to: 0 })),
             "deliveries S2 → S0"
@@ -404,6 +410,56 @@ mod tests {
                     quorum: 0b011
                 }
             )
+        );
+    }
+
+    /// Under strong fairness an election is the winner's task, and a follower's timeout while
+    /// no server leads is a task apart from its other timeouts; those are the strong tasks.
+    /// Under weak fairness nothing is strong and the election is one task.
+    #[test]
+    fn strong_fairness_splits_the_election_by_winner_and_the_leaderless_timeouts() {
+        let weak = model();
+        let strong = model().with_fairness(Fairness::Strong);
+        assert_eq!(weak.strong_tasks(), 0);
+        let state = ZabState::new(3);
+        let elect = |leader, quorum| ZabAction::Elect { leader, quorum };
+        assert_eq!(
+            strong.task(&state, &elect(2, 0b110)),
+            Some(number(TaskKind::Elected(2)))
+        );
+        assert_eq!(
+            strong.task(&state, &elect(1, 0b011)),
+            Some(number(TaskKind::Elected(1)))
+        );
+        assert_eq!(
+            weak.task(&state, &elect(2, 0b110)),
+            Some(number(TaskKind::Election))
+        );
+        // S2 leads S1 in broadcast: a timeout of S1 now (its task is a function of the state
+        // and the action, enabled or not) is its ordinary timeout.
+        let led = settle(&strong, take(&strong, &state, |a| *a == elect(2, 0b110)));
+        let timeout = ZabAction::Timeout { server: 1 };
+        assert_eq!(
+            strong.task(&led, &timeout),
+            Some(number(TaskKind::Timeout(1)))
+        );
+        // The leader crashed: no server leads, so S1's timeout joins the coming election.
+        let crashed = take(&strong, &led, |a| *a == ZabAction::Crash { server: 2 });
+        assert_eq!(
+            strong.task(&crashed, &timeout),
+            Some(number(TaskKind::Rejoin(1)))
+        );
+        assert_eq!(
+            weak.task(&crashed, &timeout),
+            Some(number(TaskKind::Timeout(1)))
+        );
+        let expected = (0..3).fold(0u64, |set, s| {
+            set | 1 << number(TaskKind::Elected(s)) | 1 << number(TaskKind::Rejoin(s))
+        });
+        assert_eq!(strong.strong_tasks(), expected);
+        assert_eq!(
+            strong.task_name(number(TaskKind::Rejoin(1))),
+            "S1 joining a leaderless election (strong)"
         );
     }
 
