@@ -274,6 +274,10 @@ fn zab_lassos_replay(model: &ZabModel, scenario: &Scenario) -> usize {
         );
         let trace = Trace::record(model, scenario, property, None, lasso);
         let parsed: Trace = serde_json::from_str(&trace.to_json()).expect("the trace parses");
+        assert_eq!(
+            parsed.scenario.check.fairness, scenario.check.fairness,
+            "a replay judges the cycle under the fairness it was found under"
+        );
         let replayed: trace::Replay =
             trace::replay(model, &parsed, Path::new("zab-lasso.json")).expect("the lasso replays");
         assert!(replayed.violated, "{property}: {:?}", replayed.explanation);

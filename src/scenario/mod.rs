@@ -125,9 +125,14 @@ pub struct CheckSpec {
     #[serde(default)]
     pub scheduler: Scheduler,
     /// Liveness: weak fairness for every task, or strong fairness for the tasks the model marks
-    /// as strong-capable (ZAB: the election's outcomes; the lock models have none).
-    #[serde(default)]
+    /// as strong-capable (ZAB: the election's outcomes; the lock models have none). Left out of
+    /// a trace's scenario when weak, so traces that do not use it read as before.
+    #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
+}
+
+fn is_weak(fairness: &Fairness) -> bool {
+    *fairness == Fairness::Weak
 }
 
 impl Default for CheckSpec {
