@@ -223,4 +223,8 @@ pub struct BenchArgs {
     /// rate.svg (states per second by number of clients).
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// Run only the rows whose label contains TEXT (e.g. "N=5 E=0", "liveness", "ZAB"), to
+    /// measure one size without the whole suite.
+    #[arg(long, value_name = "TEXT")]
+    pub only: Option<String>,
 }

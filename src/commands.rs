@@ -509,6 +509,7 @@ pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     let measured = crate::bench::run(
         args.quick,
         args.threads.unwrap_or_else(default_threads),
+        args.only.as_deref(),
         &mut std::io::stdout(),
     );
     if let Some(dir) = &args.plot {

@@ -43,7 +43,7 @@ fn brute_force_shortest(model: &LockModel, property: &str) -> Option<usize> {
         .expect("declared")
         .condition;
     let init = model.init_states().swap_remove(0);
-    let mut depth = HashMap::from([(init.clone(), 0usize)]);
+    let mut depth = HashMap::from([(init, 0usize)]);
     let mut queue = VecDeque::from([init]);
     while let Some(state) = queue.pop_front() {
         let d = depth[&state];
@@ -51,8 +51,8 @@ fn brute_force_shortest(model: &LockModel, property: &str) -> Option<usize> {
             return Some(d);
         }
         for next in model.next_states(&state) {
-            if !depth.contains_key(&next) {
-                depth.insert(next.clone(), d + 1);
+            if let std::collections::hash_map::Entry::Vacant(slot) = depth.entry(next) {
+                slot.insert(d + 1);
                 queue.push_back(next);
             }
         }

@@ -99,7 +99,7 @@ fn depth_first_search_counts_the_same_space() {
 #[test]
 fn the_quick_benchmark_agrees_with_the_oracle_on_every_row() {
     let mut out = Vec::new();
-    lockscope::bench::run(true, 2, &mut out);
+    lockscope::bench::run(true, 2, None, &mut out);
     let text = String::from_utf8(out).expect("UTF-8");
     let rows: Vec<&str> = text.lines().skip(2).collect();
     assert_eq!(

@@ -29,6 +29,13 @@ pub mod zookeeper;
 pub use actor::{ActorId, Group};
 pub use timeline::Timeline;
 
+/// A fixed-capacity vector that is `Copy` when its items are. A search copies a state once per
+/// transition: built from these, the lock world's state is plain data and that copy is one
+/// `memcpy` instead of an item-by-item clone (which took a fifth of a search). Unused slots hold
+/// `T::default()` and are never observed: equality, order, hashing and serialization see only the
+/// items in use.
+pub type Slots<T, const N: usize> = tinyvec::ArrayVec<[T; N]>;
+
 /// What the engine needs to know about actions beyond the `Model` trait: which are faults (for
 /// fault coverage) and which may stand in for one another when a trace is shrunk.
 pub trait ActionInfo: stateright::Model {

@@ -39,6 +39,15 @@ pub const COMMITTED_LOG_DURABILITY: &str = "committed_log_durability";
 /// ZAB implementation level, always: a follower in broadcast has a log that is a prefix of its
 /// leader's (same epoch, both in broadcast).
 pub const HISTORY_CONSISTENCY: &str = "history_consistency";
+/// ZAB implementation level (DOMAIN.md §6, ZTS `ackConsistent`), always: no leader waiting for a
+/// follower's NEWLEADER ACK has received another ACK from it.
+pub const ACK_CONSISTENT: &str = "ack_consistent";
+/// ZAB implementation level (ZTS `stateConsistent`), always: no leader has read a follower's ACK
+/// of UPTODATE while that follower had not yet applied the transactions of earlier epochs.
+pub const STATE_CONSISTENT: &str = "state_consistent";
+/// ZAB implementation level (ZTS `commitConsistent`), always: no follower in synchronization has
+/// received a COMMIT with no proposal buffered for it.
+pub const COMMIT_CONSISTENT: &str = "commit_consistent";
 /// ZAB, liveness: under weak fairness, some server eventually leads in BROADCAST with a quorum of
 /// followers in BROADCAST (again after every fault); see `zab::liveness`.
 pub const LEADER_EVENTUALLY_ELECTED: &str = "leader_eventually_elected";
@@ -63,6 +72,9 @@ pub const ALL: &[&str] = &[
     PRIMARY_INTEGRITY,
     COMMITTED_LOG_DURABILITY,
     HISTORY_CONSISTENCY,
+    ACK_CONSISTENT,
+    STATE_CONSISTENT,
+    COMMIT_CONSISTENT,
     LEADER_EVENTUALLY_ELECTED,
     PROPOSALS_EVENTUALLY_COMMITTED,
 ];

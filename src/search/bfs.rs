@@ -7,11 +7,15 @@
 //! level is finished before the next one starts, the first violating state found is at the least
 //! possible depth: counterexamples are shortest.
 //!
-//! Memory: the visited set keeps 64-bit fingerprints only (and, when the graph is recorded, each
-//! state's id); each state also keeps its parent's id (4 bytes) and the index of the action that
-//! reached it (1 byte). States live only in the current and the next level, packed
-//! ([`super::frontier`]). A counterexample is rebuilt by walking parent ids back to the initial
+//! Memory: the visited set ([`super::seen`]) keeps 64-bit fingerprints only (and, when the graph
+//! is recorded, each state's id); each state also keeps its parent's id (4 bytes) and the index
+//! of the action that reached it (1 byte). States live only in the current and the next level,
+//! packed ([`super::frontier`]); at the reference N = 5 size the two widest levels hold about as
+//! much as everything else. A counterexample is rebuilt by walking parent ids back to the initial
 //! state and re-running the recorded action indices.
+//!
+//! A successor reached again from the same chunk is dropped in the worker (checked and packed
+//! once); one reached again from another chunk of the level is dropped at the merge.
 //!
 //! When the model has liveness properties the search also records the whole graph (every edge
 //! with its action index and fairness task) and each state's pending obligations, so that
@@ -25,8 +29,9 @@ use std::time::Instant;
 use lockscope_models::Task;
 
 use super::fingerprint::{fingerprint, Fingerprint};
-use super::frontier::{pack, unpack, Frontier};
+use super::frontier::{compress, pack, unpack, Frontier};
 use super::liveness::{self, Graph};
+use super::seen::Seen;
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
     Stop,
@@ -37,57 +42,10 @@ use super::{
 type Pending = [u64; MAX_LIVENESS_PROPERTIES];
 const MAX_LIVENESS_PROPERTIES: usize = 4;
 
-type FingerprintMap = hashbrown::HashMap<Fingerprint, u32, rustc_hash::FxBuildHasher>;
 type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
 
-/// The fingerprints of the visited states. Only a recorded graph needs each one's id (an edge to
-/// an already visited state names it); a safety search keeps the fingerprints alone, half the
-/// memory per state.
-enum Seen {
-    Fingerprints(FingerprintSet),
-    WithIds(FingerprintMap),
-}
-
-impl Seen {
-    fn new(with_ids: bool) -> Self {
-        if with_ids {
-            Seen::WithIds(FingerprintMap::default())
-        } else {
-            Seen::Fingerprints(FingerprintSet::default())
-        }
-    }
-
-    fn contains(&self, fingerprint: Fingerprint) -> bool {
-        match self {
-            Seen::Fingerprints(set) => set.contains(&fingerprint),
-            Seen::WithIds(map) => map.contains_key(&fingerprint),
-        }
-    }
-
-    /// The id of a visited state (`None` when it is not visited, or ids are not kept).
-    fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
-        match self {
-            Seen::Fingerprints(_) => None,
-            Seen::WithIds(map) => map.get(&fingerprint).copied(),
-        }
-    }
-
-    /// Record a state as visited under `id`; `false` if it already was.
-    fn insert(&mut self, fingerprint: Fingerprint, id: u32) -> bool {
-        match self {
-            Seen::Fingerprints(set) => set.insert(fingerprint),
-            Seen::WithIds(map) => match map.entry(fingerprint) {
-                hashbrown::hash_map::Entry::Occupied(_) => false,
-                hashbrown::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(id);
-                    true
-                }
-            },
-        }
-    }
-}
-
-/// States per unit of work handed to a thread.
+/// The most states in a frontier block, the unit of work handed to a thread: a worker cuts the
+/// successors it makes into blocks of this many (the merge may drop some as duplicates).
 const CHUNK_STATES: usize = 1024;
 /// Chunks expanded per merge, per thread: bounds the memory held by not-yet-merged successors.
 const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
@@ -100,7 +58,8 @@ struct Candidate {
     parent: u32,
     action: u8,
     task: Option<Task>,
-    /// Where the packed state lies in its chunk's `packed` bytes.
+    /// The chunk's block holding the packed state, and where it lies in the block's bytes.
+    block: usize,
     state: std::ops::Range<usize>,
     violations: u64,
     /// Pending obligations per liveness property (all 0 unless the graph is recorded).
@@ -117,6 +76,14 @@ enum Successor {
         task: Option<Task>,
     },
     New(Candidate),
+    /// Found again in the same chunk after a `New` one; kept only when the graph is recorded (the
+    /// merge names the first one's id).
+    Repeat {
+        parent: u32,
+        fingerprint: Fingerprint,
+        action: u8,
+        task: Option<Task>,
+    },
 }
 
 struct ChunkResult {
@@ -124,8 +91,9 @@ struct ChunkResult {
     /// Transitions per fault kind (indexed like `PropertyTable::fault_kinds`).
     faults: Vec<u64>,
     successors: Vec<Successor>,
-    /// The new successors' states, packed.
-    packed: Vec<u8>,
+    /// The new successors' states, packed and compressed, [`CHUNK_STATES`] per block (so that
+    /// a block of the next level is one unit of work).
+    blocks: Vec<Vec<u8>>,
 }
 
 /// Everything kept per visited state.
@@ -212,6 +180,8 @@ pub(super) fn search<M: Checkable>(
     let mut transitions = 0u64;
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier = Frontier::default();
+    let mut packed = Vec::new();
+    let mut initial = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(model, symmetry.is_some(), state);
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
@@ -227,9 +197,10 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            frontier.push(id, &state);
+            initial.push((id, pack(&state, &mut packed)));
         }
     }
+    frontier.push_block(compress(&packed), initial);
 
     let timed_out = |started: &Instant| {
         limits
@@ -258,8 +229,15 @@ pub(super) fn search<M: Checkable>(
         let mut stopped = None;
         let mut beyond_bound = false;
         let batch_size = CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads;
-        for batch_start in (0..frontier.len()).step_by(batch_size) {
-            let batch = batch_start..(batch_start + batch_size).min(frontier.len());
+        let mut batch_end = 0;
+        while batch_end < frontier.blocks() {
+            let batch_start = batch_end;
+            let mut batch_states = 0;
+            while batch_end < frontier.blocks() && batch_states < batch_size {
+                batch_states += frontier.block_len(batch_end);
+                batch_end += 1;
+            }
+            let batch = batch_start..batch_end;
             let expansion = Expansion {
                 model,
                 table: &table,
@@ -279,6 +257,7 @@ pub(super) fn search<M: Checkable>(
                         .any(|s| matches!(s, Successor::New(_)));
                     continue;
                 }
+                let mut kept = vec![Vec::new(); chunk.blocks.len()];
                 for successor in chunk.successors {
                     if stopped.is_some() {
                         break;
@@ -293,13 +272,26 @@ pub(super) fn search<M: Checkable>(
                             graph.push_edge(parent, target, action, task);
                             continue;
                         }
+                        Successor::Repeat {
+                            parent,
+                            fingerprint,
+                            action,
+                            task,
+                        } => {
+                            let target = visited
+                                .seen
+                                .id(fingerprint)
+                                .expect("a repeat follows its first occurrence, kept with its id");
+                            graph.push_edge(parent, target, action, task);
+                            continue;
+                        }
                         Successor::New(candidate) => candidate,
                     };
                     let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
                     let id = if visited.seen.insert(candidate.fingerprint, fresh) {
                         visited.push(candidate.parent, candidate.action, &candidate.pending);
                         record_first(&mut first, candidate.violations, || fresh);
-                        next.push_packed(fresh, &chunk.packed[candidate.state]);
+                        kept[candidate.block].push((fresh, candidate.state));
                         if limits.max_states.is_some_and(|max| visited.len() >= max) {
                             stopped = Some(Stop::MaxStates);
                         }
@@ -312,6 +304,9 @@ pub(super) fn search<M: Checkable>(
                         let id = id.expect("a recorded graph keeps ids");
                         graph.push_edge(candidate.parent, id, candidate.action, candidate.task);
                     }
+                }
+                for (block, states) in chunk.blocks.into_iter().zip(kept) {
+                    next.push_block(block, states);
                 }
             }
             progress(Progress {
@@ -407,7 +402,7 @@ struct Expansion<'a, M: Checkable> {
     symmetry: bool,
 }
 
-/// Expand the frontier states at positions `batch`, in parallel when there are several chunks.
+/// Expand the frontier blocks `batch` (one chunk each), in parallel when there are several.
 /// The results come back in frontier order.
 fn expand_batch<M: Checkable>(
     expansion: &Expansion<'_, M>,
@@ -415,11 +410,7 @@ fn expand_batch<M: Checkable>(
     batch: std::ops::Range<usize>,
     threads: usize,
 ) -> Vec<ChunkResult> {
-    let chunks: Vec<std::ops::Range<usize>> = batch
-        .clone()
-        .step_by(CHUNK_STATES)
-        .map(|start| start..(start + CHUNK_STATES).min(batch.end))
-        .collect();
+    let chunks: Vec<usize> = batch.collect();
     if threads == 1 || chunks.len() == 1 {
         return chunks
             .into_iter()
@@ -434,7 +425,7 @@ fn expand_batch<M: Checkable>(
             scope.spawn(|| loop {
                 let i = next_chunk.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(expansion, frontier, chunk.clone());
+                let result = expand_chunk(expansion, frontier, *chunk);
                 *results[i]
                     .lock()
                     .expect("no worker panics while holding a slot") = Some(result);
@@ -454,7 +445,7 @@ fn expand_batch<M: Checkable>(
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
-    chunk: std::ops::Range<usize>,
+    block: usize,
 ) -> ChunkResult {
     let Expansion {
         model,
@@ -466,11 +457,20 @@ fn expand_chunk<M: Checkable>(
     let mut result = ChunkResult {
         transitions: 0,
         faults: vec![0; table.fault_kinds.len()],
-        successors: Vec::new(),
-        packed: Vec::new(),
+        successors: Vec::with_capacity(frontier.block_len(block) * 2),
+        blocks: Vec::new(),
     };
+    let mut buffer = Vec::new();
+    let mut made_bytes = Vec::new();
+    let mut made_states = 0;
     let mut actions = Vec::new();
-    for (parent, packed) in frontier.slice(chunk) {
+    // Successors already made from this chunk: a state reached from several parents is checked
+    // and packed once.
+    let mut made = FingerprintSet::with_capacity_and_hasher(
+        frontier.block_len(block) * 4,
+        rustc_hash::FxBuildHasher,
+    );
+    for (parent, packed) in frontier.block(block, &mut buffer) {
         let state: M::State = unpack(packed);
         model.actions(&state, &mut actions);
         assert!(
@@ -489,10 +489,18 @@ fn expand_chunk<M: Checkable>(
             let Some(next) = model.next_state(&state, action) else {
                 continue;
             };
-            let next = reduce(model, symmetry, next);
+            // Under symmetry the representative stands for `next`; borrowed, not moved, since a
+            // state can be a kilobyte.
+            let representative;
+            let next = if symmetry {
+                representative = model.representative(&next);
+                &representative
+            } else {
+                &next
+            };
             result.transitions += 1;
             let action = index as u8;
-            let fingerprint = fingerprint(&next);
+            let fingerprint = fingerprint(next);
             if seen.contains(fingerprint) {
                 if record_graph {
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
@@ -505,23 +513,44 @@ fn expand_chunk<M: Checkable>(
                 }
                 continue;
             }
-            let violations = table.violations(model, &next);
+            if !made.insert(fingerprint) {
+                if record_graph {
+                    result.successors.push(Successor::Repeat {
+                        parent,
+                        fingerprint,
+                        action,
+                        task,
+                    });
+                }
+                continue;
+            }
+            let violations = table.violations(model, next);
             let pending = if record_graph {
-                pending_of(table, model, &next)
+                pending_of(table, model, next)
             } else {
                 Pending::default()
             };
-            let state = pack(&next, &mut result.packed);
+            if made_states == CHUNK_STATES {
+                result.blocks.push(compress(&made_bytes));
+                made_bytes.clear();
+                made_states = 0;
+            }
+            let state = pack(next, &mut made_bytes);
+            made_states += 1;
             result.successors.push(Successor::New(Candidate {
                 fingerprint,
                 parent,
                 action,
                 task,
+                block: result.blocks.len(),
                 state,
                 violations,
                 pending,
             }));
         }
+    }
+    if made_states > 0 {
+        result.blocks.push(compress(&made_bytes));
     }
     result
 }

@@ -15,6 +15,7 @@ mod fingerprint;
 mod frontier;
 pub mod liveness;
 mod random;
+mod seen;
 mod shrink;
 
 use std::fmt;

@@ -5,10 +5,21 @@ use crate::zookeeper::{Seq, Zxid};
 
 /// Where a client is in its recipe. The waiting phases name the reply the client waits for.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum Phase {
     /// Not yet started this acquisition: the create has not been sent.
+    #[default]
     Init,
     /// Waiting for a new session (only with `retry_after_expiry`).
     WaitSession,

@@ -1,6 +1,5 @@
 //! The lock world as a [`stateright::Model`]: which steps are enabled, and what each one does.
 
-use arrayvec::ArrayVec;
 use stateright::{Model, Property};
 
 use super::action::{LockAction, Msg};
@@ -502,9 +501,7 @@ impl Model for LockModel {
             clients: (0..clients).map(|_| Client::new()).collect(),
             server: Server::new(clients, self.config.recipe.uses_sequential_nodes()),
             resource: Resource::default(),
-            links: (0..clients)
-                .map(|_| Links::default())
-                .collect::<ArrayVec<_, MAX_CLIENTS>>(),
+            links: (0..clients).map(|_| Links::default()).collect(),
             faults: FaultsUsed::default(),
             cut: Group::default(),
             server_down: false,
@@ -608,7 +605,7 @@ impl LockModel {
     /// The state after `action`, before any renaming: narratives describe steps with the names
     /// the state had before them.
     pub(super) fn apply(&self, last: &LockState, action: LockAction) -> LockState {
-        let mut state = last.clone();
+        let mut state = *last;
         match action {
             LockAction::StartAcquire { client } => {
                 let i = self.client_index(client);

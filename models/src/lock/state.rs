@@ -1,11 +1,10 @@
 //! The global state of a lock world: clients, server, resource, network, faults used.
 
-use arrayvec::ArrayVec;
-
 use super::client::Client;
 use super::resource::Resource;
 use crate::actor::Group;
 use crate::zookeeper::{ClientId, Path, Reply, Request, Server, Zxid, MAX_CLIENTS};
+use crate::Slots;
 
 /// The most duplications one execution may make (the `message_duplication` budget). Each adds
 /// one message to a channel, so the channel capacities below leave room for them.
@@ -20,7 +19,17 @@ pub const REPLIES_IN_FLIGHT: usize = 4 + MAX_DUPLICATIONS as usize;
 
 /// A request on its way to the server; `copy` marks a duplicate made by the network.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct Outgoing {
     pub request: Request,
@@ -31,6 +40,7 @@ pub struct Outgoing {
 /// allows reordering.
 #[derive(
     Clone,
+    Copy,
     Debug,
     Default,
     PartialEq,
@@ -42,8 +52,8 @@ pub struct Outgoing {
     serde::Deserialize,
 )]
 pub struct Links {
-    pub to_server: ArrayVec<Outgoing, REQUESTS_IN_FLIGHT>,
-    pub from_server: ArrayVec<Reply, REPLIES_IN_FLIGHT>,
+    pub to_server: Slots<Outgoing, REQUESTS_IN_FLIGHT>,
+    pub from_server: Slots<Reply, REPLIES_IN_FLIGHT>,
     /// A write (its token) on its way to the resource.
     pub to_resource: Option<Zxid>,
     /// The resource's answer: accepted or rejected.
@@ -52,18 +62,22 @@ pub struct Links {
 
 impl Links {
     pub(crate) fn send_request(&mut self, request: Request) {
-        self.to_server
-            .try_push(Outgoing {
-                request,
-                copy: false,
-            })
-            .expect("a client has at most two requests in flight");
+        let overflow = self.to_server.try_push(Outgoing {
+            request,
+            copy: false,
+        });
+        assert!(
+            overflow.is_none(),
+            "a client has at most two requests in flight"
+        );
     }
 
     pub(crate) fn send_reply(&mut self, reply: Reply) {
-        self.from_server
-            .try_push(reply)
-            .expect("a client has at most four replies in flight");
+        let overflow = self.from_server.try_push(reply);
+        assert!(
+            overflow.is_none(),
+            "a client has at most four replies in flight"
+        );
     }
 
     pub fn is_empty(&self) -> bool {
@@ -100,15 +114,15 @@ pub struct FaultsUsed {
 /// One global state. Every collection is fixed-size and kept in a canonical order, so the derived
 /// `Hash` and `Eq` identify exactly the states a step or a property can tell apart.
 #[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub struct LockState {
-    pub clients: ArrayVec<Client, MAX_CLIENTS>,
+    pub clients: Slots<Client, MAX_CLIENTS>,
     pub server: Server,
     /// The fenced resource (unused, at its default, for the other recipes).
     pub resource: Resource,
     /// Channels, indexed like `clients`.
-    pub links: ArrayVec<Links, MAX_CLIENTS>,
+    pub links: Slots<Links, MAX_CLIENTS>,
     pub faults: FaultsUsed,
     /// The actors cut off from the server by a partition (empty: no partition).
     pub cut: Group,

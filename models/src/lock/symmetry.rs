@@ -66,7 +66,7 @@ impl Symmetry for LockModel {
         let mut order: ArrayVec<usize, MAX_CLIENTS> = (0..state.clients.len()).collect();
         order.sort_by(|&a, &b| signature(state, a).cmp(&signature(state, b)));
         if order.iter().enumerate().all(|(new, &old)| new == old) {
-            return state.clone();
+            return *state;
         }
         rename(state, &order)
     }
@@ -78,11 +78,11 @@ fn rename(state: &LockState, order: &[usize]) -> LockState {
     for (new, &old) in order.iter().enumerate() {
         new_of[old] = new as ClientId;
     }
-    let mut renamed = state.clone();
+    let mut renamed = *state;
     let mut cut = Group::default();
     for (new, &old) in order.iter().enumerate() {
         renamed.clients[new] = state.clients[old];
-        renamed.links[new] = state.links[old].clone();
+        renamed.links[new] = state.links[old];
         if state.cut.contains(ActorId::Client(old as ClientId)) {
             cut = cut.with(ActorId::Client(new as ClientId));
         }
@@ -124,7 +124,7 @@ mod tests {
                 }
                 let pick = (walk * 7 + step * (walk + 3)) % actions.len();
                 state = model.next_state(&state, actions.swap_remove(pick)).unwrap();
-                states.push(state.clone());
+                states.push(state);
             }
         }
         states

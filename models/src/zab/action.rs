@@ -21,8 +21,15 @@ pub enum ZabAction {
     /// A client's write reaches the leader, which logs it and broadcasts the PROPOSAL.
     ClientRequest { leader: Sid },
     /// A follower's disk catches up with a NEWLEADER handled in part (the flawed variants): the
-    /// synced transactions are written (zk-4643: then the ACK goes out).
+    /// synced transactions are written (zk-4643: then the ACK goes out; zk-4685: each one's ACK
+    /// goes out).
     LogSynced { server: Sid },
+    /// zk-4685: the follower's QuorumPeer thread writes the ACK of a NEWLEADER it has handled,
+    /// racing the SyncRequestProcessor's ACKs of the synced transactions.
+    AckNewLeader { server: Sid },
+    /// zk-3023: the follower's CommitProcessor applies the transactions committed in the sync,
+    /// after the follower acknowledged UPTODATE.
+    ApplyCommitted { server: Sid },
     /// zk-4712: the follower's SyncRequestProcessor writes the oldest proposal it queued and
     /// sends its ACK on the follower's current connection (if any), whatever the role now.
     LogProposal { server: Sid },
@@ -49,6 +56,12 @@ impl fmt::Display for ZabAction {
             ZabAction::Deliver { from, to, msg } => write!(f, "S{from} → S{to} {msg}"),
             ZabAction::ClientRequest { leader } => write!(f, "a client write reaches S{leader}"),
             ZabAction::LogSynced { server } => write!(f, "S{server} logs the synced txns"),
+            ZabAction::AckNewLeader { server } => {
+                write!(f, "S{server}'s QuorumPeer thread acknowledges NEWLEADER")
+            }
+            ZabAction::ApplyCommitted { server } => {
+                write!(f, "S{server}'s CommitProcessor applies the synced txns")
+            }
             ZabAction::LogProposal { server } => {
                 write!(f, "S{server}'s SyncRequestProcessor logs a queued proposal")
             }

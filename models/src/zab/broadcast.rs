@@ -2,7 +2,8 @@
 //!
 //! 1. A client write reaches the leader: it assigns zxid (e, c+1), logs it and sends PROPOSAL to
 //!    every follower it forwards to.
-//! 2. A follower logs the proposal (fsync) and sends ACK.
+//! 2. A follower logs the proposal (fsync) and sends ACK. (In synchronization it buffers it
+//!    instead, see [`super::sync`].)
 //! 3. The leader commits a proposal once a quorum including itself acknowledged it, and only in
 //!    zxid order (not while its predecessor is outstanding); it sends COMMIT.
 //! 4. A follower delivers committed transactions in order.
@@ -66,6 +67,10 @@ impl ZabModel {
         let Some(leader) = server.following().map(|f| f.leader) else {
             return;
         };
+        if server.phase == Phase::Synchronization {
+            self.on_sync_proposal(state, follower, txn);
+            return;
+        }
         if txn.zxid <= server.disk.last_zxid() {
             return; // already logged (ZooKeeper would not log it twice)
         }
@@ -91,12 +96,7 @@ impl ZabModel {
         let me = state.server_mut(server);
         let txn = me.sync_queue.remove(0);
         // A sync may have brought the same transaction meanwhile; a log holds it once.
-        if !me.disk.log.contains(&txn) {
-            me.disk
-                .log
-                .try_push(txn)
-                .expect("transactions are bounded by the log capacity");
-        }
+        me.disk.append_once(txn);
         if let Some(leader) = me.following().map(|f| f.leader) {
             state.send(server, leader, Msg::Ack { zxid: txn.zxid });
         }
@@ -105,6 +105,16 @@ impl ZabModel {
     /// Step 3, at the leader: an ACK of a proposal.
     pub(super) fn on_ack(&self, state: &mut ZabState, leader: Sid, follower: Sid, zxid: Zxid) {
         let server = state.server_mut(leader);
+        let in_handshake = server
+            .leading()
+            .is_some_and(|l| l.learners & !l.ready & bit(follower) != 0);
+        if server.phase == Phase::Synchronization && in_handshake {
+            // `waitForNewLeaderAck` takes the first ACK as the NEWLEADER ACK and rejects this
+            // one as "from a different epoch" (ZOOKEEPER-4685). The model records that and drops
+            // it; the leader's later failure to establish (initLimit) is not followed further.
+            state.ghost.during_action.unexpected_ack = true;
+            return;
+        }
         if server.phase != Phase::Broadcast {
             return;
         }
@@ -152,6 +162,10 @@ impl ZabModel {
     pub(super) fn on_commit(&self, state: &mut ZabState, follower: Sid, zxid: Zxid) {
         let server = state.server_mut(follower);
         if server.following().is_none() {
+            return;
+        }
+        if server.phase == Phase::Synchronization {
+            self.on_sync_commit(state, follower, zxid);
             return;
         }
         let next = usize::from(server.disk.delivered);

@@ -33,7 +33,8 @@
 //!
 //! The fields renamed, all of them: each server's acceptedEpoch, currentEpoch, log, and
 //! zk-4712's sync queue; a leader's proposed epoch, highest acceptedEpoch seen and the last
-//! zxids its followers reported; a follower's synced transactions; every message in flight; and
+//! zxids its followers reported; a follower's synced transactions and the proposals it buffers
+//! in synchronization; every message in flight; and
 //! the ghost's established epochs, proposals and commit epochs. A new field that holds an epoch
 //! or a zxid must be added to [`visit_epochs`], or states that differ in it would be merged
 //! wrongly.
@@ -61,7 +62,10 @@ pub fn visit_epochs(state: &mut ZabState, rename: &mut dyn FnMut(u8) -> u8) {
                     rename_zxid(zxid, rename);
                 }
             }
-            Role::Following(following) => rename_txns(&mut following.synced, rename),
+            Role::Following(following) => {
+                rename_txns(&mut following.synced, rename);
+                rename_txns(&mut following.pending, rename);
+            }
         }
     }
     for packet in &mut state.net {
@@ -181,7 +185,7 @@ pub fn rename_epochs(config: &ZabConfig, state: &mut ZabState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zab::state::{Established, Leading};
+    use crate::zab::state::{Established, Following, Leading};
     use crate::zab::types::Packet;
 
     #[test]
@@ -213,6 +217,12 @@ mod tests {
             max_accepted: 6,
             ..Leading::default()
         });
+        let mut following = Following::new(0);
+        following.pending.push(Txn {
+            zxid: Zxid::new(5, 1),
+            value: 2,
+        });
+        state.servers[1].role = Role::Following(following);
         state.net.push(Packet {
             from: 0,
             to: 1,
@@ -231,6 +241,8 @@ mod tests {
         assert_eq!((leading.epoch, leading.max_accepted), (6, 5));
         assert_eq!(leading.last_zxids[1], Zxid::ZERO, "zero stays zero");
         assert_eq!(state.net[0].msg, Msg::LeaderInfo { epoch: 6 });
+        let buffered = state.servers[1].following().expect("following").pending[0];
+        assert_eq!(buffered.zxid, Zxid::new(4, 1));
         assert_eq!(
             state.ghost.established.as_slice(),
             &[Established {

@@ -68,14 +68,7 @@ impl ZabModel {
     /// (`Learner.registerWithLeader`).
     pub(super) fn follow(&self, state: &mut ZabState, server: Sid, leader: Sid) {
         let follower = state.server_mut(server);
-        follower.role = Role::Following(Following {
-            leader,
-            synced: Default::default(),
-            snap: false,
-            snapshot_needed: false,
-            unlogged: false,
-            reported: 0,
-        });
+        follower.role = Role::Following(Following::new(leader));
         follower.phase = Phase::Discovery;
         let accepted_epoch = follower.disk.accepted_epoch;
         state.send(server, leader, Msg::FollowerInfo { accepted_epoch });

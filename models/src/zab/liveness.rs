@@ -25,9 +25,9 @@
 //! - the deliveries of each directed link `from → to` (TCP: what was sent is eventually read,
 //!   unless the connection closes first);
 //! - each server's own steps: joining an existing leader (FLE's out-of-election notification);
-//! - each server's disk writes of the flawed variants (`LogSynced`, `LogProposal`), a task apart
-//!   from its joins so that joining again and again cannot stand in for a write that stays
-//!   enabled;
+//! - each server's disk writes and other background-thread steps of the flawed variants
+//!   (`LogSynced`, `LogProposal`, `AckNewLeader`, `ApplyCommitted`), a task apart from its joins
+//!   so that joining again and again cannot stand in for a write that stays enabled;
 //! - each server's timeout, a task of its own: a timer fires independently of the server's other
 //!   work. A timeout is enabled only while its cause holds (the leader is unreachable or no longer
 //!   knows the follower; a leader no longer sees a quorum), so fairness never makes a healthy
@@ -241,9 +241,10 @@ impl Liveness for ZabModel {
         let kind = match *action {
             ZabAction::Deliver { from, to, .. } => TaskKind::Link { from, to },
             ZabAction::Join { server, .. } => TaskKind::Step(server),
-            ZabAction::LogSynced { server } | ZabAction::LogProposal { server } => {
-                TaskKind::Disk(server)
-            }
+            ZabAction::LogSynced { server }
+            | ZabAction::AckNewLeader { server }
+            | ZabAction::ApplyCommitted { server }
+            | ZabAction::LogProposal { server } => TaskKind::Disk(server),
             ZabAction::Timeout { server } if strong && Self::rejoins_election(state, server) => {
                 TaskKind::Rejoin(server)
             }

@@ -30,17 +30,20 @@
 //! space.
 //!
 //! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
-//! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911), a follower's proposal
+//! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911, zk-4685, zk-3023), the
+//! proposals a follower buffers during synchronization (zk-4394, [`sync`]), a follower's proposal
 //! logging in [`broadcast`] (zk-4712).
 //!
 //! Abstractions: one transaction per client write, no sessions or data tree; the sync's
-//! PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
-//! connection), and a late follower gets the leader's outstanding proposals after NEWLEADER
-//! (ZooKeeper queues them just before it); a follower logs and acknowledges a broadcast PROPOSAL
-//! in one step (ZooKeeper's SyncRequestProcessor is asynchronous; only zk-4712 needs that, and
-//! models it); the snapshot point is the delivered prefix, so a restart does not re-deliver logged
-//! but uncommitted transactions (ZooKeeper replays them into its data tree, which ZOOKEEPER-2845
-//! is about; that bug is not modelled).
+//! committed PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
+//! connection); a late follower gets the leader's outstanding proposals as PROPOSALs between the
+//! sync and NEWLEADER, as ZooKeeper queues them, and their COMMITs follow NEWLEADER. A follower
+//! in synchronization buffers the PROPOSALs it receives (`packetsNotLogged`) and logs them at
+//! UPTODATE; in broadcast it logs and acknowledges a PROPOSAL in one step (ZooKeeper's
+//! SyncRequestProcessor is asynchronous; the variants that need it, zk-4712 and zk-4685, model
+//! it); the snapshot point is the delivered prefix, so a restart does not re-deliver logged but
+//! uncommitted transactions (ZooKeeper replays them into its data tree, which ZOOKEEPER-2845 is
+//! about; that bug is not modelled).
 
 mod action;
 pub mod broadcast;
@@ -66,8 +69,9 @@ pub use types::{Msg, Sid, SyncMode, Txn, Zxid};
 
 /// Which version of ZooKeeper the servers run. Each flawed variant is the code before the fix of
 /// the named JIRA issue, branched on where it differs: NEWLEADER handling after a DIFF (zk-4643,
-/// zk-4646, zk-3911; after a SNAP or TRUNC every version snapshots before the epoch), and the
-/// follower's proposal logging (zk-4712).
+/// zk-4646, zk-3911, zk-4685; after a SNAP or TRUNC every version snapshots before the epoch),
+/// UPTODATE handling after a DIFF (zk-3023), NEWLEADER handling of the proposals buffered in the
+/// sync (zk-4394), and the follower's proposal logging (zk-4712).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ZabVariant {
     /// The protocol as fixed by PR #2152: on NEWLEADER a follower writes the synced transactions
@@ -91,15 +95,35 @@ pub enum ZabVariant {
     /// memory and writes them only when UPTODATE arrives.
     #[serde(rename = "zk-3911")]
     Zk3911,
+    /// ZOOKEEPER-4685: after a DIFF the follower hands the synced transactions to its
+    /// SyncRequestProcessor, whose thread logs them and sends their ACKs while the QuorumPeer
+    /// thread has yet to write the ACK of NEWLEADER: a proposal's ACK can reach the leader while
+    /// it waits for the NEWLEADER ACK (`ack_consistent`).
+    #[serde(rename = "zk-4685")]
+    Zk4685,
+    /// ZOOKEEPER-3023: after a DIFF the follower applies the synced transactions only after it
+    /// has acknowledged UPTODATE, through the asynchronous CommitProcessor: the leader can read
+    /// that ACK while the follower has not processed what the leader committed
+    /// (`state_consistent`).
+    #[serde(rename = "zk-3023")]
+    Zk3023,
+    /// ZOOKEEPER-4394: NEWLEADER logs the proposals buffered in the sync and empties the buffer,
+    /// so the COMMIT of an outstanding proposal that arrives after NEWLEADER finds no proposal
+    /// (a NullPointerException in `syncWithLeader`, `commit_consistent`).
+    #[serde(rename = "zk-4394")]
+    Zk4394,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 5] = [
+    pub const ALL: [ZabVariant; 8] = [
         ZabVariant::Fixed,
         ZabVariant::Zk4643,
         ZabVariant::Zk4646,
         ZabVariant::Zk4712,
         ZabVariant::Zk3911,
+        ZabVariant::Zk4685,
+        ZabVariant::Zk3023,
+        ZabVariant::Zk4394,
     ];
 
     pub fn name(self) -> &'static str {
@@ -109,6 +133,9 @@ impl ZabVariant {
             ZabVariant::Zk4646 => "zk-4646",
             ZabVariant::Zk4712 => "zk-4712",
             ZabVariant::Zk3911 => "zk-3911",
+            ZabVariant::Zk4685 => "zk-4685",
+            ZabVariant::Zk3023 => "zk-3023",
+            ZabVariant::Zk4394 => "zk-4394",
         }
     }
 }

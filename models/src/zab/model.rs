@@ -74,14 +74,24 @@ impl ZabModel {
     /// acknowledged only after them. In zk-4712 proposals and commits wait behind the proposals
     /// still queued for the disk (the CommitProcessor waits for them); other messages do not.
     ///
-    /// In zk-3911 the follower with unwritten synced transactions takes only UPTODATE, which
-    /// writes them. (ZooKeeper would stash proposals that arrive first and log them after
-    /// UPTODATE; the model leaves them waiting, so a late follower that has outstanding
-    /// proposals before its UPTODATE is stuck: fewer behaviours, never a false violation.)
+    /// In zk-3023 a COMMIT waits behind the synced transactions the CommitProcessor has yet to
+    /// apply.
+    ///
+    /// In zk-3911 the follower with unwritten synced transactions keeps reading in
+    /// `syncWithLeader`: it buffers PROPOSALs and COMMITs as every follower in synchronization
+    /// does, and UPTODATE writes the synced transactions.
     fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
         let receiver = state.server(server);
         if receiver.following().is_some_and(|f| f.unlogged) {
-            return self.config.variant == ZabVariant::Zk3911 && *msg == Msg::UpToDate;
+            return self.config.variant == ZabVariant::Zk3911
+                && matches!(
+                    msg,
+                    Msg::UpToDate | Msg::Proposal { .. } | Msg::Commit { .. }
+                );
+        }
+        if receiver.following().is_some_and(|f| f.to_apply > 0) && matches!(msg, Msg::Commit { .. })
+        {
+            return false;
         }
         receiver.sync_queue.is_empty() || !matches!(msg, Msg::Proposal { .. } | Msg::Commit { .. })
     }
@@ -98,6 +108,8 @@ impl ZabModel {
             }
             ZabAction::ClientRequest { leader } => self.on_client_request(&mut state, leader),
             ZabAction::LogSynced { server } => self.log_synced(&mut state, server),
+            ZabAction::AckNewLeader { server } => self.ack_new_leader(&mut state, server),
+            ZabAction::ApplyCommitted { server } => self.apply_committed(&mut state, server),
             ZabAction::LogProposal { server } => self.log_queued_proposal(&mut state, server),
             ZabAction::Timeout { server } => self.time_out(&mut state, server),
             ZabAction::Crash { server } => self.crash(&mut state, server),
@@ -174,6 +186,14 @@ impl Model for ZabModel {
             if server.up && writes_alone && server.following().is_some_and(|f| f.unlogged) {
                 actions.push(ZabAction::LogSynced { server: s });
             }
+            if server.up && server.following().is_some_and(|f| f.newleader_ack_due) {
+                actions.push(ZabAction::AckNewLeader { server: s });
+            }
+            let applies = server.phase == super::state::Phase::Broadcast
+                && server.following().is_some_and(|f| f.to_apply > 0);
+            if server.up && applies {
+                actions.push(ZabAction::ApplyCommitted { server: s });
+            }
             // The stray thread may write while its server looks for a leader or follows one; a
             // leader's log stays its own in this model (its ack bookkeeping assumes so).
             if server.up && !server.sync_queue.is_empty() && server.leading().is_none() {
@@ -249,6 +269,15 @@ impl Model for ZabModel {
             Property::always(prop::HISTORY_CONSISTENCY, |_, s: &ZabState| {
                 props::history_consistency(s)
             }),
+            Property::always(prop::ACK_CONSISTENT, |_, s: &ZabState| {
+                props::ack_consistent(s)
+            }),
+            Property::always(prop::STATE_CONSISTENT, |_, s: &ZabState| {
+                props::state_consistent(s)
+            }),
+            Property::always(prop::COMMIT_CONSISTENT, |_, s: &ZabState| {
+                props::commit_consistent(s)
+            }),
         ]
     }
 }
@@ -263,6 +292,8 @@ impl ActionInfo for ZabModel {
             | ZabAction::Deliver { .. }
             | ZabAction::ClientRequest { .. }
             | ZabAction::LogSynced { .. }
+            | ZabAction::AckNewLeader { .. }
+            | ZabAction::ApplyCommitted { .. }
             | ZabAction::LogProposal { .. }
             | ZabAction::Timeout { .. }
             | ZabAction::Restart { .. }

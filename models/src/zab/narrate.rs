@@ -41,6 +41,16 @@ fn server_line(state: &ZabState, s: Sid) -> String {
         Role::Following(f) if f.unlogged => {
             format!("FOLLOWING S{} (synced txns not on disk)", f.leader)
         }
+        Role::Following(f) if f.to_apply > 0 => {
+            format!(
+                "FOLLOWING S{} ({} logged txns not applied)",
+                f.leader, f.to_apply
+            )
+        }
+        Role::Following(f) if !f.pending.is_empty() => {
+            let txns: Vec<String> = f.pending.iter().map(|t| t.to_string()).collect();
+            format!("FOLLOWING S{} (buffered: {})", f.leader, txns.join(" "))
+        }
         Role::Following(f) => format!("FOLLOWING S{}", f.leader),
         Role::Leading(_) => "LEADING".to_string(),
     };
@@ -134,6 +144,9 @@ impl Explain for ZabModel {
             prop::PRIMARY_INTEGRITY => props::primary_integrity(state),
             prop::COMMITTED_LOG_DURABILITY => props::committed_log_durability(state),
             prop::HISTORY_CONSISTENCY => props::history_consistency(state),
+            prop::ACK_CONSISTENT => props::ack_consistent(state),
+            prop::STATE_CONSISTENT => props::state_consistent(state),
+            prop::COMMIT_CONSISTENT => props::commit_consistent(state),
             _ => return None,
         };
         if holds {
@@ -143,6 +156,17 @@ impl Explain for ZabModel {
             prop::COMMITTED_LOG_DURABILITY => lost_commit(state),
             prop::HISTORY_CONSISTENCY => diverged_follower(state),
             prop::LEADER_UNIQUENESS => "two servers established leadership in one epoch".into(),
+            prop::ACK_CONSISTENT => "a leader waiting for a NEWLEADER ACK received the ACK of a \
+                                     proposal instead (ZooKeeper rejects it and cannot \
+                                     establish the epoch with that follower)"
+                .into(),
+            prop::STATE_CONSISTENT => "a leader read a follower's ACK of UPTODATE before that \
+                                       follower applied the transactions synced to it"
+                .into(),
+            prop::COMMIT_CONSISTENT => "a follower in synchronization received a COMMIT with no \
+                                        proposal buffered for it (a NullPointerException in \
+                                        syncWithLeader)"
+                .into(),
             _ => "the servers' delivered sequences break it".into(),
         };
         let servers: Vec<String> = state.ids().map(|s| server_line(state, s)).collect();

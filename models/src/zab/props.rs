@@ -153,6 +153,25 @@ pub fn history_consistency(state: &ZabState) -> bool {
     })
 }
 
+/// Implementation-level (ZTS `ackConsistent`): no leader waiting for a follower's ACK of
+/// NEWLEADER got an ACK of a proposal from it (ZOOKEEPER-4685).
+pub fn ack_consistent(state: &ZabState) -> bool {
+    !state.ghost.during_action.unexpected_ack
+}
+
+/// Implementation-level (ZTS `stateConsistent`): no leader read a follower's ACK of UPTODATE
+/// before that follower applied every transaction of an earlier epoch in the leader's log
+/// (ZOOKEEPER-3023).
+pub fn state_consistent(state: &ZabState) -> bool {
+    !state.ghost.during_action.uptodate_before_applied
+}
+
+/// Implementation-level (ZTS `commitConsistent`): no follower in synchronization got a COMMIT
+/// with no buffered proposal to commit (ZOOKEEPER-4394's NullPointerException).
+pub fn commit_consistent(state: &ZabState) -> bool {
+    !state.ghost.during_action.commit_without_proposal
+}
+
 /// The committed transactions, from the proposals that carried them.
 pub fn committed_txns(state: &ZabState) -> Vec<Txn> {
     state
@@ -311,14 +330,7 @@ mod tests {
         state.server_mut(0).phase = Phase::Broadcast;
         deliver(&mut state, 0, &[a]);
         let follower = state.server_mut(1);
-        follower.role = Role::Following(crate::zab::state::Following {
-            leader: 0,
-            synced: Default::default(),
-            snap: false,
-            snapshot_needed: false,
-            unlogged: false,
-            reported: 0,
-        });
+        follower.role = Role::Following(crate::zab::state::Following::new(0));
         follower.phase = Phase::Broadcast;
         follower.disk.current_epoch = 2;
         follower.disk.log = [a].into_iter().collect();
@@ -328,6 +340,37 @@ mod tests {
             !history_consistency(&state),
             "S1 logged b, which its leader lacks"
         );
+    }
+
+    #[test]
+    fn each_during_action_flag_violates_its_own_check_and_no_other() {
+        // A proposal's ACK in the NEWLEADER handshake (ZOOKEEPER-4685), an UPTODATE ACK before
+        // the synced txns were applied (3023), a COMMIT with nothing buffered (4394).
+        type Flag = fn(&mut crate::zab::state::DuringAction);
+        let checks: [(&str, Flag); 3] = [
+            (crate::prop::ACK_CONSISTENT, |d| d.unexpected_ack = true),
+            (crate::prop::STATE_CONSISTENT, |d| {
+                d.uptodate_before_applied = true
+            }),
+            (crate::prop::COMMIT_CONSISTENT, |d| {
+                d.commit_without_proposal = true
+            }),
+        ];
+        let verdicts = |state: &ZabState| {
+            [
+                (crate::prop::ACK_CONSISTENT, ack_consistent(state)),
+                (crate::prop::STATE_CONSISTENT, state_consistent(state)),
+                (crate::prop::COMMIT_CONSISTENT, commit_consistent(state)),
+            ]
+        };
+        assert!(verdicts(&world(&[])).iter().all(|(_, holds)| *holds));
+        for (name, set) in checks {
+            let mut state = world(&[]);
+            set(&mut state.ghost.during_action);
+            for (property, holds) in verdicts(&state) {
+                assert_eq!(holds, property != name, "{name} set: {property}");
+            }
+        }
     }
 
     fn follower_log(state: &mut ZabState, log: &[Txn]) {

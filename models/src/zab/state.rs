@@ -31,6 +31,16 @@ impl Durable {
     pub fn delivered(&self) -> &[Txn] {
         &self.log[..usize::from(self.delivered)]
     }
+
+    /// Append `txn` unless the log holds it already: a log holds a transaction at most once,
+    /// and a sync, a buffered proposal and zk-4712's stray writes can each bring one again.
+    pub fn append_once(&mut self, txn: Txn) {
+        if !self.log.contains(&txn) {
+            self.log
+                .try_push(txn)
+                .expect("a log holds every transaction at most once");
+        }
+    }
 }
 
 /// ZooKeeper's zabState.
@@ -88,6 +98,35 @@ pub struct Following {
     /// How many log entries the follower had when it reported its last zxid in ACKEPOCH: the
     /// part of its log the leader's sync builds on.
     pub reported: u8,
+    /// PROPOSALs received during synchronization and not yet logged (`packetsNotLogged`): the
+    /// leader's outstanding proposals, sent between the sync and NEWLEADER, and new ones. They
+    /// are logged at UPTODATE (zk-4394: at NEWLEADER).
+    pub pending: Log,
+    /// How many of `pending`, from the first, a COMMIT has reached (`packetsCommitted`).
+    pub pending_committed: u8,
+    /// zk-4685: NEWLEADER was handled, but the QuorumPeer thread has not written its ACK yet.
+    pub newleader_ack_due: bool,
+    /// zk-3023: log entries (after the delivered prefix) that are committed but wait for the
+    /// CommitProcessor; it takes them only after UPTODATE was acknowledged.
+    pub to_apply: u8,
+}
+
+impl Following {
+    /// A follower of `leader` that has just sent FOLLOWERINFO: nothing synced yet.
+    pub fn new(leader: Sid) -> Self {
+        Following {
+            leader,
+            synced: Log::new(),
+            snap: false,
+            snapshot_needed: false,
+            unlogged: false,
+            reported: 0,
+            pending: Log::new(),
+            pending_committed: 0,
+            newleader_ack_due: false,
+            to_apply: 0,
+        }
+    }
 }
 
 /// Role, as ZooKeeper's ServerState, with the role's volatile state.
@@ -200,6 +239,25 @@ pub struct Ghost {
     /// Per transaction value (index value − 1): the epoch in which a leader first committed it
     /// with a quorum, or 0 while it is not committed.
     pub committed_in: [u8; super::types::MAX_TXNS],
+    /// DOMAIN.md §6's "during-action" checks: set when a server receives a message the real
+    /// code rejects or crashes on, so that the property reads a state, as all properties do.
+    pub during_action: DuringAction,
+}
+
+/// The implementation-level checks ZooKeeper's code makes while it handles a message (ZTS
+/// `daInv`): each is set once the named surprise happened in this execution.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct DuringAction {
+    /// A leader waiting for a follower's NEWLEADER ACK got an ACK of a proposal instead
+    /// (`Leader.waitForNewLeaderAck`: "NEWLEADER ACK ... is from a different epoch").
+    pub unexpected_ack: bool,
+    /// A leader read a follower's ACK of UPTODATE while that follower had not yet applied every
+    /// transaction of an earlier epoch the leader has (its lastProcessedZxid lags).
+    pub uptodate_before_applied: bool,
+    /// A follower in synchronization got a COMMIT with no proposal buffered for it.
+    pub commit_without_proposal: bool,
 }
 
 impl Ghost {

@@ -6,18 +6,22 @@
 //!    TRUNC (the follower has transactions the leader does not: cut back to the last zxid both
 //!    have, then send what follows), SNAP (the follower's log is empty: send everything).
 //!    In synchronization the leader's whole log is sent as committed (PROPOSAL+COMMIT pairs);
-//!    in broadcast, a late follower gets the committed part, and the outstanding proposals follow
-//!    NEWLEADER as PROPOSALs.
+//!    in broadcast, a late follower gets the committed part, then the outstanding proposals as
+//!    PROPOSALs (`Leader.startForwarding`), whose COMMITs follow later.
 //! 2. Queue NEWLEADER(e) and forward new proposals and commits to the follower from now on.
 //! 3. With NEWLEADER acks from a quorum (itself included) commit the whole log, enter broadcast
-//!    and send UPTODATE; a follower acking later gets UPTODATE at once.
+//!    and send UPTODATE; a follower acking later gets UPTODATE at once. A second ACK(e, 0) from a
+//!    follower is its ACK of UPTODATE, which the leader ignores (`Leader.processAck`).
 //!
 //! Follower:
-//! 4. TRUNC cuts the log at once; DIFF and SNAP transactions are kept in memory.
+//! 4. TRUNC cuts the log at once; DIFF and SNAP transactions are kept in memory. PROPOSALs are
+//!    buffered, COMMITs mark the buffered proposal they name.
 //! 5. NEWLEADER: write the synced transactions to disk (delivering them), write currentEpoch = e,
 //!    send ACK(e, 0) — in this order and as one step in the fixed protocol. The flawed variants
-//!    split this step (see [`super::ZabVariant`]); their second half is [`ZabModel::log_synced`].
-//! 6. UPTODATE: enter broadcast.
+//!    split or reorder this step (see [`super::ZabVariant`]); their later halves are
+//!    [`ZabModel::log_synced`], [`ZabModel::ack_new_leader`] and [`ZabModel::apply_committed`].
+//! 6. UPTODATE: send ACK(e, 0), log and acknowledge the buffered proposals, deliver those
+//!    committed, enter broadcast.
 
 use super::state::{Phase, ZabState};
 use super::types::{bit, members, Log, Msg, Sid, SyncMode, Txn, Zxid};
@@ -68,10 +72,10 @@ impl ZabModel {
             let theirs = leading_last_zxid(state, leader, follower);
             let (mode, txns) = choose_sync(&log[..committed], theirs);
             state.send(leader, follower, Msg::Sync { mode, txns });
-            state.send(leader, follower, Msg::NewLeader { epoch });
             for &txn in &log[committed..] {
                 state.send(leader, follower, Msg::Proposal { txn });
             }
+            state.send(leader, follower, Msg::NewLeader { epoch });
             let leading = state.server_mut(leader).leading_mut().expect("leading");
             leading.to_sync &= !bit(follower);
             leading.learners |= bit(follower);
@@ -97,8 +101,49 @@ impl ZabModel {
         following.synced = txns;
         following.snap = mode == SyncMode::Snap;
         // Only the flawed NEWLEADER handling asks (see `Following::snapshot_needed`).
-        following.snapshot_needed = mode != SyncMode::Diff
-            && !matches!(self.config.variant, ZabVariant::Fixed | ZabVariant::Zk4712);
+        following.snapshot_needed = mode != SyncMode::Diff && self.flawed_after_diff();
+    }
+
+    /// Whether the variant handles NEWLEADER or UPTODATE differently after a DIFF.
+    fn flawed_after_diff(&self) -> bool {
+        !matches!(
+            self.config.variant,
+            ZabVariant::Fixed | ZabVariant::Zk4712 | ZabVariant::Zk4394
+        )
+    }
+
+    /// Step 4, at the follower: a PROPOSAL during synchronization is buffered, not logged.
+    pub(super) fn on_sync_proposal(&self, state: &mut ZabState, follower: Sid, txn: Txn) {
+        let server = state.server_mut(follower);
+        let last = server.disk.last_zxid();
+        let following = server.following_mut().expect("a follower in sync");
+        if txn.zxid > last && !following.pending.contains(&txn) {
+            following
+                .pending
+                .try_push(txn)
+                .expect("transactions are bounded by the buffer capacity");
+        }
+    }
+
+    /// Step 4, at the follower: a COMMIT during synchronization marks the next buffered proposal
+    /// (`packetsCommitted`). With nothing buffered, `syncWithLeader` dereferences the missing
+    /// proposal and the follower's QuorumPeer thread dies (ZOOKEEPER-4394): it goes back to
+    /// LOOKING.
+    pub(super) fn on_sync_commit(&self, state: &mut ZabState, follower: Sid, zxid: Zxid) {
+        let following = state
+            .server_mut(follower)
+            .following_mut()
+            .expect("a follower in sync");
+        if following.pending.is_empty() {
+            state.ghost.during_action.commit_without_proposal = true;
+            self.stop_following(state, follower);
+            return;
+        }
+        let next = usize::from(following.pending_committed);
+        // A COMMIT that names another proposal is only logged as a warning by ZooKeeper.
+        if following.pending.get(next).map(|t| t.zxid) == Some(zxid) {
+            following.pending_committed += 1;
+        }
     }
 
     /// Step 5, at the follower: NEWLEADER, handled as the variant does.
@@ -110,30 +155,63 @@ impl ZabModel {
         let leader = following.leader;
         let snapshot_needed =
             std::mem::take(&mut server.following_mut().expect("following").snapshot_needed);
-        // zk-4712's flaw is elsewhere (broadcast proposals): its NEWLEADER is the fixed one. And
-        // after a SNAP or a TRUNC every version takes its snapshot before it writes the epoch.
-        if snapshot_needed || matches!(self.config.variant, ZabVariant::Fixed | ZabVariant::Zk4712)
-        {
-            write_synced(state, follower);
-            state.server_mut(follower).disk.current_epoch = epoch;
-            state.send(follower, leader, ack_new_leader(epoch));
-            return;
-        }
-        // The flawed variants, after a DIFF: currentEpoch first, the transactions later.
-        let server = state.server_mut(follower);
-        server.disk.current_epoch = epoch;
-        server.following_mut().expect("following").unlogged = true;
-        if self.config.variant != ZabVariant::Zk4643 {
-            // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911: they
-            // stay in memory until UPTODATE. Either way the ACK goes at once. (zk-4643 sends it
-            // once they are written.)
-            state.send(follower, leader, ack_new_leader(epoch));
+        // After a SNAP or a TRUNC every version takes its snapshot before it writes the epoch.
+        let after_diff = !snapshot_needed && self.flawed_after_diff();
+        match self.config.variant {
+            ZabVariant::Zk4643 | ZabVariant::Zk4646 | ZabVariant::Zk3911 if after_diff => {
+                // currentEpoch first, the transactions later.
+                let server = state.server_mut(follower);
+                server.disk.current_epoch = epoch;
+                server.following_mut().expect("following").unlogged = true;
+                if self.config.variant != ZabVariant::Zk4643 {
+                    // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911:
+                    // they stay in memory until UPTODATE. Either way the ACK goes at once.
+                    // (zk-4643 sends it once they are written.)
+                    state.send(follower, leader, ack_new_leader(epoch));
+                }
+            }
+            ZabVariant::Zk4685 if after_diff => {
+                // The transactions go to the SyncRequestProcessor, whose thread logs and
+                // acknowledges them (`log_synced`) while this thread still has to write the
+                // ACK of NEWLEADER (`ack_new_leader`): either may go first.
+                let server = state.server_mut(follower);
+                server.disk.current_epoch = epoch;
+                let following = server.following_mut().expect("following");
+                following.unlogged = true;
+                following.newleader_ack_due = true;
+            }
+            _ => {
+                let applied = write_synced(state, follower);
+                if self.config.variant == ZabVariant::Zk3023 && after_diff {
+                    // Logged, but applied only after UPTODATE was acknowledged.
+                    let server = state.server_mut(follower);
+                    server.disk.delivered -= applied;
+                    server.following_mut().expect("following").to_apply = applied;
+                }
+                let logged = if self.config.variant == ZabVariant::Zk4394 {
+                    log_pending(state, follower)
+                } else {
+                    Log::new()
+                };
+                state.server_mut(follower).disk.current_epoch = epoch;
+                state.send(follower, leader, ack_new_leader(epoch));
+                for txn in logged {
+                    state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
+                }
+            }
         }
     }
 
     /// Step 5's second half in the flawed variants: the synced transactions reach the disk
-    /// (zk-4643: and the ACK of NEWLEADER goes out).
+    /// (zk-4643: and the ACK of NEWLEADER goes out; zk-4685: and the SyncRequestProcessor
+    /// acknowledges each one).
     pub(super) fn log_synced(&self, state: &mut ZabState, follower: Sid) {
+        let synced = state
+            .server(follower)
+            .following()
+            .expect("only followers log synced txns")
+            .synced
+            .clone();
         write_synced(state, follower);
         let server = state.server_mut(follower);
         let following = server
@@ -142,18 +220,55 @@ impl ZabModel {
         following.unlogged = false;
         let leader = following.leader;
         let epoch = server.disk.current_epoch;
-        if self.config.variant == ZabVariant::Zk4643 {
-            state.send(follower, leader, ack_new_leader(epoch));
+        match self.config.variant {
+            ZabVariant::Zk4643 => state.send(follower, leader, ack_new_leader(epoch)),
+            ZabVariant::Zk4685 => {
+                for txn in synced {
+                    state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
+                }
+            }
+            _ => {}
         }
     }
 
-    /// Step 3, at the leader: an ACK of NEWLEADER.
+    /// zk-4685: the QuorumPeer thread writes the ACK of NEWLEADER, after or before the
+    /// SyncRequestProcessor's ACKs of the synced transactions.
+    pub(super) fn ack_new_leader(&self, state: &mut ZabState, follower: Sid) {
+        let server = state.server_mut(follower);
+        let epoch = server.disk.current_epoch;
+        let following = server
+            .following_mut()
+            .expect("only followers ack NEWLEADER");
+        following.newleader_ack_due = false;
+        let leader = following.leader;
+        state.send(follower, leader, ack_new_leader(epoch));
+    }
+
+    /// zk-3023: the CommitProcessor applies the transactions committed in the sync, after the
+    /// follower acknowledged UPTODATE.
+    pub(super) fn apply_committed(&self, state: &mut ZabState, follower: Sid) {
+        let server = state.server_mut(follower);
+        let following = server.following_mut().expect("only followers apply");
+        let count = std::mem::take(&mut following.to_apply);
+        server.disk.delivered += count;
+        assert!(
+            usize::from(server.disk.delivered) <= server.disk.log.len(),
+            "only logged transactions are applied"
+        );
+    }
+
+    /// Step 3, at the leader: an ACK with zxid (e, 0). From a follower still in its handshake it
+    /// acknowledges NEWLEADER; from one past it, UPTODATE.
     pub(super) fn on_ack_new_leader(&self, state: &mut ZabState, leader: Sid, follower: Sid) {
         let server = state.server_mut(leader);
         let phase = server.phase;
         let Some(leading) = server.leading_mut() else {
             return;
         };
+        if leading.ready & bit(follower) != 0 {
+            self.on_ack_up_to_date(state, leader, follower);
+            return;
+        }
         leading.newleader_acks |= bit(follower);
         leading.ready |= bit(follower);
         match phase {
@@ -178,6 +293,23 @@ impl ZabModel {
         }
     }
 
+    /// Step 3, at the leader: the ACK of UPTODATE. ZooKeeper ignores it, but by then the
+    /// follower must have processed every transaction the leader committed before its epoch
+    /// (`Zab1_0Test` asserts the follower's lastProcessedZxid): the `state_consistent` check.
+    fn on_ack_up_to_date(&self, state: &mut ZabState, leader: Sid, follower: Sid) {
+        let server = state.server(leader);
+        let epoch = server.disk.current_epoch;
+        let earlier = server
+            .disk
+            .log
+            .iter()
+            .filter(|t| t.zxid.epoch < epoch)
+            .count();
+        if usize::from(state.server(follower).disk.delivered) < earlier {
+            state.ghost.during_action.uptodate_before_applied = true;
+        }
+    }
+
     /// Step 6, at the follower (zk-3911: only now the synced transactions are written).
     pub(super) fn on_up_to_date(&self, state: &mut ZabState, follower: Sid) {
         let server = state.server_mut(follower);
@@ -193,8 +325,43 @@ impl ZabModel {
             following.unlogged = false;
             write_synced(state, follower);
         }
-        state.server_mut(follower).phase = Phase::Broadcast;
+        let server = state.server_mut(follower);
+        server.phase = Phase::Broadcast;
+        let epoch = server.disk.current_epoch;
+        let following = server.following_mut().expect("following");
+        let leader = following.leader;
+        let committed = usize::from(following.pending_committed);
+        state.send(follower, leader, ack_new_leader(epoch));
+        let logged = log_pending(state, follower);
+        for txn in &logged {
+            state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
+        }
+        // The committed ones are applied next, if they follow what is applied already (a stray
+        // write of zk-4712 can stand between).
+        let server = state.server_mut(follower);
+        let from = usize::from(server.disk.delivered)
+            + usize::from(server.following().expect("following").to_apply);
+        if server.disk.log.get(from..from + committed) != Some(&logged[..committed]) {
+            return;
+        }
+        if self.config.variant == ZabVariant::Zk3023 {
+            server.following_mut().expect("following").to_apply += committed as u8;
+        } else {
+            server.disk.delivered += committed as u8;
+        }
     }
+}
+
+/// Log the proposals buffered in the sync, in order, and return them (their ACKs follow).
+fn log_pending(state: &mut ZabState, follower: Sid) -> Log {
+    let server = state.server_mut(follower);
+    let following = server.following_mut().expect("only followers buffer");
+    let pending = std::mem::take(&mut following.pending);
+    following.pending_committed = 0;
+    for &txn in &pending {
+        server.disk.append_once(txn);
+    }
+    pending
 }
 
 /// The ACK of NEWLEADER(e): an ACK with zxid (e, 0).
@@ -210,13 +377,13 @@ fn leading_last_zxid(state: &ZabState, leader: Sid, follower: Sid) -> Zxid {
 }
 
 /// Write the synced transactions to the follower's disk and deliver them (they came as
-/// PROPOSAL+COMMIT pairs, or as a snapshot of committed state).
+/// PROPOSAL+COMMIT pairs, or as a snapshot of committed state); return how many were delivered.
 ///
 /// What the follower applies is the part of its log the leader synced against plus the synced
 /// transactions. In zk-4712 a stray proposal of the old leader may have been written after the
 /// ACKEPOCH; it sits in the log but is never applied, so the delivered prefix then stops
 /// before it (the log is no longer the leader's: `history_consistency`).
-fn write_synced(state: &mut ZabState, follower: Sid) {
+fn write_synced(state: &mut ZabState, follower: Sid) -> u8 {
     let server = state.server_mut(follower);
     let following = server.following_mut().expect("only followers sync");
     let txns = std::mem::take(&mut following.synced);
@@ -228,18 +395,14 @@ fn write_synced(state: &mut ZabState, follower: Sid) {
     };
     for &txn in &txns {
         // Only zk-4712's stray writes can put a synced transaction in the log already.
-        if !server.disk.log.contains(&txn) {
-            server
-                .disk
-                .log
-                .try_push(txn)
-                .expect("a log holds every transaction at most once");
-        }
+        server.disk.append_once(txn);
     }
     let synced_end = base + txns.len();
-    server.disk.delivered = if server.disk.log.get(base..synced_end) == Some(&txns[..]) {
-        synced_end as u8
+    if server.disk.log.get(base..synced_end) == Some(&txns[..]) {
+        server.disk.delivered = synced_end as u8;
+        txns.len() as u8
     } else {
-        base as u8
-    };
+        server.disk.delivered = base as u8;
+        0
+    }
 }

@@ -56,15 +56,20 @@ fn deliver(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) -> ZabState {
     step(model, state, ZabAction::Deliver { from, to, msg })
 }
 
-/// Take the first enabled delivery or disk write until there is none.
+/// Take the first enabled delivery or background-thread step until there is none.
 fn settle(model: &ZabModel, mut state: ZabState) -> ZabState {
     loop {
         let mut enabled = Vec::new();
         model.actions(&state, &mut enabled);
-        let Some(action) = enabled
-            .into_iter()
-            .find(|a| matches!(a, ZabAction::Deliver { .. } | ZabAction::LogSynced { .. }))
-        else {
+        let Some(action) = enabled.into_iter().find(|a| {
+            matches!(
+                a,
+                ZabAction::Deliver { .. }
+                    | ZabAction::LogSynced { .. }
+                    | ZabAction::AckNewLeader { .. }
+                    | ZabAction::ApplyCommitted { .. }
+            )
+        }) else {
             return state;
         };
         state = step(model, &state, action);
@@ -492,7 +497,7 @@ fn the_state_space_of_one_write_without_faults_is_pinned() {
     })
     .expect("valid");
     let checker = model.clone().checker().spawn_bfs().join();
-    assert_eq!(checker.unique_state_count(), 884);
+    assert_eq!(checker.unique_state_count(), 1421);
     for property in model.properties() {
         if property.expectation == stateright::Expectation::Always {
             assert!(
@@ -578,4 +583,175 @@ fn an_ack_on_a_connection_still_in_its_handshake_is_not_counted() {
     let state = deliver(&model, &state, 2, 1);
     let state = deliver(&model, &state, 1, 2); // S1's ACK counts
     assert_eq!(state.server(2).disk.delivered, 1);
+}
+
+/// S2 leads S0 in broadcast with the write (1,1) proposed but not yet acknowledged; S1 joins
+/// late and is synced: DIFF (nothing committed yet), PROPOSAL(1,1), NEWLEADER(1), all delivered
+/// to S1. S0's ACK then commits (1,1), so COMMIT(1,1) is next for S1, before UPTODATE.
+fn late_follower_after_newleader(variant: ZabVariant) -> (ZabModel, ZabState) {
+    let model = model(3, variant);
+    let state = established(&model, 2, 0b101);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let join = ZabAction::Join {
+        server: 1,
+        leader: 2,
+    };
+    let state = step(&model, &state, join);
+    let state = deliver(&model, &state, 1, 2); // FOLLOWERINFO: LEADERINFO(1) at once
+    let state = deliver(&model, &state, 2, 1);
+    let state = deliver(&model, &state, 1, 2); // ACKEPOCH: the sync is sent
+    let state = deliver(&model, &state, 2, 1); // DIFF
+    let state = deliver(&model, &state, 2, 1); // PROPOSAL(1,1)
+    assert_eq!(
+        state.server(1).following().expect("following").pending,
+        log(&[txn(1, 1, 1)]),
+        "buffered, not logged"
+    );
+    assert!(state.server(1).disk.log.is_empty());
+    assert_eq!(
+        state.head(2, 1).map(|p| &p.msg),
+        Some(&Msg::NewLeader { epoch: 1 })
+    );
+    let state = deliver(&model, &state, 2, 1); // NEWLEADER(1)
+    let state = deliver(&model, &state, 2, 0); // PROPOSAL(1,1) to S0
+    let state = deliver(&model, &state, 0, 2); // its ACK: (1,1) committed
+    assert_eq!(
+        state.head(2, 1).map(|p| &p.msg),
+        Some(&Msg::Commit {
+            zxid: Zxid::new(1, 1)
+        })
+    );
+    (model, state)
+}
+
+#[test]
+fn a_late_followers_buffered_proposal_waits_for_uptodate_in_the_fixed_protocol() {
+    let (model, state) = late_follower_after_newleader(ZabVariant::Fixed);
+    assert_eq!(
+        state.server(1).disk.log.len(),
+        0,
+        "NEWLEADER keeps it buffered"
+    );
+    let state = deliver(&model, &state, 2, 1); // COMMIT(1,1) marks it
+    assert!(props::commit_consistent(&state));
+    assert_eq!(
+        state
+            .server(1)
+            .following()
+            .expect("following")
+            .pending_committed,
+        1
+    );
+    let state = deliver(&model, &state, 1, 2); // ACK(1,0): UPTODATE
+    let state = deliver(&model, &state, 2, 1);
+    let follower = state.server(1);
+    assert_eq!(follower.phase, Phase::Broadcast);
+    assert_eq!((follower.disk.log.len(), follower.disk.delivered), (1, 1));
+    let acks: Vec<&Msg> = state
+        .net
+        .iter()
+        .filter(|p| p.from == 1)
+        .map(|p| &p.msg)
+        .collect();
+    let ack = |counter| Msg::Ack {
+        zxid: Zxid::new(1, counter),
+    };
+    assert_eq!(
+        acks,
+        [&ack(0), &ack(1)],
+        "UPTODATE's ACK, then the proposal's"
+    );
+    let state = settle(&model, state);
+    assert!(props::state_consistent(&state) && props::ack_consistent(&state));
+}
+
+#[test]
+fn in_zk_4394_newleader_drains_the_buffer_and_the_late_commit_finds_nothing() {
+    let (model, state) = late_follower_after_newleader(ZabVariant::Zk4394);
+    assert_eq!(
+        state.server(1).disk.log,
+        log(&[txn(1, 1, 1)]),
+        "NEWLEADER logged the buffered proposal"
+    );
+    assert!(props::commit_consistent(&state));
+    let state = deliver(&model, &state, 2, 1); // COMMIT(1,1)
+    assert!(!props::commit_consistent(&state));
+    assert_eq!(
+        state.server(1).role,
+        Role::Looking,
+        "its QuorumPeer thread died"
+    );
+}
+
+#[test]
+fn in_zk_4685_the_synced_txns_ack_can_overtake_the_newleader_ack() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk4685);
+    let model = model(3, ZabVariant::Zk4685);
+    let state = deliver(&model, &state, 2, follower); // NEWLEADER(2): nothing sent yet
+    assert!(state.head(follower, 2).is_none());
+    // The SyncThread first: ACK(1,2) leads the link and the leader rejects it.
+    let synced_first = step(&model, &state, ZabAction::LogSynced { server: follower });
+    let synced_first = step(
+        &model,
+        &synced_first,
+        ZabAction::AckNewLeader { server: follower },
+    );
+    assert_eq!(
+        synced_first.head(follower, 2).map(|p| &p.msg),
+        Some(&Msg::Ack {
+            zxid: Zxid::new(1, 2)
+        })
+    );
+    let rejected = deliver(&model, &synced_first, follower, 2);
+    assert!(!props::ack_consistent(&rejected));
+    assert_eq!(rejected.server(2).phase, Phase::Synchronization);
+    // The QuorumPeer thread first: the NEWLEADER ACK establishes the epoch, the later ACK(1,2)
+    // is one of a committed proposal.
+    let acked_first = step(&model, &state, ZabAction::AckNewLeader { server: follower });
+    let acked_first = step(
+        &model,
+        &acked_first,
+        ZabAction::LogSynced { server: follower },
+    );
+    let acked_first = settle(&model, acked_first);
+    assert!(props::ack_consistent(&acked_first));
+    assert_eq!(acked_first.server(2).phase, Phase::Broadcast);
+}
+
+#[test]
+fn in_zk_3023_the_uptodate_ack_can_precede_applying_the_synced_txns() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Zk3023);
+    let model = model(3, ZabVariant::Zk3023);
+    let state = deliver(&model, &state, 2, follower); // NEWLEADER(2)
+    let disk = &state.server(follower).disk;
+    assert_eq!(
+        (disk.log.len(), disk.delivered),
+        (2, 1),
+        "logged, not applied"
+    );
+    let state = deliver(&model, &state, follower, 2); // ACK(2,0): quorum, UPTODATE
+    let state = deliver(&model, &state, 2, follower); // UPTODATE: ACK(2,0) sent
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(enabled.contains(&ZabAction::ApplyCommitted { server: follower }));
+    let lagging = deliver(&model, &state, follower, 2);
+    assert!(!props::state_consistent(&lagging));
+    let applied = step(
+        &model,
+        &state,
+        ZabAction::ApplyCommitted { server: follower },
+    );
+    assert_eq!(applied.server(follower).disk.delivered, 2);
+    let applied = deliver(&model, &applied, follower, 2);
+    assert!(props::state_consistent(&applied));
+}
+
+#[test]
+fn the_fixed_protocol_applies_the_synced_txns_before_any_ack() {
+    let (state, follower) = synced_but_newleader_pending(ZabVariant::Fixed);
+    let model = model(3, ZabVariant::Fixed);
+    let state = settle(&model, state);
+    assert_eq!(state.server(follower).disk.delivered, 2);
+    assert_eq!(state.server(follower).phase, Phase::Broadcast);
+    assert_eq!(state.ghost.during_action, Default::default());
 }

@@ -64,6 +64,8 @@ impl Timeline for ZabModel {
             ZabAction::Elect { leader, .. } => (leader, StepKind::Local),
             ZabAction::Join { server, .. }
             | ZabAction::LogSynced { server }
+            | ZabAction::AckNewLeader { server }
+            | ZabAction::ApplyCommitted { server }
             | ZabAction::LogProposal { server }
             | ZabAction::Timeout { server } => (server, StepKind::Local),
             ZabAction::ClientRequest { leader } => (leader, StepKind::Local),

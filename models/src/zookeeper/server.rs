@@ -2,6 +2,8 @@
 
 use arrayvec::ArrayVec;
 
+use crate::Slots;
+
 use super::types::*;
 
 /// Most watches registered at once: every client may hold a data and a child watch.
@@ -19,7 +21,17 @@ pub struct ZkConfig {
 
 /// A znode's stat fields that the recipes can observe.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct Znode {
     pub czxid: Zxid,
@@ -54,7 +66,7 @@ pub enum Served {
 /// The state of the single ZooKeeper server. Collections are kept sorted, so derived `Hash` and
 /// `Eq` see one canonical form per state.
 #[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub struct Server {
     /// `/lock` itself, if it exists.
@@ -62,11 +74,11 @@ pub struct Server {
     /// `/lock`'s child-create counter (`cversion`): the next sequence number.
     next_seq: Seq,
     /// Children of `/lock`, sorted by sequence number.
-    children: ArrayVec<(Seq, Znode), MAX_CHILDREN>,
+    children: Slots<(Seq, Znode), MAX_CHILDREN>,
     /// One session per client slot.
-    sessions: ArrayVec<SessionState, MAX_CLIENTS>,
+    sessions: Slots<SessionState, MAX_CLIENTS>,
     /// Registered one-shot watches, sorted.
-    watches: ArrayVec<Watch, MAX_WATCHES>,
+    watches: Slots<Watch, MAX_WATCHES>,
     /// The last transaction id (stays 0 unless `record_zxids`).
     last_zxid: Zxid,
 }
@@ -82,9 +94,9 @@ impl Server {
                 owner: None,
             }),
             next_seq: 0,
-            children: ArrayVec::new(),
+            children: Slots::new(),
             sessions: (0..clients).map(|_| SessionState::Live).collect(),
-            watches: ArrayVec::new(),
+            watches: Slots::new(),
             last_zxid: 0,
         }
     }
@@ -359,7 +371,7 @@ impl Server {
     /// Rename client slots: slot `old` becomes `new_of[old]` (a permutation), in sessions, owners
     /// and watches, keeping the collections sorted.
     pub fn rename_clients(&mut self, new_of: &[ClientId]) {
-        let old_sessions = self.sessions.clone();
+        let old_sessions = self.sessions;
         for (old, &session) in old_sessions.iter().enumerate() {
             self.sessions[usize::from(new_of[old])] = session;
         }

@@ -18,9 +18,10 @@ pub const MAX_CLIENTS: usize = 8;
 pub const MAX_SEQ: usize = 32;
 
 /// A znode path in the lock namespace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Path {
     /// `/lock`: the naive recipe's lock node, or the sequential recipes' parent.
+    #[default]
     Lock,
     /// `/lock/lock-<seq>`: a sequential child of `/lock`.
     Child(Seq),
@@ -272,10 +273,21 @@ impl CreateMode {
 
 /// A request a client sends on its session's FIFO channel.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum Request {
     /// Open a new session (a client retrying after its old one expired).
+    #[default]
     CreateSession,
     /// For sequential modes `path` is the parent; the server appends the sequence number.
     Create {
@@ -313,9 +325,20 @@ pub enum EventKind {
 
 /// A reply or notification on a session's FIFO channel from the server.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum Reply {
+    #[default]
     SessionCreated,
     /// `path` is the created node (with its sequence number); `czxid` is 0 unless zxids are kept.
     Created {
@@ -349,9 +372,20 @@ pub enum Reply {
 
 /// A session's state on the server.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum SessionState {
+    #[default]
     Live,
     Expired,
     Closed,
@@ -359,16 +393,37 @@ pub enum SessionState {
 
 /// Which read set a watch: data watches (`exists`, `getData`) or child watches (`getChildren`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum WatchKind {
+    #[default]
     Data,
     Child,
 }
 
 /// A one-shot watch registered by a session.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct Watch {
     pub client: ClientId,
