@@ -31,6 +31,15 @@ duplication, out-of-order delivery, partitions, crashes) and zab's client writes
 obligation: the environment may use its budget or not. A violation is a lasso: a path to a cycle
 that repeats forever while an obligation stays pending, or to a state where nothing can happen.
 
+Strong fairness (--fairness strong, or [check] fairness = \"strong\"): a strongly fair task that is
+enabled again and again, even if not continuously, is eventually taken. It applies only to the
+tasks a model marks as strong-capable; every other task stays weakly fair. zab marks its election
+outcomes: per server, the elections it would win, and its timeout as a follower while no server
+leads (going LOOKING in time to take part in the election). This is the timing Fast Leader
+Election relies on: an election in which the most up-to-date server takes part, if possible
+infinitely often, eventually happens. The lock models mark nothing, so the setting changes nothing
+there.
+
 Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
 violated or an expectation not met; 2 bad input or usage.";
 
@@ -63,6 +72,12 @@ pub enum SchedulerArg {
     Pct,
     /// Faults at a rate drawn per run, spread over the run instead of spent at once.
     FaultBiased,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FairnessArg {
+    Weak,
+    Strong,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -102,6 +117,11 @@ pub struct CheckArgs {
     /// How a random search chooses among enabled actions (overrides [check] scheduler).
     #[arg(long, value_enum)]
     pub scheduler: Option<SchedulerArg>,
+    /// Liveness: which fairness the election's outcomes get (overrides [check] fairness). weak:
+    /// a step that stays enabled is eventually taken. strong: zab's election outcomes that are
+    /// possible again and again eventually happen (see below); other models are unaffected.
+    #[arg(long, value_enum)]
+    pub fairness: Option<FairnessArg>,
     /// Re-run only the K-th execution (from 0) of a random search.
     #[arg(long, value_name = "K")]
     pub run: Option<u64>,

@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
-    BenchArgs, CheckArgs, ExploreArgs, ListArgs, MergeArgs, RenderArgs, RenderFormat, ReplayArgs,
-    SchedulerArg, StrategyArg,
+    BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
+    ReplayArgs, SchedulerArg, StrategyArg,
 };
 use crate::registry::{self, ModelVisitor};
 use crate::render;
 use crate::report;
 use crate::scenario::Scenario;
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
+use lockscope_models::Fairness;
 
 /// An input or usage error: exit code 2.
 pub type InputError = String;
@@ -108,6 +109,12 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
             SchedulerArg::Uniform => Scheduler::Uniform,
             SchedulerArg::Pct => Scheduler::Pct,
             SchedulerArg::FaultBiased => Scheduler::FaultBiased,
+        };
+    }
+    if let Some(fairness) = args.fairness {
+        check.fairness = match fairness {
+            FairnessArg::Weak => Fairness::Weak,
+            FairnessArg::Strong => Fairness::Strong,
         };
     }
     if let Some(steps) = args.steps {
@@ -398,18 +405,22 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} transaction(s) · epochs up to {} · {} election\n",
+            "  model    zab · variant {} · {} servers · {} transaction(s) · {} · {} election\n",
             zab.variant.name(),
             model.servers,
             zab.transactions,
-            zab.epochs,
+            match zab.epochs {
+                0 => "epochs unbounded".to_string(),
+                n => format!("epochs up to {n}"),
+            },
             zab.election.name(),
         ));
         text.push_str(&format!(
-            "  faults   crashes {} · partitions {}\n  check    {}\n",
+            "  faults   crashes {} · partitions {}\n  check    {} · {} fairness\n",
             faults.crashes,
             faults.partitions,
-            scenario.check.strategy.name()
+            scenario.check.strategy.name(),
+            scenario.check.fairness.name()
         ));
     } else {
         text.push_str(&format!(

@@ -92,10 +92,10 @@ pub fn with_model<V: ModelVisitor>(scenario: &Scenario, visitor: V) -> Result<V:
             &scenario.model,
             Some(&scenario.faults),
         ))?)),
-        ModelKind::Zab => Ok(visitor.visit(ZabModel::new(zab_config(
-            &scenario.model,
-            &scenario.faults,
-        ))?)),
+        ModelKind::Zab => Ok(visitor.visit(
+            ZabModel::new(zab_config(&scenario.model, &scenario.faults))?
+                .with_fairness(scenario.check.fairness),
+        )),
     }
 }
 

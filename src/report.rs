@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use lockscope_models::Fairness;
 use serde_json::json;
 
 use crate::check::{PropertyOutcome, ScenarioOutcome};
@@ -68,11 +69,14 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
             None => "complete".to_string(),
             Some(bound) => format!("bounded: stopped by {bound}"),
         };
-        let reduced = match (search.symmetry, search.shard) {
+        let mut reduced = match (search.symmetry, search.shard) {
             (Some(what), _) => format!("symmetry reduction ({what}) · "),
             (None, Some((i, n))) => format!("swarm member {i}/{n} · "),
             (None, None) => String::new(),
         };
+        if outcome.scenario.check.fairness == Fairness::Strong {
+            reduced.push_str("strong fairness · ");
+        }
         let unit = if search.symmetry.is_some() {
             "representative states"
         } else {
@@ -263,6 +267,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "runs": search.runs,
             "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
             "symmetry": search.symmetry,
+            "fairness": outcome.scenario.check.fairness.name(),
             "shard": search.shard.map(|(i, n)| format!("{i}/{n}")),
             "threads": search.threads,
             "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },

@@ -270,7 +270,9 @@ fn check_lasso<M: Checkable>(
         let mut enabled = Vec::new();
         model.actions(last, &mut enabled);
         // Only faults (no obligation) may be enabled in a state that lasts forever.
-        let stuck = enabled.iter().all(|action| model.task(action).is_none());
+        let stuck = enabled
+            .iter()
+            .all(|action| model.task(last, action).is_none());
         let pending = model.pending(property, last);
         let Some(bit) = lowest_bit(pending).filter(|_| stuck) else {
             return (false, Some("the last state is meant to last forever, but a fair step is enabled in it or no obligation is pending".into()));
@@ -301,43 +303,65 @@ fn check_lasso<M: Checkable>(
             Some("every obligation is met somewhere on the cycle".into()),
         );
     };
+    let strong = model.strong_tasks();
     let mut enabled_throughout = u64::MAX;
+    let mut enabled_somewhere = 0u64;
     let mut scratch = Vec::new();
     for state in cycle_states {
         scratch.clear();
         model.actions(state, &mut scratch);
-        enabled_throughout &= scratch
+        let enabled = scratch
             .iter()
-            .filter_map(|a| model.task(a))
+            .filter_map(|a| model.task(state, a))
             .fold(0u64, |bits, t| bits | 1 << t);
+        enabled_throughout &= enabled;
+        enabled_somewhere |= enabled;
     }
-    let taken = actions[start..]
+    let taken = cycle_states
         .iter()
-        .filter_map(|a| model.task(a))
+        .zip(&actions[start..])
+        .filter_map(|(state, a)| model.task(state, a))
         .fold(0u64, |bits, t| bits | 1 << t);
-    let starved = enabled_throughout & !taken;
-    if starved != 0 {
-        let names: Vec<String> = (0..64u8)
-            .filter(|t| starved & (1 << t) != 0)
+    let names = |tasks: u64| -> Vec<String> {
+        (0..64u8)
+            .filter(|t| tasks & (1 << t) != 0)
             .map(|t| model.task_name(t))
-            .collect();
+            .collect()
+    };
+    let starved = enabled_throughout & !strong & !taken;
+    if starved != 0 {
         return (
             false,
             Some(format!(
                 "the cycle is not fair: {} stay enabled but are never taken",
-                names.join(", ")
+                names(starved).join(", ")
             )),
         );
     }
-    let fair: Vec<String> = (0..64u8)
-        .filter(|t| enabled_throughout & (1 << t) != 0)
-        .map(|t| model.task_name(t))
-        .collect();
-    let fairness = if fair.is_empty() {
+    let starved_strong = enabled_somewhere & strong & !taken;
+    if starved_strong != 0 {
+        return (
+            false,
+            Some(format!(
+                "the cycle is not fair: {} (strongly fair) are enabled on it but never taken",
+                names(starved_strong).join(", ")
+            )),
+        );
+    }
+    let weak_taken = names(enabled_throughout & !strong);
+    let mut fairness = if weak_taken.is_empty() {
         "every task is disabled somewhere on it".to_string()
     } else {
-        format!("what stays enabled throughout it is taken in it ({}), and every other task is disabled somewhere on it", fair.join(", "))
+        format!("what stays enabled throughout it is taken in it ({}), and every other task is disabled somewhere on it", weak_taken.join(", "))
     };
+    if strong != 0 {
+        let strong_taken = names(enabled_somewhere & strong);
+        if strong_taken.is_empty() {
+            fairness.push_str("; every strongly fair task is disabled everywhere on it");
+        } else {
+            fairness.push_str(&format!("; the strongly fair tasks enabled somewhere on it are taken in it ({}), the others are disabled everywhere on it", strong_taken.join(", ")));
+        }
+    }
     let steps = actions.len() - start;
     (true, Some(format!(
         "{}: the cycle of the last {steps} step{} repeats forever and it stays waiting. The cycle is fair: {fairness}",

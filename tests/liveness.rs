@@ -1,15 +1,17 @@
-//! Liveness end to end: canonical renaming (acquisitions forever) merges nothing a property can
-//! tell apart, and every reported lasso replays: the stem reaches the loop state, the cycle returns
-//! to it, stays fair, and keeps the obligation pending.
+//! Liveness end to end: canonical renaming (the lock model's acquisitions forever, ZAB's
+//! unbounded epochs) merges nothing a property can tell apart, and every reported lasso replays,
+//! under weak and strong fairness: the stem reaches the loop state, the cycle returns to it,
+//! stays fair, and keeps the obligation pending.
 
 use std::path::Path;
 
-use lockscope::registry::lock_scenario;
+use lockscope::registry::{lock_scenario, zab_config};
 use lockscope::scenario::Scenario;
 use lockscope::search::{search, SearchOptions, SearchReport, Stop, Verdict};
 use lockscope::trace::{self, Trace};
-use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
-use lockscope_models::prop;
+use lockscope_models::lock::{LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::zab::{ZabAction, ZabModel};
+use lockscope_models::{prop, Fairness};
 use proptest::prelude::*;
 
 fn config(
@@ -29,7 +31,7 @@ fn config(
     }
 }
 
-fn check(model: &LockModel) -> SearchReport<LockAction> {
+fn check<M: lockscope::search::Checkable>(model: &M) -> SearchReport<M::Action> {
     let options = SearchOptions {
         threads: 2,
         full_space: true,
@@ -40,7 +42,7 @@ fn check(model: &LockModel) -> SearchReport<LockAction> {
     report
 }
 
-fn verdicts(report: &SearchReport<LockAction>) -> Vec<(&'static str, Verdict)> {
+fn verdicts<A>(report: &SearchReport<A>) -> Vec<(&'static str, Verdict)> {
     report
         .properties
         .iter()
@@ -182,5 +184,184 @@ proptest! {
     ) {
         let variant = if flawed && matches!(recipe, Recipe::Standard | Recipe::Fenced) { Variant::IgnoreMissingPredecessor } else { Variant::Fixed };
         lasso_replays(config(recipe, variant, clients, acquisitions, expiries, pauses));
+    }
+}
+
+/// A ZAB world from the keys of a scenario file, as `lockscope check` builds it.
+fn zab_world(
+    variant: &str,
+    servers: u8,
+    transactions: u8,
+    epochs: u8,
+    crashes: u8,
+    partitions: u8,
+    fairness: Fairness,
+) -> (ZabModel, Scenario) {
+    let text = format!(
+        "[model]\nkind = \"zab\"\nvariant = \"{variant}\"\nservers = {servers}\ntransactions = {transactions}\n\
+         epochs = {epochs}\n[faults]\ncrashes = {crashes}\npartitions = {partitions}\n\
+         [check]\nfairness = \"{}\"\n",
+        fairness.name()
+    );
+    let scenario = Scenario::parse(&text, Path::new("zab-liveness-test.toml")).expect("valid");
+    let model = ZabModel::new(zab_config(&scenario.model, &scenario.faults))
+        .expect("valid configuration")
+        .with_fairness(scenario.check.fairness);
+    (model, scenario)
+}
+
+/// Without an epoch bound and without renaming, a world whose elections cannot repeat forever is
+/// finite; renaming must then change no verdict, safety or liveness, under either fairness, and
+/// only merge states.
+#[test]
+fn renaming_epochs_changes_no_verdict() {
+    let worlds = [
+        ("fixed", 3, 1, 0, 0), // one election, then broadcast
+        ("fixed", 3, 2, 0, 0),
+        ("fixed", 2, 1, 2, 0), // two servers: every election includes both; crashes bound them
+        ("fixed", 2, 1, 1, 1),
+        ("zk-3911", 2, 2, 2, 0), // both liveness properties violated
+    ];
+    for (variant, servers, transactions, crashes, partitions) in worlds {
+        for fairness in [Fairness::Weak, Fairness::Strong] {
+            let (model, _) = zab_world(
+                variant,
+                servers,
+                transactions,
+                0,
+                crashes,
+                partitions,
+                fairness,
+            );
+            let plain = check(&model.clone().with_canonical_epochs(false));
+            let renamed = check(&model);
+            let world = (
+                variant,
+                servers,
+                transactions,
+                crashes,
+                partitions,
+                fairness,
+            );
+            assert_eq!(verdicts(&plain), verdicts(&renamed), "{world:?}");
+            assert!(
+                renamed.unique_states <= plain.unique_states,
+                "{world:?}: {} > {}",
+                renamed.unique_states,
+                plain.unique_states
+            );
+        }
+    }
+}
+
+/// Check a ZAB world; every liveness lasso it reports must replay as a fair violation.
+fn zab_lassos_replay(model: &ZabModel, scenario: &Scenario) -> usize {
+    let report = check(model);
+    let mut lassos = 0;
+    for property in [
+        prop::LEADER_EVENTUALLY_ELECTED,
+        prop::PROPOSALS_EVENTUALLY_COMMITTED,
+    ] {
+        let Some(lasso) = report
+            .property(property)
+            .and_then(|p| p.counterexample.as_ref())
+        else {
+            continue;
+        };
+        assert!(
+            lasso.loop_start.is_some(),
+            "a liveness counterexample is a lasso"
+        );
+        let trace = Trace::record(model, scenario, property, None, lasso);
+        let parsed: Trace = serde_json::from_str(&trace.to_json()).expect("the trace parses");
+        assert_eq!(
+            parsed.scenario.check.fairness, scenario.check.fairness,
+            "a replay judges the cycle under the fairness it was found under"
+        );
+        let replayed: trace::Replay =
+            trace::replay(model, &parsed, Path::new("zab-lasso.json")).expect("the lasso replays");
+        assert!(replayed.violated, "{property}: {:?}", replayed.explanation);
+        lassos += 1;
+    }
+    lassos
+}
+
+/// The race of `liveness-election-race.toml` without an epoch bound: a true cycle under weak
+/// fairness (its lasso replays, and says why the cycle is fair), gone under strong fairness.
+#[test]
+fn the_election_race_is_a_fair_cycle_under_weak_fairness_only() {
+    let (weak, scenario) = zab_world("fixed", 3, 1, 0, 1, 0, Fairness::Weak);
+    assert_eq!(zab_lassos_replay(&weak, &scenario), 1);
+    let report = check(&weak);
+    let lasso = report
+        .property(prop::LEADER_EVENTUALLY_ELECTED)
+        .and_then(|p| p.counterexample.as_ref())
+        .expect("violated under weak fairness");
+    let start = lasso.loop_start.expect("a lasso");
+    assert!(
+        start < lasso.steps.len(),
+        "a cycle, not a state that lasts forever"
+    );
+    let elections = lasso.steps[start..]
+        .iter()
+        .filter(|action| matches!(action, ZabAction::Elect { .. }))
+        .count();
+    assert!(elections >= 1, "the cycle elects again and again");
+    let (strong, scenario) = zab_world("fixed", 3, 1, 0, 1, 0, Fairness::Strong);
+    assert_eq!(zab_lassos_replay(&strong, &scenario), 0);
+    let report = check(&strong);
+    assert_eq!(
+        report
+            .property(prop::LEADER_EVENTUALLY_ELECTED)
+            .map(|p| p.verdict),
+        Some(Verdict::Holds)
+    );
+}
+
+/// A weak lasso replayed under strong fairness is no violation: the strongly fair election it
+/// keeps skipping is named.
+#[test]
+fn a_weakly_fair_lasso_is_not_strongly_fair() {
+    let (weak, scenario) = zab_world("fixed", 3, 1, 0, 1, 0, Fairness::Weak);
+    let report = check(&weak);
+    let lasso = report
+        .property(prop::LEADER_EVENTUALLY_ELECTED)
+        .and_then(|p| p.counterexample.clone())
+        .expect("violated under weak fairness");
+    let trace = Trace::record(
+        &weak,
+        &scenario,
+        prop::LEADER_EVENTUALLY_ELECTED,
+        None,
+        &lasso,
+    );
+    let (strong, _) = zab_world("fixed", 3, 1, 0, 1, 0, Fairness::Strong);
+    let replayed = trace::replay(&strong, &trace, Path::new("t.json")).expect("it replays");
+    assert!(!replayed.violated);
+    let explanation = replayed.explanation.expect("a reason");
+    assert!(explanation.contains("(strong)"), "{explanation}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Whatever the ZAB world and the fairness, a reported lasso replays as a fair violating
+    /// cycle (or a state that lasts forever).
+    #[test]
+    fn every_reported_zab_lasso_replays(
+        servers in 2u8..4,
+        transactions in 0u8..2,
+        bounded in any::<bool>(),
+        crashes in 0u8..2,
+        partitions in 0u8..2,
+        strong in any::<bool>(),
+    ) {
+        // Keep the space small: with 3 servers, a crash and a partition together are 1.2 M
+        // states without a bound.
+        let partitions = if servers == 3 && crashes > 0 { 0 } else { partitions };
+        let epochs = if bounded { 2 } else { 0 };
+        let fairness = if strong { Fairness::Strong } else { Fairness::Weak };
+        let (model, scenario) = zab_world("fixed", servers, transactions, epochs, crashes, partitions, fairness);
+        zab_lassos_replay(&model, &scenario);
     }
 }

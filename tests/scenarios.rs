@@ -110,6 +110,7 @@ scenario_tests! {
     zab_liveness_no_faults => "zab/liveness-no-faults.toml",
     zab_liveness_two_servers_crash => "zab/liveness-two-servers-crash.toml",
     zab_liveness_election_race => "zab/liveness-election-race.toml",
+    zab_liveness_election_strong => "zab/liveness-election-strong.toml",
     zab_liveness_split_brain => "zab/liveness-split-brain.toml",
     zab_fle_fixed_one_crash => "zab/fle-fixed-one-crash.toml",
     zab_fle_zk_4712 => "zab/fle-zk-4712.toml",

@@ -71,17 +71,43 @@ pub trait Symmetry: stateright::Model {
     }
 }
 
+/// Which fairness the liveness checker assumes for the tasks a model marks as strong-capable
+/// ([`Liveness::strong_tasks`]); every other task is weakly fair either way.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Fairness {
+    /// A task that stays enabled is eventually taken.
+    #[default]
+    Weak,
+    /// A strong-capable task that is enabled again and again (infinitely often, though maybe
+    /// not continuously) is eventually taken.
+    Strong,
+}
+
+impl Fairness {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fairness::Weak => "weak",
+            Fairness::Strong => "strong",
+        }
+    }
+}
+
 /// A fairness task: a group of actions that weak fairness treats as one (one actor's own steps,
 /// or the deliveries of one channel). Tasks are numbered below 64 so that a set fits in a word.
 pub type Task = u8;
 
-/// Liveness properties, checked by lockscope's own checker under weak fairness. (stateright's
-/// `Property::eventually` is not used: it misses cycles and knows no fairness.)
+/// Liveness properties, checked by lockscope's own checker under weak fairness, and strong
+/// fairness for the tasks of [`Liveness::strong_tasks`]. (stateright's `Property::eventually` is
+/// not used: it misses cycles and knows no fairness.)
 ///
 /// A liveness property here is a set of obligations, such as "client 1, who is waiting, gets the
-/// lock". It is violated by an infinite behaviour that is weakly fair (every task that stays
-/// enabled is eventually taken) and along which some obligation stays pending forever; a state
-/// with no step at all counts as repeating forever.
+/// lock". It is violated by an infinite behaviour that is fair (every task that stays enabled is
+/// eventually taken; every strong task that is enabled infinitely often is taken infinitely
+/// often) and along which some obligation stays pending forever; a state with no step at all
+/// counts as repeating forever.
 pub trait Liveness: stateright::Model {
     /// The names of the liveness properties, in report order.
     fn liveness_properties(&self) -> Vec<&'static str>;
@@ -89,9 +115,18 @@ pub trait Liveness: stateright::Model {
     /// The obligations of `property` pending in `state`, one bit each.
     fn pending(&self, property: &str, state: &Self::State) -> u64;
 
-    /// The fairness task of `action`, or `None` for an action the environment may take or not
-    /// (faults are never obligations).
-    fn task(&self, action: &Self::Action) -> Option<Task>;
+    /// The fairness task of `action` taken in `state`, or `None` for an action the environment
+    /// may take or not (faults are never obligations). A task is a set of transitions, so it
+    /// may depend on the state: ZAB tells a server's timeout that lets it join a leaderless
+    /// election apart from its other timeouts.
+    fn task(&self, state: &Self::State, action: &Self::Action) -> Option<Task>;
+
+    /// The tasks that are strongly fair: taken eventually when enabled again and again, not only
+    /// when enabled continuously. Empty (weak fairness for every task) unless the model offers
+    /// strong fairness and the scenario asks for it (`[check] fairness = "strong"`).
+    fn strong_tasks(&self) -> u64 {
+        0
+    }
 
     /// A name for a task, e.g. "deliveries from S to C1".
     fn task_name(&self, task: Task) -> String;

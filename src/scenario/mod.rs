@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::{Election, ZabVariant};
+use lockscope_models::Fairness;
 
 use crate::search::{Scheduler, Strategy};
 
@@ -123,6 +124,15 @@ pub struct CheckSpec {
     /// Random only: how a run chooses among enabled actions.
     #[serde(default)]
     pub scheduler: Scheduler,
+    /// Liveness: weak fairness for every task, or strong fairness for the tasks the model marks
+    /// as strong-capable (ZAB: the election's outcomes; the lock models have none). Left out of
+    /// a trace's scenario when weak, so traces that do not use it read as before.
+    #[serde(default, skip_serializing_if = "is_weak")]
+    pub fairness: Fairness,
+}
+
+fn is_weak(fairness: &Fairness) -> bool {
+    *fairness == Fairness::Weak
 }
 
 impl Default for CheckSpec {
@@ -136,6 +146,7 @@ impl Default for CheckSpec {
             runs: 1000,
             steps: 200,
             scheduler: Scheduler::Uniform,
+            fairness: Fairness::Weak,
         }
     }
 }

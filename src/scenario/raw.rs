@@ -7,6 +7,7 @@ use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
 use lockscope_models::zab::{Election, ZabVariant};
 use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
+use lockscope_models::Fairness;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -70,6 +71,7 @@ struct RawCheck {
     runs: Option<Spanned<u64>>,
     steps: Option<Spanned<u32>>,
     scheduler: Option<Spanned<String>>,
+    fairness: Option<Spanned<String>>,
 }
 
 /// Collects problems with their positions in one source text.
@@ -370,7 +372,7 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
         };
     let servers = number(&raw.servers, "servers", (1, MAX_SERVERS as u32), 3);
     let transactions = number(&raw.transactions, "transactions", (0, MAX_TXNS as u32), 2);
-    let epochs = number(&raw.epochs, "epochs", (1, MAX_EPOCHS as u32), 2);
+    let epochs = number(&raw.epochs, "epochs", (0, MAX_EPOCHS as u32), 2);
     let variant = match &raw.variant {
         None => ZabVariant::Fixed,
         Some(variant) => match ZabVariant::ALL
@@ -405,6 +407,17 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             }
         },
     };
+    if let (Some(raw_epochs), Election::Fle) = (&raw.epochs, election) {
+        if epochs == 0 {
+            problems.at(
+                raw_epochs,
+                format!(
+                    "model.epochs: 0 (no bound) needs election = \"oracle\"; with \"fle\" the \
+                     election rounds are bounded by epochs: expected 1 to {MAX_EPOCHS}"
+                ),
+            );
+        }
+    }
     ModelSpec {
         servers,
         zab: Some(ZabSpec {
@@ -574,6 +587,20 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
             }
         },
     };
+    let fairness = match &raw.fairness {
+        None => defaults.fairness,
+        Some(fairness) => match fairness.get_ref().as_str() {
+            "weak" => Fairness::Weak,
+            "strong" => Fairness::Strong,
+            other => {
+                problems.at(
+                    fairness,
+                    format!("check.fairness: expected one of weak, strong; found {other:?}"),
+                );
+                defaults.fairness
+            }
+        },
+    };
     let runs = at_least_one(&raw.runs, "runs", defaults.runs, problems);
     let steps_wide = raw
         .steps
@@ -589,5 +616,6 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         runs,
         steps,
         scheduler,
+        fairness,
     }
 }

@@ -369,3 +369,15 @@ fn the_election_is_the_oracle_unless_fle_is_asked_for() {
     let fle = ZAB.replace("servers = 3", "servers = 3\nelection = \"fle\"");
     assert_eq!(election(&fle), Election::Fle);
 }
+
+#[test]
+fn unbounded_epochs_are_refused_with_fast_leader_election() {
+    // FLE's rounds are bounded by `epochs`; only the oracle election may leave epochs unbounded.
+    let unbounded = ZAB.replace("servers = 3", "servers = 3\nepochs = 0");
+    assert!(parse(&unbounded).is_ok());
+    let message = error(&unbounded.replace("epochs = 0", "epochs = 0\nelection = \"fle\""));
+    assert!(
+        message.contains("model.epochs: 0 (no bound) needs election = \"oracle\""),
+        "{message}"
+    );
+}

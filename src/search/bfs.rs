@@ -352,11 +352,13 @@ pub(super) fn search<M: Checkable>(
             .pending
             .iter()
             .map(|pending| {
-                Some(liveness::find_violation(&graph, pending).map(|lasso| {
-                    let steps = rebuild_trace(model, &visited, lasso.entry, &lasso.cycle);
-                    let stem = steps.len() - lasso.cycle.len();
-                    Counterexample::lasso(steps, stem)
-                }))
+                Some(
+                    liveness::find_violation(&graph, pending, model.strong_tasks()).map(|lasso| {
+                        let steps = rebuild_trace(model, &visited, lasso.entry, &lasso.cycle);
+                        let stem = steps.len() - lasso.cycle.len();
+                        Counterexample::lasso(steps, stem)
+                    }),
+                )
             })
             .collect()
     } else {
@@ -480,7 +482,7 @@ fn expand_chunk<M: Checkable>(
                 result.faults[kind] += 1;
             }
             let task = if record_graph {
-                model.task(&action)
+                model.task(&state, &action)
             } else {
                 None
             };

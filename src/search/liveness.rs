@@ -1,23 +1,36 @@
-//! Liveness under weak fairness, on the explicit state graph of a complete breadth-first search.
+//! Liveness under weak and strong fairness, on the explicit state graph of a complete
+//! breadth-first search.
 //!
 //! A liveness property is a set of obligations (see `lockscope_models::Liveness`); it is violated
-//! by a weakly fair infinite behaviour along which some obligation stays pending forever. For one
-//! obligation, restrict the graph to the states where it is pending and compute the strongly
-//! connected components of that subgraph (Tarjan, iterative). A component contains a weakly fair
-//! cycle exactly when every task enabled in all of its states is taken by some edge inside it:
-//! then the cycle through all its states and edges is fair, and if some task is enabled in all
-//! its states but only leaves the component, every cycle inside it starves that task. A state
-//! where only faults could happen (no task enabled), with the obligation pending, is a violation too: the behaviour stays
-//! there forever (a "stutter" lasso with an empty cycle).
+//! by a fair infinite behaviour along which some obligation stays pending forever. A behaviour is
+//! fair when every weak task that stays enabled from some point on is taken again and again, and
+//! every strong task (the model's `strong_tasks`) that is enabled again and again is taken again
+//! and again. For one obligation, restrict the graph to the states where it is pending and
+//! compute the strongly connected components of that subgraph (Tarjan, iterative). A component
+//! contains a fair cycle exactly when the cycle through all its states and edges is fair, or when
+//! a fair cycle lies in a smaller part of it, found as follows (Emerson and Lei's algorithm for
+//! Streett conditions, as in Lichtenstein–Pnueli's model checking under fairness):
 //!
-//! Why this algorithm rather than SPIN's nested depth-first search: weak fairness over tasks is a
-//! simple per-component test here, the graph of the reference workload (7.5 M states, 32 M edges)
-//! fits in well under 1 GB (6 bytes per edge), and components give, besides the verdict, the
-//! material for a short fair lasso. It is complete for finite spaces and needs the whole graph,
-//! so it runs only after an exhaustive search; a bounded search reports liveness as unknown.
+//! - a weak task enabled in all its states but taken by no edge inside it: no cycle inside it is
+//!   fair (every cycle passes only through states where the task is enabled and never takes it);
+//! - otherwise, a strong task enabled in some of its states but taken by no edge inside it: a fair
+//!   cycle inside it cannot pass through those states (it would have to take the task), so remove
+//!   them, split the rest into components again and test each the same way;
+//! - otherwise the component is fair: the cycle through all of it takes every strong task enabled
+//!   anywhere in it and every weak task enabled everywhere in it.
 //!
-//! Strong fairness is not offered: it needs a recursive decomposition of each component, and no
-//! bundled property needs it.
+//! Each split removes at least one state, so the recursion ends. With no strong task (the lock
+//! models, and ZAB under weak fairness) no split happens and the cost is one Tarjan pass.
+//!
+//! A state where only faults could happen (no task enabled), with the obligation pending, is a
+//! violation too: the behaviour stays there forever (a "stutter" lasso with an empty cycle).
+//!
+//! Why this algorithm rather than SPIN's nested depth-first search: fairness over tasks is a
+//! per-component test here (SPIN's nested search handles weak fairness only, by unrolling the
+//! graph per process), the graph of the reference workload (7.5 M states, 32 M edges) fits in
+//! well under 1 GB (6 bytes per edge), and components give, besides the verdict, the material for
+//! a short fair lasso. It is complete for finite spaces and needs the whole graph, so it runs only
+//! after an exhaustive search; a bounded search reports liveness as unknown.
 
 use std::collections::VecDeque;
 
@@ -85,9 +98,10 @@ pub struct Lasso {
 }
 
 /// Find a fair lasso for some obligation, if any. `pending[s]` holds the pending obligations of
-/// state `s`. Among all violations it returns the one whose entry state was found first by the
-/// breadth-first search (so its stem is shortest among them), then the lowest obligation.
-pub fn find_violation(graph: &Graph, pending: &[u64]) -> Option<Lasso> {
+/// state `s`; `strong` the strongly fair tasks. Among all violations it returns the one whose
+/// entry state was found first by the breadth-first search (so its stem is shortest among them),
+/// then the lowest obligation.
+pub fn find_violation(graph: &Graph, pending: &[u64], strong: u64) -> Option<Lasso> {
     let obligations = pending.iter().fold(0u64, |all, p| all | p);
     let mut best: Option<Lasso> = None;
     for obligation in (0..64u32).filter(|bit| obligations & (1 << bit) != 0) {
@@ -96,7 +110,7 @@ pub fn find_violation(graph: &Graph, pending: &[u64]) -> Option<Lasso> {
         // faults are no obligation.
         let stuck = (0..graph.states() as u32).find(|&s| inside(s) && graph.enabled(s) == 0);
         let components = components(graph, &inside);
-        let fair = fair_components(graph, &components, &inside)
+        let fair = fair_components(graph, &components, &inside, strong)
             .into_iter()
             .min_by_key(|c| c.first);
         let entry = match (stuck, &fair) {
@@ -109,9 +123,14 @@ pub fn find_violation(graph: &Graph, pending: &[u64]) -> Option<Lasso> {
             continue;
         }
         let cycle = match &fair {
-            Some(c) if c.first == entry => {
-                fair_cycle(graph, entry, &|s| components.id[s as usize] == c.id)
-            }
+            Some(c) if c.first == entry => match &c.members {
+                Members::Component(id) => {
+                    fair_cycle(graph, entry, &|s| components.id[s as usize] == *id)
+                }
+                Members::Part(states) => {
+                    fair_cycle(graph, entry, &|s| states.binary_search(&s).is_ok())
+                }
+            },
             _ => Vec::new(),
         };
         best = Some(Lasso {
@@ -131,57 +150,85 @@ struct Components {
 }
 
 fn components(graph: &Graph, inside: &dyn Fn(u32) -> bool) -> Components {
-    const UNSEEN: u32 = u32::MAX;
     let n = graph.states();
-    let mut index = vec![UNSEEN; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut id = vec![UNSEEN; n];
+    let (id, count) = tarjan(graph, 0..n as u32, n, &|s| inside(s).then_some(s as usize));
+    Components { id, count }
+}
+
+/// The strongly connected components of the subgraph on `states` (sorted), each sorted.
+fn components_of(graph: &Graph, states: &[u32]) -> Vec<Vec<u32>> {
+    let (id, count) = tarjan(graph, states.iter().copied(), states.len(), &|s| {
+        states.binary_search(&s).ok()
+    });
+    let mut split: Vec<Vec<u32>> = vec![Vec::new(); count as usize];
+    for (slot, &state) in states.iter().enumerate() {
+        split[id[slot] as usize].push(state);
+    }
+    split
+}
+
+/// Tarjan's algorithm (iterative) on the subgraph of the states that `slot` places, each at its
+/// own index below `slots` (so a small subgraph needs small arrays); returns the component of
+/// each slot (`u32::MAX` for unused slots) and the number of components.
+fn tarjan(
+    graph: &Graph,
+    roots: impl Iterator<Item = u32>,
+    slots: usize,
+    slot: &dyn Fn(u32) -> Option<usize>,
+) -> (Vec<u32>, u32) {
+    const UNSEEN: u32 = u32::MAX;
+    let mut index = vec![UNSEEN; slots];
+    let mut low = vec![0u32; slots];
+    let mut on_stack = vec![false; slots];
+    let mut id = vec![UNSEEN; slots];
+    // Slots are below 2^32 (state ids are u32): keep the stacks as small as the state ids.
     let mut stack: Vec<u32> = Vec::new();
-    // Call stack of (state, next edge position).
-    let mut calls: Vec<(u32, usize)> = Vec::new();
+    // Call stack of (state, its slot, next edge position).
+    let mut calls: Vec<(u32, u32, usize)> = Vec::new();
     let mut next_index = 0u32;
     let mut count = 0u32;
-    for root in 0..n as u32 {
-        if !inside(root) || index[root as usize] != UNSEEN {
+    for root in roots {
+        let Some(root_slot) = slot(root).filter(|&r| index[r] == UNSEEN) else {
             continue;
-        }
-        calls.push((root, graph.edges(root).start));
-        index[root as usize] = next_index;
-        low[root as usize] = next_index;
+        };
+        calls.push((root, root_slot as u32, graph.edges(root).start));
+        index[root_slot] = next_index;
+        low[root_slot] = next_index;
         next_index += 1;
-        stack.push(root);
-        on_stack[root as usize] = true;
-        while let Some(&mut (state, ref mut edge)) = calls.last_mut() {
+        stack.push(root_slot as u32);
+        on_stack[root_slot] = true;
+        while let Some(&mut (state, at, ref mut edge)) = calls.last_mut() {
+            let at = at as usize;
             let end = graph.edges(state).end;
             if *edge < end {
                 let target = graph.target[*edge];
                 *edge += 1;
-                if !inside(target) {
+                let Some(to) = slot(target) else {
                     continue;
-                }
-                if index[target as usize] == UNSEEN {
-                    index[target as usize] = next_index;
-                    low[target as usize] = next_index;
+                };
+                if index[to] == UNSEEN {
+                    index[to] = next_index;
+                    low[to] = next_index;
                     next_index += 1;
-                    stack.push(target);
-                    on_stack[target as usize] = true;
-                    calls.push((target, graph.edges(target).start));
-                } else if on_stack[target as usize] {
-                    low[state as usize] = low[state as usize].min(index[target as usize]);
+                    stack.push(to as u32);
+                    on_stack[to] = true;
+                    calls.push((target, to as u32, graph.edges(target).start));
+                } else if on_stack[to] {
+                    low[at] = low[at].min(index[to]);
                 }
                 continue;
             }
             calls.pop();
-            if let Some(&(parent, _)) = calls.last() {
-                low[parent as usize] = low[parent as usize].min(low[state as usize]);
+            if let Some(&(_, parent, _)) = calls.last() {
+                let parent = parent as usize;
+                low[parent] = low[parent].min(low[at]);
             }
-            if low[state as usize] == index[state as usize] {
+            if low[at] == index[at] {
                 loop {
-                    let member = stack.pop().expect("the root is on the stack");
-                    on_stack[member as usize] = false;
-                    id[member as usize] = count;
-                    if member == state {
+                    let member = stack.pop().expect("the root is on the stack") as usize;
+                    on_stack[member] = false;
+                    id[member] = count;
+                    if member == at {
                         break;
                     }
                 }
@@ -189,50 +236,165 @@ fn components(graph: &Graph, inside: &dyn Fn(u32) -> bool) -> Components {
             }
         }
     }
-    Components { id, count }
+    (id, count)
+}
+
+/// The states of a fair component.
+enum Members {
+    /// A whole component of the pending subgraph, by its id.
+    Component(u32),
+    /// A part of one that remained after strong-fairness splits, sorted.
+    Part(Vec<u32>),
 }
 
 struct FairComponent {
-    id: u32,
+    members: Members,
     /// Its state with the least id.
     first: u32,
 }
 
-/// The components that contain a weakly fair cycle.
+/// What the fairness test needs to know about each of `len` sets of states, column by column: the
+/// pending subgraph of the reference workload has millions of components, so a row costs 17
+/// bytes, plus 8 only when some task is strong.
+struct Summaries {
+    /// Tasks enabled in every state of the set.
+    enabled_everywhere: Vec<u64>,
+    /// Tasks enabled in some state of the set (empty without strong tasks).
+    enabled_somewhere: Vec<u64>,
+    /// Tasks of the edges between its states.
+    taken_inside: Vec<u64>,
+    has_internal_edge: Vec<bool>,
+    strong: u64,
+}
+
+impl Summaries {
+    fn new(len: usize, strong: u64) -> Self {
+        Summaries {
+            enabled_everywhere: vec![u64::MAX; len],
+            enabled_somewhere: vec![0; if strong == 0 { 0 } else { len }],
+            taken_inside: vec![0; len],
+            has_internal_edge: vec![false; len],
+            strong,
+        }
+    }
+
+    /// Add `state` to set `set`, whose edges into the set are those `member` accepts.
+    fn add(&mut self, set: usize, graph: &Graph, state: u32, member: &dyn Fn(u32) -> bool) {
+        let enabled = graph.enabled(state);
+        self.enabled_everywhere[set] &= enabled;
+        if self.strong != 0 {
+            self.enabled_somewhere[set] |= enabled;
+        }
+        for e in graph.edges(state) {
+            if member(graph.target[e]) {
+                self.has_internal_edge[set] = true;
+                if graph.task[e] != NO_TASK {
+                    self.taken_inside[set] |= 1 << graph.task[e];
+                }
+            }
+        }
+    }
+
+    /// Whether some cycle of the set could be fair: it has one, and no weak task is enabled
+    /// everywhere in it without being taken inside.
+    fn weakly_fair(&self, set: usize) -> bool {
+        self.has_internal_edge[set]
+            && self.enabled_everywhere[set] & !self.strong & !self.taken_inside[set] == 0
+    }
+
+    /// The strong tasks enabled somewhere in the set but taken nowhere inside it.
+    fn starved_strong(&self, set: usize) -> u64 {
+        if self.strong == 0 {
+            return 0;
+        }
+        self.enabled_somewhere[set] & self.strong & !self.taken_inside[set]
+    }
+}
+
+/// The components that contain a fair cycle, each reduced to a fair part when strong tasks
+/// require it (see the module doc).
 fn fair_components(
     graph: &Graph,
     components: &Components,
     inside: &dyn Fn(u32) -> bool,
+    strong: u64,
 ) -> Vec<FairComponent> {
     let count = components.count as usize;
-    let mut enabled_everywhere = vec![u64::MAX; count];
-    let mut taken_inside = vec![0u64; count];
-    let mut has_internal_edge = vec![false; count];
+    let mut summaries = Summaries::new(count, strong);
     let mut first = vec![u32::MAX; count];
     for state in 0..graph.states() as u32 {
         if !inside(state) {
             continue;
         }
-        let c = components.id[state as usize] as usize;
-        first[c] = first[c].min(state);
-        enabled_everywhere[c] &= graph.enabled(state);
-        for e in graph.edges(state) {
-            let target = graph.target[e];
-            if inside(target) && components.id[target as usize] as usize == c {
-                has_internal_edge[c] = true;
-                if graph.task[e] != NO_TASK {
-                    taken_inside[c] |= 1 << graph.task[e];
-                }
-            }
+        let c = components.id[state as usize];
+        first[c as usize] = first[c as usize].min(state);
+        summaries.add(c as usize, graph, state, &|t| {
+            inside(t) && components.id[t as usize] == c
+        });
+    }
+    let mut fair = Vec::new();
+    let mut to_split: Vec<u32> = Vec::new();
+    for (c, &first) in first.iter().enumerate() {
+        if !summaries.weakly_fair(c) {
+            continue;
+        }
+        if summaries.starved_strong(c) == 0 {
+            fair.push(FairComponent {
+                members: Members::Component(c as u32),
+                first,
+            });
+        } else {
+            to_split.push(c as u32);
         }
     }
-    (0..count)
-        .filter(|&c| has_internal_edge[c] && enabled_everywhere[c] & !taken_inside[c] == 0)
-        .map(|c| FairComponent {
-            id: c as u32,
-            first: first[c],
-        })
-        .collect()
+    if !to_split.is_empty() {
+        let mut states_of: Vec<Vec<u32>> = vec![Vec::new(); to_split.len()];
+        for state in 0..graph.states() as u32 {
+            if !inside(state) {
+                continue;
+            }
+            if let Ok(i) = to_split.binary_search(&components.id[state as usize]) {
+                states_of[i].push(state);
+            }
+        }
+        for states in states_of {
+            fair.extend(fair_parts(graph, states, strong));
+        }
+    }
+    fair
+}
+
+/// The fair parts of a set of states (sorted) that is strongly connected and weakly fair but
+/// starves some strong task: remove the states where the starved tasks are enabled, split the
+/// rest into components, and test each again.
+fn fair_parts(graph: &Graph, states: Vec<u32>, strong: u64) -> Vec<FairComponent> {
+    let mut fair = Vec::new();
+    let mut work = vec![states];
+    while let Some(states) = work.pop() {
+        let member = |s: u32| states.binary_search(&s).is_ok();
+        let mut summary = Summaries::new(1, strong);
+        for &s in &states {
+            summary.add(0, graph, s, &member);
+        }
+        if !summary.weakly_fair(0) {
+            continue;
+        }
+        let starved = summary.starved_strong(0);
+        if starved == 0 {
+            fair.push(FairComponent {
+                first: states[0],
+                members: Members::Part(states),
+            });
+            continue;
+        }
+        let rest: Vec<u32> = states
+            .iter()
+            .copied()
+            .filter(|&s| graph.enabled(s) & starved == 0)
+            .collect();
+        work.extend(components_of(graph, &rest));
+    }
+    fair
 }
 
 /// A fair cycle through `entry` inside the component `member`: for every task enabled somewhere

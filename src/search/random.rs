@@ -110,6 +110,7 @@ impl Choice {
     fn choose<M: Checkable>(
         &mut self,
         model: &M,
+        state: &M::State,
         actions: &[M::Action],
         step: u32,
         rng: &mut ChaCha8Rng,
@@ -131,7 +132,7 @@ impl Choice {
                 change_points,
                 next_low,
             } => {
-                let task = |a: &M::Action| model.task(a).map_or(FAULT_TASK, usize::from);
+                let task = |a: &M::Action| model.task(state, a).map_or(FAULT_TASK, usize::from);
                 let best = actions
                     .iter()
                     .map(|a| priority[task(a)])
@@ -176,7 +177,7 @@ fn run_one<M: Checkable>(
         if actions.is_empty() {
             break;
         }
-        let action = actions.swap_remove(choice.choose(model, &actions, step, &mut rng));
+        let action = actions.swap_remove(choice.choose(model, &state, &actions, step, &mut rng));
         if let Some(kind) = table.fault_index(model, &action) {
             result.faults |= 1 << kind;
         }

@@ -78,7 +78,7 @@ impl Liveness for LockModel {
             .fold(0, |bits, (c, _)| bits | 1 << c)
     }
 
-    fn task(&self, action: &LockAction) -> Option<Task> {
+    fn task(&self, _state: &LockState, action: &LockAction) -> Option<Task> {
         let client = |actor: ActorId| match actor {
             ActorId::Client(c) => c,
             other => panic!("{other} is not a client"),

@@ -40,7 +40,7 @@ impl ZabModel {
             return;
         }
         let epoch = leading.max_accepted + 1;
-        if epoch > self.config.epochs {
+        if !self.config.epoch_allowed(epoch) {
             // Beyond the scenario's `epochs` bound (two elections raced for the last epoch):
             // this leadership is not explored further, as TLC's MaxEpoch constraint prunes it.
             self.step_down(state, leader);
@@ -124,7 +124,7 @@ impl ZabModel {
         let epoch = server.leading().expect("leading").epoch;
         server.disk.current_epoch = epoch;
         server.phase = Phase::Synchronization;
-        state.ghost.established[usize::from(epoch)] |= bit(leader);
+        state.ghost.establish(epoch, leader);
         self.sync_learners(state, leader);
     }
 

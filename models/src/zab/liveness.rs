@@ -33,8 +33,9 @@
 //!   knows the follower; a leader no longer sees a quorum), so fairness never makes a healthy
 //!   server time out, and a server cannot "keep timing out" without something breaking each time;
 //! - the election (every `Elect`, whatever leader and quorum: the oracle's choice among quorums is
-//!   the nondeterminism of who hears whom first, so fairness asks only that *some* election
-//!   happens while one stays possible, not a particular one);
+//!   the nondeterminism of who hears whom first, so weak fairness asks only that *some* election
+//!   happens while one stays possible, not a particular one; strong fairness splits it by winner,
+//!   see below);
 //! - with Fast Leader Election instead: the notifications of each directed election link `from →
 //!   to` (a task apart from the follower–leader link, as it is a connection apart), and each
 //!   server's decision (`Decide`, in the server's own-steps task: a server whose quorum of equal
@@ -46,29 +47,51 @@
 //! client writes (`ClientRequest`: input from outside; clients may write or not, so no behaviour is
 //! unfair for lacking a write).
 //!
-//! **The `epochs` bound.** Elections stop when some server has accepted the last epoch allowed
-//! (`model.epochs`, as TLC's MaxEpoch), so a behaviour that needs one more election than the
+//! **The `epochs` bound.** With `model.epochs = n > 0` elections stop when some server has
+//! accepted epoch `n` (as TLC's MaxEpoch), so a behaviour that needs one more election than the
 //! bound allows ends with every server LOOKING and nothing enabled: the checker reports that as a
 //! violation (a state that lasts forever with the obligation pending), although the real protocol
-//! would hold another election. A violation of `leader_eventually_elected` must therefore be read
-//! against the bound: `fixed.toml`'s (a crash and a partition each spoil one of its two epochs) is
-//! the bound's doing.
+//! would hold another election. Such a violation must be read against the bound: `fixed.toml`'s
+//! (a crash and a partition each spoil one of its two epochs) is the bound's doing. With
+//! `epochs = 0` there is no bound: epochs are renamed after every step ([`super::canonical`]), the
+//! space stays finite, and a violation is a true cycle of the protocol.
 //!
-//! **What weak fairness does not give.** With 3 servers a single crash is enough for a fair
-//! behaviour without a leader (`liveness-election-race.toml`): one server ends up with a newer
-//! currentEpoch, the other two elect without it, it joins, its ACKEPOCH is ahead of the leader,
-//! the leader gives up, and the two elect again before it notices. Each round takes an epoch and
-//! returns to the same state otherwise (`the_election_race_repeats_with_every_epoch`), so the
-//! bound only decides where the model stops. Real ZooKeeper leaves this race to timing (FLE's
-//! finalizeWait, the newer server noticing as fast as the others), which weak fairness does not
-//! express; the verdict is therefore `violated`, and it is the protocol's, not the bound's.
+//! **What weak fairness does not give.** With 3 servers a single crash is enough for a weakly
+//! fair behaviour without a leader (`liveness-election-race.toml`): one server ends up with a
+//! newer currentEpoch, the other two elect without it, it joins, its ACKEPOCH is ahead of the
+//! leader, the leader gives up, and the two elect again before it notices. Each round returns to
+//! the same state up to the epoch numbers (`the_election_race_repeats_with_every_epoch`), so
+//! without a bound it is a cycle. Real ZooKeeper leaves this race to timing: FLE's finalizeWait
+//! holds an election open for the votes still coming, and the newer server notices its leader's
+//! departure about as fast as the others.
+//!
+//! **Strong fairness of elections** (`[check] fairness = "strong"`, [`Fairness::Strong`]) states
+//! that timing as two kinds of strongly fair task (a task enabled again and again, though maybe
+//! not continuously, is eventually taken):
+//! - per server S, *S's election*: every `Elect` whose winner is S. An election that S would win,
+//!   if possible again and again, eventually happens (the oracle may not always pick a quorum
+//!   without the best vote);
+//! - per server S, *S joining a leaderless election*: S's timeout as a follower in a state where
+//!   no server is up and LEADING. A follower that could again and again go back to LOOKING while
+//!   the election is still open eventually does so in time (the election does not always end
+//!   just before its vote arrives).
+//!
+//! Together: an election in which the most up-to-date server takes part, if possible infinitely
+//! often, eventually happens. Neither kind alone breaks the race: with only the election outcomes
+//! strong, the newer server can always go LOOKING just after the other two have elected, so its
+//! election is never enabled on the cycle; with only the timeouts strong, the other two can always
+//! elect without it. With both, `liveness-election-strong.toml` (one crash) holds, and so do one
+//! crash with one partition, and two crashes (measured without a bound). Every other task keeps
+//! weak fairness, and under `fairness = "weak"` the election is the single weak task above, as
+//! before. Only these tasks may be strong: they are the ones whose outcome real ZooKeeper leaves
+//! to timing; making deliveries or disk writes strong would assume more than TCP and disks give.
 
 use super::action::ZabAction;
 use super::model::ZabModel;
 use super::state::{Phase, ZabState};
 use super::types::{bit, Sid, MAX_SERVERS, MAX_TXNS};
 use super::Election;
-use crate::{prop, Liveness, Task};
+use crate::{prop, Fairness, Liveness, Task};
 
 /// Directed links between distinct servers: one task number each.
 const LINKS: usize = MAX_SERVERS * (MAX_SERVERS - 1);
@@ -79,14 +102,26 @@ const LINKS: usize = MAX_SERVERS * (MAX_SERVERS - 1);
 /// oracle's election and the heal; last the deliveries of each FLE election link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TaskKind {
-    Link { from: Sid, to: Sid },
+    Link {
+        from: Sid,
+        to: Sid,
+    },
     Step(Sid),
     Disk(Sid),
     Timeout(Sid),
     Restart(Sid),
     Election,
     Heal,
-    ElectionLink { from: Sid, to: Sid },
+    /// Fast Leader Election only: the notifications of one election link.
+    ElectionLink {
+        from: Sid,
+        to: Sid,
+    },
+    /// Strong fairness (oracle election only): an election that `Sid` wins.
+    Elected(Sid),
+    /// Strong fairness (oracle election only): `Sid`, a follower, times out while no server
+    /// leads, and so takes part in the election under way.
+    Rejoin(Sid),
 }
 
 const STEP: usize = LINKS;
@@ -95,8 +130,13 @@ const TIMEOUT: usize = DISK + MAX_SERVERS;
 const RESTART: usize = TIMEOUT + MAX_SERVERS;
 const ELECTION: usize = RESTART + MAX_SERVERS;
 const HEAL: usize = ELECTION + 1;
+/// After the heal come tasks that exist in one kind of world only, so they share numbers: FLE's
+/// election links, or (oracle election, strong fairness) the strong election tasks.
 const ELECTION_LINK: usize = HEAL + 1;
+const ELECTED: usize = HEAL + 1;
+const REJOIN: usize = ELECTED + MAX_SERVERS;
 const _: () = assert!(ELECTION_LINK + LINKS <= 64, "tasks fit in a word");
+const _: () = assert!(REJOIN + MAX_SERVERS <= 64, "tasks fit in a word");
 
 /// The link `from → to` (`from != to`) as a number below [`LINKS`], in (from, to) order.
 fn link_number(from: Sid, to: Sid) -> usize {
@@ -123,11 +163,14 @@ fn number(kind: TaskKind) -> Task {
         TaskKind::Election => ELECTION,
         TaskKind::Heal => HEAL,
         TaskKind::ElectionLink { from, to } => ELECTION_LINK + link_number(from, to),
+        TaskKind::Elected(s) => ELECTED + usize::from(s),
+        TaskKind::Rejoin(s) => REJOIN + usize::from(s),
     };
     n as Task
 }
 
-fn kind(task: Task) -> TaskKind {
+/// The task numbered `task` in a world whose election is `election` (see [`ELECTION_LINK`]).
+fn kind(task: Task, election: Election) -> TaskKind {
     let n = usize::from(task);
     let server = |base: usize| (n - base) as Sid;
     match n {
@@ -141,9 +184,13 @@ fn kind(task: Task) -> TaskKind {
         _ if n < ELECTION => TaskKind::Restart(server(RESTART)),
         ELECTION => TaskKind::Election,
         HEAL => TaskKind::Heal,
-        _ if n < ELECTION_LINK + LINKS => {
+        _ if election == Election::Fle && n < ELECTION_LINK + LINKS => {
             let (from, to) = link(n - ELECTION_LINK);
             TaskKind::ElectionLink { from, to }
+        }
+        _ if election == Election::Oracle && n < REJOIN => TaskKind::Elected(server(ELECTED)),
+        _ if election == Election::Oracle && n < REJOIN + MAX_SERVERS => {
+            TaskKind::Rejoin(server(REJOIN))
         }
         _ => panic!("no ZAB task {task}"),
     }
@@ -172,6 +219,19 @@ impl ZabModel {
                     && state.connected(leader, f)
             })
             .fold(bit(leader), |set, f| set | bit(f))
+    }
+
+    /// Whether elections are strongly fair: asked for, and the oracle election (whose `Elect`
+    /// steps the strong tasks name; the scenario refuses strong fairness with FLE).
+    fn strong_elections(&self) -> bool {
+        self.fairness == Fairness::Strong && self.config.election == Election::Oracle
+    }
+
+    /// A timeout of `server` that takes it, a follower, back to LOOKING while no server is
+    /// LEADING: it will take part in the election that has to come.
+    fn rejoins_election(state: &ZabState, server: Sid) -> bool {
+        state.server(server).following().is_some()
+            && !state.servers.iter().any(|s| s.up && s.leading().is_some())
     }
 
     /// Some server leads in BROADCAST with a quorum of followers in BROADCAST.
@@ -221,7 +281,8 @@ impl Liveness for ZabModel {
         }
     }
 
-    fn task(&self, action: &ZabAction) -> Option<Task> {
+    fn task(&self, state: &ZabState, action: &ZabAction) -> Option<Task> {
+        let strong = self.strong_elections();
         let kind = match *action {
             ZabAction::Deliver { from, to, .. } => TaskKind::Link { from, to },
             ZabAction::Notify { from, to, .. } => TaskKind::ElectionLink { from, to },
@@ -230,8 +291,12 @@ impl Liveness for ZabModel {
             | ZabAction::AckNewLeader { server }
             | ZabAction::ApplyCommitted { server }
             | ZabAction::LogProposal { server } => TaskKind::Disk(server),
+            ZabAction::Timeout { server } if strong && Self::rejoins_election(state, server) => {
+                TaskKind::Rejoin(server)
+            }
             ZabAction::Timeout { server } => TaskKind::Timeout(server),
             ZabAction::Restart { server } => TaskKind::Restart(server),
+            ZabAction::Elect { leader, .. } if strong => TaskKind::Elected(leader),
             ZabAction::Elect { .. } => TaskKind::Election,
             ZabAction::Heal => TaskKind::Heal,
             ZabAction::ClientRequest { .. }
@@ -242,7 +307,7 @@ impl Liveness for ZabModel {
     }
 
     fn task_name(&self, task: Task) -> String {
-        match kind(task) {
+        match kind(task, self.config.election) {
             TaskKind::Link { from, to } => format!("deliveries S{from} → S{to}"),
             TaskKind::Step(s) => match self.config.election {
                 Election::Oracle => format!("S{s}'s joins"),
@@ -254,7 +319,18 @@ impl Liveness for ZabModel {
             TaskKind::Election => "the election".into(),
             TaskKind::Heal => "the partition's heal".into(),
             TaskKind::ElectionLink { from, to } => format!("notifications S{from} → S{to}"),
+            TaskKind::Elected(s) => format!("S{s}'s election (strong)"),
+            TaskKind::Rejoin(s) => format!("S{s} joining a leaderless election (strong)"),
         }
+    }
+
+    fn strong_tasks(&self) -> u64 {
+        if !self.strong_elections() {
+            return 0;
+        }
+        (0..self.config.servers)
+            .flat_map(|s| [TaskKind::Elected(s), TaskKind::Rejoin(s)])
+            .fold(0, |set, kind| set | 1 << number(kind))
     }
 
     fn obligation_name(&self, property: &str, bit: u32) -> String {
@@ -314,13 +390,15 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for from in 0..MAX_SERVERS as Sid {
             for to in (0..MAX_SERVERS as Sid).filter(|&to| to != from) {
-                for kind in [
-                    TaskKind::Link { from, to },
-                    TaskKind::ElectionLink { from, to },
-                ] {
-                    assert!(seen.insert(number(kind)), "{kind:?}");
-                    assert_eq!(super::kind(number(kind)), kind);
-                }
+                let link = TaskKind::Link { from, to };
+                assert!(seen.insert(number(link)), "{link:?}");
+                assert_eq!(super::kind(number(link), Election::Oracle), link);
+                let election_link = TaskKind::ElectionLink { from, to };
+                assert!(seen.insert(number(election_link)), "{election_link:?}");
+                assert_eq!(
+                    super::kind(number(election_link), Election::Fle),
+                    election_link
+                );
             }
         }
         for s in 0..MAX_SERVERS as Sid {
@@ -331,11 +409,20 @@ mod tests {
                 TaskKind::Restart(s),
             ] {
                 assert!(seen.insert(number(kind)), "{kind:?}");
-                assert_eq!(super::kind(number(kind)), kind);
+                assert_eq!(super::kind(number(kind), Election::Oracle), kind);
             }
         }
         assert!(seen.insert(number(TaskKind::Election)));
         assert!(seen.insert(number(TaskKind::Heal)));
+        // The strong election tasks (oracle only) share numbers with FLE's election links.
+        let mut strong = std::collections::HashSet::new();
+        for s in 0..MAX_SERVERS as Sid {
+            for kind in [TaskKind::Elected(s), TaskKind::Rejoin(s)] {
+                assert!(strong.insert(number(kind)), "{kind:?}");
+                assert!(usize::from(number(kind)) >= ELECTION_LINK, "{kind:?}");
+                assert_eq!(super::kind(number(kind), Election::Oracle), kind);
+            }
+        }
         assert_eq!(
             model.task_name(number(TaskKind::Link { from: 2, to: 0 })),
             "deliveries S2 → S0"
@@ -349,24 +436,92 @@ mod tests {
     #[test]
     fn faults_and_writes_are_no_task_and_recoveries_are() {
         let model = model();
-        assert_eq!(model.task(&ZabAction::Crash { server: 0 }), None);
-        assert_eq!(model.task(&ZabAction::Partition { side: 2 }), None);
-        assert_eq!(model.task(&ZabAction::ClientRequest { leader: 0 }), None);
         assert_eq!(
-            model.task(&ZabAction::Restart { server: 2 }),
+            model.task(&ZabState::new(3), &ZabAction::Crash { server: 0 }),
+            None
+        );
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::Partition { side: 2 }),
+            None
+        );
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::ClientRequest { leader: 0 }),
+            None
+        );
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::Restart { server: 2 }),
             Some(number(TaskKind::Restart(2)))
         );
-        assert_eq!(model.task(&ZabAction::Heal), Some(number(TaskKind::Heal)));
+        assert_eq!(
+            model.task(&ZabState::new(3), &ZabAction::Heal),
+            Some(number(TaskKind::Heal))
+        );
         // Every election is one task, whoever wins.
         assert_eq!(
-            model.task(&ZabAction::Elect {
-                leader: 2,
-                quorum: 0b110
-            }),
-            model.task(&ZabAction::Elect {
-                leader: 1,
-                quorum: 0b011
-            })
+            model.task(
+                &ZabState::new(3),
+                &ZabAction::Elect {
+                    leader: 2,
+                    quorum: 0b110
+                }
+            ),
+            model.task(
+                &ZabState::new(3),
+                &ZabAction::Elect {
+                    leader: 1,
+                    quorum: 0b011
+                }
+            )
+        );
+    }
+
+    /// Under strong fairness an election is the winner's task, and a follower's timeout while
+    /// no server leads is a task apart from its other timeouts; those are the strong tasks.
+    /// Under weak fairness nothing is strong and the election is one task.
+    #[test]
+    fn strong_fairness_splits_the_election_by_winner_and_the_leaderless_timeouts() {
+        let weak = model();
+        let strong = model().with_fairness(Fairness::Strong);
+        assert_eq!(weak.strong_tasks(), 0);
+        let state = ZabState::new(3);
+        let elect = |leader, quorum| ZabAction::Elect { leader, quorum };
+        assert_eq!(
+            strong.task(&state, &elect(2, 0b110)),
+            Some(number(TaskKind::Elected(2)))
+        );
+        assert_eq!(
+            strong.task(&state, &elect(1, 0b011)),
+            Some(number(TaskKind::Elected(1)))
+        );
+        assert_eq!(
+            weak.task(&state, &elect(2, 0b110)),
+            Some(number(TaskKind::Election))
+        );
+        // S2 leads S1 in broadcast: a timeout of S1 now (its task is a function of the state
+        // and the action, enabled or not) is its ordinary timeout.
+        let led = settle(&strong, take(&strong, &state, |a| *a == elect(2, 0b110)));
+        let timeout = ZabAction::Timeout { server: 1 };
+        assert_eq!(
+            strong.task(&led, &timeout),
+            Some(number(TaskKind::Timeout(1)))
+        );
+        // The leader crashed: no server leads, so S1's timeout joins the coming election.
+        let crashed = take(&strong, &led, |a| *a == ZabAction::Crash { server: 2 });
+        assert_eq!(
+            strong.task(&crashed, &timeout),
+            Some(number(TaskKind::Rejoin(1)))
+        );
+        assert_eq!(
+            weak.task(&crashed, &timeout),
+            Some(number(TaskKind::Timeout(1)))
+        );
+        let expected = (0..3).fold(0u64, |set, s| {
+            set | 1 << number(TaskKind::Elected(s)) | 1 << number(TaskKind::Rejoin(s))
+        });
+        assert_eq!(strong.strong_tasks(), expected);
+        assert_eq!(
+            strong.task_name(number(TaskKind::Rejoin(1))),
+            "S1 joining a leaderless election (strong)"
         );
     }
 
@@ -377,26 +532,30 @@ mod tests {
             ..ZabConfig::new(3, 1)
         })
         .expect("valid");
-        let notification = model.init_states()[0].election_net[0].notification;
+        let init = model.init_states().swap_remove(0);
+        let notification = init.election_net[0].notification;
         let notify = |from, to| ZabAction::Notify {
             from,
             to,
             notification,
         };
-        let link = model.task(&notify(0, 1)).expect("a fair step");
-        assert_ne!(Some(link), model.task(&notify(1, 0)));
+        let link = model.task(&init, &notify(0, 1)).expect("a fair step");
+        assert_ne!(Some(link), model.task(&init, &notify(1, 0)));
         assert_ne!(
             Some(link),
-            model.task(&ZabAction::Deliver {
-                from: 0,
-                to: 1,
-                msg: crate::zab::Msg::UpToDate
-            }),
+            model.task(
+                &init,
+                &ZabAction::Deliver {
+                    from: 0,
+                    to: 1,
+                    msg: crate::zab::Msg::UpToDate
+                }
+            ),
             "the election connection is not the follower–leader one"
         );
         assert_eq!(model.task_name(link), "notifications S0 → S1");
         let decide = model
-            .task(&ZabAction::Decide { server: 2 })
+            .task(&init, &ZabAction::Decide { server: 2 })
             .expect("a fair step");
         assert_eq!(model.task_name(decide), "S2's decision");
     }
@@ -514,7 +673,10 @@ mod tests {
                 let mut enabled = Vec::new();
                 model.actions(&state, &mut enabled);
                 let action = enabled.into_iter().find(|a| wanted(a)).expect("enabled");
-                assert!(model.task(&action).is_some(), "{action} is a fair step");
+                assert!(
+                    model.task(&state, &action).is_some(),
+                    "{action} is a fair step"
+                );
                 state = model.next_state(&state, action).expect("a step");
                 assert_eq!(model.pending(prop::LEADER_EVENTUALLY_ELECTED, &state), 1);
             }

@@ -24,7 +24,12 @@
 //! when its epoch can no longer be acknowledged by a quorum (ZooKeeper's initLimit).
 //!
 //! Liveness ([`liveness`]): `leader_eventually_elected` and `proposals_eventually_committed`
-//! under weak fairness per server, link, election and recovery.
+//! under weak fairness per server, link, election and recovery, or with strongly fair election
+//! outcomes (`[check] fairness = "strong"`), the timing Fast Leader Election relies on.
+//!
+//! Epochs: `epochs = n` bounds them (as TLC's MaxEpoch); `epochs = 0` leaves them unbounded and
+//! [`canonical`] renames them after every step, so that elections can repeat forever in a finite
+//! space.
 //!
 //! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
 //! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911, zk-4685, zk-3023), the
@@ -44,6 +49,7 @@
 
 mod action;
 pub mod broadcast;
+pub mod canonical;
 pub mod discovery;
 pub mod election;
 pub mod faults;
@@ -165,7 +171,8 @@ pub struct ZabConfig {
     /// Client writes injected in one execution.
     pub transactions: u8,
     /// The highest epoch a leader may propose (TLC models bound "rounds" the same way); it
-    /// bounds how many elections one execution holds.
+    /// bounds how many elections one execution holds. 0: no bound; the space stays finite
+    /// because every epoch in the state is renamed after each step ([`canonical`]).
     pub epochs: u8,
     pub variant: ZabVariant,
     pub election: Election,
@@ -209,13 +216,25 @@ impl ZabConfig {
                 self.transactions
             ));
         }
-        if self.epochs == 0 || usize::from(self.epochs) > MAX_EPOCHS {
+        if usize::from(self.epochs) > MAX_EPOCHS {
             return Err(format!(
-                "model.epochs: expected 1 to {MAX_EPOCHS}, found {}",
+                "model.epochs: expected 0 (no bound) to {MAX_EPOCHS}, found {}",
                 self.epochs
             ));
         }
+        if self.epochs == 0 && self.election == Election::Fle {
+            // FLE's rounds are bounded by `epochs`, and the epoch renaming does not rename them.
+            return Err(format!(
+                "model.epochs: 0 (no bound) needs election = \"oracle\"; with \"fle\" the \
+                 election rounds are bounded by epochs: expected 1 to {MAX_EPOCHS}"
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether a leader may propose `epoch` (always, when `epochs` is 0).
+    pub fn epoch_allowed(&self, epoch: u8) -> bool {
+        self.epochs == 0 || epoch <= self.epochs
     }
 
     /// Whether `set` is a quorum: `2 |set| > N`.

@@ -7,18 +7,41 @@ use super::props;
 use super::state::ZabState;
 use super::types::{Msg, Sid};
 use super::{Election, ZabConfig, ZabVariant};
-use crate::{prop, ActionInfo};
+use crate::{prop, ActionInfo, Fairness};
 
 /// A ZAB world ready to be checked.
 #[derive(Clone, Debug)]
 pub struct ZabModel {
     pub config: ZabConfig,
+    /// Rename epochs after every step (see [`super::canonical`]); on exactly when `epochs` is 0,
+    /// unless a test turns it off to compare.
+    canonical_epochs: bool,
+    /// Which fairness the liveness checker assumes for the election (see [`super::liveness`]).
+    pub(super) fairness: Fairness,
 }
 
 impl ZabModel {
     pub fn new(config: ZabConfig) -> Result<Self, String> {
         config.validate()?;
-        Ok(ZabModel { config })
+        Ok(ZabModel {
+            config,
+            canonical_epochs: config.epochs == 0,
+            fairness: Fairness::Weak,
+        })
+    }
+
+    /// Turn the epoch renaming off (to compare with it on); it applies only without an epoch
+    /// bound, since the bound compares epochs with a fixed number.
+    pub fn with_canonical_epochs(mut self, canonical: bool) -> Self {
+        self.canonical_epochs = canonical && self.config.epochs == 0;
+        self
+    }
+
+    /// Strong fairness makes the election's outcomes strongly fair tasks (see
+    /// [`super::liveness`]); weak, the default, keeps the election one weakly fair task.
+    pub fn with_fairness(mut self, fairness: Fairness) -> Self {
+        self.fairness = fairness;
+        self
     }
 
     /// `to` handles `msg` from `from`. Only routes: each message has its handler in its phase's
@@ -108,6 +131,9 @@ impl ZabModel {
             ZabAction::Restart { server } => self.restart(&mut state, server),
             ZabAction::Partition { side } => self.partition(&mut state, side),
             ZabAction::Heal => self.heal(&mut state),
+        }
+        if self.canonical_epochs {
+            super::canonical::rename_epochs(&self.config, &mut state);
         }
         state
     }

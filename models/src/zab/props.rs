@@ -19,7 +19,7 @@ pub fn leader_uniqueness(state: &ZabState) -> bool {
         .ghost
         .established
         .iter()
-        .any(|set| set.count_ones() > 1)
+        .any(|e| e.servers.count_ones() > 1)
     {
         return false;
     }
@@ -234,7 +234,8 @@ mod tests {
         establish(&mut state, 1, 1);
         assert!(!leader_uniqueness(&state), "two live leaders of epoch 1");
         let mut past = world(&[]);
-        past.ghost.established[1] = 0b011;
+        past.ghost.establish(1, 0);
+        past.ghost.establish(1, 1);
         assert!(
             !leader_uniqueness(&past),
             "two leaders recorded for epoch 1"

@@ -265,8 +265,11 @@ pub struct FaultsUsed {
 /// What the properties need to know about the past, and nothing more.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Ghost {
-    /// Per epoch, the servers that established leadership in it (`Leadership2`).
-    pub established: [ServerSet; MAX_EPOCHS + 1],
+    /// Per epoch, the servers that established leadership in it (`Leadership2`), in epoch
+    /// order, epochs with nobody left out. A list rather than an array indexed by epoch: with
+    /// unbounded epochs (`epochs = 0`) the renamed epochs are not bounded by `MAX_EPOCHS`, and
+    /// [`super::canonical`] forgets the entries that can no longer change.
+    pub established: ArrayVec<Established, MAX_EPOCHS>,
     /// Every PROPOSAL a leader broadcast, in broadcast order.
     pub proposals: ArrayVec<Proposal, { super::types::MAX_TXNS }>,
     /// Per transaction value (index value − 1): the epoch in which a leader first committed it
@@ -301,6 +304,20 @@ impl Ghost {
             .fold(0, |set, i| set | 1 << i)
     }
 
+    /// `leader` established leadership in `epoch`.
+    pub fn establish(&mut self, epoch: u8, leader: Sid) {
+        match self.established.binary_search_by_key(&epoch, |e| e.epoch) {
+            Ok(i) => self.established[i].servers |= bit(leader),
+            Err(i) => self.established.insert(
+                i,
+                Established {
+                    epoch,
+                    servers: bit(leader),
+                },
+            ),
+        }
+    }
+
     /// A leader of `epoch` committed `txn` (if no leader did before).
     pub fn commit(&mut self, txn: Txn, epoch: u8) {
         let slot = &mut self.committed_in[usize::from(txn.value - 1)];
@@ -308,6 +325,13 @@ impl Ghost {
             *slot = epoch;
         }
     }
+}
+
+/// The servers that established leadership in one epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Established {
+    pub epoch: u8,
+    pub servers: ServerSet,
 }
 
 /// A broadcast proposal and what its primary had delivered when it broadcast it.

@@ -35,14 +35,14 @@ fn walk(g: &Graph, lasso: &Lasso) -> Vec<u32> {
 #[test]
 fn no_pending_obligation_means_no_violation() {
     let g = graph(2, &[(0, 1, Some(0)), (1, 0, Some(0))]);
-    assert_eq!(find_violation(&g, &[0, 0]), None);
+    assert_eq!(find_violation(&g, &[0, 0], 0), None);
 }
 
 #[test]
 fn a_fair_cycle_where_the_obligation_stays_pending_is_found() {
     // 0 → 1 → 2 → 1 (tasks 0 and 1 alternate); obligation 0 pending in 1 and 2.
     let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(1))]);
-    let lasso = find_violation(&g, &[0, 1, 1]).expect("violated");
+    let lasso = find_violation(&g, &[0, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (0, 1));
     let visited = walk(&g, &lasso);
     assert_eq!(
@@ -68,7 +68,7 @@ fn a_cycle_that_starves_a_continuously_enabled_task_is_unfair() {
             (3, 3, Some(0)),
         ],
     );
-    assert_eq!(find_violation(&g, &[0, 1, 1, 0]), None);
+    assert_eq!(find_violation(&g, &[0, 1, 1, 0], 0), None);
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn a_task_disabled_somewhere_on_the_cycle_need_not_be_taken() {
             (3, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 1, 1, 0]).expect("violated");
+    let lasso = find_violation(&g, &[0, 1, 1, 0], 0).expect("violated");
     let visited = walk(&g, &lasso);
     assert!(
         visited.contains(&2),
@@ -97,7 +97,7 @@ fn a_task_disabled_somewhere_on_the_cycle_need_not_be_taken() {
 fn faults_are_not_fairness_obligations() {
     // The only way out of the cycle is a fault (no task): staying in the cycle is fair.
     let g = graph(3, &[(0, 0, Some(0)), (0, 1, None), (1, 1, Some(0))]);
-    let lasso = find_violation(&g, &[1, 0, 0]).expect("violated");
+    let lasso = find_violation(&g, &[1, 0, 0], 0).expect("violated");
     assert_eq!(lasso.entry, 0);
     assert_eq!(walk(&g, &lasso), vec![0, 0]);
 }
@@ -106,7 +106,7 @@ fn faults_are_not_fairness_obligations() {
 fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
     let g = graph(2, &[(0, 1, Some(0))]);
     assert_eq!(
-        find_violation(&g, &[0, 1]),
+        find_violation(&g, &[0, 1], 0),
         Some(Lasso {
             obligation: 0,
             entry: 1,
@@ -119,7 +119,7 @@ fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
 fn leaving_the_pending_states_breaks_the_cycle() {
     // The cycle 1 → 2 → 1 passes through 2 where the obligation is met: no violation.
     let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(0))]);
-    assert_eq!(find_violation(&g, &[0, 1, 0]), None);
+    assert_eq!(find_violation(&g, &[0, 1, 0], 0), None);
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn the_violation_with_the_earliest_entry_is_reported() {
             (4, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 2, 2, 1, 1]).expect("violated");
+    let lasso = find_violation(&g, &[0, 2, 2, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (1, 1));
 }
 
@@ -156,7 +156,7 @@ fn the_reported_cycle_takes_every_task_that_stays_enabled() {
         (3, 2, Some(2)),
     ];
     let g = graph(4, &edges);
-    let lasso = find_violation(&g, &[0, 1, 1, 1]).expect("violated");
+    let lasso = find_violation(&g, &[0, 1, 1, 1], 0).expect("violated");
     let mut at = lasso.entry;
     let mut tasks = 0u64;
     for &action in &lasso.cycle {
@@ -166,4 +166,170 @@ fn the_reported_cycle_takes_every_task_that_stays_enabled() {
     }
     assert_eq!(tasks, 0b111);
     assert_eq!(at, lasso.entry);
+}
+
+/// Whether `lasso`'s cycle is fair: every weak task enabled in all its states is taken on it,
+/// and every strong task enabled in some state of it is taken on it.
+fn fair_under(g: &Graph, lasso: &Lasso, strong: u64) -> bool {
+    let visited = walk(g, lasso);
+    let states = &visited[..visited.len() - 1];
+    let mut at = lasso.entry;
+    let mut taken = 0u64;
+    for &action in &lasso.cycle {
+        let e = g.edges(at).find(|&e| g.action[e] == action).unwrap();
+        if g.task[e] != NO_TASK {
+            taken |= 1 << g.task[e];
+        }
+        at = g.target[e];
+    }
+    let everywhere = states.iter().fold(u64::MAX, |all, &s| all & g.enabled(s));
+    let somewhere = states.iter().fold(0, |any, &s| any | g.enabled(s));
+    everywhere & !strong & !taken == 0 && somewhere & strong & !taken == 0
+}
+
+/// The cycle 1 → 2 → 1 (task 0) where task 5 leaves towards the goal from state 1 only: weak
+/// fairness lets the cycle starve it (it is disabled in 2), strong fairness does not (it is
+/// enabled again and again).
+fn intermittently_enabled_exit() -> Graph {
+    graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 1, Some(0)),
+            (1, 3, Some(5)),
+            (3, 3, Some(0)),
+        ],
+    )
+}
+
+#[test]
+fn a_task_enabled_again_and_again_breaks_the_cycle_only_under_strong_fairness() {
+    let g = intermittently_enabled_exit();
+    let pending = [0, 1, 1, 0];
+    let weak = find_violation(&g, &pending, 0).expect("weakly fair cycle");
+    assert!(fair_under(&g, &weak, 0));
+    assert_eq!(find_violation(&g, &pending, 1 << 5), None);
+    // Strong fairness of a task that is not the way out changes nothing.
+    assert!(find_violation(&g, &pending, 1 << 0).is_some());
+}
+
+#[test]
+fn a_strong_task_taken_on_the_cycle_keeps_it_fair() {
+    // Task 5 is enabled only in 1 and taken inside (1 → 2), besides leaving to 3.
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(5)),
+            (2, 1, Some(0)),
+            (1, 3, Some(5)),
+            (3, 3, Some(0)),
+        ],
+    );
+    let lasso = find_violation(&g, &[0, 1, 1, 0], 1 << 5).expect("still violated");
+    assert!(fair_under(&g, &lasso, 1 << 5));
+}
+
+#[test]
+fn a_weak_task_that_stays_enabled_is_not_excused_by_strong_fairness_elsewhere() {
+    // The other direction: a cycle fair under strong fairness of task 5 (never enabled on it)
+    // but not under weak fairness of task 6, which stays enabled on it and is never taken.
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 1, Some(0)),
+            (1, 3, Some(6)),
+            (2, 3, Some(6)),
+            (3, 3, Some(0)),
+        ],
+    );
+    let pending = [0, 1, 1, 0];
+    assert_eq!(find_violation(&g, &pending, 0), None);
+    assert_eq!(find_violation(&g, &pending, 1 << 5), None);
+    // Made strong, task 6 is still enabled on the cycle and never taken: no violation either.
+    assert_eq!(find_violation(&g, &pending, 1 << 6), None);
+}
+
+#[test]
+fn removing_the_states_of_a_starved_strong_task_can_leave_a_fair_inner_cycle() {
+    // One component {1, 2, 3, 4}: the loop 1 → 2 → 3 → 1 passes through 3, where strong task 5
+    // is enabled (and leads out to 5); the loop 1 → 4 → 1 never enables it. The split removes
+    // 3; then 2 is on no cycle, and {1, 4} is the fair part.
+    let g = graph(
+        6,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 3, Some(0)),
+            (3, 1, Some(0)),
+            (3, 5, Some(5)),
+            (1, 4, Some(1)),
+            (4, 1, Some(1)),
+            (5, 5, Some(0)),
+        ],
+    );
+    let pending = [0, 1, 1, 1, 1, 0];
+    let lasso = find_violation(&g, &pending, 1 << 5).expect("the inner cycle is fair");
+    assert!(fair_under(&g, &lasso, 1 << 5));
+    let visited = walk(&g, &lasso);
+    assert!(
+        !visited.contains(&3),
+        "the cycle avoids state 3: {visited:?}"
+    );
+    assert!(visited.contains(&4), "{visited:?}");
+}
+
+#[test]
+fn splits_recurse_until_every_strong_task_is_taken_or_absent() {
+    // Component {1, 2, 3, 4}. Strong task 5 is enabled only in 4 (leading out), strong task 6
+    // in 3 (leading out) and also on the edge 4 → 3 inside. So only task 5 is starved at
+    // first: the split removes 4. What is left, {1, 2, 3}, is strongly connected but now
+    // starves task 6 (its only inside edge went with 4): a second split removes 3 and leaves
+    // {1, 2}, which is fair. With task 6 also on the edge 3 → 1, {1, 2, 3} is fair after one split.
+    let edges = |six_inside: bool| {
+        vec![
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (1, 4, Some(0)),
+            (2, 1, Some(0)),
+            (2, 3, Some(0)),
+            (3, 1, Some(if six_inside { 6 } else { 0 })),
+            (3, 5, Some(6)),
+            (4, 3, Some(6)),
+            (4, 5, Some(5)),
+            (5, 5, Some(0)),
+        ]
+    };
+    let pending = [0, 1, 1, 1, 1, 0];
+    let strong = (1 << 5) | (1 << 6);
+    let g = graph(6, &edges(false));
+    let lasso = find_violation(&g, &pending, strong).expect("{1, 2} is fair");
+    let visited = walk(&g, &lasso);
+    assert!(fair_under(&g, &lasso, strong));
+    assert!(visited.iter().all(|s| [1, 2].contains(s)), "{visited:?}");
+    let g = graph(6, &edges(true));
+    let lasso = find_violation(&g, &pending, strong).expect("{1, 2, 3} is fair");
+    assert!(fair_under(&g, &lasso, strong));
+    let visited = walk(&g, &lasso);
+    assert!(visited.contains(&3) && !visited.contains(&4), "{visited:?}");
+}
+
+#[test]
+fn a_split_that_leaves_no_cycle_means_no_violation() {
+    // The only cycle passes through 2, where strong task 5 is enabled and leads out.
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 1, Some(0)),
+            (2, 3, Some(5)),
+            (3, 3, Some(0)),
+        ],
+    );
+    assert!(find_violation(&g, &[0, 1, 1, 0], 0).is_some());
+    assert_eq!(find_violation(&g, &[0, 1, 1, 0], 1 << 5), None);
 }

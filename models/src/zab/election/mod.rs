@@ -27,7 +27,7 @@ impl ZabModel {
             .map(|s| s.disk.accepted_epoch)
             .max()
             .unwrap_or(0);
-        highest < self.config.epochs
+        self.config.epoch_allowed(highest + 1)
     }
 
     /// `leader` starts leading (discovery), and servers that already chose it and wait to
