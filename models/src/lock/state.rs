@@ -27,13 +27,19 @@ pub const REPLIES_IN_FLIGHT: usize = 4 + MAX_DUPLICATIONS as usize;
     Eq,
     PartialOrd,
     Ord,
-    Hash,
     serde::Serialize,
     serde::Deserialize,
 )]
 pub struct Outgoing {
     pub request: Request,
     pub copy: bool,
+}
+
+/// One word per request in flight (see `Request::word`): the copy mark above the request's bits.
+impl std::hash::Hash for Outgoing {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.request.word() | u64::from(self.copy) << 15);
+    }
 }
 
 /// The channels between one client and the server and resource: FIFO unless the scenario

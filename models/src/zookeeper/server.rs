@@ -29,7 +29,6 @@ pub struct ZkConfig {
     Eq,
     PartialOrd,
     Ord,
-    Hash,
     serde::Serialize,
     serde::Deserialize,
 )]
@@ -37,6 +36,15 @@ pub struct Znode {
     pub czxid: Zxid,
     /// `ephemeralOwner`: the session's client slot, `None` for a persistent node.
     pub owner: Option<ClientId>,
+}
+
+/// One word per znode (see `Request::word`): `czxid`, then the owner (0 for none, else its slot
+/// plus one).
+impl std::hash::Hash for Znode {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let owner = self.owner.map_or(0u64, |c| u64::from(c) + 1);
+        state.write_u64(u64::from(self.czxid) | owner << 16);
+    }
 }
 
 /// The messages one server step sends, in the order it sends them, plus what `no_herd` needs.

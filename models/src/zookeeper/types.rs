@@ -156,6 +156,11 @@ impl crate::actor::Compact for Path {
 pub struct SeqSet(u32);
 
 impl SeqSet {
+    /// Bit `seq` is set for each member.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
     pub fn insert(&mut self, seq: Seq) {
         assert!(
             usize::from(seq) < MAX_SEQ,
@@ -281,7 +286,6 @@ impl CreateMode {
     Eq,
     PartialOrd,
     Ord,
-    Hash,
     serde::Serialize,
     serde::Deserialize,
 )]
@@ -333,7 +337,6 @@ pub enum EventKind {
     Eq,
     PartialOrd,
     Ord,
-    Hash,
     serde::Serialize,
     serde::Deserialize,
 )]
@@ -421,7 +424,6 @@ pub enum WatchKind {
     Eq,
     PartialOrd,
     Ord,
-    Hash,
     serde::Serialize,
     serde::Deserialize,
 )]
@@ -429,6 +431,76 @@ pub struct Watch {
     pub client: ClientId,
     pub path: Path,
     pub kind: WatchKind,
+}
+
+/// One word per message or path instead of one write per field: fingerprinting hashes every
+/// message in flight of every successor, and a hasher mixes once per write. Each packing is
+/// injective (a variant number in the low 4 bits, each field in bits of its own above), so equal
+/// values hash equally and nothing the derived `Hash` told apart is merged.
+impl Path {
+    /// `Lock` is 0, `Child(seq)` is `seq + 1`: 9 bits.
+    pub fn word(self) -> u64 {
+        match self {
+            Path::Lock => 0,
+            Path::Child(seq) => u64::from(seq) + 1,
+        }
+    }
+}
+
+impl Request {
+    /// The request packed in 15 bits (see the `Hash` impls' comment).
+    pub fn word(self) -> u64 {
+        let (variant, path, flag) = match self {
+            Request::CreateSession => (0, Path::Lock, 0),
+            Request::Create { path, mode } => (1, path, mode as u64),
+            Request::GetChildren { path, watch } => (2, path, u64::from(watch)),
+            Request::Exists { path, watch } => (3, path, u64::from(watch)),
+            Request::GetData { path, watch } => (4, path, u64::from(watch)),
+            Request::Delete {
+                path,
+                close_session,
+            } => (5, path, u64::from(close_session)),
+        };
+        variant | path.word() << 4 | flag << 13
+    }
+}
+
+impl std::hash::Hash for Request {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.word());
+    }
+}
+
+impl Reply {
+    /// The reply packed in 45 bits (see the `Hash` impls' comment).
+    pub fn word(self) -> u64 {
+        match self {
+            Reply::SessionCreated => 0,
+            Reply::Created { path, czxid } => 1 | path.word() << 4 | u64::from(czxid) << 13,
+            Reply::NodeExists => 2,
+            Reply::NoNode => 3,
+            Reply::Children { children } => 4 | u64::from(children.bits()) << 4,
+            Reply::Stat { exists } => 5 | u64::from(exists) << 4,
+            Reply::Data { czxid } => 6 | u64::from(czxid) << 4,
+            Reply::Deleted => 7,
+            Reply::Event { kind, path } => 8 | (kind as u64) << 4 | path.word() << 6,
+            Reply::SessionExpired => 9,
+            Reply::ConnectionLoss => 10,
+        }
+    }
+}
+
+impl std::hash::Hash for Reply {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.word());
+    }
+}
+
+/// One word per watch (see `Request::word`).
+impl std::hash::Hash for Watch {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.client) | self.path.word() << 8 | (self.kind as u64) << 17);
+    }
 }
 
 #[cfg(test)]
@@ -455,5 +527,63 @@ mod tests {
         assert_eq!(set.next_lower(0), None);
         assert_eq!(set.to_string(), "[1, 4, 6]");
         assert_eq!(SeqSet::default().lowest(), None);
+    }
+
+    #[test]
+    fn distinct_messages_pack_into_distinct_words() {
+        let paths = [Path::Lock, Path::Child(0), Path::Child(7), Path::Child(31)];
+        let mut requests = vec![Request::CreateSession];
+        let mut replies = vec![
+            Reply::SessionCreated,
+            Reply::NodeExists,
+            Reply::NoNode,
+            Reply::Deleted,
+            Reply::SessionExpired,
+            Reply::ConnectionLoss,
+            Reply::Stat { exists: false },
+            Reply::Stat { exists: true },
+        ];
+        for path in paths {
+            for flag in [false, true] {
+                requests.push(Request::GetChildren { path, watch: flag });
+                requests.push(Request::Exists { path, watch: flag });
+                requests.push(Request::GetData { path, watch: flag });
+                requests.push(Request::Delete {
+                    path,
+                    close_session: flag,
+                });
+            }
+            for mode in [
+                CreateMode::Persistent,
+                CreateMode::Ephemeral,
+                CreateMode::PersistentSequential,
+                CreateMode::EphemeralSequential,
+            ] {
+                requests.push(Request::Create { path, mode });
+            }
+            for kind in [
+                EventKind::NodeCreated,
+                EventKind::NodeDeleted,
+                EventKind::NodeChildrenChanged,
+            ] {
+                replies.push(Reply::Event { kind, path });
+            }
+            for czxid in [0, 1, u16::MAX] {
+                replies.push(Reply::Created { path, czxid });
+            }
+        }
+        for czxid in [0, 1, 300, u16::MAX] {
+            replies.push(Reply::Data { czxid });
+        }
+        let mut some = SeqSet::default();
+        some.insert(0);
+        some.insert(31);
+        for children in [SeqSet::default(), some] {
+            replies.push(Reply::Children { children });
+        }
+        let words: std::collections::HashSet<u64> = requests.iter().map(|r| r.word()).collect();
+        assert_eq!(words.len(), requests.len(), "requests");
+        let words: std::collections::HashSet<u64> = replies.iter().map(|r| r.word()).collect();
+        assert_eq!(words.len(), replies.len(), "replies");
     }
 }
