@@ -3,7 +3,6 @@
 //! that hold on every trace, and never a "holds".
 
 use std::path::Path;
-use std::process::Command;
 
 use lockscope::registry::lock_scenario;
 use lockscope::scenario::Scenario;
@@ -14,6 +13,8 @@ use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe};
 use lockscope_models::{prop, ActionInfo};
 use proptest::prelude::*;
+
+mod common;
 
 fn model(clients: u8, expiries: u8, pauses: u8) -> LockModel {
     let config = LockConfig {
@@ -130,19 +131,7 @@ fn a_random_search_never_says_holds() {
 fn shards_merged_equal_one_unsharded_run() {
     let dir = tempfile::tempdir().unwrap();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/lock/random-expiry.toml");
-    let lockscope = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_lockscope"))
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.code().is_some_and(|c| c <= 1),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output
-    };
+    let lockscope = |args: &[&str]| common::lockscope_result(dir.path(), args);
     let file = file.to_str().unwrap();
     lockscope(&[
         "check", file, "--quiet", "--json", "all.json", "--report", "all",

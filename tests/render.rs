@@ -5,9 +5,11 @@
 //! Set `LOCKSCOPE_BLESS=1` to rewrite the golden files after a deliberate change.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use lockscope::render::timeline::{Fate, TimelineData};
+
+mod common;
+use common::{lockscope, stderr, stdout};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -39,22 +41,6 @@ fn connection_loss_trace(dir: &Path) -> PathBuf {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     dir.join("reports/naive-connection-loss/no_deadlock.trace.json")
-}
-
-fn lockscope(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lockscope"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn render(trace: &Path, format: &str) -> String {

@@ -3,23 +3,11 @@
 //! complete member proves what holds.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn lockscope(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_lockscope"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+mod common;
+use common::lockscope_result as lockscope;
 
 fn scenario(relative: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -161,11 +149,7 @@ fn a_member_given_twice_is_refused() {
         ],
     );
     std::fs::copy(dir.path().join("a.json"), dir.path().join("b.json")).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_lockscope"))
-        .args(["merge", "a.json", "b.json"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let output = common::lockscope(dir.path(), &["merge", "a.json", "b.json"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("member 1 is also in a.json"));
 }

@@ -1,7 +1,8 @@
 //! Every committed regression trace (scenarios/traces) still replays to the violation it records.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 #[test]
 fn every_committed_trace_still_violates_what_it_says() {
@@ -17,11 +18,10 @@ fn every_committed_trace_still_violates_what_it_says() {
         "the regression traces are there: {traces:?}"
     );
     for trace in traces {
-        let output = Command::new(env!("CARGO_BIN_EXE_lockscope"))
-            .arg("replay")
-            .arg(&trace)
-            .output()
-            .expect("runs");
+        let output = common::lockscope(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            &["replay", trace.to_str().expect("a UTF-8 path")],
+        );
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(
             output.status.code(),

@@ -1,0 +1,34 @@
+//! What the integration tests that run the real binary share: running it, and reading its
+//! output. Each test crate uses a part of it, so unused parts are not an error there.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Run `lockscope args` in `dir`.
+pub fn lockscope(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Run `lockscope args` in `dir` and insist on a result (exit 0 or 1), not an input error.
+pub fn lockscope_result(dir: &Path, args: &[&str]) -> Output {
+    let output = lockscope(dir, args);
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&output)
+    );
+    output
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
