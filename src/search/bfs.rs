@@ -127,11 +127,16 @@ impl Visited {
 }
 
 /// `state`, or under symmetry reduction its class representative: what the search stores.
-fn reduce<M: Checkable>(model: &M, symmetry: bool, state: M::State) -> M::State {
+/// Borrowed when it is `state` itself: a state can be a kilobyte, and every successor passes here.
+fn reduce<'a, M: Checkable>(
+    model: &M,
+    symmetry: bool,
+    state: &'a M::State,
+) -> std::borrow::Cow<'a, M::State> {
     if symmetry {
-        model.representative(&state)
+        std::borrow::Cow::Owned(model.representative(state))
     } else {
-        state
+        std::borrow::Cow::Borrowed(state)
     }
 }
 
@@ -183,7 +188,7 @@ pub(super) fn search<M: Checkable>(
     let mut packed = Vec::new();
     let mut initial = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
-        let state = reduce(model, symmetry.is_some(), state);
+        let state = reduce(model, symmetry.is_some(), &state).into_owned();
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
         if visited.seen.insert(fingerprint(&state), id) {
             let pending = if record_graph {
@@ -489,15 +494,8 @@ fn expand_chunk<M: Checkable>(
             let Some(next) = model.next_state(&state, action) else {
                 continue;
             };
-            // Under symmetry the representative stands for `next`; borrowed, not moved, since a
-            // state can be a kilobyte.
-            let representative;
-            let next = if symmetry {
-                representative = model.representative(&next);
-                &representative
-            } else {
-                &next
-            };
+            let reduced = reduce(model, symmetry, &next);
+            let next = &*reduced;
             result.transitions += 1;
             let action = index as u8;
             let fingerprint = fingerprint(next);
