@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
-use lockscope_models::zab::{Election, ZabVariant};
+use lockscope_models::zab::{Election, ZabConfig, ZabVariant};
 use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
 use lockscope_models::Fairness;
 use serde::Deserialize;
@@ -407,16 +407,11 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             }
         },
     };
-    if let (Some(raw_epochs), Election::Fle) = (&raw.epochs, election) {
-        if epochs == 0 {
-            problems.at(
-                raw_epochs,
-                format!(
-                    "model.epochs: 0 (no bound) needs election = \"oracle\"; with \"fle\" the \
-                     election rounds are bounded by epochs: expected 1 to {MAX_EPOCHS}"
-                ),
-            );
-        }
+    if let (Some(raw_epochs), Err(message)) = (
+        &raw.epochs,
+        ZabConfig::check_epochs_with_election(epochs, election),
+    ) {
+        problems.at(raw_epochs, message);
     }
     ModelSpec {
         servers,

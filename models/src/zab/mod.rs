@@ -222,11 +222,18 @@ impl ZabConfig {
                 self.epochs
             ));
         }
-        if self.epochs == 0 && self.election == Election::Fle {
-            // FLE's rounds are bounded by `epochs`, and the epoch renaming does not rename them.
+        Self::check_epochs_with_election(self.epochs, self.election)
+    }
+
+    /// `epochs = 0` (no bound) only with the oracle election: FLE's rounds are bounded by
+    /// `epochs`, and the epoch renaming does not rename them. Also asked by the scenario parser,
+    /// which points at the line.
+    pub fn check_epochs_with_election(epochs: u8, election: Election) -> Result<(), String> {
+        if epochs == 0 && election == Election::Fle {
             return Err(format!(
                 "model.epochs: 0 (no bound) needs election = \"oracle\"; with \"fle\" the \
-                 election rounds are bounded by epochs: expected 1 to {MAX_EPOCHS}"
+                 election rounds are bounded by epochs: expected 1 to {}",
+                types::MAX_EPOCHS
             ));
         }
         Ok(())
