@@ -5,7 +5,7 @@
 use stateright::{Checker, Model};
 
 use super::state::Role;
-use super::tests::step;
+use super::tests::{settle_by, step};
 use super::types::{Notification, PeerState, Vote, Zxid};
 use super::*;
 
@@ -58,20 +58,13 @@ fn notify(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) -> ZabState {
 }
 
 /// Take the first enabled notification, decision or ZAB delivery until none is left.
-fn settle(model: &ZabModel, mut state: ZabState) -> ZabState {
-    loop {
-        let mut enabled = Vec::new();
-        model.actions(&state, &mut enabled);
-        let Some(action) = enabled.into_iter().find(|a| {
-            matches!(
-                a,
-                ZabAction::Notify { .. } | ZabAction::Decide { .. } | ZabAction::Deliver { .. }
-            )
-        }) else {
-            return state;
-        };
-        state = step(model, &state, action);
-    }
+fn settle(model: &ZabModel, state: ZabState) -> ZabState {
+    settle_by(model, state, |a| {
+        matches!(
+            a,
+            ZabAction::Notify { .. } | ZabAction::Decide { .. } | ZabAction::Deliver { .. }
+        )
+    })
 }
 
 #[test]

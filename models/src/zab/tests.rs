@@ -56,24 +56,33 @@ pub(super) fn deliver(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) ->
     step(model, state, ZabAction::Deliver { from, to, msg })
 }
 
-/// Take the first enabled delivery or background-thread step until there is none.
-fn settle(model: &ZabModel, mut state: ZabState) -> ZabState {
+/// Take the first enabled step that `pick` accepts until there is none.
+pub(super) fn settle_by(
+    model: &ZabModel,
+    mut state: ZabState,
+    pick: impl Fn(&ZabAction) -> bool,
+) -> ZabState {
     loop {
         let mut enabled = Vec::new();
         model.actions(&state, &mut enabled);
-        let Some(action) = enabled.into_iter().find(|a| {
-            matches!(
-                a,
-                ZabAction::Deliver { .. }
-                    | ZabAction::LogSynced { .. }
-                    | ZabAction::AckNewLeader { .. }
-                    | ZabAction::ApplyCommitted { .. }
-            )
-        }) else {
+        let Some(action) = enabled.into_iter().find(|a| pick(a)) else {
             return state;
         };
         state = step(model, &state, action);
     }
+}
+
+/// Take the first enabled delivery or background-thread step until there is none.
+fn settle(model: &ZabModel, state: ZabState) -> ZabState {
+    settle_by(model, state, |a| {
+        matches!(
+            a,
+            ZabAction::Deliver { .. }
+                | ZabAction::LogSynced { .. }
+                | ZabAction::AckNewLeader { .. }
+                | ZabAction::ApplyCommitted { .. }
+        )
+    })
 }
 
 /// `leader` elected by `quorum`, everything delivered: the leader is in broadcast.
