@@ -21,6 +21,7 @@
 
 pub mod actor;
 pub mod lock;
+pub mod pack;
 pub mod prop;
 pub mod timeline;
 pub mod zab;

@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use lockscope_models::Task;
 
-use super::fingerprint::{fingerprint, Fingerprint};
+use super::fingerprint::{fingerprint_packed, Fingerprint};
 use super::frontier::{compress, pack, unpack, Frontier};
 use super::liveness::{self, Graph};
 use super::seen::Seen;
@@ -190,7 +190,11 @@ pub(super) fn search<M: Checkable>(
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(model, symmetry.is_some(), &state).into_owned();
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-        if visited.seen.insert(fingerprint(&state), id) {
+        let range = pack(&state, &mut packed);
+        if visited
+            .seen
+            .insert(fingerprint_packed(&packed[range.clone()]), id)
+        {
             let pending = if record_graph {
                 pending_of(&table, model, &state)
             } else {
@@ -202,7 +206,9 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            initial.push((id, pack(&state, &mut packed)));
+            initial.push((id, range));
+        } else {
+            packed.truncate(range.start);
         }
     }
     frontier.push_block(compress(&packed), initial);
@@ -491,15 +497,25 @@ fn expand_chunk<M: Checkable>(
             } else {
                 None
             };
-            let Some(next) = model.next_state(&state, action) else {
+            // Borrowed where it was returned: moving a kilobyte state out costs a copy.
+            let successor = model.next_state(&state, action);
+            let Some(next) = successor.as_ref() else {
                 continue;
             };
-            let reduced = reduce(model, symmetry, &next);
+            let reduced = reduce(model, symmetry, next);
             let next = &*reduced;
             result.transitions += 1;
             let action = index as u8;
-            let fingerprint = fingerprint(next);
+            if made_states == CHUNK_STATES {
+                result.blocks.push(compress(&made_bytes));
+                made_bytes.clear();
+                made_states = 0;
+            }
+            // Packed where it is kept if it is new: the bytes are also its fingerprint's input.
+            let state = pack(next, &mut made_bytes);
+            let fingerprint = fingerprint_packed(&made_bytes[state.clone()]);
             if seen.contains(fingerprint) {
+                made_bytes.truncate(state.start);
                 if record_graph {
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
                     result.successors.push(Successor::Known {
@@ -512,6 +528,7 @@ fn expand_chunk<M: Checkable>(
                 continue;
             }
             if !made.insert(fingerprint) {
+                made_bytes.truncate(state.start);
                 if record_graph {
                     result.successors.push(Successor::Repeat {
                         parent,
@@ -528,12 +545,6 @@ fn expand_chunk<M: Checkable>(
             } else {
                 Pending::default()
             };
-            if made_states == CHUNK_STATES {
-                result.blocks.push(compress(&made_bytes));
-                made_bytes.clear();
-                made_states = 0;
-            }
-            let state = pack(next, &mut made_bytes);
             made_states += 1;
             result.successors.push(Successor::New(Candidate {
                 fingerprint,

@@ -1,42 +1,26 @@
 //! The states of one breadth-first level, packed and compressed.
 //!
-//! A model's state type is built for stepping, not for storage: the lock world keeps fixed room for
-//! eight clients and their channels (about a kilobyte), most of it empty. A level of a large
-//! search holds hundreds of thousands of states, so they wait in their serialized form
-//! (`postcard`: small integers as single bytes, collections as their used length), and those bytes
-//! are compressed in blocks (LZ4). A block is what one worker made from one chunk of the level
-//! before: its states are similar (neighbours of the same few parents), so they compress about
-//! five-fold — at the reference N = 5 size the two widest levels, the largest part of the peak
-//! memory, shrink from 145 MB to about 30 MB. Workers compress the blocks they make and
-//! decompress the ones they expand, in parallel; the merge only moves them.
+//! A level of a large search holds hundreds of thousands of states, so they wait in their packed
+//! form ([`lockscope_models::pack`]: a lock state is a few dozen bytes instead of about 900), and
+//! those bytes are compressed in blocks (LZ4). A block is what one worker made from one chunk of
+//! the level before: its states are similar (neighbours of the same few parents), so they compress
+//! several-fold. Workers compress the blocks they make and decompress the ones they expand, in
+//! parallel; the merge only moves them.
 
 use std::ops::Range;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-/// Room for one packed state on the stack: writing into a slice is several times faster than
-/// growing a `Vec` a byte at a time; a larger state falls back to the `Vec`.
-const SCRATCH: usize = 1024;
+use lockscope_models::pack::PackState;
 
 /// Pack `state` at the end of `bytes`; returns where it lies.
-pub(super) fn pack<S: Serialize>(state: &S, bytes: &mut Vec<u8>) -> Range<usize> {
+pub(super) fn pack<S: PackState>(state: &S, bytes: &mut Vec<u8>) -> Range<usize> {
     let start = bytes.len();
-    let mut scratch = [0u8; SCRATCH];
-    match postcard::to_slice(state, &mut scratch) {
-        Ok(packed) => bytes.extend_from_slice(packed),
-        Err(_) => {
-            let extended = postcard::to_extend(state, std::mem::take(bytes))
-                .expect("a state always serializes (no maps, no unsized values)");
-            *bytes = extended;
-        }
-    }
+    state.pack_state(bytes);
     start..bytes.len()
 }
 
 /// The state packed in `bytes`.
-pub(super) fn unpack<S: DeserializeOwned>(bytes: &[u8]) -> S {
-    postcard::from_bytes(bytes).expect("bytes packed by `pack` unpack")
+pub(super) fn unpack<S: PackState>(bytes: &[u8]) -> S {
+    S::unpack_state(bytes)
 }
 
 /// Compress a block of packed states.
@@ -113,14 +97,25 @@ impl Frontier {
 mod tests {
     use super::*;
 
-    type State = (u8, Vec<u16>, Option<bool>);
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct State(u8, Vec<u16>, Option<bool>);
+
+    impl PackState for State {
+        fn pack_state(&self, out: &mut Vec<u8>) {
+            lockscope_models::pack::pack_serde(self, out);
+        }
+
+        fn unpack_state(bytes: &[u8]) -> Self {
+            lockscope_models::pack::unpack_serde(bytes)
+        }
+    }
 
     #[test]
     fn packed_states_come_back_equal_and_in_order() {
         let states: Vec<State> = vec![
-            (0, vec![], None),
-            (7, vec![1, 300, 65535], Some(true)),
-            (255, vec![2], Some(false)),
+            State(0, vec![], None),
+            State(7, vec![1, 300, 65535], Some(true)),
+            State(255, vec![2], Some(false)),
         ];
         let mut frontier = Frontier::default();
         let mut packed = Vec::new();

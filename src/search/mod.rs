@@ -22,19 +22,28 @@ use std::fmt;
 use std::hash::Hash;
 use std::time::Duration;
 
+use lockscope_models::pack::PackState;
 use lockscope_models::{ActionInfo, Explain, Liveness, Symmetry, Timeline};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
 
-pub use fingerprint::{fingerprint, Fingerprint};
+pub use fingerprint::{fingerprint, fingerprint_packed, Fingerprint};
 
 /// A model the engine can search, trace and replay: states hash to fingerprints, actions are
 /// printable and serialisable (they are the steps of a trace file), and renderers can draw its
 /// steps ([`Timeline`]).
 pub trait Checkable:
     Model<
-        State: Clone + Hash + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync,
+        State: Clone
+                   + Hash
+                   + Eq
+                   + fmt::Debug
+                   + Serialize
+                   + DeserializeOwned
+                   + PackState
+                   + Send
+                   + Sync,
         Action: Clone + Eq + fmt::Debug + fmt::Display + Serialize + DeserializeOwned + Send + Sync,
     > + Explain
     + Liveness
@@ -47,7 +56,15 @@ pub trait Checkable:
 
 impl<M> Checkable for M where
     M: Model<
-            State: Clone + Hash + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync,
+            State: Clone
+                       + Hash
+                       + Eq
+                       + fmt::Debug
+                       + Serialize
+                       + DeserializeOwned
+                       + PackState
+                       + Send
+                       + Sync,
             Action: Clone
                         + Eq
                         + fmt::Debug

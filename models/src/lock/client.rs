@@ -1,6 +1,7 @@
 //! A lock client's local state and the reactions every recipe shares: session expiry, a new
 //! session after expiry, and the end of a release.
 
+use crate::pack::Word;
 use crate::zookeeper::{Seq, Zxid};
 
 /// Where a client is in its recipe. The waiting phases name the reply the client waits for.
@@ -42,6 +43,21 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in declaration order (a phase's index is its number in a packed client).
+    const ALL: [Phase; 11] = [
+        Phase::Init,
+        Phase::WaitSession,
+        Phase::WaitCreated,
+        Phase::WaitChildren,
+        Phase::WaitStat,
+        Phase::WaitWatch,
+        Phase::InCs,
+        Phase::WaitWrite,
+        Phase::WaitDeleted,
+        Phase::Done,
+        Phase::Abandoned,
+    ];
+
     /// The client believes it holds the lock (DOMAIN.md §3.1 `believes_holds`).
     pub fn holds_lock(self) -> bool {
         matches!(self, Phase::InCs | Phase::WaitWrite)
@@ -103,18 +119,57 @@ impl Default for Client {
 }
 
 /// One word per client instead of one per field: fingerprinting a state hashes every client of
-/// every successor, and a hasher mixes once per write. The packing is injective (each field has
-/// its own bits), so equal clients hash equally and the fingerprint tells as much apart as the
-/// derived `Hash` did.
-impl std::hash::Hash for Client {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+/// every successor, and a hasher mixes once per write; packed states store the word. The packing
+/// is injective (each field has its own bits), so equal clients hash equally and the fingerprint
+/// tells as much apart as the derived `Hash` did.
+impl Word for Client {
+    fn word(self) -> u64 {
         let seq = self.seq.map_or(0u64, |seq| u64::from(seq) + 1);
-        state.write_u64(
-            self.phase as u64
-                | seq << 8
-                | u64::from(self.token) << 24
-                | u64::from(self.round) << 40
-                | u64::from(self.paused) << 48,
-        );
+        self.phase as u64
+            | seq << 8
+            | u64::from(self.token) << 24
+            | u64::from(self.round) << 40
+            | u64::from(self.paused) << 48
+    }
+
+    fn from_word(word: u64) -> Self {
+        Client {
+            phase: Phase::ALL[(word & 0xff) as usize],
+            seq: match word >> 8 & 0xffff {
+                0 => None,
+                seq => Some((seq - 1) as Seq),
+            },
+            token: (word >> 24) as Zxid,
+            round: (word >> 40) as u8,
+            paused: word >> 48 != 0,
+        }
+    }
+}
+
+crate::pack::hash_as_word!(Client);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_are_listed_in_declaration_order() {
+        for (index, phase) in Phase::ALL.into_iter().enumerate() {
+            assert_eq!(phase as usize, index);
+        }
+    }
+
+    #[test]
+    fn clients_read_back_from_their_word() {
+        let client = Client {
+            phase: Phase::Abandoned,
+            seq: Some(31),
+            token: u16::MAX,
+            round: 255,
+            paused: true,
+        };
+        for client in [Client::new(), client] {
+            assert_eq!(Client::from_word(client.word()), client);
+        }
     }
 }

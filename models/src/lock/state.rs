@@ -3,6 +3,7 @@
 use super::client::Client;
 use super::resource::Resource;
 use crate::actor::Group;
+use crate::pack::{pack_parts, unpack_parts, Pack, PackState, Packer, Unpacker, Word};
 use crate::zookeeper::{ClientId, Path, Reply, Request, Server, Zxid, MAX_CLIENTS};
 use crate::Slots;
 
@@ -36,11 +37,20 @@ pub struct Outgoing {
 }
 
 /// One word per request in flight (see `Request::word`): the copy mark above the request's bits.
-impl std::hash::Hash for Outgoing {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.request.word() | u64::from(self.copy) << 15);
+impl Word for Outgoing {
+    fn word(self) -> u64 {
+        self.request.word() | u64::from(self.copy) << 15
+    }
+
+    fn from_word(word: u64) -> Self {
+        Outgoing {
+            request: Request::from_word(word & 0x7fff),
+            copy: word >> 15 != 0,
+        }
     }
 }
+
+crate::pack::hash_as_word!(Outgoing);
 
 /// The channels between one client and the server and resource: FIFO unless the scenario
 /// allows reordering.
@@ -138,6 +148,109 @@ pub struct LockState {
     pub herd_seen: bool,
 }
 
+/// `None` is 0, `Some(x)` is `x` plus one.
+fn option_word(value: Option<u64>) -> u64 {
+    value.map_or(0, |x| x + 1)
+}
+
+fn word_option(word: u64) -> Option<u64> {
+    word.checked_sub(1)
+}
+
+impl Pack for Links {
+    fn pack(&self, out: &mut Packer) {
+        out.put_words(&self.to_server);
+        out.put_words(&self.from_server);
+        out.put(option_word(self.to_resource.map(u64::from)));
+        out.put(option_word(self.from_resource.map(u64::from)));
+    }
+
+    fn unpack(input: &mut Unpacker<'_>) -> Self {
+        let mut links = Links::default();
+        input.take_words(&mut links.to_server);
+        input.take_words(&mut links.from_server);
+        links.to_resource = word_option(input.take()).map(|token| token as Zxid);
+        links.from_resource = word_option(input.take()).map(|accepted| accepted != 0);
+        links
+    }
+}
+
+/// Packed by hand (see [`crate::pack`]).
+impl PackState for LockState {
+    fn pack_state(&self, out: &mut Vec<u8>) {
+        pack_parts(self, out);
+    }
+
+    fn unpack_state(bytes: &[u8]) -> Self {
+        unpack_parts(bytes)
+    }
+}
+
+/// The clients with their channels, the server, then the small fields.
+impl Pack for LockState {
+    fn pack(&self, out: &mut Packer) {
+        debug_assert_eq!(self.clients.len(), self.links.len());
+        out.put(self.clients.len() as u64);
+        for (client, links) in self.clients.iter().zip(&self.links) {
+            out.put(client.word());
+            links.pack(out);
+        }
+        self.server.pack(out);
+        out.put(u64::from(self.resource.highest));
+        let faults = self.faults;
+        for used in [
+            faults.session_expiries,
+            faults.client_pauses,
+            faults.message_loss,
+            faults.message_duplication,
+            faults.partitions,
+            faults.crashes,
+        ] {
+            out.put(u64::from(used));
+        }
+        out.put(u64::from(self.cut.bits()));
+        out.put(
+            u64::from(self.resource.accepted_out_of_order)
+                | u64::from(self.server_down) << 1
+                | u64::from(self.herd_seen) << 2,
+        );
+    }
+
+    fn unpack(input: &mut Unpacker<'_>) -> Self {
+        let mut clients = Slots::new();
+        let mut links = Slots::new();
+        for _ in 0..input.take() {
+            clients.push(Client::from_word(input.take()));
+            links.push(Links::unpack(input));
+        }
+        let server = Server::unpack(input);
+        let highest = input.take() as Zxid;
+        let faults = FaultsUsed {
+            session_expiries: input.take_u8(),
+            client_pauses: input.take_u8(),
+            message_loss: input.take_u8(),
+            message_duplication: input.take_u8(),
+            partitions: input.take_u8(),
+            crashes: input.take_u8(),
+        };
+        let cut = Group::from_bits(input.take() as u16);
+        let flags = input.take();
+        LockState {
+            clients,
+            server,
+            resource: Resource {
+                highest,
+                accepted_out_of_order: flags & 1 != 0,
+            },
+            links,
+            faults,
+            cut,
+            server_down: flags & 2 != 0,
+            herd_seen: flags & 4 != 0,
+        }
+    }
+}
+
 impl LockState {
     /// Whether messages between `a` and `b` get through: they are on the same side of the
     /// partition, if there is one.
@@ -186,5 +299,78 @@ impl LockState {
 
     pub fn all_finished(&self) -> bool {
         self.clients.iter().all(|c| c.phase.is_finished())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, VecDeque};
+
+    use stateright::Model;
+
+    use super::*;
+    use crate::lock::{LockConfig, LockModel, Recipe};
+    use crate::pack::round_trip;
+
+    /// Every state the model reaches (up to `limit`), breadth-first.
+    fn reachable(model: &LockModel, limit: usize) -> Vec<LockState> {
+        let mut seen: std::collections::HashSet<LockState> =
+            model.init_states().into_iter().collect();
+        let mut queue: VecDeque<LockState> = seen.iter().copied().collect();
+        let mut states = Vec::new();
+        let mut actions = Vec::new();
+        while let Some(state) = queue.pop_front() {
+            states.push(state);
+            if states.len() == limit {
+                break;
+            }
+            model.actions(&state, &mut actions);
+            for action in actions.drain(..) {
+                if let Some(next) = model.next_state(&state, action) {
+                    if seen.insert(next) {
+                        queue.push_back(next);
+                    }
+                }
+            }
+        }
+        states
+    }
+
+    /// Packing is what a search stores and fingerprints: every reachable state must read back
+    /// equal, and two different states must never pack to the same bytes. The worlds below use
+    /// every fault, every recipe and the fields only some recipes touch (tokens, the resource,
+    /// duplicates, a partition, a crashed server).
+    #[test]
+    fn reachable_states_pack_apart_and_read_back_equal() {
+        let mut worlds = Vec::new();
+        for recipe in Recipe::ALL {
+            worlds.push(LockConfig {
+                session_expiries: 1,
+                client_pauses: 1,
+                message_loss: 1,
+                retry_after_expiry: true,
+                ..LockConfig::new(recipe, 2)
+            });
+            worlds.push(LockConfig {
+                message_duplication: 1,
+                reordering: true,
+                partitions: 1,
+                crashes: 1,
+                ..LockConfig::new(recipe, 2)
+            });
+        }
+        for config in worlds {
+            let model = LockModel::new(config).expect("valid world");
+            let mut packed: HashMap<Vec<u8>, LockState> = HashMap::new();
+            for state in reachable(&model, 20_000) {
+                assert_eq!(round_trip(&state), state, "{config:?}");
+                let mut bytes = Vec::new();
+                state.pack_state(&mut bytes);
+                if let Some(other) = packed.insert(bytes, state) {
+                    assert_eq!(other, state, "two states pack alike in {config:?}");
+                }
+            }
+            assert!(packed.len() > 1_000, "{config:?} reached {}", packed.len());
+        }
     }
 }

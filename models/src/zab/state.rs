@@ -343,6 +343,19 @@ pub struct Proposal {
     pub primary_delivered: u8,
 }
 
+/// Packed with postcard: a ZAB state is mostly logs and queues of varying length, which postcard
+/// already writes as used length plus items; derived `Eq` and serialization see the same fields,
+/// so equal states pack equally.
+impl crate::pack::PackState for ZabState {
+    fn pack_state(&self, out: &mut Vec<u8>) {
+        crate::pack::pack_serde(self, out);
+    }
+
+    fn unpack_state(bytes: &[u8]) -> Self {
+        crate::pack::unpack_serde(bytes)
+    }
+}
+
 /// The whole world.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ZabState {

@@ -2,6 +2,7 @@
 
 use arrayvec::ArrayVec;
 
+use crate::pack::{Pack, Packer, Unpacker, Word};
 use crate::Slots;
 
 use super::types::*;
@@ -40,10 +41,64 @@ pub struct Znode {
 
 /// One word per znode (see `Request::word`): `czxid`, then the owner (0 for none, else its slot
 /// plus one).
-impl std::hash::Hash for Znode {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl Word for Znode {
+    fn word(self) -> u64 {
         let owner = self.owner.map_or(0u64, |c| u64::from(c) + 1);
-        state.write_u64(u64::from(self.czxid) | owner << 16);
+        u64::from(self.czxid) | owner << 16
+    }
+
+    fn from_word(word: u64) -> Self {
+        Znode {
+            czxid: word as Zxid,
+            owner: match word >> 16 {
+                0 => None,
+                owner => Some((owner - 1) as ClientId),
+            },
+        }
+    }
+}
+
+crate::pack::hash_as_word!(Znode);
+
+/// Packed field by field; a child is its sequence number and its znode's word, and `/lock` is 0
+/// when absent, else its word plus one.
+impl Pack for Server {
+    fn pack(&self, out: &mut Packer) {
+        out.put(self.lock_node.map_or(0, |node| node.word() + 1));
+        out.put(u64::from(self.next_seq));
+        out.put(self.children.len() as u64);
+        for &(seq, node) in &self.children {
+            out.put(u64::from(seq));
+            out.put(node.word());
+        }
+        out.put_words(&self.sessions);
+        out.put_words(&self.watches);
+        out.put(u64::from(self.last_zxid));
+    }
+
+    fn unpack(input: &mut Unpacker<'_>) -> Self {
+        let lock_node = match input.take() {
+            0 => None,
+            word => Some(Znode::from_word(word - 1)),
+        };
+        let next_seq = input.take_u8();
+        let mut children = Slots::new();
+        for _ in 0..input.take() {
+            let seq = input.take_u8();
+            children.push((seq, Znode::from_word(input.take())));
+        }
+        let mut sessions = Slots::new();
+        input.take_words(&mut sessions);
+        let mut watches = Slots::new();
+        input.take_words(&mut watches);
+        Server {
+            lock_node,
+            next_seq,
+            children,
+            sessions,
+            watches,
+            last_zxid: input.take() as Zxid,
+        }
     }
 }
 

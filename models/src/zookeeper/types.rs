@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::actor::serde_via_string;
+use crate::pack::Word;
 
 /// A client slot. Each client owns at most one live session at a time.
 pub type ClientId = u8;
@@ -434,22 +435,42 @@ pub struct Watch {
 }
 
 /// One word per message or path instead of one write per field: fingerprinting hashes every
-/// message in flight of every successor, and a hasher mixes once per write. Each packing is
-/// injective (a variant number in the low 4 bits, each field in bits of its own above), so equal
-/// values hash equally and nothing the derived `Hash` told apart is merged.
-impl Path {
+/// message in flight of every successor, and a hasher mixes once per write; packed states store
+/// these words. Each packing is injective (a variant number in the low 4 bits, each field in bits
+/// of its own above), so equal values hash equally and nothing the derived `Hash` told apart is
+/// merged; `from_word` reads a word back.
+impl Word for Path {
     /// `Lock` is 0, `Child(seq)` is `seq + 1`: 9 bits.
-    pub fn word(self) -> u64 {
+    fn word(self) -> u64 {
         match self {
             Path::Lock => 0,
             Path::Child(seq) => u64::from(seq) + 1,
         }
     }
+
+    fn from_word(word: u64) -> Self {
+        match word {
+            0 => Path::Lock,
+            seq => Path::Child((seq - 1) as Seq),
+        }
+    }
 }
 
-impl Request {
+impl CreateMode {
+    fn from_index(index: u64) -> Self {
+        match index {
+            0 => CreateMode::Persistent,
+            1 => CreateMode::Ephemeral,
+            2 => CreateMode::PersistentSequential,
+            3 => CreateMode::EphemeralSequential,
+            _ => unreachable!("create mode {index} was never packed"),
+        }
+    }
+}
+
+impl Word for Request {
     /// The request packed in 15 bits (see the `Hash` impls' comment).
-    pub fn word(self) -> u64 {
+    fn word(self) -> u64 {
         let (variant, path, flag) = match self {
             Request::CreateSession => (0, Path::Lock, 0),
             Request::Create { path, mode } => (1, path, mode as u64),
@@ -463,17 +484,53 @@ impl Request {
         };
         variant | path.word() << 4 | flag << 13
     }
-}
 
-impl std::hash::Hash for Request {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.word());
+    fn from_word(word: u64) -> Self {
+        let path = Path::from_word(word >> 4 & 0x1ff);
+        let flag = word >> 13;
+        match word & 0xf {
+            0 => Request::CreateSession,
+            1 => Request::Create {
+                path,
+                mode: CreateMode::from_index(flag),
+            },
+            2 => Request::GetChildren {
+                path,
+                watch: flag != 0,
+            },
+            3 => Request::Exists {
+                path,
+                watch: flag != 0,
+            },
+            4 => Request::GetData {
+                path,
+                watch: flag != 0,
+            },
+            5 => Request::Delete {
+                path,
+                close_session: flag != 0,
+            },
+            variant => unreachable!("request variant {variant} was never packed"),
+        }
     }
 }
 
-impl Reply {
+crate::pack::hash_as_word!(Request);
+
+impl EventKind {
+    fn from_index(index: u64) -> Self {
+        match index {
+            0 => EventKind::NodeCreated,
+            1 => EventKind::NodeDeleted,
+            2 => EventKind::NodeChildrenChanged,
+            _ => unreachable!("event kind {index} was never packed"),
+        }
+    }
+}
+
+impl Word for Reply {
     /// The reply packed in 45 bits (see the `Hash` impls' comment).
-    pub fn word(self) -> u64 {
+    fn word(self) -> u64 {
         match self {
             Reply::SessionCreated => 0,
             Reply::Created { path, czxid } => 1 | path.word() << 4 | u64::from(czxid) << 13,
@@ -488,20 +545,75 @@ impl Reply {
             Reply::ConnectionLoss => 10,
         }
     }
+
+    fn from_word(word: u64) -> Self {
+        let fields = word >> 4;
+        match word & 0xf {
+            0 => Reply::SessionCreated,
+            1 => Reply::Created {
+                path: Path::from_word(fields & 0x1ff),
+                czxid: (fields >> 9) as Zxid,
+            },
+            2 => Reply::NodeExists,
+            3 => Reply::NoNode,
+            4 => Reply::Children {
+                children: SeqSet(fields as u32),
+            },
+            5 => Reply::Stat {
+                exists: fields != 0,
+            },
+            6 => Reply::Data {
+                czxid: fields as Zxid,
+            },
+            7 => Reply::Deleted,
+            8 => Reply::Event {
+                kind: EventKind::from_index(fields & 0x3),
+                path: Path::from_word(fields >> 2),
+            },
+            9 => Reply::SessionExpired,
+            10 => Reply::ConnectionLoss,
+            variant => unreachable!("reply variant {variant} was never packed"),
+        }
+    }
 }
 
-impl std::hash::Hash for Reply {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.word());
+crate::pack::hash_as_word!(Reply);
+
+impl Word for SessionState {
+    fn word(self) -> u64 {
+        self as u64
+    }
+
+    fn from_word(word: u64) -> Self {
+        match word {
+            0 => SessionState::Live,
+            1 => SessionState::Expired,
+            2 => SessionState::Closed,
+            _ => unreachable!("session state {word} was never packed"),
+        }
     }
 }
 
 /// One word per watch (see `Request::word`).
-impl std::hash::Hash for Watch {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(u64::from(self.client) | self.path.word() << 8 | (self.kind as u64) << 17);
+impl Word for Watch {
+    fn word(self) -> u64 {
+        u64::from(self.client) | self.path.word() << 8 | (self.kind as u64) << 17
+    }
+
+    fn from_word(word: u64) -> Self {
+        Watch {
+            client: word as ClientId,
+            path: Path::from_word(word >> 8 & 0x1ff),
+            kind: if word >> 17 == 0 {
+                WatchKind::Data
+            } else {
+                WatchKind::Child
+            },
+        }
     }
 }
+
+crate::pack::hash_as_word!(Watch);
 
 #[cfg(test)]
 mod tests {
@@ -530,7 +642,7 @@ mod tests {
     }
 
     #[test]
-    fn distinct_messages_pack_into_distinct_words() {
+    fn distinct_messages_pack_into_distinct_words_that_read_back() {
         let paths = [Path::Lock, Path::Child(0), Path::Child(7), Path::Child(31)];
         let mut requests = vec![Request::CreateSession];
         let mut replies = vec![
@@ -585,5 +697,19 @@ mod tests {
         assert_eq!(words.len(), requests.len(), "requests");
         let words: std::collections::HashSet<u64> = replies.iter().map(|r| r.word()).collect();
         assert_eq!(words.len(), replies.len(), "replies");
+        for request in requests {
+            assert_eq!(Request::from_word(request.word()), request);
+        }
+        for reply in replies {
+            assert_eq!(Reply::from_word(reply.word()), reply);
+        }
+        for client in [0, 7] {
+            for path in paths {
+                for kind in [WatchKind::Data, WatchKind::Child] {
+                    let watch = Watch { client, path, kind };
+                    assert_eq!(Watch::from_word(watch.word()), watch);
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,232 @@
+//! States packed into bytes: the form a search stores them in and fingerprints.
+//!
+//! A model's state type is built for stepping: the lock world keeps fixed room for eight clients
+//! and their channels (about 900 bytes), most of it empty. A breadth-first search makes a
+//! successor for every transition, fingerprints it and stores the new ones until the next level
+//! expands them; doing that through the derived `Hash` and through serde (a visitor call per field)
+//! took over 40 % of a lock search. Packed by hand, a lock state is a few dozen bytes: each
+//! message, client, znode and watch is one word (its fields in bits of their own, so the packing
+//! is injective), written as a variable-length integer; collections write their used length first.
+//! Equal states pack to equal bytes and different states to different bytes, so a hash of the
+//! bytes is a fingerprint of the state.
+//!
+//! A state type without a hand packing implements [`PackState`] with [`pack_serde`] and
+//! [`unpack_serde`] (postcard), whose output is equally canonical for plain data.
+
+/// A state type with a packed form: what a search stores and fingerprints. `unpack_state` reads
+/// back exactly what `pack_state` wrote; it is only ever given bytes that `pack_state` made in the
+/// same process (packed states are never written to disk), so malformed input is a bug and panics.
+pub trait PackState: Sized {
+    /// Append the packed form of `self` to `out`.
+    fn pack_state(&self, out: &mut Vec<u8>);
+    /// Read back a state that `pack_state` wrote.
+    fn unpack_state(bytes: &[u8]) -> Self;
+}
+
+/// A part of a hand-packed state.
+pub trait Pack: Sized {
+    fn pack(&self, out: &mut Packer);
+    /// Read one value from the front of `input`.
+    fn unpack(input: &mut Unpacker<'_>) -> Self;
+}
+
+/// A value packed as one word: a small integer with each field in bits of its own.
+pub trait Word: Sized {
+    fn word(self) -> u64;
+    /// The inverse of [`Word::word`].
+    fn from_word(word: u64) -> Self;
+}
+
+/// `Hash` for a [`Word`] type: one `write_u64` of its word. A hasher mixes once per write, and
+/// fingerprinting a state hashes every message and client of every successor, so one write per
+/// value (rather than one per field) is the cheaper `Hash`, and an injective word loses nothing.
+macro_rules! hash_as_word {
+    ($type:ty) => {
+        impl std::hash::Hash for $type {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                state.write_u64($crate::pack::Word::word(*self));
+            }
+        }
+    };
+}
+
+pub(crate) use hash_as_word;
+
+/// The most bytes a hand-packed state may take. The lock world's largest (eight clients with full
+/// channels, sixteen znodes, sixteen watches) is under 800.
+const PACKER_BYTES: usize = 1024;
+
+/// Writes one state's words into a buffer on the stack, then hands them over at once: a state's
+/// words are many and small, and a write to a local array, its position kept in a register, costs
+/// a few instructions where growing a `Vec` byte by byte costs several times that.
+pub struct Packer {
+    bytes: [u8; PACKER_BYTES],
+    len: usize,
+}
+
+impl Default for Packer {
+    fn default() -> Self {
+        Packer {
+            bytes: [0; PACKER_BYTES],
+            len: 0,
+        }
+    }
+}
+
+impl Packer {
+    /// Append `word` as a LEB128 variable-length integer: seven bits per byte, low bits first;
+    /// the small words most fields are take one byte.
+    #[inline]
+    pub fn put(&mut self, mut word: u64) {
+        while word >= 0x80 {
+            self.byte(word as u8 | 0x80);
+            word >>= 7;
+        }
+        self.byte(word as u8);
+    }
+
+    #[inline]
+    fn byte(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    /// Append a collection's used length, then each item's word.
+    #[inline]
+    pub fn put_words<T: Word + Copy>(&mut self, items: &[T]) {
+        self.put(items.len() as u64);
+        for &item in items {
+            self.put(item.word());
+        }
+    }
+
+    /// The bytes written.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// Reads packed bytes from the front.
+pub struct Unpacker<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Unpacker<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Unpacker { bytes }
+    }
+
+    /// The next word written by [`Packer::put`].
+    #[inline]
+    pub fn take(&mut self) -> u64 {
+        match self.bytes {
+            [byte, rest @ ..] if *byte < 0x80 => {
+                self.bytes = rest;
+                u64::from(*byte)
+            }
+            _ => self.take_long(),
+        }
+    }
+
+    /// A word of more than one byte.
+    fn take_long(&mut self) -> u64 {
+        let mut word = 0u64;
+        let mut shift = 0;
+        loop {
+            let (&byte, rest) = self
+                .bytes
+                .split_first()
+                .expect("packed bytes end inside a word");
+            self.bytes = rest;
+            word |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return word;
+            }
+            shift += 7;
+        }
+    }
+
+    /// The next word, which was written from a `u8`.
+    #[inline]
+    pub fn take_u8(&mut self) -> u8 {
+        u8::try_from(self.take()).expect("packed as a byte")
+    }
+
+    /// A collection written by [`Packer::put_words`], appended to `items`.
+    #[inline]
+    pub fn take_words<T: Word, E: Extend<T>>(&mut self, items: &mut E) {
+        let len = self.take();
+        items.extend((0..len).map(|_| T::from_word(self.take())));
+    }
+
+    /// Whether every byte was read.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// Pack a hand-packed state: its parts into a [`Packer`], then onto `out`.
+pub fn pack_parts<T: Pack>(value: &T, out: &mut Vec<u8>) {
+    let mut packer = Packer::default();
+    value.pack(&mut packer);
+    out.extend_from_slice(packer.bytes());
+}
+
+/// Read a hand-packed state written by [`pack_parts`].
+pub fn unpack_parts<T: Pack>(bytes: &[u8]) -> T {
+    let mut input = Unpacker::new(bytes);
+    let value = T::unpack(&mut input);
+    assert!(input.is_empty(), "a packed state is read to its end");
+    value
+}
+
+/// Pack `value` with postcard: for state types without a hand packing.
+pub fn pack_serde<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) {
+    let packed = postcard::to_extend(value, std::mem::take(out))
+        .expect("a state always serializes (no maps, no unsized values)");
+    *out = packed;
+}
+
+/// Read a value written by [`pack_serde`].
+pub fn unpack_serde<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
+    postcard::from_bytes(bytes).expect("bytes packed by pack_serde unpack")
+}
+
+/// `state` packed into a new vector, then read back: what a search does with every state it
+/// stores. For round-trip tests.
+pub fn round_trip<T: PackState>(state: &T) -> T {
+    let mut bytes = Vec::new();
+    state.pack_state(&mut bytes);
+    T::unpack_state(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn words_read_back_in_order(words in proptest::collection::vec(any::<u64>(), 0..20)) {
+            let mut packer = Packer::default();
+            for &word in &words {
+                packer.put(word);
+            }
+            let mut input = Unpacker::new(packer.bytes());
+            for &word in &words {
+                prop_assert_eq!(input.take(), word);
+            }
+            prop_assert!(input.is_empty());
+        }
+    }
+
+    #[test]
+    fn small_words_take_one_byte() {
+        let mut packer = Packer::default();
+        packer.put(0);
+        packer.put(127);
+        assert_eq!(packer.bytes(), [0, 127]);
+        packer.put(128);
+        assert_eq!(packer.bytes().len(), 4);
+    }
+}
