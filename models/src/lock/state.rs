@@ -148,29 +148,49 @@ pub struct LockState {
     pub herd_seen: bool,
 }
 
-/// `None` is 0, `Some(x)` is `x` plus one.
-fn option_word(value: Option<u64>) -> u64 {
-    value.map_or(0, |x| x + 1)
-}
-
-fn word_option(word: u64) -> Option<u64> {
-    word.checked_sub(1)
-}
-
+/// A header word (how many requests and replies are in flight, the resource's answer, whether a
+/// write is on its way), then the messages and the write's token: a client's quiet channels take
+/// one byte.
 impl Pack for Links {
     fn pack(&self, out: &mut Packer) {
-        out.put_words(&self.to_server);
-        out.put_words(&self.from_server);
-        out.put(option_word(self.to_resource.map(u64::from)));
-        out.put(option_word(self.from_resource.map(u64::from)));
+        let answer = match self.from_resource {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        out.put(
+            self.to_server.len() as u64
+                | (self.from_server.len() as u64) << 3
+                | answer << 6
+                | u64::from(self.to_resource.is_some()) << 8,
+        );
+        for &request in &self.to_server {
+            out.put(request.word());
+        }
+        for &reply in &self.from_server {
+            out.put(reply.word());
+        }
+        if let Some(token) = self.to_resource {
+            out.put(u64::from(token));
+        }
     }
 
     fn unpack(input: &mut Unpacker<'_>) -> Self {
+        let header = input.take();
         let mut links = Links::default();
-        input.take_words(&mut links.to_server);
-        input.take_words(&mut links.from_server);
-        links.to_resource = word_option(input.take()).map(|token| token as Zxid);
-        links.from_resource = word_option(input.take()).map(|accepted| accepted != 0);
+        for _ in 0..header & 0x7 {
+            links.to_server.push(Outgoing::from_word(input.take()));
+        }
+        for _ in 0..header >> 3 & 0x7 {
+            links.from_server.push(Reply::from_word(input.take()));
+        }
+        links.from_resource = match header >> 6 & 0x3 {
+            0 => None,
+            answer => Some(answer == 2),
+        };
+        if header >> 8 != 0 {
+            links.to_resource = Some(input.take() as Zxid);
+        }
         links
     }
 }
@@ -196,23 +216,24 @@ impl Pack for LockState {
             links.pack(out);
         }
         self.server.pack(out);
-        out.put(u64::from(self.resource.highest));
         let faults = self.faults;
-        for used in [
+        // The fault counters, a byte each: 0 in most states.
+        out.put(u64::from_le_bytes([
             faults.session_expiries,
             faults.client_pauses,
             faults.message_loss,
             faults.message_duplication,
             faults.partitions,
             faults.crashes,
-        ] {
-            out.put(u64::from(used));
-        }
-        out.put(u64::from(self.cut.bits()));
+            0,
+            0,
+        ]));
         out.put(
-            u64::from(self.resource.accepted_out_of_order)
-                | u64::from(self.server_down) << 1
-                | u64::from(self.herd_seen) << 2,
+            u64::from(self.server_down)
+                | u64::from(self.herd_seen) << 1
+                | u64::from(self.resource.accepted_out_of_order) << 2
+                | u64::from(self.cut.bits()) << 3
+                | u64::from(self.resource.highest) << 16,
         );
     }
 
@@ -224,29 +245,28 @@ impl Pack for LockState {
             links.push(Links::unpack(input));
         }
         let server = Server::unpack(input);
-        let highest = input.take() as Zxid;
-        let faults = FaultsUsed {
-            session_expiries: input.take_u8(),
-            client_pauses: input.take_u8(),
-            message_loss: input.take_u8(),
-            message_duplication: input.take_u8(),
-            partitions: input.take_u8(),
-            crashes: input.take_u8(),
-        };
-        let cut = Group::from_bits(input.take() as u16);
+        let [session_expiries, client_pauses, message_loss, message_duplication, partitions, crashes, _, _] =
+            input.take().to_le_bytes();
         let flags = input.take();
         LockState {
             clients,
             server,
             resource: Resource {
-                highest,
-                accepted_out_of_order: flags & 1 != 0,
+                highest: (flags >> 16) as Zxid,
+                accepted_out_of_order: flags & 4 != 0,
             },
             links,
-            faults,
-            cut,
-            server_down: flags & 2 != 0,
-            herd_seen: flags & 4 != 0,
+            faults: FaultsUsed {
+                session_expiries,
+                client_pauses,
+                message_loss,
+                message_duplication,
+                partitions,
+                crashes,
+            },
+            cut: Group::from_bits((flags >> 3) as u16 & 0x3ff),
+            server_down: flags & 1 != 0,
+            herd_seen: flags & 2 != 0,
         }
     }
 }

@@ -71,7 +71,15 @@ impl Pack for Server {
             out.put(u64::from(seq));
             out.put(node.word());
         }
-        out.put_words(&self.sessions);
+        // The sessions in one word: their number, then two bits each (0 for a live one).
+        let sessions = self
+            .sessions
+            .iter()
+            .enumerate()
+            .fold(0u64, |word, (c, &session)| {
+                word | session.word() << (4 + 2 * c)
+            });
+        out.put(self.sessions.len() as u64 | sessions);
         out.put_words(&self.watches);
         out.put(u64::from(self.last_zxid));
     }
@@ -87,8 +95,10 @@ impl Pack for Server {
             let seq = input.take_u8();
             children.push((seq, Znode::from_word(input.take())));
         }
-        let mut sessions = Slots::new();
-        input.take_words(&mut sessions);
+        let word = input.take();
+        let sessions = (0..word & 0xf)
+            .map(|c| SessionState::from_word(word >> (4 + 2 * c) & 0x3))
+            .collect();
         let mut watches = Slots::new();
         input.take_words(&mut watches);
         Server {
