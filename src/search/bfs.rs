@@ -256,7 +256,22 @@ pub(super) fn search<M: Checkable>(
                 record_graph,
                 symmetry: symmetry.is_some(),
             };
-            for chunk in expand_batch(&expansion, &frontier, batch, threads) {
+            let chunks = expand_batch(&expansion, &frontier, batch, threads);
+            // Without a graph the visited set keeps no ids, so the batch's new successors are
+            // entered into it in parallel first; the merge below then only reads the answers.
+            let entered = (!record_graph && !probe_only).then(|| {
+                let fingerprints: Vec<Fingerprint> = chunks
+                    .iter()
+                    .flat_map(|chunk| &chunk.successors)
+                    .filter_map(|successor| match successor {
+                        Successor::New(candidate) => Some(candidate.fingerprint),
+                        _ => None,
+                    })
+                    .collect();
+                visited.seen.insert_all(&fingerprints, threads)
+            });
+            let mut entered = entered.as_ref().map(|answers| answers.iter());
+            for chunk in chunks {
                 transitions += chunk.transitions;
                 for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
                     *total += count;
@@ -299,7 +314,11 @@ pub(super) fn search<M: Checkable>(
                         Successor::New(candidate) => candidate,
                     };
                     let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-                    let id = if visited.seen.insert(candidate.fingerprint, fresh) {
+                    let is_new = match entered.as_mut() {
+                        Some(answers) => *answers.next().expect("an answer per new successor"),
+                        None => visited.seen.insert(candidate.fingerprint, fresh),
+                    };
+                    let id = if is_new {
                         visited.push(candidate.parent, candidate.action, &candidate.pending);
                         record_first(&mut first, candidate.violations, || fresh);
                         kept[candidate.block].push((fresh, candidate.state));
