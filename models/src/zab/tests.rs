@@ -584,6 +584,18 @@ fn a_leader_that_commits_on_two_acks_is_caught_by_the_minority_check() {
         [crate::prop::MINORITY_COMMITS_NOTHING_NEW],
         "only the minority check sees it"
     );
+    let why = crate::Explain::describe_violation(
+        &model,
+        crate::prop::MINORITY_COMMITS_NOTHING_NEW,
+        &state,
+    )
+    .expect("violated");
+    assert!(
+        why.starts_with(
+            "S3 delivered (1,1)#1, which was proposed after the partition cut {S3, S4} off"
+        ),
+        "{why}"
+    );
 }
 
 #[test]
