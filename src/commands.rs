@@ -416,9 +416,17 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
             zab.election.name(),
         ));
         text.push_str(&format!(
-            "  faults   crashes {} · partitions {}\n  check    {} · {} fairness\n",
+            "  faults   crashes {} · partitions {}{}{}\n  check    {} · {} fairness\n",
             faults.crashes,
             faults.partitions,
+            if faults.permanent_partitions {
+                " (never heal)"
+            } else {
+                ""
+            },
+            faults
+                .partition_sides
+                .map_or(String::new(), |sides| format!(" · split {sides}")),
             scenario.check.strategy.name(),
             scenario.check.fairness.name()
         ));

@@ -64,6 +64,7 @@ pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
             partitions: u32::from(config.partitions),
             crashes: u32::from(config.crashes),
             permanent_partitions: false,
+            partition_sides: None,
         },
         check: Default::default(),
         expect: Default::default(),
@@ -82,6 +83,7 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
         crashes: faults.crashes.min(u32::from(u8::MAX)) as u8,
         partitions: faults.partitions.min(u32::from(u8::MAX)) as u8,
         permanent_partitions: faults.permanent_partitions,
+        partition_sides: faults.partition_sides.map(|sides| sides.0),
     }
 }
 

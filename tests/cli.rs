@@ -477,3 +477,55 @@ fn a_trace_whose_embedded_scenario_is_invalid_exits_2() {
         "the embedded scenario is invalid: model.servers",
     );
 }
+
+#[test]
+fn a_named_partition_split_is_listed_embedded_in_traces_and_replayed() {
+    // 4 servers split 2 | 2 for good: no side has a quorum, so no leader is elected.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "split.toml",
+        r#"description = "a split with no quorum on either side"
+[model]
+kind = "zab"
+servers = 4
+transactions = 0
+epochs = 1
+[faults]
+partitions = 1
+permanent_partitions = true
+partition_sides = [["S0", "S1"], ["S2", "S3"]]
+[expect]
+leader_eventually_elected = "violated"
+minority_commits_nothing_new = "holds"
+"#,
+    );
+    let file = file.to_str().unwrap();
+    let listed = stdout(&lockscope(dir.path(), &["list", file]));
+    assert!(
+        listed.contains("partitions 1 (never heal) · split {S0, S1} | {S2, S3}"),
+        "{listed}"
+    );
+    let output = lockscope(dir.path(), &["check", file, "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let trace = dir
+        .path()
+        .join("reports/split/leader_eventually_elected.trace.json");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        text.contains("\"partition_sides\": [\n"),
+        "the split is part of the embedded scenario"
+    );
+    let replayed = lockscope(dir.path(), &["replay", trace.to_str().unwrap()]);
+    assert_eq!(replayed.status.code(), Some(1), "{}", stdout(&replayed));
+    assert!(
+        stdout(&replayed).contains("partition {S2, S3} off"),
+        "{}",
+        stdout(&replayed)
+    );
+    let bad = write(dir.path(), "bad.json", &text.replace("\"S3\"", "\"S7\""));
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", bad.to_str().unwrap()]),
+        "faults.partition_sides: expected two groups of server names",
+    );
+}

@@ -48,6 +48,9 @@ pub const STATE_CONSISTENT: &str = "state_consistent";
 /// ZAB implementation level (ZTS `commitConsistent`), always: no follower in synchronization has
 /// received a COMMIT with no proposal buffered for it.
 pub const COMMIT_CONSISTENT: &str = "commit_consistent";
+/// ZAB, always: while a partition lasts, no server on a side without a quorum has delivered a
+/// transaction proposed after the partition began.
+pub const MINORITY_COMMITS_NOTHING_NEW: &str = "minority_commits_nothing_new";
 /// ZAB, liveness: under weak fairness, some server eventually leads in BROADCAST with a quorum of
 /// followers in BROADCAST (again after every fault); see `zab::liveness`.
 pub const LEADER_EVENTUALLY_ELECTED: &str = "leader_eventually_elected";
@@ -75,6 +78,7 @@ pub const ALL: &[&str] = &[
     ACK_CONSISTENT,
     STATE_CONSISTENT,
     COMMIT_CONSISTENT,
+    MINORITY_COMMITS_NOTHING_NEW,
     LEADER_EVENTUALLY_ELECTED,
     PROPOSALS_EVENTUALLY_COMMITTED,
 ];

@@ -7,6 +7,7 @@
 //! key, what was expected and what was found; all problems of a file are reported together.
 
 mod raw;
+mod sides;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,8 @@ use lockscope_models::zab::{Election, ZabVariant};
 use lockscope_models::Fairness;
 
 use crate::search::{Scheduler, Strategy};
+
+pub use sides::PartitionSides;
 
 /// A validated scenario. It is also embedded, whole, in every trace file, so that a trace alone
 /// rebuilds its world.
@@ -91,6 +94,10 @@ pub struct Faults {
     /// traces of scenarios without it read as before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub permanent_partitions: bool,
+    /// Zab only: the one split a partition may make; none means any split. Written only when
+    /// set, as `permanent_partitions` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_sides: Option<PartitionSides>,
 }
 
 impl Faults {

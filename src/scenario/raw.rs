@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, Problem, Scenario, ZabSpec,
-    PLANNED_KINDS,
+    line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, PartitionSides, Problem,
+    Scenario, ZabSpec, PLANNED_KINDS,
 };
 use crate::registry;
 use crate::search::{Scheduler, Strategy};
@@ -58,6 +58,7 @@ struct RawFaults {
     session_expiries: Option<Spanned<u8>>,
     client_pauses: Option<Spanned<u8>>,
     permanent_partitions: Option<Spanned<bool>>,
+    partition_sides: Option<Spanned<Vec<Vec<String>>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -150,7 +151,7 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
         return None;
     };
     let model = validate_model(raw_model, problems)?;
-    let faults = validate_faults(raw.faults, model.kind, problems);
+    let faults = validate_faults(raw.faults, &model, problems);
     let needed = registry::lock_config(&model, Some(&faults)).sequence_numbers_needed();
     if model.kind == ModelKind::Lock && needed > MAX_SEQ {
         problems.unplaced(format!(
@@ -425,9 +426,9 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
     }
 }
 
-fn validate_faults(raw: RawFaults, kind: ModelKind, problems: &mut Problems) -> Faults {
-    if kind == ModelKind::Zab {
-        return validate_zab_faults(raw, problems);
+fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -> Faults {
+    if model.kind == ModelKind::Zab {
+        return validate_zab_faults(raw, model.servers, problems);
     }
     let mut budget = |key: &str, value: &Option<Spanned<u32>>, max: u32, unit: &str| match value {
         Some(value) if *value.get_ref() > max => {
@@ -458,6 +459,12 @@ fn validate_faults(raw: RawFaults, kind: ModelKind, problems: &mut Problems) -> 
             "faults.permanent_partitions: applies to model kind zab only; expected false".into(),
         );
     }
+    if let Some(sides) = &raw.partition_sides {
+        problems.at(
+            sides,
+            "faults.partition_sides: applies to model kind zab only".into(),
+        );
+    }
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
     Faults {
         message_loss,
@@ -468,12 +475,14 @@ fn validate_faults(raw: RawFaults, kind: ModelKind, problems: &mut Problems) -> 
         session_expiries: small(&raw.session_expiries),
         client_pauses: small(&raw.client_pauses),
         permanent_partitions: false,
+        partition_sides: None,
     }
 }
 
-/// `[faults]` of kind zab: crashes and partitions, up to 8 each. On TCP links a lost message is
-/// a closed connection, which crashes and partitions already cause; the other faults do not apply.
-fn validate_zab_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
+/// `[faults]` of kind zab: crashes and partitions, up to 8 each, and which split a partition
+/// makes. On TCP links a lost message is a closed connection, which crashes and partitions
+/// already cause; the other faults do not apply.
+fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> Faults {
     let unsupported = [
         ("message_loss", &raw.message_loss),
         ("message_duplication", &raw.message_duplication),
@@ -534,12 +543,38 @@ fn validate_zab_faults(raw: RawFaults, problems: &mut Problems) -> Faults {
         Some(permanent) => *permanent.get_ref(),
         None => false,
     };
+    let partition_sides = raw
+        .partition_sides
+        .and_then(|sides| validate_partition_sides(&sides, servers, partitions, problems));
     Faults {
         partitions,
         crashes,
         permanent_partitions,
+        partition_sides,
         ..Faults::default()
     }
+}
+
+/// `faults.partition_sides`: two groups of server names that split this ensemble, for a
+/// scenario that has a partition to split it with.
+fn validate_partition_sides(
+    raw: &Spanned<Vec<Vec<String>>>,
+    servers: u8,
+    partitions: u32,
+    problems: &mut Problems,
+) -> Option<PartitionSides> {
+    if partitions == 0 {
+        problems.at(
+            raw,
+            "faults.partition_sides: names the split of a partition, so it needs faults.partitions of at least 1; found 0".into(),
+        );
+        return None;
+    }
+    let checked = PartitionSides::try_from(raw.get_ref().clone()).and_then(|sides| {
+        ZabConfig::check_partition_sides(servers, sides.0)?;
+        Ok(sides)
+    });
+    checked.map_err(|message| problems.at(raw, message)).ok()
 }
 
 fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {

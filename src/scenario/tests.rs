@@ -236,6 +236,89 @@ fn permanent_partitions_need_a_zab_partition() {
     );
 }
 
+/// `ZAB` with `sides` as its `partition_sides`.
+fn with_sides(sides: &str) -> String {
+    ZAB.replace(
+        "partitions = 1",
+        &format!("partitions = 1\npartition_sides = {sides}"),
+    )
+}
+
+#[test]
+fn partition_sides_name_one_split_and_round_trip() {
+    let scenario = parse(&with_sides(r#"[["S0", "S2"], ["S1"]]"#)).expect("valid");
+    assert_eq!(
+        scenario.faults.partition_sides,
+        Some(PartitionSides([0b101, 0b010]))
+    );
+    let config = crate::registry::zab_config(&scenario.model, &scenario.faults);
+    assert_eq!(config.named_cut_off(), Some(0b010), "the side without S0");
+    let text = toml::to_string(&scenario).expect("serialises");
+    assert!(
+        text.contains(r#"partition_sides = [["S0", "S2"], ["S1"]]"#),
+        "{text}"
+    );
+    assert_eq!(parse(&text).expect("round trip"), scenario);
+    let json = serde_json::to_string(&scenario).expect("serialises");
+    let embedded: Scenario = serde_json::from_str(&json).expect("a trace's scenario reads back");
+    assert_eq!(embedded, scenario);
+    assert!(
+        !toml::to_string(&parse(ZAB).expect("valid"))
+            .expect("serialises")
+            .contains("partition_sides"),
+        "written only when set"
+    );
+}
+
+#[test]
+fn bad_partition_sides_are_located_and_explained() {
+    let cases = [
+        (
+            r#"[["S0", "S1", "S2"]]"#,
+            "expected two groups of server names, as [[\"S0\", \"S1\"], [\"S2\"]]; found 1 group(s)",
+        ),
+        (r#"[["S0"], ["server1"]]"#, "each S0 to S4; found \"server1\""),
+        (r#"[["S0"], ["S01"]]"#, "found \"S01\""),
+        (r#"[["S0", "S0"], ["S1", "S2"]]"#, "S0 is listed twice in one group"),
+        (r#"[["S0", "S1"], ["S1", "S2"]]"#, "found S1 on both sides"),
+        (r#"[["S0", "S1", "S2"], []]"#, "found each side needs at least one server"),
+        (r#"[["S0"], ["S1"]]"#, "found S2 on neither side; every server is on one"),
+        (
+            r#"[["S0", "S1"], ["S2", "S3"]]"#,
+            "found S3 not in the ensemble of 3 servers",
+        ),
+    ];
+    for (sides, expected) in cases {
+        let message = error(&with_sides(sides));
+        assert!(
+            message.starts_with("scenarios/x.toml:11:19: faults.partition_sides: ")
+                && message.contains(expected),
+            "{sides}: {message}"
+        );
+    }
+    let others = [
+        (with_sides(r#""S0,S1""#), "11:19: invalid type: string"),
+        (
+            ZAB.replace(
+                "partitions = 1",
+                "partitions = 0\npartition_sides = [[\"S0\"], [\"S1\", \"S2\"]]",
+            ),
+            "faults.partition_sides: names the split of a partition, so it needs faults.partitions of at least 1",
+        ),
+        (
+            STANDARD.replace(
+                "session_expiries = 1",
+                "partitions = 1\npartition_sides = [[\"S0\"], [\"S1\"]]",
+            ),
+            "faults.partition_sides: applies to model kind zab only",
+        ),
+    ];
+    for (text, expected) in others {
+        let message = error(&text);
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
 #[test]
 fn all_problems_of_a_file_are_reported_together() {
     let text = STANDARD

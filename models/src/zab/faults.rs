@@ -47,6 +47,7 @@ impl ZabModel {
     pub(super) fn heal(&self, state: &mut ZabState) {
         let side = state.cut_off;
         state.cut_off = 0;
+        state.ghost.injected_before_cut = 0;
         if self.config.election == Election::Fle {
             for a in members(side) {
                 for b in state
@@ -62,14 +63,19 @@ impl ZabModel {
         }
     }
 
-    /// The sides a new partition may cut off: every non-empty group without S0.
+    /// The sides a new partition may cut off: every non-empty group without S0, or only the
+    /// side of the split the scenario names.
     pub(super) fn partition_sides(&self, state: &ZabState) -> impl Iterator<Item = ServerSet> {
-        let all: ServerSet = ((1u16 << state.servers.len()) - 1) as ServerSet;
-        (1..=all).filter(move |side| side & bit(0) == 0 && side & !all == 0)
+        let all = state.everyone();
+        let named = self.config.named_cut_off();
+        (1..=all).filter(move |&side| {
+            side & bit(0) == 0 && side & !all == 0 && named.map_or(true, |n| n == side)
+        })
     }
 
     pub(super) fn partition(&self, state: &mut ZabState, side: ServerSet) {
         state.cut_off = side;
+        state.ghost.injected_before_cut = state.injected;
         for a in state.ids().collect::<Vec<_>>() {
             for b in state.ids().filter(|&b| b > a).collect::<Vec<_>>() {
                 if (side & bit(a) == 0) != (side & bit(b) == 0) {

@@ -184,6 +184,12 @@ pub struct ZabConfig {
     /// quorum on either side can never elect a leader.
     #[serde(default)]
     pub permanent_partitions: bool,
+    /// The only split a partition may make (`[faults] partition_sides`), as its two sides; `None`:
+    /// any split. Naming the split is how a scenario asks one question ("can the minority
+    /// {S0, S1} commit?") without the search trying every other split too: with 5 servers there
+    /// are 15, which is most of the state space.
+    #[serde(default)]
+    pub partition_sides: Option<[types::ServerSet; 2]>,
 }
 
 impl ZabConfig {
@@ -198,6 +204,7 @@ impl ZabConfig {
             crashes: 0,
             partitions: 0,
             permanent_partitions: false,
+            partition_sides: None,
         }
     }
 
@@ -222,7 +229,47 @@ impl ZabConfig {
                 self.epochs
             ));
         }
-        Self::check_epochs_with_election(self.epochs, self.election)
+        Self::check_epochs_with_election(self.epochs, self.election)?;
+        match self.partition_sides {
+            Some(sides) => Self::check_partition_sides(self.servers, sides),
+            None => Ok(()),
+        }
+    }
+
+    /// A named split puts every server on exactly one of two non-empty sides. Also asked by the
+    /// scenario parser, which points at the line.
+    pub fn check_partition_sides(servers: u8, sides: [types::ServerSet; 2]) -> Result<(), String> {
+        let all = ((1u16 << servers) - 1) as types::ServerSet;
+        let [a, b] = sides;
+        let problem = if a == 0 || b == 0 {
+            "each side needs at least one server".to_string()
+        } else if a & b != 0 {
+            format!("{} on both sides", types::set_name(a & b))
+        } else if (a | b) & !all != 0 {
+            format!(
+                "{} not in the ensemble of {servers} servers",
+                types::set_name((a | b) & !all)
+            )
+        } else if a | b != all {
+            format!(
+                "{} on neither side; every server is on one",
+                types::set_name(all & !(a | b))
+            )
+        } else {
+            return Ok(());
+        };
+        Err(format!(
+            "faults.partition_sides: expected two disjoint, non-empty groups that together hold \
+             S0 to S{}; found {problem}",
+            servers.saturating_sub(1)
+        ))
+    }
+
+    /// The side of the named split that [`ZabState::cut_off`](state::ZabState::cut_off) names:
+    /// the one without S0.
+    pub fn named_cut_off(&self) -> Option<types::ServerSet> {
+        self.partition_sides
+            .map(|[a, b]| if a & types::bit(0) == 0 { a } else { b })
     }
 
     /// `epochs = 0` (no bound) only with the oracle election: FLE's rounds are bounded by

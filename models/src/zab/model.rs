@@ -18,6 +18,11 @@ pub struct ZabModel {
     canonical_epochs: bool,
     /// Which fairness the liveness checker assumes for the election (see [`super::liveness`]).
     pub(super) fairness: Fairness,
+    /// Tests only, a mutation: a leader commits a proposal once any two servers acknowledged it,
+    /// not a strict majority, so that a test can show `minority_commits_nothing_new` catches a
+    /// broken quorum rule.
+    #[cfg(test)]
+    pub(super) commits_on_two_acks: bool,
 }
 
 impl ZabModel {
@@ -27,6 +32,8 @@ impl ZabModel {
             config,
             canonical_epochs: config.epochs == 0,
             fairness: Fairness::Weak,
+            #[cfg(test)]
+            commits_on_two_acks: false,
         })
     }
 
@@ -326,6 +333,10 @@ impl Model for ZabModel {
             Property::always(prop::COMMIT_CONSISTENT, |_, s: &ZabState| {
                 props::commit_consistent(s)
             }),
+            Property::always(
+                prop::MINORITY_COMMITS_NOTHING_NEW,
+                |m: &Self, s: &ZabState| props::minority_commits_nothing_new(&m.config, s),
+            ),
         ]
     }
 }

@@ -124,6 +124,20 @@ fn diverged_follower(state: &ZabState) -> String {
     "a follower's log diverged from its leader's".into()
 }
 
+/// Which server on a side without a quorum committed what during the partition.
+fn minority_commit(config: &super::ZabConfig, state: &ZabState) -> String {
+    match props::minority_commit(config, state) {
+        Some((s, txn)) => format!(
+            "S{s} delivered {txn}, which was proposed after the partition cut {{{}}} off, on a \
+             side without a quorum",
+            super::types::set_name(state.cut_off)
+        ),
+        None => {
+            "a side without a quorum committed a transaction proposed during the partition".into()
+        }
+    }
+}
+
 impl Explain for ZabModel {
     fn describe_step(&self, before: &ZabState, action: &ZabAction, after: &ZabState) -> String {
         let fle = self.config.election == Election::Fle;
@@ -169,6 +183,9 @@ impl Explain for ZabModel {
             prop::ACK_CONSISTENT => props::ack_consistent(state),
             prop::STATE_CONSISTENT => props::state_consistent(state),
             prop::COMMIT_CONSISTENT => props::commit_consistent(state),
+            prop::MINORITY_COMMITS_NOTHING_NEW => {
+                props::minority_commits_nothing_new(&self.config, state)
+            }
             _ => return None,
         };
         if holds {
@@ -189,6 +206,7 @@ impl Explain for ZabModel {
                                         proposal buffered for it (a NullPointerException in \
                                         syncWithLeader)"
                 .into(),
+            prop::MINORITY_COMMITS_NOTHING_NEW => minority_commit(&self.config, state),
             _ => "the servers' delivered sequences break it".into(),
         };
         let servers: Vec<String> = state.ids().map(|s| server_line(state, s, fle)).collect();

@@ -6,7 +6,8 @@
 //! epoch, every proposal broadcast, and which transactions a leader committed.
 
 use super::state::{Phase, Proposal, ZabState};
-use super::types::{Sid, Txn};
+use super::types::{members, Sid, Txn};
+use super::ZabConfig;
 
 fn position(delivered: &[Txn], txn: Txn) -> Option<usize> {
     delivered.iter().position(|&t| t == txn)
@@ -170,6 +171,35 @@ pub fn state_consistent(state: &ZabState) -> bool {
 /// with no buffered proposal to commit (ZOOKEEPER-4394's NullPointerException).
 pub fn commit_consistent(state: &ZabState) -> bool {
     !state.ghost.during_action.commit_without_proposal
+}
+
+/// While a partition lasts, no server on a side without a quorum has delivered (committed, for a
+/// leader) a transaction proposed after the partition began: such a transaction can gather ACKs
+/// only on its own side. A transaction proposed before the cut may still be committed there,
+/// rightly, when ACKs from across the cut arrived before it (5 servers, leader S0 cut off with
+/// S1: S2's ACK before the cut and S1's after it make 3).
+pub fn minority_commits_nothing_new(config: &ZabConfig, state: &ZabState) -> bool {
+    minority_commit(config, state).is_none()
+}
+
+/// A server on a side without a quorum that delivered a transaction proposed during the current
+/// partition, and that transaction.
+pub fn minority_commit(config: &ZabConfig, state: &ZabState) -> Option<(Sid, Txn)> {
+    if state.cut_off == 0 {
+        return None;
+    }
+    let sides = [state.cut_off, state.everyone() & !state.cut_off];
+    sides
+        .into_iter()
+        .filter(|&side| !config.is_quorum(side))
+        .flat_map(members)
+        .find_map(|s| {
+            let delivered = state.server(s).disk.delivered();
+            let new = delivered
+                .iter()
+                .find(|t| t.value > state.ghost.injected_before_cut);
+            new.map(|&t| (s, t))
+        })
 }
 
 /// The committed transactions, from the proposals that carried them.
@@ -371,6 +401,35 @@ mod tests {
                 assert_eq!(holds, property != name, "{name} set: {property}");
             }
         }
+    }
+
+    #[test]
+    fn a_minority_delivering_a_txn_proposed_during_the_partition_violates_the_minority_check() {
+        // Five servers, {S3, S4} cut off. S3 delivering write 1 is a violation only if write 1
+        // was proposed after the cut; the majority side may deliver it either way.
+        let config = ZabConfig::new(5, 1);
+        let a = txn(1, 1, 1);
+        let mut state = ZabState::new(5);
+        deliver(&mut state, 3, &[a]);
+        assert!(
+            minority_commits_nothing_new(&config, &state),
+            "no partition, nothing to check"
+        );
+        state.cut_off = 0b11000;
+        assert!(!minority_commits_nothing_new(&config, &state));
+        assert_eq!(minority_commit(&config, &state), Some((3, a)));
+        state.ghost.injected_before_cut = 1;
+        assert!(
+            minority_commits_nothing_new(&config, &state),
+            "proposed before the cut: ACKs from across it may have made the quorum"
+        );
+        let mut majority = ZabState::new(5);
+        majority.cut_off = 0b11000;
+        deliver(&mut majority, 0, &[a]);
+        assert!(
+            minority_commits_nothing_new(&config, &majority),
+            "{{S0, S1, S2}} is a quorum"
+        );
     }
 
     fn follower_log(state: &mut ZabState, log: &[Txn]) {

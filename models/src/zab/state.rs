@@ -275,6 +275,10 @@ pub struct Ghost {
     /// Per transaction value (index value − 1): the epoch in which a leader first committed it
     /// with a quorum, or 0 while it is not committed.
     pub committed_in: [u8; super::types::MAX_TXNS],
+    /// How many client writes had been proposed when the current partition began (0 while the
+    /// network is whole): the later ones, values above it, were proposed during the partition,
+    /// which `minority_commits_nothing_new` needs to tell apart.
+    pub injected_before_cut: u8,
     /// DOMAIN.md §6's "during-action" checks: set when a server receives a message the real
     /// code rejects or crashes on, so that the property reads a state, as all properties do.
     pub during_action: DuringAction,
@@ -399,6 +403,11 @@ impl ZabState {
 
     pub fn ids(&self) -> impl Iterator<Item = Sid> {
         0..self.servers.len() as Sid
+    }
+
+    /// Every server of the world, as a set.
+    pub fn everyone(&self) -> ServerSet {
+        ((1u16 << self.servers.len()) - 1) as ServerSet
     }
 
     /// Both up and on the same side of any partition.

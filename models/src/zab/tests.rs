@@ -460,6 +460,16 @@ fn a_snap_is_on_disk_before_the_epoch_in_every_variant() {
     }
 }
 
+/// Five servers, {S3, S4} cut off: {S0, S1, S2} elect S2, which takes the next write; every
+/// message is delivered.
+fn majority_elects_s2_and_writes(model: &ZabModel, state: &ZabState) -> ZabState {
+    let quorum = 0b00111;
+    let state = step(model, state, ZabAction::Elect { leader: 2, quorum });
+    let state = settle(model, state);
+    let state = step(model, &state, ZabAction::ClientRequest { leader: 2 });
+    settle(model, state)
+}
+
 #[test]
 fn a_minority_cannot_elect_and_the_majority_commits() {
     // Five servers, {S3, S4} cut off: no quorum can form on their side, the other three elect,
@@ -479,21 +489,142 @@ fn a_minority_cannot_elect_and_the_majority_commits() {
         elections.iter().all(|&(_, quorum)| quorum & 0b11000 == 0),
         "every quorum lies on the majority side: {elections:?}"
     );
-    let state = step(
-        &model,
-        &state,
-        ZabAction::Elect {
-            leader: 2,
-            quorum: 0b00111,
-        },
-    );
-    let state = settle(&model, state);
-    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
-    let state = settle(&model, state);
+    let state = majority_elects_s2_and_writes(&model, &state);
     assert_eq!(state.ghost.committed(), 1, "the majority commits");
     assert!(
         model.joins(&state).iter().all(|&(s, _)| s < 3),
         "the minority cannot join"
+    );
+}
+
+/// Five servers, S4 leading all four in broadcast, then `{S3, S4}` cut off for good: the leader
+/// sits in a minority with one follower.
+fn leader_cut_off(model: &ZabModel) -> ZabState {
+    let state = established(model, 4, 0b11111);
+    assert_eq!(state.server(4).phase, Phase::Broadcast);
+    step(model, &state, ZabAction::Partition { side: 0b11000 })
+}
+
+fn split_model(transactions: u8) -> ZabModel {
+    ZabModel::new(ZabConfig {
+        partitions: 1,
+        permanent_partitions: true,
+        partition_sides: Some([0b00111, 0b11000]),
+        ..ZabConfig::new(5, transactions)
+    })
+    .expect("valid")
+}
+
+#[test]
+fn a_leader_cut_off_into_a_minority_cannot_commit_and_the_majority_elects_and_commits() {
+    let model = split_model(2);
+    let state = leader_cut_off(&model);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 4 });
+    let state = settle(&model, state);
+    assert_eq!(state.server(3).disk.log.len(), 1, "S3 logged the proposal");
+    assert_eq!(state.ghost.committed(), 0, "S3 and S4 are no quorum");
+    assert!(props::minority_commits_nothing_new(&model.config, &state));
+    // The majority notices, elects S2 in epoch 2 and commits the second write.
+    let state = settle_by(
+        &model,
+        state,
+        |a| matches!(a, ZabAction::Timeout { server } if *server < 3),
+    );
+    let state = majority_elects_s2_and_writes(&model, &state);
+    assert_eq!(
+        state.ghost.committed(),
+        0b10,
+        "the majority commits write 2"
+    );
+    assert!(state.ids().filter(|&s| s < 3).all(|s| state
+        .server(s)
+        .disk
+        .delivered()
+        .iter()
+        .any(|t| t.value == 2)));
+    assert!(props::minority_commits_nothing_new(&model.config, &state));
+}
+
+#[test]
+fn a_proposal_acknowledged_across_the_cut_before_it_may_commit_in_the_minority() {
+    // S2's ACK arrives before the cut, S3's after: {S2, S3, S4} is a quorum, rightly.
+    let model = split_model(1);
+    let state = established(&model, 4, 0b11111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 4 });
+    let state = deliver(&model, &state, 4, 2);
+    let state = deliver(&model, &state, 2, 4);
+    let state = step(&model, &state, ZabAction::Partition { side: 0b11000 });
+    let state = settle(&model, state);
+    assert_eq!(
+        state.ghost.committed(),
+        1,
+        "committed by S4 in the minority"
+    );
+    assert!(props::minority_commits_nothing_new(&model.config, &state));
+}
+
+#[test]
+fn a_leader_that_commits_on_two_acks_is_caught_by_the_minority_check() {
+    // The mutation: a broken quorum rule lets the cut-off leader commit with S3 alone.
+    let mut model = split_model(1);
+    model.commits_on_two_acks = true;
+    let state = leader_cut_off(&model);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 4 });
+    let state = settle(&model, state);
+    assert_eq!(state.ghost.committed(), 1, "the mutation commits");
+    assert!(!props::minority_commits_nothing_new(&model.config, &state));
+    let safety_verdicts: Vec<&str> = model
+        .properties()
+        .into_iter()
+        .filter(|p| !(p.condition)(&model, &state))
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(
+        safety_verdicts,
+        [crate::prop::MINORITY_COMMITS_NOTHING_NEW],
+        "only the minority check sees it"
+    );
+    let why = crate::Explain::describe_violation(
+        &model,
+        crate::prop::MINORITY_COMMITS_NOTHING_NEW,
+        &state,
+    )
+    .expect("violated");
+    assert!(
+        why.starts_with(
+            "S3 delivered (1,1)#1, which was proposed after the partition cut {S3, S4} off"
+        ),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_search_finds_the_two_ack_quorum_through_the_minority_check_alone() {
+    // Four servers split 2 | 2 for good, so neither side is a quorum: the complete space of the
+    // fixed protocol keeps every property, the mutation's breaks the minority check only.
+    let config = ZabConfig {
+        epochs: 1,
+        partitions: 1,
+        permanent_partitions: true,
+        partition_sides: Some([0b0011, 0b1100]),
+        ..ZabConfig::new(4, 1)
+    };
+    let violated = |model: ZabModel| {
+        let checker = model.clone().checker().spawn_bfs().join();
+        model
+            .properties()
+            .into_iter()
+            .filter(|p| checker.discovery(p.name).is_some())
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+    };
+    let fixed = ZabModel::new(config).expect("valid");
+    assert_eq!(violated(fixed.clone()), Vec::<&str>::new());
+    let mut broken = fixed;
+    broken.commits_on_two_acks = true;
+    assert_eq!(
+        violated(broken),
+        [crate::prop::MINORITY_COMMITS_NOTHING_NEW]
     );
 }
 
