@@ -112,6 +112,7 @@ scenario_tests! {
     zab_liveness_election_race => "zab/liveness-election-race.toml",
     zab_liveness_election_strong => "zab/liveness-election-strong.toml",
     zab_liveness_split_brain => "zab/liveness-split-brain.toml",
+    zab_minority_partition => "zab/minority-partition.toml",
     zab_fle_fixed_one_crash => "zab/fle-fixed-one-crash.toml",
     zab_fle_zk_4712 => "zab/fle-zk-4712.toml",
     zab_fle_liveness_no_faults => "zab/fle-liveness-no-faults.toml",

@@ -17,6 +17,11 @@
 /// back exactly what `pack_state` wrote; it is only ever given bytes that `pack_state` made in the
 /// same process (packed states are never written to disk), so malformed input is a bug and panics.
 pub trait PackState: Sized {
+    /// Whether a search fingerprints a state by hashing its packed bytes (then every successor is
+    /// packed) rather than through `Hash` (then only new ones are). Worth it when packing is about
+    /// as cheap as hashing, as a hand packing is; postcard costs more than the derived `Hash`.
+    const FINGERPRINT_PACKED: bool;
+
     /// Append the packed form of `self` to `out`.
     fn pack_state(&self, out: &mut Vec<u8>);
     /// Read back a state that `pack_state` wrote.

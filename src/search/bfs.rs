@@ -28,8 +28,8 @@ use std::time::Instant;
 
 use lockscope_models::Task;
 
-use super::fingerprint::{fingerprint_packed, Fingerprint};
-use super::frontier::{compress, pack, unpack, Frontier};
+use super::fingerprint::Fingerprint;
+use super::frontier::{compress, unpack, Fingerprinted, Frontier};
 use super::liveness::{self, Graph};
 use super::seen::Seen;
 use super::{
@@ -190,11 +190,8 @@ pub(super) fn search<M: Checkable>(
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(model, symmetry.is_some(), &state).into_owned();
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-        let range = pack(&state, &mut packed);
-        if visited
-            .seen
-            .insert(fingerprint_packed(&packed[range.clone()]), id)
-        {
+        let fingerprinted = Fingerprinted::of(&state, &mut packed);
+        if visited.seen.insert(fingerprinted.fingerprint, id) {
             let pending = if record_graph {
                 pending_of(&table, model, &state)
             } else {
@@ -206,9 +203,9 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            initial.push((id, range));
+            initial.push((id, fingerprinted.keep(&state, &mut packed)));
         } else {
-            packed.truncate(range.start);
+            fingerprinted.discard(&mut packed);
         }
     }
     frontier.push_block(compress(&packed), initial);
@@ -530,11 +527,10 @@ fn expand_chunk<M: Checkable>(
                 made_bytes.clear();
                 made_states = 0;
             }
-            // Packed where it is kept if it is new: the bytes are also its fingerprint's input.
-            let state = pack(next, &mut made_bytes);
-            let fingerprint = fingerprint_packed(&made_bytes[state.clone()]);
+            let fingerprinted = Fingerprinted::of(next, &mut made_bytes);
+            let fingerprint = fingerprinted.fingerprint;
             if seen.contains(fingerprint) {
-                made_bytes.truncate(state.start);
+                fingerprinted.discard(&mut made_bytes);
                 if record_graph {
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
                     result.successors.push(Successor::Known {
@@ -547,7 +543,7 @@ fn expand_chunk<M: Checkable>(
                 continue;
             }
             if !made.insert(fingerprint) {
-                made_bytes.truncate(state.start);
+                fingerprinted.discard(&mut made_bytes);
                 if record_graph {
                     result.successors.push(Successor::Repeat {
                         parent,
@@ -564,6 +560,7 @@ fn expand_chunk<M: Checkable>(
             } else {
                 Pending::default()
             };
+            let state = fingerprinted.keep(next, &mut made_bytes);
             made_states += 1;
             result.successors.push(Successor::New(Candidate {
                 fingerprint,

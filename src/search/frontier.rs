@@ -9,13 +9,54 @@
 
 use std::ops::Range;
 
+use std::hash::Hash;
+
 use lockscope_models::pack::PackState;
+
+use super::fingerprint::{fingerprint, fingerprint_packed, Fingerprint};
 
 /// Pack `state` at the end of `bytes`; returns where it lies.
 pub(super) fn pack<S: PackState>(state: &S, bytes: &mut Vec<u8>) -> Range<usize> {
     let start = bytes.len();
     state.pack_state(bytes);
     start..bytes.len()
+}
+
+/// A successor's fingerprint, taken the cheaper way for its type
+/// ([`PackState::FINGERPRINT_PACKED`]): from its packed bytes, which then wait at the end of the
+/// block's bytes in case it is kept, or from its `Hash`.
+pub(super) struct Fingerprinted {
+    pub(super) fingerprint: Fingerprint,
+    packed: Option<Range<usize>>,
+}
+
+impl Fingerprinted {
+    pub(super) fn of<S: PackState + Hash>(state: &S, bytes: &mut Vec<u8>) -> Self {
+        if S::FINGERPRINT_PACKED {
+            let packed = pack(state, bytes);
+            Fingerprinted {
+                fingerprint: fingerprint_packed(&bytes[packed.clone()]),
+                packed: Some(packed),
+            }
+        } else {
+            Fingerprinted {
+                fingerprint: fingerprint(state),
+                packed: None,
+            }
+        }
+    }
+
+    /// The state is kept: where it lies packed in `bytes` (packed now if it was not yet).
+    pub(super) fn keep<S: PackState>(self, state: &S, bytes: &mut Vec<u8>) -> Range<usize> {
+        self.packed.unwrap_or_else(|| pack(state, bytes))
+    }
+
+    /// The state is dropped: so are its packed bytes.
+    pub(super) fn discard(self, bytes: &mut Vec<u8>) {
+        if let Some(packed) = self.packed {
+            bytes.truncate(packed.start);
+        }
+    }
 }
 
 /// The state packed in `bytes`.
@@ -101,6 +142,8 @@ mod tests {
     struct State(u8, Vec<u16>, Option<bool>);
 
     impl PackState for State {
+        const FINGERPRINT_PACKED: bool = false;
+
         fn pack_state(&self, out: &mut Vec<u8>) {
             lockscope_models::pack::pack_serde(self, out);
         }

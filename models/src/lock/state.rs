@@ -197,6 +197,8 @@ impl Pack for Links {
 
 /// Packed by hand (see [`crate::pack`]).
 impl PackState for LockState {
+    const FINGERPRINT_PACKED: bool = true;
+
     fn pack_state(&self, out: &mut Vec<u8>) {
         pack_parts(self, out);
     }

@@ -351,6 +351,8 @@ pub struct Proposal {
 /// already writes as used length plus items; derived `Eq` and serialization see the same fields,
 /// so equal states pack equally.
 impl crate::pack::PackState for ZabState {
+    const FINGERPRINT_PACKED: bool = false;
+
     fn pack_state(&self, out: &mut Vec<u8>) {
         crate::pack::pack_serde(self, out);
     }
