@@ -11,6 +11,7 @@ use lockscope::search::{
 };
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe, Variant};
+use lockscope_models::pack::PackState;
 use lockscope_models::prop;
 use proptest::prelude::*;
 use stateright::Model;
@@ -349,9 +350,10 @@ fn faults_that_could_still_happen_do_not_hide_a_deadlock() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// The breadth-first frontier keeps states packed (postcard): every state a walk reaches,
-    /// with every fault kind and the fenced recipe's tokens, unpacks to itself. A lossy encoding
-    /// would silently merge or corrupt states.
+    /// The breadth-first search keeps states packed by hand (`lockscope_models::pack`) and
+    /// fingerprints the packed bytes: every state a walk reaches, with every fault kind, three
+    /// clients, several rounds and the fenced recipe's tokens, unpacks to itself, and two
+    /// different states never pack alike. A lossy encoding would silently merge or corrupt states.
     #[test]
     fn packed_states_round_trip(
         recipe in proptest::sample::select(vec![Recipe::Naive, Recipe::Herd, Recipe::Standard, Recipe::Fenced]),
@@ -372,11 +374,14 @@ proptest! {
         })
         .expect("valid");
         let mut state = model.init_states().swap_remove(0);
+        let mut packed_as = HashMap::new();
         for choice in choices {
-            let packed = postcard::to_allocvec(&state).expect("packs");
-            let unpacked: lockscope_models::lock::LockState =
-                postcard::from_bytes(&packed).expect("unpacks");
-            prop_assert_eq!(&unpacked, &state);
+            prop_assert_eq!(&lockscope_models::pack::round_trip(&state), &state);
+            let mut packed = Vec::new();
+            state.pack_state(&mut packed);
+            if let Some(other) = packed_as.insert(packed, state) {
+                prop_assert_eq!(other, state, "two states pack alike");
+            }
             let mut actions = Vec::new();
             model.actions(&state, &mut actions);
             if actions.is_empty() {

@@ -28,8 +28,10 @@ pub trait PackState: Sized {
     fn unpack_state(bytes: &[u8]) -> Self;
 }
 
-/// A part of a hand-packed state.
+/// A part of a hand-packed state: a struct writes its fields' words in a fixed order and reads them
+/// back in the same order.
 pub trait Pack: Sized {
+    /// Append this value's words to `out`.
     fn pack(&self, out: &mut Packer);
     /// Read one value from the front of `input`.
     fn unpack(input: &mut Unpacker<'_>) -> Self;
@@ -37,6 +39,7 @@ pub trait Pack: Sized {
 
 /// A value packed as one word: a small integer with each field in bits of its own.
 pub trait Word: Sized {
+    /// The packed word: distinct values give distinct words.
     fn word(self) -> u64;
     /// The inverse of [`Word::word`].
     fn from_word(word: u64) -> Self;
@@ -117,6 +120,7 @@ pub struct Unpacker<'a> {
 }
 
 impl<'a> Unpacker<'a> {
+    /// Read `bytes` from their start.
     pub fn new(bytes: &'a [u8]) -> Self {
         Unpacker { bytes }
     }

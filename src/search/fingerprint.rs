@@ -18,7 +18,7 @@ pub fn fingerprint<T: Hash>(state: &T) -> Fingerprint {
     hasher_seeds().hash_one(state)
 }
 
-/// The fingerprint of a state packed by [`lockscope_models::pack::Pack`]: equal states pack to
+/// The fingerprint of a state packed by [`lockscope_models::pack::PackState`]: equal states pack to
 /// equal bytes and different states to different bytes, so the bytes stand for the state, and
 /// hashing a few dozen bytes in bulk is several times cheaper than feeding a hasher field by field.
 pub fn fingerprint_packed(bytes: &[u8]) -> Fingerprint {

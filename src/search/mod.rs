@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
 
-pub use fingerprint::{fingerprint, fingerprint_packed, Fingerprint};
+pub use fingerprint::{fingerprint, Fingerprint};
 
 /// A model the engine can search, trace and replay: states hash to fingerprints, actions are
 /// printable and serialisable (they are the steps of a trace file), and renderers can draw its

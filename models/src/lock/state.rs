@@ -148,6 +148,12 @@ pub struct LockState {
     pub herd_seen: bool,
 }
 
+// The packed layouts below give each count and set a fixed number of bits: the channel header 3
+// bits per count, the sessions word 4 bits of count and 2 per session, the flags word 10 bits of
+// partition (8 clients, the server, the resource). Widening a bound past them must fail here.
+const _: () = assert!(REQUESTS_IN_FLIGHT < 8 && REPLIES_IN_FLIGHT < 8);
+const _: () = assert!(MAX_CLIENTS < 16 && 4 + 2 * MAX_CLIENTS <= 64 && MAX_CLIENTS + 2 <= 10);
+
 /// A header word (how many requests and replies are in flight, the resource's answer, whether a
 /// write is on its way), then the messages and the write's token: a client's quiet channels take
 /// one byte.
@@ -211,7 +217,7 @@ impl PackState for LockState {
 /// The clients with their channels, the server, then the small fields.
 impl Pack for LockState {
     fn pack(&self, out: &mut Packer) {
-        debug_assert_eq!(self.clients.len(), self.links.len());
+        assert_eq!(self.clients.len(), self.links.len(), "a channel per client");
         out.put(self.clients.len() as u64);
         for (client, links) in self.clients.iter().zip(&self.links) {
             out.put(client.word());

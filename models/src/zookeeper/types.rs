@@ -469,7 +469,7 @@ impl CreateMode {
 }
 
 impl Word for Request {
-    /// The request packed in 15 bits (see the `Hash` impls' comment).
+    /// The request packed in 15 bits (see the comment on `impl Word for Path`).
     fn word(self) -> u64 {
         let (variant, path, flag) = match self {
             Request::CreateSession => (0, Path::Lock, 0),
@@ -529,7 +529,7 @@ impl EventKind {
 }
 
 impl Word for Reply {
-    /// The reply packed in 45 bits (see the `Hash` impls' comment).
+    /// The reply packed in 36 bits (see the comment on `impl Word for Path`).
     fn word(self) -> u64 {
         match self {
             Reply::SessionCreated => 0,
