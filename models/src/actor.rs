@@ -135,16 +135,6 @@ impl Group {
         self.0 == 0
     }
 
-    /// One bit per member: clients by number, then the server (bit 8) and the resource (bit 9).
-    pub fn bits(self) -> u16 {
-        self.0
-    }
-
-    /// The inverse of [`Group::bits`].
-    pub fn from_bits(bits: u16) -> Group {
-        Group(bits)
-    }
-
     pub fn contains(self, actor: ActorId) -> bool {
         self.0 & Self::bit(actor) != 0
     }

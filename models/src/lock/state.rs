@@ -2,7 +2,7 @@
 
 use super::client::Client;
 use super::resource::Resource;
-use crate::actor::Group;
+use crate::actor::{Compact, Group};
 use crate::pack::{pack_parts, unpack_parts, Pack, PackState, Packer, Unpacker, Word};
 use crate::zookeeper::{ClientId, Path, Reply, Request, Server, Zxid, MAX_CLIENTS};
 use crate::Slots;
@@ -240,7 +240,7 @@ impl Pack for LockState {
             u64::from(self.server_down)
                 | u64::from(self.herd_seen) << 1
                 | u64::from(self.resource.accepted_out_of_order) << 2
-                | u64::from(self.cut.bits()) << 3
+                | u64::from(self.cut.to_compact()) << 3
                 | u64::from(self.resource.highest) << 16,
         );
     }
@@ -272,7 +272,8 @@ impl Pack for LockState {
                 partitions,
                 crashes,
             },
-            cut: Group::from_bits((flags >> 3) as u16 & 0x3ff),
+            cut: Group::from_compact((flags >> 3) as u16 & 0x3ff)
+                .expect("every bit pattern is a group"),
             server_down: flags & 1 != 0,
             herd_seen: flags & 2 != 0,
         }

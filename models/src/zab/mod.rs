@@ -239,7 +239,7 @@ impl ZabConfig {
     /// A named split puts every server on exactly one of two non-empty sides. Also asked by the
     /// scenario parser, which points at the line.
     pub fn check_partition_sides(servers: u8, sides: [types::ServerSet; 2]) -> Result<(), String> {
-        let all = ((1u16 << servers) - 1) as types::ServerSet;
+        let all = types::all_servers(servers);
         let [a, b] = sides;
         let problem = if a == 0 || b == 0 {
             "each side needs at least one server".to_string()

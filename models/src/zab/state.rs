@@ -409,7 +409,7 @@ impl ZabState {
 
     /// Every server of the world, as a set.
     pub fn everyone(&self) -> ServerSet {
-        ((1u16 << self.servers.len()) - 1) as ServerSet
+        super::types::all_servers(self.servers.len() as u8)
     }
 
     /// Both up and on the same side of any partition.

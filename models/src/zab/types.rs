@@ -278,6 +278,11 @@ pub fn bit(s: Sid) -> ServerSet {
     1 << s
 }
 
+/// The set of every server of an ensemble of `servers`.
+pub fn all_servers(servers: u8) -> ServerSet {
+    ((1u16 << servers) - 1) as ServerSet
+}
+
 /// The servers of a set, in id order.
 pub fn members(set: ServerSet) -> impl Iterator<Item = Sid> {
     (0..8).filter(move |s| set & bit(*s) != 0)
