@@ -37,6 +37,21 @@ pub use timeline::Timeline;
 /// items in use.
 pub type Slots<T, const N: usize> = tinyvec::ArrayVec<[T; N]>;
 
+/// Successors made where the search keeps them. [`stateright::Model::next_state`] returns a new
+/// state, and a caller that keeps it somewhere moves it there: a copy of the whole state (a
+/// kilobyte for the lock world) on every transition, on top of the one that makes it.
+pub trait StepInto: stateright::Model {
+    /// `next_state(last, action)`, written into `into`.
+    fn next_state_into(
+        &self,
+        last: &Self::State,
+        action: Self::Action,
+        into: &mut Option<Self::State>,
+    ) {
+        *into = self.next_state(last, action);
+    }
+}
+
 /// What the engine needs to know about actions beyond the `Model` trait: which are faults (for
 /// fault coverage) and which may stand in for one another when a trace is shrunk.
 pub trait ActionInfo: stateright::Model {

@@ -186,11 +186,12 @@ pub(super) fn search<M: Checkable>(
     let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier = Frontier::default();
     let mut packed = Vec::new();
+    let mut scratch = Vec::new();
     let mut initial = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
         let state = reduce(model, symmetry.is_some(), &state).into_owned();
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-        let fingerprinted = Fingerprinted::of(&state, &mut packed);
+        let fingerprinted = Fingerprinted::of(&state, &mut scratch);
         if visited.seen.insert(fingerprinted.fingerprint, id) {
             let pending = if record_graph {
                 pending_of(&table, model, &state)
@@ -203,10 +204,9 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut first, table.violations(model, &state), || id);
-            initial.push((id, fingerprinted.keep(&state, &mut packed)));
-        } else {
-            fingerprinted.discard(&mut packed);
+            initial.push((id, fingerprinted.keep(&state, &scratch, &mut packed)));
         }
+        scratch.clear();
     }
     frontier.push_block(compress(&packed), initial);
 
@@ -491,6 +491,11 @@ fn expand_chunk<M: Checkable>(
     let mut made_bytes = Vec::new();
     let mut made_states = 0;
     let mut actions = Vec::new();
+    // A parent's successors, fingerprinted, with the packed bytes of those fingerprinted packed.
+    let mut probes: Vec<(u8, Fingerprinted)> = Vec::new();
+    // The parent's successors, by action index.
+    let mut successors: Vec<Option<M::State>> = Vec::new();
+    let mut scratch = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
     // and packed once.
     let mut made = FingerprintSet::with_capacity_and_hasher(
@@ -499,38 +504,41 @@ fn expand_chunk<M: Checkable>(
     );
     for (parent, packed) in frontier.block(block, &mut buffer) {
         let state: M::State = unpack(packed);
+        actions.clear();
         model.actions(&state, &mut actions);
         assert!(
             actions.len() <= 256,
             "at most 256 actions per state (action indices are one byte)"
         );
-        for (index, action) in actions.drain(..).enumerate() {
-            if let Some(kind) = table.fault_index(model, &action) {
+        // First every successor is made and fingerprinted, and the visited set is asked for the
+        // slots where its lookup will look: those loads then overlap instead of each stalling
+        // the lookup below in turn.
+        probes.clear();
+        scratch.clear();
+        successors.clear();
+        successors.resize(actions.len(), None);
+        for (index, action) in actions.iter().enumerate() {
+            if let Some(kind) = table.fault_index(model, action) {
                 result.faults[kind] += 1;
             }
+            // Made where it is kept, not moved there: a lock state is a kilobyte.
+            model.next_state_into(&state, action.clone(), &mut successors[index]);
+            let Some(next) = successors[index].as_ref() else {
+                continue;
+            };
+            result.transitions += 1;
+            let fingerprinted = Fingerprinted::of(&*reduce(model, symmetry, next), &mut scratch);
+            seen.prefetch(fingerprinted.fingerprint);
+            probes.push((index as u8, fingerprinted));
+        }
+        for (action, fingerprinted) in probes.drain(..) {
+            let fingerprint = fingerprinted.fingerprint;
             let task = if record_graph {
-                model.task(&state, &action)
+                model.task(&state, &actions[usize::from(action)])
             } else {
                 None
             };
-            // Borrowed where it was returned: moving a kilobyte state out costs a copy.
-            let successor = model.next_state(&state, action);
-            let Some(next) = successor.as_ref() else {
-                continue;
-            };
-            let reduced = reduce(model, symmetry, next);
-            let next = &*reduced;
-            result.transitions += 1;
-            let action = index as u8;
-            if made_states == CHUNK_STATES {
-                result.blocks.push(compress(&made_bytes));
-                made_bytes.clear();
-                made_states = 0;
-            }
-            let fingerprinted = Fingerprinted::of(next, &mut made_bytes);
-            let fingerprint = fingerprinted.fingerprint;
             if seen.contains(fingerprint) {
-                fingerprinted.discard(&mut made_bytes);
                 if record_graph {
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
                     result.successors.push(Successor::Known {
@@ -543,7 +551,6 @@ fn expand_chunk<M: Checkable>(
                 continue;
             }
             if !made.insert(fingerprint) {
-                fingerprinted.discard(&mut made_bytes);
                 if record_graph {
                     result.successors.push(Successor::Repeat {
                         parent,
@@ -554,13 +561,23 @@ fn expand_chunk<M: Checkable>(
                 }
                 continue;
             }
+            let next = successors[usize::from(action)]
+                .as_ref()
+                .expect("a probed successor was made");
+            let reduced = reduce(model, symmetry, next);
+            let next = &*reduced;
+            if made_states == CHUNK_STATES {
+                result.blocks.push(compress(&made_bytes));
+                made_bytes.clear();
+                made_states = 0;
+            }
             let violations = table.violations(model, next);
             let pending = if record_graph {
                 pending_of(table, model, next)
             } else {
                 Pending::default()
             };
-            let state = fingerprinted.keep(next, &mut made_bytes);
+            let state = fingerprinted.keep(next, &scratch, &mut made_bytes);
             made_states += 1;
             result.successors.push(Successor::New(Candidate {
                 fingerprint,

@@ -23,19 +23,20 @@ pub(super) fn pack<S: PackState>(state: &S, bytes: &mut Vec<u8>) -> Range<usize>
 }
 
 /// A successor's fingerprint, taken the cheaper way for its type
-/// ([`PackState::FINGERPRINT_PACKED`]): from its packed bytes, which then wait at the end of the
-/// block's bytes in case it is kept, or from its `Hash`.
+/// ([`PackState::FINGERPRINT_PACKED`]): from its packed bytes, which then wait in a scratch buffer
+/// in case it is kept, or from its `Hash`.
 pub(super) struct Fingerprinted {
     pub(super) fingerprint: Fingerprint,
+    /// Where the packed bytes lie in the scratch buffer given to [`Fingerprinted::of`].
     packed: Option<Range<usize>>,
 }
 
 impl Fingerprinted {
-    pub(super) fn of<S: PackState + Hash>(state: &S, bytes: &mut Vec<u8>) -> Self {
+    pub(super) fn of<S: PackState + Hash>(state: &S, scratch: &mut Vec<u8>) -> Self {
         if S::FINGERPRINT_PACKED {
-            let packed = pack(state, bytes);
+            let packed = pack(state, scratch);
             Fingerprinted {
-                fingerprint: fingerprint_packed(&bytes[packed.clone()]),
+                fingerprint: fingerprint_packed(&scratch[packed.clone()]),
                 packed: Some(packed),
             }
         } else {
@@ -46,15 +47,21 @@ impl Fingerprinted {
         }
     }
 
-    /// The state is kept: where it lies packed in `bytes` (packed now if it was not yet).
-    pub(super) fn keep<S: PackState>(self, state: &S, bytes: &mut Vec<u8>) -> Range<usize> {
-        self.packed.unwrap_or_else(|| pack(state, bytes))
-    }
-
-    /// The state is dropped: so are its packed bytes.
-    pub(super) fn discard(self, bytes: &mut Vec<u8>) {
-        if let Some(packed) = self.packed {
-            bytes.truncate(packed.start);
+    /// The state is kept: its packed form is appended to `bytes` (copied from `scratch`, or
+    /// packed now if it was not yet); returns where it lies there.
+    pub(super) fn keep<S: PackState>(
+        &self,
+        state: &S,
+        scratch: &[u8],
+        bytes: &mut Vec<u8>,
+    ) -> Range<usize> {
+        match &self.packed {
+            Some(packed) => {
+                let start = bytes.len();
+                bytes.extend_from_slice(&scratch[packed.clone()]);
+                start..bytes.len()
+            }
+            None => pack(state, bytes),
         }
     }
 }

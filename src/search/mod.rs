@@ -23,7 +23,7 @@ use std::hash::Hash;
 use std::time::Duration;
 
 use lockscope_models::pack::PackState;
-use lockscope_models::{ActionInfo, Explain, Liveness, Symmetry, Timeline};
+use lockscope_models::{ActionInfo, Explain, Liveness, StepInto, Symmetry, Timeline};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -49,6 +49,7 @@ pub trait Checkable:
     + Liveness
     + ActionInfo
     + Symmetry
+    + StepInto
     + Timeline
     + Sync
 {
@@ -77,6 +78,7 @@ impl<M> Checkable for M where
         + Liveness
         + ActionInfo
         + Symmetry
+        + StepInto
         + Timeline
         + Sync
 {

@@ -57,6 +57,15 @@ impl Seen {
         table.find(key).is_ok()
     }
 
+    /// Start loading the slot where a lookup of `fingerprint` begins, so that a
+    /// [`Seen::contains`] or an insert made a little later finds it in cache. A visited set of
+    /// millions of states is far larger than the caches: without this, a search spends a fifth of
+    /// its time waiting for these loads one at a time.
+    pub(super) fn prefetch(&self, fingerprint: Fingerprint) {
+        let (table, key) = self.locate(fingerprint);
+        prefetch(&table.slots[home(key, table.slots.len())]);
+    }
+
     /// The id of a visited state (`None` when it is not visited, or ids are not kept).
     pub(super) fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
         if !self.with_ids {
@@ -89,6 +98,14 @@ impl Seen {
         let insert = |part: usize, tables: &mut [&mut Table]| {
             let mut new = Vec::new();
             for (i, &fingerprint) in fingerprints.iter().enumerate() {
+                if let Some(&ahead) = fingerprints.get(i + PREFETCH_DISTANCE) {
+                    let key = stored(ahead);
+                    let number = segment(key);
+                    if number % threads == part {
+                        let table = &tables[number / threads];
+                        prefetch(&table.slots[home(key, table.slots.len())]);
+                    }
+                }
                 let key = stored(fingerprint);
                 let number = segment(key);
                 if number % threads == part && tables[number / threads].insert(key, 0, false) {
@@ -179,6 +196,26 @@ impl Table {
             }
         }
     }
+}
+
+/// How far ahead of its inserts [`Seen::insert_all`] asks for slots: enough loads in flight to
+/// cover a memory access while the inserts between them run.
+const PREFETCH_DISTANCE: usize = 16;
+
+/// Ask the CPU to start loading `value`'s cache line (a hint; a no-op off x86-64).
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch only hints at the cache: it reads nothing the program sees and cannot
+    // fault, and `value` is a live reference anyway. (Newer compilers call it safe; Rust 1.80,
+    // the oldest this crate builds with, does not.)
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// The value stored for a fingerprint: itself, except that 0 marks empty slots.

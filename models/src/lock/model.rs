@@ -7,10 +7,10 @@ use super::client::{Client, Phase};
 use super::state::{FaultsUsed, Links, LockState, Outgoing, MAX_DUPLICATIONS};
 use super::{fenced, herd, naive, standard, Resource};
 use crate::actor::{ActorId, Group};
-use crate::prop;
 use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, MAX_CLIENTS, MAX_SEQ,
 };
+use crate::{prop, StepInto};
 
 /// With `reordering = true`, a message to a client may overtake the one in front of it (an
 /// explicit [`LockAction::DeliverOutOfOrder`] step): bounded reordering with a window of two. That
@@ -513,49 +513,14 @@ impl Model for LockModel {
     /// resource's deliveries, then faults. The order decides which of several shortest
     /// counterexamples a breadth-first search reports, so it is part of the determinism contract.
     fn actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
-        for c in 0..self.client_count() {
-            self.client_actions(state, c, actions);
-        }
-        for c in 0..self.client_count() {
-            let links = &state.links[usize::from(c)];
-            let id = ActorId::Client(c);
-            if let Some(&Outgoing { request, copy }) = links.to_server.first() {
-                if !state.server_down && state.connected(id, ActorId::Server) {
-                    let msg = if copy {
-                        Msg::RequestCopy(request)
-                    } else {
-                        Msg::Request(request)
-                    };
-                    actions.push(LockAction::Deliver {
-                        from: id,
-                        to: ActorId::Server,
-                        msg,
-                    });
-                }
-            }
-            if let Some(token) = links.to_resource {
-                if state.connected(id, ActorId::Resource) {
-                    actions.push(LockAction::Deliver {
-                        from: id,
-                        to: ActorId::Resource,
-                        msg: Msg::Write { token },
-                    });
-                }
-            }
-        }
-        for c in 0..self.client_count() {
-            self.fault_actions(state, c, actions);
-        }
-        self.world_fault_actions(state, actions);
+        self.protocol_actions(state, actions);
+        self.all_fault_actions(state, actions);
     }
 
     fn next_state(&self, last: &LockState, action: LockAction) -> Option<LockState> {
-        let mut state = *last;
-        self.step(&mut state, action);
-        if self.canonical_values {
-            super::canonical::rename_values(&mut state);
-        }
-        Some(state)
+        let mut next = None;
+        self.next_state_into(last, action, &mut next);
+        next
     }
 
     fn format_action(&self, action: &LockAction) -> String {
@@ -599,6 +564,18 @@ impl Model for LockModel {
             |_, s: &LockState| s.orphan_nodes() == 0,
         ));
         properties
+    }
+}
+
+/// The one copy of a transition is the parent's, straight into `into`; the step then changes it in
+/// place.
+impl StepInto for LockModel {
+    fn next_state_into(&self, last: &LockState, action: LockAction, into: &mut Option<LockState>) {
+        let state = into.insert(*last);
+        self.step(state, action);
+        if self.canonical_values {
+            super::canonical::rename_values(state);
+        }
     }
 }
 
@@ -690,12 +667,64 @@ impl LockModel {
             static ACTIONS: std::cell::RefCell<Vec<LockAction>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         ACTIONS.with_borrow_mut(|actions| {
+            let any_step = |actions: &mut Vec<LockAction>| {
+                let found = actions
+                    .iter()
+                    .any(|action| self.fault_kind(action).is_none());
+                actions.clear();
+                found
+            };
             actions.clear();
-            self.actions(state, actions);
-            actions
-                .iter()
-                .any(|action| self.fault_kind(action).is_none())
+            // Most states have a protocol step; the fault actions are listed only when not.
+            self.protocol_actions(state, actions);
+            any_step(actions) || {
+                self.all_fault_actions(state, actions);
+                any_step(actions)
+            }
         })
+    }
+
+    /// The clients' own steps and the deliveries: the first part of [`Model::actions`].
+    fn protocol_actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+        for c in 0..self.client_count() {
+            self.client_actions(state, c, actions);
+        }
+        for c in 0..self.client_count() {
+            let links = &state.links[usize::from(c)];
+            let id = ActorId::Client(c);
+            if let Some(&Outgoing { request, copy }) = links.to_server.first() {
+                if !state.server_down && state.connected(id, ActorId::Server) {
+                    let msg = if copy {
+                        Msg::RequestCopy(request)
+                    } else {
+                        Msg::Request(request)
+                    };
+                    actions.push(LockAction::Deliver {
+                        from: id,
+                        to: ActorId::Server,
+                        msg,
+                    });
+                }
+            }
+            if let Some(token) = links.to_resource {
+                if state.connected(id, ActorId::Resource) {
+                    actions.push(LockAction::Deliver {
+                        from: id,
+                        to: ActorId::Resource,
+                        msg: Msg::Write { token },
+                    });
+                }
+            }
+        }
+    }
+
+    /// The faults each client may suffer, then those of the whole world (and the steps that end
+    /// them: resume, heal, restart): the second part of [`Model::actions`].
+    fn all_fault_actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+        for c in 0..self.client_count() {
+            self.fault_actions(state, c, actions);
+        }
+        self.world_fault_actions(state, actions);
     }
 }
 

@@ -383,3 +383,7 @@ impl ActionInfo for ZabModel {
 /// Servers are not interchangeable: elections order votes by server id, so renaming servers
 /// changes which server wins. No reduction is offered.
 impl crate::Symmetry for ZabModel {}
+
+/// A ZAB state is fingerprinted through `Hash` and moved once per transition; it is not worth a
+/// step of its own in place.
+impl crate::StepInto for ZabModel {}
