@@ -208,7 +208,7 @@ pub(super) fn search<M: Checkable>(
         }
         scratch.clear();
     }
-    frontier.push_block(compress(&packed), initial);
+    frontier.push_block(compress(&packed, &mut scratch), initial);
 
     let timed_out = |started: &Instant| {
         limits
@@ -488,7 +488,9 @@ fn expand_chunk<M: Checkable>(
         blocks: Vec::new(),
     };
     let mut buffer = Vec::new();
-    let mut made_bytes = Vec::new();
+    // Room for a block of typical states from the start, rather than growing to it every chunk.
+    let mut made_bytes = Vec::with_capacity(CHUNK_STATES * 64);
+    let mut compressed = Vec::new();
     let mut made_states = 0;
     let mut actions = Vec::new();
     // A parent's successors, fingerprinted, with the packed bytes of those fingerprinted packed.
@@ -567,7 +569,7 @@ fn expand_chunk<M: Checkable>(
             let reduced = reduce(model, symmetry, next);
             let next = &*reduced;
             if made_states == CHUNK_STATES {
-                result.blocks.push(compress(&made_bytes));
+                result.blocks.push(compress(&made_bytes, &mut compressed));
                 made_bytes.clear();
                 made_states = 0;
             }
@@ -592,7 +594,7 @@ fn expand_chunk<M: Checkable>(
         }
     }
     if made_states > 0 {
-        result.blocks.push(compress(&made_bytes));
+        result.blocks.push(compress(&made_bytes, &mut compressed));
     }
     result
 }

@@ -71,11 +71,21 @@ pub(super) fn unpack<S: PackState>(bytes: &[u8]) -> S {
     S::unpack_state(bytes)
 }
 
-/// Compress a block of packed states.
-pub(super) fn compress(packed: &[u8]) -> Vec<u8> {
-    let mut compressed = lz4_flex::block::compress_prepend_size(packed);
-    // The compressor allocates for the worst case, several times what it needs.
-    compressed.shrink_to_fit();
+/// Compress a block of packed states: its length, then its LZ4 block, in a vector of just that
+/// size. The compressor writes into `scratch`, which a worker keeps from block to block: making
+/// the worst case's room in the result and shrinking it after cost an allocation and a copy more
+/// per block.
+pub(super) fn compress(packed: &[u8], scratch: &mut Vec<u8>) -> Vec<u8> {
+    let room = lz4_flex::block::get_maximum_output_size(packed.len());
+    if scratch.len() < room {
+        scratch.resize(room, 0);
+    }
+    let written = lz4_flex::block::compress_into(packed, scratch)
+        .expect("the output has the compressor's worst-case room");
+    let length = u32::try_from(packed.len()).expect("a block is under 4 GiB");
+    let mut compressed = Vec::with_capacity(4 + written);
+    compressed.extend_from_slice(&length.to_le_bytes());
+    compressed.extend_from_slice(&scratch[..written]);
     compressed
 }
 
@@ -131,8 +141,15 @@ impl Frontier {
         buffer: &'a mut Vec<u8>,
     ) -> impl Iterator<Item = (u32, &'a [u8])> + 'a {
         let block = &self.blocks[block];
-        *buffer = lz4_flex::block::decompress_size_prepended(&block.compressed)
+        let (length, compressed) = block.compressed.split_at(4);
+        let length = u32::from_le_bytes(length.try_into().expect("four bytes")) as usize;
+        buffer.resize(length, 0);
+        let written = lz4_flex::block::decompress_into(compressed, buffer)
             .expect("blocks compressed by `compress` decompress");
+        assert_eq!(
+            written, length,
+            "a block decompresses to its recorded length"
+        );
         let bytes: &'a [u8] = buffer;
         block
             .states
@@ -171,12 +188,16 @@ mod tests {
         let mut packed = Vec::new();
         let ranges: Vec<_> = states.iter().map(|s| pack(s, &mut packed)).collect();
         // The first block keeps states 0 and 2 (1 was a duplicate), the second state 1.
+        let mut scratch = Vec::new();
         frontier.push_block(
-            compress(&packed),
+            compress(&packed, &mut scratch),
             vec![(10, ranges[0].clone()), (12, ranges[2].clone())],
         );
-        frontier.push_block(compress(&packed), Vec::new());
-        frontier.push_block(compress(&packed), vec![(11, ranges[1].clone())]);
+        frontier.push_block(compress(&packed, &mut scratch), Vec::new());
+        frontier.push_block(
+            compress(&packed, &mut scratch),
+            vec![(11, ranges[1].clone())],
+        );
         assert_eq!(
             (frontier.len, frontier.blocks()),
             (3, 2),
