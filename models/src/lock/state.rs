@@ -294,34 +294,31 @@ impl LockState {
 
     /// Znodes owned by a live session whose client neither holds their name nor has it in flight
     /// (a `Created` reply not yet read): created by an attempt the client lost track of.
+    ///
+    /// `no_orphan_nodes` asks this of every new state, so it walks the znodes once rather than
+    /// once per client.
     pub fn orphan_nodes(&self) -> usize {
-        let mut orphans = 0;
-        for (c, (client, links)) in self.clients.iter().zip(&self.links).enumerate() {
-            let c = c as ClientId;
-            if !self.server.is_live(c) {
-                continue;
-            }
-            let announced = |path: Path| {
-                links
+        let lost = |c: ClientId, path: Path, known: bool| {
+            let announced = || {
+                self.links[usize::from(c)]
                     .from_server
                     .iter()
                     .any(|r| matches!(r, Reply::Created { path: p, .. } if *p == path))
             };
-            orphans += self
-                .server
-                .children_owned_by(c)
-                .filter(|&seq| client.seq != Some(seq) && !announced(Path::Child(seq)))
-                .count();
-            // The naive lock's node is known to its owner while it holds or releases the lock.
-            let owns_lock_node = self
-                .server
-                .node(Path::Lock)
-                .is_some_and(|node| node.owner == Some(c));
-            let knows =
-                client.phase.holds_lock() || client.phase == super::client::Phase::WaitDeleted;
-            if owns_lock_node && !knows && !announced(Path::Lock) {
-                orphans += 1;
+            self.server.is_live(c) && !known && !announced()
+        };
+        let mut orphans = 0;
+        for &(seq, node) in self.server.child_nodes() {
+            if let Some(c) = node.owner {
+                let known = self.clients[usize::from(c)].seq == Some(seq);
+                orphans += usize::from(lost(c, Path::Child(seq), known));
             }
+        }
+        // The naive lock's node is known to its owner while it holds or releases the lock.
+        if let Some(c) = self.server.node(Path::Lock).and_then(|node| node.owner) {
+            let phase = self.clients[usize::from(c)].phase;
+            let known = phase.holds_lock() || phase == super::client::Phase::WaitDeleted;
+            orphans += usize::from(lost(c, Path::Lock, known));
         }
         orphans
     }

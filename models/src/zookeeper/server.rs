@@ -199,6 +199,11 @@ impl Server {
     }
 
     /// The children of `/lock` owned by `client`'s session.
+    /// `/lock`'s children with their znodes, by sequence number.
+    pub fn child_nodes(&self) -> &[(Seq, Znode)] {
+        &self.children
+    }
+
     pub fn children_owned_by(&self, client: ClientId) -> impl Iterator<Item = Seq> + '_ {
         self.children
             .iter()
