@@ -17,6 +17,7 @@ pub mod liveness;
 mod random;
 mod seen;
 mod shrink;
+mod words;
 
 use std::fmt;
 use std::hash::Hash;

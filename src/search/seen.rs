@@ -7,20 +7,25 @@
 //! fingerprint. This set is made of [`SEGMENTS`] tables chosen by a fingerprint's top bits; each
 //! is a plain array of fingerprints (0 marks an empty slot), probed linearly, and grows by half
 //! when three quarters full. The tables stay between half and three quarters full (11 to 16 bytes
-//! per state), and only one small table is being copied at any time.
+//! per state), and only one table (a sixteenth of the set) is being copied at any time. Sixteen
+//! tables rather than more: a large table gets huge pages ([`super::words`]), which a lookup's
+//! address translation needs far more than a growth needs small tables.
 //!
 //! When the search records the state graph, each slot also keeps the state's id.
 
 use super::fingerprint::Fingerprint;
+use super::words::Words;
 
 /// Tables, chosen by a fingerprint's top [`SEGMENT_BITS`] bits.
 const SEGMENTS: usize = 1 << SEGMENT_BITS;
-const SEGMENT_BITS: u32 = 8;
+const SEGMENT_BITS: u32 = 4;
 /// Slots of a table before its first growth.
 const INITIAL_SLOTS: usize = 64;
 /// Marks an empty slot; a fingerprint that happens to be 0 is stored as [`ZERO_STANDS_IN`].
 const EMPTY: Fingerprint = 0;
 const ZERO_STANDS_IN: Fingerprint = 1;
+// A new table is zeroed memory: all of it empty slots.
+const _: () = assert!(EMPTY == 0);
 
 /// The fingerprints of the visited states, and their ids if asked for.
 pub(super) struct Seen {
@@ -29,7 +34,7 @@ pub(super) struct Seen {
 }
 
 struct Table {
-    slots: Vec<Fingerprint>,
+    slots: Words,
     /// The id of the state in each slot (empty unless the set keeps ids).
     ids: Vec<u32>,
     len: usize,
@@ -40,7 +45,7 @@ impl Seen {
     pub(super) fn new(with_ids: bool) -> Self {
         let tables = (0..SEGMENTS)
             .map(|_| Table {
-                slots: vec![EMPTY; INITIAL_SLOTS],
+                slots: Words::zeroed(INITIAL_SLOTS),
                 ids: if with_ids {
                     vec![0; INITIAL_SLOTS]
                 } else {
@@ -180,12 +185,12 @@ impl Table {
     /// Move every entry into a table half as large again.
     fn grow(&mut self, with_ids: bool) {
         let size = self.slots.len() + self.slots.len() / 2;
-        let old_slots = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        let old_slots = std::mem::replace(&mut self.slots, Words::zeroed(size));
         let old_ids = std::mem::replace(
             &mut self.ids,
             if with_ids { vec![0; size] } else { Vec::new() },
         );
-        for (i, key) in old_slots.into_iter().enumerate() {
+        for (i, &key) in old_slots.iter().enumerate() {
             if key == EMPTY {
                 continue;
             }
