@@ -158,6 +158,7 @@ const _: () = assert!(MAX_CLIENTS < 16 && 4 + 2 * MAX_CLIENTS <= 64 && MAX_CLIEN
 /// write is on its way), then the messages and the write's token: a client's quiet channels take
 /// one byte.
 impl Pack for Links {
+    #[inline]
     fn pack(&self, out: &mut Packer) {
         let answer = match self.from_resource {
             None => 0,
@@ -216,6 +217,7 @@ impl PackState for LockState {
 
 /// The clients with their channels, the server, then the small fields.
 impl Pack for LockState {
+    #[inline]
     fn pack(&self, out: &mut Packer) {
         assert_eq!(self.clients.len(), self.links.len(), "a channel per client");
         out.put(self.clients.len() as u64);

@@ -63,6 +63,7 @@ crate::pack::hash_as_word!(Znode);
 /// Packed field by field; a child is its sequence number and its znode's word, and `/lock` is 0
 /// when absent, else its word plus one.
 impl Pack for Server {
+    #[inline]
     fn pack(&self, out: &mut Packer) {
         out.put(self.lock_node.map_or(0, |node| node.word() + 1));
         out.put(u64::from(self.next_seq));
