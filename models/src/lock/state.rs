@@ -1,5 +1,7 @@
 //! The global state of a lock world: clients, server, resource, network, faults used.
 
+use std::sync::LazyLock;
+
 use super::client::Client;
 use super::resource::Resource;
 use crate::actor::{Compact, Group};
@@ -157,7 +159,7 @@ const _: () = assert!(MAX_CLIENTS < 16 && 4 + 2 * MAX_CLIENTS <= 64 && MAX_CLIEN
 /// A header word (how many requests and replies are in flight, the resource's answer, whether a
 /// write is on its way), then the messages and the write's token: a client's quiet channels take
 /// one byte.
-impl Pack for Links {
+impl Links {
     #[inline]
     fn pack(&self, out: &mut Packer) {
         let answer = match self.from_resource {
@@ -182,25 +184,40 @@ impl Pack for Links {
         }
     }
 
-    fn unpack(input: &mut Unpacker<'_>) -> Self {
+    /// Read back what `pack` wrote into these channels, which are empty: in place, as returning
+    /// them by value copied them once more on their way into the state.
+    #[inline]
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
         let header = input.take();
-        let mut links = Links::default();
         for _ in 0..header & 0x7 {
-            links.to_server.push(Outgoing::from_word(input.take()));
+            self.to_server.push(Outgoing::from_word(input.take()));
         }
         for _ in 0..header >> 3 & 0x7 {
-            links.from_server.push(Reply::from_word(input.take()));
+            self.from_server.push(Reply::from_word(input.take()));
         }
-        links.from_resource = match header >> 6 & 0x3 {
+        self.from_resource = match header >> 6 & 0x3 {
             0 => None,
             answer => Some(answer == 2),
         };
         if header >> 8 != 0 {
-            links.to_resource = Some(input.take() as Zxid);
+            self.to_resource = Some(input.take() as Zxid);
         }
-        links
     }
 }
+
+/// What an unpacked state is filled into: a lock state is about 900 bytes, most of them the unused
+/// slots of its collections, and building those afresh for every state read back cost more than
+/// copying them from here. Its unused slots hold default (empty) values.
+static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState {
+    clients: Slots::new(),
+    server: Server::new(0, false),
+    resource: Resource::default(),
+    links: Slots::new(),
+    faults: FaultsUsed::default(),
+    cut: Group::default(),
+    server_down: false,
+    herd_seen: false,
+});
 
 /// Packed by hand (see [`crate::pack`]).
 impl PackState for LockState {
@@ -247,38 +264,36 @@ impl Pack for LockState {
         );
     }
 
+    #[inline]
     fn unpack(input: &mut Unpacker<'_>) -> Self {
-        let mut clients = Slots::new();
-        let mut links = Slots::new();
-        for _ in 0..input.take() {
-            clients.push(Client::from_word(input.take()));
-            links.push(Links::unpack(input));
+        let mut state = *EMPTY;
+        // The template's unused channels are empty: taking them into use reads straight into them.
+        state.links.set_len(input.take() as usize);
+        for links in &mut state.links {
+            state.clients.push(Client::from_word(input.take()));
+            links.unpack_into(input);
         }
-        let server = Server::unpack(input);
+        state.server = Server::unpack(input);
         let [session_expiries, client_pauses, message_loss, message_duplication, partitions, crashes, _, _] =
             input.take().to_le_bytes();
+        state.faults = FaultsUsed {
+            session_expiries,
+            client_pauses,
+            message_loss,
+            message_duplication,
+            partitions,
+            crashes,
+        };
         let flags = input.take();
-        LockState {
-            clients,
-            server,
-            resource: Resource {
-                highest: (flags >> 16) as Zxid,
-                accepted_out_of_order: flags & 4 != 0,
-            },
-            links,
-            faults: FaultsUsed {
-                session_expiries,
-                client_pauses,
-                message_loss,
-                message_duplication,
-                partitions,
-                crashes,
-            },
-            cut: Group::from_compact((flags >> 3) as u16 & 0x3ff)
-                .expect("every bit pattern is a group"),
-            server_down: flags & 1 != 0,
-            herd_seen: flags & 2 != 0,
-        }
+        state.resource = Resource {
+            highest: (flags >> 16) as Zxid,
+            accepted_out_of_order: flags & 4 != 0,
+        };
+        state.cut =
+            Group::from_compact((flags >> 3) as u16 & 0x3ff).expect("every bit pattern is a group");
+        state.server_down = flags & 1 != 0;
+        state.herd_seen = flags & 2 != 0;
+        state
     }
 }
 

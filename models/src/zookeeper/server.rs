@@ -39,18 +39,19 @@ pub struct Znode {
     pub owner: Option<ClientId>,
 }
 
-/// One word per znode (see `Request::word`): `czxid`, then the owner (0 for none, else its slot
-/// plus one).
+/// One word per znode (see `Request::word`): the owner (0 for none, else its slot plus one) in the
+/// low 9 bits, `czxid` above. Most worlds keep no `czxid` (it stays 0), so an ephemeral znode packs
+/// into one byte.
 impl Word for Znode {
     fn word(self) -> u64 {
         let owner = self.owner.map_or(0u64, |c| u64::from(c) + 1);
-        u64::from(self.czxid) | owner << 16
+        owner | u64::from(self.czxid) << 9
     }
 
     fn from_word(word: u64) -> Self {
         Znode {
-            czxid: word as Zxid,
-            owner: match word >> 16 {
+            czxid: (word >> 9) as Zxid,
+            owner: match word & 0x1ff {
                 0 => None,
                 owner => Some((owner - 1) as ClientId),
             },
@@ -85,6 +86,7 @@ impl Pack for Server {
         out.put(u64::from(self.last_zxid));
     }
 
+    #[inline]
     fn unpack(input: &mut Unpacker<'_>) -> Self {
         let lock_node = match input.take() {
             0 => None,
