@@ -32,11 +32,12 @@ pub trait PackState: Sized {
 
 /// A part of a hand-packed state: a struct writes its fields' words in a fixed order and reads them
 /// back in the same order.
-pub trait Pack: Sized {
+pub trait Pack {
     /// Append this value's words to `out`.
     fn pack(&self, out: &mut Packer);
-    /// Read one value from the front of `input`.
-    fn unpack(input: &mut Unpacker<'_>) -> Self;
+    /// Read one value from the front of `input` into `self`, whose collections are empty. In place
+    /// rather than returned: a lock state is about 900 bytes, and every return copied it.
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>);
 }
 
 /// A value packed as one word: a small integer with each field in bits of its own.
@@ -196,12 +197,11 @@ fn pack_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Packer<'_>)) {
     });
 }
 
-/// Read a hand-packed state written by [`pack_parts`].
-pub fn unpack_parts<T: Pack>(bytes: &[u8]) -> T {
+/// Read a hand-packed state written by [`pack_parts`] into `value`, whose collections are empty.
+pub fn unpack_parts<T: Pack>(bytes: &[u8], value: &mut T) {
     let mut input = Unpacker::new(bytes);
-    let value = T::unpack(&mut input);
+    value.unpack_into(&mut input);
     assert!(input.is_empty(), "a packed state is read to its end");
-    value
 }
 
 /// Pack `value` with postcard: for state types without a hand packing.

@@ -228,7 +228,9 @@ impl PackState for LockState {
     }
 
     fn unpack_state(bytes: &[u8]) -> Self {
-        unpack_parts(bytes)
+        let mut state = *EMPTY;
+        unpack_parts(bytes, &mut state);
+        state
     }
 }
 
@@ -265,18 +267,17 @@ impl Pack for LockState {
     }
 
     #[inline]
-    fn unpack(input: &mut Unpacker<'_>) -> Self {
-        let mut state = *EMPTY;
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
         // The template's unused channels are empty: taking them into use reads straight into them.
-        state.links.set_len(input.take() as usize);
-        for links in &mut state.links {
-            state.clients.push(Client::from_word(input.take()));
+        self.links.set_len(input.take() as usize);
+        for links in &mut self.links {
+            self.clients.push(Client::from_word(input.take()));
             links.unpack_into(input);
         }
-        state.server = Server::unpack(input);
+        self.server.unpack_into(input);
         let [session_expiries, client_pauses, message_loss, message_duplication, partitions, crashes, _, _] =
             input.take().to_le_bytes();
-        state.faults = FaultsUsed {
+        self.faults = FaultsUsed {
             session_expiries,
             client_pauses,
             message_loss,
@@ -285,15 +286,14 @@ impl Pack for LockState {
             crashes,
         };
         let flags = input.take();
-        state.resource = Resource {
+        self.resource = Resource {
             highest: (flags >> 16) as Zxid,
             accepted_out_of_order: flags & 4 != 0,
         };
-        state.cut =
+        self.cut =
             Group::from_compact((flags >> 3) as u16 & 0x3ff).expect("every bit pattern is a group");
-        state.server_down = flags & 1 != 0;
-        state.herd_seen = flags & 2 != 0;
-        state
+        self.server_down = flags & 1 != 0;
+        self.herd_seen = flags & 2 != 0;
     }
 }
 

@@ -87,31 +87,21 @@ impl Pack for Server {
     }
 
     #[inline]
-    fn unpack(input: &mut Unpacker<'_>) -> Self {
-        let lock_node = match input.take() {
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
+        self.lock_node = match input.take() {
             0 => None,
             word => Some(Znode::from_word(word - 1)),
         };
-        let next_seq = input.take_u8();
-        let mut children = Slots::new();
+        self.next_seq = input.take_u8();
         for _ in 0..input.take() {
             let seq = input.take_u8();
-            children.push((seq, Znode::from_word(input.take())));
+            self.children.push((seq, Znode::from_word(input.take())));
         }
         let word = input.take();
-        let sessions = (0..word & 0xf)
-            .map(|c| SessionState::from_word(word >> (4 + 2 * c) & 0x3))
-            .collect();
-        let mut watches = Slots::new();
-        input.take_words(&mut watches);
-        Server {
-            lock_node,
-            next_seq,
-            children,
-            sessions,
-            watches,
-            last_zxid: input.take() as Zxid,
-        }
+        self.sessions
+            .extend((0..word & 0xf).map(|c| SessionState::from_word(word >> (4 + 2 * c) & 0x3)));
+        input.take_words(&mut self.watches);
+        self.last_zxid = input.take() as Zxid;
     }
 }
 
