@@ -485,6 +485,7 @@ impl Word for Request {
         variant | path.word() << 4 | flag << 13
     }
 
+    #[inline]
     fn from_word(word: u64) -> Self {
         let path = Path::from_word(word >> 4 & 0x1ff);
         let flag = word >> 13;
@@ -546,6 +547,7 @@ impl Word for Reply {
         }
     }
 
+    #[inline]
     fn from_word(word: u64) -> Self {
         let fields = word >> 4;
         match word & 0xf {
