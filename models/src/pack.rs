@@ -70,8 +70,8 @@ const PACKER_BYTES: usize = 1024;
 const _: () = assert!(PACKER_BYTES.is_power_of_two());
 
 thread_local! {
-    /// The buffer every packing on this thread writes into: packing a state takes a few hundred
-    /// instructions, and zeroing a fresh buffer for each would add a fifth to that.
+    /// The buffer every packing on this thread writes into: packing a state takes several hundred
+    /// instructions, and zeroing a fresh buffer for each added about a tenth to that.
     static BUFFER: RefCell<[u8; PACKER_BYTES]> = const { RefCell::new([0; PACKER_BYTES]) };
 }
 
@@ -256,5 +256,15 @@ mod tests {
         assert_eq!(bytes, [0, 127]);
         pack_with(&mut bytes, |packer| packer.put(128));
         assert_eq!(bytes.len(), 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "a packed state fits its buffer")]
+    fn words_past_the_buffer_are_refused() {
+        pack_with(&mut Vec::new(), |packer| {
+            for _ in 0..=PACKER_BYTES {
+                packer.put(0);
+            }
+        });
     }
 }
