@@ -13,6 +13,8 @@
 //! A state type without a hand packing implements [`PackState`] with [`pack_serde`] and
 //! [`unpack_serde`] (postcard), whose output is equally canonical for plain data.
 
+use std::cell::RefCell;
+
 /// A state type with a packed form: what a search stores and fingerprints. `unpack_state` reads
 /// back exactly what `pack_state` wrote; it is only ever given bytes that `pack_state` made in the
 /// same process (packed states are never written to disk), so malformed input is a bug and panics.
@@ -30,11 +32,12 @@ pub trait PackState: Sized {
 
 /// A part of a hand-packed state: a struct writes its fields' words in a fixed order and reads them
 /// back in the same order.
-pub trait Pack: Sized {
+pub trait Pack {
     /// Append this value's words to `out`.
     fn pack(&self, out: &mut Packer);
-    /// Read one value from the front of `input`.
-    fn unpack(input: &mut Unpacker<'_>) -> Self;
+    /// Read one value from the front of `input` into `self`, whose collections are empty. In place
+    /// rather than returned: a lock state is about 900 bytes, and every return copied it.
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>);
 }
 
 /// A value packed as one word: a small integer with each field in bits of its own.
@@ -63,25 +66,26 @@ pub(crate) use hash_as_word;
 /// The most bytes a hand-packed state may take. The lock world's largest (eight clients with full
 /// channels, sixteen znodes, sixteen watches) is under 800.
 const PACKER_BYTES: usize = 1024;
+// A packer finds its place in the buffer by masking its position (see `Packer::byte`).
+const _: () = assert!(PACKER_BYTES.is_power_of_two());
 
-/// Writes one state's words into a buffer on the stack, then hands them over at once: a state's
-/// words are many and small, and a write to a local array, its position kept in a register, costs
-/// a few instructions where growing a `Vec` byte by byte costs several times that.
-pub struct Packer {
-    bytes: [u8; PACKER_BYTES],
+thread_local! {
+    /// The buffer every packing on this thread writes into: packing a state takes several hundred
+    /// instructions, and zeroing a fresh buffer for each added about a tenth to that.
+    static BUFFER: RefCell<[u8; PACKER_BYTES]> = const { RefCell::new([0; PACKER_BYTES]) };
+}
+
+/// Writes one state's words into a buffer, then hands them over at once: a state's words are many
+/// and small, and a write to an array, its position kept in a register, costs a few instructions
+/// where growing a `Vec` byte by byte costs several times that. The buffer is borrowed rather than
+/// a field: a byte stored into a field of the packer might, for all the compiler knows, overwrite
+/// its position, which would then be read back from memory after every byte.
+pub struct Packer<'a> {
+    bytes: &'a mut [u8; PACKER_BYTES],
     len: usize,
 }
 
-impl Default for Packer {
-    fn default() -> Self {
-        Packer {
-            bytes: [0; PACKER_BYTES],
-            len: 0,
-        }
-    }
-}
-
-impl Packer {
+impl Packer<'_> {
     /// Append `word` as a LEB128 variable-length integer: seven bits per byte, low bits first;
     /// the small words most fields are take one byte.
     #[inline]
@@ -93,9 +97,12 @@ impl Packer {
         self.byte(word as u8);
     }
 
+    /// Append one byte. The position is masked rather than bounds-checked (no branch per byte);
+    /// a state that overflowed the buffer would wrap around in it, and [`Packer::bytes`] refuses
+    /// it.
     #[inline]
     fn byte(&mut self, byte: u8) {
-        self.bytes[self.len] = byte;
+        self.bytes[self.len % PACKER_BYTES] = byte;
         self.len += 1;
     }
 
@@ -110,6 +117,7 @@ impl Packer {
 
     /// The bytes written.
     pub fn bytes(&self) -> &[u8] {
+        assert!(self.len <= PACKER_BYTES, "a packed state fits its buffer");
         &self.bytes[..self.len]
     }
 }
@@ -176,17 +184,24 @@ impl<'a> Unpacker<'a> {
 
 /// Pack a hand-packed state: its parts into a [`Packer`], then onto `out`.
 pub fn pack_parts<T: Pack>(value: &T, out: &mut Vec<u8>) {
-    let mut packer = Packer::default();
-    value.pack(&mut packer);
-    out.extend_from_slice(packer.bytes());
+    pack_with(out, |packer| value.pack(packer));
 }
 
-/// Read a hand-packed state written by [`pack_parts`].
-pub fn unpack_parts<T: Pack>(bytes: &[u8]) -> T {
+/// Run `write` on a packer over this thread's buffer, then append what it wrote to `out`.
+#[inline]
+fn pack_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Packer<'_>)) {
+    BUFFER.with_borrow_mut(|bytes| {
+        let mut packer = Packer { bytes, len: 0 };
+        write(&mut packer);
+        out.extend_from_slice(packer.bytes());
+    });
+}
+
+/// Read a hand-packed state written by [`pack_parts`] into `value`, whose collections are empty.
+pub fn unpack_parts<T: Pack>(bytes: &[u8], value: &mut T) {
     let mut input = Unpacker::new(bytes);
-    let value = T::unpack(&mut input);
+    value.unpack_into(&mut input);
     assert!(input.is_empty(), "a packed state is read to its end");
-    value
 }
 
 /// Pack `value` with postcard: for state types without a hand packing.
@@ -217,11 +232,13 @@ mod tests {
     proptest! {
         #[test]
         fn words_read_back_in_order(words in proptest::collection::vec(any::<u64>(), 0..20)) {
-            let mut packer = Packer::default();
-            for &word in &words {
-                packer.put(word);
-            }
-            let mut input = Unpacker::new(packer.bytes());
+            let mut bytes = Vec::new();
+            pack_with(&mut bytes, |packer| {
+                for &word in &words {
+                    packer.put(word);
+                }
+            });
+            let mut input = Unpacker::new(&bytes);
             for &word in &words {
                 prop_assert_eq!(input.take(), word);
             }
@@ -231,11 +248,23 @@ mod tests {
 
     #[test]
     fn small_words_take_one_byte() {
-        let mut packer = Packer::default();
-        packer.put(0);
-        packer.put(127);
-        assert_eq!(packer.bytes(), [0, 127]);
-        packer.put(128);
-        assert_eq!(packer.bytes().len(), 4);
+        let mut bytes = Vec::new();
+        pack_with(&mut bytes, |packer| {
+            packer.put(0);
+            packer.put(127);
+        });
+        assert_eq!(bytes, [0, 127]);
+        pack_with(&mut bytes, |packer| packer.put(128));
+        assert_eq!(bytes.len(), 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "a packed state fits its buffer")]
+    fn words_past_the_buffer_are_refused() {
+        pack_with(&mut Vec::new(), |packer| {
+            for _ in 0..=PACKER_BYTES {
+                packer.put(0);
+            }
+        });
     }
 }

@@ -1,5 +1,7 @@
 //! The global state of a lock world: clients, server, resource, network, faults used.
 
+use std::sync::LazyLock;
+
 use super::client::Client;
 use super::resource::Resource;
 use crate::actor::{Compact, Group};
@@ -157,7 +159,8 @@ const _: () = assert!(MAX_CLIENTS < 16 && 4 + 2 * MAX_CLIENTS <= 64 && MAX_CLIEN
 /// A header word (how many requests and replies are in flight, the resource's answer, whether a
 /// write is on its way), then the messages and the write's token: a client's quiet channels take
 /// one byte.
-impl Pack for Links {
+impl Links {
+    #[inline]
     fn pack(&self, out: &mut Packer) {
         let answer = match self.from_resource {
             None => 0,
@@ -181,25 +184,40 @@ impl Pack for Links {
         }
     }
 
-    fn unpack(input: &mut Unpacker<'_>) -> Self {
+    /// Read back what `pack` wrote into these channels, which are empty: in place, as returning
+    /// them by value copied them once more on their way into the state.
+    #[inline]
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
         let header = input.take();
-        let mut links = Links::default();
         for _ in 0..header & 0x7 {
-            links.to_server.push(Outgoing::from_word(input.take()));
+            self.to_server.push(Outgoing::from_word(input.take()));
         }
         for _ in 0..header >> 3 & 0x7 {
-            links.from_server.push(Reply::from_word(input.take()));
+            self.from_server.push(Reply::from_word(input.take()));
         }
-        links.from_resource = match header >> 6 & 0x3 {
+        self.from_resource = match header >> 6 & 0x3 {
             0 => None,
             answer => Some(answer == 2),
         };
         if header >> 8 != 0 {
-            links.to_resource = Some(input.take() as Zxid);
+            self.to_resource = Some(input.take() as Zxid);
         }
-        links
     }
 }
+
+/// What an unpacked state is filled into: a lock state is about 900 bytes, most of them the unused
+/// slots of its collections, and building those afresh for every state read back cost more than
+/// copying them from here. Its unused slots hold default (empty) values.
+static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState {
+    clients: Slots::new(),
+    server: Server::new(0, false),
+    resource: Resource::default(),
+    links: Slots::new(),
+    faults: FaultsUsed::default(),
+    cut: Group::default(),
+    server_down: false,
+    herd_seen: false,
+});
 
 /// Packed by hand (see [`crate::pack`]).
 impl PackState for LockState {
@@ -210,12 +228,15 @@ impl PackState for LockState {
     }
 
     fn unpack_state(bytes: &[u8]) -> Self {
-        unpack_parts(bytes)
+        let mut state = *EMPTY;
+        unpack_parts(bytes, &mut state);
+        state
     }
 }
 
 /// The clients with their channels, the server, then the small fields.
 impl Pack for LockState {
+    #[inline]
     fn pack(&self, out: &mut Packer) {
         assert_eq!(self.clients.len(), self.links.len(), "a channel per client");
         out.put(self.clients.len() as u64);
@@ -245,38 +266,34 @@ impl Pack for LockState {
         );
     }
 
-    fn unpack(input: &mut Unpacker<'_>) -> Self {
-        let mut clients = Slots::new();
-        let mut links = Slots::new();
-        for _ in 0..input.take() {
-            clients.push(Client::from_word(input.take()));
-            links.push(Links::unpack(input));
+    #[inline]
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
+        // The template's unused channels are empty: taking them into use reads straight into them.
+        self.links.set_len(input.take() as usize);
+        for links in &mut self.links {
+            self.clients.push(Client::from_word(input.take()));
+            links.unpack_into(input);
         }
-        let server = Server::unpack(input);
+        self.server.unpack_into(input);
         let [session_expiries, client_pauses, message_loss, message_duplication, partitions, crashes, _, _] =
             input.take().to_le_bytes();
+        self.faults = FaultsUsed {
+            session_expiries,
+            client_pauses,
+            message_loss,
+            message_duplication,
+            partitions,
+            crashes,
+        };
         let flags = input.take();
-        LockState {
-            clients,
-            server,
-            resource: Resource {
-                highest: (flags >> 16) as Zxid,
-                accepted_out_of_order: flags & 4 != 0,
-            },
-            links,
-            faults: FaultsUsed {
-                session_expiries,
-                client_pauses,
-                message_loss,
-                message_duplication,
-                partitions,
-                crashes,
-            },
-            cut: Group::from_compact((flags >> 3) as u16 & 0x3ff)
-                .expect("every bit pattern is a group"),
-            server_down: flags & 1 != 0,
-            herd_seen: flags & 2 != 0,
-        }
+        self.resource = Resource {
+            highest: (flags >> 16) as Zxid,
+            accepted_out_of_order: flags & 4 != 0,
+        };
+        self.cut =
+            Group::from_compact((flags >> 3) as u16 & 0x3ff).expect("every bit pattern is a group");
+        self.server_down = flags & 1 != 0;
+        self.herd_seen = flags & 2 != 0;
     }
 }
 

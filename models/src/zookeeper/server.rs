@@ -39,18 +39,19 @@ pub struct Znode {
     pub owner: Option<ClientId>,
 }
 
-/// One word per znode (see `Request::word`): `czxid`, then the owner (0 for none, else its slot
-/// plus one).
+/// One word per znode (see `Request::word`): the owner (0 for none, else its slot plus one) in the
+/// low 9 bits, `czxid` above. Most worlds keep no `czxid` (it stays 0), so an ephemeral znode packs
+/// into one byte.
 impl Word for Znode {
     fn word(self) -> u64 {
         let owner = self.owner.map_or(0u64, |c| u64::from(c) + 1);
-        u64::from(self.czxid) | owner << 16
+        owner | u64::from(self.czxid) << 9
     }
 
     fn from_word(word: u64) -> Self {
         Znode {
-            czxid: word as Zxid,
-            owner: match word >> 16 {
+            czxid: (word >> 9) as Zxid,
+            owner: match word & 0x1ff {
                 0 => None,
                 owner => Some((owner - 1) as ClientId),
             },
@@ -63,6 +64,7 @@ crate::pack::hash_as_word!(Znode);
 /// Packed field by field; a child is its sequence number and its znode's word, and `/lock` is 0
 /// when absent, else its word plus one.
 impl Pack for Server {
+    #[inline]
     fn pack(&self, out: &mut Packer) {
         out.put(self.lock_node.map_or(0, |node| node.word() + 1));
         out.put(u64::from(self.next_seq));
@@ -84,31 +86,22 @@ impl Pack for Server {
         out.put(u64::from(self.last_zxid));
     }
 
-    fn unpack(input: &mut Unpacker<'_>) -> Self {
-        let lock_node = match input.take() {
+    #[inline]
+    fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
+        self.lock_node = match input.take() {
             0 => None,
             word => Some(Znode::from_word(word - 1)),
         };
-        let next_seq = input.take_u8();
-        let mut children = Slots::new();
+        self.next_seq = input.take_u8();
         for _ in 0..input.take() {
             let seq = input.take_u8();
-            children.push((seq, Znode::from_word(input.take())));
+            self.children.push((seq, Znode::from_word(input.take())));
         }
         let word = input.take();
-        let sessions = (0..word & 0xf)
-            .map(|c| SessionState::from_word(word >> (4 + 2 * c) & 0x3))
-            .collect();
-        let mut watches = Slots::new();
-        input.take_words(&mut watches);
-        Server {
-            lock_node,
-            next_seq,
-            children,
-            sessions,
-            watches,
-            last_zxid: input.take() as Zxid,
-        }
+        self.sessions
+            .extend((0..word & 0xf).map(|c| SessionState::from_word(word >> (4 + 2 * c) & 0x3)));
+        input.take_words(&mut self.watches);
+        self.last_zxid = input.take() as Zxid;
     }
 }
 

@@ -485,6 +485,7 @@ impl Word for Request {
         variant | path.word() << 4 | flag << 13
     }
 
+    #[inline]
     fn from_word(word: u64) -> Self {
         let path = Path::from_word(word >> 4 & 0x1ff);
         let flag = word >> 13;
@@ -546,6 +547,7 @@ impl Word for Reply {
         }
     }
 
+    #[inline]
     fn from_word(word: u64) -> Self {
         let fields = word >> 4;
         match word & 0xf {
@@ -594,17 +596,18 @@ impl Word for SessionState {
     }
 }
 
-/// One word per watch (see `Request::word`).
+/// One word per watch (see `Request::word`): the kind, the client, then the path, so that a
+/// watch on `/lock` packs into one byte.
 impl Word for Watch {
     fn word(self) -> u64 {
-        u64::from(self.client) | self.path.word() << 8 | (self.kind as u64) << 17
+        self.kind as u64 | u64::from(self.client) << 1 | self.path.word() << 9
     }
 
     fn from_word(word: u64) -> Self {
         Watch {
-            client: word as ClientId,
-            path: Path::from_word(word >> 8 & 0x1ff),
-            kind: if word >> 17 == 0 {
+            client: (word >> 1) as ClientId,
+            path: Path::from_word(word >> 9),
+            kind: if word & 1 == 0 {
                 WatchKind::Data
             } else {
                 WatchKind::Child
