@@ -474,162 +474,77 @@ fn expand_chunk<M: Checkable>(
     frontier: &Frontier,
     block: usize,
 ) -> ChunkResult {
-    let mut chunk = Chunk {
-        result: ChunkResult {
-            transitions: 0,
-            faults: vec![0; expansion.table.fault_kinds.len()],
-            successors: Vec::with_capacity(frontier.block_len(block) * 2),
-            blocks: Vec::new(),
-        },
-        made: FingerprintSet::with_capacity_and_hasher(
-            frontier.block_len(block) * 4,
-            rustc_hash::FxBuildHasher,
-        ),
-        // Room for a block of typical states from the start, rather than growing to it every
-        // chunk.
-        made_bytes: Vec::with_capacity(CHUNK_STATES * 64),
-        made_states: 0,
-        compressed: Vec::new(),
+    let Expansion {
+        model,
+        table,
+        seen,
+        record_graph,
+        symmetry,
+    } = *expansion;
+    let mut result = ChunkResult {
+        transitions: 0,
+        faults: vec![0; table.fault_kinds.len()],
+        successors: Vec::with_capacity(frontier.block_len(block) * 2),
+        blocks: Vec::new(),
     };
-    // Two parents in turn: one's successors are made and their slots in the visited set
-    // prefetched while the other's, made a parent earlier, are looked up. A lookup right after its
-    // prefetch would still wait for most of the load.
-    let mut parents: [Parent<M>; 2] = [Parent::default(), Parent::default()];
     let mut buffer = Vec::new();
-    let mut expanded = 0;
-    for (id, packed) in frontier.block(block, &mut buffer) {
-        let [even, odd] = &mut parents;
-        let (current, previous) = if expanded % 2 == 0 {
-            (even, odd)
-        } else {
-            (odd, even)
-        };
-        current.make(expansion, id, unpack(packed), &mut chunk.result);
-        if expanded > 0 {
-            chunk.take(expansion, previous);
-        }
-        expanded += 1;
-    }
-    if expanded > 0 {
-        chunk.take(expansion, &parents[(expanded - 1) % 2]);
-    }
-    chunk.finish()
-}
-
-/// A frontier state being expanded, and its successors.
-struct Parent<M: Checkable> {
-    id: u32,
-    state: Option<M::State>,
-    actions: Vec<M::Action>,
-    /// The successors, by action index (`None` where the model refused the step).
-    successors: Vec<Option<M::State>>,
-    /// The successors made, in action order: action index and fingerprint.
-    probes: Vec<(u8, Fingerprinted)>,
-    /// The packed bytes of those fingerprinted by their packed form.
-    scratch: Vec<u8>,
-}
-
-impl<M: Checkable> Default for Parent<M> {
-    fn default() -> Self {
-        Parent {
-            id: 0,
-            state: None,
-            actions: Vec::new(),
-            successors: Vec::new(),
-            probes: Vec::new(),
-            scratch: Vec::new(),
-        }
-    }
-}
-
-impl<M: Checkable> Parent<M> {
-    /// Make every successor of `state`, fingerprint it and ask for the slot where the visited set
-    /// will look for it.
-    fn make(
-        &mut self,
-        expansion: &Expansion<'_, M>,
-        id: u32,
-        state: M::State,
-        result: &mut ChunkResult,
-    ) {
-        let Expansion {
-            model,
-            table,
-            seen,
-            symmetry,
-            ..
-        } = *expansion;
-        self.id = id;
-        let state = self.state.insert(state);
-        self.actions.clear();
-        model.actions(state, &mut self.actions);
+    // Room for a block of typical states from the start, rather than growing to it every chunk.
+    let mut made_bytes = Vec::with_capacity(CHUNK_STATES * 64);
+    let mut compressed = Vec::new();
+    let mut made_states = 0;
+    let mut actions = Vec::new();
+    // A parent's successors, fingerprinted, with the packed bytes of those fingerprinted packed.
+    let mut probes: Vec<(u8, Fingerprinted)> = Vec::new();
+    // The parent's successors, by action index.
+    let mut successors: Vec<Option<M::State>> = Vec::new();
+    let mut scratch = Vec::new();
+    // Successors already made from this chunk: a state reached from several parents is checked
+    // and packed once.
+    let mut made = FingerprintSet::with_capacity_and_hasher(
+        frontier.block_len(block) * 4,
+        rustc_hash::FxBuildHasher,
+    );
+    for (parent, packed) in frontier.block(block, &mut buffer) {
+        let state: M::State = unpack(packed);
+        actions.clear();
+        model.actions(&state, &mut actions);
         assert!(
-            self.actions.len() <= 256,
+            actions.len() <= 256,
             "at most 256 actions per state (action indices are one byte)"
         );
-        self.probes.clear();
-        self.scratch.clear();
-        self.successors.clear();
-        self.successors.resize(self.actions.len(), None);
-        for (index, action) in self.actions.iter().enumerate() {
+        // First every successor is made and fingerprinted, and the visited set is asked for the
+        // slots where its lookup will look: those loads then overlap instead of each stalling
+        // the lookup below in turn.
+        probes.clear();
+        scratch.clear();
+        successors.clear();
+        successors.resize(actions.len(), None);
+        for (index, action) in actions.iter().enumerate() {
             if let Some(kind) = table.fault_index(model, action) {
                 result.faults[kind] += 1;
             }
             // Made where it is kept, not moved there: a lock state is a kilobyte.
-            let successor = &mut self.successors[index];
-            model.next_state_into(state, action.clone(), successor);
-            let Some(next) = successor.as_ref() else {
+            model.next_state_into(&state, action.clone(), &mut successors[index]);
+            let Some(next) = successors[index].as_ref() else {
                 continue;
             };
             result.transitions += 1;
-            let fingerprinted =
-                Fingerprinted::of(&*reduce(model, symmetry, next), &mut self.scratch);
+            let fingerprinted = Fingerprinted::of(&*reduce(model, symmetry, next), &mut scratch);
             seen.prefetch(fingerprinted.fingerprint);
-            self.probes.push((index as u8, fingerprinted));
+            probes.push((index as u8, fingerprinted));
         }
-    }
-}
-
-/// What a worker makes of one chunk so far.
-struct Chunk {
-    result: ChunkResult,
-    /// Successors already made from this chunk: a state reached from several parents is checked
-    /// and packed once.
-    made: FingerprintSet,
-    /// The packed new successors of the block being filled, and how many.
-    made_bytes: Vec<u8>,
-    made_states: usize,
-    /// The compressor's output buffer.
-    compressed: Vec<u8>,
-}
-
-impl Chunk {
-    /// Look up `parent`'s successors, made by [`Parent::make`]: drop the visited ones and those
-    /// already made from this chunk, check and keep the rest.
-    fn take<M: Checkable>(&mut self, expansion: &Expansion<'_, M>, parent: &Parent<M>) {
-        let Expansion {
-            model,
-            table,
-            seen,
-            record_graph,
-            symmetry,
-        } = *expansion;
-        let state = parent
-            .state
-            .as_ref()
-            .expect("a parent is made before it is taken");
-        for (action, fingerprinted) in &parent.probes {
-            let (action, fingerprint) = (*action, fingerprinted.fingerprint);
+        for (action, fingerprinted) in probes.drain(..) {
+            let fingerprint = fingerprinted.fingerprint;
             let task = if record_graph {
-                model.task(state, &parent.actions[usize::from(action)])
+                model.task(&state, &actions[usize::from(action)])
             } else {
                 None
             };
             if seen.contains(fingerprint) {
                 if record_graph {
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
-                    self.result.successors.push(Successor::Known {
-                        parent: parent.id,
+                    result.successors.push(Successor::Known {
+                        parent,
                         target,
                         action,
                         task,
@@ -637,10 +552,10 @@ impl Chunk {
                 }
                 continue;
             }
-            if !self.made.insert(fingerprint) {
+            if !made.insert(fingerprint) {
                 if record_graph {
-                    self.result.successors.push(Successor::Repeat {
-                        parent: parent.id,
+                    result.successors.push(Successor::Repeat {
+                        parent,
                         fingerprint,
                         action,
                         task,
@@ -648,13 +563,15 @@ impl Chunk {
                 }
                 continue;
             }
-            let next = parent.successors[usize::from(action)]
+            let next = successors[usize::from(action)]
                 .as_ref()
                 .expect("a probed successor was made");
             let reduced = reduce(model, symmetry, next);
             let next = &*reduced;
-            if self.made_states == CHUNK_STATES {
-                self.flush();
+            if made_states == CHUNK_STATES {
+                result.blocks.push(compress(&made_bytes, &mut compressed));
+                made_bytes.clear();
+                made_states = 0;
             }
             let violations = table.violations(model, next);
             let pending = if record_graph {
@@ -662,36 +579,24 @@ impl Chunk {
             } else {
                 Pending::default()
             };
-            let packed = fingerprinted.keep(next, &parent.scratch, &mut self.made_bytes);
-            self.made_states += 1;
-            self.result.successors.push(Successor::New(Candidate {
+            let state = fingerprinted.keep(next, &scratch, &mut made_bytes);
+            made_states += 1;
+            result.successors.push(Successor::New(Candidate {
                 fingerprint,
-                parent: parent.id,
+                parent,
                 action,
                 task,
-                block: self.result.blocks.len(),
-                state: packed,
+                block: result.blocks.len(),
+                state,
                 violations,
                 pending,
             }));
         }
     }
-
-    /// Close the block being filled.
-    fn flush(&mut self) {
-        self.result
-            .blocks
-            .push(compress(&self.made_bytes, &mut self.compressed));
-        self.made_bytes.clear();
-        self.made_states = 0;
+    if made_states > 0 {
+        result.blocks.push(compress(&made_bytes, &mut compressed));
     }
-
-    fn finish(mut self) -> ChunkResult {
-        if self.made_states > 0 {
-            self.flush();
-        }
-        self.result
-    }
+    result
 }
 
 /// The actions from the initial state to state `id` (re-run from their recorded indices), followed
