@@ -296,6 +296,22 @@ mod tests {
     }
 
     #[test]
+    fn tables_large_enough_for_huge_pages_keep_every_fingerprint() {
+        // 2 MiB of slots per table, three quarters full, in each of the tables.
+        let count = (SEGMENTS * (2 << 20) / 8 * 3 / 4) as u64;
+        let mut seen = Seen::new(false);
+        for fingerprint in fingerprints(count) {
+            seen.insert(fingerprint, 0);
+        }
+        assert!(seen
+            .tables
+            .iter()
+            .any(|table| matches!(table.slots, Words::Mapped(_))));
+        assert!(fingerprints(count).all(|fingerprint| seen.contains(fingerprint)));
+        assert!(!seen.contains(fingerprints(count + 1).last().unwrap()));
+    }
+
+    #[test]
     fn ids_survive_growth() {
         let mut seen = Seen::new(true);
         for (id, fingerprint) in fingerprints(50_000).enumerate() {

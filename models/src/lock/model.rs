@@ -1,5 +1,7 @@
 //! The lock world as a [`stateright::Model`]: which steps are enabled, and what each one does.
 
+use std::ops::ControlFlow;
+
 use stateright::{Model, Property};
 
 use super::action::{LockAction, Msg};
@@ -366,50 +368,56 @@ impl LockModel {
         }
     }
 
-    fn client_actions(&self, state: &LockState, c: ClientId, actions: &mut Vec<LockAction>) {
+    fn client_steps(
+        &self,
+        state: &LockState,
+        c: ClientId,
+        each: &mut impl FnMut(LockAction) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let client = &state.clients[usize::from(c)];
         let links = &state.links[usize::from(c)];
         if client.paused {
-            return;
+            return ControlFlow::Continue(());
         }
         let id = ActorId::Client(c);
         match client.phase {
-            Phase::Init => actions.push(LockAction::StartAcquire { client: id }),
+            Phase::Init => each(LockAction::StartAcquire { client: id })?,
             Phase::InCs if self.config.recipe == Recipe::Fenced => {
-                actions.push(LockAction::UseResource { client: id })
+                each(LockAction::UseResource { client: id })?
             }
-            Phase::InCs => actions.push(LockAction::Release { client: id }),
+            Phase::InCs => each(LockAction::Release { client: id })?,
             _ => {}
         }
         if client.phase.reads_zookeeper() && state.connected(ActorId::Server, id) {
             if let Some(&reply) = links.from_server.first() {
-                actions.push(LockAction::Deliver {
+                each(LockAction::Deliver {
                     from: ActorId::Server,
                     to: id,
                     msg: Msg::Reply(reply),
-                });
+                })?;
             }
             // With reordering, the message behind the head may overtake it.
             match links.from_server.get(..REORDERING_WINDOW) {
                 Some(&[head, next]) if self.config.reordering && next != head => {
-                    actions.push(LockAction::DeliverOutOfOrder {
+                    each(LockAction::DeliverOutOfOrder {
                         from: ActorId::Server,
                         to: id,
                         msg: Msg::Reply(next),
-                    });
+                    })?;
                 }
                 _ => {}
             }
         }
         if let Some(accepted) = links.from_resource {
             if state.connected(ActorId::Resource, id) {
-                actions.push(LockAction::Deliver {
+                each(LockAction::Deliver {
                     from: ActorId::Resource,
                     to: id,
                     msg: Msg::WriteResult { accepted },
-                });
+                })?;
             }
         }
+        ControlFlow::Continue(())
     }
 
     fn client_index(&self, actor: ActorId) -> usize {
@@ -513,7 +521,10 @@ impl Model for LockModel {
     /// resource's deliveries, then faults. The order decides which of several shortest
     /// counterexamples a breadth-first search reports, so it is part of the determinism contract.
     fn actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
-        self.protocol_actions(state, actions);
+        let _ = self.protocol_steps(state, &mut |action| {
+            actions.push(action);
+            ControlFlow::Continue(())
+        });
         self.all_fault_actions(state, actions);
     }
 
@@ -666,28 +677,34 @@ impl LockModel {
         thread_local! {
             static ACTIONS: std::cell::RefCell<Vec<LockAction>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        ACTIONS.with_borrow_mut(|actions| {
-            let any_step = |actions: &mut Vec<LockAction>| {
-                let found = actions
-                    .iter()
-                    .any(|action| self.fault_kind(action).is_none());
-                actions.clear();
-                found
-            };
-            actions.clear();
-            // Most states have a protocol step; the fault actions are listed only when not.
-            self.protocol_actions(state, actions);
-            any_step(actions) || {
-                self.all_fault_actions(state, actions);
-                any_step(actions)
+        // Most states have a protocol step: the first one found ends the search, and the fault
+        // actions are listed only when there is none.
+        let protocol_step = self.protocol_steps(state, &mut |action| {
+            if self.fault_kind(&action).is_none() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-        })
+        });
+        protocol_step.is_break()
+            || ACTIONS.with_borrow_mut(|actions| {
+                actions.clear();
+                self.all_fault_actions(state, actions);
+                actions
+                    .iter()
+                    .any(|action| self.fault_kind(action).is_none())
+            })
     }
 
-    /// The clients' own steps and the deliveries: the first part of [`Model::actions`].
-    fn protocol_actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+    /// The clients' own steps and the deliveries, the first part of [`Model::actions`], handed to
+    /// `each` in that order until it breaks: [`LockModel::has_step`] stops at the first.
+    fn protocol_steps(
+        &self,
+        state: &LockState,
+        each: &mut impl FnMut(LockAction) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         for c in 0..self.client_count() {
-            self.client_actions(state, c, actions);
+            self.client_steps(state, c, each)?;
         }
         for c in 0..self.client_count() {
             let links = &state.links[usize::from(c)];
@@ -699,23 +716,24 @@ impl LockModel {
                     } else {
                         Msg::Request(request)
                     };
-                    actions.push(LockAction::Deliver {
+                    each(LockAction::Deliver {
                         from: id,
                         to: ActorId::Server,
                         msg,
-                    });
+                    })?;
                 }
             }
             if let Some(token) = links.to_resource {
                 if state.connected(id, ActorId::Resource) {
-                    actions.push(LockAction::Deliver {
+                    each(LockAction::Deliver {
                         from: id,
                         to: ActorId::Resource,
                         msg: Msg::Write { token },
-                    });
+                    })?;
                 }
             }
         }
+        ControlFlow::Continue(())
     }
 
     /// The faults each client may suffer, then those of the whole world (and the steps that end
