@@ -126,20 +126,6 @@ impl Visited {
     }
 }
 
-/// `state`, or under symmetry reduction its class representative: what the search stores.
-/// Borrowed when it is `state` itself: a state can be a kilobyte, and every successor passes here.
-fn reduce<'a, M: Checkable>(
-    model: &M,
-    symmetry: bool,
-    state: &'a M::State,
-) -> std::borrow::Cow<'a, M::State> {
-    if symmetry {
-        std::borrow::Cow::Owned(model.representative(state))
-    } else {
-        std::borrow::Cow::Borrowed(state)
-    }
-}
-
 fn pending_of<M: Checkable>(table: &PropertyTable<M>, model: &M, state: &M::State) -> Pending {
     let mut pending = Pending::default();
     for (slot, bits) in pending.iter_mut().zip(table.pending(model, state)) {
@@ -189,7 +175,12 @@ pub(super) fn search<M: Checkable>(
     let mut scratch = Vec::new();
     let mut initial = Vec::new();
     for (i, state) in model.init_states().into_iter().enumerate() {
-        let state = reduce(model, symmetry.is_some(), &state).into_owned();
+        // Under symmetry reduction, the search stores class representatives.
+        let state = if symmetry.is_some() {
+            model.representative(&state)
+        } else {
+            state
+        };
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
         let fingerprinted = Fingerprinted::of(&state, &mut scratch);
         if visited.seen.insert(fingerprinted.fingerprint, id) {
@@ -208,7 +199,7 @@ pub(super) fn search<M: Checkable>(
         }
         scratch.clear();
     }
-    frontier.push_block(compress(&packed, &mut scratch), initial);
+    frontier.push_block(compress(&packed, &mut Vec::new()), initial);
 
     let timed_out = |started: &Instant| {
         limits
@@ -493,9 +484,10 @@ fn expand_chunk<M: Checkable>(
     let mut compressed = Vec::new();
     let mut made_states = 0;
     let mut actions = Vec::new();
-    // A parent's successors, fingerprinted, with the packed bytes of those fingerprinted packed.
+    // A parent's successors in action order: action index, fingerprint, and where its packed
+    // bytes lie in `scratch` if it was fingerprinted from them.
     let mut probes: Vec<(u8, Fingerprinted)> = Vec::new();
-    // The parent's successors, by action index.
+    // The parent's successors (under symmetry reduction, their representatives), by action index.
     let mut successors: Vec<Option<M::State>> = Vec::new();
     let mut scratch = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
@@ -524,12 +516,17 @@ fn expand_chunk<M: Checkable>(
                 result.faults[kind] += 1;
             }
             // Made where it is kept, not moved there: a lock state is a kilobyte.
-            model.next_state_into(&state, action.clone(), &mut successors[index]);
-            let Some(next) = successors[index].as_ref() else {
+            let successor = &mut successors[index];
+            model.next_state_into(&state, action.clone(), successor);
+            let Some(next) = successor.as_ref() else {
                 continue;
             };
             result.transitions += 1;
-            let fingerprinted = Fingerprinted::of(&*reduce(model, symmetry, next), &mut scratch);
+            if symmetry {
+                *successor = Some(model.representative(next));
+            }
+            let next = successor.as_ref().expect("made above");
+            let fingerprinted = Fingerprinted::of(next, &mut scratch);
             seen.prefetch(fingerprinted.fingerprint);
             probes.push((index as u8, fingerprinted));
         }
@@ -566,8 +563,6 @@ fn expand_chunk<M: Checkable>(
             let next = successors[usize::from(action)]
                 .as_ref()
                 .expect("a probed successor was made");
-            let reduced = reduce(model, symmetry, next);
-            let next = &*reduced;
             if made_states == CHUNK_STATES {
                 result.blocks.push(compress(&made_bytes, &mut compressed));
                 made_bytes.clear();

@@ -68,7 +68,7 @@ impl Seen {
     /// its time waiting for these loads one at a time.
     pub(super) fn prefetch(&self, fingerprint: Fingerprint) {
         let (table, key) = self.locate(fingerprint);
-        prefetch(&table.slots[home(key, table.slots.len())]);
+        table.prefetch(key);
     }
 
     /// The id of a visited state (`None` when it is not visited, or ids are not kept).
@@ -107,8 +107,7 @@ impl Seen {
                     let key = stored(ahead);
                     let number = segment(key);
                     if number % threads == part {
-                        let table = &tables[number / threads];
-                        prefetch(&table.slots[home(key, table.slots.len())]);
+                        tables[number / threads].prefetch(key);
                     }
                 }
                 let key = stored(fingerprint);
@@ -148,6 +147,11 @@ impl Seen {
 }
 
 impl Table {
+    /// Start loading the slot where a lookup of `key` begins.
+    fn prefetch(&self, key: Fingerprint) {
+        prefetch(&self.slots[home(key, self.slots.len())]);
+    }
+
     /// Add `key` (with `id` if ids are kept); `false` if it is here already.
     fn insert(&mut self, key: Fingerprint, id: u32, with_ids: bool) -> bool {
         let Err(slot) = self.find(key) else {
@@ -297,7 +301,8 @@ mod tests {
 
     #[test]
     fn tables_large_enough_for_huge_pages_keep_every_fingerprint() {
-        // 2 MiB of slots per table, three quarters full, in each of the tables.
+        // As many fingerprints as tables of 2 MiB of slots hold three quarters full: the tables
+        // grow into mapped memory on the way.
         let count = (SEGMENTS * (2 << 20) / 8 * 3 / 4) as u64;
         let mut seen = Seen::new(false);
         for fingerprint in fingerprints(count) {
@@ -306,7 +311,7 @@ mod tests {
         assert!(seen
             .tables
             .iter()
-            .any(|table| matches!(table.slots, Words::Mapped(_))));
+            .any(|table| matches!(table.slots, Words::Mapped { .. })));
         assert!(fingerprints(count).all(|fingerprint| seen.contains(fingerprint)));
         assert!(!seen.contains(fingerprints(count + 1).last().unwrap()));
     }

@@ -18,7 +18,13 @@ const HUGE_PAGE: usize = 2 << 20;
 /// A zeroed array of words: on the heap when small, in its own (huge-page) mapping when large.
 pub(super) enum Words {
     Heap(Vec<u64>),
-    Mapped(memmap2::MmapMut),
+    /// The mapping, whole huge pages from a huge-page boundary, and the words in use: its first
+    /// `len`.
+    Mapped {
+        map: memmap2::MmapMut,
+        start: usize,
+        len: usize,
+    },
 }
 
 impl Words {
@@ -26,13 +32,17 @@ impl Words {
     pub(super) fn zeroed(len: usize) -> Self {
         let bytes = len * std::mem::size_of::<u64>();
         if bytes >= HUGE_PAGE {
-            // An anonymous mapping is zeroed by the kernel; if there is none to be had, the heap
-            // will not have the memory either, and the allocation below reports it.
-            if let Ok(map) = memmap2::MmapMut::map_anon(bytes) {
+            // The kernel backs only the aligned 2 MiB stretches of a mapping with huge pages: map
+            // a page more than whole pages need, and start at the first boundary in it. An
+            // anonymous mapping is zeroed by the kernel; if there is none to be had, the heap will
+            // not have the memory either, and the allocation below reports it.
+            let whole = bytes.div_ceil(HUGE_PAGE) * HUGE_PAGE;
+            if let Ok(map) = memmap2::MmapMut::map_anon(whole + HUGE_PAGE) {
+                let start = map.as_ptr().align_offset(HUGE_PAGE).min(HUGE_PAGE);
                 // A hint: without transparent huge pages the table works the same, only slower.
                 #[cfg(target_os = "linux")]
-                let _ = map.advise(memmap2::Advice::HugePage);
-                return Words::Mapped(map);
+                let _ = map.advise_range(memmap2::Advice::HugePage, start, whole);
+                return Words::Mapped { map, start, len };
             }
         }
         Words::Heap(vec![0; len])
@@ -45,8 +55,8 @@ impl Deref for Words {
     fn deref(&self) -> &[u64] {
         match self {
             Words::Heap(words) => words,
-            // A mapping starts on a page boundary and has a whole number of words.
-            Words::Mapped(map) => bytemuck::cast_slice(map),
+            // The words start on a huge-page boundary, so they are aligned.
+            Words::Mapped { map, start, len } => &bytemuck::cast_slice(&map[*start..])[..*len],
         }
     }
 }
@@ -55,7 +65,9 @@ impl DerefMut for Words {
     fn deref_mut(&mut self) -> &mut [u64] {
         match self {
             Words::Heap(words) => words,
-            Words::Mapped(map) => bytemuck::cast_slice_mut(map),
+            Words::Mapped { map, start, len } => {
+                &mut bytemuck::cast_slice_mut(&mut map[*start..])[..*len]
+            }
         }
     }
 }
@@ -69,7 +81,7 @@ mod tests {
         for len in [0, 1, 64, HUGE_PAGE / 8, HUGE_PAGE / 8 * 3 + 5] {
             let mut words = Words::zeroed(len);
             assert_eq!(
-                matches!(words, Words::Mapped(_)),
+                matches!(words, Words::Mapped { .. }),
                 len * 8 >= HUGE_PAGE,
                 "{len}"
             );

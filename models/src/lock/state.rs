@@ -188,6 +188,7 @@ impl Links {
     /// them by value copied them once more on their way into the state.
     #[inline]
     fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
+        debug_assert!(self.is_empty(), "channels are unpacked into empty ones");
         let header = input.take();
         for _ in 0..header & 0x7 {
             self.to_server.push(Outgoing::from_word(input.take()));
@@ -268,6 +269,10 @@ impl Pack for LockState {
 
     #[inline]
     fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
+        debug_assert!(
+            self.clients.is_empty() && self.links.is_empty(),
+            "a state is unpacked into an empty one"
+        );
         // The template's unused channels are empty: taking them into use reads straight into them.
         self.links.set_len(input.take() as usize);
         for links in &mut self.links {

@@ -40,7 +40,7 @@ pub struct Znode {
 }
 
 /// One word per znode (see `Request::word`): the owner (0 for none, else its slot plus one) in the
-/// low 9 bits, `czxid` above. Most worlds keep no `czxid` (it stays 0), so an ephemeral znode packs
+/// low 9 bits (room for any `ClientId` plus one), `czxid` above. Most worlds keep no `czxid` (it stays 0), so an ephemeral znode packs
 /// into one byte.
 impl Word for Znode {
     fn word(self) -> u64 {
@@ -88,6 +88,10 @@ impl Pack for Server {
 
     #[inline]
     fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
+        debug_assert!(
+            self.children.is_empty() && self.sessions.is_empty() && self.watches.is_empty(),
+            "a server is unpacked into an empty one"
+        );
         self.lock_node = match input.take() {
             0 => None,
             word => Some(Znode::from_word(word - 1)),
@@ -191,12 +195,12 @@ impl Server {
         self.children.iter().map(|(seq, _)| *seq).collect()
     }
 
-    /// The children of `/lock` owned by `client`'s session.
     /// `/lock`'s children with their znodes, by sequence number.
     pub fn child_nodes(&self) -> &[(Seq, Znode)] {
         &self.children
     }
 
+    /// The children of `/lock` owned by `client`'s session.
     pub fn children_owned_by(&self, client: ClientId) -> impl Iterator<Item = Seq> + '_ {
         self.children
             .iter()
