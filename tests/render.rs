@@ -594,3 +594,27 @@ fn bench_plot_writes_two_charts() {
         assert!(lines >= 2, "{chart}: {lines} lines");
     }
 }
+
+/// The liveness row compares its time with the safety row's of the same size, and says nothing of
+/// the kind when that row was not run (it once divided by zero).
+#[test]
+fn bench_compares_liveness_with_safety_only_when_both_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = |only: &str| {
+        let output = lockscope(
+            dir.path(),
+            &["bench", "--quick", "--threads", "1", "--only", only],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let both = rows("N=3 E=0");
+    let liveness = both.lines().find(|l| l.contains("+ liveness")).unwrap();
+    assert!(liveness.contains("× safety"), "{liveness}");
+    let alone = rows("N=3 E=0 + liveness");
+    let liveness = alone.lines().find(|l| l.contains("+ liveness")).unwrap();
+    assert!(
+        liveness.contains("holds ✓") && !liveness.contains("safety"),
+        "{liveness}"
+    );
+}
