@@ -49,8 +49,8 @@ fn start(scenario: &str) -> Explorer {
 }
 
 /// A plain HTTP/1.0 GET on the loopback address; returns the body. A server that has just
-/// started listening may close a connection before answering (seen on a loaded machine), so the
-/// request is repeated until an answer comes, for up to 20 seconds.
+/// started listening may close or reset a connection before answering (seen on a loaded machine),
+/// so the request is repeated until an answer comes, for up to 20 seconds.
 fn get(port: u16, path: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     let response = loop {
@@ -58,12 +58,16 @@ fn get(port: u16, path: &str) -> String {
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .expect("timeout set");
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request sent");
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response read");
-        if response.contains("\r\n\r\n") || Instant::now() >= deadline {
+        let exchange = write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .and_then(|()| stream.read_to_string(&mut response));
+        if exchange.is_ok() && response.contains("\r\n\r\n") {
             break response;
         }
+        assert!(
+            Instant::now() < deadline,
+            "no answer to GET {path} within 20 s (last: {exchange:?}, {response:?})"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
