@@ -141,8 +141,8 @@ impl Frontier {
         buffer: &'a mut Vec<u8>,
     ) -> impl Iterator<Item = (u32, &'a [u8])> + 'a {
         let block = &self.blocks[block];
-        let (length, compressed) = block.compressed.split_at(4);
-        let length = u32::from_le_bytes(length.try_into().expect("four bytes")) as usize;
+        let (length, compressed) = lz4_flex::block::uncompressed_size(&block.compressed)
+            .expect("a block starts with its length");
         buffer.resize(length, 0);
         let written = lz4_flex::block::decompress_into(compressed, buffer)
             .expect("blocks compressed by `compress` decompress");

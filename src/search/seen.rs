@@ -101,19 +101,23 @@ impl Seen {
             owned[number % threads].push(table);
         }
         let insert = |part: usize, tables: &mut [&mut Table]| {
-            let mut new = Vec::new();
-            for (i, &fingerprint) in fingerprints.iter().enumerate() {
-                if let Some(&ahead) = fingerprints.get(i + PREFETCH_DISTANCE) {
-                    let key = stored(ahead);
-                    let number = segment(key);
-                    if number % threads == part {
-                        tables[number / threads].prefetch(key);
-                    }
-                }
+            // The stored key of a fingerprint whose table `part` owns, and that table's place
+            // among `tables`.
+            let owned_key = |fingerprint: Fingerprint| {
                 let key = stored(fingerprint);
                 let number = segment(key);
-                if number % threads == part && tables[number / threads].insert(key, 0, false) {
-                    new.push(i);
+                (number % threads == part).then_some((number / threads, key))
+            };
+            let mut new = Vec::new();
+            for (i, &fingerprint) in fingerprints.iter().enumerate() {
+                let ahead = fingerprints.get(i + PREFETCH_DISTANCE);
+                if let Some((table, key)) = ahead.and_then(|&ahead| owned_key(ahead)) {
+                    tables[table].prefetch(key);
+                }
+                if let Some((table, key)) = owned_key(fingerprint) {
+                    if tables[table].insert(key, 0, false) {
+                        new.push(i);
+                    }
                 }
             }
             new

@@ -40,8 +40,8 @@ pub struct Znode {
 }
 
 /// One word per znode (see `Request::word`): the owner (0 for none, else its slot plus one) in the
-/// low 9 bits (room for any `ClientId` plus one), `czxid` above. Most worlds keep no `czxid` (it stays 0), so an ephemeral znode packs
-/// into one byte.
+/// low 9 bits (room for any `ClientId` plus one), `czxid` above. Most worlds keep no `czxid` (it
+/// stays 0), so an ephemeral znode packs into one byte.
 impl Word for Znode {
     fn word(self) -> u64 {
         let owner = self.owner.map_or(0u64, |c| u64::from(c) + 1);
