@@ -15,7 +15,9 @@
 //! state and re-running the recorded action indices.
 //!
 //! A successor reached again from the same chunk is dropped in the worker (checked and packed
-//! once); one reached again from another chunk of the level is dropped at the merge.
+//! once); one reached again from another chunk of the level is dropped at the merge. Without a
+//! recorded graph the workers enter the new successors into the visited set themselves, and the
+//! merge settles which chunk's copy comes first ([`super::seen`]'s claims).
 //!
 //! When the model has liveness properties the search also records the whole graph (every edge
 //! with its action index and fairness task) and each state's pending obligations, so that
@@ -23,7 +25,7 @@
 //! early when every safety property is violated: liveness still needs the complete graph.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Barrier, Mutex};
 use std::time::Instant;
 
 use lockscope_models::Task;
@@ -31,7 +33,7 @@ use lockscope_models::Task;
 use super::fingerprint::Fingerprint;
 use super::frontier::{compress, unpack, Fingerprinted, Frontier};
 use super::liveness::{self, Graph};
-use super::seen::Seen;
+use super::seen::{Claim, Claims, Entered, Resolver, Seen, Share};
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
     Stop,
@@ -44,6 +46,10 @@ const MAX_LIVENESS_PROPERTIES: usize = 4;
 
 type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
 
+/// New states a batch is expected to make per state expanded, at most: the room the visited set
+/// keeps for a batch's claims (a claim beyond it is settled in the merge instead).
+const EXPECTED_NEW_PER_STATE: usize = 4;
+
 /// The most states in a frontier block, the unit of work handed to a thread: a worker cuts the
 /// successors it makes into blocks of this many (the merge may drop some as duplicates).
 const CHUNK_STATES: usize = 1024;
@@ -52,18 +58,19 @@ const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
 /// Marks an initial state's parent.
 const NO_PARENT: u32 = u32::MAX;
 
-/// A successor not yet known when its chunk was expanded.
+/// A successor not yet known when its chunk was expanded. Small: the workers write, and the
+/// merge reads, one for every new state and every state reached again from another chunk.
 struct Candidate {
     fingerprint: Fingerprint,
+    violations: u64,
     parent: u32,
+    /// The chunk's block holding the packed state, and where it lies in the block's bytes.
+    block: u32,
+    state: std::ops::Range<u32>,
     action: u8,
     task: Option<Task>,
-    /// The chunk's block holding the packed state, and where it lies in the block's bytes.
-    block: usize,
-    state: std::ops::Range<usize>,
-    violations: u64,
-    /// Pending obligations per liveness property (all 0 unless the graph is recorded).
-    pending: Pending,
+    /// What the worker's claim found (always `Deferred` when it only looked).
+    claim: Claim,
 }
 
 /// One successor, in the order the parent's actions are enabled.
@@ -94,6 +101,12 @@ struct ChunkResult {
     /// The new successors' states, packed and compressed, [`CHUNK_STATES`] per block (so that
     /// a block of the next level is one unit of work).
     blocks: Vec<Vec<u8>>,
+    /// With a recorded graph: the pending obligations of each candidate, in order.
+    pending: Vec<Pending>,
+    /// The fingerprints of the candidates whose claim was contested or deferred.
+    disputed: Vec<Fingerprint>,
+    /// Some claim was deferred.
+    deferred: bool,
 }
 
 /// Everything kept per visited state.
@@ -237,28 +250,30 @@ pub(super) fn search<M: Checkable>(
                 batch_end += 1;
             }
             let batch = batch_start..batch_end;
-            let expansion = Expansion {
-                model,
-                table: &table,
-                seen: &visited.seen,
-                record_graph,
-                symmetry: symmetry.is_some(),
+            // Without a graph the visited set keeps no ids, and the workers enter the new
+            // successors themselves ([`super::seen`]'s claims); the merge below settles which are
+            // new. With a graph the merge enters them, naming each with its id.
+            let claiming = !record_graph && !probe_only;
+            let (chunks, entered) = {
+                let claims = claiming.then(|| {
+                    visited
+                        .seen
+                        .claims(threads, batch_states * EXPECTED_NEW_PER_STATE)
+                });
+                let expansion = Expansion {
+                    model,
+                    table: &table,
+                    visits: match &claims {
+                        Some(claims) => Visits::Claim(claims),
+                        None => Visits::Look(&visited.seen),
+                    },
+                    record_graph,
+                    symmetry: symmetry.is_some(),
+                };
+                expand_batch(&expansion, &frontier, batch, threads)
             };
-            let chunks = expand_batch(&expansion, &frontier, batch, threads);
-            // Without a graph the visited set keeps no ids, so the batch's new successors are
-            // entered into it in parallel first; the merge below then only reads the answers.
-            let entered = (!record_graph && !probe_only).then(|| {
-                let fingerprints: Vec<Fingerprint> = chunks
-                    .iter()
-                    .flat_map(|chunk| &chunk.successors)
-                    .filter_map(|successor| match successor {
-                        Successor::New(candidate) => Some(candidate.fingerprint),
-                        _ => None,
-                    })
-                    .collect();
-                visited.seen.insert_all(&fingerprints, threads)
-            });
-            let mut entered = entered.as_ref().map(|answers| answers.iter());
+            visited.seen.count(&entered);
+            let mut resolver = claiming.then(|| resolver(&chunks));
             for chunk in chunks {
                 transitions += chunk.transitions;
                 for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
@@ -272,6 +287,7 @@ pub(super) fn search<M: Checkable>(
                     continue;
                 }
                 let mut kept = vec![Vec::new(); chunk.blocks.len()];
+                let mut pending = chunk.pending.iter();
                 for successor in chunk.successors {
                     if stopped.is_some() {
                         break;
@@ -301,15 +317,22 @@ pub(super) fn search<M: Checkable>(
                         }
                         Successor::New(candidate) => candidate,
                     };
+                    let pending = if record_graph {
+                        pending.next().expect("pending obligations per candidate")
+                    } else {
+                        &Pending::default()
+                    };
                     let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-                    let is_new = match entered.as_mut() {
-                        Some(answers) => *answers.next().expect("an answer per new successor"),
+                    let is_new = match resolver.as_mut() {
+                        Some(resolver) => {
+                            resolver.is_new(&visited.seen, candidate.fingerprint, candidate.claim)
+                        }
                         None => visited.seen.insert(candidate.fingerprint, fresh),
                     };
                     let id = if is_new {
-                        visited.push(candidate.parent, candidate.action, &candidate.pending);
+                        visited.push(candidate.parent, candidate.action, pending);
                         record_first(&mut first, candidate.violations, || fresh);
-                        kept[candidate.block].push((fresh, candidate.state));
+                        kept[candidate.block as usize].push((fresh, candidate.state));
                         if limits.max_states.is_some_and(|max| visited.len() >= max) {
                             stopped = Some(Stop::MaxStates);
                         }
@@ -326,6 +349,9 @@ pub(super) fn search<M: Checkable>(
                 for (block, states) in chunk.blocks.into_iter().zip(kept) {
                     next.push_block(block, states);
                 }
+            }
+            if let Some(resolver) = resolver {
+                resolver.finish(&mut visited.seen);
             }
             progress(Progress {
                 transitions,
@@ -414,61 +440,139 @@ struct Expansion<'a, M: Checkable> {
     model: &'a M,
     table: &'a PropertyTable<M>,
     /// The states visited before this batch.
-    seen: &'a Seen,
+    visits: Visits<'a>,
     record_graph: bool,
     /// Replace each successor by its class representative.
     symmetry: bool,
 }
 
+/// What settles which of a batch's claims are new.
+fn resolver(chunks: &[ChunkResult]) -> Resolver {
+    let disputed: Vec<&[Fingerprint]> = chunks.iter().map(|chunk| &chunk.disputed[..]).collect();
+    let won = chunks.iter().any(|chunk| chunk.deferred).then(|| {
+        chunks
+            .iter()
+            .flat_map(|chunk| &chunk.successors)
+            .filter_map(|successor| match successor {
+                Successor::New(candidate) if candidate.claim == Claim::Won => {
+                    Some(candidate.fingerprint)
+                }
+                _ => None,
+            })
+            .collect()
+    });
+    Resolver::new(&disputed, won)
+}
+
+/// How a worker asks the visited set about a successor.
+enum Visits<'a> {
+    /// Only looks: the merge enters new states (to name them by id, or not at all).
+    Look(&'a Seen),
+    /// Enters the new ones itself.
+    Claim(&'a Claims<'a>),
+}
+
+impl Visits<'_> {
+    /// A worker's share of the claims, if it makes claims.
+    fn share(&self) -> Option<Share> {
+        match self {
+            Visits::Look(_) => None,
+            Visits::Claim(claims) => Some(claims.share()),
+        }
+    }
+
+    fn prefetch(&self, fingerprint: Fingerprint) {
+        match self {
+            Visits::Look(seen) => seen.prefetch(fingerprint),
+            Visits::Claim(claims) => claims.prefetch(fingerprint),
+        }
+    }
+
+    /// End a worker's claims (see [`Claims::unmark`]).
+    fn unmark(&self, share: Share) -> Entered {
+        match self {
+            Visits::Look(_) => unreachable!("only claims are unmarked"),
+            Visits::Claim(claims) => claims.unmark(share),
+        }
+    }
+
+    fn claim(&self, fingerprint: Fingerprint, share: Option<&mut Share>) -> Claim {
+        match (self, share) {
+            (Visits::Claim(claims), Some(share)) => claims.claim(fingerprint, share),
+            (Visits::Look(seen), _) if seen.contains(fingerprint) => Claim::Visited,
+            _ => Claim::Deferred,
+        }
+    }
+}
+
 /// Expand the frontier blocks `batch` (one chunk each), in parallel when there are several.
-/// The results come back in frontier order.
+/// The results come back in frontier order, with what each worker entered into the visited set.
 fn expand_batch<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
     batch: std::ops::Range<usize>,
     threads: usize,
-) -> Vec<ChunkResult> {
+) -> (Vec<ChunkResult>, Vec<Entered>) {
     let chunks: Vec<usize> = batch.collect();
     if threads == 1 || chunks.len() == 1 {
-        return chunks
+        let mut share = expansion.visits.share();
+        let results = chunks
             .into_iter()
-            .map(|chunk| expand_chunk(expansion, frontier, chunk))
+            .map(|chunk| expand_chunk(expansion, frontier, chunk, share.as_mut()))
             .collect();
+        let entered = share.map(|share| expansion.visits.unmark(share));
+        return (results, entered.into_iter().collect());
     }
+    let workers = threads.min(chunks.len());
     let next_chunk = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<ChunkResult>>> =
         chunks.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(chunks.len()) {
-            scope.spawn(|| loop {
-                let i = next_chunk.fetch_add(1, Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { break };
-                let result = expand_chunk(expansion, frontier, *chunk);
-                *results[i]
-                    .lock()
-                    .expect("no worker panics while holding a slot") = Some(result);
-            });
-        }
+    // A worker removes its claims' marks only when every worker has stopped claiming.
+    let claims_over = Barrier::new(workers);
+    let entered = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut share = expansion.visits.share();
+                    loop {
+                        let i = next_chunk.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else { break };
+                        let result = expand_chunk(expansion, frontier, *chunk, share.as_mut());
+                        *results[i]
+                            .lock()
+                            .expect("no worker panics while holding a slot") = Some(result);
+                    }
+                    claims_over.wait();
+                    share.map(|share| expansion.visits.unmark(share))
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .filter_map(|worker| worker.join().expect("a worker does not panic"))
+            .collect()
     });
-    results
+    let results = results
         .into_iter()
         .map(|slot| {
             slot.into_inner()
                 .expect("workers finished")
                 .expect("every chunk was expanded")
         })
-        .collect()
+        .collect();
+    (results, entered)
 }
 
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
     block: usize,
+    mut share: Option<&mut Share>,
 ) -> ChunkResult {
     let Expansion {
         model,
         table,
-        seen,
+        ref visits,
         record_graph,
         symmetry,
     } = *expansion;
@@ -477,6 +581,9 @@ fn expand_chunk<M: Checkable>(
         faults: vec![0; table.fault_kinds.len()],
         successors: Vec::with_capacity(frontier.block_len(block) * 2),
         blocks: Vec::new(),
+        pending: Vec::new(),
+        disputed: Vec::new(),
+        deferred: false,
     };
     let mut buffer = Vec::new();
     // Room for a block of typical states from the start, rather than growing to it every chunk.
@@ -527,7 +634,7 @@ fn expand_chunk<M: Checkable>(
             }
             let next = successor.as_ref().expect("made above");
             let fingerprinted = Fingerprinted::of(next, &mut scratch);
-            seen.prefetch(fingerprinted.fingerprint);
+            visits.prefetch(fingerprinted.fingerprint);
             probes.push((index as u8, fingerprinted));
         }
         for (action, fingerprinted) in probes.drain(..) {
@@ -537,8 +644,12 @@ fn expand_chunk<M: Checkable>(
             } else {
                 None
             };
-            if seen.contains(fingerprint) {
+            let claim = visits.claim(fingerprint, share.as_deref_mut());
+            if claim == Claim::Visited {
                 if record_graph {
+                    let Visits::Look(seen) = visits else {
+                        unreachable!("a recorded graph is entered by the merge")
+                    };
                     let target = seen.id(fingerprint).expect("a recorded graph keeps ids");
                     result.successors.push(Successor::Known {
                         parent,
@@ -569,22 +680,24 @@ fn expand_chunk<M: Checkable>(
                 made_states = 0;
             }
             let violations = table.violations(model, next);
-            let pending = if record_graph {
-                pending_of(table, model, next)
-            } else {
-                Pending::default()
-            };
+            if record_graph {
+                result.pending.push(pending_of(table, model, next));
+            }
             let state = fingerprinted.keep(next, &scratch, &mut made_bytes);
             made_states += 1;
+            if matches!(claim, Claim::Contested | Claim::Deferred) && share.is_some() {
+                result.disputed.push(fingerprint);
+                result.deferred |= claim == Claim::Deferred;
+            }
             result.successors.push(Successor::New(Candidate {
                 fingerprint,
+                claim,
                 parent,
                 action,
                 task,
-                block: result.blocks.len(),
+                block: u32::try_from(result.blocks.len()).expect("a chunk makes few blocks"),
                 state,
                 violations,
-                pending,
             }));
         }
     }
@@ -653,4 +766,69 @@ fn rebuild_trace<M: Checkable>(
         *recorded = target;
     }
     trace
+}
+
+#[cfg(test)]
+mod tests {
+    use lockscope_models::lock::{LockConfig, LockModel, Recipe};
+
+    use super::super::seen::SHARE_CAP;
+    use super::*;
+
+    /// Counts, depth and every counterexample (as its actions) of a safety search.
+    fn outcome(model: &LockModel, threads: usize) -> (u64, u64, u32, Vec<String>) {
+        let options = SearchOptions {
+            threads,
+            full_space: true,
+            check_liveness: false,
+            ..SearchOptions::default()
+        };
+        let report = search(model, &options, &mut |_| {});
+        assert_eq!(report.stop, Stop::Exhausted);
+        let counterexamples = report
+            .properties
+            .iter()
+            .map(|property| format!("{:?}", property.counterexample))
+            .collect();
+        (
+            report.unique_states,
+            report.transitions,
+            report.max_depth,
+            counterexamples,
+        )
+    }
+
+    /// Workers enter new states themselves; however the claims fall out (any number of threads,
+    /// claims deferred to the merge when a worker's share of the room runs out), the search finds
+    /// what one thread with room to spare finds: the same states, and the same first
+    /// counterexamples.
+    #[test]
+    fn claims_give_the_same_search_at_any_thread_count_and_share_of_room() {
+        let model = LockModel::new(LockConfig {
+            session_expiries: 1,
+            ..LockConfig::new(Recipe::Standard, 3)
+        })
+        .expect("a valid configuration");
+        let expected = outcome(&model, 1);
+        assert_eq!(
+            (expected.0, expected.1),
+            (32_091, 100_653),
+            "the oracle's counts"
+        );
+        assert!(
+            expected.3.iter().any(|c| c.starts_with("Some")),
+            "a counterexample to compare"
+        );
+        for threads in [1, 2, 3, 8] {
+            for cap in [usize::MAX, 5, 0] {
+                SHARE_CAP.set(cap);
+                assert_eq!(
+                    outcome(&model, threads),
+                    expected,
+                    "{threads} threads, share cap {cap}"
+                );
+            }
+            SHARE_CAP.set(usize::MAX);
+        }
+    }
 }

@@ -47,23 +47,31 @@ impl Fingerprinted {
         }
     }
 
-    /// The state is kept: its packed form is appended to `bytes` (copied from `scratch`, or
-    /// packed now if it was not yet); returns where it lies there.
+    /// The state is kept: its packed form is appended to `bytes`, a block's (copied from
+    /// `scratch`, or packed now if it was not yet); returns where it lies there.
     pub(super) fn keep<S: PackState>(
         &self,
         state: &S,
         scratch: &[u8],
         bytes: &mut Vec<u8>,
-    ) -> Range<usize> {
-        match &self.packed {
+    ) -> Range<u32> {
+        let range = match &self.packed {
             Some(packed) => {
                 let start = bytes.len();
                 bytes.extend_from_slice(&scratch[packed.clone()]);
                 start..bytes.len()
             }
             None => pack(state, bytes),
-        }
+        };
+        narrow(range)
     }
+}
+
+/// A range of a block's bytes, which are far fewer than 4 GiB.
+fn narrow(range: Range<usize>) -> Range<u32> {
+    let start = u32::try_from(range.start).expect("a block is under 4 GiB");
+    let end = u32::try_from(range.end).expect("a block is under 4 GiB");
+    start..end
 }
 
 /// The state packed in `bytes`.
@@ -105,19 +113,11 @@ pub(super) struct Frontier {
 
 impl Frontier {
     /// Append a block: `compressed` (made by [`compress`]) holds the states at `states`' ranges.
-    pub(super) fn push_block(&mut self, compressed: Vec<u8>, states: Vec<(u32, Range<usize>)>) {
+    pub(super) fn push_block(&mut self, compressed: Vec<u8>, states: Vec<(u32, Range<u32>)>) {
         if states.is_empty() {
             return;
         }
         self.len += states.len();
-        let states = states
-            .into_iter()
-            .map(|(id, range)| {
-                let start = u32::try_from(range.start).expect("a block is under 4 GiB");
-                let end = u32::try_from(range.end).expect("a block is under 4 GiB");
-                (id, start..end)
-            })
-            .collect();
         self.blocks.push(Block { compressed, states });
     }
 
@@ -186,7 +186,10 @@ mod tests {
         ];
         let mut frontier = Frontier::default();
         let mut packed = Vec::new();
-        let ranges: Vec<_> = states.iter().map(|s| pack(s, &mut packed)).collect();
+        let ranges: Vec<_> = states
+            .iter()
+            .map(|s| narrow(pack(s, &mut packed)))
+            .collect();
         // The first block keeps states 0 and 2 (1 was a duplicate), the second state 1.
         let mut scratch = Vec::new();
         frontier.push_block(

@@ -11,7 +11,24 @@
 //! tables rather than more: a large table gets huge pages ([`super::words`]), which a lookup's
 //! address translation needs far more than a growth needs small tables.
 //!
+//! **Claims.** A worker expanding part of a level looks every successor up; the new ones used to be
+//! entered afterwards, in frontier order, which looked each of them up a second time (a cache miss
+//! again, a tenth of a search on one thread, and hardly faster on two). Instead a worker now
+//! enters a new fingerprint itself, with a compare-and-swap on the slot its lookup just read,
+//! marked *fresh* ([`Claims`]). That the state is new is then settled in the merge, in frontier
+//! order, as before: a fingerprint entered during this batch and found again from another chunk
+//! is contested, and the copy first in frontier order is the new one, whichever thread entered it
+//! ([`Resolver`]). So ids, counts and counterexamples stay what one thread finds. Once every worker
+//! has stopped claiming, each removes the marks it made. A table does not grow while workers claim
+//! in it: before a batch each gets room for what the batch is expected to add, shared out among
+//! the workers, and a claim beyond a worker's share is deferred to the merge.
+//!
+//! A table keeps a fingerprint's bits below the [`SEGMENT_BITS`] that chose it (the key); those top
+//! bits, the same for all its keys, are free for the fresh mark.
+//!
 //! When the search records the state graph, each slot also keeps the state's id.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::fingerprint::Fingerprint;
 use super::words::Words;
@@ -21,11 +38,15 @@ const SEGMENTS: usize = 1 << SEGMENT_BITS;
 const SEGMENT_BITS: u32 = 4;
 /// Slots of a table before its first growth.
 const INITIAL_SLOTS: usize = 64;
-/// Marks an empty slot; a fingerprint that happens to be 0 is stored as [`ZERO_STANDS_IN`].
-const EMPTY: Fingerprint = 0;
-const ZERO_STANDS_IN: Fingerprint = 1;
-// A new table is zeroed memory: all of it empty slots.
-const _: () = assert!(EMPTY == 0);
+/// The bits of a fingerprint that its table keeps: all but the ones that chose the table.
+const KEY_BITS: u64 = u64::MAX >> SEGMENT_BITS;
+/// Marks an empty slot; a key that happens to be 0 is stored as [`ZERO_STANDS_IN`].
+const EMPTY: u64 = 0;
+const ZERO_STANDS_IN: u64 = 1;
+/// Marks a slot claimed during the current batch.
+const FRESH: u64 = 1 << 63;
+// A new table is zeroed memory: all of it empty slots; the mark lies outside every key.
+const _: () = assert!(EMPTY == 0 && FRESH & KEY_BITS == 0);
 
 /// The fingerprints of the visited states, and their ids if asked for.
 pub(super) struct Seen {
@@ -58,8 +79,8 @@ impl Seen {
     }
 
     pub(super) fn contains(&self, fingerprint: Fingerprint) -> bool {
-        let (table, key) = self.locate(fingerprint);
-        table.find(key).is_ok()
+        let table = &self.tables[segment(fingerprint)];
+        table.find(key(fingerprint)).is_ok()
     }
 
     /// Start loading the slot where a lookup of `fingerprint` begins, so that a
@@ -67,8 +88,8 @@ impl Seen {
     /// millions of states is far larger than the caches: without this, a search spends a fifth of
     /// its time waiting for these loads one at a time.
     pub(super) fn prefetch(&self, fingerprint: Fingerprint) {
-        let (table, key) = self.locate(fingerprint);
-        table.prefetch(key);
+        let table = &self.tables[segment(fingerprint)];
+        prefetch(&table.slots[home(key(fingerprint), table.slots.len())]);
     }
 
     /// The id of a visited state (`None` when it is not visited, or ids are not kept).
@@ -76,88 +97,281 @@ impl Seen {
         if !self.with_ids {
             return None;
         }
-        let (table, key) = self.locate(fingerprint);
-        table.find(key).ok().map(|slot| table.ids[slot])
+        let table = &self.tables[segment(fingerprint)];
+        table
+            .find(key(fingerprint))
+            .ok()
+            .map(|slot| table.ids[slot])
     }
 
     /// Record a state as visited under `id`; `false` if it already was.
     pub(super) fn insert(&mut self, fingerprint: Fingerprint, id: u32) -> bool {
-        let key = stored(fingerprint);
         let with_ids = self.with_ids;
-        self.tables[segment(key)].insert(key, id, with_ids)
+        self.tables[segment(fingerprint)].insert(key(fingerprint), id, with_ids)
     }
 
-    /// Record many states as visited, `threads` ways in parallel; whether each was new, in order.
-    /// Thread `t` owns the tables whose number is `t` modulo `threads` and walks the whole list,
-    /// inserting the fingerprints of its tables in the list's order: of two equal fingerprints
-    /// the first is the new one, exactly as with [`Seen::insert`] one by one. Inserts into the
-    /// visited set are cache misses, the largest part of a breadth-first search's merge, which
-    /// would otherwise run on one thread. Only for a set without ids.
-    pub(super) fn insert_all(&mut self, fingerprints: &[Fingerprint], threads: usize) -> Vec<bool> {
-        assert!(!self.with_ids, "parallel inserts give no ids");
-        let threads = threads.clamp(1, SEGMENTS);
-        let mut owned: Vec<Vec<&mut Table>> = (0..threads).map(|_| Vec::new()).collect();
-        for (number, table) in self.tables.iter_mut().enumerate() {
-            owned[number % threads].push(table);
-        }
-        let insert = |part: usize, tables: &mut [&mut Table]| {
-            // The stored key of a fingerprint whose table `part` owns, and that table's place
-            // among `tables`.
-            let owned_key = |fingerprint: Fingerprint| {
-                let key = stored(fingerprint);
-                let number = segment(key);
-                (number % threads == part).then_some((number / threads, key))
-            };
-            let mut new = Vec::new();
-            for (i, &fingerprint) in fingerprints.iter().enumerate() {
-                let ahead = fingerprints.get(i + PREFETCH_DISTANCE);
-                if let Some((table, key)) = ahead.and_then(|&ahead| owned_key(ahead)) {
-                    tables[table].prefetch(key);
-                }
-                if let Some((table, key)) = owned_key(fingerprint) {
-                    if tables[table].insert(key, 0, false) {
-                        new.push(i);
+    /// Open the set to claims for one batch by up to `workers` threads, with room in every table
+    /// for `expected` new states of the batch (each worker gets its share). Only for a set
+    /// without ids. Each worker ends with [`Claims::unmark`], the batch with [`Seen::count`].
+    pub(super) fn claims(&mut self, workers: usize, expected: usize) -> Claims<'_> {
+        assert!(!self.with_ids, "claims give no ids");
+        let expected_per_table = expected.div_ceil(SEGMENTS);
+        let workers = workers.max(1);
+        let too_full = |table: &Table| {
+            table.len * 4 >= table.slots.len() * 3 || table.room() < expected_per_table
+        };
+        // The tables fill evenly, so they tend to grow in the same batch: the workers grow them.
+        let mut growing: Vec<&mut Table> = self.tables.iter_mut().filter(|t| too_full(t)).collect();
+        let per_worker = growing.len().div_ceil(workers).max(1);
+        std::thread::scope(|scope| {
+            for tables in growing.chunks_mut(per_worker) {
+                scope.spawn(move || {
+                    for table in tables {
+                        while too_full(table) {
+                            table.grow(false);
+                        }
                     }
+                });
+            }
+        });
+        let mut share = [0; SEGMENTS];
+        for (table, share) in self.tables.iter().zip(&mut share) {
+            *share = table.room() / workers;
+            #[cfg(test)]
+            {
+                *share = (*share).min(SHARE_CAP.get());
+            }
+        }
+        Claims {
+            tables: self
+                .tables
+                .iter_mut()
+                .map(|table| table.slots.atomic())
+                .collect(),
+            share,
+        }
+    }
+
+    /// End a batch: count the states the workers entered.
+    pub(super) fn count(&mut self, entered: &[Entered]) {
+        for entered in entered {
+            for (table, count) in self.tables.iter_mut().zip(entered.0) {
+                table.len += count;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Caps every worker's share of a table's room (for the thread that opens the claims), so
+    /// that tests can have claims deferred.
+    pub(super) static SHARE_CAP: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// What a worker learns of a successor's fingerprint from [`Claims::claim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Claim {
+    /// Visited before this batch: not new.
+    Visited,
+    /// Entered by this claim: new, unless another chunk earlier in the batch reached it too.
+    Won,
+    /// Entered during this batch by another chunk's claim: new if this chunk comes first.
+    Contested,
+    /// Not visited before this batch and not entered (the worker's share of the table's room is
+    /// used up, or the search only looks): the merge decides.
+    Deferred,
+}
+
+/// The visited set open to claims during one batch; see the module's doc.
+pub(super) struct Claims<'a> {
+    tables: Vec<&'a [AtomicU64]>,
+    /// How many claims each worker may win in each table: the table's room, shared out.
+    share: [usize; SEGMENTS],
+}
+
+/// One worker's part of a batch's claims: its room left per table, and the slots it claimed.
+pub(super) struct Share {
+    room: [usize; SEGMENTS],
+    claimed: Vec<ClaimedSlot>,
+}
+
+/// A slot claimed during a batch, to be unmarked when it ends.
+#[derive(Clone, Copy, Debug)]
+struct ClaimedSlot {
+    table: usize,
+    slot: usize,
+}
+
+/// How many states a worker entered in each table during a batch.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Entered([usize; SEGMENTS]);
+
+impl Claims<'_> {
+    /// A worker's share of the room.
+    pub(super) fn share(&self) -> Share {
+        Share {
+            room: self.share,
+            claimed: Vec::new(),
+        }
+    }
+
+    /// Start loading the slot where a claim of `fingerprint` begins (see [`Seen::prefetch`]).
+    pub(super) fn prefetch(&self, fingerprint: Fingerprint) {
+        let slots = self.tables[segment(fingerprint)];
+        prefetch(&slots[home(key(fingerprint), slots.len())]);
+    }
+
+    /// Look `fingerprint` up and, if it is not there, enter it marked fresh, within `share`.
+    pub(super) fn claim(&self, fingerprint: Fingerprint, share: &mut Share) -> Claim {
+        let table = segment(fingerprint);
+        let key = key(fingerprint);
+        let slots = self.tables[table];
+        let mut slot = home(key, slots.len());
+        loop {
+            let mut found = slots[slot].load(Ordering::Relaxed);
+            if found == EMPTY {
+                if share.room[table] == 0 {
+                    return Claim::Deferred;
+                }
+                // Nothing else is published through a slot: relaxed order suffices.
+                match slots[slot].compare_exchange(
+                    EMPTY,
+                    key | FRESH,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        share.room[table] -= 1;
+                        share.claimed.push(ClaimedSlot { table, slot });
+                        return Claim::Won;
+                    }
+                    // Another worker filled the slot first: look at what it wrote.
+                    Err(now) => found = now,
                 }
             }
-            new
-        };
-        let news: Vec<Vec<usize>> = if threads == 1 {
-            owned.iter_mut().map(|tables| insert(0, tables)).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = owned
-                    .into_iter()
-                    .enumerate()
-                    .map(|(part, mut tables)| scope.spawn(move || insert(part, &mut tables)))
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|worker| worker.join().expect("an insert thread does not panic"))
-                    .collect()
-            })
-        };
-        let mut is_new = vec![false; fingerprints.len()];
-        for i in news.into_iter().flatten() {
-            is_new[i] = true;
+            if found & KEY_BITS == key {
+                return if found & FRESH == 0 {
+                    Claim::Visited
+                } else {
+                    Claim::Contested
+                };
+            }
+            slot = next(slot, slots.len());
         }
-        is_new
     }
 
-    fn locate(&self, fingerprint: Fingerprint) -> (&Table, Fingerprint) {
-        let key = stored(fingerprint);
-        (&self.tables[segment(key)], key)
+    /// Remove the fresh marks of a worker's claims; only once no worker claims any more (a claim
+    /// would take an unmarked state for one visited before the batch).
+    pub(super) fn unmark(&self, share: Share) -> Entered {
+        let mut entered = Entered::default();
+        for (i, &ClaimedSlot { table, slot }) in share.claimed.iter().enumerate() {
+            // The slots were claimed in no particular order; long evicted from the cache.
+            if let Some(ahead) = share.claimed.get(i + PREFETCH_DISTANCE) {
+                prefetch(&self.tables[ahead.table][ahead.slot]);
+            }
+            let before = self.tables[table][slot].fetch_and(!FRESH, Ordering::Relaxed);
+            debug_assert!(before & FRESH != 0, "a claimed slot is fresh");
+            entered.0[table] += 1;
+        }
+        entered
+    }
+}
+
+/// How far ahead of its unmarking [`Claims::unmark`] asks for slots: enough loads in flight to
+/// cover a memory access.
+const PREFETCH_DISTANCE: usize = 16;
+
+/// Settles, in frontier order, which of a batch's claims are new states: a fingerprint claimed by
+/// one chunk only is new if that chunk won it; one that several chunks reached (they then hold it
+/// contested or deferred) is new at its first copy in frontier order.
+pub(super) struct Resolver {
+    /// A bit per hash of the fingerprints that more than one chunk may hold: a won claim whose
+    /// bit is clear is new without further ado (most are). A bitmap, not a set: it is asked of
+    /// every won claim, and a few bits per fingerprint stay in the fastest cache.
+    disputed: Vec<u64>,
+    /// Fingerprints with a set bit already settled as new.
+    taken: FingerprintSet,
+    /// The fingerprints won during the batch, when some claims were deferred (a deferred claim
+    /// then tells a state entered during the batch, contested, from one visited before).
+    won: Option<FingerprintSet>,
+    /// Deferred claims settled as new, to be entered when the batch ends.
+    unclaimed: Vec<Fingerprint>,
+}
+
+type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
+
+impl Resolver {
+    /// A resolver for a batch whose contested and deferred claims have the fingerprints
+    /// `disputed`; `won` lists the batch's won fingerprints, needed only if some claims were
+    /// deferred.
+    pub(super) fn new(disputed: &[&[Fingerprint]], won: Option<FingerprintSet>) -> Self {
+        let count: usize = disputed.iter().map(|part| part.len()).sum();
+        // About eight bits per disputed fingerprint: one won claim in eight at most goes the
+        // slower way for nothing.
+        let words = (count / 8 + 1).next_power_of_two();
+        let mut resolver = Resolver {
+            disputed: vec![0; words],
+            taken: FingerprintSet::default(),
+            won,
+            unclaimed: Vec::new(),
+        };
+        for &fingerprint in disputed.iter().copied().flatten() {
+            let (word, bit) = resolver.bit(fingerprint);
+            resolver.disputed[word] |= bit;
+        }
+        resolver
+    }
+
+    /// Where `fingerprint`'s bit lies in `disputed`: its low bits (the tables use its high ones).
+    fn bit(&self, fingerprint: Fingerprint) -> (usize, u64) {
+        let word = (fingerprint >> 6) as usize & (self.disputed.len() - 1);
+        (word, 1 << (fingerprint & 63))
+    }
+
+    /// Whether the successor with `fingerprint`, which got `claim`, is a new state. Asked in
+    /// frontier order, of every successor that was not [`Claim::Visited`]; the claims are over
+    /// (their marks removed).
+    pub(super) fn is_new(&mut self, seen: &Seen, fingerprint: Fingerprint, claim: Claim) -> bool {
+        let (word, bit) = self.bit(fingerprint);
+        match claim {
+            Claim::Visited => false,
+            Claim::Won if self.disputed[word] & bit == 0 => true,
+            Claim::Won | Claim::Contested => self.taken.insert(fingerprint),
+            Claim::Deferred => {
+                let won = self.won.as_ref().expect("the won claims are listed");
+                if won.contains(&fingerprint) {
+                    self.taken.insert(fingerprint)
+                } else if seen.contains(fingerprint) {
+                    false
+                } else {
+                    let new = self.taken.insert(fingerprint);
+                    if new {
+                        self.unclaimed.push(fingerprint);
+                    }
+                    new
+                }
+            }
+        }
+    }
+
+    /// End the batch: enter the deferred new states.
+    pub(super) fn finish(self, seen: &mut Seen) {
+        for fingerprint in self.unclaimed {
+            seen.insert(fingerprint, 0);
+        }
     }
 }
 
 impl Table {
-    /// Start loading the slot where a lookup of `key` begins.
-    fn prefetch(&self, key: Fingerprint) {
-        prefetch(&self.slots[home(key, self.slots.len())]);
+    /// Slots that may still be filled before the table is seven eighths full, where linear
+    /// probing starts to slow down.
+    fn room(&self) -> usize {
+        (self.slots.len() / 8 * 7).saturating_sub(self.len)
     }
 
     /// Add `key` (with `id` if ids are kept); `false` if it is here already.
-    fn insert(&mut self, key: Fingerprint, id: u32, with_ids: bool) -> bool {
+    fn insert(&mut self, key: u64, id: u32, with_ids: bool) -> bool {
         let Err(slot) = self.find(key) else {
             return false;
         };
@@ -172,25 +386,19 @@ impl Table {
         true
     }
 
-    /// `Ok(slot)` holding `key`, or `Err(slot)`: the empty slot where it would go.
-    fn find(&self, key: Fingerprint) -> Result<usize, usize> {
+    /// `Ok(slot)` holding `key` (fresh or not), or `Err(slot)`: the empty slot where it would go.
+    fn find(&self, key: u64) -> Result<usize, usize> {
         let mut slot = home(key, self.slots.len());
         loop {
             match self.slots[slot] {
-                k if k == key => return Ok(slot),
                 EMPTY => return Err(slot),
-                _ => {
-                    slot = if slot + 1 == self.slots.len() {
-                        0
-                    } else {
-                        slot + 1
-                    }
-                }
+                found if found & KEY_BITS == key => return Ok(slot),
+                _ => slot = next(slot, self.slots.len()),
             }
         }
     }
 
-    /// Move every entry into a table half as large again.
+    /// Move every entry into a table half as large again. Never during a batch: no slot is fresh.
     fn grow(&mut self, with_ids: bool) {
         let size = self.slots.len() + self.slots.len() / 2;
         let old_slots = std::mem::replace(&mut self.slots, Words::zeroed(size));
@@ -202,6 +410,7 @@ impl Table {
             if key == EMPTY {
                 continue;
             }
+            debug_assert!(key & FRESH == 0, "tables grow between batches");
             let slot = self.find(key).expect_err("keys are distinct");
             self.slots[slot] = key;
             if with_ids {
@@ -210,10 +419,6 @@ impl Table {
         }
     }
 }
-
-/// How far ahead of its inserts [`Seen::insert_all`] asks for slots: enough loads in flight to
-/// cover a memory access while the inserts between them run.
-const PREFETCH_DISTANCE: usize = 16;
 
 /// Ask the CPU to start loading `value`'s cache line (a hint; a no-op off x86-64).
 #[inline]
@@ -231,22 +436,32 @@ fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
-/// The value stored for a fingerprint: itself, except that 0 marks empty slots.
-fn stored(fingerprint: Fingerprint) -> Fingerprint {
-    if fingerprint == EMPTY {
-        ZERO_STANDS_IN
-    } else {
-        fingerprint
+/// The key a table keeps for a fingerprint: its bits below the table's, except that 0 marks empty
+/// slots.
+fn key(fingerprint: Fingerprint) -> u64 {
+    match fingerprint & KEY_BITS {
+        EMPTY => ZERO_STANDS_IN,
+        key => key,
     }
 }
 
-fn segment(key: Fingerprint) -> usize {
-    (key >> (64 - SEGMENT_BITS)) as usize
+/// The table of a fingerprint: its top bits.
+fn segment(fingerprint: Fingerprint) -> usize {
+    (fingerprint >> (64 - SEGMENT_BITS)) as usize
 }
 
-/// A key's first slot in a table of `size`: the bits below the segment's, scaled to the size.
-fn home(key: Fingerprint, size: usize) -> usize {
+/// A key's first slot in a table of `size`: the key scaled to the size.
+fn home(key: u64, size: usize) -> usize {
     (((key << SEGMENT_BITS) as u128 * size as u128) >> 64) as usize
+}
+
+/// The slot after `slot`, wrapping around.
+fn next(slot: usize, size: usize) -> usize {
+    if slot + 1 == size {
+        0
+    } else {
+        slot + 1
+    }
 }
 
 #[cfg(test)]
@@ -278,28 +493,137 @@ mod tests {
         }
     }
 
+    /// A batch's fingerprints in frontier order, cut into chunks, claimed by `threads` workers
+    /// taking chunks in turn (from the last one if `backwards`: later chunks then win the claims
+    /// that earlier ones must get), then resolved in order: whether each is new.
+    fn claim_batch(
+        seen: &mut Seen,
+        chunks: &[Vec<Fingerprint>],
+        threads: usize,
+        backwards: bool,
+    ) -> Vec<bool> {
+        let expected = chunks.iter().map(Vec::len).sum();
+        let claims = seen.claims(threads, expected);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let answers: Vec<std::sync::Mutex<Vec<Claim>>> =
+            chunks.iter().map(|_| Default::default()).collect();
+        let claims_over = std::sync::Barrier::new(threads);
+        let entered: Vec<Entered> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut share = claims.share();
+                        loop {
+                            let taken = next.fetch_add(1, Ordering::Relaxed);
+                            if taken >= chunks.len() {
+                                break;
+                            }
+                            let i = if backwards {
+                                chunks.len() - 1 - taken
+                            } else {
+                                taken
+                            };
+                            let chunk = &chunks[i];
+                            let mut made = FingerprintSet::default();
+                            *answers[i].lock().unwrap() = chunk
+                                .iter()
+                                .map(|&f| match claims.claim(f, &mut share) {
+                                    // Repeats within a chunk are the chunk's own business.
+                                    Claim::Visited => Claim::Visited,
+                                    _ if !made.insert(f) => Claim::Visited,
+                                    claim => claim,
+                                })
+                                .collect();
+                        }
+                        claims_over.wait();
+                        claims.unmark(share)
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        seen.count(&entered);
+        let answers: Vec<Vec<Claim>> = answers
+            .into_iter()
+            .map(|a| a.into_inner().unwrap())
+            .collect();
+        let claimed = |wanted: &[Claim]| -> Vec<Vec<Fingerprint>> {
+            chunks
+                .iter()
+                .zip(&answers)
+                .map(|(chunk, claims)| {
+                    chunk
+                        .iter()
+                        .zip(claims)
+                        .filter(|(_, claim)| wanted.contains(claim))
+                        .map(|(&f, _)| f)
+                        .collect()
+                })
+                .collect()
+        };
+        let disputed = claimed(&[Claim::Contested, Claim::Deferred]);
+        let disputed: Vec<&[Fingerprint]> = disputed.iter().map(Vec::as_slice).collect();
+        let won = answers
+            .iter()
+            .flatten()
+            .any(|&claim| claim == Claim::Deferred)
+            .then(|| claimed(&[Claim::Won]).into_iter().flatten().collect());
+        let mut resolver = Resolver::new(&disputed, won);
+        let is_new = chunks
+            .iter()
+            .flatten()
+            .zip(answers.iter().flatten())
+            .map(|(&f, &claim)| resolver.is_new(seen, f, claim))
+            .collect();
+        resolver.finish(seen);
+        is_new
+    }
+
     #[test]
-    fn parallel_inserts_find_the_first_of_equal_fingerprints_as_one_by_one() {
+    fn claims_settle_the_first_of_equal_fingerprints_in_order_as_one_by_one() {
         let batch: Vec<Fingerprint> = fingerprints(30_000)
             .chain(fingerprints(40_000).step_by(3))
-            .chain([0, 1, 0])
+            .chain([0, 1 << 60, 0, 1, u64::MAX])
             .collect();
+        let before = || fingerprints(10_000).step_by(2);
         let mut one_by_one = Seen::new(false);
-        for fingerprint in fingerprints(10_000).step_by(2) {
+        for fingerprint in before() {
             one_by_one.insert(fingerprint, 0);
         }
         let expected: Vec<bool> = batch.iter().map(|&f| one_by_one.insert(f, 0)).collect();
-        for threads in [1, 2, 3, 8] {
-            let mut seen = Seen::new(false);
-            for fingerprint in fingerprints(10_000).step_by(2) {
-                seen.insert(fingerprint, 0);
+        for (threads, backwards) in [1, 2, 3, 8]
+            .into_iter()
+            .flat_map(|t| [(t, false), (t, true)])
+        {
+            // Ample room, then none (every claim deferred to the merge), then a little.
+            for cap in [usize::MAX, 0, 7] {
+                SHARE_CAP.set(cap);
+                let mut seen = Seen::new(false);
+                for fingerprint in before() {
+                    seen.insert(fingerprint, 0);
+                }
+                let chunks: Vec<Vec<Fingerprint>> = batch.chunks(1000).map(<[_]>::to_vec).collect();
+                assert_eq!(
+                    claim_batch(&mut seen, &chunks, threads, backwards),
+                    expected,
+                    "{threads} threads, backwards {backwards}, share cap {cap}"
+                );
+                assert!(batch.iter().all(|&f| seen.contains(f)));
+                assert!(seen
+                    .tables
+                    .iter()
+                    .all(|t| t.slots.iter().all(|&s| s & FRESH == 0)));
+                let total: usize = seen.tables.iter().map(|t| t.len).sum();
+                assert_eq!(
+                    total,
+                    one_by_one.tables.iter().map(|t| t.len).sum::<usize>()
+                );
+                // A second batch finds the first one's states visited.
+                assert!(claim_batch(&mut seen, &chunks, threads, backwards)
+                    .iter()
+                    .all(|&new| !new));
             }
-            assert_eq!(
-                seen.insert_all(&batch, threads),
-                expected,
-                "{threads} threads"
-            );
-            assert!(batch.iter().all(|&f| seen.contains(f)));
+            SHARE_CAP.set(usize::MAX);
         }
     }
 
@@ -340,8 +664,9 @@ mod tests {
         }
         assert!(seen.contains(0) && seen.contains(u64::MAX) && seen.contains(1 << 63));
         assert_eq!(seen.id(u64::MAX), Some(1));
-        // 0 is stored as 1, so the two stand for one state: a collision like any other pair's,
-        // of probability 2^-64, covered by the printed collision probability.
+        // A key of 0 is stored as 1, so the two stand for one state: a collision like any other
+        // pair's, of probability 2^-64, covered by the printed collision probability.
         assert!(!seen.insert(1, 3));
+        assert!(!seen.insert(1 << 63 | 1, 3));
     }
 }

@@ -10,6 +10,13 @@
 //! simply keeps small pages.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::AtomicU64;
+
+// `Words::atomic` views words as atomics: the two must be laid out alike.
+const _: () = assert!(
+    std::mem::size_of::<u64>() == std::mem::size_of::<AtomicU64>()
+        && std::mem::align_of::<u64>() == std::mem::align_of::<AtomicU64>()
+);
 
 /// The size of a huge page on x86-64 and most arm64 kernels: a table smaller than this could not
 /// fill one.
@@ -49,6 +56,18 @@ impl Words {
     }
 }
 
+impl Words {
+    /// The words as atomics, for threads that share the array while this borrow lasts. (What the
+    /// standard library's unstable `AtomicU64::from_mut_slice` does.)
+    pub(super) fn atomic(&mut self) -> &[AtomicU64] {
+        let words: &mut [u64] = self;
+        // SAFETY: `AtomicU64` has the size, alignment (asserted above) and bit validity of `u64`,
+        // and the words are borrowed exclusively for as long as the atomics live, so nothing
+        // reads or writes them other than through the atomics.
+        unsafe { &*(std::ptr::from_mut(words) as *const [AtomicU64]) }
+    }
+}
+
 impl Deref for Words {
     type Target = [u64];
 
@@ -75,6 +94,7 @@ impl DerefMut for Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn small_and_large_arrays_start_zeroed_and_hold_what_is_written() {
@@ -91,6 +111,19 @@ mod tests {
                 *word = i as u64 * 3;
             }
             assert!(words.iter().enumerate().all(|(i, &w)| w == i as u64 * 3));
+        }
+    }
+
+    #[test]
+    fn atomics_read_and_write_the_words_themselves() {
+        for len in [3, HUGE_PAGE / 8 + 1] {
+            let mut words = Words::zeroed(len);
+            words[len - 1] = 7;
+            let atomics = words.atomic();
+            assert_eq!(atomics.len(), len);
+            assert_eq!(atomics[len - 1].load(Ordering::Relaxed), 7);
+            atomics[0].store(5, Ordering::Relaxed);
+            assert_eq!(words[0], 5);
         }
     }
 }
