@@ -33,7 +33,7 @@ use lockscope_models::Task;
 use super::fingerprint::Fingerprint;
 use super::frontier::{compress, unpack, Fingerprinted, Frontier};
 use super::liveness::{self, Graph};
-use super::seen::{Claim, Claims, Entered, Resolver, Seen, Share};
+use super::seen::{Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
     Stop,
@@ -43,8 +43,6 @@ use super::{
 /// `MAX_LIVENESS_PROPERTIES`).
 type Pending = [u64; MAX_LIVENESS_PROPERTIES];
 const MAX_LIVENESS_PROPERTIES: usize = 4;
-
-type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
 
 /// New states a batch is expected to make per state expanded, at most: the room the visited set
 /// keeps for a batch's claims (a claim beyond it is settled in the merge instead).
@@ -109,9 +107,8 @@ struct ChunkResult {
     deferred: bool,
 }
 
-/// Everything kept per visited state.
+/// Everything kept per visited state besides its fingerprint.
 struct Visited {
-    seen: Seen,
     /// The parent's id, or `NO_PARENT` for an initial state.
     parent: Vec<u32>,
     /// The index of the action (among the parent's enabled actions) that reached the state; for an
@@ -165,24 +162,27 @@ pub(super) fn search<M: Checkable>(
         && table.liveness_count() > 0
         && !options.stop_at_first_violation
         && symmetry.is_none();
-    let mut first: Vec<Option<u32>> = vec![None; table.safety_count()];
-    let mut visited = Visited {
-        pending: vec![
-            Vec::new();
-            if record_graph {
-                table.liveness_count()
-            } else {
-                0
-            }
-        ],
-        symmetry: symmetry.is_some(),
-        seen: Seen::new(record_graph),
-        parent: Vec::new(),
-        action: Vec::new(),
+    let mut seen = Seen::new(record_graph);
+    let mut tally = Tally {
+        visited: Visited {
+            pending: vec![
+                Vec::new();
+                if record_graph {
+                    table.liveness_count()
+                } else {
+                    0
+                }
+            ],
+            symmetry: symmetry.is_some(),
+            parent: Vec::new(),
+            action: Vec::new(),
+        },
+        first: vec![None; table.safety_count()],
+        graph: Graph::default(),
+        transitions: 0,
+        fault_counts: vec![0; table.fault_kinds.len()],
+        max_states: limits.max_states,
     };
-    let mut graph = Graph::default();
-    let mut transitions = 0u64;
-    let mut fault_counts = vec![0u64; table.fault_kinds.len()];
     let mut frontier = Frontier::default();
     let mut packed = Vec::new();
     let mut scratch = Vec::new();
@@ -194,9 +194,10 @@ pub(super) fn search<M: Checkable>(
         } else {
             state
         };
+        let visited = &mut tally.visited;
         let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
         let fingerprinted = Fingerprinted::of(&state, &mut scratch);
-        if visited.seen.insert(fingerprinted.fingerprint, id) {
+        if seen.insert(fingerprinted.fingerprint, id) {
             let pending = if record_graph {
                 pending_of(&table, model, &state)
             } else {
@@ -207,7 +208,7 @@ pub(super) fn search<M: Checkable>(
                 u8::try_from(i).expect("at most 256 initial states"),
                 &pending,
             );
-            record_first(&mut first, table.violations(model, &state), || id);
+            record_first(&mut tally.first, table.violations(model, &state), || id);
             initial.push((id, fingerprinted.keep(&state, &scratch, &mut packed)));
         }
         scratch.clear();
@@ -222,8 +223,8 @@ pub(super) fn search<M: Checkable>(
     let mut depth = 0u32;
     let mut max_depth = 0u32;
     let (stop, depth_covered) = loop {
-        let any_violated = first.iter().any(Option::is_some);
-        let all_violated = !first.is_empty() && first.iter().all(Option::is_some);
+        let any_violated = tally.first.iter().any(Option::is_some);
+        let all_violated = !tally.first.is_empty() && tally.first.iter().all(Option::is_some);
         if options.stop_at_first_violation && any_violated {
             break (Stop::FirstViolation, depth);
         }
@@ -237,135 +238,65 @@ pub(super) fn search<M: Checkable>(
             break (Stop::TimeLimit, depth);
         }
         let probe_only = limits.max_depth == Some(depth);
-        let mut next = Frontier::default();
-        let mut stopped = None;
-        let mut beyond_bound = false;
-        let batch_size = CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads;
-        let mut batch_end = 0;
-        while batch_end < frontier.blocks() {
-            let batch_start = batch_end;
-            let mut batch_states = 0;
-            while batch_end < frontier.blocks() && batch_states < batch_size {
-                batch_states += frontier.block_len(batch_end);
-                batch_end += 1;
-            }
-            let batch = batch_start..batch_end;
-            // Without a graph the visited set keeps no ids, and the workers enter the new
-            // successors themselves ([`super::seen`]'s claims); the merge below settles which are
-            // new. With a graph the merge enters them, naming each with its id.
-            let claiming = !record_graph && !probe_only;
-            let (chunks, entered) = {
-                let claims = claiming.then(|| {
-                    visited
-                        .seen
-                        .claims(threads, batch_states * EXPECTED_NEW_PER_STATE)
-                });
+        // Without a graph the visited set keeps no ids, and the workers enter the new successors
+        // themselves ([`super::seen`]'s claims); the merge settles which are new. With a graph
+        // the merge enters them, naming each with its id.
+        let claiming = !record_graph && !probe_only;
+        let mut level = Level::default();
+        for batch in batches(
+            &frontier,
+            CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads,
+        ) {
+            let batch_states: usize = batch.clone().map(|block| frontier.block_len(block)).sum();
+            if claiming {
+                let claims = seen.claims(threads, batch_states * EXPECTED_NEW_PER_STATE);
                 let expansion = Expansion {
                     model,
                     table: &table,
-                    visits: match &claims {
-                        Some(claims) => Visits::Claim(claims),
-                        None => Visits::Look(&visited.seen),
-                    },
+                    visits: Visits::Claim(&claims),
                     record_graph,
                     symmetry: symmetry.is_some(),
                 };
-                expand_batch(&expansion, &frontier, batch, threads)
-            };
-            visited.seen.count(&entered);
-            let mut resolver = claiming.then(|| resolver(&chunks));
-            for chunk in chunks {
-                transitions += chunk.transitions;
-                for (total, count) in fault_counts.iter_mut().zip(&chunk.faults) {
-                    *total += count;
-                }
-                if probe_only {
-                    beyond_bound |= chunk
-                        .successors
-                        .iter()
-                        .any(|s| matches!(s, Successor::New(_)));
-                    continue;
-                }
-                let mut kept = vec![Vec::new(); chunk.blocks.len()];
-                let mut pending = chunk.pending.iter();
-                for successor in chunk.successors {
-                    if stopped.is_some() {
-                        break;
-                    }
-                    let candidate = match successor {
-                        Successor::Known {
-                            parent,
-                            target,
-                            action,
-                            task,
-                        } => {
-                            graph.push_edge(parent, target, action, task);
-                            continue;
-                        }
-                        Successor::Repeat {
-                            parent,
-                            fingerprint,
-                            action,
-                            task,
-                        } => {
-                            let target = visited
-                                .seen
-                                .id(fingerprint)
-                                .expect("a repeat follows its first occurrence, kept with its id");
-                            graph.push_edge(parent, target, action, task);
-                            continue;
-                        }
-                        Successor::New(candidate) => candidate,
-                    };
-                    let pending = if record_graph {
-                        pending.next().expect("pending obligations per candidate")
-                    } else {
-                        &Pending::default()
-                    };
-                    let fresh = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
-                    let is_new = match resolver.as_mut() {
-                        Some(resolver) => {
-                            resolver.is_new(&visited.seen, candidate.fingerprint, candidate.claim)
-                        }
-                        None => visited.seen.insert(candidate.fingerprint, fresh),
-                    };
-                    let id = if is_new {
-                        visited.push(candidate.parent, candidate.action, pending);
-                        record_first(&mut first, candidate.violations, || fresh);
-                        kept[candidate.block as usize].push((fresh, candidate.state));
-                        if limits.max_states.is_some_and(|max| visited.len() >= max) {
-                            stopped = Some(Stop::MaxStates);
-                        }
-                        Some(fresh)
-                    } else {
-                        // Found twice in this level: a graph needs the first one's id.
-                        visited.seen.id(candidate.fingerprint)
-                    };
-                    if record_graph {
-                        let id = id.expect("a recorded graph keeps ids");
-                        graph.push_edge(candidate.parent, id, candidate.action, candidate.task);
-                    }
-                }
-                for (block, states) in chunk.blocks.into_iter().zip(kept) {
-                    next.push_block(block, states);
-                }
-            }
-            if let Some(resolver) = resolver {
-                resolver.finish(&mut visited.seen);
+                let (mut chunks, entered) = expand_batch(&expansion, &frontier, batch, threads);
+                drop(claims);
+                seen.count(&entered);
+                settle_deferred(&mut chunks, &mut seen);
+                let resolver = resolver(&chunks);
+                tally.merge(chunks, &mut Entering::Claimed(resolver), &mut level);
+            } else {
+                let expansion = Expansion {
+                    model,
+                    table: &table,
+                    visits: Visits::Look(&seen),
+                    record_graph,
+                    symmetry: symmetry.is_some(),
+                };
+                let (chunks, _) = expand_batch(&expansion, &frontier, batch, threads);
+                let mut entering = if probe_only {
+                    Entering::Probe
+                } else {
+                    Entering::Graph(&mut seen)
+                };
+                tally.merge(chunks, &mut entering, &mut level);
             }
             progress(Progress {
-                transitions,
-                unique_states: visited.len(),
+                transitions: tally.transitions,
+                unique_states: tally.visited.len(),
                 depth,
                 elapsed: started.elapsed(),
             });
-            if stopped.is_none() && timed_out(&started) {
-                stopped = Some(Stop::TimeLimit);
+            if level.stopped.is_none() && timed_out(&started) {
+                level.stopped = Some(Stop::TimeLimit);
             }
-            if stopped.is_some() {
+            if level.stopped.is_some() {
                 break;
             }
         }
+        let Level {
+            next,
+            stopped,
+            beyond_bound,
+        } = level;
         if !next.is_empty() {
             max_depth = depth + 1;
         }
@@ -386,6 +317,14 @@ pub(super) fn search<M: Checkable>(
         depth += 1;
     };
     drop(frontier);
+    let Tally {
+        visited,
+        first,
+        mut graph,
+        transitions,
+        fault_counts,
+        ..
+    } = tally;
     let safety = first
         .iter()
         .map(|slot| slot.map(|id| Counterexample::path(rebuild_trace(model, &visited, id, &[]))))
@@ -446,22 +385,175 @@ struct Expansion<'a, M: Checkable> {
     symmetry: bool,
 }
 
-/// What settles which of a batch's claims are new.
+/// The frontier's blocks cut into batches of about `size` states.
+fn batches(frontier: &Frontier, size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let mut end = 0;
+    while end < frontier.blocks() {
+        let start = end;
+        let mut states = 0;
+        while end < frontier.blocks() && states < size {
+            states += frontier.block_len(end);
+            end += 1;
+        }
+        batches.push(start..end);
+    }
+    batches
+}
+
+/// Make the claims the workers deferred ([`Seen::claim_late`]), in frontier order, before the
+/// merge settles them with the others.
+fn settle_deferred(chunks: &mut [ChunkResult], seen: &mut Seen) {
+    if !chunks.iter().any(|chunk| chunk.deferred) {
+        return;
+    }
+    let won: FingerprintSet = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.successors)
+        .filter_map(|successor| match successor {
+            Successor::New(candidate) if candidate.claim == Claim::Won => {
+                Some(candidate.fingerprint)
+            }
+            _ => None,
+        })
+        .collect();
+    for successor in chunks.iter_mut().flat_map(|chunk| &mut chunk.successors) {
+        let Successor::New(candidate) = successor else {
+            continue;
+        };
+        if candidate.claim != Claim::Deferred {
+            continue;
+        }
+        candidate.claim = seen.claim_late(candidate.fingerprint, &won);
+    }
+}
+
+/// What settles which of a batch's (settled) claims are new.
 fn resolver(chunks: &[ChunkResult]) -> Resolver {
     let disputed: Vec<&[Fingerprint]> = chunks.iter().map(|chunk| &chunk.disputed[..]).collect();
-    let won = chunks.iter().any(|chunk| chunk.deferred).then(|| {
-        chunks
-            .iter()
-            .flat_map(|chunk| &chunk.successors)
-            .filter_map(|successor| match successor {
-                Successor::New(candidate) if candidate.claim == Claim::Won => {
-                    Some(candidate.fingerprint)
+    Resolver::new(&disputed)
+}
+
+/// What the merges of a search build up, besides the visited set.
+struct Tally {
+    visited: Visited,
+    /// The first state found violating each safety property.
+    first: Vec<Option<u32>>,
+    graph: Graph,
+    transitions: u64,
+    /// Transitions per fault kind (indexed like `PropertyTable::fault_kinds`).
+    fault_counts: Vec<u64>,
+    max_states: Option<u64>,
+}
+
+/// What the merges of one level build up.
+#[derive(Default)]
+struct Level {
+    next: Frontier,
+    stopped: Option<Stop>,
+    /// With the depth bound reached: some successor is new.
+    beyond_bound: bool,
+}
+
+/// How the merge learns which candidates are new.
+enum Entering<'a> {
+    /// From the workers' claims, settled in frontier order.
+    Claimed(Resolver),
+    /// By entering them, with their ids, into the visited set (a recorded graph).
+    Graph(&'a mut Seen),
+    /// Not at all: the depth bound is reached, the merge only looks for a new successor.
+    Probe,
+}
+
+impl Tally {
+    /// Merge a batch's chunks in frontier order: number the new states, keep them for the next
+    /// level and record the first violations (and the graph's edges).
+    fn merge(&mut self, chunks: Vec<ChunkResult>, entering: &mut Entering<'_>, level: &mut Level) {
+        for chunk in chunks {
+            self.transitions += chunk.transitions;
+            for (total, count) in self.fault_counts.iter_mut().zip(&chunk.faults) {
+                *total += count;
+            }
+            if matches!(entering, Entering::Probe) {
+                level.beyond_bound |= chunk
+                    .successors
+                    .iter()
+                    .any(|s| matches!(s, Successor::New(_)));
+                continue;
+            }
+            let mut kept = vec![Vec::new(); chunk.blocks.len()];
+            let mut pending = chunk.pending.iter();
+            for successor in chunk.successors {
+                if level.stopped.is_some() {
+                    break;
                 }
-                _ => None,
-            })
-            .collect()
-    });
-    Resolver::new(&disputed, won)
+                let candidate = match successor {
+                    Successor::Known {
+                        parent,
+                        target,
+                        action,
+                        task,
+                    } => {
+                        self.graph.push_edge(parent, target, action, task);
+                        continue;
+                    }
+                    Successor::Repeat {
+                        parent,
+                        fingerprint,
+                        action,
+                        task,
+                    } => {
+                        let Entering::Graph(seen) = entering else {
+                            unreachable!("repeats are kept only for a recorded graph")
+                        };
+                        let target = seen
+                            .id(fingerprint)
+                            .expect("a repeat follows its first occurrence, kept with its id");
+                        self.graph.push_edge(parent, target, action, task);
+                        continue;
+                    }
+                    Successor::New(candidate) => candidate,
+                };
+                let fresh = u32::try_from(self.visited.parent.len()).expect("at most 2^32 states");
+                let is_new = match entering {
+                    Entering::Claimed(resolver) => {
+                        resolver.is_new(candidate.fingerprint, candidate.claim)
+                    }
+                    Entering::Graph(seen) => seen.insert(candidate.fingerprint, fresh),
+                    Entering::Probe => unreachable!("a probe merges nothing"),
+                };
+                let pending = match entering {
+                    Entering::Graph(_) => {
+                        pending.next().expect("pending obligations per candidate")
+                    }
+                    _ => &Pending::default(),
+                };
+                if is_new {
+                    self.visited
+                        .push(candidate.parent, candidate.action, pending);
+                    record_first(&mut self.first, candidate.violations, || fresh);
+                    kept[candidate.block as usize].push((fresh, candidate.state));
+                    if self.max_states.is_some_and(|max| self.visited.len() >= max) {
+                        level.stopped = Some(Stop::MaxStates);
+                    }
+                }
+                if let Entering::Graph(seen) = entering {
+                    // Found twice in this level: the edge goes to the first one's id.
+                    let id = if is_new {
+                        fresh
+                    } else {
+                        seen.id(candidate.fingerprint)
+                            .expect("a recorded graph keeps ids")
+                    };
+                    self.graph
+                        .push_edge(candidate.parent, id, candidate.action, candidate.task);
+                }
+            }
+            for (block, states) in chunk.blocks.into_iter().zip(kept) {
+                level.next.push_block(block, states);
+            }
+        }
+    }
 }
 
 /// How a worker asks the visited set about a successor.
@@ -773,18 +865,33 @@ mod tests {
     use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 
     use super::super::seen::SHARE_CAP;
+    use super::super::SearchLimits;
     use super::*;
 
-    /// Counts, depth and every counterexample (as its actions) of a safety search.
-    fn outcome(model: &LockModel, threads: usize) -> (u64, u64, u32, Vec<String>) {
+    /// Counts, depth and every counterexample (as its actions) of a safety search, complete or
+    /// stopped after `max_states`.
+    fn outcome(
+        model: &LockModel,
+        threads: usize,
+        max_states: Option<u64>,
+    ) -> (u64, u64, u32, Vec<String>) {
         let options = SearchOptions {
             threads,
             full_space: true,
             check_liveness: false,
+            limits: SearchLimits {
+                max_states,
+                ..SearchLimits::default()
+            },
             ..SearchOptions::default()
         };
         let report = search(model, &options, &mut |_| {});
-        assert_eq!(report.stop, Stop::Exhausted);
+        let stop = if max_states.is_some() {
+            Stop::MaxStates
+        } else {
+            Stop::Exhausted
+        };
+        assert_eq!(report.stop, stop);
         let counterexamples = report
             .properties
             .iter()
@@ -809,7 +916,7 @@ mod tests {
             ..LockConfig::new(Recipe::Standard, 3)
         })
         .expect("a valid configuration");
-        let expected = outcome(&model, 1);
+        let expected = outcome(&model, 1, None);
         assert_eq!(
             (expected.0, expected.1),
             (32_091, 100_653),
@@ -819,14 +926,14 @@ mod tests {
             expected.3.iter().any(|c| c.starts_with("Some")),
             "a counterexample to compare"
         );
+        let bounded = outcome(&model, 1, Some(20_000));
+        assert_eq!(bounded.0, 20_000);
         for threads in [1, 2, 3, 8] {
             for cap in [usize::MAX, 5, 0] {
                 SHARE_CAP.set(cap);
-                assert_eq!(
-                    outcome(&model, threads),
-                    expected,
-                    "{threads} threads, share cap {cap}"
-                );
+                let label = format!("{threads} threads, share cap {cap}");
+                assert_eq!(outcome(&model, threads, None), expected, "{label}");
+                assert_eq!(outcome(&model, threads, Some(20_000)), bounded, "{label}");
             }
             SHARE_CAP.set(usize::MAX);
         }

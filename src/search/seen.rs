@@ -152,6 +152,20 @@ impl Seen {
         }
     }
 
+    /// Make a claim that a worker deferred, once every worker has stopped claiming; `won` holds
+    /// the fingerprints claimed during the batch. A state another chunk won is contested; one
+    /// visited before (or entered just now for an earlier deferred copy: claims are made late in
+    /// frontier order) is visited; any other is entered now.
+    pub(super) fn claim_late(&mut self, fingerprint: Fingerprint, won: &FingerprintSet) -> Claim {
+        if won.contains(&fingerprint) {
+            Claim::Contested
+        } else if self.insert(fingerprint, 0) {
+            Claim::Won
+        } else {
+            Claim::Visited
+        }
+    }
+
     /// End a batch: count the states the workers entered.
     pub(super) fn count(&mut self, entered: &[Entered]) {
         for entered in entered {
@@ -284,7 +298,8 @@ const PREFETCH_DISTANCE: usize = 16;
 
 /// Settles, in frontier order, which of a batch's claims are new states: a fingerprint claimed by
 /// one chunk only is new if that chunk won it; one that several chunks reached (they then hold it
-/// contested or deferred) is new at its first copy in frontier order.
+/// contested) is new at its first copy in frontier order. Deferred claims must have been made
+/// first (as won, contested or visited, in frontier order).
 pub(super) struct Resolver {
     /// A bit per hash of the fingerprints that more than one chunk may hold: a won claim whose
     /// bit is clear is new without further ado (most are). A bitmap, not a set: it is asked of
@@ -292,20 +307,14 @@ pub(super) struct Resolver {
     disputed: Vec<u64>,
     /// Fingerprints with a set bit already settled as new.
     taken: FingerprintSet,
-    /// The fingerprints won during the batch, when some claims were deferred (a deferred claim
-    /// then tells a state entered during the batch, contested, from one visited before).
-    won: Option<FingerprintSet>,
-    /// Deferred claims settled as new, to be entered when the batch ends.
-    unclaimed: Vec<Fingerprint>,
 }
 
-type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
+pub(super) type FingerprintSet = hashbrown::HashSet<Fingerprint, rustc_hash::FxBuildHasher>;
 
 impl Resolver {
     /// A resolver for a batch whose contested and deferred claims have the fingerprints
-    /// `disputed`; `won` lists the batch's won fingerprints, needed only if some claims were
-    /// deferred.
-    pub(super) fn new(disputed: &[&[Fingerprint]], won: Option<FingerprintSet>) -> Self {
+    /// `disputed`.
+    pub(super) fn new(disputed: &[&[Fingerprint]]) -> Self {
         let count: usize = disputed.iter().map(|part| part.len()).sum();
         // About eight bits per disputed fingerprint: one won claim in eight at most goes the
         // slower way for nothing.
@@ -313,8 +322,6 @@ impl Resolver {
         let mut resolver = Resolver {
             disputed: vec![0; words],
             taken: FingerprintSet::default(),
-            won,
-            unclaimed: Vec::new(),
         };
         for &fingerprint in disputed.iter().copied().flatten() {
             let (word, bit) = resolver.bit(fingerprint);
@@ -330,35 +337,14 @@ impl Resolver {
     }
 
     /// Whether the successor with `fingerprint`, which got `claim`, is a new state. Asked in
-    /// frontier order, of every successor that was not [`Claim::Visited`]; the claims are over
-    /// (their marks removed).
-    pub(super) fn is_new(&mut self, seen: &Seen, fingerprint: Fingerprint, claim: Claim) -> bool {
+    /// frontier order, of every candidate.
+    pub(super) fn is_new(&mut self, fingerprint: Fingerprint, claim: Claim) -> bool {
         let (word, bit) = self.bit(fingerprint);
         match claim {
             Claim::Visited => false,
             Claim::Won if self.disputed[word] & bit == 0 => true,
             Claim::Won | Claim::Contested => self.taken.insert(fingerprint),
-            Claim::Deferred => {
-                let won = self.won.as_ref().expect("the won claims are listed");
-                if won.contains(&fingerprint) {
-                    self.taken.insert(fingerprint)
-                } else if seen.contains(fingerprint) {
-                    false
-                } else {
-                    let new = self.taken.insert(fingerprint);
-                    if new {
-                        self.unclaimed.push(fingerprint);
-                    }
-                    new
-                }
-            }
-        }
-    }
-
-    /// End the batch: enter the deferred new states.
-    pub(super) fn finish(self, seen: &mut Seen) {
-        for fingerprint in self.unclaimed {
-            seen.insert(fingerprint, 0);
+            Claim::Deferred => unreachable!("deferred claims are made before they are settled"),
         }
     }
 }
@@ -563,20 +549,23 @@ mod tests {
         };
         let disputed = claimed(&[Claim::Contested, Claim::Deferred]);
         let disputed: Vec<&[Fingerprint]> = disputed.iter().map(Vec::as_slice).collect();
-        let won = answers
-            .iter()
-            .flatten()
-            .any(|&claim| claim == Claim::Deferred)
-            .then(|| claimed(&[Claim::Won]).into_iter().flatten().collect());
-        let mut resolver = Resolver::new(&disputed, won);
-        let is_new = chunks
+        let won: FingerprintSet = claimed(&[Claim::Won]).into_iter().flatten().collect();
+        let settled: Vec<Claim> = chunks
             .iter()
             .flatten()
             .zip(answers.iter().flatten())
-            .map(|(&f, &claim)| resolver.is_new(seen, f, claim))
+            .map(|(&f, &claim)| match claim {
+                Claim::Deferred => seen.claim_late(f, &won),
+                claim => claim,
+            })
             .collect();
-        resolver.finish(seen);
-        is_new
+        let mut resolver = Resolver::new(&disputed);
+        chunks
+            .iter()
+            .flatten()
+            .zip(settled)
+            .map(|(&f, claim)| resolver.is_new(f, claim))
+            .collect()
     }
 
     #[test]
