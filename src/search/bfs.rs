@@ -25,7 +25,7 @@
 //! early when every safety property is violated: liveness still needs the complete graph.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Barrier, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use lockscope_models::Task;
@@ -33,7 +33,7 @@ use lockscope_models::Task;
 use super::fingerprint::Fingerprint;
 use super::frontier::{compress, unpack, Fingerprinted, Frontier};
 use super::liveness::{self, Graph};
-use super::seen::{Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
+use super::seen::{as_stored, Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
     Stop,
@@ -53,6 +53,28 @@ const EXPECTED_NEW_PER_STATE: usize = 4;
 const CHUNK_STATES: usize = 1024;
 /// Chunks expanded per merge, per thread: bounds the memory held by not-yet-merged successors.
 const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
+
+#[cfg(test)]
+thread_local! {
+    /// Test settings, for the thread that runs the search: chunks per batch and thread (small,
+    /// so that levels take several batches), and whether chunks are handed out last first.
+    static TEST_BATCHES: std::cell::Cell<(usize, bool)> =
+        const { std::cell::Cell::new((CHUNKS_PER_BATCH_PER_THREAD, false)) };
+}
+
+fn chunks_per_batch_per_thread() -> usize {
+    #[cfg(test)]
+    return TEST_BATCHES.get().0;
+    #[cfg(not(test))]
+    CHUNKS_PER_BATCH_PER_THREAD
+}
+
+fn hand_out_backwards() -> bool {
+    #[cfg(test)]
+    return TEST_BATCHES.get().1;
+    #[cfg(not(test))]
+    false
+}
 /// Marks an initial state's parent.
 const NO_PARENT: u32 = u32::MAX;
 
@@ -243,13 +265,13 @@ pub(super) fn search<M: Checkable>(
         // the merge enters them, naming each with its id.
         let claiming = !record_graph && !probe_only;
         let mut level = Level::default();
-        for batch in batches(
-            &frontier,
-            CHUNK_STATES * CHUNKS_PER_BATCH_PER_THREAD * threads,
-        ) {
+        let batch_size = CHUNK_STATES * chunks_per_batch_per_thread() * threads;
+        for batch in batches(&frontier, batch_size) {
             let batch_states: usize = batch.clone().map(|block| frontier.block_len(block)).sum();
             if claiming {
-                let claims = seen.claims(threads, batch_states * EXPECTED_NEW_PER_STATE);
+                // As many shares of the room as workers will run.
+                let workers = threads.min(batch.len());
+                let claims = seen.claims(workers, batch_states * EXPECTED_NEW_PER_STATE);
                 let expansion = Expansion {
                     model,
                     table: &table,
@@ -378,7 +400,7 @@ pub(super) fn search<M: Checkable>(
 struct Expansion<'a, M: Checkable> {
     model: &'a M,
     table: &'a PropertyTable<M>,
-    /// The states visited before this batch.
+    /// How the visited set is asked (and, with claims, told) about successors.
     visits: Visits<'a>,
     record_graph: bool,
     /// Replace each successor by its class representative.
@@ -470,6 +492,11 @@ impl Tally {
     /// level and record the first violations (and the graph's edges).
     fn merge(&mut self, chunks: Vec<ChunkResult>, entering: &mut Entering<'_>, level: &mut Level) {
         for chunk in chunks {
+            // Past a stop the counts would depend on how many chunks a batch has (on the
+            // number of threads).
+            if level.stopped.is_some() {
+                break;
+            }
             self.transitions += chunk.transitions;
             for (total, count) in self.fault_counts.iter_mut().zip(&chunk.faults) {
                 *total += count;
@@ -606,44 +633,67 @@ fn expand_batch<M: Checkable>(
     threads: usize,
 ) -> (Vec<ChunkResult>, Vec<Entered>) {
     let chunks: Vec<usize> = batch.collect();
-    if threads == 1 || chunks.len() == 1 {
-        let mut share = expansion.visits.share();
-        let results = chunks
-            .into_iter()
-            .map(|chunk| expand_chunk(expansion, frontier, chunk, share.as_mut()))
-            .collect();
-        let entered = share.map(|share| expansion.visits.unmark(share));
-        return (results, entered.into_iter().collect());
-    }
-    let workers = threads.min(chunks.len());
-    let next_chunk = AtomicUsize::new(0);
+    // The order chunks are handed out in: frontier order (tests turn it around, so that later
+    // chunks win the claims that earlier ones must get).
+    let order: Vec<usize> = if hand_out_backwards() {
+        (0..chunks.len()).rev().collect()
+    } else {
+        (0..chunks.len()).collect()
+    };
     let results: Vec<Mutex<Option<ChunkResult>>> =
         chunks.iter().map(|_| Mutex::new(None)).collect();
-    // A worker removes its claims' marks only when every worker has stopped claiming.
-    let claims_over = Barrier::new(workers);
-    let entered = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut share = expansion.visits.share();
-                    loop {
-                        let i = next_chunk.fetch_add(1, Ordering::Relaxed);
-                        let Some(chunk) = chunks.get(i) else { break };
-                        let result = expand_chunk(expansion, frontier, *chunk, share.as_mut());
-                        *results[i]
-                            .lock()
-                            .expect("no worker panics while holding a slot") = Some(result);
-                    }
-                    claims_over.wait();
-                    share.map(|share| expansion.visits.unmark(share))
+    let expand = |i: usize, share: Option<&mut Share>| {
+        let result = expand_chunk(expansion, frontier, chunks[i], share);
+        *results[i]
+            .lock()
+            .expect("no worker panics while holding a slot") = Some(result);
+    };
+    let shares: Vec<Share> = if threads == 1 || chunks.len() == 1 {
+        let mut share = expansion.visits.share();
+        for &i in &order {
+            expand(i, share.as_mut());
+        }
+        share.into_iter().collect()
+    } else {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads.min(chunks.len()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut share = expansion.visits.share();
+                        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            expand(i, share.as_mut());
+                        }
+                        share
+                    })
                 })
-            })
-            .collect();
-        workers
+                .collect();
+            // A worker's panic is passed on here, before anything waits for it.
+            workers
+                .into_iter()
+                .filter_map(|worker| worker.join().expect("a worker does not panic"))
+                .collect()
+        })
+    };
+    // Only now, with every worker done claiming, may the marks go: in parallel, one worker's
+    // claims each.
+    let entered = if shares.len() <= 1 {
+        shares
             .into_iter()
-            .filter_map(|worker| worker.join().expect("a worker does not panic"))
+            .map(|share| expansion.visits.unmark(share))
             .collect()
-    });
+    } else {
+        std::thread::scope(|scope| {
+            let unmarking: Vec<_> = shares
+                .into_iter()
+                .map(|share| scope.spawn(|| expansion.visits.unmark(share)))
+                .collect();
+            unmarking
+                .into_iter()
+                .map(|worker| worker.join().expect("unmarking does not panic"))
+                .collect()
+        })
+    };
     let results = results
         .into_iter()
         .map(|slot| {
@@ -725,7 +775,8 @@ fn expand_chunk<M: Checkable>(
                 *successor = Some(model.representative(next));
             }
             let next = successor.as_ref().expect("made above");
-            let fingerprinted = Fingerprinted::of(next, &mut scratch);
+            let mut fingerprinted = Fingerprinted::of(next, &mut scratch);
+            fingerprinted.fingerprint = as_stored(fingerprinted.fingerprint);
             visits.prefetch(fingerprinted.fingerprint);
             probes.push((index as u8, fingerprinted));
         }
@@ -928,14 +979,21 @@ mod tests {
         );
         let bounded = outcome(&model, 1, Some(20_000));
         assert_eq!(bounded.0, 20_000);
+        // Levels in one batch or in several (with growth between them); chunks handed out in
+        // order or last first (later chunks then win the claims earlier ones must get).
+        let batchings = [(CHUNKS_PER_BATCH_PER_THREAD, false), (1, false), (1, true)];
         for threads in [1, 2, 3, 8] {
             for cap in [usize::MAX, 5, 0] {
-                SHARE_CAP.set(cap);
-                let label = format!("{threads} threads, share cap {cap}");
-                assert_eq!(outcome(&model, threads, None), expected, "{label}");
-                assert_eq!(outcome(&model, threads, Some(20_000)), bounded, "{label}");
+                for batching in batchings {
+                    SHARE_CAP.set(cap);
+                    TEST_BATCHES.set(batching);
+                    let label = format!("{threads} threads, share cap {cap}, {batching:?}");
+                    assert_eq!(outcome(&model, threads, None), expected, "{label}");
+                    assert_eq!(outcome(&model, threads, Some(20_000)), bounded, "{label}");
+                }
             }
-            SHARE_CAP.set(usize::MAX);
         }
+        SHARE_CAP.set(usize::MAX);
+        TEST_BATCHES.set((CHUNKS_PER_BATCH_PER_THREAD, false));
     }
 }

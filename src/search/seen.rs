@@ -6,8 +6,10 @@
 //! reference N = 5 space (7.45 M states) that peak was 30 bytes per state for 8 bytes of
 //! fingerprint. This set is made of [`SEGMENTS`] tables chosen by a fingerprint's top bits; each
 //! is a plain array of fingerprints (0 marks an empty slot), probed linearly, and grows by half
-//! when three quarters full. The tables stay between half and three quarters full (11 to 16 bytes
-//! per state), and only one table (a sixteenth of the set) is being copied at any time. Sixteen
+//! when three quarters full (checked between batches, so a batch may fill it a little further,
+//! never past seven eighths). The tables stay between half and three quarters full (11 to 16 bytes
+//! per state), and at most [`GROWING_AT_ONCE`] tables (an eighth of the set) are being copied at
+//! any time. Sixteen
 //! tables rather than more: a large table gets huge pages ([`super::words`]), which a lookup's
 //! address translation needs far more than a growth needs small tables.
 //!
@@ -28,7 +30,7 @@
 //!
 //! When the search records the state graph, each slot also keeps the state's id.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::fingerprint::Fingerprint;
 use super::words::Words;
@@ -36,6 +38,10 @@ use super::words::Words;
 /// Tables, chosen by a fingerprint's top [`SEGMENT_BITS`] bits.
 const SEGMENTS: usize = 1 << SEGMENT_BITS;
 const SEGMENT_BITS: u32 = 4;
+/// Tables grown at the same time, in parallel: they fill evenly, so they tend to grow in the same
+/// batch, and a growth holds the old and the new table. Two, for two cores, and an eighth of the
+/// set as the most memory a growth adds.
+const GROWING_AT_ONCE: usize = 2;
 /// Slots of a table before its first growth.
 const INITIAL_SLOTS: usize = 64;
 /// The bits of a fingerprint that its table keeps: all but the ones that chose the table.
@@ -110,9 +116,10 @@ impl Seen {
         self.tables[segment(fingerprint)].insert(key(fingerprint), id, with_ids)
     }
 
-    /// Open the set to claims for one batch by up to `workers` threads, with room in every table
-    /// for `expected` new states of the batch (each worker gets its share). Only for a set
-    /// without ids. Each worker ends with [`Claims::unmark`], the batch with [`Seen::count`].
+    /// Open the set to claims for one batch by up to `workers` threads, with room for `expected`
+    /// new states in all (a sixteenth of it in each table; each worker gets its share). Only for
+    /// a set without ids. Each worker ends with [`Claims::unmark`], the batch with
+    /// [`Seen::count`].
     pub(super) fn claims(&mut self, workers: usize, expected: usize) -> Claims<'_> {
         assert!(!self.with_ids, "claims give no ids");
         let expected_per_table = expected.div_ceil(SEGMENTS);
@@ -120,20 +127,25 @@ impl Seen {
         let too_full = |table: &Table| {
             table.len * 4 >= table.slots.len() * 3 || table.room() < expected_per_table
         };
-        // The tables fill evenly, so they tend to grow in the same batch: the workers grow them.
-        let mut growing: Vec<&mut Table> = self.tables.iter_mut().filter(|t| too_full(t)).collect();
-        let per_worker = growing.len().div_ceil(workers).max(1);
-        std::thread::scope(|scope| {
-            for tables in growing.chunks_mut(per_worker) {
-                scope.spawn(move || {
-                    for table in tables {
-                        while too_full(table) {
-                            table.grow(false);
-                        }
-                    }
-                });
+        let grow = |tables: &mut [&mut Table]| {
+            for table in tables {
+                while too_full(table) {
+                    table.grow(false);
+                }
             }
-        });
+        };
+        let mut growing: Vec<&mut Table> = self.tables.iter_mut().filter(|t| too_full(t)).collect();
+        let growers = workers.min(GROWING_AT_ONCE).min(growing.len());
+        if growers <= 1 {
+            grow(&mut growing);
+        } else {
+            let per_grower = growing.len().div_ceil(growers);
+            std::thread::scope(|scope| {
+                for tables in growing.chunks_mut(per_grower) {
+                    scope.spawn(move || grow(tables));
+                }
+            });
+        }
         let mut share = [0; SEGMENTS];
         for (table, share) in self.tables.iter().zip(&mut share) {
             *share = table.room() / workers;
@@ -149,6 +161,7 @@ impl Seen {
                 .map(|table| table.slots.atomic())
                 .collect(),
             share,
+            shares_left: AtomicUsize::new(workers),
         }
     }
 
@@ -186,7 +199,8 @@ thread_local! {
 /// What a worker learns of a successor's fingerprint from [`Claims::claim`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Claim {
-    /// Visited before this batch: not new.
+    /// Visited before this batch (or, for a claim made late, entered for an earlier copy): not
+    /// new.
     Visited,
     /// Entered by this claim: new, unless another chunk earlier in the batch reached it too.
     Won,
@@ -202,6 +216,8 @@ pub(super) struct Claims<'a> {
     tables: Vec<&'a [AtomicU64]>,
     /// How many claims each worker may win in each table: the table's room, shared out.
     share: [usize; SEGMENTS],
+    /// Shares not yet handed out: more would overfill a table.
+    shares_left: AtomicUsize,
 }
 
 /// One worker's part of a batch's claims: its room left per table, and the slots it claimed.
@@ -224,6 +240,8 @@ pub(super) struct Entered([usize; SEGMENTS]);
 impl Claims<'_> {
     /// A worker's share of the room.
     pub(super) fn share(&self) -> Share {
+        let left = self.shares_left.fetch_sub(1, Ordering::Relaxed);
+        assert!(left > 0, "no more shares than workers");
         Share {
             room: self.share,
             claimed: Vec::new(),
@@ -422,6 +440,13 @@ fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
+/// The fingerprint as the set tells states apart: with the key's stand-in for 0 (a fingerprint
+/// whose bits below the table's are all 0 is the one with only the lowest of them set). Sets kept
+/// beside this one must use it too, or they would tell apart two states that are one here.
+pub(super) fn as_stored(fingerprint: Fingerprint) -> Fingerprint {
+    (fingerprint & !KEY_BITS) | key(fingerprint)
+}
+
 /// The key a table keeps for a fingerprint: its bits below the table's, except that 0 marks empty
 /// slots.
 fn key(fingerprint: Fingerprint) -> u64 {
@@ -488,6 +513,12 @@ mod tests {
         threads: usize,
         backwards: bool,
     ) -> Vec<bool> {
+        // As the search does: the sets beside the tables tell fingerprints apart as they do.
+        let chunks: Vec<Vec<Fingerprint>> = chunks
+            .iter()
+            .map(|chunk| chunk.iter().map(|&f| as_stored(f)).collect())
+            .collect();
+        let chunks = &chunks[..];
         let expected = chunks.iter().map(Vec::len).sum();
         let claims = seen.claims(threads, expected);
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -570,9 +601,12 @@ mod tests {
 
     #[test]
     fn claims_settle_the_first_of_equal_fingerprints_in_order_as_one_by_one() {
-        let batch: Vec<Fingerprint> = fingerprints(30_000)
+        // 3 << 60 and 3 << 60 | 1 have the same key: one state to the set, in two chunks.
+        let batch: Vec<Fingerprint> = [3 << 60]
+            .into_iter()
+            .chain(fingerprints(30_000))
             .chain(fingerprints(40_000).step_by(3))
-            .chain([0, 1 << 60, 0, 1, u64::MAX])
+            .chain([0, 1 << 60, 0, 1, u64::MAX, 3 << 60 | 1])
             .collect();
         let before = || fingerprints(10_000).step_by(2);
         let mut one_by_one = Seen::new(false);
