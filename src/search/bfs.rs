@@ -266,41 +266,33 @@ pub(super) fn search<M: Checkable>(
         let claiming = !record_graph && !probe_only;
         let mut level = Level::default();
         let batch_size = CHUNK_STATES * chunks_per_batch_per_thread() * threads;
-        for batch in batches(&frontier, batch_size) {
-            let batch_states: usize = batch.clone().map(|block| frontier.block_len(block)).sum();
-            if claiming {
-                // As many shares of the room as workers will run.
-                let workers = threads.min(batch.len());
-                let claims = seen.claims(workers, batch_states * EXPECTED_NEW_PER_STATE);
-                let expansion = Expansion {
-                    model,
-                    table: &table,
-                    visits: Visits::Claim(&claims),
-                    record_graph,
-                    symmetry: symmetry.is_some(),
-                };
-                let (mut chunks, entered) = expand_batch(&expansion, &frontier, batch, threads);
-                drop(claims);
+        for (batch, batch_states) in batches(&frontier, batch_size) {
+            // As many shares of the room as workers will run.
+            let workers = threads.min(batch.len());
+            let visits = if claiming {
+                Visits::Claim(seen.claims(workers, batch_states * EXPECTED_NEW_PER_STATE))
+            } else {
+                Visits::Look(&seen)
+            };
+            let expansion = Expansion {
+                model,
+                table: &table,
+                visits,
+                record_graph,
+                symmetry: symmetry.is_some(),
+            };
+            let (mut chunks, entered) = expand_batch(&expansion, &frontier, batch, threads);
+            drop(expansion);
+            let mut entering = if claiming {
                 seen.count(&entered);
                 settle_deferred(&mut chunks, &mut seen);
-                let resolver = resolver(&chunks);
-                tally.merge(chunks, &mut Entering::Claimed(resolver), &mut level);
+                Entering::Claimed(resolver(&chunks))
+            } else if probe_only {
+                Entering::Probe
             } else {
-                let expansion = Expansion {
-                    model,
-                    table: &table,
-                    visits: Visits::Look(&seen),
-                    record_graph,
-                    symmetry: symmetry.is_some(),
-                };
-                let (chunks, _) = expand_batch(&expansion, &frontier, batch, threads);
-                let mut entering = if probe_only {
-                    Entering::Probe
-                } else {
-                    Entering::Graph(&mut seen)
-                };
-                tally.merge(chunks, &mut entering, &mut level);
-            }
+                Entering::Graph(&mut seen)
+            };
+            tally.merge(chunks, &mut entering, &mut level);
             progress(Progress {
                 transitions: tally.transitions,
                 unique_states: tally.visited.len(),
@@ -407,8 +399,8 @@ struct Expansion<'a, M: Checkable> {
     symmetry: bool,
 }
 
-/// The frontier's blocks cut into batches of about `size` states.
-fn batches(frontier: &Frontier, size: usize) -> Vec<std::ops::Range<usize>> {
+/// The frontier's blocks cut into batches of about `size` states, each with its number of states.
+fn batches(frontier: &Frontier, size: usize) -> Vec<(std::ops::Range<usize>, usize)> {
     let mut batches = Vec::new();
     let mut end = 0;
     while end < frontier.blocks() {
@@ -418,7 +410,7 @@ fn batches(frontier: &Frontier, size: usize) -> Vec<std::ops::Range<usize>> {
             states += frontier.block_len(end);
             end += 1;
         }
-        batches.push(start..end);
+        batches.push((start..end, states));
     }
     batches
 }
@@ -588,7 +580,7 @@ enum Visits<'a> {
     /// Only looks: the merge enters new states (to name them by id, or not at all).
     Look(&'a Seen),
     /// Enters the new ones itself.
-    Claim(&'a Claims<'a>),
+    Claim(Claims<'a>),
 }
 
 impl Visits<'_> {

@@ -23,7 +23,8 @@
 //! ([`Resolver`]). So ids, counts and counterexamples stay what one thread finds. Once every worker
 //! has stopped claiming, each removes the marks it made. A table does not grow while workers claim
 //! in it: before a batch each gets room for what the batch is expected to add, shared out among
-//! the workers, and a claim beyond a worker's share is deferred to the merge.
+//! the workers; a claim beyond a worker's share is deferred, and made once the workers are done,
+//! in frontier order ([`Seen::claim_late`]).
 //!
 //! A table keeps a fingerprint's bits below the [`SEGMENT_BITS`] that chose it (the key); those top
 //! bits, the same for all its keys, are free for the fresh mark.
@@ -94,8 +95,10 @@ impl Seen {
     /// millions of states is far larger than the caches: without this, a search spends a fifth of
     /// its time waiting for these loads one at a time.
     pub(super) fn prefetch(&self, fingerprint: Fingerprint) {
-        let table = &self.tables[segment(fingerprint)];
-        prefetch(&table.slots[home(key(fingerprint), table.slots.len())]);
+        prefetch(home_slot(
+            &self.tables[segment(fingerprint)].slots,
+            fingerprint,
+        ));
     }
 
     /// The id of a visited state (`None` when it is not visited, or ids are not kept).
@@ -250,8 +253,7 @@ impl Claims<'_> {
 
     /// Start loading the slot where a claim of `fingerprint` begins (see [`Seen::prefetch`]).
     pub(super) fn prefetch(&self, fingerprint: Fingerprint) {
-        let slots = self.tables[segment(fingerprint)];
-        prefetch(&slots[home(key(fingerprint), slots.len())]);
+        prefetch(home_slot(self.tables[segment(fingerprint)], fingerprint));
     }
 
     /// Look `fingerprint` up and, if it is not there, enter it marked fresh, within `share`.
@@ -464,6 +466,11 @@ fn segment(fingerprint: Fingerprint) -> usize {
 /// A key's first slot in a table of `size`: the key scaled to the size.
 fn home(key: u64, size: usize) -> usize {
     (((key << SEGMENT_BITS) as u128 * size as u128) >> 64) as usize
+}
+
+/// The slot of `slots` (its fingerprint's table) where a lookup of `fingerprint` begins.
+fn home_slot<T>(slots: &[T], fingerprint: Fingerprint) -> &T {
+    &slots[home(key(fingerprint), slots.len())]
 }
 
 /// The slot after `slot`, wrapping around.
