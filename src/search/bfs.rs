@@ -17,7 +17,9 @@
 //! A successor reached again from the same chunk is dropped in the worker (checked and packed
 //! once); one reached again from another chunk of the level is dropped at the merge. Without a
 //! recorded graph the workers enter the new successors into the visited set themselves, and the
-//! merge settles which chunk's copy comes first ([`super::seen`]'s claims).
+//! merge settles which chunk's copy comes first ([`super::seen`]'s claims). Such a merge needs
+//! nothing of the visited set, so the main thread makes it while the other workers start on the
+//! next batch, then joins them: a level's batches are still merged one after the other, in order.
 //!
 //! When the model has liveness properties the search also records the whole graph (every edge
 //! with its action index and fairness task) and each state's pending obligations, so that
@@ -237,10 +239,10 @@ pub(super) fn search<M: Checkable>(
     }
     frontier.push_block(compress(&packed, &mut Vec::new()), initial);
 
-    let timed_out = |started: &Instant| {
-        limits
-            .time_limit
-            .is_some_and(|limit| started.elapsed() >= limit)
+    let mut pace = Pace {
+        started,
+        time_limit: limits.time_limit,
+        progress,
     };
     let mut depth = 0u32;
     let mut max_depth = 0u32;
@@ -256,7 +258,7 @@ pub(super) fn search<M: Checkable>(
         if frontier.is_empty() {
             break (Stop::Exhausted, max_depth);
         }
-        if timed_out(&started) {
+        if pace.timed_out() {
             break (Stop::TimeLimit, depth);
         }
         let probe_only = limits.max_depth == Some(depth);
@@ -281,35 +283,40 @@ pub(super) fn search<M: Checkable>(
                 record_graph,
                 symmetry: symmetry.is_some(),
             };
-            let (mut chunks, entered) = expand_batch(&expansion, &frontier, batch, threads);
+            let merge_waiting = || tally.merge_waiting(&mut level, &mut pace, depth);
+            let (mut chunks, entered) =
+                expand_batch(&expansion, &frontier, batch, threads, merge_waiting);
             drop(expansion);
-            let mut entering = if claiming {
+            if level.stopped.is_some() {
+                // The previous batch's merge stopped the search: this batch is not counted.
+                break;
+            }
+            if claiming {
                 seen.count(&entered);
                 settle_deferred(&mut chunks, &mut seen);
-                Entering::Claimed(resolver(&chunks))
-            } else if probe_only {
+                let resolver = resolver(&chunks);
+                level.waiting = Some((chunks, resolver));
+                continue;
+            }
+            let mut entering = if probe_only {
                 Entering::Probe
             } else {
                 Entering::Graph(&mut seen)
             };
             tally.merge(chunks, &mut entering, &mut level);
-            progress(Progress {
-                transitions: tally.transitions,
-                unique_states: tally.visited.len(),
-                depth,
-                elapsed: started.elapsed(),
-            });
-            if level.stopped.is_none() && timed_out(&started) {
-                level.stopped = Some(Stop::TimeLimit);
-            }
+            pace.merged(&tally, depth, &mut level);
             if level.stopped.is_some() {
                 break;
             }
+        }
+        if level.stopped.is_none() {
+            tally.merge_waiting(&mut level, &mut pace, depth);
         }
         let Level {
             next,
             stopped,
             beyond_bound,
+            ..
         } = level;
         if !next.is_empty() {
             max_depth = depth + 1;
@@ -463,10 +470,42 @@ struct Tally {
 /// What the merges of one level build up.
 #[derive(Default)]
 struct Level {
+    /// A batch whose workers made claims, waiting for its merge. Such a merge needs nothing of
+    /// the visited set, so the main thread makes it while the other workers start on the next
+    /// batch, and joins them after ([`expand_batch`]'s `first`): one core no longer idles
+    /// through every merge.
+    waiting: Option<(Vec<ChunkResult>, Resolver)>,
     next: Frontier,
     stopped: Option<Stop>,
     /// With the depth bound reached: some successor is new.
     beyond_bound: bool,
+}
+
+/// What a search reports as it goes, and when it must stop.
+struct Pace<'a> {
+    started: Instant,
+    time_limit: Option<std::time::Duration>,
+    progress: &'a mut dyn FnMut(Progress),
+}
+
+impl Pace<'_> {
+    fn timed_out(&self) -> bool {
+        self.time_limit
+            .is_some_and(|limit| self.started.elapsed() >= limit)
+    }
+
+    /// After each merge: report progress, and stop the level at the time limit.
+    fn merged(&mut self, tally: &Tally, depth: u32, level: &mut Level) {
+        (self.progress)(Progress {
+            transitions: tally.transitions,
+            unique_states: tally.visited.len(),
+            depth,
+            elapsed: self.started.elapsed(),
+        });
+        if level.stopped.is_none() && self.timed_out() {
+            level.stopped = Some(Stop::TimeLimit);
+        }
+    }
 }
 
 /// How the merge learns which candidates are new.
@@ -480,6 +519,14 @@ enum Entering<'a> {
 }
 
 impl Tally {
+    /// Merge the batch waiting for its merge, if there is one, and report progress.
+    fn merge_waiting(&mut self, level: &mut Level, pace: &mut Pace<'_>, depth: u32) {
+        if let Some((chunks, resolver)) = level.waiting.take() {
+            self.merge(chunks, &mut Entering::Claimed(resolver), level);
+            pace.merged(self, depth, level);
+        }
+    }
+
     /// Merge a batch's chunks in frontier order: number the new states, keep them for the next
     /// level and record the first violations (and the graph's edges).
     fn merge(&mut self, chunks: Vec<ChunkResult>, entering: &mut Entering<'_>, level: &mut Level) {
@@ -617,12 +664,15 @@ impl Visits<'_> {
 }
 
 /// Expand the frontier blocks `batch` (one chunk each), in parallel when there are several.
-/// The results come back in frontier order, with what each worker entered into the visited set.
+/// The calling thread is one of the workers: it first does `first` (the previous batch's merge),
+/// while the others start. The results come back in frontier order, with what each worker entered
+/// into the visited set.
 fn expand_batch<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
     batch: std::ops::Range<usize>,
     threads: usize,
+    first: impl FnOnce(),
 ) -> (Vec<ChunkResult>, Vec<Entered>) {
     let chunks: Vec<usize> = batch.collect();
     // The order chunks are handed out in: frontier order (tests turn it around, so that later
@@ -634,36 +684,32 @@ fn expand_batch<M: Checkable>(
     };
     let results: Vec<Mutex<Option<ChunkResult>>> =
         chunks.iter().map(|_| Mutex::new(None)).collect();
-    let expand = |i: usize, share: Option<&mut Share>| {
-        let result = expand_chunk(expansion, frontier, chunks[i], share);
-        *results[i]
-            .lock()
-            .expect("no worker panics while holding a slot") = Some(result);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut share = expansion.visits.share();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let result = expand_chunk(expansion, frontier, chunks[i], share.as_mut());
+            *results[i]
+                .lock()
+                .expect("no worker panics while holding a slot") = Some(result);
+        }
+        share
     };
     let shares: Vec<Share> = if threads == 1 || chunks.len() == 1 {
-        let mut share = expansion.visits.share();
-        for &i in &order {
-            expand(i, share.as_mut());
-        }
-        share.into_iter().collect()
+        first();
+        work().into_iter().collect()
     } else {
-        let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads.min(chunks.len()))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut share = expansion.visits.share();
-                        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                            expand(i, share.as_mut());
-                        }
-                        share
-                    })
-                })
+            let others: Vec<_> = (1..threads.min(chunks.len()))
+                .map(|_| scope.spawn(work))
                 .collect();
+            first();
+            let own = work();
             // A worker's panic is passed on here, before anything waits for it.
-            workers
+            others
                 .into_iter()
                 .filter_map(|worker| worker.join().expect("a worker does not panic"))
+                .chain(own)
                 .collect()
         })
     };
