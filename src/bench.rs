@@ -112,27 +112,98 @@ fn measure<A>(search: impl FnOnce() -> SearchReport<A>) -> (SearchReport<A>, Cos
     (report, cost)
 }
 
-/// One row of the table.
-fn write_row<A>(
-    out: &mut dyn std::io::Write,
-    label: &str,
-    report: &SearchReport<A>,
-    cost: &Cost,
-    check: &str,
-) {
-    let _ = writeln!(
-        out,
-        "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
-        label,
-        thousands(report.unique_states),
-        thousands(report.transitions),
-        report.max_depth,
-        cost.seconds,
-        thousands((report.unique_states as f64 / cost.seconds.max(1e-9)) as u64),
-        cost.peak_bytes as f64 / (1024.0 * 1024.0),
-        cost.bytes_per_state,
-        check
-    );
+/// One row of the table, as `bench --json` writes it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Row {
+    /// The row's label in the table, e.g. "N=5 E=0 safety".
+    pub label: String,
+    /// "lock" (the reference workload) or "zab".
+    pub model: &'static str,
+    /// What the row measures: "safety", "liveness", "full_space", "first_violation" or
+    /// "symmetry".
+    pub run: &'static str,
+    /// The lock workload's size (absent for ZAB rows).
+    pub clients: Option<u8>,
+    pub expiries: Option<u8>,
+    pub threads: usize,
+    pub unique_states: u64,
+    pub transitions: u64,
+    pub max_depth: u32,
+    /// Whether the search explored its whole space (a first-violation run stops early).
+    pub complete: bool,
+    pub seconds: f64,
+    pub states_per_second: f64,
+    /// The process's peak resident set during the run.
+    pub peak_rss_bytes: u64,
+    /// The resident set's growth over the run, per unique state.
+    pub bytes_per_state: f64,
+    /// What the row checks (oracle counts, verdicts, the shortest trace), as the table says it.
+    pub check: String,
+    /// Whether that check held.
+    pub ok: bool,
+}
+
+/// What a row checks, and whether it held.
+struct Check {
+    text: String,
+    ok: bool,
+}
+
+impl Check {
+    fn new(text: impl Into<String>, ok: bool) -> Self {
+        Check {
+            text: text.into(),
+            ok,
+        }
+    }
+}
+
+/// What a row is: its label, model, kind of run and size.
+struct RowId {
+    label: String,
+    model: &'static str,
+    run: &'static str,
+    size: Option<(u8, u8)>,
+}
+
+impl Row {
+    fn new<A>(id: RowId, report: &SearchReport<A>, cost: &Cost, check: Check) -> Self {
+        Row {
+            label: id.label,
+            model: id.model,
+            run: id.run,
+            clients: id.size.map(|(clients, _)| clients),
+            expiries: id.size.map(|(_, expiries)| expiries),
+            threads: report.threads,
+            unique_states: report.unique_states,
+            transitions: report.transitions,
+            max_depth: report.max_depth,
+            complete: report.complete(),
+            seconds: cost.seconds,
+            states_per_second: report.unique_states as f64 / cost.seconds.max(1e-9),
+            peak_rss_bytes: cost.peak_bytes,
+            bytes_per_state: cost.bytes_per_state,
+            check: check.text,
+            ok: check.ok,
+        }
+    }
+
+    /// The row in the table.
+    fn write(&self, out: &mut dyn std::io::Write) {
+        let _ = writeln!(
+            out,
+            "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
+            self.label,
+            thousands(self.unique_states),
+            thousands(self.transitions),
+            self.max_depth,
+            self.seconds,
+            thousands(self.states_per_second as u64),
+            self.peak_rss_bytes as f64 / (1024.0 * 1024.0),
+            self.bytes_per_state,
+            self.check
+        );
+    }
 }
 
 /// What one benchmark run measures.
@@ -152,6 +223,17 @@ enum Run {
 }
 
 impl Run {
+    /// The kind of run in `bench --json`.
+    fn key(self) -> &'static str {
+        match self {
+            Run::Safety => "safety",
+            Run::Liveness => "liveness",
+            Run::FullSpace => "full_space",
+            Run::FirstViolation => "first_violation",
+            Run::Symmetry => "symmetry",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Run::Safety => "safety",
@@ -176,15 +258,36 @@ pub struct Measured {
     pub growth: Vec<(u32, u64)>,
 }
 
+/// What a run of the suite measured.
+pub struct Suite {
+    /// One per row of the table, in its order.
+    pub rows: Vec<Row>,
+    /// The lock workload's runs with their growth by depth, for plots.
+    pub measured: Vec<Measured>,
+}
+
+impl Suite {
+    /// Whether every row's check held.
+    pub fn ok(&self) -> bool {
+        self.rows.iter().all(|row| row.ok)
+    }
+
+    /// The suite as `bench --json` writes it.
+    pub fn json(&self, threads: usize, quick: bool) -> serde_json::Value {
+        serde_json::json!({
+            "benchmark": "lock-recipe-reference",
+            "threads": threads,
+            "quick": quick,
+            "ok": self.ok(),
+            "rows": self.rows,
+        })
+    }
+}
+
 /// Run the suite and write one row per run to `out` (write errors, such as a closed pipe, end
 /// nothing: the rows are a report, not a result); with `only`, just the rows whose label contains
-/// it. Returns the measurements, for plots.
-pub fn run(
-    quick: bool,
-    threads: usize,
-    only: Option<&str>,
-    out: &mut dyn std::io::Write,
-) -> Vec<Measured> {
+/// it.
+pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::io::Write) -> Suite {
     let selected = |label: &str| only.map_or(true, |text| label.contains(text));
     let max_clients = if quick { 3 } else { 5 };
     let max_clients_expiry = if quick { 3 } else { 4 };
@@ -212,6 +315,7 @@ pub fn run(
     // The safety row's time per size, for the liveness row's ratio (when both are run).
     let mut safety_seconds = std::collections::BTreeMap::new();
     let mut measured = Vec::new();
+    let mut rows = Vec::new();
     // Unreduced (states, mutual_exclusion verdict) per (clients, expiries), for the symmetry rows.
     let mut unreduced = std::collections::BTreeMap::new();
     for (clients, expiries, run) in runs {
@@ -246,9 +350,9 @@ pub fn run(
             unreduced.insert((clients, expiries), (report.unique_states, exclusion));
         }
         let oracle = match oracle_counts(clients, expiries) {
-            Some(expected) if expected == counts => "= oracle ✓".to_string(),
-            Some(expected) => format!("≠ oracle {expected:?} ✗"),
-            None => "no oracle count".to_string(),
+            Some(expected) if expected == counts => Check::new("= oracle ✓", true),
+            Some(expected) => Check::new(format!("≠ oracle {expected:?} ✗"), false),
+            None => Check::new("no oracle count", true),
         };
         let check = match run {
             Run::Safety => {
@@ -259,32 +363,41 @@ pub fn run(
                 let verdict = report
                     .property(prop::EVERY_WAITER_ACQUIRES)
                     .map(|p| p.verdict);
-                let mark = if verdict == Some(Verdict::Holds) {
-                    "✓"
-                } else {
-                    "✗"
-                };
+                let holds = verdict == Some(Verdict::Holds);
+                let mark = if holds { "✓" } else { "✗" };
                 let verdict = verdict.map_or("missing".to_string(), |v| v.to_string());
                 let ratio = match safety_seconds.get(&(clients, expiries)) {
                     Some(safety) => format!(" · {:.1}× safety", seconds / f64::max(*safety, 1e-9)),
                     None => String::new(),
                 };
-                format!("{oracle} · every_waiter_acquires {verdict} {mark}{ratio}")
+                Check::new(
+                    format!(
+                        "{} · every_waiter_acquires {verdict} {mark}{ratio}",
+                        oracle.text
+                    ),
+                    oracle.ok && holds,
+                )
             }
             Run::FullSpace => oracle,
             Run::Symmetry => {
                 let verdict = exclusion.map_or("missing".to_string(), |v| v.to_string());
                 match unreduced.get(&(clients, expiries)) {
-                    Some((states, same)) => format!(
-                        "{:.1}× fewer states · mutual_exclusion {verdict} {}",
-                        *states as f64 / report.unique_states.max(1) as f64,
-                        if *same == exclusion {
-                            "= unreduced ✓"
-                        } else {
-                            "≠ unreduced ✗"
-                        }
+                    Some((states, same)) => Check::new(
+                        format!(
+                            "{:.1}× fewer states · mutual_exclusion {verdict} {}",
+                            *states as f64 / report.unique_states.max(1) as f64,
+                            if *same == exclusion {
+                                "= unreduced ✓"
+                            } else {
+                                "≠ unreduced ✗"
+                            }
+                        ),
+                        *same == exclusion,
                     ),
-                    None => format!("mutual_exclusion {verdict} (unreduced space not run)"),
+                    None => Check::new(
+                        format!("mutual_exclusion {verdict} (unreduced space not run)"),
+                        true,
+                    ),
                 }
             }
             Run::FirstViolation => {
@@ -293,13 +406,23 @@ pub fn run(
                     .and_then(|p| p.counterexample.as_ref())
                     .map(|c| c.steps.len());
                 match length {
-                    Some(11) => "shortest trace: 11 steps ✓".to_string(),
-                    Some(other) => format!("trace {other} steps ✗ (shortest is 11)"),
-                    None => "no violation found ✗".to_string(),
+                    Some(11) => Check::new("shortest trace: 11 steps ✓", true),
+                    Some(other) => {
+                        Check::new(format!("trace {other} steps ✗ (shortest is 11)"), false)
+                    }
+                    None => Check::new("no violation found ✗", false),
                 }
             }
         };
-        write_row(out, &label, &report, &cost, &check);
+        let id = RowId {
+            label,
+            model: "lock",
+            run: run.key(),
+            size: Some((clients, expiries)),
+        };
+        let row = Row::new(id, &report, &cost, check);
+        row.write(out);
+        rows.push(row);
         measured.push(Measured {
             clients,
             expiries,
@@ -309,8 +432,8 @@ pub fn run(
             growth,
         });
     }
-    zab_runs(quick, threads, &selected, out);
-    measured
+    rows.extend(zab_runs(quick, threads, &selected, out));
+    Suite { rows, measured }
 }
 
 /// The length of zk-4643's shortest counterexample (`scenarios/zab/zk-4643.toml`).
@@ -322,7 +445,8 @@ fn zab_runs(
     threads: usize,
     selected: &dyn Fn(&str) -> bool,
     out: &mut dyn std::io::Write,
-) {
+) -> Vec<Row> {
+    let mut rows = Vec::new();
     let fixed = if quick {
         ZabConfig {
             crashes: 1,
@@ -372,11 +496,15 @@ fn zab_runs(
                 .and_then(|p| p.counterexample.as_ref())
                 .map(|c| c.steps.len());
             match length {
-                Some(ZK_4643_SHORTEST) => {
-                    format!("committed_log_durability: {ZK_4643_SHORTEST} steps ✓")
-                }
-                Some(other) => format!("trace {other} steps ✗ (shortest is {ZK_4643_SHORTEST})"),
-                None => "no violation found ✗".to_string(),
+                Some(ZK_4643_SHORTEST) => Check::new(
+                    format!("committed_log_durability: {ZK_4643_SHORTEST} steps ✓"),
+                    true,
+                ),
+                Some(other) => Check::new(
+                    format!("trace {other} steps ✗ (shortest is {ZK_4643_SHORTEST})"),
+                    false,
+                ),
+                None => Check::new("no violation found ✗", false),
             }
         } else {
             let safety: Vec<_> = report
@@ -388,25 +516,79 @@ fn zab_runs(
                 .iter()
                 .filter(|p| p.verdict == Verdict::Holds)
                 .count();
-            let mark = if held == safety.len() && report.complete() {
-                "✓"
-            } else {
-                "✗"
-            };
-            format!("{held} of {} safety properties hold {mark}", safety.len())
+            let ok = held == safety.len() && report.complete();
+            let mark = if ok { "✓" } else { "✗" };
+            Check::new(
+                format!("{held} of {} safety properties hold {mark}", safety.len()),
+                ok,
+            )
         };
-        write_row(out, &label, &report, &cost, &check);
+        let id = RowId {
+            label,
+            model: "zab",
+            run: if first_violation {
+                Run::FirstViolation.key()
+            } else {
+                Run::FullSpace.key()
+            },
+            size: None,
+        };
+        let row = Row::new(id, &report, &cost, check);
+        row.write(out);
+        rows.push(row);
     }
+    rows
 }
 
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed check fails the suite (and `lockscope bench` exits 1), in the table and in JSON.
+    #[test]
+    fn one_failed_check_fails_the_suite() {
+        let model = reference_model(2, 0);
+        let options = SearchOptions {
+            strategy: Strategy::Bfs,
+            limits: SearchLimits::default(),
+            threads: 1,
+            full_space: true,
+            stop_at_first_violation: false,
+            check_liveness: false,
+            symmetry: false,
+            swarm: None,
+            random: RandomOptions::default(),
+        };
+        let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
+        let row = |ok| {
+            let id = RowId {
+                label: "N=2 E=0 safety".to_string(),
+                model: "lock",
+                run: Run::Safety.key(),
+                size: Some((2, 0)),
+            };
+            Row::new(id, &report, &cost, Check::new("check", ok))
+        };
+        let passing = Suite {
+            rows: vec![row(true), row(true)],
+            measured: Vec::new(),
+        };
+        assert!(passing.ok());
+        assert_eq!(passing.json(1, true)["ok"], true);
+        let failing = Suite {
+            rows: vec![row(true), row(false)],
+            measured: Vec::new(),
+        };
+        assert!(!failing.ok());
+        assert_eq!(failing.json(1, true)["ok"], false);
+        assert_eq!(failing.json(1, true)["rows"][0]["unique_states"], 151);
+    }
 
     /// Memory an earlier run freed must not count in the next run's peak: 256 MiB of small
     /// allocations (which the allocator keeps when freed) are gone from the resident set once the
     /// peak is reset. Half of it is the margin for other tests allocating at the same time.
     #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn freed_memory_leaves_the_resident_set_before_a_run() {
         const MIB: u64 = 1024 * 1024;
         let blocks: Vec<Box<[u8; 1024]>> = (0..256 * 1024).map(|_| Box::new([1; 1024])).collect();

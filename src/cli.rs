@@ -60,7 +60,7 @@ pub enum Command {
     /// Combine the JSON results of the shards of a random search (`check --shard I/N --json`) into
     /// the result one unsharded search gives; exit 1 if an expectation is not met.
     Merge(MergeArgs),
-    /// Run the benchmark suite (shared/bench/lock-recipe-reference.md).
+    /// Run the benchmark suite (shared/bench/lock-recipe-reference.md); exit 1 if a row's check fails.
     Bench(BenchArgs),
 }
 
@@ -227,4 +227,9 @@ pub struct BenchArgs {
     /// measure one size without the whole suite.
     #[arg(long, value_name = "TEXT")]
     pub only: Option<String>,
+    /// Also write the rows as JSON to FILE ("-" for stdout, the table then goes to stderr): per
+    /// row its counts, whether the search was complete, seconds, states per second, peak RSS,
+    /// bytes per state, and its check.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }

@@ -225,17 +225,8 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         symmetry: args.symmetry,
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    // With `--json -` stdout carries the JSON alone, so the report goes to stderr. Write errors
-    // (a closed pipe) are ignored: the run still finishes and writes its files.
-    let json_to_stdout = args
-        .json
-        .as_ref()
-        .is_some_and(|path| path.as_os_str() == "-");
-    let mut out: Box<dyn std::io::Write> = if json_to_stdout {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
+    // Write errors (a closed pipe) are ignored: the run still finishes and writes its files.
+    let mut out = text_output(args.json.as_deref());
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
     for (file, scenario) in &scenarios {
         let mut progress = progress_printer(show_progress);
@@ -289,12 +280,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             [one] => report::json(one),
             many => serde_json::Value::Array(many.iter().map(report::json).collect()),
         };
-        let text = serde_json::to_string_pretty(&value).expect("JSON values serialise") + "\n";
-        if json_to_stdout {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-        } else {
-            check::write_file(json_path, &text)?;
-        }
+        write_json(json_path, &value)?;
     }
     Ok(if failed.is_empty() {
         EXIT_OK
@@ -513,16 +499,41 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
     })
 }
 
+/// Where a command's text goes: stdout, unless `--json -` gives stdout to the JSON alone; then
+/// stderr.
+fn text_output(json: Option<&Path>) -> Box<dyn std::io::Write> {
+    if json.is_some_and(json_to_stdout) {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    }
+}
+
+fn json_to_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Write `value`, pretty-printed, to `path` ("-" for stdout).
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n";
+    if json_to_stdout(path) {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        Ok(())
+    } else {
+        check::write_file(path, &text)
+    }
+}
+
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
-    let measured = crate::bench::run(
-        args.quick,
-        args.threads.unwrap_or_else(default_threads),
-        args.only.as_deref(),
-        &mut std::io::stdout(),
-    );
-    if let Some(dir) = &args.plot {
-        render::plot::write(dir, &measured)?;
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let mut out = text_output(args.json.as_deref());
+    let suite = crate::bench::run(args.quick, threads, args.only.as_deref(), &mut out);
+    if let Some(json_path) = &args.json {
+        write_json(json_path, &suite.json(threads, args.quick))?;
     }
-    Ok(EXIT_OK)
+    if let Some(dir) = &args.plot {
+        render::plot::write(dir, &suite.measured)?;
+    }
+    Ok(if suite.ok() { EXIT_OK } else { EXIT_FAILED })
 }

@@ -618,3 +618,78 @@ fn bench_compares_liveness_with_safety_only_when_both_ran() {
         "{liveness}"
     );
 }
+
+/// `bench --json -` gives one object per row of the table (which goes to stderr), with the
+/// oracle's counts, whether the search was complete, its cost and its check.
+#[test]
+fn bench_json_has_a_row_per_table_row_with_counts_cost_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "bench",
+            "--quick",
+            "--threads",
+            "2",
+            "--only",
+            "N=2",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["threads"], 2);
+    let rows = json["rows"].as_array().expect("rows");
+    let table = stderr(&output);
+    let table_rows: Vec<&str> = table.lines().filter(|l| l.starts_with("N=2")).collect();
+    assert_eq!(rows.len(), table_rows.len(), "{table}");
+    assert_eq!(rows.len(), 6, "{table}");
+    for (row, line) in rows.iter().zip(&table_rows) {
+        let label = row["label"].as_str().expect("label");
+        assert!(line.starts_with(label), "{line} / {label}");
+        assert_eq!(row["ok"], true, "{row}");
+        assert_eq!(row["clients"], 2);
+        assert_eq!(row["complete"], row["run"] != "first_violation", "{row}");
+        assert!(row["seconds"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["states_per_second"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["peak_rss_bytes"].as_u64().unwrap() > 0, "{row}");
+    }
+    // The complete counts are the independent oracle's.
+    let oracle = std::fs::read_to_string(root().join("tests/oracle/results.jsonl")).unwrap();
+    let n2e0: serde_json::Value = oracle
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|row| row["n"] == 2 && row["e"] == 0)
+        .expect("the oracle counts N=2 E=0");
+    let safety = rows
+        .iter()
+        .find(|row| row["label"] == "N=2 E=0 safety")
+        .unwrap();
+    for (ours, theirs) in [
+        ("unique_states", "states"),
+        ("transitions", "transitions"),
+        ("max_depth", "max_depth"),
+    ] {
+        assert_eq!(safety[ours], n2e0[theirs], "{ours}");
+    }
+
+    // To a file, with the table on stdout.
+    let output = lockscope(
+        dir.path(),
+        &[
+            "bench",
+            "--quick",
+            "--only",
+            "N=2 E=0 safety",
+            "--json",
+            "out/bench.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("N=2 E=0 safety"));
+    let written = std::fs::read_to_string(dir.path().join("out/bench.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 1);
+}
