@@ -10,8 +10,10 @@
 //! Equal states pack to equal bytes and different states to different bytes, so a hash of the
 //! bytes is a fingerprint of the state.
 //!
-//! A state type without a hand packing implements [`PackState`] with [`pack_serde`] and
-//! [`unpack_serde`] (postcard), whose output is equally canonical for plain data.
+//! ZAB's state, many small structs and enums, is packed through [`Fields`]: the same words, one
+//! per field, written by a list of fields per struct. A state type with neither implements
+//! [`PackState`] with [`pack_serde`] and [`unpack_serde`] (postcard), whose output is equally
+//! canonical for plain data.
 
 use std::cell::RefCell;
 
@@ -64,9 +66,158 @@ macro_rules! hash_as_word {
 
 pub(crate) use hash_as_word;
 
+/// A value packed field by field, in [`Packer::put`] words, and read back by value: for state
+/// types made of many small structs and enums (ZAB's), where a word per type, as the lock world
+/// packs its messages, would be much code. An enum writes its variant's index first and a
+/// collection its length, so the packing is injective, as postcard's is, without serde's calls
+/// per field. Structs implement it with [`fields_of_struct`], which lists every field.
+pub trait Fields: Sized {
+    /// Append this value's words to `out`.
+    fn put_fields(&self, out: &mut Packer);
+    /// Read one value from the front of `input`.
+    fn take_fields(input: &mut Unpacker<'_>) -> Self;
+}
+
+impl Fields for u8 {
+    #[inline]
+    fn put_fields(&self, out: &mut Packer) {
+        out.put(u64::from(*self));
+    }
+
+    #[inline]
+    fn take_fields(input: &mut Unpacker<'_>) -> Self {
+        input.take_u8()
+    }
+}
+
+impl Fields for bool {
+    #[inline]
+    fn put_fields(&self, out: &mut Packer) {
+        out.put(u64::from(*self));
+    }
+
+    #[inline]
+    fn take_fields(input: &mut Unpacker<'_>) -> Self {
+        match input.take() {
+            0 => false,
+            1 => true,
+            word => panic!("packed as a bool: {word}"),
+        }
+    }
+}
+
+impl<T: Fields> Fields for Option<T> {
+    #[inline]
+    fn put_fields(&self, out: &mut Packer) {
+        match self {
+            None => out.put(0),
+            Some(value) => {
+                out.put(1);
+                value.put_fields(out);
+            }
+        }
+    }
+
+    #[inline]
+    fn take_fields(input: &mut Unpacker<'_>) -> Self {
+        bool::take_fields(input).then(|| T::take_fields(input))
+    }
+}
+
+/// Every element, without a length: the array's is fixed.
+impl<T: Fields, const N: usize> Fields for [T; N] {
+    #[inline]
+    fn put_fields(&self, out: &mut Packer) {
+        for item in self {
+            item.put_fields(out);
+        }
+    }
+
+    #[inline]
+    fn take_fields(input: &mut Unpacker<'_>) -> Self {
+        std::array::from_fn(|_| T::take_fields(input))
+    }
+}
+
+impl<T: Fields, const N: usize> Fields for arrayvec::ArrayVec<T, N> {
+    #[inline]
+    fn put_fields(&self, out: &mut Packer) {
+        put_sequence(self, out);
+    }
+
+    #[inline]
+    fn take_fields(input: &mut Unpacker<'_>) -> Self {
+        take_sequence(input)
+    }
+}
+
+impl<T: Fields> Fields for Vec<T> {
+    #[inline]
+    fn put_fields(&self, out: &mut Packer) {
+        put_sequence(self, out);
+    }
+
+    #[inline]
+    fn take_fields(input: &mut Unpacker<'_>) -> Self {
+        take_sequence(input)
+    }
+}
+
+/// A collection's length, then its items.
+#[inline]
+fn put_sequence<T: Fields>(items: &[T], out: &mut Packer) {
+    out.put(items.len() as u64);
+    for item in items {
+        item.put_fields(out);
+    }
+}
+
+/// A collection written by [`put_sequence`].
+#[inline]
+fn take_sequence<T: Fields, C: FromIterator<T>>(input: &mut Unpacker<'_>) -> C {
+    let len = input.take();
+    (0..len).map(|_| T::take_fields(input)).collect()
+}
+
+/// [`Fields`] for a struct: its fields, in the order listed. The value is read back as a struct
+/// expression naming every listed field, so a field left out of the list does not compile.
+macro_rules! fields_of_struct {
+    ($type:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::pack::Fields for $type {
+            #[inline]
+            fn put_fields(&self, out: &mut $crate::pack::Packer) {
+                $( $crate::pack::Fields::put_fields(&self.$field, out); )*
+            }
+
+            #[inline]
+            fn take_fields(input: &mut $crate::pack::Unpacker<'_>) -> Self {
+                Self {
+                    $( $field: $crate::pack::Fields::take_fields(input), )*
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use fields_of_struct;
+
+/// Pack a state through its [`Fields`].
+pub fn pack_fields<T: Fields>(value: &T, out: &mut Vec<u8>) {
+    pack_with(out, |packer| value.put_fields(packer));
+}
+
+/// Read a state written by [`pack_fields`].
+pub fn unpack_fields<T: Fields>(bytes: &[u8]) -> T {
+    let mut input = Unpacker::new(bytes);
+    let value = T::take_fields(&mut input);
+    assert!(input.is_empty(), "a packed state is read to its end");
+    value
+}
+
 /// The most bytes a hand-packed state may take. The lock world's largest (eight clients with full
-/// channels, sixteen znodes, sixteen watches) is under 800.
-const PACKER_BYTES: usize = 1024;
+/// channels, sixteen znodes, sixteen watches) is under 800; a ZAB world of five servers with
+/// dozens of messages in flight stays well under this.
+const PACKER_BYTES: usize = 4096;
 // A packer finds its place in the buffer by masking its position (see `Packer::byte`).
 const _: () = assert!(PACKER_BYTES.is_power_of_two());
 

@@ -58,6 +58,7 @@ mod fle_tests;
 pub mod liveness;
 mod model;
 mod narrate;
+mod pack;
 pub mod props;
 pub mod state;
 pub mod sync;

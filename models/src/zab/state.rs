@@ -347,21 +347,18 @@ pub struct Proposal {
     pub primary_delivered: u8,
 }
 
-/// Packed with postcard: a ZAB state is mostly logs and queues of varying length, which postcard
-/// already writes as used length plus items; derived `Eq` and serialization see the same fields,
-/// so equal states pack equally. Fingerprinted from those bytes too: the derived `Hash` feeds the
-/// hasher field by field (every vote, notification and packet of every server), which cost more
-/// than packing every successor and hashing its bytes at once (ZAB T=2 C=1 P=1: 12.7 s instead of
-/// 13.5 s; zk-4643's first violation 6.1 s instead of 6.6 s).
+/// Packed field by field ([`super::pack`]), and fingerprinted from those bytes: the derived
+/// `Hash` feeds the hasher field by field (every vote, notification and packet of every server),
+/// which cost more than packing every successor and hashing its bytes at once.
 impl crate::pack::PackState for ZabState {
     const FINGERPRINT_PACKED: bool = true;
 
     fn pack_state(&self, out: &mut Vec<u8>) {
-        crate::pack::pack_serde(self, out);
+        crate::pack::pack_fields(self, out);
     }
 
     fn unpack_state(bytes: &[u8]) -> Self {
-        crate::pack::unpack_serde(bytes)
+        crate::pack::unpack_fields(bytes)
     }
 }
 
