@@ -139,7 +139,7 @@ impl<T: Fields, const N: usize> Fields for [T; N] {
     }
 }
 
-impl<T: Fields, const N: usize> Fields for arrayvec::ArrayVec<T, N> {
+impl<T: Fields + Default, const N: usize> Fields for crate::Slots<T, N> {
     #[inline]
     fn put_fields(&self, out: &mut Packer) {
         put_sequence(self, out);

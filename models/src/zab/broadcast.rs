@@ -43,11 +43,11 @@ impl ZabModel {
             .delivered()
             .iter()
             .fold(0, |set, t| set | t.bit());
-        server
-            .disk
-            .log
-            .try_push(txn)
-            .expect("transactions are bounded by the log capacity");
+        let overflow = server.disk.log.try_push(txn);
+        assert!(
+            overflow.is_none(),
+            "transactions are bounded by the log capacity"
+        );
         let leading = server.leading_mut().expect("leading");
         leading.acks.push(bit(leader));
         let learners = leading.learners;
@@ -76,17 +76,18 @@ impl ZabModel {
         }
         if self.config.variant == ZabVariant::Zk4712 {
             // Handed to the SyncRequestProcessor: logged and acknowledged later.
-            server
-                .sync_queue
-                .try_push(txn)
-                .expect("transactions are bounded by the queue capacity");
+            let overflow = server.sync_queue.try_push(txn);
+            assert!(
+                overflow.is_none(),
+                "transactions are bounded by the queue capacity"
+            );
             return;
         }
-        server
-            .disk
-            .log
-            .try_push(txn)
-            .expect("transactions are bounded by the log capacity");
+        let overflow = server.disk.log.try_push(txn);
+        assert!(
+            overflow.is_none(),
+            "transactions are bounded by the log capacity"
+        );
         state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
     }
 

@@ -224,7 +224,7 @@ impl Model for ZabModel {
                         actions.push(ZabAction::Deliver {
                             from,
                             to,
-                            msg: packet.msg.clone(),
+                            msg: packet.msg,
                         });
                     }
                 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use arrayvec::ArrayVec;
+use crate::Slots;
 
 use super::types::{
     bit, Log, Notice, Notification, Packet, ServerSet, Sid, Txn, Vote, Zxid, MAX_EPOCHS,
@@ -11,7 +11,9 @@ use super::types::{
 };
 
 /// What survives a crash: the files on the server's disk (DOMAIN.md §5.6).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Durable {
     /// The transaction log, including proposals logged but never committed.
     pub log: Log,
@@ -39,9 +41,11 @@ impl Durable {
     /// and a sync, a buffered proposal and zk-4712's stray writes can each bring one again.
     pub fn append_once(&mut self, txn: Txn) {
         if !self.log.contains(&txn) {
-            self.log
-                .try_push(txn)
-                .expect("a log holds every transaction at most once");
+            let overflow = self.log.try_push(txn);
+            assert!(
+                overflow.is_none(),
+                "a log holds every transaction at most once"
+            );
         }
     }
 }
@@ -56,7 +60,9 @@ pub enum Phase {
 }
 
 /// A leader's volatile bookkeeping (`Leader` and its `LearnerHandler`s).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Leading {
     /// The epoch this leader proposes; 0 until a quorum's FOLLOWERINFO decided it.
     pub epoch: u8,
@@ -79,11 +85,11 @@ pub struct Leading {
     /// past the handshake and takes proposal ACKs.
     pub ready: ServerSet,
     /// For each entry of the leader's log not yet committed: who acknowledged it.
-    pub acks: ArrayVec<ServerSet, { super::types::MAX_TXNS }>,
+    pub acks: Slots<ServerSet, { super::types::MAX_TXNS }>,
 }
 
 /// A follower's volatile bookkeeping (`Learner.syncWithLeader` and the request processors).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Following {
     pub leader: Sid,
     /// Transactions received in the sync (the PROPOSAL+COMMIT pairs of a DIFF, or a SNAP) and
@@ -139,7 +145,9 @@ impl Following {
 
 /// A server's Fast Leader Election state (`FastLeaderElection`): volatile, so a crash resets it.
 /// With the oracle election it stays at its default.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct FleState {
     /// `logicalclock`: the election round this server is in, or decided in. 0 after a (re)start
     /// until its first round; one more per round it starts; a newer round seen in a notification
@@ -159,7 +167,7 @@ pub struct FleState {
 }
 
 /// Role, as ZooKeeper's ServerState, with the role's volatile state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     Looking,
     Following(Following),
@@ -167,7 +175,7 @@ pub enum Role {
 }
 
 /// One ZooKeeper server.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Server {
     pub disk: Durable,
     /// False between a crash and its restart.
@@ -263,15 +271,17 @@ pub struct FaultsUsed {
 }
 
 /// What the properties need to know about the past, and nothing more.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Ghost {
     /// Per epoch, the servers that established leadership in it (`Leadership2`), in epoch
     /// order, epochs with nobody left out. A list rather than an array indexed by epoch: with
     /// unbounded epochs (`epochs = 0`) the renamed epochs are not bounded by `MAX_EPOCHS`, and
     /// [`super::canonical`] forgets the entries that can no longer change.
-    pub established: ArrayVec<Established, MAX_EPOCHS>,
+    pub established: Slots<Established, MAX_EPOCHS>,
     /// Every PROPOSAL a leader broadcast, in broadcast order.
-    pub proposals: ArrayVec<Proposal, { super::types::MAX_TXNS }>,
+    pub proposals: Slots<Proposal, { super::types::MAX_TXNS }>,
     /// Per transaction value (index value − 1): the epoch in which a leader first committed it
     /// with a quorum, or 0 while it is not committed.
     pub committed_in: [u8; super::types::MAX_TXNS],
@@ -332,14 +342,18 @@ impl Ghost {
 }
 
 /// The servers that established leadership in one epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Established {
     pub epoch: u8,
     pub servers: ServerSet,
 }
 
 /// A broadcast proposal and what its primary had delivered when it broadcast it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Proposal {
     pub txn: Txn,
     pub primary: Sid,
@@ -365,7 +379,7 @@ impl crate::pack::PackState for ZabState {
 /// The whole world.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ZabState {
-    pub servers: ArrayVec<Server, MAX_SERVERS>,
+    pub servers: Slots<Server, MAX_SERVERS>,
     /// Messages in flight, oldest first; each link's are delivered in this order. A `Vec`, not
     /// a fixed-capacity array: a handful of messages is typical and dozens are possible, and a
     /// state is stored in the search frontier at its actual size.

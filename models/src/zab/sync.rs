@@ -59,7 +59,7 @@ impl ZabModel {
         let leading = server.leading().expect("leading");
         let waiting = leading.to_sync;
         let epoch = leading.epoch;
-        let log = server.disk.log.clone();
+        let log = server.disk.log;
         let delivered = usize::from(server.disk.delivered);
         // In synchronization the whole log is about to be committed; in broadcast only the
         // delivered part is, and the rest is outstanding.
@@ -118,10 +118,11 @@ impl ZabModel {
         let last = server.disk.last_zxid();
         let following = server.following_mut().expect("a follower in sync");
         if txn.zxid > last && !following.pending.contains(&txn) {
-            following
-                .pending
-                .try_push(txn)
-                .expect("transactions are bounded by the buffer capacity");
+            let overflow = following.pending.try_push(txn);
+            assert!(
+                overflow.is_none(),
+                "transactions are bounded by the buffer capacity"
+            );
         }
     }
 
@@ -210,8 +211,7 @@ impl ZabModel {
             .server(follower)
             .following()
             .expect("only followers log synced txns")
-            .synced
-            .clone();
+            .synced;
         write_synced(state, follower);
         let server = state.server_mut(follower);
         let following = server
@@ -280,7 +280,7 @@ impl ZabModel {
                 server.disk.delivered = server.disk.log.len() as u8;
                 server.phase = Phase::Broadcast;
                 let epoch = server.disk.current_epoch;
-                let log = server.disk.log.clone();
+                let log = server.disk.log;
                 for txn in log {
                     state.ghost.commit(txn, epoch);
                 }

@@ -48,11 +48,7 @@ pub(super) fn step(model: &ZabModel, state: &ZabState, action: ZabAction) -> Zab
 
 /// Deliver the oldest message on `from → to`.
 pub(super) fn deliver(model: &ZabModel, state: &ZabState, from: Sid, to: Sid) -> ZabState {
-    let msg = state
-        .head(from, to)
-        .expect("a message in flight")
-        .msg
-        .clone();
+    let msg = state.head(from, to).expect("a message in flight").msg;
     step(model, state, ZabAction::Deliver { from, to, msg })
 }
 
@@ -104,10 +100,7 @@ fn sync_chooses_diff_trunc_or_snap_from_the_followers_last_zxid() {
         (SyncMode::Diff, Log::new()),
         "up to date"
     );
-    assert_eq!(
-        choose_sync(&leader, Zxid::ZERO),
-        (SyncMode::Snap, leader.clone())
-    );
+    assert_eq!(choose_sync(&leader, Zxid::ZERO), (SyncMode::Snap, leader));
     assert_eq!(
         choose_sync(&leader, Zxid::new(2, 2)),
         (

@@ -74,7 +74,7 @@ impl Timeline for ZabModel {
                 let delivered = message(&Packet {
                     from,
                     to,
-                    msg: msg.clone(),
+                    msg: *msg,
                 });
                 let at = remaining
                     .iter()
@@ -184,7 +184,7 @@ mod tests {
         assert!(model
             .conditions(&elected)
             .contains(&("S1".to_string(), Condition::Leading)));
-        let packet = elected.net[0].clone();
+        let packet = elected.net[0];
         let deliver = ZabAction::Deliver {
             from: packet.from,
             to: packet.to,

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use arrayvec::ArrayVec;
-
 /// A server id, printed `S0`, `S1`, ...
 pub type Sid = u8;
 
@@ -62,7 +60,17 @@ impl fmt::Display for Zxid {
 /// injected in the execution, 2 for the second, ...). The value makes two proposals that share a
 /// zxid (possible only if two leaders share an epoch) tell apart, so the properties can see it.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct Txn {
     pub zxid: Zxid,
@@ -83,7 +91,7 @@ impl fmt::Display for Txn {
 }
 
 /// A log, or a list of transactions carried by a sync message.
-pub type Log = ArrayVec<Txn, MAX_TXNS>;
+pub type Log = crate::Slots<Txn, MAX_TXNS>;
 
 /// How the leader brings a follower's log up to its own (`LearnerHandler.syncFollower`).
 #[derive(
@@ -102,7 +110,7 @@ pub enum SyncMode {
 /// A message between two servers. Every link is a TCP connection: FIFO, and lost as a whole
 /// when the connection closes (crash, partition, a peer giving up).
 #[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum Msg {
     /// Discovery 1 (CEPOCH): a follower connects and tells the leader its acceptedEpoch.
@@ -266,7 +274,7 @@ pub struct Notice {
 }
 
 /// A message in flight on the link `from → to`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Packet {
     pub from: Sid,
     pub to: Sid,
