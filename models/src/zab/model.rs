@@ -105,9 +105,15 @@ impl ZabModel {
 
     fn apply(&self, last: &ZabState, action: &ZabAction) -> ZabState {
         let mut state = last.clone();
+        self.step(&mut state, action);
+        state
+    }
+
+    /// Take `action` in `state`, in place.
+    fn step(&self, state: &mut ZabState, action: &ZabAction) {
         match *action {
-            ZabAction::Elect { leader, quorum } => self.on_elected(&mut state, leader, quorum),
-            ZabAction::Join { server, leader } => self.follow(&mut state, server, leader),
+            ZabAction::Elect { leader, quorum } => self.on_elected(state, leader, quorum),
+            ZabAction::Join { server, leader } => self.follow(state, server, leader),
             ZabAction::Notify {
                 from,
                 to,
@@ -120,29 +126,28 @@ impl ZabModel {
                     "a notification delivery is enabled"
                 );
                 state.election_net.retain(|n| (n.from, n.to) != (from, to));
-                self.on_notification(&mut state, to, from, notification);
+                self.on_notification(state, to, from, notification);
             }
-            ZabAction::Decide { server } => self.decide(&mut state, server),
+            ZabAction::Decide { server } => self.decide(state, server),
             ZabAction::Deliver { from, to, ref msg } => {
                 let packet = state.take_head(from, to).expect("a delivery is enabled");
                 assert_eq!(&packet.msg, msg, "links are FIFO");
-                self.on_msg(&mut state, from, to, packet.msg);
+                self.on_msg(state, from, to, packet.msg);
             }
-            ZabAction::ClientRequest { leader } => self.on_client_request(&mut state, leader),
-            ZabAction::LogSynced { server } => self.log_synced(&mut state, server),
-            ZabAction::AckNewLeader { server } => self.ack_new_leader(&mut state, server),
-            ZabAction::ApplyCommitted { server } => self.apply_committed(&mut state, server),
-            ZabAction::LogProposal { server } => self.log_queued_proposal(&mut state, server),
-            ZabAction::Timeout { server } => self.time_out(&mut state, server),
-            ZabAction::Crash { server } => self.crash(&mut state, server),
-            ZabAction::Restart { server } => self.restart(&mut state, server),
-            ZabAction::Partition { side } => self.partition(&mut state, side),
-            ZabAction::Heal => self.heal(&mut state),
+            ZabAction::ClientRequest { leader } => self.on_client_request(state, leader),
+            ZabAction::LogSynced { server } => self.log_synced(state, server),
+            ZabAction::AckNewLeader { server } => self.ack_new_leader(state, server),
+            ZabAction::ApplyCommitted { server } => self.apply_committed(state, server),
+            ZabAction::LogProposal { server } => self.log_queued_proposal(state, server),
+            ZabAction::Timeout { server } => self.time_out(state, server),
+            ZabAction::Crash { server } => self.crash(state, server),
+            ZabAction::Restart { server } => self.restart(state, server),
+            ZabAction::Partition { side } => self.partition(state, side),
+            ZabAction::Heal => self.heal(state),
         }
         if self.canonical_epochs {
-            super::canonical::rename_epochs(&self.config, &mut state);
+            super::canonical::rename_epochs(&self.config, state);
         }
-        state
     }
 }
 
@@ -384,6 +389,11 @@ impl ActionInfo for ZabModel {
 /// changes which server wins. No reduction is offered.
 impl crate::Symmetry for ZabModel {}
 
-/// A ZAB state is fingerprinted through `Hash` and moved once per transition; it is not worth a
-/// step of its own in place.
-impl crate::StepInto for ZabModel {}
+/// The one copy of a transition is the parent's, straight into `into`; the step then changes it in
+/// place.
+impl crate::StepInto for ZabModel {
+    fn next_state_into(&self, last: &ZabState, action: ZabAction, into: &mut Option<ZabState>) {
+        let state = into.insert(last.clone());
+        self.step(state, &action);
+    }
+}
