@@ -122,8 +122,9 @@ pub struct Row {
     /// What the row measures: "safety", "liveness", "full_space", "first_violation" or
     /// "symmetry".
     pub run: &'static str,
-    /// The lock workload's size (absent for ZAB rows).
+    /// The lock workload's clients (`null` for ZAB rows).
     pub clients: Option<u8>,
+    /// The lock workload's session expiries (`null` for ZAB rows).
     pub expiries: Option<u8>,
     pub threads: usize,
     pub unique_states: u64,

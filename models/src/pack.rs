@@ -23,8 +23,8 @@ use std::cell::RefCell;
 pub trait PackState: Sized {
     /// Whether a search fingerprints a state by hashing its packed bytes (then every successor is
     /// packed) rather than through `Hash` (then only new ones are). Worth it when packing is about
-    /// as cheap as hashing, as a hand packing is; with postcard it depends on the type (measure:
-    /// ZAB's state, whose derived `Hash` makes a hasher call per field, gains by it).
+    /// as cheap as hashing, as a hand packing or a [`Fields`] list is (ZAB's state, whose derived
+    /// `Hash` makes a hasher call per field, gains by it); with postcard, measure.
     const FINGERPRINT_PACKED: bool;
 
     /// Append the packed form of `self` to `out`.

@@ -53,7 +53,8 @@ const EXPECTED_NEW_PER_STATE: usize = 4;
 /// The most states in a frontier block, the unit of work handed to a thread: a worker cuts the
 /// successors it makes into blocks of this many (the merge may drop some as duplicates).
 const CHUNK_STATES: usize = 1024;
-/// Chunks expanded per merge, per thread: bounds the memory held by not-yet-merged successors.
+/// Chunks expanded per merge, per thread: bounds the memory held by not-yet-merged successors
+/// (at most two batches' worth, since a batch's merge overlaps the next batch's expansion).
 const CHUNKS_PER_BATCH_PER_THREAD: usize = 16;
 
 #[cfg(test)]
@@ -288,7 +289,10 @@ pub(super) fn search<M: Checkable>(
                 expand_batch(&expansion, &frontier, batch, threads, merge_waiting);
             drop(expansion);
             if level.stopped.is_some() {
-                // The previous batch's merge stopped the search: this batch is not counted.
+                // The previous batch's merge stopped the search: this batch, expanded while that
+                // merge ran, is not counted. A time limit therefore overshoots by one batch's
+                // expansion (tens of milliseconds), and a stop reports the same counts as it would
+                // without the overlap.
                 break;
             }
             if claiming {
