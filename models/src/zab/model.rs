@@ -103,12 +103,6 @@ impl ZabModel {
         receiver.sync_queue.is_empty() || !matches!(msg, Msg::Proposal { .. } | Msg::Commit { .. })
     }
 
-    fn apply(&self, last: &ZabState, action: &ZabAction) -> ZabState {
-        let mut state = last.clone();
-        self.step(&mut state, action);
-        state
-    }
-
     /// Take `action` in `state`, in place.
     fn step(&self, state: &mut ZabState, action: &ZabAction) {
         match *action {
@@ -285,7 +279,9 @@ impl Model for ZabModel {
     }
 
     fn next_state(&self, last: &ZabState, action: ZabAction) -> Option<ZabState> {
-        Some(self.apply(last, &action))
+        let mut next = None;
+        crate::StepInto::next_state_into(self, last, action, &mut next);
+        next
     }
 
     fn format_action(&self, action: &ZabAction) -> String {
