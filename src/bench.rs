@@ -1,4 +1,4 @@
-//! `lockscope bench`: the reference workload of `shared/bench/lock-recipe-reference.md`.
+//! `lockscope bench`: the reference workload of `docs/benchmark.md`.
 //!
 //! Sizes: N = 2..5 clients without expiry (complete search), N = 2..5 with one expiry (the whole
 //! space, continuing past violations; N = 5 has no oracle count), and N = 2..4 with one expiry

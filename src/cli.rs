@@ -60,7 +60,7 @@ pub enum Command {
     /// Combine the JSON results of the shards of a random search (`check --shard I/N --json`) into
     /// the result one unsharded search gives; exit 1 if an expectation is not met.
     Merge(MergeArgs),
-    /// Run the benchmark suite (shared/bench/lock-recipe-reference.md); exit 1 if a row's check fails.
+    /// Run the benchmark suite (its workload: docs/benchmark.md); exit 1 if a row's check fails.
     Bench(BenchArgs),
 }
 

@@ -1,4 +1,4 @@
-//! The standard recipe follows the benchmark workload (`shared/bench/lock-recipe-reference.md`)
+//! The standard recipe follows the benchmark workload (`docs/benchmark.md`)
 //! state for state: its counts must equal those of an independent implementation of that text
 //! (a separate Python explicit-state search, `tests/oracle/reference_oracle.py`).
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent explicit-state reference oracle for the `lock-recipe-reference`
-benchmark workload (shared/bench/lock-recipe-reference.md), written
+benchmark workload (docs/benchmark.md), written
 independently of lockscope as a check of its state counts.
 
 Plain Python 3, stdlib only.  Breadth-first search over the COMPLETE reachable
