@@ -89,6 +89,23 @@ pub struct ScenarioOutcome {
     pub file: PathBuf,
     pub search: SearchSummary,
     pub properties: Vec<PropertyOutcome>,
+    /// The command-line options that made this run differ from the scenario file (overrides of
+    /// `[check]`, `--full-space`, ...), so that a printed rerun command reproduces it; empty from
+    /// [`run`], filled in by the command line.
+    pub rerun_options: Vec<String>,
+}
+
+impl ScenarioOutcome {
+    /// `lockscope check FILE OPTIONS`, quoted for a POSIX shell: this run again.
+    pub fn check_command(&self) -> String {
+        let mut words = vec![
+            "lockscope".to_string(),
+            "check".to_string(),
+            self.file.display().to_string(),
+        ];
+        words.extend(self.rerun_options.iter().cloned());
+        shell_words::join(words)
+    }
 }
 
 impl ScenarioOutcome {
@@ -245,6 +262,7 @@ impl ModelVisitor for Runner<'_> {
                 shard: report.swarm.or(self.options.shard),
             },
             properties,
+            rerun_options: Vec::new(),
         })
     }
 }

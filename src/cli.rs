@@ -43,6 +43,9 @@ there.
 Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
 violated or an expectation not met; 2 bad input or usage.";
 
+/// Where `check` writes traces and reports unless `--report` says otherwise.
+pub const DEFAULT_REPORT_DIR: &str = "reports";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check scenarios: files, or folders searched recursively for *.toml.
@@ -57,8 +60,10 @@ pub enum Command {
     Explore(ExploreArgs),
     /// List scenarios with their description and expectations.
     List(ListArgs),
-    /// Combine the JSON results of the shards of a random search (`check --shard I/N --json`) into
-    /// the result one unsharded search gives; exit 1 if an expectation is not met.
+    /// Combine the JSON results of shards (`check --shard I/N --json`): the shards of a random
+    /// search into the result one unsharded search gives, the members of a dfs swarm into their
+    /// union. Needs exactly the shards 1/N to N/N of one search (one N, one seed); exit 1 if an
+    /// expectation is not met.
     Merge(MergeArgs),
     /// Run the benchmark suite (shared/bench/lock-recipe-reference.md); exit 1 if a row's check fails.
     Bench(BenchArgs),
@@ -137,8 +142,9 @@ pub struct CheckArgs {
     /// not checked.
     #[arg(long)]
     pub symmetry: bool,
-    /// Run the I-th (from 0) of N disjoint slices of a random search's runs; combine the JSON
-    /// results with `lockscope merge`.
+    /// Run the I-th of N jobs, counted from 1 (1/4, 2/4, 3/4, 4/4): for a random search a
+    /// disjoint slice of its runs, for dfs a member of a swarm that tries actions in its own
+    /// order (1/N in the model's order). Combine all N JSON results with `lockscope merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Write the JSON result to FILE ("-" for stdout).
@@ -150,7 +156,7 @@ pub struct CheckArgs {
     pub junit: Option<PathBuf>,
     /// Folder for traces and reports: DIR/<scenario>/ holds each trace, its SVG diagram and the
     /// scenario's report.html; DIR/index.html links every scenario of the run.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_REPORT_DIR)]
     pub report: PathBuf,
     /// Print only the summary: no narratives, no progress.
     #[arg(long)]

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
     BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
-    ReplayArgs, SchedulerArg, StrategyArg,
+    ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
 };
 use crate::registry::{self, ModelVisitor};
 use crate::render;
 use crate::report;
-use crate::scenario::Scenario;
+use crate::scenario::{CheckSpec, Scenario};
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
 use lockscope_models::Fairness;
 
@@ -132,6 +132,66 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     Ok(())
 }
 
+/// The options of a rerun command that reproduce this run of a scenario: each `[check]` value
+/// the command line changed, and the run options that change what is searched or where traces
+/// go. Built from the values (not the words typed), so a rerun cannot drift from the run. Threads
+/// are left out: results do not depend on them.
+fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> Vec<String> {
+    let mut options: Vec<String> = Vec::new();
+    let mut changed = |flag: &str, old: String, new: String| {
+        if old != new {
+            options.extend([flag.to_string(), new]);
+        }
+    };
+    changed(
+        "--strategy",
+        from_file.strategy.name().into(),
+        run.strategy.name().into(),
+    );
+    changed(
+        "--max-depth",
+        from_file.max_depth.to_string(),
+        run.max_depth.to_string(),
+    );
+    changed(
+        "--max-states",
+        from_file.max_states.to_string(),
+        run.max_states.to_string(),
+    );
+    changed(
+        "--time-limit",
+        from_file.time_limit.to_string(),
+        run.time_limit.to_string(),
+    );
+    changed("--seed", from_file.seed.to_string(), run.seed.to_string());
+    changed("--runs", from_file.runs.to_string(), run.runs.to_string());
+    changed(
+        "--steps",
+        from_file.steps.to_string(),
+        run.steps.to_string(),
+    );
+    changed(
+        "--scheduler",
+        from_file.scheduler.name().into(),
+        run.scheduler.name().into(),
+    );
+    changed(
+        "--fairness",
+        from_file.fairness.name().into(),
+        run.fairness.name().into(),
+    );
+    if args.full_space {
+        options.push("--full-space".into());
+    }
+    if args.symmetry {
+        options.push("--symmetry".into());
+    }
+    if args.report != Path::new(DEFAULT_REPORT_DIR) {
+        options.extend(["--report".into(), args.report.display().to_string()]);
+    }
+    options
+}
+
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -154,18 +214,24 @@ fn progress_printer(enabled: bool) -> impl FnMut(Progress) {
     }
 }
 
-/// `--shard I/N`: the I-th (from 0) of N slices.
-fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
-    let expected = || format!("--shard: expected I/N with 0 <= I < N (e.g. 0/4), found {text:?}");
-    let (i, n) = text.split_once('/').ok_or_else(expected)?;
+/// `--shard I/N`: the I-th of N slices, counted from 1 as CI users know it (jest, playwright,
+/// cargo-nextest); returned counted from 0, as the search numbers them.
+pub fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
+    let expected = |why: &str| {
+        format!("--shard: expected I/N with 1 <= I <= N (1/4, 2/4, 3/4, 4/4 for four jobs){why}; found {text:?}")
+    };
+    let (i, n) = text.split_once('/').ok_or_else(|| expected(""))?;
     let (i, n): (u64, u64) = (
-        i.trim().parse().map_err(|_| expected())?,
-        n.trim().parse().map_err(|_| expected())?,
+        i.trim().parse().map_err(|_| expected(""))?,
+        n.trim().parse().map_err(|_| expected(""))?,
     );
-    if n == 0 || i >= n {
-        return Err(expected());
+    if n == 0 {
+        return Err(expected(""));
     }
-    Ok((i, n))
+    if i == 0 || i > n {
+        return Err(expected(&format!(", so here 1 to {n}")));
+    }
+    Ok((i - 1, n))
 }
 
 /// Most worker threads: far more than this machine has, and small enough for batch arithmetic.
@@ -185,8 +251,11 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
     let mut scenarios = load_all(&files)?;
+    let mut rerun_options = Vec::new();
     for (_, scenario) in &mut scenarios {
+        let from_file = scenario.check.clone();
         apply_overrides(scenario, args)?;
+        rerun_options.push(changed_options(&from_file, &scenario.check, args));
     }
     for (file, scenario) in &scenarios {
         let random = scenario.check.strategy == Strategy::Random;
@@ -228,25 +297,21 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     // Write errors (a closed pipe) are ignored: the run still finishes and writes its files.
     let mut out = text_output(args.json.as_deref());
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
-    for (file, scenario) in &scenarios {
+    for ((file, scenario), rerun_options) in scenarios.iter().zip(rerun_options) {
         let mut progress = progress_printer(show_progress);
-        let outcome = check::run(scenario, file, &options, &mut progress)?;
+        let mut outcome = check::run(scenario, file, &options, &mut progress)?;
+        outcome.rerun_options = rerun_options;
         if show_progress {
             eprint!("\r\x1b[K");
         }
         let _ = write!(out, "{}", report::summary(&outcome));
         if !args.quiet {
-            let shortest = outcome.search.strategy == "bfs";
             for property in outcome
                 .properties
                 .iter()
                 .filter(|p| p.verdict == Verdict::Violated)
             {
-                let _ = write!(
-                    out,
-                    "{}",
-                    report::narrative(property, shortest, &outcome.file)
-                );
+                let _ = write!(out, "{}", report::narrative(property, &outcome));
             }
         }
         let _ = writeln!(out);
@@ -276,10 +341,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         check::write_file(junit, &render::junit::render(&outcomes))?;
     }
     if let Some(json_path) = &args.json {
-        let value = match outcomes.as_slice() {
-            [one] => report::json(one),
-            many => serde_json::Value::Array(many.iter().map(report::json).collect()),
-        };
+        let value = report::results_document(outcomes.iter().map(report::json).collect());
         write_json(json_path, &value)?;
     }
     Ok(if failed.is_empty() {
@@ -481,10 +543,6 @@ fn textwrap(text: &str, width: usize) -> Vec<String> {
 
 pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
     let merged = crate::merge::merge(&args.results)?;
-    let results = match &merged {
-        serde_json::Value::Array(items) => items.clone(),
-        single => vec![single.clone()],
-    };
     let text = serde_json::to_string_pretty(&merged).expect("JSON values serialise") + "\n";
     match &args.json {
         Some(path) if path.as_os_str() != "-" => check::write_file(path, &text)?,
@@ -492,6 +550,9 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }
+    let results = merged["results"]
+        .as_array()
+        .expect("merge returns a results document");
     Ok(if results.iter().all(|r| r["ok"] == true) {
         EXIT_OK
     } else {

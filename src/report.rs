@@ -30,6 +30,12 @@ pub fn thousands(value: u64) -> String {
     out
 }
 
+/// A shard as users write it: counted from 1 (`1/4` … `4/4`, as jest's and cargo-nextest's
+/// shards are), though the search numbers them from 0.
+pub fn shard_name((index, count): (u64, u64)) -> String {
+    format!("{}/{count}", index + 1)
+}
+
 /// The per-scenario block printed by `check`, even on success.
 pub fn summary(outcome: &ScenarioOutcome) -> String {
     let search = &outcome.search;
@@ -51,11 +57,7 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
             check.steps,
             thousands(search.transitions),
             search.max_depth,
-            match check.scheduler {
-                crate::search::Scheduler::Uniform => "uniform",
-                crate::search::Scheduler::Pct => "pct",
-                crate::search::Scheduler::FaultBiased => "fault-biased",
-            },
+            check.scheduler.name(),
             search.threads,
             if search.threads == 1 { "" } else { "s" }
         );
@@ -71,7 +73,7 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         };
         let mut reduced = match (search.symmetry, search.shard) {
             (Some(what), _) => format!("symmetry reduction ({what}) · "),
-            (None, Some((i, n))) => format!("swarm member {i}/{n} · "),
+            (None, Some(shard)) => format!("swarm member {} · ", shard_name(shard)),
             (None, None) => String::new(),
         };
         if outcome.scenario.check.fairness == Fairness::Strong {
@@ -159,11 +161,8 @@ fn property_row(property: &PropertyOutcome) -> String {
 }
 
 /// The numbered narrative of a counterexample, with the trace file and the replay command.
-pub fn narrative(
-    property: &PropertyOutcome,
-    shortest: bool,
-    scenario_file: &std::path::Path,
-) -> String {
+pub fn narrative(property: &PropertyOutcome, outcome: &ScenarioOutcome) -> String {
+    let shortest = outcome.search.strategy == "bfs";
     let mut text = String::new();
     let length = property.trace_length.unwrap_or(0);
     let shape = match property.loop_start {
@@ -198,8 +197,8 @@ pub fn narrative(
     if let Some(origin) = property.random {
         let _ = writeln!(
             text,
-            "  rerun   lockscope check {} --run {} (the unshrunk run, alone)",
-            scenario_file.display(),
+            "  rerun   {} --run {} (the unshrunk run, alone)",
+            outcome.check_command(),
             origin.run
         );
     }
@@ -230,6 +229,15 @@ pub fn numbered(steps: &[String], loop_start: Option<usize>) -> String {
     text
 }
 
+/// The format tag of `check --json` and `merge` output.
+pub const RESULTS_FORMAT: &str = "lockscope-results/1";
+
+/// The JSON document of a run: one shape however many scenarios ran (a consumer never has to
+/// tell an object from an array), tagged like trace files so a reader can tell what it holds.
+pub fn results_document(results: Vec<serde_json::Value>) -> serde_json::Value {
+    json!({ "format": RESULTS_FORMAT, "results": results })
+}
+
 /// The contract's JSON result for one scenario.
 pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
     let search = &outcome.search;
@@ -257,7 +265,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "strategy": search.strategy,
             "complete": search.complete,
             "bound": search.bound,
-            "states": search.transitions,
+            "transitions": search.transitions,
             // A random search does not count distinct states.
             "unique_states": if search.seed.is_some() { None } else { Some(search.unique_states) },
             "max_depth": search.max_depth,
@@ -268,7 +276,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
             "symmetry": search.symmetry,
             "fairness": outcome.scenario.check.fairness.name(),
-            "shard": search.shard.map(|(i, n)| format!("{i}/{n}")),
+            "shard": search.shard.map(shard_name),
             "threads": search.threads,
             "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },
         },

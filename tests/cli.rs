@@ -91,15 +91,17 @@ fn a_violation_writes_a_trace_prints_the_narrative_and_replays() {
         .join("reports/standard-expiry/mutual_exclusion.trace.json");
     assert!(trace.exists());
 
-    let json: serde_json::Value =
+    let document: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
             .unwrap();
+    assert_eq!(document["format"], "lockscope-results/1");
+    let json = &document["results"][0];
     assert_eq!(json["scenario"], "standard-expiry");
     assert_eq!(json["search"]["strategy"], "bfs");
     assert_eq!(json["search"]["complete"], true);
     assert_eq!(json["search"]["bound"], serde_json::Value::Null);
     assert_eq!(json["search"]["unique_states"], 749);
-    assert_eq!(json["search"]["states"], 1712);
+    assert_eq!(json["search"]["transitions"], 1712);
     assert_eq!(json["search"]["max_depth"], 16);
     assert_eq!(json["ok"], true);
     let me = &json["properties"][0];
@@ -177,7 +179,8 @@ fn a_bounded_search_says_unknown_and_does_not_pass_a_holds_expectation() {
     let report = stderr(&output);
     assert!(report.contains("bounded: stopped by max_depth"), "{report}");
     assert!(report.contains("(bounded: max_depth)"), "{report}");
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = &document["results"][0];
     assert_eq!(json["search"]["complete"], false);
     assert_eq!(json["search"]["bound"], "max_depth");
     assert_eq!(json["properties"][0]["verdict"], "unknown");
@@ -364,9 +367,16 @@ fn misapplied_options_say_so_with_exit_2() {
     assert_input_error(
         &lockscope(
             dir.path(),
-            &["check", &file, "--strategy", "random", "--shard", "4/4"],
+            &["check", &file, "--strategy", "random", "--shard", "5/4"],
         ),
-        "--shard: expected I/N with 0 <= I < N",
+        "--shard: expected I/N with 1 <= I <= N (1/4, 2/4, 3/4, 4/4 for four jobs), so here 1 to 4; found \"5/4\"",
+    );
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &file, "--strategy", "random", "--shard", "0/4"],
+        ),
+        "so here 1 to 4",
     );
     assert_input_error(
         &lockscope(
@@ -378,14 +388,14 @@ fn misapplied_options_say_so_with_exit_2() {
     let result = write(
         dir.path(),
         "bfs.json",
-        "{\"scenario\": \"x\", \"search\": {\"strategy\": \"bfs\"}}",
+        "{\"format\": \"lockscope-results/1\", \"results\": [{\"scenario\": \"x\", \"search\": {\"strategy\": \"bfs\"}}]}",
     );
     assert_input_error(
         &lockscope(dir.path(), &["merge", result.to_str().unwrap()]),
         "only the shards of random searches and the members of dfs swarms can be merged",
     );
     assert_input_error(
-        &lockscope(dir.path(), &["check", &file, "--shard", "0/4"]),
+        &lockscope(dir.path(), &["check", &file, "--shard", "1/4"]),
         "--shard applies to random searches (slices of the runs) and to dfs",
     );
     let broken = write(dir.path(), "broken.json", "{\"scenario\": ");
@@ -410,7 +420,7 @@ fn json_on_stdout_is_json_alone() {
     assert_eq!(output.status.code(), Some(0));
     let json: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    assert_eq!(json["scenario"], "standard-expiry");
+    assert_eq!(json["results"][0]["scenario"], "standard-expiry");
     assert!(
         stderr(&output).contains("scenario  standard-expiry"),
         "the report went to stderr"
@@ -527,5 +537,181 @@ minority_commits_nothing_new = "holds"
     assert_input_error(
         &lockscope(dir.path(), &["replay", bad.to_str().unwrap()]),
         "faults.partition_sides: expected two groups of server names",
+    );
+}
+
+/// Issue 20, item 1: any u64 the command line takes — half of all random 64-bit seeds are at
+/// least 2^63, which TOML cannot hold — survives the run, the trace, its replay and the reports.
+#[test]
+fn regress_20_seeds_and_bounds_of_2_pow_63_and_more_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = u64::MAX.to_string();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/random-expiry.toml"),
+            "--seed",
+            &max,
+            "--max-states",
+            &max,
+            "--time-limit",
+            &max,
+            "--runs",
+            "300",
+            "--json",
+            "result.json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+            .unwrap();
+    let result = &json["results"][0];
+    assert_eq!(result["search"]["seed"].as_u64(), Some(u64::MAX));
+    let trace = dir
+        .path()
+        .join("reports/random-expiry/mutual_exclusion.trace.json");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.contains(&format!("\"seed\": \"{max}\"")), "{text}");
+    let replayed = lockscope(dir.path(), &["replay", trace.to_str().unwrap()]);
+    assert_eq!(replayed.status.code(), Some(1), "{}", stderr(&replayed));
+    let html =
+        std::fs::read_to_string(dir.path().join("reports/random-expiry/report.html")).unwrap();
+    assert!(
+        html.contains(&format!("seed = &quot;{max}&quot;")),
+        "the report's scenario"
+    );
+}
+
+/// Issue 20, item 2: the printed rerun command of a random counterexample reproduces the run
+/// byte for byte, though the scenario file says bfs and every random option came from the
+/// command line. Method: run the printed command in a fresh folder, compare trace and narrative.
+#[test]
+fn regress_20_the_printed_rerun_command_reproduces_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "my lock.toml",
+        "name = \"my-lock\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n",
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            "my lock.toml",
+            "--strategy",
+            "random",
+            "--seed",
+            "7",
+            "--scheduler",
+            "fault-biased",
+            "--runs",
+            "3000",
+            "--steps",
+            "150",
+            "--report",
+            "first",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    let trace = "my-lock/mutual_exclusion.trace.json";
+    let first = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
+    let rerun = out
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("rerun   "))
+        .expect("a rerun line");
+    let command = rerun.split(" (the unshrunk run").next().unwrap();
+    assert_eq!(
+        command,
+        format!(
+            "lockscope check 'my lock.toml' --strategy random --seed 7 --runs 3000 --steps 150 \
+             --scheduler fault-biased --report first --run {}",
+            serde_json::from_str::<serde_json::Value>(&first).unwrap()["run"]
+        )
+    );
+    std::fs::remove_dir_all(dir.path().join("first")).unwrap();
+    let words = shell_words::split(command).unwrap();
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let again = lockscope(dir.path(), &args);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    let second = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
+    assert_eq!(first, second, "the same trace, byte for byte");
+    let narrative = |text: &str| {
+        text.split("counterexample for mutual_exclusion")
+            .nth(1)
+            .expect("a counterexample")
+            .to_string()
+    };
+    assert_eq!(narrative(&out), narrative(&stdout(&again)));
+}
+
+/// Issue 20, items 3 and 4: shards count from 1, each result records its shard, and `merge`
+/// refuses (exit 2) a set that is not exactly 1..N of one N and one seed, naming what is missing
+/// or doubled — it used to add up whatever it was given and say ok.
+#[test]
+fn regress_20_merge_refuses_an_incomplete_or_doubled_shard_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("lock/random-expiry.toml");
+    let shard = |spec: &str, seed: &str, json: &str| {
+        let report = format!("reports-{json}");
+        let output = lockscope(
+            dir.path(),
+            &[
+                "check", &file, "--quiet", "--runs", "200", "--seed", seed, "--shard", spec,
+                "--json", json, "--report", &report,
+            ],
+        );
+        assert!(
+            output.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&output)
+        );
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(json)).unwrap()).unwrap();
+        assert_eq!(document["results"][0]["search"]["shard"], spec);
+    };
+    shard("1/4", "1", "a.json");
+    shard("2/4", "1", "b.json");
+    shard("3/4", "1", "c.json");
+    shard("4/4", "1", "d.json");
+    shard("1/3", "1", "e.json");
+    shard("4/4", "2", "f.json");
+    let merge = |files: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend_from_slice(files);
+        lockscope(dir.path(), &args)
+    };
+    let all = merge(&["a.json", "b.json", "c.json", "d.json"]);
+    assert!(
+        all.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&all)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(merged["results"][0]["search"]["runs"], 200);
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json"]),
+        "scenario random-expiry: not exactly the shards 1/4 to 4/4 of one search:\nlockscope:   missing shard 4/4",
+    );
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json", "d.json", "a.json"]),
+        "shard 1/4 given 2 times: a.json, a.json",
+    );
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json", "e.json"]),
+        "e.json: shard 1/3 is one of 3 shards, a.json's one of 4",
+    );
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json", "f.json"]),
+        "f.json: seed 2 differs from a.json's 1",
     );
 }

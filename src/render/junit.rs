@@ -71,7 +71,6 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
             outcome.properties.len(),
             escape(&outcome.file.display().to_string())
         );
-        let shortest = outcome.search.strategy == "bfs";
         for property in &outcome.properties {
             let _ = writeln!(
                 out,
@@ -86,7 +85,7 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
                     .map(|e| format!(": {e}"))
                     .unwrap_or_default();
                 let body = if property.trace_path.is_some() {
-                    report::narrative(property, shortest, &outcome.file)
+                    report::narrative(property, outcome)
                 } else {
                     property.reason.clone().unwrap_or_default()
                 };

@@ -8,6 +8,7 @@
 
 mod raw;
 mod sides;
+mod wide;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -122,10 +123,16 @@ impl Faults {
 pub struct CheckSpec {
     pub strategy: Strategy,
     pub max_depth: u32,
+    /// The `u64` fields are written as strings above `i64::MAX`, which TOML cannot hold (see
+    /// [`wide`]), so every value the command line accepts survives a trace and a report.
+    #[serde(with = "wide")]
     pub max_states: u64,
     /// Seconds.
+    #[serde(with = "wide")]
     pub time_limit: u64,
+    #[serde(with = "wide")]
     pub seed: u64,
+    #[serde(with = "wide")]
     pub runs: u64,
     pub steps: u32,
     /// Random only: how a run chooses among enabled actions.

@@ -11,6 +11,7 @@ use lockscope_models::Fairness;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::wide::Wide;
 use super::{
     line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, PartitionSides, Problem,
     Scenario, ZabSpec, PLANNED_KINDS,
@@ -66,10 +67,10 @@ struct RawFaults {
 struct RawCheck {
     strategy: Option<Spanned<String>>,
     max_depth: Option<u32>,
-    max_states: Option<u64>,
-    time_limit: Option<u64>,
-    seed: Option<u64>,
-    runs: Option<Spanned<u64>>,
+    max_states: Option<Wide>,
+    time_limit: Option<Wide>,
+    seed: Option<Wide>,
+    runs: Option<Spanned<Wide>>,
     steps: Option<Spanned<u32>>,
     scheduler: Option<Spanned<String>>,
     fairness: Option<Spanned<String>>,
@@ -631,7 +632,11 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
             }
         },
     };
-    let runs = at_least_one(&raw.runs, "runs", defaults.runs, problems);
+    let runs_wide = raw
+        .runs
+        .as_ref()
+        .map(|r| Spanned::new(r.span(), r.get_ref().0));
+    let runs = at_least_one(&runs_wide, "runs", defaults.runs, problems);
     let steps_wide = raw
         .steps
         .as_ref()
@@ -640,9 +645,9 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
     CheckSpec {
         strategy,
         max_depth: raw.max_depth.unwrap_or(defaults.max_depth),
-        max_states: raw.max_states.unwrap_or(defaults.max_states),
-        time_limit: raw.time_limit.unwrap_or(defaults.time_limit),
-        seed: raw.seed.unwrap_or(defaults.seed),
+        max_states: raw.max_states.map_or(defaults.max_states, |v| v.0),
+        time_limit: raw.time_limit.map_or(defaults.time_limit, |v| v.0),
+        seed: raw.seed.map_or(defaults.seed, |v| v.0),
         runs,
         steps,
         scheduler,

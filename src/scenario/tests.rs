@@ -358,11 +358,25 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
         0u8..3,
         prop::bool::ANY,
         0u32..50,
-        0u64..1000,
-        0u64..100,
+        // The whole u64 range: the command line accepts it, and TOML's integers stop at 2^63 - 1.
+        any::<u64>(),
+        any::<u64>(),
+        (any::<u64>(), 1u64..=u64::MAX),
     )
         .prop_flat_map(
-            |(recipe, clients, acquisitions, retry, expiries, pauses, dfs, depth, states, time)| {
+            |(
+                recipe,
+                clients,
+                acquisitions,
+                retry,
+                expiries,
+                pauses,
+                dfs,
+                depth,
+                states,
+                time,
+                (seed, runs),
+            )| {
                 let variants: Vec<Variant> = Variant::ALL
                     .into_iter()
                     .filter(|v| v.recipes().contains(&recipe))
@@ -407,6 +421,8 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
                                 max_depth: depth,
                                 max_states: states,
                                 time_limit: time,
+                                seed,
+                                runs,
                                 ..CheckSpec::default()
                             },
                             expect: expect
@@ -425,6 +441,27 @@ proptest! {
         let text = toml::to_string(&scenario).expect("scenarios serialise to TOML");
         let parsed = parse(&text).map_err(|err| TestCaseError::fail(format!("{err}\n{text}")))?;
         prop_assert_eq!(parsed, scenario);
+    }
+
+    /// A trace embeds its scenario, command-line overrides included: every value survives the
+    /// trace file (issue 20, item 1: seeds of 2^63 and more panicked).
+    #[test]
+    fn valid_scenarios_round_trip_through_a_trace_file(scenario in valid_scenario()) {
+        let trace = crate::trace::Trace {
+            format: crate::trace::FORMAT.into(),
+            scenario: scenario.clone(),
+            property: "mutual_exclusion".into(),
+            seed: Some(scenario.check.seed),
+            steps: Vec::new(),
+            loop_start: None,
+            run: None,
+            shrunk_from: None,
+        };
+        let dir = tempfile::tempdir().expect("scratch folder");
+        let file = dir.path().join("t.trace.json");
+        std::fs::write(&file, trace.to_json()).expect("scratch file");
+        let loaded = crate::trace::Trace::load(&file).map_err(|err| TestCaseError::fail(err.to_string()))?;
+        prop_assert_eq!(loaded, trace);
     }
 
     #[test]

@@ -171,6 +171,17 @@ pub enum Scheduler {
     FaultBiased,
 }
 
+impl Scheduler {
+    /// The name in `[check] scheduler` and `--scheduler`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheduler::Uniform => "uniform",
+            Scheduler::Pct => "pct",
+            Scheduler::FaultBiased => "fault-biased",
+        }
+    }
+}
+
 /// The parameters of a random search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RandomOptions {
