@@ -93,6 +93,9 @@ pub struct ScenarioOutcome {
     /// `[check]`, `--full-space`, ...), so that a printed rerun command reproduces it; empty from
     /// [`run`], filled in by the command line.
     pub rerun_options: Vec<String>,
+    /// `--strict`: a violated property fails the run even when the scenario expects nothing of
+    /// it (a CI gate should not pass a violation nobody anticipated).
+    pub strict: bool,
 }
 
 impl ScenarioOutcome {
@@ -109,17 +112,27 @@ impl ScenarioOutcome {
 }
 
 impl ScenarioOutcome {
-    /// Every expectation met; or, with no `[expect]`, no property violated.
-    pub fn ok(&self) -> bool {
-        if self.scenario.expect.is_empty() {
-            self.properties
-                .iter()
-                .all(|p| p.verdict != Verdict::Violated)
-        } else {
-            self.properties
-                .iter()
-                .all(|p| p.expectation_met() != Some(false))
+    /// Why `property` fails the run, or `None` when it does not: its expectation is not met; or
+    /// it is violated and nothing is expected of it, in a scenario with no `[expect]` at all or
+    /// under `--strict`. The exit code, the JSON's `ok`, JUnit and the reports all ask this.
+    pub fn failure(&self, property: &PropertyOutcome) -> Option<String> {
+        match property.expected {
+            Some(expected) if property.expectation_met() == Some(false) => {
+                Some(format!("expected {expected}, found {}", property.verdict))
+            }
+            None if property.verdict == Verdict::Violated && self.scenario.expect.is_empty() => {
+                Some("violated (the scenario has no [expect], so any violation fails)".into())
+            }
+            None if property.verdict == Verdict::Violated && self.strict => {
+                Some("violated (nothing expected of it, and --strict fails any violation)".into())
+            }
+            _ => None,
         }
+    }
+
+    /// No property fails the run (see [`ScenarioOutcome::failure`]).
+    pub fn ok(&self) -> bool {
+        self.properties.iter().all(|p| self.failure(p).is_none())
     }
 }
 
@@ -263,6 +276,7 @@ impl ModelVisitor for Runner<'_> {
             },
             properties,
             rerun_options: Vec::new(),
+            strict: false,
         })
     }
 }

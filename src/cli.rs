@@ -131,7 +131,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "K")]
     pub run: Option<u64>,
     /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
-    #[arg(long)]
+    #[arg(short = 'j', long)]
     pub threads: Option<usize>,
     /// Keep exploring past violations, so that a complete space containing violating states is
     /// counted in full.
@@ -150,16 +150,20 @@ pub struct CheckArgs {
     /// Write the JSON result to FILE ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write JUnit XML to FILE: one test case per (scenario, property), failed when the
-    /// expectation is not met, with the counterexample's narrative.
+    /// Write JUnit XML to FILE ("-" for stdout): one test case per (scenario, property), failed
+    /// when it fails the run, with the counterexample's narrative.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Fail the run (exit 1) on any violated property, also one the scenario's [expect] does not
+    /// name: for a CI gate that no unanticipated violation may pass.
+    #[arg(long)]
+    pub strict: bool,
     /// Folder for traces and reports: DIR/<scenario>/ holds each trace, its SVG diagram and the
     /// scenario's report.html; DIR/index.html links every scenario of the run.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_REPORT_DIR)]
     pub report: PathBuf,
     /// Print only the summary: no narratives, no progress.
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

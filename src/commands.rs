@@ -186,6 +186,9 @@ fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> 
     if args.symmetry {
         options.push("--symmetry".into());
     }
+    if args.strict {
+        options.push("--strict".into());
+    }
     if args.report != Path::new(DEFAULT_REPORT_DIR) {
         options.extend(["--report".into(), args.report.display().to_string()]);
     }
@@ -248,6 +251,12 @@ fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
 
 pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
+    if args.json.as_deref().is_some_and(to_stdout) && args.junit.as_deref().is_some_and(to_stdout) {
+        return Err(
+            "--json - and --junit -: only one document can have stdout; write the other to a file"
+                .into(),
+        );
+    }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
     let mut scenarios = load_all(&files)?;
@@ -295,12 +304,15 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     // Write errors (a closed pipe) are ignored: the run still finishes and writes its files.
-    let mut out = text_output(args.json.as_deref());
+    let mut out = text_output(
+        args.json.as_deref().is_some_and(to_stdout) || args.junit.as_deref().is_some_and(to_stdout),
+    );
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
     for ((file, scenario), rerun_options) in scenarios.iter().zip(rerun_options) {
         let mut progress = progress_printer(show_progress);
         let mut outcome = check::run(scenario, file, &options, &mut progress)?;
         outcome.rerun_options = rerun_options;
+        outcome.strict = args.strict;
         if show_progress {
             eprint!("\r\x1b[K");
         }
@@ -338,7 +350,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     }
     render::site::write(&args.report, &outcomes)?;
     if let Some(junit) = &args.junit {
-        check::write_file(junit, &render::junit::render(&outcomes))?;
+        write_output(junit, &render::junit::render(&outcomes))?;
     }
     if let Some(json_path) = &args.json {
         let value = report::results_document(outcomes.iter().map(report::json).collect());
@@ -560,35 +572,43 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
     })
 }
 
-/// Where a command's text goes: stdout, unless `--json -` gives stdout to the JSON alone; then
-/// stderr.
-fn text_output(json: Option<&Path>) -> Box<dyn std::io::Write> {
-    if json.is_some_and(json_to_stdout) {
+/// Where a command's text goes: stdout, unless `--json -` or `--junit -` gives stdout to a
+/// machine-readable document alone; then stderr.
+fn text_output(document_to_stdout: bool) -> Box<dyn std::io::Write> {
+    if document_to_stdout {
         Box::new(std::io::stderr())
     } else {
         Box::new(std::io::stdout())
     }
 }
 
-fn json_to_stdout(path: &Path) -> bool {
+/// `-` names stdout, as in `--json -` and `--junit -`.
+fn to_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// Write `text` to `path` ("-" for stdout).
+fn write_output(path: &Path, text: &str) -> Result<(), String> {
+    if to_stdout(path) {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        Ok(())
+    } else {
+        check::write_file(path, text)
+    }
 }
 
 /// Write `value`, pretty-printed, to `path` ("-" for stdout).
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n";
-    if json_to_stdout(path) {
-        let _ = std::io::stdout().write_all(text.as_bytes());
-        Ok(())
-    } else {
-        check::write_file(path, &text)
-    }
+    write_output(
+        path,
+        &(serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n"),
+    )
 }
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
     let threads = args.threads.unwrap_or_else(default_threads);
-    let mut out = text_output(args.json.as_deref());
+    let mut out = text_output(args.json.as_deref().is_some_and(to_stdout));
     let suite = crate::bench::run(args.quick, threads, args.only.as_deref(), &mut out);
     if let Some(json_path) = &args.json {
         write_json(json_path, &suite.json(threads, args.quick))?;

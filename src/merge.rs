@@ -166,7 +166,8 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
         };
         properties.push(property);
     }
-    let ok = all_met(&properties);
+    let strict = first["strict"] == true;
+    let ok = all_met(&properties, strict);
     Ok(json!({
         "scenario": name,
         "file": first["file"],
@@ -189,6 +190,7 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
             "shard": null,
         },
         "properties": properties,
+        "strict": strict,
         "ok": ok,
     }))
 }
@@ -238,7 +240,8 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
         };
         properties.push(property);
     }
-    let ok = all_met(&properties);
+    let strict = first["strict"] == true;
+    let ok = all_met(&properties, strict);
     Ok(json!({
         "scenario": name,
         "file": first["file"],
@@ -263,6 +266,7 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
             "shards": shards,
         },
         "properties": properties,
+        "strict": strict,
         "ok": ok,
     }))
 }
@@ -385,14 +389,14 @@ fn per_property(results: &[(PathBuf, Value)]) -> Result<Vec<Vec<&Value>>, InputE
         .collect())
 }
 
-/// Whether every expectation is met (with none, whether nothing is violated), as `check` decides.
-fn all_met(properties: &[Value]) -> bool {
-    if properties.iter().all(|p| p["expected"].is_null()) {
-        return properties.iter().all(|p| p["verdict"] != "violated");
-    }
-    properties.iter().all(|property| {
-        property["expected"]
-            .as_str()
-            .map_or(true, |expected| property["verdict"] == expected)
-    })
+/// Whether every expectation is met and, with none or under `--strict`, nothing is violated, as
+/// `check` decides (`ScenarioOutcome::failure`).
+fn all_met(properties: &[Value], strict: bool) -> bool {
+    let any_expected = properties.iter().any(|p| !p["expected"].is_null());
+    properties
+        .iter()
+        .all(|property| match property["expected"].as_str() {
+            Some(expected) => property["verdict"] == expected,
+            None => (any_expected && !strict) || property["verdict"] != "violated",
+        })
 }

@@ -127,7 +127,7 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         "property", "kind", "verdict"
     );
     for property in &outcome.properties {
-        let _ = writeln!(text, "  {}", property_row(property));
+        let _ = writeln!(text, "  {}", property_row(outcome, property));
     }
     let _ = writeln!(
         text,
@@ -137,11 +137,12 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
     text
 }
 
-fn property_row(property: &PropertyOutcome) -> String {
+fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome) -> String {
     let expected = property.expected.map_or("-".to_string(), |e| e.to_string());
     let status = match property.expectation_met() {
         Some(true) => "met",
         Some(false) => "NOT MET",
+        None if outcome.strict && outcome.failure(property).is_some() => "FAILS (--strict)",
         None => "",
     };
     let mut row = format!(
@@ -281,6 +282,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },
         },
         "properties": properties,
+        "strict": outcome.strict,
         "ok": outcome.ok(),
     })
 }

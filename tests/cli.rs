@@ -715,3 +715,65 @@ fn regress_20_merge_refuses_an_incomplete_or_doubled_shard_set() {
         "f.json: seed 2 differs from a.json's 1",
     );
 }
+
+/// Issue 20, items 11 and 12: `--strict` fails a run on a violation nothing was expected of, the
+/// index page says met / not met beside each verdict, and `--junit -` writes to stdout.
+#[test]
+fn regress_20_strict_fails_an_unexpected_violation_and_junit_goes_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "expiry.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[faults]\nsession_expiries = 1\n[expect]\nno_deadlock = \"holds\"\n",
+    );
+    let file = file.to_str().unwrap();
+    let lenient = lockscope(dir.path(), &["check", file, "--quiet"]);
+    assert_eq!(
+        lenient.status.code(),
+        Some(0),
+        "mutual_exclusion is not named in [expect]"
+    );
+    let strict = lockscope(
+        dir.path(),
+        &[
+            "check", file, "--strict", "--json", "r.json", "--junit", "-",
+        ],
+    );
+    assert_eq!(strict.status.code(), Some(1), "{}", stderr(&strict));
+    assert!(
+        stderr(&strict)
+            .contains("mutual_exclusion         safety    violated  -         FAILS (--strict)"),
+        "the report went to stderr:\n{}",
+        stderr(&strict)
+    );
+    let junit = stdout(&strict);
+    let xml = roxmltree::Document::parse(&junit).expect("stdout is the JUnit XML alone");
+    let failures: Vec<&str> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .filter_map(|n| n.attribute("message"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{junit}");
+    assert!(
+        failures[0].starts_with("mutual_exclusion: violated (nothing expected of it, and --strict"),
+        "{failures:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(json["results"][0]["strict"], true);
+    assert_eq!(json["results"][0]["ok"], false);
+    let index = std::fs::read_to_string(dir.path().join("reports/index.html")).unwrap();
+    assert!(index.contains("<th>expectations</th>"), "{index}");
+    assert!(
+        index.contains("<span class=\"failed\">not met</span>"),
+        "{index}"
+    );
+    assert!(
+        index.contains("<span class=\"ok\">met</span> (expected holds)"),
+        "{index}"
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", file, "--json", "-", "--junit", "-"]),
+        "only one document can have stdout",
+    );
+}
