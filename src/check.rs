@@ -191,7 +191,8 @@ impl ModelVisitor for Runner<'_> {
             limits: SearchLimits {
                 max_states: bound(check.max_states),
                 max_depth: bound(u64::from(check.max_depth)).map(|d| d as u32),
-                time_limit: bound(check.time_limit).map(Duration::from_secs),
+                time_limit: (!check.time_limit.is_zero()).then_some(check.time_limit),
+                max_memory: bound(check.max_memory),
             },
             threads: self.options.threads,
             full_space: self.options.full_space,

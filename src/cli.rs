@@ -2,8 +2,11 @@
 //! subcommand; each flag's doc comment is its help text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::scenario::units;
 
 /// A deterministic simulator and model checker for lock protocols built on ZooKeeper.
 ///
@@ -107,9 +110,15 @@ pub struct CheckArgs {
     /// Stop after this many unique states; 0 = no bound (overrides [check] max_states).
     #[arg(long)]
     pub max_states: Option<u64>,
-    /// Stop after this many seconds; 0 = no bound (overrides [check] time_limit).
-    #[arg(long)]
-    pub time_limit: Option<u64>,
+    /// Stop after this long: seconds (90, 0.5) or a duration with a unit (90s, 5m, 1h30m); 0 = no
+    /// bound (overrides [check] time_limit).
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub time_limit: Option<Duration>,
+    /// Stop when the process's resident memory reaches SIZE (512MiB, 8GiB, or bytes), reporting
+    /// what was found so far instead of being killed; 0 = no bound (overrides [check]
+    /// max_memory).
+    #[arg(long, value_name = "SIZE", value_parser = units::parse_size)]
+    pub max_memory: Option<u64>,
     /// Seed of a random search (overrides [check] seed).
     #[arg(long)]
     pub seed: Option<u64>,

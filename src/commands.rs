@@ -13,7 +13,7 @@ use crate::cli::{
 use crate::registry::{self, ModelVisitor};
 use crate::render;
 use crate::report;
-use crate::scenario::{CheckSpec, Scenario};
+use crate::scenario::{units, CheckSpec, Scenario};
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
 use lockscope_models::Fairness;
 
@@ -101,6 +101,9 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     if let Some(time_limit) = args.time_limit {
         check.time_limit = time_limit;
     }
+    if let Some(max_memory) = args.max_memory {
+        check.max_memory = max_memory;
+    }
     if let Some(seed) = args.seed {
         check.seed = seed;
     }
@@ -160,8 +163,13 @@ fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> 
     );
     changed(
         "--time-limit",
-        from_file.time_limit.to_string(),
-        run.time_limit.to_string(),
+        units::duration_text(from_file.time_limit),
+        units::duration_text(run.time_limit),
+    );
+    changed(
+        "--max-memory",
+        from_file.max_memory.to_string(),
+        run.max_memory.to_string(),
     );
     changed("--seed", from_file.seed.to_string(), run.seed.to_string());
     changed("--runs", from_file.runs.to_string(), run.runs.to_string());
@@ -199,22 +207,68 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// A status line on stderr, at most twice a second, only when stderr is a terminal.
-fn progress_printer(enabled: bool) -> impl FnMut(Progress) {
+/// How often a progress line is printed when stderr is not a terminal (a CI log): often enough
+/// to show a long run is alive, rarely enough not to flood the log.
+const LOG_PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Progress on stderr: on a terminal a status line redrawn at most twice a second; otherwise (a
+/// CI log) a line every [`LOG_PROGRESS_EVERY`]. Each gives the counts, the rate, the time spent
+/// and, with a time limit, the time left.
+fn progress_printer(terminal: bool, time_limit: Duration) -> impl FnMut(Progress) {
+    let interval = if terminal {
+        Duration::from_millis(500)
+    } else {
+        LOG_PROGRESS_EVERY
+    };
     let mut last = Instant::now();
     move |progress: Progress| {
-        if enabled && last.elapsed() >= Duration::from_millis(500) {
-            last = Instant::now();
-            let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
-            eprint!(
-                "\r\x1b[Klockscope: {} states · depth {} · {} transitions/s",
-                report::thousands(progress.unique_states),
-                progress.depth,
-                report::thousands(rate as u64)
-            );
-            let _ = std::io::stderr().flush();
+        if last.elapsed() < interval {
+            return;
         }
+        last = Instant::now();
+        let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
+        let left = if time_limit.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " · {} s left",
+                time_limit.saturating_sub(progress.elapsed).as_secs()
+            )
+        };
+        let line = format!(
+            "lockscope: {} states · depth {} · {} transitions/s · {} s elapsed{left}",
+            report::thousands(progress.unique_states),
+            progress.depth,
+            report::thousands(rate as u64),
+            progress.elapsed.as_secs()
+        );
+        if terminal {
+            eprint!("\r\x1b[K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+        let _ = std::io::stderr().flush();
     }
+}
+
+/// On SIGINT or SIGTERM the running search stops at its next check and the run ends as at a
+/// bound (`bound: interrupted`), writing its summary, JSON, JUnit and reports; a second signal
+/// ends the process at once. Installed once per process.
+fn stop_searches_on_signals() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let signals = std::sync::atomic::AtomicU32::new(0);
+        let handler = move || {
+            if signals.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                eprintln!("\nlockscope: interrupted; stopping the search and writing what it found (again to quit now)");
+                crate::search::interrupt();
+            } else {
+                std::process::exit(130);
+            }
+        };
+        // Without a handler (another one is installed), a signal still ends the process.
+        let _ = ctrlc::set_handler(handler);
+    });
 }
 
 /// `--shard I/N`: the I-th of N slices, counted from 1 as CI users know it (jest, playwright,
@@ -302,18 +356,25 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         report_dir: args.report.clone(),
         symmetry: args.symmetry,
     };
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let terminal = std::io::stderr().is_terminal();
+    stop_searches_on_signals();
     // Write errors (a closed pipe) are ignored: the run still finishes and writes its files.
     let mut out = text_output(
         args.json.as_deref().is_some_and(to_stdout) || args.junit.as_deref().is_some_and(to_stdout),
     );
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
     for ((file, scenario), rerun_options) in scenarios.iter().zip(rerun_options) {
-        let mut progress = progress_printer(show_progress);
-        let mut outcome = check::run(scenario, file, &options, &mut progress)?;
+        let mut progress = progress_printer(terminal, scenario.check.time_limit);
+        let mut quiet = |_: Progress| {};
+        let progress: &mut dyn FnMut(Progress) = if args.quiet {
+            &mut quiet
+        } else {
+            &mut progress
+        };
+        let mut outcome = check::run(scenario, file, &options, progress)?;
         outcome.rerun_options = rerun_options;
         outcome.strict = args.strict;
-        if show_progress {
+        if terminal && !args.quiet {
             eprint!("\r\x1b[K");
         }
         let _ = write!(out, "{}", report::summary(&outcome));

@@ -777,3 +777,101 @@ fn regress_20_strict_fails_an_unexpected_violation_and_junit_goes_to_stdout() {
         "only one document can have stdout",
     );
 }
+
+/// Issue 20, item 6: SIGINT stops a long search cleanly with its partial result (`bound:
+/// interrupted`, the counts so far, JSON and JUnit written), and a long run whose stderr is not a
+/// terminal logs a progress line with the time spent and the time left. Method: a search of about
+/// two minutes, interrupted once its first progress line (after 10 s) has been read.
+#[test]
+fn regress_20_an_interrupted_search_reports_what_it_found() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "long.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 5\n[faults]\nsession_expiries = 1\n[expect]\nno_deadlock = \"holds\"\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args([
+            "check",
+            "long.toml",
+            "--json",
+            "r.json",
+            "--junit",
+            "j.xml",
+            "--time-limit",
+            "10m",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr_lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let progress = stderr_lines.next().expect("a progress line").unwrap();
+    assert!(
+        progress.starts_with("lockscope: ")
+            && progress.contains(" s elapsed · ")
+            && progress.ends_with(" s left"),
+        "{progress}"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let rest: Vec<String> = stderr_lines.map_while(Result::ok).collect();
+    assert_eq!(output.status.code(), Some(1), "{rest:?}");
+    assert!(
+        stdout(&output).contains("bounded: stopped by interrupted"),
+        "{}",
+        stdout(&output)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let result = &json["results"][0];
+    assert_eq!(result["search"]["bound"], "interrupted");
+    assert!(result["search"]["unique_states"].as_u64().unwrap() > 0);
+    let no_deadlock = &result["properties"][1];
+    assert_eq!(no_deadlock["name"], "no_deadlock");
+    assert_eq!(no_deadlock["reason"], "bounded: interrupted");
+    let junit = std::fs::read_to_string(dir.path().join("j.xml")).unwrap();
+    assert!(
+        junit.contains("no_deadlock: expected holds, found unknown"),
+        "{junit}"
+    );
+}
+
+/// Issue 20, item 6: `--max-memory` is a bound like the others: the search stops when the
+/// resident set reaches it and says so, instead of being killed with nothing.
+#[test]
+fn regress_20_max_memory_stops_the_search_as_a_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--max-memory",
+            "1MiB",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["results"][0]["search"]["bound"], "max_memory");
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &[
+                "check",
+                &scenario("lock/standard.toml"),
+                "--max-memory",
+                "lots",
+            ],
+        ),
+        "expected a size such as 512MiB, 8GiB or 8G",
+    );
+}

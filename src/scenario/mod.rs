@@ -8,12 +8,14 @@
 
 mod raw;
 mod sides;
+pub mod units;
 mod wide;
 mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::{Election, ZabVariant};
@@ -127,13 +129,17 @@ pub struct CheckSpec {
     /// [`wide`]), so every value the command line accepts survives a trace and a report.
     #[serde(with = "wide")]
     pub max_states: u64,
-    /// Seconds.
-    #[serde(with = "wide")]
-    pub time_limit: u64,
+    /// Zero: no bound. Written as whole seconds when it is whole (see [`units`]).
+    #[serde(with = "units::duration")]
+    pub time_limit: Duration,
     #[serde(with = "wide")]
     pub seed: u64,
     #[serde(with = "wide")]
     pub runs: u64,
+    /// Bytes of resident memory at which the search stops, reporting what it found; 0: no
+    /// bound. Written only when set, so traces without it read as before.
+    #[serde(default, with = "units::size", skip_serializing_if = "is_zero")]
+    pub max_memory: u64,
     pub steps: u32,
     /// Random only: how a run chooses among enabled actions.
     #[serde(default)]
@@ -143,6 +149,10 @@ pub struct CheckSpec {
     /// a trace's scenario when weak, so traces that do not use it read as before.
     #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 fn is_weak(fairness: &Fairness) -> bool {
@@ -155,9 +165,10 @@ impl Default for CheckSpec {
             strategy: Strategy::Bfs,
             max_depth: 0,
             max_states: 0,
-            time_limit: 0,
+            time_limit: Duration::ZERO,
             seed: 1,
             runs: 1000,
+            max_memory: 0,
             steps: 200,
             scheduler: Scheduler::Uniform,
             fairness: Fairness::Weak,

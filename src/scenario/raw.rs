@@ -11,6 +11,7 @@ use lockscope_models::Fairness;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::units::{DurationValue, SizeValue};
 use super::wide::Wide;
 use super::{
     line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, PartitionSides, Problem,
@@ -68,7 +69,8 @@ struct RawCheck {
     strategy: Option<Spanned<String>>,
     max_depth: Option<u32>,
     max_states: Option<Wide>,
-    time_limit: Option<Wide>,
+    time_limit: Option<DurationValue>,
+    max_memory: Option<SizeValue>,
     seed: Option<Wide>,
     runs: Option<Spanned<Wide>>,
     steps: Option<Spanned<u32>>,
@@ -647,6 +649,7 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         max_depth: raw.max_depth.unwrap_or(defaults.max_depth),
         max_states: raw.max_states.map_or(defaults.max_states, |v| v.0),
         time_limit: raw.time_limit.map_or(defaults.time_limit, |v| v.0),
+        max_memory: raw.max_memory.map_or(defaults.max_memory, |v| v.0),
         seed: raw.seed.map_or(defaults.seed, |v| v.0),
         runs,
         steps,

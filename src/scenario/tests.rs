@@ -420,7 +420,7 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
                                 strategy: if dfs { Strategy::Dfs } else { Strategy::Bfs },
                                 max_depth: depth,
                                 max_states: states,
-                                time_limit: time,
+                                time_limit: std::time::Duration::from_secs(time),
                                 seed,
                                 runs,
                                 ..CheckSpec::default()
