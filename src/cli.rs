@@ -21,6 +21,14 @@ pub struct Cli {
 
 /// Printed after `lockscope check --help`: what the verdicts mean and which fairness liveness assumes.
 const CHECK_HELP: &str = "\
+Examples:
+  lockscope check scenarios/                      every bundled scenario, as CI does
+  lockscope check scenarios/lock/standard-expiry.toml --json result.json --junit -
+  lockscope check my-lock.toml --strategy random --seed 7 --runs 5000 --scheduler pct
+  lockscope check big.toml -j 2 --time-limit 30m --max-memory 8GiB
+  lockscope check big.toml --strategy dfs --max-states 50000000 --shard 3/16 --json m3.json
+  lockscope check scenarios/ --strict             also fail on violations [expect] does not name
+
 Verdicts: safety properties are checked in every reachable state. A property \"holds\" only after a
 complete search; a search stopped by a bound says \"unknown (bounded: ...)\".
 
@@ -56,19 +64,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Re-execute a trace step by step, print its narrative, and verify that the recorded
     /// violation recurs (exit 1 if it does, 0 if not, 2 on divergence or a bad file).
+    #[command(
+        after_help = "Example:\n  lockscope replay reports/standard-expiry/mutual_exclusion.trace.json"
+    )]
     Replay(ReplayArgs),
     /// Render a trace file.
+    #[command(
+        after_help = "Examples:\n  lockscope render reports/standard-expiry/mutual_exclusion.trace.json --format svg -o expiry.svg\n  lockscope render TRACE.json --format mermaid          a sequenceDiagram for Markdown\n  lockscope render TRACE.json --format html -o page.html"
+    )]
     Render(RenderArgs),
     /// Serve stateright's Explorer on a scenario's world: click through states and actions.
+    #[command(
+        after_help = "Example:\n  lockscope explore scenarios/lock/standard-expiry.toml --port 3000   then open http://127.0.0.1:3000/"
+    )]
     Explore(ExploreArgs),
     /// List scenarios with their description and expectations.
+    #[command(
+        after_help = "Examples:\n  lockscope list                                  the bundled scenarios\n  lockscope list scenarios/zab my-lock.toml"
+    )]
     List(ListArgs),
     /// Combine the JSON results of shards (`check --shard I/N --json`): the shards of a random
     /// search into the result one unsharded search gives, the members of a dfs swarm into their
     /// union. Needs exactly the shards 1/N to N/N of one search (one N, one seed); exit 1 if an
     /// expectation is not met.
+    #[command(
+        after_help = "Examples:\n  for i in 1 2 3 4; do lockscope check s.toml --strategy random --runs 100000 --shard $i/4 --json r$i.json; done\n  lockscope merge r1.json r2.json r3.json r4.json --json all.json\n  for i in 1 2 3 4; do lockscope check s.toml --strategy dfs --max-states 1000000 --shard $i/4 --json m$i.json; done\n  lockscope merge m*.json                          a dfs swarm's union"
+    )]
     Merge(MergeArgs),
     /// Run the benchmark suite (shared/bench/lock-recipe-reference.md); exit 1 if a row's check fails.
+    #[command(
+        after_help = "Examples:\n  lockscope bench --quick\n  lockscope bench --only \"N=5 E=0\" -j 2 --json bench.json"
+    )]
     Bench(BenchArgs),
 }
 
@@ -217,7 +243,7 @@ pub struct ExploreArgs {
 pub struct ListArgs {
     /// Scenario files or folders.
     #[arg(default_value = "scenarios")]
-    pub path: PathBuf,
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -236,7 +262,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// Worker threads [default: all cores].
-    #[arg(long)]
+    #[arg(short = 'j', long)]
     pub threads: Option<usize>,
     /// Also write charts into DIR: state-growth.svg (unique states by BFS depth per size) and
     /// rate.svg (states per second by number of clients).

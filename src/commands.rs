@@ -503,7 +503,7 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
 }
 
 pub fn list(args: &ListArgs) -> Result<u8, InputError> {
-    let files = scenario_files(std::slice::from_ref(&args.path))?;
+    let files = scenario_files(&args.paths)?;
     let mut errors = Vec::new();
     for file in &files {
         match Scenario::load(file) {

@@ -875,3 +875,49 @@ fn regress_20_max_memory_stops_the_search_as_a_bound() {
         "expected a size such as 512MiB, 8GiB or 8G",
     );
 }
+
+/// Issue 20, item 17: every subcommand's help shows examples, `-j`/`-q` are short for
+/// `--threads`/`--quiet`, and `list` takes several paths as `check` does.
+#[test]
+fn regress_20_help_examples_short_flags_and_list_of_several_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        "check", "replay", "render", "explore", "list", "merge", "bench",
+    ] {
+        let help = stdout(&lockscope(dir.path(), &[command, "--help"]));
+        assert!(help.contains("Example"), "{command} --help:\n{help}");
+    }
+    let check_help = stdout(&lockscope(dir.path(), &["check", "--help"]));
+    assert!(
+        check_help.contains("counted from 1 (1/4, 2/4, 3/4, 4/4)"),
+        "{check_help}"
+    );
+    assert!(
+        check_help.contains("for dfs a member of a swarm"),
+        "{check_help}"
+    );
+    let output = lockscope(
+        dir.path(),
+        &["check", &scenario("lock/naive.toml"), "-j", "1", "-q"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(" · 1 thread\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        !stdout(&output).contains("counterexample for"),
+        "-q prints no narratives"
+    );
+    let listed = stdout(&lockscope(
+        dir.path(),
+        &[
+            "list",
+            &scenario("lock/naive.toml"),
+            &scenario("zab/fixed.toml"),
+        ],
+    ));
+    assert!(listed.starts_with("naive  ("), "{listed}");
+    assert!(listed.contains("\nfixed  ("), "{listed}");
+}
