@@ -54,6 +54,36 @@ there.
 Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
 violated or an expectation not met; 2 bad input or usage.";
 
+/// A count option: a non-negative integer, refused with its range. clap's own parser says
+/// "invalid digit found in string", and for `-1` suggests `-- -1`; the options that take one allow
+/// a leading hyphen so that a negative number reaches this message.
+fn integer<T: std::str::FromStr + Bounded>(text: &str) -> Result<T, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "expected an integer from 0 to {}, found {text:?}",
+            T::MAX_TEXT
+        )
+    })
+}
+
+/// The largest value of an unsigned count type, as text for [`integer`]'s message.
+trait Bounded {
+    const MAX_TEXT: &'static str;
+}
+
+impl Bounded for u32 {
+    const MAX_TEXT: &'static str = "4294967295";
+}
+
+impl Bounded for u64 {
+    const MAX_TEXT: &'static str = "18446744073709551615";
+}
+
+impl Bounded for usize {
+    // lockscope runs on 64-bit machines (its state counts need them).
+    const MAX_TEXT: &'static str = "18446744073709551615";
+}
+
 /// Where `check` writes traces and reports unless `--report` says otherwise.
 pub const DEFAULT_REPORT_DIR: &str = "reports";
 
@@ -131,28 +161,28 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
     /// Explore states up to this depth only; 0 = no bound (overrides [check] max_depth).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u32>, allow_hyphen_values = true)]
     pub max_depth: Option<u32>,
     /// Stop after this many unique states; 0 = no bound (overrides [check] max_states).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub max_states: Option<u64>,
     /// Stop after this long: seconds (90, 0.5) or a duration with a unit (90s, 5m, 1h30m); 0 = no
     /// bound (overrides [check] time_limit).
-    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration, allow_hyphen_values = true)]
     pub time_limit: Option<Duration>,
     /// Stop when the process's resident memory reaches SIZE (512MiB, 8GiB, or bytes), reporting
     /// what was found so far instead of being killed; 0 = no bound (overrides [check]
     /// max_memory).
-    #[arg(long, value_name = "SIZE", value_parser = units::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = units::parse_size, allow_hyphen_values = true)]
     pub max_memory: Option<u64>,
     /// Seed of a random search (overrides [check] seed).
-    #[arg(long)]
+    #[arg(long, value_name = "S", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Executions of a random search (overrides [check] runs).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub runs: Option<u64>,
     /// Most steps per execution of a random search (overrides [check] steps).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u32>, allow_hyphen_values = true)]
     pub steps: Option<u32>,
     /// How a random search chooses among enabled actions (overrides [check] scheduler).
     #[arg(long, value_enum)]
@@ -163,10 +193,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub fairness: Option<FairnessArg>,
     /// Re-run only the K-th execution (from 0) of a random search.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub run: Option<u64>,
     /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Keep exploring past violations, so that a complete space containing violating states is
     /// counted in full.
@@ -262,7 +292,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// Worker threads [default: all cores].
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Also write charts into DIR: state-growth.svg (unique states by BFS depth per size) and
     /// rate.svg (states per second by number of clients).

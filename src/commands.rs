@@ -13,7 +13,7 @@ use crate::cli::{
 use crate::registry::{self, ModelVisitor};
 use crate::render;
 use crate::report;
-use crate::scenario::{units, CheckSpec, Scenario};
+use crate::scenario::{read_capped, units, CheckSpec, Scenario, MAX_SCENARIO_BYTES};
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
 use lockscope_models::Fairness;
 
@@ -24,8 +24,9 @@ pub type InputError = String;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 
-/// Every scenario file under `paths`: files as given, folders searched recursively for `*.toml`,
-/// in sorted order.
+/// Every scenario file under `paths`: files as given, folders searched recursively for `*.toml`
+/// files with a `[model]` table (a folder also holds `Cargo.toml` and other TOML), in sorted
+/// order, each file once however often it is named.
 pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
         let entries = std::fs::read_dir(dir)
@@ -37,7 +38,7 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
         for path in paths {
             if path.is_dir() {
                 walk(&path, found)?;
-            } else if path.extension().is_some_and(|ext| ext == "toml") {
+            } else if path.extension().is_some_and(|ext| ext == "toml") && has_model_table(&path) {
                 found.push(path);
             }
         }
@@ -47,15 +48,24 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     for path in paths {
         if path.is_dir() {
             walk(path, &mut found)?;
+        } else if path.extension().is_some_and(|ext| ext == "json") {
+            return Err(format!(
+                "{}: a JSON file, not a scenario (TOML); a trace is re-run with `lockscope replay {}`",
+                path.display(),
+                path.display()
+            ));
         } else if path.exists() {
             found.push(path.clone());
         } else {
             return Err(format!("{}: no such file or folder", path.display()));
         }
     }
+    // `check a.toml ./a.toml` names one file twice: run it once (its traces would clash).
+    let mut seen = std::collections::BTreeSet::new();
+    found.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
     if found.is_empty() {
         return Err(format!(
-            "no scenario files (*.toml) under {}",
+            "no scenario files (*.toml with a [model] table) under {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -64,6 +74,18 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
         ));
     }
     Ok(found)
+}
+
+/// Whether a TOML file found in a folder is a scenario: it has a `[model]` table. A file that
+/// is no valid TOML counts as one, so that its error is reported rather than the file skipped.
+fn has_model_table(path: &Path) -> bool {
+    let Ok(text) = read_capped(path, MAX_SCENARIO_BYTES) else {
+        return true;
+    };
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => table.contains_key("model"),
+        Err(_) => true,
+    }
 }
 
 /// Load every file, reporting all that fail.
@@ -291,6 +313,35 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
     Ok((i - 1, n))
 }
 
+/// Find out before a search, which may take hours, that its results could not be written: the
+/// `--json` and `--junit` files are opened for writing (created if new, left as they are
+/// otherwise) and a file is created and removed in the `--report` folder.
+fn check_writable(args: &CheckArgs) -> Result<(), InputError> {
+    let documents = [args.json.as_deref(), args.junit.as_deref()];
+    for path in documents.into_iter().flatten().filter(|p| !to_stdout(p)) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| format!("{}: cannot create the folder: {err}", dir.display()))?;
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
+    }
+    std::fs::create_dir_all(&args.report)
+        .map_err(|err| format!("{}: cannot create the folder: {err}", args.report.display()))?;
+    let probe = args.report.join(".lockscope-write-probe");
+    std::fs::write(&probe, "")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|err| {
+            format!(
+                "{}: cannot write in the folder: {err}",
+                args.report.display()
+            )
+        })
+}
+
 /// Most worker threads: far more than this machine has, and small enough for batch arithmetic.
 const MAX_THREADS: usize = 1024;
 
@@ -348,6 +399,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         }
         names.push((&scenario.name, file));
     }
+    check_writable(args)?;
     let options = RunOptions {
         only_run: args.run,
         shard,
@@ -526,10 +578,10 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} transaction(s) · {} · {} election\n",
+            "  model    zab · variant {} · {} servers · {} · {} · {} election\n",
             zab.variant.name(),
             model.servers,
-            zab.transactions,
+            report::count(u64::from(zab.transactions), "transaction", "transactions"),
             match zab.epochs {
                 0 => "epochs unbounded".to_string(),
                 n => format!("epochs up to {n}"),

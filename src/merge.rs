@@ -154,7 +154,10 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
                 let reason = if entries[0]["kind"] == "liveness" {
                     entries[0]["reason"].clone()
                 } else {
-                    json!(format!("random search: {runs} runs found no violation; only a complete search proves a property"))
+                    json!(format!(
+                        "random search: {} found no violation; only a complete search proves a property",
+                        crate::report::count(runs, "run", "runs")
+                    ))
                 };
                 unknown["verdict"] = json!("unknown");
                 unknown["reason"] = reason;

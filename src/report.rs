@@ -36,6 +36,15 @@ pub fn shard_name((index, count): (u64, u64)) -> String {
     format!("{}/{count}", index + 1)
 }
 
+/// A count and its noun, singular or plural, with thousands separators: "1 run", "230,656 runs".
+pub fn count(value: u64, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(value),
+        if value == 1 { singular } else { plural }
+    )
+}
+
 /// The per-scenario block printed by `check`, even on success.
 pub fn summary(outcome: &ScenarioOutcome) -> String {
     let search = &outcome.search;
@@ -51,11 +60,11 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         let check = &outcome.scenario.check;
         let _ = writeln!(
             text,
-            "search    random · {} · {} runs of at most {} steps · {} steps taken · longest run {} · seed {seed} · {} scheduler · {} thread{}",
+            "search    random · {} · {} of at most {} · {} taken · longest run {} · seed {seed} · {} scheduler · {} thread{}",
             search.bound.map_or("complete".to_string(), |bound| format!("bounded: {bound}")),
-            thousands(runs),
-            check.steps,
-            thousands(search.transitions),
+            count(runs, "run", "runs"),
+            count(u64::from(check.steps), "step", "steps"),
+            count(search.transitions, "step", "steps"),
             search.max_depth,
             check.scheduler.name(),
             search.threads,
@@ -121,13 +130,22 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
     if !coverage.is_empty() {
         let _ = writeln!(text, "faults    used in {}", coverage.join(" · "));
     }
+    // The name column fits the longest name, so that long names do not push a row's columns
+    // out of line (at least 24 wide, so that tables of short names read as they always did).
+    let width = outcome
+        .properties
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(24);
     let _ = writeln!(
         text,
-        "  {:<24} {:<9} {:<9} expected",
+        "  {:<width$} {:<9} {:<9} expected",
         "property", "kind", "verdict"
     );
     for property in &outcome.properties {
-        let _ = writeln!(text, "  {}", property_row(outcome, property));
+        let _ = writeln!(text, "  {}", property_row(outcome, property, width));
     }
     let _ = writeln!(
         text,
@@ -137,7 +155,7 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
     text
 }
 
-fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome) -> String {
+fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome, width: usize) -> String {
     let expected = property.expected.map_or("-".to_string(), |e| e.to_string());
     let status = match property.expectation_met() {
         Some(true) => "met",
@@ -146,14 +164,14 @@ fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome) -> String
         None => "",
     };
     let mut row = format!(
-        "{:<24} {:<9} {:<9} {:<9} {status}",
+        "{:<width$} {:<9} {:<9} {:<9} {status}",
         property.name,
         kind_name(property.kind),
         property.verdict.to_string(),
         expected
     );
     if let Some(length) = property.trace_length {
-        let _ = write!(row, "  trace: {length} steps");
+        let _ = write!(row, "  trace: {}", count(length as u64, "step", "steps"));
     }
     if let (Verdict::Unknown, Some(reason)) = (property.verdict, &property.reason) {
         let _ = write!(row, "  ({reason})");

@@ -921,3 +921,210 @@ fn regress_20_help_examples_short_flags_and_list_of_several_paths() {
     assert!(listed.starts_with("naive  ("), "{listed}");
     assert!(listed.contains("\nfixed  ("), "{listed}");
 }
+
+/// Issue 20, "smaller input errors": wrong types name the key, the range and the value, all of
+/// them at once; an out-of-range count is not followed by a count computed from a truncated
+/// value; negative numbers and durations on the command line get lockscope's message.
+#[test]
+fn regress_20_type_errors_name_key_range_and_value_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 99999999999\nacquisitions = \"x\"\n[faults]\nsession_expiries = 300\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    for expected in [
+        "bad.toml:4:11: model.clients: expected an integer from 0 to 4294967295, found integer 99999999999",
+        "bad.toml:5:16: model.acquisitions: expected an integer from 0 to 4294967295, found string \"x\"",
+        "bad.toml:7:20: faults.session_expiries: expected an integer from 0 to 255, found integer 300",
+    ] {
+        assert_input_error(&output, expected);
+    }
+    let many = write(
+        dir.path(),
+        "many.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 1000\n",
+    );
+    let output = lockscope(dir.path(), &["check", many.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "model.clients: expected a number from 1 to 8, found 1000",
+    );
+    assert!(
+        !stderr(&output).contains("sequence numbers"),
+        "{}",
+        stderr(&output)
+    );
+    let file = scenario("lock/standard-expiry.toml");
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--max-depth", "-1"]),
+        "expected an integer from 0 to 4294967295, found \"-1\"",
+    );
+    assert!(!stderr(&lockscope(
+        dir.path(),
+        &["check", &file, "--max-depth", "-1"]
+    ))
+    .contains("-- -1"));
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--time-limit", "soon"]),
+        "expected seconds (90, 0.5) or a duration with a unit (90s, 5m, 1h 30m); found \"soon\"",
+    );
+    for limit in ["0.5", "90s", "5m"] {
+        let output = lockscope(dir.path(), &["check", &file, "--time-limit", limit, "-q"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "--time-limit {limit}: {}",
+            stderr(&output)
+        );
+    }
+    let trace = std::fs::read_to_string(
+        dir.path()
+            .join("reports/standard-expiry/mutual_exclusion.trace.json"),
+    )
+    .unwrap();
+    assert!(
+        trace.contains("\"time_limit\": 300,"),
+        "whole seconds stay an integer"
+    );
+}
+
+/// Issue 20, "smaller input errors": what `check` and `replay` are given. A trace given to
+/// `check` points to `replay`; a file named twice runs once; a folder walk skips TOML files that
+/// are no scenario (`Cargo.toml`); a trace error gives its position once; `/dev/zero` is not
+/// read to the end; an unwritable `--json` path is found before the search.
+#[test]
+fn regress_20_what_check_and_replay_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/traces/standard-expiry.mutual_exclusion.trace.json");
+    let trace = trace.to_str().unwrap();
+    assert_input_error(
+        &lockscope(dir.path(), &["check", trace]),
+        &format!(
+            "a JSON file, not a scenario (TOML); a trace is re-run with `lockscope replay {trace}`"
+        ),
+    );
+    let folder = dir.path().join("project");
+    std::fs::create_dir(&folder).unwrap();
+    write(&folder, "Cargo.toml", "[package]\nname = \"x\"\n");
+    write(
+        &folder,
+        "lock.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"naive\"\nclients = 2\n",
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            "project",
+            "project/lock.toml",
+            "./project/lock.toml",
+            "-q",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).matches("scenario  lock").count(),
+        1,
+        "{}",
+        stdout(&output)
+    );
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        "{\"format\": \"lockscope-trace/1\",\n \"x\": 1}",
+    );
+    let output = lockscope(dir.path(), &["replay", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "bad.json:2:4: not a lockscope trace: unknown field `x`",
+    );
+    assert!(!stderr(&output).contains("at line"), "{}", stderr(&output));
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", "/dev/zero"]),
+        "/dev/zero: cannot read the trace: larger than 256 MiB",
+    );
+    write(dir.path(), "plain", "a file, not a folder");
+    let started = std::time::Instant::now();
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &[
+                "check",
+                &scenario("bench/reference-n5-e0.toml"),
+                "--json",
+                "plain/r.json",
+            ],
+        ),
+        "plain: cannot create the folder",
+    );
+    assert!(started.elapsed().as_secs() < 3, "refused before the search");
+}
+
+/// Issue 20, "smaller input errors": counts read as English ("1 run", thousands separators), and
+/// a property name longer than the table's column keeps the columns aligned.
+#[test]
+fn regress_20_plurals_and_long_property_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/random-expiry.toml"),
+            "--runs",
+            "1",
+            "--json",
+            "-",
+            "-q",
+        ],
+    );
+    let report = stderr(&output);
+    assert!(
+        report.contains("random · bounded: runs · 1 run of at most 200 steps"),
+        "{report}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reason = json["results"][0]["properties"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.starts_with("random search: 1 run found no violation"),
+        "{reason}"
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("zab/minority-partition.toml"),
+            "--max-states",
+            "50",
+            "-q",
+        ],
+    );
+    let out = stdout(&output);
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("property "))
+        .unwrap();
+    let column = header.find("kind").unwrap();
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" safety ") || l.contains(" liveness "))
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("minority_commits_nothing_new")),
+        "{out}"
+    );
+    for row in rows {
+        let kind = row
+            .find(" safety ")
+            .or_else(|| row.find(" liveness "))
+            .unwrap()
+            + 1;
+        assert_eq!(kind, column, "{row}\n{out}");
+    }
+}

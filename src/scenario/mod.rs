@@ -230,10 +230,31 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The largest scenario file read: far beyond any real one, small enough that naming
+/// `/dev/zero` or a disk image by mistake fails at once instead of filling the memory.
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Read a UTF-8 text file of at most `max` bytes; a longer one is refused, unread past the cap.
+pub fn read_capped(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|err| err.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| err.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "larger than {} MiB, more than a lockscope file holds",
+            max >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}
+
 impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(file).map_err(|err| ScenarioError {
+        let text = read_capped(file, MAX_SCENARIO_BYTES).map_err(|err| ScenarioError {
             file: file.to_path_buf(),
             problems: vec![Problem {
                 position: None,

@@ -262,7 +262,10 @@ pub(super) fn search<M: Checkable>(
             })
         })
         .collect();
-    let reason = format!("random search: {runs_done} runs found no violation; only a complete search proves a property");
+    let reason = format!(
+        "random search: {} found no violation; only a complete search proves a property",
+        crate::report::count(runs_done, "run", "runs")
+    );
     let mut properties = table.verdicts(
         stop,
         safety,
