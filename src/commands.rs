@@ -376,6 +376,9 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         if !random && args.run.is_some() {
             return Err(format!("{}: --run applies to random searches (strategy = \"random\"); this scenario uses {}", file.display(), scenario.check.strategy.name()));
         }
+        if random && scenario.check.max_depth > 0 {
+            return Err(format!("{}: max_depth applies to bfs and dfs; a random search bounds each run's length by steps (--steps, [check] steps)", file.display()));
+        }
         if scenario.check.strategy == Strategy::Bfs && shard.is_some() {
             return Err(format!("{}: --shard applies to random searches (slices of the runs) and to dfs (a swarm of search orders); this scenario uses bfs", file.display()));
         }

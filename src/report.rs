@@ -93,15 +93,23 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         } else {
             "unique states"
         };
+        // A depth-first search that stopped early has not seen every state of any depth: say
+        // so instead of a bare "covered 0".
+        let covered =
+            if search.strategy == "dfs" && search.bound.is_some() && search.depth_covered == 0 {
+                "no depth covered: a depth-first search stopped early misses states at every depth"
+                    .to_string()
+            } else {
+                format!("covered {}", search.depth_covered)
+            };
         let _ = writeln!(
             text,
-            "search    {} · {} · {reduced}{} {unit} · {} transitions · max depth {} (covered {}) · {} thread{}",
+            "search    {} · {} · {reduced}{} {unit} · {} transitions · max depth {} ({covered}) · {} thread{}",
             search.strategy,
             completeness,
             thousands(search.unique_states),
             thousands(search.transitions),
             search.max_depth,
-            search.depth_covered,
             search.threads,
             if search.threads == 1 { "" } else { "s" }
         );

@@ -1128,3 +1128,36 @@ fn regress_20_plurals_and_long_property_names() {
         assert_eq!(kind, column, "{row}\n{out}");
     }
 }
+
+/// Issue 20, "smaller input errors": a random search refuses `max_depth` (it used to ignore it),
+/// and a depth-first search stopped early explains why it covers no depth.
+#[test]
+fn regress_20_random_refuses_max_depth_and_a_stopped_dfs_explains_covered_0() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &scenario("lock/random-expiry.toml"), "--max-depth", "5"],
+        ),
+        "random-expiry.toml: max_depth applies to bfs and dfs; a random search bounds each run's length by steps",
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--strategy",
+            "dfs",
+            "--max-states",
+            "100",
+            "-q",
+        ],
+    );
+    assert!(
+        stdout(&output).contains(
+            "(no depth covered: a depth-first search stopped early misses states at every depth)"
+        ),
+        "{}",
+        stdout(&output)
+    );
+}
