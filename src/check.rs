@@ -89,20 +89,50 @@ pub struct ScenarioOutcome {
     pub file: PathBuf,
     pub search: SearchSummary,
     pub properties: Vec<PropertyOutcome>,
+    /// The command-line options that made this run differ from the scenario file (overrides of
+    /// `[check]`, `--full-space`, ...), so that a printed rerun command reproduces it; empty from
+    /// [`run`], filled in by the command line.
+    pub rerun_options: Vec<String>,
+    /// `--strict`: a violated property fails the run even when the scenario expects nothing of
+    /// it (a CI gate should not pass a violation nobody anticipated).
+    pub strict: bool,
 }
 
 impl ScenarioOutcome {
-    /// Every expectation met; or, with no `[expect]`, no property violated.
-    pub fn ok(&self) -> bool {
-        if self.scenario.expect.is_empty() {
-            self.properties
-                .iter()
-                .all(|p| p.verdict != Verdict::Violated)
-        } else {
-            self.properties
-                .iter()
-                .all(|p| p.expectation_met() != Some(false))
+    /// `lockscope check FILE OPTIONS`, quoted for a POSIX shell: this run again.
+    pub fn check_command(&self) -> String {
+        let mut words = vec![
+            "lockscope".to_string(),
+            "check".to_string(),
+            self.file.display().to_string(),
+        ];
+        words.extend(self.rerun_options.iter().cloned());
+        shell_words::join(words)
+    }
+}
+
+impl ScenarioOutcome {
+    /// Why `property` fails the run, or `None` when it does not: its expectation is not met; or
+    /// it is violated and nothing is expected of it, in a scenario with no `[expect]` at all or
+    /// under `--strict`. The exit code, the JSON's `ok`, JUnit and the reports all ask this.
+    pub fn failure(&self, property: &PropertyOutcome) -> Option<String> {
+        match property.expected {
+            Some(expected) if property.expectation_met() == Some(false) => {
+                Some(format!("expected {expected}, found {}", property.verdict))
+            }
+            None if property.verdict == Verdict::Violated && self.scenario.expect.is_empty() => {
+                Some("violated (the scenario has no [expect], so any violation fails)".into())
+            }
+            None if property.verdict == Verdict::Violated && self.strict => {
+                Some("violated (nothing expected of it, and --strict fails any violation)".into())
+            }
+            _ => None,
         }
+    }
+
+    /// No property fails the run (see [`ScenarioOutcome::failure`]).
+    pub fn ok(&self) -> bool {
+        self.properties.iter().all(|p| self.failure(p).is_none())
     }
 }
 
@@ -161,7 +191,8 @@ impl ModelVisitor for Runner<'_> {
             limits: SearchLimits {
                 max_states: bound(check.max_states),
                 max_depth: bound(u64::from(check.max_depth)).map(|d| d as u32),
-                time_limit: bound(check.time_limit).map(Duration::from_secs),
+                time_limit: (!check.time_limit.is_zero()).then_some(check.time_limit),
+                max_memory: bound(check.max_memory),
             },
             threads: self.options.threads,
             full_space: self.options.full_space,
@@ -245,6 +276,8 @@ impl ModelVisitor for Runner<'_> {
                 shard: report.swarm.or(self.options.shard),
             },
             properties,
+            rerun_options: Vec::new(),
+            strict: false,
         })
     }
 }

@@ -2,8 +2,11 @@
 //! subcommand; each flag's doc comment is its help text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::scenario::units;
 
 /// A deterministic simulator and model checker for lock protocols built on ZooKeeper.
 ///
@@ -18,6 +21,14 @@ pub struct Cli {
 
 /// Printed after `lockscope check --help`: what the verdicts mean and which fairness liveness assumes.
 const CHECK_HELP: &str = "\
+Examples:
+  lockscope check scenarios/                      every bundled scenario, as CI does
+  lockscope check scenarios/lock/standard-expiry.toml --json result.json --junit -
+  lockscope check my-lock.toml --strategy random --seed 7 --runs 5000 --scheduler pct
+  lockscope check big.toml -j 2 --time-limit 30m --max-memory 8GiB
+  lockscope check big.toml --strategy dfs --max-states 50000000 --shard 3/16 --json m3.json
+  lockscope check scenarios/ --strict             also fail on violations [expect] does not name
+
 Verdicts: safety properties are checked in every reachable state. A property \"holds\" only after a
 complete search; a search stopped by a bound says \"unknown (bounded: ...)\".
 
@@ -43,6 +54,39 @@ there.
 Exit codes: 0 every expectation met (or, with no [expect], no property violated); 1 a property
 violated or an expectation not met; 2 bad input or usage.";
 
+/// A count option: a non-negative integer, refused with its range. clap's own parser says
+/// "invalid digit found in string", and for `-1` suggests `-- -1`; the options that take one allow
+/// a leading hyphen so that a negative number reaches this message.
+fn integer<T: std::str::FromStr + Bounded>(text: &str) -> Result<T, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "expected an integer from 0 to {}, found {text:?}",
+            T::MAX_TEXT
+        )
+    })
+}
+
+/// The largest value of an unsigned count type, as text for [`integer`]'s message.
+trait Bounded {
+    const MAX_TEXT: &'static str;
+}
+
+impl Bounded for u32 {
+    const MAX_TEXT: &'static str = "4294967295";
+}
+
+impl Bounded for u64 {
+    const MAX_TEXT: &'static str = "18446744073709551615";
+}
+
+impl Bounded for usize {
+    // lockscope runs on 64-bit machines (its state counts need them).
+    const MAX_TEXT: &'static str = "18446744073709551615";
+}
+
+/// Where `check` writes traces and reports unless `--report` says otherwise.
+pub const DEFAULT_REPORT_DIR: &str = "reports";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check scenarios: files, or folders searched recursively for *.toml.
@@ -50,17 +94,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Re-execute a trace step by step, print its narrative, and verify that the recorded
     /// violation recurs (exit 1 if it does, 0 if not, 2 on divergence or a bad file).
+    #[command(
+        after_help = "Example:\n  lockscope replay reports/standard-expiry/mutual_exclusion.trace.json"
+    )]
     Replay(ReplayArgs),
     /// Render a trace file.
+    #[command(
+        after_help = "Examples:\n  lockscope render reports/standard-expiry/mutual_exclusion.trace.json --format svg -o expiry.svg\n  lockscope render TRACE.json --format mermaid          a sequenceDiagram for Markdown\n  lockscope render TRACE.json --format html -o page.html"
+    )]
     Render(RenderArgs),
     /// Serve stateright's Explorer on a scenario's world: click through states and actions.
+    #[command(
+        after_help = "Example:\n  lockscope explore scenarios/lock/standard-expiry.toml --port 3000   then open http://127.0.0.1:3000/"
+    )]
     Explore(ExploreArgs),
     /// List scenarios with their description and expectations.
+    #[command(
+        after_help = "Examples:\n  lockscope list                                  the bundled scenarios\n  lockscope list scenarios/zab my-lock.toml"
+    )]
     List(ListArgs),
-    /// Combine the JSON results of the shards of a random search (`check --shard I/N --json`) into
-    /// the result one unsharded search gives; exit 1 if an expectation is not met.
+    /// Combine the JSON results of shards (`check --shard I/N --json`): the shards of a random
+    /// search into the result one unsharded search gives, the members of a dfs swarm into their
+    /// union. Needs exactly the shards 1/N to N/N of one search (one N, one seed); exit 1 if an
+    /// expectation is not met.
+    #[command(
+        after_help = "Examples:\n  for i in 1 2 3 4; do lockscope check s.toml --strategy random --runs 100000 --shard $i/4 --json r$i.json; done\n  lockscope merge r1.json r2.json r3.json r4.json --json all.json\n  for i in 1 2 3 4; do lockscope check s.toml --strategy dfs --max-states 1000000 --shard $i/4 --json m$i.json; done\n  lockscope merge m*.json                          a dfs swarm's union"
+    )]
     Merge(MergeArgs),
     /// Run the benchmark suite (its workload: docs/benchmark.md); exit 1 if a row's check fails.
+    #[command(
+        after_help = "Examples:\n  lockscope bench --quick\n  lockscope bench --only \"N=5 E=0\" -j 2 --json bench.json"
+    )]
     Bench(BenchArgs),
 }
 
@@ -97,22 +161,28 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
     /// Explore states up to this depth only; 0 = no bound (overrides [check] max_depth).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u32>, allow_hyphen_values = true)]
     pub max_depth: Option<u32>,
     /// Stop after this many unique states; 0 = no bound (overrides [check] max_states).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub max_states: Option<u64>,
-    /// Stop after this many seconds; 0 = no bound (overrides [check] time_limit).
-    #[arg(long)]
-    pub time_limit: Option<u64>,
+    /// Stop after this long: seconds (90, 0.5) or a duration with a unit (90s, 5m, 1h30m); 0 = no
+    /// bound (overrides [check] time_limit).
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration, allow_hyphen_values = true)]
+    pub time_limit: Option<Duration>,
+    /// Stop when the process's resident memory reaches SIZE (512MiB, 8GiB, or bytes), reporting
+    /// what was found so far instead of being killed; 0 = no bound (overrides [check]
+    /// max_memory).
+    #[arg(long, value_name = "SIZE", value_parser = units::parse_size, allow_hyphen_values = true)]
+    pub max_memory: Option<u64>,
     /// Seed of a random search (overrides [check] seed).
-    #[arg(long)]
+    #[arg(long, value_name = "S", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Executions of a random search (overrides [check] runs).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub runs: Option<u64>,
     /// Most steps per execution of a random search (overrides [check] steps).
-    #[arg(long)]
+    #[arg(long, value_name = "N", value_parser = integer::<u32>, allow_hyphen_values = true)]
     pub steps: Option<u32>,
     /// How a random search chooses among enabled actions (overrides [check] scheduler).
     #[arg(long, value_enum)]
@@ -123,10 +193,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub fairness: Option<FairnessArg>,
     /// Re-run only the K-th execution (from 0) of a random search.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub run: Option<u64>,
     /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
-    #[arg(long)]
+    #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Keep exploring past violations, so that a complete space containing violating states is
     /// counted in full.
@@ -137,23 +207,28 @@ pub struct CheckArgs {
     /// not checked.
     #[arg(long)]
     pub symmetry: bool,
-    /// Run the I-th (from 0) of N disjoint slices of a random search's runs; combine the JSON
-    /// results with `lockscope merge`.
+    /// Run the I-th of N jobs, counted from 1 (1/4, 2/4, 3/4, 4/4): for a random search a
+    /// disjoint slice of its runs, for dfs a member of a swarm that tries actions in its own
+    /// order (1/N in the model's order). Combine all N JSON results with `lockscope merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Write the JSON result to FILE ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write JUnit XML to FILE: one test case per (scenario, property), failed when the
-    /// expectation is not met, with the counterexample's narrative.
+    /// Write JUnit XML to FILE ("-" for stdout): one test case per (scenario, property), failed
+    /// when it fails the run, with the counterexample's narrative.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Fail the run (exit 1) on any violated property, also one the scenario's [expect] does not
+    /// name: for a CI gate that no unanticipated violation may pass.
+    #[arg(long)]
+    pub strict: bool,
     /// Folder for traces and reports: DIR/<scenario>/ holds each trace, its SVG diagram and the
     /// scenario's report.html; DIR/index.html links every scenario of the run.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_REPORT_DIR)]
     pub report: PathBuf,
     /// Print only the summary: no narratives, no progress.
-    #[arg(long)]
+    #[arg(short, long)]
     pub quiet: bool,
 }
 
@@ -198,7 +273,7 @@ pub struct ExploreArgs {
 pub struct ListArgs {
     /// Scenario files or folders.
     #[arg(default_value = "scenarios")]
-    pub path: PathBuf,
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -217,7 +292,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// Worker threads [default: all cores].
-    #[arg(long)]
+    #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Also write charts into DIR: state-growth.svg (unique states by BFS depth per size) and
     /// rate.svg (states per second by number of clients).

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
     BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
-    ReplayArgs, SchedulerArg, StrategyArg,
+    ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
 };
 use crate::registry::{self, ModelVisitor};
 use crate::render;
 use crate::report;
-use crate::scenario::Scenario;
+use crate::scenario::{read_capped, units, CheckSpec, Scenario, MAX_SCENARIO_BYTES};
 use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
 use lockscope_models::Fairness;
 
@@ -24,8 +24,9 @@ pub type InputError = String;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 
-/// Every scenario file under `paths`: files as given, folders searched recursively for `*.toml`,
-/// in sorted order.
+/// Every scenario file under `paths`: files as given, folders searched recursively for `*.toml`
+/// files with a `[model]` table (a folder also holds `Cargo.toml` and other TOML), in sorted
+/// order, each file once however often it is named.
 pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
         let entries = std::fs::read_dir(dir)
@@ -37,7 +38,7 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
         for path in paths {
             if path.is_dir() {
                 walk(&path, found)?;
-            } else if path.extension().is_some_and(|ext| ext == "toml") {
+            } else if path.extension().is_some_and(|ext| ext == "toml") && has_model_table(&path) {
                 found.push(path);
             }
         }
@@ -47,15 +48,24 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     for path in paths {
         if path.is_dir() {
             walk(path, &mut found)?;
+        } else if path.extension().is_some_and(|ext| ext == "json") {
+            return Err(format!(
+                "{}: a JSON file, not a scenario (TOML); a trace is re-run with `lockscope replay {}`",
+                path.display(),
+                path.display()
+            ));
         } else if path.exists() {
             found.push(path.clone());
         } else {
             return Err(format!("{}: no such file or folder", path.display()));
         }
     }
+    // `check a.toml ./a.toml` names one file twice: run it once (its traces would clash).
+    let mut seen = std::collections::BTreeSet::new();
+    found.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
     if found.is_empty() {
         return Err(format!(
-            "no scenario files (*.toml) under {}",
+            "no scenario files (*.toml with a [model] table) under {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -64,6 +74,18 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
         ));
     }
     Ok(found)
+}
+
+/// Whether a TOML file found in a folder is a scenario: it has a `[model]` table. A file that
+/// is no valid TOML counts as one, so that its error is reported rather than the file skipped.
+fn has_model_table(path: &Path) -> bool {
+    let Ok(text) = read_capped(path, MAX_SCENARIO_BYTES) else {
+        return true;
+    };
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => table.contains_key("model"),
+        Err(_) => true,
+    }
 }
 
 /// Load every file, reporting all that fail.
@@ -101,6 +123,9 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     if let Some(time_limit) = args.time_limit {
         check.time_limit = time_limit;
     }
+    if let Some(max_memory) = args.max_memory {
+        check.max_memory = max_memory;
+    }
     if let Some(seed) = args.seed {
         check.seed = seed;
     }
@@ -132,40 +157,189 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     Ok(())
 }
 
+/// The options of a rerun command that reproduce this run of a scenario: each `[check]` value
+/// the command line changed, and the run options that change what is searched or where traces
+/// go. Built from the values (not the words typed), so a rerun cannot drift from the run. Threads
+/// are left out: results do not depend on them.
+fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> Vec<String> {
+    let mut options: Vec<String> = Vec::new();
+    let mut changed = |flag: &str, old: String, new: String| {
+        if old != new {
+            options.extend([flag.to_string(), new]);
+        }
+    };
+    changed(
+        "--strategy",
+        from_file.strategy.name().into(),
+        run.strategy.name().into(),
+    );
+    changed(
+        "--max-depth",
+        from_file.max_depth.to_string(),
+        run.max_depth.to_string(),
+    );
+    changed(
+        "--max-states",
+        from_file.max_states.to_string(),
+        run.max_states.to_string(),
+    );
+    changed(
+        "--time-limit",
+        units::duration_text(from_file.time_limit),
+        units::duration_text(run.time_limit),
+    );
+    changed(
+        "--max-memory",
+        from_file.max_memory.to_string(),
+        run.max_memory.to_string(),
+    );
+    changed("--seed", from_file.seed.to_string(), run.seed.to_string());
+    changed("--runs", from_file.runs.to_string(), run.runs.to_string());
+    changed(
+        "--steps",
+        from_file.steps.to_string(),
+        run.steps.to_string(),
+    );
+    changed(
+        "--scheduler",
+        from_file.scheduler.name().into(),
+        run.scheduler.name().into(),
+    );
+    changed(
+        "--fairness",
+        from_file.fairness.name().into(),
+        run.fairness.name().into(),
+    );
+    if args.full_space {
+        options.push("--full-space".into());
+    }
+    if args.symmetry {
+        options.push("--symmetry".into());
+    }
+    if args.strict {
+        options.push("--strict".into());
+    }
+    if args.report != Path::new(DEFAULT_REPORT_DIR) {
+        options.extend(["--report".into(), args.report.display().to_string()]);
+    }
+    options
+}
+
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// A status line on stderr, at most twice a second, only when stderr is a terminal.
-fn progress_printer(enabled: bool) -> impl FnMut(Progress) {
+/// How often a progress line is printed when stderr is not a terminal (a CI log): often enough
+/// to show a long run is alive, rarely enough not to flood the log.
+const LOG_PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Progress on stderr: on a terminal a status line redrawn at most twice a second; otherwise (a
+/// CI log) a line every [`LOG_PROGRESS_EVERY`]. Each gives the counts, the rate, the time spent
+/// and, with a time limit, the time left.
+fn progress_printer(terminal: bool, time_limit: Duration) -> impl FnMut(Progress) {
+    let interval = if terminal {
+        Duration::from_millis(500)
+    } else {
+        LOG_PROGRESS_EVERY
+    };
     let mut last = Instant::now();
     move |progress: Progress| {
-        if enabled && last.elapsed() >= Duration::from_millis(500) {
-            last = Instant::now();
-            let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
-            eprint!(
-                "\r\x1b[Klockscope: {} states · depth {} · {} transitions/s",
-                report::thousands(progress.unique_states),
-                progress.depth,
-                report::thousands(rate as u64)
-            );
-            let _ = std::io::stderr().flush();
+        if last.elapsed() < interval {
+            return;
         }
+        last = Instant::now();
+        let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
+        let left = if time_limit.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " · {} s left",
+                time_limit.saturating_sub(progress.elapsed).as_secs()
+            )
+        };
+        let line = format!(
+            "lockscope: {} states · depth {} · {} transitions/s · {} s elapsed{left}",
+            report::thousands(progress.unique_states),
+            progress.depth,
+            report::thousands(rate as u64),
+            progress.elapsed.as_secs()
+        );
+        if terminal {
+            eprint!("\r\x1b[K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+        let _ = std::io::stderr().flush();
     }
 }
 
-/// `--shard I/N`: the I-th (from 0) of N slices.
-fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
-    let expected = || format!("--shard: expected I/N with 0 <= I < N (e.g. 0/4), found {text:?}");
-    let (i, n) = text.split_once('/').ok_or_else(expected)?;
+/// On SIGINT or SIGTERM the running search stops at its next check and the run ends as at a
+/// bound (`bound: interrupted`), writing its summary, JSON, JUnit and reports; a second signal
+/// ends the process at once. Installed once per process.
+fn stop_searches_on_signals() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let signals = std::sync::atomic::AtomicU32::new(0);
+        let handler = move || {
+            if signals.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                eprintln!("\nlockscope: interrupted; stopping the search and writing what it found (again to quit now)");
+                crate::search::interrupt();
+            } else {
+                std::process::exit(130);
+            }
+        };
+        // Without a handler (another one is installed), a signal still ends the process.
+        let _ = ctrlc::set_handler(handler);
+    });
+}
+
+/// `--shard I/N`: the I-th of N slices, counted from 1 as CI users know it (jest, playwright,
+/// cargo-nextest); returned counted from 0, as the search numbers them.
+pub fn parse_shard(text: &str) -> Result<(u64, u64), InputError> {
+    let expected = |why: &str| {
+        format!("--shard: expected I/N with 1 <= I <= N (1/4, 2/4, 3/4, 4/4 for four jobs){why}; found {text:?}")
+    };
+    let (i, n) = text.split_once('/').ok_or_else(|| expected(""))?;
     let (i, n): (u64, u64) = (
-        i.trim().parse().map_err(|_| expected())?,
-        n.trim().parse().map_err(|_| expected())?,
+        i.trim().parse().map_err(|_| expected(""))?,
+        n.trim().parse().map_err(|_| expected(""))?,
     );
-    if n == 0 || i >= n {
-        return Err(expected());
+    if n == 0 {
+        return Err(expected(""));
     }
-    Ok((i, n))
+    if i == 0 || i > n {
+        return Err(expected(&format!(", so here 1 to {n}")));
+    }
+    Ok((i - 1, n))
+}
+
+/// Find out before a search, which may take hours, that its results could not be written: the
+/// `--json` and `--junit` files are opened for writing (created if new, left as they are
+/// otherwise) and a file is created and removed in the `--report` folder.
+fn check_writable(args: &CheckArgs) -> Result<(), InputError> {
+    let documents = [args.json.as_deref(), args.junit.as_deref()];
+    for path in documents.into_iter().flatten().filter(|p| !to_stdout(p)) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| format!("{}: cannot create the folder: {err}", dir.display()))?;
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|err| format!("{}: cannot write: {err}", path.display()))?;
+    }
+    std::fs::create_dir_all(&args.report)
+        .map_err(|err| format!("{}: cannot create the folder: {err}", args.report.display()))?;
+    let probe = args.report.join(".lockscope-write-probe");
+    std::fs::write(&probe, "")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|err| {
+            format!(
+                "{}: cannot write in the folder: {err}",
+                args.report.display()
+            )
+        })
 }
 
 /// Most worker threads: far more than this machine has, and small enough for batch arithmetic.
@@ -182,16 +356,28 @@ fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
 
 pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
+    if args.json.as_deref().is_some_and(to_stdout) && args.junit.as_deref().is_some_and(to_stdout) {
+        return Err(
+            "--json - and --junit -: only one document can have stdout; write the other to a file"
+                .into(),
+        );
+    }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
     let mut scenarios = load_all(&files)?;
+    let mut rerun_options = Vec::new();
     for (_, scenario) in &mut scenarios {
+        let from_file = scenario.check.clone();
         apply_overrides(scenario, args)?;
+        rerun_options.push(changed_options(&from_file, &scenario.check, args));
     }
     for (file, scenario) in &scenarios {
         let random = scenario.check.strategy == Strategy::Random;
         if !random && args.run.is_some() {
             return Err(format!("{}: --run applies to random searches (strategy = \"random\"); this scenario uses {}", file.display(), scenario.check.strategy.name()));
+        }
+        if random && scenario.check.max_depth > 0 {
+            return Err(format!("{}: max_depth applies to bfs and dfs; a random search bounds each run's length by steps (--steps, [check] steps)", file.display()));
         }
         if scenario.check.strategy == Strategy::Bfs && shard.is_some() {
             return Err(format!("{}: --shard applies to random searches (slices of the runs) and to dfs (a swarm of search orders); this scenario uses bfs", file.display()));
@@ -216,6 +402,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         }
         names.push((&scenario.name, file));
     }
+    check_writable(args)?;
     let options = RunOptions {
         only_run: args.run,
         shard,
@@ -224,29 +411,35 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         report_dir: args.report.clone(),
         symmetry: args.symmetry,
     };
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let terminal = std::io::stderr().is_terminal();
+    stop_searches_on_signals();
     // Write errors (a closed pipe) are ignored: the run still finishes and writes its files.
-    let mut out = text_output(args.json.as_deref());
+    let mut out = text_output(
+        args.json.as_deref().is_some_and(to_stdout) || args.junit.as_deref().is_some_and(to_stdout),
+    );
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
-    for (file, scenario) in &scenarios {
-        let mut progress = progress_printer(show_progress);
-        let outcome = check::run(scenario, file, &options, &mut progress)?;
-        if show_progress {
+    for ((file, scenario), rerun_options) in scenarios.iter().zip(rerun_options) {
+        let mut progress = progress_printer(terminal, scenario.check.time_limit);
+        let mut quiet = |_: Progress| {};
+        let progress: &mut dyn FnMut(Progress) = if args.quiet {
+            &mut quiet
+        } else {
+            &mut progress
+        };
+        let mut outcome = check::run(scenario, file, &options, progress)?;
+        outcome.rerun_options = rerun_options;
+        outcome.strict = args.strict;
+        if terminal && !args.quiet {
             eprint!("\r\x1b[K");
         }
         let _ = write!(out, "{}", report::summary(&outcome));
         if !args.quiet {
-            let shortest = outcome.search.strategy == "bfs";
             for property in outcome
                 .properties
                 .iter()
                 .filter(|p| p.verdict == Verdict::Violated)
             {
-                let _ = write!(
-                    out,
-                    "{}",
-                    report::narrative(property, shortest, &outcome.file)
-                );
+                let _ = write!(out, "{}", report::narrative(property, &outcome));
             }
         }
         let _ = writeln!(out);
@@ -273,13 +466,10 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     }
     render::site::write(&args.report, &outcomes)?;
     if let Some(junit) = &args.junit {
-        check::write_file(junit, &render::junit::render(&outcomes))?;
+        write_output(junit, &render::junit::render(&outcomes))?;
     }
     if let Some(json_path) = &args.json {
-        let value = match outcomes.as_slice() {
-            [one] => report::json(one),
-            many => serde_json::Value::Array(many.iter().map(report::json).collect()),
-        };
+        let value = report::results_document(outcomes.iter().map(report::json).collect());
         write_json(json_path, &value)?;
     }
     Ok(if failed.is_empty() {
@@ -368,7 +558,7 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
 }
 
 pub fn list(args: &ListArgs) -> Result<u8, InputError> {
-    let files = scenario_files(std::slice::from_ref(&args.path))?;
+    let files = scenario_files(&args.paths)?;
     let mut errors = Vec::new();
     for file in &files {
         match Scenario::load(file) {
@@ -391,10 +581,10 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} transaction(s) · {} · {} election\n",
+            "  model    zab · variant {} · {} servers · {} · {} · {} election\n",
             zab.variant.name(),
             model.servers,
-            zab.transactions,
+            report::count(u64::from(zab.transactions), "transaction", "transactions"),
             match zab.epochs {
                 0 => "epochs unbounded".to_string(),
                 n => format!("epochs up to {n}"),
@@ -481,10 +671,6 @@ fn textwrap(text: &str, width: usize) -> Vec<String> {
 
 pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
     let merged = crate::merge::merge(&args.results)?;
-    let results = match &merged {
-        serde_json::Value::Array(items) => items.clone(),
-        single => vec![single.clone()],
-    };
     let text = serde_json::to_string_pretty(&merged).expect("JSON values serialise") + "\n";
     match &args.json {
         Some(path) if path.as_os_str() != "-" => check::write_file(path, &text)?,
@@ -492,6 +678,9 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }
+    let results = merged["results"]
+        .as_array()
+        .expect("merge returns a results document");
     Ok(if results.iter().all(|r| r["ok"] == true) {
         EXIT_OK
     } else {
@@ -499,35 +688,43 @@ pub fn merge(args: &MergeArgs) -> Result<u8, InputError> {
     })
 }
 
-/// Where a command's text goes: stdout, unless `--json -` gives stdout to the JSON alone; then
-/// stderr.
-fn text_output(json: Option<&Path>) -> Box<dyn std::io::Write> {
-    if json.is_some_and(json_to_stdout) {
+/// Where a command's text goes: stdout, unless `--json -` or `--junit -` gives stdout to a
+/// machine-readable document alone; then stderr.
+fn text_output(document_to_stdout: bool) -> Box<dyn std::io::Write> {
+    if document_to_stdout {
         Box::new(std::io::stderr())
     } else {
         Box::new(std::io::stdout())
     }
 }
 
-fn json_to_stdout(path: &Path) -> bool {
+/// `-` names stdout, as in `--json -` and `--junit -`.
+fn to_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// Write `text` to `path` ("-" for stdout).
+fn write_output(path: &Path, text: &str) -> Result<(), String> {
+    if to_stdout(path) {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        Ok(())
+    } else {
+        check::write_file(path, text)
+    }
 }
 
 /// Write `value`, pretty-printed, to `path` ("-" for stdout).
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n";
-    if json_to_stdout(path) {
-        let _ = std::io::stdout().write_all(text.as_bytes());
-        Ok(())
-    } else {
-        check::write_file(path, &text)
-    }
+    write_output(
+        path,
+        &(serde_json::to_string_pretty(value).expect("JSON values serialise") + "\n"),
+    )
 }
 
 pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
     check_threads(args.threads)?;
     let threads = args.threads.unwrap_or_else(default_threads);
-    let mut out = text_output(args.json.as_deref());
+    let mut out = text_output(args.json.as_deref().is_some_and(to_stdout));
     let suite = crate::bench::run(args.quick, threads, args.only.as_deref(), &mut out);
     if let Some(json_path) = &args.json {
         write_json(json_path, &suite.json(threads, args.quick))?;

@@ -11,7 +11,11 @@
 //! is kept), holds if any member was complete (then it saw every state), and is unknown
 //! otherwise. `search.shards` lists each member's coverage: its unique states and whether it was
 //! complete.
+//!
+//! Either way the set must be exactly the shards 1/N to N/N of one search (one N, one seed): a
+//! missing shard would drop runs or members without a word, a doubled one count them twice.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -29,10 +33,24 @@ fn read(file: &Path) -> Result<Vec<Value>, InputError> {
             err.column()
         )
     })?;
-    Ok(match value {
-        Value::Array(items) => items,
-        single => vec![single],
-    })
+    let format = crate::report::RESULTS_FORMAT;
+    let not_a_result = |what: &str| {
+        format!(
+            "{}: not a lockscope result (the output of `check --json`): {what}",
+            file.display()
+        )
+    };
+    match value {
+        Value::Object(mut document) if document.get("format") == Some(&json!(format)) => {
+            match document.remove("results") {
+                Some(Value::Array(results)) => Ok(results),
+                _ => Err(not_a_result("expected a list `results`")),
+            }
+        }
+        _ => Err(not_a_result(&format!(
+            "expected an object with \"format\": {format:?}"
+        ))),
+    }
 }
 
 fn field<'a>(value: &'a Value, file: &Path, path: &[&str]) -> Result<&'a Value, InputError> {
@@ -54,7 +72,7 @@ fn number(value: &Value, file: &Path, path: &[&str]) -> Result<u64, InputError> 
 }
 
 /// Merge the results in `files`; returns the merged results (one per scenario, in first-seen
-/// order) as the `check --json` output would give them.
+/// order) in the document `check --json` writes.
 pub fn merge(files: &[PathBuf]) -> Result<Value, InputError> {
     let mut groups: Vec<(String, Vec<(PathBuf, Value)>)> = Vec::new();
     for file in files {
@@ -91,6 +109,7 @@ pub fn merge(files: &[PathBuf]) -> Result<Value, InputError> {
                     first_file.display()
                 ));
             }
+            check_shard_set(&name, &members)?;
             if strategy == "dfs" {
                 merge_swarm(&name, &members)
             } else {
@@ -98,18 +117,13 @@ pub fn merge(files: &[PathBuf]) -> Result<Value, InputError> {
             }
         })
         .collect();
-    let merged = merged?;
-    Ok(if merged.len() == 1 {
-        merged.into_iter().next().expect("one")
-    } else {
-        Value::Array(merged)
-    })
+    Ok(crate::report::results_document(merged?))
 }
 
 fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, InputError> {
-    let (first_file, first) = &shards[0];
-    let seed = field(first, first_file, &["search", "seed"])?.clone();
-    let mut states = 0;
+    let (_, first) = &shards[0];
+    let seed = first["search"]["seed"].clone();
+    let mut transitions = 0;
     let mut runs = 0;
     let mut max_depth = 0;
     let mut elapsed_ms = 0;
@@ -117,15 +131,7 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
     let mut coverage: Map<String, Value> = Map::new();
     let mut bound = "runs".to_string();
     for (file, shard) in shards {
-        if field(shard, file, &["search", "seed"])? != &seed {
-            return Err(format!(
-                "{}: scenario {name}: seed {} differs from {}'s {seed}",
-                file.display(),
-                shard["search"]["seed"],
-                first_file.display()
-            ));
-        }
-        states += number(shard, file, &["search", "states"])?;
+        transitions += number(shard, file, &["search", "transitions"])?;
         runs += number(shard, file, &["search", "runs"])?;
         max_depth = max_depth.max(number(shard, file, &["search", "max_depth"])?);
         elapsed_ms = elapsed_ms.max(number(shard, file, &["search", "elapsed_ms"])?);
@@ -148,7 +154,10 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
                 let reason = if entries[0]["kind"] == "liveness" {
                     entries[0]["reason"].clone()
                 } else {
-                    json!(format!("random search: {runs} runs found no violation; only a complete search proves a property"))
+                    json!(format!(
+                        "random search: {} found no violation; only a complete search proves a property",
+                        crate::report::count(runs, "run", "runs")
+                    ))
                 };
                 unknown["verdict"] = json!("unknown");
                 unknown["reason"] = reason;
@@ -160,7 +169,8 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
         };
         properties.push(property);
     }
-    let ok = all_met(&properties);
+    let strict = first["strict"] == true;
+    let ok = all_met(&properties, strict);
     Ok(json!({
         "scenario": name,
         "file": first["file"],
@@ -168,7 +178,7 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
             "strategy": "random",
             "complete": false,
             "bound": bound,
-            "states": states,
+            "transitions": transitions,
             "unique_states": null,
             "max_depth": max_depth,
             "depth_covered": 0,
@@ -183,6 +193,7 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
             "shard": null,
         },
         "properties": properties,
+        "strict": strict,
         "ok": ok,
     }))
 }
@@ -190,42 +201,13 @@ fn merge_scenario(name: &str, shards: &[(PathBuf, Value)]) -> Result<Value, Inpu
 /// The union of a depth-first swarm's members (see the module doc).
 fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputError> {
     let (_, first) = &members[0];
-    let mut seen_members: Vec<(u64, &Path)> = Vec::new();
-    let mut count = None;
-    let mut states = 0;
+    let mut transitions = 0;
     let mut max_depth = 0;
     let mut elapsed_ms = 0;
     let mut coverage: Map<String, Value> = Map::new();
     let mut shards = Vec::new();
     for (file, member) in members {
-        let shard = field(member, file, &["search", "shard"])?
-            .as_str()
-            .and_then(|text| text.split_once('/'))
-            .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
-            .ok_or_else(|| {
-                format!(
-                    "{}: scenario {name}: not a swarm member (run it with --shard I/N)",
-                    file.display()
-                )
-            })?;
-        if *count.get_or_insert(shard.1) != shard.1 {
-            return Err(format!(
-                "{}: scenario {name}: member of a swarm of {}, not {}",
-                file.display(),
-                shard.1,
-                count.unwrap_or_default()
-            ));
-        }
-        if let Some((_, other)) = seen_members.iter().find(|(i, _)| *i == shard.0) {
-            return Err(format!(
-                "{}: scenario {name}: member {} is also in {}",
-                file.display(),
-                shard.0,
-                other.display()
-            ));
-        }
-        seen_members.push((shard.0, file));
-        states += number(member, file, &["search", "states"])?;
+        transitions += number(member, file, &["search", "transitions"])?;
         max_depth = max_depth.max(number(member, file, &["search", "max_depth"])?);
         elapsed_ms = elapsed_ms.max(number(member, file, &["search", "elapsed_ms"])?);
         add_coverage(&mut coverage, member);
@@ -261,7 +243,8 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
         };
         properties.push(property);
     }
-    let ok = all_met(&properties);
+    let strict = first["strict"] == true;
+    let ok = all_met(&properties, strict);
     Ok(json!({
         "scenario": name,
         "file": first["file"],
@@ -269,7 +252,7 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
             "strategy": "dfs",
             "complete": complete,
             "bound": if complete { Value::Null } else { first["search"]["bound"].clone() },
-            "states": states,
+            "transitions": transitions,
             "unique_states": null,
             "max_depth": max_depth,
             "depth_covered": null,
@@ -286,8 +269,94 @@ fn merge_swarm(name: &str, members: &[(PathBuf, Value)]) -> Result<Value, InputE
             "shards": shards,
         },
         "properties": properties,
+        "strict": strict,
         "ok": ok,
     }))
+}
+
+/// A result's shard as `check` records it (`"I/N"`, counted from 1).
+fn shard_of(result: &Value, file: &Path, name: &str) -> Result<(u64, u64), InputError> {
+    field(result, file, &["search", "shard"])?
+        .as_str()
+        .and_then(|text| text.split_once('/'))
+        .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+        .filter(|&(i, n)| 1 <= i && i <= n)
+        .ok_or_else(|| {
+            format!(
+                "{}: scenario {name}: not a shard (run it with --shard I/N)",
+                file.display()
+            )
+        })
+}
+
+/// Refuse anything but exactly shards 1..N of one N, all of one seed: a missing shard would drop
+/// runs (or swarm members) without a word, a doubled one count them twice, and shards of another
+/// N or seed are slices of another search. Every problem is named: which shards are missing,
+/// which are doubled and where.
+fn check_shard_set(name: &str, members: &[(PathBuf, Value)]) -> Result<(), InputError> {
+    let (first_file, first) = &members[0];
+    let seed = field(first, first_file, &["search", "seed"])?;
+    let (_, count) = shard_of(first, first_file, name)?;
+    let mut files_of: BTreeMap<u64, Vec<&Path>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (file, member) in members {
+        let (i, n) = shard_of(member, file, name)?;
+        let member_seed = field(member, file, &["search", "seed"])?;
+        if member_seed != seed {
+            problems.push(format!(
+                "{}: seed {member_seed} differs from {}'s {seed}",
+                file.display(),
+                first_file.display()
+            ));
+        }
+        if n == count {
+            files_of.entry(i).or_default().push(file);
+        } else {
+            problems.push(format!(
+                "{}: shard {i}/{n} is one of {n} shards, {}'s one of {count}",
+                file.display(),
+                first_file.display()
+            ));
+        }
+    }
+    // A shard count far beyond the results given would list millions: name the first few.
+    const LISTED: usize = 10;
+    let missing: Vec<u64> = (1..=count)
+        .filter(|i| !files_of.contains_key(i))
+        .take(LISTED + 1)
+        .collect();
+    if !missing.is_empty() {
+        let absent = count - files_of.len() as u64;
+        let mut names: Vec<String> = missing
+            .iter()
+            .take(LISTED)
+            .map(|i| format!("{i}/{count}"))
+            .collect();
+        if absent > LISTED as u64 {
+            names.push(format!("and {} more", absent - LISTED as u64));
+        }
+        problems.push(format!(
+            "missing shard{} {}",
+            if absent == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+    }
+    for (i, files) in files_of.iter().filter(|(_, files)| files.len() > 1) {
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        problems.push(format!(
+            "shard {i}/{count} given {} times: {}",
+            files.len(),
+            files.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "scenario {name}: not exactly the shards 1/{count} to {count}/{count} of one search:\n  {}",
+            problems.join("\n  ")
+        ))
+    }
 }
 
 /// Add a result's fault coverage to `coverage`, kind by kind.
@@ -323,14 +392,14 @@ fn per_property(results: &[(PathBuf, Value)]) -> Result<Vec<Vec<&Value>>, InputE
         .collect())
 }
 
-/// Whether every expectation is met (with none, whether nothing is violated), as `check` decides.
-fn all_met(properties: &[Value]) -> bool {
-    if properties.iter().all(|p| p["expected"].is_null()) {
-        return properties.iter().all(|p| p["verdict"] != "violated");
-    }
-    properties.iter().all(|property| {
-        property["expected"]
-            .as_str()
-            .map_or(true, |expected| property["verdict"] == expected)
-    })
+/// Whether every expectation is met and, with none or under `--strict`, nothing is violated, as
+/// `check` decides (`ScenarioOutcome::failure`).
+fn all_met(properties: &[Value], strict: bool) -> bool {
+    let any_expected = properties.iter().any(|p| !p["expected"].is_null());
+    properties
+        .iter()
+        .all(|property| match property["expected"].as_str() {
+            Some(expected) => property["verdict"] == expected,
+            None => (any_expected && !strict) || property["verdict"] != "violated",
+        })
 }

@@ -30,6 +30,21 @@ pub fn thousands(value: u64) -> String {
     out
 }
 
+/// A shard as users write it: counted from 1 (`1/4` … `4/4`, as jest's and cargo-nextest's
+/// shards are), though the search numbers them from 0.
+pub fn shard_name((index, count): (u64, u64)) -> String {
+    format!("{}/{count}", index + 1)
+}
+
+/// A count and its noun, singular or plural, with thousands separators: "1 run", "230,656 runs".
+pub fn count(value: u64, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(value),
+        if value == 1 { singular } else { plural }
+    )
+}
+
 /// The per-scenario block printed by `check`, even on success.
 pub fn summary(outcome: &ScenarioOutcome) -> String {
     let search = &outcome.search;
@@ -45,17 +60,13 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         let check = &outcome.scenario.check;
         let _ = writeln!(
             text,
-            "search    random · {} · {} runs of at most {} steps · {} steps taken · longest run {} · seed {seed} · {} scheduler · {} thread{}",
+            "search    random · {} · {} of at most {} · {} taken · longest run {} · seed {seed} · {} scheduler · {} thread{}",
             search.bound.map_or("complete".to_string(), |bound| format!("bounded: {bound}")),
-            thousands(runs),
-            check.steps,
-            thousands(search.transitions),
+            count(runs, "run", "runs"),
+            count(u64::from(check.steps), "step", "steps"),
+            count(search.transitions, "step", "steps"),
             search.max_depth,
-            match check.scheduler {
-                crate::search::Scheduler::Uniform => "uniform",
-                crate::search::Scheduler::Pct => "pct",
-                crate::search::Scheduler::FaultBiased => "fault-biased",
-            },
+            check.scheduler.name(),
             search.threads,
             if search.threads == 1 { "" } else { "s" }
         );
@@ -71,7 +82,7 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         };
         let mut reduced = match (search.symmetry, search.shard) {
             (Some(what), _) => format!("symmetry reduction ({what}) · "),
-            (None, Some((i, n))) => format!("swarm member {i}/{n} · "),
+            (None, Some(shard)) => format!("swarm member {} · ", shard_name(shard)),
             (None, None) => String::new(),
         };
         if outcome.scenario.check.fairness == Fairness::Strong {
@@ -82,15 +93,23 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
         } else {
             "unique states"
         };
+        // A depth-first search that stopped early has not seen every state of any depth: say
+        // so instead of a bare "covered 0".
+        let covered =
+            if search.strategy == "dfs" && search.bound.is_some() && search.depth_covered == 0 {
+                "no depth covered: a depth-first search stopped early misses states at every depth"
+                    .to_string()
+            } else {
+                format!("covered {}", search.depth_covered)
+            };
         let _ = writeln!(
             text,
-            "search    {} · {} · {reduced}{} {unit} · {} transitions · max depth {} (covered {}) · {} thread{}",
+            "search    {} · {} · {reduced}{} {unit} · {} transitions · max depth {} ({covered}) · {} thread{}",
             search.strategy,
             completeness,
             thousands(search.unique_states),
             thousands(search.transitions),
             search.max_depth,
-            search.depth_covered,
             search.threads,
             if search.threads == 1 { "" } else { "s" }
         );
@@ -119,13 +138,22 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
     if !coverage.is_empty() {
         let _ = writeln!(text, "faults    used in {}", coverage.join(" · "));
     }
+    // The name column fits the longest name, so that long names do not push a row's columns
+    // out of line (at least 24 wide, so that tables of short names read as they always did).
+    let width = outcome
+        .properties
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(24);
     let _ = writeln!(
         text,
-        "  {:<24} {:<9} {:<9} expected",
+        "  {:<width$} {:<9} {:<9} expected",
         "property", "kind", "verdict"
     );
     for property in &outcome.properties {
-        let _ = writeln!(text, "  {}", property_row(property));
+        let _ = writeln!(text, "  {}", property_row(outcome, property, width));
     }
     let _ = writeln!(
         text,
@@ -135,22 +163,23 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
     text
 }
 
-fn property_row(property: &PropertyOutcome) -> String {
+fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome, width: usize) -> String {
     let expected = property.expected.map_or("-".to_string(), |e| e.to_string());
     let status = match property.expectation_met() {
         Some(true) => "met",
         Some(false) => "NOT MET",
+        None if outcome.strict && outcome.failure(property).is_some() => "FAILS (--strict)",
         None => "",
     };
     let mut row = format!(
-        "{:<24} {:<9} {:<9} {:<9} {status}",
+        "{:<width$} {:<9} {:<9} {:<9} {status}",
         property.name,
         kind_name(property.kind),
         property.verdict.to_string(),
         expected
     );
     if let Some(length) = property.trace_length {
-        let _ = write!(row, "  trace: {length} steps");
+        let _ = write!(row, "  trace: {}", count(length as u64, "step", "steps"));
     }
     if let (Verdict::Unknown, Some(reason)) = (property.verdict, &property.reason) {
         let _ = write!(row, "  ({reason})");
@@ -159,11 +188,8 @@ fn property_row(property: &PropertyOutcome) -> String {
 }
 
 /// The numbered narrative of a counterexample, with the trace file and the replay command.
-pub fn narrative(
-    property: &PropertyOutcome,
-    shortest: bool,
-    scenario_file: &std::path::Path,
-) -> String {
+pub fn narrative(property: &PropertyOutcome, outcome: &ScenarioOutcome) -> String {
+    let shortest = outcome.search.strategy == "bfs";
     let mut text = String::new();
     let length = property.trace_length.unwrap_or(0);
     let shape = match property.loop_start {
@@ -198,8 +224,8 @@ pub fn narrative(
     if let Some(origin) = property.random {
         let _ = writeln!(
             text,
-            "  rerun   lockscope check {} --run {} (the unshrunk run, alone)",
-            scenario_file.display(),
+            "  rerun   {} --run {} (the unshrunk run, alone)",
+            outcome.check_command(),
             origin.run
         );
     }
@@ -230,6 +256,15 @@ pub fn numbered(steps: &[String], loop_start: Option<usize>) -> String {
     text
 }
 
+/// The format tag of `check --json` and `merge` output.
+pub const RESULTS_FORMAT: &str = "lockscope-results/1";
+
+/// The JSON document of a run: one shape however many scenarios ran (a consumer never has to
+/// tell an object from an array), tagged like trace files so a reader can tell what it holds.
+pub fn results_document(results: Vec<serde_json::Value>) -> serde_json::Value {
+    json!({ "format": RESULTS_FORMAT, "results": results })
+}
+
 /// The contract's JSON result for one scenario.
 pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
     let search = &outcome.search;
@@ -257,7 +292,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "strategy": search.strategy,
             "complete": search.complete,
             "bound": search.bound,
-            "states": search.transitions,
+            "transitions": search.transitions,
             // A random search does not count distinct states.
             "unique_states": if search.seed.is_some() { None } else { Some(search.unique_states) },
             "max_depth": search.max_depth,
@@ -268,11 +303,12 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
             "symmetry": search.symmetry,
             "fairness": outcome.scenario.check.fairness.name(),
-            "shard": search.shard.map(|(i, n)| format!("{i}/{n}")),
+            "shard": search.shard.map(shard_name),
             "threads": search.threads,
             "fingerprint_collision_probability": if search.seed.is_some() { None } else { Some(search.collision_probability) },
         },
         "properties": properties,
+        "strict": outcome.strict,
         "ok": outcome.ok(),
     })
 }

@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 
 use stateright::Expectation;
 
-use crate::scenario::Scenario;
+use crate::scenario::{read_capped, Scenario};
 use crate::search::{Checkable, Counterexample};
+
+/// The largest trace file read (see [`crate::scenario::MAX_SCENARIO_BYTES`]); a trace of a
+/// million steps is smaller.
+pub const MAX_TRACE_BYTES: u64 = 256 << 20;
 
 /// The format tag of version 1 trace files.
 pub const FORMAT: &str = "lockscope-trace/1";
@@ -124,15 +128,21 @@ impl Trace {
             file: file.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(file)
+        let text = read_capped(file, MAX_TRACE_BYTES)
             .map_err(|err| bad(format!("cannot read the trace: {err}")))?;
         let trace: Trace = serde_json::from_str(&text).map_err(|err| {
-            let place = if err.line() > 0 {
-                format!("{}:{}: ", err.line(), err.column())
-            } else {
-                String::new()
-            };
-            bad(format!("{place}not a lockscope trace: {err}"))
+            // serde_json's text ends in " at line L column C": the position goes in front,
+            // `file:L:C:`, as for scenario files, and only once.
+            let text = err.to_string();
+            let suffix = format!(" at line {} column {}", err.line(), err.column());
+            let message = text.strip_suffix(&suffix).unwrap_or(&text);
+            match err.line() {
+                0 => bad(format!("not a lockscope trace: {message}")),
+                line => TraceError::BadFile {
+                    file: PathBuf::from(format!("{}:{line}:{}", file.display(), err.column())),
+                    message: format!("not a lockscope trace: {message}"),
+                },
+            }
         })?;
         if trace.format != FORMAT {
             return Err(bad(format!(

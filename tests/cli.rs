@@ -91,15 +91,17 @@ fn a_violation_writes_a_trace_prints_the_narrative_and_replays() {
         .join("reports/standard-expiry/mutual_exclusion.trace.json");
     assert!(trace.exists());
 
-    let json: serde_json::Value =
+    let document: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
             .unwrap();
+    assert_eq!(document["format"], "lockscope-results/1");
+    let json = &document["results"][0];
     assert_eq!(json["scenario"], "standard-expiry");
     assert_eq!(json["search"]["strategy"], "bfs");
     assert_eq!(json["search"]["complete"], true);
     assert_eq!(json["search"]["bound"], serde_json::Value::Null);
     assert_eq!(json["search"]["unique_states"], 749);
-    assert_eq!(json["search"]["states"], 1712);
+    assert_eq!(json["search"]["transitions"], 1712);
     assert_eq!(json["search"]["max_depth"], 16);
     assert_eq!(json["ok"], true);
     let me = &json["properties"][0];
@@ -177,7 +179,8 @@ fn a_bounded_search_says_unknown_and_does_not_pass_a_holds_expectation() {
     let report = stderr(&output);
     assert!(report.contains("bounded: stopped by max_depth"), "{report}");
     assert!(report.contains("(bounded: max_depth)"), "{report}");
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = &document["results"][0];
     assert_eq!(json["search"]["complete"], false);
     assert_eq!(json["search"]["bound"], "max_depth");
     assert_eq!(json["properties"][0]["verdict"], "unknown");
@@ -364,9 +367,16 @@ fn misapplied_options_say_so_with_exit_2() {
     assert_input_error(
         &lockscope(
             dir.path(),
-            &["check", &file, "--strategy", "random", "--shard", "4/4"],
+            &["check", &file, "--strategy", "random", "--shard", "5/4"],
         ),
-        "--shard: expected I/N with 0 <= I < N",
+        "--shard: expected I/N with 1 <= I <= N (1/4, 2/4, 3/4, 4/4 for four jobs), so here 1 to 4; found \"5/4\"",
+    );
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &file, "--strategy", "random", "--shard", "0/4"],
+        ),
+        "so here 1 to 4",
     );
     assert_input_error(
         &lockscope(
@@ -378,14 +388,14 @@ fn misapplied_options_say_so_with_exit_2() {
     let result = write(
         dir.path(),
         "bfs.json",
-        "{\"scenario\": \"x\", \"search\": {\"strategy\": \"bfs\"}}",
+        "{\"format\": \"lockscope-results/1\", \"results\": [{\"scenario\": \"x\", \"search\": {\"strategy\": \"bfs\"}}]}",
     );
     assert_input_error(
         &lockscope(dir.path(), &["merge", result.to_str().unwrap()]),
         "only the shards of random searches and the members of dfs swarms can be merged",
     );
     assert_input_error(
-        &lockscope(dir.path(), &["check", &file, "--shard", "0/4"]),
+        &lockscope(dir.path(), &["check", &file, "--shard", "1/4"]),
         "--shard applies to random searches (slices of the runs) and to dfs",
     );
     let broken = write(dir.path(), "broken.json", "{\"scenario\": ");
@@ -410,7 +420,7 @@ fn json_on_stdout_is_json_alone() {
     assert_eq!(output.status.code(), Some(0));
     let json: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    assert_eq!(json["scenario"], "standard-expiry");
+    assert_eq!(json["results"][0]["scenario"], "standard-expiry");
     assert!(
         stderr(&output).contains("scenario  standard-expiry"),
         "the report went to stderr"
@@ -527,5 +537,627 @@ minority_commits_nothing_new = "holds"
     assert_input_error(
         &lockscope(dir.path(), &["replay", bad.to_str().unwrap()]),
         "faults.partition_sides: expected two groups of server names",
+    );
+}
+
+/// Issue 20, item 1: any u64 the command line takes — half of all random 64-bit seeds are at
+/// least 2^63, which TOML cannot hold — survives the run, the trace, its replay and the reports.
+#[test]
+fn regress_20_seeds_and_bounds_of_2_pow_63_and_more_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = u64::MAX.to_string();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/random-expiry.toml"),
+            "--seed",
+            &max,
+            "--max-states",
+            &max,
+            "--time-limit",
+            &max,
+            "--runs",
+            "300",
+            "--json",
+            "result.json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+            .unwrap();
+    let result = &json["results"][0];
+    assert_eq!(result["search"]["seed"].as_u64(), Some(u64::MAX));
+    let trace = dir
+        .path()
+        .join("reports/random-expiry/mutual_exclusion.trace.json");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.contains(&format!("\"seed\": \"{max}\"")), "{text}");
+    let replayed = lockscope(dir.path(), &["replay", trace.to_str().unwrap()]);
+    assert_eq!(replayed.status.code(), Some(1), "{}", stderr(&replayed));
+    let html =
+        std::fs::read_to_string(dir.path().join("reports/random-expiry/report.html")).unwrap();
+    assert!(
+        html.contains(&format!("seed = &quot;{max}&quot;")),
+        "the report's scenario"
+    );
+}
+
+/// Issue 20, item 2: the printed rerun command of a random counterexample reproduces the run
+/// byte for byte, though the scenario file says bfs and every random option came from the
+/// command line. Method: run the printed command in a fresh folder, compare trace and narrative.
+#[test]
+fn regress_20_the_printed_rerun_command_reproduces_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "my lock.toml",
+        "name = \"my-lock\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n",
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            "my lock.toml",
+            "--strategy",
+            "random",
+            "--seed",
+            "7",
+            "--scheduler",
+            "fault-biased",
+            "--runs",
+            "3000",
+            "--steps",
+            "150",
+            "--report",
+            "first",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    let trace = "my-lock/mutual_exclusion.trace.json";
+    let first = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
+    let rerun = out
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("rerun   "))
+        .expect("a rerun line");
+    let command = rerun.split(" (the unshrunk run").next().unwrap();
+    assert_eq!(
+        command,
+        format!(
+            "lockscope check 'my lock.toml' --strategy random --seed 7 --runs 3000 --steps 150 \
+             --scheduler fault-biased --report first --run {}",
+            serde_json::from_str::<serde_json::Value>(&first).unwrap()["run"]
+        )
+    );
+    std::fs::remove_dir_all(dir.path().join("first")).unwrap();
+    let words = shell_words::split(command).unwrap();
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let again = lockscope(dir.path(), &args);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    let second = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
+    assert_eq!(first, second, "the same trace, byte for byte");
+    let narrative = |text: &str| {
+        text.split("counterexample for mutual_exclusion")
+            .nth(1)
+            .expect("a counterexample")
+            .to_string()
+    };
+    assert_eq!(narrative(&out), narrative(&stdout(&again)));
+}
+
+/// Issue 20, items 3 and 4: shards count from 1, each result records its shard, and `merge`
+/// refuses (exit 2) a set that is not exactly 1..N of one N and one seed, naming what is missing
+/// or doubled — it used to add up whatever it was given and say ok.
+#[test]
+fn regress_20_merge_refuses_an_incomplete_or_doubled_shard_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("lock/random-expiry.toml");
+    let shard = |spec: &str, seed: &str, json: &str| {
+        let report = format!("reports-{json}");
+        let output = lockscope(
+            dir.path(),
+            &[
+                "check", &file, "--quiet", "--runs", "200", "--seed", seed, "--shard", spec,
+                "--json", json, "--report", &report,
+            ],
+        );
+        assert!(
+            output.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&output)
+        );
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(json)).unwrap()).unwrap();
+        assert_eq!(document["results"][0]["search"]["shard"], spec);
+    };
+    shard("1/4", "1", "a.json");
+    shard("2/4", "1", "b.json");
+    shard("3/4", "1", "c.json");
+    shard("4/4", "1", "d.json");
+    shard("1/3", "1", "e.json");
+    shard("4/4", "2", "f.json");
+    let merge = |files: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend_from_slice(files);
+        lockscope(dir.path(), &args)
+    };
+    let all = merge(&["a.json", "b.json", "c.json", "d.json"]);
+    assert!(
+        all.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&all)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(merged["results"][0]["search"]["runs"], 200);
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json"]),
+        "scenario random-expiry: not exactly the shards 1/4 to 4/4 of one search:\nlockscope:   missing shard 4/4",
+    );
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json", "d.json", "a.json"]),
+        "shard 1/4 given 2 times: a.json, a.json",
+    );
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json", "e.json"]),
+        "e.json: shard 1/3 is one of 3 shards, a.json's one of 4",
+    );
+    assert_input_error(
+        &merge(&["a.json", "b.json", "c.json", "f.json"]),
+        "f.json: seed 2 differs from a.json's 1",
+    );
+}
+
+/// Issue 20, items 11 and 12: `--strict` fails a run on a violation nothing was expected of, the
+/// index page says met / not met beside each verdict, and `--junit -` writes to stdout.
+#[test]
+fn regress_20_strict_fails_an_unexpected_violation_and_junit_goes_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "expiry.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[faults]\nsession_expiries = 1\n[expect]\nno_deadlock = \"holds\"\n",
+    );
+    let file = file.to_str().unwrap();
+    let lenient = lockscope(dir.path(), &["check", file, "--quiet"]);
+    assert_eq!(
+        lenient.status.code(),
+        Some(0),
+        "mutual_exclusion is not named in [expect]"
+    );
+    let strict = lockscope(
+        dir.path(),
+        &[
+            "check", file, "--strict", "--json", "r.json", "--junit", "-",
+        ],
+    );
+    assert_eq!(strict.status.code(), Some(1), "{}", stderr(&strict));
+    assert!(
+        stderr(&strict)
+            .contains("mutual_exclusion         safety    violated  -         FAILS (--strict)"),
+        "the report went to stderr:\n{}",
+        stderr(&strict)
+    );
+    let junit = stdout(&strict);
+    let xml = roxmltree::Document::parse(&junit).expect("stdout is the JUnit XML alone");
+    let failures: Vec<&str> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .filter_map(|n| n.attribute("message"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{junit}");
+    assert!(
+        failures[0].starts_with("mutual_exclusion: violated (nothing expected of it, and --strict"),
+        "{failures:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(json["results"][0]["strict"], true);
+    assert_eq!(json["results"][0]["ok"], false);
+    let index = std::fs::read_to_string(dir.path().join("reports/index.html")).unwrap();
+    assert!(index.contains("<th>expectations</th>"), "{index}");
+    assert!(
+        index.contains("<span class=\"failed\">not met</span>"),
+        "{index}"
+    );
+    assert!(
+        index.contains("<span class=\"ok\">met</span> (expected holds)"),
+        "{index}"
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", file, "--json", "-", "--junit", "-"]),
+        "only one document can have stdout",
+    );
+}
+
+/// Issue 20, item 6: SIGINT stops a long search cleanly with its partial result (`bound:
+/// interrupted`, the counts so far, JSON and JUnit written), and a long run whose stderr is not a
+/// terminal logs a progress line with the time spent and the time left. Method: a search of about
+/// two minutes, interrupted once its first progress line (after 10 s) has been read.
+#[test]
+fn regress_20_an_interrupted_search_reports_what_it_found() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "long.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 5\n[faults]\nsession_expiries = 1\n[expect]\nno_deadlock = \"holds\"\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args([
+            "check",
+            "long.toml",
+            "--json",
+            "r.json",
+            "--junit",
+            "j.xml",
+            "--time-limit",
+            "10m",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr_lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let progress = stderr_lines.next().expect("a progress line").unwrap();
+    assert!(
+        progress.starts_with("lockscope: ")
+            && progress.contains(" s elapsed · ")
+            && progress.ends_with(" s left"),
+        "{progress}"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let rest: Vec<String> = stderr_lines.map_while(Result::ok).collect();
+    assert_eq!(output.status.code(), Some(1), "{rest:?}");
+    assert!(
+        stdout(&output).contains("bounded: stopped by interrupted"),
+        "{}",
+        stdout(&output)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let result = &json["results"][0];
+    assert_eq!(result["search"]["bound"], "interrupted");
+    assert!(result["search"]["unique_states"].as_u64().unwrap() > 0);
+    let no_deadlock = &result["properties"][1];
+    assert_eq!(no_deadlock["name"], "no_deadlock");
+    assert_eq!(no_deadlock["reason"], "bounded: interrupted");
+    let junit = std::fs::read_to_string(dir.path().join("j.xml")).unwrap();
+    assert!(
+        junit.contains("no_deadlock: expected holds, found unknown"),
+        "{junit}"
+    );
+}
+
+/// Issue 20, item 6: `--max-memory` is a bound like the others: the search stops when the
+/// resident set reaches it and says so, instead of being killed with nothing.
+#[test]
+fn regress_20_max_memory_stops_the_search_as_a_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--max-memory",
+            "1MiB",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["results"][0]["search"]["bound"], "max_memory");
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &[
+                "check",
+                &scenario("lock/standard.toml"),
+                "--max-memory",
+                "lots",
+            ],
+        ),
+        "expected a size such as 512MiB, 8GiB or 8G",
+    );
+}
+
+/// Issue 20, item 17: every subcommand's help shows examples, `-j`/`-q` are short for
+/// `--threads`/`--quiet`, and `list` takes several paths as `check` does.
+#[test]
+fn regress_20_help_examples_short_flags_and_list_of_several_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        "check", "replay", "render", "explore", "list", "merge", "bench",
+    ] {
+        let help = stdout(&lockscope(dir.path(), &[command, "--help"]));
+        assert!(help.contains("Example"), "{command} --help:\n{help}");
+    }
+    let check_help = stdout(&lockscope(dir.path(), &["check", "--help"]));
+    assert!(
+        check_help.contains("counted from 1 (1/4, 2/4, 3/4, 4/4)"),
+        "{check_help}"
+    );
+    assert!(
+        check_help.contains("for dfs a member of a swarm"),
+        "{check_help}"
+    );
+    let output = lockscope(
+        dir.path(),
+        &["check", &scenario("lock/naive.toml"), "-j", "1", "-q"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(" · 1 thread\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        !stdout(&output).contains("counterexample for"),
+        "-q prints no narratives"
+    );
+    let listed = stdout(&lockscope(
+        dir.path(),
+        &[
+            "list",
+            &scenario("lock/naive.toml"),
+            &scenario("zab/fixed.toml"),
+        ],
+    ));
+    assert!(listed.starts_with("naive  ("), "{listed}");
+    assert!(listed.contains("\nfixed  ("), "{listed}");
+}
+
+/// Issue 20, "smaller input errors": wrong types name the key, the range and the value, all of
+/// them at once; an out-of-range count is not followed by a count computed from a truncated
+/// value; negative numbers and durations on the command line get lockscope's message.
+#[test]
+fn regress_20_type_errors_name_key_range_and_value_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 99999999999\nacquisitions = \"x\"\n[faults]\nsession_expiries = 300\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    for expected in [
+        "bad.toml:4:11: model.clients: expected an integer from 0 to 4294967295, found integer 99999999999",
+        "bad.toml:5:16: model.acquisitions: expected an integer from 0 to 4294967295, found string \"x\"",
+        "bad.toml:7:20: faults.session_expiries: expected an integer from 0 to 255, found integer 300",
+    ] {
+        assert_input_error(&output, expected);
+    }
+    let many = write(
+        dir.path(),
+        "many.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 1000\n",
+    );
+    let output = lockscope(dir.path(), &["check", many.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "model.clients: expected a number from 1 to 8, found 1000",
+    );
+    assert!(
+        !stderr(&output).contains("sequence numbers"),
+        "{}",
+        stderr(&output)
+    );
+    let file = scenario("lock/standard-expiry.toml");
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--max-depth", "-1"]),
+        "expected an integer from 0 to 4294967295, found \"-1\"",
+    );
+    assert!(!stderr(&lockscope(
+        dir.path(),
+        &["check", &file, "--max-depth", "-1"]
+    ))
+    .contains("-- -1"));
+    assert_input_error(
+        &lockscope(dir.path(), &["check", &file, "--time-limit", "soon"]),
+        "expected seconds (90, 0.5) or a duration with a unit (90s, 5m, 1h 30m); found \"soon\"",
+    );
+    for limit in ["0.5", "90s", "5m"] {
+        let output = lockscope(dir.path(), &["check", &file, "--time-limit", limit, "-q"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "--time-limit {limit}: {}",
+            stderr(&output)
+        );
+    }
+    let trace = std::fs::read_to_string(
+        dir.path()
+            .join("reports/standard-expiry/mutual_exclusion.trace.json"),
+    )
+    .unwrap();
+    assert!(
+        trace.contains("\"time_limit\": 300,"),
+        "whole seconds stay an integer"
+    );
+}
+
+/// Issue 20, "smaller input errors": what `check` and `replay` are given. A trace given to
+/// `check` points to `replay`; a file named twice runs once; a folder walk skips TOML files that
+/// are no scenario (`Cargo.toml`); a trace error gives its position once; `/dev/zero` is not
+/// read to the end; an unwritable `--json` path is found before the search.
+#[test]
+fn regress_20_what_check_and_replay_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/traces/standard-expiry.mutual_exclusion.trace.json");
+    let trace = trace.to_str().unwrap();
+    assert_input_error(
+        &lockscope(dir.path(), &["check", trace]),
+        &format!(
+            "a JSON file, not a scenario (TOML); a trace is re-run with `lockscope replay {trace}`"
+        ),
+    );
+    let folder = dir.path().join("project");
+    std::fs::create_dir(&folder).unwrap();
+    write(&folder, "Cargo.toml", "[package]\nname = \"x\"\n");
+    write(
+        &folder,
+        "lock.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"naive\"\nclients = 2\n",
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            "project",
+            "project/lock.toml",
+            "./project/lock.toml",
+            "-q",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).matches("scenario  lock").count(),
+        1,
+        "{}",
+        stdout(&output)
+    );
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        "{\"format\": \"lockscope-trace/1\",\n \"x\": 1}",
+    );
+    let output = lockscope(dir.path(), &["replay", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "bad.json:2:4: not a lockscope trace: unknown field `x`",
+    );
+    assert!(!stderr(&output).contains("at line"), "{}", stderr(&output));
+    assert_input_error(
+        &lockscope(dir.path(), &["replay", "/dev/zero"]),
+        "/dev/zero: cannot read the trace: larger than 256 MiB",
+    );
+    write(dir.path(), "plain", "a file, not a folder");
+    let started = std::time::Instant::now();
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &[
+                "check",
+                &scenario("bench/reference-n5-e0.toml"),
+                "--json",
+                "plain/r.json",
+            ],
+        ),
+        "plain: cannot create the folder",
+    );
+    assert!(started.elapsed().as_secs() < 3, "refused before the search");
+}
+
+/// Issue 20, "smaller input errors": counts read as English ("1 run", thousands separators), and
+/// a property name longer than the table's column keeps the columns aligned.
+#[test]
+fn regress_20_plurals_and_long_property_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/random-expiry.toml"),
+            "--runs",
+            "1",
+            "--json",
+            "-",
+            "-q",
+        ],
+    );
+    let report = stderr(&output);
+    assert!(
+        report.contains("random · bounded: runs · 1 run of at most 200 steps"),
+        "{report}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reason = json["results"][0]["properties"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.starts_with("random search: 1 run found no violation"),
+        "{reason}"
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("zab/minority-partition.toml"),
+            "--max-states",
+            "50",
+            "-q",
+        ],
+    );
+    let out = stdout(&output);
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("property "))
+        .unwrap();
+    let column = header.find("kind").unwrap();
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" safety ") || l.contains(" liveness "))
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("minority_commits_nothing_new")),
+        "{out}"
+    );
+    for row in rows {
+        let kind = row
+            .find(" safety ")
+            .or_else(|| row.find(" liveness "))
+            .unwrap()
+            + 1;
+        assert_eq!(kind, column, "{row}\n{out}");
+    }
+}
+
+/// Issue 20, "smaller input errors": a random search refuses `max_depth` (it used to ignore it),
+/// and a depth-first search stopped early explains why it covers no depth.
+#[test]
+fn regress_20_random_refuses_max_depth_and_a_stopped_dfs_explains_covered_0() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", &scenario("lock/random-expiry.toml"), "--max-depth", "5"],
+        ),
+        "random-expiry.toml: max_depth applies to bfs and dfs; a random search bounds each run's length by steps",
+    );
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--strategy",
+            "dfs",
+            "--max-states",
+            "100",
+            "-q",
+        ],
+    );
+    assert!(
+        stdout(&output).contains(
+            "(no depth covered: a depth-first search stopped early misses states at every depth)"
+        ),
+        "{}",
+        stdout(&output)
     );
 }

@@ -137,7 +137,7 @@ fn shards_merged_equal_one_unsharded_run() {
         "check", file, "--quiet", "--json", "all.json", "--report", "all",
     ]);
     let mut shards = Vec::new();
-    for i in 0..4 {
+    for i in 1..=4 {
         let json = format!("shard{i}.json");
         lockscope(&[
             "check",
@@ -170,7 +170,9 @@ fn shards_merged_equal_one_unsharded_run() {
     let all: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("all.json")).unwrap())
             .unwrap();
+    let all = all["results"][0].clone();
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let merged = merged["results"][0].clone();
     let winning_trace = merged["properties"][0]["trace"]
         .as_str()
         .expect("the merged result has the violation")

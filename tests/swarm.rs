@@ -22,7 +22,7 @@ fn scenario(relative: &str) -> String {
 fn swarm(dir: &Path, file: &str, extra: &[&str]) -> (Vec<Value>, Value) {
     let mut members = Vec::new();
     let mut files = Vec::new();
-    for i in 0..4 {
+    for i in 1..=4 {
         let json = format!("member{i}.json");
         let shard = format!("{i}/4");
         let report = format!("member{i}");
@@ -41,15 +41,16 @@ fn swarm(dir: &Path, file: &str, extra: &[&str]) -> (Vec<Value>, Value) {
         ];
         args.extend_from_slice(extra);
         lockscope(dir, &args);
-        members.push(
-            serde_json::from_str(&std::fs::read_to_string(dir.join(&json)).unwrap()).unwrap(),
-        );
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(&json)).unwrap()).unwrap();
+        members.push(document["results"][0].clone());
         files.push(json);
     }
     let mut args = vec!["merge"];
     args.extend(files.iter().map(String::as_str));
     let merged = lockscope(dir, &args);
-    (members, serde_json::from_slice(&merged.stdout).unwrap())
+    let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
+    (members, merged["results"][0].clone())
 }
 
 fn verdict<'a>(result: &'a Value, property: &str) -> &'a Value {
@@ -66,7 +67,10 @@ fn bounded_members_differ_and_the_merge_unites_their_violations() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario("bench/reference-n4-e1.toml");
     let (members, merged) = swarm(dir.path(), &file, &["--max-states", "3000"]);
-    let traces: Vec<&Value> = members.iter().map(|m| &m["search"]["states"]).collect();
+    let traces: Vec<&Value> = members
+        .iter()
+        .map(|m| &m["search"]["transitions"])
+        .collect();
     assert!(
         traces.iter().any(|t| *t != traces[0]),
         "members go down different branches: {traces:?}"
@@ -151,5 +155,7 @@ fn a_member_given_twice_is_refused() {
     std::fs::copy(dir.path().join("a.json"), dir.path().join("b.json")).unwrap();
     let output = common::lockscope(dir.path(), &["merge", "a.json", "b.json"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("member 1 is also in a.json"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("shard 1/4 given 2 times: a.json, b.json")
+    );
 }

@@ -2,15 +2,15 @@
 //! property), so a CI page lists every property with its verdict and a failed expectation shows up
 //! as a failed test carrying the counterexample's narrative.
 //!
-//! A test case fails exactly when it makes `check` exit 1: the scenario expects a verdict the
-//! search did not give; or, for a scenario with no `[expect]`, the property is violated. No time
+//! A test case fails exactly when it makes `check` exit 1 ([`ScenarioOutcome::failure`]): the
+//! scenario expects a verdict the search did not give; or the property is violated and nothing is
+//! expected of it, in a scenario with no `[expect]` or under `--strict`. No time
 //! attributes are written, so the file is byte-identical run to run.
 
 use std::fmt::Write as _;
 
-use crate::check::{PropertyOutcome, ScenarioOutcome};
+use crate::check::ScenarioOutcome;
 use crate::report;
-use crate::search::Verdict;
 
 /// Escape text for XML content and attribute values.
 fn escape(text: &str) -> String {
@@ -30,19 +30,6 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Why `property` fails its scenario's expectation, or `None` when it passes.
-fn failure(outcome: &ScenarioOutcome, property: &PropertyOutcome) -> Option<String> {
-    match property.expected {
-        Some(expected) if property.expectation_met() == Some(false) => {
-            Some(format!("expected {expected}, found {}", property.verdict))
-        }
-        None if outcome.scenario.expect.is_empty() && property.verdict == Verdict::Violated => {
-            Some("violated (the scenario has no [expect], so any violation fails)".into())
-        }
-        _ => None,
-    }
-}
-
 /// The JUnit XML of a `check` run.
 pub fn render(outcomes: &[ScenarioOutcome]) -> String {
     let cases: usize = outcomes.iter().map(|o| o.properties.len()).sum();
@@ -51,7 +38,7 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
         .map(|o| {
             o.properties
                 .iter()
-                .filter(|p| failure(o, p).is_some())
+                .filter(|p| o.failure(p).is_some())
                 .count()
         })
         .sum();
@@ -62,7 +49,7 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
         let suite_failures = outcome
             .properties
             .iter()
-            .filter(|p| failure(outcome, p).is_some())
+            .filter(|p| outcome.failure(p).is_some())
             .count();
         let _ = writeln!(
             out,
@@ -71,7 +58,6 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
             outcome.properties.len(),
             escape(&outcome.file.display().to_string())
         );
-        let shortest = outcome.search.strategy == "bfs";
         for property in &outcome.properties {
             let _ = writeln!(
                 out,
@@ -79,14 +65,14 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
                 escape(property.name),
                 escape(&outcome.scenario.name)
             );
-            if let Some(message) = failure(outcome, property) {
+            if let Some(message) = outcome.failure(property) {
                 let why = property
                     .explanation
                     .as_deref()
                     .map(|e| format!(": {e}"))
                     .unwrap_or_default();
                 let body = if property.trace_path.is_some() {
-                    report::narrative(property, shortest, &outcome.file)
+                    report::narrative(property, outcome)
                 } else {
                     property.reason.clone().unwrap_or_default()
                 };

@@ -12,8 +12,9 @@ use crate::check::{write_file, PropertyOutcome, ScenarioOutcome};
 use crate::report::{self, kind_name};
 use crate::search::Verdict;
 
-/// The verdicts table row of a checked property.
-pub fn verdict_row(property: &PropertyOutcome) -> VerdictRow {
+/// The verdicts table row of a checked property; under `--strict` a violation nothing was
+/// expected of is "not met" too, since it fails the run.
+pub fn verdict_row(outcome: &ScenarioOutcome, property: &PropertyOutcome) -> VerdictRow {
     let note = match (property.verdict, &property.reason, property.trace_length) {
         (Verdict::Unknown, Some(reason), _) => Some(reason.clone()),
         (_, _, Some(length)) => Some(format!("trace: {length} steps")),
@@ -24,7 +25,9 @@ pub fn verdict_row(property: &PropertyOutcome) -> VerdictRow {
         kind: kind_name(property.kind).to_string(),
         verdict: property.verdict.to_string(),
         expected: property.expected.map(|e| e.to_string()),
-        met: property.expectation_met(),
+        met: property
+            .expectation_met()
+            .or((outcome.strict && outcome.failure(property).is_some()).then_some(false)),
         note,
     }
 }
@@ -56,7 +59,11 @@ pub fn write(dir: &Path, outcomes: &[ScenarioOutcome]) -> Result<(), String> {
                 trace_link: Some(link.clone()),
             })
             .collect();
-        let verdicts: Vec<VerdictRow> = outcome.properties.iter().map(verdict_row).collect();
+        let verdicts: Vec<VerdictRow> = outcome
+            .properties
+            .iter()
+            .map(|p| verdict_row(outcome, p))
+            .collect();
         let page = html::page(
             &outcome.scenario,
             Some(&search_line(outcome)),
@@ -96,7 +103,7 @@ fn search_line(outcome: &ScenarioOutcome) -> String {
 fn index(outcomes: &[ScenarioOutcome]) -> String {
     let failed = outcomes.iter().filter(|o| !o.ok()).count();
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>lockscope · {} scenarios</title>\n<style>{}</style>\n</head>\n<body>\n<h1>lockscope: {} scenarios, {} ok, {} failed</h1>\n<table>\n<tr><th>scenario</th><th>file</th><th>search</th><th>verdicts</th><th>result</th></tr>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>lockscope · {} scenarios</title>\n<style>{}</style>\n</head>\n<body>\n<h1>lockscope: {} scenarios, {} ok, {} failed</h1>\n<table>\n<tr><th>scenario</th><th>file</th><th>search</th><th>verdicts</th><th>expectations</th><th>result</th></tr>\n",
         outcomes.len(),
         html::STYLE,
         outcomes.len(),
@@ -123,6 +130,18 @@ fn index(outcomes: &[ScenarioOutcome]) -> String {
                 }
             })
             .collect();
+        // Beside each verdict whether it passes: a red "violated" that was expected is met.
+        let expectations: Vec<String> = outcome
+            .properties
+            .iter()
+            .map(|p| match (p.expected, outcome.failure(p)) {
+                (_, Some(_)) => "<span class=\"failed\">not met</span>".to_string(),
+                (Some(expected), None) => {
+                    format!("<span class=\"ok\">met</span> (expected {expected})")
+                }
+                (None, None) => "-".to_string(),
+            })
+            .collect();
         let (class, result) = if outcome.ok() {
             ("ok", "ok")
         } else {
@@ -130,10 +149,11 @@ fn index(outcomes: &[ScenarioOutcome]) -> String {
         };
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"{name}/report.html\">{name}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{result}</td></tr>",
+            "<tr><td><a href=\"{name}/report.html\">{name}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{result}</td></tr>",
             escape(&outcome.file.display().to_string()),
             escape(&search_line(outcome)),
-            verdicts.join("<br>")
+            verdicts.join("<br>"),
+            expectations.join("<br>")
         );
     }
     out.push_str("</table>\n</body>\n</html>\n");

@@ -8,11 +8,14 @@
 
 mod raw;
 mod sides;
+pub mod units;
+mod wide;
 mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::{Election, ZabVariant};
@@ -122,11 +125,21 @@ impl Faults {
 pub struct CheckSpec {
     pub strategy: Strategy,
     pub max_depth: u32,
+    /// The `u64` fields are written as strings above `i64::MAX`, which TOML cannot hold (see
+    /// [`wide`]), so every value the command line accepts survives a trace and a report.
+    #[serde(with = "wide")]
     pub max_states: u64,
-    /// Seconds.
-    pub time_limit: u64,
+    /// Zero: no bound. Written as whole seconds when it is whole (see [`units`]).
+    #[serde(with = "units::duration")]
+    pub time_limit: Duration,
+    #[serde(with = "wide")]
     pub seed: u64,
+    #[serde(with = "wide")]
     pub runs: u64,
+    /// Bytes of resident memory at which the search stops, reporting what it found; 0: no
+    /// bound. Written only when set, so traces without it read as before.
+    #[serde(default, with = "units::size", skip_serializing_if = "is_zero")]
+    pub max_memory: u64,
     pub steps: u32,
     /// Random only: how a run chooses among enabled actions.
     #[serde(default)]
@@ -136,6 +149,10 @@ pub struct CheckSpec {
     /// a trace's scenario when weak, so traces that do not use it read as before.
     #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 fn is_weak(fairness: &Fairness) -> bool {
@@ -148,9 +165,10 @@ impl Default for CheckSpec {
             strategy: Strategy::Bfs,
             max_depth: 0,
             max_states: 0,
-            time_limit: 0,
+            time_limit: Duration::ZERO,
             seed: 1,
             runs: 1000,
+            max_memory: 0,
             steps: 200,
             scheduler: Scheduler::Uniform,
             fairness: Fairness::Weak,
@@ -212,10 +230,31 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The largest scenario file read: far beyond any real one, small enough that naming
+/// `/dev/zero` or a disk image by mistake fails at once instead of filling the memory.
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Read a UTF-8 text file of at most `max` bytes; a longer one is refused, unread past the cap.
+pub fn read_capped(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|err| err.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| err.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "larger than {} MiB, more than a lockscope file holds",
+            max >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}
+
 impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(file).map_err(|err| ScenarioError {
+        let text = read_capped(file, MAX_SCENARIO_BYTES).map_err(|err| ScenarioError {
             file: file.to_path_buf(),
             problems: vec![Problem {
                 position: None,

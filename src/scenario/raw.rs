@@ -11,6 +11,8 @@ use lockscope_models::Fairness;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::units::{DurationValue, SizeValue};
+use super::wide::Wide;
 use super::{
     line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, PartitionSides, Problem,
     Scenario, ZabSpec, PLANNED_KINDS,
@@ -66,10 +68,11 @@ struct RawFaults {
 struct RawCheck {
     strategy: Option<Spanned<String>>,
     max_depth: Option<u32>,
-    max_states: Option<u64>,
-    time_limit: Option<u64>,
-    seed: Option<u64>,
-    runs: Option<Spanned<u64>>,
+    max_states: Option<Wide>,
+    time_limit: Option<DurationValue>,
+    max_memory: Option<SizeValue>,
+    seed: Option<Wide>,
+    runs: Option<Spanned<Wide>>,
     steps: Option<Spanned<u32>>,
     scheduler: Option<Spanned<String>>,
     fairness: Option<Spanned<String>>,
@@ -113,13 +116,7 @@ fn valid_name(name: &str) -> bool {
 
 /// Parse and validate; every problem found is returned.
 pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
-    let raw: RawScenario = toml::from_str(text).map_err(|err| {
-        let position = err.span().map(|span| line_column(text, span.start));
-        vec![Problem {
-            position,
-            message: err.message().trim().replace('\n', "; "),
-        }]
-    })?;
+    let raw = deserialize_all(text)?;
     let mut problems = Problems {
         text,
         found: Vec::new(),
@@ -129,6 +126,98 @@ pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
         Some(scenario) if problems.found.is_empty() => Ok(scenario),
         _ => Err(problems.found),
     }
+}
+
+/// Most wrongly typed values reported from one file.
+const MAX_TYPE_ERRORS: usize = 20;
+
+/// Read the raw scenario, reporting every wrongly typed value, not only the first: serde stops at
+/// the first error, so the lines holding a bad value are blanked (spaces of the same length, so
+/// every later position stays right) and the text is read again. A syntax error, or an error that
+/// only blanking caused (a required key now missing), ends the collection.
+fn deserialize_all(text: &str) -> Result<RawScenario, Vec<Problem>> {
+    let mut current = text.to_string();
+    let mut problems = Vec::new();
+    loop {
+        let err = match toml::from_str::<RawScenario>(&current) {
+            Ok(raw) if problems.is_empty() => return Ok(raw),
+            Ok(_) => return Err(problems),
+            Err(err) => err,
+        };
+        let message = err.message().trim().replace('\n', "; ");
+        let value_error =
+            message.starts_with("invalid type") || message.starts_with("invalid value");
+        if !problems.is_empty() && !value_error {
+            return Err(problems);
+        }
+        let span = err.span();
+        problems.push(Problem {
+            position: span.as_ref().map(|span| line_column(text, span.start)),
+            message: match &span {
+                Some(span) if value_error => explain_type_error(text, span.start, &message),
+                _ => message,
+            },
+        });
+        match span {
+            Some(span) if value_error && problems.len() < MAX_TYPE_ERRORS => {
+                blank_lines(&mut current, span)
+            }
+            _ => return Err(problems),
+        }
+    }
+}
+
+/// Replace the lines that `span` touches with spaces, keeping their line breaks.
+fn blank_lines(text: &mut String, span: std::ops::Range<usize>) {
+    let start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let end = text[span.end.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| span.end + i);
+    let blanked: String = text[start..end]
+        .chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect();
+    text.replace_range(start..end, &blanked);
+}
+
+/// serde's `invalid value: integer `99999999999`, expected u8` in the file's words: the key (its
+/// table and name, read from the text around the value), the range, and the value found.
+fn explain_type_error(text: &str, offset: usize, message: &str) -> String {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(key, _)| key.trim().trim_matches('"').to_string())
+        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    let table = text[..line_start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+            .map(|t| t.trim().to_string())
+    });
+    let key = match (table, key) {
+        (Some(table), Some(key)) => format!("{table}.{key}: "),
+        (None, Some(key)) => format!("{key}: "),
+        _ => String::new(),
+    };
+    let Some((found, expected)) = message
+        .strip_prefix("invalid value: ")
+        .or_else(|| message.strip_prefix("invalid type: "))
+        .and_then(|rest| rest.split_once(", expected "))
+    else {
+        return format!("{key}{message}");
+    };
+    let expected = match expected {
+        "u8" => format!("an integer from 0 to {}", u8::MAX),
+        "u16" => format!("an integer from 0 to {}", u16::MAX),
+        "u32" => format!("an integer from 0 to {}", u32::MAX),
+        "u64" | "usize" => format!("an integer from 0 to {}", u64::MAX),
+        "a boolean" => "true or false".to_string(),
+        other => other.to_string(),
+    };
+    format!("{key}expected {expected}, found {}", found.replace('`', ""))
 }
 
 fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Scenario> {
@@ -150,10 +239,14 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
         problems.unplaced("[model]: missing; expected a table with at least `kind`".into());
         return None;
     };
+    let before_model = problems.found.len();
     let model = validate_model(raw_model, problems)?;
+    // Counts out of range were reported above and stand clamped in `model`: a count computed
+    // from them would be wrong (1000 clients "need 232 sequence numbers").
+    let model_in_range = problems.found.len() == before_model;
     let faults = validate_faults(raw.faults, &model, problems);
     let needed = registry::lock_config(&model, Some(&faults)).sequence_numbers_needed();
-    if model.kind == ModelKind::Lock && needed > MAX_SEQ {
+    if model.kind == ModelKind::Lock && model_in_range && needed > MAX_SEQ {
         problems.unplaced(format!(
             "model: clients × acquisitions (+ one per expiry when retrying) needs {needed} sequence numbers; at most {MAX_SEQ} are supported"
         ));
@@ -631,7 +724,11 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
             }
         },
     };
-    let runs = at_least_one(&raw.runs, "runs", defaults.runs, problems);
+    let runs_wide = raw
+        .runs
+        .as_ref()
+        .map(|r| Spanned::new(r.span(), r.get_ref().0));
+    let runs = at_least_one(&runs_wide, "runs", defaults.runs, problems);
     let steps_wide = raw
         .steps
         .as_ref()
@@ -640,9 +737,10 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
     CheckSpec {
         strategy,
         max_depth: raw.max_depth.unwrap_or(defaults.max_depth),
-        max_states: raw.max_states.unwrap_or(defaults.max_states),
-        time_limit: raw.time_limit.unwrap_or(defaults.time_limit),
-        seed: raw.seed.unwrap_or(defaults.seed),
+        max_states: raw.max_states.map_or(defaults.max_states, |v| v.0),
+        time_limit: raw.time_limit.map_or(defaults.time_limit, |v| v.0),
+        max_memory: raw.max_memory.map_or(defaults.max_memory, |v| v.0),
+        seed: raw.seed.map_or(defaults.seed, |v| v.0),
         runs,
         steps,
         scheduler,

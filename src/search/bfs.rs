@@ -37,8 +37,8 @@ use super::frontier::{compress, unpack, Fingerprinted, Frontier};
 use super::liveness::{self, Graph};
 use super::seen::{as_stored, Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
 use super::{
-    record_first, Checkable, Counterexample, Progress, PropertyTable, SearchOptions, SearchReport,
-    Stop,
+    record_first, Checkable, Counterexample, Progress, PropertyTable, SearchLimits, SearchOptions,
+    SearchReport, Stop,
 };
 
 /// Pending obligations of each liveness property, inline (a model has at most
@@ -242,7 +242,7 @@ pub(super) fn search<M: Checkable>(
 
     let mut pace = Pace {
         started,
-        time_limit: limits.time_limit,
+        limits,
         progress,
     };
     let mut depth = 0u32;
@@ -259,8 +259,8 @@ pub(super) fn search<M: Checkable>(
         if frontier.is_empty() {
             break (Stop::Exhausted, max_depth);
         }
-        if pace.timed_out() {
-            break (Stop::TimeLimit, depth);
+        if let Some(stop) = pace.limits.reached(pace.started) {
+            break (stop, depth);
         }
         let probe_only = limits.max_depth == Some(depth);
         // Without a graph the visited set keeps no ids, and the workers enter the new successors
@@ -488,17 +488,13 @@ struct Level {
 /// What a search reports as it goes, and when it must stop.
 struct Pace<'a> {
     started: Instant,
-    time_limit: Option<std::time::Duration>,
+    limits: SearchLimits,
     progress: &'a mut dyn FnMut(Progress),
 }
 
 impl Pace<'_> {
-    fn timed_out(&self) -> bool {
-        self.time_limit
-            .is_some_and(|limit| self.started.elapsed() >= limit)
-    }
-
-    /// After each merge: report progress, and stop the level at the time limit.
+    /// After each merge: report progress, and stop the level at the time limit, the memory bound
+    /// or an interrupt.
     fn merged(&mut self, tally: &Tally, depth: u32, level: &mut Level) {
         (self.progress)(Progress {
             transitions: tally.transitions,
@@ -506,8 +502,8 @@ impl Pace<'_> {
             depth,
             elapsed: self.started.elapsed(),
         });
-        if level.stopped.is_none() && self.timed_out() {
-            level.stopped = Some(Stop::TimeLimit);
+        if level.stopped.is_none() {
+            level.stopped = self.limits.reached(self.started);
         }
     }
 }

@@ -124,11 +124,8 @@ pub(super) fn search<M: Checkable>(
                     depth: stack.len() as u32,
                     elapsed: started.elapsed(),
                 });
-                if limits
-                    .time_limit
-                    .is_some_and(|limit| started.elapsed() >= limit)
-                {
-                    stop = Some(Stop::TimeLimit);
+                if let Some(reached) = limits.reached(started) {
+                    stop = Some(reached);
                     break;
                 }
             }

@@ -21,7 +21,8 @@ mod words;
 
 use std::fmt;
 use std::hash::Hash;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use lockscope_models::pack::PackState;
 use lockscope_models::{ActionInfo, Explain, Liveness, StepInto, Symmetry, Timeline};
@@ -110,6 +111,45 @@ pub struct SearchLimits {
     pub max_states: Option<u64>,
     pub max_depth: Option<u32>,
     pub time_limit: Option<Duration>,
+    /// The process's resident set, in bytes, at which the search stops with what it has (rather
+    /// than be killed by the system's out-of-memory killer with nothing).
+    pub max_memory: Option<u64>,
+}
+
+/// Set when the process is asked to stop (SIGINT, SIGTERM): searches then stop at their next
+/// check, as at a bound, and report what they found so far.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Ask every running search to stop at its next check (a signal handler calls this).
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// The resident set of this process in bytes (Linux's `/proc/self/statm`; `None` elsewhere).
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // Linux's pages are 4 KiB on the machines lockscope runs on (x86-64, most arm64).
+    Some(pages * 4096)
+}
+
+impl SearchLimits {
+    /// The bound of those not tied to the search's own counts — an interrupt, the time limit,
+    /// the memory bound — that stops the search now, if one does. The drivers ask between
+    /// batches of states, so a stop overshoots by at most one batch.
+    pub fn reached(&self, started: Instant) -> Option<Stop> {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            return Some(Stop::Interrupted);
+        }
+        if self
+            .time_limit
+            .is_some_and(|limit| started.elapsed() >= limit)
+        {
+            return Some(Stop::TimeLimit);
+        }
+        let over = |max: u64| resident_bytes().is_some_and(|bytes| bytes >= max);
+        self.max_memory.is_some_and(over).then_some(Stop::MaxMemory)
+    }
 }
 
 /// Everything a search needs besides the model.
@@ -171,6 +211,17 @@ pub enum Scheduler {
     FaultBiased,
 }
 
+impl Scheduler {
+    /// The name in `[check] scheduler` and `--scheduler`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheduler::Uniform => "uniform",
+            Scheduler::Pct => "pct",
+            Scheduler::FaultBiased => "fault-biased",
+        }
+    }
+}
+
 /// The parameters of a random search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RandomOptions {
@@ -207,6 +258,10 @@ pub enum Stop {
     MaxStates,
     MaxDepth,
     TimeLimit,
+    /// The resident set reached `max_memory`.
+    MaxMemory,
+    /// Asked to stop (SIGINT, SIGTERM).
+    Interrupted,
     /// Every safety property already had a counterexample, so nothing was left to decide.
     AllViolated,
     /// Asked to stop at the first violation.
@@ -223,6 +278,8 @@ impl Stop {
             Stop::MaxStates => Some("max_states"),
             Stop::MaxDepth => Some("max_depth"),
             Stop::TimeLimit => Some("time_limit"),
+            Stop::MaxMemory => Some("max_memory"),
+            Stop::Interrupted => Some("interrupted"),
             Stop::AllViolated => Some("all_violated"),
             Stop::FirstViolation => Some("first_violation"),
             Stop::Runs => Some("runs"),

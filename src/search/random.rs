@@ -53,7 +53,11 @@ pub fn run_range(options: &RandomOptions) -> Range<u64> {
         return run..run + 1;
     }
     match options.shard {
-        Some((i, n)) => (options.runs * i / n)..(options.runs * (i + 1) / n),
+        Some((i, n)) => {
+            // In 128 bits: runs × (i + 1) overflows 64 for the large run counts CI may give.
+            let at = |k: u64| (u128::from(options.runs) * u128::from(k) / u128::from(n)) as u64;
+            at(i)..at(i + 1)
+        }
         None => 0..options.runs,
     }
 }
@@ -204,25 +208,27 @@ pub(super) fn search<M: Checkable>(
     let table = PropertyTable::new(model);
     let random = options.random;
     let threads = options.threads.max(1);
-    let runs: Vec<u64> = run_range(&random).collect();
+    // Batches are drawn from the range as they go: a range can hold up to 2^64 runs.
+    let runs = run_range(&random);
+    let batch_runs = (RUNS_PER_CHUNK * threads * 4) as u64;
+    let mut next_run = runs.start;
     let mut first: Vec<Option<(u64, Vec<M::Action>)>> = vec![None; table.safety_count()];
     let mut transitions = 0u64;
     let mut longest = 0u64;
     let mut runs_done = 0u64;
     let mut fault_runs = vec![0u64; table.fault_kinds.len()];
     let mut stop = Stop::Runs;
-    for batch in runs.chunks(RUNS_PER_CHUNK * threads * 4) {
-        if options
-            .limits
-            .time_limit
-            .is_some_and(|limit| started.elapsed() >= limit)
-        {
-            stop = Stop::TimeLimit;
+    while next_run < runs.end {
+        if let Some(reached) = options.limits.reached(started) {
+            stop = reached;
             break;
         }
+        let batch: Vec<u64> =
+            (next_run..runs.end.min(next_run.saturating_add(batch_runs))).collect();
+        next_run += batch.len() as u64;
         for (run, result) in batch
             .iter()
-            .zip(run_batch(model, &table, batch, &random, threads))
+            .zip(run_batch(model, &table, &batch, &random, threads))
         {
             runs_done += 1;
             transitions += result.steps;
@@ -256,7 +262,10 @@ pub(super) fn search<M: Checkable>(
             })
         })
         .collect();
-    let reason = format!("random search: {runs_done} runs found no violation; only a complete search proves a property");
+    let reason = format!(
+        "random search: {} found no violation; only a complete search proves a property",
+        crate::report::count(runs_done, "run", "runs")
+    );
     let mut properties = table.verdicts(
         stop,
         safety,
