@@ -394,7 +394,12 @@ impl Explain for LockModel {
             let _ = writeln!(text, "S is down (crashed, not yet restarted)");
         }
         if !state.cut.is_empty() {
-            let _ = writeln!(text, "partition: {} cut off from the rest", state.cut);
+            let past = if state.cut_past_read_timeout {
+                " (past the read timeout)"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "partition: {} cut off from the rest{past}", state.cut);
         }
         let (used, config) = (&state.faults, &self.config);
         let budgets = [
