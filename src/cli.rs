@@ -38,7 +38,7 @@ fairness: a step that stays enabled is eventually taken, separately for each act
 for the deliveries of each channel (zab: each server's own steps, disk writes and timeout, each
 link, and the election as one task); a paused client eventually resumes, a partition eventually
 heals and a crashed server eventually restarts. Faults (session expiry, pauses, connection loss,
-duplication, out-of-order delivery, partitions, crashes) and zab's client writes are no
+partitions and whether they outlast the read timeout, crashes) and zab's client writes are no
 obligation: the environment may use its budget or not. A violation is a lasso: a path to a cycle
 that repeats forever while an obligation stays pending, or to a state where nothing can happen.
 

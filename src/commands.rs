@@ -560,13 +560,23 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
 pub fn list(args: &ListArgs) -> Result<u8, InputError> {
     let files = scenario_files(&args.paths)?;
     let mut errors = Vec::new();
+    let mut expected: Vec<&'static str> = Vec::new();
     for file in &files {
         match Scenario::load(file) {
             Ok(scenario) => {
                 let _ = std::io::stdout().write_all(describe(&scenario, file).as_bytes());
+                expected.extend(scenario.expect.keys().filter_map(|name| {
+                    lockscope_models::prop::ALL
+                        .iter()
+                        .find(|known| *known == name)
+                        .copied()
+                }));
             }
             Err(err) => errors.push(err.to_string()),
         }
+    }
+    if !expected.is_empty() {
+        let _ = std::io::stdout().write_all(describe_evidence(&expected).as_bytes());
     }
     if errors.is_empty() {
         Ok(EXIT_OK)
@@ -647,6 +657,33 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
         text.push_str(&format!("  {line}\n"));
     }
     text.push('\n');
+    text
+}
+
+/// Why each property the listed scenarios expect can be trusted when it holds: the mutant that
+/// violates it, or why it holds by construction (`prop::evidence`), in report order.
+fn describe_evidence(expected: &[&'static str]) -> String {
+    use lockscope_models::prop::{self, Evidence};
+    let mut text = String::from(
+        "properties  the mutant whose complete search violates each (see its test), or why it holds by construction\n",
+    );
+    for &name in prop::ALL.iter().filter(|name| expected.contains(name)) {
+        let line = match prop::evidence(name) {
+            Some(Evidence::Mutant { scenario, test }) => {
+                format!("violated by {scenario} (test {test})")
+            }
+            Some(Evidence::ByConstruction(reason)) => format!("holds by construction: {reason}"),
+            None => "no mutant recorded yet".to_string(),
+        };
+        let mut lines = textwrap(&line, 70).into_iter();
+        text.push_str(&format!(
+            "  {name:<32} {}\n",
+            lines.next().unwrap_or_default()
+        ));
+        for more in lines {
+            text.push_str(&format!("  {:<32} {more}\n", ""));
+        }
+    }
     text
 }
 

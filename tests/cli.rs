@@ -354,6 +354,24 @@ fn list_prints_every_scenario_with_its_expectations() {
         "{out}"
     );
     assert!(out.contains("One session expiry is enough"), "{out}");
+    // Each expected property says what its "holds" rests on (issue 18 §2).
+    let evidence = out
+        .split_once("\nproperties  ")
+        .map(|(_, tail)| tail)
+        .unwrap_or_else(|| panic!("a properties section: {out}"));
+    for (property, mutant) in [
+        ("mutual_exclusion", "lock/broken-skip-recheck.toml"),
+        ("no_orphan_nodes", "lock/standard-orphan.toml"),
+        (
+            "fenced_resource_safety",
+            "lock/broken-node-version-token.toml",
+        ),
+    ] {
+        assert!(
+            evidence.contains(&format!("  {property:<32} violated by {mutant} (test")),
+            "{evidence}"
+        );
+    }
 }
 
 #[test]

@@ -366,8 +366,6 @@ proptest! {
             session_expiries: 1,
             client_pauses: 1,
             message_loss: 1,
-            message_duplication: 2,
-            reordering: true,
             partitions: 1,
             crashes: 1,
             ..LockConfig::new(recipe, 3)

@@ -205,8 +205,6 @@ proptest! {
         expiries in 0u8..3,
         pauses in 0u8..2,
         loss in 0u8..2,
-        duplication in 0u8..3,
-        reordering in any::<bool>(),
         partitions in 0u8..2,
         crashes in 0u8..2,
     ) {
@@ -214,8 +212,6 @@ proptest! {
             session_expiries: expiries,
             client_pauses: pauses,
             message_loss: loss,
-            message_duplication: duplication,
-            reordering,
             partitions,
             crashes,
             acquisitions: 2,
@@ -235,10 +231,11 @@ proptest! {
             prop_assert!(used("session_expiries") <= usize::from(expiries));
             prop_assert!(used("client_pauses") <= usize::from(pauses));
             prop_assert!(used("message_loss") <= usize::from(loss));
-            prop_assert!(used("message_duplication") <= usize::from(duplication));
-            prop_assert!(used("partitions") <= usize::from(partitions));
+            // A partition may also outlast the read timeout: one more step of the same fault.
+            let episodes = counterexample.steps.iter().filter(|a| matches!(a, LockAction::Partition { .. })).count();
+            prop_assert!(episodes <= usize::from(partitions));
+            prop_assert!(used("partitions") <= 2 * usize::from(partitions));
             prop_assert!(used("crashes") <= usize::from(crashes));
-            prop_assert!(reordering || used("reordering") == 0);
         }
     }
 }

@@ -4,7 +4,8 @@
 
 /// always: at most one client believes it holds the lock.
 pub const MUTUAL_EXCLUSION: &str = "mutual_exclusion";
-/// always: the fenced resource never accepts a write whose token is lower than one it accepted.
+/// always: the fenced resource never accepts a write of an earlier lock grant after a write of a
+/// later one (grants in the order of the lock nodes: a ghost, not the resource's own token check).
 pub const FENCED_RESOURCE_SAFETY: &str = "fenced_resource_safety";
 /// always: a state in which some client has not finished has at least one enabled protocol step
 /// (a fault that could still happen does not count as progress).
@@ -14,7 +15,8 @@ pub const NO_HERD: &str = "no_herd";
 /// eventually: every client that starts to acquire eventually holds the lock, or abandons because
 /// its session expired.
 pub const EVERY_WAITER_ACQUIRES: &str = "every_waiter_acquires";
-/// always: no znode outlives the attempt that created it unnoticed (needs the fault-schedule work).
+/// always: no lock node of a live session is unknown to its client (the reply to its create was
+/// lost, so the client cannot delete it).
 pub const NO_ORPHAN_NODES: &str = "no_orphan_nodes";
 
 /// ZAB (DOMAIN.md §6), always: at most one server establishes leadership per epoch, and no two
@@ -82,3 +84,73 @@ pub const ALL: &[&str] = &[
     LEADER_EVENTUALLY_ELECTED,
     PROPOSALS_EVENTUALLY_COMMITTED,
 ];
+
+/// Why a property's "holds" is worth reading. A property that no configuration of the model can
+/// violate tells a user nothing when it holds, so each one names a mutant (a broken variant, or the
+/// documented recipe under a fault) whose complete search violates it, or says why it holds by
+/// construction. `lockscope list` prints this, and a test runs every named mutant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The bundled scenario `scenario` (a path under `scenarios/`) violates the property in a
+    /// complete search; `test` is the test that checks it (`file::function` under `tests/`).
+    Mutant {
+        scenario: &'static str,
+        test: &'static str,
+    },
+    /// No configuration of the model can violate the property, for this reason.
+    ByConstruction(&'static str),
+}
+
+/// The evidence for the lock properties (DOMAIN.md §3.1; issue 18 §2).
+pub const LOCK_EVIDENCE: &[(&str, Evidence)] = &[
+    (
+        MUTUAL_EXCLUSION,
+        Evidence::Mutant {
+            scenario: "lock/broken-skip-recheck.toml",
+            test: "properties::every_lock_property_has_a_mutant_that_violates_it",
+        },
+    ),
+    (
+        FENCED_RESOURCE_SAFETY,
+        Evidence::Mutant {
+            scenario: "lock/broken-node-version-token.toml",
+            test: "properties::every_lock_property_has_a_mutant_that_violates_it",
+        },
+    ),
+    (
+        NO_DEADLOCK,
+        Evidence::Mutant {
+            scenario: "lock/broken-lost-wakeup.toml",
+            test: "properties::every_lock_property_has_a_mutant_that_violates_it",
+        },
+    ),
+    (
+        NO_HERD,
+        Evidence::Mutant {
+            scenario: "lock/broken-watch-lowest.toml",
+            test: "properties::every_lock_property_has_a_mutant_that_violates_it",
+        },
+    ),
+    (
+        EVERY_WAITER_ACQUIRES,
+        Evidence::Mutant {
+            scenario: "lock/broken-unsynchronised-event-thread.toml",
+            test: "properties::every_lock_property_has_a_mutant_that_violates_it",
+        },
+    ),
+    (
+        NO_ORPHAN_NODES,
+        Evidence::Mutant {
+            scenario: "lock/standard-orphan.toml",
+            test: "properties::every_lock_property_has_a_mutant_that_violates_it",
+        },
+    ),
+];
+
+/// The evidence for `property`, if it has been given any.
+pub fn evidence(property: &str) -> Option<Evidence> {
+    LOCK_EVIDENCE
+        .iter()
+        .find(|(name, _)| *name == property)
+        .map(|&(_, evidence)| evidence)
+}

@@ -1,5 +1,5 @@
 //! How a step looks on a sequence diagram: which actor acted, what kind of step it was, and which
-//! messages it delivered, sent, lost or duplicated; and which lasting conditions (critical section,
+//! messages it delivered, sent or lost; and which lasting conditions (critical section,
 //! pause, expired session, ...) each actor is in.
 //!
 //! The renderers in the `lockscope` crate (SVG, Mermaid, ShiViz, HTML) know no protocol: they replay
@@ -53,8 +53,6 @@ pub enum MessageEvent {
     Delivered(Message),
     /// Taken off its channel without being delivered (a broken connection, a lossy link).
     Lost(Message),
-    /// A second copy was put on its channel; the copy is delivered or lost on its own.
-    Duplicated(Message),
 }
 
 /// One step as a diagram draws it.
@@ -66,7 +64,7 @@ pub struct StepView {
     pub kind: StepKind,
     /// A short label: the message consumed, or the fault, e.g. `expire C0's session`.
     pub label: String,
-    /// In this order: deliveries, then losses and duplications, then sends.
+    /// In this order: deliveries, then losses, then sends.
     pub events: Vec<MessageEvent>,
 }
 

@@ -3,8 +3,7 @@
 //! Time runs down the page, one row per step, and every actor has a lifeline. A message is an
 //! arrow from the row of the step that sent it to the row of the step that consumed it, so a
 //! message that waited is a diagonal; a lost message ends in a red ✕ at the row that lost it; a
-//! message still in flight at the end runs dashed to the bottom; a duplicated copy is dashed and
-//! marked "2×". Lasting conditions are bars along the lifeline (see [`bar`]). Faults are red
+//! message still in flight at the end runs dashed to the bottom. Lasting conditions are bars along the lifeline (see [`bar`]). Faults are red
 //! diamonds, recoveries green circles. The violating step is shaded red, a lasso's cycle is
 //! bracketed on the left, and the full sentence of every step stands in a column on the right.
 //!
@@ -489,16 +488,12 @@ fn draw_message(draw: &mut Draw, layout: &Layout, message: &MessageLine, in_flig
     let to_x = layout.lifeline(message.to);
     let start = (from_x, message.sent.map_or(TOP, |step| layout.row(step)));
     let direction = if to_x >= from_x { 1 } else { -1 };
-    let style = MESSAGE.stroke_width(if message.duplicate { 1 } else { 2 });
+    let style = MESSAGE.stroke_width(2);
     let span = f64::from((to_x - from_x).abs());
     match message.fate {
         Fate::Delivered(step) => {
             let tip = (to_x - direction * 6, layout.row(step));
-            if message.duplicate {
-                dashed(draw, start, tip, &style);
-            } else {
-                line(draw, start, tip, &style);
-            }
+            line(draw, start, tip, &style);
             arrowhead(draw, start, tip, MESSAGE);
             // The label sits just above the receiving end, on the arrow's side of the lifeline.
             let anchor = if direction > 0 {
@@ -544,16 +539,6 @@ fn draw_message(draw: &mut Draw, layout: &Layout, message: &MessageLine, in_flig
                 &fit(&format!("in flight: {}", message.label), span * 0.5 + 40.0),
                 (end.0, end.1 + 8 + 14 * in_flight as i32),
                 &text_style(SMALL, MESSAGE, HPos::Center),
-            );
-        }
-    }
-    if message.duplicate {
-        if let Some(step) = message.sent {
-            text(
-                draw,
-                "2×",
-                (from_x + direction * 8, layout.row(step) + 8),
-                &bold_style(SMALL, FAULT, HPos::Center),
             );
         }
     }

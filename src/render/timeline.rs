@@ -50,8 +50,6 @@ pub struct MessageLine {
     /// The step that sent it, `None` when it was in flight in the initial state.
     pub sent: Option<usize>,
     pub fate: Fate,
-    /// A copy made by a duplication fault (sent in the duplicating step).
-    pub duplicate: bool,
 }
 
 /// A condition that holds for an actor in states `from..to` (`to` is `None` when it lasts to
@@ -115,11 +113,10 @@ pub fn extract<M: Checkable>(
             serde_json::from_value(step.action.clone()).expect("replay has read every action");
         let view = model.step_view(&state, &action);
         for event in view.events {
-            let (m, fate, duplicate) = match event {
-                MessageEvent::Sent(m) => (m, None, false),
-                MessageEvent::Duplicated(m) => (m, None, true),
-                MessageEvent::Delivered(m) => (m, Some(Fate::Delivered(index)), false),
-                MessageEvent::Lost(m) => (m, Some(Fate::Lost(index)), false),
+            let (m, fate) = match event {
+                MessageEvent::Sent(m) => (m, None),
+                MessageEvent::Delivered(m) => (m, Some(Fate::Delivered(index))),
+                MessageEvent::Lost(m) => (m, Some(Fate::Lost(index))),
             };
             let (from, to) = (actor_index(&m.from)?, actor_index(&m.to)?);
             match fate {
@@ -131,7 +128,6 @@ pub fn extract<M: Checkable>(
                         label: m.label,
                         sent: Some(index),
                         fate: Fate::InFlight,
-                        duplicate,
                     });
                 }
                 Some(fate) => {
@@ -156,7 +152,6 @@ pub fn extract<M: Checkable>(
                                 label: String::new(),
                                 sent: None,
                                 fate: Fate::InFlight,
-                                duplicate: false,
                             });
                             messages.len() - 1
                         }

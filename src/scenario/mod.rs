@@ -87,7 +87,11 @@ pub const PLANNED_KINDS: &[&str] = &["lock-over-zab", "rwlock", "election", "bar
 #[serde(deny_unknown_fields)]
 pub struct Faults {
     pub message_loss: u32,
+    /// Refused for every kind (TCP links do not duplicate or reorder; DOMAIN.md §10): always 0
+    /// and false, written by traces made before they were refused, and read back from them.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub message_duplication: u32,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reordering: bool,
     pub partitions: u32,
     pub crashes: u32,
@@ -103,13 +107,15 @@ pub struct Faults {
     pub partition_sides: Option<PartitionSides>,
 }
 
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
 impl Faults {
-    /// The budget of a fault kind, by its key in `[faults]` (`reordering` counts as 1 when on).
+    /// The budget of a fault kind, by its key in `[faults]`.
     pub fn budget(&self, kind: &str) -> u64 {
         match kind {
             "message_loss" => u64::from(self.message_loss),
-            "message_duplication" => u64::from(self.message_duplication),
-            "reordering" => u64::from(self.reordering),
             "partitions" => u64::from(self.partitions),
             "crashes" => u64::from(self.crashes),
             "session_expiries" => u64::from(self.session_expiries),

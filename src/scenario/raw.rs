@@ -538,12 +538,6 @@ fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -
         None => 0,
     };
     let message_loss = budget("message_loss", &raw.message_loss, 8, "connection losses");
-    let message_duplication = budget(
-        "message_duplication",
-        &raw.message_duplication,
-        u32::from(lockscope_models::lock::MAX_DUPLICATIONS),
-        "duplicated messages",
-    );
     let partitions = budget("partitions", &raw.partitions, 8, "partitions");
     let crashes = budget("crashes", &raw.crashes, 8, "server crashes");
     if let Some(permanent) = raw.permanent_partitions.as_ref().filter(|v| *v.get_ref()) {
@@ -558,17 +552,41 @@ fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -
             "faults.partition_sides: applies to model kind zab only".into(),
         );
     }
+    refuse_tcp_faults(&raw, problems);
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
     Faults {
         message_loss,
-        message_duplication,
-        reordering: raw.reordering.as_ref().is_some_and(|v| *v.get_ref()),
         partitions,
         crashes,
         session_expiries: small(&raw.session_expiries),
         client_pauses: small(&raw.client_pauses),
-        permanent_partitions: false,
-        partition_sides: None,
+        ..Faults::default()
+    }
+}
+
+/// `faults.message_duplication` and `faults.reordering` of a lock kind: a ZooKeeper session runs
+/// over one TCP connection, which neither duplicates nor reorders, and the client library turns a
+/// reply it does not expect into a connection loss (DOMAIN.md §10). (0 and false are accepted:
+/// traces written before these faults went say so.)
+fn refuse_tcp_faults(raw: &RawFaults, problems: &mut Problems) {
+    if let Some(value) = raw
+        .message_duplication
+        .as_ref()
+        .filter(|v| *v.get_ref() != 0)
+    {
+        problems.at(
+            value,
+            format!(
+                "faults.message_duplication: not a fault of model kind lock: ZooKeeper client links are TCP: nothing is duplicated, and a reply the client library does not expect closes the connection (a connection loss: use faults.message_loss); expected 0, found {}",
+                value.get_ref()
+            ),
+        );
+    }
+    if let Some(reordering) = raw.reordering.as_ref().filter(|v| *v.get_ref()) {
+        problems.at(
+            reordering,
+            "faults.reordering: not a fault of model kind lock: ZooKeeper client links are TCP: a session's replies and watch events arrive in the order the server sent them (a client whose event thread races its caller thread is model.variant = \"unsynchronised-event-thread\"); expected false".into(),
+        );
     }
 }
 

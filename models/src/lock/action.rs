@@ -12,10 +12,6 @@ use crate::zookeeper::{CreateMode, EventKind, Reply, Request, Zxid};
 pub enum Msg {
     /// Client to server.
     Request(Request),
-    /// Client to server: a copy of a request made by the network (`message_duplication`). The
-    /// server applies it like the original; the client library drops the reply, since the
-    /// request's xid was already answered, so the server sends none.
-    RequestCopy(Request),
     /// Server to client: a reply or a notification.
     Reply(Reply),
     /// Client to resource: a write carrying a fencing token.
@@ -51,16 +47,9 @@ pub enum LockAction {
     Pause { client: ActorId },
     /// The paused client resumes where it was.
     Resume { client: ActorId },
-    /// Fault (`reordering`): `to` consumes the message behind the head of its channel from
-    /// `from`, which thus overtakes the head.
-    DeliverOutOfOrder {
-        from: ActorId,
-        to: ActorId,
-        msg: Msg,
-    },
-    /// Fault (`message_duplication`): the network copies a message in flight from `from` to
-    /// `to`; the copy follows the original on the channel.
-    Duplicate {
+    /// `unsynchronised-event-thread` client: `to`'s event thread runs the watcher for the watch
+    /// event `msg`, which lies right behind a reply its caller thread has not read yet.
+    EventThreadFirst {
         from: ActorId,
         to: ActorId,
         msg: Msg,
@@ -68,6 +57,10 @@ pub enum LockAction {
     /// Fault (`partitions`): the actors in `cut` lose contact with the others (the server is never
     /// in `cut`). Messages across the cut stay in flight until the partition heals.
     Partition { cut: Group },
+    /// The partition outlasts the clients' read timeout (2/3 of the session timeout): each
+    /// cut-off client waiting on a request declares its connection lost and reads
+    /// `ConnectionLoss`, as with `LoseConnection`.
+    ReadTimeout,
     /// The partition heals.
     Heal,
     /// Fault (`crashes`): the ZooKeeper server crashes. Its data tree and sessions are durable;
@@ -148,21 +141,10 @@ impl fmt::Display for Reply {
     }
 }
 
-impl fmt::Display for super::Outgoing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.copy {
-            write!(f, "{} (duplicate)", self.request)
-        } else {
-            self.request.fmt(f)
-        }
-    }
-}
-
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Msg::Request(request) => request.fmt(f),
-            Msg::RequestCopy(request) => write!(f, "{request} (duplicate)"),
             Msg::Reply(reply) => reply.fmt(f),
             Msg::Write { token } => write!(f, "write(token {token})"),
             Msg::WriteResult { accepted: true } => f.write_str("WriteAccepted"),
@@ -182,11 +164,14 @@ impl fmt::Display for LockAction {
             LockAction::LoseConnection { client } => write!(f, "break {client}'s connection"),
             LockAction::Pause { client } => write!(f, "pause {client}"),
             LockAction::Resume { client } => write!(f, "resume {client}"),
-            LockAction::DeliverOutOfOrder { from, to, msg } => {
-                write!(f, "{from} → {to} {msg} (out of order)")
+            LockAction::EventThreadFirst { from, to, msg } => {
+                write!(
+                    f,
+                    "{from} → {to} {msg} (event thread, before the reply ahead of it)"
+                )
             }
-            LockAction::Duplicate { from, to, msg } => write!(f, "duplicate {from} → {to} {msg}"),
             LockAction::Partition { cut } => write!(f, "partition {cut} from the others"),
+            LockAction::ReadTimeout => f.write_str("the partition outlasts the read timeout"),
             LockAction::Heal => f.write_str("heal the partition"),
             LockAction::CrashServer => f.write_str("crash S"),
             LockAction::RestartServer => f.write_str("restart S"),

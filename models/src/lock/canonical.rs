@@ -25,8 +25,8 @@ fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
     }
     state.server.map_values(seq, zxid);
     for links in &mut state.links {
-        for sent in &mut links.to_server {
-            sent.request = sent.request.map_values(seq);
+        for request in &mut links.to_server {
+            *request = request.map_values(seq);
         }
         for reply in &mut links.from_server {
             *reply = reply.map_values(seq, zxid);
@@ -34,12 +34,19 @@ fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
         links.to_resource = links.to_resource.map(&mut *zxid);
     }
     state.resource.highest = zxid(state.resource.highest);
+    state.resource.latest_grant = state.resource.latest_grant.map(&mut *seq);
 }
 
 /// Replace every sequence number and zxid by its rank.
+///
+/// The resource's ghost of the latest accepted grant is kept only while some sequence number in
+/// the state is below it: a later write's grant is one of those or a new, higher number, so a
+/// latest grant at or below all of them can never again be above a write's grant, and forgetting
+/// it changes no future (it would otherwise hold a rank of its own for ever).
 pub(super) fn rename_values(state: &mut LockState) {
     let mut seqs = SeqSet::default();
     let mut zxids: Vec<Zxid> = Vec::new();
+    let latest_grant = state.resource.latest_grant.take();
     visit(
         state,
         &mut |s| {
@@ -51,6 +58,11 @@ pub(super) fn rename_values(state: &mut LockState) {
             z
         },
     );
+    state.resource.latest_grant =
+        latest_grant.filter(|&grant| seqs.lowest().is_some_and(|lowest| lowest < grant));
+    if let Some(grant) = state.resource.latest_grant {
+        seqs.insert(grant);
+    }
     zxids.retain(|&z| z != 0);
     zxids.sort_unstable();
     zxids.dedup();

@@ -10,14 +10,13 @@ impl ActionInfo for LockModel {
             LockAction::ExpireSession { .. } => Some("session_expiries"),
             LockAction::Pause { .. } => Some("client_pauses"),
             LockAction::LoseConnection { .. } => Some("message_loss"),
-            LockAction::DeliverOutOfOrder { .. } => Some("reordering"),
-            LockAction::Duplicate { .. } => Some("message_duplication"),
-            LockAction::Partition { .. } => Some("partitions"),
+            LockAction::Partition { .. } | LockAction::ReadTimeout => Some("partitions"),
             LockAction::CrashServer => Some("crashes"),
             LockAction::StartAcquire { .. }
             | LockAction::UseResource { .. }
             | LockAction::Release { .. }
             | LockAction::Deliver { .. }
+            | LockAction::EventThreadFirst { .. }
             | LockAction::Resume { .. }
             | LockAction::Heal
             | LockAction::RestartServer => None,
@@ -28,8 +27,6 @@ impl ActionInfo for LockModel {
         let mut kinds = vec!["session_expiries", "client_pauses", "message_loss"];
         kinds.extend(
             [
-                ("message_duplication", self.config.message_duplication),
-                ("reordering", u8::from(self.config.reordering)),
                 ("partitions", self.config.partitions),
                 ("crashes", self.config.crashes),
             ]

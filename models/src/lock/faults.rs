@@ -3,24 +3,29 @@
 //!
 //! - `message_loss`: a TCP connection breaks while a request is outstanding; everything in flight
 //!   on it is lost and the client reads `ConnectionLoss` (its session survives).
-//! - `message_duplication`: the network copies a request or a watch notification in flight.
-//! - `reordering`: a message to a client overtakes the one in front of it (see
-//!   [`super::model::REORDERING_WINDOW`]); the step itself is in `model.rs`, beside the in-order
-//!   delivery.
-//! - `partitions`: some clients (and, fenced, the resource) lose contact with the server until the
-//!   partition heals.
+//! - `partitions`: some clients (and, fenced, the resource) lose contact with the server. Either
+//!   the partition heals before the clients' read timeout (2/3 of the session timeout), and was
+//!   only a delay, or it outlasts it: the client library declares the connection lost, and every
+//!   cut-off client waiting on a request reads `ConnectionLoss` (DOMAIN.md §1.3, §10). Whether it
+//!   also outlasts the session timeout is the `session_expiries` budget's business.
 //! - `crashes`: the server crashes, keeping its data tree and sessions (ZooKeeper logs both), and
 //!   later restarts.
 //! - `session_expiries` and `client_pauses`.
+//!
+//! There is no duplication and no reordering: a session's requests, replies and watch events travel
+//! over one TCP connection, and a reply the client library does not expect closes the connection
+//! (`ClientCnxn.readResponse`), which is a connection loss. The lost wakeup once shown by
+//! reordering is a race between the client's own threads:
+//! [`super::Variant::UnsynchronisedEventThread`].
 
 use arrayvec::ArrayVec;
 
-use super::action::{LockAction, Msg};
+use super::action::LockAction;
 use super::client::Phase;
 use super::model::{LockModel, Recipe};
-use super::state::{LockState, Outgoing};
+use super::state::LockState;
 use crate::actor::{ActorId, Group};
-use crate::zookeeper::{ClientId, Reply, Request};
+use crate::zookeeper::{ClientId, Reply};
 
 impl LockModel {
     /// Break `client`'s connection: everything in flight between it and the server is lost. The
@@ -51,18 +56,13 @@ impl LockModel {
             client.phase,
             Phase::WaitCreated | Phase::WaitChildren | Phase::WaitStat | Phase::WaitDeleted
         );
-        let reply_in_flight = links.from_server.iter().any(|r| {
-            !matches!(
-                r,
-                Reply::Event { .. } | Reply::ConnectionLoss | Reply::SessionExpired
-            )
-        });
+        let reply_in_flight = links.from_server.iter().any(|r| r.answers_request());
         let in_flight = !links.to_server.is_empty() || reply_in_flight;
         state.server.is_live(c) && awaits_reply && in_flight
     }
 
     /// The server crashes: every live session's connection breaks. Clients waiting on a request
-    /// read `ConnectionLoss`; requests of the others (duplicates) are lost. Sessions whose end is
+    /// read `ConnectionLoss`; requests of the others (none is outstanding) are lost. Sessions whose end is
     /// already decided keep their `SessionExpired`, which the restarted server would tell them.
     pub(super) fn crash_server(&self, state: &mut LockState) {
         for c in 0..self.client_count() {
@@ -103,45 +103,6 @@ impl LockModel {
         {
             actions.push(LockAction::Pause { client: id });
         }
-        if state.faults.message_duplication < self.config.message_duplication {
-            self.duplications(state, c, actions);
-        }
-    }
-
-    /// The messages on `c`'s channels a duplication can copy: requests (but not the session
-    /// handshake, which ZooKeeper answers idempotently) and watch notifications. A duplicated
-    /// reply would change nothing: the client library matches replies to requests by xid and
-    /// drops a second one. The resource link is not duplicated: a repeated write with the same
-    /// token is accepted or rejected exactly as the first.
-    fn duplications(&self, state: &LockState, c: ClientId, actions: &mut Vec<LockAction>) {
-        let links = &state.links[usize::from(c)];
-        let id = ActorId::Client(c);
-        if !links.to_server.is_full() {
-            for (i, sent) in links.to_server.iter().enumerate() {
-                let repeated = links.to_server[..i]
-                    .iter()
-                    .any(|earlier| earlier.request == sent.request);
-                if !repeated && sent.request != Request::CreateSession {
-                    actions.push(LockAction::Duplicate {
-                        from: id,
-                        to: ActorId::Server,
-                        msg: Msg::Request(sent.request),
-                    });
-                }
-            }
-        }
-        if !links.from_server.is_full() {
-            for (i, &reply) in links.from_server.iter().enumerate() {
-                if matches!(reply, Reply::Event { .. }) && !links.from_server[..i].contains(&reply)
-                {
-                    actions.push(LockAction::Duplicate {
-                        from: ActorId::Server,
-                        to: id,
-                        msg: Msg::Reply(reply),
-                    });
-                }
-            }
-        }
     }
 
     /// Faults and recoveries of the whole world: partitions and server crashes.
@@ -149,6 +110,9 @@ impl LockModel {
         let unfinished = !state.all_finished();
         if !state.cut.is_empty() {
             actions.push(LockAction::Heal);
+            if self.read_timeout_matters(state) {
+                actions.push(LockAction::ReadTimeout);
+            }
         } else if unfinished && state.faults.partitions < self.config.partitions {
             // Every split with the server on one side: the other side is any non-empty set of
             // clients (and, in fenced worlds, possibly the resource).
@@ -172,34 +136,29 @@ impl LockModel {
         }
     }
 
-    /// The network copies a message in flight; the copy follows the original.
-    pub(super) fn duplicate(&self, state: &mut LockState, from: ActorId, to: ActorId, msg: Msg) {
-        match (from, to, msg) {
-            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
-                let channel = &mut state.links[usize::from(c)].to_server;
-                let at = channel
-                    .iter()
-                    .position(|sent| sent.request == request)
-                    .expect("the duplicated request is in flight");
-                channel.insert(
-                    at + 1,
-                    Outgoing {
-                        request,
-                        copy: true,
-                    },
-                );
+    /// Whether the partition, not yet past the read timeout, would break a connection that
+    /// matters if it outlasted it: a client on the cut-off side waits on a request. (A client
+    /// waiting on nothing is told `Disconnected`, which the recipes ignore: its session and
+    /// watches survive, and the library re-registers the watches on reconnect.)
+    fn read_timeout_matters(&self, state: &LockState) -> bool {
+        !state.cut_past_read_timeout
+            && (0..self.client_count()).any(|c| {
+                state.cut.contains(ActorId::Client(c)) && self.connection_loss_matters(state, c)
+            })
+    }
+
+    /// The partition outlasts the clients' read timeout: every cut-off client waiting on a
+    /// request loses its connection, as with `message_loss`. Its retry waits for the heal: while
+    /// the partition lasts, each reconnection attempt fails and fails the queued request again,
+    /// which the recipe retries again, all of it before anything reaches the server.
+    pub(super) fn read_timeout(&self, state: &mut LockState) {
+        assert!(!state.cut.is_empty() && !state.cut_past_read_timeout);
+        for c in 0..self.client_count() {
+            if state.cut.contains(ActorId::Client(c)) && self.connection_loss_matters(state, c) {
+                self.lose_connection(state, c);
             }
-            (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
-                let channel = &mut state.links[usize::from(c)].from_server;
-                let at = channel
-                    .iter()
-                    .position(|&r| r == reply)
-                    .expect("the duplicated notification is in flight");
-                channel.insert(at + 1, reply);
-            }
-            other => panic!("the network does not duplicate {other:?}"),
         }
-        state.faults.message_duplication += 1;
+        state.cut_past_read_timeout = true;
     }
 }
 
@@ -208,7 +167,7 @@ mod tests {
     use stateright::Model;
 
     use super::*;
-    use crate::lock::LockConfig;
+    use crate::lock::{LockConfig, Msg, Variant};
     use crate::zookeeper::{EventKind, Path, SessionState};
 
     const C0: ActorId = ActorId::Client(0);
@@ -235,7 +194,7 @@ mod tests {
         model.next_state(state, action).expect("a next state")
     }
 
-    fn request_of(c: ActorId, request: Request) -> LockAction {
+    fn request_of(c: ActorId, request: crate::zookeeper::Request) -> LockAction {
         LockAction::Deliver {
             from: c,
             to: ActorId::Server,
@@ -243,45 +202,8 @@ mod tests {
         }
     }
 
-    fn create() -> Request {
+    fn create() -> crate::zookeeper::Request {
         super::super::standard::create_request()
-    }
-
-    #[test]
-    fn a_duplicated_create_is_applied_twice_and_answered_once() {
-        let model = model(|c| c.message_duplication = 1);
-        let mut state = model.init_states().swap_remove(0);
-        state = step(&model, &state, LockAction::StartAcquire { client: C0 });
-        let duplicate = LockAction::Duplicate {
-            from: C0,
-            to: ActorId::Server,
-            msg: Msg::Request(create()),
-        };
-        state = step(&model, &state, duplicate);
-        assert!(
-            !enabled(&model, &state)
-                .iter()
-                .any(|a| matches!(a, LockAction::Duplicate { .. })),
-            "the budget is spent"
-        );
-        state = step(&model, &state, request_of(C0, create()));
-        let copy = LockAction::Deliver {
-            from: C0,
-            to: ActorId::Server,
-            msg: Msg::RequestCopy(create()),
-        };
-        state = step(&model, &state, copy);
-        assert_eq!(state.server.children_owned_by(0).count(), 2);
-        let created = |r: &Reply| matches!(r, Reply::Created { .. });
-        assert_eq!(
-            state.links[0]
-                .from_server
-                .iter()
-                .filter(|r| created(r))
-                .count(),
-            1
-        );
-        assert_eq!(state.orphan_nodes(), 1);
     }
 
     #[test]
@@ -306,6 +228,47 @@ mod tests {
             !enabled(&model, &state).contains(&LockAction::Partition { cut }),
             "one partition in the budget"
         );
+    }
+
+    /// Goal: a partition that outlasts the read timeout loses the reply of a create the server
+    /// applied, and the documented recipe's blind retry leaves an orphan node (DOMAIN.md §10).
+    /// Method: walk that execution step by step.
+    #[test]
+    fn a_partition_past_the_read_timeout_loses_the_reply_and_the_retry_orphans_a_node() {
+        let model = model(|c| c.partitions = 1);
+        let mut state = model.init_states().swap_remove(0);
+        let cut = Group::default().with(C0);
+        state = step(&model, &state, LockAction::StartAcquire { client: C0 });
+        state = step(&model, &state, request_of(C0, create()));
+        state = step(&model, &state, LockAction::Partition { cut });
+        let created = LockAction::Deliver {
+            from: ActorId::Server,
+            to: C0,
+            msg: Msg::Reply(state.links[0].from_server[0]),
+        };
+        assert!(
+            !enabled(&model, &state).contains(&created),
+            "the reply waits across the cut"
+        );
+        state = step(&model, &state, LockAction::ReadTimeout);
+        assert_eq!(
+            state.links[0].from_server.as_slice(),
+            [Reply::ConnectionLoss]
+        );
+        assert!(!enabled(&model, &state).contains(&LockAction::ReadTimeout));
+        let loss = LockAction::Deliver {
+            from: ActorId::Server,
+            to: C0,
+            msg: Msg::Reply(Reply::ConnectionLoss),
+        };
+        state = step(&model, &state, loss);
+        assert!(
+            !enabled(&model, &state).contains(&request_of(C0, create())),
+            "the retry waits for the heal"
+        );
+        state = step(&model, &state, LockAction::Heal);
+        state = step(&model, &state, request_of(C0, create()));
+        assert_eq!(state.orphan_nodes(), 1);
     }
 
     #[test]
@@ -352,63 +315,47 @@ mod tests {
         );
     }
 
+    /// Goal: only the `unsynchronised-event-thread` client takes a watch event before the reply
+    /// ahead of it, and then waits for a watch that has fired. Method: a channel holding
+    /// Stat(exists) and then the predecessor's NodeDeleted, with and without the variant.
     #[test]
-    fn reordering_lets_a_notification_overtake_one_reply_only_when_enabled() {
+    fn an_unsynchronised_event_thread_takes_the_event_before_the_reply_and_loses_the_wakeup() {
         let stat = Reply::Stat { exists: true };
         let event = Reply::Event {
             kind: EventKind::NodeDeleted,
             path: Path::Child(0),
         };
-        for reordering in [false, true] {
-            let model = model(|c| c.reordering = reordering);
+        for variant in [Variant::Fixed, Variant::UnsynchronisedEventThread] {
+            let model = model(|c| c.variant = variant);
             let mut state = model.init_states().swap_remove(0);
             state.clients[1].phase = Phase::WaitStat;
             state.clients[1].seq = Some(1);
-            state.links[1].from_server = [stat, event, stat].into_iter().collect();
-            let out_of_order: Vec<LockAction> = enabled(&model, &state)
+            state.links[1].from_server = [stat, event].into_iter().collect();
+            let first: Vec<LockAction> = enabled(&model, &state)
                 .into_iter()
-                .filter(|a| matches!(a, LockAction::DeliverOutOfOrder { .. }))
+                .filter(|a| matches!(a, LockAction::EventThreadFirst { .. }))
                 .collect();
-            let overtake = LockAction::DeliverOutOfOrder {
+            let event_first = LockAction::EventThreadFirst {
                 from: ActorId::Server,
                 to: C1,
                 msg: Msg::Reply(event),
             };
-            if reordering {
-                assert_eq!(out_of_order, [overtake], "only the second message");
-                let next = step(&model, &state, overtake);
-                assert_eq!(next.links[1].from_server.as_slice(), [stat, stat]);
-                assert_eq!(
-                    next.clients[1].phase,
-                    Phase::WaitStat,
-                    "ignored while waiting"
-                );
-            } else {
-                assert!(out_of_order.is_empty());
+            if variant == Variant::Fixed {
+                assert!(first.is_empty());
+                continue;
             }
+            assert_eq!(first, [event_first]);
+            let next = step(&model, &state, event_first);
+            assert_eq!(next.links[1].from_server.as_slice(), [stat]);
+            assert_eq!(next.clients[1].phase, Phase::WaitStat, "nobody waits yet");
+            let stat_read = LockAction::Deliver {
+                from: ActorId::Server,
+                to: C1,
+                msg: Msg::Reply(stat),
+            };
+            let next = step(&model, &next, stat_read);
+            assert_eq!(next.clients[1].phase, Phase::WaitWatch);
+            assert!(next.links[1].from_server.is_empty(), "nothing will wake it");
         }
-    }
-
-    #[test]
-    fn reading_session_expired_discards_what_follows_it() {
-        let model = model(|c| c.reordering = true);
-        let mut state = model.init_states().swap_remove(0);
-        state.clients[0].phase = Phase::WaitChildren;
-        state.clients[0].seq = Some(0);
-        let children = Reply::Children {
-            children: Default::default(),
-        };
-        state.links[0].from_server = [children, Reply::SessionExpired].into_iter().collect();
-        let expired = LockAction::DeliverOutOfOrder {
-            from: ActorId::Server,
-            to: C0,
-            msg: Msg::Reply(Reply::SessionExpired),
-        };
-        let next = step(&model, &state, expired);
-        assert_eq!(next.clients[0].phase, Phase::Abandoned);
-        assert!(
-            next.links[0].from_server.is_empty(),
-            "the closed handle reads nothing"
-        );
     }
 }

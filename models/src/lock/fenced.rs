@@ -9,17 +9,26 @@
 //!
 //! The resource rejects any token lower than the highest it accepted, so a holder that was paused
 //! past its session's expiry cannot overwrite the work of the holder after it, even though both
-//! believed they held the lock.
+//! believed they held the lock. That needs a token that increases from one grant to the next:
+//! the `node-version-token` variant takes one that does not.
 
 use super::client::{Client, Phase};
-use super::standard;
-use crate::zookeeper::Request;
+use super::{standard, Variant};
+use crate::zookeeper::{Request, Zxid};
+
+/// The data version of a lock node: each one is created afresh and never written, so it is 0.
+const NEW_NODE_VERSION: Zxid = 0;
 
 /// Step 6: the holder's write; returns the token it sends.
-pub(super) fn use_resource(client: &mut Client) -> u16 {
+pub(super) fn use_resource(client: &mut Client, variant: Variant) -> Zxid {
     assert_eq!(client.phase, Phase::InCs);
     client.phase = Phase::WaitWrite;
-    client.token
+    if variant == Variant::NodeVersionToken {
+        // Flaw: the same token for every grant.
+        NEW_NODE_VERSION
+    } else {
+        client.token
+    }
 }
 
 /// Step 7: the write was answered; the client releases.

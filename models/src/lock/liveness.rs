@@ -5,9 +5,10 @@
 //! expired. Tasks (weak fairness): each client's own steps; the deliveries of each channel (both
 //! directions between each client and the server, and the resource); a paused client's resume;
 //! the healing of a partition and the restart of a crashed server (the environment recovers
-//! eventually). Session expiry, pauses, connection loss, duplication, partitions and crashes are
-//! faults: the environment may use its budget or not. So is an out-of-order delivery: the in-order
-//! delivery of the same channel is the fair step, so no message is overtaken for ever.
+//! eventually). Session expiry, pauses, connection loss, partitions (and whether one outlasts the
+//! read timeout) and crashes are faults: the environment may use its budget or not. An
+//! unsynchronised event thread's handling of an event ahead of the reply before it is one of the
+//! deliveries from the server.
 
 use super::action::LockAction;
 use super::client::Phase;
@@ -91,7 +92,10 @@ impl Liveness for LockModel {
                 from: ActorId::Server,
                 to,
                 ..
-            } => Some(task(TaskKind::FromServer, client(to))),
+            }
+            | LockAction::EventThreadFirst { to, .. } => {
+                Some(task(TaskKind::FromServer, client(to)))
+            }
             LockAction::Deliver {
                 from: ActorId::Resource,
                 to,
@@ -114,9 +118,8 @@ impl Liveness for LockModel {
             LockAction::ExpireSession { .. }
             | LockAction::Pause { .. }
             | LockAction::LoseConnection { .. }
-            | LockAction::DeliverOutOfOrder { .. }
-            | LockAction::Duplicate { .. }
             | LockAction::Partition { .. }
+            | LockAction::ReadTimeout
             | LockAction::CrashServer => None,
         }
     }

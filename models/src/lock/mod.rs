@@ -12,11 +12,12 @@
 //!
 //! Faults ([`faults`] has what each one does): session expiry (the server expires a live session,
 //! up to the budget), client pauses (a client stops taking steps, as in a GC pause, while expiry
-//! goes on; it later resumes where it was, unaware), connection loss (`message_loss`), message
-//! duplication, bounded reordering, partitions and server crashes. In an interleaving model any
-//! process that takes no step is already "paused"; the pause fault makes that explicit in traces
-//! and, for liveness, lasting. Likewise a partition is only a long delay, until a session expires
-//! meanwhile.
+//! goes on; it later resumes where it was, unaware), connection loss (`message_loss`), partitions
+//! and server crashes. Nothing is duplicated or reordered: a session runs over one TCP connection.
+//! In an interleaving model any process that takes no step is already "paused"; the pause fault
+//! makes that explicit in traces and, for liveness, lasting. Likewise a partition that heals
+//! before the clients' read timeout is only a long delay; one that outlasts it breaks the cut-off
+//! clients' connections, as a connection loss does.
 
 mod action;
 mod canonical;
@@ -39,6 +40,6 @@ use model::unexpected;
 
 pub use action::{LockAction, Msg};
 pub use client::{Client, Phase};
-pub use model::{LockConfig, LockModel, Recipe, Variant, REORDERING_WINDOW};
+pub use model::{LockConfig, LockModel, Recipe, Variant};
 pub use resource::Resource;
-pub use state::{FaultsUsed, Links, LockState, Outgoing, MAX_DUPLICATIONS};
+pub use state::{FaultsUsed, Links, LockState};

@@ -6,20 +6,13 @@ use stateright::{Model, Property};
 
 use super::action::{LockAction, Msg};
 use super::client::{Client, Phase};
-use super::state::{FaultsUsed, Links, LockState, Outgoing, MAX_DUPLICATIONS};
+use super::state::{FaultsUsed, Links, LockState};
 use super::{fenced, herd, naive, standard, Resource};
 use crate::actor::{ActorId, Group};
 use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, MAX_CLIENTS, MAX_SEQ,
 };
 use crate::{prop, StepInto};
-
-/// With `reordering = true`, a message to a client may overtake the one in front of it (an
-/// explicit [`LockAction::DeliverOutOfOrder`] step): bounded reordering with a window of two. That
-/// is every race between a reply and a notification (the ordering ZooKeeper guarantees and the
-/// recipes rely on), and it keeps channels bounded: with unbounded reordering a notification could
-/// be overtaken for ever while a client acquiring in a loop piles up new ones behind it.
-pub const REORDERING_WINDOW: usize = 2;
 
 /// Which lock recipe the clients run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -68,15 +61,30 @@ pub enum Variant {
     IgnoreMissingPredecessor,
     /// The resource accepts every write, whatever its token: fencing without the check.
     UncheckedResource,
+    /// The token is the lock node's data version, "the znode version number" that Kleppmann's
+    /// fencing article offers next to the zxid. Every lock node of this recipe is created afresh
+    /// at version 0, so every grant carries the same token and the resource cannot tell an older
+    /// holder's write from a newer one's: a token that does not increase across grants.
+    NodeVersionToken,
+    /// Not the recipe but the client library under it: watchers run on an event thread with
+    /// nothing like Curator's monitor around "the `exists` reply says the predecessor exists,
+    /// now wait". The reply and the notification arrive in order on the connection, but the
+    /// event thread may run the watcher (waking nobody) before the caller's thread, which read
+    /// the reply, starts waiting: a lost wakeup (CURATOR-527 reports it against Curator, whose
+    /// monitor rules it out). In the model the client may take a watch event lying right behind
+    /// a reply before that reply ([`LockAction::EventThreadFirst`]).
+    UnsynchronisedEventThread,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 5] = [
+    pub const ALL: [Variant; 7] = [
         Variant::Fixed,
         Variant::SkipRecheck,
         Variant::WatchLowest,
         Variant::IgnoreMissingPredecessor,
         Variant::UncheckedResource,
+        Variant::NodeVersionToken,
+        Variant::UnsynchronisedEventThread,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +94,8 @@ impl Variant {
             Variant::WatchLowest => "watch-lowest",
             Variant::IgnoreMissingPredecessor => "ignore-missing-predecessor",
             Variant::UncheckedResource => "unchecked-resource",
+            Variant::NodeVersionToken => "node-version-token",
+            Variant::UnsynchronisedEventThread => "unsynchronised-event-thread",
         }
     }
 
@@ -94,10 +104,10 @@ impl Variant {
         match self {
             Variant::Fixed => &Recipe::ALL,
             Variant::SkipRecheck => &[Recipe::Herd, Recipe::Standard, Recipe::Fenced],
-            Variant::WatchLowest | Variant::IgnoreMissingPredecessor => {
-                &[Recipe::Standard, Recipe::Fenced]
-            }
-            Variant::UncheckedResource => &[Recipe::Fenced],
+            Variant::WatchLowest
+            | Variant::IgnoreMissingPredecessor
+            | Variant::UnsynchronisedEventThread => &[Recipe::Standard, Recipe::Fenced],
+            Variant::UncheckedResource | Variant::NodeVersionToken => &[Recipe::Fenced],
         }
     }
 }
@@ -116,13 +126,11 @@ pub struct LockConfig {
     pub session_expiries: u8,
     pub client_pauses: u8,
     /// Connection losses (the `message_loss` budget: a lost TCP segment breaks the connection).
+    /// There is no duplication or reordering budget: a session's requests, replies and watch
+    /// events travel over one TCP connection (DOMAIN.md §10).
     pub message_loss: u8,
-    /// Requests or notifications the network may deliver twice (at most [`MAX_DUPLICATIONS`]).
-    pub message_duplication: u8,
-    /// Server-to-client messages may overtake one another within [`REORDERING_WINDOW`] (requests
-    /// stay in order: a client has one outstanding at a time).
-    pub reordering: bool,
-    /// Partition-and-heal episodes.
+    /// Partition episodes: each heals before the clients' read timeout (a delay) or outlasts it
+    /// (the cut-off clients lose their connections), and heals eventually.
     pub partitions: u8,
     /// Server crashes (each followed, eventually, by a restart).
     pub crashes: u8,
@@ -140,8 +148,6 @@ impl LockConfig {
             session_expiries: 0,
             client_pauses: 0,
             message_loss: 0,
-            message_duplication: 0,
-            reordering: false,
             partitions: 0,
             crashes: 0,
         }
@@ -150,11 +156,11 @@ impl LockConfig {
     /// The most creates one execution can make: sequence numbers are never reused, so each takes
     /// one. A retrying client creates once more after each expiry.
     pub fn sequence_numbers_needed(&self) -> usize {
-        // A retried create after a connection loss or a crash takes one more, and so does a
-        // duplicated create.
+        // A retried create after a connection loss, a crash or a partition that outlasts the
+        // read timeout takes one more.
         let lost = usize::from(self.message_loss)
-            + usize::from(self.crashes) * usize::from(self.clients)
-            + usize::from(self.message_duplication);
+            + (usize::from(self.crashes) + usize::from(self.partitions))
+                * usize::from(self.clients);
         let retries = lost
             + if self.retry_after_expiry {
                 usize::from(self.session_expiries)
@@ -190,12 +196,6 @@ impl LockModel {
                 config.variant.name(),
                 recipes.join(", "),
                 config.recipe.name()
-            ));
-        }
-        if config.message_duplication > MAX_DUPLICATIONS {
-            return Err(format!(
-                "faults.message_duplication: expected 0 to {MAX_DUPLICATIONS}, found {}",
-                config.message_duplication
             ));
         }
         let creates = config.sequence_numbers_needed();
@@ -340,20 +340,14 @@ impl LockModel {
         }
     }
 
-    /// The server serves the head request of `client`'s channel. The reply to a duplicate is
-    /// not sent: the client library would drop it (see [`Msg::RequestCopy`]).
-    fn serve(&self, state: &mut LockState, client: ClientId, request: Request, copy: bool) {
+    /// The server serves the head request of `client`'s channel.
+    fn serve(&self, state: &mut LockState, client: ClientId, request: Request) {
         let mut out = Outbox::default();
         if state
             .server
             .serve(self.zookeeper, client, request, &mut out)
             == Served::Applied
         {
-            if copy {
-                out.messages.retain(|(to, reply)| {
-                    *to != client || matches!(reply, Reply::Event { .. } | Reply::SessionExpired)
-                });
-            }
             self.post(state, out);
         }
     }
@@ -388,24 +382,28 @@ impl LockModel {
             Phase::InCs => each(LockAction::Release { client: id })?,
             _ => {}
         }
-        if client.phase.reads_zookeeper() && state.connected(ActorId::Server, id) {
-            if let Some(&reply) = links.from_server.first() {
+        // `ConnectionLoss` comes from the client library itself, so a partition does not hold
+        // it back; what the server sent does wait for the heal.
+        let readable =
+            |reply: Reply| reply == Reply::ConnectionLoss || state.connected(ActorId::Server, id);
+        if client.phase.reads_zookeeper() {
+            if let Some(&reply) = links.from_server.first().filter(|&&r| readable(r)) {
                 each(LockAction::Deliver {
                     from: ActorId::Server,
                     to: id,
                     msg: Msg::Reply(reply),
                 })?;
             }
-            // With reordering, the message behind the head may overtake it.
-            match links.from_server.get(..REORDERING_WINDOW) {
-                Some(&[head, next]) if self.config.reordering && next != head => {
-                    each(LockAction::DeliverOutOfOrder {
+            if self.config.variant == Variant::UnsynchronisedEventThread
+                && state.connected(ActorId::Server, id)
+            {
+                if let Some(event) = event_behind_reply(links) {
+                    each(LockAction::EventThreadFirst {
                         from: ActorId::Server,
                         to: id,
-                        msg: Msg::Reply(next),
+                        msg: Msg::Reply(event),
                     })?;
                 }
-                _ => {}
             }
         }
         if let Some(accepted) = links.from_resource {
@@ -427,49 +425,33 @@ impl LockModel {
         }
     }
 
-    /// `to` consumes `msg`: the head of its channel from `from` or, when `out_of_order`, the
-    /// message behind the head.
+    /// `to` consumes `msg`: the head of its channel from `from` or, when `event_first`, the watch
+    /// event right behind the head (see [`Variant::UnsynchronisedEventThread`]).
     fn deliver(
         &self,
         state: &mut LockState,
         from: ActorId,
         to: ActorId,
         msg: Msg,
-        out_of_order: bool,
+        event_first: bool,
     ) {
-        assert!(
-            !out_of_order || matches!(msg, Msg::Reply(_)),
-            "only replies are reordered"
-        );
         match (from, to, msg) {
-            (
-                ActorId::Client(c),
-                ActorId::Server,
-                Msg::Request(request) | Msg::RequestCopy(request),
-            ) => {
-                let copy = matches!(msg, Msg::RequestCopy(_));
+            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
                 let head = state.links[usize::from(c)].to_server.remove(0);
-                assert_eq!(
-                    head,
-                    Outgoing { request, copy },
-                    "requests are delivered in order"
-                );
-                self.serve(state, c, request, copy);
+                assert_eq!(head, request, "requests are delivered in order");
+                self.serve(state, c, request);
             }
             (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
                 let i = usize::from(c);
                 let links = &mut state.links[i];
-                let at = links
-                    .from_server
-                    .iter()
-                    .position(|&r| r == reply)
-                    .expect("the delivered reply is in flight");
-                assert_eq!(at, usize::from(out_of_order), "delivery order");
+                let at = usize::from(event_first);
+                assert_eq!(links.from_server.get(at), Some(&reply), "delivery order");
                 links.from_server.remove(at);
                 if reply == Reply::SessionExpired {
-                    // The library closes the expired handle: whatever else was in flight to it
-                    // is never read (only a reordering network can have put anything there).
-                    links.from_server.clear();
+                    assert!(
+                        links.from_server.is_empty(),
+                        "nothing is sent to an expired session after SessionExpired"
+                    );
                 }
                 if let Some(request) = self.on_reply(&mut state.clients[i], reply) {
                     state.links[i].send_request(request);
@@ -479,7 +461,8 @@ impl LockModel {
                 let i = usize::from(c);
                 assert_eq!(state.links[i].to_resource.take(), Some(token));
                 let checks_tokens = self.config.variant != super::Variant::UncheckedResource;
-                let accepted = state.resource.on_write(token, checks_tokens);
+                let grant = state.clients[i].seq.expect("a writer holds its lock node");
+                let accepted = state.resource.on_write(token, grant, checks_tokens);
                 state.links[i].from_resource = Some(accepted);
             }
             (ActorId::Resource, ActorId::Client(c), Msg::WriteResult { accepted }) => {
@@ -491,6 +474,16 @@ impl LockModel {
             }
             other => panic!("no channel carries {other:?}"),
         }
+    }
+}
+
+/// The watch event an unsynchronised event thread may handle before the caller's thread reads the
+/// reply in front of it: the second message on the channel, when it is a watch event and the first
+/// is the answer to the caller's request.
+fn event_behind_reply(links: &Links) -> Option<Reply> {
+    match links.from_server.get(..2) {
+        Some(&[head, event @ Reply::Event { .. }]) if head.answers_request() => Some(event),
+        _ => None,
     }
 }
 
@@ -512,6 +505,7 @@ impl Model for LockModel {
             links: (0..clients).map(|_| Links::default()).collect(),
             faults: FaultsUsed::default(),
             cut: Group::default(),
+            cut_past_read_timeout: false,
             server_down: false,
             herd_seen: false,
         }]
@@ -560,7 +554,7 @@ impl Model for LockModel {
         if self.config.recipe == Recipe::Fenced {
             properties.push(Property::always(
                 prop::FENCED_RESOURCE_SAFETY,
-                |_, s: &LockState| !s.resource.accepted_out_of_order,
+                |_, s: &LockState| !s.resource.accepted_earlier_grant,
             ));
         }
         properties.push(Property::always(
@@ -612,7 +606,7 @@ impl LockModel {
             }
             LockAction::UseResource { client } => {
                 let i = self.client_index(client);
-                let token = fenced::use_resource(&mut state.clients[i]);
+                let token = fenced::use_resource(&mut state.clients[i], self.config.variant);
                 state.links[i].to_resource = Some(token);
             }
             LockAction::Release { client } => {
@@ -623,7 +617,7 @@ impl LockModel {
                 state.links[i].send_request(request);
             }
             LockAction::Deliver { from, to, msg } => self.deliver(state, from, to, msg, false),
-            LockAction::DeliverOutOfOrder { from, to, msg } => {
+            LockAction::EventThreadFirst { from, to, msg } => {
                 self.deliver(state, from, to, msg, true)
             }
             LockAction::ExpireSession { client } => {
@@ -647,7 +641,6 @@ impl LockModel {
                 let i = self.client_index(client);
                 state.clients[i].paused = false;
             }
-            LockAction::Duplicate { from, to, msg } => self.duplicate(state, from, to, msg),
             LockAction::Partition { cut } => {
                 assert!(state.cut.is_empty() && !cut.is_empty());
                 assert!(
@@ -657,7 +650,11 @@ impl LockModel {
                 state.cut = cut;
                 state.faults.partitions += 1;
             }
-            LockAction::Heal => state.cut = Group::default(),
+            LockAction::ReadTimeout => self.read_timeout(state),
+            LockAction::Heal => {
+                state.cut = Group::default();
+                state.cut_past_read_timeout = false;
+            }
             LockAction::CrashServer => {
                 self.crash_server(state);
                 state.faults.crashes += 1;
@@ -709,17 +706,12 @@ impl LockModel {
         for c in 0..self.client_count() {
             let links = &state.links[usize::from(c)];
             let id = ActorId::Client(c);
-            if let Some(&Outgoing { request, copy }) = links.to_server.first() {
+            if let Some(&request) = links.to_server.first() {
                 if !state.server_down && state.connected(id, ActorId::Server) {
-                    let msg = if copy {
-                        Msg::RequestCopy(request)
-                    } else {
-                        Msg::Request(request)
-                    };
                     each(LockAction::Deliver {
                         from: id,
                         to: ActorId::Server,
-                        msg,
+                        msg: Msg::Request(request),
                     })?;
                 }
             }

@@ -97,11 +97,7 @@ impl LockModel {
         msg: Msg,
     ) -> String {
         match (from, to, msg) {
-            (
-                ActorId::Client(c),
-                ActorId::Server,
-                Msg::Request(request) | Msg::RequestCopy(request),
-            ) => {
+            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
                 let i = usize::from(c);
                 let session = before.server.session(c);
                 if session != SessionState::Live
@@ -110,12 +106,6 @@ impl LockModel {
                     return format!(
                         "S drops C{c}'s {request}: the session is {}",
                         session_text(session)
-                    );
-                }
-                if matches!(msg, Msg::RequestCopy(_)) {
-                    return format!(
-                        "S serves the duplicate of C{c}'s {request}{}; C{c}'s library drops the reply (that xid was answered)",
-                        self.server_effects(before, after, Some(i))
                     );
                 }
                 let replies = &after.links[i].from_server;
@@ -209,10 +199,10 @@ impl Explain for LockModel {
             LockAction::Deliver { from, to, msg } => {
                 self.describe_delivery(before, after, from, to, msg)
             }
-            LockAction::DeliverOutOfOrder { from, to, msg } => {
-                let overtaken = before.links[index(to)].from_server[0];
+            LockAction::EventThreadFirst { from, to, msg } => {
+                let reply = before.links[index(to)].from_server[0];
                 format!(
-                    "{} (out of order: it overtook {overtaken}, which was sent first)",
+                    "{} (its event thread, before its caller thread has read {reply}, which came first)",
                     self.describe_delivery(before, after, from, to, msg)
                 )
             }
@@ -250,11 +240,27 @@ impl Explain for LockModel {
                     phase_text(after.clients[index(client)].phase)
                 )
             }
-            LockAction::Duplicate { from, to, msg } => {
-                format!("the network duplicates {from} → {to} {msg}: {to} will receive it twice")
-            }
             LockAction::Partition { cut } => {
-                format!("the network partitions {cut} from the rest: messages across the cut wait until it heals")
+                format!("the network partitions {cut} from the rest: messages across the cut wait until it heals (or the read timeout breaks the connections)")
+            }
+            LockAction::ReadTimeout => {
+                let lost: Vec<String> = (0..before.clients.len())
+                    .filter(|&c| {
+                        after.links[c].from_server.first() == Some(&Reply::ConnectionLoss)
+                            && before.links[c].from_server.first() != Some(&Reply::ConnectionLoss)
+                    })
+                    .map(|c| format!("C{c}"))
+                    .collect();
+                let who = match lost.as_slice() {
+                    [one] => format!("{one}'s library declares its connection lost"),
+                    many => format!(
+                        "the libraries of {} declare their connections lost",
+                        many.join(" and ")
+                    ),
+                };
+                format!(
+                    "the partition outlasts the read timeout: {who}; what was in flight is lost, ConnectionLoss is queued (sessions live on)"
+                )
             }
             LockAction::Heal => format!("the partition between {} and the rest heals", before.cut),
             LockAction::CrashServer => {
@@ -302,8 +308,9 @@ impl Explain for LockModel {
                 }
                 Some(text)
             }
-            prop::FENCED_RESOURCE_SAFETY if state.resource.accepted_out_of_order => Some(format!(
-                "the resource accepted a write whose token was lower than one it had already accepted (highest now {})",
+            prop::FENCED_RESOURCE_SAFETY if state.resource.accepted_earlier_grant => Some(format!(
+                "the resource accepted a write of an earlier grant after one of a later grant (the holder of /lock/lock-{:010}; highest token now {})",
+                state.resource.latest_grant.expect("a grant was accepted"),
                 state.resource.highest
             )),
             prop::NO_DEADLOCK if !state.all_finished() && !self.has_step(state) => {
@@ -387,7 +394,12 @@ impl Explain for LockModel {
             let _ = writeln!(text, "S is down (crashed, not yet restarted)");
         }
         if !state.cut.is_empty() {
-            let _ = writeln!(text, "partition: {} cut off from the rest", state.cut);
+            let past = if state.cut_past_read_timeout {
+                " (past the read timeout)"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "partition: {} cut off from the rest{past}", state.cut);
         }
         let (used, config) = (&state.faults, &self.config);
         let budgets = [
@@ -398,11 +410,6 @@ impl Explain for LockModel {
             ),
             ("client pauses", used.client_pauses, config.client_pauses),
             ("connection losses", used.message_loss, config.message_loss),
-            (
-                "duplications",
-                used.message_duplication,
-                config.message_duplication,
-            ),
             ("partitions", used.partitions, config.partitions),
             ("crashes", used.crashes, config.crashes),
         ];

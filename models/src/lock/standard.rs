@@ -8,8 +8,9 @@
 //! 5. `exists` returned false → go to 2. Otherwise wait for the notification, then go to 2.
 //! 6. Release: `delete(own node)`.
 //!
-//! Step 5 matters: the predecessor may be deleted between steps 2 and 4 (then `exists` says so and
-//! no watch is left), and a non-holding predecessor may leave (its session expired), so after a
+//! Step 5 matters: the predecessor may be deleted between steps 2 and 4 (then `exists` says so; the
+//! creation watch ZooKeeper leaves on the missing name never fires, as sequential names are not
+//! created again), and a non-holding predecessor may leave (its session expired), so after a
 //! wakeup the client lists again instead of assuming it holds. The flawed [`Variant`]s each break
 //! one of these steps.
 
@@ -91,7 +92,7 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply, variant: Variant) -> O
         }
         (Phase::WaitStat, Reply::Stat { exists: false }) => {
             if variant == Variant::IgnoreMissingPredecessor {
-                // Flaw: waits for a watch that was never set, since the node was already gone.
+                // Flaw: waits for a watch that cannot fire, since the node was already gone.
                 client.phase = Phase::WaitWatch;
                 None
             } else {

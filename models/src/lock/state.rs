@@ -6,56 +6,17 @@ use super::client::Client;
 use super::resource::Resource;
 use crate::actor::{Compact, Group};
 use crate::pack::{pack_parts, unpack_parts, Pack, PackState, Packer, Unpacker, Word};
-use crate::zookeeper::{ClientId, Path, Reply, Request, Server, Zxid, MAX_CLIENTS};
+use crate::zookeeper::{ClientId, Path, Reply, Request, Seq, Server, Zxid, MAX_CLIENTS};
 use crate::Slots;
 
-/// The most duplications one execution may make (the `message_duplication` budget). Each adds
-/// one message to a channel, so the channel capacities below leave room for them.
-pub const MAX_DUPLICATIONS: u8 = 2;
-/// Requests in flight from one client: one outstanding request, a stale one when a client that
-/// retries after expiry opens a new session before the server dropped the old request, and
-/// duplicates.
-pub const REQUESTS_IN_FLIGHT: usize = 2 + MAX_DUPLICATIONS as usize;
+/// Requests in flight from one client: one outstanding request, and a stale one when a client that
+/// retries after expiry opens a new session before the server dropped the old request.
+pub const REQUESTS_IN_FLIGHT: usize = 2;
 /// Replies and notifications in flight to one client: a reply, a watch event, `SessionExpired`,
-/// one spare, and duplicated notifications.
-pub const REPLIES_IN_FLIGHT: usize = 4 + MAX_DUPLICATIONS as usize;
+/// and one spare.
+pub const REPLIES_IN_FLIGHT: usize = 4;
 
-/// A request on its way to the server; `copy` marks a duplicate made by the network.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub struct Outgoing {
-    pub request: Request,
-    pub copy: bool,
-}
-
-/// One word per request in flight (see `Request::word`): the copy mark above the request's bits.
-impl Word for Outgoing {
-    fn word(self) -> u64 {
-        self.request.word() | u64::from(self.copy) << 15
-    }
-
-    fn from_word(word: u64) -> Self {
-        Outgoing {
-            request: Request::from_word(word & 0x7fff),
-            copy: word >> 15 != 0,
-        }
-    }
-}
-
-crate::pack::hash_as_word!(Outgoing);
-
-/// The channels between one client and the server and resource: FIFO unless the scenario
-/// allows reordering.
+/// The channels between one client and the server and resource: FIFO, as TCP connections are.
 #[derive(
     Clone,
     Copy,
@@ -70,7 +31,7 @@ crate::pack::hash_as_word!(Outgoing);
     serde::Deserialize,
 )]
 pub struct Links {
-    pub to_server: Slots<Outgoing, REQUESTS_IN_FLIGHT>,
+    pub to_server: Slots<Request, REQUESTS_IN_FLIGHT>,
     pub from_server: Slots<Reply, REPLIES_IN_FLIGHT>,
     /// A write (its token) on its way to the resource.
     pub to_resource: Option<Zxid>,
@@ -80,10 +41,7 @@ pub struct Links {
 
 impl Links {
     pub(crate) fn send_request(&mut self, request: Request) {
-        let overflow = self.to_server.try_push(Outgoing {
-            request,
-            copy: false,
-        });
+        let overflow = self.to_server.try_push(request);
         assert!(
             overflow.is_none(),
             "a client has at most two requests in flight"
@@ -124,7 +82,6 @@ pub struct FaultsUsed {
     pub session_expiries: u8,
     pub client_pauses: u8,
     pub message_loss: u8,
-    pub message_duplication: u8,
     pub partitions: u8,
     pub crashes: u8,
 }
@@ -144,6 +101,9 @@ pub struct LockState {
     pub faults: FaultsUsed,
     /// The actors cut off from the server by a partition (empty: no partition).
     pub cut: Group,
+    /// The partition has outlasted the clients' read timeout: the cut-off clients' connections
+    /// were declared lost (see `faults.rs`).
+    pub cut_past_read_timeout: bool,
     /// The server has crashed and not yet restarted.
     pub server_down: bool,
     /// Ghost for `no_herd`: some znode deletion woke more than one waiting client.
@@ -191,7 +151,7 @@ impl Links {
         debug_assert!(self.is_empty(), "channels are unpacked into empty ones");
         let header = input.take();
         for _ in 0..header & 0x7 {
-            self.to_server.push(Outgoing::from_word(input.take()));
+            self.to_server.push(Request::from_word(input.take()));
         }
         for _ in 0..header >> 3 & 0x7 {
             self.from_server.push(Reply::from_word(input.take()));
@@ -216,6 +176,7 @@ static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState {
     links: Slots::new(),
     faults: FaultsUsed::default(),
     cut: Group::default(),
+    cut_past_read_timeout: false,
     server_down: false,
     herd_seen: false,
 });
@@ -252,18 +213,24 @@ impl Pack for LockState {
             faults.session_expiries,
             faults.client_pauses,
             faults.message_loss,
-            faults.message_duplication,
             faults.partitions,
             faults.crashes,
             0,
             0,
+            0,
         ]));
+        let latest_grant = self
+            .resource
+            .latest_grant
+            .map_or(0, |grant| u64::from(grant) + 1);
         out.put(
             u64::from(self.server_down)
                 | u64::from(self.herd_seen) << 1
-                | u64::from(self.resource.accepted_out_of_order) << 2
+                | u64::from(self.resource.accepted_earlier_grant) << 2
                 | u64::from(self.cut.to_compact()) << 3
-                | u64::from(self.resource.highest) << 16,
+                | u64::from(self.cut_past_read_timeout) << 13
+                | u64::from(self.resource.highest) << 16
+                | latest_grant << 32,
         );
     }
 
@@ -280,23 +247,27 @@ impl Pack for LockState {
             links.unpack_into(input);
         }
         self.server.unpack_into(input);
-        let [session_expiries, client_pauses, message_loss, message_duplication, partitions, crashes, _, _] =
+        let [session_expiries, client_pauses, message_loss, partitions, crashes, _, _, _] =
             input.take().to_le_bytes();
         self.faults = FaultsUsed {
             session_expiries,
             client_pauses,
             message_loss,
-            message_duplication,
             partitions,
             crashes,
         };
         let flags = input.take();
         self.resource = Resource {
             highest: (flags >> 16) as Zxid,
-            accepted_out_of_order: flags & 4 != 0,
+            latest_grant: match flags >> 32 & 0xffff {
+                0 => None,
+                grant => Some((grant - 1) as Seq),
+            },
+            accepted_earlier_grant: flags & 4 != 0,
         };
         self.cut =
             Group::from_compact((flags >> 3) as u16 & 0x3ff).expect("every bit pattern is a group");
+        self.cut_past_read_timeout = flags >> 13 & 1 != 0;
         self.server_down = flags & 1 != 0;
         self.herd_seen = flags & 2 != 0;
     }
@@ -386,8 +357,8 @@ mod tests {
 
     /// Packing is what a search stores and fingerprints: every reachable state must read back
     /// equal, and two different states must never pack to the same bytes. The worlds below use
-    /// every fault, every recipe and the fields only some recipes touch (tokens, the resource,
-    /// duplicates, a partition, a crashed server).
+    /// every fault, every recipe and the fields only some recipes touch (tokens, the resource and
+    /// its ghost, a partition past the read timeout, a crashed server).
     #[test]
     fn reachable_states_pack_apart_and_read_back_equal() {
         let mut worlds = Vec::new();
@@ -400,8 +371,6 @@ mod tests {
                 ..LockConfig::new(recipe, 2)
             });
             worlds.push(LockConfig {
-                message_duplication: 1,
-                reordering: true,
                 partitions: 1,
                 crashes: 1,
                 ..LockConfig::new(recipe, 2)

@@ -137,10 +137,8 @@ mod tests {
                 session_expiries: 1,
                 client_pauses: 1,
                 message_loss: 1,
-                message_duplication: 1,
                 partitions: 1,
                 crashes: 1,
-                reordering: true,
                 acquisitions: 2,
                 ..LockConfig::new(recipe, 3)
             })

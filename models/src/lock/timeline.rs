@@ -6,12 +6,11 @@
 //! step broke the channel (a lost connection, a crash, a closed session handle), so what remained
 //! was lost and everything now on it was sent. That covers every action at once (a server step that
 //! replies and fires watches, an expiry that notifies, a connection loss that queues
-//! `ConnectionLoss`), so a new action needs only its arm in [`Timeline::step_view`]. A duplication
-//! inserts its copy behind the original rather than at the tail, so it says so itself.
+//! `ConnectionLoss`), so a new action needs only its arm in [`Timeline::step_view`].
 
 use super::action::{LockAction, Msg};
 use super::model::{LockModel, Recipe};
-use super::state::{Links, LockState, Outgoing};
+use super::state::{Links, LockState};
 use crate::actor::ActorId;
 use crate::timeline::{Condition, Message, MessageEvent, StepKind, StepView, Timeline};
 use crate::zookeeper::{ClientId, SessionState};
@@ -37,7 +36,7 @@ impl Consumed {
     fn of(action: &LockAction, client: ActorId) -> Consumed {
         let (from, to, msg, at) = match *action {
             LockAction::Deliver { from, to, msg } => (from, to, msg, 0),
-            LockAction::DeliverOutOfOrder { from, to, msg } => (from, to, msg, 1),
+            LockAction::EventThreadFirst { from, to, msg } => (from, to, msg, 1),
             LockAction::StartAcquire { .. }
             | LockAction::UseResource { .. }
             | LockAction::Release { .. }
@@ -45,8 +44,8 @@ impl Consumed {
             | LockAction::LoseConnection { .. }
             | LockAction::Pause { .. }
             | LockAction::Resume { .. }
-            | LockAction::Duplicate { .. }
             | LockAction::Partition { .. }
+            | LockAction::ReadTimeout
             | LockAction::Heal
             | LockAction::CrashServer
             | LockAction::RestartServer => return Consumed::default(),
@@ -55,7 +54,7 @@ impl Consumed {
             return Consumed::default();
         }
         match msg {
-            Msg::Request(_) | Msg::RequestCopy(_) => Consumed {
+            Msg::Request(_) => Consumed {
                 to_server: Some(at),
                 ..Consumed::default()
             },
@@ -111,7 +110,7 @@ fn link_events(
     events: &mut Vec<MessageEvent>,
 ) {
     let labels = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>();
-    let requests = |links: &Links| labels(&mut links.to_server.iter().map(Outgoing::to_string));
+    let requests = |links: &Links| labels(&mut links.to_server.iter().map(ToString::to_string));
     let replies = |links: &Links| labels(&mut links.from_server.iter().map(|r| r.to_string()));
     let write = |links: &Links| {
         labels(
@@ -197,9 +196,9 @@ impl Timeline for LockModel {
                 events.push(MessageEvent::Delivered(message(from, to, msg)));
                 (to, StepKind::Deliver, msg.to_string())
             }
-            LockAction::DeliverOutOfOrder { from, to, msg } => {
+            LockAction::EventThreadFirst { from, to, msg } => {
                 events.push(MessageEvent::Delivered(message(from, to, msg)));
-                (to, StepKind::Fault, format!("{msg} overtakes"))
+                (to, StepKind::Deliver, format!("{msg} (event thread first)"))
             }
             LockAction::ExpireSession { client } => (
                 ActorId::Server,
@@ -211,29 +210,15 @@ impl Timeline for LockModel {
             }
             LockAction::Pause { client } => (client, StepKind::Fault, "pauses".into()),
             LockAction::Resume { client } => (client, StepKind::Recover, "resumes".into()),
-            LockAction::Duplicate { from, to, msg } => {
-                // A copied request travels as a copy (the server answers it with nothing).
-                let copy = match msg {
-                    Msg::Request(request) => Outgoing {
-                        request,
-                        copy: true,
-                    }
-                    .to_string(),
-                    other => other.to_string(),
-                };
-                events.push(MessageEvent::Duplicated(message(from, to, copy)));
-                // The copy is not a send at the tail: no channel comparison for this step.
-                return StepView {
-                    actor: from.to_string(),
-                    kind: StepKind::Fault,
-                    label: format!("duplicates {msg}"),
-                    events,
-                };
-            }
             LockAction::Partition { cut } => (
                 first_member(cut),
                 StepKind::Fault,
                 format!("partition: {cut} cut off"),
+            ),
+            LockAction::ReadTimeout => (
+                first_member(before.cut),
+                StepKind::Fault,
+                "read timeout: connection lost".into(),
             ),
             LockAction::Heal => (first_member(before.cut), StepKind::Recover, "heals".into()),
             LockAction::CrashServer => (ActorId::Server, StepKind::Fault, "crashes".into()),
@@ -302,7 +287,7 @@ mod tests {
         assert_eq!((create.from.as_str(), create.to.as_str()), ("C0", "S"));
 
         let sent = model.apply(&start, LockAction::StartAcquire { client: c0 });
-        let request = sent.links[0].to_server[0].request;
+        let request = sent.links[0].to_server[0];
         let serve = LockAction::Deliver {
             from: c0,
             to: ActorId::Server,
@@ -338,12 +323,11 @@ mod tests {
         );
     }
 
-    /// Goal: the faults added with duplication, partitions and crashes draw as they happen.
+    /// Goal: crashes, partitions and a partition outlasting the read timeout draw as they happen.
     /// Method: take each from a state with a create in flight and compare events and conditions.
     #[test]
-    fn duplication_crash_and_partition_show_as_events_and_conditions() {
+    fn crash_partition_and_read_timeout_show_as_events_and_conditions() {
         let config = LockConfig {
-            message_duplication: 1,
             partitions: 1,
             crashes: 1,
             ..LockConfig::new(Recipe::Standard, 1)
@@ -352,19 +336,6 @@ mod tests {
         let c0 = ActorId::Client(0);
         let start = model.init_states().swap_remove(0);
         let sent = model.apply(&start, LockAction::StartAcquire { client: c0 });
-        let request = sent.links[0].to_server[0].request;
-        let duplicate = LockAction::Duplicate {
-            from: c0,
-            to: ActorId::Server,
-            msg: Msg::Request(request),
-        };
-        let view = model.step_view(&sent, &duplicate);
-        assert_eq!(view.kind, StepKind::Fault);
-        assert!(
-            matches!(view.events.as_slice(), [MessageEvent::Duplicated(m)] if m.label.ends_with("(duplicate)")),
-            "{:?}",
-            view.events
-        );
 
         let view = model.step_view(&sent, &LockAction::CrashServer);
         assert_eq!((view.actor.as_str(), view.kind), ("S", StepKind::Fault));
@@ -384,6 +355,14 @@ mod tests {
             .contains(&("C0".to_string(), Condition::Partitioned)));
         let view = model.step_view(&parted, &LockAction::Heal);
         assert_eq!((view.actor.as_str(), view.kind), ("C0", StepKind::Recover));
+        let view = model.step_view(&parted, &LockAction::ReadTimeout);
+        assert_eq!((view.actor.as_str(), view.kind), ("C0", StepKind::Fault));
+        assert!(
+            matches!(view.events.as_slice(), [MessageEvent::Lost(lost), MessageEvent::Sent(loss)]
+                if lost.from == "C0" && loss.label == "ConnectionLoss"),
+            "{:?}",
+            view.events
+        );
     }
 
     #[test]

@@ -84,6 +84,15 @@ impl Request {
 }
 
 impl Reply {
+    /// Whether this is the server's answer to one of the client's requests (as opposed to a watch
+    /// event, or news of the session or connection, which the library hands to watchers).
+    pub fn answers_request(self) -> bool {
+        !matches!(
+            self,
+            Reply::Event { .. } | Reply::SessionExpired | Reply::ConnectionLoss
+        )
+    }
+
     pub fn map_values(self, seq: SeqMap, zxid: ZxidMap) -> Reply {
         match self {
             Reply::Created { path, czxid } => Reply::Created {
