@@ -144,7 +144,7 @@ pub struct CheckSpec {
     pub runs: u64,
     /// Bytes of resident memory at which the search stops, reporting what it found; 0: no
     /// bound. Written only when set, so traces without it read as before.
-    #[serde(default, with = "units::size", skip_serializing_if = "is_zero")]
+    #[serde(default, with = "units::size", skip_serializing_if = "is_zero_bytes")]
     pub max_memory: u64,
     pub steps: u32,
     /// Random only: how a run chooses among enabled actions.
@@ -157,7 +157,7 @@ pub struct CheckSpec {
     pub fairness: Fairness,
 }
 
-fn is_zero(value: &u64) -> bool {
+fn is_zero_bytes(value: &u64) -> bool {
     *value == 0
 }
 
