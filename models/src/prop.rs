@@ -22,7 +22,7 @@ pub const NO_ORPHAN_NODES: &str = "no_orphan_nodes";
 /// ZAB (DOMAIN.md §6), always: at most one server establishes leadership per epoch, and no two
 /// established leaders share a currentEpoch.
 pub const LEADER_UNIQUENESS: &str = "leader_uniqueness";
-/// ZAB, always: every delivered transaction was broadcast by some primary.
+/// ZAB, always: every delivered transaction was broadcast by some primary and logged by a quorum.
 pub const INTEGRITY: &str = "integrity";
 /// ZAB, always: if s delivers a and t delivers b, then s delivers b or t delivers a.
 pub const AGREEMENT: &str = "agreement";
@@ -38,6 +38,9 @@ pub const PRIMARY_INTEGRITY: &str = "primary_integrity";
 /// ZAB, always: a quorum-committed transaction is never lost: every leader established in a later
 /// epoch has it in its log, and no TRUNC removes it.
 pub const COMMITTED_LOG_DURABILITY: &str = "committed_log_durability";
+/// ZAB, always: a server's deliveries only grow: its delivered prefix is everything it ever
+/// delivered, in the same order (the published specs' `CommittedLogMonotonicity`).
+pub const COMMITTED_LOG_MONOTONICITY: &str = "committed_log_monotonicity";
 /// ZAB implementation level, always: a follower in broadcast has a log that is a prefix of its
 /// leader's (same epoch, both in broadcast).
 pub const HISTORY_CONSISTENCY: &str = "history_consistency";
@@ -76,6 +79,7 @@ pub const ALL: &[&str] = &[
     GLOBAL_PRIMARY_ORDER,
     PRIMARY_INTEGRITY,
     COMMITTED_LOG_DURABILITY,
+    COMMITTED_LOG_MONOTONICITY,
     HISTORY_CONSISTENCY,
     ACK_CONSISTENT,
     STATE_CONSISTENT,

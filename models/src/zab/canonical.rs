@@ -35,7 +35,7 @@
 //! zk-4712's sync queue; a leader's proposed epoch, highest acceptedEpoch seen and the last
 //! zxids its followers reported; a follower's synced transactions and the proposals it buffers
 //! in synchronization; every message in flight; and
-//! the ghost's established epochs, proposals and commit epochs. A new field that holds an epoch
+//! the ghost's established epochs, proposals, commit epochs and delivery histories. A new field that holds an epoch
 //! or a zxid must be added to [`visit_epochs`], or states that differ in it would be merged
 //! wrongly.
 //!
@@ -79,6 +79,9 @@ pub fn visit_epochs(state: &mut ZabState, rename: &mut dyn FnMut(u8) -> u8) {
     }
     for epoch in &mut state.ghost.committed_in {
         *epoch = rename(*epoch);
+    }
+    for history in &mut state.ghost.history {
+        rename_txns(history, rename);
     }
 }
 

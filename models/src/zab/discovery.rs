@@ -61,7 +61,9 @@ impl ZabModel {
             return;
         };
         let counted = if epoch > server.disk.accepted_epoch {
-            server.disk.accepted_epoch = epoch;
+            if self.keeps_epoch_promise() {
+                server.disk.accepted_epoch = epoch;
+            }
             true
         } else if epoch == server.disk.accepted_epoch {
             false

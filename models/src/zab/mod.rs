@@ -50,6 +50,8 @@
 mod action;
 pub mod broadcast;
 pub mod canonical;
+#[cfg(test)]
+mod cross_check;
 pub mod discovery;
 pub mod election;
 pub mod faults;

@@ -23,6 +23,17 @@ pub struct ZabModel {
     /// broken quorum rule.
     #[cfg(test)]
     pub(super) commits_on_two_acks: bool,
+    /// Tests only, a mutation: a follower answers LEADERINFO without writing the new epoch to its
+    /// acceptedEpoch file, so it can promise the same epoch to a second leader, so that a test
+    /// can show `leader_uniqueness` catches two leaders established in one epoch.
+    #[cfg(test)]
+    pub(super) forgets_epoch_promise: bool,
+    /// Tests only, a mutation: a leader syncing a late follower sends the committed part of its
+    /// log but not its outstanding proposals (ZK-spec's `issues.md`: "PROPOSE sent only to
+    /// ACK-LD'd followers loses entries"), so that a test can show `local_primary_order` catches
+    /// a follower that delivers a proposal without its predecessor.
+    #[cfg(test)]
+    pub(super) skips_outstanding_proposals: bool,
 }
 
 impl ZabModel {
@@ -34,6 +45,10 @@ impl ZabModel {
             fairness: Fairness::Weak,
             #[cfg(test)]
             commits_on_two_acks: false,
+            #[cfg(test)]
+            forgets_epoch_promise: false,
+            #[cfg(test)]
+            skips_outstanding_proposals: false,
         })
     }
 
@@ -49,6 +64,26 @@ impl ZabModel {
     pub fn with_fairness(mut self, fairness: Fairness) -> Self {
         self.fairness = fairness;
         self
+    }
+
+    /// Whether a follower writes the epoch it acknowledges to its acceptedEpoch file: always,
+    /// but for the test-only mutation `forgets_epoch_promise`.
+    pub(super) fn keeps_epoch_promise(&self) -> bool {
+        #[cfg(test)]
+        if self.forgets_epoch_promise {
+            return false;
+        }
+        true
+    }
+
+    /// Whether a leader syncing a late follower forwards its outstanding proposals: always, but
+    /// for the test-only mutation `skips_outstanding_proposals`.
+    pub(super) fn forwards_outstanding(&self) -> bool {
+        #[cfg(test)]
+        if self.skips_outstanding_proposals {
+            return false;
+        }
+        true
     }
 
     /// `to` handles `msg` from `from`. Only routes: each message has its handler in its phase's
@@ -139,6 +174,7 @@ impl ZabModel {
             ZabAction::Partition { side } => self.partition(state, side),
             ZabAction::Heal => self.heal(state),
         }
+        state.ghost.record(&state.servers);
         if self.canonical_epochs {
             super::canonical::rename_epochs(&self.config, state);
         }
@@ -321,6 +357,9 @@ impl Model for ZabModel {
             }),
             Property::always(prop::COMMITTED_LOG_DURABILITY, |_, s: &ZabState| {
                 props::committed_log_durability(s)
+            }),
+            Property::always(prop::COMMITTED_LOG_MONOTONICITY, |_, s: &ZabState| {
+                props::committed_log_monotonicity(s)
             }),
             Property::always(prop::HISTORY_CONSISTENCY, |_, s: &ZabState| {
                 props::history_consistency(s)

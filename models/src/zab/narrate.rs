@@ -179,6 +179,7 @@ impl Explain for ZabModel {
             prop::GLOBAL_PRIMARY_ORDER => props::global_primary_order(state),
             prop::PRIMARY_INTEGRITY => props::primary_integrity(state),
             prop::COMMITTED_LOG_DURABILITY => props::committed_log_durability(state),
+            prop::COMMITTED_LOG_MONOTONICITY => props::committed_log_monotonicity(state),
             prop::HISTORY_CONSISTENCY => props::history_consistency(state),
             prop::ACK_CONSISTENT => props::ack_consistent(state),
             prop::STATE_CONSISTENT => props::state_consistent(state),
@@ -193,6 +194,19 @@ impl Explain for ZabModel {
         }
         let why = match property {
             prop::COMMITTED_LOG_DURABILITY => lost_commit(state),
+            prop::COMMITTED_LOG_MONOTONICITY => match props::taken_back(state) {
+                Some((s, txn)) => format!(
+                    "S{s} delivered {txn} and no longer has it at that place in its delivered \
+                     log"
+                ),
+                None => "a server's deliveries went back".into(),
+            },
+            prop::INTEGRITY => match props::unaccepted_delivery(state) {
+                Some((s, txn)) => {
+                    format!("S{s} delivered {txn}, which no quorum of servers ever logged")
+                }
+                None => "a delivered transaction was never broadcast".into(),
+            },
             prop::HISTORY_CONSISTENCY => diverged_follower(state),
             prop::LEADER_UNIQUENESS => "two servers established leadership in one epoch".into(),
             prop::ACK_CONSISTENT => "a leader waiting for a NEWLEADER ACK received the ACK of a \

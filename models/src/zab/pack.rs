@@ -98,7 +98,9 @@ fields_of_struct!(Ghost {
     proposals,
     committed_in,
     injected_before_cut,
-    during_action
+    during_action,
+    history,
+    logged_by
 });
 fields_of_struct!(ZabState {
     servers,

@@ -292,6 +292,22 @@ pub struct Ghost {
     /// DOMAIN.md §6's "during-action" checks: set when a server receives a message the real
     /// code rejects or crashes on, so that the property reads a state, as all properties do.
     pub during_action: DuringAction,
+    /// Per server (index = sid), every transaction it ever delivered, in the order it first
+    /// delivered each. Append-only: a TRUNC or a SNAP that lowers or replaces the delivered
+    /// prefix of the log does not shrink it, so the order properties see what a server once
+    /// delivered and then lost (DOMAIN.md §6 defines them over deliveries, not over today's
+    /// log).
+    ///
+    /// Delivered means applied by a server in BROADCAST, which serves clients. A follower
+    /// applies the transactions of its sync at NEWLEADER, before the leader has the quorum of
+    /// NEWLEADER ACKs that commits them and before the follower serves (UPTODATE): with 4 or 5
+    /// servers it can apply a transaction only it and the leader hold, and lose it again, and
+    /// no client can have read it. Those count as delivered once it serves.
+    pub history: [Log; MAX_SERVERS],
+    /// Per transaction value (index value − 1), the servers that ever had it in their log (that
+    /// accepted it, in the ZAB paper's words), or every server once that is a quorum: the
+    /// properties ask only whether a quorum did, so the set stops growing there.
+    pub logged_by: [ServerSet; super::types::MAX_TXNS],
 }
 
 /// The implementation-level checks ZooKeeper's code makes while it handles a message (ZTS
@@ -329,6 +345,35 @@ impl Ghost {
                     servers: bit(leader),
                 },
             ),
+        }
+    }
+
+    /// Record what the step that led to `servers` delivered and logged: every transaction of the
+    /// delivered prefix of a server in broadcast that its history lacks is appended (in log
+    /// order), and every logged transaction marks its server in `logged_by`. Called after every
+    /// step, so no handler has to remember it: whatever a step does to a log (append, cut,
+    /// replace), the delivered prefix after it is what the server has applied.
+    pub fn record(&mut self, servers: &[Server]) {
+        let everyone = super::types::all_servers(servers.len() as u8);
+        for (s, server) in servers.iter().enumerate() {
+            let history = &mut self.history[s];
+            let serving = server.up && server.phase == Phase::Broadcast;
+            for &txn in server.disk.delivered().iter().filter(|_| serving) {
+                if !history.contains(&txn) {
+                    let overflow = history.try_push(txn);
+                    assert!(
+                        overflow.is_none(),
+                        "a server delivers at most every transaction once"
+                    );
+                }
+            }
+            for txn in &server.disk.log {
+                let logged = &mut self.logged_by[usize::from(txn.value - 1)];
+                *logged |= bit(s as Sid);
+                if 2 * logged.count_ones() > everyone.count_ones() {
+                    *logged = everyone;
+                }
+            }
         }
     }
 

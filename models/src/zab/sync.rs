@@ -72,7 +72,12 @@ impl ZabModel {
             let theirs = leading_last_zxid(state, leader, follower);
             let (mode, txns) = choose_sync(&log[..committed], theirs);
             state.send(leader, follower, Msg::Sync { mode, txns });
-            for &txn in &log[committed..] {
+            let outstanding = if self.forwards_outstanding() {
+                &log[committed..]
+            } else {
+                &[]
+            };
+            for &txn in outstanding {
                 state.send(leader, follower, Msg::Proposal { txn });
             }
             state.send(leader, follower, Msg::NewLeader { epoch });

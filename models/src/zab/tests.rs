@@ -557,8 +557,9 @@ fn a_proposal_acknowledged_across_the_cut_before_it_may_commit_in_the_minority()
 }
 
 #[test]
-fn a_leader_that_commits_on_two_acks_is_caught_by_the_minority_check() {
-    // The mutation: a broken quorum rule lets the cut-off leader commit with S3 alone.
+fn a_leader_that_commits_on_two_acks_is_caught_by_the_minority_check_and_integrity() {
+    // The mutation: a broken quorum rule lets the cut-off leader commit with S3 alone. Only S3
+    // and S4 ever logged the write, so its delivery also breaks `integrity`.
     let mut model = split_model(1);
     model.commits_on_two_acks = true;
     let state = leader_cut_off(&model);
@@ -574,8 +575,17 @@ fn a_leader_that_commits_on_two_acks_is_caught_by_the_minority_check() {
         .collect();
     assert_eq!(
         safety_verdicts,
-        [crate::prop::MINORITY_COMMITS_NOTHING_NEW],
-        "only the minority check sees it"
+        [
+            crate::prop::INTEGRITY,
+            crate::prop::MINORITY_COMMITS_NOTHING_NEW
+        ],
+        "the two checks of a quorum see it, and no other"
+    );
+    let why = crate::Explain::describe_violation(&model, crate::prop::INTEGRITY, &state)
+        .expect("violated");
+    assert!(
+        why.starts_with("S3 delivered (1,1)#1, which no quorum of servers ever logged"),
+        "{why}"
     );
     let why = crate::Explain::describe_violation(
         &model,
@@ -592,9 +602,10 @@ fn a_leader_that_commits_on_two_acks_is_caught_by_the_minority_check() {
 }
 
 #[test]
-fn a_search_finds_the_two_ack_quorum_through_the_minority_check_alone() {
+fn a_search_finds_the_two_ack_quorum_through_the_minority_check_and_integrity() {
     // Four servers split 2 | 2 for good, so neither side is a quorum: the complete space of the
-    // fixed protocol keeps every property, the mutation's breaks the minority check only.
+    // fixed protocol keeps every property, the mutation's breaks the minority check and
+    // integrity (a write delivered that only two of four servers ever logged), and no other.
     let config = ZabConfig {
         epochs: 1,
         partitions: 1,
@@ -617,7 +628,68 @@ fn a_search_finds_the_two_ack_quorum_through_the_minority_check_alone() {
     broken.commits_on_two_acks = true;
     assert_eq!(
         violated(broken),
-        [crate::prop::MINORITY_COMMITS_NOTHING_NEW]
+        [
+            crate::prop::INTEGRITY,
+            crate::prop::MINORITY_COMMITS_NOTHING_NEW
+        ]
+    );
+}
+
+/// The safety properties a complete breadth-first search of `model` finds violated.
+fn violated_in_complete_search(model: &ZabModel) -> Vec<&'static str> {
+    let checker = model.clone().checker().spawn_bfs().join();
+    assert!(checker.is_done(), "the search is complete");
+    model
+        .properties()
+        .into_iter()
+        .filter(|p| p.expectation == stateright::Expectation::Always)
+        .filter(|p| checker.discovery(p.name).is_some())
+        .map(|p| p.name)
+        .collect()
+}
+
+#[test]
+fn a_search_finds_two_leaders_of_one_epoch_when_followers_forget_their_promise() {
+    // ACKEPOCH's promise is what keeps two leaders out of one epoch: a follower that counts
+    // for a leader of epoch 1 without writing acceptedEpoch = 1 can count for a second leader
+    // of epoch 1 after the first crashed. Three servers, no writes, one crash: the fixed
+    // protocol keeps every property, the mutation breaks leader uniqueness and nothing else.
+    let config = ZabConfig {
+        crashes: 1,
+        ..ZabConfig::new(3, 0)
+    };
+    let fixed = ZabModel::new(config).expect("valid");
+    assert_eq!(violated_in_complete_search(&fixed), Vec::<&str>::new());
+    let mut broken = fixed;
+    broken.forgets_epoch_promise = true;
+    assert_eq!(
+        violated_in_complete_search(&broken),
+        [crate::prop::LEADER_UNIQUENESS]
+    );
+}
+
+#[test]
+fn a_search_finds_a_proposal_delivered_without_its_predecessor_when_a_late_follower_misses_it() {
+    // A follower that joins while a proposal is outstanding must get it between the sync and
+    // NEWLEADER. Without it, the follower logs and delivers the next proposal of the same
+    // primary alone: agreement (while the others have delivered only the first), total order
+    // and local primary order break, its log is no prefix of its leader's, and the missing
+    // proposal's COMMIT can reach it in synchronization with nothing buffered. Three servers,
+    // two writes, no faults.
+    let config = ZabConfig::new(3, 2);
+    let fixed = ZabModel::new(config).expect("valid");
+    assert_eq!(violated_in_complete_search(&fixed), Vec::<&str>::new());
+    let mut broken = fixed;
+    broken.skips_outstanding_proposals = true;
+    assert_eq!(
+        violated_in_complete_search(&broken),
+        [
+            crate::prop::AGREEMENT,
+            crate::prop::TOTAL_ORDER,
+            crate::prop::LOCAL_PRIMARY_ORDER,
+            crate::prop::HISTORY_CONSISTENCY,
+            crate::prop::COMMIT_CONSISTENT
+        ]
     );
 }
 
