@@ -107,6 +107,7 @@ scenario_tests! {
     zab_zk_4685 => "zab/zk-4685.toml",
     zab_zk_3023 => "zab/zk-3023.toml",
     zab_zk_4394 => "zab/zk-4394.toml",
+    zab_zk_2845 => "zab/zk-2845.toml",
     zab_liveness_no_faults => "zab/liveness-no-faults.toml",
     zab_liveness_two_servers_crash => "zab/liveness-two-servers-crash.toml",
     zab_liveness_election_race => "zab/liveness-election-race.toml",

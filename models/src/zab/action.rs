@@ -40,8 +40,11 @@ pub enum ZabAction {
     /// after the follower acknowledged UPTODATE.
     ApplyCommitted { server: Sid },
     /// zk-4712: the follower's SyncRequestProcessor writes the oldest proposal it queued and
-    /// sends its ACK on the follower's current connection (if any), whatever the role now.
+    /// acknowledges it to the leader.
     LogProposal { server: Sid },
+    /// zk-4712: the SyncRequestProcessor of a role that ended (it was not shut down) writes the
+    /// oldest proposal it still had queued. Its ACK goes to the old role's closed socket.
+    LogOrphan { server: Sid },
     /// A follower gives up on a leader it cannot reach, or a leader that no longer hears from a
     /// quorum steps down; either goes back to LOOKING.
     Timeout { server: Sid },
@@ -80,6 +83,10 @@ impl fmt::Display for ZabAction {
             ZabAction::LogProposal { server } => {
                 write!(f, "S{server}'s SyncRequestProcessor logs a queued proposal")
             }
+            ZabAction::LogOrphan { server } => write!(
+                f,
+                "S{server}'s SyncRequestProcessor of an ended role logs a queued proposal"
+            ),
             ZabAction::Timeout { server } => write!(f, "S{server} times out"),
             ZabAction::Crash { server } => write!(f, "crash S{server}"),
             ZabAction::Restart { server } => write!(f, "restart S{server}"),

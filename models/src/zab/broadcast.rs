@@ -91,16 +91,27 @@ impl ZabModel {
         state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
     }
 
-    /// zk-4712: the SyncRequestProcessor writes its oldest queued proposal and acknowledges it
-    /// on the connection the server has now, which may lead to a different leader or nowhere.
+    /// zk-4712: the role's SyncRequestProcessor writes its oldest queued proposal and
+    /// acknowledges it to the leader.
     pub(super) fn log_queued_proposal(&self, state: &mut ZabState, server: Sid) {
         let me = state.server_mut(server);
         let txn = me.sync_queue.remove(0);
         // A sync may have brought the same transaction meanwhile; a log holds it once.
         me.disk.append_once(txn);
-        if let Some(leader) = me.following().map(|f| f.leader) {
-            state.send(server, leader, Msg::Ack { zxid: txn.zxid });
-        }
+        let leader = me
+            .following()
+            .expect("a role's queue ends with the role")
+            .leader;
+        state.send(server, leader, Msg::Ack { zxid: txn.zxid });
+    }
+
+    /// zk-4712: the SyncRequestProcessor of an ended role writes its oldest queued proposal.
+    /// Its SendAckRequestProcessor writes the ACK to the old Follower's socket, which
+    /// `Learner.shutdown` closed: the ACK is lost.
+    pub(super) fn log_orphan(&self, state: &mut ZabState, server: Sid) {
+        let me = state.server_mut(server);
+        let txn = me.orphans.remove(0);
+        me.disk.append_once(txn);
     }
 
     /// Step 3, at the leader: an ACK of a proposal.
@@ -169,7 +180,16 @@ impl ZabModel {
         self.config.is_quorum(acks)
     }
 
-    /// Step 4, at the follower.
+    /// Step 4, at the follower (`FollowerZooKeeperServer.commit`): a COMMIT applies the oldest
+    /// proposal this role logged (`pendingTxns`); with none it is ignored with a warning. A
+    /// COMMIT that names another zxid makes the server exit (`UNMATCHED_TXN_COMMIT`): a crash
+    /// that uses no fault budget.
+    ///
+    /// This role's proposals carry the follower's currentEpoch; an older entry after the
+    /// delivered prefix is a stray write of an ended role (zk-4712) or was logged before an
+    /// election that did not replay it (zk-2845), and is in no `pendingTxns`. The delivered
+    /// prefix cannot skip it, so a COMMIT behind such an entry is not applied: the log has
+    /// diverged from the leader's already (`history_consistency`).
     pub(super) fn on_commit(&self, state: &mut ZabState, follower: Sid, zxid: Zxid) {
         let server = state.server_mut(follower);
         if server.following().is_none() {
@@ -180,7 +200,17 @@ impl ZabModel {
             return;
         }
         let next = usize::from(server.disk.delivered);
-        if server.disk.log.get(next).map(|t| t.zxid) == Some(zxid) {
+        let epoch = server.disk.current_epoch;
+        let Some(head) = server.disk.log[next..]
+            .iter()
+            .position(|t| t.zxid.epoch == epoch)
+            .map(|i| next + i)
+        else {
+            return;
+        };
+        if server.disk.log[head].zxid != zxid {
+            self.exit(state, follower);
+        } else if head == next {
             server.disk.delivered += 1;
         }
     }

@@ -1,6 +1,6 @@
 //! Crashes, partitions and the timeouts that notice them (DOMAIN.md §5.6).
 //!
-//! - Crash: the server stops; its volatile state (role, zabState, queues, synced transactions
+//! - Crash: the server stops (as it does when it exits on an error, which uses no budget); its volatile state (role, zabState, queues, synced transactions
 //!   not yet written) is lost, and so is everything in flight on its connections (TCP resets).
 //!   Its disk is kept. Restart: LOOKING again, from the disk.
 //! - Partition: the servers split into two groups; connections across the cut close. Heal joins
@@ -12,11 +12,17 @@
 //!   proposed epoch can no longer be acknowledged by a quorum (`waitForEpochAck`'s initLimit).
 
 use super::state::ZabState;
-use super::types::{bit, members, ServerSet, Sid};
+use super::types::{bit, members, ServerSet, Sid, Zxid};
 use super::{Election, ZabModel};
 
 impl ZabModel {
     pub(super) fn crash(&self, state: &mut ZabState, server: Sid) {
+        self.exit(state, server);
+        state.faults.crashes += 1;
+    }
+
+    /// The server's process ends, by a crash or by exiting on an error it cannot handle.
+    pub(super) fn exit(&self, state: &mut ZabState, server: Sid) {
         for peer in state.ids().filter(|&s| s != server).collect::<Vec<_>>() {
             state.close_connection(server, peer);
             state.cut_election_link(server, peer);
@@ -24,15 +30,18 @@ impl ZabModel {
         let crashed = state.server_mut(server);
         crashed.become_looking();
         crashed.sync_queue.clear();
+        crashed.orphans.clear();
+        crashed.loaded = Zxid::ZERO;
         crashed.fle = Default::default();
         crashed.up = false;
-        state.faults.crashes += 1;
     }
 
     pub(super) fn restart(&self, state: &mut ZabState, server: Sid) {
         let restarted = state.server_mut(server);
         assert!(!restarted.up, "only a crashed server restarts");
         restarted.up = true;
+        // The whole log, committed or not, is replayed into the data tree.
+        restarted.load_log();
         self.look_for_leader(state, server);
         if self.config.election == Election::Fle {
             for peer in state.ids().filter(|&p| p != server).collect::<Vec<_>>() {

@@ -117,10 +117,16 @@ pub enum ZabVariant {
     /// (a NullPointerException in `syncWithLeader`, `commit_consistent`).
     #[serde(rename = "zk-4394")]
     Zk4394,
+    /// ZOOKEEPER-2845: a server that goes back to LOOKING keeps its data tree as it was, without
+    /// the transactions it logged but never applied, and reports that tree's last zxid; the new
+    /// leader syncs it by DIFF from there, so the unapplied transactions stay in its log under
+    /// the new leader's (a restart would replay them: data inconsistency).
+    #[serde(rename = "zk-2845")]
+    Zk2845,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 8] = [
+    pub const ALL: [ZabVariant; 9] = [
         ZabVariant::Fixed,
         ZabVariant::Zk4643,
         ZabVariant::Zk4646,
@@ -129,6 +135,7 @@ impl ZabVariant {
         ZabVariant::Zk4685,
         ZabVariant::Zk3023,
         ZabVariant::Zk4394,
+        ZabVariant::Zk2845,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +148,7 @@ impl ZabVariant {
             ZabVariant::Zk4685 => "zk-4685",
             ZabVariant::Zk3023 => "zk-3023",
             ZabVariant::Zk4394 => "zk-4394",
+            ZabVariant::Zk2845 => "zk-2845",
         }
     }
 }

@@ -79,7 +79,8 @@ impl ZabModel {
     /// takes nothing: in zk-4643 one thread does the whole handling; in zk-4646 later proposals
     /// queue behind the synced transactions in the SyncRequestProcessor, so they are logged and
     /// acknowledged only after them. In zk-4712 proposals and commits wait behind the proposals
-    /// still queued for the disk (the CommitProcessor waits for them); other messages do not.
+    /// the role still has queued for the disk (the CommitProcessor waits for them); other
+    /// messages do not, and nothing waits for an ended role's queue (see `Server::orphans`).
     ///
     /// In zk-3023 a COMMIT waits behind the synced transactions the CommitProcessor has yet to
     /// apply.
@@ -133,11 +134,15 @@ impl ZabModel {
             ZabAction::AckNewLeader { server } => self.ack_new_leader(state, server),
             ZabAction::ApplyCommitted { server } => self.apply_committed(state, server),
             ZabAction::LogProposal { server } => self.log_queued_proposal(state, server),
+            ZabAction::LogOrphan { server } => self.log_orphan(state, server),
             ZabAction::Timeout { server } => self.time_out(state, server),
             ZabAction::Crash { server } => self.crash(state, server),
             ZabAction::Restart { server } => self.restart(state, server),
             ZabAction::Partition { side } => self.partition(state, side),
             ZabAction::Heal => self.heal(state),
+        }
+        for server in &mut state.servers {
+            server.forget_covered_load();
         }
         if self.canonical_epochs {
             super::canonical::rename_epochs(&self.config, state);
@@ -248,10 +253,13 @@ impl Model for ZabModel {
             if server.up && applies {
                 actions.push(ZabAction::ApplyCommitted { server: s });
             }
+            if server.up && !server.sync_queue.is_empty() {
+                actions.push(ZabAction::LogProposal { server: s });
+            }
             // The stray thread may write while its server looks for a leader or follows one; a
             // leader's log stays its own in this model (its ack bookkeeping assumes so).
-            if server.up && !server.sync_queue.is_empty() && server.leading().is_none() {
-                actions.push(ZabAction::LogProposal { server: s });
+            if server.up && !server.orphans.is_empty() && server.leading().is_none() {
+                actions.push(ZabAction::LogOrphan { server: s });
             }
         }
         for s in state.ids() {
@@ -357,6 +365,7 @@ impl ActionInfo for ZabModel {
             | ZabAction::AckNewLeader { .. }
             | ZabAction::ApplyCommitted { .. }
             | ZabAction::LogProposal { .. }
+            | ZabAction::LogOrphan { .. }
             | ZabAction::Timeout { .. }
             | ZabAction::Restart { .. }
             | ZabAction::Heal => None,

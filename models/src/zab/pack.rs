@@ -76,6 +76,8 @@ fields_of_struct!(Server {
     role,
     phase,
     sync_queue,
+    orphans,
+    loaded,
     fle
 });
 fields_of_struct!(FaultsUsed {

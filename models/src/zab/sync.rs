@@ -94,6 +94,8 @@ impl ZabModel {
             let keep = server.disk.log.iter().take_while(|t| t.zxid <= to).count();
             server.disk.log.truncate(keep);
             server.disk.delivered = server.disk.delivered.min(keep as u8);
+            // `ZKDatabase.truncateLog` reloads the data tree from the cut log.
+            server.loaded = server.loaded.min(to);
             let following = server.following_mut().expect("checked");
             following.reported = following.reported.min(keep as u8);
         }
@@ -108,7 +110,7 @@ impl ZabModel {
     fn flawed_after_diff(&self) -> bool {
         !matches!(
             self.config.variant,
-            ZabVariant::Fixed | ZabVariant::Zk4712 | ZabVariant::Zk4394
+            ZabVariant::Fixed | ZabVariant::Zk4712 | ZabVariant::Zk4394 | ZabVariant::Zk2845
         )
     }
 
@@ -389,6 +391,7 @@ fn write_synced(state: &mut ZabState, follower: Sid) -> u8 {
     let txns = std::mem::take(&mut following.synced);
     let base = if std::mem::replace(&mut following.snap, false) {
         server.disk.log.clear();
+        server.loaded = Zxid::ZERO;
         0
     } else {
         usize::from(std::mem::take(&mut following.reported))

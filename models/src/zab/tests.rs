@@ -654,16 +654,118 @@ fn in_zk_4712_a_stray_proposal_reaches_the_disk_after_the_follower_left_its_lead
     let state = step(&model, &state, ZabAction::Crash { server: 2 });
     let state = step(&model, &state, ZabAction::Timeout { server: 0 });
     assert_eq!(state.server(0).role, Role::Looking);
-    let state = step(&model, &state, ZabAction::LogProposal { server: 0 });
+    assert!(
+        state.server(0).sync_queue.is_empty(),
+        "the role's queue ended"
+    );
+    assert_eq!(state.server(0).orphans, log(&[txn(1, 1, 1)]), "orphaned");
+    let state = step(&model, &state, ZabAction::LogOrphan { server: 0 });
     assert_eq!(
         state.server(0).disk.log,
         log(&[txn(1, 1, 1)]),
         "written while LOOKING"
     );
+    assert_eq!(
+        state.server(0).vote(0).zxid,
+        Zxid::ZERO,
+        "the data tree was fast-forwarded before the write: the vote does not count it"
+    );
     let crashed = step(&model, &state, ZabAction::Crash { server: 0 });
     assert!(
-        crashed.server(0).sync_queue.is_empty(),
+        crashed.server(0).orphans.is_empty(),
         "a crash stops the thread"
+    );
+}
+
+#[test]
+fn in_zk_4712_an_orphaned_write_sends_no_ack_and_blocks_no_new_proposal() {
+    let model = model(3, ZabVariant::Zk4712);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    // S0 is cut off from S2 with the proposal still queued, leaves it, and joins it again.
+    let state = step(&model, &state, ZabAction::Partition { side: 0b110 });
+    let state = step(&model, &state, ZabAction::Timeout { server: 0 });
+    let state = step(&model, &state, ZabAction::Heal);
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Join {
+            server: 0,
+            leader: 2,
+        },
+    );
+    let state = settle(&model, state);
+    assert_eq!(state.server(0).phase, Phase::Broadcast);
+    assert_eq!(state.server(0).orphans, log(&[txn(1, 1, 1)]));
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    assert_eq!(
+        state.server(0).sync_queue,
+        log(&[txn(1, 2, 2)]),
+        "the new role's proposal is taken although the old queue still holds one"
+    );
+    let state = step(&model, &state, ZabAction::LogOrphan { server: 0 });
+    assert!(state.head(0, 2).is_none(), "no ACK of the orphaned write");
+}
+
+#[test]
+fn votes_and_ackepoch_report_the_processed_zxid_not_the_logs_last() {
+    // S0 logs a proposal that is never committed, then goes back to LOOKING.
+    for (variant, reported) in [
+        (ZabVariant::Fixed, Zxid::new(1, 1)),
+        (ZabVariant::Zk2845, Zxid::ZERO),
+    ] {
+        let model = model(3, variant);
+        let state = established(&model, 2, 0b111);
+        let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+        let state = deliver(&model, &state, 2, 0);
+        assert_eq!(state.server(0).disk.log, log(&[txn(1, 1, 1)]));
+        assert_eq!(state.server(0).processed_zxid(), Zxid::ZERO, "logged only");
+        let state = step(&model, &state, ZabAction::Partition { side: 0b110 });
+        let state = step(&model, &state, ZabAction::Timeout { server: 0 });
+        assert_eq!(
+            state.server(0).vote(0).zxid,
+            reported,
+            "{}: fastForwardDataBase replays the log only in the fixed code",
+            variant.name()
+        );
+        let restarted = step(&model, &state, ZabAction::Crash { server: 0 });
+        let restarted = step(&model, &restarted, ZabAction::Restart { server: 0 });
+        assert_eq!(
+            restarted.server(0).vote(0).zxid,
+            Zxid::new(1, 1),
+            "a restart replays the whole log"
+        );
+    }
+}
+
+#[test]
+fn a_commit_for_another_zxid_than_the_pending_one_makes_the_follower_exit() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    let mut forged = state.clone();
+    let commit = Msg::Commit {
+        zxid: Zxid::new(1, 2),
+    };
+    forged.net.retain(|p| (p.from, p.to) != (2, 0));
+    forged.net.push(types::Packet {
+        from: 2,
+        to: 0,
+        msg: commit,
+    });
+    let exited = deliver(&model, &forged, 2, 0);
+    assert!(!exited.server(0).up, "UNMATCHED_TXN_COMMIT");
+    assert_eq!(exited.faults.crashes, 0, "an exit is no injected fault");
+    let state = deliver(&model, &state, 0, 2);
+    let state = deliver(&model, &state, 2, 0);
+    assert!(state.server(0).up);
+    assert_eq!(
+        state.server(0).disk.delivered,
+        1,
+        "the matching COMMIT applies"
     );
 }
 

@@ -107,6 +107,7 @@ impl Timeline for ZabModel {
             | ZabAction::AckNewLeader { server }
             | ZabAction::ApplyCommitted { server }
             | ZabAction::LogProposal { server }
+            | ZabAction::LogOrphan { server }
             | ZabAction::Timeout { server } => (server, StepKind::Local),
             ZabAction::ClientRequest { leader } => (leader, StepKind::Local),
             ZabAction::Crash { server } => (server, StepKind::Fault),
