@@ -108,6 +108,8 @@ scenario_tests! {
     zab_zk_3023 => "zab/zk-3023.toml",
     zab_zk_4394 => "zab/zk-4394.toml",
     zab_zk_2845 => "zab/zk-2845.toml",
+    zab_zk_2845_timeouts => "zab/zk-2845-timeouts.toml",
+    zab_fixed_timeouts => "zab/fixed-timeouts.toml",
     zab_liveness_no_faults => "zab/liveness-no-faults.toml",
     zab_liveness_two_servers_crash => "zab/liveness-two-servers-crash.toml",
     zab_liveness_election_race => "zab/liveness-election-race.toml",

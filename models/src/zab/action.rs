@@ -48,6 +48,9 @@ pub enum ZabAction {
     /// A follower gives up on a leader it cannot reach, or a leader that no longer hears from a
     /// quorum steps down; either goes back to LOOKING.
     Timeout { server: Sid },
+    /// Fault: a follower or leader whose peers are alive and reachable times out all the same
+    /// (initLimit or syncLimit ran out: a slow disk, a GC pause) and goes back to LOOKING.
+    SpuriousTimeout { server: Sid },
     /// Fault: the server crashes; it loses its volatile state and its connections.
     Crash { server: Sid },
     /// The crashed server restarts from its disk, LOOKING.
@@ -88,6 +91,9 @@ impl fmt::Display for ZabAction {
                 "S{server}'s SyncRequestProcessor of an ended role logs a queued proposal"
             ),
             ZabAction::Timeout { server } => write!(f, "S{server} times out"),
+            ZabAction::SpuriousTimeout { server } => {
+                write!(f, "S{server} times out although its peers are alive")
+            }
             ZabAction::Crash { server } => write!(f, "crash S{server}"),
             ZabAction::Restart { server } => write!(f, "restart S{server}"),
             ZabAction::Partition { side } => write!(f, "partition {{{}}} off", set_name(*side)),

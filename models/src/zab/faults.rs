@@ -1,8 +1,8 @@
 //! Crashes, partitions and the timeouts that notice them (DOMAIN.md §5.6).
 //!
-//! - Crash: the server stops (as it does when it exits on an error, which uses no budget); its volatile state (role, zabState, queues, synced transactions
-//!   not yet written) is lost, and so is everything in flight on its connections (TCP resets).
-//!   Its disk is kept. Restart: LOOKING again, from the disk.
+//! - Crash: the server stops (as it does when it exits on an error, which uses no budget); its
+//!   volatile state (role, zabState, queues, synced transactions not yet written) is lost, and so is everything in flight on its connections (TCP
+//!   resets). Its disk is kept. Restart: LOOKING again, from the disk.
 //! - Partition: the servers split into two groups; connections across the cut close. Heal joins
 //!   them again (new connections are made by the protocol, as after a restart).
 //! - Timeout: a follower that cannot reach its leader (down, cut off, no longer leading, or no
@@ -10,6 +10,8 @@
 //!   quorum of servers following it (`Leader`'s syncLimit check; in broadcast only synced
 //!   followers count), and a leader in discovery whose
 //!   proposed epoch can no longer be acknowledged by a quorum (`waitForEpochAck`'s initLimit).
+//! - Spurious timeout (`[faults] timeouts`, a budget): the same timers expire while the peers
+//!   are alive and reachable (a slow disk, a GC pause); the server goes back to LOOKING as above.
 
 use super::state::ZabState;
 use super::types::{bit, members, ServerSet, Sid, Zxid};
@@ -186,6 +188,17 @@ impl ZabModel {
             _ => return false,
         };
         !self.config.is_quorum(acked | can_ack | bit(server))
+    }
+
+    /// Whether `server` may time out spuriously now: it has a role, so a timer runs
+    /// (initLimit, syncLimit), that timer would not expire by itself ([`Self::times_out`]), and
+    /// the budget allows one more.
+    pub(super) fn times_out_spuriously(&self, state: &ZabState, server: Sid) -> bool {
+        let me = state.server(server);
+        me.up
+            && state.faults.timeouts < self.config.timeouts
+            && (me.following().is_some() || me.leading().is_some())
+            && !self.times_out(state, server)
     }
 
     pub(super) fn time_out(&self, state: &mut ZabState, server: Sid) {

@@ -302,6 +302,7 @@ impl Liveness for ZabModel {
             ZabAction::Heal => TaskKind::Heal,
             ZabAction::ClientRequest { .. }
             | ZabAction::Crash { .. }
+            | ZabAction::SpuriousTimeout { .. }
             | ZabAction::Partition { .. } => return None,
         };
         Some(number(kind))

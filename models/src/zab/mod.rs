@@ -188,6 +188,12 @@ pub struct ZabConfig {
     /// Fault budgets for one execution.
     pub crashes: u8,
     pub partitions: u8,
+    /// Spurious timeouts (`[faults] timeouts`): a follower or leader gives up on peers that are
+    /// alive and reachable, as a slow disk, a GC pause or a late tick make ZooKeeper's
+    /// initLimit/syncLimit expire. A budget per execution, never a fairness obligation (the
+    /// published specs bound them the same way).
+    #[serde(default)]
+    pub timeouts: u8,
     /// A partition never heals (`[faults] permanent_partitions`): there is no `Heal` step, so the
     /// servers cut off stay cut off for the rest of the execution. For liveness: a split with no
     /// quorum on either side can never elect a leader.
@@ -212,6 +218,7 @@ impl ZabConfig {
             election: Election::Oracle,
             crashes: 0,
             partitions: 0,
+            timeouts: 0,
             permanent_partitions: false,
             partition_sides: None,
         }

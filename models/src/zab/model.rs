@@ -136,6 +136,10 @@ impl ZabModel {
             ZabAction::LogProposal { server } => self.log_queued_proposal(state, server),
             ZabAction::LogOrphan { server } => self.log_orphan(state, server),
             ZabAction::Timeout { server } => self.time_out(state, server),
+            ZabAction::SpuriousTimeout { server } => {
+                state.faults.timeouts += 1;
+                self.time_out(state, server);
+            }
             ZabAction::Crash { server } => self.crash(state, server),
             ZabAction::Restart { server } => self.restart(state, server),
             ZabAction::Partition { side } => self.partition(state, side),
@@ -268,6 +272,11 @@ impl Model for ZabModel {
             }
         }
         for s in state.ids() {
+            if self.times_out_spuriously(state, s) {
+                actions.push(ZabAction::SpuriousTimeout { server: s });
+            }
+        }
+        for s in state.ids() {
             let server = state.server(s);
             if server.up && state.faults.crashes < self.config.crashes {
                 actions.push(ZabAction::Crash { server: s });
@@ -355,6 +364,7 @@ impl ActionInfo for ZabModel {
         match action {
             ZabAction::Crash { .. } => Some("crashes"),
             ZabAction::Partition { .. } => Some("partitions"),
+            ZabAction::SpuriousTimeout { .. } => Some("timeouts"),
             ZabAction::Elect { .. }
             | ZabAction::Join { .. }
             | ZabAction::Notify { .. }
@@ -373,7 +383,7 @@ impl ActionInfo for ZabModel {
     }
 
     fn fault_kinds(&self) -> Vec<&'static str> {
-        vec!["crashes", "partitions"]
+        vec!["crashes", "partitions", "timeouts"]
     }
 
     /// A delivery stands in for a delivery on the same link (FIFO: the head is whatever the

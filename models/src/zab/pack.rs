@@ -82,7 +82,8 @@ fields_of_struct!(Server {
 });
 fields_of_struct!(FaultsUsed {
     crashes,
-    partitions
+    partitions,
+    timeouts
 });
 fields_of_struct!(Established { epoch, servers });
 fields_of_struct!(Proposal {

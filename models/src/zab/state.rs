@@ -308,6 +308,7 @@ impl Default for Server {
 pub struct FaultsUsed {
     pub crashes: u8,
     pub partitions: u8,
+    pub timeouts: u8,
 }
 
 /// What the properties need to know about the past, and nothing more.

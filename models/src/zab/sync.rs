@@ -115,11 +115,14 @@ impl ZabModel {
     }
 
     /// Step 4, at the follower: a PROPOSAL during synchronization is buffered, not logged.
+    ///
+    /// `syncWithLeader` buffers every PROPOSAL, whatever its log holds: one the log has already
+    /// (logged before an election that did not count it, zk-2845, or by a stray thread, zk-4712)
+    /// is buffered too, and its COMMIT finds it.
     pub(super) fn on_sync_proposal(&self, state: &mut ZabState, follower: Sid, txn: Txn) {
         let server = state.server_mut(follower);
-        let last = server.disk.last_zxid();
         let following = server.following_mut().expect("a follower in sync");
-        if txn.zxid > last && !following.pending.contains(&txn) {
+        if !following.pending.contains(&txn) {
             let overflow = following.pending.try_push(txn);
             assert!(
                 overflow.is_none(),

@@ -3,6 +3,8 @@
 
 use stateright::{Checker, Model};
 
+use crate::ActionInfo;
+
 use super::state::{Phase, Role};
 use super::sync::choose_sync;
 use super::types::{Log, Msg, SyncMode, Txn, Zxid};
@@ -802,6 +804,45 @@ fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
     let disk = &state.server(follower).disk;
     assert_eq!((disk.log.len(), disk.delivered), (2, 2));
     assert_eq!(state.server(follower).phase, Phase::Broadcast);
+}
+
+#[test]
+fn a_spurious_timeout_is_a_budgeted_fault_of_a_server_with_a_role() {
+    let config = ZabConfig {
+        timeouts: 1,
+        ..ZabConfig::new(3, 1)
+    };
+    let model = ZabModel::new(config).expect("valid");
+    let state = ZabState::new(3);
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(
+        !enabled.contains(&ZabAction::SpuriousTimeout { server: 0 }),
+        "LOOKING: no timer runs"
+    );
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::SpuriousTimeout { server: 0 });
+    assert_eq!(state.server(0).role, Role::Looking);
+    assert_eq!(state.faults.timeouts, 1);
+    assert!(
+        state
+            .server(2)
+            .leading()
+            .is_some_and(|l| l.learners & 0b001 == 0),
+        "the leader's LearnerHandler ended with the connection"
+    );
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(
+        !enabled
+            .iter()
+            .any(|a| matches!(a, ZabAction::SpuriousTimeout { .. })),
+        "the budget is spent"
+    );
+    assert_eq!(
+        model.fault_kind(&ZabAction::SpuriousTimeout { server: 2 }),
+        Some("timeouts")
+    );
 }
 
 #[test]
