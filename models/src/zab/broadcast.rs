@@ -10,7 +10,7 @@
 
 use super::state::{Phase, Proposal, ZabState};
 use super::types::{bit, members, Msg, ServerSet, Sid, Txn, Zxid};
-use super::{ZabModel, ZabVariant};
+use super::{Flaw, ZabModel};
 
 impl ZabModel {
     /// Whether `leader` may take a client write now.
@@ -74,7 +74,7 @@ impl ZabModel {
         if txn.zxid <= server.disk.last_zxid() {
             return; // already logged (ZooKeeper would not log it twice)
         }
-        if self.config.variant == ZabVariant::Zk4712 {
+        if self.has(Flaw::Zk4712) {
             // Handed to the SyncRequestProcessor: logged and acknowledged later.
             let overflow = server.sync_queue.try_push(txn);
             assert!(
@@ -120,11 +120,8 @@ impl ZabModel {
         let in_handshake = server
             .leading()
             .is_some_and(|l| l.learners & !l.ready & bit(follower) != 0);
-        if server.phase == Phase::Synchronization && in_handshake {
-            // `waitForNewLeaderAck` takes the first ACK as the NEWLEADER ACK and rejects this
-            // one as "from a different epoch" (ZOOKEEPER-4685). The model records that and drops
-            // it; the leader's later failure to establish (initLimit) is not followed further.
-            state.ghost.during_action.unexpected_ack = true;
+        if in_handshake {
+            self.on_ack_in_handshake(state, leader, follower);
             return;
         }
         if server.phase != Phase::Broadcast {
@@ -138,15 +135,32 @@ impl ZabModel {
             return;
         };
         if leading.ready & bit(follower) == 0 {
-            // A LearnerHandler still in its handshake rejects anything but the ACK it waits for
-            // (and drops the connection: ZOOKEEPER-4685's unavailability, not modelled).
-            return;
+            return; // not synced: no proposal was sent to it
         }
         if i < delivered {
             return; // committed already
         }
         leading.acks[i - delivered] |= bit(follower);
         self.commit_ready(state, leader);
+    }
+
+    /// Step 3, at the leader: the first ACK a LearnerHandler reads after NEWLEADER is taken as
+    /// the NEWLEADER ACK, whatever its zxid (`LearnerHandler.run`, `Leader.waitForNewLeaderAck`).
+    /// Once a NEWLEADER quorum has formed, that returns at once and the follower is sent
+    /// UPTODATE. Before, an ACK of a proposal is logged as "from a different epoch"
+    /// (ZOOKEEPER-4685, `ack_consistent`) and not counted, and the handler goes on all the same:
+    /// the follower is sent UPTODATE when the leader starts. Its real NEWLEADER ACK then reaches
+    /// `processAck`, which ignores an ACK of (e, 0), so this follower never counts towards the
+    /// NEWLEADER quorum.
+    fn on_ack_in_handshake(&self, state: &mut ZabState, leader: Sid, follower: Sid) {
+        let server = state.server_mut(leader);
+        let phase = server.phase;
+        server.leading_mut().expect("leading").ready |= bit(follower);
+        if phase == Phase::Broadcast {
+            state.send(leader, follower, Msg::UpToDate);
+        } else {
+            state.ghost.during_action.unexpected_ack = true;
+        }
     }
 
     /// Commit, in zxid order, every outstanding proposal a quorum acknowledged.

@@ -14,7 +14,7 @@
 
 use super::state::{Phase, ZabState};
 use super::types::{bit, Msg, Sid, Zxid};
-use super::{ZabModel, ZabVariant};
+use super::{Flaw, ZabModel};
 
 impl ZabModel {
     /// Steps 1–2, at the leader.
@@ -147,7 +147,7 @@ impl ZabModel {
             .server(follower)
             .following()
             .is_some_and(|f| f.unlogged);
-        if queued && matches!(self.config.variant, ZabVariant::Zk4643 | ZabVariant::Zk4646) {
+        if queued && (self.has(Flaw::Zk4643) || self.has(Flaw::Zk4646)) {
             self.log_synced(state, follower);
         }
         if let Some(leader) = state.server(follower).following().map(|f| f.leader) {

@@ -154,8 +154,9 @@ impl ZabModel {
     /// - Discovery, epoch e proposed: a counted ACKEPOCH can still come only from a server whose
     ///   acceptedEpoch is below e, or one whose counted ACKEPOCH is in flight (a server that
     ///   accepted e already answers -1, one that accepted more leaves).
-    /// - Synchronization: an ACK of NEWLEADER(e) can still come only from a server whose
-    ///   acceptedEpoch is at most e (it is synced; one that accepted more leaves).
+    /// - Synchronization: an ACK of NEWLEADER(e) can still count only from a server whose
+    ///   acceptedEpoch is at most e (it is synced; one that accepted more leaves) and whose
+    ///   handler did not take another ACK for it (zk-4685).
     fn epoch_doomed(&self, state: &ZabState, server: Sid) -> bool {
         use super::state::Phase;
         use super::types::Msg;
@@ -182,7 +183,13 @@ impl ZabModel {
             Phase::Synchronization => (
                 leading.newleader_acks,
                 others
-                    .filter(|&s| state.server(s).disk.accepted_epoch <= epoch)
+                    .filter(|&s| {
+                        // One whose first ACK after NEWLEADER was not its NEWLEADER ACK is past
+                        // the handshake without counting: it never counts.
+                        let passed_uncounted =
+                            leading.ready & !leading.newleader_acks & bit(s) != 0;
+                        state.server(s).disk.accepted_epoch <= epoch && !passed_uncounted
+                    })
                     .fold(0, |set, s| set | bit(s)),
             ),
             _ => return false,

@@ -123,10 +123,32 @@ pub enum ZabVariant {
     /// the new leader's (a restart would replay them: data inconsistency).
     #[serde(rename = "zk-2845")]
     Zk2845,
+    /// ZooKeeper 3.6.0 to 3.9.1 (after ZOOKEEPER-3911's fix, before PR #2111): the flaws of
+    /// zk-4643, zk-4646, zk-4685, zk-3023, zk-4394 and zk-4712 together (DOMAIN.md §10).
+    #[serde(rename = "v3.6-3.9.1")]
+    V36To391,
+    /// ZooKeeper 3.9.2 (PR #2111): still the flaws of zk-3023, zk-4394 and zk-4712.
+    #[serde(rename = "v3.9.2")]
+    V392,
+}
+
+/// One flaw of ZooKeeper's code, named after the JIRA issue whose fix removed it. A
+/// [`ZabVariant`] is a set of them: none (the fixed code), one (to teach that bug alone), or the
+/// several a release had at once. The model branches on a flaw, never on a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flaw {
+    Zk4643,
+    Zk4646,
+    Zk4712,
+    Zk3911,
+    Zk4685,
+    Zk3023,
+    Zk4394,
+    Zk2845,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 9] = [
+    pub const ALL: [ZabVariant; 11] = [
         ZabVariant::Fixed,
         ZabVariant::Zk4643,
         ZabVariant::Zk4646,
@@ -136,6 +158,8 @@ impl ZabVariant {
         ZabVariant::Zk3023,
         ZabVariant::Zk4394,
         ZabVariant::Zk2845,
+        ZabVariant::V36To391,
+        ZabVariant::V392,
     ];
 
     pub fn name(self) -> &'static str {
@@ -149,7 +173,38 @@ impl ZabVariant {
             ZabVariant::Zk3023 => "zk-3023",
             ZabVariant::Zk4394 => "zk-4394",
             ZabVariant::Zk2845 => "zk-2845",
+            ZabVariant::V36To391 => "v3.6-3.9.1",
+            ZabVariant::V392 => "v3.9.2",
         }
+    }
+
+    /// The flaws this version's code has.
+    pub fn flaws(self) -> &'static [Flaw] {
+        match self {
+            ZabVariant::Fixed => &[],
+            ZabVariant::Zk4643 => &[Flaw::Zk4643],
+            ZabVariant::Zk4646 => &[Flaw::Zk4646],
+            ZabVariant::Zk4712 => &[Flaw::Zk4712],
+            ZabVariant::Zk3911 => &[Flaw::Zk3911],
+            ZabVariant::Zk4685 => &[Flaw::Zk4685],
+            ZabVariant::Zk3023 => &[Flaw::Zk3023],
+            ZabVariant::Zk4394 => &[Flaw::Zk4394],
+            ZabVariant::Zk2845 => &[Flaw::Zk2845],
+            ZabVariant::V36To391 => &[
+                Flaw::Zk4643,
+                Flaw::Zk4646,
+                Flaw::Zk4685,
+                Flaw::Zk3023,
+                Flaw::Zk4394,
+                Flaw::Zk4712,
+            ],
+            ZabVariant::V392 => &[Flaw::Zk3023, Flaw::Zk4394, Flaw::Zk4712],
+        }
+    }
+
+    /// Whether this version's code has `flaw`.
+    pub fn has(self, flaw: Flaw) -> bool {
+        self.flaws().contains(&flaw)
     }
 }
 

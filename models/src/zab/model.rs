@@ -6,7 +6,7 @@ use super::action::ZabAction;
 use super::props;
 use super::state::ZabState;
 use super::types::{Msg, Sid};
-use super::{Election, ZabConfig, ZabVariant};
+use super::{Election, Flaw, ZabConfig};
 use crate::{prop, ActionInfo, Fairness};
 
 /// A ZAB world ready to be checked.
@@ -35,6 +35,11 @@ impl ZabModel {
             #[cfg(test)]
             commits_on_two_acks: false,
         })
+    }
+
+    /// Whether the servers' code has `flaw` (see [`ZabVariant::flaws`]).
+    pub(super) fn has(&self, flaw: Flaw) -> bool {
+        self.config.variant.has(flaw)
     }
 
     /// Turn the epoch renaming off (to compare with it on); it applies only without an epoch
@@ -91,7 +96,7 @@ impl ZabModel {
     fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
         let receiver = state.server(server);
         if receiver.following().is_some_and(|f| f.unlogged) {
-            return self.config.variant == ZabVariant::Zk3911
+            return self.has(Flaw::Zk3911)
                 && matches!(
                     msg,
                     Msg::UpToDate | Msg::Proposal { .. } | Msg::Commit { .. }
@@ -245,7 +250,7 @@ impl Model for ZabModel {
         }
         for s in state.ids() {
             let server = state.server(s);
-            let writes_alone = self.config.variant != ZabVariant::Zk3911;
+            let writes_alone = !self.has(Flaw::Zk3911);
             if server.up && writes_alone && server.following().is_some_and(|f| f.unlogged) {
                 actions.push(ZabAction::LogSynced { server: s });
             }

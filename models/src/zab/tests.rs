@@ -807,6 +807,69 @@ fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
 }
 
 #[test]
+fn a_release_variant_is_the_set_of_its_flaws() {
+    use super::Flaw;
+    let v36 = ZabVariant::V36To391;
+    for flaw in [
+        Flaw::Zk4643,
+        Flaw::Zk4646,
+        Flaw::Zk4685,
+        Flaw::Zk3023,
+        Flaw::Zk4394,
+        Flaw::Zk4712,
+    ] {
+        assert!(v36.has(flaw), "{flaw:?}");
+    }
+    assert!(!v36.has(Flaw::Zk3911) && !v36.has(Flaw::Zk2845));
+    assert_eq!(
+        ZabVariant::V392.flaws(),
+        &[Flaw::Zk3023, Flaw::Zk4394, Flaw::Zk4712]
+    );
+    assert!(ZabVariant::Fixed.flaws().is_empty());
+    for variant in ZabVariant::ALL {
+        let single = variant.flaws().len() == 1;
+        assert_eq!(
+            single,
+            variant.name().starts_with("zk-"),
+            "{}: a teaching variant has one flaw, a release several, fixed none",
+            variant.name()
+        );
+    }
+}
+
+#[test]
+fn the_first_ack_after_newleader_is_taken_as_its_ack_once_a_quorum_formed() {
+    // S0 and S2 are in broadcast; S1 joins late and its first ACK after NEWLEADER is a
+    // proposal's (as zk-4685's SyncRequestProcessor may send it): the handler takes it as the
+    // NEWLEADER ACK and sends UPTODATE, without flagging it.
+    let (model, state) = late_follower_after_newleader(ZabVariant::Fixed);
+    let mut state = state;
+    state.net.retain(|p| (p.from, p.to) != (1, 2));
+    state.net.push(types::Packet {
+        from: 1,
+        to: 2,
+        msg: Msg::Ack {
+            zxid: Zxid::new(1, 1),
+        },
+    });
+    let state = deliver(&model, &state, 1, 2);
+    assert!(!state.ghost.during_action.unexpected_ack);
+    assert_ne!(
+        state.server(2).leading().expect("leading").ready & 0b010,
+        0,
+        "past its handshake"
+    );
+    assert_eq!(
+        state
+            .net
+            .iter()
+            .rfind(|p| (p.from, p.to) == (2, 1))
+            .map(|p| p.msg),
+        Some(Msg::UpToDate)
+    );
+}
+
+#[test]
 fn a_spurious_timeout_is_a_budgeted_fault_of_a_server_with_a_role() {
     let config = ZabConfig {
         timeouts: 1,

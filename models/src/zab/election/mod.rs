@@ -15,7 +15,7 @@ pub mod oracle;
 
 use super::state::{Following, Leading, Phase, Role, ZabState};
 use super::types::{bit, Msg, Sid};
-use super::{Election, ZabModel, ZabVariant};
+use super::{Election, Flaw, ZabModel};
 
 impl ZabModel {
     /// Whether the `epochs` bound still allows an election: each one may move some acceptedEpoch
@@ -87,7 +87,7 @@ impl ZabModel {
                 me.orphans.push(txn);
             }
         }
-        if self.config.variant != ZabVariant::Zk2845 {
+        if !self.has(Flaw::Zk2845) {
             me.load_log();
         }
         me.become_looking();
