@@ -18,7 +18,7 @@
 //! 3. [`broadcast`]: client writes become PROPOSALs, a quorum of ACKs commits them in zxid order.
 //!
 //! Faults ([`faults`]): crash (volatile state and open connections lost; the disk kept) and
-//! restart; a partition into two groups and its heal. Message loss is not modelled separately:
+//! restart; a partition into two groups and its heal; spurious timeouts of live peers (a budget). Message loss is not modelled separately:
 //! on TCP a lost message is a closed connection, which crashes and partitions already produce.
 //! Timeouts are steps a server takes when it cannot reach its leader or quorum, or, as a leader,
 //! when its epoch can no longer be acknowledged by a quorum (ZooKeeper's initLimit).
@@ -31,10 +31,12 @@
 //! [`canonical`] renames them after every step, so that elections can repeat forever in a finite
 //! space.
 //!
-//! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
+//! Known bugs are [`Flaw`]s, each branched on at the step it gets wrong: NEWLEADER and
 //! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911, zk-4685, zk-3023), the
 //! proposals a follower buffers during synchronization (zk-4394, [`sync`]), a follower's proposal
-//! logging in [`broadcast`] (zk-4712).
+//! logging in [`broadcast`] (zk-4712), the data tree kept when a role ends ([`election`],
+//! zk-2845). A [`ZabVariant`] is a set of flaws: one to teach a bug, several for a release
+//! (`v3.6-3.9.1`, `v3.9.2`), none for the fixed code.
 //!
 //! Abstractions: one transaction per client write, no sessions or data tree; the sync's
 //! committed PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
@@ -44,8 +46,12 @@
 //! UPTODATE; in broadcast it logs and acknowledges a PROPOSAL in one step (ZooKeeper's
 //! SyncRequestProcessor is asynchronous; the variants that need it, zk-4712 and zk-4685, model
 //! it); the snapshot point is the delivered prefix, so a restart does not re-deliver logged but
-//! uncommitted transactions (ZooKeeper replays them into its data tree, which ZOOKEEPER-2845 is
-//! about; that bug is not modelled).
+//! uncommitted transactions. What a restart does replay is kept apart: the data tree's last
+//! processed zxid, which votes and ACKEPOCH report ([`state::Server::processed_zxid`]), covers
+//! the whole log after a restart and, in the fixed code, after a role ends (ZOOKEEPER-2845's
+//! fix). The leader counts its own ACK when it proposes; ZooKeeper's leader acknowledges itself
+//! after its own log write and may commit before it (`Leader.tryToCommit`), which is not
+//! modelled yet.
 
 mod action;
 pub mod broadcast;
@@ -72,11 +78,13 @@ pub use model::ZabModel;
 pub use state::ZabState;
 pub use types::{Msg, Sid, SyncMode, Txn, Zxid};
 
-/// Which version of ZooKeeper the servers run. Each flawed variant is the code before the fix of
-/// the named JIRA issue, branched on where it differs: NEWLEADER handling after a DIFF (zk-4643,
-/// zk-4646, zk-3911, zk-4685; after a SNAP or TRUNC every version snapshots before the epoch),
-/// UPTODATE handling after a DIFF (zk-3023), NEWLEADER handling of the proposals buffered in the
-/// sync (zk-4394), and the follower's proposal logging (zk-4712).
+/// Which version of ZooKeeper the servers run: the fixed code, the fixed code with one flaw (the
+/// code before the fix of the named JIRA issue, to teach that bug alone), or a release with the
+/// flaws it had together ([`ZabVariant::flaws`]). Flaws differ in NEWLEADER handling after a DIFF
+/// (zk-4643, zk-4646, zk-3911, zk-4685; after a SNAP or TRUNC every version snapshots before the
+/// epoch), UPTODATE handling after a DIFF (zk-3023), NEWLEADER handling of the proposals buffered
+/// in the sync (zk-4394), the follower's proposal logging (zk-4712), and the data tree kept when
+/// a role ends (zk-2845).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ZabVariant {
     /// The protocol as fixed by PR #2152: on NEWLEADER a follower writes the synced transactions
