@@ -602,7 +602,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
             zab.election.name(),
         ));
         text.push_str(&format!(
-            "  faults   crashes {} · partitions {}{}{}\n  check    {} · {} fairness\n",
+            "  faults   crashes {} · partitions {}{}{}{}\n  check    {} · {} fairness\n",
             faults.crashes,
             faults.partitions,
             if faults.permanent_partitions {
@@ -613,6 +613,10 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
             faults
                 .partition_sides
                 .map_or(String::new(), |sides| format!(" · split {sides}")),
+            match faults.timeouts {
+                0 => String::new(),
+                n => format!(" · timeouts {n}"),
+            },
             scenario.check.strategy.name(),
             scenario.check.fairness.name()
         ));

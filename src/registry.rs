@@ -63,6 +63,7 @@ pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
             crashes: u32::from(config.crashes),
             permanent_partitions: false,
             partition_sides: None,
+            timeouts: 0,
         },
         check: Default::default(),
         expect: Default::default(),
@@ -80,6 +81,7 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
         election: zab.election,
         crashes: faults.crashes.min(u32::from(u8::MAX)) as u8,
         partitions: faults.partitions.min(u32::from(u8::MAX)) as u8,
+        timeouts: faults.timeouts.min(u32::from(u8::MAX)) as u8,
         permanent_partitions: faults.permanent_partitions,
         partition_sides: faults.partition_sides.map(|sides| sides.0),
     }

@@ -105,6 +105,15 @@ pub struct Faults {
     /// set, as `permanent_partitions` is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_sides: Option<PartitionSides>,
+    /// Zab only: how many initLimit/syncLimit timeouts of a live peer one execution may hold (a
+    /// slow disk, a GC pause, a lost tick). A budget, never a fairness obligation. Written only
+    /// when not 0, so files and traces of scenarios without it read as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeouts: u32,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 fn is_zero(value: &u32) -> bool {
@@ -120,6 +129,7 @@ impl Faults {
             "crashes" => u64::from(self.crashes),
             "session_expiries" => u64::from(self.session_expiries),
             "client_pauses" => u64::from(self.client_pauses),
+            "timeouts" => u64::from(self.timeouts),
             other => panic!("no fault kind {other:?}"),
         }
     }

@@ -61,6 +61,7 @@ struct RawFaults {
     client_pauses: Option<Spanned<u8>>,
     permanent_partitions: Option<Spanned<bool>>,
     partition_sides: Option<Spanned<Vec<Vec<String>>>>,
+    timeouts: Option<Spanned<u32>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -553,6 +554,15 @@ fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -
         );
     }
     refuse_tcp_faults(&raw, problems);
+    if let Some(timeouts) = raw.timeouts.as_ref().filter(|v| *v.get_ref() != 0) {
+        problems.at(
+            timeouts,
+            format!(
+                "faults.timeouts: applies to model kind zab only; expected 0, found {}",
+                timeouts.get_ref()
+            ),
+        );
+    }
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
     Faults {
         message_loss,
@@ -590,8 +600,8 @@ fn refuse_tcp_faults(raw: &RawFaults, problems: &mut Problems) {
     }
 }
 
-/// `[faults]` of kind zab: crashes and partitions, up to 8 each, and which split a partition
-/// makes. On TCP links a lost message is a closed connection, which crashes and partitions
+/// `[faults]` of kind zab: crashes, partitions and spurious timeouts, up to 8 each, and which
+/// split a partition makes. On TCP links a lost message is a closed connection, which crashes and partitions
 /// already cause; the other faults do not apply.
 fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> Faults {
     let unsupported = [
@@ -643,6 +653,7 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
     };
     let partitions = budget(&raw.partitions, "partitions");
     let crashes = budget(&raw.crashes, "crashes");
+    let timeouts = budget(&raw.timeouts, "timeouts");
     let permanent_partitions = match &raw.permanent_partitions {
         Some(permanent) if *permanent.get_ref() && partitions == 0 => {
             problems.at(
@@ -662,6 +673,7 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
         crashes,
         permanent_partitions,
         partition_sides,
+        timeouts,
         ..Faults::default()
     }
 }

@@ -227,6 +227,30 @@ fn zab_rejects_lock_keys_and_lock_faults() {
 }
 
 #[test]
+fn spurious_timeouts_are_a_zab_budget_of_up_to_eight() {
+    let scenario =
+        parse(&ZAB.replace("partitions = 1", "partitions = 1\ntimeouts = 2")).expect("valid");
+    assert_eq!(scenario.faults.timeouts, 2);
+    assert_eq!(scenario.faults.budget("timeouts"), 2);
+    let text = toml::to_string(&scenario).expect("serialises");
+    assert_eq!(parse(&text).expect("round trip"), scenario);
+    let without = toml::to_string(&parse(ZAB).expect("valid")).expect("serialises");
+    assert!(!without.contains("timeouts"), "written only when set");
+    let message = error(&ZAB.replace("partitions = 1", "partitions = 1\ntimeouts = 9"));
+    assert_eq!(
+        message,
+        "scenarios/x.toml:11:12: faults.timeouts: expected 0 to 8, found 9"
+    );
+    let message = error(&ZAB.replace("partitions = 1", "partitions = 1\ntimeouts = -1"));
+    assert!(message.starts_with("scenarios/x.toml:11:12: "), "{message}");
+    let message = error(&STANDARD.replace("session_expiries = 1", "timeouts = 1"));
+    assert!(
+        message.contains("faults.timeouts: applies to model kind zab only; expected 0, found 1"),
+        "{message}"
+    );
+}
+
+#[test]
 fn permanent_partitions_need_a_zab_partition() {
     let scenario = parse(&ZAB.replace(
         "partitions = 1",

@@ -40,11 +40,17 @@ pub enum ZabAction {
     /// after the follower acknowledged UPTODATE.
     ApplyCommitted { server: Sid },
     /// zk-4712: the follower's SyncRequestProcessor writes the oldest proposal it queued and
-    /// sends its ACK on the follower's current connection (if any), whatever the role now.
+    /// acknowledges it to the leader.
     LogProposal { server: Sid },
+    /// zk-4712: the SyncRequestProcessor of a role that ended (it was not shut down) writes the
+    /// oldest proposal it still had queued. Its ACK goes to the old role's closed socket.
+    LogOrphan { server: Sid },
     /// A follower gives up on a leader it cannot reach, or a leader that no longer hears from a
     /// quorum steps down; either goes back to LOOKING.
     Timeout { server: Sid },
+    /// Fault: a follower or leader whose peers are alive and reachable times out all the same
+    /// (initLimit or syncLimit ran out: a slow disk, a GC pause) and goes back to LOOKING.
+    SpuriousTimeout { server: Sid },
     /// Fault: the server crashes; it loses its volatile state and its connections.
     Crash { server: Sid },
     /// The crashed server restarts from its disk, LOOKING.
@@ -80,7 +86,14 @@ impl fmt::Display for ZabAction {
             ZabAction::LogProposal { server } => {
                 write!(f, "S{server}'s SyncRequestProcessor logs a queued proposal")
             }
+            ZabAction::LogOrphan { server } => write!(
+                f,
+                "S{server}'s SyncRequestProcessor of an ended role logs a queued proposal"
+            ),
             ZabAction::Timeout { server } => write!(f, "S{server} times out"),
+            ZabAction::SpuriousTimeout { server } => {
+                write!(f, "S{server} times out although its peers are alive")
+            }
             ZabAction::Crash { server } => write!(f, "crash S{server}"),
             ZabAction::Restart { server } => write!(f, "restart S{server}"),
             ZabAction::Partition { side } => write!(f, "partition {{{}}} off", set_name(*side)),

@@ -10,7 +10,7 @@
 
 use super::state::{Phase, Proposal, ZabState};
 use super::types::{bit, members, Msg, ServerSet, Sid, Txn, Zxid};
-use super::{ZabModel, ZabVariant};
+use super::{Flaw, ZabModel};
 
 impl ZabModel {
     /// Whether `leader` may take a client write now.
@@ -74,7 +74,7 @@ impl ZabModel {
         if txn.zxid <= server.disk.last_zxid() {
             return; // already logged (ZooKeeper would not log it twice)
         }
-        if self.config.variant == ZabVariant::Zk4712 {
+        if self.has(Flaw::Zk4712) {
             // Handed to the SyncRequestProcessor: logged and acknowledged later.
             let overflow = server.sync_queue.try_push(txn);
             assert!(
@@ -91,16 +91,27 @@ impl ZabModel {
         state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
     }
 
-    /// zk-4712: the SyncRequestProcessor writes its oldest queued proposal and acknowledges it
-    /// on the connection the server has now, which may lead to a different leader or nowhere.
+    /// zk-4712: the role's SyncRequestProcessor writes its oldest queued proposal and
+    /// acknowledges it to the leader.
     pub(super) fn log_queued_proposal(&self, state: &mut ZabState, server: Sid) {
         let me = state.server_mut(server);
         let txn = me.sync_queue.remove(0);
         // A sync may have brought the same transaction meanwhile; a log holds it once.
         me.disk.append_once(txn);
-        if let Some(leader) = me.following().map(|f| f.leader) {
-            state.send(server, leader, Msg::Ack { zxid: txn.zxid });
-        }
+        let leader = me
+            .following()
+            .expect("a role's queue ends with the role")
+            .leader;
+        state.send(server, leader, Msg::Ack { zxid: txn.zxid });
+    }
+
+    /// zk-4712: the SyncRequestProcessor of an ended role writes its oldest queued proposal.
+    /// Its SendAckRequestProcessor writes the ACK to the old Follower's socket, which
+    /// `Learner.shutdown` closed: the ACK is lost.
+    pub(super) fn log_orphan(&self, state: &mut ZabState, server: Sid) {
+        let me = state.server_mut(server);
+        let txn = me.orphans.remove(0);
+        me.disk.append_once(txn);
     }
 
     /// Step 3, at the leader: an ACK of a proposal.
@@ -109,11 +120,8 @@ impl ZabModel {
         let in_handshake = server
             .leading()
             .is_some_and(|l| l.learners & !l.ready & bit(follower) != 0);
-        if server.phase == Phase::Synchronization && in_handshake {
-            // `waitForNewLeaderAck` takes the first ACK as the NEWLEADER ACK and rejects this
-            // one as "from a different epoch" (ZOOKEEPER-4685). The model records that and drops
-            // it; the leader's later failure to establish (initLimit) is not followed further.
-            state.ghost.during_action.unexpected_ack = true;
+        if in_handshake {
+            self.on_ack_in_handshake(state, leader, follower);
             return;
         }
         if server.phase != Phase::Broadcast {
@@ -127,15 +135,32 @@ impl ZabModel {
             return;
         };
         if leading.ready & bit(follower) == 0 {
-            // A LearnerHandler still in its handshake rejects anything but the ACK it waits for
-            // (and drops the connection: ZOOKEEPER-4685's unavailability, not modelled).
-            return;
+            return; // not synced: no proposal was sent to it
         }
         if i < delivered {
             return; // committed already
         }
         leading.acks[i - delivered] |= bit(follower);
         self.commit_ready(state, leader);
+    }
+
+    /// Step 3, at the leader: the first ACK a LearnerHandler reads after NEWLEADER is taken as
+    /// the NEWLEADER ACK, whatever its zxid (`LearnerHandler.run`, `Leader.waitForNewLeaderAck`).
+    /// Once a NEWLEADER quorum has formed, that returns at once and the follower is sent
+    /// UPTODATE. Before, an ACK of a proposal is logged as "from a different epoch"
+    /// (ZOOKEEPER-4685, `ack_consistent`) and not counted, and the handler goes on all the same:
+    /// the follower is sent UPTODATE when the leader starts. Its real NEWLEADER ACK then reaches
+    /// `processAck`, which ignores an ACK of (e, 0), so this follower never counts towards the
+    /// NEWLEADER quorum.
+    fn on_ack_in_handshake(&self, state: &mut ZabState, leader: Sid, follower: Sid) {
+        let server = state.server_mut(leader);
+        let phase = server.phase;
+        server.leading_mut().expect("leading").ready |= bit(follower);
+        if phase == Phase::Broadcast {
+            state.send(leader, follower, Msg::UpToDate);
+        } else {
+            state.ghost.during_action.unexpected_ack = true;
+        }
     }
 
     /// Commit, in zxid order, every outstanding proposal a quorum acknowledged.
@@ -169,7 +194,16 @@ impl ZabModel {
         self.config.is_quorum(acks)
     }
 
-    /// Step 4, at the follower.
+    /// Step 4, at the follower (`FollowerZooKeeperServer.commit`): a COMMIT applies the oldest
+    /// proposal this role logged (`pendingTxns`); with none it is ignored with a warning. A
+    /// COMMIT that names another zxid makes the server exit (`UNMATCHED_TXN_COMMIT`): a crash
+    /// that uses no fault budget.
+    ///
+    /// This role's proposals carry the follower's currentEpoch; an older entry after the
+    /// delivered prefix is a stray write of an ended role (zk-4712) or was logged before an
+    /// election that did not replay it (zk-2845), and is in no `pendingTxns`. The delivered
+    /// prefix cannot skip it, so a COMMIT behind such an entry is not applied: the log has
+    /// diverged from the leader's already (`history_consistency`).
     pub(super) fn on_commit(&self, state: &mut ZabState, follower: Sid, zxid: Zxid) {
         let server = state.server_mut(follower);
         if server.following().is_none() {
@@ -180,7 +214,17 @@ impl ZabModel {
             return;
         }
         let next = usize::from(server.disk.delivered);
-        if server.disk.log.get(next).map(|t| t.zxid) == Some(zxid) {
+        let epoch = server.disk.current_epoch;
+        let Some(head) = server.disk.log[next..]
+            .iter()
+            .position(|t| t.zxid.epoch == epoch)
+            .map(|i| next + i)
+        else {
+            return;
+        };
+        if server.disk.log[head].zxid != zxid {
+            self.exit(state, follower);
+        } else if head == next {
             server.disk.delivered += 1;
         }
     }

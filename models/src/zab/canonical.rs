@@ -31,8 +31,8 @@
 //! acceptedEpoch never decreases (it is on disk and only `max`ed up), such a quorum can no
 //! longer form. An entry with two servers is a `leader_uniqueness` violation and is kept.
 //!
-//! The fields renamed, all of them: each server's acceptedEpoch, currentEpoch, log, and
-//! zk-4712's sync queue; a leader's proposed epoch, highest acceptedEpoch seen and the last
+//! The fields renamed, all of them: each server's acceptedEpoch, currentEpoch, log, the zxid
+//! its data tree was loaded to, and zk-4712's sync queue and orphaned queue; a leader's proposed epoch, highest acceptedEpoch seen and the last
 //! zxids its followers reported; a follower's synced transactions and the proposals it buffers
 //! in synchronization; every message in flight; and
 //! the ghost's established epochs, proposals, commit epochs and delivery histories. A new field that holds an epoch
@@ -53,6 +53,8 @@ pub fn visit_epochs(state: &mut ZabState, rename: &mut dyn FnMut(u8) -> u8) {
         server.disk.current_epoch = rename(server.disk.current_epoch);
         rename_txns(&mut server.disk.log, rename);
         rename_txns(&mut server.sync_queue, rename);
+        rename_txns(&mut server.orphans, rename);
+        rename_zxid(&mut server.loaded, rename);
         match &mut server.role {
             Role::Looking => {}
             Role::Leading(leading) => {

@@ -7,14 +7,14 @@
 //!    a follower that connects later gets LEADERINFO(e) at once.
 //! 3. The follower: e > acceptedEpoch → writes acceptedEpoch = e and sends ACKEPOCH(currentEpoch,
 //!    last zxid); e = acceptedEpoch → ACKEPOCH(-1), not counted; e < acceptedEpoch → back to
-//!    LOOKING.
+//!    LOOKING. The last zxid is the data tree's last processed one, not the log's.
 //! 4. The leader gives up (LOOKING) if a counted ACKEPOCH is more recent than its own
 //!    (currentEpoch, last zxid). With a quorum of counted ACKEPOCHs it writes currentEpoch = e:
 //!    it is *established*, enters synchronization and syncs every follower that acknowledged.
 
 use super::state::{Phase, ZabState};
 use super::types::{bit, Msg, Sid, Zxid};
-use super::{ZabModel, ZabVariant};
+use super::{Flaw, ZabModel};
 
 impl ZabModel {
     /// Steps 1–2, at the leader.
@@ -73,11 +73,19 @@ impl ZabModel {
             return;
         };
         server.phase = Phase::Synchronization;
-        let reported = server.disk.log.len() as u8;
+        // The data tree's last processed zxid (`Learner.registerWithLeader`), and the part of the
+        // log up to it: what the leader's sync builds on.
+        let last_zxid = server.processed_zxid();
+        let reported = server
+            .disk
+            .log
+            .iter()
+            .take_while(|t| t.zxid <= last_zxid)
+            .count() as u8;
         server.following_mut().expect("following").reported = reported;
         let ack = Msg::AckEpoch {
             current_epoch: server.disk.current_epoch,
-            last_zxid: server.disk.last_zxid(),
+            last_zxid,
             counted,
         };
         state.send(follower, leader, ack);
@@ -97,7 +105,7 @@ impl ZabModel {
         if server.leading().is_none() {
             return;
         }
-        let own = (server.disk.current_epoch, server.disk.last_zxid());
+        let own = (server.disk.current_epoch, server.processed_zxid());
         if counted && (current_epoch, last_zxid) > own {
             // The follower knows more than the leader: the leader must not lead.
             self.step_down(state, leader);
@@ -141,7 +149,7 @@ impl ZabModel {
             .server(follower)
             .following()
             .is_some_and(|f| f.unlogged);
-        if queued && matches!(self.config.variant, ZabVariant::Zk4643 | ZabVariant::Zk4646) {
+        if queued && (self.has(Flaw::Zk4643) || self.has(Flaw::Zk4646)) {
             self.log_synced(state, follower);
         }
         if let Some(leader) = state.server(follower).following().map(|f| f.leader) {

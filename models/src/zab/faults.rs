@@ -1,8 +1,8 @@
 //! Crashes, partitions and the timeouts that notice them (DOMAIN.md §5.6).
 //!
-//! - Crash: the server stops; its volatile state (role, zabState, queues, synced transactions
-//!   not yet written) is lost, and so is everything in flight on its connections (TCP resets).
-//!   Its disk is kept. Restart: LOOKING again, from the disk.
+//! - Crash: the server stops (as it does when it exits on an error, which uses no budget); its
+//!   volatile state (role, zabState, queues, synced transactions not yet written) is lost, and so is everything in flight on its connections (TCP
+//!   resets). Its disk is kept. Restart: LOOKING again, from the disk.
 //! - Partition: the servers split into two groups; connections across the cut close. Heal joins
 //!   them again (new connections are made by the protocol, as after a restart).
 //! - Timeout: a follower that cannot reach its leader (down, cut off, no longer leading, or no
@@ -10,13 +10,21 @@
 //!   quorum of servers following it (`Leader`'s syncLimit check; in broadcast only synced
 //!   followers count), and a leader in discovery whose
 //!   proposed epoch can no longer be acknowledged by a quorum (`waitForEpochAck`'s initLimit).
+//! - Spurious timeout (`[faults] timeouts`, a budget): the same timers expire while the peers
+//!   are alive and reachable (a slow disk, a GC pause); the server goes back to LOOKING as above.
 
 use super::state::ZabState;
-use super::types::{bit, members, ServerSet, Sid};
+use super::types::{bit, members, ServerSet, Sid, Zxid};
 use super::{Election, ZabModel};
 
 impl ZabModel {
     pub(super) fn crash(&self, state: &mut ZabState, server: Sid) {
+        self.exit(state, server);
+        state.faults.crashes += 1;
+    }
+
+    /// The server's process ends, by a crash or by exiting on an error it cannot handle.
+    pub(super) fn exit(&self, state: &mut ZabState, server: Sid) {
         for peer in state.ids().filter(|&s| s != server).collect::<Vec<_>>() {
             state.close_connection(server, peer);
             state.cut_election_link(server, peer);
@@ -24,15 +32,18 @@ impl ZabModel {
         let crashed = state.server_mut(server);
         crashed.become_looking();
         crashed.sync_queue.clear();
+        crashed.orphans.clear();
+        crashed.loaded = Zxid::ZERO;
         crashed.fle = Default::default();
         crashed.up = false;
-        state.faults.crashes += 1;
     }
 
     pub(super) fn restart(&self, state: &mut ZabState, server: Sid) {
         let restarted = state.server_mut(server);
         assert!(!restarted.up, "only a crashed server restarts");
         restarted.up = true;
+        // The whole log, committed or not, is replayed into the data tree.
+        restarted.load_log();
         self.look_for_leader(state, server);
         if self.config.election == Election::Fle {
             for peer in state.ids().filter(|&p| p != server).collect::<Vec<_>>() {
@@ -143,8 +154,9 @@ impl ZabModel {
     /// - Discovery, epoch e proposed: a counted ACKEPOCH can still come only from a server whose
     ///   acceptedEpoch is below e, or one whose counted ACKEPOCH is in flight (a server that
     ///   accepted e already answers -1, one that accepted more leaves).
-    /// - Synchronization: an ACK of NEWLEADER(e) can still come only from a server whose
-    ///   acceptedEpoch is at most e (it is synced; one that accepted more leaves).
+    /// - Synchronization: an ACK of NEWLEADER(e) can still count only from a server whose
+    ///   acceptedEpoch is at most e (it is synced; one that accepted more leaves) and whose
+    ///   handler did not take another ACK for it (zk-4685).
     fn epoch_doomed(&self, state: &ZabState, server: Sid) -> bool {
         use super::state::Phase;
         use super::types::Msg;
@@ -171,12 +183,29 @@ impl ZabModel {
             Phase::Synchronization => (
                 leading.newleader_acks,
                 others
-                    .filter(|&s| state.server(s).disk.accepted_epoch <= epoch)
+                    .filter(|&s| {
+                        // One whose first ACK after NEWLEADER was not its NEWLEADER ACK is past
+                        // the handshake without counting: it never counts.
+                        let passed_uncounted =
+                            leading.ready & !leading.newleader_acks & bit(s) != 0;
+                        state.server(s).disk.accepted_epoch <= epoch && !passed_uncounted
+                    })
                     .fold(0, |set, s| set | bit(s)),
             ),
             _ => return false,
         };
         !self.config.is_quorum(acked | can_ack | bit(server))
+    }
+
+    /// Whether `server` may time out spuriously now: it has a role, so a timer runs
+    /// (initLimit, syncLimit), that timer would not expire by itself ([`Self::times_out`]), and
+    /// the budget allows one more.
+    pub(super) fn times_out_spuriously(&self, state: &ZabState, server: Sid) -> bool {
+        let me = state.server(server);
+        me.up
+            && state.faults.timeouts < self.config.timeouts
+            && (me.following().is_some() || me.leading().is_some())
+            && !self.times_out(state, server)
     }
 
     pub(super) fn time_out(&self, state: &mut ZabState, server: Sid) {

@@ -26,7 +26,7 @@
 //!   unless the connection closes first);
 //! - each server's own steps: joining an existing leader (FLE's out-of-election notification);
 //! - each server's disk writes and other background-thread steps of the flawed variants
-//!   (`LogSynced`, `LogProposal`, `AckNewLeader`, `ApplyCommitted`), a task apart from its joins
+//!   (`LogSynced`, `LogProposal`, `LogOrphan`, `AckNewLeader`, `ApplyCommitted`), a task apart from its joins
 //!   so that joining again and again cannot stand in for a write that stays enabled;
 //! - each server's timeout, a task of its own: a timer fires independently of the server's other
 //!   work. A timeout is enabled only while its cause holds (the leader is unreachable or no longer
@@ -290,7 +290,8 @@ impl Liveness for ZabModel {
             ZabAction::LogSynced { server }
             | ZabAction::AckNewLeader { server }
             | ZabAction::ApplyCommitted { server }
-            | ZabAction::LogProposal { server } => TaskKind::Disk(server),
+            | ZabAction::LogProposal { server }
+            | ZabAction::LogOrphan { server } => TaskKind::Disk(server),
             ZabAction::Timeout { server } if strong && Self::rejoins_election(state, server) => {
                 TaskKind::Rejoin(server)
             }
@@ -301,6 +302,7 @@ impl Liveness for ZabModel {
             ZabAction::Heal => TaskKind::Heal,
             ZabAction::ClientRequest { .. }
             | ZabAction::Crash { .. }
+            | ZabAction::SpuriousTimeout { .. }
             | ZabAction::Partition { .. } => return None,
         };
         Some(number(kind))

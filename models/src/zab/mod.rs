@@ -18,7 +18,7 @@
 //! 3. [`broadcast`]: client writes become PROPOSALs, a quorum of ACKs commits them in zxid order.
 //!
 //! Faults ([`faults`]): crash (volatile state and open connections lost; the disk kept) and
-//! restart; a partition into two groups and its heal. Message loss is not modelled separately:
+//! restart; a partition into two groups and its heal; spurious timeouts of live peers (a budget). Message loss is not modelled separately:
 //! on TCP a lost message is a closed connection, which crashes and partitions already produce.
 //! Timeouts are steps a server takes when it cannot reach its leader or quorum, or, as a leader,
 //! when its epoch can no longer be acknowledged by a quorum (ZooKeeper's initLimit).
@@ -31,10 +31,12 @@
 //! [`canonical`] renames them after every step, so that elections can repeat forever in a finite
 //! space.
 //!
-//! Known bugs are [`ZabVariant`]s, each branched on at the step it gets wrong: NEWLEADER and
+//! Known bugs are [`Flaw`]s, each branched on at the step it gets wrong: NEWLEADER and
 //! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911, zk-4685, zk-3023), the
 //! proposals a follower buffers during synchronization (zk-4394, [`sync`]), a follower's proposal
-//! logging in [`broadcast`] (zk-4712).
+//! logging in [`broadcast`] (zk-4712), the data tree kept when a role ends ([`election`],
+//! zk-2845). A [`ZabVariant`] is a set of flaws: one to teach a bug, several for a release
+//! (`v3.6-3.9.1`, `v3.9.2`), none for the fixed code.
 //!
 //! Abstractions: one transaction per client write, no sessions or data tree; the sync's
 //! committed PROPOSAL+COMMIT pairs travel as one message (they are written back to back on one
@@ -44,8 +46,12 @@
 //! UPTODATE; in broadcast it logs and acknowledges a PROPOSAL in one step (ZooKeeper's
 //! SyncRequestProcessor is asynchronous; the variants that need it, zk-4712 and zk-4685, model
 //! it); the snapshot point is the delivered prefix, so a restart does not re-deliver logged but
-//! uncommitted transactions (ZooKeeper replays them into its data tree, which ZOOKEEPER-2845 is
-//! about; that bug is not modelled).
+//! uncommitted transactions. What a restart does replay is kept apart: the data tree's last
+//! processed zxid, which votes and ACKEPOCH report ([`state::Server::processed_zxid`]), covers
+//! the whole log after a restart and, in the fixed code, after a role ends (ZOOKEEPER-2845's
+//! fix). The leader counts its own ACK when it proposes; ZooKeeper's leader acknowledges itself
+//! after its own log write and may commit before it (`Leader.tryToCommit`), which is not
+//! modelled yet.
 
 mod action;
 pub mod broadcast;
@@ -74,11 +80,13 @@ pub use model::ZabModel;
 pub use state::ZabState;
 pub use types::{Msg, Sid, SyncMode, Txn, Zxid};
 
-/// Which version of ZooKeeper the servers run. Each flawed variant is the code before the fix of
-/// the named JIRA issue, branched on where it differs: NEWLEADER handling after a DIFF (zk-4643,
-/// zk-4646, zk-3911, zk-4685; after a SNAP or TRUNC every version snapshots before the epoch),
-/// UPTODATE handling after a DIFF (zk-3023), NEWLEADER handling of the proposals buffered in the
-/// sync (zk-4394), and the follower's proposal logging (zk-4712).
+/// Which version of ZooKeeper the servers run: the fixed code, the fixed code with one flaw (the
+/// code before the fix of the named JIRA issue, to teach that bug alone), or a release with the
+/// flaws it had together ([`ZabVariant::flaws`]). Flaws differ in NEWLEADER handling after a DIFF
+/// (zk-4643, zk-4646, zk-3911, zk-4685; after a SNAP or TRUNC every version snapshots before the
+/// epoch), UPTODATE handling after a DIFF (zk-3023), NEWLEADER handling of the proposals buffered
+/// in the sync (zk-4394), the follower's proposal logging (zk-4712), and the data tree kept when
+/// a role ends (zk-2845).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ZabVariant {
     /// The protocol as fixed by PR #2152: on NEWLEADER a follower writes the synced transactions
@@ -119,10 +127,38 @@ pub enum ZabVariant {
     /// (a NullPointerException in `syncWithLeader`, `commit_consistent`).
     #[serde(rename = "zk-4394")]
     Zk4394,
+    /// ZOOKEEPER-2845: a server that goes back to LOOKING keeps its data tree as it was, without
+    /// the transactions it logged but never applied, and reports that tree's last zxid; the new
+    /// leader syncs it by DIFF from there, so the unapplied transactions stay in its log under
+    /// the new leader's (a restart would replay them: data inconsistency).
+    #[serde(rename = "zk-2845")]
+    Zk2845,
+    /// ZooKeeper 3.6.0 to 3.9.1 (after ZOOKEEPER-3911's fix, before PR #2111): the flaws of
+    /// zk-4643, zk-4646, zk-4685, zk-3023, zk-4394 and zk-4712 together (DOMAIN.md §10).
+    #[serde(rename = "v3.6-3.9.1")]
+    V36To391,
+    /// ZooKeeper 3.9.2 (PR #2111): still the flaws of zk-3023, zk-4394 and zk-4712.
+    #[serde(rename = "v3.9.2")]
+    V392,
+}
+
+/// One flaw of ZooKeeper's code, named after the JIRA issue whose fix removed it. A
+/// [`ZabVariant`] is a set of them: none (the fixed code), one (to teach that bug alone), or the
+/// several a release had at once. The model branches on a flaw, never on a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flaw {
+    Zk4643,
+    Zk4646,
+    Zk4712,
+    Zk3911,
+    Zk4685,
+    Zk3023,
+    Zk4394,
+    Zk2845,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 8] = [
+    pub const ALL: [ZabVariant; 11] = [
         ZabVariant::Fixed,
         ZabVariant::Zk4643,
         ZabVariant::Zk4646,
@@ -131,6 +167,9 @@ impl ZabVariant {
         ZabVariant::Zk4685,
         ZabVariant::Zk3023,
         ZabVariant::Zk4394,
+        ZabVariant::Zk2845,
+        ZabVariant::V36To391,
+        ZabVariant::V392,
     ];
 
     pub fn name(self) -> &'static str {
@@ -143,7 +182,39 @@ impl ZabVariant {
             ZabVariant::Zk4685 => "zk-4685",
             ZabVariant::Zk3023 => "zk-3023",
             ZabVariant::Zk4394 => "zk-4394",
+            ZabVariant::Zk2845 => "zk-2845",
+            ZabVariant::V36To391 => "v3.6-3.9.1",
+            ZabVariant::V392 => "v3.9.2",
         }
+    }
+
+    /// The flaws this version's code has.
+    pub fn flaws(self) -> &'static [Flaw] {
+        match self {
+            ZabVariant::Fixed => &[],
+            ZabVariant::Zk4643 => &[Flaw::Zk4643],
+            ZabVariant::Zk4646 => &[Flaw::Zk4646],
+            ZabVariant::Zk4712 => &[Flaw::Zk4712],
+            ZabVariant::Zk3911 => &[Flaw::Zk3911],
+            ZabVariant::Zk4685 => &[Flaw::Zk4685],
+            ZabVariant::Zk3023 => &[Flaw::Zk3023],
+            ZabVariant::Zk4394 => &[Flaw::Zk4394],
+            ZabVariant::Zk2845 => &[Flaw::Zk2845],
+            ZabVariant::V36To391 => &[
+                Flaw::Zk4643,
+                Flaw::Zk4646,
+                Flaw::Zk4685,
+                Flaw::Zk3023,
+                Flaw::Zk4394,
+                Flaw::Zk4712,
+            ],
+            ZabVariant::V392 => &[Flaw::Zk3023, Flaw::Zk4394, Flaw::Zk4712],
+        }
+    }
+
+    /// Whether this version's code has `flaw`.
+    pub fn has(self, flaw: Flaw) -> bool {
+        self.flaws().contains(&flaw)
     }
 }
 
@@ -182,6 +253,12 @@ pub struct ZabConfig {
     /// Fault budgets for one execution.
     pub crashes: u8,
     pub partitions: u8,
+    /// Spurious timeouts (`[faults] timeouts`): a follower or leader gives up on peers that are
+    /// alive and reachable, as a slow disk, a GC pause or a late tick make ZooKeeper's
+    /// initLimit/syncLimit expire. A budget per execution, never a fairness obligation (the
+    /// published specs bound them the same way).
+    #[serde(default)]
+    pub timeouts: u8,
     /// A partition never heals (`[faults] permanent_partitions`): there is no `Heal` step, so the
     /// servers cut off stay cut off for the rest of the execution. For liveness: a split with no
     /// quorum on either side can never elect a leader.
@@ -206,6 +283,7 @@ impl ZabConfig {
             election: Election::Oracle,
             crashes: 0,
             partitions: 0,
+            timeouts: 0,
             permanent_partitions: false,
             partition_sides: None,
         }

@@ -6,7 +6,7 @@ use super::action::ZabAction;
 use super::props;
 use super::state::ZabState;
 use super::types::{Msg, Sid};
-use super::{Election, ZabConfig, ZabVariant};
+use super::{Election, Flaw, ZabConfig};
 use crate::{prop, ActionInfo, Fairness};
 
 /// A ZAB world ready to be checked.
@@ -50,6 +50,11 @@ impl ZabModel {
             #[cfg(test)]
             skips_outstanding_proposals: false,
         })
+    }
+
+    /// Whether the servers' code has `flaw` (see [`ZabVariant::flaws`]).
+    pub(super) fn has(&self, flaw: Flaw) -> bool {
+        self.config.variant.has(flaw)
     }
 
     /// Turn the epoch renaming off (to compare with it on); it applies only without an epoch
@@ -114,7 +119,8 @@ impl ZabModel {
     /// takes nothing: in zk-4643 one thread does the whole handling; in zk-4646 later proposals
     /// queue behind the synced transactions in the SyncRequestProcessor, so they are logged and
     /// acknowledged only after them. In zk-4712 proposals and commits wait behind the proposals
-    /// still queued for the disk (the CommitProcessor waits for them); other messages do not.
+    /// the role still has queued for the disk (the CommitProcessor waits for them); other
+    /// messages do not, and nothing waits for an ended role's queue (see `Server::orphans`).
     ///
     /// In zk-3023 a COMMIT waits behind the synced transactions the CommitProcessor has yet to
     /// apply.
@@ -125,7 +131,7 @@ impl ZabModel {
     fn receives(&self, state: &ZabState, server: Sid, msg: &Msg) -> bool {
         let receiver = state.server(server);
         if receiver.following().is_some_and(|f| f.unlogged) {
-            return self.config.variant == ZabVariant::Zk3911
+            return self.has(Flaw::Zk3911)
                 && matches!(
                     msg,
                     Msg::UpToDate | Msg::Proposal { .. } | Msg::Commit { .. }
@@ -168,11 +174,19 @@ impl ZabModel {
             ZabAction::AckNewLeader { server } => self.ack_new_leader(state, server),
             ZabAction::ApplyCommitted { server } => self.apply_committed(state, server),
             ZabAction::LogProposal { server } => self.log_queued_proposal(state, server),
+            ZabAction::LogOrphan { server } => self.log_orphan(state, server),
             ZabAction::Timeout { server } => self.time_out(state, server),
+            ZabAction::SpuriousTimeout { server } => {
+                state.faults.timeouts += 1;
+                self.time_out(state, server);
+            }
             ZabAction::Crash { server } => self.crash(state, server),
             ZabAction::Restart { server } => self.restart(state, server),
             ZabAction::Partition { side } => self.partition(state, side),
             ZabAction::Heal => self.heal(state),
+        }
+        for server in &mut state.servers {
+            server.forget_covered_load();
         }
         state.ghost.record(&state.servers);
         if self.canonical_epochs {
@@ -272,7 +286,7 @@ impl Model for ZabModel {
         }
         for s in state.ids() {
             let server = state.server(s);
-            let writes_alone = self.config.variant != ZabVariant::Zk3911;
+            let writes_alone = !self.has(Flaw::Zk3911);
             if server.up && writes_alone && server.following().is_some_and(|f| f.unlogged) {
                 actions.push(ZabAction::LogSynced { server: s });
             }
@@ -284,15 +298,23 @@ impl Model for ZabModel {
             if server.up && applies {
                 actions.push(ZabAction::ApplyCommitted { server: s });
             }
+            if server.up && !server.sync_queue.is_empty() {
+                actions.push(ZabAction::LogProposal { server: s });
+            }
             // The stray thread may write while its server looks for a leader or follows one; a
             // leader's log stays its own in this model (its ack bookkeeping assumes so).
-            if server.up && !server.sync_queue.is_empty() && server.leading().is_none() {
-                actions.push(ZabAction::LogProposal { server: s });
+            if server.up && !server.orphans.is_empty() && server.leading().is_none() {
+                actions.push(ZabAction::LogOrphan { server: s });
             }
         }
         for s in state.ids() {
             if self.times_out(state, s) {
                 actions.push(ZabAction::Timeout { server: s });
+            }
+        }
+        for s in state.ids() {
+            if self.times_out_spuriously(state, s) {
+                actions.push(ZabAction::SpuriousTimeout { server: s });
             }
         }
         for s in state.ids() {
@@ -386,6 +408,7 @@ impl ActionInfo for ZabModel {
         match action {
             ZabAction::Crash { .. } => Some("crashes"),
             ZabAction::Partition { .. } => Some("partitions"),
+            ZabAction::SpuriousTimeout { .. } => Some("timeouts"),
             ZabAction::Elect { .. }
             | ZabAction::Join { .. }
             | ZabAction::Notify { .. }
@@ -396,6 +419,7 @@ impl ActionInfo for ZabModel {
             | ZabAction::AckNewLeader { .. }
             | ZabAction::ApplyCommitted { .. }
             | ZabAction::LogProposal { .. }
+            | ZabAction::LogOrphan { .. }
             | ZabAction::Timeout { .. }
             | ZabAction::Restart { .. }
             | ZabAction::Heal => None,
@@ -403,7 +427,7 @@ impl ActionInfo for ZabModel {
     }
 
     fn fault_kinds(&self) -> Vec<&'static str> {
-        vec!["crashes", "partitions"]
+        vec!["crashes", "partitions", "timeouts"]
     }
 
     /// A delivery stands in for a delivery on the same link (FIFO: the head is whatever the

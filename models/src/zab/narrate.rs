@@ -77,6 +77,15 @@ fn server_line(state: &ZabState, s: Sid, fle: bool) -> String {
         let txns: Vec<String> = server.sync_queue.iter().map(|t| t.to_string()).collect();
         format!(" (queued for disk: {})", txns.join(" "))
     };
+    let queued = if server.orphans.is_empty() {
+        queued
+    } else {
+        let txns: Vec<String> = server.orphans.iter().map(|t| t.to_string()).collect();
+        format!(
+            "{queued} (an ended role's thread still to write: {})",
+            txns.join(" ")
+        )
+    };
     format!(
         "S{s} {role}/{} e{}/{} {}{queued}",
         server.phase,

@@ -76,11 +76,14 @@ fields_of_struct!(Server {
     role,
     phase,
     sync_queue,
+    orphans,
+    loaded,
     fle
 });
 fields_of_struct!(FaultsUsed {
     crashes,
-    partitions
+    partitions,
+    timeouts
 });
 fields_of_struct!(Established { epoch, servers });
 fields_of_struct!(Proposal {

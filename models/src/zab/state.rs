@@ -182,10 +182,22 @@ pub struct Server {
     pub up: bool,
     pub role: Role,
     pub phase: Phase,
-    /// zk-4712 only: proposals received in broadcast and queued for the SyncRequestProcessor,
-    /// not yet on disk. The flaw: a shutdown to LOOKING does not stop that thread, so the queue
-    /// outlives the role; only a crash loses it.
+    /// zk-4712 only: proposals received in broadcast by the current role and queued for its
+    /// SyncRequestProcessor, not yet on disk. They are logged and acknowledged in order, and the
+    /// role's later PROPOSALs and COMMITs wait behind them.
     pub sync_queue: Log,
+    /// zk-4712 only: what the SyncRequestProcessor of an ended role still had queued. The flaw:
+    /// a shutdown to LOOKING does not stop that thread, so it still writes these to the log; only
+    /// a crash loses them. It acknowledges them through the old role's Follower, whose socket
+    /// `Learner.shutdown` closed, so no ACK reaches anyone, and a new role's PROPOSALs do not
+    /// wait for them (each FOLLOWING round has a processor of its own).
+    pub orphans: Log,
+    /// How far the in-memory data tree was loaded from the log beyond the delivered prefix: at a
+    /// restart (the whole log is replayed, committed or not) and, in the fixed code, when a role
+    /// ends (`ZKDatabase.fastForwardDataBase`, ZOOKEEPER-2845's fix). `Zxid::ZERO` once the
+    /// delivered prefix reaches it, so that it tells states apart only when it matters (see
+    /// [`Server::processed_zxid`]).
+    pub loaded: Zxid,
     /// Fast Leader Election's volatile state (unused by the oracle election).
     pub fle: FleState,
 }
@@ -198,6 +210,8 @@ impl Server {
             role: Role::Looking,
             phase: Phase::Election,
             sync_queue: Log::new(),
+            orphans: Log::new(),
+            loaded: Zxid::ZERO,
             fle: FleState::default(),
         }
     }
@@ -245,12 +259,38 @@ impl Server {
     }
 
     /// The FLE vote this server starts a round with: itself, with its currentEpoch and last
-    /// logged zxid (`getInitId`, `getInitLastLoggedZxid`, `getPeerEpoch`).
+    /// processed zxid (`getInitId`, `getInitLastLoggedZxid`, `getPeerEpoch`; despite its name,
+    /// `QuorumPeer.getLastLoggedZxid` reads the data tree's last processed zxid).
     pub fn vote(&self, sid: Sid) -> Vote {
         Vote {
             peer_epoch: self.disk.current_epoch,
-            zxid: self.disk.last_zxid(),
+            zxid: self.processed_zxid(),
             leader: sid,
+        }
+    }
+
+    /// The data tree's last processed zxid (`ZKDatabase.getDataTreeLastProcessedZxid`), which
+    /// votes and ACKEPOCH report: the delivered prefix, or further where the log was replayed
+    /// into the tree ([`Server::loaded`]). Below the log's last zxid when the tree holds
+    /// transactions logged after it was loaded (zk-4712's stray writes) or was never loaded
+    /// from the whole log (zk-2845).
+    pub fn processed_zxid(&self) -> Zxid {
+        let delivered = self.disk.delivered().last().map_or(Zxid::ZERO, |t| t.zxid);
+        delivered.max(self.loaded)
+    }
+
+    /// Load the whole log into the data tree (a restart's replay, or `fastForwardDataBase`).
+    pub fn load_log(&mut self) {
+        self.loaded = self.disk.last_zxid();
+        self.forget_covered_load();
+    }
+
+    /// Forget [`Server::loaded`] once the delivered prefix reaches it: from then on it says
+    /// nothing the delivered prefix does not.
+    pub fn forget_covered_load(&mut self) {
+        let delivered = self.disk.delivered().last().map_or(Zxid::ZERO, |t| t.zxid);
+        if self.loaded <= delivered {
+            self.loaded = Zxid::ZERO;
         }
     }
 }
@@ -268,6 +308,7 @@ impl Default for Server {
 pub struct FaultsUsed {
     pub crashes: u8,
     pub partitions: u8,
+    pub timeouts: u8,
 }
 
 /// What the properties need to know about the past, and nothing more.

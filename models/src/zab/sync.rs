@@ -10,8 +10,10 @@
 //!    PROPOSALs (`Leader.startForwarding`), whose COMMITs follow later.
 //! 2. Queue NEWLEADER(e) and forward new proposals and commits to the follower from now on.
 //! 3. With NEWLEADER acks from a quorum (itself included) commit the whole log, enter broadcast
-//!    and send UPTODATE; a follower acking later gets UPTODATE at once. A second ACK(e, 0) from a
-//!    follower is its ACK of UPTODATE, which the leader ignores (`Leader.processAck`).
+//!    and send UPTODATE; a follower acking later gets UPTODATE at once. The first ACK after
+//!    NEWLEADER counts as the NEWLEADER ACK whatever its zxid (see
+//!    `on_ack_in_handshake` in [`super::broadcast`]). A later ACK(e, 0) from a follower is its ACK of
+//!    UPTODATE, which the leader ignores (`Leader.processAck`).
 //!
 //! Follower:
 //! 4. TRUNC cuts the log at once; DIFF and SNAP transactions are kept in memory. PROPOSALs are
@@ -25,7 +27,7 @@
 
 use super::state::{Phase, ZabState};
 use super::types::{bit, members, Log, Msg, Sid, SyncMode, Txn, Zxid};
-use super::{ZabModel, ZabVariant};
+use super::{Flaw, ZabModel};
 
 /// Step 1: how to bring a follower whose last zxid is `theirs` up to `log`, and which
 /// transactions to send.
@@ -99,6 +101,8 @@ impl ZabModel {
             let keep = server.disk.log.iter().take_while(|t| t.zxid <= to).count();
             server.disk.log.truncate(keep);
             server.disk.delivered = server.disk.delivered.min(keep as u8);
+            // `ZKDatabase.truncateLog` reloads the data tree from the cut log.
+            server.loaded = server.loaded.min(to);
             let following = server.following_mut().expect("checked");
             following.reported = following.reported.min(keep as u8);
         }
@@ -109,20 +113,28 @@ impl ZabModel {
         following.snapshot_needed = mode != SyncMode::Diff && self.flawed_after_diff();
     }
 
-    /// Whether the variant handles NEWLEADER or UPTODATE differently after a DIFF.
+    /// Whether the code handles NEWLEADER or UPTODATE differently after a DIFF.
     fn flawed_after_diff(&self) -> bool {
-        !matches!(
-            self.config.variant,
-            ZabVariant::Fixed | ZabVariant::Zk4712 | ZabVariant::Zk4394
-        )
+        [
+            Flaw::Zk4643,
+            Flaw::Zk4646,
+            Flaw::Zk3911,
+            Flaw::Zk4685,
+            Flaw::Zk3023,
+        ]
+        .into_iter()
+        .any(|flaw| self.has(flaw))
     }
 
     /// Step 4, at the follower: a PROPOSAL during synchronization is buffered, not logged.
+    ///
+    /// `syncWithLeader` buffers every PROPOSAL, whatever its log holds: one the log has already
+    /// (logged before an election that did not count it, zk-2845, or by a stray thread, zk-4712)
+    /// is buffered too, and its COMMIT finds it.
     pub(super) fn on_sync_proposal(&self, state: &mut ZabState, follower: Sid, txn: Txn) {
         let server = state.server_mut(follower);
-        let last = server.disk.last_zxid();
         let following = server.following_mut().expect("a follower in sync");
-        if txn.zxid > last && !following.pending.contains(&txn) {
+        if !following.pending.contains(&txn) {
             let overflow = following.pending.try_push(txn);
             assert!(
                 overflow.is_none(),
@@ -152,7 +164,10 @@ impl ZabModel {
         }
     }
 
-    /// Step 5, at the follower: NEWLEADER, handled as the variant does.
+    /// Step 5, at the follower: NEWLEADER, handled as the code does. Where flaws combine (a
+    /// release), the SyncRequestProcessor's race with the QuorumPeer thread (zk-4685) is the
+    /// handling: it also leaves currentEpoch on disk before the transactions (zk-4643) and may
+    /// acknowledge NEWLEADER before they are written (zk-4646).
     pub(super) fn on_new_leader(&self, state: &mut ZabState, follower: Sid, epoch: u8) {
         let server = state.server_mut(follower);
         let Some(following) = server.following() else {
@@ -163,47 +178,54 @@ impl ZabModel {
             std::mem::take(&mut server.following_mut().expect("following").snapshot_needed);
         // After a SNAP or a TRUNC every version takes its snapshot before it writes the epoch.
         let after_diff = !snapshot_needed && self.flawed_after_diff();
-        match self.config.variant {
-            ZabVariant::Zk4643 | ZabVariant::Zk4646 | ZabVariant::Zk3911 if after_diff => {
-                // currentEpoch first, the transactions later.
-                let server = state.server_mut(follower);
-                server.disk.current_epoch = epoch;
-                server.following_mut().expect("following").unlogged = true;
-                if self.config.variant != ZabVariant::Zk4643 {
-                    // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911:
-                    // they stay in memory until UPTODATE. Either way the ACK goes at once.
-                    // (zk-4643 sends it once they are written.)
-                    state.send(follower, leader, ack_new_leader(epoch));
-                }
-            }
-            ZabVariant::Zk4685 if after_diff => {
-                // The transactions go to the SyncRequestProcessor, whose thread logs and
-                // acknowledges them (`log_synced`) while this thread still has to write the
-                // ACK of NEWLEADER (`ack_new_leader`): either may go first.
-                let server = state.server_mut(follower);
-                server.disk.current_epoch = epoch;
-                let following = server.following_mut().expect("following");
-                following.unlogged = true;
-                following.newleader_ack_due = true;
-            }
-            _ => {
-                let applied = write_synced(state, follower);
-                if self.config.variant == ZabVariant::Zk3023 && after_diff {
-                    // Logged, but applied only after UPTODATE was acknowledged.
-                    let server = state.server_mut(follower);
-                    server.disk.delivered -= applied;
-                    server.following_mut().expect("following").to_apply = applied;
-                }
-                let logged = if self.config.variant == ZabVariant::Zk4394 {
-                    log_pending(state, follower)
-                } else {
-                    Log::new()
-                };
-                state.server_mut(follower).disk.current_epoch = epoch;
-                state.send(follower, leader, ack_new_leader(epoch));
-                for txn in logged {
+        let epoch_first = [Flaw::Zk4643, Flaw::Zk4646, Flaw::Zk3911]
+            .into_iter()
+            .any(|flaw| self.has(flaw));
+        if after_diff && self.has(Flaw::Zk4685) {
+            // The transactions go to the SyncRequestProcessor, whose thread logs and
+            // acknowledges them (`log_synced`) while this thread still has to write the
+            // ACK of NEWLEADER (`ack_new_leader`): either may go first.
+            let server = state.server_mut(follower);
+            server.disk.current_epoch = epoch;
+            let following = server.following_mut().expect("following");
+            following.unlogged = true;
+            following.newleader_ack_due = true;
+            if self.has(Flaw::Zk4394) {
+                // The buffered proposals go to the same processor and the buffer is emptied.
+                // (The model writes and acknowledges them at once, so their ACKs reach the
+                // leader before the NEWLEADER ACK: a simplification of that thread's timing.)
+                for txn in log_pending(state, follower) {
                     state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
                 }
+            }
+        } else if after_diff && epoch_first {
+            // currentEpoch first, the transactions later.
+            let server = state.server_mut(follower);
+            server.disk.current_epoch = epoch;
+            server.following_mut().expect("following").unlogged = true;
+            if !self.has(Flaw::Zk4643) {
+                // zk-4646: the transactions go to the SyncRequestProcessor's queue; zk-3911:
+                // they stay in memory until UPTODATE. Either way the ACK goes at once.
+                // (zk-4643 sends it once they are written.)
+                state.send(follower, leader, ack_new_leader(epoch));
+            }
+        } else {
+            let applied = write_synced(state, follower);
+            if self.has(Flaw::Zk3023) && after_diff {
+                // Logged, but applied only after UPTODATE was acknowledged.
+                let server = state.server_mut(follower);
+                server.disk.delivered -= applied;
+                server.following_mut().expect("following").to_apply = applied;
+            }
+            let logged = if self.has(Flaw::Zk4394) {
+                log_pending(state, follower)
+            } else {
+                Log::new()
+            };
+            state.server_mut(follower).disk.current_epoch = epoch;
+            state.send(follower, leader, ack_new_leader(epoch));
+            for txn in logged {
+                state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
             }
         }
     }
@@ -217,22 +239,25 @@ impl ZabModel {
             .following()
             .expect("only followers log synced txns")
             .synced;
-        write_synced(state, follower);
+        let applied = write_synced(state, follower);
         let server = state.server_mut(follower);
+        if self.has(Flaw::Zk3023) && server.phase == Phase::Synchronization {
+            // Logged, but applied only after UPTODATE was acknowledged.
+            server.disk.delivered -= applied;
+            server.following_mut().expect("following").to_apply += applied;
+        }
         let following = server
             .following_mut()
             .expect("only followers log synced txns");
         following.unlogged = false;
         let leader = following.leader;
         let epoch = server.disk.current_epoch;
-        match self.config.variant {
-            ZabVariant::Zk4643 => state.send(follower, leader, ack_new_leader(epoch)),
-            ZabVariant::Zk4685 => {
-                for txn in synced {
-                    state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
-                }
+        if self.has(Flaw::Zk4685) {
+            for txn in synced {
+                state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
             }
-            _ => {}
+        } else if self.has(Flaw::Zk4643) {
+            state.send(follower, leader, ack_new_leader(epoch));
         }
     }
 
@@ -280,7 +305,9 @@ impl ZabModel {
             Phase::Synchronization
                 if self.config.is_quorum(leading.newleader_acks | bit(leader)) =>
             {
-                let acked = leading.newleader_acks;
+                // Every learner past its handshake gets UPTODATE, also one whose NEWLEADER ACK
+                // did not count (see `on_ack_in_handshake`).
+                let past_handshake = leading.ready;
                 // The whole log is committed: deliver it, and send UPTODATE.
                 server.disk.delivered = server.disk.log.len() as u8;
                 server.phase = Phase::Broadcast;
@@ -289,7 +316,7 @@ impl ZabModel {
                 for txn in log {
                     state.ghost.commit(txn, epoch);
                 }
-                for peer in members(acked).filter(|&s| s != leader) {
+                for peer in members(past_handshake).filter(|&s| s != leader) {
                     state.send(leader, peer, Msg::UpToDate);
                 }
             }
@@ -322,11 +349,7 @@ impl ZabModel {
             return;
         };
         if following.unlogged {
-            assert_eq!(
-                self.config.variant,
-                ZabVariant::Zk3911,
-                "others wait for the disk"
-            );
+            assert!(self.has(Flaw::Zk3911), "others wait for the disk");
             following.unlogged = false;
             write_synced(state, follower);
         }
@@ -349,7 +372,7 @@ impl ZabModel {
         if server.disk.log.get(from..from + committed) != Some(&logged[..committed]) {
             return;
         }
-        if self.config.variant == ZabVariant::Zk3023 {
+        if self.has(Flaw::Zk3023) {
             server.following_mut().expect("following").to_apply += committed as u8;
         } else {
             server.disk.delivered += committed as u8;
@@ -394,6 +417,7 @@ fn write_synced(state: &mut ZabState, follower: Sid) -> u8 {
     let txns = std::mem::take(&mut following.synced);
     let base = if std::mem::replace(&mut following.snap, false) {
         server.disk.log.clear();
+        server.loaded = Zxid::ZERO;
         0
     } else {
         usize::from(std::mem::take(&mut following.reported))

@@ -3,6 +3,8 @@
 
 use stateright::{Checker, Model};
 
+use crate::ActionInfo;
+
 use super::state::{Phase, Role};
 use super::sync::choose_sync;
 use super::types::{Log, Msg, SyncMode, Txn, Zxid};
@@ -726,16 +728,118 @@ fn in_zk_4712_a_stray_proposal_reaches_the_disk_after_the_follower_left_its_lead
     let state = step(&model, &state, ZabAction::Crash { server: 2 });
     let state = step(&model, &state, ZabAction::Timeout { server: 0 });
     assert_eq!(state.server(0).role, Role::Looking);
-    let state = step(&model, &state, ZabAction::LogProposal { server: 0 });
+    assert!(
+        state.server(0).sync_queue.is_empty(),
+        "the role's queue ended"
+    );
+    assert_eq!(state.server(0).orphans, log(&[txn(1, 1, 1)]), "orphaned");
+    let state = step(&model, &state, ZabAction::LogOrphan { server: 0 });
     assert_eq!(
         state.server(0).disk.log,
         log(&[txn(1, 1, 1)]),
         "written while LOOKING"
     );
+    assert_eq!(
+        state.server(0).vote(0).zxid,
+        Zxid::ZERO,
+        "the data tree was fast-forwarded before the write: the vote does not count it"
+    );
     let crashed = step(&model, &state, ZabAction::Crash { server: 0 });
     assert!(
-        crashed.server(0).sync_queue.is_empty(),
+        crashed.server(0).orphans.is_empty(),
         "a crash stops the thread"
+    );
+}
+
+#[test]
+fn in_zk_4712_an_orphaned_write_sends_no_ack_and_blocks_no_new_proposal() {
+    let model = model(3, ZabVariant::Zk4712);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    // S0 is cut off from S2 with the proposal still queued, leaves it, and joins it again.
+    let state = step(&model, &state, ZabAction::Partition { side: 0b110 });
+    let state = step(&model, &state, ZabAction::Timeout { server: 0 });
+    let state = step(&model, &state, ZabAction::Heal);
+    let state = step(
+        &model,
+        &state,
+        ZabAction::Join {
+            server: 0,
+            leader: 2,
+        },
+    );
+    let state = settle(&model, state);
+    assert_eq!(state.server(0).phase, Phase::Broadcast);
+    assert_eq!(state.server(0).orphans, log(&[txn(1, 1, 1)]));
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    assert_eq!(
+        state.server(0).sync_queue,
+        log(&[txn(1, 2, 2)]),
+        "the new role's proposal is taken although the old queue still holds one"
+    );
+    let state = step(&model, &state, ZabAction::LogOrphan { server: 0 });
+    assert!(state.head(0, 2).is_none(), "no ACK of the orphaned write");
+}
+
+#[test]
+fn votes_and_ackepoch_report_the_processed_zxid_not_the_logs_last() {
+    // S0 logs a proposal that is never committed, then goes back to LOOKING.
+    for (variant, reported) in [
+        (ZabVariant::Fixed, Zxid::new(1, 1)),
+        (ZabVariant::Zk2845, Zxid::ZERO),
+    ] {
+        let model = model(3, variant);
+        let state = established(&model, 2, 0b111);
+        let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+        let state = deliver(&model, &state, 2, 0);
+        assert_eq!(state.server(0).disk.log, log(&[txn(1, 1, 1)]));
+        assert_eq!(state.server(0).processed_zxid(), Zxid::ZERO, "logged only");
+        let state = step(&model, &state, ZabAction::Partition { side: 0b110 });
+        let state = step(&model, &state, ZabAction::Timeout { server: 0 });
+        assert_eq!(
+            state.server(0).vote(0).zxid,
+            reported,
+            "{}: fastForwardDataBase replays the log only in the fixed code",
+            variant.name()
+        );
+        let restarted = step(&model, &state, ZabAction::Crash { server: 0 });
+        let restarted = step(&model, &restarted, ZabAction::Restart { server: 0 });
+        assert_eq!(
+            restarted.server(0).vote(0).zxid,
+            Zxid::new(1, 1),
+            "a restart replays the whole log"
+        );
+    }
+}
+
+#[test]
+fn a_commit_for_another_zxid_than_the_pending_one_makes_the_follower_exit() {
+    let model = model(3, ZabVariant::Fixed);
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = deliver(&model, &state, 2, 0);
+    let mut forged = state.clone();
+    let commit = Msg::Commit {
+        zxid: Zxid::new(1, 2),
+    };
+    forged.net.retain(|p| (p.from, p.to) != (2, 0));
+    forged.net.push(types::Packet {
+        from: 2,
+        to: 0,
+        msg: commit,
+    });
+    let exited = deliver(&model, &forged, 2, 0);
+    assert!(!exited.server(0).up, "UNMATCHED_TXN_COMMIT");
+    assert_eq!(exited.faults.crashes, 0, "an exit is no injected fault");
+    let state = deliver(&model, &state, 0, 2);
+    let state = deliver(&model, &state, 2, 0);
+    assert!(state.server(0).up);
+    assert_eq!(
+        state.server(0).disk.delivered,
+        1,
+        "the matching COMMIT applies"
     );
 }
 
@@ -772,6 +876,108 @@ fn newleader_in_zk_3911_acks_at_once_and_uptodate_writes_the_txns() {
     let disk = &state.server(follower).disk;
     assert_eq!((disk.log.len(), disk.delivered), (2, 2));
     assert_eq!(state.server(follower).phase, Phase::Broadcast);
+}
+
+#[test]
+fn a_release_variant_is_the_set_of_its_flaws() {
+    use super::Flaw;
+    let v36 = ZabVariant::V36To391;
+    for flaw in [
+        Flaw::Zk4643,
+        Flaw::Zk4646,
+        Flaw::Zk4685,
+        Flaw::Zk3023,
+        Flaw::Zk4394,
+        Flaw::Zk4712,
+    ] {
+        assert!(v36.has(flaw), "{flaw:?}");
+    }
+    assert!(!v36.has(Flaw::Zk3911) && !v36.has(Flaw::Zk2845));
+    assert_eq!(
+        ZabVariant::V392.flaws(),
+        &[Flaw::Zk3023, Flaw::Zk4394, Flaw::Zk4712]
+    );
+    assert!(ZabVariant::Fixed.flaws().is_empty());
+    for variant in ZabVariant::ALL {
+        let single = variant.flaws().len() == 1;
+        assert_eq!(
+            single,
+            variant.name().starts_with("zk-"),
+            "{}: a teaching variant has one flaw, a release several, fixed none",
+            variant.name()
+        );
+    }
+}
+
+#[test]
+fn the_first_ack_after_newleader_is_taken_as_its_ack_once_a_quorum_formed() {
+    // S0 and S2 are in broadcast; S1 joins late and its first ACK after NEWLEADER is a
+    // proposal's (as zk-4685's SyncRequestProcessor may send it): the handler takes it as the
+    // NEWLEADER ACK and sends UPTODATE, without flagging it.
+    let (model, state) = late_follower_after_newleader(ZabVariant::Fixed);
+    let mut state = state;
+    state.net.retain(|p| (p.from, p.to) != (1, 2));
+    state.net.push(types::Packet {
+        from: 1,
+        to: 2,
+        msg: Msg::Ack {
+            zxid: Zxid::new(1, 1),
+        },
+    });
+    let state = deliver(&model, &state, 1, 2);
+    assert!(!state.ghost.during_action.unexpected_ack);
+    assert_ne!(
+        state.server(2).leading().expect("leading").ready & 0b010,
+        0,
+        "past its handshake"
+    );
+    assert_eq!(
+        state
+            .net
+            .iter()
+            .rfind(|p| (p.from, p.to) == (2, 1))
+            .map(|p| p.msg),
+        Some(Msg::UpToDate)
+    );
+}
+
+#[test]
+fn a_spurious_timeout_is_a_budgeted_fault_of_a_server_with_a_role() {
+    let config = ZabConfig {
+        timeouts: 1,
+        ..ZabConfig::new(3, 1)
+    };
+    let model = ZabModel::new(config).expect("valid");
+    let state = ZabState::new(3);
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(
+        !enabled.contains(&ZabAction::SpuriousTimeout { server: 0 }),
+        "LOOKING: no timer runs"
+    );
+    let state = established(&model, 2, 0b111);
+    let state = step(&model, &state, ZabAction::SpuriousTimeout { server: 0 });
+    assert_eq!(state.server(0).role, Role::Looking);
+    assert_eq!(state.faults.timeouts, 1);
+    assert!(
+        state
+            .server(2)
+            .leading()
+            .is_some_and(|l| l.learners & 0b001 == 0),
+        "the leader's LearnerHandler ended with the connection"
+    );
+    let mut enabled = Vec::new();
+    model.actions(&state, &mut enabled);
+    assert!(
+        !enabled
+            .iter()
+            .any(|a| matches!(a, ZabAction::SpuriousTimeout { .. })),
+        "the budget is spent"
+    );
+    assert_eq!(
+        model.fault_kind(&ZabAction::SpuriousTimeout { server: 2 }),
+        Some("timeouts")
+    );
 }
 
 #[test]

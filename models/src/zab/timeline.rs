@@ -107,9 +107,12 @@ impl Timeline for ZabModel {
             | ZabAction::AckNewLeader { server }
             | ZabAction::ApplyCommitted { server }
             | ZabAction::LogProposal { server }
+            | ZabAction::LogOrphan { server }
             | ZabAction::Timeout { server } => (server, StepKind::Local),
             ZabAction::ClientRequest { leader } => (leader, StepKind::Local),
-            ZabAction::Crash { server } => (server, StepKind::Fault),
+            ZabAction::Crash { server } | ZabAction::SpuriousTimeout { server } => {
+                (server, StepKind::Fault)
+            }
             ZabAction::Restart { server } => (server, StepKind::Recover),
             // A partition and its heal happen to the network; they are drawn on the first server
             // of the side cut off (S0 is never in it) or, for a heal, on S0.

@@ -15,7 +15,7 @@ pub mod oracle;
 
 use super::state::{Following, Leading, Phase, Role, ZabState};
 use super::types::{bit, Msg, Sid};
-use super::{Election, ZabModel};
+use super::{Election, Flaw, ZabModel};
 
 impl ZabModel {
     /// Whether the `epochs` bound still allows an election: each one may move some acceptedEpoch
@@ -74,8 +74,23 @@ impl ZabModel {
 
     /// `server` goes back to LOOKING (it lost its leader, stepped down or restarted); with FLE it
     /// starts a new election round at once, as `QuorumPeer.run` calls `lookForLeader`.
+    ///
+    /// The role's ZooKeeperServer shuts down, but not fully (`shutdown(false)`): the data tree
+    /// is kept. The fixed code then replays the rest of the log into it
+    /// (`fastForwardDataBase`), so it reports its last logged zxid; before ZOOKEEPER-2845's fix
+    /// it reports what it had applied. In zk-4712 the role's SyncRequestProcessor is not shut
+    /// down: its queue lives on, orphaned.
     pub(super) fn look_for_leader(&self, state: &mut ZabState, server: Sid) {
-        state.server_mut(server).become_looking();
+        let me = state.server_mut(server);
+        for txn in std::mem::take(&mut me.sync_queue) {
+            if !me.orphans.contains(&txn) {
+                me.orphans.push(txn);
+            }
+        }
+        if !self.has(Flaw::Zk2845) {
+            me.load_log();
+        }
+        me.become_looking();
         if self.config.election == Election::Fle {
             self.start_round(state, server);
         }

@@ -9,6 +9,17 @@
 //!
 //! A server that finds the others already FOLLOWING or LEADING joins the leader they report
 //! (FLE's out-of-election case), whatever its own vote.
+//!
+//! The oracle's joins allow more than FLE does. FLE (`FastLeaderElection.lookForLeader`, a
+//! notification from a FOLLOWING or LEADING peer) joins a leader only when a quorum of peers has
+//! reported it in that state (`outofelection`, or the current round's votes) and `checkLeader`
+//! holds: the leader itself reported LEADING (or the joiner is the leader). The oracle lets any
+//! LOOKING server join any LEADING server it can reach, however few servers follow it: e.g. a
+//! leader in discovery whose only follower crashed is joined by a third server and establishes
+//! with it, where FLE's third server would keep looking and the leader would give up after
+//! initLimit. So oracle scenarios explore some executions that FLE scenarios (`election =
+//! "fle"`, which implements the rule) do not; a violation found with the oracle should be
+//! confirmed with FLE before it is blamed on ZooKeeper.
 
 use crate::zab::state::{Role, ZabState};
 use crate::zab::types::{bit, members, ServerSet, Sid};
@@ -50,7 +61,8 @@ impl ZabModel {
         }
     }
 
-    /// LOOKING servers that may join a leader: (server, leader) pairs.
+    /// LOOKING servers that may join a leader: (server, leader) pairs. Any LEADING server the
+    /// LOOKING one can reach, without FLE's quorum of reports (see the module doc).
     pub(in crate::zab) fn joins(&self, state: &ZabState) -> Vec<(Sid, Sid)> {
         let mut found = Vec::new();
         for server in state.ids() {
