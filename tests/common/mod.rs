@@ -57,3 +57,10 @@ pub fn within<T: Send + 'static>(
         },
     }
 }
+
+/// Whether the tests run in CI (`CI=true`, as GitHub Actions, GitLab and `.ci/run` set it; any
+/// value but empty, `false` or `0`). There nothing may be skipped for a missing tool, and nothing
+/// the tests compare with may be rewritten by them.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "false" | "0"))
+}
