@@ -34,9 +34,10 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// Run `work` in a thread of its own and give up on it after `limit`, so that a search that
-/// loops forever (a broken strong-fairness split, say) fails its test within minutes instead of
-/// hanging the suite until CI's own limit. The abandoned thread ends with the test process; a
-/// panic in the thread is raised again here with its own message.
+/// loops forever (a broken strong-fairness split, say) fails within minutes instead of hanging
+/// the suite until CI's own limit. A panic would not do: the test harness still waits for the
+/// looping thread, so a timeout ends the whole test process, with the reason on stderr. A panic
+/// in the thread is raised again here with its own message.
 pub fn within<T: Send + 'static>(
     limit: std::time::Duration,
     what: &str,
@@ -49,7 +50,13 @@ pub fn within<T: Send + 'static>(
     match receive.recv_timeout(limit) {
         Ok(result) => result,
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{what} did not end within {limit:?}")
+            // Straight to the process's stderr: the harness's capture would be lost on exit.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("{what} did not end within {limit:?}: ending the test process\n")
+                    .as_bytes(),
+            );
+            std::process::exit(1)
         }
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
             Err(panic) => std::panic::resume_unwind(panic),

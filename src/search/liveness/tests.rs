@@ -1,14 +1,17 @@
 //! The algorithm on hand-built graphs with known fair and unfair cycles, independent of any model.
 
+use std::io::Write;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use super::*;
 
 /// `find_violation` in a thread of its own, given up on after 30 seconds (these graphs take
-/// microseconds): a bug that makes the splitting loop forever fails the test in seconds instead of
-/// hanging the suite until CI's limit. The abandoned thread ends with the test process; a panic in
-/// the thread is raised again here with its own message.
+/// microseconds). A bug that makes the search loop forever (a split that removes no state, a
+/// Tarjan step that does not advance) would otherwise hang the suite until CI's limit, and a
+/// panic is not enough: the test harness still waits for the looping thread, and for any other
+/// test caught in the same loop. So a timeout ends the whole test process, with the reason on
+/// stderr. A panic in the thread is raised again here with its own message.
 fn violation(g: &Graph, pending: &[u64], strong: u64) -> Option<Lasso> {
     let (g, pending) = (g.clone(), pending.to_vec());
     let (send, receive) = std::sync::mpsc::channel();
@@ -17,7 +20,14 @@ fn violation(g: &Graph, pending: &[u64], strong: u64) -> Option<Lasso> {
     });
     match receive.recv_timeout(Duration::from_secs(30)) {
         Ok(lasso) => lasso,
-        Err(RecvTimeoutError::Timeout) => panic!("find_violation did not end within 30 s"),
+        Err(RecvTimeoutError::Timeout) => {
+            // Straight to the process's stderr: the harness's capture would be lost on exit.
+            let _ = writeln!(
+                std::io::stderr(),
+                "find_violation did not end within 30 s: ending the test process"
+            );
+            std::process::exit(1)
+        }
         Err(RecvTimeoutError::Disconnected) => match search.join() {
             Err(panic) => std::panic::resume_unwind(panic),
             Ok(()) => unreachable!("the search sends its result before it ends"),
@@ -424,4 +434,23 @@ fn ties_go_to_the_lowest_obligation_and_later_entries_never_win() {
     );
     let lasso = violation(&g, &[0, 1, 1, 2, 2], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (0, 1));
+}
+
+/// A fair cycle entered from a pending state that is on no cycle: Tarjan's search reaches the
+/// cycle from outside it, and only distinct indices for the cycle's states keep it one component
+/// (with equal ones it falls apart into single states and the violation is missed).
+#[test]
+fn a_cycle_entered_from_a_pending_state_outside_it_is_found() {
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 3, Some(0)),
+            (3, 2, Some(0)),
+        ],
+    );
+    let lasso = violation(&g, &[0, 1, 1, 1], 0).expect("violated");
+    assert_eq!((lasso.obligation, lasso.entry), (0, 2));
+    assert_eq!(walk(&g, &lasso), vec![2, 3, 2]);
 }
