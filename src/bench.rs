@@ -1,7 +1,7 @@
 //! `lockscope bench`: the reference workload of `docs/benchmark.md`.
 //!
 //! Sizes: N = 2..5 clients without expiry (complete search), N = 2..5 with one expiry (the whole
-//! space, continuing past violations; N = 5 has no oracle count), and N = 2..4 with one expiry
+//! space, continuing past violations; N = 5 has no oracle count, and its row says "no oracle"), and N = 2..4 with one expiry
 //! searched until the first violation, whose trace must be the shortest. Every complete count is compared with the counts
 //! of an independent implementation of the workload text (`tests/oracle/results.jsonl`).
 //!
@@ -142,12 +142,18 @@ pub struct Row {
     pub check: String,
     /// Whether that check held.
     pub ok: bool,
+    /// Whether the counts equal the independent oracle's; `None` (`null`) where there is none to
+    /// compare with (N=5 E=1, symmetry and first-violation rows, ZAB), which the table says as
+    /// "no oracle": such a row's `ok` says nothing about its counts.
+    pub oracle: Option<bool>,
 }
 
 /// What a row checks, and whether it held.
 struct Check {
     text: String,
     ok: bool,
+    /// Whether the counts equal the oracle's, where it has them.
+    oracle: Option<bool>,
 }
 
 impl Check {
@@ -155,6 +161,23 @@ impl Check {
         Check {
             text: text.into(),
             ok,
+            oracle: None,
+        }
+    }
+
+    /// The comparison of a complete search's counts with the oracle's, if it has them.
+    fn oracle(expected: Option<(u64, u64, u32)>, counts: (u64, u64, u32)) -> Self {
+        let Some(expected) = expected else {
+            return Check::new("no oracle", true);
+        };
+        let equal = expected == counts;
+        Check {
+            oracle: Some(equal),
+            ..if equal {
+                Check::new("= oracle ✓", true)
+            } else {
+                Check::new(format!("≠ oracle {expected:?} ✗"), false)
+            }
         }
     }
 }
@@ -186,6 +209,7 @@ impl Row {
             bytes_per_state: cost.bytes_per_state,
             check: check.text,
             ok: check.ok,
+            oracle: check.oracle,
         }
     }
 
@@ -350,11 +374,7 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
         if matches!(run, Run::Safety | Run::FullSpace) {
             unreduced.insert((clients, expiries), (report.unique_states, exclusion));
         }
-        let oracle = match oracle_counts(clients, expiries) {
-            Some(expected) if expected == counts => Check::new("= oracle ✓", true),
-            Some(expected) => Check::new(format!("≠ oracle {expected:?} ✗"), false),
-            None => Check::new("no oracle count", true),
-        };
+        let oracle = Check::oracle(oracle_counts(clients, expiries), counts);
         let check = match run {
             Run::Safety => {
                 safety_seconds.insert((clients, expiries), seconds);
@@ -371,13 +391,16 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
                     Some(safety) => format!(" · {:.1}× safety", seconds / f64::max(*safety, 1e-9)),
                     None => String::new(),
                 };
-                Check::new(
-                    format!(
-                        "{} · every_waiter_acquires {verdict} {mark}{ratio}",
-                        oracle.text
-                    ),
-                    oracle.ok && holds,
-                )
+                Check {
+                    oracle: oracle.oracle,
+                    ..Check::new(
+                        format!(
+                            "{} · every_waiter_acquires {verdict} {mark}{ratio}",
+                            oracle.text
+                        ),
+                        oracle.ok && holds,
+                    )
+                }
             }
             Run::FullSpace => oracle,
             Run::Symmetry => {
@@ -583,6 +606,31 @@ mod tests {
         assert!(!failing.ok());
         assert_eq!(failing.json(1, true)["ok"], false);
         assert_eq!(failing.json(1, true)["rows"][0]["unique_states"], 151);
+    }
+
+    /// A row without an oracle count says so ("no oracle", `oracle: null` in JSON) instead of
+    /// wearing the ✓ of a comparison that was never made; equal and different counts are told
+    /// apart in the text, `ok` and `oracle`.
+    #[test]
+    fn a_row_without_an_oracle_count_says_no_oracle() {
+        let counts = (151, 260, 16);
+        let none = Check::oracle(oracle_counts(5, 1), counts);
+        assert_eq!(
+            (none.text.as_str(), none.ok, none.oracle),
+            ("no oracle", true, None)
+        );
+        let equal = Check::oracle(oracle_counts(2, 0), counts);
+        assert_eq!((equal.ok, equal.oracle), (true, Some(true)));
+        assert!(equal.text.contains('✓'), "{}", equal.text);
+        let differs = Check::oracle(oracle_counts(2, 0), (151, 261, 16));
+        assert_eq!((differs.ok, differs.oracle), (false, Some(false)));
+        assert!(differs.text.contains('✗'), "{}", differs.text);
+        let mut out = Vec::new();
+        let suite = run(true, 1, Some("N=2 E=0 symmetry"), &mut out);
+        let json = suite.json(1, true);
+        assert_eq!(json["rows"][0]["oracle"], serde_json::Value::Null, "{json}");
+        let suite = run(true, 1, Some("N=2 E=0 safety"), &mut out);
+        assert_eq!(suite.json(1, true)["rows"][0]["oracle"], true);
     }
 
     /// Memory an earlier run freed must not count in the next run's peak: 256 MiB of small

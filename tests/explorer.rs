@@ -1,13 +1,16 @@
 //! `lockscope explore` for real: the test starts the Explorer on a scenario, reads its HTTP API,
 //! and, when Debian's `chromium` is installed (`.ci/run` installs it), loads the page in headless
 //! Chromium, checks that the initial state and an action appear, and keeps a screenshot in
-//! `target/tmp/explorer.png`. Without Chromium the browser test prints why it is skipped.
+//! `target/tmp/explorer.png`. Without Chromium the browser test prints why it is skipped, except
+//! under `CI=true`, where a missing browser fails it: a CI job must not pass by checking nothing.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
 
 /// The Explorer process, ended when the test ends (by its own handle, not by name).
 struct Explorer {
@@ -136,6 +139,11 @@ fn headless(chromium: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn the_explorer_page_shows_the_initial_state_and_an_action_in_chromium() {
     let Some(chromium) = chromium() else {
+        assert!(
+            !common::in_ci(),
+            "chromium is not installed, and under CI=true the browser test may not be skipped \
+             (apt-get install -y chromium; .ci/run does)"
+        );
         eprintln!("skipped: chromium is not installed (apt-get install -y chromium; .ci/run does)");
         return;
     };

@@ -2,7 +2,8 @@
 //! a cross per lost one, monotone vector clocks, one Mermaid line per step), golden files pin the
 //! text formats of a fixed trace, and bad input is an error naming the file, never a panic.
 //!
-//! Set `LOCKSCOPE_BLESS=1` to rewrite the golden files after a deliberate change.
+//! Set `LOCKSCOPE_BLESS=1` to rewrite the golden files after a deliberate change (refused under
+//! `CI=true`).
 
 use std::path::{Path, PathBuf};
 
@@ -56,10 +57,23 @@ fn timeline(trace: &Path) -> TimelineData {
     lockscope::render::load(trace).expect("the trace loads").1
 }
 
+/// Whether to rewrite the golden files (`LOCKSCOPE_BLESS` set) instead of comparing with them.
+/// Refused in CI: a job that blesses passes whatever the code under test now prints, so the
+/// golden files would check nothing.
+fn blessing() -> bool {
+    let bless = std::env::var_os("LOCKSCOPE_BLESS").is_some();
+    assert!(
+        !(bless && common::in_ci()),
+        "LOCKSCOPE_BLESS is refused under CI=true: golden files are rewritten by hand, after a \
+         deliberate change, and committed; CI only compares with them"
+    );
+    bless
+}
+
 /// Compare with a golden file, printing both in full on a mismatch.
 fn assert_golden(name: &str, actual: &str) {
     let path = root().join("tests/golden").join(name);
-    if std::env::var_os("LOCKSCOPE_BLESS").is_some() {
+    if blessing() {
         std::fs::write(&path, actual).expect("golden file written");
         return;
     }
@@ -562,7 +576,7 @@ fn the_committed_examples_are_up_to_date() {
             let extension = if *format == "mermaid" { "mmd" } else { format };
             let path = root().join(format!("reports/examples/{name}.{extension}"));
             let actual = render(&trace, format);
-            if std::env::var_os("LOCKSCOPE_BLESS").is_some() {
+            if blessing() {
                 std::fs::write(&path, &actual).expect("example written");
                 continue;
             }

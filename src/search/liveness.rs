@@ -40,7 +40,8 @@ use lockscope_models::Task;
 pub const NO_TASK: u8 = u8::MAX;
 
 /// The reachable graph in compressed rows: the edges of state `s` are `offsets[s]..offsets[s+1]`.
-#[derive(Default)]
+/// (`Clone` lets a test hand a copy to a thread it can give up waiting for.)
+#[derive(Clone, Default)]
 pub struct Graph {
     offsets: Vec<u64>,
     target: Vec<u32>,
@@ -392,6 +393,13 @@ fn fair_parts(graph: &Graph, states: Vec<u32>, strong: u64) -> Vec<FairComponent
             .copied()
             .filter(|&s| graph.enabled(s) & starved == 0)
             .collect();
+        // What makes the splitting end: the starved tasks are enabled in some state of the set,
+        // so each split leaves fewer states. A split that removed none would test the same set
+        // again forever.
+        assert!(
+            rest.len() < states.len(),
+            "a split removes the states where a starved strong task is enabled"
+        );
         work.extend(components_of(graph, &rest));
     }
     fair
@@ -400,6 +408,12 @@ fn fair_parts(graph: &Graph, states: Vec<u32>, strong: u64) -> Vec<FairComponent
 /// A fair cycle through `entry` inside the component `member`: for every task enabled somewhere
 /// in the component it takes an edge of that task, or visits a state where the task is disabled.
 fn fair_cycle(graph: &Graph, entry: u32, member: &dyn Fn(u32) -> bool) -> Vec<u8> {
+    // A cycle from a state outside the component would leave it (or find no way back): a wrong
+    // entry is a bug in the caller, named here rather than as a failed path search later.
+    assert!(
+        member(entry),
+        "the lasso's entry {entry} is in its component"
+    );
     let mut taken: u64 = 0;
     let mut enabled_somewhere: u64 = 0;
     for state in (0..graph.states() as u32).filter(|&s| member(s)) {

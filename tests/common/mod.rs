@@ -32,3 +32,42 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Run `work` in a thread of its own and give up on it after `limit`, so that a search that
+/// loops forever (a broken strong-fairness split, say) fails within minutes instead of hanging
+/// the suite until CI's own limit. A panic would not do: the test harness still waits for the
+/// looping thread, so a timeout ends the whole test process, with the reason on stderr. A panic
+/// in the thread is raised again here with its own message.
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    match receive.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            // Straight to the process's stderr: the harness's capture would be lost on exit.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("{what} did not end within {limit:?}: ending the test process\n")
+                    .as_bytes(),
+            );
+            std::process::exit(1)
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the worker sends its result before it ends"),
+        },
+    }
+}
+
+/// Whether the tests run in CI (`CI=true`, as GitHub Actions, GitLab and `.ci/run` set it; any
+/// value but empty, `false` or `0`). There nothing may be skipped for a missing tool, and nothing
+/// the tests compare with may be rewritten by them.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "false" | "0"))
+}

@@ -1,6 +1,39 @@
 //! The algorithm on hand-built graphs with known fair and unfair cycles, independent of any model.
 
+use std::io::Write;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
+
 use super::*;
+
+/// `find_violation` in a thread of its own, given up on after 30 seconds (these graphs take
+/// microseconds). A bug that makes the search loop forever (a split that removes no state, a
+/// Tarjan step that does not advance) would otherwise hang the suite until CI's limit, and a
+/// panic is not enough: the test harness still waits for the looping thread, and for any other
+/// test caught in the same loop. So a timeout ends the whole test process, with the reason on
+/// stderr. A panic in the thread is raised again here with its own message.
+fn violation(g: &Graph, pending: &[u64], strong: u64) -> Option<Lasso> {
+    let (g, pending) = (g.clone(), pending.to_vec());
+    let (send, receive) = std::sync::mpsc::channel();
+    let search = std::thread::spawn(move || {
+        let _ = send.send(find_violation(&g, &pending, strong));
+    });
+    match receive.recv_timeout(Duration::from_secs(30)) {
+        Ok(lasso) => lasso,
+        Err(RecvTimeoutError::Timeout) => {
+            // Straight to the process's stderr: the harness's capture would be lost on exit.
+            let _ = writeln!(
+                std::io::stderr(),
+                "find_violation did not end within 30 s: ending the test process"
+            );
+            std::process::exit(1)
+        }
+        Err(RecvTimeoutError::Disconnected) => match search.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the search sends its result before it ends"),
+        },
+    }
+}
 
 /// Build a graph from (source, target, task) edges; action index = position among the source's edges.
 fn graph(states: usize, edges: &[(u32, u32, Option<Task>)]) -> Graph {
@@ -35,14 +68,14 @@ fn walk(g: &Graph, lasso: &Lasso) -> Vec<u32> {
 #[test]
 fn no_pending_obligation_means_no_violation() {
     let g = graph(2, &[(0, 1, Some(0)), (1, 0, Some(0))]);
-    assert_eq!(find_violation(&g, &[0, 0], 0), None);
+    assert_eq!(violation(&g, &[0, 0], 0), None);
 }
 
 #[test]
 fn a_fair_cycle_where_the_obligation_stays_pending_is_found() {
     // 0 → 1 → 2 → 1 (tasks 0 and 1 alternate); obligation 0 pending in 1 and 2.
     let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(1))]);
-    let lasso = find_violation(&g, &[0, 1, 1], 0).expect("violated");
+    let lasso = violation(&g, &[0, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (0, 1));
     let visited = walk(&g, &lasso);
     assert_eq!(
@@ -68,7 +101,7 @@ fn a_cycle_that_starves_a_continuously_enabled_task_is_unfair() {
             (3, 3, Some(0)),
         ],
     );
-    assert_eq!(find_violation(&g, &[0, 1, 1, 0], 0), None);
+    assert_eq!(violation(&g, &[0, 1, 1, 0], 0), None);
 }
 
 #[test]
@@ -85,7 +118,7 @@ fn a_task_disabled_somewhere_on_the_cycle_need_not_be_taken() {
             (3, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 1, 1, 0], 0).expect("violated");
+    let lasso = violation(&g, &[0, 1, 1, 0], 0).expect("violated");
     let visited = walk(&g, &lasso);
     assert!(
         visited.contains(&2),
@@ -97,7 +130,7 @@ fn a_task_disabled_somewhere_on_the_cycle_need_not_be_taken() {
 fn faults_are_not_fairness_obligations() {
     // The only way out of the cycle is a fault (no task): staying in the cycle is fair.
     let g = graph(3, &[(0, 0, Some(0)), (0, 1, None), (1, 1, Some(0))]);
-    let lasso = find_violation(&g, &[1, 0, 0], 0).expect("violated");
+    let lasso = violation(&g, &[1, 0, 0], 0).expect("violated");
     assert_eq!(lasso.entry, 0);
     assert_eq!(walk(&g, &lasso), vec![0, 0]);
 }
@@ -106,7 +139,7 @@ fn faults_are_not_fairness_obligations() {
 fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
     let g = graph(2, &[(0, 1, Some(0))]);
     assert_eq!(
-        find_violation(&g, &[0, 1], 0),
+        violation(&g, &[0, 1], 0),
         Some(Lasso {
             obligation: 0,
             entry: 1,
@@ -119,7 +152,7 @@ fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
 fn leaving_the_pending_states_breaks_the_cycle() {
     // The cycle 1 → 2 → 1 passes through 2 where the obligation is met: no violation.
     let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(0))]);
-    assert_eq!(find_violation(&g, &[0, 1, 0], 0), None);
+    assert_eq!(violation(&g, &[0, 1, 0], 0), None);
 }
 
 #[test]
@@ -136,7 +169,7 @@ fn the_violation_with_the_earliest_entry_is_reported() {
             (4, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 2, 2, 1, 1], 0).expect("violated");
+    let lasso = violation(&g, &[0, 2, 2, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (1, 1));
 }
 
@@ -156,7 +189,7 @@ fn the_reported_cycle_takes_every_task_that_stays_enabled() {
         (3, 2, Some(2)),
     ];
     let g = graph(4, &edges);
-    let lasso = find_violation(&g, &[0, 1, 1, 1], 0).expect("violated");
+    let lasso = violation(&g, &[0, 1, 1, 1], 0).expect("violated");
     let mut at = lasso.entry;
     let mut tasks = 0u64;
     for &action in &lasso.cycle {
@@ -207,11 +240,11 @@ fn intermittently_enabled_exit() -> Graph {
 fn a_task_enabled_again_and_again_breaks_the_cycle_only_under_strong_fairness() {
     let g = intermittently_enabled_exit();
     let pending = [0, 1, 1, 0];
-    let weak = find_violation(&g, &pending, 0).expect("weakly fair cycle");
+    let weak = violation(&g, &pending, 0).expect("weakly fair cycle");
     assert!(fair_under(&g, &weak, 0));
-    assert_eq!(find_violation(&g, &pending, 1 << 5), None);
+    assert_eq!(violation(&g, &pending, 1 << 5), None);
     // Strong fairness of a task that is not the way out changes nothing.
-    assert!(find_violation(&g, &pending, 1 << 0).is_some());
+    assert!(violation(&g, &pending, 1 << 0).is_some());
 }
 
 #[test]
@@ -227,7 +260,7 @@ fn a_strong_task_taken_on_the_cycle_keeps_it_fair() {
             (3, 3, Some(0)),
         ],
     );
-    let lasso = find_violation(&g, &[0, 1, 1, 0], 1 << 5).expect("still violated");
+    let lasso = violation(&g, &[0, 1, 1, 0], 1 << 5).expect("still violated");
     assert!(fair_under(&g, &lasso, 1 << 5));
 }
 
@@ -247,10 +280,10 @@ fn a_weak_task_that_stays_enabled_is_not_excused_by_strong_fairness_elsewhere() 
         ],
     );
     let pending = [0, 1, 1, 0];
-    assert_eq!(find_violation(&g, &pending, 0), None);
-    assert_eq!(find_violation(&g, &pending, 1 << 5), None);
+    assert_eq!(violation(&g, &pending, 0), None);
+    assert_eq!(violation(&g, &pending, 1 << 5), None);
     // Made strong, task 6 is still enabled on the cycle and never taken: no violation either.
-    assert_eq!(find_violation(&g, &pending, 1 << 6), None);
+    assert_eq!(violation(&g, &pending, 1 << 6), None);
 }
 
 #[test]
@@ -272,7 +305,7 @@ fn removing_the_states_of_a_starved_strong_task_can_leave_a_fair_inner_cycle() {
         ],
     );
     let pending = [0, 1, 1, 1, 1, 0];
-    let lasso = find_violation(&g, &pending, 1 << 5).expect("the inner cycle is fair");
+    let lasso = violation(&g, &pending, 1 << 5).expect("the inner cycle is fair");
     assert!(fair_under(&g, &lasso, 1 << 5));
     let visited = walk(&g, &lasso);
     assert!(
@@ -306,12 +339,12 @@ fn splits_recurse_until_every_strong_task_is_taken_or_absent() {
     let pending = [0, 1, 1, 1, 1, 0];
     let strong = (1 << 5) | (1 << 6);
     let g = graph(6, &edges(false));
-    let lasso = find_violation(&g, &pending, strong).expect("{1, 2} is fair");
+    let lasso = violation(&g, &pending, strong).expect("{1, 2} is fair");
     let visited = walk(&g, &lasso);
     assert!(fair_under(&g, &lasso, strong));
     assert!(visited.iter().all(|s| [1, 2].contains(s)), "{visited:?}");
     let g = graph(6, &edges(true));
-    let lasso = find_violation(&g, &pending, strong).expect("{1, 2, 3} is fair");
+    let lasso = violation(&g, &pending, strong).expect("{1, 2, 3} is fair");
     assert!(fair_under(&g, &lasso, strong));
     let visited = walk(&g, &lasso);
     assert!(visited.contains(&3) && !visited.contains(&4), "{visited:?}");
@@ -330,6 +363,94 @@ fn a_split_that_leaves_no_cycle_means_no_violation() {
             (3, 3, Some(0)),
         ],
     );
-    assert!(find_violation(&g, &[0, 1, 1, 0], 0).is_some());
-    assert_eq!(find_violation(&g, &[0, 1, 1, 0], 1 << 5), None);
+    assert!(violation(&g, &[0, 1, 1, 0], 0).is_some());
+    assert_eq!(violation(&g, &[0, 1, 1, 0], 1 << 5), None);
+}
+
+/// A pending obligation that is violated both ways: by a state where no task is enabled (a stutter
+/// lasso) and by a fair cycle. Whichever the breadth-first search reached first is the entry (its
+/// stem is the shorter), and the lasso is the kind that belongs to that entry: a cycle inside the
+/// component from the cycle's entry, an empty cycle at the stuck state. Each graph is also built
+/// with the two branches' state ids swapped, so an entry chosen by anything but "least id" fails.
+#[test]
+fn the_earliest_entry_decides_between_a_stuck_state_and_a_fair_cycle() {
+    // From 0: task 0 leads to `cycle`, which loops with `cycle + 1`; task 1 leads to `stuck`,
+    // which has no step at all. Everything but 0 keeps the obligation pending.
+    let world = |cycle: u32, stuck: u32| {
+        graph(
+            4,
+            &[
+                (0, cycle, Some(0)),
+                (cycle, cycle + 1, Some(0)),
+                (cycle + 1, cycle, Some(0)),
+                (0, stuck, Some(1)),
+            ],
+        )
+    };
+    let pending = [0, 1, 1, 1];
+    // The cycle {1, 2} comes first: its lasso enters at 1 and goes round inside it.
+    let g = world(1, 3);
+    let lasso = violation(&g, &pending, 0).expect("violated");
+    assert_eq!((lasso.obligation, lasso.entry), (0, 1));
+    assert_eq!(
+        walk(&g, &lasso),
+        vec![1, 2, 1],
+        "round the cycle, not a stutter"
+    );
+    // The stuck state 1 comes first: a stutter there, not a cycle (and not a cycle built from 1
+    // through a component it is not part of).
+    let g = world(2, 1);
+    assert_eq!(
+        violation(&g, &pending, 0),
+        Some(Lasso {
+            obligation: 0,
+            entry: 1,
+            cycle: vec![]
+        })
+    );
+}
+
+/// Among obligations violated from the same entry the lowest is reported, and a violation whose
+/// entry comes later never replaces one found for a lower obligation: the comparison of entries
+/// is strict one way and not the other.
+#[test]
+fn ties_go_to_the_lowest_obligation_and_later_entries_never_win() {
+    // The cycle {1, 2} keeps both obligations pending.
+    let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(0)), (2, 1, Some(0))]);
+    let lasso = violation(&g, &[0, 0b11, 0b11], 0).expect("violated");
+    assert_eq!((lasso.obligation, lasso.entry), (0, 1));
+    // Obligation 0 is violated from 1, obligation 1 only from 3 (the mirror image of
+    // `the_violation_with_the_earliest_entry_is_reported`).
+    let g = graph(
+        5,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 1, Some(0)),
+            (0, 3, Some(1)),
+            (3, 4, Some(0)),
+            (4, 3, Some(0)),
+        ],
+    );
+    let lasso = violation(&g, &[0, 1, 1, 2, 2], 0).expect("violated");
+    assert_eq!((lasso.obligation, lasso.entry), (0, 1));
+}
+
+/// A fair cycle entered from a pending state that is on no cycle: Tarjan's search reaches the
+/// cycle from outside it, and only distinct indices for the cycle's states keep it one component
+/// (with equal ones it falls apart into single states and the violation is missed).
+#[test]
+fn a_cycle_entered_from_a_pending_state_outside_it_is_found() {
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (1, 2, Some(0)),
+            (2, 3, Some(0)),
+            (3, 2, Some(0)),
+        ],
+    );
+    let lasso = violation(&g, &[0, 1, 1, 1], 0).expect("violated");
+    assert_eq!((lasso.obligation, lasso.entry), (0, 2));
+    assert_eq!(walk(&g, &lasso), vec![2, 3, 2]);
 }
