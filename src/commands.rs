@@ -676,6 +676,9 @@ fn describe_evidence(expected: &[&'static str]) -> String {
             Some(Evidence::Mutant { scenario, test }) => {
                 format!("violated by {scenario} (test {test})")
             }
+            Some(Evidence::Mutation { mutation, test }) => {
+                format!("violated by a test-only mutation: {mutation} (test {test})")
+            }
             Some(Evidence::ByConstruction(reason)) => format!("holds by construction: {reason}"),
             None => "no mutant recorded yet".to_string(),
         };

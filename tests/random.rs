@@ -222,17 +222,8 @@ fn shrunk_traces_replay_violate_and_respect_the_budgets() {
     });
     runner
         .run(&cases, |case| {
-            let (
-                seed,
-                scheduler,
-                recipe,
-                clients,
-                expiries,
-                pauses,
-                loss,
-                partitions,
-                crashes,
-            ) = case;
+            let (seed, scheduler, recipe, clients, expiries, pauses, loss, partitions, crashes) =
+                case;
             let config = LockConfig {
                 session_expiries: expiries,
                 client_pauses: pauses,
