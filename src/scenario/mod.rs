@@ -87,7 +87,7 @@ pub const PLANNED_KINDS: &[&str] = &["lock-over-zab", "rwlock", "election", "bar
 #[serde(deny_unknown_fields)]
 pub struct Faults {
     pub message_loss: u32,
-    /// Refused for every kind (TCP links do not duplicate or reorder; DOMAIN.md §10): always 0
+    /// Refused for every kind (TCP links do not duplicate or reorder; docs/faults.md): always 0
     /// and false, written by traces made before they were refused, and read back from them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub message_duplication: u32,
@@ -110,10 +110,6 @@ pub struct Faults {
     /// when not 0, so files and traces of scenarios without it read as before.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub timeouts: u32,
-}
-
-fn is_zero(value: &u32) -> bool {
-    *value == 0
 }
 
 fn is_zero(value: &u32) -> bool {
