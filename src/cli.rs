@@ -1,4 +1,4 @@
-//! The command line (design README, "The command line": a contract). One clap struct per
+//! The command line (docs/cli.md: a contract). One clap struct per
 //! subcommand; each flag's doc comment is its help text.
 
 use std::path::PathBuf;

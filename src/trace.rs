@@ -1,6 +1,6 @@
 //! Trace files: a counterexample as self-contained JSON, and its replay.
 //!
-//! The format is a contract (design README, "Trace files"): the full scenario, the property, the
+//! The format is a contract (docs/results.md, "Trace files"): the full scenario, the property, the
 //! seed, and the steps, each an action plus a one-line summary. `replay` rebuilds the world from the
 //! embedded scenario and re-applies each action, failing with a divergence error at the first step
 //! that is not enabled, so a trace file alone reproduces a run on any machine.

@@ -19,7 +19,7 @@ pub const EVERY_WAITER_ACQUIRES: &str = "every_waiter_acquires";
 /// lost, so the client cannot delete it).
 pub const NO_ORPHAN_NODES: &str = "no_orphan_nodes";
 
-/// ZAB (DOMAIN.md §6), always: at most one server establishes leadership per epoch, and no two
+/// ZAB (docs/properties.md), always: at most one server establishes leadership per epoch, and no two
 /// established leaders share a currentEpoch.
 pub const LEADER_UNIQUENESS: &str = "leader_uniqueness";
 /// ZAB, always: every delivered transaction was broadcast by some primary and logged by a quorum.
@@ -44,7 +44,7 @@ pub const COMMITTED_LOG_MONOTONICITY: &str = "committed_log_monotonicity";
 /// ZAB implementation level, always: a follower in broadcast has a log that is a prefix of its
 /// leader's (same epoch, both in broadcast).
 pub const HISTORY_CONSISTENCY: &str = "history_consistency";
-/// ZAB implementation level (DOMAIN.md §6, ZTS `ackConsistent`), always: no leader waiting for a
+/// ZAB implementation level (docs/properties.md, ZTS `ackConsistent`), always: no leader waiting for a
 /// follower's NEWLEADER ACK has received another ACK from it.
 pub const ACK_CONSISTENT: &str = "ack_consistent";
 /// ZAB implementation level (ZTS `stateConsistent`), always: no leader has read a follower's ACK
@@ -112,7 +112,7 @@ pub enum Evidence {
     ByConstruction(&'static str),
 }
 
-/// The evidence for the lock properties (DOMAIN.md §3.1; issue 18 §2).
+/// The evidence for the lock properties (docs/properties.md; issue 18 §2).
 pub const LOCK_EVIDENCE: &[(&str, Evidence)] = &[
     (
         MUTUAL_EXCLUSION,

@@ -1,7 +1,7 @@
 //! Renderers of trace files: the text narrative, the SVG sequence diagram, Mermaid, ShiViz, the HTML report, the
 //! report folder that `check --report` writes, `check --junit`'s XML, and `bench --plot`'s charts.
 //!
-//! Renderers read trace files only (design README, "Trace files"): a trace is replayed in the model
+//! Renderers read trace files only (docs/results.md, "Trace files"): a trace is replayed in the model
 //! its embedded scenario names and turned into a [`timeline::TimelineData`], which every diagram
 //! renderer draws without knowing the protocol. So a trace from any run, or from a colleague's
 //! machine, renders the same, and the same trace renders byte for byte the same.

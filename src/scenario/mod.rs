@@ -1,6 +1,6 @@
 //! Scenario files: parse, validate, and hold the result as a [`Scenario`].
 //!
-//! The file format is a contract (design README, "Scenario files"). Parsing happens in two stages,
+//! The file format is a contract (docs/scenarios.md). Parsing happens in two stages,
 //! as ripgrep's "low" and "high" arguments do: serde reads the TOML into [`raw`] structs that keep
 //! the source position of every value that still needs checking, then validation turns them into a
 //! [`Scenario`] whose values are all in range. Every problem names the file, line and column, the

@@ -576,7 +576,7 @@ fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -
 
 /// `faults.message_duplication` and `faults.reordering` of a lock kind: a ZooKeeper session runs
 /// over one TCP connection, which neither duplicates nor reorders, and the client library turns a
-/// reply it does not expect into a connection loss (DOMAIN.md §10). (0 and false are accepted:
+/// reply it does not expect into a connection loss (docs/zookeeper.md). (0 and false are accepted:
 /// traces written before these faults went say so.)
 fn refuse_tcp_faults(raw: &RawFaults, problems: &mut Problems) {
     if let Some(value) = raw

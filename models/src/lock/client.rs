@@ -58,7 +58,7 @@ impl Phase {
         Phase::Abandoned,
     ];
 
-    /// The client believes it holds the lock (DOMAIN.md §3.1 `believes_holds`).
+    /// The client believes it holds the lock (docs/properties.md `believes_holds`).
     pub fn holds_lock(self) -> bool {
         matches!(self, Phase::InCs | Phase::WaitWrite)
     }

@@ -6,7 +6,7 @@
 //! - `partitions`: some clients (and, fenced, the resource) lose contact with the server. Either
 //!   the partition heals before the clients' read timeout (2/3 of the session timeout), and was
 //!   only a delay, or it outlasts it: the client library declares the connection lost, and every
-//!   cut-off client waiting on a request reads `ConnectionLoss` (DOMAIN.md §1.3, §10). Whether it
+//!   cut-off client waiting on a request reads `ConnectionLoss` (docs/zookeeper.md). Whether it
 //!   also outlasts the session timeout is the `session_expiries` budget's business.
 //! - `crashes`: the server crashes, keeping its data tree and sessions (ZooKeeper logs both), and
 //!   later restarts.
@@ -231,7 +231,7 @@ mod tests {
     }
 
     /// Goal: a partition that outlasts the read timeout loses the reply of a create the server
-    /// applied, and the documented recipe's blind retry leaves an orphan node (DOMAIN.md §10).
+    /// applied, and the documented recipe's blind retry leaves an orphan node (docs/zookeeper.md).
     /// Method: walk that execution step by step.
     #[test]
     fn a_partition_past_the_read_timeout_loses_the_reply_and_the_retry_orphans_a_node() {

@@ -1,4 +1,4 @@
-//! The standard recipe plus fencing tokens (DOMAIN.md §3).
+//! The standard recipe plus fencing tokens (docs/recipes.md).
 //!
 //! Steps 1–5 are the standard recipe's; the token is the `czxid` of the client's lock node, which
 //! increases with every grant. Then:

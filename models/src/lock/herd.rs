@@ -1,4 +1,4 @@
-//! The sequential lock whose waiters all watch the parent: the "herd" recipe (DOMAIN.md §2b).
+//! The sequential lock whose waiters all watch the parent: the "herd" recipe (docs/recipes.md).
 //!
 //! 1. `create(/lock/lock-, EPHEMERAL_SEQUENTIAL)` → own name.
 //! 2. `getChildren(/lock, watch)`.

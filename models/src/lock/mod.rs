@@ -1,7 +1,7 @@
-//! The znode lock recipes as clients of one ZooKeeper server (DOMAIN.md §2, §3).
+//! The znode lock recipes as clients of one ZooKeeper server (docs/recipes.md).
 //!
 //! A lock world is N clients, one atomic ZooKeeper server and, for the fenced recipe, one shared
-//! resource. The step granularity is the benchmark workload's (`shared/bench`): the server serves
+//! resource. The step granularity is the benchmark workload's (docs/benchmark.md): the server serves
 //! one request (apply, reply, fire watches) in one step, and a client consumes the head of its
 //! incoming channel and reacts (decide, send its next request, enter the critical section) in one
 //! step. Channels are FIFO per client and direction, as a TCP connection gives.

@@ -127,7 +127,7 @@ pub struct LockConfig {
     pub client_pauses: u8,
     /// Connection losses (the `message_loss` budget: a lost TCP segment breaks the connection).
     /// There is no duplication or reordering budget: a session's requests, replies and watch
-    /// events travel over one TCP connection (DOMAIN.md §10).
+    /// events travel over one TCP connection (docs/zookeeper.md).
     pub message_loss: u8,
     /// Partition episodes: each heals before the clients' read timeout (a delay) or outlasts it
     /// (the cut-off clients lose their connections), and heals eventually.

@@ -1,4 +1,4 @@
-//! The naive lock: one well-known ephemeral node (DOMAIN.md §2a).
+//! The naive lock: one well-known ephemeral node (docs/recipes.md).
 //!
 //! 1. `create(/lock, EPHEMERAL)`. Created → hold.
 //! 2. NodeExists → `exists(/lock, watch)`.

@@ -1,4 +1,4 @@
-//! The shared resource that fenced clients write to (DOMAIN.md §3, Kleppmann 2016).
+//! The shared resource that fenced clients write to (docs/recipes.md, "fenced").
 //!
 //! The resource remembers the highest token it accepted and rejects any write with a lower one.
 //! ZooKeeper cannot enforce this; only the resource can, which is why fencing works on the

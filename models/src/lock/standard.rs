@@ -1,5 +1,5 @@
 //! The standard lock recipe of the ZooKeeper documentation ("Recipes and Solutions: Locks",
-//! DOMAIN.md §2c). Each waiter watches only its predecessor, so a release wakes one client.
+//! docs/recipes.md). Each waiter watches only its predecessor, so a release wakes one client.
 //!
 //! 1. `create(/lock/lock-, EPHEMERAL_SEQUENTIAL)`.
 //! 2. `getChildren(/lock)` without a watch (a watch here would bring back the herd).

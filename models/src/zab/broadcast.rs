@@ -1,4 +1,4 @@
-//! Phase 3: broadcast (DOMAIN.md §5.5).
+//! Phase 3: broadcast (docs/zab.md).
 //!
 //! 1. A client write reaches the leader: it assigns zxid (e, c+1), logs it and sends PROPOSAL to
 //!    every follower it forwards to.

@@ -1,5 +1,5 @@
 //! An independent cross-check of the broadcast phase: a second, deliberately simple
-//! implementation of its step relation, written from DOMAIN.md §5.5 and sharing no code with
+//! implementation of its step relation, written from docs/zab.md and sharing no code with
 //! the model's handlers, must reach exactly the states the model reaches.
 //!
 //! What it checks: from a leader established with every follower in BROADCAST and nothing in

@@ -1,4 +1,4 @@
-//! Phase 1: discovery (DOMAIN.md §5.3; `Leader.getEpochToPropose`, `Leader.waitForEpochAck`,
+//! Phase 1: discovery (docs/zab.md; `Leader.getEpochToPropose`, `Leader.waitForEpochAck`,
 //! `Learner.registerWithLeader`).
 //!
 //! 1. The follower connects and sends FOLLOWERINFO with its acceptedEpoch.

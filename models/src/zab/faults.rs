@@ -1,4 +1,4 @@
-//! Crashes, partitions and the timeouts that notice them (DOMAIN.md §5.6).
+//! Crashes, partitions and the timeouts that notice them (docs/zab.md).
 //!
 //! - Crash: the server stops (as it does when it exits on an error, which uses no budget); its
 //!   volatile state (role, zabState, queues, synced transactions not yet written) is lost, and so is everything in flight on its connections (TCP

@@ -1,10 +1,10 @@
-//! ZAB's liveness properties (DOMAIN.md §6, L1 and L2) and the fairness tasks of a ZAB world.
+//! ZAB's liveness properties (docs/properties.md, L1 and L2) and the fairness tasks of a ZAB world.
 //!
 //! **`leader_eventually_elected`** has one obligation, pending in every state where no server is
 //! an *established broadcast leader*: up, LEADING, in BROADCAST, with a quorum (itself counted)
 //! of servers that are up, FOLLOWING it, in BROADCAST themselves, and still on an open connection
 //! to it (the leader's `connected` set). It is violated by a weakly fair behaviour in which from
-//! some point on there never is such a leader again. DOMAIN.md's L1 assumes "from some point a
+//! some point on there never is such a leader again. The usual statement of L1 assumes "from some point a
 //! quorum is up and pairwise connected forever"; here that premise comes from the fairness below
 //! (fault budgets are finite and every crash and partition is eventually repaired), unless the
 //! scenario says partitions never heal (`permanent_partitions`), which is how a violation is shown.

@@ -1,9 +1,9 @@
-//! ZooKeeper's atomic broadcast (ZAB) as ZooKeeper 3.5–3.9 implements it (DOMAIN.md §5).
+//! ZooKeeper's atomic broadcast (ZAB) as ZooKeeper 3.5–3.9 implements it (docs/zab.md).
 //!
 //! A world is N servers (1 to 5; the bundled scenarios have 3) joined by TCP links. Each server has a
 //! disk ([`state::Durable`]: the transaction log, the `acceptedEpoch` and `currentEpoch` files, the
 //! snapshot point) and volatile state (role, zabState, the leader's and follower's bookkeeping).
-//! The phases are modules that read like the step lists of DOMAIN.md:
+//! The phases are modules that read like the step lists of docs/zab.md:
 //!
 //! 0. [`election`]: who leads, in one of two ways. An *oracle* election (the default, as the
 //!    abstract Zab spec has): a quorum of LOOKING servers that can talk to each other agrees on
@@ -134,7 +134,7 @@ pub enum ZabVariant {
     #[serde(rename = "zk-2845")]
     Zk2845,
     /// ZooKeeper 3.6.0 to 3.9.1 (after ZOOKEEPER-3911's fix, before PR #2111): the flaws of
-    /// zk-4643, zk-4646, zk-4685, zk-3023, zk-4394 and zk-4712 together (DOMAIN.md §10).
+    /// zk-4643, zk-4646, zk-4685, zk-3023, zk-4394 and zk-4712 together (docs/zab.md).
     #[serde(rename = "v3.6-3.9.1")]
     V36To391,
     /// ZooKeeper 3.9.2 (PR #2111): still the flaws of zk-3023, zk-4394 and zk-4712.

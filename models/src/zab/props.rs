@@ -1,4 +1,4 @@
-//! ZAB's safety properties (DOMAIN.md §6), each a function of one state.
+//! ZAB's safety properties (docs/properties.md), each a function of one state.
 //!
 //! "s delivers a" means a is in s's delivery history (`ghost.history`): every transaction s ever
 //! applied while serving (in broadcast), in the order it first did, which a TRUNC or a SNAP that

@@ -10,7 +10,7 @@ use super::types::{
     MAX_SERVERS,
 };
 
-/// What survives a crash: the files on the server's disk (DOMAIN.md §5.6).
+/// What survives a crash: the files on the server's disk (docs/zab.md).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -330,14 +330,14 @@ pub struct Ghost {
     /// network is whole): the later ones, values above it, were proposed during the partition,
     /// which `minority_commits_nothing_new` needs to tell apart.
     pub injected_before_cut: u8,
-    /// DOMAIN.md §6's "during-action" checks: set when a server receives a message the real
+    /// The "during-action" checks of docs/properties.md: set when a server receives a message the real
     /// code rejects or crashes on, so that the property reads a state, as all properties do.
     pub during_action: DuringAction,
     /// Per server (index = sid), every transaction it ever delivered, in the order it first
     /// delivered each. Append-only: a TRUNC or a SNAP that lowers or replaces the delivered
     /// prefix of the log does not shrink it, so the order properties see what a server once
-    /// delivered and then lost (DOMAIN.md §6 defines them over deliveries, not over today's
-    /// log).
+    /// delivered and then lost (docs/properties.md defines them over deliveries, not over
+    /// today's log).
     ///
     /// Delivered means applied by a server in BROADCAST, which serves clients. A follower
     /// applies the transactions of its sync at NEWLEADER, before the leader has the quorum of

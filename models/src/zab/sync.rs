@@ -1,4 +1,4 @@
-//! Phase 2: synchronization (DOMAIN.md §5.4; `LearnerHandler.syncFollower`,
+//! Phase 2: synchronization (docs/zab.md; `LearnerHandler.syncFollower`,
 //! `Learner.syncWithLeader`).
 //!
 //! Leader, per follower that acknowledged the epoch:

@@ -1,4 +1,4 @@
-//! ZAB's identifiers and messages (DOMAIN.md §5.1–5.5).
+//! ZAB's identifiers and messages (docs/zab.md).
 
 use std::fmt;
 

@@ -1,6 +1,6 @@
 //! A ZooKeeper service with one server that handles one request at a time.
 //!
-//! What is modelled (ZooKeeper Programmer's Guide; DOMAIN.md §1):
+//! What is modelled (docs/zookeeper.md):
 //! - the lock namespace: the node `/lock` and its children `/lock/lock-<seq>`, with the create
 //!   modes persistent, ephemeral and (ephemeral-)sequential. Sequence numbers come from the
 //!   parent's child-create counter (ZooKeeper's `cversion`): creates increment it, deletes do not;

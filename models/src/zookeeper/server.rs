@@ -270,7 +270,7 @@ impl Server {
                 // only on a create of this very name, and sequential names are never created
                 // again, while `/lock` of the naive recipe is watched only when it exists (a
                 // NodeExists answer): leaving it out changes no behaviour and keeps the benchmark
-                // workload's reading (shared/bench: "records no watch").
+                // workload's reading (docs/benchmark.md: "records no watch").
                 None => Reply::Stat { exists: false },
             },
             Request::GetData { path, watch } => match self.node(path) {

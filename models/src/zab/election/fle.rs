@@ -1,4 +1,4 @@
-//! Phase 0 as ZooKeeper runs it: Fast Leader Election (`election = "fle"`; DOMAIN.md §5.2,
+//! Phase 0 as ZooKeeper runs it: Fast Leader Election (`election = "fle"`; docs/zab.md,
 //! `FastLeaderElection.lookForLeader` with its `WorkerReceiver`, and `QuorumCnxManager`).
 //!
 //! A vote is (leader sid, zxid, peerEpoch), ordered by peerEpoch, then zxid, then sid

@@ -1,4 +1,4 @@
-//! Phase 0: who leads (DOMAIN.md §5.2), in one of two ways the scenario chooses
+//! Phase 0: who leads (docs/zab.md), in one of two ways the scenario chooses
 //! (`model.election`):
 //!
 //! - [`oracle`] (the default): a quorum of LOOKING servers that can talk to each other agrees at
