@@ -220,7 +220,7 @@ fn bad_scenarios_exit_2_with_file_line_and_expectation() {
         (
             "type.toml",
             good.replace("clients = 3", "clients = true"),
-            "type.toml:9:11: invalid type: boolean `true`",
+            "type.toml:9:11: model.clients: expected an integer from 0 to 4294967295, found boolean true",
         ),
         (
             "syntax.toml",
