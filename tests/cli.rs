@@ -862,6 +862,21 @@ fn regress_20_max_memory_stops_the_search_as_a_bound() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["results"][0]["search"]["bound"], "max_memory");
+    let roomy = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--max-memory",
+            "1TiB",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        roomy.status.code(),
+        Some(0),
+        "a bound not reached stops nothing"
+    );
     assert_input_error(
         &lockscope(
             dir.path(),
