@@ -220,7 +220,7 @@ fn bad_scenarios_exit_2_with_file_line_and_expectation() {
         (
             "type.toml",
             good.replace("clients = 3", "clients = true"),
-            "type.toml:9:11: invalid type: boolean `true`",
+            "type.toml:9:11: model.clients: expected an integer from 0 to 4294967295, found boolean true",
         ),
         (
             "syntax.toml",
@@ -880,6 +880,21 @@ fn regress_20_max_memory_stops_the_search_as_a_bound() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["results"][0]["search"]["bound"], "max_memory");
+    let roomy = lockscope(
+        dir.path(),
+        &[
+            "check",
+            &scenario("lock/standard.toml"),
+            "--max-memory",
+            "1TiB",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        roomy.status.code(),
+        Some(0),
+        "a bound not reached stops nothing"
+    );
     assert_input_error(
         &lockscope(
             dir.path(),

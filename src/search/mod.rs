@@ -125,12 +125,13 @@ pub fn interrupt() {
     INTERRUPTED.store(true, Ordering::Relaxed);
 }
 
-/// The resident set of this process in bytes (Linux's `/proc/self/statm`; `None` elsewhere).
+/// The resident set of this process in bytes (Linux's `/proc/self/status`, which gives it in
+/// KiB whatever the page size; `None` elsewhere).
 pub fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // Linux's pages are 4 KiB on the machines lockscope runs on (x86-64, most arm64).
-    Some(pages * 4096)
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 impl SearchLimits {
