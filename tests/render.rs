@@ -112,7 +112,12 @@ fn parse_svg(svg: &str) -> SvgCounts {
     let nodes: Vec<roxmltree::Node> = document.descendants().collect();
     let arrowheads = nodes
         .iter()
-        .filter(|n| n.has_tag_name("polygon") && n.attribute("fill") == Some(MESSAGE_FILL))
+        // Opaque: a message still in flight has a faint arrowhead.
+        .filter(|n| {
+            n.has_tag_name("polygon")
+                && n.attribute("fill") == Some(MESSAGE_FILL)
+                && n.attribute("opacity") == Some("1")
+        })
         .count();
     let cross_strokes = nodes
         .iter()
@@ -548,6 +553,7 @@ fn ten_actors_and_two_hundred_steps_keep_their_reading_size() {
     // 24 px per row and 130 px per actor column, plus the margins: nothing is scaled down.
     assert!(size("height") >= 200 * 24, "height {}", size("height"));
     assert!(size("width") <= 10 * 130 + 800, "width {}", size("width"));
+    assert_readable("ten actors", &svg, &data);
     let counts = parse_svg(&svg);
     // The actor names stand at the top and again every 40 rows.
     for actor in &data.actors {
@@ -706,4 +712,171 @@ fn bench_json_has_a_row_per_table_row_with_counts_cost_and_check() {
     let written = std::fs::read_to_string(dir.path().join("out/bench.json")).unwrap();
     let json: serde_json::Value = serde_json::from_str(&written).unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), 1);
+}
+
+/// The box a `<text>` element covers, estimated as the layout estimates it (src/render/svg.rs,
+/// `text_width`): each character 0.6 of the font size wide, one font size high, centred on `y`
+/// (the renderer centres text vertically), placed by `text-anchor`; a rotated text turns its box.
+fn text_box(node: &roxmltree::Node) -> ([f64; 2], [f64; 2], String) {
+    let number = |name: &str| -> f64 {
+        node.attribute(name)
+            .unwrap_or_else(|| panic!("<text> without {name}"))
+            .parse()
+            .expect("a number")
+    };
+    let content = node.text().unwrap_or_default().trim().to_string();
+    let (x, y, size) = (number("x"), number("y"), number("font-size"));
+    let width = content.chars().count() as f64 * 0.6 * size;
+    let left = match node.attribute("text-anchor") {
+        Some("middle") => x - width / 2.0,
+        Some("end") => x - width,
+        _ => x,
+    };
+    if node
+        .attribute("transform")
+        .is_some_and(|t| t.starts_with("rotate"))
+    {
+        // Rotated about (x, y) by a quarter turn: the run of characters is vertical.
+        return (
+            [x - size / 2.0, x + size / 2.0],
+            [y - width / 2.0, y + width / 2.0],
+            content,
+        );
+    }
+    (
+        [left, left + width],
+        [y - size / 2.0, y + size / 2.0],
+        content,
+    )
+}
+
+/// Goal (issue 20 items 8 and 9): every diagram a class is shown is readable. For every bundled
+/// trace, (a) no two text boxes overlap, (b) every message arrow ends at an actor's lifeline
+/// (an arrowhead's tip beside a lifeline; a lost message's ✕ beside the lifeline it was meant
+/// for, not halfway under another actor), (c) nothing is cut with "…", and every word of every
+/// step's sentence is in the SVG.
+#[test]
+fn every_bundled_trace_lays_out_without_overlaps_cuts_or_stray_arrows() {
+    for trace in committed_traces() {
+        let name = trace.file_name().unwrap().to_string_lossy().to_string();
+        assert_readable(&name, &render(&trace, "svg"), &timeline(&trace));
+    }
+}
+
+/// The checks of [`every_bundled_trace_lays_out_without_overlaps_cuts_or_stray_arrows`] on the
+/// SVG of one trace (`data` is its timeline), failing with `name`.
+fn assert_readable(name: &str, svg: &str, data: &TimelineData) {
+    let document = roxmltree::Document::parse(svg).expect("well-formed");
+    let nodes: Vec<roxmltree::Node> = document.descendants().collect();
+    let boxes: Vec<_> = nodes
+        .iter()
+        .filter(|n| n.has_tag_name("text"))
+        .map(text_box)
+        .collect();
+    for (i, (ax, ay, a)) in boxes.iter().enumerate() {
+        for (bx, by, b) in &boxes[i + 1..] {
+            let apart = ax[1] <= bx[0] || bx[1] <= ax[0] || ay[1] <= by[0] || by[1] <= ay[0];
+            assert!(
+                apart,
+                "{name}: {a:?} at {ax:?}×{ay:?} overlaps {b:?} at {bx:?}×{by:?}"
+            );
+        }
+    }
+    // (c) no cut, and the full sentences are there word for word.
+    let texts: Vec<&str> = boxes.iter().map(|(_, _, t)| t.as_str()).collect();
+    for text in &texts {
+        assert!(!text.contains('…'), "{name}: cut label {text:?}");
+    }
+    let words: std::collections::HashSet<&str> =
+        texts.iter().flat_map(|t| t.split_whitespace()).collect();
+    for step in &data.steps {
+        for word in step.summary.split_whitespace() {
+            assert!(
+                words.contains(word),
+                "{name}: {word:?} of {:?} is missing",
+                step.summary
+            );
+        }
+    }
+    // (b) Lifelines are the grey vertical lines.
+    let attr = |n: &roxmltree::Node, a: &str| -> f64 {
+        n.attribute(a)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let lifelines: Vec<f64> = nodes
+        .iter()
+        .filter(|n| {
+            n.has_tag_name("line")
+                && n.attribute("stroke") == Some("#969696")
+                && attr(n, "x1") == attr(n, "x2")
+        })
+        .map(|n| attr(n, "x1"))
+        .collect();
+    assert!(!lifelines.is_empty(), "{name}: no lifelines");
+    let nearest = |x: f64| {
+        lifelines
+            .iter()
+            .map(|l| (l - x).abs())
+            .fold(f64::INFINITY, f64::min)
+    };
+    // A message still in flight ends in a faint arrowhead (it would arrive after the end).
+    let in_flight = data
+        .messages
+        .iter()
+        .filter(|m| m.fate == Fate::InFlight)
+        .count();
+    let faint = nodes
+        .iter()
+        .filter(|n| {
+            n.has_tag_name("polygon")
+                && n.attribute("fill") == Some(MESSAGE_FILL)
+                && n.attribute("opacity") != Some("1")
+        })
+        .count();
+    assert_eq!(
+        faint, in_flight,
+        "{name}: an arrowhead per message in flight"
+    );
+    // Arrowheads (delivered, and in flight) have their tip first.
+    for polygon in nodes
+        .iter()
+        .filter(|n| n.has_tag_name("polygon") && n.attribute("fill") == Some(MESSAGE_FILL))
+    {
+        let tip: f64 = polygon
+            .attribute("points")
+            .unwrap()
+            .split([',', ' '])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            nearest(tip) <= 8.0,
+            "{name}: an arrow ends at x = {tip}, off every lifeline {lifelines:?}"
+        );
+    }
+    // A lost message's ✕ (two thick red strokes; the legend's is above the actors).
+    let top = lifelines_top(&nodes);
+    for stroke in nodes.iter().filter(|n| {
+        n.has_tag_name("line")
+            && n.attribute("stroke") == Some(FAULT_STROKE)
+            && n.attribute("stroke-width") == Some("3")
+            && attr(n, "y1") > top
+    }) {
+        let centre = (attr(stroke, "x1") + attr(stroke, "x2")) / 2.0;
+        assert!(
+            nearest(centre) <= 24.0,
+            "{name}: a lost message's ✕ at x = {centre} is away from every lifeline {lifelines:?}"
+        );
+    }
+}
+
+/// Where the lifelines begin: below the legend and the actor names.
+fn lifelines_top(nodes: &[roxmltree::Node]) -> f64 {
+    nodes
+        .iter()
+        .filter(|n| n.has_tag_name("line") && n.attribute("stroke") == Some("#969696"))
+        .filter_map(|n| n.attribute("y1")?.parse().ok())
+        .fold(f64::INFINITY, f64::min)
 }

@@ -2,18 +2,27 @@
 //!
 //! Time runs down the page, one row per step, and every actor has a lifeline. A message is an
 //! arrow from the row of the step that sent it to the row of the step that consumed it, so a
-//! message that waited is a diagonal; a lost message ends in a red ✕ at the row that lost it; a
-//! message still in flight at the end runs dashed to the bottom. Lasting conditions are bars along the lifeline (see [`bar`]). Faults are red
-//! diamonds, recoveries green circles. The violating step is shaded red, a lasso's cycle is
+//! message that waited is a diagonal; a lost message ends in a red ✕ just before its receiver, at
+//! the row that lost it; a message still in flight at the end runs dashed to the bottom of its
+//! receiver's lifeline. Lasting conditions are bars along the lifeline (see [`bar`]). Faults are
+//! red diamonds, recoveries green circles. The violating step is shaded red, a lasso's cycle is
 //! bracketed on the left, and the full sentence of every step stands in a column on the right.
 //!
-//! Readability at 10 actors and 200 steps: the diagram is never scaled down or wrapped. Columns
-//! and rows have a fixed size (`COLUMN` × `ROW` pixels), so text stays at its reading size and a
-//! long trace becomes a tall page that scrolls like a log (200 steps are about 5,000 pixels). The
-//! actor names are repeated every `HEADER_EVERY` rows so that a reader deep in the page still
-//! knows which lifeline is which. Arrow labels sit at the receiving end, where each row has
-//! exactly one delivery, so they never collide with each other; they are cut to the arrow's
-//! length, and the right-hand column has the full text.
+//! Readability at 10 actors and 200 steps: the diagram is never scaled down. Columns have a fixed
+//! width (`COLUMN` pixels) and rows at least a fixed height (`ROW`), so text stays at its reading
+//! size and a long trace becomes a tall page that scrolls like a log (200 steps are about 7,000
+//! pixels). The actor names are repeated every `HEADER_EVERY` rows so that a reader deep in the
+//! page still knows which lifeline is which.
+//!
+//! Nothing is cut and no two texts overlap (a test lays out every bundled trace and checks both):
+//! a row grows to hold what it has to say ([`Layout::new`]). A step's sentence wraps onto as many
+//! lines as it needs; the labels of the messages a step delivers or loses stand on lines of their
+//! own above the row's event line, packed so that labels side by side share a line and labels that
+//! would touch take the next one (a crash that loses several messages at once stacks their labels).
+//! Every arrow ends at the lifeline of the actor it was for: a delivery at its receiver, a lost
+//! message in a ✕ just before it, a message still in flight dashed down to the bottom of it.
+//! Whether texts touch is decided on an estimate of their width ([`text_width`]), since the SVG
+//! does not know the reader's font; the estimate is generous for common sans-serif fonts.
 //!
 //! The output is deterministic: the same timeline gives byte-identical SVG.
 
@@ -26,8 +35,12 @@ use lockscope_models::timeline::{Condition, StepKind};
 
 /// Width of one actor's column, in pixels.
 const COLUMN: i32 = 130;
-/// Height of one step's row, in pixels.
+/// Height of one step's row, in pixels, when it has one line of text and no message labels.
 const ROW: i32 = 24;
+/// Height of one line of small text where lines are stacked (sentences, labels, actor names).
+const LINE: i32 = 13;
+/// How far before its receiver's lifeline a lost message's ✕ stands.
+const LOST_GAP: i32 = 16;
 /// Room left of the first lifeline: the lasso bracket and the step numbers.
 const LEFT: i32 = 70;
 /// Height of the title, legend and actor names above the first row.
@@ -36,11 +49,14 @@ const TOP: i32 = 96;
 const SENTENCES: i32 = 640;
 /// Repeat the actor names every this many rows.
 const HEADER_EVERY: usize = 40;
-/// Text sizes in plotters' units (the SVG says about 1/1.24 of it).
+/// Text sizes in plotters' units (the SVG says `1 / PLOTTERS_SCALE` of it).
 const TEXT: f64 = 14.0;
 const SMALL: f64 = 12.5;
-/// Average character width of `SMALL` text, for cutting labels to fit.
-const SMALL_CHAR: f64 = 5.6;
+/// What plotters divides a font size by when it writes the SVG's `font-size`.
+const PLOTTERS_SCALE: f64 = 1.24;
+/// The estimated width of a character, as a share of the SVG font size: a little more than the
+/// average of common sans-serif fonts, so that texts estimated apart are apart on the page.
+const CHAR_WIDTH: f64 = 0.6;
 
 const INK: RGBColor = RGBColor(33, 33, 33);
 const GREY: RGBColor = RGBColor(150, 150, 150);
@@ -77,24 +93,168 @@ fn bar(condition: Condition) -> (i32, i32, f64) {
     }
 }
 
-/// The pixel geometry of one diagram.
+/// The estimated width in pixels of `content` at plotters size `size` (see [`CHAR_WIDTH`]).
+fn text_width(content: &str, size: f64) -> i32 {
+    (content.chars().count() as f64 * size / PLOTTERS_SCALE * CHAR_WIDTH).ceil() as i32
+}
+
+/// A label of small text: its left edge, the middle of its first line, and its lines (a label
+/// wider than the diagram is wrapped).
+#[derive(Clone, Debug)]
+struct Label {
+    left: i32,
+    y: i32,
+    lines: Vec<String>,
+}
+
+impl Label {
+    fn width(&self) -> i32 {
+        self.lines
+            .iter()
+            .map(|l| text_width(l, SMALL))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// One step's row: its top and height, whether the actor names are repeated at its top, its event
+/// line (where arrows end and markers stand) and its sentence, wrapped.
+struct Row {
+    top: i32,
+    height: i32,
+    header: bool,
+    event: i32,
+    sentence: Vec<String>,
+}
+
+/// The pixel geometry of one diagram, laid out before anything is drawn.
 struct Layout {
     actors: usize,
-    steps: usize,
+    rows: Vec<Row>,
+    /// Per message (as in [`TimelineData::messages`]): where its label stands.
+    labels: Vec<Label>,
+    /// Lines taken by the labels of messages still in flight, below the diagram.
+    in_flight_lines: i32,
 }
 
 impl Layout {
+    fn new(timeline: &TimelineData) -> Layout {
+        let mut layout = Layout {
+            actors: timeline.actors.len(),
+            rows: Vec::with_capacity(timeline.steps.len()),
+            labels: Vec::with_capacity(timeline.messages.len()),
+            in_flight_lines: 0,
+        };
+        let mut labels: Vec<Option<Label>> = vec![None; timeline.messages.len()];
+        let sentence_chars =
+            (f64::from(SENTENCES - 20) / (SMALL / PLOTTERS_SCALE * CHAR_WIDTH)).floor() as usize;
+        let mut top = TOP;
+        for (index, step) in timeline.steps.iter().enumerate() {
+            let header = index > 0 && index % HEADER_EVERY == 0;
+            let band = top + if header { LINE } else { 0 };
+            // Lines of labels: on each, the horizontal extents (with halo) already taken.
+            let mut lines: Vec<Vec<(i32, i32)>> = Vec::new();
+            let mut placed = Vec::new();
+            for (m, message) in timeline.messages.iter().enumerate() {
+                let (content, end) = match message.fate {
+                    Fate::Delivered(s) if s == index => {
+                        (message.label.clone(), layout.tip(message))
+                    }
+                    Fate::Lost(s) if s == index => {
+                        (format!("lost: {}", message.label), layout.lost_at(message))
+                    }
+                    _ => continue,
+                };
+                // The label stands just before the end of the arrow, on the arrow's side.
+                let mut label = layout.label(&content);
+                label.left = if layout.direction(message) > 0 {
+                    end - 10 - label.width()
+                } else {
+                    end + 10
+                };
+                layout.clamp(&mut label);
+                let extent = (label.left - 3, label.left + label.width() + 3);
+                let free = |line: &Vec<(i32, i32)>| {
+                    line.iter().all(|&(a, b)| b <= extent.0 || extent.1 <= a)
+                };
+                let first = (0..)
+                    .find(|&i| (i..i + label.lines.len()).all(|j| lines.get(j).map_or(true, &free)))
+                    .expect("some line is free");
+                for j in first..first + label.lines.len() {
+                    if j >= lines.len() {
+                        lines.resize(j + 1, Vec::new());
+                    }
+                    lines[j].push(extent);
+                }
+                label.y = band + LINE * first as i32 + LINE / 2;
+                placed.push((m, label));
+            }
+            let used = LINE * lines.len() as i32;
+            let sentence = wrap(&step.summary, sentence_chars);
+            let height = (band - top + used + ROW).max(LINE * sentence.len() as i32 + 8);
+            layout.rows.push(Row {
+                top,
+                height,
+                header,
+                event: band + used + (top + height - band - used) / 2,
+                sentence,
+            });
+            for (m, label) in placed {
+                labels[m] = Some(label);
+            }
+            top += height;
+        }
+        // The labels of messages still in flight stand below the diagram, one under another.
+        let bottom = layout.bottom();
+        for (m, message) in timeline.messages.iter().enumerate() {
+            if message.fate != Fate::InFlight {
+                continue;
+            }
+            let mut label = layout.label(&format!("in flight: {}", message.label));
+            label.left = layout.lifeline(message.to) - label.width() / 2;
+            label.y = bottom + 8 + LINE * layout.in_flight_lines;
+            layout.clamp(&mut label);
+            layout.in_flight_lines += label.lines.len() as i32;
+            labels[m] = Some(label);
+        }
+        layout.labels = labels
+            .into_iter()
+            .map(|l| l.expect("every message ends in a step or in flight"))
+            .collect();
+        layout
+    }
+
     fn lifeline(&self, actor: usize) -> i32 {
         LEFT + COLUMN / 2 + COLUMN * actor as i32
     }
 
-    /// The middle of step `step`'s row.
-    fn row(&self, step: usize) -> i32 {
-        TOP + ROW * step as i32 + ROW / 2
+    /// 1 for a message drawn rightwards, -1 leftwards.
+    fn direction(&self, message: &MessageLine) -> i32 {
+        if message.to >= message.from {
+            1
+        } else {
+            -1
+        }
     }
 
-    /// Where the bar of a condition that starts or ends at `state` begins or ends: the middle of
-    /// the row of the step that reached that state (the top for the initial state).
+    /// Where a message's arrowhead ends: just before its receiver's lifeline.
+    fn tip(&self, message: &MessageLine) -> i32 {
+        self.lifeline(message.to) - self.direction(message) * 6
+    }
+
+    /// Where a lost message's ✕ stands: before its receiver's lifeline, so that the reader sees
+    /// whom it was for.
+    fn lost_at(&self, message: &MessageLine) -> i32 {
+        self.lifeline(message.to) - self.direction(message) * LOST_GAP
+    }
+
+    /// The event line of step `step`'s row: where its arrows end and its marker stands.
+    fn row(&self, step: usize) -> i32 {
+        self.rows[step].event
+    }
+
+    /// Where the bar of a condition that starts or ends at `state` begins or ends: the event line
+    /// of the step that reached that state (the top for the initial state).
     fn state(&self, state: usize) -> i32 {
         if state == 0 {
             TOP
@@ -104,11 +264,34 @@ impl Layout {
     }
 
     fn bottom(&self) -> i32 {
-        TOP + ROW * self.steps as i32
+        self.rows.last().map_or(TOP, |row| row.top + row.height)
     }
 
     fn sentences_x(&self) -> i32 {
         LEFT + COLUMN * self.actors as i32 + 16
+    }
+
+    /// The right edge diagram labels keep clear of, so that they never reach the sentences.
+    fn diagram_right(&self) -> i32 {
+        self.sentences_x() - 12
+    }
+
+    /// A label of `content`, wrapped to the diagram's width; its position is set by the caller.
+    fn label(&self, content: &str) -> Label {
+        let room = f64::from(self.diagram_right() - LEFT - 4);
+        let chars = (room / (SMALL / PLOTTERS_SCALE * CHAR_WIDTH)).floor() as usize;
+        Label {
+            left: LEFT,
+            y: 0,
+            lines: wrap(content, chars.max(1)),
+        }
+    }
+
+    /// Shift a label sideways into the diagram: right of the step numbers and the lasso bracket,
+    /// left of the sentences.
+    fn clamp(&self, label: &mut Label) {
+        let most = (self.diagram_right() - label.width()).max(LEFT + 2);
+        label.left = label.left.clamp(LEFT + 2, most);
     }
 }
 
@@ -153,33 +336,19 @@ fn circle(draw: &mut Draw, at: (i32, i32), radius: u32, style: &ShapeStyle, fill
         .expect("SVG drawing into a string does not fail");
 }
 
-/// Small text on a white halo, so that it stays legible where it crosses an arrow or a bar.
-fn label(draw: &mut Draw, content: &str, at: (i32, i32), style: &TextStyle) {
-    let width = (content.chars().count() as f64 * SMALL_CHAR).ceil() as i32 + 4;
-    let (x, y) = at;
-    let left = match style.pos.h_pos {
-        HPos::Left => x - 2,
-        HPos::Center => x - width / 2,
-        HPos::Right => x - width + 2,
-    };
-    rect(
-        draw,
-        (left, y - 7),
-        (left + width, y + 7),
-        &RGBColor(255, 255, 255).mix(0.85).filled(),
-        true,
-    );
-    text(draw, content, at, style);
-}
-
-/// `content` cut to about `pixels` wide at the small text size, with an ellipsis when cut.
-fn fit(content: &str, pixels: f64) -> String {
-    let most = (pixels / SMALL_CHAR).floor().max(4.0) as usize;
-    if content.chars().count() <= most {
-        content.to_string()
-    } else {
-        let cut: String = content.chars().take(most - 1).collect();
-        format!("{}…", cut.trim_end())
+/// A laid-out label (its style anchored left), line by line, each on a white halo so that it
+/// stays legible where it crosses an arrow or a bar.
+fn draw_label(draw: &mut Draw, placed: &Label, style: &TextStyle) {
+    for (i, content) in placed.lines.iter().enumerate() {
+        let y = placed.y + LINE * i as i32;
+        rect(
+            draw,
+            (placed.left - 2, y - 7),
+            (placed.left + text_width(content, SMALL) + 2, y + 7),
+            &RGBColor(255, 255, 255).mix(0.85).filled(),
+            true,
+        );
+        text(draw, content, (placed.left, y), style);
     }
 }
 
@@ -203,7 +372,7 @@ pub(crate) fn wrap(content: &str, width: usize) -> Vec<String> {
 }
 
 /// An arrowhead at `tip`, pointing along the direction from `from`.
-fn arrowhead(draw: &mut Draw, from: (i32, i32), tip: (i32, i32), color: RGBColor) {
+fn arrowhead(draw: &mut Draw, from: (i32, i32), tip: (i32, i32), fill: &ShapeStyle) {
     let (dx, dy) = (f64::from(tip.0 - from.0), f64::from(tip.1 - from.1));
     let length = (dx * dx + dy * dy).sqrt().max(1.0);
     let (ux, uy) = (dx / length, dy / length);
@@ -212,7 +381,7 @@ fn arrowhead(draw: &mut Draw, from: (i32, i32), tip: (i32, i32), color: RGBColor
     let left = (base.0 - uy * half, base.1 + ux * half);
     let right = (base.0 + uy * half, base.1 - ux * half);
     let round = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
-    polygon(draw, vec![tip, round(left), round(right)], &color.filled());
+    polygon(draw, vec![tip, round(left), round(right)], fill);
 }
 
 /// A dashed straight line (plotters' dashed element needs a chart; this is the same thing).
@@ -236,20 +405,12 @@ fn dashed(draw: &mut Draw, from: (i32, i32), to: (i32, i32), style: &ShapeStyle)
 
 /// The SVG sequence diagram of a timeline.
 pub fn render(timeline: &TimelineData) -> String {
-    let layout = Layout {
-        actors: timeline.actors.len(),
-        steps: timeline.steps.len(),
-    };
+    let layout = Layout::new(timeline);
     let explanation = explanation_lines(timeline);
     let width = layout.sentences_x() + SENTENCES;
-    let in_flight = timeline
-        .messages
-        .iter()
-        .filter(|m| m.fate == Fate::InFlight)
-        .count() as i32;
     // Room for the in-flight labels and for the note that the last state lasts forever.
     let forever = timeline.loop_start == Some(timeline.steps.len());
-    let below = layout.bottom() + 14 * in_flight + 26 + if forever { 22 } else { 0 };
+    let below = layout.bottom() + LINE * layout.in_flight_lines + 26 + if forever { 22 } else { 0 };
     let height = below + 18 * explanation.len() as i32 + 12;
     let mut svg = String::new();
     {
@@ -264,10 +425,8 @@ pub fn render(timeline: &TimelineData) -> String {
         draw_violation_band(&mut draw, &layout, timeline, width);
         draw_header(&mut draw, &layout, timeline);
         draw_lifelines(&mut draw, &layout, timeline);
-        let mut in_flight = 0;
-        for message in &timeline.messages {
-            draw_message(&mut draw, &layout, message, in_flight);
-            in_flight += usize::from(message.fate == Fate::InFlight);
+        for (message, placed) in timeline.messages.iter().zip(&layout.labels) {
+            draw_message(&mut draw, &layout, message, placed);
         }
         // Bars go over the arrows' label halos, so that a halo never cuts a bar.
         for interval in &timeline.intervals {
@@ -315,11 +474,11 @@ fn draw_violation_band(draw: &mut Draw, layout: &Layout, timeline: &TimelineData
     if !timeline.violated || timeline.loop_start.is_some() || timeline.steps.is_empty() {
         return;
     }
-    let last = layout.row(timeline.steps.len() - 1);
+    let last = &layout.rows[timeline.steps.len() - 1];
     rect(
         draw,
-        (0, last - ROW / 2),
-        (width, last + ROW / 2),
+        (0, last.top),
+        (width, last.top + last.height),
         &VIOLATION.mix(0.7).filled(),
         true,
     );
@@ -356,7 +515,7 @@ fn draw_header(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
             (x + swatch + 4, y),
             &text_style(SMALL, INK, HPos::Left),
         );
-        x += swatch + 16 + (condition.name().len() as f64 * SMALL_CHAR * 1.1) as i32;
+        x += swatch + 16 + text_width(condition.name(), SMALL);
     }
     diamond(draw, (x + 5, y), FAULT);
     text(
@@ -365,7 +524,7 @@ fn draw_header(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
         (x + 14, y),
         &text_style(SMALL, INK, HPos::Left),
     );
-    x += 50;
+    x += 24 + text_width("fault", SMALL);
     circle(draw, (x + 5, y), 4, &RECOVER.filled(), true);
     text(
         draw,
@@ -373,7 +532,7 @@ fn draw_header(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
         (x + 14, y),
         &text_style(SMALL, INK, HPos::Left),
     );
-    x += 70;
+    x += 24 + text_width("recovery", SMALL);
     cross(draw, (x + 5, y));
     text(
         draw,
@@ -430,7 +589,7 @@ fn draw_lifelines(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
     }
     // Faint row separators every 5 steps help the eye follow a row to its sentence.
     for step in (5..timeline.steps.len()).step_by(5) {
-        let y = TOP + ROW * step as i32;
+        let y = layout.rows[step].top;
         line(
             draw,
             (LEFT, y),
@@ -438,8 +597,8 @@ fn draw_lifelines(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
             &RGBColor(236, 236, 236).stroke_width(1),
         );
     }
-    for step in (HEADER_EVERY..timeline.steps.len()).step_by(HEADER_EVERY) {
-        let y = TOP + ROW * step as i32;
+    for row in layout.rows.iter().filter(|row| row.header) {
+        let y = row.top + LINE / 2;
         for (actor, name) in timeline.actors.iter().enumerate() {
             text(
                 draw,
@@ -481,65 +640,30 @@ fn cross(draw: &mut Draw, at: (i32, i32)) {
     line(draw, (x - 5, y + 5), (x + 5, y - 5), &style);
 }
 
-/// Draw one message; `in_flight` counts the in-flight messages drawn before it, whose labels
-/// stand in rows below the diagram.
-fn draw_message(draw: &mut Draw, layout: &Layout, message: &MessageLine, in_flight: usize) {
+/// Draw one message, with its label where the layout put it.
+fn draw_message(draw: &mut Draw, layout: &Layout, message: &MessageLine, placed: &Label) {
     let from_x = layout.lifeline(message.from);
-    let to_x = layout.lifeline(message.to);
     let start = (from_x, message.sent.map_or(TOP, |step| layout.row(step)));
-    let direction = if to_x >= from_x { 1 } else { -1 };
     let style = MESSAGE.stroke_width(2);
-    let span = f64::from((to_x - from_x).abs());
     match message.fate {
         Fate::Delivered(step) => {
-            let tip = (to_x - direction * 6, layout.row(step));
+            let tip = (layout.tip(message), layout.row(step));
             line(draw, start, tip, &style);
-            arrowhead(draw, start, tip, MESSAGE);
-            // The label sits just above the receiving end, on the arrow's side of the lifeline.
-            let anchor = if direction > 0 {
-                HPos::Right
-            } else {
-                HPos::Left
-            };
-            label(
-                draw,
-                &fit(&message.label, span - 16.0),
-                (tip.0 - direction * 10, tip.1 - 8),
-                &text_style(SMALL, MESSAGE, anchor),
-            );
+            arrowhead(draw, start, tip, &MESSAGE.filled());
+            draw_label(draw, placed, &text_style(SMALL, MESSAGE, HPos::Left));
         }
         Fate::Lost(step) => {
-            let y = layout.row(step);
-            let end = (from_x + (to_x - from_x) * 3 / 5, y);
+            let end = (layout.lost_at(message), layout.row(step));
             dashed(draw, start, end, &FAULT.stroke_width(2));
             cross(draw, end);
-            label(
-                draw,
-                &fit(&format!("lost: {}", message.label), span * 0.6 - 12.0),
-                (end.0 - direction * 10, y - 9),
-                &text_style(
-                    SMALL,
-                    FAULT,
-                    if direction > 0 {
-                        HPos::Right
-                    } else {
-                        HPos::Left
-                    },
-                ),
-            );
+            draw_label(draw, placed, &text_style(SMALL, FAULT, HPos::Left));
         }
         Fate::InFlight => {
-            let end = (
-                from_x + (to_x - from_x) / 2,
-                layout.bottom().max(start.1 + ROW),
-            );
-            dashed(draw, start, end, &MESSAGE.mix(0.6).stroke_width(1));
-            label(
-                draw,
-                &fit(&format!("in flight: {}", message.label), span * 0.5 + 40.0),
-                (end.0, end.1 + 8 + 14 * in_flight as i32),
-                &text_style(SMALL, MESSAGE, HPos::Center),
-            );
+            // Down to the bottom of the receiver's lifeline: it would arrive after the end.
+            let tip = (layout.tip(message), layout.bottom().max(start.1 + 8));
+            dashed(draw, start, tip, &MESSAGE.mix(0.6).stroke_width(1));
+            arrowhead(draw, start, tip, &MESSAGE.mix(0.6).filled());
+            draw_label(draw, placed, &text_style(SMALL, MESSAGE, HPos::Left));
         }
     }
 }
@@ -553,14 +677,16 @@ fn draw_steps(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
     for (index, step) in timeline.steps.iter().enumerate() {
         let y = layout.row(index);
         let x = layout.lifeline(step.actor);
-        // A fault's or recovery's label goes on the side with room: left of the last lifeline,
-        // so that it does not run into the sentences.
-        let (side, anchor) = if step.actor + 1 == timeline.actors.len() {
-            (-9, HPos::Right)
+        // A fault's or recovery's label goes on the event line, on the side with room: left of
+        // the last lifeline, so that it does not run into the sentences.
+        let mut marker = layout.label(&step.label);
+        marker.y = y;
+        marker.left = if step.actor + 1 == timeline.actors.len() {
+            x - 9 - marker.width()
         } else {
-            (9, HPos::Left)
+            x + 9
         };
-        let short = fit(&step.label, f64::from(COLUMN) - 24.0);
+        layout.clamp(&mut marker);
         match step.kind {
             StepKind::Fault => {
                 diamond(draw, (x, y), FAULT);
@@ -570,22 +696,12 @@ fn draw_steps(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
                     .iter()
                     .any(|m| m.fate == Fate::Delivered(index));
                 if !delivers {
-                    label(
-                        draw,
-                        &short,
-                        (x + side, y),
-                        &bold_style(SMALL, FAULT, anchor),
-                    );
+                    draw_label(draw, &marker, &bold_style(SMALL, FAULT, HPos::Left));
                 }
             }
             StepKind::Recover => {
                 circle(draw, (x, y), 5, &RECOVER.filled(), true);
-                label(
-                    draw,
-                    &short,
-                    (x + side, y),
-                    &text_style(SMALL, RECOVER, anchor),
-                );
+                draw_label(draw, &marker, &text_style(SMALL, RECOVER, HPos::Left));
             }
             StepKind::Local | StepKind::Deliver => {
                 circle(draw, (x, y), 3, &INK.filled(), true);
@@ -602,12 +718,17 @@ fn draw_steps(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
             StepKind::Recover => RECOVER,
             StepKind::Local | StepKind::Deliver => INK,
         };
-        text(
-            draw,
-            &fit(&step.summary, f64::from(SENTENCES - 20)),
-            (layout.sentences_x(), y),
-            &text_style(SMALL, sentence_color, HPos::Left),
-        );
+        // The sentence, wrapped, centred on the row.
+        let row = &layout.rows[index];
+        let first = row.top + (row.height - LINE * row.sentence.len() as i32) / 2 + LINE / 2;
+        for (i, content) in row.sentence.iter().enumerate() {
+            text(
+                draw,
+                content,
+                (layout.sentences_x(), first + LINE * i as i32),
+                &text_style(SMALL, sentence_color, HPos::Left),
+            );
+        }
     }
 }
 
@@ -618,12 +739,7 @@ fn draw_lasso(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
     };
     let style = LASSO.stroke_width(2);
     if start >= timeline.steps.len() {
-        let in_flight = timeline
-            .messages
-            .iter()
-            .filter(|m| m.fate == Fate::InFlight)
-            .count() as i32;
-        let y = layout.bottom() + 14 * in_flight + 24;
+        let y = layout.bottom() + LINE * layout.in_flight_lines + 24;
         text(
             draw,
             "from here only faults could happen: the last state may last forever",
@@ -632,13 +748,13 @@ fn draw_lasso(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
         );
         return;
     }
-    let top = TOP + ROW * start as i32 + 2;
+    let top = layout.rows[start].top + 2;
     let bottom = layout.bottom() - 2;
     let x = 30;
     line(draw, (x + 8, top), (x, top), &style);
     line(draw, (x, top), (x, bottom), &style);
     line(draw, (x, bottom), (x + 8, bottom), &style);
-    arrowhead(draw, (x, bottom), (x, top - 1), LASSO);
+    arrowhead(draw, (x, bottom), (x, top - 1), &LASSO.filled());
     text(
         draw,
         "cycle repeats forever",
@@ -650,13 +766,6 @@ fn draw_lasso(draw: &mut Draw, layout: &Layout, timeline: &TimelineData) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn labels_are_cut_with_an_ellipsis() {
-        assert_eq!(fit("create", 100.0), "create");
-        let cut = fit("create(/lock/lock-, EPHEMERAL_SEQUENTIAL)", 60.0);
-        assert!(cut.ends_with('…') && cut.chars().count() <= 10, "{cut}");
-    }
 
     #[test]
     fn wrap_keeps_words_whole() {
