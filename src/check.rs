@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lockscope_models::Bound;
+
 use crate::registry::{self, ModelVisitor};
 use crate::scenario::{Expected, Scenario};
 use crate::search::{
@@ -70,6 +72,9 @@ pub struct PropertyOutcome {
     pub explanation: Option<String>,
     /// Random searches: the run that found the counterexample and its length before shrinking.
     pub random: Option<RandomOrigin>,
+    /// A liveness lasso that only an exhausted modelling bound keeps going: the verdict is then
+    /// `unknown`, and the narrative ends by naming the bound.
+    pub bound: Option<Bound>,
 }
 
 impl PropertyOutcome {
@@ -227,6 +232,7 @@ impl ModelVisitor for Runner<'_> {
                 loop_start: None,
                 explanation: None,
                 random: None,
+                bound: result.counterexample.as_ref().and_then(|c| c.bound),
             };
             if let Some(counterexample) = &result.counterexample {
                 let trace = Trace::record(

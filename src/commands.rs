@@ -437,7 +437,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             for property in outcome
                 .properties
                 .iter()
-                .filter(|p| p.verdict == Verdict::Violated)
+                .filter(|p| p.verdict == Verdict::Violated || p.bound.is_some())
             {
                 let _ = write!(out, "{}", report::narrative(property, &outcome));
             }

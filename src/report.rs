@@ -229,6 +229,16 @@ pub fn narrative(property: &PropertyOutcome, outcome: &ScenarioOutcome) -> Strin
             origin.run
         );
     }
+    // Last, so that whoever reads to the end of a bounded lasso learns it is no verdict.
+    if let Some(bound) = property.bound {
+        let _ = writeln!(
+            text,
+            "  ⇒ bounded: {bound}. This is the model's bound, not a failure of the protocol: with \
+             {} = {}, a step the property waits for would be enabled here, so the verdict is unknown.",
+            bound.key,
+            bound.value + 1
+        );
+    }
     text
 }
 
@@ -280,6 +290,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
                 "trace": p.trace_path.as_ref().map(|path| path.display().to_string()),
                 "trace_length": p.trace_length,
                 "reason": p.reason,
+                "bound": p.bound.map(|bound| bound.key),
                 "run": p.random.map(|origin| origin.run),
                 "shrunk_from": p.random.map(|origin| origin.original_length),
             })

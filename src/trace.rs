@@ -8,6 +8,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use lockscope_models::Bound;
 use stateright::Expectation;
 
 use crate::scenario::{read_capped, Scenario};
@@ -185,6 +186,10 @@ pub struct Replay {
     pub violated: bool,
     /// Why, in words.
     pub explanation: Option<String>,
+    /// For a lasso that reproduces: the modelling bound whose exhaustion alone keeps it going
+    /// (`Liveness::blocked_by_bound` in every state it repeats), so that it shows the bound, not
+    /// the protocol, and its verdict is `unknown`.
+    pub bound: Option<Bound>,
 }
 
 /// Re-execute `trace` in `model` step by step.
@@ -257,12 +262,35 @@ pub fn replay<M: Checkable>(model: &M, trace: &Trace, file: &Path) -> Result<Rep
         (None, Some(start)) => check_lasso(model, &trace.property, &states, &actions, start),
         (None, None) => unreachable!("checked above"),
     };
+    let bound = match trace.loop_start {
+        Some(start) if violated => lasso_bound(model, &trace.property, &states, start),
+        _ => None,
+    };
     Ok(Replay {
         summaries,
         loop_start: trace.loop_start,
         violated,
         explanation: Some(explanation).flatten(),
+        bound,
     })
+}
+
+/// The bound that blocks every state the lasso from `start` repeats (its last state, for one that
+/// lasts forever), if one does: the same test the search applies to the lassos it finds.
+fn lasso_bound<M: Checkable>(
+    model: &M,
+    property: &str,
+    states: &[M::State],
+    start: usize,
+) -> Option<Bound> {
+    // The cycle's states (its last state is its first again), or the one state that lasts forever.
+    let end = (states.len() - 1).max(start + 1);
+    let repeated = &states[start..end];
+    let mut bound = None;
+    for state in repeated {
+        bound = Some(model.blocked_by_bound(property, state)?);
+    }
+    bound
 }
 
 /// Whether `states` (after `actions`) end in a fair cycle from `start` along which an obligation of

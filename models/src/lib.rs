@@ -149,6 +149,43 @@ pub trait Liveness: stateright::Model {
 
     /// A name for obligation `bit` of `property`, e.g. "C1 gets the lock".
     fn obligation_name(&self, property: &str, bit: u32) -> String;
+
+    /// The modelling bound (e.g. ZAB's `epochs`) whose exhaustion alone disables, in `state`, a
+    /// fairness task that `property` is pending on: with that bound one higher, some task would be
+    /// enabled in `state` that is not now. A lasso whose every state is blocked this way ends only
+    /// because the model stops where the protocol would go on, so the checker reports it as
+    /// `unknown (bounded: ...)` rather than as a protocol failure. `None` (the default) when no
+    /// bound is in the way, or the model has no bound that can disable a task.
+    fn blocked_by_bound(&self, property: &str, state: &Self::State) -> Option<Bound> {
+        let _ = (property, state);
+        None
+    }
+}
+
+/// A modelling bound, by its scenario key and the value it had (`epochs = 2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// The scenario key, e.g. "epochs"; also the JSON result's `bound` field.
+    pub key: &'static str,
+    pub value: u64,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} = {} exhausted", self.key, self.value)
+    }
+}
+
+/// The fairness tasks of the actions `model` enables in `state`, one bit each (for
+/// [`Liveness::blocked_by_bound`], which compares them with those of a model whose bound is
+/// higher).
+pub fn enabled_tasks<M: Liveness>(model: &M, state: &M::State) -> u64 {
+    let mut actions = Vec::new();
+    model.actions(state, &mut actions);
+    actions
+        .iter()
+        .filter_map(|action| model.task(state, action))
+        .fold(0, |tasks, task| tasks | 1 << task)
 }
 
 /// Words for a person reading a counterexample: what one step did, and why a state violates a

@@ -209,14 +209,7 @@ fn trace_section(section: &TraceSection) -> String {
     if timeline.loop_start == Some(timeline.steps.len()) {
         out.push_str("<p class=\"cycle\">── from here only faults could happen: the last state may last forever ──</p>\n");
     }
-    let verdict = if timeline.violated {
-        format!("⇒ {} violated", timeline.property)
-    } else {
-        format!(
-            "⇒ {} is not violated at the end of this trace",
-            timeline.property
-        )
-    };
+    let verdict = format!("⇒ {}", timeline.verdict());
     let _ = writeln!(
         out,
         "<p class=\"violated\">{}{}</p>",
@@ -253,12 +246,11 @@ pub fn trace_verdict(timeline: &TimelineData) -> VerdictRow {
             "safety"
         }
         .into(),
-        verdict: if timeline.violated {
-            "violated"
-        } else {
-            "not violated"
-        }
-        .into(),
+        verdict: match (timeline.violated, timeline.bound) {
+            (true, Some(bound)) => format!("unknown (bounded: {bound})"),
+            (true, None) => "violated".into(),
+            (false, _) => "not violated".into(),
+        },
         expected: None,
         met: None,
         note: Some("verdict of replaying this trace".into()),

@@ -149,11 +149,7 @@ pub fn render(timeline: &TimelineData) -> String {
             "    Note over {first},{last}: from here only faults could happen: the last state may last forever"
         );
     }
-    let verdict = if timeline.violated {
-        format!("⇒ {} violated", timeline.property)
-    } else {
-        format!("⇒ {} is not violated at the end", timeline.property)
-    };
+    let verdict = format!("⇒ {}", timeline.verdict());
     let why = timeline
         .explanation
         .as_deref()

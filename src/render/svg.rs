@@ -453,15 +453,7 @@ pub fn render(timeline: &TimelineData) -> String {
 
 /// The closing sentence under the diagram, wrapped to the diagram's width.
 fn explanation_lines(timeline: &TimelineData) -> Vec<String> {
-    let verdict = if timeline.violated {
-        format!("⇒ {} violated", timeline.property)
-    } else {
-        format!(
-            "⇒ {} is not violated at the end of this trace",
-            timeline.property
-        )
-    };
-    let mut lines = vec![verdict];
+    let mut lines = vec![format!("⇒ {}", timeline.verdict())];
     if let Some(explanation) = &timeline.explanation {
         let width = (LEFT + COLUMN * timeline.actors.len() as i32 + SENTENCES) as f64 / 7.0;
         lines.extend(wrap(explanation, width as usize));

@@ -35,10 +35,10 @@ pub fn render(timeline: &TimelineData) -> String {
     text.push_str(&report::numbered(&summaries, timeline.loop_start));
     match (&timeline.explanation, timeline.violated) {
         (Some(explanation), true) => {
-            let _ = writeln!(text, "  ⇒ {} violated: {explanation}", timeline.property);
+            let _ = writeln!(text, "  ⇒ {}: {explanation}", timeline.verdict());
         }
         (None, true) => {
-            let _ = writeln!(text, "  ⇒ {} violated", timeline.property);
+            let _ = writeln!(text, "  ⇒ {}", timeline.verdict());
         }
         (_, false) => {
             let _ = writeln!(

@@ -13,6 +13,7 @@
 use std::path::Path;
 
 use lockscope_models::timeline::{Condition, MessageEvent, StepKind};
+use lockscope_models::Bound;
 
 use crate::search::Checkable;
 use crate::trace::{self, Trace, TraceError};
@@ -79,8 +80,22 @@ pub struct TimelineData {
     /// Whether the replay shows the violation, and why.
     pub violated: bool,
     pub explanation: Option<String>,
+    /// The exhausted modelling bound that alone keeps a lasso going (see `trace::Replay::bound`).
+    pub bound: Option<Bound>,
     /// `describe_state` of every state, from the initial one: one more than there are steps.
     pub states: Vec<String>,
+}
+
+impl TimelineData {
+    /// The verdict a replay shows, after "⇒ ": the property violated, or (for a lasso that only an
+    /// exhausted bound keeps going) unknown with the bound, or not violated.
+    pub fn verdict(&self) -> String {
+        match (self.violated, self.bound) {
+            (true, Some(bound)) => format!("{} unknown (bounded: {bound})", self.property),
+            (true, None) => format!("{} violated", self.property),
+            (false, _) => format!("{} is not violated at the end of this trace", self.property),
+        }
+    }
 }
 
 /// Replay `trace` (read from `file`) in `model` and build its timeline. Errors are those of
@@ -186,6 +201,7 @@ pub fn extract<M: Checkable>(
         loop_start: trace.loop_start,
         violated: replayed.violated,
         explanation: replayed.explanation,
+        bound: replayed.bound,
         states,
     })
 }

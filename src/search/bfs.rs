@@ -359,14 +359,21 @@ pub(super) fn search<M: Checkable>(
         visited
             .pending
             .iter()
-            .map(|pending| {
-                Some(
-                    liveness::find_violation(&graph, pending, model.strong_tasks()).map(|lasso| {
-                        let steps = rebuild_trace(model, &visited, lasso.entry, &lasso.cycle);
-                        let stem = steps.len() - lasso.cycle.len();
-                        Counterexample::lasso(steps, stem)
-                    }),
-                )
+            .zip(table.liveness_names())
+            .map(|(pending, property)| {
+                // Asked only of the states a lasso could end in: each is rebuilt by replay.
+                let mut blocked =
+                    |id: u32| model.blocked_by_bound(property, &rebuild_state(model, &visited, id));
+                let lasso =
+                    liveness::find_violation(&graph, pending, model.strong_tasks(), &mut blocked);
+                Some(lasso.map(|lasso| {
+                    let steps = rebuild_trace(model, &visited, lasso.entry, &lasso.cycle);
+                    let stem = steps.len() - lasso.cycle.len();
+                    Counterexample {
+                        bound: lasso.bound,
+                        ..Counterexample::lasso(steps, stem)
+                    }
+                }))
             })
             .collect()
     } else {
@@ -895,6 +902,25 @@ fn expand_chunk<M: Checkable>(
 /// then a run of the model itself that passes through the same classes: at each step, the first
 /// enabled action whose successor has the recorded successor's representative. One exists because
 /// the run's state is a renaming of the representative, so the renamed action is enabled.
+/// The state with id `id`, by replaying its path from the initial state (liveness runs without
+/// symmetry reduction, so the recorded steps are the model's own).
+fn rebuild_state<M: Checkable>(model: &M, visited: &Visited, id: u32) -> M::State {
+    let mut at = id as usize;
+    while visited.parent[at] != NO_PARENT {
+        at = visited.parent[at] as usize;
+    }
+    let init = model
+        .init_states()
+        .swap_remove(usize::from(visited.action[at]));
+    rebuild_trace(model, visited, id, &[])
+        .into_iter()
+        .fold(init, |state, action| {
+            model
+                .next_state(&state, action)
+                .expect("a recorded step is enabled")
+        })
+}
+
 fn rebuild_trace<M: Checkable>(
     model: &M,
     visited: &Visited,

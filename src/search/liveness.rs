@@ -34,7 +34,7 @@
 
 use std::collections::VecDeque;
 
-use lockscope_models::Task;
+use lockscope_models::{Bound, Task};
 
 /// Marks an edge whose action is no fairness obligation (a fault).
 pub const NO_TASK: u8 = u8::MAX;
@@ -96,51 +96,99 @@ pub struct Lasso {
     pub entry: u32,
     /// Action indices from `entry` back to `entry`; empty when `entry` has no step (stutter).
     pub cycle: Vec<u8>,
+    /// The modelling bound whose exhaustion alone makes the lasso fair: in every state of its
+    /// cycle (or its last state, for a stutter) a task would be enabled with the bound one higher
+    /// (see `Liveness::blocked_by_bound`). `None`: a violation of the protocol as modelled.
+    pub bound: Option<Bound>,
 }
 
 /// Find a fair lasso for some obligation, if any. `pending[s]` holds the pending obligations of
-/// state `s`; `strong` the strongly fair tasks. Among all violations it returns the one whose
-/// entry state was found first by the breadth-first search (so its stem is shortest among them),
-/// then the lowest obligation.
-pub fn find_violation(graph: &Graph, pending: &[u64], strong: u64) -> Option<Lasso> {
+/// state `s`; `strong` the strongly fair tasks; `blocked(s)` the bound that alone disables a task
+/// in state `s` (asked only of candidate states, as it may be costly). A violation that no bound
+/// explains wins over one that a bound does (a real failure is never hidden behind a bounded one);
+/// among those of one kind, it returns the one whose entry state was found first by the
+/// breadth-first search (so its stem is shortest among them), then the lowest obligation.
+pub fn find_violation(
+    graph: &Graph,
+    pending: &[u64],
+    strong: u64,
+    blocked: &mut dyn FnMut(u32) -> Option<Bound>,
+) -> Option<Lasso> {
+    let mut cache: std::collections::HashMap<u32, Option<Bound>> = Default::default();
+    let mut blocked = |s: u32| *cache.entry(s).or_insert_with(|| blocked(s));
     let obligations = pending.iter().fold(0u64, |all, p| all | p);
-    let mut best: Option<Lasso> = None;
+    // The best genuine and the best bounded lasso so far.
+    let mut best: [Option<Lasso>; 2] = [None, None];
     for obligation in (0..64u32).filter(|bit| obligations & (1 << bit) != 0) {
         let inside = |s: u32| pending[s as usize] & (1 << obligation) != 0;
         // A state where no task is enabled can last forever: only faults could move it on, and
-        // faults are no obligation.
-        let stuck = (0..graph.states() as u32).find(|&s| inside(s) && graph.enabled(s) == 0);
-        let components = components(graph, &inside);
-        let fair = fair_components(graph, &components, &inside, strong)
-            .into_iter()
-            .min_by_key(|c| c.first);
-        let entry = match (stuck, &fair) {
-            (Some(s), Some(c)) if c.first < s => c.first,
-            (Some(s), _) => s,
-            (None, Some(c)) => c.first,
-            (None, None) => continue,
-        };
-        if best.as_ref().is_some_and(|b| b.entry <= entry) {
-            continue;
+        // faults are no obligation. The first such state of each kind (bounded or not).
+        let mut stuck: [Option<(u32, Option<Bound>)>; 2] = [None, None];
+        for s in (0..graph.states() as u32).filter(|&s| inside(s) && graph.enabled(s) == 0) {
+            let bound = blocked(s);
+            let slot = &mut stuck[usize::from(bound.is_some())];
+            if slot.is_none() {
+                *slot = Some((s, bound));
+            }
+            if stuck[0].is_some() {
+                break;
+            }
         }
-        let cycle = match &fair {
-            Some(c) if c.first == entry => match &c.members {
-                Members::Component(id) => {
-                    fair_cycle(graph, entry, &|s| components.id[s as usize] == *id)
+        let components = components(graph, &inside);
+        let mut fair = fair_components(graph, &components, &inside, strong);
+        fair.sort_by_key(|c| c.first);
+        // The first fair component of each kind: bounded when every state of it is blocked.
+        let mut cycles: [Option<(&FairComponent, Option<Bound>)>; 2] = [None, None];
+        for component in &fair {
+            let mut bound = None;
+            for s in component.states(&components) {
+                bound = blocked(s);
+                if bound.is_none() {
+                    break;
                 }
-                Members::Part(states) => {
-                    fair_cycle(graph, entry, &|s| states.binary_search(&s).is_ok())
+            }
+            let slot = &mut cycles[usize::from(bound.is_some())];
+            if slot.is_none() {
+                *slot = Some((component, bound));
+            }
+            if cycles[0].is_some() {
+                break;
+            }
+        }
+        for kind in 0..2 {
+            let entry = match (stuck[kind], cycles[kind]) {
+                (Some((s, _)), Some((c, _))) if c.first < s => c.first,
+                (Some((s, _)), _) => s,
+                (None, Some((c, _))) => c.first,
+                (None, None) => continue,
+            };
+            if best[kind].as_ref().is_some_and(|b| b.entry <= entry) {
+                continue;
+            }
+            let (cycle, bound) = match cycles[kind] {
+                Some((c, bound)) if c.first == entry => {
+                    let cycle = match &c.members {
+                        Members::Component(id) => {
+                            fair_cycle(graph, entry, &|s| components.id[s as usize] == *id)
+                        }
+                        Members::Part(states) => {
+                            fair_cycle(graph, entry, &|s| states.binary_search(&s).is_ok())
+                        }
+                    };
+                    (cycle, bound)
                 }
-            },
-            _ => Vec::new(),
-        };
-        best = Some(Lasso {
-            obligation,
-            entry,
-            cycle,
-        });
+                _ => (Vec::new(), stuck[kind].and_then(|(_, bound)| bound)),
+            };
+            best[kind] = Some(Lasso {
+                obligation,
+                entry,
+                cycle,
+                bound,
+            });
+        }
     }
-    best
+    let [genuine, bounded] = best;
+    genuine.or(bounded)
 }
 
 /// Strongly connected components of the subgraph of states satisfying `inside`.
@@ -252,6 +300,18 @@ struct FairComponent {
     members: Members,
     /// Its state with the least id.
     first: u32,
+}
+
+impl FairComponent {
+    /// Its states, in increasing order.
+    fn states<'a>(&'a self, components: &'a Components) -> Box<dyn Iterator<Item = u32> + 'a> {
+        match &self.members {
+            Members::Component(id) => Box::new(
+                (0..components.id.len() as u32).filter(move |&s| components.id[s as usize] == *id),
+            ),
+            Members::Part(states) => Box::new(states.iter().copied()),
+        }
+    }
 }
 
 /// What the fairness test needs to know about each of `len` sets of states, column by column: the

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use lockscope_models::pack::PackState;
-use lockscope_models::{ActionInfo, Explain, Liveness, StepInto, Symmetry, Timeline};
+use lockscope_models::{ActionInfo, Bound, Explain, Liveness, StepInto, Symmetry, Timeline};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -322,6 +322,9 @@ impl fmt::Display for Verdict {
 pub struct Counterexample<A> {
     pub steps: Vec<A>,
     pub loop_start: Option<usize>,
+    /// For a lasso: the modelling bound whose exhaustion alone keeps it going (see
+    /// [`liveness::Lasso::bound`]); its property's verdict is then `unknown`, not `violated`.
+    pub bound: Option<Bound>,
     /// For a random search: which run found it, and how long it was before shrinking.
     pub random: Option<RandomOrigin>,
 }
@@ -332,6 +335,7 @@ impl<A> Counterexample<A> {
         Counterexample {
             steps,
             loop_start: None,
+            bound: None,
             random: None,
         }
     }
@@ -341,6 +345,7 @@ impl<A> Counterexample<A> {
         Counterexample {
             steps,
             loop_start: Some(loop_start),
+            bound: None,
             random: None,
         }
     }
@@ -476,6 +481,11 @@ impl<M: Checkable> PropertyTable<M> {
         self.safety.len()
     }
 
+    /// The liveness properties' names, in report order.
+    pub(crate) fn liveness_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.liveness.iter().copied()
+    }
+
     pub(crate) fn liveness_count(&self) -> usize {
         self.liveness.len()
     }
@@ -566,7 +576,14 @@ impl<M: Checkable> PropertyTable<M> {
             let (verdict, reason, counterexample) = match outcome {
                 None => (Verdict::Unknown, Some(unchecked_reason.to_string()), None),
                 Some(None) => (Verdict::Holds, None, None),
-                Some(Some(lasso)) => (Verdict::Violated, None, Some(lasso)),
+                Some(Some(lasso)) => match lasso.bound {
+                    Some(bound) => (
+                        Verdict::Unknown,
+                        Some(format!("bounded: {bound}")),
+                        Some(lasso),
+                    ),
+                    None => (Verdict::Violated, None, Some(lasso)),
+                },
             };
             results.push(PropertyResult {
                 name,

@@ -49,10 +49,12 @@
 //!
 //! **The `epochs` bound.** With `model.epochs = n > 0` elections stop when some server has
 //! accepted epoch `n` (as TLC's MaxEpoch), so a behaviour that needs one more election than the
-//! bound allows ends with every server LOOKING and nothing enabled: the checker reports that as a
-//! violation (a state that lasts forever with the obligation pending), although the real protocol
-//! would hold another election. Such a violation must be read against the bound: `fixed.toml`'s
-//! (a crash and a partition each spoil one of its two epochs) is the bound's doing. With
+//! bound allows ends with every server LOOKING and nothing enabled: a state that lasts forever with
+//! the obligation pending, although the real protocol would hold another election.
+//! [`Liveness::blocked_by_bound`] tells such a state apart (with `epochs + 1` a task would be
+//! enabled in it), so the checker reports `unknown (bounded: epochs = n exhausted)` instead of a
+//! violation: `fixed.toml`'s (a crash and a partition each spoil one of its two epochs) is the
+//! bound's doing. With
 //! `epochs = 0` there is no bound: epochs are renamed after every step ([`super::canonical`]), the
 //! space stays finite, and a violation is a true cycle of the protocol.
 //!
@@ -91,7 +93,7 @@ use super::model::ZabModel;
 use super::state::{Phase, ZabState};
 use super::types::{bit, Sid, MAX_SERVERS, MAX_TXNS};
 use super::Election;
-use crate::{prop, Fairness, Liveness, Task};
+use crate::{enabled_tasks, prop, Bound, Fairness, Liveness, Task};
 
 /// Directed links between distinct servers: one task number each.
 const LINKS: usize = MAX_SERVERS * (MAX_SERVERS - 1);
@@ -279,6 +281,22 @@ impl Liveness for ZabModel {
             prop::PROPOSALS_EVENTUALLY_COMMITTED => self.uncommitted_proposals(state),
             other => panic!("ZAB has no liveness property {other}"),
         }
+    }
+
+    /// The `epochs` bound: a state where the obligation is pending and the same world with one
+    /// more epoch would enable a task this one does not (an election, or with FLE a round's
+    /// notifications). `transactions` never blocks a task: client writes are no obligation.
+    fn blocked_by_bound(&self, property: &str, state: &ZabState) -> Option<Bound> {
+        if self.config.epochs == 0 || self.pending(property, state) == 0 {
+            return None;
+        }
+        let mut raised = self.clone();
+        raised.config.epochs += 1;
+        let unlocked = enabled_tasks(&raised, state) & !enabled_tasks(self, state);
+        (unlocked != 0).then_some(Bound {
+            key: "epochs",
+            value: u64::from(self.config.epochs),
+        })
     }
 
     fn task(&self, state: &ZabState, action: &ZabAction) -> Option<Task> {

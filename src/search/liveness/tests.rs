@@ -13,10 +13,22 @@ use super::*;
 /// test caught in the same loop. So a timeout ends the whole test process, with the reason on
 /// stderr. A panic in the thread is raised again here with its own message.
 fn violation(g: &Graph, pending: &[u64], strong: u64) -> Option<Lasso> {
-    let (g, pending) = (g.clone(), pending.to_vec());
+    violation_blocked(g, pending, strong, &[])
+}
+
+/// The bound every state in `blocked` is blocked by, in [`violation_blocked`].
+const EPOCHS: Bound = Bound {
+    key: "epochs",
+    value: 2,
+};
+
+/// [`violation`] where the states in `blocked` are stuck only because of [`EPOCHS`].
+fn violation_blocked(g: &Graph, pending: &[u64], strong: u64, blocked: &[u32]) -> Option<Lasso> {
+    let (g, pending, blocked) = (g.clone(), pending.to_vec(), blocked.to_vec());
     let (send, receive) = std::sync::mpsc::channel();
     let search = std::thread::spawn(move || {
-        let _ = send.send(find_violation(&g, &pending, strong));
+        let mut bound = |s: u32| blocked.contains(&s).then_some(EPOCHS);
+        let _ = send.send(find_violation(&g, &pending, strong, &mut bound));
     });
     match receive.recv_timeout(Duration::from_secs(30)) {
         Ok(lasso) => lasso,
@@ -143,7 +155,8 @@ fn a_stuck_state_with_a_pending_obligation_is_a_stutter_lasso() {
         Some(Lasso {
             obligation: 0,
             entry: 1,
-            cycle: vec![]
+            cycle: vec![],
+            bound: None,
         })
     );
 }
@@ -405,7 +418,8 @@ fn the_earliest_entry_decides_between_a_stuck_state_and_a_fair_cycle() {
         Some(Lasso {
             obligation: 0,
             entry: 1,
-            cycle: vec![]
+            cycle: vec![],
+            bound: None,
         })
     );
 }
@@ -453,4 +467,46 @@ fn a_cycle_entered_from_a_pending_state_outside_it_is_found() {
     let lasso = violation(&g, &[0, 1, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (0, 2));
     assert_eq!(walk(&g, &lasso), vec![2, 3, 2]);
+}
+
+#[test]
+fn a_stuck_state_that_only_a_bound_blocks_is_a_bounded_lasso() {
+    let g = graph(2, &[(0, 1, Some(0))]);
+    assert_eq!(
+        violation_blocked(&g, &[0, 1], 0, &[1]),
+        Some(Lasso {
+            obligation: 0,
+            entry: 1,
+            cycle: vec![],
+            bound: Some(EPOCHS),
+        })
+    );
+}
+
+#[test]
+fn a_genuine_violation_wins_over_an_earlier_bounded_one() {
+    // 0 → 1 (stuck, blocked by the bound) and 0 → 2 ⇄ 3 (a fair cycle no bound explains), all
+    // pending: the cycle is reported though its entry comes later.
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (0, 2, Some(0)),
+            (2, 3, Some(1)),
+            (3, 2, Some(1)),
+        ],
+    );
+    let lasso = violation_blocked(&g, &[1, 1, 1, 1], 0, &[1]).expect("violated");
+    assert_eq!((lasso.entry, lasso.bound), (2, None));
+    assert_eq!(walk(&g, &lasso), vec![2, 3, 2]);
+}
+
+#[test]
+fn a_cycle_is_bounded_only_when_the_bound_blocks_every_state_of_it() {
+    let g = graph(3, &[(0, 1, Some(0)), (1, 2, Some(1)), (2, 1, Some(1))]);
+    let pending = [1, 1, 1];
+    let partly = violation_blocked(&g, &pending, 0, &[1]).expect("violated");
+    assert_eq!((partly.entry, partly.bound), (1, None));
+    let whole = violation_blocked(&g, &pending, 0, &[1, 2]).expect("violated");
+    assert_eq!((whole.entry, whole.bound), (1, Some(EPOCHS)));
 }
