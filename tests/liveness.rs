@@ -445,27 +445,6 @@ fn every_reported_zab_lasso_replays() {
     );
 }
 
-/// Check a bundled scenario end to end (search, trace, replay, reports) as `lockscope check`
-/// does, its traces in a temporary folder.
-fn check_bundled(relative: &str) -> (lockscope::check::ScenarioOutcome, tempfile::TempDir) {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(relative);
-    let scenario = Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
-    let reports = tempfile::tempdir().expect("temporary folder");
-    let options = lockscope::check::RunOptions {
-        threads: 2,
-        full_space: false,
-        report_dir: reports.path().to_path_buf(),
-        only_run: None,
-        shard: None,
-        symmetry: false,
-    };
-    let outcome = lockscope::check::run(&scenario, &file, &options, &mut |_| {})
-        .expect("the run writes its traces");
-    (outcome, reports)
-}
-
 /// Issue 20, item 5. With `epochs = 2` and one crash the only leaderless lassos end in a state
 /// where every server is LOOKING and the bound forbids the next election: the model stops where
 /// ZooKeeper would elect again. That is the bound's doing, so the verdict is `unknown` with the
@@ -473,7 +452,7 @@ fn check_bundled(relative: &str) -> (lockscope::check::ScenarioOutcome, tempfile
 /// trace says the same (it used to be reported as `violated`, read as a ZAB bug).
 #[test]
 fn a_lasso_that_only_the_epoch_bound_keeps_going_is_unknown_not_violated() {
-    let (outcome, _reports) = check_bundled("zab/fixed-one-crash.toml");
+    let (outcome, _reports) = common::check_bundled("zab/fixed-one-crash.toml");
     let elected = outcome
         .properties
         .iter()
@@ -519,7 +498,7 @@ fn a_lasso_that_only_the_epoch_bound_keeps_going_is_unknown_not_violated() {
 /// and stays `violated`, with no bound named anywhere.
 #[test]
 fn a_fair_cycle_with_room_in_every_bound_stays_violated() {
-    let (outcome, _reports) = check_bundled("zab/liveness-election-race.toml");
+    let (outcome, _reports) = common::check_bundled("zab/liveness-election-race.toml");
     let elected = outcome
         .properties
         .iter()

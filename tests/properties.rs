@@ -2,9 +2,10 @@
 //! by construction (issue 18 §2): a "holds" from a property that nothing can violate tells a user
 //! nothing. The lock model's evidence is `prop::LOCK_EVIDENCE`; this file runs it.
 
+mod common;
+
 use std::path::Path;
 
-use lockscope::check::{self, RunOptions};
 use lockscope::scenario::Scenario;
 use lockscope::search::Verdict;
 use lockscope_models::lock::{LockConfig, LockModel, Recipe};
@@ -34,23 +35,11 @@ fn every_lock_property_names_a_mutant_or_a_reason() {
 /// scenario breadth-first to the end and read the property's verdict.
 #[test]
 fn every_lock_property_has_a_mutant_that_violates_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let reports = tempfile::tempdir().expect("temporary folder");
-    let options = RunOptions {
-        threads: 2,
-        full_space: false,
-        report_dir: reports.path().to_path_buf(),
-        only_run: None,
-        shard: None,
-        symmetry: false,
-    };
     for &(name, evidence) in prop::LOCK_EVIDENCE {
         let Evidence::Mutant { scenario, .. } = evidence else {
             continue;
         };
-        let file = root.join(scenario);
-        let loaded = Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
-        let outcome = check::run(&loaded, &file, &options, &mut |_| {}).expect("the run");
+        let (outcome, _reports) = common::check_bundled(scenario);
         assert!(
             outcome.search.complete,
             "{scenario}: the search is complete"

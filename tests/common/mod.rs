@@ -71,3 +71,25 @@ pub fn within<T: Send + 'static>(
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "false" | "0"))
 }
+
+/// Check the bundled scenario `scenarios/<relative>` end to end (search, traces, reports) as
+/// `lockscope check` does with its defaults and two threads, its traces in a temporary folder
+/// that lives as long as the returned handle.
+pub fn check_bundled(relative: &str) -> (lockscope::check::ScenarioOutcome, tempfile::TempDir) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(relative);
+    let scenario = lockscope::scenario::Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
+    let reports = tempfile::tempdir().expect("temporary folder");
+    let options = lockscope::check::RunOptions {
+        threads: 2,
+        full_space: false,
+        report_dir: reports.path().to_path_buf(),
+        only_run: None,
+        shard: None,
+        symmetry: false,
+    };
+    let outcome = lockscope::check::run(&scenario, &file, &options, &mut |_| {})
+        .expect("the run writes its traces");
+    (outcome, reports)
+}
