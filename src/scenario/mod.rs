@@ -112,8 +112,9 @@ pub struct Faults {
     pub timeouts: u32,
 }
 
-fn is_zero(value: &u32) -> bool {
-    *value == 0
+/// Whether a count or size is zero, so that a field added to the format is written only when set.
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl Faults {
@@ -150,7 +151,7 @@ pub struct CheckSpec {
     pub runs: u64,
     /// Bytes of resident memory at which the search stops, reporting what it found; 0: no
     /// bound. Written only when set, so traces without it read as before.
-    #[serde(default, with = "units::size", skip_serializing_if = "is_zero_bytes")]
+    #[serde(default, with = "units::size", skip_serializing_if = "is_zero")]
     pub max_memory: u64,
     pub steps: u32,
     /// Random only: how a run chooses among enabled actions.
@@ -161,10 +162,6 @@ pub struct CheckSpec {
     /// a trace's scenario when weak, so traces that do not use it read as before.
     #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
-}
-
-fn is_zero_bytes(value: &u64) -> bool {
-    *value == 0
 }
 
 fn is_weak(fairness: &Fairness) -> bool {
