@@ -34,6 +34,8 @@ pub mod resource;
 pub mod standard;
 mod state;
 mod symmetry;
+#[cfg(test)]
+pub(crate) mod test_worlds;
 mod timeline;
 
 use model::unexpected;

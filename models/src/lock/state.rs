@@ -323,60 +323,18 @@ impl LockState {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{HashMap, VecDeque};
-
-    use stateright::Model;
+    use std::collections::HashMap;
 
     use super::*;
-    use crate::lock::{LockConfig, LockModel, Recipe};
+    use crate::lock::test_worlds::{reachable, varied_worlds};
+    use crate::lock::LockModel;
     use crate::pack::round_trip;
 
-    /// Every state the model reaches (up to `limit`), breadth-first.
-    fn reachable(model: &LockModel, limit: usize) -> Vec<LockState> {
-        let mut seen: std::collections::HashSet<LockState> =
-            model.init_states().into_iter().collect();
-        let mut queue: VecDeque<LockState> = seen.iter().copied().collect();
-        let mut states = Vec::new();
-        let mut actions = Vec::new();
-        while let Some(state) = queue.pop_front() {
-            states.push(state);
-            if states.len() == limit {
-                break;
-            }
-            model.actions(&state, &mut actions);
-            for action in actions.drain(..) {
-                if let Some(next) = model.next_state(&state, action) {
-                    if seen.insert(next) {
-                        queue.push_back(next);
-                    }
-                }
-            }
-        }
-        states
-    }
-
     /// Packing is what a search stores and fingerprints: every reachable state must read back
-    /// equal, and two different states must never pack to the same bytes. The worlds below use
-    /// every fault, every recipe and the fields only some recipes touch (tokens, the resource and
-    /// its ghost, a partition past the read timeout, a crashed server).
+    /// equal, and two different states must never pack to the same bytes.
     #[test]
     fn reachable_states_pack_apart_and_read_back_equal() {
-        let mut worlds = Vec::new();
-        for recipe in Recipe::ALL {
-            worlds.push(LockConfig {
-                session_expiries: 1,
-                client_pauses: 1,
-                message_loss: 1,
-                retry_after_expiry: true,
-                ..LockConfig::new(recipe, 2)
-            });
-            worlds.push(LockConfig {
-                partitions: 1,
-                crashes: 1,
-                ..LockConfig::new(recipe, 2)
-            });
-        }
-        for config in worlds {
+        for config in varied_worlds() {
             let model = LockModel::new(config).expect("valid world");
             let mut packed: HashMap<Vec<u8>, LockState> = HashMap::new();
             for state in reachable(&model, 20_000) {

@@ -21,9 +21,11 @@
 //! - Replies do not repeat the request's path, as in ZooKeeper's API (`exists` returns a `Stat`).
 
 mod server;
+mod txn;
 mod types;
 
 pub use server::{Outbox, Served, Server, ZkConfig};
+pub use txn::LockTxn;
 pub use types::{
     ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqMap, SeqSet, SessionState,
     Watch, WatchKind, Zxid, ZxidMap, MAX_CLIENTS, MAX_SEQ,

@@ -5,6 +5,7 @@ use arrayvec::ArrayVec;
 use crate::pack::{Pack, Packer, Unpacker, Word};
 use crate::Slots;
 
+use super::txn::LockTxn;
 use super::types::*;
 
 /// Most watches registered at once: every client may hold a data and a child watch.
@@ -212,7 +213,8 @@ impl Server {
         &self.watches
     }
 
-    /// Serve the head request of `client`'s channel.
+    /// Serve the head request of `client`'s channel: a read is answered from the tree; a write is
+    /// prepared, then applied at once (one server is its own leader and its only replica).
     pub fn serve(
         &mut self,
         config: ZkConfig,
@@ -220,22 +222,32 @@ impl Server {
         request: Request,
         out: &mut Outbox,
     ) -> Served {
-        if request == Request::CreateSession {
-            assert!(
-                !self.is_live(client),
-                "C{client} opens a session while its session is live"
-            );
-            self.sessions[usize::from(client)] = SessionState::Live;
-            self.next_zxid(config);
-            out.send(client, Reply::SessionCreated);
-            return Served::Applied;
-        }
-        if !self.is_live(client) {
+        if request != Request::CreateSession && !self.is_live(client) {
             return Served::Dropped;
         }
-        let reply = match request {
-            Request::CreateSession => unreachable!("handled above"),
-            Request::Create { path, mode } => self.create(config, client, path, mode, out),
+        if request.is_read() {
+            let reply = self.read(client, request);
+            out.send(client, reply);
+        } else {
+            match self.prepare(client, request) {
+                Ok(txn) => self.apply(config, txn, out),
+                Err(reply) => out.send(client, reply),
+            }
+        }
+        Served::Applied
+    }
+
+    /// The session tracker expires `client`'s live session: its watches go, its ephemeral znodes
+    /// are deleted (firing other sessions' watches), and `SessionExpired` is queued to it.
+    pub fn expire(&mut self, config: ZkConfig, client: ClientId, out: &mut Outbox) {
+        assert!(self.is_live(client), "only a live session can expire");
+        self.apply(config, LockTxn::Expire { client }, out);
+    }
+
+    /// Answer a read of a live session, registering its watch if it asks for one and the node
+    /// exists.
+    fn read(&mut self, client: ClientId, request: Request) -> Reply {
+        match request {
             Request::GetChildren { path, watch } => match self.node(path) {
                 Some(_) if path == Path::Lock => {
                     if watch {
@@ -286,77 +298,122 @@ impl Server {
                 }
                 None => Reply::NoNode,
             },
+            Request::CreateSession | Request::Create { .. } | Request::Delete { .. } => {
+                unreachable!("{request:?} is a write")
+            }
+        }
+    }
+
+    /// Turn `client`'s write into the transaction it makes, decided against this tree, or into
+    /// the error it is answered with (no transaction): ZooKeeper's `PrepRequestProcessor`. Here
+    /// a sequential create gets its number and a delete finds its node or not; nothing changes
+    /// until [`Server::apply`], so an ensemble's leader can prepare against its view and every
+    /// replica apply the same transaction later. The session must be live, except for
+    /// `createSession`, which opens an ended one.
+    pub fn prepare(&self, client: ClientId, request: Request) -> Result<LockTxn, Reply> {
+        match request {
+            Request::CreateSession => {
+                assert!(
+                    !self.is_live(client),
+                    "C{client} opens a session while its session is live"
+                );
+                Ok(LockTxn::CreateSession { client })
+            }
+            Request::Create { path, mode } => {
+                let path = if mode.is_sequential() {
+                    assert_eq!(path, Path::Lock, "sequential creates happen under /lock");
+                    if self.lock_node.is_none() {
+                        return Err(Reply::NoNode);
+                    }
+                    let seq = self.next_seq;
+                    assert!(
+                        usize::from(seq) < MAX_SEQ,
+                        "sequence counter past {MAX_SEQ}"
+                    );
+                    Path::Child(seq)
+                } else if self.node(path).is_some() {
+                    return Err(Reply::NodeExists);
+                } else {
+                    path
+                };
+                Ok(LockTxn::Create {
+                    creator: client,
+                    path,
+                    owner: mode.is_ephemeral().then_some(client),
+                })
+            }
             Request::Delete {
                 path,
                 close_session,
             } => {
-                let reply = if self.node(path).is_some() {
-                    self.next_zxid(config);
-                    self.delete_node(path, client, out);
-                    Reply::Deleted
-                } else {
-                    Reply::NoNode
+                let found = self.node(path).is_some();
+                if !found && !close_session {
+                    return Err(Reply::NoNode);
+                }
+                Ok(LockTxn::Delete {
+                    client,
+                    path: found.then_some(path),
+                    close_session,
+                })
+            }
+            Request::GetChildren { .. } | Request::Exists { .. } | Request::GetData { .. } => {
+                unreachable!("{request:?} is a read")
+            }
+        }
+    }
+
+    /// Apply a prepared transaction: change the tree and the sessions, fire the watches it
+    /// triggers and queue the replies, in the order ZooKeeper's `FinalRequestProcessor` sends
+    /// them (watch events before the reply of the request that caused them).
+    pub fn apply(&mut self, config: ZkConfig, txn: LockTxn, out: &mut Outbox) {
+        match txn {
+            LockTxn::CreateSession { client } => {
+                self.sessions[usize::from(client)] = SessionState::Live;
+                self.next_zxid(config);
+                out.send(client, Reply::SessionCreated);
+            }
+            LockTxn::Create {
+                creator,
+                path,
+                owner,
+            } => {
+                let czxid = self.next_zxid(config);
+                let node = Znode { czxid, owner };
+                match path {
+                    Path::Lock => self.lock_node = Some(node),
+                    Path::Child(seq) => {
+                        // Child creates, sequential or not, consume the parent's counter
+                        // (ZOOKEEPER-1046).
+                        self.next_seq = seq.max(self.next_seq) + 1;
+                        let at = self.children.partition_point(|(s, _)| *s < seq);
+                        self.children.insert(at, (seq, node));
+                    }
+                }
+                self.fire(path, EventKind::NodeCreated, None, out);
+                out.send(creator, Reply::Created { path, czxid });
+            }
+            LockTxn::Delete {
+                client,
+                path,
+                close_session,
+            } => {
+                let reply = match path {
+                    Some(path) => {
+                        self.next_zxid(config);
+                        self.delete_node(path, client, out);
+                        Reply::Deleted
+                    }
+                    None => Reply::NoNode,
                 };
                 out.send(client, reply);
                 if close_session {
                     self.end_session(config, client, SessionState::Closed, out);
                 }
-                return Served::Applied;
             }
-        };
-        out.send(client, reply);
-        Served::Applied
-    }
-
-    /// The session tracker expires `client`'s live session: its watches go, its ephemeral znodes
-    /// are deleted (firing other sessions' watches), and `SessionExpired` is queued to it.
-    pub fn expire(&mut self, config: ZkConfig, client: ClientId, out: &mut Outbox) {
-        assert!(self.is_live(client), "only a live session can expire");
-        self.end_session(config, client, SessionState::Expired, out);
-        out.send(client, Reply::SessionExpired);
-    }
-
-    fn create(
-        &mut self,
-        config: ZkConfig,
-        client: ClientId,
-        path: Path,
-        mode: CreateMode,
-        out: &mut Outbox,
-    ) -> Reply {
-        let owner = mode.is_ephemeral().then_some(client);
-        let target = if mode.is_sequential() {
-            assert_eq!(path, Path::Lock, "sequential creates happen under /lock");
-            if self.lock_node.is_none() {
-                return Reply::NoNode;
+            LockTxn::Expire { client } => {
+                self.end_session(config, client, SessionState::Expired, out);
+                out.send(client, Reply::SessionExpired);
             }
-            let seq = self.next_seq;
-            assert!(
-                usize::from(seq) < MAX_SEQ,
-                "sequence counter past {MAX_SEQ}"
-            );
-            Path::Child(seq)
-        } else {
-            if self.node(path).is_some() {
-                return Reply::NodeExists;
-            }
-            path
-        };
-        let czxid = self.next_zxid(config);
-        let node = Znode { czxid, owner };
-        match target {
-            Path::Lock => self.lock_node = Some(node),
-            Path::Child(seq) => {
-                // Child creates, sequential or not, consume the parent's counter (ZOOKEEPER-1046).
-                self.next_seq = seq.max(self.next_seq) + 1;
-                let at = self.children.partition_point(|(s, _)| *s < seq);
-                self.children.insert(at, (seq, node));
-            }
-        }
-        self.fire(target, EventKind::NodeCreated, None, out);
-        Reply::Created {
-            path: target,
-            czxid,
         }
     }
 

@@ -53,6 +53,14 @@ impl Path {
 }
 
 impl Request {
+    /// Whether the request only reads the tree (and may set a watch): it makes no transaction.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Request::GetChildren { .. } | Request::Exists { .. } | Request::GetData { .. }
+        )
+    }
+
     pub fn map_values(self, seq: SeqMap) -> Request {
         match self {
             Request::CreateSession => Request::CreateSession,
