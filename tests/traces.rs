@@ -33,3 +33,46 @@ fn every_committed_trace_still_violates_what_it_says() {
         assert!(stdout.contains("violated"), "{}: {stdout}", trace.display());
     }
 }
+
+/// Goal: the lock world's single-server behaviour is byte-identical across refactorings of the
+/// model (the service interface of issue 19 first): same steps in the same order, same
+/// sentences, same scenario fields. Method: check each bundled lock scenario whose trace is
+/// committed here, as `lockscope check` does, and compare the trace it writes with the committed
+/// file byte for byte.
+#[test]
+fn every_committed_lock_trace_is_regenerated_byte_for_byte() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut compared = 0;
+    for entry in std::fs::read_dir(root.join("scenarios/traces")).expect("scenarios/traces exists")
+    {
+        let committed = entry.expect("readable").path();
+        let name = committed
+            .file_name()
+            .and_then(|name| name.to_str())
+            .expect("a UTF-8 name")
+            .to_string();
+        let Some((scenario, property)) = name
+            .strip_suffix(".trace.json")
+            .and_then(|stem| stem.split_once('.'))
+        else {
+            continue;
+        };
+        let relative = format!("lock/{scenario}.toml");
+        if !root.join("scenarios").join(&relative).exists() {
+            continue;
+        }
+        let (_outcome, reports) = common::check_bundled(&relative);
+        let written = reports
+            .path()
+            .join(scenario)
+            .join(format!("{property}.trace.json"));
+        let written = std::fs::read(&written)
+            .unwrap_or_else(|err| panic!("{relative} wrote no {}: {err}", written.display()));
+        assert!(
+            written == std::fs::read(&committed).expect("readable"),
+            "{relative}: the regenerated trace differs from {name}"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 11, "the lock traces are there: {compared}");
+}

@@ -13,17 +13,17 @@
 //! What a reader of a trace notices: node names are ranks, so `/lock/lock-0000000000` is always
 //! the lowest node present, not the first ever created.
 
-use crate::zookeeper::{Seq, SeqMap, SeqSet, Zxid, ZxidMap};
+use crate::zookeeper::{Seq, SeqMap, SeqSet, ZkService, Zxid, ZxidMap};
 
 use super::state::LockState;
 
 /// Apply `seq` and `zxid` to every value the state holds.
-fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
+fn visit<Z: ZkService>(state: &mut LockState<Z>, seq: SeqMap, zxid: ZxidMap) {
     for client in &mut state.clients {
         client.seq = client.seq.map(&mut *seq);
         client.token = zxid(client.token);
     }
-    state.server.map_values(seq, zxid);
+    state.zk.map_values(seq, zxid);
     for links in &mut state.links {
         for request in &mut links.to_server {
             *request = request.map_values(seq);
@@ -43,7 +43,7 @@ fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
 /// the state is below it: a later write's grant is one of those or a new, higher number, so a
 /// latest grant at or below all of them can never again be above a write's grant, and forgetting
 /// it changes no future (it would otherwise hold a rank of its own for ever).
-pub(super) fn rename_values(state: &mut LockState) {
+pub(super) fn rename_values<Z: ZkService>(state: &mut LockState<Z>) {
     let mut seqs = SeqSet::default();
     let mut zxids: Vec<Zxid> = Vec::new();
     let latest_grant = state.resource.latest_grant.take();
@@ -74,7 +74,7 @@ pub(super) fn rename_values(state: &mut LockState) {
         }
     };
     visit(state, &mut |s| seqs.rank(s), &mut |z| rank_of_zxid(z));
-    state.server.set_next_seq(seqs.len() as Seq);
+    state.zk.set_next_seq(seqs.len() as Seq);
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 
 use super::action::LockAction;
 use super::model::LockModel;
+use crate::zookeeper::ZkService;
 use crate::ActionInfo;
 
-impl ActionInfo for LockModel {
+impl<Z: ZkService> ActionInfo for LockModel<Z> {
     fn fault_kind(&self, action: &LockAction) -> Option<&'static str> {
         match action {
             LockAction::ExpireSession { .. } => Some("session_expiries"),

@@ -25,13 +25,13 @@ use super::client::Phase;
 use super::model::{LockModel, Recipe};
 use super::state::LockState;
 use crate::actor::{ActorId, Group};
-use crate::zookeeper::{ClientId, Reply};
+use crate::zookeeper::{ClientId, Reply, ZkService};
 
-impl LockModel {
+impl<Z: ZkService> LockModel<Z> {
     /// Break `client`'s connection: everything in flight between it and the server is lost. The
     /// client learns it as `ConnectionLoss`; watch events that were in flight come again after it
     /// (the library re-registers its watches on reconnect and the server fires the changed ones).
-    pub(super) fn lose_connection(&self, state: &mut LockState, c: ClientId) {
+    pub(super) fn lose_connection(&self, state: &mut LockState<Z>, c: ClientId) {
         let links = &mut state.links[usize::from(c)];
         links.to_server.clear();
         let lost: ArrayVec<Reply, { super::state::REPLIES_IN_FLIGHT }> =
@@ -49,7 +49,7 @@ impl LockModel {
     /// reply, with it: then `ConnectionLoss` always refers to the request the client waits for.
     /// (Not while a new session is being opened: the library redoes a lost handshake by itself,
     /// and the model keeps the handshake's outcome.)
-    pub(super) fn connection_loss_matters(&self, state: &LockState, c: ClientId) -> bool {
+    pub(super) fn connection_loss_matters(&self, state: &LockState<Z>, c: ClientId) -> bool {
         let client = &state.clients[usize::from(c)];
         let links = &state.links[usize::from(c)];
         let awaits_reply = matches!(
@@ -58,17 +58,17 @@ impl LockModel {
         );
         let reply_in_flight = links.from_server.iter().any(|r| r.answers_request());
         let in_flight = !links.to_server.is_empty() || reply_in_flight;
-        state.server.is_live(c) && awaits_reply && in_flight
+        state.zk.is_live(c) && awaits_reply && in_flight
     }
 
     /// The server crashes: every live session's connection breaks. Clients waiting on a request
     /// read `ConnectionLoss`; requests of the others (none is outstanding) are lost. Sessions whose end is
     /// already decided keep their `SessionExpired`, which the restarted server would tell them.
-    pub(super) fn crash_server(&self, state: &mut LockState) {
+    pub(super) fn crash_server(&self, state: &mut LockState<Z>) {
         for c in 0..self.client_count() {
             if self.connection_loss_matters(state, c) {
                 self.lose_connection(state, c);
-            } else if state.server.is_live(c) {
+            } else if state.zk.is_live(c) {
                 state.links[usize::from(c)].to_server.clear();
             }
         }
@@ -77,7 +77,7 @@ impl LockModel {
 
     pub(super) fn fault_actions(
         &self,
-        state: &LockState,
+        state: &LockState<Z>,
         c: ClientId,
         actions: &mut Vec<LockAction>,
     ) {
@@ -85,7 +85,7 @@ impl LockModel {
         let id = ActorId::Client(c);
         let server_up = !state.server_down;
         if server_up
-            && state.server.is_live(c)
+            && state.zk.may_expire(&self.zk, c)
             && state.faults.session_expiries < self.config.session_expiries
         {
             actions.push(LockAction::ExpireSession { client: id });
@@ -106,7 +106,7 @@ impl LockModel {
     }
 
     /// Faults and recoveries of the whole world: partitions and server crashes.
-    pub(super) fn world_fault_actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+    pub(super) fn world_fault_actions(&self, state: &LockState<Z>, actions: &mut Vec<LockAction>) {
         let unfinished = !state.all_finished();
         if !state.cut.is_empty() {
             actions.push(LockAction::Heal);
@@ -140,7 +140,7 @@ impl LockModel {
     /// matters if it outlasted it: a client on the cut-off side waits on a request. (A client
     /// waiting on nothing is told `Disconnected`, which the recipes ignore: its session and
     /// watches survive, and the library re-registers the watches on reconnect.)
-    fn read_timeout_matters(&self, state: &LockState) -> bool {
+    fn read_timeout_matters(&self, state: &LockState<Z>) -> bool {
         !state.cut_past_read_timeout
             && (0..self.client_count()).any(|c| {
                 state.cut.contains(ActorId::Client(c)) && self.connection_loss_matters(state, c)
@@ -151,7 +151,7 @@ impl LockModel {
     /// request loses its connection, as with `message_loss`. Its retry waits for the heal: while
     /// the partition lasts, each reconnection attempt fails and fails the queued request again,
     /// which the recipe retries again, all of it before anything reaches the server.
-    pub(super) fn read_timeout(&self, state: &mut LockState) {
+    pub(super) fn read_timeout(&self, state: &mut LockState<Z>) {
         assert!(!state.cut.is_empty() && !state.cut_past_read_timeout);
         for c in 0..self.client_count() {
             if state.cut.contains(ActorId::Client(c)) && self.connection_loss_matters(state, c) {
@@ -282,8 +282,8 @@ mod tests {
         state = step(&model, &state, LockAction::StartAcquire { client: C1 });
         state = step(&model, &state, request_of(C0, create()));
         state = step(&model, &state, LockAction::CrashServer);
-        assert_eq!(state.server.children_owned_by(0).count(), 1, "durable");
-        assert_eq!(state.server.session(0), SessionState::Live, "durable");
+        assert_eq!(state.zk.children_owned_by(0).count(), 1, "durable");
+        assert_eq!(state.zk.session(0), SessionState::Live, "durable");
         assert_eq!(
             state.links[0].from_server.as_slice(),
             [Reply::ConnectionLoss]

@@ -15,7 +15,7 @@ use super::client::Phase;
 use super::model::LockModel;
 use super::state::LockState;
 use crate::actor::ActorId;
-use crate::zookeeper::MAX_CLIENTS;
+use crate::zookeeper::{ZkService, MAX_CLIENTS};
 use crate::{prop, Liveness, Task};
 
 /// Tasks are numbered by kind, then client: `kind * MAX_CLIENTS + client`.
@@ -60,12 +60,12 @@ fn waits_for_lock(phase: Phase) -> bool {
     )
 }
 
-impl Liveness for LockModel {
+impl<Z: ZkService> Liveness for LockModel<Z> {
     fn liveness_properties(&self) -> Vec<&'static str> {
         vec![prop::EVERY_WAITER_ACQUIRES]
     }
 
-    fn pending(&self, property: &str, state: &LockState) -> u64 {
+    fn pending(&self, property: &str, state: &LockState<Z>) -> u64 {
         assert_eq!(
             property,
             prop::EVERY_WAITER_ACQUIRES,
@@ -79,7 +79,7 @@ impl Liveness for LockModel {
             .fold(0, |bits, (c, _)| bits | 1 << c)
     }
 
-    fn task(&self, _state: &LockState, action: &LockAction) -> Option<Task> {
+    fn task(&self, _state: &LockState<Z>, action: &LockAction) -> Option<Task> {
         let client = |actor: ActorId| match actor {
             ActorId::Client(c) => c,
             other => panic!("{other} is not a client"),

@@ -10,7 +10,7 @@ use super::state::{FaultsUsed, Links, LockState};
 use super::{fenced, herd, naive, standard, Resource};
 use crate::actor::{ActorId, Group};
 use crate::zookeeper::{
-    ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, MAX_CLIENTS, MAX_SEQ,
+    ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, ZkService, MAX_CLIENTS, MAX_SEQ,
 };
 use crate::{prop, StepInto};
 
@@ -171,11 +171,11 @@ impl LockConfig {
     }
 }
 
-/// A lock world ready to be checked.
+/// A lock world ready to be checked, its clients served by `Z` (one server unless said).
 #[derive(Clone, Debug)]
-pub struct LockModel {
+pub struct LockModel<Z: ZkService = Server> {
     pub config: LockConfig,
-    zookeeper: ZkConfig,
+    pub(super) zk: Z::Config,
     /// Rename sequence numbers and zxids to their ranks after every step (see [`super::canonical`]).
     canonical_values: bool,
 }
@@ -204,17 +204,19 @@ impl LockModel {
                 "model: clients × acquisitions (+ retries) needs {creates} sequence numbers; at most {MAX_SEQ} are supported"
             ));
         }
-        let zookeeper = ZkConfig {
+        let zk = ZkConfig {
             record_zxids: config.recipe == Recipe::Fenced,
         };
         let canonical_values = config.acquisitions == 0;
         Ok(LockModel {
             config,
-            zookeeper,
+            zk,
             canonical_values,
         })
     }
+}
 
+impl<Z: ZkService> LockModel<Z> {
     pub(super) fn client_count(&self) -> ClientId {
         self.config.clients
     }
@@ -340,20 +342,16 @@ impl LockModel {
         }
     }
 
-    /// The server serves the head request of `client`'s channel.
-    fn serve(&self, state: &mut LockState, client: ClientId, request: Request) {
+    /// The client's server takes the head request of its channel.
+    fn serve(&self, state: &mut LockState<Z>, client: ClientId, request: Request) {
         let mut out = Outbox::default();
-        if state
-            .server
-            .serve(self.zookeeper, client, request, &mut out)
-            == Served::Applied
-        {
+        if state.zk.take_request(&self.zk, client, request, &mut out) == Served::Applied {
             self.post(state, out);
         }
     }
 
     /// Queue the server's replies and notifications, and note a herd wakeup.
-    fn post(&self, state: &mut LockState, out: Outbox) {
+    fn post(&self, state: &mut LockState<Z>, out: Outbox) {
         if out.woken_by_one_deletion > 1 {
             state.herd_seen = true;
         }
@@ -364,7 +362,7 @@ impl LockModel {
 
     fn client_steps(
         &self,
-        state: &LockState,
+        state: &LockState<Z>,
         c: ClientId,
         each: &mut impl FnMut(LockAction) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
@@ -374,6 +372,7 @@ impl LockModel {
             return ControlFlow::Continue(());
         }
         let id = ActorId::Client(c);
+        let server = state.zk.server_of(c);
         match client.phase {
             Phase::Init => each(LockAction::StartAcquire { client: id })?,
             Phase::InCs if self.config.recipe == Recipe::Fenced => {
@@ -384,22 +383,21 @@ impl LockModel {
         }
         // `ConnectionLoss` comes from the client library itself, so a partition does not hold
         // it back; what the server sent does wait for the heal.
-        let readable =
-            |reply: Reply| reply == Reply::ConnectionLoss || state.connected(ActorId::Server, id);
+        let readable = |reply: Reply| reply == Reply::ConnectionLoss || state.connected(server, id);
         if client.phase.reads_zookeeper() {
             if let Some(&reply) = links.from_server.first().filter(|&&r| readable(r)) {
                 each(LockAction::Deliver {
-                    from: ActorId::Server,
+                    from: server,
                     to: id,
                     msg: Msg::Reply(reply),
                 })?;
             }
             if self.config.variant == Variant::UnsynchronisedEventThread
-                && state.connected(ActorId::Server, id)
+                && state.connected(server, id)
             {
                 if let Some(event) = event_behind_reply(links) {
                     each(LockAction::EventThreadFirst {
-                        from: ActorId::Server,
+                        from: server,
                         to: id,
                         msg: Msg::Reply(event),
                     })?;
@@ -429,19 +427,19 @@ impl LockModel {
     /// event right behind the head (see [`Variant::UnsynchronisedEventThread`]).
     fn deliver(
         &self,
-        state: &mut LockState,
+        state: &mut LockState<Z>,
         from: ActorId,
         to: ActorId,
         msg: Msg,
         event_first: bool,
     ) {
         match (from, to, msg) {
-            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
+            (ActorId::Client(c), to, Msg::Request(request)) if to == state.zk.server_of(c) => {
                 let head = state.links[usize::from(c)].to_server.remove(0);
                 assert_eq!(head, request, "requests are delivered in order");
                 self.serve(state, c, request);
             }
-            (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
+            (from, ActorId::Client(c), Msg::Reply(reply)) if from == state.zk.server_of(c) => {
                 let i = usize::from(c);
                 let links = &mut state.links[i];
                 let at = usize::from(event_first);
@@ -492,15 +490,19 @@ pub(super) fn unexpected(client: &Client, reply: Reply) -> ! {
     panic!("a client in {:?} cannot handle {reply:?}", client.phase)
 }
 
-impl Model for LockModel {
-    type State = LockState;
+impl<Z: ZkService> Model for LockModel<Z> {
+    type State = LockState<Z>;
     type Action = LockAction;
 
-    fn init_states(&self) -> Vec<LockState> {
+    fn init_states(&self) -> Vec<LockState<Z>> {
         let clients = usize::from(self.client_count());
         vec![LockState {
             clients: (0..clients).map(|_| Client::new()).collect(),
-            server: Server::new(clients, self.config.recipe.uses_sequential_nodes()),
+            zk: Z::new(
+                &self.zk,
+                clients,
+                self.config.recipe.uses_sequential_nodes(),
+            ),
             resource: Resource::default(),
             links: (0..clients).map(|_| Links::default()).collect(),
             faults: FaultsUsed::default(),
@@ -514,7 +516,7 @@ impl Model for LockModel {
     /// Enabled steps in a fixed order: each client's own steps, then the server's and the
     /// resource's deliveries, then faults. The order decides which of several shortest
     /// counterexamples a breadth-first search reports, so it is part of the determinism contract.
-    fn actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+    fn actions(&self, state: &LockState<Z>, actions: &mut Vec<LockAction>) {
         let _ = self.protocol_steps(state, &mut |action| {
             actions.push(action);
             ControlFlow::Continue(())
@@ -522,7 +524,7 @@ impl Model for LockModel {
         self.all_fault_actions(state, actions);
     }
 
-    fn next_state(&self, last: &LockState, action: LockAction) -> Option<LockState> {
+    fn next_state(&self, last: &LockState<Z>, action: LockAction) -> Option<LockState<Z>> {
         let mut next = None;
         self.next_state_into(last, action, &mut next);
         next
@@ -532,14 +534,14 @@ impl Model for LockModel {
         action.to_string()
     }
 
-    fn format_step(&self, last: &LockState, action: LockAction) -> Option<String> {
+    fn format_step(&self, last: &LockState<Z>, action: LockAction) -> Option<String> {
         use crate::Explain;
         self.next_state(last, action)
             .map(|next| self.describe_state(&next))
     }
 
     /// The Explorer draws this above each state: the world state in words, not a debug dump.
-    fn as_svg(&self, path: stateright::Path<LockState, LockAction>) -> Option<String> {
+    fn as_svg(&self, path: stateright::Path<LockState<Z>, LockAction>) -> Option<String> {
         use crate::Explain;
         Some(crate::timeline::state_svg(
             &self.describe_state(path.last_state()),
@@ -549,24 +551,24 @@ impl Model for LockModel {
     fn properties(&self) -> Vec<Property<Self>> {
         let mut properties = vec![Property::always(
             prop::MUTUAL_EXCLUSION,
-            |_, s: &LockState| s.holders() <= 1,
+            |_, s: &LockState<Z>| s.holders() <= 1,
         )];
         if self.config.recipe == Recipe::Fenced {
             properties.push(Property::always(
                 prop::FENCED_RESOURCE_SAFETY,
-                |_, s: &LockState| !s.resource.accepted_earlier_grant,
+                |_, s: &LockState<Z>| !s.resource.accepted_earlier_grant,
             ));
         }
         properties.push(Property::always(
             prop::NO_DEADLOCK,
-            |model: &LockModel, s: &LockState| s.all_finished() || model.has_step(s),
+            |model: &LockModel<Z>, s: &LockState<Z>| s.all_finished() || model.has_step(s),
         ));
-        properties.push(Property::always(prop::NO_HERD, |_, s: &LockState| {
+        properties.push(Property::always(prop::NO_HERD, |_, s: &LockState<Z>| {
             !s.herd_seen
         }));
         properties.push(Property::always(
             prop::NO_ORPHAN_NODES,
-            |_, s: &LockState| s.orphan_nodes() == 0,
+            |_, s: &LockState<Z>| s.orphan_nodes() == 0,
         ));
         properties
     }
@@ -574,9 +576,14 @@ impl Model for LockModel {
 
 /// The one copy of a transition is the parent's, straight into `into`; the step then changes it in
 /// place.
-impl StepInto for LockModel {
-    fn next_state_into(&self, last: &LockState, action: LockAction, into: &mut Option<LockState>) {
-        let state = into.insert(*last);
+impl<Z: ZkService> StepInto for LockModel<Z> {
+    fn next_state_into(
+        &self,
+        last: &LockState<Z>,
+        action: LockAction,
+        into: &mut Option<LockState<Z>>,
+    ) {
+        let state = into.insert(last.clone());
         self.step(state, action);
         if self.canonical_values {
             super::canonical::rename_values(state);
@@ -584,18 +591,18 @@ impl StepInto for LockModel {
     }
 }
 
-impl LockModel {
+impl<Z: ZkService> LockModel<Z> {
     /// The state after `action`, before any renaming: narratives describe steps with the names
     /// the state had before them.
-    pub(super) fn apply(&self, last: &LockState, action: LockAction) -> LockState {
-        let mut state = *last;
+    pub(super) fn apply(&self, last: &LockState<Z>, action: LockAction) -> LockState<Z> {
+        let mut state = last.clone();
         self.step(&mut state, action);
         state
     }
 
     /// Take `action` in `state`. In place: a state is copied once per transition, not once per
     /// function it passes through (the lock world's state is about 900 bytes).
-    fn step(&self, state: &mut LockState, action: LockAction) {
+    fn step(&self, state: &mut LockState<Z>, action: LockAction) {
         match action {
             LockAction::StartAcquire { client } => {
                 let i = self.client_index(client);
@@ -623,7 +630,7 @@ impl LockModel {
             LockAction::ExpireSession { client } => {
                 let c = self.client_index(client) as ClientId;
                 let mut out = Outbox::default();
-                state.server.expire(self.zookeeper, c, &mut out);
+                state.zk.expire(&self.zk, c, &mut out);
                 state.faults.session_expiries += 1;
                 self.post(state, out);
             }
@@ -668,7 +675,7 @@ impl LockModel {
     /// Faults do not count: a state where only a session expiry, a pause or a connection loss
     /// could still happen is stuck as far as the protocol goes. (A paused client's resume does
     /// count: it is a step the client will take.)
-    pub fn has_step(&self, state: &LockState) -> bool {
+    pub fn has_step(&self, state: &LockState<Z>) -> bool {
         use crate::ActionInfo;
         // `no_deadlock` asks this of every state: reuse one buffer per thread, not one per call.
         thread_local! {
@@ -697,7 +704,7 @@ impl LockModel {
     /// `each` in that order until it breaks: [`LockModel::has_step`] stops at the first.
     fn protocol_steps(
         &self,
-        state: &LockState,
+        state: &LockState<Z>,
         each: &mut impl FnMut(LockAction) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         for c in 0..self.client_count() {
@@ -706,11 +713,12 @@ impl LockModel {
         for c in 0..self.client_count() {
             let links = &state.links[usize::from(c)];
             let id = ActorId::Client(c);
+            let server = state.zk.server_of(c);
             if let Some(&request) = links.to_server.first() {
-                if !state.server_down && state.connected(id, ActorId::Server) {
+                if !state.server_down && state.connected(id, server) {
                     each(LockAction::Deliver {
                         from: id,
-                        to: ActorId::Server,
+                        to: server,
                         msg: Msg::Request(request),
                     })?;
                 }
@@ -730,7 +738,7 @@ impl LockModel {
 
     /// The faults each client may suffer, then those of the whole world (and the steps that end
     /// them: resume, heal, restart): the second part of [`Model::actions`].
-    fn all_fault_actions(&self, state: &LockState, actions: &mut Vec<LockAction>) {
+    fn all_fault_actions(&self, state: &LockState<Z>, actions: &mut Vec<LockAction>) {
         for c in 0..self.client_count() {
             self.fault_actions(state, c, actions);
         }

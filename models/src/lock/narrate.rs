@@ -8,7 +8,7 @@ use super::model::LockModel;
 use super::state::LockState;
 use crate::actor::ActorId;
 use crate::prop;
-use crate::zookeeper::{ClientId, Path, Reply, SessionState, WatchKind};
+use crate::zookeeper::{ClientId, Path, Reply, SessionState, WatchKind, ZkService};
 use crate::Explain;
 
 fn phase_text(phase: Phase) -> &'static str {
@@ -34,12 +34,12 @@ fn index(actor: ActorId) -> usize {
     }
 }
 
-impl LockModel {
+impl<Z: ZkService> LockModel<Z> {
     /// "; sends X" when the client's step queued a request.
     fn sent_request(
         &self,
-        before: &LockState,
-        after: &LockState,
+        before: &LockState<Z>,
+        after: &LockState<Z>,
         c: usize,
         consumed: usize,
     ) -> String {
@@ -54,21 +54,20 @@ impl LockModel {
     /// What the server's step sent to clients other than `except`, and which nodes it removed.
     fn server_effects(
         &self,
-        before: &LockState,
-        after: &LockState,
+        before: &LockState<Z>,
+        after: &LockState<Z>,
         except: Option<usize>,
     ) -> String {
         let mut text = String::new();
-        let gone: Vec<String> = before
-            .server
+        let (before_tree, after_tree) = (before.zk.agreed_tree(), after.zk.agreed_tree());
+        let gone: Vec<String> = before_tree
             .children()
             .iter()
-            .filter(|&seq| !after.server.children().contains(seq))
+            .filter(|&seq| !after_tree.children().contains(seq))
             .map(|seq| Path::Child(seq).to_string())
             .chain(
-                (before.server.node(Path::Lock).is_some()
-                    && after.server.node(Path::Lock).is_none())
-                .then(|| "/lock".to_string()),
+                (before_tree.node(Path::Lock).is_some() && after_tree.node(Path::Lock).is_none())
+                    .then(|| "/lock".to_string()),
             )
             .collect();
         if !gone.is_empty() {
@@ -90,8 +89,8 @@ impl LockModel {
 
     fn describe_delivery(
         &self,
-        before: &LockState,
-        after: &LockState,
+        before: &LockState<Z>,
+        after: &LockState<Z>,
         from: ActorId,
         to: ActorId,
         msg: Msg,
@@ -99,7 +98,7 @@ impl LockModel {
         match (from, to, msg) {
             (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
                 let i = usize::from(c);
-                let session = before.server.session(c);
+                let session = before.zk.session(c);
                 if session != SessionState::Live
                     && !matches!(request, crate::zookeeper::Request::CreateSession)
                 {
@@ -122,8 +121,8 @@ impl LockModel {
             }
             (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
                 let i = usize::from(c);
-                let stale = reply != Reply::SessionExpired
-                    && before.server.session(c) == SessionState::Expired;
+                let stale =
+                    reply != Reply::SessionExpired && before.zk.session(c) == SessionState::Expired;
                 let note = if stale {
                     " (computed before its session expired; it has not read SessionExpired yet)"
                 } else {
@@ -167,8 +166,13 @@ fn session_text(session: SessionState) -> &'static str {
     }
 }
 
-impl Explain for LockModel {
-    fn describe_step(&self, before: &LockState, action: &LockAction, _after: &LockState) -> String {
+impl<Z: ZkService> Explain for LockModel<Z> {
+    fn describe_step(
+        &self,
+        before: &LockState<Z>,
+        action: &LockAction,
+        _after: &LockState<Z>,
+    ) -> String {
         // Describe the step with the names of the state before it, not the renamed ones.
         let after = &self.apply(before, *action);
         match *action {
@@ -284,7 +288,7 @@ impl Explain for LockModel {
         }
     }
 
-    fn describe_violation(&self, property: &str, state: &LockState) -> Option<String> {
+    fn describe_violation(&self, property: &str, state: &LockState<Z>) -> Option<String> {
         match property {
             prop::MUTUAL_EXCLUSION if state.holders() > 1 => {
                 let holders: Vec<usize> = (0..state.clients.len()).filter(|&c| state.clients[c].phase.holds_lock()).collect();
@@ -293,7 +297,7 @@ impl Explain for LockModel {
                 let mut text = format!("{} {together} believe they hold the lock", names.join(" and "));
                 for &c in &holders {
                     let unread = state.links[c].from_server.contains(&Reply::SessionExpired);
-                    match state.server.session(c as ClientId) {
+                    match state.zk.session(c as ClientId) {
                         SessionState::Expired if unread => {
                             let _ = write!(text, "; C{c}'s session has expired but C{c} has not read the notification");
                         }
@@ -333,7 +337,7 @@ impl Explain for LockModel {
         }
     }
 
-    fn describe_state(&self, state: &LockState) -> String {
+    fn describe_state(&self, state: &LockState<Z>) -> String {
         let mut text = String::new();
         for (c, (client, links)) in state.clients.iter().zip(&state.links).enumerate() {
             let node = client
@@ -345,7 +349,7 @@ impl Explain for LockModel {
                 "C{c}: {:?}{} · node {node} · session {}",
                 client.phase,
                 if client.paused { " (paused)" } else { "" },
-                session_text(state.server.session(c as ClientId))
+                session_text(state.zk.session(c as ClientId))
             );
             if self.config.recipe == super::Recipe::Fenced {
                 let _ = write!(text, " · token {}", client.token);
@@ -364,8 +368,8 @@ impl Explain for LockModel {
                 list(links.from_server.iter().map(|m| m.to_string()).collect())
             );
         }
-        let watches: Vec<String> = state
-            .server
+        let tree = state.zk.agreed_tree();
+        let watches: Vec<String> = tree
             .watches()
             .iter()
             .map(|w| {
@@ -384,7 +388,7 @@ impl Explain for LockModel {
         let _ = writeln!(
             text,
             "S: children {} · watches [{}]",
-            state.server.children(),
+            tree.children(),
             watches.join(", ")
         );
         if self.config.recipe == super::Recipe::Fenced {

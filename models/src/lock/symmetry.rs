@@ -36,20 +36,20 @@ struct Signature<'a> {
 fn signature(state: &LockState, c: usize) -> Signature<'_> {
     let id = c as ClientId;
     let mut owned_children = SeqSet::default();
-    for seq in state.server.children_owned_by(id) {
+    for seq in state.zk.children_owned_by(id) {
         owned_children.insert(seq);
     }
     Signature {
         client: &state.clients[c],
         links: &state.links[c],
-        session: state.server.session(id),
+        session: state.zk.session(id),
         owns_lock_node: state
-            .server
+            .zk
             .node(Path::Lock)
             .is_some_and(|node| node.owner == Some(id)),
         owned_children,
         watches: state
-            .server
+            .zk
             .watches_of(id)
             .map(|w: &Watch| (w.path, w.kind))
             .collect(),
@@ -91,7 +91,7 @@ fn rename(state: &LockState, order: &[usize]) -> LockState {
         cut = cut.with(ActorId::Resource);
     }
     renamed.cut = cut;
-    renamed.server.rename_clients(&new_of[..order.len()]);
+    renamed.zk.rename_clients(&new_of[..order.len()]);
     renamed
 }
 

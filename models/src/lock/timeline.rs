@@ -13,7 +13,7 @@ use super::model::{LockModel, Recipe};
 use super::state::{Links, LockState};
 use crate::actor::ActorId;
 use crate::timeline::{Condition, Message, MessageEvent, StepKind, StepView, Timeline};
-use crate::zookeeper::{ClientId, SessionState};
+use crate::zookeeper::{ClientId, SessionState, ZkService};
 
 fn message(from: ActorId, to: ActorId, label: impl ToString) -> Message {
     Message {
@@ -170,7 +170,7 @@ fn first_member(cut: crate::actor::Group) -> ActorId {
     cut.members().next().unwrap_or(ActorId::Server)
 }
 
-impl Timeline for LockModel {
+impl<Z: ZkService> Timeline for LockModel<Z> {
     fn lifelines(&self) -> Vec<String> {
         let mut actors: Vec<String> = (0..self.config.clients)
             .map(|c| ActorId::Client(c).to_string())
@@ -182,7 +182,7 @@ impl Timeline for LockModel {
         actors
     }
 
-    fn step_view(&self, before: &LockState, action: &LockAction) -> StepView {
+    fn step_view(&self, before: &LockState<Z>, action: &LockAction) -> StepView {
         let mut events = Vec::new();
         let (actor, kind, label) = match *action {
             LockAction::StartAcquire { client } => {
@@ -238,7 +238,7 @@ impl Timeline for LockModel {
         }
     }
 
-    fn conditions(&self, state: &LockState) -> Vec<(String, Condition)> {
+    fn conditions(&self, state: &LockState<Z>) -> Vec<(String, Condition)> {
         let mut conditions = Vec::new();
         for (c, client) in state.clients.iter().enumerate() {
             let id = ActorId::Client(c as ClientId);
@@ -249,7 +249,7 @@ impl Timeline for LockModel {
             if client.paused {
                 conditions.push((name.clone(), Condition::Paused));
             }
-            if state.server.session(c as ClientId) == SessionState::Expired {
+            if state.zk.session(c as ClientId) == SessionState::Expired {
                 conditions.push((name.clone(), Condition::SessionExpired));
             }
             if state.cut.contains(id) {

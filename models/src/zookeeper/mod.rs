@@ -21,10 +21,12 @@
 //! - Replies do not repeat the request's path, as in ZooKeeper's API (`exists` returns a `Stat`).
 
 mod server;
+mod service;
 mod txn;
 mod types;
 
 pub use server::{Outbox, Served, Server, ZkConfig};
+pub use service::ZkService;
 pub use txn::LockTxn;
 pub use types::{
     ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqMap, SeqSet, SessionState,

@@ -117,16 +117,16 @@ mod tests {
             assert!(states.len() < 100_000, "{config:?}: every state is reached");
             for state in states {
                 for (client, request) in (0..config.clients)
-                    .flat_map(|c| requests(&state.server, c).into_iter().map(move |r| (c, r)))
+                    .flat_map(|c| requests(&state.zk, c).into_iter().map(move |r| (c, r)))
                 {
                     for record_zxids in [false, true] {
                         let zk = ZkConfig { record_zxids };
-                        let mut served = state.server;
+                        let mut served = state.zk;
                         let mut out = Outbox::default();
                         let result = served.serve(zk, client, request, &mut out);
                         let outcome_of_serve = outcome(&served, result, &out);
                         if !request.is_read() {
-                            let mut applied = state.server;
+                            let mut applied = state.zk;
                             let mut out = Outbox::default();
                             match applied.prepare(client, request) {
                                 Ok(txn) => applied.apply(zk, txn, &mut out),
@@ -136,17 +136,17 @@ mod tests {
                                 outcome(&applied, Served::Applied, &out),
                                 outcome_of_serve,
                                 "C{client} {request:?} in {:?}",
-                                state.server
+                                state.zk
                             );
                         }
                         fnv(&mut digest, &outcome_of_serve);
                         cases += 1;
                     }
                 }
-                for client in (0..config.clients).filter(|&c| state.server.is_live(c)) {
+                for client in (0..config.clients).filter(|&c| state.zk.is_live(c)) {
                     for record_zxids in [false, true] {
                         let zk = ZkConfig { record_zxids };
-                        let mut expired = state.server;
+                        let mut expired = state.zk;
                         let mut out = Outbox::default();
                         expired.expire(zk, client, &mut out);
                         fnv(&mut digest, &outcome(&expired, Served::Applied, &out));

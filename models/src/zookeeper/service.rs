@@ -1,0 +1,112 @@
+//! ZooKeeper as the lock world's clients see it, whatever serves them.
+//!
+//! The lock recipes send the same requests and read the same replies whether one atomic server
+//! answers them or an ensemble of servers running ZAB does (docs/design/ensemble.md, §2). The
+//! lock world is generic over this interface; [`Server`] is its single-server implementation and
+//! the default everywhere, so a lock world without `servers` is the world it always was.
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use super::server::{Outbox, Served, Server, ZkConfig};
+use super::types::{ClientId, Request, Seq, SeqMap, SessionState, ZxidMap};
+use crate::actor::ActorId;
+
+/// Where a client's requests go, what comes back, which sessions the service may end, and the
+/// data tree the lock properties and narratives read.
+pub trait ZkService: Clone + Debug + Eq + Hash {
+    /// What is fixed per world and changes which states are told apart.
+    type Config: Copy + Debug + Eq + Hash + Send + Sync;
+
+    /// The service at the start: a live session per client, `/lock` present as a persistent
+    /// node when the recipe uses it as a parent.
+    fn new(config: &Self::Config, clients: usize, lock_parent: bool) -> Self;
+
+    /// The actor `client`'s requests go to and its replies come from.
+    fn server_of(&self, client: ClientId) -> ActorId;
+
+    /// The head request of `client`'s channel reaches its server; what it sends back goes to
+    /// `out`.
+    fn take_request(
+        &mut self,
+        config: &Self::Config,
+        client: ClientId,
+        request: Request,
+        out: &mut Outbox,
+    ) -> Served;
+
+    fn session(&self, client: ClientId) -> SessionState;
+
+    fn is_live(&self, client: ClientId) -> bool {
+        self.session(client) == SessionState::Live
+    }
+
+    /// Whether the service may expire `client`'s session now (the `session_expiries` fault).
+    fn may_expire(&self, config: &Self::Config, client: ClientId) -> bool;
+
+    /// Expire `client`'s session: its ephemeral nodes go, their watchers are told, and
+    /// `SessionExpired` is queued to it.
+    fn expire(&mut self, config: &Self::Config, client: ClientId, out: &mut Outbox);
+
+    /// The tree every server agrees on, which the properties, symmetry and narratives read.
+    fn agreed_tree(&self) -> Cow<'_, Server>;
+
+    /// Rewrite every sequence number and zxid the service holds (order-preserving maps: see
+    /// `lock::canonical`).
+    fn map_values(&mut self, seq: SeqMap, zxid: ZxidMap);
+
+    /// After [`ZkService::map_values`] renamed sequence numbers to ranks: the next one to
+    /// allot.
+    fn set_next_seq(&mut self, next: Seq);
+}
+
+/// One atomic server: it takes every request at once, is the only server and the agreed tree.
+impl ZkService for Server {
+    type Config = ZkConfig;
+
+    fn new(_config: &ZkConfig, clients: usize, lock_parent: bool) -> Self {
+        Server::new(clients, lock_parent)
+    }
+
+    fn server_of(&self, _client: ClientId) -> ActorId {
+        ActorId::Server
+    }
+
+    #[inline]
+    fn take_request(
+        &mut self,
+        config: &ZkConfig,
+        client: ClientId,
+        request: Request,
+        out: &mut Outbox,
+    ) -> Served {
+        self.serve(*config, client, request, out)
+    }
+
+    #[inline]
+    fn session(&self, client: ClientId) -> SessionState {
+        Server::session(self, client)
+    }
+
+    fn may_expire(&self, _config: &ZkConfig, client: ClientId) -> bool {
+        Server::is_live(self, client)
+    }
+
+    fn expire(&mut self, config: &ZkConfig, client: ClientId, out: &mut Outbox) {
+        Server::expire(self, *config, client, out);
+    }
+
+    #[inline]
+    fn agreed_tree(&self) -> Cow<'_, Server> {
+        Cow::Borrowed(self)
+    }
+
+    fn map_values(&mut self, seq: SeqMap, zxid: ZxidMap) {
+        Server::map_values(self, seq, zxid);
+    }
+
+    fn set_next_seq(&mut self, next: Seq) {
+        Server::set_next_seq(self, next);
+    }
+}
