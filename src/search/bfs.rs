@@ -804,7 +804,9 @@ fn expand_chunk<M: Checkable>(
         probes.clear();
         scratch.clear();
         successors.clear();
-        successors.resize(actions.len(), None);
+        // Each `None` made in place: cloning one costs a state's worth of copying when the
+        // state's `Clone` is not a plain copy (a model generic over one of its parts).
+        successors.resize_with(actions.len(), || None);
         for (index, action) in actions.iter().enumerate() {
             if let Some(kind) = table.fault_index(model, action) {
                 result.faults[kind] += 1;

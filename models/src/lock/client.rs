@@ -59,16 +59,19 @@ impl Phase {
     ];
 
     /// The client believes it holds the lock (docs/properties.md `believes_holds`).
+    #[inline]
     pub fn holds_lock(self) -> bool {
         matches!(self, Phase::InCs | Phase::WaitWrite)
     }
 
+    #[inline]
     pub fn is_finished(self) -> bool {
         matches!(self, Phase::Done | Phase::Abandoned)
     }
 
     /// Whether the client reads its ZooKeeper channel in this phase. A client in `Init` has sent
     /// nothing yet; a fenced client in `WaitWrite` is blocked on the resource.
+    #[inline]
     pub fn reads_zookeeper(self) -> bool {
         !matches!(
             self,

@@ -40,6 +40,7 @@ pub struct Links {
 }
 
 impl Links {
+    #[inline]
     pub(crate) fn send_request(&mut self, request: Request) {
         let overflow = self.to_server.try_push(request);
         assert!(
@@ -48,6 +49,7 @@ impl Links {
         );
     }
 
+    #[inline]
     pub(crate) fn send_reply(&mut self, reply: Reply) {
         let overflow = self.from_server.try_push(reply);
         assert!(
@@ -56,6 +58,7 @@ impl Links {
         );
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.to_server.is_empty()
             && self.from_server.is_empty()

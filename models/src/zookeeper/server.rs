@@ -172,14 +172,17 @@ impl Server {
         }
     }
 
+    #[inline]
     pub fn session(&self, client: ClientId) -> SessionState {
         self.sessions[usize::from(client)]
     }
 
+    #[inline]
     pub fn is_live(&self, client: ClientId) -> bool {
         self.session(client) == SessionState::Live
     }
 
+    #[inline]
     pub fn node(&self, path: Path) -> Option<Znode> {
         match path {
             Path::Lock => self.lock_node,
@@ -192,11 +195,13 @@ impl Server {
     }
 
     /// The sequence numbers of `/lock`'s children.
+    #[inline]
     pub fn children(&self) -> SeqSet {
         self.children.iter().map(|(seq, _)| *seq).collect()
     }
 
     /// `/lock`'s children with their znodes, by sequence number.
+    #[inline]
     pub fn child_nodes(&self) -> &[(Seq, Znode)] {
         &self.children
     }

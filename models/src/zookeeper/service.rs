@@ -38,6 +38,7 @@ pub trait ZkService: Clone + Debug + Eq + Hash {
 
     fn session(&self, client: ClientId) -> SessionState;
 
+    #[inline]
     fn is_live(&self, client: ClientId) -> bool {
         self.session(client) == SessionState::Live
     }
@@ -69,6 +70,7 @@ impl ZkService for Server {
         Server::new(clients, lock_parent)
     }
 
+    #[inline]
     fn server_of(&self, _client: ClientId) -> ActorId {
         ActorId::Server
     }
@@ -89,6 +91,7 @@ impl ZkService for Server {
         Server::session(self, client)
     }
 
+    #[inline]
     fn may_expire(&self, _config: &ZkConfig, client: ClientId) -> bool {
         Server::is_live(self, client)
     }

@@ -54,6 +54,7 @@ impl Path {
 
 impl Request {
     /// Whether the request only reads the tree (and may set a watch): it makes no transaction.
+    #[inline]
     pub fn is_read(self) -> bool {
         matches!(
             self,
@@ -94,6 +95,7 @@ impl Request {
 impl Reply {
     /// Whether this is the server's answer to one of the client's requests (as opposed to a watch
     /// event, or news of the session or connection, which the library hands to watchers).
+    #[inline]
     pub fn answers_request(self) -> bool {
         !matches!(
             self,
