@@ -175,6 +175,7 @@ impl LockConfig {
 #[derive(Clone, Debug)]
 pub struct LockModel<Z: ZkService = Server> {
     pub config: LockConfig,
+    /// The service's options, fixed per world.
     pub(super) zk: Z::Config,
     /// Rename sequence numbers and zxids to their ranks after every step (see [`super::canonical`]).
     canonical_values: bool,

@@ -1,4 +1,5 @@
-//! A ZooKeeper service with one server that handles one request at a time.
+//! A ZooKeeper service with one server that handles one request at a time, and the interface
+//! ([`ZkService`]) through which the lock world reaches whatever serves it.
 //!
 //! What is modelled (docs/zookeeper.md):
 //! - the lock namespace: the node `/lock` and its children `/lock/lock-<seq>`, with the create
