@@ -103,9 +103,11 @@ pub enum Command {
         after_help = "Examples:\n  lockscope render reports/standard-expiry/mutual_exclusion.trace.json --format svg -o expiry.svg\n  lockscope render TRACE.json --format mermaid          a sequenceDiagram for Markdown\n  lockscope render TRACE.json --format html -o page.html"
     )]
     Render(RenderArgs),
-    /// Serve stateright's Explorer on a scenario's world: click through states and actions.
+    /// Serve the Explorer (a web page on stateright's Explorer) on a scenario's world: click
+    /// through states and actions, or step through a counterexample (--trace).
     #[command(
-        after_help = "Example:\n  lockscope explore scenarios/lock/standard-expiry.toml --port 3000   then open http://127.0.0.1:3000/"
+        override_usage = "lockscope explore <SCENARIO> [--port <PORT>]\n       lockscope explore --trace <FILE> [--port <PORT>]",
+        after_help = "Examples:\n  lockscope explore scenarios/lock/standard-expiry.toml --port 3000   then open http://127.0.0.1:3000/\n  lockscope explore --trace reports/standard-expiry/mutual_exclusion.trace.json\n      prints the counterexample's address (http://127.0.0.1:3000/#/steps/0/...), opened on its initial state;\n      the arrow keys step forward and back along it"
     )]
     Explore(ExploreArgs),
     /// List scenarios with their description and expectations.
@@ -263,7 +265,12 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
     /// The scenario whose world to explore.
-    pub scenario: PathBuf,
+    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
+    pub scenario: Option<PathBuf>,
+    /// Open a counterexample (a trace file `check` wrote) to step through it; its scenario is
+    /// the one the trace embeds.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,

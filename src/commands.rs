@@ -10,11 +10,12 @@ use crate::cli::{
     BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
     ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
 };
-use crate::registry::{self, ModelVisitor};
+use crate::explore;
 use crate::render;
 use crate::report;
 use crate::scenario::{read_capped, units, CheckSpec, Scenario, MAX_SCENARIO_BYTES};
-use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
+use crate::search::{Progress, Scheduler, Strategy, Verdict};
+use crate::trace::Trace;
 use lockscope_models::Fairness;
 
 /// An input or usage error: exit code 2.
@@ -522,27 +523,6 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
     Ok(EXIT_OK)
 }
 
-struct Explorer {
-    port: u16,
-}
-
-impl ModelVisitor for Explorer {
-    type Output = ();
-
-    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
-    where
-        M::State: 'static,
-        M::Action: 'static,
-    {
-        let address = ("127.0.0.1", self.port);
-        eprintln!(
-            "lockscope: Explorer on http://127.0.0.1:{}/ (Ctrl-C to stop)",
-            self.port
-        );
-        model.checker().serve(address);
-    }
-}
-
 pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
     // stateright's server panics when it cannot bind: find out first, and say so.
     std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|err| {
@@ -551,9 +531,17 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
             args.port, args.port
         )
     })?;
-    let scenario = Scenario::load(&args.scenario).map_err(|err| err.to_string())?;
-    registry::with_model(&scenario, Explorer { port: args.port })
-        .map_err(|err| format!("{}: {err}", args.scenario.display()))?;
+    match (&args.scenario, &args.trace) {
+        (_, Some(file)) => {
+            let trace = Trace::load(file).map_err(|err| err.to_string())?;
+            explore::serve(&trace.scenario, file, Some(&trace), args.port)?;
+        }
+        (Some(file), None) => {
+            let scenario = Scenario::load(file).map_err(|err| err.to_string())?;
+            explore::serve(&scenario, file, None, args.port)?;
+        }
+        (None, None) => unreachable!("clap requires a scenario or --trace"),
+    }
     Ok(EXIT_OK)
 }
 
