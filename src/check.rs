@@ -25,7 +25,7 @@ pub struct RunOptions {
     /// searches: this member of a swarm (`--shard I/N`).
     pub only_run: Option<u64>,
     pub shard: Option<(u64, u64)>,
-    /// Symmetry reduction (`--symmetry`, breadth-first searches only).
+    /// Symmetry reduction (`--symmetry` or `[check] symmetry`, breadth-first searches only).
     pub symmetry: bool,
 }
 
@@ -178,7 +178,7 @@ impl ModelVisitor for Runner<'_> {
         if self.options.symmetry {
             if check.strategy != search::Strategy::Bfs {
                 return Err(format!(
-                    "{}: --symmetry needs a breadth-first search; the scenario's strategy is {}",
+                    "{}: symmetry reduction (--symmetry, [check] symmetry) needs a breadth-first search; the scenario's strategy is {}",
                     self.file.display(),
                     check.strategy.name()
                 ));

@@ -197,18 +197,19 @@ pub struct CheckArgs {
     /// Re-run only the K-th execution (from 0) of a random search.
     #[arg(long, value_name = "K", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub run: Option<u64>,
-    /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
+    /// Worker threads for breadth-first search; results do not depend on it (overrides [check]
+    /// threads) [default: all cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Keep exploring past violations, so that a complete space containing violating states is
-    /// counted in full.
-    #[arg(long)]
-    pub full_space: bool,
+    /// counted in full (overrides [check] full_space; --full-space=false turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub full_space: Option<bool>,
     /// Symmetry reduction: keep one state per class of states equal up to renaming clients
     /// (breadth-first only). Counts are of representatives; traces are ordinary runs; liveness is
-    /// not checked.
-    #[arg(long)]
-    pub symmetry: bool,
+    /// not checked (overrides [check] symmetry; --symmetry=false turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub symmetry: Option<bool>,
     /// Run the I-th of N jobs, counted from 1 (1/4, 2/4, 3/4, 4/4): for a random search a
     /// disjoint slice of its runs, for dfs a member of a swarm that tries actions in its own
     /// order (1/N in the model's order). Combine all N JSON results with `lockscope merge`.

@@ -1194,3 +1194,75 @@ fn regress_20_random_refuses_max_depth_and_a_stopped_dfs_explains_covered_0() {
         stdout(&output)
     );
 }
+
+/// Issue 20, "smaller input errors": `symmetry`, `threads` and `full_space` can be set in
+/// `[check]`, the command line overrides them (`--symmetry=false` turns a file's symmetry off),
+/// and wrong values are refused like every other key.
+#[test]
+fn regress_20_symmetry_threads_and_full_space_in_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "sym.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n[check]\nsymmetry = true\nthreads = 1\nfull_space = true\n",
+    );
+    let file = file.to_str().unwrap();
+    let output = lockscope(dir.path(), &["check", file, "-q"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(
+        out.contains("symmetry reduction (clients) · 5,409 representative states"),
+        "{out}"
+    );
+    assert!(out.contains("· 1 thread\n"), "{out}");
+    let output = lockscope(dir.path(), &["check", file, "--symmetry=false", "-j", "2"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(!out.contains("symmetry reduction"), "{out}");
+    assert!(out.contains("32,091 unique states"), "{out}");
+    assert!(out.contains("· 2 threads\n"), "{out}");
+    // A random search's rerun command reproduces an override of the file's value.
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            file,
+            "--strategy",
+            "random",
+            "--scheduler",
+            "fault-biased",
+            "--symmetry=false",
+            "--full-space=false",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(
+        out.contains(" --scheduler fault-biased '--full-space=false' '--symmetry=false' --run "),
+        "{out}"
+    );
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nsymmetry = \"yes\"\nthreads = 0\nfull_space = 1\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "bad.toml:6:12: check.symmetry: expected true or false, found string \"yes\"",
+    );
+    assert_input_error(
+        &output,
+        "bad.toml:8:14: check.full_space: expected true or false, found integer 1",
+    );
+    let bad = write(
+        dir.path(),
+        "threads.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nthreads = 0\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "threads.toml:6:11: check.threads: expected 1 to 1024, found 0",
+    );
+}
