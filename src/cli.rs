@@ -296,7 +296,8 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Only the small sizes (N ≤ 3), for a quick look.
+    /// Only the small sizes, for a quick look (seconds): lock N ≤ 3 clients, ZAB with 1 write and
+    /// 1 crash; without the larger sizes and zk-4643's first violation (about 4 million states).
     #[arg(long)]
     pub quick: bool,
     /// Worker threads [default: all cores].

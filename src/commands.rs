@@ -478,6 +478,14 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         );
     }
     render::site::write(&args.report, &outcomes)?;
+    // Where the run's traces and pages went, in full: a relative --report (the default
+    // `reports`) is under the folder the command ran in.
+    let index = args.report.join("index.html");
+    let _ = writeln!(
+        out,
+        "reports   {}",
+        std::path::absolute(&index).unwrap_or(index).display()
+    );
     if let Some(junit) = &args.junit {
         write_output(junit, &render::junit::render(&outcomes))?;
     }

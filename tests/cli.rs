@@ -1266,3 +1266,49 @@ fn regress_20_symmetry_threads_and_full_space_in_check() {
         "threads.toml:6:11: check.threads: expected 1 to 1024, found 0",
     );
 }
+
+/// Issue 20, "smaller input errors": `check` says where its reports went (in full, since the
+/// default `reports` lands in the current folder), and a re-run removes the traces and diagrams
+/// it wrote earlier for the same scenario, so none is stale, while other scenarios' files stay.
+#[test]
+fn regress_20_check_names_its_report_folder_and_removes_its_own_stale_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_text = |expiries: u32| {
+        format!("name = \"mine\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[faults]\nsession_expiries = {expiries}\n")
+    };
+    let file = write(dir.path(), "mine.toml", &scenario_text(1));
+    let output = lockscope(dir.path(), &["check", file.to_str().unwrap(), "-q"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let index = std::path::absolute(dir.path().join("reports/index.html")).unwrap();
+    assert!(
+        stdout(&output).contains(&format!("reports   {}\n", index.display())),
+        "{}",
+        stdout(&output)
+    );
+    let mine = dir.path().join("reports/mine");
+    let trace = mine.join("mutual_exclusion.trace.json");
+    let diagram = mine.join("mutual_exclusion.svg");
+    assert!(trace.is_file() && diagram.is_file());
+    // Files the run does not own: a note in its folder, another scenario's trace.
+    let note = write(&mine, "notes.txt", "mine");
+    std::fs::create_dir_all(dir.path().join("reports/other")).unwrap();
+    let other = write(
+        &dir.path().join("reports/other"),
+        "mutual_exclusion.trace.json",
+        "{}",
+    );
+    // Without the expiry nothing is violated: the earlier trace and diagram go.
+    write(dir.path(), "mine.toml", &scenario_text(0));
+    let output = lockscope(
+        dir.path(),
+        &["check", file.to_str().unwrap(), "-q", "--report", "reports"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!trace.exists(), "a stale trace stays beside the new run's");
+    assert!(!diagram.exists(), "a stale diagram stays");
+    assert!(
+        note.is_file() && other.is_file(),
+        "files the run does not own are kept"
+    );
+    assert!(mine.join("report.html").is_file());
+}
