@@ -1,7 +1,8 @@
-//! `lockscope explore` for real: the test starts the Explorer on a scenario, reads its HTTP API,
-//! and, when Debian's `chromium` is installed (`.ci/run` installs it), loads the page in headless
-//! Chromium, checks that the initial state and an action appear, and keeps a screenshot in
-//! `target/tmp/explorer.png`. Without Chromium the browser test prints why it is skipped, except
+//! `lockscope explore` for real: the tests start the Explorer on a scenario or a counterexample
+//! (`--trace`), read its HTTP API (the printed address's path replays the trace), and, when
+//! Debian's `chromium` is installed (`.ci/run` installs it), load the page in headless Chromium:
+//! the initial state and an action appear, a counterexample is stepped through, every property
+//! is listed with its status in words, and a screenshot is kept in `target/tmp/explorer.png`. Without Chromium the browser test prints why it is skipped, except
 //! under `CI=true`, where a missing browser fails it: a CI job must not pass by checking nothing.
 
 use std::io::{Read, Write};
@@ -12,10 +13,13 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-/// The Explorer process, ended when the test ends (by its own handle, not by name).
+/// The Explorer process, ended when the test ends (by its own handle, not by name), and the
+/// folder it ran in, removed after it: its working directory and, as `TMPDIR`, where it writes
+/// its page (a killed Explorer cannot remove that itself).
 struct Explorer {
     child: Child,
     port: u16,
+    _folder: tempfile::TempDir,
 }
 
 impl Drop for Explorer {
@@ -24,6 +28,10 @@ impl Drop for Explorer {
         let _ = self.child.wait();
     }
 }
+
+/// A page in the folder the Explorer is started from, which it must not serve.
+const DECOY: &str = "<html><body>a ui folder where the command runs</body></html>";
+const DECOY_TEXT: &str = "a ui folder where the command runs";
 
 fn start(scenario: &str) -> Explorer {
     start_with(&[scenario]).0
@@ -37,17 +45,26 @@ fn start_with(args: &[&str]) -> (Explorer, String) {
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
+    let folder = tempfile::tempdir().expect("temporary folder");
+    // stateright's Explorer serves a ./ui folder in place of its own page; lockscope's page must
+    // not be replaced by one where the user runs the command.
+    std::fs::create_dir_all(folder.path().join("ui")).expect("folder created");
+    std::fs::write(folder.path().join("ui/index.htm"), DECOY).expect("written");
     let child = Command::new(env!("CARGO_BIN_EXE_lockscope"))
         .arg("explore")
         .args(args)
         .args(["--port", &port.to_string()])
-        // The Explorer serves a ./ui folder instead of its own files if there is one.
-        .current_dir(std::env::temp_dir())
+        .current_dir(folder.path())
+        .env("TMPDIR", folder.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("lockscope explore starts");
-    let mut explorer = Explorer { child, port };
+    let mut explorer = Explorer {
+        child,
+        port,
+        _folder: folder,
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -108,6 +125,11 @@ fn scenario(relative: &str) -> String {
 #[test]
 fn the_explorer_serves_readable_states_and_actions() {
     let explorer = start(&scenario("lock/standard-expiry.toml"));
+    let page = get(explorer.port, "/");
+    assert!(
+        page.contains("<title>lockscope Explorer</title>") && !page.contains(DECOY_TEXT),
+        "{page}"
+    );
     let initial: serde_json::Value =
         serde_json::from_str(&get(explorer.port, "/.states")).expect("JSON");
     let svg = initial[0]["svg"]
@@ -169,6 +191,7 @@ fn the_explorer_page_shows_the_initial_state_and_an_action_in_chromium() {
     let url = format!("http://127.0.0.1:{}/#/steps/0", explorer.port);
     let output = headless(&chromium, &["--dump-dom", &url]);
     let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(!dom.contains(DECOY_TEXT), "{dom}");
     assert!(
         dom.contains("C0 is idle (not acquiring)"),
         "the initial state is shown:\n{dom}"
