@@ -32,8 +32,8 @@ const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("app.js");
 const STYLE: &str = include_str!("app.css");
 
-/// The address the Explorer listens on: the loopback interface only, as the page can step any
-/// model the user names.
+/// The address the Explorer listens on: the loopback interface only, since the server has no
+/// authentication (anyone who reaches it can make it search).
 const HOST: &str = "127.0.0.1";
 
 /// Serve the Explorer for `scenario`, read from `file`, on `port`; opened on a counterexample
