@@ -162,7 +162,20 @@ pub struct CheckSpec {
     /// a trace's scenario when weak, so traces that do not use it read as before.
     #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
+    /// How the search runs rather than what it finds, so not written into traces (a trace is
+    /// the same whatever they are): symmetry reduction (bfs only), exploring past violations to
+    /// count a complete space, and worker threads (`None`: all cores).
+    #[serde(skip)]
+    pub symmetry: bool,
+    #[serde(skip)]
+    pub full_space: bool,
+    #[serde(skip)]
+    pub threads: Option<usize>,
 }
+
+/// Most worker threads (`threads`, `--threads`): far more than a machine has, and small enough
+/// for the search's batch arithmetic.
+pub const MAX_THREADS: usize = 1024;
 
 fn is_weak(fairness: &Fairness) -> bool {
     *fairness == Fairness::Weak
@@ -181,6 +194,9 @@ impl Default for CheckSpec {
             steps: 200,
             scheduler: Scheduler::Uniform,
             fairness: Fairness::Weak,
+            symmetry: false,
+            full_space: false,
+            threads: None,
         }
     }
 }

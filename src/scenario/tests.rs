@@ -554,3 +554,37 @@ fn unbounded_epochs_are_refused_with_fast_leader_election() {
         "{message}"
     );
 }
+
+#[test]
+fn every_wrong_type_and_unknown_key_is_reported_even_after_a_wrongly_typed_kind() {
+    // Issue 20: a wrongly typed required key (`kind`) ended the collection and hid the problems
+    // after it, and only the first unknown key was reported.
+    let text = STANDARD
+        .replace("kind = \"lock\"", "kind = 5")
+        .replace("clients = 3", "clients = \"three\"\nbogus = 1")
+        .replace("session_expiries = 1", "session_expiries = \"y\"")
+        + "[extra]\nx = 1\n[check]\nmax_states = \"z\"\nfoo = 2\n";
+    let err = parse(&text).expect_err("invalid");
+    let lines: Vec<String> = err.to_string().lines().map(String::from).collect();
+    let known_check = "`strategy`, `max_depth`, `max_states`, `time_limit`, `max_memory`, `seed`, `runs`, `steps`, `scheduler`, `fairness`, `symmetry`, `threads`, `full_space`";
+    assert_eq!(
+        lines,
+        [
+            "scenarios/x.toml:4:8: model.kind: expected a string, found integer 5".to_string(),
+            "scenarios/x.toml:6:11: model.clients: expected an integer from 0 to 4294967295, found string \"three\"".into(),
+            "scenarios/x.toml:7:1: unknown field `bogus`, expected one of `kind`, `recipe`, `variant`, `clients`, `acquisitions`, `retry_after_expiry`, `servers`, `transactions`, `epochs`, `election`".into(),
+            "scenarios/x.toml:9:20: faults.session_expiries: expected an integer from 0 to 255, found string \"y\"".into(),
+            "scenarios/x.toml:12:2: unknown field `extra`, expected one of `name`, `description`, `model`, `faults`, `check`, `expect`".into(),
+            "scenarios/x.toml:15:14: check.max_states: expected an integer from 0 to 18446744073709551615 (above 9223372036854775807, a decimal string such as \"18446744073709551615\"), found string \"z\"".into(),
+            format!("scenarios/x.toml:16:1: unknown field `foo`, expected one of {known_check}"),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_kind_is_an_error() {
+    assert_eq!(
+        error("[model]\nrecipe = \"standard\"\nclients = 2\n"),
+        "scenarios/x.toml: model.kind: missing; expected one of lock, zab, lock-over-zab, rwlock, election, barrier"
+    );
+}
