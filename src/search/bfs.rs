@@ -980,7 +980,7 @@ mod tests {
     use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 
     use super::super::seen::SHARE_CAP;
-    use super::super::SearchLimits;
+    use super::super::{PropertyKind, SearchLimits};
     use super::*;
 
     /// Counts, depth and every counterexample (as its actions) of a safety search, complete or
@@ -1018,6 +1018,50 @@ mod tests {
             report.max_depth,
             counterexamples,
         )
+    }
+
+    /// Once every safety property has a counterexample there is nothing left to find, so a search
+    /// that keeps no graph for liveness stops there and says so; one asked for the full space, or
+    /// one recording the graph to check liveness afterwards, goes on to the end.
+    #[test]
+    fn a_search_stops_once_every_safety_property_is_violated() {
+        // The naive lock with three clients, an expiry and a crash violates all four safety
+        // properties.
+        let model = LockModel::new(LockConfig {
+            session_expiries: 1,
+            crashes: 1,
+            ..LockConfig::new(Recipe::Naive, 3)
+        })
+        .expect("a valid configuration");
+        let run = |full_space: bool, check_liveness: bool| {
+            let options = SearchOptions {
+                full_space,
+                check_liveness,
+                ..SearchOptions::default()
+            };
+            search(&model, &options, &mut |_| {})
+        };
+        let whole = run(true, false);
+        assert_eq!(whole.stop, Stop::Exhausted);
+        assert!(
+            whole
+                .properties
+                .iter()
+                .filter(|p| p.kind == PropertyKind::Safety)
+                .all(|p| p.counterexample.is_some()),
+            "every safety property is violated somewhere"
+        );
+        let stopped = run(false, false);
+        assert_eq!(stopped.stop, Stop::AllViolated);
+        assert!(
+            stopped.unique_states < whole.unique_states,
+            "{} states of {}",
+            stopped.unique_states,
+            whole.unique_states
+        );
+        let with_liveness = run(false, true);
+        assert_eq!(with_liveness.stop, Stop::Exhausted);
+        assert_eq!(with_liveness.unique_states, whole.unique_states);
     }
 
     /// Workers enter new states themselves; however the claims fall out (any number of threads,
