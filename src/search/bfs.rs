@@ -1060,6 +1060,10 @@ mod tests {
             (PropertyKind::Liveness, Verdict::Unknown),
             "liveness was not asked for: no verdict"
         );
+        assert_eq!(
+            unchecked.reason.as_deref(),
+            Some("liveness checking was turned off")
+        );
         let stopped = run(false, false);
         assert_eq!(stopped.stop, Stop::AllViolated);
         assert!(
