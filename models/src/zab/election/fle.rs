@@ -113,6 +113,19 @@ impl ZabModel {
         self.send_notifications(state, server);
     }
 
+    /// Every LOOKING server stalled at the round bound starts its next round, if this world's
+    /// bound allows it: what the state would be had the bound let the round start (for
+    /// `Liveness::blocked_by_bound`, which asks this of a world whose bound is one higher).
+    pub(in crate::zab) fn resume_stalled_rounds(&self, state: &mut ZabState) {
+        for server in state.ids().collect::<Vec<_>>() {
+            let me = state.server(server);
+            let stalled = me.up && me.role == Role::Looking && me.fle.stalled;
+            if stalled && me.fle.logical_clock < self.max_round() {
+                self.start_round(state, server);
+            }
+        }
+    }
+
     /// The last election round a server may start.
     pub(in crate::zab) fn max_round(&self) -> u8 {
         self.config.epochs
