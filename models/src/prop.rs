@@ -203,7 +203,7 @@ pub const ZAB_EVIDENCE: &[(&str, Evidence)] = &[
         GLOBAL_PRIMARY_ORDER,
         Evidence::Mutation {
             mutation: "a follower that writes a sync's transactions newest first",
-            test: "zab::tests::a_search_finds_an_older_epochs_write_delivered_after_a_newer_one_when_a_sync_is_written_newest_first",
+            test: "zab::tests::a_search_finds_an_old_epoch_delivered_last_when_syncs_are_written_newest_first",
         },
     ),
     (

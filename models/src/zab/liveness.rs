@@ -54,7 +54,9 @@
 //! [`Liveness::blocked_by_bound`] tells such a state apart (with `epochs + 1` a task would be
 //! enabled in it), so the checker reports `unknown (bounded: epochs = n exhausted)` instead of a
 //! violation: `fixed.toml`'s (a crash and a partition each spoil one of its two epochs) is the
-//! bound's doing. With
+//! bound's doing. With FLE the same key bounds rounds, and a server that would start a round past
+//! it stays LOOKING, stalled: the state with one more epoch is the one in which each stalled
+//! server starts that round (`resume_stalled_rounds`). With
 //! `epochs = 0` there is no bound: epochs are renamed after every step ([`super::canonical`]), the
 //! space stays finite, and a violation is a true cycle of the protocol.
 //!

@@ -732,8 +732,7 @@ fn a_search_finds_a_proposal_delivered_without_its_predecessor_when_a_late_follo
 }
 
 #[test]
-fn a_search_finds_an_older_epochs_write_delivered_after_a_newer_one_when_a_sync_is_written_newest_first(
-) {
+fn a_search_finds_an_old_epoch_delivered_last_when_syncs_are_written_newest_first() {
     // A sync that crosses an epoch must be written oldest first: a follower that writes it
     // newest first delivers the new epoch's transaction before the old epoch's. Reaching such a
     // sync takes two epochs, each with a write, and a late follower: three servers, two writes,

@@ -45,7 +45,8 @@
 //!   stays LOOKING without taking part ([`FleState::stalled`]), as TLC's constraints prune (a
 //!   crash resets the clock, so a restarted server counts from round 1 again); and,
 //!   as the oracle, no server decides once some server accepted the last epoch (joining an
-//!   existing leader stays possible).
+//!   existing leader stays possible). A liveness lasso that only a stalled round keeps going is
+//!   the bound's doing, not FLE's (`Liveness::blocked_by_bound` resumes the round).
 //! - The own notification (`sendNotifications` sends to the sender too) is recorded at once:
 //!   it always holds the current proposal.
 //! - During `finalizeWait` ZooKeeper discards notifications that are not better; the model
