@@ -11,13 +11,10 @@
 //! synchronization, faults, or the bug variants; the model's count of those rests on the
 //! model alone.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
-
-use stateright::Model;
-
-use super::tests::{settle_by, step};
+use super::tests::{reachable, settle_by, step};
 use super::types::{Msg, Sid};
 use super::{ZabAction, ZabConfig, ZabModel, ZabState};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 
 const SERVERS: usize = 3;
 const LEADER: usize = 2;
@@ -167,18 +164,7 @@ fn model_reachable(max_writes: u8) -> (BTreeSet<Abstract>, usize) {
                 .ids()
                 .all(|s| start.server(s).phase == super::state::Phase::Broadcast)
     );
-    let mut seen = HashSet::from([start.clone()]);
-    let mut queue = VecDeque::from([start]);
-    while let Some(state) = queue.pop_front() {
-        let mut actions = Vec::new();
-        model.actions(&state, &mut actions);
-        for action in actions {
-            let next = model.next_state(&state, action).expect("a step");
-            if seen.insert(next.clone()) {
-                queue.push_back(next);
-            }
-        }
-    }
+    let seen = reachable(&model, start);
     (seen.iter().map(abstracted).collect(), seen.len())
 }
 
