@@ -1075,6 +1075,20 @@ mod tests {
         let with_liveness = run(false, true);
         assert_eq!(with_liveness.stop, Stop::Exhausted);
         assert_eq!(with_liveness.unique_states, whole.unique_states);
+        // A bounded search decides no liveness property, and names its bound.
+        let options = SearchOptions {
+            limits: SearchLimits {
+                max_states: Some(1_000),
+                ..SearchLimits::default()
+            },
+            ..SearchOptions::default()
+        };
+        let bounded = search(&model, &options, &mut |_| {});
+        let unchecked = &bounded.properties[bounded.properties.len() - 1];
+        assert_eq!(
+            (unchecked.verdict, unchecked.reason.as_deref()),
+            (Verdict::Unknown, Some("bounded: max_states"))
+        );
     }
 
     /// The lasso ZAB's search reports for `leader_eventually_elected`, replayed: every state it
