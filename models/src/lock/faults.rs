@@ -54,7 +54,12 @@ impl LockModel {
         let links = &state.links[usize::from(c)];
         let awaits_reply = matches!(
             client.phase,
-            Phase::WaitCreated | Phase::WaitChildren | Phase::WaitStat | Phase::WaitDeleted
+            Phase::WaitCreated
+                | Phase::WaitLookup
+                | Phase::WaitChildren
+                | Phase::WaitStat
+                | Phase::WaitData
+                | Phase::WaitDeleted
         );
         let reply_in_flight = links.from_server.iter().any(|r| r.answers_request());
         let in_flight = !links.to_server.is_empty() || reply_in_flight;

@@ -24,6 +24,8 @@ fn phase_text(phase: Phase) -> &'static str {
         Phase::WaitDeleted => "waits for its delete",
         Phase::Done => "is done",
         Phase::Abandoned => "abandons (its session expired)",
+        Phase::WaitLookup => "looks for its own node (protection mode)",
+        Phase::WaitData => "waits for the getData reply",
     }
 }
 

@@ -18,6 +18,11 @@ pub struct ZkConfig {
     /// Keep the transaction counter and each znode's `czxid`: needed only when a client reads
     /// `czxid` (the fenced recipe's token).
     pub record_zxids: bool,
+    /// Lock node names carry their creator's protection id (Curator's `withProtection()`,
+    /// `_c_<id>-lock-<seq>`), so a `getChildren` reply tells the requester which child is its own
+    /// (`Reply::Children::own`). On this one atomic server the id of an ephemeral node is its
+    /// owner's client slot: see `lock::curator` for why that stands for Curator's per-attempt id.
+    pub protected_names: bool,
 }
 
 /// A znode's stat fields that the recipes can observe.
@@ -247,11 +252,17 @@ impl Server {
                     }
                     Reply::Children {
                         children: self.children(),
+                        own: if config.protected_names {
+                            self.children_owned_by(client).next()
+                        } else {
+                            None
+                        },
                     }
                 }
                 // Only `/lock` has children in this namespace.
                 Some(_) => Reply::Children {
                     children: SeqSet::default(),
+                    own: None,
                 },
                 None => Reply::NoNode,
             },
@@ -512,7 +523,10 @@ impl Server {
 mod tests {
     use super::*;
 
-    const ZXIDS: ZkConfig = ZkConfig { record_zxids: true };
+    const ZXIDS: ZkConfig = ZkConfig {
+        record_zxids: true,
+        protected_names: false,
+    };
 
     fn serve(server: &mut Server, client: ClientId, request: Request) -> Vec<(ClientId, Reply)> {
         let mut out = Outbox::default();
@@ -865,6 +879,7 @@ mod tests {
         server.serve(
             ZkConfig {
                 record_zxids: false,
+                protected_names: false,
             },
             0,
             create,
