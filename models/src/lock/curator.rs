@@ -221,7 +221,7 @@ mod tests {
         state = read(&model, &state);
         assert_eq!(state.clients[0].seq, Some(0), "adopts the node it created");
         assert_eq!(state.server.children().len(), 1, "no second create");
-        assert_eq!(state.orphan_nodes(), 0);
+        assert_eq!(state.orphan_nodes(model.protected_names()), 0);
         state = serve(&model, &state);
         state = read(&model, &state);
         assert_eq!(state.clients[0].phase, Phase::InCs);
@@ -234,7 +234,7 @@ mod tests {
         let model = model(Recipe::Standard);
         let state = lose_the_created_reply(&model);
         assert_eq!(state.server.children().len(), 2, "created again");
-        assert_eq!(state.orphan_nodes(), 1);
+        assert_eq!(state.orphan_nodes(model.protected_names()), 1);
     }
 
     /// Goal: a create lost before the server applied it is looked up, not found, and created

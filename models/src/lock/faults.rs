@@ -273,7 +273,7 @@ mod tests {
         );
         state = step(&model, &state, LockAction::Heal);
         state = step(&model, &state, request_of(C0, create()));
-        assert_eq!(state.orphan_nodes(), 1);
+        assert_eq!(state.orphan_nodes(false), 1);
     }
 
     #[test]
@@ -314,7 +314,7 @@ mod tests {
         state = step(&model, &state, LockAction::RestartServer);
         state = step(&model, &state, request_of(C0, create()));
         assert_eq!(
-            state.orphan_nodes(),
+            state.orphan_nodes(false),
             1,
             "the retried create made a second node"
         );

@@ -220,6 +220,11 @@ impl LockModel {
         })
     }
 
+    /// Lock node names carry a protection id (the Curator recipe).
+    pub(super) fn protected_names(&self) -> bool {
+        self.zookeeper.protected_names
+    }
+
     pub(super) fn client_count(&self) -> ClientId {
         self.config.clients
     }
@@ -582,7 +587,7 @@ impl Model for LockModel {
         }));
         properties.push(Property::always(
             prop::NO_ORPHAN_NODES,
-            |_, s: &LockState| s.orphan_nodes() == 0,
+            |model: &LockModel, s: &LockState| s.orphan_nodes(model.protected_names()) == 0,
         ));
         properties
     }
