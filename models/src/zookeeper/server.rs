@@ -534,15 +534,15 @@ mod tests {
         out.messages.to_vec()
     }
 
+    fn create_request() -> Request {
+        Request::Create {
+            path: Path::Lock,
+            mode: CreateMode::EphemeralSequential,
+        }
+    }
+
     fn create_seq(server: &mut Server, client: ClientId) -> Vec<(ClientId, Reply)> {
-        serve(
-            server,
-            client,
-            Request::Create {
-                path: Path::Lock,
-                mode: CreateMode::EphemeralSequential,
-            },
-        )
+        serve(server, client, create_request())
     }
 
     #[test]
@@ -866,6 +866,31 @@ mod tests {
         assert_eq!(serve(&mut server, 1, create), [(1, Reply::NodeExists)]);
         server.expire(ZXIDS, 0, &mut Outbox::default());
         assert!(server.node(Path::Lock).is_none());
+    }
+
+    /// Goal: with protected names a listing names the requester's own child, and only then.
+    #[test]
+    fn a_listing_names_the_own_child_only_when_names_are_protected() {
+        let list = Request::GetChildren {
+            path: Path::Lock,
+            watch: false,
+        };
+        let children: SeqSet = [0, 1].into_iter().collect();
+        for (protected_names, own) in [(false, None), (true, Some(1))] {
+            let config = ZkConfig {
+                record_zxids: false,
+                protected_names,
+            };
+            let mut server = Server::new(2, true);
+            let mut out = Outbox::default();
+            for (client, request) in [(0, create_request()), (1, create_request()), (1, list)] {
+                server.serve(config, client, request, &mut out);
+            }
+            assert_eq!(
+                out.messages.last(),
+                Some(&(1, Reply::Children { children, own }))
+            );
+        }
     }
 
     #[test]
