@@ -215,7 +215,7 @@ fn bad_scenarios_exit_2_with_file_line_and_expectation() {
         (
             "recipe.toml",
             good.replace("\"standard\"", "\"bakery\""),
-            "model.recipe: expected one of naive, herd, standard, fenced; found \"bakery\"",
+            "model.recipe: expected one of naive, herd, standard, fenced, curator; found \"bakery\"",
         ),
         (
             "type.toml",

@@ -369,10 +369,6 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
             .find(|r| r.name() == recipe.get_ref())
         {
             Some(found) => Some(found),
-            None if recipe.get_ref() == "curator" => {
-                problems.at(recipe, "model.recipe: \"curator\" is not implemented yet; implemented: naive, herd, standard, fenced".into());
-                None
-            }
             None => {
                 let known = one_of(Recipe::ALL.iter().map(|r| r.name()));
                 problems.at(

@@ -85,7 +85,7 @@ fn zero_clients_is_out_of_range() {
 fn an_unknown_recipe_lists_the_known_ones() {
     assert_eq!(
         error(&STANDARD.replace("\"standard\"", "\"bakery\"")),
-        "scenarios/x.toml:5:10: model.recipe: expected one of naive, herd, standard, fenced; found \"bakery\""
+        "scenarios/x.toml:5:10: model.recipe: expected one of naive, herd, standard, fenced, curator; found \"bakery\""
     );
 }
 

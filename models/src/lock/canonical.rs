@@ -21,6 +21,7 @@ use super::state::LockState;
 fn visit(state: &mut LockState, seq: SeqMap, zxid: ZxidMap) {
     for client in &mut state.clients {
         client.seq = client.seq.map(&mut *seq);
+        client.predecessor = client.predecessor.map(&mut *seq);
         client.token = zxid(client.token);
     }
     state.server.map_values(seq, zxid);

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use super::client::Client;
+use super::client::{Client, Phase};
 use super::resource::Resource;
 use crate::actor::{Compact, Group};
 use crate::pack::{pack_parts, unpack_parts, Pack, PackState, Packer, Unpacker, Word};
@@ -286,11 +286,14 @@ impl LockState {
     }
 
     /// Znodes owned by a live session whose client neither holds their name nor has it in flight
-    /// (a `Created` reply not yet read): created by an attempt the client lost track of.
+    /// (a `Created` reply not yet read): created by an attempt the client lost track of. With
+    /// `protected_names` (Curator's protection mode) a client whose create call is still under
+    /// way (`WaitCreated`, `WaitLookup`) has not lost track: it looks for the node by the id in
+    /// its name before it creates again.
     ///
     /// `no_orphan_nodes` asks this of every new state, so it walks the znodes once rather than
     /// once per client.
-    pub fn orphan_nodes(&self) -> usize {
+    pub fn orphan_nodes(&self, protected_names: bool) -> usize {
         let lost = |c: ClientId, path: Path, known: bool| {
             let announced = || {
                 self.links[usize::from(c)]
@@ -303,14 +306,17 @@ impl LockState {
         let mut orphans = 0;
         for &(seq, node) in self.server.child_nodes() {
             if let Some(c) = node.owner {
-                let known = self.clients[usize::from(c)].seq == Some(seq);
+                let client = &self.clients[usize::from(c)];
+                let looks_up = protected_names
+                    && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup);
+                let known = client.seq == Some(seq) || looks_up;
                 orphans += usize::from(lost(c, Path::Child(seq), known));
             }
         }
         // The naive lock's node is known to its owner while it holds or releases the lock.
         if let Some(c) = self.server.node(Path::Lock).and_then(|node| node.owner) {
             let phase = self.clients[usize::from(c)].phase;
-            let known = phase.holds_lock() || phase == super::client::Phase::WaitDeleted;
+            let known = phase.holds_lock() || phase == Phase::WaitDeleted;
             orphans += usize::from(lost(c, Path::Lock, known));
         }
         orphans
