@@ -49,9 +49,10 @@
 //! uncommitted transactions. What a restart does replay is kept apart: the data tree's last
 //! processed zxid, which votes and ACKEPOCH report ([`state::Server::processed_zxid`]), covers
 //! the whole log after a restart and, in the fixed code, after a role ends (ZOOKEEPER-2845's
-//! fix). The leader counts its own ACK when it proposes; ZooKeeper's leader acknowledges itself
-//! after its own log write and may commit before it (`Leader.tryToCommit`), which is not
-//! modelled yet.
+//! fix). A leader's proposal is in its memory and on the wire at once and reaches its own disk
+//! in a later step ([`state::Leading::unwritten`]), whose ACK it counts only then, as
+//! `AckRequestProcessor` does; any quorum commits (`Leader.tryToCommit`), so followers alone
+//! may commit what the leader has not written.
 
 mod action;
 pub mod broadcast;
