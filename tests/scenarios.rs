@@ -109,6 +109,7 @@ scenario_tests! {
     zab_zk_2845 => "zab/zk-2845.toml",
     zab_zk_2845_timeouts => "zab/zk-2845-timeouts.toml",
     zab_fixed_timeouts => "zab/fixed-timeouts.toml",
+    zab_stale_ack_after_trunc => "zab/stale-ack-after-trunc.toml",
     zab_v3_6_3_9_1 => "zab/v3.6-3.9.1.toml",
     zab_v3_6_3_9_1_two_crashes => "zab/v3.6-3.9.1-two-crashes.toml",
     zab_v3_9_2 => "zab/v3.9.2.toml",
