@@ -1194,3 +1194,121 @@ fn regress_20_random_refuses_max_depth_and_a_stopped_dfs_explains_covered_0() {
         stdout(&output)
     );
 }
+
+/// Issue 20, "smaller input errors": `symmetry`, `threads` and `full_space` can be set in
+/// `[check]`, the command line overrides them (`--symmetry=false` turns a file's symmetry off),
+/// and wrong values are refused like every other key.
+#[test]
+fn regress_20_symmetry_threads_and_full_space_in_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "sym.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n[check]\nsymmetry = true\nthreads = 1\nfull_space = true\n",
+    );
+    let file = file.to_str().unwrap();
+    let output = lockscope(dir.path(), &["check", file, "-q"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(
+        out.contains("symmetry reduction (clients) · 5,409 representative states"),
+        "{out}"
+    );
+    assert!(out.contains("· 1 thread\n"), "{out}");
+    let output = lockscope(dir.path(), &["check", file, "--symmetry=false", "-j", "2"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(!out.contains("symmetry reduction"), "{out}");
+    assert!(out.contains("32,091 unique states"), "{out}");
+    assert!(out.contains("· 2 threads\n"), "{out}");
+    // A random search's rerun command reproduces an override of the file's value.
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            file,
+            "--strategy",
+            "random",
+            "--scheduler",
+            "fault-biased",
+            "--symmetry=false",
+            "--full-space=false",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(
+        out.contains(" --scheduler fault-biased '--full-space=false' '--symmetry=false' --run "),
+        "{out}"
+    );
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nsymmetry = \"yes\"\nthreads = 0\nfull_space = 1\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "bad.toml:6:12: check.symmetry: expected true or false, found string \"yes\"",
+    );
+    assert_input_error(
+        &output,
+        "bad.toml:8:14: check.full_space: expected true or false, found integer 1",
+    );
+    let bad = write(
+        dir.path(),
+        "threads.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nthreads = 0\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "threads.toml:6:11: check.threads: expected 1 to 1024, found 0",
+    );
+}
+
+/// Issue 20, "smaller input errors": `check` says where its reports went (in full, since the
+/// default `reports` lands in the current folder), and a re-run removes the traces and diagrams
+/// it wrote earlier for the same scenario, so none is stale, while other scenarios' files stay.
+#[test]
+fn regress_20_check_names_its_report_folder_and_removes_its_own_stale_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_text = |expiries: u32| {
+        format!("name = \"mine\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[faults]\nsession_expiries = {expiries}\n")
+    };
+    let file = write(dir.path(), "mine.toml", &scenario_text(1));
+    let output = lockscope(dir.path(), &["check", file.to_str().unwrap(), "-q"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let index = std::path::absolute(dir.path().join("reports/index.html")).unwrap();
+    assert!(
+        stdout(&output).contains(&format!("reports   {}\n", index.display())),
+        "{}",
+        stdout(&output)
+    );
+    let mine = dir.path().join("reports/mine");
+    let trace = mine.join("mutual_exclusion.trace.json");
+    let diagram = mine.join("mutual_exclusion.svg");
+    assert!(trace.is_file() && diagram.is_file());
+    // Files the run does not own: a note in its folder, another scenario's trace.
+    let note = write(&mine, "notes.txt", "mine");
+    std::fs::create_dir_all(dir.path().join("reports/other")).unwrap();
+    let other = write(
+        &dir.path().join("reports/other"),
+        "mutual_exclusion.trace.json",
+        "{}",
+    );
+    // Without the expiry nothing is violated: the earlier trace and diagram go.
+    write(dir.path(), "mine.toml", &scenario_text(0));
+    let output = lockscope(
+        dir.path(),
+        &["check", file.to_str().unwrap(), "-q", "--report", "reports"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!trace.exists(), "a stale trace stays beside the new run's");
+    assert!(!diagram.exists(), "a stale diagram stays");
+    assert!(
+        note.is_file() && other.is_file(),
+        "files the run does not own are kept"
+    );
+    assert!(mine.join("report.html").is_file());
+}

@@ -97,6 +97,7 @@ scenario_tests! {
     lock_random_all_faults => "lock/random-all-faults.toml",
     zab_fixed => "zab/fixed.toml",
     zab_fixed_one_crash => "zab/fixed-one-crash.toml",
+    zab_fixed_one_crash_queued => "zab/fixed-one-crash-queued.toml",
     zab_fixed_two_crashes => "zab/fixed-two-crashes.toml",
     zab_zk_4643 => "zab/zk-4643.toml",
     zab_zk_4646 => "zab/zk-4646.toml",

@@ -342,8 +342,8 @@ impl Explain for LockModel {
                 .unwrap_or_else(|| "-".into());
             let _ = write!(
                 text,
-                "C{c}: {:?}{} · node {node} · session {}",
-                client.phase,
+                "C{c} {}{} · node {node} · session {}",
+                phase_text(client.phase),
                 if client.paused { " (paused)" } else { "" },
                 session_text(state.server.session(c as ClientId))
             );

@@ -11,10 +11,13 @@
 //!    leader need not be in it, so it may commit a proposal it has not written yet), and only in
 //!    zxid order (not while its predecessor is outstanding); it sends COMMIT.
 //! 4. A follower delivers committed transactions in order.
+//!
+//! `leader_write = "atomic"` folds the leader's write and own ACK into step 1 (an abstraction:
+//! no leader ever has a proposal it has not written).
 
 use super::state::{Phase, Proposal, ZabState};
 use super::types::{bit, members, Msg, ServerSet, Sid, Txn, Zxid};
-use super::{Flaw, ZabModel};
+use super::{Flaw, LeaderWrite, ZabModel};
 
 impl ZabModel {
     /// Whether `leader` may take a client write now.
@@ -47,15 +50,21 @@ impl ZabModel {
             .delivered()
             .iter()
             .fold(0, |set, t| set | t.bit());
-        // In the leader's memory at once; on its disk only at its own write (`log_own_proposal`).
+        // In the leader's memory at once; on its disk only at its own write (`log_own_proposal`),
+        // unless the atomic abstraction writes and acknowledges it here.
         let overflow = server.disk.log.try_push(txn);
         assert!(
             overflow.is_none(),
             "transactions are bounded by the log capacity"
         );
         let leading = server.leading_mut().expect("leading");
-        leading.unwritten += 1;
-        leading.acks.push(0);
+        match self.config.leader_write {
+            LeaderWrite::Queued => {
+                leading.unwritten += 1;
+                leading.acks.push(0);
+            }
+            LeaderWrite::Atomic => leading.acks.push(bit(leader)),
+        }
         let learners = leading.learners;
         state.ghost.proposals.push(Proposal {
             txn,

@@ -119,10 +119,7 @@ impl ZabModel {
                 return !state.connected(server, leader)
                     || !self.may_still_lead(state, leader, round);
             }
-            let knows_me = state.server(leader).leading().is_some_and(|l| {
-                l.connected & bit(server) != 0 || state.head(server, leader).is_some()
-            });
-            return !state.connected(server, leader) || !knows_me;
+            return !state.connected(server, leader) || !state.follows_leadership(server, leader);
         }
         if let Some(leading) = me.leading() {
             // In broadcast only synced followers count (`Leader.lead`'s syncedAckSet: learners

@@ -545,6 +545,19 @@ impl ZabState {
             && (self.cut_off & bit(a) == 0) == (self.cut_off & bit(b) == 0)
     }
 
+    /// Whether `follower` follows `leader`'s current leadership: it follows `leader`, which leads
+    /// and has its connection open or about to open (its FOLLOWERINFO, or anything it sent since,
+    /// is on the way). A follower of an earlier leadership of the same server is not: its
+    /// connection closed when that leadership ended.
+    pub fn follows_leadership(&self, follower: Sid, leader: Sid) -> bool {
+        self.server(follower)
+            .following()
+            .is_some_and(|f| f.leader == leader)
+            && self.server(leader).leading().is_some_and(|l| {
+                l.connected & bit(follower) != 0 || self.head(follower, leader).is_some()
+            })
+    }
+
     /// Send `msg` on the connection between a follower and its leader. FOLLOWERINFO opens it;
     /// anything else needs it open. A message written to a closed connection (its peer crashed,
     /// stepped down or was cut off) is lost, as a write to a reset TCP socket is.
