@@ -599,7 +599,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} · {} · {} election\n",
+            "  model    zab · variant {} · {} servers · {} · {} · {} election · leader write {}\n",
             zab.variant.name(),
             model.servers,
             report::count(u64::from(zab.transactions), "transaction", "transactions"),
@@ -608,6 +608,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
                 n => format!("epochs up to {n}"),
             },
             zab.election.name(),
+            zab.leader_write.name(),
         ));
         text.push_str(&format!(
             "  faults   crashes {} · partitions {}{}{}{}\n  check    {} · {} fairness\n",

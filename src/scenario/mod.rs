@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lockscope_models::lock::{Recipe, Variant};
-use lockscope_models::zab::{Election, ZabVariant};
+use lockscope_models::zab::{Election, LeaderWrite, ZabVariant};
 use lockscope_models::Fairness;
 
 use crate::search::{Scheduler, Strategy};
@@ -69,6 +69,8 @@ pub struct ZabSpec {
     pub epochs: u8,
     pub variant: ZabVariant,
     pub election: Election,
+    /// When the leader writes and acknowledges its own proposals.
+    pub leader_write: LeaderWrite,
 }
 
 /// The model kinds lockscope checks today.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
-use lockscope_models::zab::{Election, ZabConfig, ZabVariant};
+use lockscope_models::zab::{Election, LeaderWrite, ZabConfig, ZabVariant};
 use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
 use lockscope_models::Fairness;
 use serde::Deserialize;
@@ -49,6 +49,7 @@ struct RawModel {
     transactions: Option<Spanned<u32>>,
     epochs: Option<Spanned<u32>>,
     election: Option<Spanned<String>>,
+    leader_write: Option<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -347,6 +348,7 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
         ("transactions", raw.transactions.as_ref().map(|v| v.span())),
         ("epochs", raw.epochs.as_ref().map(|v| v.span())),
         ("election", raw.election.as_ref().map(|v| v.span())),
+        ("leader_write", raw.leader_write.as_ref().map(|v| v.span())),
     ];
     for (key, span) in zab_only {
         if let Some(span) = span {
@@ -468,7 +470,8 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
     })
 }
 
-/// `[model]` of kind zab: `servers`, `transactions`, `epochs`, `variant`, `election`.
+/// `[model]` of kind zab: `servers`, `transactions`, `epochs`, `variant`, `election`,
+/// `leader_write`.
 fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
     let lock_only = [
         ("recipe", raw.recipe.as_ref().map(|v| v.span())),
@@ -541,6 +544,23 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             }
         },
     };
+    let leader_write = match &raw.leader_write {
+        None => LeaderWrite::default(),
+        Some(raw_value) => LeaderWrite::ALL
+            .into_iter()
+            .find(|w| w.name() == raw_value.get_ref())
+            .unwrap_or_else(|| {
+                let known = one_of(LeaderWrite::ALL.iter().map(|w| w.name()));
+                problems.at(
+                    raw_value,
+                    format!(
+                        "model.leader_write: expected one of {known}; found {:?}",
+                        raw_value.get_ref()
+                    ),
+                );
+                LeaderWrite::default()
+            }),
+    };
     if let (Some(raw_epochs), Err(message)) = (
         &raw.epochs,
         ZabConfig::check_epochs_with_election(epochs, election),
@@ -554,6 +574,7 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             epochs,
             variant,
             election,
+            leader_write,
         }),
         ..ModelSpec::zab_defaults()
     }

@@ -544,6 +544,48 @@ fn the_election_is_the_oracle_unless_fle_is_asked_for() {
 }
 
 #[test]
+fn the_leader_writes_in_zookeepers_order_unless_the_atomic_abstraction_is_asked_for() {
+    use lockscope_models::zab::LeaderWrite;
+    let leader_write = |text: &str| {
+        parse(text)
+            .expect("a valid scenario")
+            .model
+            .zab
+            .expect("a zab model")
+            .leader_write
+    };
+    assert_eq!(leader_write(ZAB), LeaderWrite::Queued);
+    let atomic = ZAB.replace("servers = 3", "servers = 3\nleader_write = \"atomic\"");
+    assert_eq!(leader_write(&atomic), LeaderWrite::Atomic);
+    let queued = ZAB.replace("servers = 3", "servers = 3\nleader_write = \"queued\"");
+    assert_eq!(leader_write(&queued), LeaderWrite::Queued);
+    // Both values survive a scenario file and a trace's embedded scenario, which names the key.
+    for text in [&atomic, &queued] {
+        let scenario = parse(text).expect("valid");
+        let toml_text = toml::to_string(&scenario).expect("serialises");
+        assert_eq!(parse(&toml_text).expect("round trip"), scenario);
+        let json = serde_json::to_string(&scenario).expect("serialises");
+        let name = leader_write(text).name();
+        assert!(
+            json.contains(&format!("\"leader_write\":\"{name}\"")),
+            "{json}"
+        );
+        let back: Scenario = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, scenario);
+    }
+    let message = error(&ZAB.replace("servers = 3", "servers = 3\nleader_write = \"later\""));
+    assert_eq!(
+        message,
+        "scenarios/x.toml:6:16: model.leader_write: expected one of queued, atomic; found \"later\""
+    );
+    let message = error(&STANDARD.replace("clients = 3", "clients = 3\nleader_write = \"atomic\""));
+    assert!(
+        message.contains("model.leader_write: applies to model kind zab only"),
+        "{message}"
+    );
+}
+
+#[test]
 fn unbounded_epochs_are_refused_with_fast_leader_election() {
     // FLE's rounds are bounded by `epochs`; only the oracle election may leave epochs unbounded.
     let unbounded = ZAB.replace("servers = 3", "servers = 3\nepochs = 0");
@@ -572,7 +614,7 @@ fn every_wrong_type_and_unknown_key_is_reported_even_after_a_wrongly_typed_kind(
         [
             "scenarios/x.toml:4:8: model.kind: expected a string, found integer 5".to_string(),
             "scenarios/x.toml:6:11: model.clients: expected an integer from 0 to 4294967295, found string \"three\"".into(),
-            "scenarios/x.toml:7:1: unknown field `bogus`, expected one of `kind`, `recipe`, `variant`, `clients`, `acquisitions`, `retry_after_expiry`, `servers`, `transactions`, `epochs`, `election`".into(),
+            "scenarios/x.toml:7:1: unknown field `bogus`, expected one of `kind`, `recipe`, `variant`, `clients`, `acquisitions`, `retry_after_expiry`, `servers`, `transactions`, `epochs`, `election`, `leader_write`".into(),
             "scenarios/x.toml:9:20: faults.session_expiries: expected an integer from 0 to 255, found string \"y\"".into(),
             "scenarios/x.toml:12:2: unknown field `extra`, expected one of `name`, `description`, `model`, `faults`, `check`, `expect`".into(),
             "scenarios/x.toml:15:14: check.max_states: expected an integer from 0 to 18446744073709551615 (above 9223372036854775807, a decimal string such as \"18446744073709551615\"), found string \"z\"".into(),

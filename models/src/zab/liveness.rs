@@ -731,8 +731,11 @@ mod tests {
             *a == ZabAction::ClientRequest { leader: 2 }
         });
         assert_eq!(model.pending(committed, &proposed), 0b1, "write #1 is owed");
-        // The leader commits on S1's ACK, but only S2 has delivered: still owed.
-        let acked = take(&model, &proposed, |a| {
+        // The leader writes it and commits on S1's ACK, but only S2 has delivered: still owed.
+        let written = take(&model, &proposed, |a| {
+            *a == ZabAction::LogProposal { server: 2 }
+        });
+        let acked = take(&model, &written, |a| {
             matches!(a, ZabAction::Deliver { from: 2, to: 1, .. })
         });
         let acked = take(&model, &acked, |a| {

@@ -332,7 +332,8 @@ impl Model for ZabModel {
             if server.up && applies {
                 actions.push(ZabAction::ApplyCommitted { server: s });
             }
-            if server.up && !server.sync_queue.is_empty() {
+            let writes_own = server.leading().is_some_and(|l| l.unwritten > 0);
+            if server.up && (!server.sync_queue.is_empty() || writes_own) {
                 actions.push(ZabAction::LogProposal { server: s });
             }
             // The stray thread may write while its server looks for a leader or follows one; a
