@@ -130,6 +130,9 @@ pub enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SchedulerArg {
+    /// The default: each run draws its own scheduler (one of the three below, with its fault rate
+    /// or PCT depth) and may leave out some fault kinds.
+    Swarm,
     /// Every enabled action equally likely.
     Uniform,
     /// Probabilistic concurrency testing: random task priorities with a few change points.
