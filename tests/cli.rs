@@ -575,8 +575,9 @@ fn regress_20_seeds_and_bounds_of_2_pow_63_and_more_round_trip() {
             &max,
             "--time-limit",
             &max,
+            // With this seed, run 318 is the first to find the violation.
             "--runs",
-            "300",
+            "400",
             "--json",
             "result.json",
             "--quiet",

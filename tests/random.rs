@@ -206,7 +206,7 @@ fn shards_merged_equal_one_unsharded_run() {
 /// replays exactly, still violates, is no longer than the run it was shrunk from, and uses no
 /// more faults of any kind than its budget. A run that finds no violation checks nothing, so the
 /// counterexamples are counted (the cases come from a fixed seed): with this seed the 40 cases give
-/// 58, and fewer than 30 fails.
+/// 57, and fewer than 30 fails.
 #[test]
 fn shrunk_traces_replay_violate_and_respect_the_budgets() {
     const MIN_COUNTEREXAMPLES: usize = 30;
