@@ -130,8 +130,8 @@ pub enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SchedulerArg {
-    /// The default: each run draws its own scheduler (one of the three below, with its fault rate
-    /// or PCT depth) and may leave out some fault kinds.
+    /// The default: each run draws its own fault rate, step order (uniform or PCT) and, rarely,
+    /// fault kinds to leave out.
     Swarm,
     /// Every enabled action equally likely.
     Uniform,

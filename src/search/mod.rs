@@ -210,9 +210,10 @@ pub enum Scheduler {
     /// over the run finds bugs that need a fault at the right moment.
     #[serde(rename = "fault-biased")]
     FaultBiased,
-    /// Swarm testing: each run draws its own scheduler (uniform, fault-biased with its rate, or
-    /// PCT with its depth) and may leave out some fault kinds altogether, so that one search
-    /// covers what each single scheduler finds. The default: no single scheduler finds every bug.
+    /// Swarm testing: each run draws its own configuration — a fault rate (when faults happen),
+    /// the order of its protocol steps (uniform, or PCT with a depth of its own) and, rarely, fault
+    /// kinds left out — so that one search covers many. The default: no single fixed scheduler
+    /// finds every bug (docs/random.md measures them).
     #[default]
     Swarm,
 }
