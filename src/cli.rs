@@ -132,6 +132,9 @@ pub enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SchedulerArg {
+    /// The default: each run draws its own fault rate, step order (uniform or PCT) and, rarely,
+    /// fault kinds to leave out.
+    Swarm,
     /// Every enabled action equally likely.
     Uniform,
     /// Probabilistic concurrency testing: random task priorities with a few change points.

@@ -135,6 +135,7 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
             SchedulerArg::Uniform => Scheduler::Uniform,
             SchedulerArg::Pct => Scheduler::Pct,
             SchedulerArg::FaultBiased => Scheduler::FaultBiased,
+            SchedulerArg::Swarm => Scheduler::Swarm,
         };
     }
     if let Some(fairness) = args.fairness {

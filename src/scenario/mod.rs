@@ -194,7 +194,7 @@ impl Default for CheckSpec {
             runs: 1000,
             max_memory: 0,
             steps: 200,
-            scheduler: Scheduler::Uniform,
+            scheduler: Scheduler::default(),
             fairness: Fairness::Weak,
             symmetry: false,
             full_space: false,

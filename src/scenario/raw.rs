@@ -794,8 +794,9 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
             "uniform" => Scheduler::Uniform,
             "pct" => Scheduler::Pct,
             "fault-biased" => Scheduler::FaultBiased,
+            "swarm" => Scheduler::Swarm,
             other => {
-                problems.at(scheduler, format!("check.scheduler: expected one of uniform, pct, fault-biased; found {other:?}"));
+                problems.at(scheduler, format!("check.scheduler: expected one of swarm, uniform, pct, fault-biased; found {other:?}"));
                 defaults.scheduler
             }
         },
