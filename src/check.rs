@@ -25,7 +25,7 @@ pub struct RunOptions {
     /// searches: this member of a swarm (`--shard I/N`).
     pub only_run: Option<u64>,
     pub shard: Option<(u64, u64)>,
-    /// Symmetry reduction (`--symmetry`, breadth-first searches only).
+    /// Symmetry reduction (`--symmetry` or `[check] symmetry`, breadth-first searches only).
     pub symmetry: bool,
 }
 
@@ -178,7 +178,7 @@ impl ModelVisitor for Runner<'_> {
         if self.options.symmetry {
             if check.strategy != search::Strategy::Bfs {
                 return Err(format!(
-                    "{}: --symmetry needs a breadth-first search; the scenario's strategy is {}",
+                    "{}: symmetry reduction (--symmetry, [check] symmetry) needs a breadth-first search; the scenario's strategy is {}",
                     self.file.display(),
                     check.strategy.name()
                 ));
@@ -218,6 +218,8 @@ impl ModelVisitor for Runner<'_> {
             },
         };
         let mut report = search::search(&model, &search_options, self.progress);
+        let folder = self.options.report_dir.join(&self.scenario.name);
+        remove_earlier_traces(&folder, report.properties.iter().map(|p| p.name))?;
         let mut properties = Vec::new();
         for result in std::mem::take(&mut report.properties) {
             let mut outcome = PropertyOutcome {
@@ -242,11 +244,7 @@ impl ModelVisitor for Runner<'_> {
                     report.seed,
                     counterexample,
                 );
-                let path = self
-                    .options
-                    .report_dir
-                    .join(&self.scenario.name)
-                    .join(format!("{}.trace.json", result.name));
+                let path = folder.join(trace_file_name(result.name));
                 write_file(&path, &trace.to_json())?;
                 let replayed = trace::replay(&model, &trace, &path).map_err(|err| {
                     format!("internal error: a fresh trace does not replay: {err}")
@@ -286,6 +284,40 @@ impl ModelVisitor for Runner<'_> {
             strict: false,
         })
     }
+}
+
+/// The name of a property's trace file in its scenario's report folder.
+pub fn trace_file_name(property: &str) -> String {
+    format!("{property}.trace.json")
+}
+
+/// The name of a property's sequence diagram beside its trace (written by the report folder).
+pub fn diagram_file_name(property: &str) -> String {
+    format!("{property}.svg")
+}
+
+/// Remove from a scenario's report `folder` the trace and diagram an earlier run wrote for each
+/// of `properties`, so that a trace in the folder is always this run's: a property no longer
+/// violated leaves none behind. Other files, and other scenarios' folders, are left alone.
+fn remove_earlier_traces<'a>(
+    folder: &Path,
+    properties: impl Iterator<Item = &'a str>,
+) -> Result<(), String> {
+    for property in properties {
+        for name in [trace_file_name(property), diagram_file_name(property)] {
+            let path = folder.join(name);
+            match std::fs::remove_file(&path) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(format!(
+                        "{}: cannot remove an earlier run's file: {err}",
+                        path.display()
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Write `text` to `path`, creating its folder.

@@ -103,9 +103,11 @@ pub enum Command {
         after_help = "Examples:\n  lockscope render reports/standard-expiry/mutual_exclusion.trace.json --format svg -o expiry.svg\n  lockscope render TRACE.json --format mermaid          a sequenceDiagram for Markdown\n  lockscope render TRACE.json --format html -o page.html"
     )]
     Render(RenderArgs),
-    /// Serve stateright's Explorer on a scenario's world: click through states and actions.
+    /// Serve the Explorer (a web page on stateright's Explorer) on a scenario's world: click
+    /// through states and actions, or step through a counterexample (--trace).
     #[command(
-        after_help = "Example:\n  lockscope explore scenarios/lock/standard-expiry.toml --port 3000   then open http://127.0.0.1:3000/"
+        override_usage = "lockscope explore <SCENARIO> [--port <PORT>]\n       lockscope explore --trace <FILE> [--port <PORT>]",
+        after_help = "Examples:\n  lockscope explore scenarios/lock/standard-expiry.toml --port 3000   then open http://127.0.0.1:3000/\n  lockscope explore --trace reports/standard-expiry/mutual_exclusion.trace.json\n      prints the counterexample's address (http://127.0.0.1:3000/#/steps/0/...), opened on its initial state;\n      the arrow keys step forward and back along it"
     )]
     Explore(ExploreArgs),
     /// List scenarios with their description and expectations.
@@ -130,6 +132,9 @@ pub enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SchedulerArg {
+    /// The default: each run draws its own fault rate, step order (uniform or PCT) and, rarely,
+    /// fault kinds to leave out.
+    Swarm,
     /// Every enabled action equally likely.
     Uniform,
     /// Probabilistic concurrency testing: random task priorities with a few change points.
@@ -195,18 +200,19 @@ pub struct CheckArgs {
     /// Re-run only the K-th execution (from 0) of a random search.
     #[arg(long, value_name = "K", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub run: Option<u64>,
-    /// Worker threads for breadth-first search; results do not depend on it [default: all cores].
+    /// Worker threads for breadth-first search; results do not depend on it (overrides [check]
+    /// threads) [default: all cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Keep exploring past violations, so that a complete space containing violating states is
-    /// counted in full.
-    #[arg(long)]
-    pub full_space: bool,
+    /// counted in full (overrides [check] full_space; --full-space=false turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub full_space: Option<bool>,
     /// Symmetry reduction: keep one state per class of states equal up to renaming clients
     /// (breadth-first only). Counts are of representatives; traces are ordinary runs; liveness is
-    /// not checked.
-    #[arg(long)]
-    pub symmetry: bool,
+    /// not checked (overrides [check] symmetry; --symmetry=false turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub symmetry: Option<bool>,
     /// Run the I-th of N jobs, counted from 1 (1/4, 2/4, 3/4, 4/4): for a random search a
     /// disjoint slice of its runs, for dfs a member of a swarm that tries actions in its own
     /// order (1/N in the model's order). Combine all N JSON results with `lockscope merge`.
@@ -263,7 +269,12 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
     /// The scenario whose world to explore.
-    pub scenario: PathBuf,
+    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
+    pub scenario: Option<PathBuf>,
+    /// Open a counterexample (a trace file `check` wrote) to step through it; its scenario is
+    /// the one the trace embeds.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
@@ -288,7 +299,8 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Only the small sizes (N ≤ 3), for a quick look.
+    /// Only the small sizes, for a quick look (seconds): lock N ≤ 3 clients, ZAB with 1 write and
+    /// 1 crash; without the larger sizes and zk-4643's first violation (about 4 million states).
     #[arg(long)]
     pub quick: bool,
     /// Worker threads [default: all cores].

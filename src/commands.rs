@@ -10,11 +10,12 @@ use crate::cli::{
     BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
     ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
 };
-use crate::registry::{self, ModelVisitor};
+use crate::explore;
 use crate::render;
 use crate::report;
-use crate::scenario::{read_capped, units, CheckSpec, Scenario, MAX_SCENARIO_BYTES};
-use crate::search::{Checkable, Progress, Scheduler, Strategy, Verdict};
+use crate::scenario::{read_capped, units, CheckSpec, Scenario, MAX_SCENARIO_BYTES, MAX_THREADS};
+use crate::search::{Progress, Scheduler, Strategy, Verdict};
+use crate::trace::Trace;
 use lockscope_models::Fairness;
 
 /// An input or usage error: exit code 2.
@@ -134,6 +135,7 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
             SchedulerArg::Uniform => Scheduler::Uniform,
             SchedulerArg::Pct => Scheduler::Pct,
             SchedulerArg::FaultBiased => Scheduler::FaultBiased,
+            SchedulerArg::Swarm => Scheduler::Swarm,
         };
     }
     if let Some(fairness) = args.fairness {
@@ -141,6 +143,15 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
             FairnessArg::Weak => Fairness::Weak,
             FairnessArg::Strong => Fairness::Strong,
         };
+    }
+    if let Some(symmetry) = args.symmetry {
+        check.symmetry = symmetry;
+    }
+    if let Some(full_space) = args.full_space {
+        check.full_space = full_space;
+    }
+    if let Some(threads) = args.threads {
+        check.threads = Some(threads);
     }
     if let Some(steps) = args.steps {
         if steps == 0 {
@@ -210,12 +221,17 @@ fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> 
         from_file.fairness.name().into(),
         run.fairness.name().into(),
     );
-    if args.full_space {
-        options.push("--full-space".into());
-    }
-    if args.symmetry {
-        options.push("--symmetry".into());
-    }
+    let mut switched = |flag: &str, old: bool, new: bool| {
+        if old != new {
+            options.push(if new {
+                flag.into()
+            } else {
+                format!("{flag}=false")
+            });
+        }
+    };
+    switched("--full-space", from_file.full_space, run.full_space);
+    switched("--symmetry", from_file.symmetry, run.symmetry);
     if args.strict {
         options.push("--strict".into());
     }
@@ -342,9 +358,6 @@ fn check_writable(args: &CheckArgs) -> Result<(), InputError> {
         })
 }
 
-/// Most worker threads: far more than this machine has, and small enough for batch arithmetic.
-const MAX_THREADS: usize = 1024;
-
 fn check_threads(threads: Option<usize>) -> Result<(), InputError> {
     match threads {
         Some(n) if n == 0 || n > MAX_THREADS => {
@@ -403,14 +416,6 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         names.push((&scenario.name, file));
     }
     check_writable(args)?;
-    let options = RunOptions {
-        only_run: args.run,
-        shard,
-        threads: args.threads.unwrap_or_else(default_threads),
-        full_space: args.full_space,
-        report_dir: args.report.clone(),
-        symmetry: args.symmetry,
-    };
     let terminal = std::io::stderr().is_terminal();
     stop_searches_on_signals();
     // Write errors (a closed pipe) are ignored: the run still finishes and writes its files.
@@ -425,6 +430,15 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             &mut quiet
         } else {
             &mut progress
+        };
+        // The scenario's [check] after the command line's overrides decides these.
+        let options = RunOptions {
+            only_run: args.run,
+            shard,
+            threads: scenario.check.threads.unwrap_or_else(default_threads),
+            full_space: scenario.check.full_space,
+            report_dir: args.report.clone(),
+            symmetry: scenario.check.symmetry,
         };
         let mut outcome = check::run(scenario, file, &options, progress)?;
         outcome.rerun_options = rerun_options;
@@ -465,6 +479,14 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
         );
     }
     render::site::write(&args.report, &outcomes)?;
+    // Where the run's traces and pages went, in full: a relative --report (the default
+    // `reports`) is under the folder the command ran in.
+    let index = args.report.join("index.html");
+    let _ = writeln!(
+        out,
+        "reports   {}",
+        std::path::absolute(&index).unwrap_or(index).display()
+    );
     if let Some(junit) = &args.junit {
         write_output(junit, &render::junit::render(&outcomes))?;
     }
@@ -522,27 +544,6 @@ pub fn render(args: &RenderArgs) -> Result<u8, InputError> {
     Ok(EXIT_OK)
 }
 
-struct Explorer {
-    port: u16,
-}
-
-impl ModelVisitor for Explorer {
-    type Output = ();
-
-    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output
-    where
-        M::State: 'static,
-        M::Action: 'static,
-    {
-        let address = ("127.0.0.1", self.port);
-        eprintln!(
-            "lockscope: Explorer on http://127.0.0.1:{}/ (Ctrl-C to stop)",
-            self.port
-        );
-        model.checker().serve(address);
-    }
-}
-
 pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
     // stateright's server panics when it cannot bind: find out first, and say so.
     std::net::TcpListener::bind(("127.0.0.1", args.port)).map_err(|err| {
@@ -551,9 +552,17 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, InputError> {
             args.port, args.port
         )
     })?;
-    let scenario = Scenario::load(&args.scenario).map_err(|err| err.to_string())?;
-    registry::with_model(&scenario, Explorer { port: args.port })
-        .map_err(|err| format!("{}: {err}", args.scenario.display()))?;
+    match (&args.scenario, &args.trace) {
+        (_, Some(file)) => {
+            let trace = Trace::load(file).map_err(|err| err.to_string())?;
+            explore::serve(&trace.scenario, file, Some(&trace), args.port)?;
+        }
+        (Some(file), None) => {
+            let scenario = Scenario::load(file).map_err(|err| err.to_string())?;
+            explore::serve(&scenario, file, None, args.port)?;
+        }
+        (None, None) => unreachable!("clap requires a scenario or --trace"),
+    }
     Ok(EXIT_OK)
 }
 
@@ -591,7 +600,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     let mut text = format!("{}  ({})\n", scenario.name, file.display());
     if let Some(zab) = &model.zab {
         text.push_str(&format!(
-            "  model    zab · variant {} · {} servers · {} · {} · {} election\n",
+            "  model    zab · variant {} · {} servers · {} · {} · {} election · leader write {}\n",
             zab.variant.name(),
             model.servers,
             report::count(u64::from(zab.transactions), "transaction", "transactions"),
@@ -600,6 +609,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
                 n => format!("epochs up to {n}"),
             },
             zab.election.name(),
+            zab.leader_write.name(),
         ));
         text.push_str(&format!(
             "  faults   crashes {} · partitions {}{}{}{}\n  check    {} · {} fairness\n",

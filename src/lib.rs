@@ -13,6 +13,7 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod explore;
 pub mod merge;
 pub mod registry;
 pub mod render;

@@ -79,6 +79,7 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
         epochs: zab.epochs,
         variant: zab.variant,
         election: zab.election,
+        leader_write: zab.leader_write,
         crashes: faults.crashes.min(u32::from(u8::MAX)) as u8,
         partitions: faults.partitions.min(u32::from(u8::MAX)) as u8,
         timeouts: faults.timeouts.min(u32::from(u8::MAX)) as u8,

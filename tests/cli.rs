@@ -215,7 +215,7 @@ fn bad_scenarios_exit_2_with_file_line_and_expectation() {
         (
             "recipe.toml",
             good.replace("\"standard\"", "\"bakery\""),
-            "model.recipe: expected one of naive, herd, standard, fenced; found \"bakery\"",
+            "model.recipe: expected one of naive, herd, standard, fenced, curator; found \"bakery\"",
         ),
         (
             "type.toml",
@@ -575,8 +575,9 @@ fn regress_20_seeds_and_bounds_of_2_pow_63_and_more_round_trip() {
             &max,
             "--time-limit",
             &max,
+            // With this seed, run 318 is the first to find the violation.
             "--runs",
-            "300",
+            "400",
             "--json",
             "result.json",
             "--quiet",
@@ -611,65 +612,108 @@ fn regress_20_seeds_and_bounds_of_2_pow_63_and_more_round_trip() {
 
 /// Issue 20, item 2: the printed rerun command of a random counterexample reproduces the run
 /// byte for byte, though the scenario file says bfs and every random option came from the
-/// command line. Method: run the printed command in a fresh folder, compare trace and narrative.
+/// command line; with the default swarm scheduler too, whose run draws its own configuration
+/// (issue 20, item 7). Method: run the printed command in a fresh folder, compare trace and
+/// narrative.
 #[test]
 fn regress_20_the_printed_rerun_command_reproduces_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "my lock.toml",
-        "name = \"my-lock\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n",
-    );
-    let output = lockscope(
-        dir.path(),
-        &[
+    for scheduler in [Some("fault-biased"), None] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "my lock.toml",
+            "name = \"my-lock\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n",
+        );
+        let mut args = vec![
             "check",
             "my lock.toml",
             "--strategy",
             "random",
             "--seed",
             "7",
-            "--scheduler",
-            "fault-biased",
             "--runs",
             "3000",
             "--steps",
             "150",
             "--report",
             "first",
-        ],
+        ];
+        args.extend(scheduler.iter().flat_map(|name| ["--scheduler", name]));
+        let output = lockscope(dir.path(), &args);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+        let trace = "my-lock/mutual_exclusion.trace.json";
+        let first = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
+        let rerun = out
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("rerun   "))
+            .expect("a rerun line");
+        let command = rerun.split(" (the unshrunk run").next().unwrap();
+        let scheduler_option =
+            scheduler.map_or(String::new(), |name| format!(" --scheduler {name}"));
+        assert_eq!(
+            command,
+            format!(
+                "lockscope check 'my lock.toml' --strategy random --seed 7 --runs 3000 --steps 150\
+                 {scheduler_option} --report first --run {}",
+                serde_json::from_str::<serde_json::Value>(&first).unwrap()["run"]
+            )
+        );
+        std::fs::remove_dir_all(dir.path().join("first")).unwrap();
+        let words = shell_words::split(command).unwrap();
+        let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        let again = lockscope(dir.path(), &args);
+        assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+        let second = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
+        assert_eq!(first, second, "the same trace, byte for byte");
+        let narrative = |text: &str| {
+            text.split("counterexample for mutual_exclusion")
+                .nth(1)
+                .expect("a counterexample")
+                .to_string()
+        };
+        assert_eq!(narrative(&out), narrative(&stdout(&again)));
+    }
+}
+
+/// Issue 20, item 7: the default scheduler finds the canonical bug. The standard recipe with 3
+/// clients and 1 session expiry, seed 7, 3000 random runs: the old default (uniform) found
+/// nothing, because it spends the expiry in the first steps. The default (swarm) must find the
+/// double lock, end to end: verdict, exit code and a trace that replays to the violation.
+#[test]
+fn regress_20_the_default_scheduler_finds_the_expiry_bug_of_the_standard_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "standard.toml",
+        "name = \"standard\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n[check]\nstrategy = \"random\"\nseed = 7\nruns = 3000\n",
     );
-    let out = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
-    let trace = "my-lock/mutual_exclusion.trace.json";
-    let first = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
-    let rerun = out
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("rerun   "))
-        .expect("a rerun line");
-    let command = rerun.split(" (the unshrunk run").next().unwrap();
-    assert_eq!(
-        command,
-        format!(
-            "lockscope check 'my lock.toml' --strategy random --seed 7 --runs 3000 --steps 150 \
-             --scheduler fault-biased --report first --run {}",
-            serde_json::from_str::<serde_json::Value>(&first).unwrap()["run"]
-        )
+    let output = lockscope(
+        dir.path(),
+        &["check", "standard.toml", "--json", "result.json"],
     );
-    std::fs::remove_dir_all(dir.path().join("first")).unwrap();
-    let words = shell_words::split(command).unwrap();
-    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
-    let again = lockscope(dir.path(), &args);
-    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
-    let second = std::fs::read_to_string(dir.path().join("first").join(trace)).unwrap();
-    assert_eq!(first, second, "the same trace, byte for byte");
-    let narrative = |text: &str| {
-        text.split("counterexample for mutual_exclusion")
-            .nth(1)
-            .expect("a counterexample")
-            .to_string()
-    };
-    assert_eq!(narrative(&out), narrative(&stdout(&again)));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("swarm scheduler"),
+        "{}",
+        stdout(&output)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+            .unwrap();
+    let result = &json["results"][0];
+    assert_eq!(result["search"]["runs"], 3000);
+    let property = result["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "mutual_exclusion")
+        .unwrap();
+    assert_eq!(property["verdict"], "violated", "{property}");
+    let trace = dir.path().join(property["trace"].as_str().unwrap());
+    let replayed = lockscope(dir.path(), &["replay", trace.to_str().unwrap()]);
+    assert_eq!(replayed.status.code(), Some(1), "{}", stderr(&replayed));
+    assert!(stdout(&replayed).contains("both believe they hold the lock"));
 }
 
 /// Issue 20, items 3 and 4: shards count from 1, each result records its shard, and `merge`
@@ -1193,4 +1237,122 @@ fn regress_20_random_refuses_max_depth_and_a_stopped_dfs_explains_covered_0() {
         "{}",
         stdout(&output)
     );
+}
+
+/// Issue 20, "smaller input errors": `symmetry`, `threads` and `full_space` can be set in
+/// `[check]`, the command line overrides them (`--symmetry=false` turns a file's symmetry off),
+/// and wrong values are refused like every other key.
+#[test]
+fn regress_20_symmetry_threads_and_full_space_in_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "sym.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n[check]\nsymmetry = true\nthreads = 1\nfull_space = true\n",
+    );
+    let file = file.to_str().unwrap();
+    let output = lockscope(dir.path(), &["check", file, "-q"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(
+        out.contains("symmetry reduction (clients) · 5,409 representative states"),
+        "{out}"
+    );
+    assert!(out.contains("· 1 thread\n"), "{out}");
+    let output = lockscope(dir.path(), &["check", file, "--symmetry=false", "-j", "2"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(!out.contains("symmetry reduction"), "{out}");
+    assert!(out.contains("32,091 unique states"), "{out}");
+    assert!(out.contains("· 2 threads\n"), "{out}");
+    // A random search's rerun command reproduces an override of the file's value.
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            file,
+            "--strategy",
+            "random",
+            "--scheduler",
+            "fault-biased",
+            "--symmetry=false",
+            "--full-space=false",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    assert!(
+        out.contains(" --scheduler fault-biased '--full-space=false' '--symmetry=false' --run "),
+        "{out}"
+    );
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nsymmetry = \"yes\"\nthreads = 0\nfull_space = 1\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "bad.toml:6:12: check.symmetry: expected true or false, found string \"yes\"",
+    );
+    assert_input_error(
+        &output,
+        "bad.toml:8:14: check.full_space: expected true or false, found integer 1",
+    );
+    let bad = write(
+        dir.path(),
+        "threads.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nthreads = 0\n",
+    );
+    let output = lockscope(dir.path(), &["check", bad.to_str().unwrap()]);
+    assert_input_error(
+        &output,
+        "threads.toml:6:11: check.threads: expected 1 to 1024, found 0",
+    );
+}
+
+/// Issue 20, "smaller input errors": `check` says where its reports went (in full, since the
+/// default `reports` lands in the current folder), and a re-run removes the traces and diagrams
+/// it wrote earlier for the same scenario, so none is stale, while other scenarios' files stay.
+#[test]
+fn regress_20_check_names_its_report_folder_and_removes_its_own_stale_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_text = |expiries: u32| {
+        format!("name = \"mine\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[faults]\nsession_expiries = {expiries}\n")
+    };
+    let file = write(dir.path(), "mine.toml", &scenario_text(1));
+    let output = lockscope(dir.path(), &["check", file.to_str().unwrap(), "-q"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let index = std::path::absolute(dir.path().join("reports/index.html")).unwrap();
+    assert!(
+        stdout(&output).contains(&format!("reports   {}\n", index.display())),
+        "{}",
+        stdout(&output)
+    );
+    let mine = dir.path().join("reports/mine");
+    let trace = mine.join("mutual_exclusion.trace.json");
+    let diagram = mine.join("mutual_exclusion.svg");
+    assert!(trace.is_file() && diagram.is_file());
+    // Files the run does not own: a note in its folder, another scenario's trace.
+    let note = write(&mine, "notes.txt", "mine");
+    std::fs::create_dir_all(dir.path().join("reports/other")).unwrap();
+    let other = write(
+        &dir.path().join("reports/other"),
+        "mutual_exclusion.trace.json",
+        "{}",
+    );
+    // Without the expiry nothing is violated: the earlier trace and diagram go.
+    write(dir.path(), "mine.toml", &scenario_text(0));
+    let output = lockscope(
+        dir.path(),
+        &["check", file.to_str().unwrap(), "-q", "--report", "reports"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!trace.exists(), "a stale trace stays beside the new run's");
+    assert!(!diagram.exists(), "a stale diagram stays");
+    assert!(
+        note.is_file() && other.is_file(),
+        "files the run does not own are kept"
+    );
+    assert!(mine.join("report.html").is_file());
 }

@@ -4,15 +4,17 @@
 
 use std::path::Path;
 
-use lockscope::registry::lock_scenario;
-use lockscope::scenario::Scenario;
+use lockscope::registry::{lock_scenario, with_model, ModelVisitor};
+use lockscope::scenario::{Expected, Scenario};
 use lockscope::search::{
-    search, RandomOptions, Scheduler, SearchLimits, SearchOptions, SearchReport, Strategy, Verdict,
+    search, Checkable, RandomOptions, Scheduler, SearchLimits, SearchOptions, SearchReport,
+    Strategy, Verdict,
 };
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe};
 use lockscope_models::{prop, ActionInfo};
 use proptest::prelude::*;
+use stateright::Expectation;
 
 mod common;
 
@@ -67,48 +69,58 @@ const FAULT_BIASED: RandomOptions = RandomOptions {
     scheduler: Scheduler::FaultBiased,
 };
 
+/// The default scheduler: each run draws its own configuration from its seed.
+const SWARM: RandomOptions = RandomOptions {
+    scheduler: Scheduler::Swarm,
+    ..FAULT_BIASED
+};
+
 #[test]
 fn the_same_seed_gives_the_same_result_on_any_thread_count() {
     let model = model(3, 1, 1);
-    let one = random(&model, FAULT_BIASED, 1);
-    let two = random(&model, FAULT_BIASED, 2);
-    assert_eq!(
-        (one.transitions, one.runs, one.max_depth),
-        (two.transitions, two.runs, two.max_depth)
-    );
-    assert_eq!(one.fault_coverage, two.fault_coverage);
-    let traces_one = traces(&model, &one);
-    assert!(!traces_one.is_empty(), "the seed finds the violation");
-    assert_eq!(traces_one, traces(&model, &two));
+    for options in [FAULT_BIASED, SWARM] {
+        let one = random(&model, options, 1);
+        let two = random(&model, options, 2);
+        assert_eq!(
+            (one.transitions, one.runs, one.max_depth),
+            (two.transitions, two.runs, two.max_depth)
+        );
+        assert_eq!(one.fault_coverage, two.fault_coverage);
+        let traces_one = traces(&model, &one);
+        assert!(!traces_one.is_empty(), "the seed finds the violation");
+        assert_eq!(traces_one, traces(&model, &two));
+    }
 }
 
 #[test]
 fn one_run_reruns_alone_with_the_same_violation() {
     let model = model(3, 1, 1);
-    let all = random(&model, FAULT_BIASED, 2);
-    let found = all
-        .property(prop::MUTUAL_EXCLUSION)
-        .unwrap()
-        .counterexample
-        .clone()
-        .expect("violated");
-    let run = found.random.expect("random origin").run;
-    let alone = random(
-        &model,
-        RandomOptions {
-            only_run: Some(run),
-            ..FAULT_BIASED
-        },
-        1,
-    );
-    assert_eq!(alone.runs, Some(1));
-    assert_eq!(
-        alone
+    for options in [FAULT_BIASED, SWARM] {
+        let all = random(&model, options, 2);
+        let found = all
             .property(prop::MUTUAL_EXCLUSION)
             .unwrap()
-            .counterexample,
-        Some(found)
-    );
+            .counterexample
+            .clone()
+            .expect("violated");
+        let run = found.random.expect("random origin").run;
+        let alone = random(
+            &model,
+            RandomOptions {
+                only_run: Some(run),
+                ..options
+            },
+            1,
+        );
+        assert_eq!(alone.runs, Some(1));
+        assert_eq!(
+            alone
+                .property(prop::MUTUAL_EXCLUSION)
+                .unwrap()
+                .counterexample,
+            Some(found)
+        );
+    }
 }
 
 #[test]
@@ -194,7 +206,7 @@ fn shards_merged_equal_one_unsharded_run() {
 /// replays exactly, still violates, is no longer than the run it was shrunk from, and uses no
 /// more faults of any kind than its budget. A run that finds no violation checks nothing, so the
 /// counterexamples are counted (the cases come from a fixed seed): with this seed the 40 cases give
-/// 61, and fewer than 30 fails.
+/// 57, and fewer than 30 fails.
 #[test]
 fn shrunk_traces_replay_violate_and_respect_the_budgets() {
     const MIN_COUNTEREXAMPLES: usize = 30;
@@ -205,6 +217,7 @@ fn shrunk_traces_replay_violate_and_respect_the_budgets() {
             Scheduler::Uniform,
             Scheduler::Pct,
             Scheduler::FaultBiased,
+            Scheduler::Swarm,
         ]),
         proptest::sample::select(vec![Recipe::Naive, Recipe::Standard, Recipe::Fenced]),
         2u8..4,
@@ -292,4 +305,147 @@ fn shrunk_traces_replay_violate_and_respect_the_budgets() {
         "only {} counterexamples in 40 cases",
         counterexamples.get()
     );
+}
+
+/// The seeds, run budget (divisible by 8) and schedulers of the scheduler table in
+/// docs/random.md.
+const TABLE_SEEDS: std::ops::RangeInclusive<u64> = 1..=60;
+const TABLE_RUNS: u64 = 3000;
+const TABLE_SCHEDULERS: [Scheduler; 4] = [
+    Scheduler::Uniform,
+    Scheduler::FaultBiased,
+    Scheduler::Pct,
+    Scheduler::Swarm,
+];
+
+/// The safety properties of a scenario expected violated, and for each scheduler of the table the
+/// run (from 1) that first violated one of them, per seed (`None`: no run of the budget did).
+/// Nothing when the scenario expects no safety violation.
+struct FirstViolations<'a> {
+    expected_violated: Vec<&'a str>,
+    steps: u32,
+}
+
+type Firsts = (Vec<&'static str>, Vec<Vec<Option<u64>>>);
+
+impl ModelVisitor for FirstViolations<'_> {
+    type Output = Option<Firsts>;
+
+    fn visit<M: Checkable + Send + 'static>(self, model: M) -> Self::Output {
+        let bugs: Vec<&'static str> = model
+            .properties()
+            .iter()
+            .filter(|p| p.expectation == Expectation::Always)
+            .map(|p| p.name)
+            .filter(|name| self.expected_violated.contains(name))
+            .collect();
+        if bugs.is_empty() {
+            return None;
+        }
+        // The runs go in slices of doubling length — the first eighth of the budget, then the
+        // second half of a quarter (a shard), of a half, of the whole — stopping at the first
+        // slice with a violation: a run does not depend on the slice it falls in, and the cost
+        // follows the runs needed instead of the budget (each slice shrinks what it found).
+        let first_violation = |scheduler, seed| {
+            let slices = [
+                (TABLE_RUNS / 8, None),
+                (TABLE_RUNS / 4, Some((1, 2))),
+                (TABLE_RUNS / 2, Some((1, 2))),
+                (TABLE_RUNS, Some((1, 2))),
+            ];
+            slices.into_iter().find_map(|(runs, shard)| {
+                let options = SearchOptions {
+                    strategy: Strategy::Random,
+                    random: RandomOptions {
+                        seed,
+                        runs,
+                        steps: self.steps,
+                        only_run: None,
+                        shard,
+                        scheduler,
+                    },
+                    ..SearchOptions::default()
+                };
+                search(&model, &options, &mut |_| {})
+                    .properties
+                    .iter()
+                    .filter(|p| bugs.contains(&p.name))
+                    .filter_map(|p| p.counterexample.as_ref()?.random)
+                    .map(|origin| origin.run + 1)
+                    .min()
+            })
+        };
+        let firsts = TABLE_SCHEDULERS
+            .iter()
+            .map(|&scheduler| {
+                TABLE_SEEDS
+                    .map(|seed| first_violation(scheduler, seed))
+                    .collect()
+            })
+            .collect();
+        Some((bugs, firsts))
+    }
+}
+
+/// "found/seeds · median": how many seeds found the bug, and the median of the first runs over
+/// all seeds (a seed that found nothing counts as more than the budget).
+fn table_cell(firsts: &[Option<u64>]) -> String {
+    let mut runs: Vec<u64> = firsts.iter().map(|r| r.unwrap_or(u64::MAX)).collect();
+    runs.sort_unstable();
+    let found = firsts.iter().filter(|r| r.is_some()).count();
+    let median = match runs[(runs.len() - 1) / 2] {
+        u64::MAX => format!("> {TABLE_RUNS}"),
+        run => run.to_string(),
+    };
+    format!("{found}/{} · {median}", firsts.len())
+}
+
+/// The scheduler table of docs/random.md: for every bundled scenario with a safety property
+/// expected violated, each scheduler's share of seeds 1–60 whose random search of 3000 runs
+/// (single-threaded; results do not depend on threads) finds one of those violations, and the
+/// (lower) median run that first does, over all 60 seeds, a seed that finds nothing counting as
+/// more than 3000. Regenerate the table with
+/// `cargo test --release --test random -- --ignored scheduler_table --nocapture --test-threads 1`.
+#[test]
+#[ignore = "a measurement of some minutes; prints the table of docs/random.md"]
+fn scheduler_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = ["lock", "zab", "bench"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let names: Vec<&str> = TABLE_SCHEDULERS.iter().map(|s| s.name()).collect();
+    println!("| scenario | property | {} |", names.join(" | "));
+    println!("|---|---|{}", "---|".repeat(names.len()));
+    for file in files {
+        let scenario = Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
+        let visitor = FirstViolations {
+            expected_violated: scenario
+                .expect
+                .iter()
+                .filter(|&(_, &verdict)| verdict == Expected::Violated)
+                .map(|(name, _)| name.as_str())
+                .collect(),
+            steps: scenario.check.steps,
+        };
+        let started = std::time::Instant::now();
+        let Some((bugs, firsts)) = with_model(&scenario, visitor).unwrap() else {
+            continue;
+        };
+        let cells: Vec<String> = firsts.iter().map(|runs| table_cell(runs)).collect();
+        println!(
+            "| {} | {} | {} |",
+            scenario.name,
+            bugs.join(", "),
+            cells.join(" | ")
+        );
+        eprintln!(
+            "{}: {:.1} s",
+            scenario.name,
+            started.elapsed().as_secs_f64()
+        );
+    }
 }

@@ -77,7 +77,9 @@ fn symmetry_reduction_is_refused_where_it_does_not_apply() {
     };
     let error = check::run(&scenario, &file, &options, &mut |_| {}).expect_err("random search");
     assert!(
-        error.contains("--symmetry needs a breadth-first search"),
+        error.contains(
+            "symmetry reduction (--symmetry, [check] symmetry) needs a breadth-first search"
+        ),
         "{error}"
     );
 }

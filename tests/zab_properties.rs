@@ -11,7 +11,7 @@ use std::path::Path;
 
 use lockscope::trace::Trace;
 use lockscope_models::prop;
-use lockscope_models::zab::{Election, ZabConfig};
+use lockscope_models::zab::{Election, LeaderWrite, ZabConfig};
 use lockscope_models::zab::{ZabAction, ZabModel, ZabState, ZabVariant};
 use stateright::Model;
 
@@ -20,6 +20,7 @@ fn zk_4643(transactions: u8) -> ZabModel {
     ZabModel::new(ZabConfig {
         variant: ZabVariant::Zk4643,
         election: Election::Oracle,
+        leader_write: LeaderWrite::Atomic,
         epochs: 3,
         crashes: 2,
         ..ZabConfig::new(3, transactions)

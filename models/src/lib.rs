@@ -8,8 +8,8 @@
 //! - [`zookeeper`]: a single ZooKeeper server (znodes, sessions, one-shot watches).
 //! - [`zab`]: ZooKeeper's atomic broadcast among N servers, with crashes and partitions, and
 //!   named variants that reproduce known ZooKeeper bugs.
-//! - [`lock`]: the znode lock recipes (naive, herd, standard, fenced) as clients of that server,
-//!   with the faults that break them (session expiry, client pauses).
+//! - [`lock`]: the znode lock recipes (naive, herd, standard, fenced, curator) as clients of that
+//!   server, with the faults that break them (session expiry, client pauses).
 //!
 //! The search engine, scenario files and reports live in the `lockscope` crate; it reaches a model
 //! through [`stateright::Model`] plus [`Explain`], which turns steps and states into the sentences

@@ -162,10 +162,7 @@ pub const LOCK_EVIDENCE: &[(&str, Evidence)] = &[
 /// scenario named below violates what it expects violated.
 const ZAB_SCENARIOS_TEST: &str = "scenarios (every bundled scenario's [expect])";
 
-/// The evidence for the ZAB properties. `global_primary_order` and
-/// `proposals_eventually_committed` have none yet: no run of the model that violates them has been
-/// found (the first needs a lost commit followed by a leader with an older uncommitted
-/// transaction, beyond the bounds searched), and `lockscope list` says so.
+/// The evidence for the ZAB properties (docs/properties.md).
 pub const ZAB_EVIDENCE: &[(&str, Evidence)] = &[
     (
         LEADER_UNIQUENESS,
@@ -200,6 +197,13 @@ pub const ZAB_EVIDENCE: &[(&str, Evidence)] = &[
         Evidence::Mutation {
             mutation: "a late follower is not sent the leader's outstanding proposals",
             test: "zab::tests::a_search_finds_a_proposal_delivered_without_its_predecessor_when_a_late_follower_misses_it",
+        },
+    ),
+    (
+        GLOBAL_PRIMARY_ORDER,
+        Evidence::Mutation {
+            mutation: "a follower that writes a sync's transactions newest first",
+            test: "zab::tests::a_search_finds_an_old_epoch_delivered_last_when_syncs_are_written_newest_first",
         },
     ),
     (
@@ -262,6 +266,13 @@ pub const ZAB_EVIDENCE: &[(&str, Evidence)] = &[
         LEADER_EVENTUALLY_ELECTED,
         Evidence::Mutant {
             scenario: "zab/liveness-election-race.toml",
+            test: ZAB_SCENARIOS_TEST,
+        },
+    ),
+    (
+        PROPOSALS_EVENTUALLY_COMMITTED,
+        Evidence::Mutant {
+            scenario: "zab/v3.6-3.9.1.toml",
             test: ZAB_SCENARIOS_TEST,
         },
     ),

@@ -43,7 +43,7 @@ pub fn write(dir: &Path, outcomes: &[ScenarioOutcome]) -> Result<(), String> {
             };
             let (_, timeline) = super::load(trace_path)?;
             write_file(
-                &folder.join(format!("{}.svg", property.name)),
+                &folder.join(crate::check::diagram_file_name(property.name)),
                 &super::svg::render(&timeline),
             )?;
             let link = trace_path

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lockscope_models::lock::{Recipe, Variant};
-use lockscope_models::zab::{Election, ZabVariant};
+use lockscope_models::zab::{Election, LeaderWrite, ZabVariant};
 use lockscope_models::Fairness;
 
 use crate::search::{Scheduler, Strategy};
@@ -69,6 +69,8 @@ pub struct ZabSpec {
     pub epochs: u8,
     pub variant: ZabVariant,
     pub election: Election,
+    /// When the leader writes and acknowledges its own proposals.
+    pub leader_write: LeaderWrite,
 }
 
 /// The model kinds lockscope checks today.
@@ -162,7 +164,20 @@ pub struct CheckSpec {
     /// a trace's scenario when weak, so traces that do not use it read as before.
     #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
+    /// How the search runs rather than what it finds, so not written into traces (a trace is
+    /// the same whatever they are): symmetry reduction (bfs only), exploring past violations to
+    /// count a complete space, and worker threads (`None`: all cores).
+    #[serde(skip)]
+    pub symmetry: bool,
+    #[serde(skip)]
+    pub full_space: bool,
+    #[serde(skip)]
+    pub threads: Option<usize>,
 }
+
+/// Most worker threads (`threads`, `--threads`): far more than a machine has, and small enough
+/// for the search's batch arithmetic.
+pub const MAX_THREADS: usize = 1024;
 
 fn is_weak(fairness: &Fairness) -> bool {
     *fairness == Fairness::Weak
@@ -179,8 +194,11 @@ impl Default for CheckSpec {
             runs: 1000,
             max_memory: 0,
             steps: 200,
-            scheduler: Scheduler::Uniform,
+            scheduler: Scheduler::default(),
             fairness: Fairness::Weak,
+            symmetry: false,
+            full_space: false,
+            threads: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
-use lockscope_models::zab::{Election, ZabConfig, ZabVariant};
+use lockscope_models::zab::{Election, LeaderWrite, ZabConfig, ZabVariant};
 use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
 use lockscope_models::Fairness;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use super::units::{DurationValue, SizeValue};
 use super::wide::Wide;
 use super::{
     line_column, CheckSpec, Expected, Faults, ModelKind, ModelSpec, PartitionSides, Problem,
-    Scenario, ZabSpec, PLANNED_KINDS,
+    Scenario, ZabSpec, MAX_THREADS, PLANNED_KINDS,
 };
 use crate::registry;
 use crate::search::{Scheduler, Strategy};
@@ -37,7 +37,9 @@ struct RawScenario {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawModel {
-    kind: Spanned<String>,
+    /// Optional here so that a wrongly typed `kind`, blanked to read on (see
+    /// [`deserialize_all`]), does not hide the problems after it; validation requires it.
+    kind: Option<Spanned<String>>,
     recipe: Option<Spanned<String>>,
     variant: Option<Spanned<String>>,
     clients: Option<Spanned<u32>>,
@@ -47,6 +49,7 @@ struct RawModel {
     transactions: Option<Spanned<u32>>,
     epochs: Option<Spanned<u32>>,
     election: Option<Spanned<String>>,
+    leader_write: Option<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -77,6 +80,9 @@ struct RawCheck {
     steps: Option<Spanned<u32>>,
     scheduler: Option<Spanned<String>>,
     fairness: Option<Spanned<String>>,
+    symmetry: Option<bool>,
+    threads: Option<Spanned<u32>>,
+    full_space: Option<bool>,
 }
 
 /// Collects problems with their positions in one source text.
@@ -129,13 +135,14 @@ pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
     }
 }
 
-/// Most wrongly typed values reported from one file.
+/// Most wrongly typed values and unknown keys reported from one file.
 const MAX_TYPE_ERRORS: usize = 20;
 
-/// Read the raw scenario, reporting every wrongly typed value, not only the first: serde stops at
-/// the first error, so the lines holding a bad value are blanked (spaces of the same length, so
-/// every later position stays right) and the text is read again. A syntax error, or an error that
-/// only blanking caused (a required key now missing), ends the collection.
+/// Read the raw scenario, reporting every wrongly typed value and every unknown key, not only
+/// the first: serde stops at the first error, so the lines holding a bad value or key are blanked
+/// (spaces of the same length, so every later position stays right) and the text is read again.
+/// Every key is optional at this stage, so blanking one causes no error of its own; an unknown
+/// table is blanked with its keys. A syntax error ends the collection.
 fn deserialize_all(text: &str) -> Result<RawScenario, Vec<Problem>> {
     let mut current = text.to_string();
     let mut problems = Vec::new();
@@ -148,10 +155,11 @@ fn deserialize_all(text: &str) -> Result<RawScenario, Vec<Problem>> {
         let message = err.message().trim().replace('\n', "; ");
         let value_error =
             message.starts_with("invalid type") || message.starts_with("invalid value");
-        if !problems.is_empty() && !value_error {
+        let span = err.span();
+        let unknown_key = message.starts_with("unknown field") && span.is_some();
+        if !problems.is_empty() && !value_error && !unknown_key {
             return Err(problems);
         }
-        let span = err.span();
         problems.push(Problem {
             position: span.as_ref().map(|span| line_column(text, span.start)),
             message: match &span {
@@ -160,12 +168,41 @@ fn deserialize_all(text: &str) -> Result<RawScenario, Vec<Problem>> {
             },
         });
         match span {
-            Some(span) if value_error && problems.len() < MAX_TYPE_ERRORS => {
-                blank_lines(&mut current, span)
+            Some(span) if (value_error || unknown_key) && problems.len() < MAX_TYPE_ERRORS => {
+                if line_at(text, span.start).trim_start().starts_with('[') {
+                    // An unknown table: its keys go too, or they would join the table above.
+                    blank_lines(&mut current, span.start..table_end(text, span.end))
+                } else {
+                    blank_lines(&mut current, span)
+                }
             }
             _ => return Err(problems),
         }
     }
+}
+
+/// Where the table whose header ends at `offset` ends: the start of the next header line, or the
+/// end of the text.
+fn table_end(text: &str, offset: usize) -> usize {
+    let mut start = text[offset.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| offset + i + 1);
+    while start < text.len() {
+        let line = line_at(text, start);
+        if line.trim_start().starts_with('[') {
+            return start.saturating_sub(1);
+        }
+        start += line.len() + 1;
+    }
+    text.len()
+}
+
+/// The line of `text` that holds byte `offset`.
+fn line_at(text: &str, offset: usize) -> &str {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    text[start..].lines().next().unwrap_or("")
 }
 
 /// Replace the lines that `span` touches with spaces, keeping their line breaks.
@@ -278,19 +315,26 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
 }
 
 fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
-    match raw.kind.get_ref().as_str() {
+    let Some(kind) = &raw.kind else {
+        problems.unplaced(format!(
+            "model.kind: missing; expected one of lock, zab, {}",
+            one_of(PLANNED_KINDS.iter().copied())
+        ));
+        return None;
+    };
+    match kind.get_ref().as_str() {
         "lock" => {}
         "zab" => return Some(validate_zab_model(raw, problems)),
         planned if PLANNED_KINDS.contains(&planned) => {
             problems.at(
-                &raw.kind,
+                kind,
                 format!("model.kind: {planned:?} is not implemented yet; implemented: lock, zab"),
             );
             return None;
         }
         other => {
             problems.at(
-                &raw.kind,
+                kind,
                 format!(
                     "model.kind: expected one of lock, zab, {}; found {other:?}",
                     one_of(PLANNED_KINDS.iter().copied())
@@ -304,6 +348,7 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
         ("transactions", raw.transactions.as_ref().map(|v| v.span())),
         ("epochs", raw.epochs.as_ref().map(|v| v.span())),
         ("election", raw.election.as_ref().map(|v| v.span())),
+        ("leader_write", raw.leader_write.as_ref().map(|v| v.span())),
     ];
     for (key, span) in zab_only {
         if let Some(span) = span {
@@ -326,10 +371,6 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
             .find(|r| r.name() == recipe.get_ref())
         {
             Some(found) => Some(found),
-            None if recipe.get_ref() == "curator" => {
-                problems.at(recipe, "model.recipe: \"curator\" is not implemented yet; implemented: naive, herd, standard, fenced".into());
-                None
-            }
             None => {
                 let known = one_of(Recipe::ALL.iter().map(|r| r.name()));
                 problems.at(
@@ -429,7 +470,8 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
     })
 }
 
-/// `[model]` of kind zab: `servers`, `transactions`, `epochs`, `variant`, `election`.
+/// `[model]` of kind zab: `servers`, `transactions`, `epochs`, `variant`, `election`,
+/// `leader_write`.
 fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
     let lock_only = [
         ("recipe", raw.recipe.as_ref().map(|v| v.span())),
@@ -502,6 +544,23 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             }
         },
     };
+    let leader_write = match &raw.leader_write {
+        None => LeaderWrite::default(),
+        Some(raw_value) => LeaderWrite::ALL
+            .into_iter()
+            .find(|w| w.name() == raw_value.get_ref())
+            .unwrap_or_else(|| {
+                let known = one_of(LeaderWrite::ALL.iter().map(|w| w.name()));
+                problems.at(
+                    raw_value,
+                    format!(
+                        "model.leader_write: expected one of {known}; found {:?}",
+                        raw_value.get_ref()
+                    ),
+                );
+                LeaderWrite::default()
+            }),
+    };
     if let (Some(raw_epochs), Err(message)) = (
         &raw.epochs,
         ZabConfig::check_epochs_with_election(epochs, election),
@@ -515,6 +574,7 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             epochs,
             variant,
             election,
+            leader_write,
         }),
         ..ModelSpec::zab_defaults()
     }
@@ -734,8 +794,9 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
             "uniform" => Scheduler::Uniform,
             "pct" => Scheduler::Pct,
             "fault-biased" => Scheduler::FaultBiased,
+            "swarm" => Scheduler::Swarm,
             other => {
-                problems.at(scheduler, format!("check.scheduler: expected one of uniform, pct, fault-biased; found {other:?}"));
+                problems.at(scheduler, format!("check.scheduler: expected one of swarm, uniform, pct, fault-biased; found {other:?}"));
                 defaults.scheduler
             }
         },
@@ -764,6 +825,18 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         .as_ref()
         .map(|s| Spanned::new(s.span(), u64::from(*s.get_ref())));
     let steps = at_least_one(&steps_wide, "steps", u64::from(defaults.steps), problems) as u32;
+    let threads = raw.threads.and_then(|threads| {
+        let n = *threads.get_ref() as usize;
+        if (1..=MAX_THREADS).contains(&n) {
+            Some(n)
+        } else {
+            problems.at(
+                &threads,
+                format!("check.threads: expected 1 to {MAX_THREADS}, found {n}"),
+            );
+            None
+        }
+    });
     CheckSpec {
         strategy,
         max_depth: raw.max_depth.unwrap_or(defaults.max_depth),
@@ -775,5 +848,8 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         steps,
         scheduler,
         fairness,
+        symmetry: raw.symmetry.unwrap_or(defaults.symmetry),
+        full_space: raw.full_space.unwrap_or(defaults.full_space),
+        threads,
     }
 }

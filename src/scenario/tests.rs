@@ -85,7 +85,7 @@ fn zero_clients_is_out_of_range() {
 fn an_unknown_recipe_lists_the_known_ones() {
     assert_eq!(
         error(&STANDARD.replace("\"standard\"", "\"bakery\"")),
-        "scenarios/x.toml:5:10: model.recipe: expected one of naive, herd, standard, fenced; found \"bakery\""
+        "scenarios/x.toml:5:10: model.recipe: expected one of naive, herd, standard, fenced, curator; found \"bakery\""
     );
 }
 
@@ -544,6 +544,48 @@ fn the_election_is_the_oracle_unless_fle_is_asked_for() {
 }
 
 #[test]
+fn the_leader_writes_in_zookeepers_order_unless_the_atomic_abstraction_is_asked_for() {
+    use lockscope_models::zab::LeaderWrite;
+    let leader_write = |text: &str| {
+        parse(text)
+            .expect("a valid scenario")
+            .model
+            .zab
+            .expect("a zab model")
+            .leader_write
+    };
+    assert_eq!(leader_write(ZAB), LeaderWrite::Queued);
+    let atomic = ZAB.replace("servers = 3", "servers = 3\nleader_write = \"atomic\"");
+    assert_eq!(leader_write(&atomic), LeaderWrite::Atomic);
+    let queued = ZAB.replace("servers = 3", "servers = 3\nleader_write = \"queued\"");
+    assert_eq!(leader_write(&queued), LeaderWrite::Queued);
+    // Both values survive a scenario file and a trace's embedded scenario, which names the key.
+    for text in [&atomic, &queued] {
+        let scenario = parse(text).expect("valid");
+        let toml_text = toml::to_string(&scenario).expect("serialises");
+        assert_eq!(parse(&toml_text).expect("round trip"), scenario);
+        let json = serde_json::to_string(&scenario).expect("serialises");
+        let name = leader_write(text).name();
+        assert!(
+            json.contains(&format!("\"leader_write\":\"{name}\"")),
+            "{json}"
+        );
+        let back: Scenario = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, scenario);
+    }
+    let message = error(&ZAB.replace("servers = 3", "servers = 3\nleader_write = \"later\""));
+    assert_eq!(
+        message,
+        "scenarios/x.toml:6:16: model.leader_write: expected one of queued, atomic; found \"later\""
+    );
+    let message = error(&STANDARD.replace("clients = 3", "clients = 3\nleader_write = \"atomic\""));
+    assert!(
+        message.contains("model.leader_write: applies to model kind zab only"),
+        "{message}"
+    );
+}
+
+#[test]
 fn unbounded_epochs_are_refused_with_fast_leader_election() {
     // FLE's rounds are bounded by `epochs`; only the oracle election may leave epochs unbounded.
     let unbounded = ZAB.replace("servers = 3", "servers = 3\nepochs = 0");
@@ -552,5 +594,39 @@ fn unbounded_epochs_are_refused_with_fast_leader_election() {
     assert!(
         message.contains("model.epochs: 0 (no bound) needs election = \"oracle\""),
         "{message}"
+    );
+}
+
+#[test]
+fn every_wrong_type_and_unknown_key_is_reported_even_after_a_wrongly_typed_kind() {
+    // Issue 20: a wrongly typed required key (`kind`) ended the collection and hid the problems
+    // after it, and only the first unknown key was reported.
+    let text = STANDARD
+        .replace("kind = \"lock\"", "kind = 5")
+        .replace("clients = 3", "clients = \"three\"\nbogus = 1")
+        .replace("session_expiries = 1", "session_expiries = \"y\"")
+        + "[extra]\nx = 1\n[check]\nmax_states = \"z\"\nfoo = 2\n";
+    let err = parse(&text).expect_err("invalid");
+    let lines: Vec<String> = err.to_string().lines().map(String::from).collect();
+    let known_check = "`strategy`, `max_depth`, `max_states`, `time_limit`, `max_memory`, `seed`, `runs`, `steps`, `scheduler`, `fairness`, `symmetry`, `threads`, `full_space`";
+    assert_eq!(
+        lines,
+        [
+            "scenarios/x.toml:4:8: model.kind: expected a string, found integer 5".to_string(),
+            "scenarios/x.toml:6:11: model.clients: expected an integer from 0 to 4294967295, found string \"three\"".into(),
+            "scenarios/x.toml:7:1: unknown field `bogus`, expected one of `kind`, `recipe`, `variant`, `clients`, `acquisitions`, `retry_after_expiry`, `servers`, `transactions`, `epochs`, `election`, `leader_write`".into(),
+            "scenarios/x.toml:9:20: faults.session_expiries: expected an integer from 0 to 255, found string \"y\"".into(),
+            "scenarios/x.toml:12:2: unknown field `extra`, expected one of `name`, `description`, `model`, `faults`, `check`, `expect`".into(),
+            "scenarios/x.toml:15:14: check.max_states: expected an integer from 0 to 18446744073709551615 (above 9223372036854775807, a decimal string such as \"18446744073709551615\"), found string \"z\"".into(),
+            format!("scenarios/x.toml:16:1: unknown field `foo`, expected one of {known_check}"),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_kind_is_an_error() {
+    assert_eq!(
+        error("[model]\nrecipe = \"standard\"\nclients = 2\n"),
+        "scenarios/x.toml: model.kind: missing; expected one of lock, zab, lock-over-zab, rwlock, election, barrier"
     );
 }

@@ -2,7 +2,7 @@
 //! so that a scenario embedded in a trace passes the same validation as a scenario file.
 
 use lockscope_models::lock::{Recipe, Variant};
-use lockscope_models::zab::{Election, ZabVariant};
+use lockscope_models::zab::{Election, LeaderWrite, ZabVariant};
 
 use super::{ModelKind, ModelSpec, ZabSpec};
 
@@ -26,6 +26,8 @@ pub struct ModelWire {
     epochs: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     election: Option<Election>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    leader_write: Option<LeaderWrite>,
 }
 
 impl From<ModelSpec> for ModelWire {
@@ -42,6 +44,7 @@ impl From<ModelSpec> for ModelWire {
                 transactions: None,
                 epochs: None,
                 election: None,
+                leader_write: None,
             },
             Some(zab) => ModelWire {
                 kind: spec.kind,
@@ -54,6 +57,7 @@ impl From<ModelSpec> for ModelWire {
                 transactions: Some(zab.transactions),
                 epochs: Some(zab.epochs),
                 election: Some(zab.election),
+                leader_write: Some(zab.leader_write),
             },
         }
     }
@@ -90,6 +94,7 @@ impl TryFrom<ModelWire> for ModelSpec {
                         .find(|v| v.name() == wire.variant)
                         .ok_or_else(|| format!("model.variant: unknown {:?}", wire.variant))?,
                     election: wire.election.ok_or_else(|| missing("election"))?,
+                    leader_write: wire.leader_write.ok_or_else(|| missing("leader_write"))?,
                 }),
                 ..ModelSpec::zab_defaults()
             }),

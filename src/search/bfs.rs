@@ -980,9 +980,12 @@ fn rebuild_trace<M: Checkable>(
 #[cfg(test)]
 mod tests {
     use lockscope_models::lock::{LockConfig, LockModel, Recipe};
+    use lockscope_models::prop;
+    use lockscope_models::zab::{ZabAction, ZabConfig, ZabModel, ZabState};
+    use stateright::Model;
 
     use super::super::seen::SHARE_CAP;
-    use super::super::SearchLimits;
+    use super::super::{Counterexample, PropertyKind, SearchLimits, Verdict};
     use super::*;
 
     /// Counts, depth and every counterexample (as its actions) of a safety search, complete or
@@ -1020,6 +1023,127 @@ mod tests {
             report.max_depth,
             counterexamples,
         )
+    }
+
+    /// Once every safety property has a counterexample there is nothing left to find, so a search
+    /// that keeps no graph for liveness stops there and says so; one asked for the full space, or
+    /// one recording the graph to check liveness afterwards, goes on to the end.
+    #[test]
+    fn a_search_stops_once_every_safety_property_is_violated() {
+        // The naive lock with three clients, an expiry and a crash violates all four safety
+        // properties.
+        let model = LockModel::new(LockConfig {
+            session_expiries: 1,
+            crashes: 1,
+            ..LockConfig::new(Recipe::Naive, 3)
+        })
+        .expect("a valid configuration");
+        let run = |full_space: bool, check_liveness: bool| {
+            let options = SearchOptions {
+                full_space,
+                check_liveness,
+                ..SearchOptions::default()
+            };
+            search(&model, &options, &mut |_| {})
+        };
+        let whole = run(true, false);
+        assert_eq!(whole.stop, Stop::Exhausted);
+        assert!(
+            whole
+                .properties
+                .iter()
+                .filter(|p| p.kind == PropertyKind::Safety)
+                .all(|p| p.counterexample.is_some()),
+            "every safety property is violated somewhere"
+        );
+        let unchecked = &whole.properties[whole.properties.len() - 1];
+        assert_eq!(
+            (unchecked.kind, unchecked.verdict),
+            (PropertyKind::Liveness, Verdict::Unknown),
+            "liveness was not asked for: no verdict"
+        );
+        assert_eq!(
+            unchecked.reason.as_deref(),
+            Some("liveness checking was turned off")
+        );
+        let stopped = run(false, false);
+        assert_eq!(stopped.stop, Stop::AllViolated);
+        assert!(
+            stopped.unique_states < whole.unique_states,
+            "{} states of {}",
+            stopped.unique_states,
+            whole.unique_states
+        );
+        let with_liveness = run(false, true);
+        assert_eq!(with_liveness.stop, Stop::Exhausted);
+        assert_eq!(with_liveness.unique_states, whole.unique_states);
+        // A bounded search decides no liveness property, and names its bound.
+        let options = SearchOptions {
+            limits: SearchLimits {
+                max_states: Some(1_000),
+                ..SearchLimits::default()
+            },
+            ..SearchOptions::default()
+        };
+        let bounded = search(&model, &options, &mut |_| {});
+        let unchecked = &bounded.properties[bounded.properties.len() - 1];
+        assert_eq!(
+            (unchecked.verdict, unchecked.reason.as_deref()),
+            (Verdict::Unknown, Some("bounded: max_states"))
+        );
+    }
+
+    /// The lasso ZAB's search reports for `leader_eventually_elected`, replayed: every state it
+    /// passes through, and the property's verdict and counterexample.
+    fn elected_lasso(config: ZabConfig) -> (Verdict, Counterexample<ZabAction>, Vec<ZabState>) {
+        let model = ZabModel::new(config).expect("a valid configuration");
+        let report = search(&model, &SearchOptions::default(), &mut |_| {});
+        assert_eq!(report.stop, Stop::Exhausted);
+        let elected = report
+            .properties
+            .into_iter()
+            .find(|p| p.name == prop::LEADER_EVENTUALLY_ELECTED)
+            .expect("ZAB declares it");
+        let lasso = elected.counterexample.expect("a leaderless run");
+        let mut states = vec![model.init_states().remove(0)];
+        for action in &lasso.steps {
+            let next = model
+                .next_state(states.last().expect("a state"), action.clone())
+                .expect("every step is enabled");
+            states.push(next);
+        }
+        (elected.verdict, lasso, states)
+    }
+
+    /// A lasso is reported as its stem, then a cycle that returns to the state the stem ended in
+    /// (the election race of unbounded epochs: a genuine cycle), and keeps the bound its lasso
+    /// search named (ZAB with `epochs = 2` and a crash: stuck only where the bound forbids the
+    /// next election).
+    #[test]
+    fn a_lasso_is_a_stem_and_a_cycle_back_and_keeps_its_bound() {
+        let race = ZabConfig {
+            crashes: 1,
+            epochs: 0,
+            ..ZabConfig::new(3, 1)
+        };
+        let (verdict, lasso, states) = elected_lasso(race);
+        assert_eq!(verdict, Verdict::Violated);
+        assert_eq!(lasso.bound, None);
+        let stem = lasso.loop_start.expect("a lasso");
+        assert!(stem < lasso.steps.len(), "a cycle of at least one step");
+        assert_eq!(
+            states[stem],
+            states[states.len() - 1],
+            "the cycle returns to where the stem ended"
+        );
+
+        let bounded = ZabConfig {
+            crashes: 1,
+            ..ZabConfig::new(3, 0)
+        };
+        let (verdict, lasso, _) = elected_lasso(bounded);
+        assert_eq!(verdict, Verdict::Unknown);
+        assert!(lasso.bound.is_some(), "the epoch bound is named");
     }
 
     /// Workers enter new states themselves; however the claims fall out (any number of threads,

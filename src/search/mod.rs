@@ -15,6 +15,7 @@ mod fingerprint;
 mod frontier;
 pub mod liveness;
 mod random;
+mod scheduler;
 mod seen;
 mod shrink;
 mod words;
@@ -199,7 +200,6 @@ impl Default for SearchOptions {
 #[serde(rename_all = "lowercase")]
 pub enum Scheduler {
     /// Every enabled action equally likely.
-    #[default]
     Uniform,
     /// Probabilistic concurrency testing: random priorities per task, a few priority change
     /// points per run; finds bugs that need one actor to run far ahead of another.
@@ -210,6 +210,12 @@ pub enum Scheduler {
     /// over the run finds bugs that need a fault at the right moment.
     #[serde(rename = "fault-biased")]
     FaultBiased,
+    /// Swarm testing: each run draws its own configuration — a fault rate (when faults happen),
+    /// the order of its protocol steps (uniform, or PCT with a depth of its own) and, rarely, fault
+    /// kinds left out — so that one search covers many. The default: no single fixed scheduler
+    /// finds every bug (docs/random.md measures them).
+    #[default]
+    Swarm,
 }
 
 impl Scheduler {
@@ -219,6 +225,7 @@ impl Scheduler {
             Scheduler::Uniform => "uniform",
             Scheduler::Pct => "pct",
             Scheduler::FaultBiased => "fault-biased",
+            Scheduler::Swarm => "swarm",
         }
     }
 }
@@ -246,7 +253,7 @@ impl Default for RandomOptions {
             steps: 200,
             only_run: None,
             shard: None,
-            scheduler: Scheduler::Uniform,
+            scheduler: Scheduler::default(),
         }
     }
 }

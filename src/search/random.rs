@@ -16,25 +16,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::scheduler::RunScheduler;
 use super::shrink::shrink;
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, RandomOptions, RandomOrigin,
-    Scheduler, SearchOptions, SearchReport, Stop,
+    SearchOptions, SearchReport, Stop,
 };
 
 /// Runs handed to a thread at a time.
 const RUNS_PER_CHUNK: usize = 16;
-/// PCT's depth: the number of priority change points per run is one less.
-const PCT_DEPTH: usize = 3;
-/// The fault-biased scheduler draws each run's fault rate from these (swarm testing: some runs
-/// fault almost at once, some late, some rarely).
-const FAULT_RATES: [f64; 4] = [0.01, 0.03, 0.1, 0.3];
-/// Fault actions have no fairness task; PCT gives them this pseudo-task.
-const FAULT_TASK: usize = 64;
 
 /// The sub-seed of run `run` (SplitMix64 of the pair), so neighbouring runs are unrelated.
 pub fn run_seed(seed: u64, run: u64) -> u64 {
@@ -73,89 +66,6 @@ struct RunResult<A> {
     faults: u64,
 }
 
-/// The scheduler's state within one run.
-enum Choice {
-    Uniform,
-    FaultBiased {
-        rate: f64,
-    },
-    Pct {
-        priority: Box<[u32; FAULT_TASK + 1]>,
-        change_points: Vec<u32>,
-        next_low: u32,
-    },
-}
-
-impl Choice {
-    fn start(scheduler: Scheduler, steps: u32, rng: &mut ChaCha8Rng) -> Choice {
-        match scheduler {
-            Scheduler::Uniform => Choice::Uniform,
-            Scheduler::FaultBiased => Choice::FaultBiased {
-                rate: FAULT_RATES[rng.random_range(0..FAULT_RATES.len())],
-            },
-            Scheduler::Pct => {
-                let mut priority = Box::new([0u32; FAULT_TASK + 1]);
-                let mut values: Vec<u32> =
-                    (PCT_DEPTH as u32..PCT_DEPTH as u32 + priority.len() as u32).collect();
-                values.shuffle(rng);
-                priority.copy_from_slice(&values);
-                let change_points = (1..PCT_DEPTH)
-                    .map(|_| rng.random_range(0..steps.max(1)))
-                    .collect();
-                Choice::Pct {
-                    priority,
-                    change_points,
-                    next_low: PCT_DEPTH as u32 - 1,
-                }
-            }
-        }
-    }
-
-    fn choose<M: Checkable>(
-        &mut self,
-        model: &M,
-        state: &M::State,
-        actions: &[M::Action],
-        step: u32,
-        rng: &mut ChaCha8Rng,
-    ) -> usize {
-        match self {
-            Choice::Uniform => rng.random_range(0..actions.len()),
-            Choice::FaultBiased { rate } => {
-                let (faults, steps): (Vec<usize>, Vec<usize>) =
-                    (0..actions.len()).partition(|&i| model.fault_kind(&actions[i]).is_some());
-                let pool = if steps.is_empty() || (!faults.is_empty() && rng.random_bool(*rate)) {
-                    faults
-                } else {
-                    steps
-                };
-                pool[rng.random_range(0..pool.len())]
-            }
-            Choice::Pct {
-                priority,
-                change_points,
-                next_low,
-            } => {
-                let task = |a: &M::Action| model.task(state, a).map_or(FAULT_TASK, usize::from);
-                let best = actions
-                    .iter()
-                    .map(|a| priority[task(a)])
-                    .max()
-                    .expect("some action is enabled");
-                let ties: Vec<usize> = (0..actions.len())
-                    .filter(|&i| priority[task(&actions[i])] == best)
-                    .collect();
-                let chosen = ties[rng.random_range(0..ties.len())];
-                if change_points.contains(&step) {
-                    priority[task(&actions[chosen])] = *next_low;
-                    *next_low = next_low.saturating_sub(1);
-                }
-                chosen
-            }
-        }
-    }
-}
-
 fn run_one<M: Checkable>(
     model: &M,
     table: &PropertyTable<M>,
@@ -163,7 +73,12 @@ fn run_one<M: Checkable>(
     options: &RandomOptions,
 ) -> RunResult<M::Action> {
     let mut rng = ChaCha8Rng::seed_from_u64(run_seed(options.seed, run));
-    let mut choice = Choice::start(options.scheduler, options.steps, &mut rng);
+    let mut scheduler = RunScheduler::start(
+        options.scheduler,
+        options.steps,
+        table.fault_kinds.len(),
+        &mut rng,
+    );
     let mut state = model.init_states().swap_remove(0);
     let mut result = RunResult {
         steps: 0,
@@ -178,10 +93,11 @@ fn run_one<M: Checkable>(
         }
         actions.clear();
         model.actions(&state, &mut actions);
+        scheduler.drop_omitted_faults(model, table, &mut actions);
         if actions.is_empty() {
             break;
         }
-        let action = actions.swap_remove(choice.choose(model, &state, &actions, step, &mut rng));
+        let action = actions.swap_remove(scheduler.choose(model, &state, &actions, step, &mut rng));
         if let Some(kind) = table.fault_index(model, &action) {
             result.faults |= 1 << kind;
         }

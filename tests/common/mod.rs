@@ -80,6 +80,14 @@ pub fn check_bundled(relative: &str) -> (lockscope::check::ScenarioOutcome, temp
         .join("scenarios")
         .join(relative);
     let scenario = lockscope::scenario::Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
+    check_scenario(&scenario, &file)
+}
+
+/// Check `scenario` (read from `file`) as [`check_bundled`] does.
+pub fn check_scenario(
+    scenario: &lockscope::scenario::Scenario,
+    file: &Path,
+) -> (lockscope::check::ScenarioOutcome, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temporary folder");
     let options = lockscope::check::RunOptions {
         threads: 2,
@@ -89,7 +97,7 @@ pub fn check_bundled(relative: &str) -> (lockscope::check::ScenarioOutcome, temp
         shard: None,
         symmetry: false,
     };
-    let outcome = lockscope::check::run(&scenario, &file, &options, &mut |_| {})
+    let outcome = lockscope::check::run(scenario, file, &options, &mut |_| {})
         .expect("the run writes its traces");
     (outcome, reports)
 }

@@ -122,7 +122,14 @@ impl fmt::Display for Reply {
             Reply::Created { path, czxid } => write!(f, "Created({path}, czxid {czxid})"),
             Reply::NodeExists => f.write_str("NodeExists"),
             Reply::NoNode => f.write_str("NoNode"),
-            Reply::Children { children } => write!(f, "Children {children}"),
+            Reply::Children {
+                children,
+                own: None,
+            } => write!(f, "Children {children}"),
+            Reply::Children {
+                children,
+                own: Some(own),
+            } => write!(f, "Children {children} (own node {own})"),
             Reply::Stat { exists: true } => f.write_str("Stat(exists)"),
             Reply::Stat { exists: false } => f.write_str("Stat(null)"),
             Reply::Data { czxid } => write!(f, "Data(czxid {czxid})"),

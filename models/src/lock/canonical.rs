@@ -21,6 +21,7 @@ use super::state::LockState;
 fn visit<Z: ZkService>(state: &mut LockState<Z>, seq: SeqMap, zxid: ZxidMap) {
     for client in &mut state.clients {
         client.seq = client.seq.map(&mut *seq);
+        client.predecessor = client.predecessor.map(&mut *seq);
         client.token = zxid(client.token);
     }
     state.zk.map_values(seq, zxid);

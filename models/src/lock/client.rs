@@ -40,11 +40,16 @@ pub enum Phase {
     Done,
     /// Gave up because its session expired.
     Abandoned,
+    /// Curator: after a `ConnectionLoss` on its create, waiting for the children list in which it
+    /// looks for the node carrying its protection id (its create may have been applied).
+    WaitLookup,
+    /// Curator: waiting for the `getData` reply on its predecessor.
+    WaitData,
 }
 
 impl Phase {
     /// Every phase, in declaration order (a phase's index is its number in a packed client).
-    const ALL: [Phase; 11] = [
+    const ALL: [Phase; 13] = [
         Phase::Init,
         Phase::WaitSession,
         Phase::WaitCreated,
@@ -56,6 +61,8 @@ impl Phase {
         Phase::WaitDeleted,
         Phase::Done,
         Phase::Abandoned,
+        Phase::WaitLookup,
+        Phase::WaitData,
     ];
 
     /// The client believes it holds the lock (docs/properties.md `believes_holds`).
@@ -95,6 +102,9 @@ pub struct Client {
     pub round: u8,
     /// Paused by the pause fault: takes no step until resumed.
     pub paused: bool,
+    /// Curator: the predecessor it reads with `getData` and watches, so that a retry after
+    /// `ConnectionLoss` repeats the same read (the other recipes list again instead; always `None`).
+    pub predecessor: Option<Seq>,
 }
 
 impl Client {
@@ -105,6 +115,7 @@ impl Client {
             token: 0,
             round: 0,
             paused: false,
+            predecessor: None,
         }
     }
 
@@ -112,6 +123,7 @@ impl Client {
     pub(crate) fn forget_node(&mut self) {
         self.seq = None;
         self.token = 0;
+        self.predecessor = None;
     }
 }
 
@@ -128,11 +140,13 @@ impl Default for Client {
 impl Word for Client {
     fn word(self) -> u64 {
         let seq = self.seq.map_or(0u64, |seq| u64::from(seq) + 1);
+        let predecessor = self.predecessor.map_or(0u64, |seq| u64::from(seq) + 1);
         self.phase as u64
             | seq << 8
             | u64::from(self.token) << 24
             | u64::from(self.round) << 40
             | u64::from(self.paused) << 48
+            | predecessor << 49
     }
 
     fn from_word(word: u64) -> Self {
@@ -144,7 +158,11 @@ impl Word for Client {
             },
             token: (word >> 24) as Zxid,
             round: (word >> 40) as u8,
-            paused: word >> 48 != 0,
+            paused: word >> 48 & 1 != 0,
+            predecessor: match word >> 49 {
+                0 => None,
+                seq => Some((seq - 1) as Seq),
+            },
         }
     }
 }
@@ -170,6 +188,7 @@ mod tests {
             token: u16::MAX,
             round: 255,
             paused: true,
+            predecessor: Some(31),
         };
         for client in [Client::new(), client] {
             assert_eq!(Client::from_word(client.word()), client);

@@ -54,7 +54,12 @@ impl<Z: ZkService> LockModel<Z> {
         let links = &state.links[usize::from(c)];
         let awaits_reply = matches!(
             client.phase,
-            Phase::WaitCreated | Phase::WaitChildren | Phase::WaitStat | Phase::WaitDeleted
+            Phase::WaitCreated
+                | Phase::WaitLookup
+                | Phase::WaitChildren
+                | Phase::WaitStat
+                | Phase::WaitData
+                | Phase::WaitDeleted
         );
         let reply_in_flight = links.from_server.iter().any(|r| r.answers_request());
         let in_flight = !links.to_server.is_empty() || reply_in_flight;
@@ -268,7 +273,7 @@ mod tests {
         );
         state = step(&model, &state, LockAction::Heal);
         state = step(&model, &state, request_of(C0, create()));
-        assert_eq!(state.orphan_nodes(), 1);
+        assert_eq!(state.orphan_nodes(false), 1);
     }
 
     #[test]
@@ -309,7 +314,7 @@ mod tests {
         state = step(&model, &state, LockAction::RestartServer);
         state = step(&model, &state, request_of(C0, create()));
         assert_eq!(
-            state.orphan_nodes(),
+            state.orphan_nodes(false),
             1,
             "the retried create made a second node"
         );

@@ -35,7 +35,7 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply, variant: Variant) -> O
             client.seq = Some(seq);
             list(client)
         }
-        (Phase::WaitChildren, Reply::Children { children }) => {
+        (Phase::WaitChildren, Reply::Children { children, .. }) => {
             let own = client.seq.expect("a listing client has created its node");
             assert!(
                 children.contains(own),

@@ -54,8 +54,10 @@ fn waits_for_lock(phase: Phase) -> bool {
         phase,
         Phase::WaitSession
             | Phase::WaitCreated
+            | Phase::WaitLookup
             | Phase::WaitChildren
             | Phase::WaitStat
+            | Phase::WaitData
             | Phase::WaitWatch
     )
 }

@@ -6,8 +6,9 @@
 //! incoming channel and reacts (decide, send its next request, enter the critical section) in one
 //! step. Channels are FIFO per client and direction, as a TCP connection gives.
 //!
-//! Each recipe is a module that reads like its step list: [`naive`], [`herd`], [`standard`] and
-//! [`fenced`] (the standard recipe plus fencing tokens checked by a [`resource`]). Deliberately
+//! Each recipe is a module that reads like its step list: [`naive`], [`herd`], [`standard`],
+//! [`fenced`] (the standard recipe plus fencing tokens checked by a [`resource`]) and [`curator`]
+//! (the standard recipe as Apache Curator's `InterProcessMutex` runs it, with protection mode). Deliberately
 //! broken versions are [`Variant`]s of the same code, never copies of it.
 //!
 //! Faults ([`faults`] has what each one does): session expiry (the server expires a live session,
@@ -23,6 +24,7 @@ mod action;
 mod canonical;
 mod classify;
 mod client;
+pub mod curator;
 mod faults;
 pub mod fenced;
 pub mod herd;

@@ -7,7 +7,7 @@ use stateright::{Model, Property};
 use super::action::{LockAction, Msg};
 use super::client::{Client, Phase};
 use super::state::{FaultsUsed, Links, LockState};
-use super::{fenced, herd, naive, standard, Resource};
+use super::{curator, fenced, herd, naive, standard, Resource};
 use crate::actor::{ActorId, Group};
 use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, ZkService, MAX_CLIENTS, MAX_SEQ,
@@ -22,14 +22,17 @@ pub enum Recipe {
     Herd,
     Standard,
     Fenced,
+    /// Apache Curator's `InterProcessMutex`: the standard recipe with protection mode.
+    Curator,
 }
 
 impl Recipe {
-    pub const ALL: [Recipe; 4] = [
+    pub const ALL: [Recipe; 5] = [
         Recipe::Naive,
         Recipe::Herd,
         Recipe::Standard,
         Recipe::Fenced,
+        Recipe::Curator,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Recipe {
             Recipe::Herd => "herd",
             Recipe::Standard => "standard",
             Recipe::Fenced => "fenced",
+            Recipe::Curator => "curator",
         }
     }
 
@@ -207,6 +211,7 @@ impl LockModel {
         }
         let zk = ZkConfig {
             record_zxids: config.recipe == Recipe::Fenced,
+            protected_names: config.recipe == Recipe::Curator,
         };
         let canonical_values = config.acquisitions == 0;
         Ok(LockModel {
@@ -218,6 +223,11 @@ impl LockModel {
 }
 
 impl<Z: ZkService> LockModel<Z> {
+    /// Lock node names carry a protection id (the Curator recipe).
+    pub(super) fn protected_names(&self) -> bool {
+        self.config.recipe == Recipe::Curator
+    }
+
     pub(super) fn client_count(&self) -> ClientId {
         self.config.clients
     }
@@ -240,6 +250,7 @@ impl<Z: ZkService> LockModel<Z> {
         match self.config.recipe {
             Recipe::Naive => naive::create_request(),
             Recipe::Herd | Recipe::Standard | Recipe::Fenced => standard::create_request(),
+            Recipe::Curator => curator::create_request(),
         }
     }
 
@@ -247,7 +258,7 @@ impl<Z: ZkService> LockModel<Z> {
         let close_session = self.is_last_round(client);
         match self.config.recipe {
             Recipe::Naive => naive::release_request(close_session),
-            Recipe::Herd | Recipe::Standard | Recipe::Fenced => {
+            Recipe::Herd | Recipe::Standard | Recipe::Fenced | Recipe::Curator => {
                 standard::release_request(client, close_session)
             }
         }
@@ -302,16 +313,23 @@ impl<Z: ZkService> LockModel<Z> {
                 Recipe::Standard | Recipe::Fenced => {
                     standard::on_reply(client, reply, self.config.variant)
                 }
+                Recipe::Curator => curator::on_reply(client, reply),
             },
         }
     }
 
     /// The client library reported `ConnectionLoss` for the outstanding request: the recipe as
     /// the ZooKeeper documentation gives it (without Curator's protection mode) retries it, not
-    /// knowing whether it was applied. A client that was only waiting keeps waiting: its session,
-    /// and so its watches, survived, and the library re-registers them on reconnect.
+    /// knowing whether it was applied; Curator looks for its node first. A client that was only
+    /// waiting keeps waiting: its session, and so its watches, survived, and the library
+    /// re-registers them on reconnect.
     fn on_connection_loss(&self, client: &mut Client) -> Option<Request> {
         match client.phase {
+            Phase::WaitCreated | Phase::WaitLookup | Phase::WaitChildren | Phase::WaitData
+                if self.config.recipe == Recipe::Curator =>
+            {
+                curator::on_connection_loss(client)
+            }
             Phase::WaitCreated => Some(self.create_request()),
             Phase::WaitChildren | Phase::WaitStat => match self.config.recipe {
                 // Naive: ask again whether /lock exists.
@@ -327,7 +345,7 @@ impl<Z: ZkService> LockModel<Z> {
                         watch: true,
                     })
                 }
-                Recipe::Standard | Recipe::Fenced => {
+                Recipe::Standard | Recipe::Fenced | Recipe::Curator => {
                     client.phase = Phase::WaitChildren;
                     Some(Request::GetChildren {
                         path: crate::zookeeper::Path::Lock,
@@ -337,9 +355,12 @@ impl<Z: ZkService> LockModel<Z> {
             },
             Phase::WaitDeleted => Some(self.release_request(client)),
             Phase::WaitWatch | Phase::InCs | Phase::WaitWrite => None,
-            Phase::Init | Phase::WaitSession | Phase::Done | Phase::Abandoned => {
-                unexpected(client, Reply::ConnectionLoss)
-            }
+            Phase::Init
+            | Phase::WaitSession
+            | Phase::WaitLookup
+            | Phase::WaitData
+            | Phase::Done
+            | Phase::Abandoned => unexpected(client, Reply::ConnectionLoss),
         }
     }
 
@@ -569,7 +590,7 @@ impl<Z: ZkService> Model for LockModel<Z> {
         }));
         properties.push(Property::always(
             prop::NO_ORPHAN_NODES,
-            |_, s: &LockState<Z>| s.orphan_nodes() == 0,
+            |model: &LockModel<Z>, s: &LockState<Z>| s.orphan_nodes(model.protected_names()) == 0,
         ));
         properties
     }
@@ -770,6 +791,7 @@ mod tests {
             token: 0,
             round,
             paused: false,
+            predecessor: None,
         }
     }
 

@@ -24,6 +24,8 @@ fn phase_text(phase: Phase) -> &'static str {
         Phase::WaitDeleted => "waits for its delete",
         Phase::Done => "is done",
         Phase::Abandoned => "abandons (its session expired)",
+        Phase::WaitLookup => "looks for its own node (protection mode)",
+        Phase::WaitData => "waits for the getData reply",
     }
 }
 
@@ -329,7 +331,7 @@ impl<Z: ZkService> Explain for LockModel<Z> {
                 Some(format!("no step is enabled, yet {}: nothing will ever wake {whom}", stuck.join(", ")))
             }
             prop::NO_HERD if state.herd_seen => Some("a single znode deletion notified more than one waiting client".into()),
-            prop::NO_ORPHAN_NODES if state.orphan_nodes() > 0 => Some(
+            prop::NO_ORPHAN_NODES if state.orphan_nodes(self.protected_names()) > 0 => Some(
                 "a live session owns a lock node its client does not know about (the reply to its create was lost): it stays until the session ends, and everyone behind it waits"
                     .into(),
             ),
@@ -346,8 +348,8 @@ impl<Z: ZkService> Explain for LockModel<Z> {
                 .unwrap_or_else(|| "-".into());
             let _ = write!(
                 text,
-                "C{c}: {:?}{} · node {node} · session {}",
-                client.phase,
+                "C{c} {}{} · node {node} · session {}",
+                phase_text(client.phase),
                 if client.paused { " (paused)" } else { "" },
                 session_text(state.zk.session(c as ClientId))
             );

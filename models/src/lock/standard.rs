@@ -83,7 +83,7 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply, variant: Variant) -> O
             client.token = czxid;
             list(client)
         }
-        (Phase::WaitChildren, Reply::Children { children }) => {
+        (Phase::WaitChildren, Reply::Children { children, .. }) => {
             on_children(client, children, variant)
         }
         (Phase::WaitStat, Reply::Stat { exists: true }) => {

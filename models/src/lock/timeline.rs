@@ -371,7 +371,7 @@ mod tests {
         let state = model.init_states().swap_remove(0);
         let svg = crate::timeline::state_svg(&crate::Explain::describe_state(&model, &state));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains(">C0: Init"), "{svg}");
+        assert!(svg.contains(">C0 is idle (not acquiring)"), "{svg}");
         assert!(svg.contains("C0→S []"), "{svg}");
     }
 

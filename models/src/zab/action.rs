@@ -39,8 +39,8 @@ pub enum ZabAction {
     /// zk-3023: the follower's CommitProcessor applies the transactions committed in the sync,
     /// after the follower acknowledged UPTODATE.
     ApplyCommitted { server: Sid },
-    /// zk-4712: the follower's SyncRequestProcessor writes the oldest proposal it queued and
-    /// acknowledges it to the leader.
+    /// A server's SyncRequestProcessor writes the oldest proposal it queued and acknowledges it:
+    /// a leader its own proposal, counting its own ACK; a follower (zk-4712) to its leader.
     LogProposal { server: Sid },
     /// zk-4712: the SyncRequestProcessor of a role that ended (it was not shut down) writes the
     /// oldest proposal it still had queued. Its ACK goes to the old role's closed socket.

@@ -1,16 +1,23 @@
 //! Phase 3: broadcast (docs/zab.md).
 //!
-//! 1. A client write reaches the leader: it assigns zxid (e, c+1), logs it and sends PROPOSAL to
-//!    every follower it forwards to.
+//! 1. A client write reaches the leader: it assigns zxid (e, c+1), adds the proposal to its
+//!    outstanding proposals, sends PROPOSAL to every follower it forwards to (`Leader.propose`),
+//!    and only then queues it for its own disk (`ProposalRequestProcessor`).
 //! 2. A follower logs the proposal (fsync) and sends ACK. (In synchronization it buffers it
-//!    instead, see [`super::sync`].)
-//! 3. The leader commits a proposal once a quorum including itself acknowledged it, and only in
+//!    instead, see [`super::sync`].) The leader's SyncRequestProcessor writes its queued
+//!    proposals in order, and its `AckRequestProcessor` counts the leader's own ACK of each
+//!    after the write: a step of its own, in any order with the followers' ACKs.
+//! 3. The leader commits a proposal once any quorum acknowledged it (`Leader.tryToCommit`: the
+//!    leader need not be in it, so it may commit a proposal it has not written yet), and only in
 //!    zxid order (not while its predecessor is outstanding); it sends COMMIT.
 //! 4. A follower delivers committed transactions in order.
+//!
+//! `leader_write = "atomic"` folds the leader's write and own ACK into step 1 (an abstraction:
+//! no leader ever has a proposal it has not written).
 
 use super::state::{Phase, Proposal, ZabState};
 use super::types::{bit, members, Msg, ServerSet, Sid, Txn, Zxid};
-use super::{Flaw, ZabModel};
+use super::{Flaw, LeaderWrite, ZabModel};
 
 impl ZabModel {
     /// Whether `leader` may take a client write now.
@@ -43,13 +50,21 @@ impl ZabModel {
             .delivered()
             .iter()
             .fold(0, |set, t| set | t.bit());
+        // In the leader's memory at once; on its disk only at its own write (`log_own_proposal`),
+        // unless the atomic abstraction writes and acknowledges it here.
         let overflow = server.disk.log.try_push(txn);
         assert!(
             overflow.is_none(),
             "transactions are bounded by the log capacity"
         );
         let leading = server.leading_mut().expect("leading");
-        leading.acks.push(bit(leader));
+        match self.config.leader_write {
+            LeaderWrite::Queued => {
+                leading.unwritten += 1;
+                leading.acks.push(0);
+            }
+            LeaderWrite::Atomic => leading.acks.push(bit(leader)),
+        }
         let learners = leading.learners;
         state.ghost.proposals.push(Proposal {
             txn,
@@ -91,9 +106,13 @@ impl ZabModel {
         state.send(follower, leader, Msg::Ack { zxid: txn.zxid });
     }
 
-    /// zk-4712: the role's SyncRequestProcessor writes its oldest queued proposal and
-    /// acknowledges it to the leader.
+    /// A server's SyncRequestProcessor writes its oldest queued proposal and acknowledges it: a
+    /// leader its own (step 2), a follower (zk-4712) to its leader.
     pub(super) fn log_queued_proposal(&self, state: &mut ZabState, server: Sid) {
+        if state.server(server).leading().is_some() {
+            self.log_own_proposal(state, server);
+            return;
+        }
         let me = state.server_mut(server);
         let txn = me.sync_queue.remove(0);
         // A sync may have brought the same transaction meanwhile; a log holds it once.
@@ -103,6 +122,43 @@ impl ZabModel {
             .expect("a role's queue ends with the role")
             .leader;
         state.send(server, leader, Msg::Ack { zxid: txn.zxid });
+    }
+
+    /// Step 2, at the leader: its SyncRequestProcessor writes the oldest proposal it has not
+    /// written, and `AckRequestProcessor` hands the leader's own ACK to `Leader.processAck`,
+    /// which counts it unless the proposal is committed already (by followers' ACKs alone).
+    ///
+    /// Like every ACK, it joins the ACKs the proposal has: `Leader.removeLearnerHandler` does not
+    /// take a departed follower's ACKs out of `outstandingProposals`, so an ACK from a follower
+    /// that has since been cut back by a TRUNC still counts (see `docs/zab.md`, "The leader's
+    /// own ACK").
+    pub(super) fn log_own_proposal(&self, state: &mut ZabState, leader: Sid) {
+        let server = state.server_mut(leader);
+        let delivered = usize::from(server.disk.delivered);
+        let log = server.disk.log;
+        let leading = server
+            .leading_mut()
+            .expect("a leader writes its own proposals");
+        let i = leading.written(&log);
+        leading.unwritten -= 1;
+        if i >= delivered {
+            leading.acks[i - delivered] |= bit(leader);
+            self.commit_ready(state, leader);
+        }
+    }
+
+    /// A leader that steps down shuts its processors down (`Leader.shutdown`): its
+    /// SyncRequestProcessor writes what it still has queued before it stops, and each write's
+    /// ACK reaches `processAck`, which may still commit (the COMMITs go to connections about to
+    /// close). The role ends with its whole log on disk.
+    pub(super) fn log_own_proposals(&self, state: &mut ZabState, leader: Sid) {
+        while state
+            .server(leader)
+            .leading()
+            .is_some_and(|l| l.unwritten > 0)
+        {
+            self.log_own_proposal(state, leader);
+        }
     }
 
     /// zk-4712: the SyncRequestProcessor of an ended role writes its oldest queued proposal.

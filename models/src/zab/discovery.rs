@@ -158,8 +158,10 @@ impl ZabModel {
         self.look_for_leader(state, follower);
     }
 
-    /// A leader gives up: it closes every learner connection and looks for a leader again.
+    /// A leader gives up: its own queued proposals reach its disk (see `log_own_proposals`),
+    /// it closes every learner connection and looks for a leader again.
     pub(super) fn step_down(&self, state: &mut ZabState, leader: Sid) {
+        self.log_own_proposals(state, leader);
         for peer in state.ids().filter(|&s| s != leader).collect::<Vec<_>>() {
             state.close_connection(leader, peer);
         }

@@ -1,7 +1,8 @@
 //! Crashes, partitions and the timeouts that notice them (docs/zab.md).
 //!
 //! - Crash: the server stops (as it does when it exits on an error, which uses no budget); its
-//!   volatile state (role, zabState, queues, synced transactions not yet written) is lost, and so is everything in flight on its connections (TCP
+//!   volatile state (role, zabState, queues, synced transactions not yet written, a leader's
+//!   proposals not yet written) is lost, and so is everything in flight on its connections (TCP
 //!   resets). Its disk is kept. Restart: LOOKING again, from the disk.
 //! - Partition: the servers split into two groups; connections across the cut close. Heal joins
 //!   them again (new connections are made by the protocol, as after a restart).
@@ -30,6 +31,13 @@ impl ZabModel {
             state.cut_election_link(server, peer);
         }
         let crashed = state.server_mut(server);
+        if let Some(leading) = crashed.leading() {
+            // A leader's proposals not yet written are lost with its memory; what it applied
+            // of them too (a restart rebuilds the data tree from the disk).
+            let written = leading.written(&crashed.disk.log);
+            crashed.disk.log.truncate(written);
+            crashed.disk.delivered = crashed.disk.delivered.min(written as u8);
+        }
         crashed.become_looking();
         crashed.sync_queue.clear();
         crashed.orphans.clear();
@@ -111,10 +119,7 @@ impl ZabModel {
                 return !state.connected(server, leader)
                     || !self.may_still_lead(state, leader, round);
             }
-            let knows_me = state.server(leader).leading().is_some_and(|l| {
-                l.connected & bit(server) != 0 || state.head(server, leader).is_some()
-            });
-            return !state.connected(server, leader) || !knows_me;
+            return !state.connected(server, leader) || !state.follows_leadership(server, leader);
         }
         if let Some(leading) = me.leading() {
             // In broadcast only synced followers count (`Leader.lead`'s syncedAckSet: learners

@@ -54,7 +54,9 @@
 //! [`Liveness::blocked_by_bound`] tells such a state apart (with `epochs + 1` a task would be
 //! enabled in it), so the checker reports `unknown (bounded: epochs = n exhausted)` instead of a
 //! violation: `fixed.toml`'s (a crash and a partition each spoil one of its two epochs) is the
-//! bound's doing. With
+//! bound's doing. With FLE the same key bounds rounds, and a server that would start a round past
+//! it stays LOOKING, stalled: the state with one more epoch is the one in which each stalled
+//! server starts that round (`resume_stalled_rounds`). With
 //! `epochs = 0` there is no bound: epochs are renamed after every step ([`super::canonical`]), the
 //! space stays finite, and a violation is a true cycle of the protocol.
 //!
@@ -284,15 +286,22 @@ impl Liveness for ZabModel {
     }
 
     /// The `epochs` bound: a state where the obligation is pending and the same world with one
-    /// more epoch would enable a task this one does not (an election, or with FLE a round's
-    /// notifications). `transactions` never blocks a task: client writes are no obligation.
+    /// more epoch would enable a task this one does not (an election; with FLE a decision, or the
+    /// notifications of a round that a LOOKING server stalled at the round bound would start).
+    /// `transactions` never blocks a task: client writes are no obligation.
     fn blocked_by_bound(&self, property: &str, state: &ZabState) -> Option<Bound> {
         if self.config.epochs == 0 || self.pending(property, state) == 0 {
             return None;
         }
         let mut raised = self.clone();
         raised.config.epochs += 1;
-        let unlocked = enabled_tasks(&raised, state) & !enabled_tasks(self, state);
+        // A stalled server refused its next round when it went LOOKING; under the raised bound
+        // it would have started it, so it starts it here.
+        let mut resumed = state.clone();
+        if self.config.election == Election::Fle {
+            raised.resume_stalled_rounds(&mut resumed);
+        }
+        let unlocked = enabled_tasks(&raised, &resumed) & !enabled_tasks(self, state);
         (unlocked != 0).then_some(Bound {
             key: "epochs",
             value: u64::from(self.config.epochs),
@@ -722,8 +731,11 @@ mod tests {
             *a == ZabAction::ClientRequest { leader: 2 }
         });
         assert_eq!(model.pending(committed, &proposed), 0b1, "write #1 is owed");
-        // The leader commits on S1's ACK, but only S2 has delivered: still owed.
-        let acked = take(&model, &proposed, |a| {
+        // The leader writes it and commits on S1's ACK, but only S2 has delivered: still owed.
+        let written = take(&model, &proposed, |a| {
+            *a == ZabAction::LogProposal { server: 2 }
+        });
+        let acked = take(&model, &written, |a| {
             matches!(a, ZabAction::Deliver { from: 2, to: 1, .. })
         });
         let acked = take(&model, &acked, |a| {

@@ -49,9 +49,10 @@
 //! uncommitted transactions. What a restart does replay is kept apart: the data tree's last
 //! processed zxid, which votes and ACKEPOCH report ([`state::Server::processed_zxid`]), covers
 //! the whole log after a restart and, in the fixed code, after a role ends (ZOOKEEPER-2845's
-//! fix). The leader counts its own ACK when it proposes; ZooKeeper's leader acknowledges itself
-//! after its own log write and may commit before it (`Leader.tryToCommit`), which is not
-//! modelled yet.
+//! fix). A leader's proposal is in its memory and on the wire at once and reaches its own disk
+//! in a later step ([`state::Leading::unwritten`]), whose ACK it counts only then, as
+//! `AckRequestProcessor` does; any quorum commits (`Leader.tryToCommit`), so followers alone
+//! may commit what the leader has not written.
 
 mod action;
 pub mod broadcast;
@@ -237,6 +238,35 @@ impl Election {
     }
 }
 
+/// When a leader's own write of its proposal happens, and with it the leader's own ACK
+/// (`[model] leader_write`, docs/zab.md "The leader's own ACK").
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaderWrite {
+    /// ZooKeeper's order: `Leader.propose` sends the PROPOSAL at once; the leader's
+    /// SyncRequestProcessor writes it later, a step of its own, and only then counts the
+    /// leader's ACK. Followers' ACKs alone may commit it first.
+    #[default]
+    Queued,
+    /// An abstraction: the leader writes and acknowledges its proposal in the step that proposes
+    /// it. Smaller spaces, but it hides what the queued write allows (a stale ACK completing a
+    /// quorum, `scenarios/zab/stale-ack-after-trunc.toml`).
+    Atomic,
+}
+
+impl LeaderWrite {
+    pub const ALL: [LeaderWrite; 2] = [LeaderWrite::Queued, LeaderWrite::Atomic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LeaderWrite::Queued => "queued",
+            LeaderWrite::Atomic => "atomic",
+        }
+    }
+}
+
 /// Everything that defines one ZAB world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -250,6 +280,9 @@ pub struct ZabConfig {
     pub epochs: u8,
     pub variant: ZabVariant,
     pub election: Election,
+    /// When the leader writes and acknowledges its own proposals.
+    #[serde(default)]
+    pub leader_write: LeaderWrite,
     /// Fault budgets for one execution.
     pub crashes: u8,
     pub partitions: u8,
@@ -281,6 +314,7 @@ impl ZabConfig {
             epochs: 2,
             variant: ZabVariant::Fixed,
             election: Election::Oracle,
+            leader_write: LeaderWrite::Queued,
             crashes: 0,
             partitions: 0,
             timeouts: 0,

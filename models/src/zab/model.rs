@@ -5,7 +5,7 @@ use stateright::{Model, Property};
 use super::action::ZabAction;
 use super::props;
 use super::state::ZabState;
-use super::types::{Msg, Sid};
+use super::types::{Log, Msg, Sid};
 use super::{Election, Flaw, ZabConfig};
 use crate::{prop, ActionInfo, Fairness};
 
@@ -34,6 +34,15 @@ pub struct ZabModel {
     /// a follower that delivers a proposal without its predecessor.
     #[cfg(test)]
     pub(super) skips_outstanding_proposals: bool,
+    /// Tests only, a mutation: a follower writes the transactions of a DIFF or SNAP newest first,
+    /// so that a test can show `global_primary_order` catches a follower that delivers a
+    /// transaction of an earlier epoch after one of a later epoch.
+    #[cfg(test)]
+    pub(super) writes_sync_newest_first: bool,
+    /// Tests only, a mutation: a leader drops its followers' ACKs of proposals, so that a test
+    /// can show `proposals_eventually_committed` catches a leader that stays but never commits.
+    #[cfg(test)]
+    pub(super) drops_proposal_acks: bool,
 }
 
 impl ZabModel {
@@ -49,6 +58,10 @@ impl ZabModel {
             forgets_epoch_promise: false,
             #[cfg(test)]
             skips_outstanding_proposals: false,
+            #[cfg(test)]
+            writes_sync_newest_first: false,
+            #[cfg(test)]
+            drops_proposal_acks: false,
         })
     }
 
@@ -91,6 +104,26 @@ impl ZabModel {
         true
     }
 
+    /// The synced transactions in the order the follower writes them: as the leader sent them
+    /// (oldest first), but for the test-only mutation `writes_sync_newest_first`.
+    fn write_order(&self, txns: Log) -> Log {
+        #[cfg(test)]
+        if self.writes_sync_newest_first {
+            return txns.into_iter().rev().collect();
+        }
+        txns
+    }
+
+    /// Whether a leader counts a follower's ACK of a proposal: always, but for the test-only
+    /// mutation `drops_proposal_acks`.
+    fn counts_proposal_acks(&self) -> bool {
+        #[cfg(test)]
+        if self.drops_proposal_acks {
+            return false;
+        }
+        true
+    }
+
     /// `to` handles `msg` from `from`. Only routes: each message has its handler in its phase's
     /// module, and each handler ignores a message its receiver no longer expects.
     fn on_msg(&self, state: &mut ZabState, from: Sid, to: Sid, msg: Msg) {
@@ -105,12 +138,13 @@ impl ZabModel {
                 last_zxid,
                 counted,
             } => self.on_ack_epoch(state, to, from, current_epoch, last_zxid, counted),
-            Msg::Sync { mode, txns } => self.on_sync(state, to, mode, txns),
+            Msg::Sync { mode, txns } => self.on_sync(state, to, mode, self.write_order(txns)),
             Msg::NewLeader { epoch } => self.on_new_leader(state, to, epoch),
             Msg::UpToDate => self.on_up_to_date(state, to),
             Msg::Proposal { txn } => self.on_proposal(state, to, txn),
             Msg::Ack { zxid } if zxid.counter == 0 => self.on_ack_new_leader(state, to, from),
-            Msg::Ack { zxid } => self.on_ack(state, to, from, zxid),
+            Msg::Ack { zxid } if self.counts_proposal_acks() => self.on_ack(state, to, from, zxid),
+            Msg::Ack { .. } => {}
             Msg::Commit { zxid } => self.on_commit(state, to, zxid),
         }
     }
@@ -298,7 +332,8 @@ impl Model for ZabModel {
             if server.up && applies {
                 actions.push(ZabAction::ApplyCommitted { server: s });
             }
-            if server.up && !server.sync_queue.is_empty() {
+            let writes_own = server.leading().is_some_and(|l| l.unwritten > 0);
+            if server.up && (!server.sync_queue.is_empty() || writes_own) {
                 actions.push(ZabAction::LogProposal { server: s });
             }
             // The stray thread may write while its server looks for a leader or follows one; a

@@ -69,6 +69,11 @@ fn server_line(state: &ZabState, s: Sid, fle: bool) -> String {
             format!("FOLLOWING S{} (buffered: {})", f.leader, txns.join(" "))
         }
         Role::Following(f) => format!("FOLLOWING S{}", f.leader),
+        Role::Leading(l) if l.unwritten > 0 => {
+            let unwritten = &server.disk.log[l.written(&server.disk.log)..];
+            let txns: Vec<String> = unwritten.iter().map(|t| t.to_string()).collect();
+            format!("LEADING (not yet on its disk: {})", txns.join(" "))
+        }
         Role::Leading(_) => "LEADING".to_string(),
     };
     let queued = if server.sync_queue.is_empty() {

@@ -48,7 +48,8 @@ fields_of_struct!(Leading {
     learners,
     newleader_acks,
     ready,
-    acks
+    acks,
+    unwritten
 });
 fields_of_struct!(Following {
     leader,
@@ -347,7 +348,7 @@ mod tests {
         for config in worlds {
             let model = ZabModel::new(config).expect("valid world");
             let mut packed: HashMap<Vec<u8>, ZabState> = HashMap::new();
-            for state in reachable(&model, 20_000) {
+            for state in reachable(&model, 40_000) {
                 assert_eq!(round_trip(&state), state, "{config:?}");
                 for packet in &state.net {
                     kinds.insert(std::mem::discriminant(&packet.msg));

@@ -672,4 +672,23 @@ mod tests {
         assert_eq!(state.ghost.logged_by[0], 0b001, "S0 alone is no quorum");
         assert_eq!(unaccepted_delivery(&state), Some((0, a)));
     }
+
+    /// A quorum is a strict majority of the ensemble, whatever its size: three of five, but
+    /// two of five is not one (the bound `2 * logged > servers`, not `2 + logged > servers`,
+    /// which agrees with it at three and four servers only).
+    #[test]
+    fn a_quorum_of_five_is_three() {
+        let a = txn(1, 1, 1);
+        let mut state = ZabState::new(5);
+        state.ghost.proposals.push(Proposal {
+            txn: a,
+            primary: 0,
+            primary_delivered: 0,
+        });
+        deliver(&mut state, 0, &[a]);
+        state.ghost.logged_by[0] = 0b00111;
+        assert!(integrity(&state), "three of five are a quorum");
+        state.ghost.logged_by[0] = 0b00011;
+        assert!(!integrity(&state), "two of five are not");
+    }
 }

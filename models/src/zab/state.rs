@@ -84,8 +84,22 @@ pub struct Leading {
     /// Learners whose NEWLEADER ACK came on their current connection: their LearnerHandler is
     /// past the handshake and takes proposal ACKs.
     pub ready: ServerSet,
-    /// For each entry of the leader's log not yet committed: who acknowledged it.
+    /// For each entry of the leader's log not yet committed: who acknowledged it. The leader
+    /// counts itself only once its own write of the entry is done ([`Leading::unwritten`]).
     pub acks: Slots<ServerSet, { super::types::MAX_TXNS }>,
+    /// How many of the last entries of the leader's log are proposals its SyncRequestProcessor
+    /// has not written yet. While it leads, a leader's `disk.log` is what `Leader` holds in
+    /// memory (its committed log and `outstandingProposals`), which is what it syncs learners
+    /// from; only the entries before these are on its disk. A crash loses them, and the
+    /// leader's ACK of each comes only once it is written (`AckRequestProcessor`).
+    pub unwritten: u8,
+}
+
+impl Leading {
+    /// How many entries of `log` (the leader's) are on its disk.
+    pub fn written(&self, log: &Log) -> usize {
+        log.len() - usize::from(self.unwritten)
+    }
 }
 
 /// A follower's volatile bookkeeping (`Learner.syncWithLeader` and the request processors).
@@ -344,6 +358,13 @@ pub struct Ghost {
     /// NEWLEADER ACKs that commits them and before the follower serves (UPTODATE): with 4 or 5
     /// servers it can apply a transaction only it and the leader hold, and lose it again, and
     /// no client can have read it. Those count as delivered once it serves.
+    ///
+    /// A leader applies a transaction once it is committed, which followers' ACKs alone can do
+    /// before the leader's own write of it (`Leader.tryToCommit` does not wait for the leader's
+    /// SyncRequestProcessor); a crash then takes it back from that server, which has it again
+    /// from its next sync (a quorum logged it). No client sees that regression: a server refuses
+    /// a session whose client has seen a zxid beyond its own (`ZooKeeperServer`'s connect
+    /// request handling). So a leader's transaction counts as delivered once it is also written.
     pub history: [Log; MAX_SERVERS],
     /// Per transaction value (index value − 1), the servers that ever had it in their log (that
     /// accepted it, in the ZAB paper's words), or every server once that is a quorum: the
@@ -391,7 +412,8 @@ impl Ghost {
 
     /// Record what the step that led to `servers` delivered and logged: every transaction of the
     /// delivered prefix of a server in broadcast that its history lacks is appended (in log
-    /// order), and every logged transaction marks its server in `logged_by`. Called after every
+    /// order), and every logged transaction (for a leader, every one it has written) marks its
+    /// server in `logged_by`. Called after every
     /// step, so no handler has to remember it: whatever a step does to a log (append, cut,
     /// replace), the delivered prefix after it is what the server has applied.
     pub fn record(&mut self, servers: &[Server]) {
@@ -399,7 +421,11 @@ impl Ghost {
         for (s, server) in servers.iter().enumerate() {
             let history = &mut self.history[s];
             let serving = server.up && server.phase == Phase::Broadcast;
-            for &txn in server.disk.delivered().iter().filter(|_| serving) {
+            let written = server
+                .leading()
+                .map_or(server.disk.log.len(), |l| l.written(&server.disk.log));
+            let delivered = &server.disk.delivered()[..written.min(server.disk.delivered().len())];
+            for &txn in delivered.iter().filter(|_| serving) {
                 if !history.contains(&txn) {
                     let overflow = history.try_push(txn);
                     assert!(
@@ -408,7 +434,7 @@ impl Ghost {
                     );
                 }
             }
-            for txn in &server.disk.log {
+            for txn in &server.disk.log[..written] {
                 let logged = &mut self.logged_by[usize::from(txn.value - 1)];
                 *logged |= bit(s as Sid);
                 if 2 * logged.count_ones() > everyone.count_ones() {
@@ -517,6 +543,19 @@ impl ZabState {
         self.server(a).up
             && self.server(b).up
             && (self.cut_off & bit(a) == 0) == (self.cut_off & bit(b) == 0)
+    }
+
+    /// Whether `follower` follows `leader`'s current leadership: it follows `leader`, which leads
+    /// and has its connection open or about to open (its FOLLOWERINFO, or anything it sent since,
+    /// is on the way). A follower of an earlier leadership of the same server is not: its
+    /// connection closed when that leadership ended.
+    pub fn follows_leadership(&self, follower: Sid, leader: Sid) -> bool {
+        self.server(follower)
+            .following()
+            .is_some_and(|f| f.leader == leader)
+            && self.server(leader).leading().is_some_and(|l| {
+                l.connected & bit(follower) != 0 || self.head(follower, leader).is_some()
+            })
     }
 
     /// Send `msg` on the connection between a follower and its leader. FOLLOWERINFO opens it;

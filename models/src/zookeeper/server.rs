@@ -19,6 +19,11 @@ pub struct ZkConfig {
     /// Keep the transaction counter and each znode's `czxid`: needed only when a client reads
     /// `czxid` (the fenced recipe's token).
     pub record_zxids: bool,
+    /// Lock node names carry their creator's protection id (Curator's `withProtection()`,
+    /// `_c_<id>-lock-<seq>`), so a `getChildren` reply tells the requester which child is its own
+    /// (`Reply::Children::own`). On this one atomic server the id of an ephemeral node is its
+    /// owner's client slot: see `lock::curator` for why that stands for Curator's per-attempt id.
+    pub protected_names: bool,
 }
 
 /// A znode's stat fields that the recipes can observe.
@@ -231,7 +236,7 @@ impl Server {
             return Served::Dropped;
         }
         if request.is_read() {
-            let reply = self.read(client, request);
+            let reply = self.read(config, client, request);
             out.send(client, reply);
         } else {
             match self.prepare(client, request) {
@@ -251,7 +256,7 @@ impl Server {
 
     /// Answer a read of a live session, registering its watch if it asks for one and the node
     /// exists.
-    fn read(&mut self, client: ClientId, request: Request) -> Reply {
+    fn read(&mut self, config: ZkConfig, client: ClientId, request: Request) -> Reply {
         match request {
             Request::GetChildren { path, watch } => match self.node(path) {
                 Some(_) if path == Path::Lock => {
@@ -264,11 +269,17 @@ impl Server {
                     }
                     Reply::Children {
                         children: self.children(),
+                        own: if config.protected_names {
+                            self.children_owned_by(client).next()
+                        } else {
+                            None
+                        },
                     }
                 }
                 // Only `/lock` has children in this namespace.
                 Some(_) => Reply::Children {
                     children: SeqSet::default(),
+                    own: None,
                 },
                 None => Reply::NoNode,
             },
@@ -574,7 +585,10 @@ impl Server {
 mod tests {
     use super::*;
 
-    const ZXIDS: ZkConfig = ZkConfig { record_zxids: true };
+    const ZXIDS: ZkConfig = ZkConfig {
+        record_zxids: true,
+        protected_names: false,
+    };
 
     fn serve(server: &mut Server, client: ClientId, request: Request) -> Vec<(ClientId, Reply)> {
         let mut out = Outbox::default();
@@ -582,15 +596,15 @@ mod tests {
         out.messages.to_vec()
     }
 
+    fn create_request() -> Request {
+        Request::Create {
+            path: Path::Lock,
+            mode: CreateMode::EphemeralSequential,
+        }
+    }
+
     fn create_seq(server: &mut Server, client: ClientId) -> Vec<(ClientId, Reply)> {
-        serve(
-            server,
-            client,
-            Request::Create {
-                path: Path::Lock,
-                mode: CreateMode::EphemeralSequential,
-            },
-        )
+        serve(server, client, create_request())
     }
 
     #[test]
@@ -916,6 +930,31 @@ mod tests {
         assert!(server.node(Path::Lock).is_none());
     }
 
+    /// Goal: with protected names a listing names the requester's own child, and only then.
+    #[test]
+    fn a_listing_names_the_own_child_only_when_names_are_protected() {
+        let list = Request::GetChildren {
+            path: Path::Lock,
+            watch: false,
+        };
+        let children: SeqSet = [0, 1].into_iter().collect();
+        for (protected_names, own) in [(false, None), (true, Some(1))] {
+            let config = ZkConfig {
+                record_zxids: false,
+                protected_names,
+            };
+            let mut server = Server::new(2, true);
+            let mut out = Outbox::default();
+            for (client, request) in [(0, create_request()), (1, create_request()), (1, list)] {
+                server.serve(config, client, request, &mut out);
+            }
+            assert_eq!(
+                out.messages.last(),
+                Some(&(1, Reply::Children { children, own }))
+            );
+        }
+    }
+
     #[test]
     fn without_recorded_zxids_czxid_stays_zero() {
         let mut server = Server::new(1, true);
@@ -927,6 +966,7 @@ mod tests {
         server.serve(
             ZkConfig {
                 record_zxids: false,
+                protected_names: false,
             },
             0,
             create,

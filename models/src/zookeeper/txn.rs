@@ -37,7 +37,7 @@ pub enum LockTxn {
 #[cfg(test)]
 mod tests {
     use crate::lock::test_worlds::{reachable, varied_worlds};
-    use crate::lock::LockModel;
+    use crate::lock::{LockModel, Recipe};
     use crate::pack::{pack_parts, Word};
     use crate::zookeeper::*;
 
@@ -112,6 +112,9 @@ mod tests {
         let mut digest = 0xcbf2_9ce4_8422_2325u64;
         let mut cases = 0usize;
         for config in varied_worlds() {
+            // The digest covers the recipes that existed before the split; Curator's worlds (added
+            // later) are checked for serve = prepare + apply only.
+            let before_split = config.recipe != Recipe::Curator;
             let model = LockModel::new(config).expect("valid world");
             let states = reachable(&model, 100_000);
             assert!(states.len() < 100_000, "{config:?}: every state is reached");
@@ -120,7 +123,10 @@ mod tests {
                     .flat_map(|c| requests(&state.zk, c).into_iter().map(move |r| (c, r)))
                 {
                     for record_zxids in [false, true] {
-                        let zk = ZkConfig { record_zxids };
+                        let zk = ZkConfig {
+                            record_zxids,
+                            protected_names: false,
+                        };
                         let mut served = state.zk;
                         let mut out = Outbox::default();
                         let result = served.serve(zk, client, request, &mut out);
@@ -139,18 +145,25 @@ mod tests {
                                 state.zk
                             );
                         }
-                        fnv(&mut digest, &outcome_of_serve);
-                        cases += 1;
+                        if before_split {
+                            fnv(&mut digest, &outcome_of_serve);
+                            cases += 1;
+                        }
                     }
                 }
                 for client in (0..config.clients).filter(|&c| state.zk.is_live(c)) {
                     for record_zxids in [false, true] {
-                        let zk = ZkConfig { record_zxids };
+                        let zk = ZkConfig {
+                            record_zxids,
+                            protected_names: false,
+                        };
                         let mut expired = state.zk;
                         let mut out = Outbox::default();
                         expired.expire(zk, client, &mut out);
-                        fnv(&mut digest, &outcome(&expired, Served::Applied, &out));
-                        cases += 1;
+                        if before_split {
+                            fnv(&mut digest, &outcome(&expired, Served::Applied, &out));
+                            cases += 1;
+                        }
                     }
                 }
             }

@@ -109,8 +109,9 @@ impl Reply {
                 path: path.map_values(seq),
                 czxid: zxid(czxid),
             },
-            Reply::Children { children } => Reply::Children {
+            Reply::Children { children, own } => Reply::Children {
                 children: children.map(seq),
+                own: own.map(seq),
             },
             Reply::Data { czxid } => Reply::Data { czxid: zxid(czxid) },
             Reply::Event { kind, path } => Reply::Event {
@@ -370,8 +371,14 @@ pub enum Reply {
     },
     NodeExists,
     NoNode,
+    /// `own` is the child whose name carries the requester's protection id, when names carry
+    /// one (Curator's protection mode, `ZkConfig::protected_names`): ZooKeeper returns the names
+    /// and Curator's `findNode` picks the one with its id; the model returns the pick. Always
+    /// `None` otherwise, so it is neither written nor told apart in worlds without protection.
     Children {
         children: SeqSet,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        own: Option<Seq>,
     },
     /// The `exists` reply: ZooKeeper returns a `Stat`, or null when the node does not exist.
     Stat {
@@ -549,14 +556,17 @@ impl EventKind {
 }
 
 impl Word for Reply {
-    /// The reply packed in 36 bits (see the comment on `impl Word for Path`).
+    /// The reply packed in 42 bits (see the comment on `impl Word for Path`).
     fn word(self) -> u64 {
         match self {
             Reply::SessionCreated => 0,
             Reply::Created { path, czxid } => 1 | path.word() << 4 | u64::from(czxid) << 13,
             Reply::NodeExists => 2,
             Reply::NoNode => 3,
-            Reply::Children { children } => 4 | u64::from(children.bits()) << 4,
+            Reply::Children { children, own } => {
+                let own = own.map_or(0, |seq| u64::from(seq) + 1);
+                4 | u64::from(children.bits()) << 4 | own << 36
+            }
             Reply::Stat { exists } => 5 | u64::from(exists) << 4,
             Reply::Data { czxid } => 6 | u64::from(czxid) << 4,
             Reply::Deleted => 7,
@@ -579,6 +589,10 @@ impl Word for Reply {
             3 => Reply::NoNode,
             4 => Reply::Children {
                 children: SeqSet(fields as u32),
+                own: match fields >> 32 {
+                    0 => None,
+                    seq => Some((seq - 1) as Seq),
+                },
             },
             5 => Reply::Stat {
                 exists: fields != 0,
@@ -713,7 +727,9 @@ mod tests {
         some.insert(0);
         some.insert(31);
         for children in [SeqSet::default(), some] {
-            replies.push(Reply::Children { children });
+            for own in [None, Some(0), Some(31)] {
+                replies.push(Reply::Children { children, own });
+            }
         }
         let words: std::collections::HashSet<u64> = requests.iter().map(|r| r.word()).collect();
         assert_eq!(words.len(), requests.len(), "requests");

@@ -45,7 +45,8 @@
 //!   stays LOOKING without taking part ([`FleState::stalled`]), as TLC's constraints prune (a
 //!   crash resets the clock, so a restarted server counts from round 1 again); and,
 //!   as the oracle, no server decides once some server accepted the last epoch (joining an
-//!   existing leader stays possible).
+//!   existing leader stays possible). A liveness lasso that only a stalled round keeps going is
+//!   the bound's doing, not FLE's (`Liveness::blocked_by_bound` resumes the round).
 //! - The own notification (`sendNotifications` sends to the sender too) is recorded at once:
 //!   it always holds the current proposal.
 //! - During `finalizeWait` ZooKeeper discards notifications that are not better; the model
@@ -111,6 +112,19 @@ impl ZabModel {
         }
         me.fle.logical_clock = clock + 1;
         self.send_notifications(state, server);
+    }
+
+    /// Every LOOKING server stalled at the round bound starts its next round, if this world's
+    /// bound allows it: what the state would be had the bound let the round start (for
+    /// `Liveness::blocked_by_bound`, which asks this of a world whose bound is one higher).
+    pub(in crate::zab) fn resume_stalled_rounds(&self, state: &mut ZabState) {
+        for server in state.ids().collect::<Vec<_>>() {
+            let me = state.server(server);
+            let stalled = me.up && me.role == Role::Looking && me.fle.stalled;
+            if stalled && me.fle.logical_clock < self.max_round() {
+                self.start_round(state, server);
+            }
+        }
     }
 
     /// The last election round a server may start.

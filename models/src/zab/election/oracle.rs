@@ -7,19 +7,17 @@
 //! nondeterminism FLE has (timing decides who hears whom), and choosing by currentEpoch first is
 //! the lever of ZOOKEEPER-4643 and 4646. FLE only nominates: the winner must still pass discovery.
 //!
-//! A server that finds the others already FOLLOWING or LEADING joins the leader they report
-//! (FLE's out-of-election case), whatever its own vote.
-//!
-//! The oracle's joins allow more than FLE does. FLE (`FastLeaderElection.lookForLeader`, a
-//! notification from a FOLLOWING or LEADING peer) joins a leader only when a quorum of peers has
-//! reported it in that state (`outofelection`, or the current round's votes) and `checkLeader`
-//! holds: the leader itself reported LEADING (or the joiner is the leader). The oracle lets any
-//! LOOKING server join any LEADING server it can reach, however few servers follow it: e.g. a
-//! leader in discovery whose only follower crashed is joined by a third server and establishes
-//! with it, where FLE's third server would keep looking and the leader would give up after
-//! initLimit. So oracle scenarios explore some executions that FLE scenarios (`election =
-//! "fle"`, which implements the rule) do not; a violation found with the oracle should be
-//! confirmed with FLE before it is blamed on ZooKeeper.
+//! A LOOKING server joins an existing leader as FLE lets it (`FastLeaderElection.lookForLeader`,
+//! a notification from a FOLLOWING or LEADING peer, `receivedFollowingNotification` and
+//! `checkLeader`): only when the peers it can reach report a quorum for that leader, the leader
+//! itself reporting LEADING. Here: the leader is up, LEADING and reachable, and it together with
+//! the reachable servers following its current leadership ([`ZabState::follows_leadership`]) is
+//! a quorum; the joiner itself does not count, as FLE's `outofelection` holds only the others'
+//! reports. "The current leadership" stands for FLE's "the same (leader, peerEpoch)": a follower
+//! left over from an earlier leadership of the same server reports an older vote, and a server
+//! already LOOKING reports none. What the oracle leaves out is FLE's other way in, a round in
+//! which the joiner's own vote makes the quorum (a LOOKING server of the leader's election
+//! round that has not decided yet): the oracle's servers decide together in one `Elect`.
 
 use crate::zab::state::{Role, ZabState};
 use crate::zab::types::{bit, members, ServerSet, Sid};
@@ -61,8 +59,9 @@ impl ZabModel {
         }
     }
 
-    /// LOOKING servers that may join a leader: (server, leader) pairs. Any LEADING server the
-    /// LOOKING one can reach, without FLE's quorum of reports (see the module doc).
+    /// LOOKING servers that may join a leader: (server, leader) pairs. The leader is LEADING
+    /// and reachable, and with the reachable followers of its current leadership makes a quorum
+    /// (see the module doc).
     pub(in crate::zab) fn joins(&self, state: &ZabState) -> Vec<(Sid, Sid)> {
         let mut found = Vec::new();
         for server in state.ids() {
@@ -70,11 +69,24 @@ impl ZabModel {
                 continue;
             }
             for leader in state.ids() {
-                if state.server(leader).leading().is_some() && state.connected(server, leader) {
+                if self.reported_leader(state, server, leader) {
                     found.push((server, leader));
                 }
             }
         }
         found
+    }
+
+    /// Whether `server` hears a quorum report `leader`: `leader` says LEADING, and it and the
+    /// followers of its current leadership that `server` can reach are a quorum.
+    fn reported_leader(&self, state: &ZabState, server: Sid, leader: Sid) -> bool {
+        if state.server(leader).leading().is_none() || !state.connected(server, leader) {
+            return false;
+        }
+        let reports = state
+            .ids()
+            .filter(|&f| state.connected(server, f) && state.follows_leadership(f, leader))
+            .fold(bit(leader), |set, f| set | bit(f));
+        self.config.is_quorum(reports)
     }
 }
