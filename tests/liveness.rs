@@ -464,13 +464,7 @@ fn a_lasso_that_only_the_epoch_bound_keeps_going_is_unknown_not_violated() {
         Some(14),
         "the stuck state is still shown"
     );
-    let json = lockscope::report::json(&outcome);
-    let entry = json["properties"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .find(|p| p["name"] == prop::LEADER_EVENTUALLY_ELECTED)
-        .expect("listed");
+    let entry = leader_eventually_elected_in_json(&outcome);
     assert_eq!(entry["verdict"], "unknown");
     assert_eq!(entry["bound"], "epochs");
     let narrative = lockscope::report::narrative(elected, &outcome);
@@ -498,6 +492,19 @@ fn leader_eventually_elected(
         .iter()
         .find(|p| p.name == prop::LEADER_EVENTUALLY_ELECTED)
         .expect("ZAB declares it")
+}
+
+/// `leader_eventually_elected`'s entry in the JSON result of `outcome`.
+fn leader_eventually_elected_in_json(
+    outcome: &lockscope::check::ScenarioOutcome,
+) -> serde_json::Value {
+    lockscope::report::json(outcome)["properties"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|p| p["name"] == prop::LEADER_EVENTUALLY_ELECTED)
+        .expect("listed")
+        .clone()
 }
 
 /// FLE bounds its rounds by `epochs` too: a server that would start a round past the bound stays
@@ -535,13 +542,7 @@ fn a_fair_cycle_with_room_in_every_bound_stays_violated() {
     let elected = leader_eventually_elected(&outcome);
     assert_eq!(elected.verdict, Verdict::Violated);
     assert_eq!((elected.bound, elected.reason.as_deref()), (None, None));
-    let json = lockscope::report::json(&outcome);
-    let entry = json["properties"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .find(|p| p["name"] == prop::LEADER_EVENTUALLY_ELECTED)
-        .expect("listed");
+    let entry = leader_eventually_elected_in_json(&outcome);
     assert_eq!(entry["verdict"], "violated");
     assert!(entry["bound"].is_null());
     let narrative = lockscope::report::narrative(elected, &outcome);

@@ -168,10 +168,10 @@ fn leaving_the_pending_states_breaks_the_cycle() {
     assert_eq!(violation(&g, &[0, 1, 0], 0), None);
 }
 
-#[test]
-fn the_violation_with_the_earliest_entry_is_reported() {
-    // Obligation 1 is violated from state 1, obligation 0 only from state 3.
-    let g = graph(
+/// From state 0, task 0 leads to the cycle 1 ⇄ 2 and task 1 to the cycle 3 ⇄ 4: a pending
+/// obligation is violated from whichever cycle's states it is pending in.
+fn two_cycles_entered_at_1_and_3() -> Graph {
+    graph(
         5,
         &[
             (0, 1, Some(0)),
@@ -181,7 +181,13 @@ fn the_violation_with_the_earliest_entry_is_reported() {
             (3, 4, Some(0)),
             (4, 3, Some(0)),
         ],
-    );
+    )
+}
+
+#[test]
+fn the_violation_with_the_earliest_entry_is_reported() {
+    // Obligation 1 is violated from state 1, obligation 0 only from state 3.
+    let g = two_cycles_entered_at_1_and_3();
     let lasso = violation(&g, &[0, 2, 2, 1, 1], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (1, 1));
 }
@@ -435,17 +441,7 @@ fn ties_go_to_the_lowest_obligation_and_later_entries_never_win() {
     assert_eq!((lasso.obligation, lasso.entry), (0, 1));
     // Obligation 0 is violated from 1, obligation 1 only from 3 (the mirror image of
     // `the_violation_with_the_earliest_entry_is_reported`).
-    let g = graph(
-        5,
-        &[
-            (0, 1, Some(0)),
-            (1, 2, Some(0)),
-            (2, 1, Some(0)),
-            (0, 3, Some(1)),
-            (3, 4, Some(0)),
-            (4, 3, Some(0)),
-        ],
-    );
+    let g = two_cycles_entered_at_1_and_3();
     let lasso = violation(&g, &[0, 1, 1, 2, 2], 0).expect("violated");
     assert_eq!((lasso.obligation, lasso.entry), (0, 1));
 }
