@@ -498,7 +498,7 @@ fn a_trace_whose_embedded_scenario_is_invalid_exits_2() {
     let bad = write(
         dir.path(),
         "servers.json",
-        &text.replace("\"servers\": 1", "\"servers\": 3"),
+        &text.replace("\"servers\": 1", "\"servers\": 2"),
     );
     assert_input_error(
         &lockscope(dir.path(), &["replay", bad.to_str().unwrap()]),
