@@ -240,6 +240,23 @@ fn a_cycle_takes_the_only_task_rather_than_a_fault_beside_it() {
     assert!(fair_under(&g, &lasso, 0), "cycle {:?}", lasso.cycle);
 }
 
+#[test]
+fn paths_inside_a_component_are_shortest() {
+    // 0 → 1 → 2 → 3 and 0 → 2: the way to 3 is through 2, reached first straight from 0. A search
+    // that let 1 become 2's parent again (a state visited twice) would go 0 → 1 → 2 → 3.
+    let g = graph(
+        4,
+        &[
+            (0, 1, Some(0)),
+            (0, 2, Some(0)),
+            (1, 2, Some(0)),
+            (2, 3, Some(0)),
+        ],
+    );
+    let (path, end) = path_to_state(&g, 0, &|_| true, &|s| s == 3);
+    assert_eq!((path, end), (vec![1, 0], 3));
+}
+
 /// Whether `lasso`'s cycle is fair: every weak task enabled in all its states is taken on it,
 /// and every strong task enabled in some state of it is taken on it.
 fn fair_under(g: &Graph, lasso: &Lasso, strong: u64) -> bool {
