@@ -16,8 +16,8 @@
 //! - `exercises`: scenario files whose `[expect]` is the answer, shown without it; the teacher's
 //!   appendix takes the answers from the check, and a wrong key fails the generation.
 //!
-//! Per scenario `NAME`, the folder `NAME/` holds `scenario.toml` (the file; an exercise's without
-//! its `[expect]`), `verdicts.md` (the verdict table and how it was reached), `states.txt`, one
+//! Per scenario `NAME`, the folder `NAME/` holds `scenario.toml` (the file's settings, without its
+//! description and `[expect]`, which would give the answer away), `verdicts.md` (the verdict table and how it was reached), `states.txt`, one
 //! `PROPERTY.verdict.txt` per property, and per counterexample `PROPERTY.steps.txt`,
 //! `PROPERTY.svg`, `PROPERTY.trace.json` and `PROPERTY.md` (the diagram, a link to step through it
 //! and the numbered narrative), beside `report.html`, the page to step through on a projector.
@@ -136,8 +136,7 @@ pub fn generate(book: &Path, out: &Path, threads: usize) -> Result<Generated, St
     }
     site::write(out, &outcomes)?;
     for outcome in &outcomes {
-        let exercise = manifest.exercises.iter().any(|e| e == &outcome.file);
-        write_scenario(out, outcome, exercise)?;
+        write_scenario(out, outcome)?;
     }
     for trace in &manifest.traces {
         write_trace(out, trace)?;
@@ -169,16 +168,11 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// A scenario's includes (the report folder already holds its page, traces and diagrams).
-fn write_scenario(out: &Path, outcome: &ScenarioOutcome, exercise: bool) -> Result<(), String> {
+fn write_scenario(out: &Path, outcome: &ScenarioOutcome) -> Result<(), String> {
     let folder = out.join(&outcome.scenario.name);
     let text = std::fs::read_to_string(&outcome.file)
         .map_err(|err| format!("{}: cannot read: {err}", outcome.file.display()))?;
-    let shown = if exercise {
-        without_expect(&text)
-    } else {
-        text
-    };
-    write(&folder.join("scenario.toml"), &shown)?;
+    write(&folder.join("scenario.toml"), &settings_only(&text))?;
     write(&folder.join("verdicts.md"), &verdicts_table(outcome))?;
     write(
         &folder.join("states.txt"),
@@ -263,21 +257,32 @@ fn write_trace(out: &Path, file: &Path) -> Result<(), String> {
     )
 }
 
-/// A scenario file without its `[expect]` table: an exercise as the class sees it.
-pub fn without_expect(text: &str) -> String {
+/// A scenario file as the class sees it before the answer: its settings, without the
+/// `description` (which tells the story) and the `[expect]` table (which gives the verdicts).
+pub fn settings_only(text: &str) -> String {
     let mut shown = String::new();
-    let mut skipping = false;
+    let mut in_expect = false;
+    let mut in_description = false;
     for line in text.lines() {
         let trimmed = line.trim_start();
-        if trimmed.starts_with('[') {
-            skipping = trimmed.starts_with("[expect]");
+        if in_description {
+            in_description = !trimmed.contains("\"\"\"");
+            continue;
         }
-        if !skipping {
+        if trimmed.starts_with('[') {
+            in_expect = trimmed.starts_with("[expect]");
+        }
+        if trimmed.starts_with("description") && trimmed[11..].trim_start().starts_with('=') {
+            // A multi-line string opens with three quotes and closes on a later line.
+            in_description = trimmed.matches("\"\"\"").count() == 1;
+            continue;
+        }
+        if !in_expect {
             shown.push_str(line);
             shown.push('\n');
         }
     }
-    shown.trim_end().to_string() + "\n"
+    shown.trim().to_string() + "\n"
 }
 
 /// The verdict table in Markdown, and a line saying how the verdicts were reached.
@@ -440,4 +445,20 @@ fn answers(exercises: &[&ScenarioOutcome]) -> String {
         );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_class_sees_the_settings_without_the_story_or_the_answer() {
+        let file = "description = \"\"\"\nThe story, \\\nwith the answer.\"\"\"\n\n[model]\nkind = \"lock\"\n\n[expect]\nmutual_exclusion = \"violated\"\n\n[check]\nmax_depth = 3\n";
+        assert_eq!(
+            settings_only(file),
+            "[model]\nkind = \"lock\"\n\n[check]\nmax_depth = 3\n"
+        );
+        let one_line = "description = \"short\"\n[model]\nkind = \"zab\"\n";
+        assert_eq!(settings_only(one_line), "[model]\nkind = \"zab\"\n");
+    }
 }
