@@ -173,11 +173,11 @@ window.addEventListener('resize', function () { sections.forEach(function (s) { 
 /// Diagrams of at most this many actors are scaled to the page's width: a lock scenario's two or
 /// three clients and its server, or ZAB's three servers, read on a projector without scrolling
 /// sideways.
-const FIT_ACTORS: usize = 4;
+pub const FIT_ACTORS: usize = 4;
 
 /// The diagram with a highlight for the current step's row, drawn first (under everything) right
 /// after the diagram's white background; the script moves it.
-fn with_row_highlight(svg: &str) -> String {
+pub fn with_row_highlight(svg: &str) -> String {
     let highlight = "<rect class=\"current-row\" x=\"0\" y=\"0\" width=\"100%\" height=\"0\"/>\n";
     let background_end = svg
         .find("<rect")
