@@ -291,10 +291,16 @@ fn verdicts_table(outcome: &ScenarioOutcome) -> String {
         "| property | kind | verdict | expected | counterexample |\n|---|---|---|---|---|\n",
     );
     for property in &outcome.properties {
-        let note = match (&property.reason, property.trace_length) {
-            (_, Some(length)) => format!("{length} steps"),
-            (Some(reason), None) if property.verdict == Verdict::Unknown => reason.clone(),
-            _ => String::new(),
+        // An unknown verdict names the bound that stopped it, beside its lasso if it has one.
+        let steps = property
+            .trace_length
+            .map(|length| format!("{length} steps"));
+        let note = match (steps, &property.reason) {
+            (Some(steps), Some(reason)) if property.verdict == Verdict::Unknown => {
+                format!("{steps} ({reason})")
+            }
+            (None, Some(reason)) if property.verdict == Verdict::Unknown => reason.clone(),
+            (steps, _) => steps.unwrap_or_default(),
         };
         let verdict = match property.verdict {
             Verdict::Holds => "holds".to_string(),
