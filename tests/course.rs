@@ -661,3 +661,59 @@ fn two_lessons_and_a_step_through_page_read_on_a_projector_in_chromium() {
         "step 9's row highlighted: {rect:.80}"
     );
 }
+
+/// The few facts a lesson's prose states about a run besides its verdicts, checked on the
+/// generated output: lesson 4's shortest counterexample with a pause budget uses no pause and is
+/// as long as lesson 3's; lesson 5's broken token is 0 for both grants; lesson 6's Curator expiry
+/// takes as many steps as the standard recipe's; lesson 3's expiry deletes the holder's node and
+/// queues its notification in one step.
+#[test]
+fn what_the_lessons_say_about_their_runs_is_what_the_runs_show() {
+    let generated = book().join("src/generated");
+    let steps = |scenario: &str, property: &str| {
+        read(
+            &generated
+                .join(scenario)
+                .join(format!("{property}.steps.txt")),
+        )
+    };
+    let narrative = |scenario: &str, property: &str| {
+        read(&generated.join(scenario).join(format!("{property}.md")))
+    };
+    let steps_of = |text: &str| -> Vec<String> {
+        text.split("<li value=\"")
+            .skip(1)
+            .map(|li| li.split("</li>").next().expect("closed").to_string())
+            .collect()
+    };
+    let pause = steps_of(&narrative("standard-pause-expiry", "mutual_exclusion"));
+    assert!(
+        pause
+            .iter()
+            .all(|step| !step.to_lowercase().contains("pause")),
+        "{pause:?}"
+    );
+    assert_eq!(
+        steps("standard-pause-expiry", "mutual_exclusion"),
+        steps("standard-expiry", "mutual_exclusion")
+    );
+    assert_eq!(
+        steps("curator-expiry", "mutual_exclusion"),
+        steps("standard-expiry", "mutual_exclusion")
+    );
+    let token = narrative("broken-node-version-token", "fenced_resource_safety");
+    for holder in ["C0", "C1"] {
+        assert!(
+            token.contains(&format!("R accepts {holder}&#39;s write with token 0")),
+            "{token}"
+        );
+    }
+    let expiry = steps_of(&narrative("standard-expiry", "mutual_exclusion"));
+    assert!(
+        expiry
+            .iter()
+            .any(|step| step.contains("expires C0&#39;s session; deletes")
+                && step.contains("queues SessionExpired to C0")),
+        "{expiry:?}"
+    );
+}
