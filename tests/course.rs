@@ -215,6 +215,17 @@ fn every_scenario_a_lesson_cites_exists_and_every_include_was_generated() {
             lesson.display()
         );
     }
+    // A fix names the settings it changes, from the broken scenario's values to the other's.
+    let fix = read(&book().join("src/generated/fix/1-herd.md"));
+    assert!(
+        fix.contains("| `[model] recipe` | `\"naive\"` | `\"standard\"` |"),
+        "{fix}"
+    );
+    assert_eq!(
+        fix.matches("\n| `[").count(),
+        1,
+        "only the recipe changes: {fix}"
+    );
     let fixes: Vec<String> = manifest
         .fixes
         .iter()
