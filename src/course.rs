@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::check::{self, RunOptions, ScenarioOutcome};
+use crate::check::{self, write_file, RunOptions, ScenarioOutcome};
 use crate::render::html::{self, escape};
 use crate::render::timeline::TimelineData;
 use crate::render::{self, site};
@@ -142,7 +142,7 @@ pub fn generate(book: &Path, out: &Path, threads: usize) -> Result<Generated, St
         write_trace(out, trace)?;
     }
     for fix in &manifest.fixes {
-        write(
+        write_file(
             &out.join("fix").join(format!("{}.md", fix.name)),
             &change(fix)?,
         )?;
@@ -152,7 +152,7 @@ pub fn generate(book: &Path, out: &Path, threads: usize) -> Result<Generated, St
         .iter()
         .filter_map(|file| outcomes.iter().find(|o| &o.file == file))
         .collect();
-    write(&out.join("answers.md"), &answers(&exercises))?;
+    write_file(&out.join("answers.md"), &answers(&exercises))?;
     Ok(Generated {
         checked: outcomes.len(),
         failed: outcomes
@@ -163,23 +163,19 @@ pub fn generate(book: &Path, out: &Path, threads: usize) -> Result<Generated, St
     })
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    check::write_file(path, text)
-}
-
 /// A scenario's includes (the report folder already holds its page, traces and diagrams).
 fn write_scenario(out: &Path, outcome: &ScenarioOutcome) -> Result<(), String> {
     let folder = out.join(&outcome.scenario.name);
     let text = std::fs::read_to_string(&outcome.file)
         .map_err(|err| format!("{}: cannot read: {err}", outcome.file.display()))?;
-    write(&folder.join("scenario.toml"), &settings_only(&text))?;
-    write(&folder.join("verdicts.md"), &verdicts_table(outcome))?;
-    write(
+    write_file(&folder.join("scenario.toml"), &settings_only(&text))?;
+    write_file(&folder.join("verdicts.md"), &verdicts_table(outcome))?;
+    write_file(
         &folder.join("states.txt"),
         &thousands(outcome.search.unique_states),
     )?;
     for property in &outcome.properties {
-        write(
+        write_file(
             &folder.join(format!("{}.verdict.txt", property.name)),
             &property.verdict.to_string(),
         )?;
@@ -187,12 +183,12 @@ fn write_scenario(out: &Path, outcome: &ScenarioOutcome) -> Result<(), String> {
             continue;
         };
         let (_, timeline) = render::load(trace_path)?;
-        write(
+        write_file(
             &folder.join(format!("{}.steps.txt", property.name)),
             &timeline.steps.len().to_string(),
         )?;
         let base = format!("generated/{}", outcome.scenario.name);
-        write(
+        write_file(
             &folder.join(format!("{}.md", property.name)),
             &counterexample(
                 &timeline,
@@ -216,21 +212,25 @@ fn write_trace(out: &Path, file: &Path) -> Result<(), String> {
                 .to_string()
         })
         .unwrap_or_default();
+    // A replay shows a violation, or nothing: a trace that no longer violates its property (or
+    // only because a bound ran out) proves nothing the lesson could state.
+    if !timeline.violated || timeline.bound.is_some() {
+        return Err(format!(
+            "{}: the trace no longer shows its violation of {} on replay; regenerate it with lockscope check",
+            file.display(),
+            timeline.property
+        ));
+    }
     let folder = out.join(&name);
-    let verdict = if timeline.violated {
-        Verdict::Violated
-    } else {
-        Verdict::Holds
-    };
-    write(
+    write_file(
         &folder.join(format!("{}.verdict.txt", timeline.property)),
-        &verdict.to_string(),
+        &Verdict::Violated.to_string(),
     )?;
-    write(
+    write_file(
         &folder.join(format!("{}.steps.txt", timeline.property)),
         &timeline.steps.len().to_string(),
     )?;
-    write(
+    write_file(
         &folder.join(check::diagram_file_name(&timeline.property)),
         &render::svg::render(&timeline),
     )?;
@@ -245,9 +245,9 @@ fn write_trace(out: &Path, file: &Path) -> Result<(), String> {
         &[section],
         None,
     );
-    write(&folder.join("report.html"), &page)?;
+    write_file(&folder.join("report.html"), &page)?;
     let base = format!("generated/{name}");
-    write(
+    write_file(
         &folder.join(format!("{}.md", timeline.property)),
         &counterexample(
             &timeline,
