@@ -679,7 +679,8 @@ fn two_lessons_and_a_step_through_page_read_on_a_projector_in_chromium() {
 /// generated output: lesson 4's shortest counterexample with a pause budget uses no pause and is
 /// as long as lesson 3's; lesson 5's broken token is 0 for both grants; lesson 6's Curator expiry
 /// takes as many steps as the standard recipe's; lesson 3's expiry deletes the holder's node and
-/// queues its notification in one step.
+/// queues its notification in one step; in lesson 6 the orphan's owner waits behind the client
+/// that waits for the orphan.
 #[test]
 fn what_the_lessons_say_about_their_runs_is_what_the_runs_show() {
     let generated = book().join("src/generated");
@@ -720,6 +721,14 @@ fn what_the_lessons_say_about_their_runs_is_what_the_runs_show() {
             token.contains(&format!("R accepts {holder}&#39;s write with token 0")),
             "{token}"
         );
+    }
+    // Lesson 6: C1 waits for the orphan (node 0), C0 with its new node for C1's node 1.
+    let orphan = narrative("standard-orphan", "no_deadlock");
+    for wait in [
+        "C1 reads Children [0, 1] → waits for the exists reply; sends exists(/lock/lock-0000000000, watch)",
+        "C0 reads Children [0, 1, 2] → waits for the exists reply; sends exists(/lock/lock-0000000001, watch)",
+    ] {
+        assert!(orphan.contains(wait), "{wait} in {orphan}");
     }
     let expiry = steps_of(&narrative("standard-expiry", "mutual_exclusion"));
     assert!(

@@ -393,6 +393,10 @@ fn the_explorer_page_steps_through_a_counterexample_in_chromium() {
     };
     assert!(dom.contains("<div id=\"diagram\" class=\"fit\">"), "{dom}");
     assert!(
+        dom.contains("<button id=\"large\" type=\"button\""),
+        "a Large type button: {dom}"
+    );
+    assert!(
         !highlight(&dom).contains("height=\"0\""),
         "{}",
         highlight(&dom)

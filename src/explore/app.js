@@ -373,10 +373,10 @@ byId('previous').addEventListener('click', () => select(view.selected - 1));
 byId('next').addEventListener('click', () => select(view.selected + 1));
 byId('run').addEventListener('click', () => fetch('/.runtocompletion', { method: 'POST' }));
 byId('large').addEventListener('click', () => setLarge(!document.body.classList.contains('large')));
+// Large type as last chosen (the browser remembers it per server address).
 try {
-  if (new URLSearchParams(window.location.search).has('large')
-    || localStorage.getItem('lockscope-large') === '1') {
-    document.body.classList.add('large');
+  if (localStorage.getItem('lockscope-large') === '1') {
+    setLarge(true);
   }
 } catch (error) {
   // No storage: normal type.
