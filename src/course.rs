@@ -128,11 +128,19 @@ pub fn generate(book: &Path, out: &Path, threads: usize) -> Result<Generated, St
         shard: None,
         symmetry: false,
     };
-    let mut outcomes = Vec::new();
+    let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
     for file in files {
         let scenario = Scenario::load(file).map_err(|err| err.to_string())?;
-        let outcome = check::run(&scenario, file, &options, &mut |_| {})?;
-        outcomes.push(outcome);
+        // Each scenario's includes are in a folder named after it.
+        if let Some(other) = outcomes.iter().find(|o| o.scenario.name == scenario.name) {
+            return Err(format!(
+                "{}: scenario name {:?} is also the name of {}; their includes would overwrite each other (set `name` in one of them)",
+                file.display(),
+                scenario.name,
+                other.file.display()
+            ));
+        }
+        outcomes.push(check::run(&scenario, file, &options, &mut |_| {})?);
     }
     site::write(out, &outcomes)?;
     for outcome in &outcomes {

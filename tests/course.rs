@@ -479,6 +479,37 @@ fn a_wrong_answer_key_fails_the_course_generation() {
         "{}",
         common::stdout(&output)
     );
+    // Two scenarios of one name would share a folder of includes: an input error.
+    let twin = dir.path().join("twin");
+    std::fs::create_dir_all(&twin).expect("folder");
+    std::fs::copy(
+        root().join("scenarios/lock/naive.toml"),
+        twin.join("naive.toml"),
+    )
+    .expect("copied");
+    std::fs::write(
+        dir.path().join("course.toml"),
+        format!(
+            "scenarios = [\"scenarios/lock/naive.toml\", {:?}]\n",
+            twin.join("naive.toml").display().to_string()
+        ),
+    )
+    .expect("written");
+    let output = common::lockscope(
+        root(),
+        &[
+            "course",
+            &dir.path().display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        common::stderr(&output).contains("is also the name of scenarios/lock/naive.toml"),
+        "{}",
+        common::stderr(&output)
+    );
     // A manifest naming a file that does not exist is an input error naming both.
     std::fs::write(
         dir.path().join("course.toml"),
