@@ -455,24 +455,19 @@ fn a_wrong_answer_key_fails_the_course_generation() {
         "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n\n[faults]\nsession_expiries = 1\n\n[expect]\nmutual_exclusion = \"holds\"\n",
     )
     .expect("written");
-    std::fs::write(
-        dir.path().join("course.toml"),
-        format!(
-            "scenarios = []\nexercises = [{:?}]\n",
-            exercise.display().to_string()
-        ),
-    )
-    .expect("written");
-    let out = dir.path().join("generated");
-    let output = common::lockscope(
-        root(),
-        &[
-            "course",
-            &dir.path().display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ],
-    );
+    // `lockscope course` on a manifest in the temporary folder.
+    let course = |manifest: String| {
+        std::fs::write(dir.path().join("course.toml"), manifest).expect("written");
+        let out = dir.path().join("generated").display().to_string();
+        common::lockscope(
+            root(),
+            &["course", &dir.path().display().to_string(), "--out", &out],
+        )
+    };
+    let output = course(format!(
+        "scenarios = []\nexercises = [{:?}]\n",
+        exercise.display().to_string()
+    ));
     assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
     assert!(
         common::stdout(&output).contains("wrong-key.toml"),
@@ -487,23 +482,10 @@ fn a_wrong_answer_key_fails_the_course_generation() {
         twin.join("naive.toml"),
     )
     .expect("copied");
-    std::fs::write(
-        dir.path().join("course.toml"),
-        format!(
-            "scenarios = [\"scenarios/lock/naive.toml\", {:?}]\n",
-            twin.join("naive.toml").display().to_string()
-        ),
-    )
-    .expect("written");
-    let output = common::lockscope(
-        root(),
-        &[
-            "course",
-            &dir.path().display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ],
-    );
+    let output = course(format!(
+        "scenarios = [\"scenarios/lock/naive.toml\", {:?}]\n",
+        twin.join("naive.toml").display().to_string()
+    ));
     assert_eq!(output.status.code(), Some(2));
     assert!(
         common::stderr(&output).contains("is also the name of scenarios/lock/naive.toml"),
@@ -511,12 +493,7 @@ fn a_wrong_answer_key_fails_the_course_generation() {
         common::stderr(&output)
     );
     // A manifest naming a file that does not exist is an input error naming both.
-    std::fs::write(
-        dir.path().join("course.toml"),
-        "scenarios = [\"no/such.toml\"]\n",
-    )
-    .expect("written");
-    let output = common::lockscope(root(), &["course", &dir.path().display().to_string()]);
+    let output = course("scenarios = [\"no/such.toml\"]\n".to_string());
     assert_eq!(output.status.code(), Some(2));
     let stderr = common::stderr(&output);
     assert!(
