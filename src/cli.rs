@@ -128,6 +128,13 @@ pub enum Command {
         after_help = "Examples:\n  lockscope bench --quick\n  lockscope bench --only \"N=5 E=0\" -j 2 --json bench.json"
     )]
     Bench(BenchArgs),
+    /// Generate the course book's includes (docs/course, an mdBook): check every scenario its
+    /// course.toml cites and write their files, verdict tables, diagrams, narratives, fixes and the
+    /// exercises' answers; exit 1 if a scenario's [expect] (an exercise's answer) is not met.
+    #[command(
+        after_help = "Example (from the repository's root):\n  lockscope course docs/course && mdbook build docs/course"
+    )]
+    Course(CourseArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -319,4 +326,17 @@ pub struct BenchArgs {
     /// bytes per state, and its check.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CourseArgs {
+    /// The book's folder, holding course.toml.
+    #[arg(default_value = "docs/course")]
+    pub book: PathBuf,
+    /// Write the includes into DIR (emptied first) [default: BOOK/src/generated].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads for the searches; results do not depend on it [default: all cores].
+    #[arg(short = 'j', long, value_name = "N", value_parser = integer::<usize>, allow_hyphen_values = true)]
+    pub threads: Option<usize>,
 }

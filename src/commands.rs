@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
-    BenchArgs, CheckArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs, RenderFormat,
-    ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
+    BenchArgs, CheckArgs, CourseArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs,
+    RenderFormat, ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
 };
+use crate::course;
 use crate::explore;
 use crate::render;
 use crate::report;
@@ -851,4 +852,34 @@ pub fn bench(args: &BenchArgs) -> Result<u8, InputError> {
         render::plot::write(dir, &suite.measured)?;
     }
     Ok(if suite.ok() { EXIT_OK } else { EXIT_FAILED })
+}
+
+pub fn course(args: &CourseArgs) -> Result<u8, InputError> {
+    check_threads(args.threads)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.book.join(course::GENERATED));
+    let generated = course::generate(
+        &args.book,
+        &out,
+        args.threads.unwrap_or_else(default_threads),
+    )?;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "course    {} scenarios checked; includes in {}",
+        generated.checked,
+        out.display()
+    );
+    if generated.failed.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        let _ = writeln!(
+            stdout,
+            "FAILED    expectations not met (a lesson or an answer disagrees with the checker): {}",
+            generated.failed.join(", ")
+        );
+        Ok(EXIT_FAILED)
+    }
 }

@@ -382,6 +382,26 @@ fn the_explorer_page_steps_through_a_counterexample_in_chromium() {
     let dom = dom_at(steps - 6);
     assert!(dom.contains(&format!("after step 6 of {steps}")), "{dom}");
     assert!(dom.contains(">After step 6: S → C0 Children [0]<"), "{dom}");
+    // The counterexample's diagram is beside the state, its step-6 row highlighted; on the
+    // initial state nothing is.
+    let highlight = |dom: &str| -> String {
+        let rect = dom
+            .split("<rect class=\"current-row\"")
+            .nth(1)
+            .expect("the diagram's highlight");
+        rect.split('>').next().expect("closed").to_string()
+    };
+    assert!(dom.contains("<div id=\"diagram\" class=\"fit\">"), "{dom}");
+    assert!(
+        dom.contains("<button id=\"large\" type=\"button\""),
+        "a Large type button: {dom}"
+    );
+    assert!(
+        !highlight(&dom).contains("height=\"0\""),
+        "{}",
+        highlight(&dom)
+    );
+    assert!(highlight(&dom_at(steps)).contains("height=\"0\""));
     let dom = dom_at(0);
     assert!(
         dom.contains(&format!("after step {steps} of {steps}")),

@@ -360,6 +360,55 @@ fn the_html_page_is_self_contained_and_shows_every_step_and_state() {
     assert!(html.contains("<td class=\"violated\">violated</td>"));
 }
 
+/// Goal: a counterexample can be stepped through on a projector: back and forward buttons, a
+/// highlight for the current step's row in the diagram, a large-type switch, and a three-actor
+/// diagram that fits the page's width. Method: the page's controls, and its row data against the
+/// diagram's own rows (each step's row lies inside the diagram, below the previous one).
+#[test]
+fn the_html_page_steps_with_the_diagram_row_highlighted_and_has_large_type() {
+    let trace = root().join(FIXED);
+    let expected = timeline(&trace);
+    let html = render(&trace, "html");
+    for control in [
+        "<button type=\"button\" class=\"back\">",
+        "<button type=\"button\" class=\"forward\">",
+        "<button type=\"button\" class=\"large\"",
+        "<rect class=\"current-row\"",
+        "<div class=\"diagram fit\">",
+    ] {
+        assert!(html.contains(control), "{control} missing");
+    }
+    assert_eq!(expected.actors.len(), 3, "a three-actor trace");
+    // The highlight is drawn under everything: right after the diagram's white background.
+    let svg = &html[html.find("<svg").expect("inline")..];
+    let highlight = svg.find("current-row").expect("highlight");
+    assert_eq!(
+        svg[..highlight].matches("<rect").count(),
+        2,
+        "{}",
+        &svg[..highlight + 40]
+    );
+    let rows_start = html.find("class=\"rows\">").expect("rows") + "class=\"rows\">".len();
+    let rows_end = rows_start + html[rows_start..].find("</script>").expect("closed");
+    let rows: Vec<(i32, i32)> = serde_json::from_str(&html[rows_start..rows_end]).expect("JSON");
+    assert_eq!(rows.len(), expected.steps.len());
+    let height: i32 = svg[svg.find("height=\"").expect("height") + 8..]
+        .split('"')
+        .next()
+        .and_then(|h| h.parse().ok())
+        .expect("the diagram's height");
+    for pair in rows.windows(2) {
+        assert_eq!(
+            pair[0].0 + pair[0].1,
+            pair[1].0,
+            "rows follow each other: {rows:?}"
+        );
+    }
+    assert!(rows
+        .iter()
+        .all(|&(top, h)| top > 0 && h > 0 && top + h < height));
+}
+
 /// Goal: `check --report DIR --junit FILE` writes a browsable folder and JUnit XML whose failures
 /// are exactly the unmet expectations. Method: check a scenario whose expectation is met and one
 /// whose expectation is changed to fail.

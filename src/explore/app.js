@@ -126,6 +126,7 @@ function link(href, content) {
 
 function render() {
   renderTrace();
+  renderDiagram();
   renderControls();
   renderPath();
   renderChoices();
@@ -152,6 +153,38 @@ function renderTrace() {
   const left = !onTrace(Math.min(view.indices.length, trace.path.length) - 1);
   byId('off-trace').hidden = !left;
   byId('back-to-trace').href = trace.url;
+}
+
+// The counterexample's diagram, with the selected step's row highlighted while the path is on it.
+function renderDiagram() {
+  const trace = page.trace;
+  if (!trace) {
+    return;
+  }
+  const panel = byId('diagram');
+  if (!panel.firstChild) {
+    panel.innerHTML = trace.diagram;
+    panel.classList.toggle('fit', trace.fit);
+    byId('diagram-panel').hidden = false;
+  }
+  const highlight = panel.querySelector('rect.current-row');
+  const k = view.selected;
+  const row = k > 0 && onTrace(k) ? trace.rows[k - 1] : [0, 0];
+  highlight.setAttribute('y', row[0]);
+  highlight.setAttribute('height', row[1]);
+  if (row[1] > 0) {
+    highlight.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+function setLarge(on) {
+  document.body.classList.toggle('large', on);
+  byId('large').setAttribute('aria-pressed', on);
+  try {
+    localStorage.setItem('lockscope-large', on ? '1' : '0');
+  } catch (error) {
+    // A page without storage still switches.
+  }
 }
 
 function renderControls() {
@@ -339,6 +372,15 @@ byId('description').textContent = page.description;
 byId('previous').addEventListener('click', () => select(view.selected - 1));
 byId('next').addEventListener('click', () => select(view.selected + 1));
 byId('run').addEventListener('click', () => fetch('/.runtocompletion', { method: 'POST' }));
+byId('large').addEventListener('click', () => setLarge(!document.body.classList.contains('large')));
+// Large type as last chosen (the browser remembers it per server address).
+try {
+  if (localStorage.getItem('lockscope-large') === '1') {
+    setLarge(true);
+  }
+} catch (error) {
+  // No storage: normal type.
+}
 document.addEventListener('keydown', onKey);
 window.addEventListener('hashchange', showAddress);
 renderProperties(null);

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::registry::{self, ModelVisitor};
+use crate::render::{html, svg, timeline};
 use crate::report::kind_name;
 use crate::scenario::Scenario;
 use crate::search::{Checkable, PropertyKind};
@@ -109,6 +110,11 @@ struct OpenedTrace {
     explanation: Option<String>,
     /// A lasso that only an exhausted modelling bound keeps going (its verdict is `unknown`).
     bound: Option<String>,
+    /// The sequence diagram (inline SVG with a row highlight the page moves), each step's row in
+    /// it as (top, height), and whether it is narrow enough to fit the panel's width.
+    diagram: String,
+    rows: Vec<(i32, i32)>,
+    fit: bool,
 }
 
 impl OpenedTrace {
@@ -116,6 +122,7 @@ impl OpenedTrace {
     /// step's action among those the Explorer offers.
     fn new<M: Checkable>(model: &M, trace: &Trace, file: &Path) -> Result<Self, String> {
         let replayed = trace::replay(model, trace, file).map_err(|err| err.to_string())?;
+        let timeline = timeline::extract(model, trace, file).map_err(|err| err.to_string())?;
         let mut state = model.init_states().swap_remove(0);
         let mut path = vec![0];
         let mut enabled = Vec::new();
@@ -151,6 +158,9 @@ impl OpenedTrace {
             violated: replayed.violated,
             explanation: replayed.explanation,
             bound: replayed.bound.map(|bound| bound.to_string()),
+            diagram: html::with_row_highlight(&html::inline_svg(&svg::render(&timeline))),
+            rows: svg::rows(&timeline),
+            fit: timeline.actors.len() <= html::FIT_ACTORS,
         })
     }
 }
@@ -184,6 +194,9 @@ fn page_data<M: Checkable>(
             "violated": t.violated,
             "explanation": t.explanation,
             "bound": t.bound,
+            "diagram": t.diagram,
+            "rows": t.rows,
+            "fit": t.fit,
         })),
     })
 }

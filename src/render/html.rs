@@ -59,7 +59,9 @@ pub fn inline_svg(svg: &str) -> String {
     svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
 }
 
-/// Styles shared by the scenario pages and the index.
+/// Styles shared by the scenario pages and the index. `body.large` is the projector's large type;
+/// a diagram of few actors (`.fit`) is scaled to the page's width, so that it never scrolls
+/// sideways, while a wider one keeps its reading size and scrolls in its own box.
 pub(crate) const STYLE: &str = "
 body { font-family: sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; color: #212121; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
@@ -71,34 +73,123 @@ th { background: #eceff1; }
 .unknown { color: #6a6a6a; }
 pre { background: #f5f5f5; padding: 0.6em; overflow-x: auto; }
 .diagram { overflow: auto; border: 1px solid #ddd; max-height: 80vh; }
+.diagram.fit svg { width: 100%; height: auto; display: block; }
+.wide-note { display: none; color: #6a6a6a; }
+section.wide .wide-note { display: block; }
+rect.current-row { fill: #ffd54f; opacity: 0.45; }
+.controls { position: sticky; top: 0; background: #fff; padding: 0.4em 0; z-index: 1; }
+.controls button { font-size: 1em; padding: 0.2em 0.8em; }
 ol.steps li { cursor: pointer; padding: 1px 0; }
 ol.steps li.cycle { list-style: none; cursor: default; }
 ol.steps li.current { background: #fff3cd; }
 li.fault { color: #c62828; } li.recover { color: #2e7d32; }
-.state { white-space: pre; }
+.state { white-space: pre-wrap; }
 .cycle { color: #6a1b9a; font-weight: bold; }
+body.large { font-size: 150%; max-width: none; }
+body.large button { font-size: 1em; }
 ";
 
-/// The slider script: each section's states are a JSON array in a script element; moving the
-/// slider (or clicking a step) shows the state after that step.
+/// The stepping script. Each section's states, and its diagram's row per step, are JSON in script
+/// elements; the buttons, the slider, a click on a step, the left and right arrow keys or Page Up
+/// and Page Down (what a presenter's clicker sends; Home and End: the
+/// initial and the last state) show the state after that step and highlight the step's row in the
+/// diagram and in the narrative. The keys move the section last used (at first, the first one).
+/// `?step=K` in the address opens every section at step K, `?large` in large type; the Large type
+/// button toggles it and the browser remembers the choice.
 const SCRIPT: &str = "
+var params = new URLSearchParams(window.location.search);
+var remembered = null;
+try { remembered = localStorage.getItem('lockscope-large'); } catch (e) {}
+var sections = [];
+var active = null;
+function setLarge(on, remember) {
+  document.body.classList.toggle('large', on);
+  if (remember) {
+    try { localStorage.setItem('lockscope-large', on ? '1' : '0'); } catch (e) {}
+  }
+  document.querySelectorAll('button.large').forEach(function (b) { b.setAttribute('aria-pressed', on); });
+  sections.forEach(function (s) { s.fitCheck(); });
+}
 document.querySelectorAll('section.trace').forEach(function (section) {
   var states = JSON.parse(section.querySelector('script.states').textContent);
+  var rows = JSON.parse(section.querySelector('script.rows').textContent);
   var slider = section.querySelector('input.slider');
   var label = section.querySelector('.position');
   var state = section.querySelector('pre.state');
   var steps = section.querySelectorAll('ol.steps li[data-step]');
-  function show(k) {
+  var diagram = section.querySelector('.diagram');
+  var highlight = section.querySelector('rect.current-row');
+  var back = section.querySelector('button.back');
+  var forward = section.querySelector('button.forward');
+  var last = states.length - 1;
+  var entry = {
+    moved: false,
+    step: function () { return Number(slider.value); },
+    fitCheck: function () { section.classList.toggle('wide', diagram.scrollWidth > diagram.clientWidth + 1); }
+  };
+  entry.show = function (k) {
+    k = Math.max(0, Math.min(last, k));
+    active = entry;
     slider.value = k;
     state.textContent = states[k];
-    label.textContent = k == 0 ? 'initial state' : 'after step ' + k + ' of ' + (states.length - 1);
+    label.textContent = k == 0 ? 'initial state' : 'after step ' + k + ' of ' + last;
     steps.forEach(function (li, i) { li.classList.toggle('current', i + 1 == k); });
-  }
-  slider.addEventListener('input', function () { show(Number(slider.value)); });
-  steps.forEach(function (li, i) { li.addEventListener('click', function () { show(i + 1); }); });
-  show(Number(slider.value));
+    back.disabled = k == 0;
+    forward.disabled = k == last;
+    if (highlight) {
+      var row = k > 0 ? rows[k - 1] : [0, 0];
+      highlight.setAttribute('y', row[0]);
+      highlight.setAttribute('height', row[1]);
+      if (k > 0 && entry.moved) { highlight.scrollIntoView({ block: 'nearest' }); }
+    }
+    section.dataset.step = k;
+  };
+  function move(k) { entry.moved = true; entry.show(k); }
+  slider.addEventListener('input', function () { move(Number(slider.value)); });
+  steps.forEach(function (li, i) { li.addEventListener('click', function () { move(i + 1); }); });
+  back.addEventListener('click', function () { move(entry.step() - 1); });
+  forward.addEventListener('click', function () { move(entry.step() + 1); });
+  sections.push(entry);
+  var wanted = Number(params.get('step'));
+  entry.show(params.has('step') && Number.isInteger(wanted) ? wanted : last);
 });
+active = sections[0] || null;
+document.querySelectorAll('button.large').forEach(function (b) {
+  b.addEventListener('click', function () { setLarge(!document.body.classList.contains('large'), true); });
+});
+document.addEventListener('keydown', function (event) {
+  if (!active || event.target.tagName === 'INPUT' || event.altKey || event.ctrlKey || event.metaKey) { return; }
+  var k = active.step();
+  var to = { ArrowRight: k + 1, PageDown: k + 1, ArrowLeft: k - 1, PageUp: k - 1, Home: 0, End: Infinity }[event.key];
+  if (to === undefined) { return; }
+  event.preventDefault();
+  active.moved = true;
+  active.show(to === Infinity ? Number.MAX_SAFE_INTEGER : to);
+});
+setLarge(params.has('large') || remembered === '1', false);
+window.addEventListener('resize', function () { sections.forEach(function (s) { s.fitCheck(); }); });
 ";
+
+/// Diagrams of at most this many actors are scaled to the page's width: a lock scenario's two or
+/// three clients and its server, or ZAB's three servers, read on a projector without scrolling
+/// sideways.
+pub const FIT_ACTORS: usize = 4;
+
+/// The diagram with a highlight for the current step's row, drawn first (under everything) right
+/// after the diagram's white background; the script moves it.
+pub fn with_row_highlight(svg: &str) -> String {
+    let highlight = "<rect class=\"current-row\" x=\"0\" y=\"0\" width=\"100%\" height=\"0\"/>\n";
+    let background_end = svg
+        .find("<rect")
+        .and_then(|start| svg[start..].find("/>").map(|end| start + end + 2));
+    match background_end {
+        Some(at) => {
+            let at = at + usize::from(svg[at..].starts_with('\n'));
+            format!("{}{highlight}{}", &svg[..at], &svg[at..])
+        }
+        None => svg.to_string(),
+    }
+}
 
 /// A complete page: the scenario, its verdicts (with `search`, a line saying how they were
 /// reached, when there is one) and a section per counterexample.
@@ -122,6 +213,7 @@ pub fn page(
             escape(index)
         );
     }
+    out.push_str("<p><button type=\"button\" class=\"large\" aria-pressed=\"false\">Large type</button></p>\n");
     let _ = writeln!(out, "<h1>Scenario {}</h1>", escape(&scenario.name));
     if !scenario.description.is_empty() {
         let _ = writeln!(out, "<p>{}</p>", escape(&scenario.description));
@@ -185,10 +277,21 @@ fn trace_section(section: &TraceSection) -> String {
             escape(link)
         );
     }
+    let last = timeline.states.len() - 1;
     let _ = writeln!(
         out,
-        "<div class=\"diagram\">\n{}</div>",
-        inline_svg(&svg::render(timeline))
+        "<div class=\"controls\"><button type=\"button\" class=\"back\">← Back</button> <button type=\"button\" class=\"forward\">Forward →</button> <input class=\"slider\" type=\"range\" min=\"0\" max=\"{last}\" value=\"{last}\" aria-label=\"step\"> <span class=\"position\">after step {last}</span> <span class=\"hint\">(arrow keys: one step back or forward)</span></div>"
+    );
+    // Few actors fit the page's width; more keep their reading size and scroll sideways.
+    let fit = if timeline.actors.len() <= FIT_ACTORS {
+        " fit"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"diagram{fit}\">\n{}</div>\n<p class=\"wide-note\">The diagram is wider than the window: scroll it sideways, or zoom out.</p>",
+        with_row_highlight(&inline_svg(&svg::render(timeline)))
     );
     out.push_str("<h3>Narrative</h3>\n<ol class=\"steps\">\n");
     for (i, step) in timeline.steps.iter().enumerate() {
@@ -220,17 +323,17 @@ fn trace_section(section: &TraceSection) -> String {
             .map(|e| format!(": {}", escape(e)))
             .unwrap_or_default()
     );
-    let last = timeline.states.len() - 1;
     let _ = writeln!(
         out,
-        "<h3>World state</h3>\n<p><input class=\"slider\" type=\"range\" min=\"0\" max=\"{last}\" value=\"{last}\" aria-label=\"step\"> <span class=\"position\">after step {last}</span></p>\n<pre class=\"state\">{}</pre>",
+        "<h3>World state</h3>\n<pre class=\"state\">{}</pre>",
         escape(&timeline.states[last])
     );
     let states = serde_json::to_string(&timeline.states).expect("strings serialise to JSON");
+    let rows = serde_json::to_string(&svg::rows(timeline)).expect("numbers serialise to JSON");
     // `</` would end the script element early.
     let _ = writeln!(
         out,
-        "<script type=\"application/json\" class=\"states\">{}</script>\n</section>",
+        "<script type=\"application/json\" class=\"states\">{}</script>\n<script type=\"application/json\" class=\"rows\">{rows}</script>\n</section>",
         states.replace("</", "<\\/")
     );
     out

@@ -451,6 +451,16 @@ pub fn render(timeline: &TimelineData) -> String {
     svg
 }
 
+/// Each step's row in the diagram `render` draws, as (top, height) in its pixels: where a page
+/// that steps through the trace highlights the current step.
+pub fn rows(timeline: &TimelineData) -> Vec<(i32, i32)> {
+    Layout::new(timeline)
+        .rows
+        .iter()
+        .map(|row| (row.top, row.height))
+        .collect()
+}
+
 /// The closing sentence under the diagram, wrapped to the diagram's width.
 fn explanation_lines(timeline: &TimelineData) -> Vec<String> {
     let mut lines = vec![format!("⇒ {}", timeline.verdict())];
