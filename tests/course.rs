@@ -725,10 +725,12 @@ fn what_the_lessons_say_about_their_runs_is_what_the_runs_show() {
     );
     let token = narrative("broken-node-version-token", "fenced_resource_safety");
     for holder in ["C0", "C1"] {
-        assert!(
-            token.contains(&format!("R accepts {holder}&#39;s write with token 0")),
-            "{token}"
-        );
+        for said in [
+            format!("{holder} writes to the resource with token 0"),
+            format!("R accepts {holder}&#39;s write with token 0"),
+        ] {
+            assert!(token.contains(&said), "{said} in {token}");
+        }
     }
     // Lesson 6: C1 waits for the orphan (node 0), C0 with its new node for C1's node 1.
     let orphan = narrative("standard-orphan", "no_deadlock");

@@ -23,8 +23,14 @@ const NEW_NODE_VERSION: Zxid = 0;
 pub(super) fn use_resource(client: &mut Client, variant: Variant) -> Zxid {
     assert_eq!(client.phase, Phase::InCs);
     client.phase = Phase::WaitWrite;
+    token(client, variant)
+}
+
+/// The token a holder sends with its write: its node's czxid, or with the `node-version-token`
+/// flaw the same version for every grant. The narrative prints it from here, so it names the
+/// token the resource then receives.
+pub(super) fn token(client: &Client, variant: Variant) -> Zxid {
     if variant == Variant::NodeVersionToken {
-        // Flaw: the same token for every grant.
         NEW_NODE_VERSION
     } else {
         client.token

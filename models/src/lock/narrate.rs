@@ -193,7 +193,7 @@ impl<Z: ZkService> Explain for LockModel<Z> {
             LockAction::UseResource { client } => {
                 format!(
                     "{client} writes to the resource with token {}",
-                    after.clients[index(client)].token
+                    super::fenced::token(&after.clients[index(client)], self.config.variant)
                 )
             }
             LockAction::Release { client } => {
