@@ -4,7 +4,8 @@
 //! ([`scenario`]), the [`registry`] builds the model it names, a [`search`] explores the model's
 //! states, [`check`] turns the result into verdicts and self-contained [`trace`] files, and
 //! [`report`] renders the outcome for terminals, JSON consumers and people reading a narrative.
-//! [`cli`] and [`commands`] are the command line; [`bench`] the benchmark suite.
+//! [`cli`] and [`commands`] are the command line; [`bench`] the benchmark suite; [`conform`]
+//! replays lock traces against a real ZooKeeper server.
 
 // stdout belongs to the report: library code writes to a handle it is given, never `println!`.
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
@@ -13,6 +14,7 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod conform;
 pub mod explore;
 pub mod merge;
 pub mod registry;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list(args),
         Command::Merge(args) => commands::merge(args),
         Command::Bench(args) => commands::bench(args),
+        Command::Conform(args) => lockscope::conform::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
