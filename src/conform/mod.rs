@@ -45,6 +45,8 @@ struct TraceResult {
     runs: u32,
     /// Runs in which every step matched and the violation recurred.
     matched: u32,
+    /// Runs in which every step matched but the violation did not show.
+    not_recurred: u32,
     diverged: u32,
     unrealisable: u32,
     mean_millis: f64,
@@ -114,6 +116,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
                 property: one.trace.property.clone(),
                 runs: 0,
                 matched: 0,
+                not_recurred: 0,
                 diverged: 0,
                 unrealisable: 0,
                 mean_millis: 0.0,
@@ -123,6 +126,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
             result.runs += 1;
             match report.ending {
                 Ending::Matched { recurred: true } => result.matched += 1,
+                Ending::Matched { recurred: false } => result.not_recurred += 1,
                 Ending::Unrealisable { .. } => result.unrealisable += 1,
                 _ => result.diverged += 1,
             }
@@ -137,10 +141,11 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
         result.mean_millis = total_millis / f64::from(result.runs);
         let _ = writeln!(
             out,
-            "{}: {} of {} run(s) matched every step with the violation recurring, {} diverged, {} unrealisable ({:.1} ms per replay)\n",
+            "{}: {} of {} run(s) matched every step with the violation recurring, {} matched without it, {} diverged, {} unrealisable ({:.1} ms per replay)\n",
             one.file.display(),
             result.matched,
             result.runs,
+            result.not_recurred,
             result.diverged,
             result.unrealisable,
             result.mean_millis

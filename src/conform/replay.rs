@@ -2,7 +2,7 @@
 //! compared with what the model says, then the property asked again of what really happened.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use lockscope_models::lock::{LockAction, LockModel, LockState, Msg, Recipe, Variant};
 use lockscope_models::zookeeper::{CreateMode, Path, Reply, Request};
@@ -16,10 +16,6 @@ use super::real::{seq_of, WatchKind};
 use super::wire::{self, op, xid};
 use super::zookeeper::ZooKeeper;
 
-/// How long a watch event the model expects may take to arrive after the step that fired it.
-const EVENT_WAIT: Duration = Duration::from_secs(2);
-/// How long the harness watches for stray messages after the last step.
-const SETTLE: Duration = Duration::from_millis(100);
 
 /// The server a replay runs against.
 pub struct Target {
@@ -97,6 +93,11 @@ struct Harness<'a> {
     names: std::collections::BTreeMap<u8, String>,
     resource: RealResource,
     cut: Vec<usize>,
+    /// Only for `no_herd`: count the waiters each deleting step wakes (it costs a ping per
+    /// client per step).
+    count_woken: bool,
+    /// The most other clients one deleting step woke.
+    most_woken: usize,
 }
 
 /// Replay `actions` (with the model's `summaries`) once, under a fresh root `root`.
@@ -122,10 +123,12 @@ pub fn run(
         names: Default::default(),
         resource: RealResource::default(),
         cut: Vec::new(),
+        count_woken: property == lockscope_models::prop::NO_HERD,
+        most_woken: 0,
     };
     let mut steps = Vec::new();
     let mut history = vec![harness.logic()];
-    let ending = match harness.set_up(&states[0]) {
+    let ending = match harness.start_server().and_then(|()| harness.set_up(&states[0])) {
         Err(reason) => Ending::Unrealisable { step: 0, reason },
         Ok(()) => {
             let mut ending = None;
@@ -134,7 +137,10 @@ pub fn run(
                 let after = model
                     .next_state(&before, action)
                     .expect("a replayed step has a successor");
-                let outcome = harness.step(action, &before, &after);
+                let outcome = harness.step(action, &before, &after).and_then(|real| {
+                    harness.count_woken(action)?;
+                    Ok(real)
+                });
                 let (real, difference) = match outcome {
                     Ok(real) => (real, None),
                     Err(Failure::Diverged { real, difference }) => (real, Some(difference)),
@@ -215,6 +221,14 @@ impl Harness<'_> {
         self.clients.iter().map(|c| c.logic).collect()
     }
 
+    /// A replay begins with the server up, even when the one before ended with it crashed.
+    fn start_server(&mut self) -> Result<(), String> {
+        match self.target.spawned.as_mut() {
+            Some(server) if !server.is_running() => server.start(),
+            _ => Ok(()),
+        }
+    }
+
     /// A fresh namespace, `/lock` in it when the recipe uses it as a parent, and a session per
     /// client.
     fn set_up(&mut self, initial: &LockState) -> Result<(), String> {
@@ -284,6 +298,144 @@ impl Harness<'_> {
                 Some(Received::Frame(frame)) => {
                     got = true;
                     self.take_frame(c, frame)?;
+                }
+            }
+        }
+    }
+
+    /// For `no_herd`: after a step that deletes a node (a delete, an expiry), how many other
+    /// clients got a watch event from it.
+    fn count_woken(&mut self, action: LockAction) -> Result<(), Failure> {
+        let cause = match action {
+            LockAction::Deliver {
+                from: ActorId::Client(c),
+                msg: Msg::Request(Request::Delete { .. }),
+                ..
+            }
+            | LockAction::ExpireSession {
+                client: ActorId::Client(c),
+            } => usize::from(c),
+            _ => return Ok(()),
+        };
+        if !self.count_woken {
+            return Ok(());
+        }
+        let events = |client: &RealClient| {
+            client
+                .incoming
+                .iter()
+                .filter(|a| matches!(a.reply, Reply::Event { .. }))
+                .count()
+        };
+        let mut woken = 0;
+        for c in (0..self.clients.len()).filter(|&c| c != cause) {
+            let before = events(&self.clients[c]);
+            self.barrier(c)?;
+            woken += usize::from(events(&self.clients[c]) > before);
+        }
+        self.most_woken = self.most_woken.max(woken);
+        Ok(())
+    }
+
+    /// The lock nodes whose owner's session lives but whose client does not know them (it
+    /// neither holds their name nor has it in a reply on its way), as an observer sees them.
+    fn orphans(&mut self) -> Result<Vec<String>, String> {
+        if self.admin.is_none() {
+            // The trace ended with the server down: its tree is on disk, and a restart (after
+            // the last step) shows it.
+            self.start_server()?;
+            self.admin = Some(self.connect(None)?);
+        }
+        let admin = self.admin.as_mut().expect("connected above");
+        let lock = format!("{}/lock", self.root);
+        let sequential = self.model.config.recipe != Recipe::Naive;
+        let paths: Vec<String> = if sequential {
+            let reply = admin
+                .call(op::GET_CHILDREN, |out| out.string(&lock).bool(false))
+                .map_err(|e| e.to_string())?;
+            wire::In::new(&reply.body)
+                .strings()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|name| format!("{lock}/{name}"))
+                .collect()
+        } else {
+            vec![lock.clone()]
+        };
+        let mut orphans = Vec::new();
+        for path in paths {
+            let reply = admin
+                .call(op::EXISTS, |out| out.string(&path).bool(false))
+                .map_err(|e| e.to_string())?;
+            if reply.err != wire::err::OK {
+                continue;
+            }
+            let owner = wire::In::new(&reply.body)
+                .stat()
+                .map_err(|e| e.to_string())?
+                .owner;
+            let Some(c) = self
+                .clients
+                .iter()
+                .position(|client| client.keys.as_ref().is_some_and(|k| k.id == owner))
+            else {
+                continue;
+            };
+            let client = &self.clients[c];
+            let short = path.rsplit('/').next().unwrap_or("");
+            let announced = client
+                .incoming
+                .iter()
+                .any(|a| a.names.first().is_some_and(|n| n.ends_with(short)));
+            let phase = client.logic.phase;
+            let known = if sequential {
+                let real_seq = seq_of(short).ok();
+                let holds_name = client
+                    .logic
+                    .seq
+                    .is_some_and(|m| self.seqs.real_of(m) == real_seq);
+                let looks_up = self.model.config.recipe == Recipe::Curator
+                    && matches!(
+                        phase,
+                        lockscope_models::lock::Phase::WaitCreated
+                            | lockscope_models::lock::Phase::WaitLookup
+                    );
+                holds_name || looks_up
+            } else {
+                phase.holds_lock() || phase == lockscope_models::lock::Phase::WaitDeleted
+            };
+            if !known && !announced {
+                orphans.push(format!("{} ({})", short, name(c)));
+            }
+        }
+        Ok(orphans)
+    }
+
+    /// Take everything the server has sent `c` so far: a ping goes through the server's request
+    /// pipeline behind every request before it, and a connection's frames arrive in the order
+    /// the server sent them, so all that the earlier steps made the server send to `c` arrives
+    /// before the ping's answer.
+    fn barrier(&mut self, c: usize) -> Result<(), Failure> {
+        let Some(conn) = self.clients[c].conn.as_mut() else {
+            return Ok(());
+        };
+        if conn.is_closed() {
+            return self.receive(c, None).map(|_| ());
+        }
+        conn.send_with_xid(xid::PING, op::PING, |out| out)
+            .map_err(|e| unrealisable(format!("cannot ping the server for {}: {e}", name(c))))?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let conn = self.clients[c].conn.as_mut().expect("checked above");
+            match conn.next_before(deadline) {
+                Some(Received::Frame(frame)) if frame.xid == xid::PING => return Ok(()),
+                Some(Received::Frame(frame)) => self.take_frame(c, frame)?,
+                Some(Received::Closed) => return Ok(()),
+                None => {
+                    return Err(unrealisable(format!(
+                        "the server did not answer {}'s ping within {WAIT:?}",
+                        name(c)
+                    )))
                 }
             }
         }
@@ -623,19 +775,11 @@ impl Harness<'_> {
     fn read(&mut self, c: usize, model: Reply, event_first: bool, after: &LockState) -> Done {
         let at = usize::from(event_first);
         if self.clients[c].incoming.len() <= at {
-            let deadline = Instant::now() + EVENT_WAIT;
-            while self.clients[c].incoming.len() <= at {
-                if !self.receive(c, Some(deadline))? {
-                    break;
-                }
-                if self.clients[c].conn.as_ref().is_some_and(|conn| conn.is_closed()) {
-                    break;
-                }
-            }
+            self.barrier(c)?;
         }
         let Some(real) = self.clients[c].incoming.get(at).cloned() else {
             return Err(diverged(
-                format!("nothing arrives for {} within {EVENT_WAIT:?}", name(c)),
+                format!("nothing is in flight to {}", name(c)),
                 format!("model {model}, real nothing"),
             ));
         };
@@ -1032,9 +1176,10 @@ impl Harness<'_> {
 
     /// After the last step: anything in flight that the model does not have.
     fn leftovers(&mut self, last: &LockState) -> Option<String> {
-        std::thread::sleep(SETTLE);
         for c in 0..self.clients.len() {
-            if let Err(Failure::Diverged { difference, .. }) = self.receive(c, None) {
+            if let Err(Failure::Diverged { difference, .. } | Failure::Unrealisable(difference)) =
+                self.barrier(c)
+            {
                 return Some(difference);
             }
             let real: Vec<String> = self.clients[c]
@@ -1058,7 +1203,7 @@ impl Harness<'_> {
 
     /// Ask the trace's property of what really happened.
     fn recheck(
-        &self,
+        &mut self,
         property: &str,
         loop_start: Option<usize>,
         history: &[Vec<lockscope_models::lock::Client>],
@@ -1111,6 +1256,23 @@ impl Harness<'_> {
                     ),
                 )
             }
+            prop::NO_HERD => (
+                self.most_woken > 1,
+                format!(
+                    "the most waiters one deleting step woke: {}",
+                    self.most_woken
+                ),
+            ),
+            prop::NO_ORPHAN_NODES => match self.orphans() {
+                Ok(orphans) => (
+                    !orphans.is_empty(),
+                    format!(
+                        "lock nodes of live sessions their clients lost track of: [{}]",
+                        orphans.join(", ")
+                    ),
+                ),
+                Err(reason) => (false, format!("orphans not looked for: {reason}")),
+            },
             prop::NO_DEADLOCK => (
                 everyone_stuck,
                 if everyone_stuck {

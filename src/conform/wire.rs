@@ -16,12 +16,15 @@ pub mod op {
     pub const CREATE2: i32 = 15;
     pub const SET_WATCHES: i32 = 101;
     pub const CLOSE_SESSION: i32 = -11;
+    pub const PING: i32 = 11;
 }
 
 /// Reserved transaction ids of frames that answer no numbered request.
 pub mod xid {
     /// A watch event.
     pub const NOTIFICATION: i32 = -1;
+    /// A ping and its answer.
+    pub const PING: i32 = -2;
     /// The answer to `setWatches` (the Java client's number for it).
     pub const SET_WATCHES: i32 = -8;
 }
@@ -144,16 +147,25 @@ impl<'a> In<'a> {
         let _ctime = self.long()?;
         let _mtime = self.long()?;
         let version = self.int()?;
-        self.take(4 + 4 + 8 + 4 + 4 + 8)?;
-        Ok(Stat { czxid, version })
+        let _cversion = self.int()?;
+        let _aversion = self.int()?;
+        let owner = self.long()?;
+        self.take(4 + 4 + 8)?;
+        Ok(Stat {
+            czxid,
+            version,
+            owner,
+        })
     }
 }
 
-/// The fields of a znode's `Stat` that the recipes read.
+/// The fields of a znode's `Stat` that the recipes and the harness read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stat {
     pub czxid: i64,
     pub version: i32,
+    /// `ephemeralOwner`: the owning session's id, 0 for a persistent node.
+    pub owner: i64,
 }
 
 /// Read one frame.

@@ -121,6 +121,11 @@ impl ZooKeeper {
         ))
     }
 
+    /// Whether the process is up (a replay that ends with the server crashed leaves it down).
+    pub fn is_running(&self) -> bool {
+        self.process.is_some()
+    }
+
     /// SIGKILL the process: a crash, keeping what it wrote to its data directory.
     pub fn crash(&mut self) {
         if let Some(mut child) = self.process.take() {
