@@ -69,9 +69,18 @@ mod tests {
         let mut binding: Binding<i64, u16> = Binding::new("zxid");
         assert!(binding.unify(0x10, 1).is_ok());
         assert!(binding.unify(0x10, 1).is_ok());
-        assert!(binding.unify(0x10, 2).is_err(), "one real value, two model values");
-        assert!(binding.unify(0x11, 1).is_err(), "two real values, one model value");
-        assert!(binding.unify(0x20, 0).is_err(), "a later real value, an earlier model one");
+        assert!(
+            binding.unify(0x10, 2).is_err(),
+            "one real value, two model values"
+        );
+        assert!(
+            binding.unify(0x11, 1).is_err(),
+            "two real values, one model value"
+        );
+        assert!(
+            binding.unify(0x20, 0).is_err(),
+            "a later real value, an earlier model one"
+        );
         assert!(binding.unify(0x20, 3).is_ok());
         assert_eq!(binding.real_of(3), Some(0x20));
     }

@@ -26,7 +26,7 @@ use crate::scenario::ModelKind;
 use crate::trace::Trace;
 use replay::{Ending, RunReport, Target};
 
-pub use zookeeper::INSTALL_HINT;
+pub use zookeeper::{classpath as zookeeper_classpath, ZooKeeper};
 
 /// One trace, ready to replay.
 struct Loaded {
@@ -170,9 +170,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
             unrealisable.join("\n")
         ));
     }
-    let all_passed = results
-        .iter()
-        .all(|r| r.matched == r.runs && r.runs > 0);
+    let all_passed = results.iter().all(|r| r.matched == r.runs && r.runs > 0);
     Ok(if all_passed { 0 } else { 1 })
 }
 
@@ -228,9 +226,9 @@ fn check_reachable(address: SocketAddr) -> Result<(), String> {
             let _ = conn.send(wire::op::CLOSE_SESSION, |out| out);
             Ok(())
         }
-        Ok(conn::Handshake::Expired) => Err(format!(
-            "no ZooKeeper session could be opened at {address}"
-        )),
+        Ok(conn::Handshake::Expired) => {
+            Err(format!("no ZooKeeper session could be opened at {address}"))
+        }
         Err(err) => Err(format!("no ZooKeeper at {address}: {err}")),
     }
 }

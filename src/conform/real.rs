@@ -159,7 +159,8 @@ impl RealClient {
         for lost in self.incoming.drain(..) {
             self.watches.extend(lost.fired);
         }
-        self.incoming.push_back(Arrived::notice(Reply::ConnectionLoss));
+        self.incoming
+            .push_back(Arrived::notice(Reply::ConnectionLoss));
     }
 
     /// Whether it can still take a step by itself or has something on its way to it.

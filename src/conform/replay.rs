@@ -16,7 +16,6 @@ use super::real::{seq_of, WatchKind};
 use super::wire::{self, op, xid};
 use super::zookeeper::ZooKeeper;
 
-
 /// The server a replay runs against.
 pub struct Target {
     pub address: SocketAddr,
@@ -40,10 +39,17 @@ pub struct StepReport {
 #[serde(rename_all = "snake_case")]
 pub enum Ending {
     /// Every step matched; `recurred`: the violation showed in what really happened.
-    Matched { recurred: bool },
-    Diverged { step: usize },
+    Matched {
+        recurred: bool,
+    },
+    Diverged {
+        step: usize,
+    },
     /// A step the real system cannot be made to take (or that the harness failed to take).
-    Unrealisable { step: usize, reason: String },
+    Unrealisable {
+        step: usize,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -128,12 +134,15 @@ pub fn run(
     };
     let mut steps = Vec::new();
     let mut history = vec![harness.logic()];
-    let ending = match harness.start_server().and_then(|()| harness.set_up(&states[0])) {
+    let ending = match harness
+        .start_server()
+        .and_then(|()| harness.set_up(&states[0]))
+    {
         Err(reason) => Ending::Unrealisable { step: 0, reason },
         Ok(()) => {
             let mut ending = None;
             for (index, (&action, summary)) in actions.iter().zip(summaries).enumerate() {
-                let before = states.last().expect("the initial state").clone();
+                let before = *states.last().expect("the initial state");
                 let after = model
                     .next_state(&before, action)
                     .expect("a replayed step has a successor");
@@ -178,8 +187,9 @@ pub fn run(
                     Some(difference) => {
                         steps.push(StepReport {
                             step: actions.len() + 1,
-                            model: "(after the last step) nothing more in flight than the model has"
-                                .into(),
+                            model:
+                                "(after the last step) nothing more in flight than the model has"
+                                    .into(),
                             real: "more or other messages in flight".into(),
                             difference: Some(difference),
                         });
@@ -481,9 +491,10 @@ impl Harness<'_> {
         match path {
             Path::Lock => Ok(format!("{}/lock", self.root)),
             Path::Child(seq) => {
-                let real = self.seqs.real_of(seq).ok_or_else(|| {
-                    unrealisable(format!("no real node stands for {path} yet"))
-                })?;
+                let real = self
+                    .seqs
+                    .real_of(seq)
+                    .ok_or_else(|| unrealisable(format!("no real node stands for {path} yet")))?;
                 Ok(format!("{}/lock/{}", self.root, self.names[&real]))
             }
         }
@@ -621,12 +632,12 @@ impl Harness<'_> {
             return Ok(format!("{} opens session {id:#x}", name(c)));
         }
         if self.clients[c].session == SessionEnd::Ended {
-            let real = format!(
-                "{request} is not sent: {}'s session is over",
-                name(c)
-            );
+            let real = format!("{request} is not sent: {}'s session is over", name(c));
             return if model_live {
-                Err(diverged(real, "the model's session is live, the real one ended"))
+                Err(diverged(
+                    real,
+                    "the model's session is live, the real one ended",
+                ))
             } else {
                 Ok(real)
             };
@@ -646,7 +657,10 @@ impl Harness<'_> {
                     "the server did not answer",
                 ));
             }
-            if self.clients[c].conn.as_ref().map_or(true, |conn| conn.is_closed())
+            if self.clients[c]
+                .conn
+                .as_ref()
+                .map_or(true, |conn| conn.is_closed())
                 && self.clients[c].sent.iter().any(|(_, r)| r.is_some())
             {
                 return Err(diverged(
@@ -675,10 +689,7 @@ impl Harness<'_> {
             .rev()
             .find(|r| r.answers_request())
             .copied();
-        let text = format!(
-            "S answers {real_request}: {}",
-            real.text(self.fenced())
-        );
+        let text = format!("S answers {real_request}: {}", real.text(self.fenced()));
         match model {
             Some(model) => self.compare(model, &real).map_err(|d| diverged(&text, d))?,
             None => return Err(diverged(text, "the model's server sends no reply")),
@@ -737,9 +748,8 @@ impl Harness<'_> {
             op::DELETE => conn.send(op, |out| out.string(&path).int(-1)),
             _ => conn.send(op, |out| out.string(&path).bool(watch)),
         };
-        let xid = sent.map_err(|e| {
-            unrealisable(format!("cannot write to {}'s connection: {e}", name(c)))
-        })?;
+        let xid = sent
+            .map_err(|e| unrealisable(format!("cannot write to {}'s connection: {e}", name(c))))?;
         client.sent.push((xid, Some((request, path))));
         Ok(real_text)
     }
@@ -760,7 +770,11 @@ impl Harness<'_> {
                     name(c)
                 )));
             }
-            if self.clients[c].conn.as_ref().is_some_and(|conn| conn.is_closed()) {
+            if self.clients[c]
+                .conn
+                .as_ref()
+                .is_some_and(|conn| conn.is_closed())
+            {
                 break;
             }
         }
@@ -808,10 +822,7 @@ impl Harness<'_> {
         if phase != after.clients[c].phase {
             return Err(diverged(
                 text,
-                format!(
-                    "phase: model {:?}, real {phase:?}",
-                    after.clients[c].phase
-                ),
+                format!("phase: model {:?}, real {phase:?}", after.clients[c].phase),
             ));
         }
         Ok(text)
@@ -982,7 +993,10 @@ impl Harness<'_> {
                 );
                 if !(data.is_empty() && exist.is_empty() && child.is_empty()) {
                     conn.send_with_xid(xid::SET_WATCHES, op::SET_WATCHES, |out| {
-                        out.long(last).strings(&data).strings(&exist).strings(&child)
+                        out.long(last)
+                            .strings(&data)
+                            .strings(&exist)
+                            .strings(&child)
                     })
                     .map_err(|e| unrealisable(format!("cannot set watches again: {e}")))?;
                 }
@@ -996,10 +1010,7 @@ impl Harness<'_> {
                     .push_back(Arrived::notice(Reply::SessionExpired));
                 Ok(())
             }
-            Err(e) => Err(unrealisable(format!(
-                "{} cannot reconnect: {e}",
-                name(c)
-            ))),
+            Err(e) => Err(unrealisable(format!("{} cannot reconnect: {e}", name(c)))),
         }
     }
 
@@ -1103,9 +1114,7 @@ impl Harness<'_> {
                 if let (Some(m), Some(r)) = (model_own, real_own) {
                     self.seqs.unify(r, m)?;
                 } else if model_own.is_some() != real_own.is_some() {
-                    return Err(format!(
-                        "own node: model {model_own:?}, real {real_own:?}"
-                    ));
+                    return Err(format!("own node: model {model_own:?}, real {real_own:?}"));
                 }
             }
             (
@@ -1157,10 +1166,7 @@ impl Harness<'_> {
         let names = wire::In::new(&reply.body)
             .strings()
             .map_err(|e| format!("a malformed listing: {e}"))?;
-        let mut real: Vec<u8> = names
-            .iter()
-            .map(|n| seq_of(n))
-            .collect::<Result<_, _>>()?;
+        let mut real: Vec<u8> = names.iter().map(|n| seq_of(n)).collect::<Result<_, _>>()?;
         real.sort_unstable();
         let model = after.zk.children();
         let shown: Vec<String> = real.iter().map(u8::to_string).collect();
@@ -1169,7 +1175,9 @@ impl Harness<'_> {
             return Err(tree());
         }
         for (r, m) in real.iter().zip(model.iter()) {
-            self.seqs.unify(*r, m).map_err(|e| format!("{}: {e}", tree()))?;
+            self.seqs
+                .unify(*r, m)
+                .map_err(|e| format!("{}: {e}", tree()))?;
         }
         Ok(())
     }
@@ -1240,7 +1248,10 @@ impl Harness<'_> {
                     .writes
                     .iter()
                     .map(|(c, token, ok)| {
-                        format!("{c} {token:#x} {}", if *ok { "accepted" } else { "rejected" })
+                        format!(
+                            "{c} {token:#x} {}",
+                            if *ok { "accepted" } else { "rejected" }
+                        )
                     })
                     .collect();
                 (

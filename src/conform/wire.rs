@@ -80,7 +80,9 @@ impl Out {
     pub fn strings(self, values: &[String]) -> Self {
         values
             .iter()
-            .fold(self.int(values.len() as i32), |out, value| out.string(value))
+            .fold(self.int(values.len() as i32), |out, value| {
+                out.string(value)
+            })
     }
 
     /// Send the record as one frame.
@@ -113,11 +115,15 @@ impl<'a> In<'a> {
     }
 
     pub fn int(&mut self) -> io::Result<i32> {
-        Ok(i32::from_be_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(i32::from_be_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     pub fn long(&mut self) -> io::Result<i64> {
-        Ok(i64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(i64::from_be_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     pub fn bytes(&mut self) -> io::Result<&'a [u8]> {

@@ -17,8 +17,8 @@ pub const INSTALL_HINT: &str = "install it (Debian: apt-get install --no-install
 /// How long a start may take before it counts as failed.
 const START_LIMIT: Duration = Duration::from_secs(30);
 
-/// The process ids of the servers alive now, for the signal handler.
-static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The servers alive now (process id, directory), for the signal handler.
+static RUNNING: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
 
 /// One spawned server.
 pub struct ZooKeeper {
@@ -58,10 +58,8 @@ impl ZooKeeper {
             .and_then(|listener| listener.local_addr())
             .map_err(|err| format!("cannot find a free port on 127.0.0.1: {err}"))?
             .port();
-        let dir = std::env::temp_dir().join(format!(
-            "lockscope-zookeeper-{}-{port}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("lockscope-zookeeper-{}-{port}", std::process::id()));
         std::fs::create_dir_all(dir.join("data"))
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
         let config = format!(
@@ -88,7 +86,12 @@ impl ZooKeeper {
             .map_err(|err| format!("cannot write the server's log: {err}"))?;
         let mut command = Command::new("java");
         command
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp"])
+            .args([
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+            ])
             .arg(&self.classpath)
             .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
             .arg(self.dir.join("zoo.cfg"))
@@ -99,14 +102,21 @@ impl ZooKeeper {
         let child = command.spawn().map_err(|err| {
             format!("cannot start java (the ZooKeeper server): {err}; {INSTALL_HINT}")
         })?;
-        RUNNING.lock().expect("not poisoned").push(child.id());
+        RUNNING
+            .lock()
+            .expect("not poisoned")
+            .push((child.id(), self.dir.clone()));
         self.process = Some(child);
         let deadline = Instant::now() + START_LIMIT;
         while Instant::now() < deadline {
             if four_letter_word(self.address, "srvr").is_some_and(|a| a.contains("Mode:")) {
                 return Ok(());
             }
-            if let Some(status) = self.process.as_mut().and_then(|p| p.try_wait().ok()).flatten()
+            if let Some(status) = self
+                .process
+                .as_mut()
+                .and_then(|p| p.try_wait().ok())
+                .flatten()
             {
                 return Err(format!(
                     "the ZooKeeper server exited at start ({status}); its log: {}",
@@ -134,7 +144,7 @@ impl ZooKeeper {
             RUNNING
                 .lock()
                 .expect("not poisoned")
-                .retain(|&pid| pid != child.id());
+                .retain(|(pid, _)| *pid != child.id());
         }
     }
 }
@@ -151,8 +161,11 @@ fn install_signal_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = ctrlc::set_handler(|| {
-            for &pid in RUNNING.lock().expect("not poisoned").iter() {
-                kill(pid);
+            if let Ok(running) = RUNNING.lock() {
+                for (pid, dir) in running.iter() {
+                    kill(*pid);
+                    let _ = std::fs::remove_dir_all(dir);
+                }
             }
             std::process::exit(130);
         });
