@@ -128,7 +128,7 @@ pub enum Command {
     /// happened. Exit 0 when every step matched and the violation recurred, 1 on a divergence, 2
     /// when a step cannot be realised, a trace is bad or there is no ZooKeeper.
     #[command(
-        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)"
+        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)\n  lockscope conform --random scenarios/lock/random-all-faults.toml --runs 20 --seed 7"
     )]
     Conform(ConformArgs),
     /// Run the benchmark suite (its workload: docs/benchmark.md); exit 1 if a row's check fails.
@@ -255,8 +255,15 @@ pub struct ReplayArgs {
 #[derive(Debug, Args)]
 pub struct ConformArgs {
     /// Lock trace files written by `check` (single-server worlds).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "random", conflicts_with = "random")]
     pub traces: Vec<PathBuf>,
+    /// Model-based testing: replay --runs seeded random runs of this lock scenario's model (each
+    /// to its end, past any violation) and compare every step, not just counterexamples.
+    #[arg(long, value_name = "SCENARIO")]
+    pub random: Option<PathBuf>,
+    /// The seed of --random [default: the scenario's [check] seed].
+    #[arg(long, value_name = "S", requires = "random", value_parser = integer::<u64>)]
+    pub seed: Option<u64>,
     /// Start a ZooKeeper server of its own on loopback and stop it at the end (the default):
     /// found through ZOOKEEPER_CLASSPATH or Debian's libzookeeper-java.
     #[arg(long, conflicts_with = "zookeeper")]
@@ -265,7 +272,7 @@ pub struct ConformArgs {
     /// realised on it.
     #[arg(long, value_name = "HOST:PORT")]
     pub zookeeper: Option<String>,
-    /// Replay each trace N times, each in a fresh namespace.
+    /// Replay each trace N times, each in a fresh namespace (with --random: N random runs).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = integer::<u32>)]
     pub runs: u32,
     /// Also write the results as JSON to FILE.

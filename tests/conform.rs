@@ -254,7 +254,7 @@ fn zab_traces_and_a_missing_server_are_refused() {
     let output = lockscope(root(), &["conform", zab]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("a ZAB trace: conform replays lock traces"),
+        stderr(&output).contains("a ZAB model: conform replays lock worlds"),
         "{}",
         stderr(&output)
     );

@@ -10,6 +10,7 @@
 
 mod binding;
 mod conn;
+mod random;
 mod real;
 mod replay;
 mod wire;
@@ -17,12 +18,12 @@ mod zookeeper;
 
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use lockscope_models::lock::{LockAction, LockModel};
 
 use crate::cli::ConformArgs;
-use crate::scenario::ModelKind;
+use crate::scenario::{ModelKind, Scenario};
 use crate::trace::Trace;
 use replay::{Ending, RunReport, Target};
 
@@ -57,12 +58,15 @@ struct TraceResult {
 
 /// Run the command; returns the exit code (0 matched and recurred, 1 diverged, 2 unrealisable).
 pub fn run(args: &ConformArgs) -> Result<u8, String> {
-    let loaded: Vec<Loaded> = args
-        .traces
-        .iter()
-        .map(|file| load(file.clone()))
-        .collect::<Result<_, _>>()?;
-    let mut target = match &args.zookeeper {
+    match &args.random {
+        Some(scenario) => random::run(args, scenario),
+        None => run_traces(args),
+    }
+}
+
+/// The server to replay against: the one named, or one of the harness's own.
+fn target(args: &ConformArgs) -> Result<Target, String> {
+    let target = match &args.zookeeper {
         Some(address) => Target {
             address: resolve(address)?,
             spawned: None,
@@ -76,6 +80,41 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
         }
     };
     check_reachable(target.address)?;
+    Ok(target)
+}
+
+/// The lock model of a scenario conform can replay: single-server lock worlds.
+fn lock_model(scenario: &Scenario, file: &Path) -> Result<LockModel, String> {
+    let spec = &scenario.model;
+    if spec.kind != ModelKind::Lock {
+        return Err(format!(
+            "{}: a ZAB model: conform replays lock worlds (clients of a lock recipe on ZooKeeper); ZAB steps the servers' internals, which no client can drive",
+            file.display()
+        ));
+    }
+    if spec.servers > 1 {
+        return Err(format!(
+            "{}: an ensemble of {} servers: conform replays single-server lock worlds only, for now",
+            file.display(),
+            spec.servers
+        ));
+    }
+    let config = crate::registry::lock_config(spec, Some(&scenario.faults));
+    LockModel::new(config).map_err(|err| format!("{}: {err}", file.display()))
+}
+
+fn write_json(file: &Path, json: serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(&json).expect("results serialise") + "\n";
+    crate::check::write_file(file, &text)
+}
+
+fn run_traces(args: &ConformArgs) -> Result<u8, String> {
+    let loaded: Vec<Loaded> = args
+        .traces
+        .iter()
+        .map(|file| load(file.clone()))
+        .collect::<Result<_, _>>()?;
+    let mut target = target(args)?;
     let mut out = std::io::stdout().lock();
     let mut results = Vec::new();
     let mut unrealisable = Vec::new();
@@ -160,8 +199,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
             "zookeeper": target.address.to_string(),
             "traces": results,
         });
-        let text = serde_json::to_string_pretty(&json).expect("results serialise") + "\n";
-        crate::check::write_file(file, &text)?;
+        write_json(file, json)?;
     }
     drop(target);
     if !unrealisable.is_empty() {
@@ -177,22 +215,7 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
 /// Read a trace and check that conform can replay it.
 fn load(file: PathBuf) -> Result<Loaded, String> {
     let trace = Trace::load(&file).map_err(|err| err.to_string())?;
-    let spec = &trace.scenario.model;
-    if spec.kind != ModelKind::Lock {
-        return Err(format!(
-            "{}: a ZAB trace: conform replays lock traces (clients of a lock recipe on ZooKeeper); a ZAB trace steps the servers' internals, which no client can drive",
-            file.display()
-        ));
-    }
-    if spec.servers > 1 {
-        return Err(format!(
-            "{}: a trace over an ensemble of {} servers: conform replays single-server lock traces only, for now",
-            file.display(),
-            spec.servers
-        ));
-    }
-    let config = crate::registry::lock_config(spec, Some(&trace.scenario.faults));
-    let model = LockModel::new(config).map_err(|err| format!("{}: {err}", file.display()))?;
+    let model = lock_model(&trace.scenario, &file)?;
     let replayed = crate::trace::replay(&model, &trace, &file).map_err(|err| err.to_string())?;
     let actions = trace
         .steps

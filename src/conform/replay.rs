@@ -239,6 +239,13 @@ impl Harness<'_> {
         }
     }
 
+    fn server_up(&self) -> bool {
+        self.target
+            .spawned
+            .as_ref()
+            .map_or(true, ZooKeeper::is_running)
+    }
+
     /// A fresh namespace, `/lock` in it when the recipe uses it as a parent, and a session per
     /// client.
     fn set_up(&mut self, initial: &LockState) -> Result<(), String> {
@@ -578,7 +585,8 @@ impl Harness<'_> {
             LockAction::Heal => {
                 let cut = std::mem::take(&mut self.cut);
                 for c in cut {
-                    if std::mem::take(&mut self.clients[c].reconnect_on_heal) {
+                    // With the server down, the restart reconnects it.
+                    if std::mem::take(&mut self.clients[c].reconnect_on_heal) && self.server_up() {
                         self.reconnect(c)?;
                     }
                 }
@@ -1040,8 +1048,11 @@ impl Harness<'_> {
                 lost.push(name(c).to_string());
             } else {
                 client.conn = None;
-                client.outgoing.clear();
                 client.sent.clear();
+                // An ended session's requests stay: the server drops them when they arrive.
+                if client.session == SessionEnd::Live {
+                    client.outgoing.clear();
+                }
             }
         }
         let _ = after;
@@ -1063,7 +1074,12 @@ impl Harness<'_> {
         };
         server.start().map_err(unrealisable)?;
         for c in 0..self.clients.len() {
-            if self.clients[c].session == SessionEnd::Live && self.clients[c].conn.is_none() {
+            let client = &self.clients[c];
+            // A client cut off past its read timeout reconnects when the partition heals.
+            if client.session == SessionEnd::Live
+                && client.conn.is_none()
+                && !client.reconnect_on_heal
+            {
                 self.reconnect(c)?;
             }
         }
@@ -1234,6 +1250,13 @@ impl Harness<'_> {
             .all(|c| c.logic.phase.is_finished() || !c.can_act())
             && !stuck.is_empty();
         match property {
+            "" => (
+                true,
+                format!(
+                    "no property asked; {} client(s) believe they hold the lock at the end",
+                    holders.len()
+                ),
+            ),
             prop::MUTUAL_EXCLUSION => (
                 holders.len() > 1,
                 format!(
