@@ -51,6 +51,14 @@ impl<R: Ord + Copy + Display, M: Ord + Copy + Display> Binding<R, M> {
         Ok(())
     }
 
+    /// Give the model side new values (`None`: the model no longer has it; the pair goes).
+    pub fn rename(&mut self, mut new: impl FnMut(M) -> Option<M>) {
+        self.pairs = std::mem::take(&mut self.pairs)
+            .into_iter()
+            .filter_map(|(real, model)| new(model).map(|model| (real, model)))
+            .collect();
+    }
+
     /// The real value bound to `model`.
     pub fn real_of(&self, model: M) -> Option<R> {
         self.pairs

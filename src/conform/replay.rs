@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use lockscope_models::lock::{LockAction, LockModel, LockState, Msg, Recipe, Variant};
+use lockscope_models::lock::{LockAction, LockModel, LockState, Msg, Recipe, Renaming, Variant};
 use lockscope_models::zookeeper::{CreateMode, Path, Reply, Request};
 use lockscope_models::ActorId;
 use stateright::Model;
@@ -143,9 +143,7 @@ pub fn run(
             let mut ending = None;
             for (index, (&action, summary)) in actions.iter().zip(summaries).enumerate() {
                 let before = *states.last().expect("the initial state");
-                let after = model
-                    .next_state(&before, action)
-                    .expect("a replayed step has a successor");
+                let (after, renamed) = model.next_state_renamed(&before, action);
                 let outcome = harness.step(action, &before, &after).and_then(|real| {
                     harness.count_woken(action)?;
                     Ok(real)
@@ -174,6 +172,13 @@ pub fn run(
                     real,
                     difference,
                 });
+                let after = match renamed {
+                    Some((renaming, renamed)) => {
+                        harness.follow(&renaming);
+                        renamed
+                    }
+                    None => after,
+                };
                 states.push(after);
                 history.push(harness.logic());
                 if diverged {
@@ -229,6 +234,24 @@ impl Harness<'_> {
 
     fn logic(&self) -> Vec<lockscope_models::lock::Client> {
         self.clients.iter().map(|c| c.logic).collect()
+    }
+
+    /// The model renamed its values to their ranks (a world that acquires forever): rename the
+    /// model side of the bindings, and the clients' own values and held requests, alike.
+    fn follow(&mut self, renaming: &Renaming) {
+        self.seqs.rename(|m| renaming.seq(m));
+        self.zxids.rename(|m| renaming.zxid(m));
+        for client in &mut self.clients {
+            let logic = &mut client.logic;
+            logic.seq = logic.seq.and_then(|s| renaming.seq(s));
+            logic.predecessor = logic.predecessor.and_then(|s| renaming.seq(s));
+            logic.token = renaming.zxid(logic.token).unwrap_or(0);
+            for request in &mut client.outgoing {
+                *request = request.map_values(&mut |s| {
+                    renaming.seq(s).expect("a request's node is in the state")
+                });
+            }
+        }
     }
 
     /// A replay begins with the server up, even when the one before ended with it crashed.

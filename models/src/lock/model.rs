@@ -648,6 +648,24 @@ impl<Z: ZkService> LockModel<Z> {
         }
     }
 
+    /// [`Model::next_state`] in two halves: the state right after `action`, in the names the
+    /// step was taken with, then, when this world renames values to their ranks
+    /// (`acquisitions = 0`), the renaming and the renamed state that `next_state` returns.
+    /// `lockscope conform` compares reality with the first and follows real names through the
+    /// renaming.
+    pub fn next_state_renamed(
+        &self,
+        last: &LockState<Z>,
+        action: LockAction,
+    ) -> (LockState<Z>, Option<(super::Renaming, LockState<Z>)>) {
+        let stepped = self.apply(last, action);
+        let renamed = self.canonical_values.then(|| {
+            let mut next = stepped.clone();
+            (super::canonical::rename_values(&mut next), next)
+        });
+        (stepped, renamed)
+    }
+
     /// The state after `action`, before any renaming: narratives describe steps with the names
     /// the state had before them.
     pub(super) fn apply(&self, last: &LockState<Z>, action: LockAction) -> LockState<Z> {
