@@ -267,3 +267,79 @@ fn zab_traces_and_a_missing_server_are_refused() {
         stderr(&output)
     );
 }
+
+/// Goal: model-based testing: the model's random runs, not just its counterexamples, are what a
+/// real server does, with every fault kind the lock worlds have. Method: two seeded random runs
+/// of every bundled lock scenario, each to its end, replayed on one server per scenario. Every
+/// step must match, except for one known gap of the model, asserted as such so that it is seen
+/// when it closes: in the naive recipe an `exists` answered "no node" leaves a creation watch on
+/// `/lock` in a real server and none in the model (docs/conform.md, "What it found").
+#[test]
+fn random_runs_of_every_bundled_lock_scenario_match() {
+    if !zookeeper_here("random_runs_of_every_bundled_lock_scenario_match") {
+        return;
+    }
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios/lock"))
+        .expect("scenarios/lock")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    scenarios.sort();
+    assert!(scenarios.len() >= 30, "found {}", scenarios.len());
+    let mut faults = std::collections::BTreeSet::new();
+    for scenario in &scenarios {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let json = dir.path().join("random.json");
+        let (file, json_arg) = (scenario.display().to_string(), json.display().to_string());
+        let args = [
+            "conform", "--random", &file, "--runs", "2", "--seed", "1", "--json", &json_arg,
+        ];
+        let output = lockscope(root(), &args);
+        let code = output.status.code();
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{file}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        let result: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON written"))
+                .expect("JSON");
+        let random = &result["random"];
+        assert_eq!(random["runs"], 2, "{file}");
+        assert!(random["steps"].as_u64().expect("steps") > 0, "{file}");
+        for kind in random["faults"].as_object().expect("faults").keys() {
+            faults.insert(kind.clone());
+        }
+        let recipe = lockscope::scenario::Scenario::load(scenario)
+            .expect("a bundled scenario")
+            .model
+            .recipe;
+        let naive = recipe == lockscope_models::lock::Recipe::Naive;
+        for failure in random["failures"].as_array().expect("failures") {
+            let steps = failure[1]["steps"].as_array().expect("steps");
+            let difference = steps.last().expect("a step")["difference"].to_string();
+            assert!(
+                naive && difference.contains("real NodeCreated(/lock)"),
+                "{file}: run {} diverged: {}",
+                failure[0],
+                stdout(&output)
+            );
+        }
+        if !naive {
+            assert_eq!(code, Some(0), "{file}: {}", stdout(&output));
+        }
+    }
+    for kind in [
+        "session expiry",
+        "connection loss",
+        "pause",
+        "partition",
+        "crash",
+    ] {
+        assert!(
+            faults.contains(kind),
+            "no random run had a {kind}: {faults:?}"
+        );
+    }
+}

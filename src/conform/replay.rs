@@ -1235,7 +1235,13 @@ impl Harness<'_> {
                 .map(|a| a.text(self.fenced()))
                 .collect();
             let model = &last.links[c].from_server;
-            if real.len() != model.len() {
+            let arrived = self.clients[c].incoming.clone();
+            let same = real.len() == model.len()
+                && model
+                    .iter()
+                    .zip(&arrived)
+                    .all(|(&m, r)| self.compare(m, r).is_ok());
+            if !same {
                 let model: Vec<String> = model.iter().map(Reply::to_string).collect();
                 return Some(format!(
                     "in flight to {}: model [{}], real [{}]",

@@ -32,6 +32,16 @@ pub struct ZooKeeper {
 pub fn classpath() -> Result<String, String> {
     if let Ok(classpath) = std::env::var("ZOOKEEPER_CLASSPATH") {
         if !classpath.is_empty() {
+            let missing: Vec<&str> = classpath
+                .split(':')
+                .filter(|entry| !entry.ends_with('*') && !Path::new(entry).exists())
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "ZOOKEEPER_CLASSPATH names what is not there ({}): {INSTALL_HINT}",
+                    missing.join(", ")
+                ));
+            }
             return Ok(classpath);
         }
     }
