@@ -58,6 +58,7 @@ pub enum Ending {
     },
 }
 
+/// One replay: its steps, how it ended, and what the property said of reality.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunReport {
     pub steps: Vec<StepReport>,
@@ -81,6 +82,7 @@ struct RealResource {
 /// A step's outcome: the real event in words, or why it differed from the model's.
 type Done = Result<String, Failure>;
 
+/// Why a step did not go as the model says.
 enum Failure {
     Diverged { real: String, difference: String },
     Unrealisable(String),
@@ -93,10 +95,13 @@ fn diverged(real: impl Into<String>, difference: impl Into<String>) -> Failure {
     }
 }
 
+/// Everything one replay holds: the model, the server, and the real side of the world.
 struct Harness<'a> {
     model: &'a LockModel,
     target: &'a mut Target,
+    /// The namespace of this replay: the model's `/lock` is `root/lock`.
     root: String,
+    /// An observer session of the harness's own: it sets up the namespace and lists the tree.
     admin: Option<Conn>,
     clients: Vec<RealClient>,
     seqs: Binding<u8, u8>,
@@ -104,6 +109,7 @@ struct Harness<'a> {
     /// Real node names by real sequence number.
     names: std::collections::BTreeMap<u8, String>,
     resource: RealResource,
+    /// The clients a partition cuts off (empty: none).
     cut: Vec<usize>,
     /// Only for `no_herd`: count the waiters each deleting step wakes (it costs a ping per
     /// client per step).
@@ -425,7 +431,7 @@ impl Harness<'_> {
                 }
                 Ok("the harness passes traffic again; cut-off clients reconnect".into())
             }
-            LockAction::CrashServer => self.crash(after),
+            LockAction::CrashServer => self.crash(before, after),
             LockAction::RestartServer => self.restart(),
         }
     }

@@ -109,7 +109,10 @@ impl Harness<'_> {
         }
     }
 
-    pub(super) fn crash(&mut self, after: &LockState) -> Done {
+    /// SIGKILL the server. Clients waiting on a reply lose what was in flight and read
+    /// `ConnectionLoss`; the others keep what they had received; the model must name the same
+    /// clients.
+    pub(super) fn crash(&mut self, before: &LockState, after: &LockState) -> Done {
         let Some(server) = self.target.spawned.as_mut() else {
             return Err(unrealisable(
                 "crashing the server needs a server the harness started (--spawn)".into(),
@@ -142,17 +145,41 @@ impl Harness<'_> {
                 }
             }
         }
-        let _ = after;
-        Ok(format!(
+        // The model's clients that read ConnectionLoss are those the crash gave one.
+        let losses = |state: &LockState, c: usize| {
+            state.links[c]
+                .from_server
+                .iter()
+                .filter(|&&r| r == Reply::ConnectionLoss)
+                .count()
+        };
+        let model_lost: Vec<String> = (0..self.clients.len())
+            .filter(|&c| losses(after, c) > losses(before, c))
+            .map(|c| name(c).to_string())
+            .collect();
+        let text = format!(
             "the harness SIGKILLs the server; ConnectionLoss for {}",
             if lost.is_empty() {
                 "nobody".to_string()
             } else {
                 lost.join(", ")
             }
-        ))
+        );
+        if model_lost != lost {
+            return Err(diverged(
+                text,
+                format!(
+                    "ConnectionLoss for: model [{}], real [{}]",
+                    model_lost.join(", "),
+                    lost.join(", ")
+                ),
+            ));
+        }
+        Ok(text)
     }
 
+    /// Start the server again on its data directory and port; every live session reconnects
+    /// (a client cut off past its read timeout waits for the heal).
     pub(super) fn restart(&mut self) -> Done {
         let Some(server) = self.target.spawned.as_mut() else {
             return Err(unrealisable(
