@@ -128,7 +128,7 @@ pub enum Command {
     /// happened. Exit 0 when every step matched and the violation recurred, 1 on a divergence, 2
     /// when a step cannot be realised, a trace is bad or there is no ZooKeeper.
     #[command(
-        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)\n  lockscope conform --random scenarios/lock/random-all-faults.toml --runs 20 --seed 7"
+        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/standard-*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)\n  lockscope conform --random scenarios/lock/random-all-faults.toml --runs 20 --seed 7"
     )]
     Conform(ConformArgs),
     /// Run the benchmark suite (its workload: docs/benchmark.md); exit 1 if a row's check fails.
