@@ -123,6 +123,14 @@ pub enum Command {
         after_help = "Examples:\n  for i in 1 2 3 4; do lockscope check s.toml --strategy random --runs 100000 --shard $i/4 --json r$i.json; done\n  lockscope merge r1.json r2.json r3.json r4.json --json all.json\n  for i in 1 2 3 4; do lockscope check s.toml --strategy dfs --max-states 1000000 --shard $i/4 --json m$i.json; done\n  lockscope merge m*.json                          a dfs swarm's union"
     )]
     Merge(MergeArgs),
+    /// Replay lock traces against a real ZooKeeper server, step by step: each step's model text,
+    /// what really happened, and ok or DIVERGED; then the trace's property asked of what really
+    /// happened. Exit 0 when every step matched and the violation recurred, 1 on a divergence, 2
+    /// when a step cannot be realised, a trace is bad or there is no ZooKeeper.
+    #[command(
+        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/standard-*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)\n  lockscope conform --random scenarios/lock/random-all-faults.toml --runs 20 --seed 7"
+    )]
+    Conform(ConformArgs),
     /// Run the benchmark suite (its workload: docs/benchmark.md); exit 1 if a row's check fails.
     #[command(
         after_help = "Examples:\n  lockscope bench --quick\n  lockscope bench --only \"N=5 E=0\" -j 2 --json bench.json"
@@ -249,6 +257,34 @@ pub struct CheckArgs {
 pub struct ReplayArgs {
     /// A trace file written by `check`.
     pub trace: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ConformArgs {
+    /// Lock trace files written by `check` (single-server worlds).
+    #[arg(required_unless_present = "random", conflicts_with = "random")]
+    pub traces: Vec<PathBuf>,
+    /// Model-based testing: replay --runs seeded random runs of this lock scenario's model (each
+    /// to its end, past any violation) and compare every step, not just counterexamples.
+    #[arg(long, value_name = "SCENARIO")]
+    pub random: Option<PathBuf>,
+    /// The seed of --random [default: the scenario's [check] seed].
+    #[arg(long, value_name = "S", requires = "random", value_parser = integer::<u64>)]
+    pub seed: Option<u64>,
+    /// Start a ZooKeeper server of its own on loopback and stop it at the end (the default):
+    /// found through ZOOKEEPER_CLASSPATH or Debian's libzookeeper-java.
+    #[arg(long, conflicts_with = "zookeeper")]
+    pub spawn: bool,
+    /// Use the ZooKeeper server at HOST:PORT instead; steps that crash the server cannot be
+    /// realised on it.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub zookeeper: Option<String>,
+    /// Replay each trace N times, each in a fresh namespace (with --random: N random runs).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = integer::<u32>)]
+    pub runs: u32,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,8 @@
 //! states, [`check`] turns the result into verdicts and self-contained [`trace`] files, and
 //! [`report`] renders the outcome for terminals, JSON consumers and people reading a narrative.
 //! [`cli`] and [`commands`] are the command line; [`bench`] the benchmark suite; [`course`] the
-//! generated half of the course book.
+//! generated half of the course book; [`conform`] replays lock traces against a real ZooKeeper
+//! server.
 
 // stdout belongs to the report: library code writes to a handle it is given, never `println!`.
 #![deny(clippy::print_stdout, clippy::dbg_macro)]
@@ -14,6 +15,7 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod conform;
 pub mod course;
 pub mod explore;
 pub mod merge;

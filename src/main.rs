@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge(args),
         Command::Bench(args) => commands::bench(args),
         Command::Course(args) => commands::course(args),
+        Command::Conform(args) => lockscope::conform::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

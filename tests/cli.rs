@@ -1000,7 +1000,7 @@ fn regress_20_max_memory_stops_the_search_as_a_bound() {
 fn regress_20_help_examples_short_flags_and_list_of_several_paths() {
     let dir = tempfile::tempdir().unwrap();
     for command in [
-        "check", "replay", "render", "explore", "list", "merge", "bench", "course",
+        "check", "replay", "render", "explore", "list", "merge", "bench", "course", "conform",
     ] {
         let help = stdout(&lockscope(dir.path(), &[command, "--help"]));
         assert!(help.contains("Example"), "{command} --help:\n{help}");

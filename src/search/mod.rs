@@ -32,6 +32,7 @@ use serde::Serialize;
 use stateright::{Expectation, Model};
 
 pub use fingerprint::{fingerprint, Fingerprint};
+pub use random::walk as random_walk;
 
 /// A model the engine can search, trace and replay: states hash to fingerprints, actions are
 /// printable and serialisable (they are the steps of a trace file), and renderers can draw its

@@ -66,11 +66,19 @@ struct RunResult<A> {
     faults: u64,
 }
 
+/// Run `run` of a random search to its end, past any violation: the path a random walk takes
+/// (`lockscope conform --random` replays it against a real server).
+pub fn walk<M: Checkable>(model: &M, options: &RandomOptions, run: u64) -> Vec<M::Action> {
+    run_one(model, &PropertyTable::new(model), run, options, true).path
+}
+
+/// One run; `to_the_end` keeps going past a violation and keeps the path in any case.
 fn run_one<M: Checkable>(
     model: &M,
     table: &PropertyTable<M>,
     run: u64,
     options: &RandomOptions,
+    to_the_end: bool,
 ) -> RunResult<M::Action> {
     let mut rng = ChaCha8Rng::seed_from_u64(run_seed(options.seed, run));
     let mut scheduler = RunScheduler::start(
@@ -88,7 +96,7 @@ fn run_one<M: Checkable>(
     };
     let mut actions = Vec::new();
     for step in 0..options.steps {
-        if result.violations != 0 {
+        if result.violations != 0 && !to_the_end {
             break;
         }
         actions.clear();
@@ -109,7 +117,7 @@ fn run_one<M: Checkable>(
         result.violations = table.violations(model, &next);
         state = next;
     }
-    if result.violations == 0 {
+    if result.violations == 0 && !to_the_end {
         result.path = Vec::new();
     }
     result
@@ -225,7 +233,7 @@ fn run_batch<M: Checkable>(
     let do_chunk = |chunk: &[u64]| {
         chunk
             .iter()
-            .map(|&run| run_one(model, table, run, options))
+            .map(|&run| run_one(model, table, run, options, false))
             .collect::<Vec<_>>()
     };
     if threads == 1 || chunks.len() == 1 {

@@ -38,13 +38,41 @@ fn visit<Z: ZkService>(state: &mut LockState<Z>, seq: SeqMap, zxid: ZxidMap) {
     state.resource.latest_grant = state.resource.latest_grant.map(&mut *seq);
 }
 
-/// Replace every sequence number and zxid by its rank.
+/// How one step renamed values to their ranks: which old value became which. A harness that binds
+/// real names to the model's (`lockscope conform`) follows them through it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Renaming {
+    /// The sequence numbers present before the renaming.
+    seqs: SeqSet,
+    /// The non-zero zxids present before the renaming, sorted.
+    zxids: Vec<Zxid>,
+}
+
+impl Renaming {
+    /// The new name of sequence number `old`; `None` when it was no longer in the state.
+    pub fn seq(&self, old: Seq) -> Option<Seq> {
+        self.seqs.contains(old).then(|| self.seqs.rank(old))
+    }
+
+    /// The new value of zxid `old` (0 stays 0); `None` when it was no longer in the state.
+    pub fn zxid(&self, old: Zxid) -> Option<Zxid> {
+        if old == 0 {
+            return Some(0);
+        }
+        self.zxids
+            .binary_search(&old)
+            .ok()
+            .map(|rank| rank as Zxid + 1)
+    }
+}
+
+/// Replace every sequence number and zxid by its rank; returns the renaming.
 ///
 /// The resource's ghost of the latest accepted grant is kept only while some sequence number in
 /// the state is below it: a later write's grant is one of those or a new, higher number, so a
 /// latest grant at or below all of them can never again be above a write's grant, and forgetting
 /// it changes no future (it would otherwise hold a rank of its own for ever).
-pub(super) fn rename_values<Z: ZkService>(state: &mut LockState<Z>) {
+pub(super) fn rename_values<Z: ZkService>(state: &mut LockState<Z>) -> Renaming {
     let mut seqs = SeqSet::default();
     let mut zxids: Vec<Zxid> = Vec::new();
     let latest_grant = state.resource.latest_grant.take();
@@ -67,15 +95,18 @@ pub(super) fn rename_values<Z: ZkService>(state: &mut LockState<Z>) {
     zxids.retain(|&z| z != 0);
     zxids.sort_unstable();
     zxids.dedup();
-    let rank_of_zxid = |z: Zxid| -> Zxid {
-        if z == 0 {
-            0
-        } else {
-            zxids.binary_search(&z).expect("every zxid was collected") as Zxid + 1
-        }
-    };
-    visit(state, &mut |s| seqs.rank(s), &mut |z| rank_of_zxid(z));
-    state.zk.set_next_seq(seqs.len() as Seq);
+    let renaming = Renaming { seqs, zxids };
+    visit(
+        state,
+        &mut |s| {
+            renaming
+                .seq(s)
+                .expect("every sequence number was collected")
+        },
+        &mut |z| renaming.zxid(z).expect("every zxid was collected"),
+    );
+    state.zk.set_next_seq(renaming.seqs.len() as Seq);
+    renaming
 }
 
 #[cfg(test)]

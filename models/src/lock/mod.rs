@@ -43,6 +43,7 @@ mod timeline;
 use model::unexpected;
 
 pub use action::{LockAction, Msg};
+pub use canonical::Renaming;
 pub use client::{Client, Phase};
 pub use model::{LockConfig, LockModel, Recipe, Variant};
 pub use resource::Resource;

@@ -364,6 +364,39 @@ impl<Z: ZkService> LockModel<Z> {
         }
     }
 
+    /// A client in `Init` starts an acquisition; returns its create. The client's reactions
+    /// (this, [`LockModel::client_reads`], [`LockModel::client_releases`],
+    /// [`LockModel::client_writes`], [`LockModel::client_write_answered`]) are public so that
+    /// `lockscope conform` runs the very same recipe against a real ZooKeeper server.
+    pub fn client_starts(&self, client: &mut Client) -> Request {
+        assert_eq!(client.phase, Phase::Init);
+        client.phase = Phase::WaitCreated;
+        self.create_request()
+    }
+
+    /// A holder leaves the critical section; returns the delete of its lock node.
+    pub fn client_releases(&self, client: &mut Client) -> Request {
+        assert_eq!(client.phase, Phase::InCs);
+        client.phase = Phase::WaitDeleted;
+        self.release_request(client)
+    }
+
+    /// A client reads a reply or notification; returns the request it sends next, if any.
+    pub fn client_reads(&self, client: &mut Client, reply: Reply) -> Option<Request> {
+        self.on_reply(client, reply)
+    }
+
+    /// A fenced holder writes to the resource; returns the token it sends.
+    pub fn client_writes(&self, client: &mut Client) -> crate::zookeeper::Zxid {
+        fenced::use_resource(client, self.config.variant)
+    }
+
+    /// A fenced holder reads the resource's answer; returns the delete of its lock node.
+    pub fn client_write_answered(&self, client: &mut Client) -> Request {
+        let close_session = self.is_last_round(client);
+        fenced::on_write_result(client, close_session)
+    }
+
     /// The client's server takes the head request of its channel.
     fn serve(&self, state: &mut LockState<Z>, client: ClientId, request: Request) {
         let mut out = Outbox::default();
@@ -473,7 +506,7 @@ impl<Z: ZkService> LockModel<Z> {
                         "nothing is sent to an expired session after SessionExpired"
                     );
                 }
-                if let Some(request) = self.on_reply(&mut state.clients[i], reply) {
+                if let Some(request) = self.client_reads(&mut state.clients[i], reply) {
                     state.links[i].send_request(request);
                 }
             }
@@ -488,8 +521,7 @@ impl<Z: ZkService> LockModel<Z> {
             (ActorId::Resource, ActorId::Client(c), Msg::WriteResult { accepted }) => {
                 let i = usize::from(c);
                 assert_eq!(state.links[i].from_resource.take(), Some(accepted));
-                let close_session = self.is_last_round(&state.clients[i]);
-                let request = fenced::on_write_result(&mut state.clients[i], close_session);
+                let request = self.client_write_answered(&mut state.clients[i]);
                 state.links[i].send_request(request);
             }
             other => panic!("no channel carries {other:?}"),
@@ -616,6 +648,24 @@ impl<Z: ZkService> LockModel<Z> {
         }
     }
 
+    /// [`Model::next_state`] in two halves: the state right after `action`, in the names the
+    /// step was taken with, then, when this world renames values to their ranks
+    /// (`acquisitions = 0`), the renaming and the renamed state that `next_state` returns.
+    /// `lockscope conform` compares reality with the first and follows real names through the
+    /// renaming.
+    pub fn next_state_renamed(
+        &self,
+        last: &LockState<Z>,
+        action: LockAction,
+    ) -> (LockState<Z>, Option<(super::Renaming, LockState<Z>)>) {
+        let stepped = self.apply(last, action);
+        let renamed = self.canonical_values.then(|| {
+            let mut next = stepped.clone();
+            (super::canonical::rename_values(&mut next), next)
+        });
+        (stepped, renamed)
+    }
+
     /// The state after `action`, before any renaming: narratives describe steps with the names
     /// the state had before them.
     pub(super) fn apply(&self, last: &LockState<Z>, action: LockAction) -> LockState<Z> {
@@ -630,21 +680,17 @@ impl<Z: ZkService> LockModel<Z> {
         match action {
             LockAction::StartAcquire { client } => {
                 let i = self.client_index(client);
-                assert_eq!(state.clients[i].phase, Phase::Init);
-                state.clients[i].phase = Phase::WaitCreated;
-                let request = self.create_request();
+                let request = self.client_starts(&mut state.clients[i]);
                 state.links[i].send_request(request);
             }
             LockAction::UseResource { client } => {
                 let i = self.client_index(client);
-                let token = fenced::use_resource(&mut state.clients[i], self.config.variant);
+                let token = self.client_writes(&mut state.clients[i]);
                 state.links[i].to_resource = Some(token);
             }
             LockAction::Release { client } => {
                 let i = self.client_index(client);
-                assert_eq!(state.clients[i].phase, Phase::InCs);
-                state.clients[i].phase = Phase::WaitDeleted;
-                let request = self.release_request(&state.clients[i]);
+                let request = self.client_releases(&mut state.clients[i]);
                 state.links[i].send_request(request);
             }
             LockAction::Deliver { from, to, msg } => self.deliver(state, from, to, msg, false),

@@ -1,0 +1,182 @@
+//! `lockscope conform --random SCENARIO`: model-based testing. Seeded random runs of the
+//! scenario's model (the random search's own walks, each to its end, past any violation) are
+//! replayed against the real server, and every step compared, not just counterexamples.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use lockscope_models::lock::LockAction;
+use lockscope_models::Explain;
+use stateright::Model;
+
+use super::replay::{self, Ending, RunReport};
+use crate::cli::ConformArgs;
+use crate::scenario::Scenario;
+use crate::search::RandomOptions;
+
+/// What the random runs gave.
+#[derive(serde::Serialize)]
+struct RandomResult {
+    scenario: String,
+    seed: u64,
+    runs: u32,
+    matched: u32,
+    diverged: u32,
+    unrealisable: u32,
+    /// Steps replayed, and the faults among them by kind.
+    steps: usize,
+    faults: BTreeMap<&'static str, usize>,
+    mean_millis: f64,
+    /// Every run that did not match, in full, with its run number.
+    failures: Vec<(u32, RunReport)>,
+}
+
+pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
+    let scenario = Scenario::load(file).map_err(|err| err.to_string())?;
+    let model = super::lock_model(&scenario, file)?;
+    let options = RandomOptions {
+        seed: args.seed.unwrap_or(scenario.check.seed),
+        runs: u64::from(args.runs),
+        steps: scenario.check.steps,
+        only_run: None,
+        shard: None,
+        scheduler: scenario.check.scheduler,
+    };
+    let mut target = super::target(args)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "conform --random {} ({} recipe, {} clients, seed {}, {} runs of at most {} steps, the {} scheduler) on ZooKeeper {}",
+        file.display(),
+        model.config.recipe.name(),
+        model.config.clients,
+        options.seed,
+        args.runs,
+        options.steps,
+        options.scheduler.name(),
+        target.address
+    );
+    let mut result = RandomResult {
+        scenario: file.display().to_string(),
+        seed: options.seed,
+        runs: 0,
+        matched: 0,
+        diverged: 0,
+        unrealisable: 0,
+        steps: 0,
+        faults: BTreeMap::new(),
+        mean_millis: 0.0,
+        failures: Vec::new(),
+    };
+    let mut total_millis = 0.0;
+    let mut unrealisable = None;
+    for run in 0..args.runs {
+        let actions = crate::search::random_walk(&model, &options, u64::from(run));
+        let summaries = narrate(&model, &actions);
+        let root = format!("/lockscope-{}-random-{run}", std::process::id());
+        let report = replay::run(&model, &mut target, &root, &actions, &summaries, "", None);
+        total_millis += report.millis;
+        result.runs += 1;
+        result.steps += actions.len();
+        for kind in actions.iter().filter_map(fault_kind) {
+            *result.faults.entry(kind).or_default() += 1;
+        }
+        let verdict = match &report.ending {
+            Ending::Matched { .. } => {
+                result.matched += 1;
+                "every step matched"
+            }
+            Ending::Diverged { .. } => {
+                result.diverged += 1;
+                "DIVERGED"
+            }
+            Ending::Unrealisable { step, reason } => {
+                result.unrealisable += 1;
+                unrealisable = Some(format!("run {run}: step {step}: {reason}"));
+                "cannot be realised"
+            }
+        };
+        let faults: Vec<&str> = actions.iter().filter_map(fault_kind).collect();
+        let _ = writeln!(
+            out,
+            "run {run}: {} steps, faults [{}]: {verdict} ({:.1} ms)",
+            actions.len(),
+            faults.join(", "),
+            report.millis
+        );
+        if !matches!(report.ending, Ending::Matched { .. }) {
+            super::print_run(&mut out, run, &report);
+            result.failures.push((run, report));
+        }
+        if unrealisable.is_some() {
+            break;
+        }
+    }
+    result.mean_millis = total_millis / f64::from(result.runs.max(1));
+    let faults: Vec<String> = result
+        .faults
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}: {} of {} random run(s) matched every step, {} diverged, {} unrealisable; {} steps replayed, faults: {} ({:.1} ms per run)",
+        file.display(),
+        result.matched,
+        result.runs,
+        result.diverged,
+        result.unrealisable,
+        result.steps,
+        if faults.is_empty() {
+            "none".to_string()
+        } else {
+            faults.join(", ")
+        },
+        result.mean_millis
+    );
+    if let Some(json) = &args.json {
+        super::write_json(
+            json,
+            serde_json::json!({
+                "zookeeper": target.address.to_string(),
+                "random": result,
+            }),
+        )?;
+    }
+    drop(target);
+    if let Some(reason) = unrealisable {
+        return Err(format!(
+            "a step cannot be realised on a real server:\n{}: {reason}",
+            file.display()
+        ));
+    }
+    Ok(if result.matched == result.runs { 0 } else { 1 })
+}
+
+/// The model's sentence for each step of a walk.
+fn narrate(model: &lockscope_models::lock::LockModel, actions: &[LockAction]) -> Vec<String> {
+    let mut state = model.init_states().swap_remove(0);
+    actions
+        .iter()
+        .map(|&action| {
+            let next = model.next_state(&state, action).expect("a walk's step");
+            let summary = model.describe_step(&state, &action, &next);
+            state = next;
+            summary
+        })
+        .collect()
+}
+
+/// The fault a step is, if it is one.
+fn fault_kind(action: &LockAction) -> Option<&'static str> {
+    match action {
+        LockAction::ExpireSession { .. } => Some("session expiry"),
+        LockAction::LoseConnection { .. } => Some("connection loss"),
+        LockAction::Pause { .. } => Some("pause"),
+        LockAction::Partition { .. } => Some("partition"),
+        LockAction::ReadTimeout => Some("read timeout"),
+        LockAction::CrashServer => Some("crash"),
+        _ => None,
+    }
+}
