@@ -26,7 +26,7 @@ use lockscope_models::zab::{LeaderWrite, ZabConfig, ZabModel, ZabVariant};
 
 use crate::report::thousands;
 use crate::search::{
-    search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Strategy, Verdict,
+    search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Selection, Strategy, Verdict,
 };
 
 /// Complete counts of the independent oracle, one JSON object per line.
@@ -359,6 +359,7 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
             check_liveness: run == Run::Liveness,
             symmetry: run == Run::Symmetry,
             swarm: None,
+            properties: Selection::ALL,
             random: RandomOptions::default(),
         };
         // The search reports progress after each batch of a level: keep the last report per level.
@@ -522,6 +523,7 @@ fn zab_runs(
             check_liveness: false,
             symmetry: false,
             swarm: None,
+            properties: Selection::ALL,
             random: RandomOptions::default(),
         };
         let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
@@ -592,6 +594,7 @@ mod tests {
             check_liveness: false,
             symmetry: false,
             swarm: None,
+            properties: Selection::ALL,
             random: RandomOptions::default(),
         };
         let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));

@@ -10,7 +10,7 @@ use crate::registry::{self, ModelVisitor};
 use crate::scenario::{Expected, Scenario};
 use crate::search::{
     self, Checkable, Progress, PropertyKind, RandomOptions, RandomOrigin, SearchLimits,
-    SearchOptions, Verdict,
+    SearchOptions, Selection, Verdict,
 };
 use crate::trace::{self, Trace};
 
@@ -205,6 +205,11 @@ impl ModelVisitor for Runner<'_> {
             stop_at_first_violation: false,
             check_liveness: true,
             symmetry: self.options.symmetry,
+            properties: if check.properties.is_empty() {
+                Selection::ALL
+            } else {
+                Selection::named(&model, &check.properties)
+            },
             swarm: self
                 .options
                 .shard

@@ -212,6 +212,11 @@ pub struct CheckArgs {
     /// possible again and again eventually happen (see below); other models are unaffected.
     #[arg(long, value_enum)]
     pub fairness: Option<FairnessArg>,
+    /// Check only this property (repeatable; overrides [check] properties). The others are
+    /// reported "not checked"; without a liveness property the search keeps no state graph,
+    /// which is most of the memory and time of a liveness check.
+    #[arg(long = "property", value_name = "NAME")]
+    pub property: Vec<String>,
     /// Re-run only the K-th execution (from 0) of a random search.
     #[arg(long, value_name = "K", value_parser = integer::<u64>, allow_hyphen_values = true)]
     pub run: Option<u64>,

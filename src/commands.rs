@@ -93,12 +93,16 @@ fn has_model_table(path: &Path) -> bool {
     }
 }
 
-/// Load every file, reporting all that fail.
-fn load_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, Scenario)>, InputError> {
+/// Load every file, reporting all that fail; `selected` is the command line's property
+/// selection, validated against each scenario (see [`Scenario::load_selecting`]).
+fn load_all(
+    files: &[PathBuf],
+    selected: Option<&[String]>,
+) -> Result<Vec<(PathBuf, Scenario)>, InputError> {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        match Scenario::load(file) {
+        match Scenario::load_selecting(file, selected) {
             Ok(scenario) => loaded.push((file.clone(), scenario)),
             Err(err) => errors.push(err.to_string()),
         }
@@ -108,6 +112,17 @@ fn load_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, Scenario)>, InputError> {
     } else {
         Err(errors.join("\n"))
     }
+}
+
+/// `--property` names, each once, in the order given; `None` without any.
+fn property_selection(args: &CheckArgs) -> Option<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for name in &args.property {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    (!names.is_empty()).then_some(names)
 }
 
 fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), InputError> {
@@ -156,6 +171,9 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     }
     if let Some(threads) = args.threads {
         check.threads = Some(threads);
+    }
+    if let Some(selected) = property_selection(args) {
+        check.properties = selected;
     }
     if let Some(steps) = args.steps {
         if steps == 0 {
@@ -236,6 +254,11 @@ fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> 
     };
     switched("--full-space", from_file.full_space, run.full_space);
     switched("--symmetry", from_file.symmetry, run.symmetry);
+    if from_file.properties != run.properties {
+        for name in &run.properties {
+            options.extend(["--property".to_string(), name.clone()]);
+        }
+    }
     if args.strict {
         options.push("--strict".into());
     }
@@ -381,7 +404,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
     }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let files = scenario_files(&args.paths)?;
-    let mut scenarios = load_all(&files)?;
+    let mut scenarios = load_all(&files, property_selection(args).as_deref())?;
     let mut rerun_options = Vec::new();
     for (_, scenario) in &mut scenarios {
         let from_file = scenario.check.clone();

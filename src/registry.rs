@@ -3,11 +3,9 @@
 
 use lockscope_models::lock::{LockConfig, LockModel};
 use lockscope_models::zab::{ZabConfig, ZabModel};
-use lockscope_models::Liveness;
-use stateright::Model;
 
 use crate::scenario::{Faults, ModelKind, ModelSpec, Scenario};
-use crate::search::Checkable;
+use crate::search::{self, Checkable};
 
 /// Something to do with a model whose concrete type only the registry knows.
 pub trait ModelVisitor {
@@ -122,16 +120,11 @@ pub fn property_names(spec: &ModelSpec) -> Vec<&'static str> {
             config.acquisitions = 1;
             config.variant = lockscope_models::lock::Variant::Fixed;
             LockModel::new(config)
-                .map(|model| {
-                    let safety = model.properties().into_iter().map(|p| p.name);
-                    safety.chain(model.liveness_properties()).collect()
-                })
+                .map(|model| search::property_names(&model))
                 .unwrap_or_default()
         }
-        ModelKind::Zab => {
-            let model = ZabModel::new(ZabConfig::new(3, 0)).expect("a valid configuration");
-            let properties = model.properties().into_iter().map(|p| p.name);
-            properties.chain(model.liveness_properties()).collect()
-        }
+        ModelKind::Zab => search::property_names(
+            &ZabModel::new(ZabConfig::new(3, 0)).expect("a valid configuration"),
+        ),
     }
 }

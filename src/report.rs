@@ -175,13 +175,19 @@ fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome, width: us
         "{:<width$} {:<9} {:<9} {:<9} {status}",
         property.name,
         kind_name(property.kind),
-        property.verdict.to_string(),
+        match property.verdict {
+            // Its reason, at the row's end, says "not checked".
+            Verdict::NotChecked => "-".to_string(),
+            verdict => verdict.to_string(),
+        },
         expected
     );
     if let Some(length) = property.trace_length {
         let _ = write!(row, "  trace: {}", count(length as u64, "step", "steps"));
     }
-    if let (Verdict::Unknown, Some(reason)) = (property.verdict, &property.reason) {
+    if let (Verdict::Unknown | Verdict::NotChecked, Some(reason)) =
+        (property.verdict, &property.reason)
+    {
         let _ = write!(row, "  ({reason})");
     }
     row.trim_end().to_string()
@@ -285,7 +291,8 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             json!({
                 "name": p.name,
                 "kind": kind_name(p.kind),
-                "verdict": p.verdict,
+                "verdict": p.verdict.json_name(),
+                "checked": p.verdict != Verdict::NotChecked,
                 "expected": p.expected,
                 "trace": p.trace_path.as_ref().map(|path| path.display().to_string()),
                 "trace_length": p.trace_length,

@@ -1397,3 +1397,188 @@ fn regress_20_check_names_its_report_folder_and_removes_its_own_stale_traces() {
     );
     assert!(mine.join("report.html").is_file());
 }
+
+/// Issue 22: a scenario of three standard-recipe clients with one expiry (mutual exclusion is
+/// violated, the liveness property holds only without the expiry), and `extra` in its `[check]`.
+fn selection_scenario(extra: &str) -> String {
+    format!(
+        "name = \"sel\"\n[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n[check]\n{extra}\n"
+    )
+}
+
+/// Issue 22: `--property` checks the named properties only; the others are never evaluated
+/// (no trace, no verdict) and are reported "not checked" in the summary, as `"unknown"` with
+/// `"checked": false` in the JSON, and as skipped JUnit test cases. The states explored are the
+/// same: the selection changes what is checked, not the space.
+#[test]
+fn only_the_selected_properties_are_checked_and_the_others_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "sel.toml", &selection_scenario(""));
+    let all = lockscope(dir.path(), &["check", "sel.toml", "--json", "all.json"]);
+    assert_eq!(all.status.code(), Some(1), "{}", stderr(&all));
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            "sel.toml",
+            "--property",
+            "no_deadlock",
+            "--property",
+            "every_waiter_acquires",
+            "--json",
+            "sel.json",
+            "--junit",
+            "sel.xml",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    assert!(
+        out.contains("mutual_exclusion         safety    -         -           (not checked: not selected (--property, [check] properties))"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("counterexample for mutual_exclusion"),
+        "{out}"
+    );
+    assert!(!dir
+        .path()
+        .join("reports/sel/mutual_exclusion.trace.json")
+        .exists());
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let (all, selected) = (read("all.json"), read("sel.json"));
+    assert_eq!(
+        all["results"][0]["search"]["unique_states"],
+        selected["results"][0]["search"]["unique_states"]
+    );
+    let property = |doc: &serde_json::Value, name: &str| -> serde_json::Value {
+        doc["results"][0]["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} is listed"))
+    };
+    let skipped = property(&selected, "mutual_exclusion");
+    assert_eq!(skipped["verdict"], "unknown");
+    assert_eq!(skipped["checked"], false);
+    assert_eq!(skipped["trace"], serde_json::Value::Null);
+    assert_eq!(property(&all, "mutual_exclusion")["verdict"], "violated");
+    assert_eq!(property(&all, "mutual_exclusion")["checked"], true);
+    for name in ["no_deadlock", "every_waiter_acquires"] {
+        assert_eq!(property(&selected, name)["checked"], true);
+        assert_eq!(
+            property(&selected, name)["verdict"],
+            property(&all, name)["verdict"]
+        );
+    }
+    let junit = std::fs::read_to_string(dir.path().join("sel.xml")).unwrap();
+    let skipped_cases = junit.matches("<skipped message=\"not checked").count();
+    let listed = selected["results"][0]["properties"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(skipped_cases, listed - 2, "{junit}");
+    assert!(
+        junit.contains(&format!("skipped=\"{}\"", listed - 2)),
+        "{junit}"
+    );
+}
+
+/// Issue 22: `[check] properties` selects as `--property` does, and the command line overrides
+/// the file; the rerun command of a random counterexample carries the selection.
+#[test]
+fn the_file_selects_properties_and_the_command_line_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "sel.toml",
+        &selection_scenario("properties = [\"no_deadlock\"]"),
+    );
+    let output = lockscope(dir.path(), &["check", "sel.toml", "--json", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let checked: Vec<&str> = doc["results"][0]["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["checked"] == true)
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["no_deadlock"]);
+    let output = lockscope(
+        dir.path(),
+        &[
+            "check",
+            "sel.toml",
+            "--strategy",
+            "random",
+            "--property",
+            "mutual_exclusion",
+        ],
+    );
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}{}", stderr(&output));
+    let rerun = out
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("rerun   "))
+        .expect("a rerun line");
+    assert!(
+        rerun.starts_with(
+            "lockscope check sel.toml --strategy random --property mutual_exclusion --run "
+        ),
+        "{rerun}"
+    );
+    assert!(out.contains("no_deadlock"), "{out}");
+    assert!(out.contains("(not checked: not selected"), "{out}");
+}
+
+/// Issue 22: a selection naming no property of the model, or an `[expect]` of a property the
+/// selection leaves out (it could never be met), is an input error naming the place.
+#[test]
+fn a_bad_property_selection_exits_2_naming_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "unknown.toml",
+        &selection_scenario("properties = [\"no_deadlock\", \"mutex\"]"),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", "unknown.toml"]),
+        "unknown.toml:9:30: check.properties: unknown property \"mutex\"; known: mutual_exclusion,",
+    );
+    write(
+        dir.path(),
+        "empty.toml",
+        &selection_scenario("properties = []"),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", "empty.toml"]),
+        "empty.toml:9:14: check.properties: expected at least one property name",
+    );
+    write(
+        dir.path(),
+        "expects.toml",
+        &(selection_scenario("properties = [\"no_deadlock\"]")
+            + "[expect]\nno_deadlock = \"holds\"\nmutual_exclusion = \"violated\"\n"),
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", "expects.toml"]),
+        "expects.toml:12:1: expect.mutual_exclusion: not checked, so no verdict can be expected of it: [check] properties selects no_deadlock",
+    );
+    // The command line's selection is held to the same rules, and overrides the file's.
+    assert_input_error(
+        &lockscope(
+            dir.path(),
+            &["check", "expects.toml", "--property", "mutual_exclusion"],
+        ),
+        "expects.toml:11:1: expect.no_deadlock: not checked, so no verdict can be expected of it: --property selects mutual_exclusion",
+    );
+    assert_input_error(
+        &lockscope(dir.path(), &["check", "expects.toml", "--property", "mutex"]),
+        "expects.toml: --property mutex: unknown property of this scenario's model; known: mutual_exclusion,",
+    );
+}

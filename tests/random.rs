@@ -8,7 +8,7 @@ use lockscope::registry::{lock_scenario, with_model, ModelVisitor};
 use lockscope::scenario::{Expected, Scenario};
 use lockscope::search::{
     search, Checkable, RandomOptions, Scheduler, SearchLimits, SearchOptions, SearchReport,
-    Strategy, Verdict,
+    Selection, Strategy, Verdict,
 };
 use lockscope::trace::{self, Trace};
 use lockscope_models::lock::{LockAction, LockConfig, LockModel, Recipe};
@@ -37,6 +37,7 @@ fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchRep
         check_liveness: true,
         symmetry: false,
         swarm: None,
+        properties: Selection::ALL,
         random,
     };
     search(model, &options, &mut |_| {})

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use lockscope::search::{
-    search, RandomOptions, SearchLimits, SearchOptions, Stop, Strategy, Verdict,
+    search, RandomOptions, SearchLimits, SearchOptions, Selection, Stop, Strategy, Verdict,
 };
 use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 use lockscope_models::prop;
@@ -33,6 +33,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         check_liveness: true,
         symmetry: false,
         swarm: None,
+        properties: Selection::ALL,
         random: RandomOptions::default(),
     }
 }

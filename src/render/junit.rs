@@ -4,13 +4,15 @@
 //!
 //! A test case fails exactly when it makes `check` exit 1 ([`ScenarioOutcome::failure`]): the
 //! scenario expects a verdict the search did not give; or the property is violated and nothing is
-//! expected of it, in a scenario with no `[expect]` or under `--strict`. No time
+//! expected of it, in a scenario with no `[expect]` or under `--strict`. A property left out by
+//! the property selection is a skipped test case. No time
 //! attributes are written, so the file is byte-identical run to run.
 
 use std::fmt::Write as _;
 
 use crate::check::ScenarioOutcome;
 use crate::report;
+use crate::search::Verdict;
 
 /// Escape text for XML content and attribute values.
 fn escape(text: &str) -> String {
@@ -51,9 +53,14 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
             .iter()
             .filter(|p| outcome.failure(p).is_some())
             .count();
+        let skipped = outcome
+            .properties
+            .iter()
+            .filter(|p| p.verdict == Verdict::NotChecked)
+            .count();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"0\" skipped=\"0\" file=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"0\" skipped=\"{skipped}\" file=\"{}\">",
             escape(&outcome.scenario.name),
             outcome.properties.len(),
             escape(&outcome.file.display().to_string())
@@ -65,6 +72,13 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
                 escape(property.name),
                 escape(&outcome.scenario.name)
             );
+            if property.verdict == Verdict::NotChecked {
+                let _ = writeln!(
+                    out,
+                    "      <skipped message=\"{}\"/>",
+                    escape(property.reason.as_deref().unwrap_or("not checked"))
+                );
+            }
             if let Some(message) = outcome.failure(property) {
                 let why = property
                     .explanation

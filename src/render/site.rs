@@ -16,7 +16,7 @@ use crate::search::Verdict;
 /// expected of is "not met" too, since it fails the run.
 pub fn verdict_row(outcome: &ScenarioOutcome, property: &PropertyOutcome) -> VerdictRow {
     let note = match (property.verdict, &property.reason, property.trace_length) {
-        (Verdict::Unknown, Some(reason), _) => Some(reason.clone()),
+        (Verdict::Unknown | Verdict::NotChecked, Some(reason), _) => Some(reason.clone()),
         (_, _, Some(length)) => Some(format!("trace: {length} steps")),
         _ => None,
     };

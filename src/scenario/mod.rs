@@ -181,6 +181,10 @@ pub struct CheckSpec {
     /// a trace's scenario when weak, so traces that do not use it read as before.
     #[serde(default, skip_serializing_if = "is_weak")]
     pub fairness: Fairness,
+    /// The properties to check, by name (`[check] properties`, `--property`); empty: every
+    /// property. Written only when set, so traces without it read as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<String>,
     /// How the search runs rather than what it finds, so not written into traces (a trace is
     /// the same whatever they are): symmetry reduction (bfs only), exploring past violations to
     /// count a complete space, and worker threads (`None`: all cores).
@@ -213,6 +217,7 @@ impl Default for CheckSpec {
             steps: 200,
             scheduler: Scheduler::default(),
             fairness: Fairness::Weak,
+            properties: Vec::new(),
             symmetry: false,
             full_space: false,
             threads: None,
@@ -298,6 +303,17 @@ pub fn read_capped(path: &Path, max: u64) -> Result<String, String> {
 impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_selecting(file, None)
+    }
+
+    /// Read and validate a scenario file that will be checked with the command line's property
+    /// selection `selected` (`--property`) instead of its own `[check] properties`: the names must
+    /// be the model's, and `[expect]` may name only selected properties. The scenario returned
+    /// keeps the file's own selection (the command line overrides it as it does other keys).
+    pub fn load_selecting(
+        file: &Path,
+        selected: Option<&[String]>,
+    ) -> Result<Scenario, ScenarioError> {
         let text = read_capped(file, MAX_SCENARIO_BYTES).map_err(|err| ScenarioError {
             file: file.to_path_buf(),
             problems: vec![Problem {
@@ -305,16 +321,26 @@ impl Scenario {
                 message: format!("cannot read the scenario: {err}"),
             }],
         })?;
-        Scenario::parse(&text, file)
+        Scenario::parse_selecting(&text, file, selected)
     }
 
     /// Parse and validate scenario text; `file` names it in errors and gives the default name.
     pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_selecting(text, file, None)
+    }
+
+    /// [`Scenario::parse`], with the command line's property selection (see
+    /// [`Scenario::load_selecting`]).
+    pub fn parse_selecting(
+        text: &str,
+        file: &Path,
+        selected: Option<&[String]>,
+    ) -> Result<Scenario, ScenarioError> {
         let stem = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "scenario".into());
-        raw::parse(text, &stem).map_err(|problems| ScenarioError {
+        raw::parse(text, &stem, selected).map_err(|problems| ScenarioError {
             file: file.to_path_buf(),
             problems,
         })

@@ -89,6 +89,7 @@ struct RawCheck {
     steps: Option<Spanned<u32>>,
     scheduler: Option<Spanned<String>>,
     fairness: Option<Spanned<String>>,
+    properties: Option<Spanned<Vec<Spanned<String>>>>,
     symmetry: Option<bool>,
     threads: Option<Spanned<u32>>,
     full_space: Option<bool>,
@@ -131,13 +132,17 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Parse and validate; every problem found is returned.
-pub(super) fn parse(text: &str, stem: &str) -> Result<Scenario, Vec<Problem>> {
+pub(super) fn parse(
+    text: &str,
+    stem: &str,
+    selected: Option<&[String]>,
+) -> Result<Scenario, Vec<Problem>> {
     let raw = deserialize_all(text)?;
     let mut problems = Problems {
         text,
         found: Vec::new(),
     };
-    let scenario = validate(raw, stem, &mut problems);
+    let scenario = validate(raw, stem, selected, &mut problems);
     match scenario {
         Some(scenario) if problems.found.is_empty() => Ok(scenario),
         _ => Err(problems.found),
@@ -267,7 +272,12 @@ fn explain_type_error(text: &str, offset: usize, message: &str) -> String {
     format!("{key}expected {expected}, found {}", found.replace('`', ""))
 }
 
-fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Scenario> {
+fn validate(
+    raw: RawScenario,
+    stem: &str,
+    command_line: Option<&[String]>,
+    problems: &mut Problems,
+) -> Option<Scenario> {
     let name = match &raw.name {
         Some(name) => {
             if !valid_name(name.get_ref()) {
@@ -302,11 +312,25 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
         ensemble::check_transactions(&model, &faults, problems);
     }
     let timing = ensemble::validate_timing(raw.timing, model.ensemble.is_some(), problems);
-    let check = validate_check(raw.check, problems);
+    let mut raw_check = raw.check;
+    let listed = raw_check.properties.take();
+    let mut check = validate_check(raw_check, problems);
     let known = registry::property_names(&model);
+    check.properties = validate_properties(listed, &known, problems);
+    let selection = validate_selection(command_line, &check.properties, &known, problems);
     let mut expect = BTreeMap::new();
     for (property, verdict) in raw.expect {
-        if known.contains(&property.get_ref().as_str()) {
+        if let Some((selected, source)) = selection
+            .as_ref()
+            .filter(|(selected, _)| !selected.contains(property.get_ref()))
+        {
+            let message = format!(
+                "expect.{}: not checked, so no verdict can be expected of it: {source} selects {}",
+                property.get_ref(),
+                one_of(selected.iter().map(String::as_str))
+            );
+            problems.at(&property, message);
+        } else if known.contains(&property.get_ref().as_str()) {
             expect.insert(property.into_inner(), verdict);
         } else {
             let message = format!(
@@ -803,6 +827,57 @@ fn validate_partition_sides(
     checked.map_err(|message| problems.at(raw, message)).ok()
 }
 
+/// `[check] properties`: names of the model's properties, at least one; each listed once.
+fn validate_properties(
+    listed: Option<Spanned<Vec<Spanned<String>>>>,
+    known: &[&str],
+    problems: &mut Problems,
+) -> Vec<String> {
+    let Some(listed) = listed else {
+        return Vec::new();
+    };
+    if listed.get_ref().is_empty() {
+        problems.at(&listed, "check.properties: expected at least one property name (leave the key out to check every property)".into());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in listed.into_inner() {
+        if !known.contains(&name.get_ref().as_str()) {
+            let message = format!(
+                "check.properties: unknown property {:?}; known: {}",
+                name.get_ref(),
+                one_of(known.iter().copied())
+            );
+            problems.at(&name, message);
+        } else if !names.contains(name.get_ref()) {
+            names.push(name.into_inner());
+        }
+    }
+    names
+}
+
+/// The selection a run checks and where it comes from: the command line's (`--property`, whose
+/// names must be the model's) over the file's; `None` when every property is checked.
+fn validate_selection(
+    command_line: Option<&[String]>,
+    from_file: &[String],
+    known: &[&str],
+    problems: &mut Problems,
+) -> Option<(Vec<String>, &'static str)> {
+    match command_line {
+        Some(names) => {
+            for name in names.iter().filter(|n| !known.contains(&n.as_str())) {
+                problems.unplaced(format!(
+                    "--property {name}: unknown property of this scenario's model; known: {}",
+                    one_of(known.iter().copied())
+                ));
+            }
+            Some((names.to_vec(), "--property"))
+        }
+        None if from_file.is_empty() => None,
+        None => Some((from_file.to_vec(), "[check] properties")),
+    }
+}
+
 fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
     let defaults = CheckSpec::default();
     let strategy = match &raw.strategy {
@@ -891,6 +966,7 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         steps,
         scheduler,
         fairness,
+        properties: Vec::new(),
         symmetry: raw.symmetry.unwrap_or(defaults.symmetry),
         full_space: raw.full_space.unwrap_or(defaults.full_space),
         threads,

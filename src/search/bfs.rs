@@ -175,7 +175,7 @@ pub(super) fn search<M: Checkable>(
     progress: &mut dyn FnMut(Progress),
 ) -> SearchReport<M::Action> {
     let started = Instant::now();
-    let table = PropertyTable::new(model);
+    let table = PropertyTable::new(model, options.properties);
     let limits = options.limits;
     let threads = options.threads.max(1);
     let symmetry = options.symmetry.then(|| {
@@ -985,7 +985,7 @@ mod tests {
     use stateright::Model;
 
     use super::super::seen::SHARE_CAP;
-    use super::super::{Counterexample, PropertyKind, SearchLimits, Verdict};
+    use super::super::{Counterexample, PropertyKind, SearchLimits, Selection, Verdict};
     use super::*;
 
     /// Counts, depth and every counterexample (as its actions) of a safety search, complete or
@@ -1090,6 +1090,71 @@ mod tests {
         assert_eq!(
             (unchecked.verdict, unchecked.reason.as_deref()),
             (Verdict::Unknown, Some("bounded: max_states"))
+        );
+    }
+
+    /// A selection without liveness properties records no state graph (so the search may stop
+    /// once its safety properties are violated, as one without liveness does); the properties
+    /// left out are never evaluated: no counterexample, verdict `NotChecked`.
+    #[test]
+    fn a_selection_without_liveness_records_no_graph_and_evaluates_only_what_it_names() {
+        let model = LockModel::new(LockConfig {
+            session_expiries: 1,
+            ..LockConfig::new(Recipe::Standard, 3)
+        })
+        .expect("a valid configuration");
+        let run = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let options = SearchOptions {
+                properties: Selection::named(&model, &names),
+                ..SearchOptions::default()
+            };
+            search(&model, &options, &mut |_| {})
+        };
+        let whole = search(&model, &SearchOptions::default(), &mut |_| {});
+        assert_eq!(whole.stop, Stop::Exhausted);
+        let safety = run(&["mutual_exclusion"]);
+        assert_eq!(safety.stop, Stop::AllViolated, "no graph kept it going");
+        assert!(safety.unique_states < whole.unique_states);
+        let with_liveness = run(&["mutual_exclusion", "every_waiter_acquires"]);
+        assert_eq!(
+            with_liveness.stop,
+            Stop::Exhausted,
+            "liveness needs the graph"
+        );
+        let selections: [(&SearchReport<_>, &[&str]); 2] = [
+            (&safety, &["mutual_exclusion"]),
+            (
+                &with_liveness,
+                &["mutual_exclusion", "every_waiter_acquires"],
+            ),
+        ];
+        for (report, selected) in selections {
+            assert_eq!(report.properties.len(), whole.properties.len());
+            for (property, unselected) in report.properties.iter().zip(&whole.properties) {
+                assert_eq!(
+                    (property.name, property.kind),
+                    (unselected.name, unselected.kind)
+                );
+                if selected.contains(&property.name) {
+                    assert_eq!(property.verdict, unselected.verdict, "{}", property.name);
+                } else {
+                    assert_eq!(property.verdict, Verdict::NotChecked, "{}", property.name);
+                    assert!(property.counterexample.is_none());
+                }
+            }
+        }
+        let mutual = |report: &SearchReport<_>| {
+            report
+                .property("mutual_exclusion")
+                .unwrap()
+                .counterexample
+                .clone()
+        };
+        assert_eq!(
+            mutual(&safety),
+            mutual(&whole),
+            "the same shortest counterexample"
         );
     }
 

@@ -50,7 +50,7 @@ pub(super) fn search<M: Checkable>(
     progress: &mut dyn FnMut(Progress),
 ) -> SearchReport<M::Action> {
     let started = Instant::now();
-    let table = PropertyTable::new(model);
+    let table = PropertyTable::new(model, options.properties);
     let limits = options.limits;
     let mut first: Vec<Option<Vec<M::Action>>> = vec![None; table.safety_count()];
     // Fingerprint → the least depth at which the state was explored.

@@ -177,6 +177,44 @@ pub struct SearchOptions {
     /// Keep one representative per class of states equal up to renaming interchangeable actors
     /// (BFS only; the model must offer [`Symmetry`]). Liveness is then not checked.
     pub symmetry: bool,
+    /// The properties to check; the others are reported [`Verdict::NotChecked`].
+    pub properties: Selection,
+}
+
+/// Which of a model's properties a search checks: a bit per property, in report order (see
+/// [`property_names`]). A property left out is never evaluated, and when no liveness property is
+/// selected the breadth-first search records no state graph: that graph is most of the memory
+/// and time of a search that checks liveness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Selection(u64);
+
+impl Selection {
+    /// Every property.
+    pub const ALL: Selection = Selection(u64::MAX);
+
+    /// The properties of `model` named in `names` (names the model does not declare select
+    /// nothing: the scenario's validation has refused them).
+    pub fn named<M: Checkable>(model: &M, names: &[String]) -> Selection {
+        let all = property_names(model);
+        assert!(all.len() <= 64, "a selection holds at most 64 properties");
+        let bits = all
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| names.iter().any(|n| n == *name))
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        Selection(bits)
+    }
+
+    fn contains(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
+    }
+}
+
+/// The names of `model`'s properties in report order: its stateright properties in declaration
+/// order, then its liveness properties.
+pub fn property_names<M: Checkable>(model: &M) -> Vec<&'static str> {
+    let properties = model.properties().into_iter().map(|p| p.name);
+    properties.chain(model.liveness_properties()).collect()
 }
 
 impl Default for SearchOptions {
@@ -192,6 +230,7 @@ impl Default for SearchOptions {
             check_liveness: true,
             symmetry: false,
             swarm: None,
+            properties: Selection::ALL,
         }
     }
 }
@@ -311,6 +350,21 @@ pub enum Verdict {
     Holds,
     Violated,
     Unknown,
+    /// Left out of the search by a property selection (`--property`, `[check] properties`).
+    /// The JSON result writes it as `"unknown"` with `"checked": false`, so that consumers
+    /// that know the three verdicts keep working.
+    NotChecked,
+}
+
+impl Verdict {
+    /// The verdict's name in the JSON result: a property not checked is `"unknown"` there.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+            Verdict::Unknown | Verdict::NotChecked => "unknown",
+        }
+    }
 }
 
 impl fmt::Display for Verdict {
@@ -319,6 +373,7 @@ impl fmt::Display for Verdict {
             Verdict::Holds => "holds",
             Verdict::Violated => "violated",
             Verdict::Unknown => "unknown",
+            Verdict::NotChecked => "not checked",
         })
     }
 }
@@ -464,23 +519,40 @@ pub(crate) fn record_first<T>(first: &mut [Option<T>], violations: u64, found: i
 /// The model's properties split by kind, with the verdict-building shared by every strategy.
 pub(crate) struct PropertyTable<M: Model> {
     properties: Vec<stateright::Property<M>>,
-    /// Indices of the `always` properties, in declaration order.
+    /// Indices of the selected `always` properties, in declaration order.
     safety: Vec<usize>,
+    /// The selected liveness properties.
     liveness: Vec<&'static str>,
+    /// Every liveness property, and whether it is selected.
+    all_liveness: Vec<(&'static str, bool)>,
+    selection: Selection,
     /// The model's fault kinds, for coverage counts.
     pub(crate) fault_kinds: Vec<&'static str>,
 }
 
 impl<M: Checkable> PropertyTable<M> {
-    pub(crate) fn new(model: &M) -> Self {
+    /// The table of `model`'s properties that `selection` keeps.
+    pub(crate) fn new(model: &M, selection: Selection) -> Self {
         let properties = model.properties();
         let safety = (0..properties.len())
-            .filter(|&i| properties[i].expectation == Expectation::Always)
+            .filter(|&i| properties[i].expectation == Expectation::Always && selection.contains(i))
+            .collect();
+        let all_liveness: Vec<(&'static str, bool)> = model
+            .liveness_properties()
+            .into_iter()
+            .enumerate()
+            .map(|(k, name)| (name, selection.contains(properties.len() + k)))
             .collect();
         PropertyTable {
             properties,
             safety,
-            liveness: model.liveness_properties(),
+            liveness: all_liveness
+                .iter()
+                .filter(|(_, selected)| *selected)
+                .map(|&(name, _)| name)
+                .collect(),
+            all_liveness,
+            selection,
             fault_kinds: model.fault_kinds(),
         }
     }
@@ -536,9 +608,10 @@ impl<M: Checkable> PropertyTable<M> {
             .map(move |name| model.pending(name, state))
     }
 
-    /// Turn what the search found into verdicts. `safety[k]` is the counterexample of the k-th
-    /// safety property, if one was found; `liveness[k]` is `None` when the k-th liveness property
-    /// was not checked (for `unchecked_reason`), else its counterexample if violated.
+    /// Turn what the search found into verdicts, for every property (those not selected are
+    /// [`Verdict::NotChecked`]). `safety[k]` is the counterexample of the k-th selected safety
+    /// property, if one was found; `liveness[k]` is `None` when the k-th selected liveness
+    /// property was not checked (for `unchecked_reason`), else its counterexample if violated.
     pub(crate) fn verdicts(
         &self,
         stop: Stop,
@@ -551,6 +624,13 @@ impl<M: Checkable> PropertyTable<M> {
             .iter()
             .enumerate()
             .map(|(i, property)| {
+                let kind = match property.expectation {
+                    Expectation::Always => PropertyKind::Safety,
+                    _ => PropertyKind::Liveness,
+                };
+                if !self.selection.contains(i) {
+                    return not_checked(property.name, kind);
+                }
                 let Some(k) = self.safety.iter().position(|&s| s == i) else {
                     return PropertyResult {
                         name: property.name,
@@ -580,7 +660,13 @@ impl<M: Checkable> PropertyTable<M> {
                 }
             })
             .collect();
-        for (name, outcome) in self.liveness.iter().zip(liveness) {
+        let mut liveness = liveness.into_iter();
+        for &(name, selected) in &self.all_liveness {
+            if !selected {
+                results.push(not_checked(name, PropertyKind::Liveness));
+                continue;
+            }
+            let outcome = liveness.next().expect("an outcome per selected property");
             let (verdict, reason, counterexample) = match outcome {
                 None => (Verdict::Unknown, Some(unchecked_reason.to_string()), None),
                 Some(None) => (Verdict::Holds, None, None),
@@ -604,3 +690,17 @@ impl<M: Checkable> PropertyTable<M> {
         results
     }
 }
+
+/// The result of a property the selection left out.
+fn not_checked<A>(name: &'static str, kind: PropertyKind) -> PropertyResult<A> {
+    PropertyResult {
+        name,
+        kind,
+        verdict: Verdict::NotChecked,
+        reason: Some(NOT_SELECTED.into()),
+        counterexample: None,
+    }
+}
+
+/// Why a property has no verdict when the selection left it out.
+pub const NOT_SELECTED: &str = "not checked: not selected (--property, [check] properties)";

@@ -129,7 +129,7 @@ pub(super) fn search<M: Checkable>(
     progress: &mut dyn FnMut(Progress),
 ) -> SearchReport<M::Action> {
     let started = Instant::now();
-    let table = PropertyTable::new(model);
+    let table = PropertyTable::new(model, options.properties);
     let random = options.random;
     let threads = options.threads.max(1);
     // Batches are drawn from the range as they go: a range can hold up to 2^64 runs.
