@@ -23,7 +23,7 @@ use super::scheduler::RunScheduler;
 use super::shrink::shrink;
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, RandomOptions, RandomOrigin,
-    SearchOptions, SearchReport, Stop,
+    SearchOptions, SearchReport, Selection, Stop,
 };
 
 /// Runs handed to a thread at a time.
@@ -69,7 +69,14 @@ struct RunResult<A> {
 /// Run `run` of a random search to its end, past any violation: the path a random walk takes
 /// (`lockscope conform --random` replays it against a real server).
 pub fn walk<M: Checkable>(model: &M, options: &RandomOptions, run: u64) -> Vec<M::Action> {
-    run_one(model, &PropertyTable::new(model), run, options, true).path
+    run_one(
+        model,
+        &PropertyTable::new(model, Selection::ALL),
+        run,
+        options,
+        true,
+    )
+    .path
 }
 
 /// One run; `to_the_end` keeps going past a violation and keeps the path in any case.
