@@ -188,6 +188,19 @@ static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState {
 });
 
 /// Packed by hand (see [`crate::pack`]).
+/// An ensemble's state has no hand packing: postcard, and fingerprints through `Hash`.
+impl PackState for LockState<crate::ensemble::Ensemble> {
+    const FINGERPRINT_PACKED: bool = false;
+
+    fn pack_state(&self, out: &mut Vec<u8>) {
+        crate::pack::pack_serde(self, out);
+    }
+
+    fn unpack_state(bytes: &[u8]) -> Self {
+        crate::pack::unpack_serde(bytes)
+    }
+}
+
 impl PackState for LockState {
     const FINGERPRINT_PACKED: bool = true;
 
@@ -292,7 +305,7 @@ impl<Z: ZkService> LockState<Z> {
     }
 
     /// Znodes owned by a live session whose client neither holds their name nor has it in flight
-    /// (a `Created` reply not yet read): created by an attempt the client lost track of. With
+    /// (a `Created` reply not yet read, or not yet sent by an ensemble's server): created by an attempt the client lost track of. With
     /// `protected_names` (Curator's protection mode) a client whose create call is still under
     /// way (`WaitCreated`, `WaitLookup`) has not lost track: it looks for the node by the id in
     /// its name before it creates again.
@@ -306,6 +319,7 @@ impl<Z: ZkService> LockState<Z> {
                     .from_server
                     .iter()
                     .any(|r| matches!(r, Reply::Created { path: p, .. } if *p == path))
+                    || self.zk.create_answer_pending(c, path)
             };
             self.zk.is_live(c) && !known && !announced()
         };

@@ -27,7 +27,7 @@ mod txn;
 mod types;
 
 pub use server::{Outbox, Served, Server, ZkConfig};
-pub use service::ZkService;
+pub use service::{ServiceProperty, ZkService};
 pub use txn::LockTxn;
 pub use types::{
     ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqMap, SeqSet, SessionState,

@@ -1,0 +1,198 @@
+//! The ensemble with no faults: scenario 1a of docs/design/ensemble.md §7, searched completely,
+//! and a stale read walked step by step.
+
+use std::collections::{HashSet, VecDeque};
+
+use stateright::Model;
+
+use super::{Ensemble, EnsembleConfig, EnsembleStep};
+use crate::actor::ActorId;
+use crate::lock::{LockAction, LockConfig, LockModel, LockState, Msg, Phase, Recipe};
+use crate::zab::ZabConfig;
+use crate::zookeeper::{Reply, Request, SeqSet, ZkConfig, ZkService};
+
+/// Standard recipe, 2 clients on S0 and S1, 3 servers with S2 leading epoch 1, no faults.
+fn control() -> LockModel<Ensemble> {
+    let zk = ZkConfig {
+        record_zxids: false,
+        protected_names: false,
+    };
+    let ensemble = EnsembleConfig::new(
+        ZabConfig::new(3, 0),
+        zk,
+        EnsembleConfig::followers_in_turn(3),
+    );
+    LockModel::on_ensemble(LockConfig::new(Recipe::Standard, 2), ensemble).expect("valid")
+}
+
+/// What a complete breadth-first search found: states, the longest shortest path, and the
+/// properties that failed somewhere.
+struct Search {
+    states: usize,
+    depth: usize,
+    violated: Vec<&'static str>,
+}
+
+fn search(model: &LockModel<Ensemble>) -> Search {
+    let properties = model.properties();
+    let mut seen: HashSet<LockState<Ensemble>> = HashSet::new();
+    let mut queue = VecDeque::new();
+    for state in model.init_states() {
+        seen.insert(state.clone());
+        queue.push_back((state, 0));
+    }
+    let (mut depth, mut violated) = (0, Vec::new());
+    let mut actions = Vec::new();
+    while let Some((state, d)) = queue.pop_front() {
+        depth = depth.max(d);
+        for property in &properties {
+            if !(property.condition)(model, &state) && !violated.contains(&property.name) {
+                violated.push(property.name);
+            }
+        }
+        model.actions(&state, &mut actions);
+        for action in actions.drain(..) {
+            let next = model
+                .next_state(&state, action)
+                .expect("every action is a step");
+            if seen.insert(next.clone()) {
+                queue.push_back((next, d + 1));
+            }
+        }
+    }
+    Search {
+        states: seen.len(),
+        depth,
+        violated,
+    }
+}
+
+/// Goal: scenario 1a holds every lock property and every ZAB property, by a complete search, and
+/// its space is the size the independent Python count (tests/oracle/ensemble_oracle.py) gives.
+#[test]
+fn the_no_fault_control_holds_every_property() {
+    let model = control();
+    let names: Vec<&str> = model.properties().iter().map(|p| p.name).collect();
+    assert!(names.contains(&crate::prop::MUTUAL_EXCLUSION));
+    assert!(
+        names.contains(&crate::prop::AGREEMENT),
+        "ZAB's properties are checked too"
+    );
+    let found = search(&model);
+    assert!(found.violated.is_empty(), "violated: {:?}", found.violated);
+    assert_eq!((found.states, found.depth), (54_146, 48));
+}
+
+/// Take `action`, which must be enabled in `state`.
+fn take(
+    model: &LockModel<Ensemble>,
+    state: &LockState<Ensemble>,
+    action: LockAction,
+) -> LockState<Ensemble> {
+    let mut actions = Vec::new();
+    model.actions(state, &mut actions);
+    assert!(
+        actions.contains(&action),
+        "{action} is not enabled: {actions:?}"
+    );
+    model.next_state(state, action).expect("a step")
+}
+
+/// The head request of client `c`'s channel reaches its server.
+fn request(state: &LockState<Ensemble>, c: u8) -> LockAction {
+    LockAction::Deliver {
+        from: ActorId::Client(c),
+        to: ActorId::Replica(state.zk.server_of_client(c)),
+        msg: Msg::Request(state.links[usize::from(c)].to_server[0]),
+    }
+}
+
+/// Client `c` reads the head of its channel from its server.
+fn reply(state: &LockState<Ensemble>, c: u8) -> LockAction {
+    LockAction::Deliver {
+        from: ActorId::Replica(state.zk.server_of_client(c)),
+        to: ActorId::Client(c),
+        msg: Msg::Reply(state.links[usize::from(c)].from_server[0]),
+    }
+}
+
+fn zab(from: u8, to: u8) -> LockAction {
+    LockAction::Ensemble(EnsembleStep::Deliver { from, to })
+}
+
+fn log_own(server: u8) -> LockAction {
+    LockAction::Ensemble(EnsembleStep::LogProposal { server })
+}
+
+/// Goal: a read is served from the client's own server's tree, which can be behind the leader's:
+/// a stale read, as ZooKeeper allows. Method: C0 (on S0) creates lock-0, committed and applied
+/// everywhere it matters; C1 (on S1) creates lock-1, which the leader S2 commits and S1 applies
+/// while S0's PROPOSAL and COMMIT of it are still on the link; C0 then lists the children at S0:
+/// the reply lacks lock-1, the narrative says S0 is one transaction behind, and C0, lowest, holds.
+#[test]
+fn a_server_behind_the_leader_answers_get_children_without_the_newest_node() {
+    let model = control();
+    let mut state = model.init_states().swap_remove(0);
+    assert_eq!(state.zk.leader(), Some(2), "S2 leads the prepared start");
+    let c0 = ActorId::Client(0);
+    let c1 = ActorId::Client(1);
+    // C0's create: forwarded, prepared, proposed, committed by {S0, S2}, applied at S0.
+    state = take(&model, &state, LockAction::StartAcquire { client: c0 });
+    state = take(&model, &state, request(&state, 0));
+    assert!(
+        state.links[0].from_server.is_empty(),
+        "S0 forwards, does not answer"
+    );
+    state = take(&model, &state, zab(0, 2));
+    state = take(&model, &state, log_own(2));
+    state = take(&model, &state, zab(2, 0)); // PROPOSAL #1
+    state = take(&model, &state, zab(0, 2)); // ACK #1: committed
+    state = take(&model, &state, zab(2, 0)); // COMMIT #1: S0 applies, answers C0
+    assert!(matches!(
+        state.links[0].from_server[..],
+        [Reply::Created { .. }]
+    ));
+    // C1's create: S1 catches up on lock-0, then lock-1 is committed by {S1, S2} and applied at
+    // S1; S0 has not heard of it.
+    state = take(&model, &state, LockAction::StartAcquire { client: c1 });
+    state = take(&model, &state, request(&state, 1));
+    state = take(&model, &state, zab(1, 2));
+    state = take(&model, &state, log_own(2));
+    for _ in 0..3 {
+        state = take(&model, &state, zab(2, 1)); // PROPOSAL #1, COMMIT #1, PROPOSAL #2
+    }
+    state = take(&model, &state, zab(1, 2)); // ACK #1 (committed already)
+    state = take(&model, &state, zab(1, 2)); // ACK #2: committed
+    state = take(&model, &state, zab(2, 1)); // COMMIT #2: S1 applies, answers C1
+    assert_eq!(state.zk.behind_leader(0), 1);
+    assert_eq!(state.zk.behind_leader(1), 0);
+    // C0 reads Created and lists the children at S0.
+    state = take(&model, &state, reply(&state, 0));
+    assert_eq!(
+        state.links[0].to_server[..],
+        [Request::GetChildren {
+            path: crate::zookeeper::Path::Lock,
+            watch: false
+        }]
+    );
+    let list = request(&state, 0);
+    let listed = take(&model, &state, list);
+    let only_lock_0: SeqSet = [0].into_iter().collect();
+    assert_eq!(
+        listed.links[0].from_server[..],
+        [Reply::Children {
+            children: only_lock_0,
+            own: None
+        }],
+        "S0's tree lacks lock-1, which the leader has"
+    );
+    assert_eq!(state.zk.agreed_tree().children().len(), 2);
+    use crate::Explain;
+    let told = model.describe_step(&state, &list, &listed);
+    assert!(
+        told.starts_with("S0 (1 transaction behind the leader) serves C0's getChildren(/lock)"),
+        "{told}"
+    );
+    let state = take(&model, &listed, reply(&listed, 0));
+    assert_eq!(state.clients[0].phase, Phase::InCs, "lowest: C0 holds");
+}
