@@ -24,6 +24,7 @@
 //! world on an ensemble refuses the faults that would need them.
 
 mod action;
+mod pack;
 mod service;
 mod state;
 mod tree;

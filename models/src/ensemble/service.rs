@@ -51,6 +51,15 @@ impl Ensemble {
         );
     }
 
+    /// Order the messages in flight by link, keeping each link's order. ZAB keeps them in one
+    /// list in send order, which also records how sends on different links interleaved: nothing
+    /// reads that (a delivery takes its link's oldest message), so here, where the clients' steps
+    /// multiply those interleavings, states that differ only by it are made one. ZAB's own worlds
+    /// keep their order, and their counts.
+    fn sort_links(&mut self) {
+        self.zab.net.sort_by_key(|p| (p.from, p.to));
+    }
+
     /// Each server's processed prefix, to compare after a step.
     fn processed_prefixes(&self) -> [Log; MAX_SERVERS] {
         std::array::from_fn(|s| {
@@ -194,6 +203,7 @@ impl ZkService for Ensemble {
             self.zab
                 .send(server, leader, Msg::Forward { client, request });
         }
+        self.sort_links();
         Served::Applied
     }
 
@@ -315,6 +325,7 @@ impl ZkService for Ensemble {
             }
         }
         self.apply_processed(config, &before, out);
+        self.sort_links();
     }
 
     fn describe_step(&self, _config: &EnsembleConfig, step: EnsembleStep, after: &Self) -> String {

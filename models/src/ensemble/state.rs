@@ -17,7 +17,7 @@ pub struct EnsembleConfig {
     /// ZAB's options: servers, variant, election, leader write. Its `transactions` is the log
     /// capacity: a lock world proposes what its clients' writes need, up to that.
     pub zab: ZabConfig,
-    /// The data tree's options, as on one server.
+    /// The data tree's options, as on one server: set by the lock world from its recipe.
     pub zk: ZkConfig,
     /// Each client's server (index = client).
     pub connections: [Sid; MAX_CLIENTS],
@@ -42,14 +42,17 @@ impl EnsembleConfig {
     }
 
     /// An ensemble of `zab.servers` running `zab`'s code, with a log for up to `MAX_TXNS`
-    /// transactions.
-    pub fn new(zab: ZabConfig, zk: ZkConfig, connections: [Sid; MAX_CLIENTS]) -> Self {
+    /// transactions, each client `c` connected to `connections[c]`.
+    pub fn new(zab: ZabConfig, connections: [Sid; MAX_CLIENTS]) -> Self {
         EnsembleConfig {
             zab: ZabConfig {
                 transactions: MAX_TXNS as u8,
                 ..zab
             },
-            zk,
+            zk: ZkConfig {
+                record_zxids: false,
+                protected_names: false,
+            },
             connections,
         }
     }
@@ -105,6 +108,17 @@ impl Ensemble {
             connections: config.connections[..clients].iter().copied().collect(),
             watches: Slots::new(),
             lock_parent,
+        }
+    }
+
+    /// An ensemble with no server, client or transaction, for a packed state to be read into.
+    pub(crate) fn empty() -> Self {
+        Ensemble {
+            zab: ZabState::new(0),
+            txns: Slots::new(),
+            connections: Slots::new(),
+            watches: Slots::new(),
+            lock_parent: false,
         }
     }
 

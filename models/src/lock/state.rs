@@ -172,35 +172,46 @@ impl Links {
     }
 }
 
-/// What an unpacked state is filled into: a lock state is about 900 bytes, most of them the unused
-/// slots of its collections, and building those afresh for every state read back cost more than
-/// copying them from here. Its unused slots hold default (empty) values.
-static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState {
-    clients: Slots::new(),
-    zk: Server::new(0, false),
-    resource: Resource::default(),
-    links: Slots::new(),
-    faults: FaultsUsed::default(),
-    cut: Group::default(),
-    cut_past_read_timeout: false,
-    server_down: false,
-    herd_seen: false,
-});
-
-/// Packed by hand (see [`crate::pack`]).
-/// An ensemble's state has no hand packing: postcard, and fingerprints through `Hash`.
+/// Packed by hand, the ensemble's ZAB state field by field (as ZAB's own worlds pack it). Unpacked
+/// into a fresh empty state: an ensemble's is small when empty (its collections are a `Vec` and
+/// short fixed arrays).
 impl PackState for LockState<crate::ensemble::Ensemble> {
-    const FINGERPRINT_PACKED: bool = false;
+    const FINGERPRINT_PACKED: bool = true;
 
     fn pack_state(&self, out: &mut Vec<u8>) {
-        crate::pack::pack_serde(self, out);
+        pack_parts(self, out);
     }
 
     fn unpack_state(bytes: &[u8]) -> Self {
-        crate::pack::unpack_serde(bytes)
+        let mut state = LockState::empty(crate::ensemble::Ensemble::empty());
+        unpack_parts(bytes, &mut state);
+        state
     }
 }
 
+/// What an unpacked state is filled into: a lock state is about 900 bytes, most of them the unused
+/// slots of its collections, and building those afresh for every state read back cost more than
+/// copying them from here. Its unused slots hold default (empty) values.
+static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState::empty(Server::new(0, false)));
+
+impl<Z> LockState<Z> {
+    /// A state with no client, served by `zk`, for a packed state to be read into.
+    fn empty(zk: Z) -> Self {
+        LockState {
+            clients: Slots::new(),
+            zk,
+            resource: Resource::default(),
+            links: Slots::new(),
+            faults: FaultsUsed::default(),
+            cut: Group::default(),
+            cut_past_read_timeout: false,
+            server_down: false,
+            herd_seen: false,
+        }
+    }
+}
+
+/// Packed by hand (see [`crate::pack`]).
 impl PackState for LockState {
     const FINGERPRINT_PACKED: bool = true;
 
@@ -215,8 +226,8 @@ impl PackState for LockState {
     }
 }
 
-/// The clients with their channels, the server, then the small fields.
-impl Pack for LockState {
+/// The clients with their channels, the service, then the small fields.
+impl<Z: ZkService + Pack> Pack for LockState<Z> {
     #[inline]
     fn pack(&self, out: &mut Packer) {
         assert_eq!(self.clients.len(), self.links.len(), "a channel per client");
