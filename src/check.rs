@@ -156,7 +156,8 @@ pub fn run(
             options,
             progress,
         },
-    )?
+    )
+    .map_err(|err| format!("{}: {err}", file.display()))?
 }
 
 struct Runner<'a> {

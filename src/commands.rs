@@ -13,9 +13,12 @@ use crate::cli::{
 use crate::explore;
 use crate::render;
 use crate::report;
-use crate::scenario::{read_capped, units, CheckSpec, Scenario, MAX_SCENARIO_BYTES, MAX_THREADS};
+use crate::scenario::{
+    read_capped, units, CheckSpec, EnsembleSpec, Scenario, MAX_SCENARIO_BYTES, MAX_THREADS,
+};
 use crate::search::{Progress, Scheduler, Strategy, Verdict};
 use crate::trace::Trace;
+use lockscope_models::zab::types::set_name;
 use lockscope_models::Fairness;
 
 /// An input or usage error: exit code 2.
@@ -647,6 +650,9 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
                 ""
             }
         ));
+        if let Some(ensemble) = &model.ensemble {
+            text.push_str(&describe_ensemble(scenario, ensemble));
+        }
         text.push_str(&format!(
             "  faults   session expiries {} · client pauses {}\n  check    {}\n",
             faults.session_expiries,
@@ -672,6 +678,64 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
     }
     text.push('\n');
     text
+}
+
+/// The ensemble under a lock world: its servers and code, where each client starts, its server
+/// faults and the timing assumptions its sessions expire under.
+fn describe_ensemble(scenario: &Scenario, ensemble: &EnsembleSpec) -> String {
+    let faults = &scenario.faults;
+    let first: Vec<String> = ensemble
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(client, server)| format!("C{client} on S{server}"))
+        .collect();
+    let mut server_faults = format!(
+        "crashes {}{} · partitions {}{}",
+        faults.crashes,
+        faults
+            .crashable
+            .map_or(String::new(), |c| format!(" (of {})", set_name(c.0))),
+        faults.partitions,
+        faults
+            .partition_sides
+            .map_or(String::new(), |sides| format!(" (split {sides})")),
+    );
+    if faults.timeouts > 0 {
+        server_faults.push_str(&format!(" · timeouts {}", faults.timeouts));
+    }
+    if faults.client_crashes > 0 {
+        server_faults.push_str(&format!(" · client crashes {}", faults.client_crashes));
+    }
+    let timing = &scenario.timing;
+    let assumptions: Vec<&str> = [
+        (timing.expiry_needs_silence, "expiry needs silence"),
+        (timing.disconnect_before_expiry, "disconnect before expiry"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    format!(
+        "  ensemble {} servers · zookeeper {} · {} · sessions {} · {} · {} election\n  servers  {server_faults}\n  timing   {}\n",
+        scenario.model.servers,
+        ensemble.zookeeper.name(),
+        first.join(", "),
+        if ensemble.sessions_at_start {
+            "open at start"
+        } else {
+            "opened by transactions"
+        },
+        match ensemble.epochs {
+            0 => "epochs unbounded".to_string(),
+            n => format!("epochs up to {n}"),
+        },
+        ensemble.election.name(),
+        if assumptions.is_empty() {
+            "no assumption: a session may expire at any moment".to_string()
+        } else {
+            assumptions.join(", ")
+        }
+    )
 }
 
 /// Why each property the listed scenarios expect can be trusted when it holds: the mutant that

@@ -498,11 +498,52 @@ fn a_trace_whose_embedded_scenario_is_invalid_exits_2() {
     let bad = write(
         dir.path(),
         "servers.json",
-        &text.replace("\"servers\": 1", "\"servers\": 3"),
+        &text.replace("\"servers\": 1", "\"servers\": 2"),
     );
     assert_input_error(
         &lockscope(dir.path(), &["replay", bad.to_str().unwrap()]),
         "the embedded scenario is invalid: model.servers",
+    );
+}
+
+/// Issue 19, step 3: a lock over an ensemble is read, validated and listed, and `check` says
+/// plainly that its model is not built yet (exit 2, before any search).
+#[test]
+fn a_valid_ensemble_scenario_is_listed_and_check_says_its_model_is_not_built_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "ensemble.toml",
+        r#"
+[model]
+kind = "lock"
+recipe = "standard"
+clients = 2
+servers = 3
+[faults]
+crashes = 1
+crashable = ["S2"]
+[timing]
+expiry_needs_silence = true
+[expect]
+mutual_exclusion = "holds"
+"#,
+    );
+    let file = file.to_str().unwrap();
+    let listed = lockscope(dir.path(), &["list", file]);
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let out = stdout(&listed);
+    for expected in [
+        "  ensemble 3 servers · zookeeper fixed · C0 on S0, C1 on S1 · sessions open at start · epochs up to 2 · oracle election\n",
+        "  servers  crashes 1 (of S2) · partitions 0\n",
+        "  timing   expiry needs silence\n",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+    let output = lockscope(dir.path(), &["check", file]);
+    assert_input_error(
+        &output,
+        &format!("lockscope: {file}: lock over an ensemble (servers = 3) is not built yet: "),
     );
 }
 

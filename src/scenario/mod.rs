@@ -6,6 +6,7 @@
 //! [`Scenario`] whose values are all in range. Every problem names the file, line and column, the
 //! key, what was expected and what was found; all problems of a file are reported together.
 
+mod ensemble;
 mod raw;
 mod sides;
 pub mod units;
@@ -23,7 +24,8 @@ use lockscope_models::Fairness;
 
 use crate::search::{Scheduler, Strategy};
 
-pub use sides::PartitionSides;
+pub use ensemble::{default_connections, transactions_needed, EnsembleSpec, Timing};
+pub use sides::{Crashable, PartitionSides};
 
 /// A validated scenario. It is also embedded, whole, in every trace file, so that a trace alone
 /// rebuilds its world.
@@ -34,6 +36,10 @@ pub struct Scenario {
     pub description: String,
     pub model: ModelSpec,
     pub faults: Faults,
+    /// A lock over an ensemble: when its sessions may expire. Written only when an assumption is
+    /// set, so files and traces without it read as before.
+    #[serde(default, skip_serializing_if = "Timing::is_default")]
+    pub timing: Timing,
     pub check: CheckSpec,
     /// Property name → expected verdict. Properties not listed are checked and reported but do
     /// not decide the exit code.
@@ -43,7 +49,8 @@ pub struct Scenario {
 /// `[model]`: which protocol, which variant, how many of each actor.
 ///
 /// The lock fields (`recipe` to `retry_after_expiry`) describe lock kinds; a zab scenario keeps
-/// them at their defaults and has its own in `zab`. Serialised, a spec has exactly the keys of its
+/// them at their defaults and has its own in `zab`. A lock world with more than one server has its
+/// ensemble's in `ensemble`. Serialised, a spec has exactly the keys of its
 /// kind's `[model]` table (see [`wire`]), so an embedded scenario reads like a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(into = "wire::ModelWire", try_from = "wire::ModelWire")]
@@ -58,6 +65,8 @@ pub struct ModelSpec {
     pub servers: u8,
     /// Kind zab only.
     pub zab: Option<ZabSpec>,
+    /// Kind lock with `servers` > 1 only: the ensemble that serves the lock.
+    pub ensemble: Option<EnsembleSpec>,
 }
 
 /// `[model]` keys of kind zab besides `servers`.
@@ -112,6 +121,14 @@ pub struct Faults {
     /// when not 0, so files and traces of scenarios without it read as before.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub timeouts: u32,
+    /// A lock over an ensemble only: the servers that may crash; none means any. Written only
+    /// when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crashable: Option<Crashable>,
+    /// A lock over an ensemble only: how many clients may die (a crashed client takes no more
+    /// steps; its session lives until the service expires it). Written only when not 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub client_crashes: u8,
 }
 
 /// Whether a count or size is zero, so that a field added to the format is written only when set.

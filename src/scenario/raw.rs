@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_ZAB_TRANSACTIONS};
 use lockscope_models::zab::{Election, LeaderWrite, ZabConfig, ZabVariant};
-use lockscope_models::zookeeper::{MAX_CLIENTS, MAX_SEQ};
+use lockscope_models::zookeeper::{ServerCode, MAX_CLIENTS, MAX_SEQ};
 use lockscope_models::Fairness;
 use serde::Deserialize;
 use toml::Spanned;
@@ -20,6 +20,8 @@ use super::{
 use crate::registry;
 use crate::search::{Scheduler, Strategy};
 
+mod ensemble;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
@@ -28,6 +30,8 @@ struct RawScenario {
     model: Option<RawModel>,
     #[serde(default)]
     faults: RawFaults,
+    #[serde(default)]
+    timing: ensemble::RawTiming,
     #[serde(default)]
     check: RawCheck,
     #[serde(default)]
@@ -46,6 +50,9 @@ struct RawModel {
     acquisitions: Option<Spanned<u32>>,
     retry_after_expiry: Option<bool>,
     servers: Option<Spanned<u32>>,
+    zookeeper: Option<Spanned<String>>,
+    connections: Option<Spanned<Vec<String>>>,
+    sessions_at_start: Option<Spanned<bool>>,
     transactions: Option<Spanned<u32>>,
     epochs: Option<Spanned<u32>>,
     election: Option<Spanned<String>>,
@@ -65,6 +72,8 @@ struct RawFaults {
     permanent_partitions: Option<Spanned<bool>>,
     partition_sides: Option<Spanned<Vec<Vec<String>>>>,
     timeouts: Option<Spanned<u32>>,
+    crashable: Option<Spanned<Vec<String>>>,
+    client_crashes: Option<Spanned<u8>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -289,6 +298,10 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
             "model: clients × acquisitions (+ one per expiry when retrying) needs {needed} sequence numbers; at most {MAX_SEQ} are supported"
         ));
     }
+    if model_in_range {
+        ensemble::check_transactions(&model, &faults, problems);
+    }
+    let timing = ensemble::validate_timing(raw.timing, model.ensemble.is_some(), problems);
     let check = validate_check(raw.check, problems);
     let known = registry::property_names(&model);
     let mut expect = BTreeMap::new();
@@ -309,6 +322,7 @@ fn validate(raw: RawScenario, stem: &str, problems: &mut Problems) -> Option<Sce
         description: raw.description.unwrap_or_default(),
         model,
         faults,
+        timing,
         check,
         expect,
     })
@@ -326,9 +340,16 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
         "lock" => {}
         "zab" => return Some(validate_zab_model(raw, problems)),
         planned if PLANNED_KINDS.contains(&planned) => {
+            let hint = if planned == "lock-over-zab" {
+                " (a lock over an ensemble is kind = \"lock\" with servers = 3)"
+            } else {
+                ""
+            };
             problems.at(
                 kind,
-                format!("model.kind: {planned:?} is not implemented yet; implemented: lock, zab"),
+                format!(
+                    "model.kind: {planned:?} is not implemented yet; implemented: lock, zab{hint}"
+                ),
             );
             return None;
         }
@@ -346,8 +367,6 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
     let kind = ModelKind::Lock;
     let zab_only = [
         ("transactions", raw.transactions.as_ref().map(|v| v.span())),
-        ("epochs", raw.epochs.as_ref().map(|v| v.span())),
-        ("election", raw.election.as_ref().map(|v| v.span())),
         ("leader_write", raw.leader_write.as_ref().map(|v| v.span())),
     ];
     for (key, span) in zab_only {
@@ -404,6 +423,16 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
                 }
                 found
             }
+            None if ServerCode::named(variant.get_ref()).is_some() => {
+                problems.at(
+                    variant,
+                    format!(
+                        "model.variant: {:?} names the servers' code, not a recipe's flaw: the servers' code is model.zookeeper, on an ensemble (servers = 3 to 5)",
+                        variant.get_ref()
+                    ),
+                );
+                Variant::Fixed
+            }
             None => {
                 let known = one_of(Variant::ALL.iter().map(|v| v.name()));
                 problems.at(
@@ -422,10 +451,11 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
             problems.unplaced(format!(
                 "model.clients: missing; expected a number from 1 to {MAX_CLIENTS}"
             ));
-            0
+            None
         }
         Some(clients) => {
-            if *clients.get_ref() == 0 || *clients.get_ref() as usize > MAX_CLIENTS {
+            let in_range = (1..=MAX_CLIENTS).contains(&(*clients.get_ref() as usize));
+            if !in_range {
                 problems.at(
                     clients,
                     format!(
@@ -434,7 +464,7 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
                     ),
                 );
             }
-            *clients.get_ref() as u8
+            Some(*clients.get_ref() as u8).filter(|_| in_range)
         }
     };
     let acquisitions = match &raw.acquisitions {
@@ -450,23 +480,18 @@ fn validate_model(raw: RawModel, problems: &mut Problems) -> Option<ModelSpec> {
             }
         },
     };
-    let servers = match &raw.servers {
-        None => 1,
-        Some(servers) if *servers.get_ref() == 1 => 1,
-        Some(servers) => {
-            problems.at(servers, format!("model.servers: model kind lock supports 1 server (lock over ZAB is not implemented yet), found {}", servers.get_ref()));
-            1
-        }
-    };
+    let servers = ensemble::servers(&raw.servers, problems);
+    let ensemble = ensemble::validate_model(&raw, servers, clients, problems);
     Some(ModelSpec {
         kind,
         recipe: recipe?,
         variant,
-        clients,
+        clients: raw.clients.as_ref().map_or(0, |c| *c.get_ref() as u8),
         acquisitions,
         retry_after_expiry: raw.retry_after_expiry.unwrap_or(false),
         servers,
         zab: None,
+        ensemble,
     })
 }
 
@@ -514,7 +539,6 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
         (0, MAX_ZAB_TRANSACTIONS as u32),
         2,
     );
-    let epochs = number(&raw.epochs, "epochs", (0, MAX_EPOCHS as u32), 2);
     let variant = match &raw.variant {
         None => ZabVariant::Fixed,
         Some(variant) => match ZabVariant::ALL
@@ -535,20 +559,7 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             }
         },
     };
-    let election = match &raw.election {
-        None => Election::Oracle,
-        Some(election) => match election.get_ref().as_str() {
-            "oracle" => Election::Oracle,
-            "fle" => Election::Fle,
-            other => {
-                problems.at(
-                    election,
-                    format!("model.election: expected one of oracle, fle; found {other:?}"),
-                );
-                Election::Oracle
-            }
-        },
-    };
+    let (epochs, election) = epochs_and_election(&raw.epochs, &raw.election, problems);
     let leader_write = match &raw.leader_write {
         None => LeaderWrite::default(),
         Some(raw_value) => LeaderWrite::ALL
@@ -566,12 +577,6 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
                 LeaderWrite::default()
             }),
     };
-    if let (Some(raw_epochs), Err(message)) = (
-        &raw.epochs,
-        ZabConfig::check_epochs_with_election(epochs, election),
-    ) {
-        problems.at(raw_epochs, message);
-    }
     ModelSpec {
         servers,
         zab: Some(ZabSpec {
@@ -583,6 +588,51 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
         }),
         ..ModelSpec::zab_defaults()
     }
+}
+
+/// `model.epochs` and `model.election`, as kind zab reads them and a lock over an ensemble too:
+/// epochs 0 (no bound) to the most the model holds, 2 by default; the oracle election by default;
+/// no bound only with the oracle.
+fn epochs_and_election(
+    raw_epochs: &Option<Spanned<u32>>,
+    raw_election: &Option<Spanned<String>>,
+    problems: &mut Problems,
+) -> (u8, Election) {
+    let epochs = match raw_epochs {
+        None => 2,
+        Some(v) if *v.get_ref() <= MAX_EPOCHS as u32 => *v.get_ref() as u8,
+        Some(v) => {
+            problems.at(
+                v,
+                format!(
+                    "model.epochs: expected 0 to {MAX_EPOCHS}, found {}",
+                    v.get_ref()
+                ),
+            );
+            2
+        }
+    };
+    let election = match raw_election {
+        None => Election::Oracle,
+        Some(election) => match election.get_ref().as_str() {
+            "oracle" => Election::Oracle,
+            "fle" => Election::Fle,
+            other => {
+                problems.at(
+                    election,
+                    format!("model.election: expected one of oracle, fle; found {other:?}"),
+                );
+                Election::Oracle
+            }
+        },
+    };
+    if let (Some(raw_epochs), Err(message)) = (
+        raw_epochs,
+        ZabConfig::check_epochs_with_election(epochs, election),
+    ) {
+        problems.at(raw_epochs, message);
+    }
+    (epochs, election)
 }
 
 fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -> Faults {
@@ -612,31 +662,17 @@ fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -
             "faults.permanent_partitions: applies to model kind zab only; expected false".into(),
         );
     }
-    if let Some(sides) = &raw.partition_sides {
-        problems.at(
-            sides,
-            "faults.partition_sides: applies to model kind zab only".into(),
-        );
-    }
     refuse_tcp_faults(&raw, problems);
-    if let Some(timeouts) = raw.timeouts.as_ref().filter(|v| *v.get_ref() != 0) {
-        problems.at(
-            timeouts,
-            format!(
-                "faults.timeouts: applies to model kind zab only; expected 0, found {}",
-                timeouts.get_ref()
-            ),
-        );
-    }
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
-    Faults {
+    let faults = Faults {
         message_loss,
         partitions,
         crashes,
         session_expiries: small(&raw.session_expiries),
         client_pauses: small(&raw.client_pauses),
         ..Faults::default()
-    }
+    };
+    ensemble::validate_faults(&raw, model, faults, problems)
 }
 
 /// `faults.message_duplication` and `faults.reordering` of a lock kind: a ZooKeeper session runs
@@ -687,6 +723,7 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
     for (key, value) in [
         ("session_expiries", &raw.session_expiries),
         ("client_pauses", &raw.client_pauses),
+        ("client_crashes", &raw.client_crashes),
     ] {
         if let Some(value) = value.as_ref().filter(|v| *v.get_ref() != 0) {
             problems.at(
@@ -697,6 +734,12 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
                 ),
             );
         }
+    }
+    if let Some(crashable) = &raw.crashable {
+        problems.at(
+            crashable,
+            "faults.crashable: applies to a lock over an ensemble only (kind lock, servers = 3 to 5)".into(),
+        );
     }
     if let Some(reordering) = raw.reordering.as_ref().filter(|v| *v.get_ref()) {
         problems.at(

@@ -1,10 +1,12 @@
-//! `[faults] partition_sides` (zab only): the one split a partition may make, named by its two
-//! groups of servers, `[["S0", "S1"], ["S2", "S3", "S4"]]`. Scenario files and the scenarios
-//! embedded in traces write it the same way, so a trace replays in the split it was found in.
+//! Server names in `[faults]`: `partition_sides` (zab, or a lock over an ensemble), the one split
+//! a partition may make, named by its two groups of servers, `[["S0", "S1"], ["S2", "S3", "S4"]]`;
+//! and `crashable` (a lock over an ensemble), the servers that may crash, `["S2"]`. Scenario files
+//! and the scenarios embedded in traces write them the same way, so a trace replays in the world
+//! it was found in.
 
 use std::fmt;
 
-use lockscope_models::zab::types::{bit, members, set_name, ServerSet, MAX_SERVERS};
+use lockscope_models::zab::types::{bit, members, set_name, ServerSet, Sid, MAX_SERVERS};
 
 /// The two sides of the named split, one bit per server. Holds any two groups of valid server
 /// names; whether they split *this* ensemble (disjoint, non-empty, every server on one side) is
@@ -50,7 +52,7 @@ impl From<PartitionSides> for Vec<Vec<String>> {
         sides
             .0
             .iter()
-            .map(|&side| members(side).map(|s| format!("S{s}")).collect())
+            .map(|&side| members(side).map(server_name).collect())
             .collect()
     }
 }
@@ -63,8 +65,46 @@ impl fmt::Display for PartitionSides {
     }
 }
 
+/// `[faults] crashable`: the only servers that may crash, one bit per server. Holds any valid
+/// server names; whether they are in *this* ensemble is validation's to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Vec<String>", try_from = "Vec<String>")]
+pub struct Crashable(pub ServerSet);
+
+impl TryFrom<Vec<String>> for Crashable {
+    type Error = String;
+
+    fn try_from(names: Vec<String>) -> Result<Self, String> {
+        let mut set = 0;
+        for name in names {
+            let server = server_id(&name).ok_or_else(|| {
+                format!(
+                    "faults.crashable: expected server names, each S0 to S{}; found {name:?}",
+                    MAX_SERVERS - 1
+                )
+            })?;
+            if set & bit(server) != 0 {
+                return Err(format!("faults.crashable: {name} is listed twice"));
+            }
+            set |= bit(server);
+        }
+        Ok(Crashable(set))
+    }
+}
+
+impl From<Crashable> for Vec<String> {
+    fn from(crashable: Crashable) -> Self {
+        members(crashable.0).map(server_name).collect()
+    }
+}
+
 /// `S0` → 0, ..., up to the largest ensemble the model supports.
-fn server_id(name: &str) -> Option<u8> {
+pub(super) fn server_id(name: &str) -> Option<u8> {
     let id: u8 = name.strip_prefix('S')?.parse().ok()?;
     (usize::from(id) < MAX_SERVERS && name == format!("S{id}")).then_some(id)
+}
+
+/// 0 → `S0`.
+pub(super) fn server_name(server: Sid) -> String {
+    format!("S{server}")
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use proptest::prelude::{any, prop, prop_assert_eq, proptest, TestCaseError};
+use proptest::prelude::{any, prop, prop_assert_eq, proptest, Just, TestCaseError};
 use proptest::strategy::Strategy as Generator;
 
 use super::*;
@@ -245,7 +245,9 @@ fn spurious_timeouts_are_a_zab_budget_of_up_to_eight() {
     assert!(message.starts_with("scenarios/x.toml:11:12: "), "{message}");
     let message = error(&STANDARD.replace("session_expiries = 1", "timeouts = 1"));
     assert!(
-        message.contains("faults.timeouts: applies to model kind zab only; expected 0, found 1"),
+        message.contains(
+            "faults.timeouts: applies to an ensemble (servers = 3 to 5); this lock world has 1 server"
+        ),
         "{message}"
     );
 }
@@ -361,7 +363,7 @@ fn bad_partition_sides_are_located_and_explained() {
                 "session_expiries = 1",
                 "partitions = 1\npartition_sides = [[\"S0\"], [\"S1\"]]",
             ),
-            "faults.partition_sides: applies to model kind zab only",
+            "faults.partition_sides: applies to an ensemble (servers = 3 to 5)",
         ),
     ];
     for (text, expected) in others {
@@ -443,6 +445,7 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
                     retry_after_expiry: retry,
                     servers: 1,
                     zab: None,
+                    ensemble: None,
                 };
                 let names: Vec<&'static str> = crate::registry::property_names(&model);
                 let expect = prop::collection::btree_map(
@@ -469,6 +472,7 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
                                 client_pauses: pauses,
                                 ..Faults::default()
                             },
+                            timing: Timing::default(),
                             check: CheckSpec {
                                 strategy: if dfs { Strategy::Dfs } else { Strategy::Bfs },
                                 max_depth: depth,
@@ -488,33 +492,55 @@ fn valid_scenario() -> impl Generator<Value = Scenario> {
         )
 }
 
+/// `scenario` written as a scenario file reads back the same.
+fn through_toml(scenario: &Scenario) -> Result<(), TestCaseError> {
+    let text = toml::to_string(scenario).expect("scenarios serialise to TOML");
+    let parsed = parse(&text).map_err(|err| TestCaseError::fail(format!("{err}\n{text}")))?;
+    prop_assert_eq!(&parsed, scenario);
+    Ok(())
+}
+
+/// `scenario` embedded in a trace file reads back the same.
+fn through_trace(scenario: &Scenario) -> Result<(), TestCaseError> {
+    let trace = crate::trace::Trace {
+        format: crate::trace::FORMAT.into(),
+        scenario: scenario.clone(),
+        property: "mutual_exclusion".into(),
+        seed: Some(scenario.check.seed),
+        steps: Vec::new(),
+        loop_start: None,
+        run: None,
+        shrunk_from: None,
+    };
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let file = dir.path().join("t.trace.json");
+    std::fs::write(&file, trace.to_json()).expect("scratch file");
+    let loaded =
+        crate::trace::Trace::load(&file).map_err(|err| TestCaseError::fail(err.to_string()))?;
+    prop_assert_eq!(loaded, trace);
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn valid_scenarios_round_trip_through_toml(scenario in valid_scenario()) {
-        let text = toml::to_string(&scenario).expect("scenarios serialise to TOML");
-        let parsed = parse(&text).map_err(|err| TestCaseError::fail(format!("{err}\n{text}")))?;
-        prop_assert_eq!(parsed, scenario);
+        through_toml(&scenario)?;
     }
 
     /// A trace embeds its scenario, command-line overrides included: every value survives the
     /// trace file (issue 20, item 1: seeds of 2^63 and more panicked).
     #[test]
     fn valid_scenarios_round_trip_through_a_trace_file(scenario in valid_scenario()) {
-        let trace = crate::trace::Trace {
-            format: crate::trace::FORMAT.into(),
-            scenario: scenario.clone(),
-            property: "mutual_exclusion".into(),
-            seed: Some(scenario.check.seed),
-            steps: Vec::new(),
-            loop_start: None,
-            run: None,
-            shrunk_from: None,
-        };
-        let dir = tempfile::tempdir().expect("scratch folder");
-        let file = dir.path().join("t.trace.json");
-        std::fs::write(&file, trace.to_json()).expect("scratch file");
-        let loaded = crate::trace::Trace::load(&file).map_err(|err| TestCaseError::fail(err.to_string()))?;
-        prop_assert_eq!(loaded, trace);
+        through_trace(&scenario)?;
+    }
+
+    /// Issue 19: every ensemble key survives a scenario file and a trace's header.
+    #[test]
+    fn ensemble_scenarios_round_trip_through_toml_and_a_trace_file(
+        scenario in valid_ensemble_scenario()
+    ) {
+        through_toml(&scenario)?;
+        through_trace(&scenario)?;
     }
 
     #[test]
@@ -614,9 +640,9 @@ fn every_wrong_type_and_unknown_key_is_reported_even_after_a_wrongly_typed_kind(
         [
             "scenarios/x.toml:4:8: model.kind: expected a string, found integer 5".to_string(),
             "scenarios/x.toml:6:11: model.clients: expected an integer from 0 to 4294967295, found string \"three\"".into(),
-            "scenarios/x.toml:7:1: unknown field `bogus`, expected one of `kind`, `recipe`, `variant`, `clients`, `acquisitions`, `retry_after_expiry`, `servers`, `transactions`, `epochs`, `election`, `leader_write`".into(),
+            "scenarios/x.toml:7:1: unknown field `bogus`, expected one of `kind`, `recipe`, `variant`, `clients`, `acquisitions`, `retry_after_expiry`, `servers`, `zookeeper`, `connections`, `sessions_at_start`, `transactions`, `epochs`, `election`, `leader_write`".into(),
             "scenarios/x.toml:9:20: faults.session_expiries: expected an integer from 0 to 255, found string \"y\"".into(),
-            "scenarios/x.toml:12:2: unknown field `extra`, expected one of `name`, `description`, `model`, `faults`, `check`, `expect`".into(),
+            "scenarios/x.toml:12:2: unknown field `extra`, expected one of `name`, `description`, `model`, `faults`, `timing`, `check`, `expect`".into(),
             "scenarios/x.toml:15:14: check.max_states: expected an integer from 0 to 18446744073709551615 (above 9223372036854775807, a decimal string such as \"18446744073709551615\"), found string \"z\"".into(),
             format!("scenarios/x.toml:16:1: unknown field `foo`, expected one of {known_check}"),
         ]
@@ -629,4 +655,434 @@ fn a_missing_kind_is_an_error() {
         error("[model]\nrecipe = \"standard\"\nclients = 2\n"),
         "scenarios/x.toml: model.kind: missing; expected one of lock, zab, lock-over-zab, rwlock, election, barrier"
     );
+}
+
+/// A lock over an ensemble with every key of its own set away from its default.
+const ENSEMBLE: &str = r#"
+description = "test"
+[model]
+kind = "lock"
+recipe = "curator"
+clients = 2
+servers = 3
+zookeeper = "zk-1208"
+connections = ["S1", "S1"]
+sessions_at_start = false
+epochs = 3
+election = "fle"
+[faults]
+session_expiries = 1
+client_crashes = 1
+partitions = 1
+partition_sides = [["S0"], ["S1", "S2"]]
+crashes = 1
+crashable = ["S2"]
+timeouts = 2
+[timing]
+expiry_needs_silence = true
+disconnect_before_expiry = true
+[expect]
+mutual_exclusion = "holds"
+"#;
+
+/// The same world's `[model]` with only `servers` of the ensemble keys.
+const ENSEMBLE_DEFAULTS: &str = r#"
+[model]
+kind = "lock"
+recipe = "standard"
+clients = 3
+servers = 3
+"#;
+
+#[test]
+fn an_ensemble_scenario_parses_into_its_spec() {
+    use lockscope_models::zab::Election;
+    use lockscope_models::zookeeper::{ServerCode, ServerFlaw};
+    let scenario = parse(ENSEMBLE).expect("valid");
+    assert_eq!(scenario.model.servers, 3);
+    assert_eq!(
+        scenario.model.ensemble,
+        Some(EnsembleSpec {
+            zookeeper: ServerCode::Server(ServerFlaw::Zk1208),
+            connections: vec![1, 1],
+            sessions_at_start: false,
+            epochs: 3,
+            election: Election::Fle,
+        })
+    );
+    let faults = &scenario.faults;
+    assert_eq!(
+        (faults.partitions, faults.crashes, faults.timeouts),
+        (1, 1, 2)
+    );
+    assert_eq!(faults.partition_sides, Some(PartitionSides([0b001, 0b110])));
+    assert_eq!(faults.crashable, Some(Crashable(0b100)));
+    assert_eq!(faults.client_crashes, 1);
+    assert_eq!(
+        scenario.timing,
+        Timing {
+            expiry_needs_silence: true,
+            disconnect_before_expiry: true,
+        }
+    );
+    let zab_code = ENSEMBLE.replace("zk-1208", "zk-4643");
+    assert_eq!(
+        parse(&zab_code)
+            .expect("valid")
+            .model
+            .ensemble
+            .unwrap()
+            .zookeeper,
+        ServerCode::Zab(lockscope_models::zab::ZabVariant::Zk4643),
+        "every ZAB variant is a code of the servers"
+    );
+}
+
+#[test]
+fn an_ensemble_without_its_keys_gets_the_documented_defaults() {
+    use lockscope_models::zab::Election;
+    use lockscope_models::zookeeper::ServerCode;
+    let scenario = parse(ENSEMBLE_DEFAULTS).expect("valid");
+    assert_eq!(
+        scenario.model.ensemble,
+        Some(EnsembleSpec {
+            zookeeper: ServerCode::default(),
+            connections: vec![0, 1, 0],
+            sessions_at_start: true,
+            epochs: 2,
+            election: Election::Oracle,
+        }),
+        "the followers S0 and S1 in turn; S2 leads at start"
+    );
+    assert_eq!(scenario.timing, Timing::default());
+    let five = parse(&ENSEMBLE_DEFAULTS.replace("servers = 3", "servers = 5")).expect("valid");
+    assert_eq!(five.model.ensemble.unwrap().connections, [0, 1, 2]);
+    assert_eq!(parse(STANDARD).expect("valid").model.ensemble, None);
+}
+
+#[test]
+fn ensemble_keys_are_refused_on_one_server_where_they_stand() {
+    let one = ENSEMBLE.replace("servers = 3\n", "");
+    let err = parse(&one).expect_err("invalid");
+    let lines: Vec<String> = err.to_string().lines().map(String::from).collect();
+    let refused = |at: &str, key: &str| {
+        format!("scenarios/x.toml:{at}: {key}: applies to an ensemble (servers = 3 to 5); this lock world has 1 server")
+    };
+    assert_eq!(
+        lines,
+        [
+            refused("7:13", "model.zookeeper"),
+            refused("8:15", "model.connections"),
+            refused("9:21", "model.sessions_at_start"),
+            refused("10:10", "model.epochs"),
+            refused("11:12", "model.election"),
+            refused("16:19", "faults.partition_sides"),
+            refused("18:13", "faults.crashable"),
+            refused("19:12", "faults.timeouts"),
+            refused("14:18", "faults.client_crashes"),
+            refused("21:24", "timing.expiry_needs_silence"),
+            refused("22:28", "timing.disconnect_before_expiry"),
+        ]
+    );
+}
+
+#[test]
+fn a_lock_runs_on_one_server_or_an_ensemble_of_three_to_five() {
+    for servers in [1, 3, 4, 5] {
+        let text = ENSEMBLE_DEFAULTS.replace("servers = 3", &format!("servers = {servers}"));
+        assert_eq!(parse(&text).expect("valid").model.servers, servers);
+    }
+    let expected =
+        "model.servers: expected 1 (one atomic server) or 3 to 5 (an ensemble) for model kind lock";
+    for (servers, why) in [
+        (0, ""),
+        (
+            2,
+            " (with 2, a quorum is both servers and any crash stops the service)",
+        ),
+        (6, ""),
+    ] {
+        let text = ENSEMBLE_DEFAULTS.replace("servers = 3", &format!("servers = {servers}"));
+        assert_eq!(
+            error(&text),
+            format!("scenarios/x.toml:6:11: {expected}{why}; found {servers}")
+        );
+    }
+}
+
+#[test]
+fn a_servers_code_in_the_recipe_variant_points_to_model_zookeeper() {
+    for code in ["zk-4643", "zk-1208", "v3.9.2"] {
+        let text = ENSEMBLE_DEFAULTS.replace("servers = 3", &format!("variant = \"{code}\""));
+        assert_eq!(
+            error(&text),
+            format!("scenarios/x.toml:6:11: model.variant: \"{code}\" names the servers' code, not a recipe's flaw: the servers' code is model.zookeeper, on an ensemble (servers = 3 to 5)")
+        );
+    }
+    let message = error(&ENSEMBLE.replace("\"zk-1208\"", "\"skip-recheck\""));
+    assert!(
+        message.starts_with("scenarios/x.toml:8:13: model.zookeeper: expected one of fixed, zk-1208, zk-2355, zk-1367, zk-710, zk-4643, "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("v3.9.2; found \"skip-recheck\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn connections_name_one_server_of_the_ensemble_per_client() {
+    let cases = [
+        (
+            r#"["S0"]"#,
+            r#"expected one server per client (2), as ["S0", "S1"]; found 1 server(s)"#,
+        ),
+        (
+            r#"["S0", "S1", "S0"]"#,
+            r#"expected one server per client (2), as ["S0", "S1"]; found 3 server(s)"#,
+        ),
+        (
+            r#"["S0", "S3"]"#,
+            r#"expected servers of the ensemble, S0 to S2; found "S3""#,
+        ),
+        (
+            r#"["S0", "leader"]"#,
+            r#"expected servers of the ensemble, S0 to S2; found "leader""#,
+        ),
+    ];
+    for (connections, expected) in cases {
+        let text = ENSEMBLE.replace(r#"["S1", "S1"]"#, connections);
+        assert_eq!(
+            error(&text),
+            format!("scenarios/x.toml:9:15: model.connections: {expected}"),
+            "{connections}"
+        );
+    }
+    // A bad client count is reported once, not again as a wrong number of connections.
+    let message = error(&ENSEMBLE.replace("clients = 2", "clients = 0"));
+    assert!(!message.contains("connections"), "{message}");
+}
+
+#[test]
+fn crashable_names_servers_of_the_ensemble_for_a_crash() {
+    let cases = [
+        (
+            r#"["S3"]"#,
+            "expected servers of the ensemble, S0 to S2; found S3 not in it",
+        ),
+        (r#"[]"#, "expected at least one server; found none"),
+        (r#"["S2", "S2"]"#, "S2 is listed twice"),
+        (
+            r#"["two"]"#,
+            "expected server names, each S0 to S4; found \"two\"",
+        ),
+    ];
+    for (crashable, expected) in cases {
+        let text = ENSEMBLE.replace(r#"["S2"]"#, crashable);
+        assert_eq!(
+            error(&text),
+            format!("scenarios/x.toml:19:13: faults.crashable: {expected}"),
+            "{crashable}"
+        );
+    }
+    assert_eq!(
+        error(&ENSEMBLE.replace("\ncrashes = 1", "\ncrashes = 0")),
+        "scenarios/x.toml:19:13: faults.crashable: names the servers that may crash, so it needs faults.crashes of at least 1; found 0"
+    );
+    let message = error(&ZAB.replace("partitions = 1", "partitions = 1\ncrashable = [\"S0\"]"));
+    assert!(
+        message.contains("faults.crashable: applies to a lock over an ensemble only"),
+        "{message}"
+    );
+}
+
+#[test]
+fn server_faults_of_an_ensemble_are_bounded_as_zabs() {
+    let cases = [
+        ("timeouts = 2", "timeouts = 9", "20:12: faults.timeouts: expected 0 to 8, found 9"),
+        (
+            "client_crashes = 1",
+            "client_crashes = 3",
+            "15:18: faults.client_crashes: expected 0 to 2 (each client dies at most once), found 3",
+        ),
+        (
+            r#"partition_sides = [["S0"], ["S1", "S2"]]"#,
+            r#"partition_sides = [["S0"], ["S1"]]"#,
+            "17:19: faults.partition_sides: expected two disjoint, non-empty groups that together hold S0 to S2; found S2 on neither side; every server is on one",
+        ),
+        (
+            "epochs = 3",
+            "epochs = 0",
+            "11:10: model.epochs: 0 (no bound) needs election = \"oracle\"",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let message = error(&ENSEMBLE.replace(from, to));
+        assert!(
+            message.starts_with(&format!("scenarios/x.toml:{expected}")),
+            "{to}: {message}"
+        );
+    }
+    let message = error(&ENSEMBLE.replace(
+        "\ncrashes = 1\n",
+        "\ncrashes = 1\npermanent_partitions = true\n",
+    ));
+    assert!(
+        message.contains("faults.permanent_partitions: applies to model kind zab only"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_ensemble_refuses_more_transactions_than_its_log_holds() {
+    // 2 clients × (createSession + create + delete) + 1 expiry + 1 client crash = 8.
+    let scenario = parse(ENSEMBLE).expect("8 transactions fit");
+    assert_eq!(transactions_needed(&scenario.model, &scenario.faults), 8);
+    let message = error(&ENSEMBLE.replace("session_expiries = 1", "session_expiries = 2"));
+    assert!(
+        message.starts_with("scenarios/x.toml: model: this world may write 9 transactions"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("an ensemble's log holds at most 8"),
+        "{message}"
+    );
+    let retry = ENSEMBLE.replace("clients = 2", "clients = 2\nretry_after_expiry = true");
+    assert!(error(&retry).contains("may write 10 transactions"));
+    let lost = ENSEMBLE.replace(
+        "session_expiries = 1",
+        "session_expiries = 1\nmessage_loss = 1",
+    );
+    assert!(error(&lost).contains("may write 9 transactions"));
+    let forever = error(&ENSEMBLE.replace("clients = 2", "clients = 2\nacquisitions = 0"));
+    assert_eq!(
+        forever,
+        "scenarios/x.toml:7:16: model.acquisitions: 0 (forever) is not supported on an ensemble: its log holds at most 8 transactions; expected 1 to 8"
+    );
+}
+
+#[test]
+fn timing_takes_its_two_assumptions_and_nothing_else() {
+    let message = error(&ENSEMBLE.replace("disconnect_before_expiry", "pings"));
+    assert!(
+        message.starts_with("scenarios/x.toml:23:1: unknown field `pings`, expected `expiry_needs_silence` or `disconnect_before_expiry`"),
+        "{message}"
+    );
+    let message =
+        error(&ENSEMBLE.replace("expiry_needs_silence = true", "expiry_needs_silence = 1"));
+    assert!(
+        message.starts_with(
+            "scenarios/x.toml:22:24: timing.expiry_needs_silence: expected true or false"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_problem_of_an_ensemble_file_is_reported_at_once() {
+    let text = ENSEMBLE
+        .replace("\"zk-1208\"", "\"zk-0\"")
+        .replace(r#"["S1", "S1"]"#, r#"["S5"]"#)
+        .replace(r#"["S2"]"#, r#"["S4"]"#)
+        .replace("client_crashes = 1", "client_crashes = 5");
+    let err = parse(&text).expect_err("invalid");
+    assert_eq!(err.problems.len(), 4, "{err}");
+}
+
+#[test]
+fn a_single_server_scenario_writes_no_ensemble_key() {
+    let scenario = parse(STANDARD).expect("valid");
+    let text = toml::to_string(&scenario).expect("serialises");
+    let json = serde_json::to_string(&scenario).expect("serialises");
+    for key in [
+        "zookeeper",
+        "connections",
+        "sessions_at_start",
+        "epochs",
+        "election",
+        "crashable",
+        "client_crashes",
+        "timing",
+    ] {
+        assert!(!text.contains(key) && !json.contains(key), "{key}: {text}");
+    }
+}
+
+#[test]
+fn a_single_server_trace_with_an_ensemble_key_is_refused() {
+    let scenario = parse(STANDARD).expect("valid");
+    let json = serde_json::to_string(&scenario)
+        .expect("serialises")
+        .replace("\"servers\":1", "\"servers\":1,\"zookeeper\":\"fixed\"");
+    let err = serde_json::from_str::<Scenario>(&json).expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("model.zookeeper: applies to an ensemble (servers > 1)"),
+        "{err}"
+    );
+}
+
+/// Lock worlds over an ensemble with every key of theirs varied, within the log's 8 transactions.
+fn valid_ensemble_scenario() -> impl Generator<Value = Scenario> {
+    use lockscope_models::zab::Election;
+    use lockscope_models::zookeeper::ServerCode;
+    let codes: Vec<ServerCode> = ServerCode::all().collect();
+    (3u8..=5, 1u8..=3, any::<bool>())
+        .prop_flat_map(move |(servers, clients, sessions_at_start)| {
+            (
+                Just((servers, clients, sessions_at_start)),
+                prop::collection::vec(0..servers, usize::from(clients)),
+                prop::sample::select(codes.clone()),
+                (1u8..=8, any::<bool>()),
+                (0u32..=2, 1u8..(1 << servers), 0..=clients),
+                (0u32..=2, 0u32..=8, any::<bool>(), any::<bool>()),
+            )
+        })
+        .prop_map(
+            |(
+                (servers, clients, sessions_at_start),
+                connections,
+                zookeeper,
+                (epochs, fle),
+                (crashes, crashable, client_crashes),
+                (partitions, timeouts, expiry_needs_silence, disconnect_before_expiry),
+            )| {
+                let scenario = parse(ENSEMBLE_DEFAULTS).expect("valid");
+                Scenario {
+                    model: ModelSpec {
+                        recipe: Recipe::Curator,
+                        clients,
+                        servers,
+                        ensemble: Some(EnsembleSpec {
+                            zookeeper,
+                            connections,
+                            sessions_at_start,
+                            epochs,
+                            election: if fle { Election::Fle } else { Election::Oracle },
+                        }),
+                        ..scenario.model
+                    },
+                    faults: Faults {
+                        crashes,
+                        crashable: (crashes > 0).then_some(Crashable(crashable)),
+                        client_crashes,
+                        partitions,
+                        partition_sides: (partitions > 0).then(|| {
+                            let all = (1u8 << servers) - 1;
+                            PartitionSides([1, all & !1])
+                        }),
+                        timeouts,
+                        ..Faults::default()
+                    },
+                    timing: Timing {
+                        expiry_needs_silence,
+                        disconnect_before_expiry,
+                    },
+                    ..scenario
+                }
+            },
+        )
+        .prop_filter("fits the log", |s| {
+            transactions_needed(&s.model, &s.faults) <= super::ensemble::MAX_ENSEMBLE_TRANSACTIONS
+        })
 }

@@ -1,10 +1,15 @@
 //! The serialised form of a [`ModelSpec`]: the keys of its kind's `[model]` table and no others,
-//! so that a scenario embedded in a trace passes the same validation as a scenario file.
+//! so that a scenario embedded in a trace passes the same validation as a scenario file. A lock
+//! over an ensemble writes every ensemble key, defaults included (its world is then read from the
+//! trace alone); a lock on one server writes none, as before they existed.
 
 use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::{Election, LeaderWrite, ZabVariant};
+use lockscope_models::zookeeper::ServerCode;
 
-use super::{ModelKind, ModelSpec, ZabSpec};
+use super::ensemble::DEFAULT_EPOCHS;
+use super::sides::{server_id, server_name};
+use super::{default_connections, EnsembleSpec, ModelKind, ModelSpec, ZabSpec};
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +25,12 @@ pub struct ModelWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after_expiry: Option<bool>,
     servers: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zookeeper: Option<ServerCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connections: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sessions_at_start: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     transactions: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,9 +52,15 @@ impl From<ModelSpec> for ModelWire {
                 acquisitions: Some(spec.acquisitions),
                 retry_after_expiry: Some(spec.retry_after_expiry),
                 servers: spec.servers,
+                zookeeper: spec.ensemble.as_ref().map(|e| e.zookeeper),
+                connections: spec
+                    .ensemble
+                    .as_ref()
+                    .map(|e| e.connections.iter().map(|&s| server_name(s)).collect()),
+                sessions_at_start: spec.ensemble.as_ref().map(|e| e.sessions_at_start),
                 transactions: None,
-                epochs: None,
-                election: None,
+                epochs: spec.ensemble.as_ref().map(|e| e.epochs),
+                election: spec.ensemble.as_ref().map(|e| e.election),
                 leader_write: None,
             },
             Some(zab) => ModelWire {
@@ -54,6 +71,9 @@ impl From<ModelSpec> for ModelWire {
                 acquisitions: None,
                 retry_after_expiry: None,
                 servers: spec.servers,
+                zookeeper: None,
+                connections: None,
+                sessions_at_start: None,
                 transactions: Some(zab.transactions),
                 epochs: Some(zab.epochs),
                 election: Some(zab.election),
@@ -82,6 +102,7 @@ impl TryFrom<ModelWire> for ModelSpec {
                     .retry_after_expiry
                     .ok_or_else(|| missing("retry_after_expiry"))?,
                 servers: wire.servers,
+                ensemble: ensemble_of(&wire)?,
                 zab: None,
             }),
             ModelKind::Zab => Ok(ModelSpec {
@@ -114,6 +135,44 @@ impl ModelSpec {
             retry_after_expiry: false,
             servers: 3,
             zab: None,
+            ensemble: None,
         }
     }
+}
+
+/// The ensemble keys of a lock's wire form: none with one server; with more, each key written or
+/// its default, as in a scenario file.
+fn ensemble_of(wire: &ModelWire) -> Result<Option<EnsembleSpec>, String> {
+    if wire.servers <= 1 {
+        let present = [
+            ("zookeeper", wire.zookeeper.is_some()),
+            ("connections", wire.connections.is_some()),
+            ("sessions_at_start", wire.sessions_at_start.is_some()),
+            ("epochs", wire.epochs.is_some()),
+            ("election", wire.election.is_some()),
+        ];
+        return match present.into_iter().find(|(_, present)| *present) {
+            Some((key, _)) => Err(format!(
+                "model.{key}: applies to an ensemble (servers > 1); found servers = {}",
+                wire.servers
+            )),
+            None => Ok(None),
+        };
+    }
+    let connections = match &wire.connections {
+        None => default_connections(wire.servers, wire.clients.unwrap_or(0)),
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                server_id(name).ok_or_else(|| format!("model.connections: unknown server {name:?}"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(Some(EnsembleSpec {
+        zookeeper: wire.zookeeper.unwrap_or_default(),
+        connections,
+        sessions_at_start: wire.sessions_at_start.unwrap_or(true),
+        epochs: wire.epochs.unwrap_or(DEFAULT_EPOCHS),
+        election: wire.election.unwrap_or(Election::Oracle),
+    }))
 }

@@ -232,26 +232,25 @@ fn tarjan(
     let mut id = vec![UNSEEN; slots];
     // Slots are below 2^32 (state ids are u32): keep the stacks as small as the state ids.
     let mut stack: Vec<u32> = Vec::new();
-    // Call stack of (state, its slot, next edge position).
-    let mut calls: Vec<(u32, u32, usize)> = Vec::new();
+    // Call stack of (a state's slot, its edges not yet followed). The edges are an iterator, not
+    // a position advanced by hand, so each step of the loop below follows one edge or returns.
+    let mut calls: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
     let mut next_index = 0u32;
     let mut count = 0u32;
     for root in roots {
         let Some(root_slot) = slot(root).filter(|&r| index[r] == UNSEEN) else {
             continue;
         };
-        calls.push((root, root_slot as u32, graph.edges(root).start));
+        calls.push((root_slot as u32, graph.edges(root)));
         index[root_slot] = next_index;
         low[root_slot] = next_index;
         next_index += 1;
         stack.push(root_slot as u32);
         on_stack[root_slot] = true;
-        while let Some(&mut (state, at, ref mut edge)) = calls.last_mut() {
-            let at = at as usize;
-            let end = graph.edges(state).end;
-            if *edge < end {
-                let target = graph.target[*edge];
-                *edge += 1;
+        while let Some((at, edges)) = calls.last_mut() {
+            let at = *at as usize;
+            if let Some(edge) = edges.next() {
+                let target = graph.target[edge];
                 let Some(to) = slot(target) else {
                     continue;
                 };
@@ -261,14 +260,14 @@ fn tarjan(
                     next_index += 1;
                     stack.push(to as u32);
                     on_stack[to] = true;
-                    calls.push((target, to as u32, graph.edges(target).start));
+                    calls.push((to as u32, graph.edges(target)));
                 } else if on_stack[to] {
                     low[at] = low[at].min(index[to]);
                 }
                 continue;
             }
             calls.pop();
-            if let Some(&(_, parent, _)) = calls.last() {
+            if let Some(&(parent, _)) = calls.last() {
                 let parent = parent as usize;
                 low[parent] = low[parent].min(low[at]);
             }

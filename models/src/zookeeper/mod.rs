@@ -21,11 +21,13 @@
 //!   otherwise it would tell apart states that no step and no property can distinguish.
 //! - Replies do not repeat the request's path, as in ZooKeeper's API (`exists` returns a `Stat`).
 
+mod code;
 mod server;
 mod service;
 mod txn;
 mod types;
 
+pub use code::{ServerCode, ServerFlaw};
 pub use server::{Outbox, Served, Server, ZkConfig};
 pub use service::{ServiceProperty, ZkService};
 pub use txn::LockTxn;

@@ -220,6 +220,26 @@ fn the_reported_cycle_takes_every_task_that_stays_enabled() {
     assert_eq!(at, lasso.entry);
 }
 
+#[test]
+fn a_cycle_takes_the_only_task_rather_than_a_fault_beside_it() {
+    // The component {1, 2}: faults lead 1 → 2 → 1, and task 0, enabled in both, is taken only by
+    // 1's self-loop (from 2 it leaves towards 3, where the obligation is met). The fault edges
+    // come first in 1's list, so a cycle that skipped the component's one task, or took any edge
+    // but task 0's, would be the faults' loop: unfair, task 0 starved.
+    let edges = [
+        (0, 1, Some(0)),
+        (1, 2, None),
+        (1, 1, Some(0)),
+        (2, 1, None),
+        (2, 3, Some(0)),
+        (3, 3, Some(0)),
+    ];
+    let g = graph(4, &edges);
+    let lasso = violation(&g, &[0, 1, 1, 0], 0).expect("violated");
+    assert_eq!(lasso.entry, 1);
+    assert!(fair_under(&g, &lasso, 0), "cycle {:?}", lasso.cycle);
+}
+
 /// Whether `lasso`'s cycle is fair: every weak task enabled in all its states is taken on it,
 /// and every strong task enabled in some state of it is taken on it.
 fn fair_under(g: &Graph, lasso: &Lasso, strong: u64) -> bool {
