@@ -385,8 +385,8 @@ impl ZkService for Ensemble {
         }
     }
 
-    /// The delivered message, if the step is a delivery, and the messages sent: a step takes a
-    /// link's head and appends what it sends to the end of `net`.
+    /// The delivered message, if the step is a delivery, and the messages sent: on each link, a
+    /// step takes the head (a delivery) and appends what it sends behind what was there.
     fn server_events(&self, step: Option<EnsembleStep>, after: &Self) -> Vec<MessageEvent> {
         let message = |p: &Packet| Message {
             from: ActorId::Replica(p.from).to_string(),
@@ -394,17 +394,23 @@ impl ZkService for Ensemble {
             label: p.msg.to_string(),
         };
         let mut events = Vec::new();
-        let mut kept = self.zab.net.len();
-        if let Some(EnsembleStep::Deliver { from, to }) = step {
-            let head = self.zab.head(from, to).expect("a delivery is enabled");
-            events.push(MessageEvent::Delivered(message(head)));
-            kept -= 1;
+        let delivered = match step {
+            Some(EnsembleStep::Deliver { from, to }) => {
+                let head = self.zab.head(from, to).expect("a delivery is enabled");
+                events.push(MessageEvent::Delivered(message(head)));
+                Some((from, to))
+            }
+            _ => None,
+        };
+        for from in self.zab.ids() {
+            for to in self.zab.ids() {
+                let on_link = |p: &&Packet| (p.from, p.to) == (from, to);
+                let before = self.zab.net.iter().filter(on_link).count();
+                let kept = before - usize::from(delivered == Some((from, to)));
+                let sent = after.zab.net.iter().filter(on_link).skip(kept);
+                events.extend(sent.map(|p| MessageEvent::Sent(message(p))));
+            }
         }
-        events.extend(
-            after.zab.net[kept..]
-                .iter()
-                .map(|p| MessageEvent::Sent(message(p))),
-        );
         events
     }
 }

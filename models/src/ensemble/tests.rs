@@ -223,3 +223,60 @@ fn every_state_of_the_control_packs_injectively_and_unpacks_to_itself() {
     }
     assert_eq!(packed.len(), seen.len());
 }
+
+/// Goal: sequence diagrams and narratives show the ensemble: a lifeline per server, a forward
+/// from a follower to the leader as a message sent by the step that took the client's request,
+/// and the PROPOSALs the leader sends as it prepares it. Method: two clients' creates by hand,
+/// C1's second while C0's PROPOSAL to S1 is still on its link.
+#[test]
+fn timelines_and_narratives_show_forwards_and_proposals_between_servers() {
+    use crate::timeline::{Message, MessageEvent};
+    use crate::{Explain, Timeline};
+    let message = |from: &str, to: &str, label: &str| Message {
+        from: from.into(),
+        to: to.into(),
+        label: label.into(),
+    };
+    let create = "create(/lock/lock-, EPHEMERAL_SEQUENTIAL)";
+    let model = control();
+    assert_eq!(model.lifelines(), ["C0", "C1", "S0", "S1", "S2"]);
+    let mut state = model.init_states().swap_remove(0);
+    for c in 0..2 {
+        let start = LockAction::StartAcquire {
+            client: ActorId::Client(c),
+        };
+        state = take(&model, &state, start);
+    }
+    state = take(&model, &state, request(&state, 0));
+    state = take(&model, &state, zab(0, 2));
+    let forward = request(&state, 1);
+    assert_eq!(
+        model.step_view(&state, &forward).events,
+        [
+            MessageEvent::Delivered(message("C1", "S1", create)),
+            MessageEvent::Sent(message("S1", "S2", &format!("FORWARD(C1 {create})"))),
+        ]
+    );
+    let after = take(&model, &state, forward);
+    assert_eq!(
+        model.describe_step(&state, &forward, &after),
+        format!("S1 forwards C1's {create} to its leader S2")
+    );
+    state = after;
+    let prepare = zab(1, 2);
+    assert_eq!(
+        model.step_view(&state, &prepare).events,
+        [
+            MessageEvent::Delivered(message("S1", "S2", &format!("FORWARD(C1 {create})"))),
+            MessageEvent::Sent(message("S2", "S0", "PROPOSAL(1,2)#2")),
+            MessageEvent::Sent(message("S2", "S1", "PROPOSAL(1,2)#2")),
+        ]
+    );
+    let after = take(&model, &state, prepare);
+    assert_eq!(
+        model.describe_step(&state, &prepare, &after),
+        format!(
+            "S1 → S2 FORWARD(C1 {create}); S2 prepares it and proposes create /lock/lock-0000000001 by C1 (1,2)"
+        )
+    );
+}
