@@ -14,8 +14,9 @@ pub enum EnsembleStep {
     /// `to` takes the oldest message on ZAB's link from `from`: a ZAB message, or a client write
     /// a follower forwarded to its leader.
     Deliver { from: Sid, to: Sid },
-    /// The leader's SyncRequestProcessor writes its oldest unwritten proposal and counts its own
-    /// ACK (ZAB's `LogProposal`).
+    /// A server's SyncRequestProcessor writes its oldest queued proposal and acknowledges it
+    /// (ZAB's `LogProposal`): the leader its own, counting its own ACK; a follower of zk-4712 one
+    /// it received.
     LogProposal { server: Sid },
 }
 
@@ -24,7 +25,7 @@ impl fmt::Display for EnsembleStep {
         match self {
             EnsembleStep::Deliver { from, to } => write!(f, "S{from} → S{to} delivers"),
             EnsembleStep::LogProposal { server } => {
-                write!(f, "S{server} logs its oldest unwritten proposal")
+                write!(f, "S{server} logs its oldest queued proposal")
             }
         }
     }

@@ -340,7 +340,7 @@ impl ZkService for Ensemble {
                 format!("S{from} → S{to} {msg}{proposed}{applied}")
             }
             EnsembleStep::LogProposal { server } => {
-                format!("S{server} writes its own proposal and counts its ACK{applied}")
+                format!("S{server} writes its oldest queued proposal and acknowledges it{applied}")
             }
         }
     }
@@ -380,7 +380,7 @@ impl ZkService for Ensemble {
             EnsembleStep::LogProposal { server } => (
                 ActorId::Replica(server),
                 false,
-                "writes its proposal, counts its ACK".into(),
+                "writes a queued proposal, acknowledges it".into(),
             ),
         }
     }

@@ -2,6 +2,8 @@
 
 use stateright::Model;
 
+use crate::ActionInfo;
+
 use crate::zab::state::Phase;
 use crate::zab::types::{all_servers, MAX_TXNS};
 use crate::zab::{Sid, ZabAction, ZabConfig, ZabModel, ZabState};
@@ -78,8 +80,9 @@ pub struct Ensemble {
 
 impl Ensemble {
     /// The prepared start (docs/design/ensemble.md, §3.3 item 4): ZAB's initial state, then the
-    /// oracle elects the whole ensemble and the first enabled ZAB step is taken until every server
-    /// is in broadcast and the links are empty. A leader is established in epoch 1 with empty logs,
+    /// oracle elects the whole ensemble and the first enabled ZAB step (no fault, timeout or client
+    /// write) is taken until every server is in broadcast and the links are empty: deliveries, and the
+    /// flawed versions' own steps of the synchronisation. A leader is established in epoch 1 with empty logs,
     /// which removes the first election's interleavings from every search.
     pub fn prepared(config: &EnsembleConfig, clients: usize, lock_parent: bool) -> Self {
         let model = config.zab_model();
@@ -98,8 +101,14 @@ impl Ensemble {
             model.actions(&zab, &mut actions);
             let first = actions
                 .iter()
-                .find(|a| matches!(a, ZabAction::Deliver { .. }))
-                .expect("the oracle's run to broadcast has a delivery at every step");
+                .find(|a| {
+                    let takes_writes_or_gives_up = matches!(
+                        a,
+                        ZabAction::ClientRequest { .. } | ZabAction::Timeout { .. }
+                    );
+                    model.fault_kind(a).is_none() && !takes_writes_or_gives_up
+                })
+                .expect("the oracle's run to broadcast has a step at every state");
             model.step(&mut zab, first);
         }
         Ensemble {

@@ -280,3 +280,28 @@ fn timelines_and_narratives_show_forwards_and_proposals_between_servers() {
         )
     );
 }
+
+/// Goal: every version of ZAB's code starts prepared (a leader in broadcast, links empty), and in
+/// the control world offers no step the ensemble does not take yet (failover). Method: the
+/// control's complete search with each version; the lock properties and ZAB's hold in each.
+#[test]
+fn every_zab_version_serves_the_control() {
+    for variant in crate::zab::ZabVariant::ALL {
+        let zab = ZabConfig {
+            variant,
+            ..ZabConfig::new(3, 0)
+        };
+        let ensemble = EnsembleConfig::new(zab, EnsembleConfig::followers_in_turn(3));
+        let model =
+            LockModel::on_ensemble(LockConfig::new(Recipe::Standard, 2), ensemble).expect("valid");
+        let start = model.init_states().swap_remove(0);
+        assert_eq!(start.zk.leader(), Some(2), "{variant:?}");
+        assert!(start.zk.zab.net.is_empty(), "{variant:?}");
+        let found = search(&model);
+        assert!(
+            found.violated.is_empty(),
+            "{variant:?}: {:?}",
+            found.violated
+        );
+    }
+}
