@@ -71,7 +71,7 @@ impl Ensemble {
 
     /// After a ZAB step: every server whose processed prefix grew applies the new transactions in
     /// order, firing its clients' watches and answering its clients' requests
-    /// (`FinalRequestProcessor`). A prefix that was cut or replaced only changes the derived tree.
+    /// (`FinalRequestProcessor`); the other clients' watches stay registered at their servers. A prefix that was cut or replaced only changes the derived tree.
     fn apply_processed(
         &mut self,
         config: &EnsembleConfig,
@@ -84,8 +84,11 @@ impl Ensemble {
             if now.len() <= old.len() || !now.starts_with(old) {
                 continue;
             }
+            // Every client's watches, though only `s`'s clients are told: a deletion's watchers
+            // on servers that have not applied it yet are woken by it too, when they do, and
+            // `no_herd` counts them all at the first server that applies it (the leader).
             let mut tree = self.replay(&config.zk, old);
-            tree.set_watches(self.watches_at(s));
+            tree.set_watches(self.watches.iter().copied());
             for &txn in &now[old.len()..] {
                 let mut applied = Outbox::default();
                 tree.apply(config.zk, self.txn(txn), &mut applied);

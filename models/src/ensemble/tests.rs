@@ -305,3 +305,58 @@ fn every_zab_version_serves_the_control() {
         );
     }
 }
+
+/// Run `state` until no step is left that the clients in `allowed` (and the servers) may take,
+/// taking the first such step each time; a holder releases only if `release`.
+fn run_until_quiet(
+    model: &LockModel<Ensemble>,
+    mut state: LockState<Ensemble>,
+    allowed: &[u8],
+    release: bool,
+) -> LockState<Ensemble> {
+    let lets_through = |action: &LockAction| match *action {
+        LockAction::Ensemble(_) => true,
+        LockAction::StartAcquire { client } => {
+            matches!(client, ActorId::Client(c) if allowed.contains(&c))
+        }
+        LockAction::Release { client } => {
+            release && matches!(client, ActorId::Client(c) if allowed.contains(&c))
+        }
+        LockAction::Deliver { from, to, .. } => [from, to]
+            .iter()
+            .any(|a| matches!(a, ActorId::Client(c) if allowed.contains(c))),
+        _ => false,
+    };
+    let mut actions = Vec::new();
+    loop {
+        actions.clear();
+        model.actions(&state, &mut actions);
+        let Some(&action) = actions.iter().find(|a| lets_through(a)) else {
+            return state;
+        };
+        state = model.next_state(&state, action).expect("a step");
+    }
+}
+
+/// Goal: `no_herd` sees a deletion that wakes waiters connected to different servers: each server
+/// tells only its own clients, but the deletion woke them all. Method: the herd recipe with C0
+/// on S0, C1 on S1 and C2 on S0; C0 acquires, C1 and C2 wait on `/lock`'s children, C0
+/// releases.
+#[test]
+fn a_herd_across_servers_is_one_herd() {
+    let config = LockConfig::new(Recipe::Herd, 3);
+    let ensemble = EnsembleConfig::new(ZabConfig::new(3, 0), EnsembleConfig::followers_in_turn(3));
+    let model = LockModel::on_ensemble(config, ensemble).expect("valid");
+    let state = run_until_quiet(&model, model.init_states().swap_remove(0), &[0], false);
+    assert_eq!(state.clients[0].phase, Phase::InCs);
+    let state = run_until_quiet(&model, state, &[1, 2], false);
+    assert_eq!(state.clients[1].phase, Phase::WaitWatch);
+    assert_eq!(state.clients[2].phase, Phase::WaitWatch);
+    assert!(!state.herd_seen);
+    let state = run_until_quiet(&model, state, &[0], true);
+    assert_eq!(state.clients[0].phase, Phase::Done);
+    assert!(
+        state.herd_seen,
+        "C0's delete woke C1 (on S1) and C2 (on S0)"
+    );
+}

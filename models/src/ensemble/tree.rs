@@ -4,7 +4,7 @@
 
 use crate::zab::state::Server as ZabServer;
 use crate::zab::{Sid, Txn};
-use crate::zookeeper::{Outbox, Server, ZkConfig};
+use crate::zookeeper::{Outbox, Server, Watch, ZkConfig};
 
 use super::state::Ensemble;
 
@@ -64,12 +64,12 @@ impl Ensemble {
     }
 
     /// Take back the watches of `server`'s clients from its tree after a read or an apply
-    /// registered or fired some.
+    /// registered or fired some (those of other clients in `tree` are not `server`'s to change).
     pub(super) fn keep_watches(&mut self, server: Sid, tree: &Server) {
         let connections = self.connections;
-        self.watches
-            .retain(|w| connections[usize::from(w.client)] != server);
-        for &watch in tree.watches() {
+        let at_server = |w: &Watch| connections[usize::from(w.client)] == server;
+        self.watches.retain(|w| !at_server(w));
+        for &watch in tree.watches().iter().filter(|w| at_server(w)) {
             let at = self.watches.partition_point(|w| *w < watch);
             self.watches.insert(at, watch);
         }
