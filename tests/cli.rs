@@ -506,10 +506,11 @@ fn a_trace_whose_embedded_scenario_is_invalid_exits_2() {
     );
 }
 
-/// Issue 19, step 3: a lock over an ensemble is read, validated and listed, and `check` says
-/// plainly that its model is not built yet (exit 2, before any search).
+/// Issue 19, steps 3 and 4: a lock over an ensemble is read, validated and listed, and `check`
+/// says plainly that server crashes on an ensemble are not built yet (exit 2, before any search);
+/// the ensemble without faults is checked (`scenarios/ensemble/control.toml`).
 #[test]
-fn a_valid_ensemble_scenario_is_listed_and_check_says_its_model_is_not_built_yet() {
+fn a_valid_ensemble_scenario_is_listed_and_check_says_its_crashes_are_not_built_yet() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(
         dir.path(),
@@ -543,7 +544,7 @@ mutual_exclusion = "holds"
     let output = lockscope(dir.path(), &["check", file]);
     assert_input_error(
         &output,
-        &format!("lockscope: {file}: lock over an ensemble (servers = 3) is not built yet: "),
+        &format!("lockscope: {file}: faults.crashes: not built yet on an ensemble (servers > 1)"),
     );
 }
 

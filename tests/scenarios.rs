@@ -100,6 +100,7 @@ scenario_tests! {
     lock_curator_crash => "lock/curator-crash.toml",
     lock_curator_partition => "lock/curator-partition.toml",
     lock_curator_expiry => "lock/curator-expiry.toml",
+    ensemble_control => "ensemble/control.toml",
     zab_fixed => "zab/fixed.toml",
     zab_fixed_one_crash => "zab/fixed-one-crash.toml",
     zab_fixed_one_crash_queued => "zab/fixed-one-crash-queued.toml",

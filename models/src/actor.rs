@@ -1,4 +1,4 @@
-//! Names of the actors in a world, printed and parsed as `C0`, `S`, `R`.
+//! Names of the actors in a world, printed and parsed as `C0`, `S`, `S0`, `R`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,6 +13,8 @@ pub enum ActorId {
     Server,
     /// The fenced resource, `R`.
     Resource,
+    /// One server of an ensemble, `S<sid>` (a lock world with `servers > 1`).
+    Replica(u8),
 }
 
 impl fmt::Display for ActorId {
@@ -21,6 +23,7 @@ impl fmt::Display for ActorId {
             ActorId::Client(c) => write!(f, "C{c}"),
             ActorId::Server => f.write_str("S"),
             ActorId::Resource => f.write_str("R"),
+            ActorId::Replica(s) => write!(f, "S{s}"),
         }
     }
 }
@@ -32,11 +35,15 @@ impl FromStr for ActorId {
         match text {
             "S" => Ok(ActorId::Server),
             "R" => Ok(ActorId::Resource),
-            _ => text
-                .strip_prefix('C')
-                .and_then(|n| n.parse::<u8>().ok())
-                .map(ActorId::Client)
-                .ok_or_else(|| format!("expected an actor name (C<n>, S or R), found {text:?}")),
+            _ => {
+                let numbered = |prefix: char| text.strip_prefix(prefix)?.parse::<u8>().ok();
+                numbered('C')
+                    .map(ActorId::Client)
+                    .or_else(|| numbered('S').filter(|&s| s < 10).map(ActorId::Replica))
+                    .ok_or_else(|| {
+                        format!("expected an actor name (C<n>, S, S<n> or R), found {text:?}")
+                    })
+            }
         }
     }
 }
@@ -86,11 +93,13 @@ impl Compact for ActorId {
             ActorId::Client(c) => *c,
             ActorId::Server => 254,
             ActorId::Resource => 255,
+            ActorId::Replica(s) => 240 + s,
         }
     }
     fn from_compact(repr: u8) -> Result<Self, String> {
         Ok(match repr {
             254 => ActorId::Server,
+            240..=249 => ActorId::Replica(repr - 240),
             255 => ActorId::Resource,
             c => ActorId::Client(c),
         })
@@ -126,7 +135,8 @@ impl Group {
                 assert!(c < 8, "at most 8 clients");
                 1 << c
             }
-            ActorId::Server => 1 << Self::SERVER_BIT,
+            // A client partition cuts clients off the whole service (docs/design/ensemble.md, §3.5).
+            ActorId::Server | ActorId::Replica(_) => 1 << Self::SERVER_BIT,
             ActorId::Resource => 1 << Self::RESOURCE_BIT,
         }
     }
@@ -188,8 +198,11 @@ mod tests {
             ActorId::Client(7),
             ActorId::Server,
             ActorId::Resource,
+            ActorId::Replica(0),
+            ActorId::Replica(4),
         ] {
             assert_eq!(actor.to_string().parse::<ActorId>(), Ok(actor));
+            assert_eq!(ActorId::from_compact(actor.to_compact()), Ok(actor));
         }
         assert!("X1".parse::<ActorId>().is_err());
         assert!("C".parse::<ActorId>().is_err());

@@ -8,6 +8,7 @@
 //! - [`zookeeper`]: a single ZooKeeper server (znodes, sessions, one-shot watches).
 //! - [`zab`]: ZooKeeper's atomic broadcast among N servers, with crashes and partitions, and
 //!   named variants that reproduce known ZooKeeper bugs.
+//! - [`ensemble`]: ZooKeeper as an ensemble of servers running [`zab`], serving the lock world.
 //! - [`lock`]: the znode lock recipes (naive, herd, standard, fenced, curator) as clients of that
 //!   server, with the faults that break them (session expiry, client pauses).
 //!
@@ -20,6 +21,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod actor;
+pub mod ensemble;
 pub mod lock;
 pub mod pack;
 pub mod prop;

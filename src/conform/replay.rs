@@ -433,6 +433,10 @@ impl Harness<'_> {
             }
             LockAction::CrashServer => self.crash(before, after),
             LockAction::RestartServer => self.restart(),
+            // A single server's world never takes one; ensemble traces are refused before replay.
+            LockAction::Ensemble(_) => Err(unrealisable(format!(
+                "{action} is a step of an ensemble's servers: conform replays single-server traces"
+            ))),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use lockscope_models::lock::{Recipe, Variant};
-use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
+use lockscope_models::zab::types::{MAX_EPOCHS, MAX_SERVERS, MAX_ZAB_TRANSACTIONS};
 use lockscope_models::zab::{Election, LeaderWrite, ZabConfig, ZabVariant};
 use lockscope_models::zookeeper::{ServerCode, MAX_CLIENTS, MAX_SEQ};
 use lockscope_models::Fairness;
@@ -557,7 +557,12 @@ fn validate_zab_model(raw: RawModel, problems: &mut Problems) -> ModelSpec {
             }
         };
     let servers = number(&raw.servers, "servers", (1, MAX_SERVERS as u32), 3);
-    let transactions = number(&raw.transactions, "transactions", (0, MAX_TXNS as u32), 2);
+    let transactions = number(
+        &raw.transactions,
+        "transactions",
+        (0, MAX_ZAB_TRANSACTIONS as u32),
+        2,
+    );
     let variant = match &raw.variant {
         None => ZabVariant::Fixed,
         Some(variant) => match ZabVariant::ALL

@@ -72,6 +72,24 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| !matches!(value.as_str(), "" | "false" | "0"))
 }
 
+/// Whether python3 runs, for a test that re-runs an independent Python oracle. Under `CI=true`
+/// its absence fails the test; elsewhere the test is skipped with a message.
+pub fn python3_runs() -> bool {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        !in_ci(),
+        "python3 is missing, and under CI=true the oracle may not be skipped"
+    );
+    eprintln!("skipped: python3 is not installed, the oracle cannot run");
+    false
+}
+
 /// Check the bundled scenario `scenarios/<relative>` end to end (search, traces, reports) as
 /// `lockscope check` does with its defaults and two threads, its traces in a temporary folder
 /// that lives as long as the returned handle.

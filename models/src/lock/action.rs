@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::actor::{ActorId, Group};
+use crate::ensemble::EnsembleStep;
 use crate::zookeeper::{CreateMode, EventKind, Reply, Request, Zxid};
 
 /// A message on one of the world's channels.
@@ -68,6 +69,9 @@ pub enum LockAction {
     CrashServer,
     /// The crashed server restarts from its durable state.
     RestartServer,
+    /// A step of the ensemble's servers (a lock world with `servers > 1`): ZAB's broadcast, and
+    /// the leader preparing a forwarded write.
+    Ensemble(EnsembleStep),
 }
 
 impl fmt::Display for Request {
@@ -182,6 +186,7 @@ impl fmt::Display for LockAction {
             LockAction::Heal => f.write_str("heal the partition"),
             LockAction::CrashServer => f.write_str("crash S"),
             LockAction::RestartServer => f.write_str("restart S"),
+            LockAction::Ensemble(step) => step.fmt(f),
         }
     }
 }

@@ -20,7 +20,8 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
             | LockAction::EventThreadFirst { .. }
             | LockAction::Resume { .. }
             | LockAction::Heal
-            | LockAction::RestartServer => None,
+            | LockAction::RestartServer
+            | LockAction::Ensemble(_) => None,
         }
     }
 
@@ -45,6 +46,8 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
             (LockAction::Deliver { from, to, .. }, LockAction::Deliver { from: f, to: t, .. }) => {
                 from == f && to == t
             }
+            // An ensemble's delivery names its link only, so it already stands for any message
+            // at that link's head.
             _ => recorded == candidate,
         }
     }

@@ -8,17 +8,21 @@
 //! eventually). Session expiry, pauses, connection loss, partitions (and whether one outlasts the
 //! read timeout) and crashes are faults: the environment may use its budget or not. An
 //! unsynchronised event thread's handling of an event ahead of the reply before it is one of the
-//! deliveries from the server.
+//! deliveries from the server. An ensemble's own steps are tasks too: the deliveries of each ZAB
+//! link, and each server's writes of its own proposals.
 
 use super::action::LockAction;
 use super::client::Phase;
 use super::model::LockModel;
 use super::state::LockState;
 use crate::actor::ActorId;
-use crate::zookeeper::{ZkService, MAX_CLIENTS};
+use crate::ensemble::EnsembleStep;
+use crate::zab::types::MAX_SERVERS;
+use crate::zookeeper::ZkService;
 use crate::{prop, Liveness, Task};
 
-/// Tasks are numbered by kind, then client: `kind * MAX_CLIENTS + client`.
+/// Tasks are numbered by kind, then client: `kind * clients + client`; an ensemble's follow
+/// (see [`LockModel::ensemble_task`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TaskKind {
     ClientStep,
@@ -43,10 +47,9 @@ const TASK_KINDS: [TaskKind; 8] = [
     TaskKind::Restart,
 ];
 
-fn task(kind: TaskKind, client: u8) -> Task {
-    let index = TASK_KINDS.iter().position(|k| *k == kind).expect("listed");
-    (index * MAX_CLIENTS) as Task + client
-}
+/// An ensemble's tasks: one per ZAB link (`from * MAX_SERVERS + to`), then one per server's own
+/// proposal writes.
+const ENSEMBLE_TASKS: usize = MAX_SERVERS * MAX_SERVERS + MAX_SERVERS;
 
 /// Waiting for the lock: the obligation of `every_waiter_acquires` is pending.
 fn waits_for_lock(phase: Phase) -> bool {
@@ -86,12 +89,13 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             ActorId::Client(c) => c,
             other => panic!("{other} is not a client"),
         };
+        let task = |kind, c| self.task_number(kind, c);
         match *action {
             LockAction::StartAcquire { client: c }
             | LockAction::UseResource { client: c }
             | LockAction::Release { client: c } => Some(task(TaskKind::ClientStep, client(c))),
             LockAction::Deliver {
-                from: ActorId::Server,
+                from: ActorId::Server | ActorId::Replica(_),
                 to,
                 ..
             }
@@ -105,7 +109,7 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             } => Some(task(TaskKind::FromResource, client(to))),
             LockAction::Deliver {
                 from,
-                to: ActorId::Server,
+                to: ActorId::Server | ActorId::Replica(_),
                 ..
             } => Some(task(TaskKind::ToServer, client(from))),
             LockAction::Deliver {
@@ -117,6 +121,7 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             LockAction::Resume { client: c } => Some(task(TaskKind::Resume, client(c))),
             LockAction::Heal => Some(task(TaskKind::Heal, 0)),
             LockAction::RestartServer => Some(task(TaskKind::Restart, 0)),
+            LockAction::Ensemble(step) => Some(self.ensemble_task(step)),
             LockAction::ExpireSession { .. }
             | LockAction::Pause { .. }
             | LockAction::LoseConnection { .. }
@@ -127,8 +132,22 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
     }
 
     fn task_name(&self, task: Task) -> String {
-        let kind = TASK_KINDS[usize::from(task) / MAX_CLIENTS];
-        let c = usize::from(task) % MAX_CLIENTS;
+        let clients = usize::from(self.config.clients);
+        let first_ensemble = TASK_KINDS.len() * clients;
+        if usize::from(task) >= first_ensemble {
+            let index = usize::from(task) - first_ensemble;
+            return if index < MAX_SERVERS * MAX_SERVERS {
+                let (from, to) = (index / MAX_SERVERS, index % MAX_SERVERS);
+                format!("deliveries S{from} → S{to}")
+            } else {
+                format!(
+                    "S{}'s writes of its proposals",
+                    index - MAX_SERVERS * MAX_SERVERS
+                )
+            };
+        }
+        let kind = TASK_KINDS[usize::from(task) / clients];
+        let c = usize::from(task) % clients;
         match kind {
             TaskKind::ClientStep => format!("C{c}'s own steps"),
             TaskKind::FromServer => format!("deliveries S → C{c}"),
@@ -143,5 +162,28 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
 
     fn obligation_name(&self, _property: &str, bit: u32) -> String {
         format!("C{bit} never gets the lock (nor gives up)")
+    }
+}
+
+impl<Z: ZkService> LockModel<Z> {
+    /// The number of a client's task: `kind * clients + client`, which keeps the tasks in the
+    /// order of (kind, client).
+    fn task_number(&self, kind: TaskKind, client: u8) -> Task {
+        let index = TASK_KINDS.iter().position(|k| *k == kind).expect("listed");
+        (index * usize::from(self.config.clients)) as Task + client
+    }
+
+    /// The number of an ensemble step's task, after every client's.
+    fn ensemble_task(&self, step: EnsembleStep) -> Task {
+        let first = TASK_KINDS.len() * usize::from(self.config.clients);
+        let index = match step {
+            EnsembleStep::Deliver { from, to } => usize::from(from) * MAX_SERVERS + usize::from(to),
+            EnsembleStep::LogProposal { server } => MAX_SERVERS * MAX_SERVERS + usize::from(server),
+        };
+        assert!(
+            first + ENSEMBLE_TASKS <= 64,
+            "an ensemble world's tasks are numbered below 64"
+        );
+        (first + index) as Task
     }
 }

@@ -9,6 +9,8 @@ use super::client::{Client, Phase};
 use super::state::{FaultsUsed, Links, LockState};
 use super::{curator, fenced, herd, naive, standard, Resource};
 use crate::actor::{ActorId, Group};
+use crate::ensemble::{Ensemble, EnsembleConfig};
+use crate::zab::types::{MAX_SERVERS, MAX_TXNS};
 use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, ZkService, MAX_CLIENTS, MAX_SEQ,
 };
@@ -173,6 +175,19 @@ impl LockConfig {
             };
         usize::from(self.clients) * usize::from(self.acquisitions) + retries
     }
+
+    /// The most transactions one execution proposes on an ensemble (no faults): each acquisition
+    /// creates and deletes its node (the last delete carries the closeSession). The naive recipe's
+    /// create can also be refused, an error transaction, at most once per other client's
+    /// acquisition (it then waits for that holder's delete).
+    pub fn transactions_needed(&self) -> usize {
+        let (clients, acquisitions) = (usize::from(self.clients), usize::from(self.acquisitions));
+        let refused = match self.recipe {
+            Recipe::Naive => clients * clients.saturating_sub(1) * acquisitions,
+            Recipe::Herd | Recipe::Standard | Recipe::Fenced | Recipe::Curator => 0,
+        };
+        2 * clients * acquisitions + refused
+    }
 }
 
 /// A lock world ready to be checked, its clients served by `Z` (one server unless said).
@@ -218,6 +233,59 @@ impl LockModel {
             config,
             zk,
             canonical_values,
+        })
+    }
+}
+
+impl LockModel<Ensemble> {
+    /// A lock world whose clients are served by an ensemble of servers running ZAB (`servers >
+    /// 1`). The world's checks are the single server's, plus what this ensemble models so far: no
+    /// fault but client pauses (server crashes, partitions, connection loss and expiry come with
+    /// failover and sessions), finite acquisitions, and logs long enough for every transaction.
+    pub fn on_ensemble(config: LockConfig, ensemble: EnsembleConfig) -> Result<Self, String> {
+        let single = LockModel::new(config)?;
+        let servers = ensemble.zab.servers;
+        if !(3..=MAX_SERVERS as u8).contains(&servers) {
+            return Err(format!(
+                "model.servers: expected 1 (one server) or 3 to {MAX_SERVERS} (an ensemble), found {servers}"
+            ));
+        }
+        if let Some(c) =
+            (0..usize::from(config.clients)).find(|&c| ensemble.connections[c] >= servers)
+        {
+            return Err(format!(
+                "model.connections: C{c}'s server S{} is not one of S0 to S{}",
+                ensemble.connections[c],
+                servers - 1
+            ));
+        }
+        if config.acquisitions == 0 {
+            return Err("model.acquisitions: an ensemble needs a finite number (1 or more): its logs bound the transactions".into());
+        }
+        let faults = [
+            ("session_expiries", config.session_expiries),
+            ("message_loss", config.message_loss),
+            ("partitions", config.partitions),
+            ("crashes", config.crashes),
+        ];
+        if let Some((name, _)) = faults.iter().find(|(_, budget)| *budget > 0) {
+            return Err(format!(
+                "faults.{name}: not built yet on an ensemble (servers > 1); only client_pauses is"
+            ));
+        }
+        let needed = config.transactions_needed();
+        if needed > MAX_TXNS {
+            return Err(format!(
+                "model: this world needs up to {needed} transactions; an ensemble's logs hold at most {MAX_TXNS}"
+            ));
+        }
+        Ok(LockModel {
+            config,
+            zk: EnsembleConfig {
+                zk: single.zk,
+                ..ensemble
+            },
+            canonical_values: false,
         })
     }
 }
@@ -624,8 +692,42 @@ impl<Z: ZkService> Model for LockModel<Z> {
             prop::NO_ORPHAN_NODES,
             |model: &LockModel<Z>, s: &LockState<Z>| s.orphan_nodes(model.protected_names()) == 0,
         ));
+        let service: [StateCheck<Z>; SERVICE_PROPERTIES] = [
+            service_holds::<Z, 0>,
+            service_holds::<Z, 1>,
+            service_holds::<Z, 2>,
+            service_holds::<Z, 3>,
+            service_holds::<Z, 4>,
+            service_holds::<Z, 5>,
+            service_holds::<Z, 6>,
+            service_holds::<Z, 7>,
+            service_holds::<Z, 8>,
+            service_holds::<Z, 9>,
+            service_holds::<Z, 10>,
+            service_holds::<Z, 11>,
+            service_holds::<Z, 12>,
+            service_holds::<Z, 13>,
+            service_holds::<Z, 14>,
+            service_holds::<Z, 15>,
+        ];
+        assert!(Z::PROPERTIES.len() <= SERVICE_PROPERTIES);
+        for (&(name, _), holds) in Z::PROPERTIES.iter().zip(service) {
+            properties.push(Property::always(name, holds));
+        }
         properties
     }
+}
+
+/// A safety property's condition on a lock world's state.
+type StateCheck<Z> = fn(&LockModel<Z>, &LockState<Z>) -> bool;
+
+/// The most safety properties a service may add to the lock world's.
+const SERVICE_PROPERTIES: usize = 16;
+
+/// Whether the service's property number `I` holds in `state` (a property is a plain function,
+/// so each of the service's is reached through its own instance of this one).
+fn service_holds<Z: ZkService, const I: usize>(model: &LockModel<Z>, state: &LockState<Z>) -> bool {
+    (Z::PROPERTIES[I].1)(&model.zk, &state.zk)
 }
 
 /// The one copy of a transition is the parent's, straight into `into`; the step then changes it in
@@ -637,6 +739,23 @@ impl StepInto for LockModel {
         self.take(into.insert(*last), action);
     }
 }
+
+/// An ensemble's state is not plain data (ZAB's links are a `Vec`): one clone per transition.
+impl StepInto for LockModel<Ensemble> {
+    fn next_state_into(
+        &self,
+        last: &LockState<Ensemble>,
+        action: LockAction,
+        into: &mut Option<LockState<Ensemble>>,
+    ) {
+        self.take(into.insert(last.clone()), action);
+    }
+}
+
+/// No symmetry on an ensemble yet: clients on different servers are not interchangeable, and
+/// those on the same server would need their renaming in ZAB's messages and the transaction
+/// table (a later step of the plan).
+impl crate::Symmetry for LockModel<Ensemble> {}
 
 impl<Z: ZkService> LockModel<Z> {
     /// Take `action` in `state`, then rename values to their ranks if this world does: a
@@ -737,6 +856,11 @@ impl<Z: ZkService> LockModel<Z> {
                 state.faults.crashes += 1;
             }
             LockAction::RestartServer => state.server_down = false,
+            LockAction::Ensemble(step) => {
+                let mut out = Outbox::default();
+                state.zk.take_step(&self.zk, step, &mut out);
+                self.post(state, out);
+            }
         }
     }
 
@@ -803,7 +927,10 @@ impl<Z: ZkService> LockModel<Z> {
                 }
             }
         }
-        ControlFlow::Continue(())
+        // The service's own steps come last: one server has none, so its order is as it was.
+        state
+            .zk
+            .steps(&self.zk, &mut |step| each(LockAction::Ensemble(step)))
     }
 
     /// The faults each client may suffer, then those of the whole world (and the steps that end

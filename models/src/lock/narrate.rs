@@ -98,7 +98,7 @@ impl<Z: ZkService> LockModel<Z> {
         msg: Msg,
     ) -> String {
         match (from, to, msg) {
-            (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
+            (ActorId::Client(c), to, Msg::Request(request)) if to == before.zk.server_of(c) => {
                 let i = usize::from(c);
                 let session = before.zk.session(c);
                 if session != SessionState::Live
@@ -115,13 +115,17 @@ impl<Z: ZkService> LockModel<Z> {
                     .skip(before.links[i].from_server.len())
                     .map(|r| r.to_string())
                     .collect();
-                format!(
-                    "S serves C{c}'s {request}: replies {}{}",
-                    own.join(", then "),
-                    self.server_effects(before, after, Some(i))
-                )
+                let effects = self.server_effects(before, after, Some(i));
+                match before.zk.describe_request(&self.zk, c, request, &after.zk) {
+                    Some(text) if own.is_empty() => format!("{text}{effects}"),
+                    Some(text) => format!("{text}: replies {}{effects}", own.join(", then ")),
+                    None => format!(
+                        "S serves C{c}'s {request}: replies {}{effects}",
+                        own.join(", then ")
+                    ),
+                }
             }
-            (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
+            (from, ActorId::Client(c), Msg::Reply(reply)) if from == before.zk.server_of(c) => {
                 let i = usize::from(c);
                 let stale =
                     reply != Reply::SessionExpired && before.zk.session(c) == SessionState::Expired;
@@ -287,6 +291,11 @@ impl<Z: ZkService> Explain for LockModel<Z> {
             LockAction::RestartServer => {
                 "S restarts from its data tree and session table on disk; clients reconnect".into()
             }
+            LockAction::Ensemble(step) => format!(
+                "{}{}",
+                before.zk.describe_step(&self.zk, step, &after.zk),
+                self.server_effects(before, after, None)
+            ),
         }
     }
 

@@ -172,20 +172,44 @@ impl Links {
     }
 }
 
+/// Packed by hand, the ensemble's ZAB state field by field (as ZAB's own worlds pack it). Unpacked
+/// into a fresh empty state: an ensemble's is small when empty (its collections are a `Vec` and
+/// short fixed arrays).
+impl PackState for LockState<crate::ensemble::Ensemble> {
+    const FINGERPRINT_PACKED: bool = true;
+
+    fn pack_state(&self, out: &mut Vec<u8>) {
+        pack_parts(self, out);
+    }
+
+    fn unpack_state(bytes: &[u8]) -> Self {
+        let mut state = LockState::empty(crate::ensemble::Ensemble::empty());
+        unpack_parts(bytes, &mut state);
+        state
+    }
+}
+
 /// What an unpacked state is filled into: a lock state is about 900 bytes, most of them the unused
 /// slots of its collections, and building those afresh for every state read back cost more than
 /// copying them from here. Its unused slots hold default (empty) values.
-static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState {
-    clients: Slots::new(),
-    zk: Server::new(0, false),
-    resource: Resource::default(),
-    links: Slots::new(),
-    faults: FaultsUsed::default(),
-    cut: Group::default(),
-    cut_past_read_timeout: false,
-    server_down: false,
-    herd_seen: false,
-});
+static EMPTY: LazyLock<LockState> = LazyLock::new(|| LockState::empty(Server::new(0, false)));
+
+impl<Z> LockState<Z> {
+    /// A state with no client, served by `zk`, for a packed state to be read into.
+    fn empty(zk: Z) -> Self {
+        LockState {
+            clients: Slots::new(),
+            zk,
+            resource: Resource::default(),
+            links: Slots::new(),
+            faults: FaultsUsed::default(),
+            cut: Group::default(),
+            cut_past_read_timeout: false,
+            server_down: false,
+            herd_seen: false,
+        }
+    }
+}
 
 /// Packed by hand (see [`crate::pack`]).
 impl PackState for LockState {
@@ -202,8 +226,8 @@ impl PackState for LockState {
     }
 }
 
-/// The clients with their channels, the server, then the small fields.
-impl Pack for LockState {
+/// The clients with their channels, the service, then the small fields.
+impl<Z: ZkService + Pack> Pack for LockState<Z> {
     #[inline]
     fn pack(&self, out: &mut Packer) {
         assert_eq!(self.clients.len(), self.links.len(), "a channel per client");
@@ -292,7 +316,7 @@ impl<Z: ZkService> LockState<Z> {
     }
 
     /// Znodes owned by a live session whose client neither holds their name nor has it in flight
-    /// (a `Created` reply not yet read): created by an attempt the client lost track of. With
+    /// (a `Created` reply not yet read, or not yet sent by an ensemble's server): created by an attempt the client lost track of. With
     /// `protected_names` (Curator's protection mode) a client whose create call is still under
     /// way (`WaitCreated`, `WaitLookup`) has not lost track: it looks for the node by the id in
     /// its name before it creates again.
@@ -306,6 +330,7 @@ impl<Z: ZkService> LockState<Z> {
                     .from_server
                     .iter()
                     .any(|r| matches!(r, Reply::Created { path: p, .. } if *p == path))
+                    || self.zk.create_answer_pending(c, path)
             };
             self.zk.is_live(c) && !known && !announced()
         };

@@ -48,7 +48,8 @@ impl Consumed {
             | LockAction::ReadTimeout
             | LockAction::Heal
             | LockAction::CrashServer
-            | LockAction::RestartServer => return Consumed::default(),
+            | LockAction::RestartServer
+            | LockAction::Ensemble(_) => return Consumed::default(),
         };
         if from != client && to != client {
             return Consumed::default();
@@ -104,6 +105,7 @@ fn channel_events(
 /// The losses and sends on `client`'s channels in a step.
 fn link_events(
     client: ActorId,
+    server: ActorId,
     before: &Links,
     after: &Links,
     consumed: Consumed,
@@ -128,7 +130,7 @@ fn link_events(
                 .into_iter(),
         )
     };
-    let (server, resource) = (ActorId::Server, ActorId::Resource);
+    let resource = ActorId::Resource;
     channel_events(
         client,
         server,
@@ -175,7 +177,7 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
         let mut actors: Vec<String> = (0..self.config.clients)
             .map(|c| ActorId::Client(c).to_string())
             .collect();
-        actors.push(ActorId::Server.to_string());
+        actors.extend(Z::servers(&self.zk).iter().map(|s| s.to_string()));
         if self.config.recipe == Recipe::Fenced {
             actors.push(ActorId::Resource.to_string());
         }
@@ -223,13 +225,29 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
             LockAction::Heal => (first_member(before.cut), StepKind::Recover, "heals".into()),
             LockAction::CrashServer => (ActorId::Server, StepKind::Fault, "crashes".into()),
             LockAction::RestartServer => (ActorId::Server, StepKind::Recover, "restarts".into()),
+            LockAction::Ensemble(step) => {
+                let (actor, delivery, label) = before.zk.step_actor(step);
+                let kind = if delivery {
+                    StepKind::Deliver
+                } else {
+                    StepKind::Local
+                };
+                (actor, kind, label)
+            }
         };
         // The state after the step before renaming, so that labels keep the step's own names.
         let after = self.apply(before, *action);
         for (c, (old, new)) in before.links.iter().zip(&after.links).enumerate() {
             let client = ActorId::Client(c as ClientId);
-            link_events(client, old, new, Consumed::of(action, client), &mut events);
+            let server = before.zk.server_of(c as ClientId);
+            let consumed = Consumed::of(action, client);
+            link_events(client, server, old, new, consumed, &mut events);
         }
+        let step = match *action {
+            LockAction::Ensemble(step) => Some(step),
+            _ => None,
+        };
+        events.extend(before.zk.server_events(step, &after.zk));
         StepView {
             actor: actor.to_string(),
             kind,

@@ -119,6 +119,7 @@ fn rename_msg(msg: &mut Msg, rename: &mut dyn FnMut(u8) -> u8) {
         Msg::UpToDate => {}
         Msg::Proposal { txn } => rename_zxid(&mut txn.zxid, rename),
         Msg::Ack { zxid } | Msg::Commit { zxid } => rename_zxid(zxid, rename),
+        Msg::Forward { .. } => {}
     }
 }
 
@@ -255,7 +256,7 @@ mod tests {
                 servers: 0b001
             }]
         );
-        assert_eq!(state.ghost.committed_in, [2, 0, 0, 0]);
+        assert_eq!(state.ghost.committed_in, [2, 0, 0, 0, 0, 0, 0, 0]);
         let again = {
             let mut again = state.clone();
             rename_epochs(&config, &mut again);

@@ -325,16 +325,16 @@ impl ZabConfig {
 
     /// Check that the configuration describes a world this model supports.
     pub fn validate(&self) -> Result<(), String> {
-        use types::{MAX_EPOCHS, MAX_SERVERS, MAX_TXNS};
+        use types::{MAX_EPOCHS, MAX_SERVERS, MAX_ZAB_TRANSACTIONS};
         if self.servers == 0 || usize::from(self.servers) > MAX_SERVERS {
             return Err(format!(
                 "model.servers: expected 1 to {MAX_SERVERS}, found {}",
                 self.servers
             ));
         }
-        if usize::from(self.transactions) > MAX_TXNS {
+        if usize::from(self.transactions) > MAX_ZAB_TRANSACTIONS {
             return Err(format!(
-                "model.transactions: expected 0 to {MAX_TXNS}, found {}",
+                "model.transactions: expected 0 to {MAX_ZAB_TRANSACTIONS}, found {}",
                 self.transactions
             ));
         }

@@ -48,7 +48,13 @@ pub struct ZabModel {
 impl ZabModel {
     pub fn new(config: ZabConfig) -> Result<Self, String> {
         config.validate()?;
-        Ok(ZabModel {
+        Ok(ZabModel::unvalidated(config))
+    }
+
+    /// Without `validate`, for a lock world's ensemble: `config.transactions` is the log capacity
+    /// there (up to `MAX_TXNS`), not a ZAB scenario's bound, which `validate` checks.
+    pub(crate) fn unvalidated(config: ZabConfig) -> Self {
+        ZabModel {
             config,
             canonical_epochs: config.epochs == 0,
             fairness: Fairness::Weak,
@@ -62,7 +68,7 @@ impl ZabModel {
             writes_sync_newest_first: false,
             #[cfg(test)]
             drops_proposal_acks: false,
-        })
+        }
     }
 
     /// Whether the servers' code has `flaw` (see [`ZabVariant::flaws`]).
@@ -146,6 +152,7 @@ impl ZabModel {
             Msg::Ack { zxid } if self.counts_proposal_acks() => self.on_ack(state, to, from, zxid),
             Msg::Ack { .. } => {}
             Msg::Commit { zxid } => self.on_commit(state, to, zxid),
+            Msg::Forward { .. } => unreachable!("the ensemble takes forwarded requests"),
         }
     }
 
@@ -178,8 +185,8 @@ impl ZabModel {
         receiver.sync_queue.is_empty() || !matches!(msg, Msg::Proposal { .. } | Msg::Commit { .. })
     }
 
-    /// Take `action` in `state`, in place.
-    fn step(&self, state: &mut ZabState, action: &ZabAction) {
+    /// Take `action` in `state`, in place. The ensemble of a lock world drives ZAB through this.
+    pub(crate) fn step(&self, state: &mut ZabState, action: &ZabAction) {
         match *action {
             ZabAction::Elect { leader, quorum } => self.on_elected(state, leader, quorum),
             ZabAction::Join { server, leader } => self.follow(state, server, leader),

@@ -251,11 +251,16 @@ impl Fields for Msg {
                 out.put(8);
                 zxid.put_fields(out);
             }
+            Msg::Forward { client, request } => {
+                out.put(9);
+                client.put_fields(out);
+                out.put(crate::pack::Word::word(*request));
+            }
         }
     }
 
     fn take_fields(input: &mut Unpacker<'_>) -> Self {
-        match take_variant(input, 9, "Msg") {
+        match take_variant(input, 10, "Msg") {
             0 => Msg::FollowerInfo {
                 accepted_epoch: Fields::take_fields(input),
             },
@@ -281,8 +286,12 @@ impl Fields for Msg {
             7 => Msg::Ack {
                 zxid: Fields::take_fields(input),
             },
-            _ => Msg::Commit {
+            8 => Msg::Commit {
                 zxid: Fields::take_fields(input),
+            },
+            _ => Msg::Forward {
+                client: Fields::take_fields(input),
+                request: crate::pack::Word::from_word(input.take()),
             },
         }
     }

@@ -11,9 +11,15 @@ pub type ServerSet = u8;
 /// The most servers a world may have (the 5-server teaching ensemble).
 pub const MAX_SERVERS: usize = 5;
 
-/// The most client transactions one execution injects; also the capacity of a log, since a
-/// transaction is proposed once and a log never holds it twice.
-pub const MAX_TXNS: usize = 4;
+/// The capacity of a log, since a transaction is proposed once and a log never holds it twice, and
+/// of the ghost's per-value arrays: the most transactions one execution proposes. A lock world on
+/// an ensemble needs up to 8 (docs/design/ensemble.md, §3.2); values are numbered from 1 and their
+/// sets are `u8` bitsets, so 8 is also the most that fits without changing types.
+pub const MAX_TXNS: usize = 8;
+
+/// The most client writes a ZAB scenario injects (`transactions`): the bound ZAB's own worlds
+/// had before the lock world needed larger logs, kept so that no ZAB scenario changes.
+pub const MAX_ZAB_TRANSACTIONS: usize = 4;
 
 /// The most epochs a world may reach (the `epochs` bound is at most this).
 pub const MAX_EPOCHS: usize = 8;
@@ -139,13 +145,24 @@ pub enum Msg {
     Ack { zxid: Zxid },
     /// Broadcast: commit the transaction with this zxid.
     Commit { zxid: Zxid },
+    /// A lock world on an ensemble: a follower forwards a client's write to its leader
+    /// (`FollowerRequestProcessor`), on the follower–leader connection, so a closed connection
+    /// loses it with everything else in flight. ZAB's own handlers never see it: the ensemble
+    /// takes its delivery and prepares the request at the leader.
+    Forward {
+        client: crate::zookeeper::ClientId,
+        request: crate::zookeeper::Request,
+    },
 }
 
 impl Msg {
     /// Whether a follower sends this message to its leader (else the leader sends it).
     pub fn to_leader(&self) -> bool {
         match self {
-            Msg::FollowerInfo { .. } | Msg::AckEpoch { .. } | Msg::Ack { .. } => true,
+            Msg::FollowerInfo { .. }
+            | Msg::AckEpoch { .. }
+            | Msg::Ack { .. }
+            | Msg::Forward { .. } => true,
             Msg::LeaderInfo { .. }
             | Msg::Sync { .. }
             | Msg::NewLeader { .. }
@@ -193,6 +210,7 @@ impl fmt::Display for Msg {
             Msg::Proposal { txn } => write!(f, "PROPOSAL{txn}"),
             Msg::Ack { zxid } => write!(f, "ACK{zxid}"),
             Msg::Commit { zxid } => write!(f, "COMMIT{zxid}"),
+            Msg::Forward { client, request } => write!(f, "FORWARD(C{client} {request})"),
         }
     }
 }

@@ -125,7 +125,7 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    fn send(&mut self, client: ClientId, reply: Reply) {
+    pub(crate) fn send(&mut self, client: ClientId, reply: Reply) {
         self.messages.push((client, reply));
     }
 }
@@ -256,7 +256,7 @@ impl Server {
 
     /// Answer a read of a live session, registering its watch if it asks for one and the node
     /// exists.
-    fn read(&mut self, config: ZkConfig, client: ClientId, request: Request) -> Reply {
+    pub(crate) fn read(&mut self, config: ZkConfig, client: ClientId, request: Request) -> Reply {
         match request {
             Request::GetChildren { path, watch } => match self.node(path) {
                 Some(_) if path == Path::Lock => {
@@ -430,6 +430,10 @@ impl Server {
                 self.end_session(config, client, SessionState::Expired, out);
                 out.send(client, Reply::SessionExpired);
             }
+            LockTxn::Error { client, reply } => {
+                self.next_zxid(config);
+                out.send(client, reply);
+            }
         }
     }
 
@@ -564,6 +568,16 @@ impl Server {
             "the counter stays above every child"
         );
         self.next_seq = next;
+    }
+
+    /// Replace the registered watches (an ensemble keeps its clients' watches itself and lends a
+    /// server the watches of the clients connected to it). `watches` must be sorted.
+    pub(crate) fn set_watches(&mut self, watches: impl IntoIterator<Item = Watch>) {
+        self.watches = watches.into_iter().collect();
+        debug_assert!(
+            self.watches.windows(2).all(|w| w[0] < w[1]),
+            "watches are kept sorted"
+        );
     }
 
     fn add_watch(&mut self, watch: Watch) {

@@ -8,16 +8,23 @@
 use std::borrow::Cow;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::ops::ControlFlow;
 
 use super::server::{Outbox, Served, Server, ZkConfig};
-use super::types::{ClientId, Request, Seq, SeqMap, SessionState, ZxidMap};
+use super::types::{ClientId, Path, Request, Seq, SeqMap, SessionState, ZxidMap};
 use crate::actor::ActorId;
+use crate::ensemble::EnsembleStep;
+use crate::timeline::MessageEvent;
+
+/// A safety property of the service itself, checked on the lock world's states: its name and
+/// whether a service state satisfies it.
+pub type ServiceProperty<Z> = (&'static str, fn(&<Z as ZkService>::Config, &Z) -> bool);
 
 /// Where a client's requests go, what comes back, which sessions the service may end, and the
 /// data tree the lock properties and narratives read.
-pub trait ZkService: Clone + Debug + Eq + Hash {
+pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
     /// What is fixed per world and changes which states are told apart.
-    type Config: Copy + Debug + Eq + Hash + Send + Sync;
+    type Config: Copy + Debug + Eq + Hash + Send + Sync + 'static;
 
     /// The service at the start: a live session per client, `/lock` present as a persistent
     /// node when the recipe uses it as a parent.
@@ -60,6 +67,67 @@ pub trait ZkService: Clone + Debug + Eq + Hash {
     /// After [`ZkService::map_values`] renamed sequence numbers to ranks: the next one to
     /// allot.
     fn set_next_seq(&mut self, next: Seq);
+
+    /// Whether the service will still answer `client`'s create of `path`: prepared (the node may
+    /// be in the agreed tree already) but not yet applied by the client's own server, which
+    /// sends the reply when it does. One server answers in the step that creates.
+    #[inline]
+    fn create_answer_pending(&self, _client: ClientId, _path: Path) -> bool {
+        false
+    }
+
+    /// The service's own safety properties (an ensemble's are ZAB's), checked after the lock
+    /// properties. None for one server.
+    const PROPERTIES: &'static [ServiceProperty<Self>] = &[];
+
+    /// The service's own steps, in a fixed order, handed to `each` until it breaks. One server
+    /// has none: it does everything in the step that delivers a request.
+    fn steps(
+        &self,
+        _config: &Self::Config,
+        _each: &mut dyn FnMut(EnsembleStep) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+
+    /// Take one of [`ZkService::steps`]; what it sends to clients goes to `out`.
+    fn take_step(&mut self, _config: &Self::Config, step: EnsembleStep, _out: &mut Outbox) {
+        unreachable!("one server has no steps of its own, not {step}")
+    }
+
+    /// What one of the service's own steps did, in words, from the state before it and after.
+    fn describe_step(&self, _config: &Self::Config, step: EnsembleStep, _after: &Self) -> String {
+        unreachable!("one server has no steps of its own, not {step}")
+    }
+
+    /// What became of `client`'s `request` when it reached its server, in words, when the
+    /// service says more than one server's "S serves" (which server, how stale, forwarded).
+    fn describe_request(
+        &self,
+        _config: &Self::Config,
+        _client: ClientId,
+        _request: Request,
+        _after: &Self,
+    ) -> Option<String> {
+        None
+    }
+
+    /// The service's servers as timeline columns, in order (one server: `S`).
+    fn servers(_config: &Self::Config) -> Vec<ActorId> {
+        vec![ActorId::Server]
+    }
+
+    /// One of the service's own steps as a timeline draws it: the server that takes it, whether
+    /// it is a delivery, and its label.
+    fn step_actor(&self, step: EnsembleStep) -> (ActorId, bool, String) {
+        unreachable!("one server has no steps of its own, not {step}")
+    }
+
+    /// The messages between servers a step delivered (`step`, one of the service's own) and
+    /// sent, for the timeline. One server has no such messages.
+    fn server_events(&self, _step: Option<EnsembleStep>, _after: &Self) -> Vec<MessageEvent> {
+        Vec::new()
+    }
 }
 
 /// One atomic server: it takes every request at once, is the only server and the agreed tree.

@@ -10,7 +10,9 @@
 use super::types::{ClientId, Path};
 
 /// One transaction of the lock namespace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum LockTxn {
     /// `createSession`: the client's slot gets a live session.
     CreateSession { client: ClientId },
@@ -32,6 +34,21 @@ pub enum LockTxn {
     },
     /// The session tracker's closeSession of an expired session.
     Expire { client: ClientId },
+    /// A write that preparation refused (`PrepRequestProcessor` turns the error into an error
+    /// transaction with a zxid of its own, which is proposed like any other): applying it changes
+    /// nothing but answers `client` with `reply`. Only an ensemble proposes one; a single server
+    /// answers the refusal at once.
+    Error {
+        client: ClientId,
+        reply: super::types::Reply,
+    },
+}
+
+/// The unused slots of a fixed-capacity table of transactions hold this; it is never observed.
+impl Default for LockTxn {
+    fn default() -> Self {
+        LockTxn::Expire { client: 0 }
+    }
 }
 
 #[cfg(test)]

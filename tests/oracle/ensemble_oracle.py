@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""State-count estimate for the lock world over a ZooKeeper ensemble (docs/design/ensemble.md).
+"""Independent state count of the lock world over a ZooKeeper ensemble (docs/design/ensemble.md).
 
-Not part of the product and not run by the tests: a throwaway breadth-first search, written for the
-design of issue 19, whose numbers the design note quotes. Plain Python 3, stdlib only.
+A breadth-first search written apart from the Rust model, plain Python 3, stdlib only. With
+--exact it has the Rust model's step granularity and tells states apart as it does, so its count
+of scenario 1a (standard recipe, 2 clients on two followers, 3 servers, no faults) is the number
+`models/src/ensemble/tests.rs` and `scenarios/ensemble/control.toml` must find; its other options
+are the coarser granularities whose counts the design note's table (§3.4) quotes.
 
 World: the standard recipe, each client acquires once and releases with delete+closeSession (one
 transaction), a leader S0 established before the first step, every session live from the start,
@@ -11,6 +14,11 @@ leader's log. With --servers 1 --conn 0,0 --fold it counts 151 states, the bench
 N=2 E=0 (tests/oracle/results.jsonl).
 
 Options:
+  --exact       the Rust model's granularity: --acks --forward --queued --ghost, no folding.
+  --queued      the leader writes its own proposal, and counts its own ACK, in a step of its own
+                (ZAB's `LeaderWrite::Queued`, the default); followers' ACKs may commit first.
+  --ghost       each proposal remembers how many transactions its leader had committed when it
+                proposed (ZAB's ghost `primary_delivered`, which the order properties read).
   --acks        followers log PROPOSALs and ACK them; the leader commits on a quorum (ZAB's
                 broadcast, models/src/zab/broadcast.rs). Without: the leader commits a prepared
                 transaction in one step of its own and followers keep no log.
@@ -21,8 +29,10 @@ Options:
   --conn a,b    the server each client is connected to (default 1,2: both on followers).
   --servers N   ensemble size (default 3).
   --expiries E  the leader may expire a live session: it prepares closeSession.
+  --levels      first print how many states each breadth-first level adds (to find where two
+                counts part).
 """
-import sys, json, time
+import sys, json
 
 INIT, WCREATED, WCHILD, WSTAT, WWATCH, INCS, WDEL, DONE, ABANDONED = range(9)
 CREATE, GETCH, EXISTS, DELETE = 0, 1, 2, 3
@@ -37,8 +47,11 @@ def setat(t, i, v):
 
 def main():
     args = sys.argv[1:]
-    acks = "--acks" in args
-    fwd = "--forward" in args
+    exact = "--exact" in args
+    acks = exact or "--acks" in args
+    fwd = exact or "--forward" in args
+    queued = exact or "--queued" in args
+    ghost = exact or "--ghost" in args
     conn = (1, 2)
     E = 0
     n = 2
@@ -54,9 +67,11 @@ def main():
     followers = tuple(range(1, servers))
     quorum = servers // 2 + 1
 
-    # state: phases, seqs, creq, crep, log, committed, ackset, logged, applied, l2f, f2l, watch, exp
+    # state: phases, seqs, creq, crep, log, committed, ackset, logged, applied, l2f, f2l, watch,
+    # exp, base, unwritten (the leader's proposals not yet on its disk), pdel (per proposal, the
+    # leader's committed count when it proposed)
     init = ((INIT,) * n, (-1,) * n, ((),) * n, ((),) * n, (), 0, (), (0,) * servers,
-            (0,) * servers, ((),) * servers, ((),) * servers, (-1,) * n, 0, ((), 0, ()))
+            (0,) * servers, ((),) * servers, ((),) * servers, (-1,) * n, 0, ((), 0, ()), 0, ())
     fold = "--fold" in args
     BASE = [None]
 
@@ -77,7 +92,7 @@ def main():
 
     def apply_at(st, s, k):
         """Server s applies log[k]: replies to its own clients, fires its watches."""
-        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b = st
+        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b, unw, pdel = st
         kind, c, sq = log[k]
         before = tree(log, k)
         crep = list(crep)
@@ -103,13 +118,13 @@ def main():
                 crep[c] = crep[c] + ((EXPIRED, 0),)
         applied = setat(applied, s, applied[s] + 1)
         return (phases, seqs, creq, tuple(crep), log, com, ackset, logged, applied, l2f, f2l,
-                tuple(watch), exp, _b)
+                tuple(watch), exp, _b, unw, pdel)
 
     def commit(st):
-        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b = st
+        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b, unw, pdel = st
         k = com
         st = (phases, seqs, creq, crep, log, com + 1, ackset[1:] if acks else ackset, logged,
-              applied, l2f, f2l, watch, exp, _b)
+              applied, l2f, f2l, watch, exp, _b, unw, pdel)
         st = apply_at(st, L, k)
         l2f = list(st[9])
         for f in followers:
@@ -122,7 +137,7 @@ def main():
         return st
 
     def prepare(st, c, req):
-        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b = st
+        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b, unw, pdel = st
         t, a = req
         if closed(log, len(log), c):
             return st  # session closing/closed: dropped (prepare-time check, the fixed code)
@@ -136,13 +151,19 @@ def main():
         log = log + (txn,)
         k = len(log) - 1
         l2f = list(l2f)
+        if ghost:
+            pdel = pdel + (com,)
         if acks:
-            ackset = ackset + (1 << L,)
-            logged = setat(logged, L, len(log))
+            if queued:
+                ackset = ackset + (0,)
+                unw += 1
+            else:
+                ackset = ackset + (1 << L,)
+                logged = setat(logged, L, len(log))
             for f in followers:
                 l2f[f] = l2f[f] + ((PROP, k),)
         st = (phases, seqs, creq, crep, log, com, ackset, logged, applied, tuple(l2f), f2l, watch,
-              exp, _b)
+              exp, _b, unw, pdel)
         if not followers:
             st = commit(st) if not acks else commit_ready(st)
         return st
@@ -154,7 +175,8 @@ def main():
     def do_fold(st):
         if not fold:
             return st
-        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, base = st
+        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, base, unw, pdel = st
+        assert not ghost and not queued, "--fold is for the coarse counts only"
         m = min(applied)
         if acks:
             m = min([m] + [logged[s] for s in range(servers)])
@@ -171,10 +193,10 @@ def main():
         sh = lambda q: tuple((t, (a - m if t in (PROP, ACK, COMMIT) else a)) for (t, a) in q)
         return (phases, seqs, creq, crep, log[m:], com - m, ackset, tuple(x - m for x in logged),
                 tuple(x - m for x in applied), tuple(sh(q) for q in l2f), tuple(sh(q) for q in f2l),
-                watch, exp, nb)
+                watch, exp, nb, unw, pdel)
 
     def succ1(st):
-        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b = st
+        phases, seqs, creq, crep, log, com, ackset, logged, applied, l2f, f2l, watch, exp, _b, unw, pdel = st
         out = []
         for i in range(n):
             ph = phases[i]
@@ -273,6 +295,16 @@ def main():
                 out.append(base)
             else:
                 out.append(apply_at(base, f, k))
+        # the leader's SyncRequestProcessor writes its oldest unwritten proposal; its own ACK
+        # counts if the proposal is not committed yet
+        if unw:
+            i = logged[L]
+            b = setat_st(st, unwritten=unw - 1, logged=setat(logged, L, i + 1))
+            if i >= com:
+                ak = list(ackset)
+                ak[i - com] |= 1 << L
+                b = setat_st(b, ackset=tuple(ak))
+            out.append(commit_ready(b))
         # atomic commit mode: the leader commits a prepared transaction
         if not acks and followers and com < len(log):
             out.append(commit(st))
@@ -285,7 +317,7 @@ def main():
         return out
 
     FIELDS = ["phases", "seqs", "creq", "crep", "log", "com", "ackset", "logged", "applied",
-              "l2f", "f2l", "watch", "exp", "base"]
+              "l2f", "f2l", "watch", "exp", "base", "unwritten", "pdel"]
 
     def setat_st(st, **kw):
         st = list(st)
@@ -293,7 +325,6 @@ def main():
             st[FIELDS.index(key)] = v
         return tuple(st)
 
-    t0 = time.time()
     seen = {init}
     frontier = [init]
     depth = 0
@@ -315,11 +346,13 @@ def main():
                         me = depth + 1
         if nxt:
             depth += 1
+        if "--levels" in args:
+            print(len(frontier), end=" ")
         frontier = nxt
-    print(json.dumps({"fold": fold, "acks": acks, "forward": fwd, "conn": conn, "expiries": E,
+    print(json.dumps({"fold": fold, "acks": acks, "forward": fwd, "queued": queued, "ghost": ghost,
+                      "conn": conn, "expiries": E,
                       "servers": servers, "states": len(seen), "transitions": trans,
-                      "depth": depth, "deadlocks": dead, "me_shortest": me,
-                      "seconds": round(time.time() - t0, 1)}))
+                      "depth": depth, "deadlocks": dead, "me_shortest": me}))
 
 
 main()

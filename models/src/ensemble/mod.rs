@@ -1,0 +1,35 @@
+//! The lock world's ZooKeeper service as an ensemble of servers running ZAB
+//! (docs/design/ensemble.md; issue 19).
+//!
+//! [`Ensemble`] embeds ZAB's own state and drives ZAB's own handlers (`crate::zab`), so every
+//! broadcast message is a step of the lock world. On top of ZAB it keeps only what ZAB does not:
+//! the table of lock transactions that ZAB's transaction values stand for, each client's server,
+//! and the clients' watches. Each server's data tree is derived from the prefix of its log it has
+//! processed ([`tree`]), so it costs no state.
+//!
+//! A request follows ZooKeeper's path (`FollowerRequestProcessor`, `PrepRequestProcessor`,
+//! `CommitProcessor`, `FinalRequestProcessor`):
+//! 1. a read is answered at once by the client's own server, from its tree, which may be behind
+//!    the leader's;
+//! 2. a write reaching a follower is forwarded to the leader on the follower–leader connection;
+//! 3. the leader prepares it against its view with every logged transaction applied, committed or
+//!    not (`outstandingChanges`), and proposes the transaction in the same step;
+//! 4. ZAB's broadcast logs, acknowledges and commits it;
+//! 5. each server applies it when its processed prefix reaches it: it fires the watches of its own
+//!    clients, and the client's own server sends the reply.
+//!
+//! What this step of the plan leaves out (each comes with a later step of the design's §8): server
+//! crashes, partitions and timeouts, connection loss and reconnection, session expiry by the
+//! leader's tracker, `createSession` transactions, `sync()`, server-side session flaws. A lock
+//! world on an ensemble refuses the faults that would need them.
+
+mod action;
+mod pack;
+mod service;
+mod state;
+mod tree;
+
+pub use action::EnsembleStep;
+pub use state::{Ensemble, EnsembleConfig};
+#[cfg(test)]
+mod tests;
