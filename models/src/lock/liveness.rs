@@ -187,3 +187,28 @@ impl<Z: ZkService> LockModel<Z> {
         (first + index) as Task
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::{LockConfig, Recipe};
+
+    /// Fairness is per task: two kinds of step, or two clients' steps, that shared a number would
+    /// let one stand in for the other, and a cycle that starves one of them would pass as fair.
+    #[test]
+    fn every_kind_of_every_client_has_a_task_of_its_own() {
+        for clients in 1..=4 {
+            let model = LockModel::new(LockConfig::new(Recipe::Fenced, clients)).expect("valid");
+            let mut seen = std::collections::BTreeMap::new();
+            for kind in TASK_KINDS {
+                for c in 0..clients {
+                    let task = model.task_number(kind, c);
+                    assert!(task < 64, "{kind:?} of C{c} is {task}");
+                    if let Some(other) = seen.insert(task, (kind, c)) {
+                        panic!("{kind:?} of C{c} and {other:?} share task {task}");
+                    }
+                }
+            }
+        }
+    }
+}
