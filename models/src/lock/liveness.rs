@@ -211,4 +211,24 @@ mod tests {
             }
         }
     }
+
+    /// A lasso's report names the tasks a cycle takes and the client that never acquires: the
+    /// names must be of the right client and kind, as a reader checks the lasso against them.
+    #[test]
+    fn tasks_and_obligations_are_named_after_their_client() {
+        let model = LockModel::new(LockConfig::new(Recipe::Fenced, 3)).expect("valid");
+        let name = |kind, c| model.task_name(model.task_number(kind, c));
+        assert_eq!(name(TaskKind::ClientStep, 2), "C2's own steps");
+        assert_eq!(name(TaskKind::FromServer, 1), "deliveries S → C1");
+        assert_eq!(name(TaskKind::ToServer, 0), "deliveries C0 → S");
+        assert_eq!(name(TaskKind::ToResource, 2), "deliveries C2 → R");
+        assert_eq!(name(TaskKind::FromResource, 1), "deliveries R → C1");
+        assert_eq!(name(TaskKind::Resume, 2), "C2's resume");
+        assert_eq!(name(TaskKind::Heal, 0), "the partition's heal");
+        assert_eq!(name(TaskKind::Restart, 0), "S's restart");
+        assert_eq!(
+            model.obligation_name(prop::EVERY_WAITER_ACQUIRES, 1),
+            "C1 never gets the lock (nor gives up)"
+        );
+    }
 }
