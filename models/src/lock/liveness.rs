@@ -212,6 +212,26 @@ mod tests {
         }
     }
 
+    /// The obligation of `every_waiter_acquires` is one bit per waiting client, each its own:
+    /// a client other than C0 that waits forever must be seen waiting.
+    #[test]
+    fn each_waiting_client_is_pending_on_its_own_bit() {
+        use stateright::Model;
+
+        use crate::ActorId;
+
+        let model = LockModel::new(LockConfig::new(Recipe::Standard, 3)).expect("valid");
+        let mut state = model.init_states().swap_remove(0);
+        assert_eq!(model.pending(prop::EVERY_WAITER_ACQUIRES, &state), 0);
+        for (c, bits) in [(2, 0b100), (1, 0b110), (0, 0b111)] {
+            let start = LockAction::StartAcquire {
+                client: ActorId::Client(c),
+            };
+            state = model.next_state(&state, start).expect("enabled");
+            assert_eq!(model.pending(prop::EVERY_WAITER_ACQUIRES, &state), bits);
+        }
+    }
+
     /// A lasso's report names the tasks a cycle takes and the client that never acquires: the
     /// names must be of the right client and kind, as a reader checks the lasso against them.
     #[test]
