@@ -257,6 +257,25 @@ fn paths_inside_a_component_are_shortest() {
     assert_eq!((path, end), (vec![1, 0], 3));
 }
 
+#[test]
+fn a_cycle_visits_a_state_where_a_task_it_never_takes_is_disabled() {
+    // The component {1, 2}: task 0 loops on 1, faults lead 1 → 2 → 1, and task 1 is enabled in 1
+    // only (it leaves towards 3, where the obligation is met). A fair cycle may leave task 1
+    // untaken only by passing through 2, where it is disabled; 1's self-loop alone starves it.
+    let edges = [
+        (0, 1, Some(0)),
+        (1, 1, Some(0)),
+        (1, 2, None),
+        (1, 3, Some(1)),
+        (2, 1, None),
+        (3, 3, Some(0)),
+    ];
+    let g = graph(4, &edges);
+    let lasso = violation(&g, &[0, 1, 1, 0], 0).expect("violated");
+    assert!(walk(&g, &lasso).contains(&2), "cycle {:?}", lasso.cycle);
+    assert!(fair_under(&g, &lasso, 0), "cycle {:?}", lasso.cycle);
+}
+
 /// Whether `lasso`'s cycle is fair: every weak task enabled in all its states is taken on it,
 /// and every strong task enabled in some state of it is taken on it.
 fn fair_under(g: &Graph, lasso: &Lasso, strong: u64) -> bool {
