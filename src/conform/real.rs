@@ -134,16 +134,7 @@ impl RealClient {
     /// Whether the client library has a request whose reply the recipe has not read: a broken
     /// connection fails it with `ConnectionLoss`.
     pub fn awaits_reply(&self) -> bool {
-        use lockscope_models::lock::Phase;
-        let waits = matches!(
-            self.logic.phase,
-            Phase::WaitCreated
-                | Phase::WaitLookup
-                | Phase::WaitChildren
-                | Phase::WaitStat
-                | Phase::WaitData
-                | Phase::WaitDeleted
-        );
+        let waits = self.logic.phase.awaits_reply();
         let in_flight = !self.outgoing.is_empty()
             || !self.sent.is_empty()
             || self.incoming.iter().any(|a| a.reply.answers_request());

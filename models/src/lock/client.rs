@@ -48,6 +48,20 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Waiting for the reply to a request of the recipe's own (not a session's handshake): a
+    /// broken connection fails that request with `ConnectionLoss`.
+    pub fn awaits_reply(self) -> bool {
+        matches!(
+            self,
+            Phase::WaitCreated
+                | Phase::WaitLookup
+                | Phase::WaitChildren
+                | Phase::WaitStat
+                | Phase::WaitData
+                | Phase::WaitDeleted
+        )
+    }
+
     /// Every phase, in declaration order (a phase's index is its number in a packed client).
     const ALL: [Phase; 13] = [
         Phase::Init,

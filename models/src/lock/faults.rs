@@ -21,7 +21,6 @@
 use arrayvec::ArrayVec;
 
 use super::action::LockAction;
-use super::client::Phase;
 use super::model::{LockModel, Recipe};
 use super::state::LockState;
 use crate::actor::{ActorId, Group};
@@ -52,15 +51,7 @@ impl<Z: ZkService> LockModel<Z> {
     pub(super) fn connection_loss_matters(&self, state: &LockState<Z>, c: ClientId) -> bool {
         let client = &state.clients[usize::from(c)];
         let links = &state.links[usize::from(c)];
-        let awaits_reply = matches!(
-            client.phase,
-            Phase::WaitCreated
-                | Phase::WaitLookup
-                | Phase::WaitChildren
-                | Phase::WaitStat
-                | Phase::WaitData
-                | Phase::WaitDeleted
-        );
+        let awaits_reply = client.phase.awaits_reply();
         let reply_in_flight = links.from_server.iter().any(|r| r.answers_request());
         let in_flight = !links.to_server.is_empty() || reply_in_flight;
         state.zk.is_live(c) && awaits_reply && in_flight
@@ -172,6 +163,7 @@ mod tests {
     use stateright::Model;
 
     use super::*;
+    use crate::lock::client::Phase;
     use crate::lock::{LockConfig, Msg, Variant};
     use crate::zookeeper::{EventKind, Path, SessionState};
 
