@@ -68,7 +68,9 @@ impl Tracker {
 
     /// `checkSession`, as preparing a create or a delete calls it: refused `SessionExpired` if the
     /// tracker does not know the session, or (unless the servers run `zk-1208`'s code) if it is
-    /// closing.
+    /// closing. Before ZOOKEEPER-1208's fix the check had no closing part at all, so zk-1208 lets
+    /// a closing session's delete through too; that one is harmless (the closeSession prepared
+    /// before it deletes the session's nodes, so the delete finds none), the create is the flaw.
     pub fn check(&self, client: ClientId, flaw: Option<ServerFlaw>) -> Result<(), Reply> {
         let skips_closing_check = flaw == Some(ServerFlaw::Zk1208);
         if !self.is_tracked(client) || (self.is_closing(client) && !skips_closing_check) {
