@@ -3,12 +3,14 @@
 
 use lockscope_models::ensemble::{Ensemble, EnsembleConfig};
 use lockscope_models::lock::{LockConfig, LockModel};
-use lockscope_models::zab::{Election, ZabConfig, ZabModel};
-use lockscope_models::zookeeper::{ServerCode, ServiceProperty, ZkService, MAX_CLIENTS};
+use lockscope_models::zab::{Election, ZabConfig, ZabModel, ZabVariant};
+use lockscope_models::zookeeper::{
+    ServerCode, ServerFlaw, ServiceProperty, ZkService, MAX_CLIENTS,
+};
 use lockscope_models::Liveness;
 use stateright::Model;
 
-use crate::scenario::{EnsembleSpec, Faults, ModelKind, ModelSpec, Scenario};
+use crate::scenario::{EnsembleSpec, Faults, ModelKind, ModelSpec, Scenario, Timing};
 use crate::search::{self, Checkable};
 
 /// Something to do with a model whose concrete type only the registry knows.
@@ -95,20 +97,23 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
 }
 
 /// The ensemble's configuration for a lock scenario with `servers > 1`, or why this version cannot
-/// check it yet: the ensemble has no failover, no session expiry and no server flaws so far
-/// (docs/design/ensemble.md, §8), and the lock model refuses the fault budgets that need them.
+/// check it yet: the ensemble has no failover, no client crashes and of the server flaws only
+/// zk-1208 so far (docs/design/ensemble.md, §8), and the lock model refuses the fault budgets
+/// that need them.
 pub fn ensemble_config(
     spec: &ModelSpec,
     ensemble: &EnsembleSpec,
     faults: &Faults,
+    timing: Timing,
 ) -> Result<EnsembleConfig, String> {
     let not_yet = |key: &str| {
         Err(format!(
-            "{key}: not built yet on an ensemble (servers > 1); this version checks an ensemble without server faults, session expiry or server flaws"
+            "{key}: not built yet on an ensemble (servers > 1); this version checks an ensemble without server faults, client crashes or server flaws other than zk-1208"
         ))
     };
-    let variant = match ensemble.zookeeper {
-        ServerCode::Zab(variant) => variant,
+    let (variant, flaw) = match ensemble.zookeeper {
+        ServerCode::Zab(variant) => (variant, None),
+        ServerCode::Server(ServerFlaw::Zk1208) => (ZabVariant::Fixed, Some(ServerFlaw::Zk1208)),
         ServerCode::Server(flaw) => {
             return not_yet(&format!("model.zookeeper = \"{}\"", flaw.name()))
         }
@@ -135,7 +140,11 @@ pub fn ensemble_config(
         election: ensemble.election,
         ..ZabConfig::new(spec.servers, 0)
     };
-    Ok(EnsembleConfig::new(zab, connections))
+    Ok(EnsembleConfig {
+        flaw,
+        timing,
+        ..EnsembleConfig::new(zab, connections)
+    })
 }
 
 /// Build the scenario's model and hand it to `visitor`.
@@ -147,7 +156,7 @@ pub fn with_model<V: ModelVisitor>(scenario: &Scenario, visitor: V) -> Result<V:
         ))?)),
         (ModelKind::Lock, Some(ensemble)) => Ok(visitor.visit(LockModel::on_ensemble(
             lock_config(&scenario.model, Some(&scenario.faults)),
-            ensemble_config(&scenario.model, ensemble, &scenario.faults)?,
+            ensemble_config(&scenario.model, ensemble, &scenario.faults, scenario.timing)?,
         )?)),
         (ModelKind::Zab, _) => Ok(visitor.visit(
             ZabModel::new(zab_config(&scenario.model, &scenario.faults))?

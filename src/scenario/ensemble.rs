@@ -66,30 +66,9 @@ pub fn transactions_needed(model: &ModelSpec, faults: &Faults) -> u32 {
         + faults.message_loss
 }
 
-/// `[timing]`: the timing assumptions an ensemble's session expiry is allowed under. The model has
-/// no clock, so each is a named condition on when the leader may expire a session; all false by
-/// default, which lets the service expire a live session at any moment (the single server's
-/// reading). Written to traces only when one is set.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Timing {
-    /// A session expires only while the quorum hears nothing from its client (paused, crashed,
-    /// disconnected, or connected to a server cut off from the leader): pings keep a healthy
-    /// client's session alive.
-    #[serde(default)]
-    pub expiry_needs_silence: bool,
-    /// Implies `expiry_needs_silence`: a client that is not paused has read `Disconnected`
-    /// before its session can expire (the read timeout, 2/3 of the session timeout, fires first).
-    #[serde(default)]
-    pub disconnect_before_expiry: bool,
-}
-
-impl Timing {
-    /// No assumption: the table is left out of traces.
-    pub fn is_default(&self) -> bool {
-        *self == Timing::default()
-    }
-}
+/// `[timing]`: the timing assumptions an ensemble's session expiry is allowed under, as the
+/// model reads them. Written to traces only when one is set.
+pub use lockscope_models::ensemble::Timing;
 
 #[cfg(test)]
 mod tests {

@@ -18,18 +18,31 @@
 //! 5. each server applies it when its processed prefix reaches it: it fires the watches of its own
 //!    clients, and the client's own server sends the reply.
 //!
-//! What this step of the plan leaves out (each comes with a later step of the design's §8): server
-//! crashes, partitions and timeouts, connection loss and reconnection, session expiry by the
-//! leader's tracker, `createSession` transactions, `sync()`, server-side session flaws. A lock
-//! world on an ensemble refuses the faults that would need them.
+//! Sessions ([`sessions`]): the established leader's tracker checks a session when it prepares
+//! its create or delete, expires a session by preparing a closeSession (the `session_expiries`
+//! fault, under the `[timing]` assumptions), and forgets it when it applies the closeSession; a
+//! server closes the connection of a session it has closed, so replies of later transactions
+//! for it go nowhere. `zk-1208` is the flaw of that check.
+//!
+//! What is left out so far (each comes with a later step of the design's §8): server crashes,
+//! partitions and timeouts, connection loss and reconnection, client crashes, `createSession`
+//! transactions at start, `sync()`, the other server-side session flaws. A lock world on an
+//! ensemble refuses the faults that would need them.
 
 mod action;
 mod pack;
 mod service;
+mod sessions;
 mod state;
+mod timing;
+mod tracker;
 mod tree;
 
 pub use action::EnsembleStep;
 pub use state::{Ensemble, EnsembleConfig};
+pub use timing::Timing;
+pub use tracker::Tracker;
+#[cfg(test)]
+mod session_tests;
 #[cfg(test)]
 mod tests;

@@ -89,6 +89,8 @@ impl Pack for Ensemble {
         }
         out.put_words(&self.watches);
         out.put(u64::from(self.lock_parent));
+        out.put(u64::from(self.tracker.tracked));
+        out.put(u64::from(self.tracker.closing));
     }
 
     fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
@@ -101,5 +103,7 @@ impl Pack for Ensemble {
         }
         input.take_words(&mut self.watches);
         self.lock_parent = input.take() != 0;
+        self.tracker.tracked = input.take_u8();
+        self.tracker.closing = input.take_u8();
     }
 }

@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 use stateright::Model;
 
 use super::action::EnsembleStep;
+use super::sessions::connected_before;
 use super::state::{Ensemble, EnsembleConfig};
 use super::tree::processed;
 use crate::actor::ActorId;
@@ -17,15 +18,15 @@ use crate::zab::types::Packet;
 use crate::zab::types::{Log, MAX_SERVERS};
 use crate::zab::{props, Msg, Sid, ZabAction};
 use crate::zookeeper::{
-    ClientId, LockTxn, Outbox, Path, Request, Seq, SeqMap, Served, Server, ServiceProperty,
-    SessionState, ZkService, ZxidMap,
+    ClientId, ClientView, LockTxn, Outbox, Path, Request, Seq, SeqMap, Served, Server,
+    ServiceProperty, SessionState, ZkService, ZxidMap,
 };
 
 impl Ensemble {
-    /// The leader takes `client`'s write: it prepares it against its prepared view and proposes
-    /// the transaction in the same step (`PrepRequestProcessor`, then `ProposalRequestProcessor`).
-    /// A refused write becomes an error transaction, proposed like any other. A request of an
-    /// ended session is dropped, as one server drops it.
+    /// The leader takes `client`'s write: it prepares it (the session checked by its tracker,
+    /// the transaction decided against its prepared view) and proposes the transaction in the
+    /// same step (`PrepRequestProcessor`, then `ProposalRequestProcessor`). A refused write
+    /// becomes an error transaction, proposed like any other.
     fn prepare_and_propose(
         &mut self,
         config: &EnsembleConfig,
@@ -33,13 +34,14 @@ impl Ensemble {
         client: ClientId,
         request: Request,
     ) {
-        let view = self.prepared_view(&config.zk, leader);
-        if request != Request::CreateSession && !view.is_live(client) {
-            return;
-        }
-        let txn = view
-            .prepare(client, request)
-            .unwrap_or_else(|reply| LockTxn::Error { client, reply });
+        let txn = self.prepare_request(config, leader, client, request);
+        self.propose(config, leader, txn);
+    }
+
+    /// `leader` proposes the transaction it prepared: its tracker notes a session it opens or
+    /// closes, the table records it, and ZAB's leader appends and broadcasts it.
+    pub(super) fn propose(&mut self, config: &EnsembleConfig, leader: Sid, txn: LockTxn) {
+        self.tracker.prepared(txn);
         self.txns.push(txn);
         config
             .zab_model()
@@ -71,13 +73,16 @@ impl Ensemble {
 
     /// After a ZAB step: every server whose processed prefix grew applies the new transactions in
     /// order, firing its clients' watches and answering its clients' requests
-    /// (`FinalRequestProcessor`); the other clients' watches stay registered at their servers. A prefix that was cut or replaced only changes the derived tree.
+    /// (`FinalRequestProcessor`) on the connections it still has; the other clients' watches stay
+    /// registered at their servers, and the leader's tracker forgets the sessions it closed. A
+    /// prefix that was cut or replaced only changes the derived tree.
     fn apply_processed(
         &mut self,
         config: &EnsembleConfig,
         before: &[Log; MAX_SERVERS],
         out: &mut Outbox,
     ) {
+        let leader = self.leader();
         for s in self.zab.ids() {
             let old = &before[usize::from(s)];
             let now: Log = processed(self.zab.server(s)).iter().copied().collect();
@@ -90,12 +95,17 @@ impl Ensemble {
             let mut tree = self.replay(&config.zk, old);
             tree.set_watches(self.watches.iter().copied());
             for &txn in &now[old.len()..] {
+                let txn = self.txn(txn);
+                let connected = connected_before(&tree, self.connections.len(), txn);
                 let mut applied = Outbox::default();
-                tree.apply(config.zk, self.txn(txn), &mut applied);
+                tree.apply(config.zk, txn, &mut applied);
                 for (client, reply) in applied.messages {
-                    if self.server_of_client(client) == s {
+                    if self.server_of_client(client) == s && connected & 1 << client != 0 {
                         out.send(client, reply);
                     }
+                }
+                if leader == Some(s) {
+                    self.tracker.applied(txn);
                 }
                 out.woken_by_one_deletion =
                     out.woken_by_one_deletion.max(applied.woken_by_one_deletion);
@@ -131,7 +141,7 @@ impl Ensemble {
     }
 
     /// What applying `txn` at a server means, in words.
-    fn txn_text(&self, txn: crate::zab::Txn) -> String {
+    pub(super) fn txn_text(&self, txn: crate::zab::Txn) -> String {
         let zxid = txn.zxid;
         match self.txn(txn) {
             LockTxn::CreateSession { client } => format!("createSession of C{client} {zxid}"),
@@ -197,6 +207,14 @@ impl ZkService for Ensemble {
             out.send(client, reply);
             return Served::Applied;
         }
+        // A server closes the connection of a session it has closed: nothing more is read on it.
+        let open = request == Request::CreateSession
+            || self
+                .replay(&config.zk, processed(self.zab.server(server)))
+                .is_live(client);
+        if !open {
+            return Served::Dropped;
+        }
         let leader = self
             .leader()
             .expect("a leader serves: this ensemble has no failover yet");
@@ -224,13 +242,23 @@ impl ZkService for Ensemble {
         self.agreed_tree().session(client)
     }
 
-    /// Expiry is the leader's closeSession, which a later step of the plan models.
-    fn may_expire(&self, _config: &EnsembleConfig, _client: ClientId) -> bool {
-        false
+    fn may_expire(&self, config: &EnsembleConfig, client: ClientId, view: ClientView) -> bool {
+        self.may_expire_session(config, client, view)
     }
 
-    fn expire(&mut self, _config: &EnsembleConfig, client: ClientId, _out: &mut Outbox) {
-        unreachable!("an ensemble does not expire C{client}'s session yet")
+    /// The leader prepares and proposes the closeSession; nothing reaches the client until its
+    /// server applies it.
+    fn expire(&mut self, config: &EnsembleConfig, client: ClientId, _out: &mut Outbox) {
+        self.expire_session(config, client);
+        self.sort_links();
+    }
+
+    fn expiring_server(&self) -> ActorId {
+        ActorId::Replica(self.leader().expect("only an established leader expires"))
+    }
+
+    fn describe_expiry(&self, client: ClientId, after: &Self) -> Option<String> {
+        self.expiry_text(client, after)
     }
 
     /// The tree of the server that has processed the most (the leader's, while one leads), with
@@ -337,7 +365,9 @@ impl ZkService for Ensemble {
             EnsembleStep::Deliver { from, to } => {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
                 let proposed = match msg {
-                    Msg::Forward { .. } => after.proposed_text(self, to),
+                    Msg::Forward { client, request } => {
+                        self.proposed_text(after, to, client, request)
+                    }
                     _ => String::new(),
                 };
                 format!("S{from} → S{to} {msg}{proposed}{applied}")
@@ -362,7 +392,7 @@ impl ZkService for Ensemble {
         } else if self.leader() == Some(server) {
             format!(
                 "{name} takes C{client}'s {request}{}",
-                after.proposed_text(self, server)
+                self.proposed_text(after, server, client, request)
             )
         } else {
             let leader = self.leader().expect("a leader serves");
@@ -419,22 +449,29 @@ impl ZkService for Ensemble {
 }
 
 impl Ensemble {
-    /// "; S2 prepares it and proposes create /lock/lock-0 by C0 (1,1)" when `leader` proposed in
-    /// the step from `before`.
-    fn proposed_text(&self, before: &Ensemble, leader: Sid) -> String {
-        if self.txns.len() == before.txns.len() {
-            return format!("; S{leader} drops it: the session has ended");
-        }
-        let txn = *self
+    /// "; S2 prepares it and proposes create /lock/lock-0 by C0 (1,1)": what `leader` did with
+    /// `client`'s `request` in the step from this state to `after`, with what its tracker said
+    /// of a closing or ended session.
+    fn proposed_text(
+        &self,
+        after: &Ensemble,
+        leader: Sid,
+        client: ClientId,
+        request: Request,
+    ) -> String {
+        let txn = *after
             .zab
             .server(leader)
             .disk
             .log
             .last()
             .expect("the leader logged its proposal");
-        format!(
-            "; S{leader} prepares it and proposes {}",
-            self.txn_text(txn)
-        )
+        self.session_check_text(leader, client, request, txn, after)
+            .unwrap_or_else(|| {
+                format!(
+                    "; S{leader} prepares it and proposes {}",
+                    after.txn_text(txn)
+                )
+            })
     }
 }

@@ -7,8 +7,11 @@ use crate::ActionInfo;
 use crate::zab::state::Phase;
 use crate::zab::types::{all_servers, MAX_TXNS};
 use crate::zab::{Sid, ZabAction, ZabConfig, ZabModel, ZabState};
-use crate::zookeeper::{ClientId, LockTxn, Watch, ZkConfig, MAX_CLIENTS};
+use crate::zookeeper::{ClientId, LockTxn, ServerFlaw, Watch, ZkConfig, MAX_CLIENTS};
 use crate::Slots;
+
+use super::timing::Timing;
+use super::tracker::Tracker;
 
 /// Most watches registered at once: every client may hold a data and a child watch.
 pub(super) const MAX_WATCHES: usize = 2 * MAX_CLIENTS;
@@ -23,6 +26,10 @@ pub struct EnsembleConfig {
     pub zk: ZkConfig,
     /// Each client's server (index = client).
     pub connections: [Sid; MAX_CLIENTS],
+    /// The servers' flaw outside ZAB, if their code has one (`[model] zookeeper`).
+    pub flaw: Option<ServerFlaw>,
+    /// When the leader may expire a session (`[timing]`).
+    pub timing: Timing,
 }
 
 impl EnsembleConfig {
@@ -56,6 +63,8 @@ impl EnsembleConfig {
                 protected_names: false,
             },
             connections,
+            flaw: None,
+            timing: Timing::default(),
         }
     }
 }
@@ -76,6 +85,8 @@ pub struct Ensemble {
     pub watches: Slots<Watch, MAX_WATCHES>,
     /// `/lock` exists before the first step (the recipe uses it as a parent).
     pub lock_parent: bool,
+    /// The established leader's session tracker.
+    pub tracker: Tracker,
 }
 
 impl Ensemble {
@@ -111,13 +122,16 @@ impl Ensemble {
                 .expect("the oracle's run to broadcast has a step at every state");
             model.step(&mut zab, first);
         }
-        Ensemble {
+        let mut ensemble = Ensemble {
             zab,
             txns: Slots::new(),
             connections: config.connections[..clients].iter().copied().collect(),
             watches: Slots::new(),
             lock_parent,
-        }
+            tracker: Tracker::default(),
+        };
+        ensemble.establish_tracker(config);
+        ensemble
     }
 
     /// An ensemble with no server, client or transaction, for a packed state to be read into.
@@ -128,6 +142,7 @@ impl Ensemble {
             connections: Slots::new(),
             watches: Slots::new(),
             lock_parent: false,
+            tracker: Tracker::default(),
         }
     }
 

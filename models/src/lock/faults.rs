@@ -24,7 +24,7 @@ use super::action::LockAction;
 use super::model::{LockModel, Recipe};
 use super::state::LockState;
 use crate::actor::{ActorId, Group};
-use crate::zookeeper::{ClientId, Reply, ZkService};
+use crate::zookeeper::{ClientId, ClientView, Reply, ZkService};
 
 impl<Z: ZkService> LockModel<Z> {
     /// Break `client`'s connection: everything in flight between it and the server is lost. The
@@ -81,7 +81,13 @@ impl<Z: ZkService> LockModel<Z> {
         let id = ActorId::Client(c);
         let server_up = !state.server_down;
         if server_up
-            && state.zk.may_expire(&self.zk, c)
+            && state.zk.may_expire(
+                &self.zk,
+                c,
+                ClientView {
+                    paused: client.paused,
+                },
+            )
             && state.faults.session_expiries < self.config.session_expiries
         {
             actions.push(LockAction::ExpireSession { client: id });

@@ -176,17 +176,19 @@ impl LockConfig {
         usize::from(self.clients) * usize::from(self.acquisitions) + retries
     }
 
-    /// The most transactions one execution proposes on an ensemble (no faults): each acquisition
-    /// creates and deletes its node (the last delete carries the closeSession). The naive recipe's
-    /// create can also be refused, an error transaction, at most once per other client's
-    /// acquisition (it then waits for that holder's delete).
+    /// The most transactions one execution proposes on an ensemble: each acquisition creates and
+    /// deletes its node (the last delete carries the closeSession), and each expiry is a
+    /// closeSession of its own (a write the leader then refuses is an error transaction in place
+    /// of the one it would have been). The naive recipe's create can also be refused, an error
+    /// transaction, at most once per other client's acquisition (it then waits for that holder's
+    /// delete).
     pub fn transactions_needed(&self) -> usize {
         let (clients, acquisitions) = (usize::from(self.clients), usize::from(self.acquisitions));
         let refused = match self.recipe {
             Recipe::Naive => clients * clients.saturating_sub(1) * acquisitions,
             Recipe::Herd | Recipe::Standard | Recipe::Fenced | Recipe::Curator => 0,
         };
-        2 * clients * acquisitions + refused
+        2 * clients * acquisitions + refused + usize::from(self.session_expiries)
     }
 }
 
@@ -263,15 +265,17 @@ impl LockModel<Ensemble> {
             return Err("model.acquisitions: an ensemble needs a finite number (1 or more): its logs bound the transactions".into());
         }
         let faults = [
-            ("session_expiries", config.session_expiries),
             ("message_loss", config.message_loss),
             ("partitions", config.partitions),
             ("crashes", config.crashes),
         ];
         if let Some((name, _)) = faults.iter().find(|(_, budget)| *budget > 0) {
             return Err(format!(
-                "faults.{name}: not built yet on an ensemble (servers > 1); only client_pauses is"
+                "faults.{name}: not built yet on an ensemble (servers > 1); only session_expiries and client_pauses are"
             ));
+        }
+        if config.retry_after_expiry && config.session_expiries > 0 {
+            return Err("model.retry_after_expiry: not built yet on an ensemble (servers > 1), whose sessions are open at start".into());
         }
         let needed = config.transactions_needed();
         if needed > MAX_TXNS {

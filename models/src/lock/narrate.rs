@@ -223,10 +223,13 @@ impl<Z: ZkService> Explain for LockModel<Z> {
                 } else {
                     String::new()
                 };
-                format!(
-                    "S expires {client}'s session{}; queues SessionExpired to {client}{unaware}",
-                    self.server_effects(before, after, Some(i))
-                )
+                match before.zk.describe_expiry(i as ClientId, &after.zk) {
+                    Some(text) => format!("{text}{unaware}"),
+                    None => format!(
+                        "S expires {client}'s session{}; queues SessionExpired to {client}{unaware}",
+                        self.server_effects(before, after, Some(i))
+                    ),
+                }
             }
             LockAction::LoseConnection { client } => {
                 let i = index(client);
@@ -340,10 +343,21 @@ impl<Z: ZkService> Explain for LockModel<Z> {
                 Some(format!("no step is enabled, yet {}: nothing will ever wake {whom}", stuck.join(", ")))
             }
             prop::NO_HERD if state.herd_seen => Some("a single znode deletion notified more than one waiting client".into()),
-            prop::NO_ORPHAN_NODES if state.orphan_nodes(self.protected_names()) > 0 => Some(
-                "a live session owns a lock node its client does not know about (the reply to its create was lost): it stays until the session ends, and everyone behind it waits"
-                    .into(),
-            ),
+            prop::NO_ORPHAN_NODES if state.orphan_nodes(self.protected_names()) > 0 => {
+                let tree = state.zk.agreed_tree();
+                let dead_owner = tree
+                    .child_nodes()
+                    .iter()
+                    .filter_map(|(seq, node)| Some((seq, node.owner?)))
+                    .find(|&(_, c)| !state.zk.is_live(c));
+                Some(match dead_owner {
+                    Some((&seq, c)) => format!(
+                        "{} is owned by C{c}'s session, which has ended (its create was prepared after the session's closeSession and applied after it): no session end will ever delete it, and everyone behind it waits",
+                        Path::Child(seq)
+                    ),
+                    None => "a live session owns a lock node its client does not know about (the reply to its create was lost): it stays until the session ends, and everyone behind it waits".into(),
+                })
+            }
             _ => None,
         }
     }

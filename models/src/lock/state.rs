@@ -315,8 +315,11 @@ impl<Z: ZkService> LockState<Z> {
         self.clients.iter().filter(|c| c.phase.holds_lock()).count()
     }
 
-    /// Znodes owned by a live session whose client neither holds their name nor has it in flight
-    /// (a `Created` reply not yet read, or not yet sent by an ensemble's server): created by an attempt the client lost track of. With
+    /// Znodes owned by an ended session (an ensemble's leader that let a closing session's create
+    /// through, ZOOKEEPER-1208: one server deletes a session's nodes when the session ends, so it
+    /// never has one), and znodes owned by a live session whose client neither holds their name
+    /// nor has it in flight (a `Created` reply not yet read, or not yet sent by an ensemble's
+    /// server): created by an attempt the client lost track of. With
     /// `protected_names` (Curator's protection mode) a client whose create call is still under
     /// way (`WaitCreated`, `WaitLookup`) has not lost track: it looks for the node by the id in
     /// its name before it creates again.
@@ -332,7 +335,7 @@ impl<Z: ZkService> LockState<Z> {
                     .any(|r| matches!(r, Reply::Created { path: p, .. } if *p == path))
                     || self.zk.create_answer_pending(c, path)
             };
-            self.zk.is_live(c) && !known && !announced()
+            !self.zk.is_live(c) || (!known && !announced())
         };
         let tree = self.zk.agreed_tree();
         let mut orphans = 0;

@@ -203,7 +203,7 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
                 (to, StepKind::Deliver, format!("{msg} (event thread first)"))
             }
             LockAction::ExpireSession { client } => (
-                ActorId::Server,
+                before.zk.expiring_server(),
                 StepKind::Fault,
                 format!("expires {client}'s session"),
             ),

@@ -29,7 +29,7 @@ mod types;
 
 pub use code::{ServerCode, ServerFlaw};
 pub use server::{Outbox, Served, Server, ZkConfig};
-pub use service::{ServiceProperty, ZkService};
+pub use service::{ClientView, ServiceProperty, ZkService};
 pub use txn::LockTxn;
 pub use types::{
     ClientId, CreateMode, EventKind, Path, Reply, Request, Seq, SeqMap, SeqSet, SessionState,

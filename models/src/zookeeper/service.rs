@@ -20,6 +20,13 @@ use crate::timeline::MessageEvent;
 /// whether a service state satisfies it.
 pub type ServiceProperty<Z> = (&'static str, fn(&<Z as ZkService>::Config, &Z) -> bool);
 
+/// What the service may know of a client when it decides an expiry under a timing assumption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientView {
+    /// The client is paused: the quorum hears nothing from it.
+    pub paused: bool,
+}
+
 /// Where a client's requests go, what comes back, which sessions the service may end, and the
 /// data tree the lock properties and narratives read.
 pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
@@ -50,12 +57,25 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         self.session(client) == SessionState::Live
     }
 
-    /// Whether the service may expire `client`'s session now (the `session_expiries` fault).
-    fn may_expire(&self, config: &Self::Config, client: ClientId) -> bool;
+    /// Whether the service may expire `client`'s session now (the `session_expiries` fault),
+    /// `view` being what it may know of the client.
+    fn may_expire(&self, config: &Self::Config, client: ClientId, view: ClientView) -> bool;
 
     /// Expire `client`'s session: its ephemeral nodes go, their watchers are told, and
-    /// `SessionExpired` is queued to it.
+    /// `SessionExpired` is queued to it (one server at once; an ensemble when the client's
+    /// server applies the leader's closeSession).
     fn expire(&mut self, config: &Self::Config, client: ClientId, out: &mut Outbox);
+
+    /// The server that expires sessions now, as timelines draw it (one server: `S`).
+    fn expiring_server(&self) -> ActorId {
+        ActorId::Server
+    }
+
+    /// What expiring `client`'s session did, in words, when the service says more than one
+    /// server's "S expires" (an ensemble: the leader prepares a closeSession).
+    fn describe_expiry(&self, _client: ClientId, _after: &Self) -> Option<String> {
+        None
+    }
 
     /// The tree every server agrees on, which the properties, symmetry and narratives read.
     fn agreed_tree(&self) -> Cow<'_, Server>;
@@ -160,7 +180,7 @@ impl ZkService for Server {
     }
 
     #[inline]
-    fn may_expire(&self, _config: &ZkConfig, client: ClientId) -> bool {
+    fn may_expire(&self, _config: &ZkConfig, client: ClientId, _view: ClientView) -> bool {
         Server::is_live(self, client)
     }
 
