@@ -621,6 +621,15 @@ pub fn list(args: &ListArgs) -> Result<u8, InputError> {
     }
 }
 
+/// " · properties a, b" when the scenario checks only some properties (`[check] properties`), so
+/// that a listing does not suggest the others are checked.
+fn selection(scenario: &Scenario) -> String {
+    match scenario.check.properties.as_slice() {
+        [] => String::new(),
+        names => format!(" · properties {}", names.join(", ")),
+    }
+}
+
 fn describe(scenario: &Scenario, file: &Path) -> String {
     let model = &scenario.model;
     let faults = &scenario.faults;
@@ -639,7 +648,7 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
             zab.leader_write.name(),
         ));
         text.push_str(&format!(
-            "  faults   crashes {} · partitions {}{}{}{}\n  check    {} · {} fairness\n",
+            "  faults   crashes {} · partitions {}{}{}{}\n  check    {} · {} fairness{}\n",
             faults.crashes,
             faults.partitions,
             if faults.permanent_partitions {
@@ -655,7 +664,8 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
                 n => format!(" · timeouts {n}"),
             },
             scenario.check.strategy.name(),
-            scenario.check.fairness.name()
+            scenario.check.fairness.name(),
+            selection(scenario)
         ));
     } else {
         text.push_str(&format!(
@@ -678,10 +688,11 @@ fn describe(scenario: &Scenario, file: &Path) -> String {
             text.push_str(&describe_ensemble(scenario, ensemble));
         }
         text.push_str(&format!(
-            "  faults   session expiries {} · client pauses {}\n  check    {}\n",
+            "  faults   session expiries {} · client pauses {}\n  check    {}{}\n",
             faults.session_expiries,
             faults.client_pauses,
-            scenario.check.strategy.name()
+            scenario.check.strategy.name(),
+            selection(scenario)
         ));
     }
     let expect: Vec<String> = scenario

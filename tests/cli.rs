@@ -1583,3 +1583,52 @@ fn a_bad_property_selection_exits_2_naming_the_place() {
         "expects.toml: --property mutex: unknown property of this scenario's model; known: mutual_exclusion,",
     );
 }
+
+/// Goal: `list` shows a scenario's `[check] properties` selection, so a listing does not suggest
+/// that the other properties are checked. Method: one scenario with a selection, one without.
+#[test]
+fn list_shows_the_selected_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let selected = write(
+        dir.path(),
+        "selected.toml",
+        "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\n[check]\nproperties = [\"mutual_exclusion\", \"no_deadlock\"]\n",
+    );
+    let listed = stdout(&lockscope(
+        dir.path(),
+        &[
+            "list",
+            selected.to_str().unwrap(),
+            &scenario("lock/naive.toml"),
+        ],
+    ));
+    assert!(
+        listed.contains("  check    bfs · properties mutual_exclusion, no_deadlock\n"),
+        "{listed}"
+    );
+    assert!(listed.contains("  check    bfs\n"), "{listed}");
+}
+
+/// Goal: a lock world whose transactions cannot fit an ensemble's log is refused by validation,
+/// at its `servers` key, before any check: the naive recipe's refused creates are error
+/// transactions and count. Method: the naive recipe with 3 clients on 3 servers (12 transactions
+/// at most) is an input error at file:line:column, exit 2, and no panic.
+#[test]
+fn an_ensemble_counts_the_naive_recipes_refused_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "naive-ensemble.toml",
+        "description = \"x\"\n[model]\nkind = \"lock\"\nrecipe = \"naive\"\nclients = 3\nservers = 3\n",
+    );
+    let output = lockscope(dir.path(), &["check", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "naive-ensemble.toml:6:11: model.servers: this world may write 12 transactions"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+}

@@ -44,7 +44,9 @@ pub fn default_connections(servers: u8, clients: u8) -> Vec<Sid> {
 /// start, per acquisition a create and a delete (the last release's delete closes the session in
 /// the same transaction); per session expiry and per client crash a closeSession; per expiry
 /// with `retry_after_expiry` a createSession and a create; per connection loss one create sent
-/// again (the standard recipe retries blindly).
+/// again (the standard recipe retries blindly); and each refused create, an error transaction
+/// (the naive recipe's `NodeExists`: `LockConfig::refused_creates`, the count the model itself
+/// checks, so that a world this accepts is one the model builds).
 pub fn transactions_needed(model: &ModelSpec, faults: &Faults) -> u32 {
     let clients = u32::from(model.clients);
     let open_at_start = model
@@ -58,12 +60,14 @@ pub fn transactions_needed(model: &ModelSpec, faults: &Faults) -> u32 {
     } else {
         0
     };
+    let refused = crate::registry::lock_config(model, Some(faults)).refused_creates();
     sessions
         + clients * 2 * u32::from(model.acquisitions)
         + expiries
         + u32::from(faults.client_crashes)
         + retries
         + faults.message_loss
+        + u32::try_from(refused).unwrap_or(u32::MAX)
 }
 
 /// `[timing]`: the timing assumptions an ensemble's session expiry is allowed under, as the

@@ -297,6 +297,7 @@ fn validate(
         return None;
     };
     let before_model = problems.found.len();
+    let servers_key = raw_model.servers.clone();
     let model = validate_model(raw_model, problems)?;
     // Counts out of range were reported above and stand clamped in `model`: a count computed
     // from them would be wrong (1000 clients "need 232 sequence numbers").
@@ -309,7 +310,7 @@ fn validate(
         ));
     }
     if model_in_range {
-        ensemble::check_transactions(&model, &faults, problems);
+        ensemble::check_transactions(&model, &faults, servers_key.as_ref(), problems);
     }
     let timing = ensemble::validate_timing(raw.timing, model.ensemble.is_some(), problems);
     let mut raw_check = raw.check;

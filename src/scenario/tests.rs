@@ -940,7 +940,9 @@ fn an_ensemble_refuses_more_transactions_than_its_log_holds() {
     assert_eq!(transactions_needed(&scenario.model, &scenario.faults), 8);
     let message = error(&ENSEMBLE.replace("session_expiries = 1", "session_expiries = 2"));
     assert!(
-        message.starts_with("scenarios/x.toml: model: this world may write 9 transactions"),
+        message.starts_with(
+            "scenarios/x.toml:7:11: model.servers: this world may write 9 transactions"
+        ),
         "{message}"
     );
     assert!(
@@ -954,6 +956,15 @@ fn an_ensemble_refuses_more_transactions_than_its_log_holds() {
         "session_expiries = 1\nmessage_loss = 1",
     );
     assert!(error(&lost).contains("may write 9 transactions"));
+    // The naive recipe's refused creates are error transactions: with 3 clients one acquisition
+    // each, 6 creates and deletes and up to 6 refusals (each client once per other's holding).
+    let naive = "[model]\nkind = \"lock\"\nrecipe = \"naive\"\nclients = 3\nservers = 3\n";
+    assert_eq!(
+        error(naive),
+        "scenarios/x.toml:5:11: model.servers: this world may write 12 transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry, client crash and connection loss; two per expiry with retry_after_expiry; the naive recipe: one refused create per client per other client's acquisition); an ensemble's log holds at most 8"
+    );
+    let two = parse(&naive.replace("clients = 3", "clients = 2")).expect("4 + 2 transactions fit");
+    assert_eq!(transactions_needed(&two.model, &two.faults), 6);
     let forever = error(&ENSEMBLE.replace("clients = 2", "clients = 2\nacquisitions = 0"));
     assert_eq!(
         forever,

@@ -324,9 +324,20 @@ fn every_zab_version_serves_the_control() {
 /// taking the first such step each time; a holder releases only if `release`.
 pub(super) fn run_until_quiet(
     model: &LockModel<Ensemble>,
+    state: LockState<Ensemble>,
+    allowed: &[u8],
+    release: bool,
+) -> LockState<Ensemble> {
+    run_until(model, state, allowed, release, |_| false)
+}
+
+/// As [`run_until_quiet`], but stop as soon as `reached` holds.
+fn run_until(
+    model: &LockModel<Ensemble>,
     mut state: LockState<Ensemble>,
     allowed: &[u8],
     release: bool,
+    reached: impl Fn(&LockState<Ensemble>) -> bool,
 ) -> LockState<Ensemble> {
     let lets_through = |action: &LockAction| match *action {
         LockAction::Ensemble(_) => true,
@@ -342,7 +353,7 @@ pub(super) fn run_until_quiet(
         _ => false,
     };
     let mut actions = Vec::new();
-    loop {
+    while !reached(&state) {
         actions.clear();
         model.actions(&state, &mut actions);
         let Some(&action) = actions.iter().find(|a| lets_through(a)) else {
@@ -350,6 +361,7 @@ pub(super) fn run_until_quiet(
         };
         state = model.next_state(&state, action).expect("a step");
     }
+    state
 }
 
 /// Goal: `no_herd` sees a deletion that wakes waiters connected to different servers: each server
@@ -373,4 +385,52 @@ fn a_herd_across_servers_is_one_herd() {
         state.herd_seen,
         "C0's delete woke C1 (on S1) and C2 (on S0)"
     );
+}
+
+/// Goal: on an ensemble too, the naive recipe's `exists` on a missing `/lock` leaves a creation
+/// watch at the client's server, which tells the client of the next create of `/lock` when that
+/// server applies it (before the create's reply). Method: C0 (on S0) holds; C1 (on S1) is refused
+/// and asks `exists`; C0 releases and S1 applies the delete before it serves C1's `exists`
+/// (answered null); C1 creates `/lock` itself.
+#[test]
+fn a_creation_watch_on_the_naive_lock_node_fires_at_the_clients_server() {
+    use crate::zookeeper::{EventKind, Path, Watch, WatchKind};
+    let config = LockConfig::new(Recipe::Naive, 2);
+    let ensemble = EnsembleConfig::new(ZabConfig::new(3, 0), EnsembleConfig::followers_in_turn(3));
+    let model = LockModel::on_ensemble(config, ensemble).expect("valid");
+    let state = run_until_quiet(&model, model.init_states().swap_remove(0), &[0], false);
+    assert_eq!(state.clients[0].phase, Phase::InCs);
+    let state = run_until(&model, state, &[1], false, |s| {
+        s.clients[1].phase == Phase::WaitStat
+    });
+    let state = run_until_quiet(&model, state, &[0], true);
+    assert_eq!(state.clients[0].phase, Phase::Done);
+    assert_eq!(state.zk.behind_leader(1), 0, "S1 applied the delete");
+    let state = run_until(&model, state, &[1], false, |s| {
+        s.clients[1].phase == Phase::WaitCreated
+    });
+    let watch = Watch {
+        client: 1,
+        path: Path::Lock,
+        kind: WatchKind::Data,
+    };
+    assert_eq!(state.zk.watches_at(1).collect::<Vec<_>>(), [watch]);
+    let state = run_until(&model, state, &[1], false, |s| {
+        !s.links[1].from_server.is_empty()
+    });
+    assert!(
+        matches!(
+            state.links[1].from_server[..],
+            [
+                Reply::Event {
+                    kind: EventKind::NodeCreated,
+                    path: Path::Lock
+                },
+                Reply::Created { .. }
+            ]
+        ),
+        "{:?}",
+        state.links[1].from_server
+    );
+    assert_eq!(state.zk.watches_at(1).count(), 0, "the watch fired");
 }

@@ -177,18 +177,24 @@ impl LockConfig {
     }
 
     /// The most transactions one execution proposes on an ensemble: each acquisition creates and
-    /// deletes its node (the last delete carries the closeSession), and each expiry is a
-    /// closeSession of its own (a write the leader then refuses is an error transaction in place
-    /// of the one it would have been). The naive recipe's create can also be refused, an error
-    /// transaction, at most once per other client's acquisition (it then waits for that holder's
-    /// delete).
+    /// deletes its node (the last delete carries the closeSession), some creates are refused
+    /// ([`LockConfig::refused_creates`]), and each expiry is a closeSession of its own (a write
+    /// the leader then refuses is an error transaction in place of the one it would have been).
     pub fn transactions_needed(&self) -> usize {
         let (clients, acquisitions) = (usize::from(self.clients), usize::from(self.acquisitions));
-        let refused = match self.recipe {
+        2 * clients * acquisitions + self.refused_creates() + usize::from(self.session_expiries)
+    }
+
+    /// The most creates of one execution that are refused, each an error transaction on an
+    /// ensemble: the naive recipe's create fails with `NodeExists` at most once per other
+    /// client's acquisition (the client then waits for that holder's delete); the sequential
+    /// recipes' creates always succeed.
+    pub fn refused_creates(&self) -> usize {
+        let (clients, acquisitions) = (usize::from(self.clients), usize::from(self.acquisitions));
+        match self.recipe {
             Recipe::Naive => clients * clients.saturating_sub(1) * acquisitions,
             Recipe::Herd | Recipe::Standard | Recipe::Fenced | Recipe::Curator => 0,
-        };
-        2 * clients * acquisitions + refused + usize::from(self.session_expiries)
+        }
     }
 }
 

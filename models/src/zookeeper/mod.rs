@@ -10,13 +10,14 @@
 //! - sessions per client slot: live, expired or closed. Expiry deletes the session's ephemeral
 //!   znodes, fires the watches on them and queues `SessionExpired` to the client, which learns of
 //!   it only when it reads that notification;
-//! - one-shot watches set by `exists`, `getData` and `getChildren`.
+//! - one-shot watches set by `exists`, `getData` and `getChildren`; `exists` on a missing `/lock`
+//!   leaves one too (ZooKeeper's creation watch), which the next create of `/lock` fires.
 //!
 //! What is left out, and why:
 //! - Only the paths the recipes touch exist; a general tree would add states no recipe can reach.
-//! - `exists` on a missing node records no watch (the benchmark workload's reading). ZooKeeper would
-//!   leave a creation watch; the recipes never create a sequential node twice, so it could never
-//!   fire for them, and keeping it would only split states.
+//! - `exists` on a missing child of `/lock` records no watch (the benchmark workload's reading).
+//!   ZooKeeper leaves a creation watch there too, but a sequential name is never created twice,
+//!   so it could never fire: keeping it would only split states.
 //! - The transaction counter is kept only when a client reads `czxid` (the fenced recipe's token):
 //!   otherwise it would tell apart states that no step and no property can distinguish.
 //! - Replies do not repeat the request's path, as in ZooKeeper's API (`exists` returns a `Stat`).

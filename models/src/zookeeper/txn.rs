@@ -123,15 +123,18 @@ mod tests {
     /// nothing any request's outcome shows. Method: every request a client could send (and every
     /// expiry) in every reachable state of the varied worlds, with and without zxids: serve and
     /// prepare-then-apply must agree, and the digest of every outcome must be the one the single
-    /// `serve` step gave before the split (recorded at commit b52e16e).
+    /// `serve` step gave before the split (recorded at commit b52e16e; the naive worlds left out
+    /// of it at issue 21, with the digest of the others taken from the code before that change).
     #[test]
     fn serving_a_write_is_preparing_then_applying_it_as_before_the_split() {
         let mut digest = 0xcbf2_9ce4_8422_2325u64;
         let mut cases = 0usize;
         for config in varied_worlds() {
-            // The digest covers the recipes that existed before the split; Curator's worlds (added
-            // later) are checked for serve = prepare + apply only.
-            let before_split = config.recipe != Recipe::Curator;
+            // The digest covers the sequential recipes that existed before the split. Curator's
+            // worlds (added later) and the naive recipe's (whose `exists` on a missing `/lock`
+            // leaves a creation watch since issue 21: `server::tests`) are checked for serve =
+            // prepare + apply only.
+            let before_split = !matches!(config.recipe, Recipe::Curator | Recipe::Naive);
             let model = LockModel::new(config).expect("valid world");
             let states = reachable(&model, 100_000);
             assert!(states.len() < 100_000, "{config:?}: every state is reached");
@@ -185,6 +188,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!((cases, digest), (24_058_476, 0x604b_f14d_1498_74b9));
+        assert_eq!((cases, digest), (23_371_612, 0x706b_30ae_56f1_e389));
     }
 }

@@ -36,6 +36,14 @@ impl Path {
             Path::Child(_) => Some(Path::Lock),
         }
     }
+
+    /// Whether a create can make this node exist after a read found it missing: `/lock` can (the
+    /// naive recipe creates it again after every release); a child cannot, because a sequence
+    /// number is given once (a missing child was created and deleted before, as every child a
+    /// client learns of comes from a listing).
+    pub fn may_be_created_again(self) -> bool {
+        matches!(self, Path::Lock)
+    }
 }
 
 /// Rewrites the sequence numbers and zxids a value holds (see `lock::canonical`).

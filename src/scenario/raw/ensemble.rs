@@ -289,12 +289,23 @@ pub(super) fn validate_timing(raw: RawTiming, ensemble: bool, problems: &mut Pro
     }
 }
 
-/// More transactions than an ensemble's log holds: refused with the count and where it comes from.
-pub(super) fn check_transactions(model: &ModelSpec, faults: &Faults, problems: &mut Problems) {
+/// More transactions than an ensemble's log holds: refused at `servers` (the key that makes the
+/// log bound apply), with the count and where it comes from.
+pub(super) fn check_transactions(
+    model: &ModelSpec,
+    faults: &Faults,
+    servers: Option<&Spanned<u32>>,
+    problems: &mut Problems,
+) {
     let needed = transactions_needed(model, faults);
-    if model.ensemble.is_some() && needed > MAX_ENSEMBLE_TRANSACTIONS {
-        problems.unplaced(format!(
-            "model: this world may write {needed} transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry, client crash and connection loss; two per expiry with retry_after_expiry); an ensemble's log holds at most {MAX_ENSEMBLE_TRANSACTIONS}"
-        ));
+    if model.ensemble.is_none() || needed <= MAX_ENSEMBLE_TRANSACTIONS {
+        return;
+    }
+    let message = format!(
+        "model.servers: this world may write {needed} transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry, client crash and connection loss; two per expiry with retry_after_expiry; the naive recipe: one refused create per client per other client's acquisition); an ensemble's log holds at most {MAX_ENSEMBLE_TRANSACTIONS}"
+    );
+    match servers {
+        Some(servers) => problems.at(servers, message),
+        None => problems.unplaced(message),
     }
 }
