@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use lockscope_models::lock::LockAction;
+use lockscope_models::lock::{LockAction, LockModel, LockState};
 use lockscope_models::Explain;
 use stateright::Model;
 
-use super::replay::{self, Ending, RunReport};
+use super::replay::{self, Ending, Replayed, RunReport};
 use crate::cli::ConformArgs;
 use crate::scenario::Scenario;
 use crate::search::RandomOptions;
@@ -34,7 +34,26 @@ struct RandomResult {
 
 pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
     let scenario = Scenario::load(file).map_err(|err| err.to_string())?;
-    let model = super::lock_model(&scenario, file)?;
+    match super::lock_model(&scenario, file)? {
+        super::World::Single(model) => run_on(args, file, &scenario, &model, 1),
+        super::World::Ensemble(model) => {
+            let servers = model.service_config().zab.servers;
+            run_on(args, file, &scenario, &model, servers)
+        }
+    }
+}
+
+/// The random runs of `model`, on a target of `servers` servers.
+fn run_on<Z: Replayed>(
+    args: &ConformArgs,
+    file: &Path,
+    scenario: &Scenario,
+    model: &LockModel<Z>,
+    servers: u8,
+) -> Result<u8, String>
+where
+    LockModel<Z>: crate::search::Checkable<Action = LockAction, State = LockState<Z>>,
+{
     let options = RandomOptions {
         seed: args.seed.unwrap_or(scenario.check.seed),
         runs: u64::from(args.runs),
@@ -43,11 +62,11 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
         shard: None,
         scheduler: scenario.check.scheduler,
     };
-    let mut target = super::target(args)?;
+    let mut target = super::target(args, servers)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "conform --random {} ({} recipe, {} clients, seed {}, {} runs of at most {} steps, the {} scheduler) on ZooKeeper {}",
+        "conform --random {} ({} recipe, {} clients, seed {}, {} runs of at most {} steps, the {} scheduler) on {}",
         file.display(),
         model.config.recipe.name(),
         model.config.clients,
@@ -55,7 +74,7 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
         args.runs,
         options.steps,
         options.scheduler.name(),
-        target.address
+        target.describe()
     );
     let mut result = RandomResult {
         scenario: file.display().to_string(),
@@ -72,10 +91,10 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
     let mut total_millis = 0.0;
     let mut unrealisable = None;
     for run in 0..args.runs {
-        let actions = crate::search::random_walk(&model, &options, u64::from(run));
-        let summaries = narrate(&model, &actions);
+        let actions = crate::search::random_walk(model, &options, u64::from(run));
+        let summaries = narrate(model, &actions);
         let root = format!("/lockscope-{}-random-{run}", std::process::id());
-        let report = replay::run(&model, &mut target, &root, &actions, &summaries, "", None);
+        let report = replay::run(model, &mut target, &root, &actions, &summaries, "", None);
         total_millis += report.millis;
         result.runs += 1;
         result.steps += actions.len();
@@ -155,7 +174,10 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
 }
 
 /// The model's sentence for each step of a walk.
-fn narrate(model: &lockscope_models::lock::LockModel, actions: &[LockAction]) -> Vec<String> {
+fn narrate<Z: Replayed>(model: &LockModel<Z>, actions: &[LockAction]) -> Vec<String>
+where
+    LockModel<Z>: Model<Action = LockAction, State = LockState<Z>>,
+{
     let mut state = model.init_states().swap_remove(0);
     actions
         .iter()

@@ -1,0 +1,111 @@
+//! A real ZooKeeper ensemble on loopback whose every server-to-server link passes through the
+//! harness (docs/conform.md, "Ensembles").
+//!
+//! Each server gets its own configuration, in which it is itself at its real ports and every
+//! other server is at a proxy port dedicated to that ordered pair (`reconfigEnabled=false`, so
+//! no server learns the others' real addresses). No root and no network namespace is needed.
+//! The election runs through byte-passing proxies; the learner links through proxies that read
+//! packets and, once the harness holds, keep the broadcast's packets until a step releases them
+//! ([`proxy`]).
+
+mod packet;
+mod proxy;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use super::zookeeper::{free_port, ZooKeeper};
+
+pub use packet::{kind, kind_name, txn, Packet};
+pub use proxy::{LinkId, Links};
+
+/// The lines every member's configuration adds to a single server's: a long `syncLimit`, since
+/// a held PROPOSAL or ACK must not make the leader drop its follower
+/// (`LearnerHandler.ping`'s `syncLimitCheck`), and no reconfiguration.
+const MEMBER_CONFIG: &str = "initLimit=50\nsyncLimit=250\nreconfigEnabled=false\n";
+
+/// A spawned ensemble: its servers by model id (`S0` is ZooKeeper's server 1) and its links.
+pub struct RealEnsemble {
+    pub members: Vec<ZooKeeper>,
+    pub links: Arc<Links>,
+    /// The server that leads (the highest id, as in the model).
+    pub leader: u8,
+}
+
+impl RealEnsemble {
+    /// Start `servers` servers with proxied links, and wait until one leads and the others
+    /// follow it, synced.
+    pub fn spawn(servers: u8) -> Result<RealEnsemble, String> {
+        let n = usize::from(servers);
+        let real: Vec<(u16, u16)> = (0..n)
+            .map(|_| Ok((free_port()?, free_port()?)))
+            .collect::<Result<_, String>>()?;
+        let links = Arc::new(Links::default());
+        // proxied[i][j]: the (quorum, election) ports at which server i reaches server j.
+        let mut proxied = vec![vec![(0, 0); n]; n];
+        for (i, row) in proxied.iter_mut().enumerate() {
+            for (j, ports) in row.iter_mut().enumerate() {
+                if i == j {
+                    *ports = real[j];
+                    continue;
+                }
+                let quorum = listen()?;
+                let election = listen()?;
+                *ports = (port_of(&quorum)?, port_of(&election)?);
+                let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
+                proxy::learner_proxy(quorum, at(real[j].0), (i as u8, j as u8), Arc::clone(&links));
+                proxy::election_proxy(election, at(real[j].1));
+            }
+        }
+        let mut members = Vec::with_capacity(n);
+        for (i, row) in proxied.iter().enumerate() {
+            let servers_lines: String = row
+                .iter()
+                .enumerate()
+                .map(|(j, (quorum, election))| {
+                    format!("server.{}=127.0.0.1:{quorum}:{election}\n", j + 1)
+                })
+                .collect();
+            let port = free_port()?;
+            let member = ZooKeeper::prepare(
+                &format!("{port}-s{i}"),
+                port,
+                &format!("{MEMBER_CONFIG}{servers_lines}"),
+                Some(i as u8 + 1),
+            )?;
+            members.push(member);
+        }
+        for member in &mut members {
+            member.launch()?;
+        }
+        let mut leader = None;
+        for (i, member) in members.iter_mut().enumerate() {
+            let answer = member.wait_serving()?;
+            if answer.contains("Mode: leader") {
+                leader = Some(i as u8);
+            }
+        }
+        let leader = leader.ok_or("the spawned ensemble elected no leader")?;
+        Ok(RealEnsemble {
+            members,
+            links,
+            leader,
+        })
+    }
+
+    /// Server `server`'s client address.
+    pub fn address(&self, server: u8) -> SocketAddr {
+        self.members[usize::from(server)].address
+    }
+}
+
+fn listen() -> Result<TcpListener, String> {
+    TcpListener::bind("127.0.0.1:0").map_err(|err| format!("cannot listen on 127.0.0.1: {err}"))
+}
+
+fn port_of(listener: &TcpListener) -> Result<u16, String> {
+    listener
+        .local_addr()
+        .map(|address| address.port())
+        .map_err(|err| err.to_string())
+}

@@ -1,0 +1,245 @@
+//! The proxies between the servers of a spawned ensemble. Each server reaches every other one
+//! through a port dedicated to that ordered pair, so the harness sits on every link:
+//! - election links only pass bytes on (the election runs freely at start);
+//! - learner links (a follower and its leader) are read packet by packet; while the harness
+//!   holds, the packets a trace steps (REQUEST, PROPOSAL, ACK, COMMIT) wait on their link until
+//!   the harness releases them one at a time, and the rest (PINGs above all) pass at once.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{self, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::packet::{kind, read_packet, Packet};
+
+/// A link between two servers, by model server id: `(from, to)`.
+pub type LinkId = (u8, u8);
+
+/// What the learner links hold, shared with their reader threads.
+#[derive(Default)]
+pub struct Links {
+    state: Mutex<LinkState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+pub struct LinkState {
+    holding: bool,
+    /// While holding: packets of transactions up to this zxid still pass (a follower may ACK
+    /// the set-up's last transactions after every server has applied them).
+    floor: i64,
+    links: BTreeMap<LinkId, Link>,
+}
+
+#[derive(Default)]
+struct Link {
+    /// The packets waiting for a step, oldest first.
+    held: VecDeque<Packet>,
+    /// Where this link's packets go: the connection to `to`.
+    out: Option<TcpStream>,
+    /// Which connection of the pair is current (a learner may reconnect).
+    generation: u64,
+    /// A SNAP went by: the bytes after it are a raw tree, not packets, so nothing is held.
+    opaque: bool,
+}
+
+impl LinkState {
+    /// The packets held on a link, oldest first.
+    pub fn held(&self, link: LinkId) -> impl Iterator<Item = &Packet> {
+        self.links.get(&link).into_iter().flat_map(|l| l.held.iter())
+    }
+
+    /// Every link with packets held on it.
+    pub fn holding_links(&self) -> impl Iterator<Item = (LinkId, usize)> + '_ {
+        self.links
+            .iter()
+            .filter(|(_, l)| !l.held.is_empty())
+            .map(|(&id, l)| (id, l.held.len()))
+    }
+
+    /// Whether the start-up sync of a link was a SNAP, which the harness cannot read past.
+    pub fn opaque(&self, link: LinkId) -> bool {
+        self.links.get(&link).is_some_and(|l| l.opaque)
+    }
+}
+
+/// Whether a packet is one a trace steps (the rest pass while the harness holds).
+fn stepped(kind: i32) -> bool {
+    matches!(
+        kind,
+        kind::REQUEST | kind::PROPOSAL | kind::ACK | kind::COMMIT
+    )
+}
+
+impl Links {
+    pub fn lock(&self) -> MutexGuard<'_, LinkState> {
+        self.state.lock().expect("not poisoned")
+    }
+
+    /// Start holding the stepped packets of transactions after `floor` (every server has
+    /// applied up to it), and the REQUESTs.
+    pub fn hold(&self, floor: i64) {
+        let mut state = self.lock();
+        state.holding = true;
+        state.floor = floor;
+    }
+
+    /// Stop holding: release everything held, in order per link, and pass all from now on.
+    pub fn pass(&self) {
+        let mut state = self.lock();
+        state.holding = false;
+        for link in state.links.values_mut() {
+            while let Some(packet) = link.held.pop_front() {
+                if let Some(out) = link.out.as_mut() {
+                    let _ = out.write_all(&packet.raw);
+                }
+            }
+        }
+    }
+
+    /// Release the held packet at `index` of `link`: it goes on to its server now.
+    pub fn release(&self, link: LinkId, index: usize) -> io::Result<Packet> {
+        let mut state = self.lock();
+        let entry = state.links.entry(link).or_default();
+        let packet = entry.held.remove(index).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "no such packet is held")
+        })?;
+        match entry.out.as_mut() {
+            Some(out) => out.write_all(&packet.raw)?,
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "the link has no connection",
+                ))
+            }
+        }
+        Ok(packet)
+    }
+
+    /// Wait until `done` says so of the links, or `deadline` passes; returns whether it did.
+    pub fn wait_until(&self, deadline: Instant, mut done: impl FnMut(&LinkState) -> bool) -> bool {
+        let mut state = self.lock();
+        loop {
+            if done(&state) {
+                return true;
+            }
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if wait.is_zero() {
+                return false;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, wait)
+                .expect("not poisoned")
+                .0;
+        }
+    }
+
+    /// A new connection on `link`'s pair: packets from `from` go out on `out`.
+    fn connect(&self, link: LinkId, out: TcpStream, generation: u64) {
+        let mut state = self.lock();
+        let entry = state.links.entry(link).or_default();
+        entry.held.clear();
+        entry.out = Some(out);
+        entry.generation = generation;
+        entry.opaque = false;
+    }
+
+    /// A packet from `link`'s connection `generation` arrived: hold it or pass it on.
+    fn arrived(&self, link: LinkId, generation: u64, packet: Packet) -> io::Result<()> {
+        let mut state = self.lock();
+        let holding = state.holding
+            && stepped(packet.kind)
+            && (packet.kind == kind::REQUEST || packet.zxid > state.floor);
+        let entry = state.links.entry(link).or_default();
+        if entry.generation != generation {
+            return Err(io::Error::new(io::ErrorKind::Other, "a replaced connection"));
+        }
+        if packet.kind == kind::SNAP {
+            entry.opaque = true;
+        }
+        if holding && !entry.opaque {
+            entry.held.push_back(packet);
+            self.changed.notify_all();
+            return Ok(());
+        }
+        match entry.out.as_mut() {
+            Some(out) => out.write_all(&packet.raw),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Listen on `listen` for server `from`'s connections to server `to` (at `target`) and pass
+/// bytes on both ways: an election link.
+pub fn election_proxy(listen: TcpListener, target: SocketAddr) {
+    std::thread::spawn(move || {
+        for accepted in listen.incoming() {
+            let Ok(inbound) = accepted else { continue };
+            let Ok(outbound) = TcpStream::connect(target) else {
+                let _ = inbound.shutdown(Shutdown::Both);
+                continue;
+            };
+            let _ = inbound.set_nodelay(true);
+            let _ = outbound.set_nodelay(true);
+            for (from, to) in [(&inbound, &outbound), (&outbound, &inbound)] {
+                let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
+                    continue;
+                };
+                std::thread::spawn(move || {
+                    let _ = io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(Shutdown::Write);
+                });
+            }
+        }
+    });
+}
+
+/// Listen on `listen` for server `from`'s learner connections to server `to` (at `target`) and
+/// read each direction packet by packet into `links`.
+pub fn learner_proxy(listen: TcpListener, target: SocketAddr, (from, to): LinkId, links: Arc<Links>) {
+    std::thread::spawn(move || {
+        let mut generation = 0;
+        for accepted in listen.incoming() {
+            let Ok(inbound) = accepted else { continue };
+            let Ok(outbound) = TcpStream::connect(target) else {
+                let _ = inbound.shutdown(Shutdown::Both);
+                continue;
+            };
+            generation += 1;
+            let _ = inbound.set_nodelay(true);
+            let _ = outbound.set_nodelay(true);
+            for (link, reading, writing) in [
+                ((from, to), &inbound, &outbound),
+                ((to, from), &outbound, &inbound),
+            ] {
+                let (Ok(reading), Ok(writing)) = (reading.try_clone(), writing.try_clone()) else {
+                    continue;
+                };
+                let Ok(shut) = writing.try_clone() else { continue };
+                links.connect(link, writing, generation);
+                let links = Arc::clone(&links);
+                std::thread::spawn(move || {
+                    let mut input = BufReader::new(reading);
+                    while let Ok(packet) = read_packet(&mut input) {
+                        let snap = packet.kind == kind::SNAP;
+                        if links.arrived(link, generation, packet).is_err() {
+                            break;
+                        }
+                        if snap {
+                            // The tree follows as raw bytes: pass the rest on as it comes.
+                            let mut rest = shut.try_clone();
+                            if let Ok(out) = rest.as_mut() {
+                                let _ = out.write_all(input.buffer());
+                                let _ = io::copy(input.get_mut(), out);
+                            }
+                            break;
+                        }
+                    }
+                    let _ = shut.shutdown(Shutdown::Both);
+                });
+            }
+        }
+    });
+}
