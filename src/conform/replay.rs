@@ -13,10 +13,10 @@ use stateright::Model;
 
 use super::binding::Binding;
 use super::conn::{Conn, Handshake, Received, WAIT};
+use super::ensemble::RealEnsemble;
 use super::real::{decode_event, decode_reply, fire, Arrived, RealClient, RealWatch, SessionEnd};
 use super::real::{seq_of, WatchKind};
 use super::wire::{self, op, xid};
-use super::ensemble::RealEnsemble;
 use super::zookeeper::ZooKeeper;
 
 pub use quorum::Replayed;
@@ -357,7 +357,7 @@ impl<Z: Replayed> Harness<'_, Z> {
             }
             self.base_zxid = self.quiesce()?;
             if let Some(real) = self.real_ensemble() {
-                real.links.hold(self.base_zxid);
+                real.links.hold(self.base_zxid)?;
             }
         }
         Ok(())
@@ -468,9 +468,11 @@ impl<Z: Replayed> Harness<'_, Z> {
             }
             LockAction::UseResource { client } => self.use_resource(index(client), after),
             LockAction::Deliver { from, to, msg } => match (from, to, msg) {
-                (ActorId::Client(c), ActorId::Server | ActorId::Replica(_), Msg::Request(request)) => {
-                    self.serve(usize::from(c), request, before, after)
-                }
+                (
+                    ActorId::Client(c),
+                    ActorId::Server | ActorId::Replica(_),
+                    Msg::Request(request),
+                ) => self.serve(usize::from(c), request, before, after),
                 (ActorId::Server | ActorId::Replica(_), ActorId::Client(c), Msg::Reply(reply)) => {
                     self.read(usize::from(c), reply, false, after)
                 }
@@ -560,7 +562,13 @@ impl<Z: Replayed> Harness<'_, Z> {
     }
 
     /// Put `c`'s head request on the wire and wait for the server's answer.
-    fn serve(&mut self, c: usize, request: Request, before: &LockState<Z>, after: &LockState<Z>) -> Done {
+    fn serve(
+        &mut self,
+        c: usize,
+        request: Request,
+        before: &LockState<Z>,
+        after: &LockState<Z>,
+    ) -> Done {
         let Some(head) = self.clients[c].outgoing.pop_front() else {
             return Err(diverged(
                 format!("{} has no request waiting", name(c)),

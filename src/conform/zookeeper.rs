@@ -70,18 +70,14 @@ impl ZooKeeper {
 
     /// A server's directory and configuration, not started: `tag` names its directory, `port`
     /// is its client port, `extra` more configuration lines, `id` its `myid` in an ensemble.
-    pub fn prepare(
-        tag: &str,
-        port: u16,
-        extra: &str,
-        id: Option<u8>,
-    ) -> Result<ZooKeeper, String> {
+    pub fn prepare(tag: &str, port: u16, extra: &str, id: Option<u8>) -> Result<ZooKeeper, String> {
         let classpath = classpath()?;
         install_signal_handler();
         let dir =
             std::env::temp_dir().join(format!("lockscope-zookeeper-{}-{tag}", std::process::id()));
         let written = |file: PathBuf, text: String| {
-            std::fs::write(&file, text).map_err(|err| format!("cannot write {}: {err}", file.display()))
+            std::fs::write(&file, text)
+                .map_err(|err| format!("cannot write {}: {err}", file.display()))
         };
         std::fs::create_dir_all(dir.join("data"))
             .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;

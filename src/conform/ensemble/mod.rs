@@ -53,7 +53,12 @@ impl RealEnsemble {
                 let election = listen()?;
                 *ports = (port_of(&quorum)?, port_of(&election)?);
                 let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
-                proxy::learner_proxy(quorum, at(real[j].0), (i as u8, j as u8), Arc::clone(&links));
+                proxy::learner_proxy(
+                    quorum,
+                    at(real[j].0),
+                    (i as u8, j as u8),
+                    Arc::clone(&links),
+                );
                 proxy::election_proxy(election, at(real[j].1));
             }
         }

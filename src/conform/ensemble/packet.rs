@@ -26,6 +26,19 @@ pub mod txn {
     pub const CREATE_SESSION: i32 = -10;
     pub const CLOSE_SESSION: i32 = -11;
     pub const ERROR: i32 = -1;
+
+    /// An operation's name, for messages.
+    pub fn name(op: i32) -> String {
+        match op {
+            CREATE => "create".into(),
+            DELETE => "delete".into(),
+            CREATE2 => "create2".into(),
+            CREATE_SESSION => "createSession".into(),
+            CLOSE_SESSION => "closeSession".into(),
+            ERROR => "error".into(),
+            other => format!("operation {other}"),
+        }
+    }
 }
 
 /// One packet as it crossed a link: its bytes, to pass on unchanged, and its fields.

@@ -47,7 +47,10 @@ struct Link {
 impl LinkState {
     /// The packets held on a link, oldest first.
     pub fn held(&self, link: LinkId) -> impl Iterator<Item = &Packet> {
-        self.links.get(&link).into_iter().flat_map(|l| l.held.iter())
+        self.links
+            .get(&link)
+            .into_iter()
+            .flat_map(|l| l.held.iter())
     }
 
     /// Every link with packets held on it.
@@ -56,11 +59,6 @@ impl LinkState {
             .iter()
             .filter(|(_, l)| !l.held.is_empty())
             .map(|(&id, l)| (id, l.held.len()))
-    }
-
-    /// Whether the start-up sync of a link was a SNAP, which the harness cannot read past.
-    pub fn opaque(&self, link: LinkId) -> bool {
-        self.links.get(&link).is_some_and(|l| l.opaque)
     }
 }
 
@@ -78,11 +76,18 @@ impl Links {
     }
 
     /// Start holding the stepped packets of transactions after `floor` (every server has
-    /// applied up to it), and the REQUESTs.
-    pub fn hold(&self, floor: i64) {
+    /// applied up to it), and the REQUESTs. Refused when a follower's start-up sync was a SNAP:
+    /// the raw tree after it leaves that link unreadable.
+    pub fn hold(&self, floor: i64) -> Result<(), String> {
         let mut state = self.lock();
+        if let Some(((from, to), _)) = state.links.iter().find(|(_, l)| l.opaque) {
+            return Err(format!(
+                "S{from} → S{to} began with a SNAP: the harness cannot read the packets after it"
+            ));
+        }
         state.holding = true;
         state.floor = floor;
+        Ok(())
     }
 
     /// Stop holding: release everything held, in order per link, and pass all from now on.
@@ -102,9 +107,10 @@ impl Links {
     pub fn release(&self, link: LinkId, index: usize) -> io::Result<Packet> {
         let mut state = self.lock();
         let entry = state.links.entry(link).or_default();
-        let packet = entry.held.remove(index).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, "no such packet is held")
-        })?;
+        let packet = entry
+            .held
+            .remove(index)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such packet is held"))?;
         match entry.out.as_mut() {
             Some(out) => out.write_all(&packet.raw)?,
             None => {
@@ -154,7 +160,10 @@ impl Links {
             && (packet.kind == kind::REQUEST || packet.zxid > state.floor);
         let entry = state.links.entry(link).or_default();
         if entry.generation != generation {
-            return Err(io::Error::new(io::ErrorKind::Other, "a replaced connection"));
+            return Err(io::Error::new(
+                io::ErrorKind::Other,
+                "a replaced connection",
+            ));
         }
         if packet.kind == kind::SNAP {
             entry.opaque = true;
@@ -198,7 +207,12 @@ pub fn election_proxy(listen: TcpListener, target: SocketAddr) {
 
 /// Listen on `listen` for server `from`'s learner connections to server `to` (at `target`) and
 /// read each direction packet by packet into `links`.
-pub fn learner_proxy(listen: TcpListener, target: SocketAddr, (from, to): LinkId, links: Arc<Links>) {
+pub fn learner_proxy(
+    listen: TcpListener,
+    target: SocketAddr,
+    (from, to): LinkId,
+    links: Arc<Links>,
+) {
     std::thread::spawn(move || {
         let mut generation = 0;
         for accepted in listen.incoming() {
@@ -217,7 +231,9 @@ pub fn learner_proxy(listen: TcpListener, target: SocketAddr, (from, to): LinkId
                 let (Ok(reading), Ok(writing)) = (reading.try_clone(), writing.try_clone()) else {
                     continue;
                 };
-                let Ok(shut) = writing.try_clone() else { continue };
+                let Ok(shut) = writing.try_clone() else {
+                    continue;
+                };
                 links.connect(link, writing, generation);
                 let links = Arc::clone(&links);
                 std::thread::spawn(move || {

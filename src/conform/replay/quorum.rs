@@ -16,6 +16,13 @@ pub trait Replayed: lockscope_models::zookeeper::ZkService {
     /// The ensemble, when the world runs on one.
     fn ensemble(&self) -> Option<&Ensemble>;
     fn ensemble_config(config: &Self::Config) -> Option<&EnsembleConfig>;
+
+    /// Whether `client`'s `request` is a read its server answers while behind the leader
+    /// (it may be stale).
+    fn read_behind_leader(&self, client: u8, request: Request) -> bool {
+        self.ensemble()
+            .is_some_and(|e| request.is_read() && e.behind_leader(e.server_of_client(client)) > 0)
+    }
 }
 
 impl Replayed for Server {
@@ -147,20 +154,31 @@ impl<Z: Replayed> Harness<'_, Z> {
 
     /// Whether a held packet is the one `want` names, binding a proposal's real zxid to the
     /// model's transaction the first time one is seen.
-    fn is_wanted(&mut self, ensemble: &Ensemble, want: Want, packet: &Packet) -> Result<bool, String> {
+    fn is_wanted(
+        &mut self,
+        ensemble: &Ensemble,
+        want: Want,
+        packet: &Packet,
+    ) -> Result<bool, String> {
         if packet.kind != want.kind() {
             return Ok(false);
         }
         let bound = |values: &BTreeMap<u8, Vec<i64>>, value: u8, part: usize| {
-            values.get(&value).and_then(|zxids| zxids.get(part)).copied()
+            values
+                .get(&value)
+                .and_then(|zxids| zxids.get(part))
+                .copied()
         };
         match want {
             Want::Request { session, op } => {
-                let (real_session, real_op) =
-                    packet.request().map_err(|e| format!("a malformed REQUEST: {e}"))?;
+                let (real_session, real_op) = packet
+                    .request()
+                    .map_err(|e| format!("a malformed REQUEST: {e}"))?;
                 if (real_session, real_op) != (session, op) {
                     return Err(format!(
-                        "REQUEST: model op {op} of session {session:#x}, real op {real_op} of session {real_session:#x}"
+                        "REQUEST: model {} of session {session:#x}, real {} of session {real_session:#x}",
+                        txn::name(op),
+                        txn::name(real_op)
                     ));
                 }
                 Ok(true)
@@ -190,8 +208,9 @@ impl<Z: Replayed> Harness<'_, Z> {
                 let session = self.session_of(usize::from(client));
                 if !kinds.contains(&proposed.kind) || proposed.session != session {
                     return Err(format!(
-                        "proposal: model {model:?} (session {session:#x}), real transaction type {} of session {:#x}",
-                        proposed.kind, proposed.session
+                        "proposal: model {model:?} (session {session:#x}), real {} of session {:#x}",
+                        txn::name(proposed.kind),
+                        proposed.session
                     ));
                 }
                 self.values.entry(value).or_default().push(packet.zxid);
@@ -220,23 +239,19 @@ impl<Z: Replayed> Harness<'_, Z> {
             .map(|p| p.msg)
             .collect();
         let mut indices = Vec::new();
-        let mut next = 0;
         for msg in model {
             for want in self.wants(ensemble, msg)? {
-                loop {
-                    let Some(packet) = held.get(next) else {
-                        return Ok(Matched::Missing(format!(
-                            "S{} → S{}: model {msg}, real nothing held",
-                            link.0, link.1
-                        )));
-                    };
-                    next += 1;
+                let mut found = None;
+                for (i, packet) in held.iter().enumerate() {
+                    if indices.contains(&i) {
+                        continue;
+                    }
                     match self.is_wanted(ensemble, want, packet) {
                         Ok(true) => {
-                            indices.push(next - 1);
+                            found = Some(i);
                             break;
                         }
-                        Ok(false) if packet.kind == kind::COMMIT => continue,
+                        Ok(false) if packet.kind == kind::COMMIT => {}
                         Ok(false) => {
                             return Ok(Matched::Differs(format!(
                                 "S{} → S{}: model {msg}, real {} {:#x}",
@@ -249,6 +264,13 @@ impl<Z: Replayed> Harness<'_, Z> {
                         Err(difference) => return Ok(Matched::Differs(difference)),
                     }
                 }
+                let Some(i) = found else {
+                    return Ok(Matched::Missing(format!(
+                        "S{} → S{}: model {msg}, real nothing held",
+                        link.0, link.1
+                    )));
+                };
+                indices.push(i);
             }
         }
         for (i, packet) in held.iter().enumerate() {
@@ -307,9 +329,12 @@ impl<Z: Replayed> Harness<'_, Z> {
                     Ok(Matched::All(_)) => {}
                     Ok(Matched::Missing(what)) => missing = Some(what),
                     Ok(Matched::Differs(what)) => return Err(what),
-                    Err(Failure::Unrealisable(why) | Failure::Diverged { difference: why, .. }) => {
-                        return Err(why)
-                    }
+                    Err(
+                        Failure::Unrealisable(why)
+                        | Failure::Diverged {
+                            difference: why, ..
+                        },
+                    ) => return Err(why),
                 }
             }
             let Some(missing) = missing else {
@@ -330,7 +355,10 @@ impl<Z: Replayed> Harness<'_, Z> {
         for c in 0..self.clients.len() {
             let model = after.links[c].from_server.clone();
             while self.clients[c].incoming.len() < model.len() {
-                let open = self.clients[c].conn.as_ref().is_some_and(|c| !c.is_closed());
+                let open = self.clients[c]
+                    .conn
+                    .as_ref()
+                    .is_some_and(|c| !c.is_closed());
                 let got = self.receive(c, Some(deadline)).map_err(failure_text)?;
                 if !got || !open {
                     break;
@@ -339,7 +367,10 @@ impl<Z: Replayed> Harness<'_, Z> {
             self.receive(c, None).map_err(failure_text)?;
             let arrived = self.clients[c].incoming.clone();
             let same = arrived.len() == model.len()
-                && model.iter().zip(&arrived).all(|(&m, r)| self.compare(m, r).is_ok());
+                && model
+                    .iter()
+                    .zip(&arrived)
+                    .all(|(&m, r)| self.compare(m, r).is_ok());
             if !same {
                 let model: Vec<String> = model.iter().map(Reply::to_string).collect();
                 let real: Vec<String> = arrived.iter().map(|a| a.text(self.fenced())).collect();
@@ -420,7 +451,9 @@ impl<Z: Replayed> Harness<'_, Z> {
                 return Err(differs());
             }
             for (r, m) in real.iter().zip(model.iter()) {
-                self.seqs.unify(*r, m).map_err(|e| format!("{}: {e}", differs()))?;
+                self.seqs
+                    .unify(*r, m)
+                    .map_err(|e| format!("{}: {e}", differs()))?;
             }
         }
         Ok(())
@@ -480,8 +513,8 @@ impl<Z: Replayed> Harness<'_, Z> {
     ) -> Done {
         let ensemble = before.zk.ensemble().expect("an ensemble").clone();
         let leader = ensemble.leader().expect("a leader serves");
-        let leader_has_clients = (0..self.clients.len())
-            .any(|c| ensemble.server_of_client(c as u8) == leader);
+        let leader_has_clients =
+            (0..self.clients.len()).any(|c| ensemble.server_of_client(c as u8) == leader);
         match step {
             EnsembleStep::LogProposal { server } if server == leader => {
                 let text = format!(
@@ -516,24 +549,43 @@ impl<Z: Replayed> Harness<'_, Z> {
     }
 
     /// Release the packets `msg`, the head of `link` in the model, stands for.
-    fn release(&mut self, ensemble: &Ensemble, link: LinkId, msg: zab::Msg) -> Result<String, Failure> {
+    fn release(
+        &mut self,
+        ensemble: &Ensemble,
+        link: LinkId,
+        msg: zab::Msg,
+    ) -> Result<String, Failure> {
         let links = Arc::clone(&self.real_ensemble().expect("an ensemble").links);
         let held: Vec<Packet> = links.lock().held(link).cloned().collect();
         let first = self.wants(ensemble, msg)?.len();
         let indices = match self.match_link(ensemble, link, &held)? {
             Matched::All(indices) => indices,
             Matched::Missing(what) | Matched::Differs(what) => {
-                return Err(diverged(format!("S{} → S{}: nothing to release", link.0, link.1), what))
+                return Err(diverged(
+                    format!("S{} → S{}: nothing to release", link.0, link.1),
+                    what,
+                ))
             }
         };
         let mut texts = Vec::new();
-        for (released, &index) in indices[..first].iter().enumerate() {
+        for (n, &index) in indices[..first].iter().enumerate() {
+            let gone = indices[..n].iter().filter(|&&i| i < index).count();
             let packet = links
-                .release(link, index - released)
+                .release(link, index - gone)
                 .map_err(|e| unrealisable(format!("cannot pass a packet on: {e}")))?;
-            texts.push(format!("{} {:#x}", kind_name(packet.kind), packet.zxid));
+            texts.push(describe(&packet));
         }
         Ok(texts.join(" + "))
+    }
+}
+
+/// A released packet in words: a REQUEST by its operation, the others by their zxid.
+fn describe(packet: &Packet) -> String {
+    match packet.request() {
+        Ok((session, op)) if packet.kind == kind::REQUEST => {
+            format!("REQUEST({} of session {session:#x})", txn::name(op))
+        }
+        _ => format!("{} {:#x}", kind_name(packet.kind), packet.zxid),
     }
 }
 

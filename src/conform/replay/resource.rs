@@ -71,7 +71,12 @@ impl<Z: Replayed> Harness<'_, Z> {
         }
     }
 
-    pub(super) fn write_answered(&mut self, c: usize, accepted: bool, after: &LockState<Z>) -> Done {
+    pub(super) fn write_answered(
+        &mut self,
+        c: usize,
+        accepted: bool,
+        after: &LockState<Z>,
+    ) -> Done {
         let client = &mut self.clients[c];
         let real = client.from_resource.take();
         if real != Some(accepted) {
