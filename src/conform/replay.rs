@@ -357,7 +357,7 @@ impl<Z: Replayed> Harness<'_, Z> {
             }
             self.base_zxid = self.quiesce()?;
             if let Some(real) = self.real_ensemble() {
-                real.links.hold(self.base_zxid)?;
+                real.links.hold(self.base_zxid);
             }
         }
         Ok(())

@@ -6,7 +6,7 @@
 //!   the harness releases them one at a time, and the rest (PINGs above all) pass at once.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
@@ -40,8 +40,6 @@ struct Link {
     out: Option<TcpStream>,
     /// Which connection of the pair is current (a learner may reconnect).
     generation: u64,
-    /// A SNAP went by: the bytes after it are a raw tree, not packets, so nothing is held.
-    opaque: bool,
 }
 
 impl LinkState {
@@ -76,18 +74,11 @@ impl Links {
     }
 
     /// Start holding the stepped packets of transactions after `floor` (every server has
-    /// applied up to it), and the REQUESTs. Refused when a follower's start-up sync was a SNAP:
-    /// the raw tree after it leaves that link unreadable.
-    pub fn hold(&self, floor: i64) -> Result<(), String> {
+    /// applied up to it), and the REQUESTs.
+    pub fn hold(&self, floor: i64) {
         let mut state = self.lock();
-        if let Some(((from, to), _)) = state.links.iter().find(|(_, l)| l.opaque) {
-            return Err(format!(
-                "S{from} → S{to} began with a SNAP: the harness cannot read the packets after it"
-            ));
-        }
         state.holding = true;
         state.floor = floor;
-        Ok(())
     }
 
     /// Stop holding: release everything held, in order per link, and pass all from now on.
@@ -149,7 +140,6 @@ impl Links {
         entry.held.clear();
         entry.out = Some(out);
         entry.generation = generation;
-        entry.opaque = false;
     }
 
     /// A packet from `link`'s connection `generation` arrived: hold it or pass it on.
@@ -165,10 +155,7 @@ impl Links {
                 "a replaced connection",
             ));
         }
-        if packet.kind == kind::SNAP {
-            entry.opaque = true;
-        }
-        if holding && !entry.opaque {
+        if holding {
             entry.held.push_back(packet);
             self.changed.notify_all();
             return Ok(());
@@ -177,6 +164,56 @@ impl Links {
             Some(out) => out.write_all(&packet.raw),
             None => Ok(()),
         }
+    }
+
+    /// Bytes that are not packets (a SNAP's tree) pass on at once.
+    fn pass_raw(&self, link: LinkId, generation: u64, bytes: &[u8]) -> io::Result<()> {
+        let mut state = self.lock();
+        let entry = state.links.entry(link).or_default();
+        match entry.out.as_mut() {
+            Some(out) if entry.generation == generation => out.write_all(bytes),
+            _ => Err(io::Error::new(
+                io::ErrorKind::Other,
+                "a replaced connection",
+            )),
+        }
+    }
+}
+
+/// The end of the tree a SNAP sends: `LearnerHandler` writes the string `BenWasHere` after it
+/// (a jute string: its length, then its bytes), and packets follow.
+const TREE_END: &[u8] = b"\0\0\0\x0aBenWasHere";
+
+/// Pass on the serialised tree that follows a SNAP, up to and with its closing signature, so the
+/// packets after it are read as packets again.
+fn pass_tree(
+    input: &mut impl BufRead,
+    links: &Links,
+    link: LinkId,
+    generation: u64,
+) -> io::Result<()> {
+    // The last bytes passed on: the signature may straddle two reads.
+    let mut last: Vec<u8> = Vec::new();
+    loop {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let mut window = std::mem::take(&mut last);
+        let before = window.len();
+        window.extend_from_slice(available);
+        let end = window
+            .windows(TREE_END.len())
+            .position(|w| w == TREE_END)
+            .map(|at| at + TREE_END.len());
+        let take = end.map_or(available.len(), |end| end - before);
+        window.truncate(before + take);
+        links.pass_raw(link, generation, &window[before..])?;
+        input.consume(take);
+        if end.is_some() {
+            return Ok(());
+        }
+        last = window[window.len().saturating_sub(TREE_END.len() - 1)..].to_vec();
     }
 }
 
@@ -240,16 +277,9 @@ pub fn learner_proxy(
                     let mut input = BufReader::new(reading);
                     while let Ok(packet) = read_packet(&mut input) {
                         let snap = packet.kind == kind::SNAP;
-                        if links.arrived(link, generation, packet).is_err() {
-                            break;
-                        }
-                        if snap {
-                            // The tree follows as raw bytes: pass the rest on as it comes.
-                            let mut rest = shut.try_clone();
-                            if let Ok(out) = rest.as_mut() {
-                                let _ = out.write_all(input.buffer());
-                                let _ = io::copy(input.get_mut(), out);
-                            }
+                        if links.arrived(link, generation, packet).is_err()
+                            || (snap && pass_tree(&mut input, &links, link, generation).is_err())
+                        {
                             break;
                         }
                     }
