@@ -133,14 +133,8 @@ fn target(args: &ConformArgs, servers: u8) -> Result<Target, String> {
             }
         }
         (None, _) => {
-            let real = ensemble::RealEnsemble::spawn(servers)?;
-            let model_leader = lockscope_models::ensemble::EnsembleConfig::first_leader(servers);
-            if real.leader != model_leader {
-                return Err(format!(
-                    "the spawned ensemble's leader is S{}, the model's S{model_leader}",
-                    real.leader
-                ));
-            }
+            let leader = lockscope_models::ensemble::EnsembleConfig::first_leader(servers);
+            let real = ensemble::RealEnsemble::spawn(servers, leader)?;
             Target {
                 address: real.address(0),
                 spawned: None,

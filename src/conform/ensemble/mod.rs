@@ -11,8 +11,9 @@
 mod packet;
 mod proxy;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::zookeeper::{free_port, ZooKeeper};
 
@@ -24,6 +25,9 @@ pub use proxy::{LinkId, Links};
 /// (`LearnerHandler.ping`'s `syncLimitCheck`), and no reconfiguration.
 const MEMBER_CONFIG: &str = "initLimit=50\nsyncLimit=250\nreconfigEnabled=false\n";
 
+/// How many times an ensemble is started before the harness gives up on its leader.
+const ATTEMPTS: usize = 3;
+
 /// A spawned ensemble: its servers by model id (`S0` is ZooKeeper's server 1) and its links.
 pub struct RealEnsemble {
     pub members: Vec<ZooKeeper>,
@@ -33,9 +37,26 @@ pub struct RealEnsemble {
 }
 
 impl RealEnsemble {
-    /// Start `servers` servers with proxied links, and wait until one leads and the others
-    /// follow it, synced.
-    pub fn spawn(servers: u8) -> Result<RealEnsemble, String> {
+    /// Start `servers` servers with proxied links, and wait until `leader` leads and the others
+    /// follow it, synced. With every log empty the highest id wins an election in which every
+    /// server takes part, but two servers that start first may elect one of themselves: so
+    /// `leader` starts first, and an ensemble that elected another server is started again.
+    pub fn spawn(servers: u8, leader: u8) -> Result<RealEnsemble, String> {
+        let mut elected = Vec::new();
+        for _ in 0..ATTEMPTS {
+            let ensemble = RealEnsemble::start(servers, leader)?;
+            if ensemble.leader == leader {
+                return Ok(ensemble);
+            }
+            elected.push(format!("S{}", ensemble.leader));
+        }
+        Err(format!(
+            "the spawned ensemble elected {} in {ATTEMPTS} starts, never S{leader} as the model's",
+            elected.join(", ")
+        ))
+    }
+
+    fn start(servers: u8, first: u8) -> Result<RealEnsemble, String> {
         let n = usize::from(servers);
         let real: Vec<(u16, u16)> = (0..n)
             .map(|_| Ok((free_port()?, free_port()?)))
@@ -80,8 +101,19 @@ impl RealEnsemble {
             )?;
             members.push(member);
         }
-        for member in &mut members {
-            member.launch()?;
+        members[usize::from(first)].launch()?;
+        let election = SocketAddr::from(([127, 0, 0, 1], real[usize::from(first)].1));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(&election, Duration::from_millis(200)).is_err() {
+            if Instant::now() > deadline {
+                return Err(format!("S{first} did not open its election port"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for (i, member) in members.iter_mut().enumerate() {
+            if i != usize::from(first) {
+                member.launch()?;
+            }
         }
         let mut leader = None;
         for (i, member) in members.iter_mut().enumerate() {
