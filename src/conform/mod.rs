@@ -63,7 +63,6 @@ impl World {
     }
 
     /// Replay `actions` once (see [`replay::run`]).
-    #[allow(clippy::too_many_arguments)]
     fn replay(
         &self,
         target: &mut Target,

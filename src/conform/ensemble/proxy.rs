@@ -150,10 +150,7 @@ impl Links {
             && (packet.kind == kind::REQUEST || packet.zxid > state.floor);
         let entry = state.links.entry(link).or_default();
         if entry.generation != generation {
-            return Err(io::Error::new(
-                io::ErrorKind::Other,
-                "a replaced connection",
-            ));
+            return Err(io::Error::other("a replaced connection"));
         }
         if holding {
             entry.held.push_back(packet);
@@ -172,10 +169,7 @@ impl Links {
         let entry = state.links.entry(link).or_default();
         match entry.out.as_mut() {
             Some(out) if entry.generation == generation => out.write_all(bytes),
-            _ => Err(io::Error::new(
-                io::ErrorKind::Other,
-                "a replaced connection",
-            )),
+            _ => Err(io::Error::other("a replaced connection")),
         }
     }
 }

@@ -353,7 +353,7 @@ impl<Z: Replayed> Harness<'_, Z> {
     fn settle_clients(&mut self, after: &LockState<Z>) -> Result<(), String> {
         let deadline = Instant::now() + WAIT;
         for c in 0..self.clients.len() {
-            let model = after.links[c].from_server.clone();
+            let model = after.links[c].from_server;
             while self.clients[c].incoming.len() < model.len() {
                 let open = self.clients[c]
                     .conn
