@@ -134,29 +134,34 @@ impl<Z: Replayed> Harness<'_, Z> {
             {
                 return Some(difference);
             }
-            let real: Vec<String> = self.clients[c]
-                .incoming
-                .iter()
-                .map(|a| a.text(self.fenced()))
-                .collect();
-            let model = &last.links[c].from_server;
-            let arrived = self.clients[c].incoming.clone();
-            let same = real.len() == model.len()
-                && model
-                    .iter()
-                    .zip(&arrived)
-                    .all(|(&m, r)| self.compare(m, r).is_ok());
-            if !same {
-                let model: Vec<String> = model.iter().map(Reply::to_string).collect();
-                return Some(format!(
-                    "in flight to {}: model [{}], real [{}]",
-                    name(c),
-                    model.join(", "),
-                    real.join(", ")
-                ));
+            if let Err(difference) = self.compare_in_flight(c, &last.links[c].from_server) {
+                return Some(difference);
             }
         }
         None
+    }
+}
+
+impl<Z: Replayed> Harness<'_, Z> {
+    /// What has arrived for `c` and not been read, against what the model has in flight to it.
+    pub(super) fn compare_in_flight(&mut self, c: usize, model: &[Reply]) -> Result<(), String> {
+        let arrived = self.clients[c].incoming.clone();
+        let same = arrived.len() == model.len()
+            && model
+                .iter()
+                .zip(&arrived)
+                .all(|(&m, r)| self.compare(m, r).is_ok());
+        if same {
+            return Ok(());
+        }
+        let model: Vec<String> = model.iter().map(Reply::to_string).collect();
+        let real: Vec<String> = arrived.iter().map(|a| a.text(self.fenced())).collect();
+        Err(format!(
+            "in flight to {}: model [{}], real [{}]",
+            name(c),
+            model.join(", "),
+            real.join(", ")
+        ))
     }
 }
 
