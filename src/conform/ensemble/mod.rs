@@ -37,14 +37,15 @@ pub struct RealEnsemble {
 }
 
 impl RealEnsemble {
-    /// Start `servers` servers with proxied links, and wait until `leader` leads and the others
-    /// follow it, synced. With every log empty the highest id wins an election in which every
-    /// server takes part, but two servers that start first may elect one of themselves: so
-    /// `leader` starts first, and an ensemble that elected another server is started again.
+    /// Start `servers` servers with proxied links, and wait until `leader` (the highest id, as in
+    /// the model) leads and the others follow it, synced. With every log empty the highest id
+    /// wins an election in which every server takes part, but servers that start first may
+    /// elect one of themselves: so a bare quorum of the highest ids starts first, and an
+    /// ensemble that elected another server all the same is started again.
     pub fn spawn(servers: u8, leader: u8) -> Result<RealEnsemble, String> {
         let mut elected = Vec::new();
         for _ in 0..ATTEMPTS {
-            let ensemble = RealEnsemble::start(servers, leader)?;
+            let ensemble = RealEnsemble::start(servers)?;
             if ensemble.leader == leader {
                 return Ok(ensemble);
             }
@@ -56,7 +57,7 @@ impl RealEnsemble {
         ))
     }
 
-    fn start(servers: u8, first: u8) -> Result<RealEnsemble, String> {
+    fn start(servers: u8) -> Result<RealEnsemble, String> {
         let n = usize::from(servers);
         let real: Vec<(u16, u16)> = (0..n)
             .map(|_| Ok((free_port()?, free_port()?)))
@@ -101,25 +102,23 @@ impl RealEnsemble {
             )?;
             members.push(member);
         }
-        members[usize::from(first)].launch()?;
-        let election = SocketAddr::from(([127, 0, 0, 1], real[usize::from(first)].1));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&election, Duration::from_millis(200)).is_err() {
-            if Instant::now() > deadline {
-                return Err(format!("S{first} did not open its election port"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for (i, member) in members.iter_mut().enumerate() {
-            if i != usize::from(first) {
-                member.launch()?;
-            }
-        }
+        // A bare quorum first, the highest ids: every quorum of them is all of them, so the
+        // highest wins the election; the others then join the leader they find. The highest
+        // starts before the rest of its group: a peer that finds it listening has its vote at
+        // once, where a peer it could not reach yet backs off its notifications (up to seconds).
+        let quorum = n / 2 + 1;
         let mut leader = None;
-        for (i, member) in members.iter_mut().enumerate() {
-            let answer = member.wait_serving()?;
-            if answer.contains("Mode: leader") {
-                leader = Some(i as u8);
+        for group in [n - quorum..n, 0..n - quorum] {
+            for i in group.clone().rev() {
+                members[i].launch()?;
+                if i == n - 1 {
+                    wait_listening(real[i].1)?;
+                }
+            }
+            for i in group {
+                if members[i].wait_serving()?.contains("Mode: leader") {
+                    leader = Some(i as u8);
+                }
             }
         }
         let leader = leader.ok_or("the spawned ensemble elected no leader")?;
@@ -134,6 +133,21 @@ impl RealEnsemble {
     pub fn address(&self, server: u8) -> SocketAddr {
         self.members[usize::from(server)].address
     }
+}
+
+/// Wait until a server listens on `port` (its election port: it has started its election).
+fn wait_listening(port: u16) -> Result<(), String> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "no ZooKeeper server opened its election port {port}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
 }
 
 fn listen() -> Result<TcpListener, String> {

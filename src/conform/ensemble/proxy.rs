@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::packet::{kind, read_packet, Packet};
 
@@ -236,6 +236,21 @@ pub fn election_proxy(listen: TcpListener, target: SocketAddr) {
     });
 }
 
+/// How long a learner connection waits for its leader to listen.
+const LEADER_WAIT: Duration = Duration::from_secs(10);
+
+/// A connection to `target`, tried again until it listens or `wait` has passed.
+fn connect_within(target: SocketAddr, wait: Duration) -> Option<TcpStream> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match TcpStream::connect(target) {
+            Ok(stream) => return Some(stream),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => return None,
+        }
+    }
+}
+
 /// Listen on `listen` for server `from`'s learner connections to server `to` (at `target`) and
 /// read each direction packet by packet into `links`.
 pub fn learner_proxy(
@@ -248,7 +263,11 @@ pub fn learner_proxy(
         let mut generation = 0;
         for accepted in listen.incoming() {
             let Ok(inbound) = accepted else { continue };
-            let Ok(outbound) = TcpStream::connect(target) else {
+            // A follower may connect as soon as it has voted, before its leader listens: the
+            // connection waits for the leader (as a SYN would be retried) instead of failing,
+            // which would send the follower back to an election and its backed-off
+            // notifications.
+            let Some(outbound) = connect_within(target, LEADER_WAIT) else {
                 let _ = inbound.shutdown(Shutdown::Both);
                 continue;
             };
