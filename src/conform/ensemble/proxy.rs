@@ -302,3 +302,36 @@ pub fn learner_proxy(
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// The tree after a SNAP passes on whole, up to and with its signature (here split across
+    /// two reads), and the packet after it is read as a packet.
+    #[test]
+    fn a_snap_tree_passes_on_and_the_next_packet_is_read() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let out = TcpStream::connect(listener.local_addr().expect("an address")).expect("connect");
+        let (mut received, _) = listener.accept().expect("accept");
+        let links = Links::default();
+        links.connect((2, 0), out, 1);
+        let mut tree = b"some serialised tree \0\0\0\x0aBenWas".to_vec();
+        tree.extend_from_slice(b"Here");
+        let mut stream = tree.clone();
+        stream.extend_from_slice(&kind::COMMIT.to_be_bytes());
+        stream.extend_from_slice(&7_i64.to_be_bytes());
+        stream.extend_from_slice(&(-1_i32).to_be_bytes());
+        stream.extend_from_slice(&(-1_i32).to_be_bytes());
+        // A reader that hands out at most 30 bytes at a time splits the signature.
+        let mut input = BufReader::with_capacity(30, stream.as_slice());
+        pass_tree(&mut input, &links, (2, 0), 1).expect("the tree ends");
+        let next = read_packet(&mut input).expect("the packet after the tree");
+        assert_eq!((next.kind, next.zxid), (kind::COMMIT, 7));
+        drop(links);
+        let mut passed = Vec::new();
+        received.read_to_end(&mut passed).expect("what passed");
+        assert_eq!(passed, tree);
+    }
+}

@@ -124,7 +124,9 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// After the last step: anything in flight that the model does not have.
     pub(super) fn leftovers(&mut self, last: &LockState<Z>) -> Option<String> {
         if last.zk.ensemble().is_some() {
-            if let Err(difference) = self.settle(last) {
+            if let Err(Failure::Diverged { difference, .. } | Failure::Unrealisable(difference)) =
+                self.settle(last)
+            {
                 return Some(difference);
             }
         }

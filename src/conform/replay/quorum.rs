@@ -15,11 +15,13 @@ mod packets;
 mod settle;
 
 use packets::Matched;
+use settle::told_at;
 
 /// What the harness needs to know of the service a world runs on.
 pub trait Replayed: lockscope_models::zookeeper::ZkService {
     /// The ensemble, when the world runs on one.
     fn ensemble(&self) -> Option<&Ensemble>;
+    /// The ensemble's options, when the world runs on one.
     fn ensemble_config(config: &Self::Config) -> Option<&EnsembleConfig>;
 
     /// Whether `client`'s `request` is a read its server answers while behind the leader
@@ -85,7 +87,7 @@ impl<Z: Replayed> Harness<'_, Z> {
             client.session = SessionEnd::Ended;
             text.push_str(" and closeSession");
         }
-        self.settle(after).map_err(|d| diverged(&text, d))?;
+        self.settle(after).map_err(told_at(&text))?;
         Ok(text)
     }
 
@@ -114,7 +116,7 @@ impl<Z: Replayed> Harness<'_, Z> {
                 let text = format!(
                     "S{leader} wrote its proposal and counted its own ACK inside the process right after proposing (nothing the harness can hold)"
                 );
-                self.settle(after).map_err(|d| diverged(&text, d))?;
+                self.settle(after).map_err(told_at(&text))?;
                 Ok(text)
             }
             EnsembleStep::LogProposal { server } => Err(unrealisable(format!(
@@ -136,7 +138,7 @@ impl<Z: Replayed> Harness<'_, Z> {
                 }
                 let released = self.release(&ensemble, (from, to), msg)?;
                 let text = format!("the harness releases S{from} → S{to} {released}");
-                self.settle(after).map_err(|d| diverged(&text, d))?;
+                self.settle(after).map_err(told_at(&text))?;
                 Ok(text)
             }
         }

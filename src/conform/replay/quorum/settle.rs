@@ -16,7 +16,7 @@ impl<Z: Replayed> Harness<'_, Z> {
     }
 
     /// Wait until the held packets match the model's messages on every link.
-    fn settle_links(&mut self, ensemble: &Ensemble) -> Result<(), String> {
+    fn settle_links(&mut self, ensemble: &Ensemble) -> Result<(), Failure> {
         let links = Arc::clone(&self.real_ensemble().expect("an ensemble").links);
         let deadline = Instant::now() + WAIT;
         loop {
@@ -27,13 +27,8 @@ impl<Z: Replayed> Harness<'_, Z> {
                 match self.match_link(ensemble, link, &held) {
                     Ok(Matched::All(_)) => {}
                     Ok(Matched::Missing(what)) => missing = Some(what),
-                    Ok(Matched::Differs(what)) => return Err(what),
-                    Err(
-                        Failure::Unrealisable(why)
-                        | Failure::Diverged {
-                            difference: why, ..
-                        },
-                    ) => return Err(why),
+                    Ok(Matched::Differs(what)) => return Err(diverged("", what)),
+                    Err(failure) => return Err(failure),
                 }
             }
             let Some(missing) = missing else {
@@ -43,7 +38,7 @@ impl<Z: Replayed> Harness<'_, Z> {
                 state.holding_links().map(|(_, n)| n).sum::<usize>() != seen
             });
             if !changed {
-                return Err(format!("{missing} within {WAIT:?}"));
+                return Err(diverged("", format!("{missing} within {WAIT:?}")));
             }
         }
     }
@@ -150,15 +145,26 @@ impl<Z: Replayed> Harness<'_, Z> {
         Ok(())
     }
 
-    /// After a step on an ensemble: reality caught up with the model, and the same.
+    /// After a step on an ensemble: reality caught up with the model, and the same. A
+    /// divergence found here has no real event of its own yet: see [`told_at`].
     pub(in crate::conform::replay) fn settle(
         &mut self,
         after: &LockState<Z>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let ensemble = after.zk.ensemble().expect("an ensemble").clone();
         self.settle_links(&ensemble)?;
-        self.settle_trees(&ensemble)?;
+        self.settle_trees(&ensemble)
+            .map_err(|difference| diverged("", difference))?;
         self.settle_clients(after)
+            .map_err(|difference| diverged("", difference))
+    }
+}
+
+/// A failure [`Harness::settle`] found, told at the step whose real event is `real`.
+pub(super) fn told_at(real: &str) -> impl Fn(Failure) -> Failure + '_ {
+    move |failure| match failure {
+        Failure::Diverged { difference, .. } => diverged(real, difference),
+        unrealisable => unrealisable,
     }
 }
 
