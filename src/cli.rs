@@ -128,7 +128,7 @@ pub enum Command {
     /// happened. Exit 0 when every step matched and the violation recurred, 1 on a divergence, 2
     /// when a step cannot be realised, a trace is bad or there is no ZooKeeper.
     #[command(
-        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/standard-*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)\n  lockscope conform --random scenarios/lock/random-all-faults.toml --runs 20 --seed 7"
+        after_help = "Examples:\n  lockscope conform scenarios/traces/standard-expiry.mutual_exclusion.trace.json\n  lockscope conform scenarios/traces/standard-*.trace.json --runs 100 --json conform.json\n  lockscope conform TRACE.json --zookeeper 127.0.0.1:2181     a server you run (no crash steps)\n  lockscope conform --random scenarios/lock/random-all-faults.toml --runs 20 --seed 7\n  lockscope conform --random scenarios/ensemble/control.toml --runs 20 --seed 7    on a 3-server ensemble"
     )]
     Conform(ConformArgs),
     /// Run the benchmark suite (its workload: docs/benchmark.md); exit 1 if a row's check fails.
@@ -266,7 +266,8 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
-    /// Lock trace files written by `check` (single-server worlds).
+    /// Lock trace files written by `check` (on one server, or on an ensemble of servers, which
+    /// conform spawns with every link between the servers held by the harness).
     #[arg(required_unless_present = "random", conflicts_with = "random")]
     pub traces: Vec<PathBuf>,
     /// Model-based testing: replay --runs seeded random runs of this lock scenario's model (each
@@ -276,12 +277,13 @@ pub struct ConformArgs {
     /// The seed of --random [default: the scenario's [check] seed].
     #[arg(long, value_name = "S", requires = "random", value_parser = integer::<u64>)]
     pub seed: Option<u64>,
-    /// Start a ZooKeeper server of its own on loopback and stop it at the end (the default):
-    /// found through ZOOKEEPER_CLASSPATH or Debian's libzookeeper-java.
+    /// Start a ZooKeeper server (or, for a world of several servers, an ensemble) of its own on
+    /// loopback and stop it at the end (the default): found through ZOOKEEPER_CLASSPATH or
+    /// Debian's libzookeeper-java.
     #[arg(long, conflicts_with = "zookeeper")]
     pub spawn: bool,
-    /// Use the ZooKeeper server at HOST:PORT instead; steps that crash the server cannot be
-    /// realised on it.
+    /// Use the ZooKeeper server at HOST:PORT instead (one server only); steps that crash the
+    /// server cannot be realised on it.
     #[arg(long, value_name = "HOST:PORT")]
     pub zookeeper: Option<String>,
     /// Replay each trace N times, each in a fresh namespace (with --random: N random runs).

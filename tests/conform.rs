@@ -272,6 +272,15 @@ fn zab_traces_and_a_missing_server_are_refused() {
         "{}",
         stderr(&output)
     );
+    let ensemble = "tests/conform/ensemble-lost-wakeup.no_deadlock.trace.json";
+    let output = lockscope(root(), &["conform", ensemble, "--zookeeper", "127.0.0.1:1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output)
+            .contains("a world of 3 servers is replayed on an ensemble the harness spawns"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// Goal: model-based testing: the model's random runs, not just its counterexamples, are what a
@@ -334,4 +343,116 @@ fn random_runs_of_every_bundled_lock_scenario_match() {
             "no random run had a {kind}: {faults:?}"
         );
     }
+}
+
+/// Run `conform --random SCENARIO --runs N --seed S --json`; returns the exit code, stdout,
+/// stderr and the JSON (null when none was written).
+fn conform_random(
+    scenario: &str,
+    runs: &str,
+    seed: &str,
+) -> (Option<i32>, String, String, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let json = dir.path().join("random.json");
+    let json_arg = json.display().to_string();
+    let args = [
+        "conform", "--random", scenario, "--runs", runs, "--seed", seed, "--json", &json_arg,
+    ];
+    let output = lockscope(root(), &args);
+    let results = std::fs::read_to_string(&json)
+        .map(|text| serde_json::from_str(&text).expect("JSON results"))
+        .unwrap_or(serde_json::Value::Null);
+    (
+        output.status.code(),
+        stdout(&output),
+        stderr(&output),
+        results,
+    )
+}
+
+/// Goal: on an ensemble, the model's random runs are what three real servers do when the
+/// harness releases the packets between them one model message at a time: every REQUEST,
+/// PROPOSAL, ACK and COMMIT, every reply, and each server's tree after each step (stale ones
+/// included). Method: five seeded runs of the no-fault control, each to its end.
+#[test]
+fn random_runs_on_an_ensemble_match_every_step() {
+    if !zookeeper_here("random_runs_on_an_ensemble_match_every_step") {
+        return;
+    }
+    let (code, out, err, results) = conform_random("scenarios/ensemble/control.toml", "5", "7");
+    assert_eq!(code, Some(0), "{out}{err}");
+    let random = &results["random"];
+    assert_eq!(
+        (random["runs"].as_u64(), random["matched"].as_u64()),
+        (Some(5), Some(5))
+    );
+    let steps = random["steps"].as_u64().expect("steps");
+    let between = random["server_steps"].as_u64().expect("server steps");
+    assert!(steps > 200 && between > steps / 2, "{random}");
+    assert!(
+        random["reads_behind_leader"].as_u64() > Some(0),
+        "no read was answered behind the leader: {random}"
+    );
+    assert!(
+        out.contains("S2 leads), every link between servers held by the harness"),
+        "{out}"
+    );
+}
+
+/// Goal: an ensemble counterexample replays on real servers, including its stale read. Method:
+/// the lost wakeup on an ensemble (tests/conform/README.md): at step 32 S1, one transaction
+/// behind the leader, lists a node already deleted, and the harness checks S1's real tree
+/// against the model's there; the deadlock recurs.
+#[test]
+fn an_ensemble_trace_replays_with_its_stale_read() {
+    if !zookeeper_here("an_ensemble_trace_replays_with_its_stale_read") {
+        return;
+    }
+    let trace = root().join("tests/conform/ensemble-lost-wakeup.no_deadlock.trace.json");
+    let (code, out, results) = conform(&[trace], &["--runs", "2"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(results["traces"][0]["matched"], 2, "{out}");
+    assert!(
+        out.contains("32 ok       model: S1 (1 transaction behind the leader) serves C1's getChildren(/lock) from its own tree: replies Children [0, 1]"),
+        "{out}"
+    );
+    assert!(out.contains("the harness releases S2 → S1 COMMIT"), "{out}");
+}
+
+/// Goal: the model's gap about creation watches (docs/conform.md, "What it found") shows on an
+/// ensemble too, at the step where the client's server applies the create. Method: four seeded
+/// random runs of the naive recipe on three servers; run 3 diverges at step 42.
+#[test]
+fn on_an_ensemble_the_creation_watch_gap_diverges_where_the_create_is_applied() {
+    if !zookeeper_here("on_an_ensemble_the_creation_watch_gap_diverges") {
+        return;
+    }
+    let (code, out, err, results) = conform_random("tests/conform/ensemble-naive.toml", "4", "7");
+    assert_eq!(code, Some(1), "{out}{err}");
+    let failures = results["random"]["failures"].as_array().expect("failures");
+    assert_eq!(failures.len(), 1, "{out}");
+    assert_eq!(failures[0][0], 3);
+    assert_eq!(failures[0][1]["ending"]["diverged"]["step"], 42, "{out}");
+    assert!(
+        out.contains("differs: in flight to C0: model [Created(/lock)], real [NodeCreated(/lock), Created(/lock)]"),
+        "{out}"
+    );
+}
+
+/// Goal: a step the real leader cannot be made to take is refused, named, with exit 2. Method:
+/// with a live client on the leader, a follower's ACK delivered before the leader's own write of
+/// that proposal (the real leader writes and acknowledges its own at once, so it would commit
+/// earlier than the model's): run 3 of seed 7 reaches one at step 16.
+#[test]
+fn a_step_the_real_leader_cannot_take_is_refused() {
+    if !zookeeper_here("a_step_the_real_leader_cannot_take_is_refused") {
+        return;
+    }
+    let (code, out, err, _) = conform_random("tests/conform/ensemble-leader-client.toml", "4", "7");
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.contains("16 CANNOT"), "{out}");
+    assert!(
+        err.contains("run 3: step 16: S0's ACK of (1,2) reaches S2 before S2 wrote that proposal"),
+        "{err}"
+    );
 }

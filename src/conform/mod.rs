@@ -10,6 +10,7 @@
 
 mod binding;
 mod conn;
+mod ensemble;
 mod random;
 mod real;
 mod replay;
@@ -20,6 +21,7 @@ use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
+use lockscope_models::ensemble::Ensemble;
 use lockscope_models::lock::{LockAction, LockModel};
 
 use crate::cli::ConformArgs;
@@ -33,9 +35,52 @@ pub use zookeeper::{classpath as zookeeper_classpath, ZooKeeper};
 struct Loaded {
     file: PathBuf,
     trace: Trace,
-    model: LockModel,
+    world: World,
     actions: Vec<LockAction>,
     summaries: Vec<String>,
+}
+
+/// A lock world conform replays: on one server, or on an ensemble of servers.
+enum World {
+    Single(LockModel),
+    Ensemble(LockModel<Ensemble>),
+}
+
+impl World {
+    fn config(&self) -> &lockscope_models::lock::LockConfig {
+        match self {
+            World::Single(model) => &model.config,
+            World::Ensemble(model) => &model.config,
+        }
+    }
+
+    /// How many servers the world has (a single server counts 1).
+    fn servers(&self) -> u8 {
+        match self {
+            World::Single(_) => 1,
+            World::Ensemble(model) => model.service_config().zab.servers,
+        }
+    }
+
+    /// Replay `actions` once (see [`replay::run`]).
+    fn replay(
+        &self,
+        target: &mut Target,
+        root: &str,
+        actions: &[LockAction],
+        summaries: &[String],
+        property: &str,
+        loop_start: Option<usize>,
+    ) -> RunReport {
+        match self {
+            World::Single(model) => replay::run(
+                model, target, root, actions, summaries, property, loop_start,
+            ),
+            World::Ensemble(model) => replay::run(
+                model, target, root, actions, summaries, property, loop_start,
+            ),
+        }
+    }
 }
 
 /// What the runs of one trace gave.
@@ -64,18 +109,35 @@ pub fn run(args: &ConformArgs) -> Result<u8, String> {
     }
 }
 
-/// The server to replay against: the one named, or one of the harness's own.
-fn target(args: &ConformArgs) -> Result<Target, String> {
-    let target = match &args.zookeeper {
-        Some(address) => Target {
+/// The server to replay against: the one named, or one of the harness's own; for a world of
+/// `servers > 1`, an ensemble of the harness's own, whose links it must hold.
+fn target(args: &ConformArgs, servers: u8) -> Result<Target, String> {
+    let target = match (&args.zookeeper, servers) {
+        (Some(address), 1) => Target {
             address: resolve(address)?,
             spawned: None,
+            ensemble: None,
         },
-        None => {
+        (Some(address), _) => {
+            return Err(format!(
+                "--zookeeper {address}: a world of {servers} servers is replayed on an ensemble the harness spawns (it holds the links between the servers): use --spawn"
+            ))
+        }
+        (None, 1) => {
             let server = zookeeper::ZooKeeper::spawn()?;
             Target {
                 address: server.address,
                 spawned: Some(server),
+                ensemble: None,
+            }
+        }
+        (None, _) => {
+            let leader = lockscope_models::ensemble::EnsembleConfig::first_leader(servers);
+            let real = ensemble::RealEnsemble::spawn(servers, leader)?;
+            Target {
+                address: real.address(0),
+                spawned: None,
+                ensemble: Some(real),
             }
         }
     };
@@ -83,8 +145,8 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
     Ok(target)
 }
 
-/// The lock model of a scenario conform can replay: single-server lock worlds.
-fn lock_model(scenario: &Scenario, file: &Path) -> Result<LockModel, String> {
+/// The lock model of a scenario conform can replay: lock worlds on one server or an ensemble.
+fn lock_model(scenario: &Scenario, file: &Path) -> Result<World, String> {
     let spec = &scenario.model;
     if spec.kind != ModelKind::Lock {
         return Err(format!(
@@ -92,15 +154,18 @@ fn lock_model(scenario: &Scenario, file: &Path) -> Result<LockModel, String> {
             file.display()
         ));
     }
-    if spec.servers > 1 {
-        return Err(format!(
-            "{}: an ensemble of {} servers: conform replays single-server lock worlds only, for now",
-            file.display(),
-            spec.servers
-        ));
-    }
     let config = crate::registry::lock_config(spec, Some(&scenario.faults));
-    LockModel::new(config).map_err(|err| format!("{}: {err}", file.display()))
+    let at_file = |err: String| format!("{}: {err}", file.display());
+    match &spec.ensemble {
+        None => LockModel::new(config).map(World::Single).map_err(at_file),
+        Some(ensemble) => {
+            let ensemble = crate::registry::ensemble_config(spec, ensemble, &scenario.faults)
+                .map_err(at_file)?;
+            LockModel::on_ensemble(config, ensemble)
+                .map(World::Ensemble)
+                .map_err(at_file)
+        }
+    }
 }
 
 fn write_json(file: &Path, json: serde_json::Value) -> Result<(), String> {
@@ -114,27 +179,35 @@ fn run_traces(args: &ConformArgs) -> Result<u8, String> {
         .iter()
         .map(|file| load(file.clone()))
         .collect::<Result<_, _>>()?;
-    let mut target = target(args)?;
+    let servers = loaded.first().map_or(1, |one| one.world.servers());
+    if let Some(other) = loaded.iter().find(|one| one.world.servers() != servers) {
+        return Err(format!(
+            "{}: a world of {} server(s), and {} one of {servers}: replay them in separate calls",
+            other.file.display(),
+            other.world.servers(),
+            loaded[0].file.display()
+        ));
+    }
+    let mut target = target(args, servers)?;
     let mut out = std::io::stdout().lock();
     let mut results = Vec::new();
     let mut unrealisable = Vec::new();
     for (number, one) in loaded.iter().enumerate() {
         let _ = writeln!(
             out,
-            "conform {} ({} recipe, {} clients, {} steps, property {}) on ZooKeeper {}",
+            "conform {} ({} recipe, {} clients, {} steps, property {}) on {}",
             one.file.display(),
-            one.model.config.recipe.name(),
-            one.model.config.clients,
+            one.world.config().recipe.name(),
+            one.world.config().clients,
             one.actions.len(),
             one.trace.property,
-            target.address
+            target.describe()
         );
         let mut result: Option<TraceResult> = None;
         let mut total_millis = 0.0;
         for run in 1..=args.runs {
             let root = format!("/lockscope-{}-{number}-{run}", std::process::id());
-            let report = replay::run(
-                &one.model,
+            let report = one.world.replay(
                 &mut target,
                 &root,
                 &one.actions,
@@ -215,8 +288,12 @@ fn run_traces(args: &ConformArgs) -> Result<u8, String> {
 /// Read a trace and check that conform can replay it.
 fn load(file: PathBuf) -> Result<Loaded, String> {
     let trace = Trace::load(&file).map_err(|err| err.to_string())?;
-    let model = lock_model(&trace.scenario, &file)?;
-    let replayed = crate::trace::replay(&model, &trace, &file).map_err(|err| err.to_string())?;
+    let world = lock_model(&trace.scenario, &file)?;
+    let replayed = match &world {
+        World::Single(model) => crate::trace::replay(model, &trace, &file),
+        World::Ensemble(model) => crate::trace::replay(model, &trace, &file),
+    }
+    .map_err(|err| err.to_string())?;
     let actions = trace
         .steps
         .iter()
@@ -229,7 +306,7 @@ fn load(file: PathBuf) -> Result<Loaded, String> {
     Ok(Loaded {
         file,
         trace,
-        model,
+        world,
         actions,
         summaries: replayed.summaries,
     })
@@ -243,10 +320,12 @@ fn resolve(address: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("--zookeeper {address}: no address"))
 }
 
+/// Open a session and close it, waiting for the close: on an ensemble, a close still in flight
+/// when the first replay starts holding would be a transaction the model does not have.
 fn check_reachable(address: SocketAddr) -> Result<(), String> {
     match conn::Conn::open(address, None, 0) {
         Ok(conn::Handshake::Connected(mut conn)) => {
-            let _ = conn.send(wire::op::CLOSE_SESSION, |out| out);
+            let _ = conn.call(wire::op::CLOSE_SESSION, |out| out);
             Ok(())
         }
         Ok(conn::Handshake::Expired) => {

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use lockscope_models::lock::LockAction;
+use lockscope_models::lock::{LockAction, LockModel, LockState, Msg};
+use lockscope_models::ActorId;
 use lockscope_models::Explain;
 use stateright::Model;
 
-use super::replay::{self, Ending, RunReport};
+use super::replay::{self, Ending, Replayed, RunReport};
 use crate::cli::ConformArgs;
 use crate::scenario::Scenario;
 use crate::search::RandomOptions;
@@ -27,6 +28,10 @@ struct RandomResult {
     /// Steps replayed, and the faults among them by kind.
     steps: usize,
     faults: BTreeMap<&'static str, usize>,
+    /// On an ensemble: the steps the servers took among themselves (packets released between
+    /// them, the leader's own writes), and the reads answered by a server behind the leader.
+    server_steps: usize,
+    reads_behind_leader: usize,
     mean_millis: f64,
     /// Every run that did not match, in full, with its run number.
     failures: Vec<(u32, RunReport)>,
@@ -34,7 +39,26 @@ struct RandomResult {
 
 pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
     let scenario = Scenario::load(file).map_err(|err| err.to_string())?;
-    let model = super::lock_model(&scenario, file)?;
+    match super::lock_model(&scenario, file)? {
+        super::World::Single(model) => run_on(args, file, &scenario, &model, 1),
+        super::World::Ensemble(model) => {
+            let servers = model.service_config().zab.servers;
+            run_on(args, file, &scenario, &model, servers)
+        }
+    }
+}
+
+/// The random runs of `model`, on a target of `servers` servers.
+fn run_on<Z: Replayed>(
+    args: &ConformArgs,
+    file: &Path,
+    scenario: &Scenario,
+    model: &LockModel<Z>,
+    servers: u8,
+) -> Result<u8, String>
+where
+    LockModel<Z>: crate::search::Checkable<Action = LockAction, State = LockState<Z>>,
+{
     let options = RandomOptions {
         seed: args.seed.unwrap_or(scenario.check.seed),
         runs: u64::from(args.runs),
@@ -43,11 +67,11 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
         shard: None,
         scheduler: scenario.check.scheduler,
     };
-    let mut target = super::target(args)?;
+    let mut target = super::target(args, servers)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "conform --random {} ({} recipe, {} clients, seed {}, {} runs of at most {} steps, the {} scheduler) on ZooKeeper {}",
+        "conform --random {} ({} recipe, {} clients, seed {}, {} runs of at most {} steps, the {} scheduler) on {}",
         file.display(),
         model.config.recipe.name(),
         model.config.clients,
@@ -55,7 +79,7 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
         args.runs,
         options.steps,
         options.scheduler.name(),
-        target.address
+        target.describe()
     );
     let mut result = RandomResult {
         scenario: file.display().to_string(),
@@ -66,16 +90,23 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
         unrealisable: 0,
         steps: 0,
         faults: BTreeMap::new(),
+        server_steps: 0,
+        reads_behind_leader: 0,
         mean_millis: 0.0,
         failures: Vec::new(),
     };
     let mut total_millis = 0.0;
     let mut unrealisable = None;
     for run in 0..args.runs {
-        let actions = crate::search::random_walk(&model, &options, u64::from(run));
-        let summaries = narrate(&model, &actions);
+        let actions = crate::search::random_walk(model, &options, u64::from(run));
+        let (summaries, behind) = narrate(model, &actions);
+        result.reads_behind_leader += behind;
+        result.server_steps += actions
+            .iter()
+            .filter(|a| matches!(a, LockAction::Ensemble(_)))
+            .count();
         let root = format!("/lockscope-{}-random-{run}", std::process::id());
-        let report = replay::run(&model, &mut target, &root, &actions, &summaries, "", None);
+        let report = replay::run(model, &mut target, &root, &actions, &summaries, "", None);
         total_millis += report.millis;
         result.runs += 1;
         result.steps += actions.len();
@@ -121,13 +152,21 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
         .collect();
     let _ = writeln!(
         out,
-        "{}: {} of {} random run(s) matched every step, {} diverged, {} unrealisable; {} steps replayed, faults: {} ({:.1} ms per run)",
+        "{}: {} of {} random run(s) matched every step, {} diverged, {} unrealisable; {} steps replayed{}, faults: {} ({:.1} ms per run)",
         file.display(),
         result.matched,
         result.runs,
         result.diverged,
         result.unrealisable,
         result.steps,
+        if servers > 1 {
+            format!(
+                " ({} between the servers, {} reads answered behind the leader)",
+                result.server_steps, result.reads_behind_leader
+            )
+        } else {
+            String::new()
+        },
         if faults.is_empty() {
             "none".to_string()
         } else {
@@ -154,18 +193,32 @@ pub fn run(args: &ConformArgs, file: &Path) -> Result<u8, String> {
     Ok(if result.matched == result.runs { 0 } else { 1 })
 }
 
-/// The model's sentence for each step of a walk.
-fn narrate(model: &lockscope_models::lock::LockModel, actions: &[LockAction]) -> Vec<String> {
+/// The model's sentence for each step of a walk, and how many of its reads a server behind the
+/// leader answered.
+fn narrate<Z: Replayed>(model: &LockModel<Z>, actions: &[LockAction]) -> (Vec<String>, usize)
+where
+    LockModel<Z>: Model<Action = LockAction, State = LockState<Z>>,
+{
     let mut state = model.init_states().swap_remove(0);
-    actions
+    let mut behind = 0;
+    let summaries = actions
         .iter()
         .map(|&action| {
+            if let LockAction::Deliver {
+                from: ActorId::Client(c),
+                msg: Msg::Request(request),
+                ..
+            } = action
+            {
+                behind += usize::from(state.zk.read_behind_leader(c, request));
+            }
             let next = model.next_state(&state, action).expect("a walk's step");
             let summary = model.describe_step(&state, &action, &next);
             state = next;
             summary
         })
-        .collect()
+        .collect();
+    (summaries, behind)
 }
 
 /// The fault a step is, if it is one.

@@ -1,7 +1,9 @@
 //! One replay of a lock trace against a real server: each step done for real, what happened
 //! compared with what the model says, then the property asked again of what really happened.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use lockscope_models::lock::{LockAction, LockModel, LockState, Msg, Recipe, Renaming, Variant};
@@ -11,13 +13,17 @@ use stateright::Model;
 
 use super::binding::Binding;
 use super::conn::{Conn, Handshake, Received, WAIT};
+use super::ensemble::RealEnsemble;
 use super::real::{decode_event, decode_reply, fire, Arrived, RealClient, RealWatch, SessionEnd};
 use super::real::{seq_of, WatchKind};
 use super::wire::{self, op, xid};
 use super::zookeeper::ZooKeeper;
 
+pub use quorum::Replayed;
+
 mod compare;
 mod faults;
+mod quorum;
 mod recheck;
 mod resource;
 mod transport;
@@ -27,6 +33,28 @@ pub struct Target {
     pub address: SocketAddr,
     /// Present when the harness started it: only then can it crash and restart it.
     pub spawned: Option<ZooKeeper>,
+    /// An ensemble the harness started, with its links in the harness's hands (`address` is
+    /// its first server's).
+    pub ensemble: Option<RealEnsemble>,
+}
+
+impl Target {
+    /// What the replays run on, in words.
+    pub fn describe(&self) -> String {
+        match &self.ensemble {
+            None => format!("ZooKeeper {}", self.address),
+            Some(real) => {
+                let servers: Vec<String> = (0..real.members.len())
+                    .map(|s| format!("S{s} {}", real.address(s as u8)))
+                    .collect();
+                format!(
+                    "a ZooKeeper ensemble ({}; S{} leads), every link between servers held by the harness",
+                    servers.join(", "),
+                    real.leader
+                )
+            }
+        }
+    }
 }
 
 /// One step as it went.
@@ -96,8 +124,8 @@ fn diverged(real: impl Into<String>, difference: impl Into<String>) -> Failure {
 }
 
 /// Everything one replay holds: the model, the server, and the real side of the world.
-struct Harness<'a> {
-    model: &'a LockModel,
+struct Harness<'a, Z: lockscope_models::zookeeper::ZkService> {
+    model: &'a LockModel<Z>,
     target: &'a mut Target,
     /// The namespace of this replay: the model's `/lock` is `root/lock`.
     root: String,
@@ -116,11 +144,17 @@ struct Harness<'a> {
     count_woken: bool,
     /// The most other clients one deleting step woke.
     most_woken: usize,
+    /// On an ensemble: the real zxids each model transaction (by value) stands for, in order.
+    values: BTreeMap<u8, Vec<i64>>,
+    /// On an ensemble: the zxid every server had applied when the replay began.
+    base_zxid: i64,
+    /// On an ensemble: an observer session on each server, by server id.
+    observers: Vec<Conn>,
 }
 
 /// Replay `actions` (with the model's `summaries`) once, under a fresh root `root`.
-pub fn run(
-    model: &LockModel,
+pub fn run<Z: Replayed>(
+    model: &LockModel<Z>,
     target: &mut Target,
     root: &str,
     actions: &[LockAction],
@@ -143,6 +177,9 @@ pub fn run(
         cut: Vec::new(),
         count_woken: property == lockscope_models::prop::NO_HERD,
         most_woken: 0,
+        values: BTreeMap::new(),
+        base_zxid: 0,
+        observers: Vec::new(),
     };
     let mut steps = Vec::new();
     let mut history = vec![harness.logic()];
@@ -154,7 +191,7 @@ pub fn run(
         Ok(()) => {
             let mut ending = None;
             for (index, (&action, summary)) in actions.iter().zip(summaries).enumerate() {
-                let before = *states.last().expect("the initial state");
+                let before = states.last().expect("the initial state").clone();
                 let (after, renamed) = model.next_state_renamed(&before, action);
                 let outcome = harness.step(action, &before, &after).and_then(|real| {
                     harness.count_woken(action)?;
@@ -239,7 +276,7 @@ fn name(c: usize) -> ActorId {
     ActorId::Client(c as u8)
 }
 
-impl Harness<'_> {
+impl<Z: Replayed> Harness<'_, Z> {
     fn fenced(&self) -> bool {
         self.model.config.recipe == Recipe::Fenced
     }
@@ -283,8 +320,12 @@ impl Harness<'_> {
 
     /// A fresh namespace, `/lock` in it when the recipe uses it as a parent, and a session per
     /// client.
-    fn set_up(&mut self, initial: &LockState) -> Result<(), String> {
-        let mut admin = self.connect(None)?;
+    fn set_up(&mut self, initial: &LockState<Z>) -> Result<(), String> {
+        let ensemble = initial.zk.ensemble().map(|e| (e.clone(), e.leader()));
+        let mut admin = match &ensemble {
+            Some((_, leader)) => self.connect_to(leader.unwrap_or(0), None)?,
+            None => self.connect(None)?,
+        };
         let mut create = |path: &str| {
             admin
                 .call(op::CREATE2, |out| wire::create_body(out, path, 0))
@@ -295,18 +336,73 @@ impl Harness<'_> {
                 })
         };
         create(&self.root)?;
-        if initial.zk.node(Path::Lock).is_some() {
+        if initial.zk.agreed_tree().node(Path::Lock).is_some() {
             create(&format!("{}/lock", self.root))?;
         }
         self.admin = Some(admin);
-        for logic in &initial.clients {
+        for (c, logic) in initial.clients.iter().enumerate() {
             let mut client = RealClient::new(*logic);
-            let conn = self.connect(None)?;
+            let conn = match &ensemble {
+                Some((ensemble, _)) => self.connect_to(ensemble.server_of_client(c as u8), None)?,
+                None => self.connect(None)?,
+            };
             client.keys = Some(conn.keys.clone());
             client.conn = Some(conn);
             self.clients.push(client);
         }
+        if let Some((ensemble, _)) = ensemble {
+            for server in ensemble.zab.ids() {
+                let observer = self.connect_to(server, None)?;
+                self.observers.push(observer);
+            }
+            self.base_zxid = self.quiesce()?;
+            if let Some(real) = self.real_ensemble() {
+                real.links.hold(self.base_zxid);
+            }
+        }
         Ok(())
+    }
+
+    /// On an ensemble: wait until every server has applied everything the set-up wrote (the
+    /// same last zxid everywhere), so that the replay starts with nothing in flight between the
+    /// servers; returns that zxid.
+    fn quiesce(&mut self) -> Result<i64, String> {
+        let deadline = Instant::now() + WAIT;
+        let root = self.root.clone();
+        loop {
+            let mut zxids = Vec::new();
+            for observer in &mut self.observers {
+                let reply = observer
+                    .call(op::EXISTS, |out| out.string(&root).bool(false))
+                    .map_err(|e| format!("an observer cannot read {root}: {e}"))?;
+                zxids.push(reply.zxid);
+            }
+            if zxids.windows(2).all(|w| w[0] == w[1]) {
+                return Ok(zxids[0]);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the servers did not agree within {WAIT:?} (last applied zxids {zxids:x?})"
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// A connection to server `server` of the ensemble.
+    fn connect_to(
+        &self,
+        server: u8,
+        keys: Option<&super::conn::SessionKeys>,
+    ) -> Result<Conn, String> {
+        let address = self
+            .real_ensemble()
+            .map_or(self.target.address, |real| real.address(server));
+        match Conn::open(address, keys, 0) {
+            Ok(Handshake::Connected(conn)) => Ok(conn),
+            Ok(Handshake::Expired) => Err("the server says the session expired".into()),
+            Err(e) => Err(format!("cannot connect to ZooKeeper at {address}: {e}")),
+        }
     }
 
     fn connect(&self, keys: Option<&super::conn::SessionKeys>) -> Result<Conn, String> {
@@ -321,14 +417,25 @@ impl Harness<'_> {
     }
 
     /// Close every session this replay opened (their nodes go with them).
+    /// On an ensemble the links pass everything again first, and each close is awaited, so the
+    /// next replay starts with nothing in flight.
     fn tear_down(&mut self) {
+        let ensemble = self.real_ensemble().map(|real| Arc::clone(&real.links));
+        if let Some(links) = &ensemble {
+            links.pass();
+        }
         let conns = self
             .clients
             .iter_mut()
             .filter_map(|c| c.conn.take())
-            .chain(self.admin.take());
+            .chain(self.admin.take())
+            .chain(self.observers.drain(..));
         for mut conn in conns {
-            let _ = conn.send(op::CLOSE_SESSION, |out| out);
+            if ensemble.is_some() {
+                let _ = conn.call(op::CLOSE_SESSION, |out| out);
+            } else {
+                let _ = conn.send(op::CLOSE_SESSION, |out| out);
+            }
         }
     }
 
@@ -346,7 +453,7 @@ impl Harness<'_> {
         }
     }
 
-    fn step(&mut self, action: LockAction, before: &LockState, after: &LockState) -> Done {
+    fn step(&mut self, action: LockAction, before: &LockState<Z>, after: &LockState<Z>) -> Done {
         match action {
             LockAction::StartAcquire { client } => {
                 let c = index(client);
@@ -361,10 +468,12 @@ impl Harness<'_> {
             }
             LockAction::UseResource { client } => self.use_resource(index(client), after),
             LockAction::Deliver { from, to, msg } => match (from, to, msg) {
-                (ActorId::Client(c), ActorId::Server, Msg::Request(request)) => {
-                    self.serve(usize::from(c), request, before, after)
-                }
-                (ActorId::Server, ActorId::Client(c), Msg::Reply(reply)) => {
+                (
+                    ActorId::Client(c),
+                    ActorId::Server | ActorId::Replica(_),
+                    Msg::Request(request),
+                ) => self.serve(usize::from(c), request, before, after),
+                (ActorId::Server | ActorId::Replica(_), ActorId::Client(c), Msg::Reply(reply)) => {
                     self.read(usize::from(c), reply, false, after)
                 }
                 (ActorId::Client(c), ActorId::Resource, Msg::Write { .. }) => {
@@ -433,15 +542,12 @@ impl Harness<'_> {
             }
             LockAction::CrashServer => self.crash(before, after),
             LockAction::RestartServer => self.restart(),
-            // A single server's world never takes one; ensemble traces are refused before replay.
-            LockAction::Ensemble(_) => Err(unrealisable(format!(
-                "{action} is a step of an ensemble's servers: conform replays single-server traces"
-            ))),
+            LockAction::Ensemble(step) => self.ensemble_step(step, before, after),
         }
     }
 
     /// The client sent `request`: it waits in the harness until the step that delivers it.
-    fn queue_request(&mut self, c: usize, request: Request, after: &LockState) -> Done {
+    fn queue_request(&mut self, c: usize, request: Request, after: &LockState<Z>) -> Done {
         let client = &mut self.clients[c];
         client.outgoing.push_back(request);
         let model = after.links[c].to_server.last().copied();
@@ -456,7 +562,13 @@ impl Harness<'_> {
     }
 
     /// Put `c`'s head request on the wire and wait for the server's answer.
-    fn serve(&mut self, c: usize, request: Request, before: &LockState, after: &LockState) -> Done {
+    fn serve(
+        &mut self,
+        c: usize,
+        request: Request,
+        before: &LockState<Z>,
+        after: &LockState<Z>,
+    ) -> Done {
         let Some(head) = self.clients[c].outgoing.pop_front() else {
             return Err(diverged(
                 format!("{} has no request waiting", name(c)),
@@ -498,6 +610,9 @@ impl Harness<'_> {
                 format!("{} sends {request} on a live session", name(c)),
                 "the model's session ended, the real one is live",
             ));
+        }
+        if after.zk.ensemble().is_some() {
+            return self.serve_on_ensemble(c, request, after);
         }
         let real_request = self.send(c, request)?;
         let deadline = Instant::now() + WAIT;
@@ -550,7 +665,7 @@ impl Harness<'_> {
     }
 
     /// `c` reads the head of its incoming messages (or, `event_first`, the event behind it).
-    fn read(&mut self, c: usize, model: Reply, event_first: bool, after: &LockState) -> Done {
+    fn read(&mut self, c: usize, model: Reply, event_first: bool, after: &LockState<Z>) -> Done {
         let at = usize::from(event_first);
         if self.clients[c].incoming.len() <= at {
             self.barrier(c)?;

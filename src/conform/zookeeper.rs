@@ -62,36 +62,54 @@ impl ZooKeeper {
     /// Start a server on a free loopback port with a fresh data directory, and wait until it
     /// serves.
     pub fn spawn() -> Result<ZooKeeper, String> {
-        let classpath = classpath()?;
-        install_signal_handler();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map_err(|err| format!("cannot find a free port on 127.0.0.1: {err}"))?
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("lockscope-zookeeper-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(dir.join("data"))
-            .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-        let config = format!(
-            "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-             maxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n\
-             maxSessionTimeout=120000\nforceSync=no\n",
-            dir.join("data").display()
-        );
-        std::fs::write(dir.join("zoo.cfg"), config)
-            .map_err(|err| format!("cannot write {}: {err}", dir.join("zoo.cfg").display()))?;
-        let mut server = ZooKeeper {
-            address: SocketAddr::from(([127, 0, 0, 1], port)),
-            classpath,
-            dir,
-            process: None,
-        };
+        let port = free_port()?;
+        let mut server = ZooKeeper::prepare(&port.to_string(), port, "", None)?;
         server.start()?;
         Ok(server)
     }
 
-    /// Start (or restart) the process on this server's configuration and data.
+    /// A server's directory and configuration, not started: `tag` names its directory, `port`
+    /// is its client port, `extra` more configuration lines, `id` its `myid` in an ensemble.
+    pub fn prepare(tag: &str, port: u16, extra: &str, id: Option<u8>) -> Result<ZooKeeper, String> {
+        let classpath = classpath()?;
+        install_signal_handler();
+        let dir =
+            std::env::temp_dir().join(format!("lockscope-zookeeper-{}-{tag}", std::process::id()));
+        let written = |file: PathBuf, text: String| {
+            std::fs::write(&file, text)
+                .map_err(|err| format!("cannot write {}: {err}", file.display()))
+        };
+        std::fs::create_dir_all(dir.join("data"))
+            .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+        if let Some(id) = id {
+            written(dir.join("data").join("myid"), format!("{id}\n"))?;
+        }
+        written(
+            dir.join("zoo.cfg"),
+            format!(
+                "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+                 maxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n\
+                 maxSessionTimeout=120000\nforceSync=no\n{extra}",
+                dir.join("data").display()
+            ),
+        )?;
+        Ok(ZooKeeper {
+            address: SocketAddr::from(([127, 0, 0, 1], port)),
+            classpath,
+            dir,
+            process: None,
+        })
+    }
+
+    /// Start (or restart) the process on this server's configuration and data, and wait until
+    /// it serves.
     pub fn start(&mut self) -> Result<(), String> {
+        self.launch()?;
+        self.wait_serving().map(|_| ())
+    }
+
+    /// Start the process, not waiting: an ensemble's members serve only once a quorum is up.
+    pub fn launch(&mut self) -> Result<(), String> {
         let log = std::fs::File::create(self.dir.join("zookeeper.log"))
             .map_err(|err| format!("cannot write the server's log: {err}"))?;
         let mut command = Command::new("java");
@@ -117,10 +135,17 @@ impl ZooKeeper {
             .expect("not poisoned")
             .push((child.id(), self.dir.clone()));
         self.process = Some(child);
+        Ok(())
+    }
+
+    /// Wait until the server serves (`srvr` reports its mode); returns that answer.
+    pub fn wait_serving(&mut self) -> Result<String, String> {
         let deadline = Instant::now() + START_LIMIT;
         while Instant::now() < deadline {
-            if four_letter_word(self.address, "srvr").is_some_and(|a| a.contains("Mode:")) {
-                return Ok(());
+            if let Some(answer) =
+                four_letter_word(self.address, "srvr").filter(|a| a.contains("Mode:"))
+            {
+                return Ok(answer);
             }
             if let Some(status) = self
                 .process
@@ -164,6 +189,14 @@ impl Drop for ZooKeeper {
         self.crash();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A free port on 127.0.0.1 (free when asked: the server binds it a moment later).
+pub fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|err| format!("cannot find a free port on 127.0.0.1: {err}"))
 }
 
 /// Ctrl-C and SIGTERM kill the servers before the harness exits (Drop does not run then).

@@ -46,6 +46,17 @@ impl Ensemble {
         tree
     }
 
+    /// What `server` has applied, in log order: the transactions its data tree holds.
+    pub fn applied(&self, server: Sid) -> &[Txn] {
+        processed(self.zab.server(server))
+    }
+
+    /// `server`'s data tree as its own clients read it (conform compares it with a real
+    /// server's).
+    pub fn tree_of(&self, config: &super::EnsembleConfig, server: Sid) -> Server {
+        self.tree_at(&config.zk, server)
+    }
+
     /// The leader's prepared view: its tree with every transaction it has logged applied,
     /// committed or not (ZooKeeper's `outstandingChanges`), against which it prepares requests.
     pub(super) fn prepared_view(&self, config: &ZkConfig, leader: Sid) -> Server {

@@ -310,6 +310,12 @@ impl<Z: ZkService> LockModel<Z> {
         self.config.clients
     }
 
+    /// The service's options (an ensemble's servers and connections): conform builds the real
+    /// service from them.
+    pub fn service_config(&self) -> &Z::Config {
+        &self.zk
+    }
+
     /// Rename sequence numbers and zxids to their ranks after every step even when acquisitions
     /// are finite (where it is not needed): tests use it to show the renaming merges no states a
     /// property can tell apart.

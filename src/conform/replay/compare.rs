@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Harness<'_> {
+impl<Z: Replayed> Harness<'_, Z> {
     /// Compare a real message with the model's, binding real names and zxids to the model's.
     pub(super) fn compare(&mut self, model: Reply, real: &Arrived) -> Result<(), String> {
         let shape = |r: Reply| r.map_values(&mut |_| 0, &mut |_| 0);
@@ -83,7 +83,7 @@ impl Harness<'_> {
     }
 
     /// The tree as an observer session sees it, against the model's server.
-    pub(super) fn compare_tree(&mut self, after: &LockState) -> Result<(), String> {
+    pub(super) fn compare_tree(&mut self, after: &LockState<Z>) -> Result<(), String> {
         let Some(admin) = self.admin.as_mut() else {
             return Ok(());
         };
@@ -91,7 +91,8 @@ impl Harness<'_> {
         let reply = admin
             .call(op::GET_CHILDREN, |out| out.string(&lock).bool(false))
             .map_err(|e| format!("the observer cannot list {lock}: {e}"))?;
-        let model_exists = after.zk.node(Path::Lock).is_some();
+        let tree = after.zk.agreed_tree();
+        let model_exists = tree.node(Path::Lock).is_some();
         let real_exists = reply.err == wire::err::OK;
         if model_exists != real_exists {
             return Err(format!(
@@ -106,7 +107,7 @@ impl Harness<'_> {
             .map_err(|e| format!("a malformed listing: {e}"))?;
         let mut real: Vec<u8> = names.iter().map(|n| seq_of(n)).collect::<Result<_, _>>()?;
         real.sort_unstable();
-        let model = after.zk.children();
+        let model = tree.children();
         let shown: Vec<String> = real.iter().map(u8::to_string).collect();
         let tree = || format!("tree: model children {model}, real [{}]", shown.join(", "));
         if real.len() != model.len() {
@@ -121,36 +122,48 @@ impl Harness<'_> {
     }
 
     /// After the last step: anything in flight that the model does not have.
-    pub(super) fn leftovers(&mut self, last: &LockState) -> Option<String> {
+    pub(super) fn leftovers(&mut self, last: &LockState<Z>) -> Option<String> {
+        if last.zk.ensemble().is_some() {
+            if let Err(Failure::Diverged { difference, .. } | Failure::Unrealisable(difference)) =
+                self.settle(last)
+            {
+                return Some(difference);
+            }
+        }
         for c in 0..self.clients.len() {
             if let Err(Failure::Diverged { difference, .. } | Failure::Unrealisable(difference)) =
                 self.barrier(c)
             {
                 return Some(difference);
             }
-            let real: Vec<String> = self.clients[c]
-                .incoming
-                .iter()
-                .map(|a| a.text(self.fenced()))
-                .collect();
-            let model = &last.links[c].from_server;
-            let arrived = self.clients[c].incoming.clone();
-            let same = real.len() == model.len()
-                && model
-                    .iter()
-                    .zip(&arrived)
-                    .all(|(&m, r)| self.compare(m, r).is_ok());
-            if !same {
-                let model: Vec<String> = model.iter().map(Reply::to_string).collect();
-                return Some(format!(
-                    "in flight to {}: model [{}], real [{}]",
-                    name(c),
-                    model.join(", "),
-                    real.join(", ")
-                ));
+            if let Err(difference) = self.compare_in_flight(c, &last.links[c].from_server) {
+                return Some(difference);
             }
         }
         None
+    }
+}
+
+impl<Z: Replayed> Harness<'_, Z> {
+    /// What has arrived for `c` and not been read, against what the model has in flight to it.
+    pub(super) fn compare_in_flight(&mut self, c: usize, model: &[Reply]) -> Result<(), String> {
+        let arrived = self.clients[c].incoming.clone();
+        let same = arrived.len() == model.len()
+            && model
+                .iter()
+                .zip(&arrived)
+                .all(|(&m, r)| self.compare(m, r).is_ok());
+        if same {
+            return Ok(());
+        }
+        let model: Vec<String> = model.iter().map(Reply::to_string).collect();
+        let real: Vec<String> = arrived.iter().map(|a| a.text(self.fenced())).collect();
+        Err(format!(
+            "in flight to {}: model [{}], real [{}]",
+            name(c),
+            model.join(", "),
+            real.join(", ")
+        ))
     }
 }
 

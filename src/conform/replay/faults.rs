@@ -3,9 +3,9 @@
 
 use super::*;
 
-impl Harness<'_> {
+impl<Z: Replayed> Harness<'_, Z> {
     /// Expire `c`'s session at this step: a second connection attaches to it and closes it.
-    pub(super) fn expire(&mut self, c: usize, after: &LockState) -> Done {
+    pub(super) fn expire(&mut self, c: usize, after: &LockState<Z>) -> Done {
         let keys = self.clients[c]
             .keys
             .clone()
@@ -112,7 +112,7 @@ impl Harness<'_> {
     /// SIGKILL the server. Clients waiting on a reply lose what was in flight and read
     /// `ConnectionLoss`; the others keep what they had received; the model must name the same
     /// clients.
-    pub(super) fn crash(&mut self, before: &LockState, after: &LockState) -> Done {
+    pub(super) fn crash(&mut self, before: &LockState<Z>, after: &LockState<Z>) -> Done {
         let Some(server) = self.target.spawned.as_mut() else {
             return Err(unrealisable(
                 "crashing the server needs a server the harness started (--spawn)".into(),
@@ -146,7 +146,7 @@ impl Harness<'_> {
             }
         }
         // The model's clients that read ConnectionLoss are those the crash gave one.
-        let losses = |state: &LockState, c: usize| {
+        let losses = |state: &LockState<Z>, c: usize| {
             state.links[c]
                 .from_server
                 .iter()

@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Harness<'_> {
+impl<Z: Replayed> Harness<'_, Z> {
     /// For `no_herd`: after a step that deletes a node (a delete, an expiry), how many other
     /// clients got a watch event from it.
     pub(super) fn count_woken(&mut self, action: LockAction) -> Result<(), Failure> {

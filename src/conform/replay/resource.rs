@@ -2,8 +2,8 @@
 
 use super::*;
 
-impl Harness<'_> {
-    pub(super) fn use_resource(&mut self, c: usize, after: &LockState) -> Done {
+impl<Z: Replayed> Harness<'_, Z> {
+    pub(super) fn use_resource(&mut self, c: usize, after: &LockState<Z>) -> Done {
         let model_token = self.model.client_writes(&mut self.clients[c].logic);
         let client = &mut self.clients[c];
         let (_, czxid, version) = client.node.clone().unwrap_or_default();
@@ -34,7 +34,7 @@ impl Harness<'_> {
     }
 
     /// The resource (in the harness) takes `c`'s write.
-    pub(super) fn write(&mut self, c: usize, after: &LockState) -> Done {
+    pub(super) fn write(&mut self, c: usize, after: &LockState<Z>) -> Done {
         let client = &mut self.clients[c];
         let token = client
             .to_resource
@@ -71,7 +71,12 @@ impl Harness<'_> {
         }
     }
 
-    pub(super) fn write_answered(&mut self, c: usize, accepted: bool, after: &LockState) -> Done {
+    pub(super) fn write_answered(
+        &mut self,
+        c: usize,
+        accepted: bool,
+        after: &LockState<Z>,
+    ) -> Done {
         let client = &mut self.clients[c];
         let real = client.from_resource.take();
         if real != Some(accepted) {

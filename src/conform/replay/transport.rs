@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Harness<'_> {
+impl<Z: Replayed> Harness<'_, Z> {
     /// Take what has arrived on `c`'s connection into its incoming queue; with a deadline, wait
     /// until something arrives or the connection closes. Returns whether anything came.
     pub(super) fn receive(&mut self, c: usize, deadline: Option<Instant>) -> Result<bool, Failure> {
@@ -32,10 +32,16 @@ impl Harness<'_> {
     /// the server sent them, so all that the earlier steps made the server send to `c` arrives
     /// before the ping's answer.
     pub(super) fn barrier(&mut self, c: usize) -> Result<(), Failure> {
+        // On an ensemble a ping waits behind the client's own writes that are not committed
+        // (`CommitProcessor` keeps a session's order), which a step may be holding.
+        let awaits_write = self.clients[c]
+            .sent
+            .iter()
+            .any(|(_, sent)| sent.as_ref().is_some_and(|(request, _)| !request.is_read()));
         let Some(conn) = self.clients[c].conn.as_mut() else {
             return Ok(());
         };
-        if conn.is_closed() {
+        if conn.is_closed() || (self.target.ensemble.is_some() && awaits_write) {
             return self.receive(c, None).map(|_| ());
         }
         conn.send_with_xid(xid::PING, op::PING, |out| out)

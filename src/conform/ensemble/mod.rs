@@ -1,0 +1,162 @@
+//! A real ZooKeeper ensemble on loopback whose every server-to-server link passes through the
+//! harness (docs/conform.md, "Ensembles").
+//!
+//! Each server gets its own configuration, in which it is itself at its real ports and every
+//! other server is at a proxy port dedicated to that ordered pair (`reconfigEnabled=false`, so
+//! no server learns the others' real addresses). No root and no network namespace is needed.
+//! The election runs through byte-passing proxies; the learner links through proxies that read
+//! packets and, once the harness holds, keep the broadcast's packets until a step releases them
+//! ([`proxy`]).
+
+mod packet;
+mod proxy;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::zookeeper::{free_port, ZooKeeper};
+
+pub use packet::{kind, kind_name, txn, Packet};
+pub use proxy::{LinkId, Links};
+
+/// The lines every member's configuration adds to a single server's: a long `syncLimit`, since
+/// a held PROPOSAL or ACK must not make the leader drop its follower
+/// (`LearnerHandler.ping`'s `syncLimitCheck`), and no reconfiguration.
+const MEMBER_CONFIG: &str = "initLimit=50\nsyncLimit=250\nreconfigEnabled=false\n";
+
+/// How many times an ensemble is started before the harness gives up on its leader.
+const ATTEMPTS: usize = 3;
+
+/// A spawned ensemble: its servers by model id (`S0` is ZooKeeper's server 1) and its links.
+pub struct RealEnsemble {
+    pub members: Vec<ZooKeeper>,
+    pub links: Arc<Links>,
+    /// The server that leads (the highest id, as in the model).
+    pub leader: u8,
+}
+
+impl RealEnsemble {
+    /// Start `servers` servers with proxied links, and wait until `leader` (the highest id, as in
+    /// the model) leads and the others follow it, synced. With every log empty the highest id
+    /// wins an election in which every server takes part, but servers that start first may
+    /// elect one of themselves: so a bare quorum of the highest ids starts first, and an
+    /// ensemble that elected another server all the same is started again.
+    pub fn spawn(servers: u8, leader: u8) -> Result<RealEnsemble, String> {
+        let mut elected = Vec::new();
+        for _ in 0..ATTEMPTS {
+            let ensemble = RealEnsemble::start(servers)?;
+            if ensemble.leader == leader {
+                return Ok(ensemble);
+            }
+            elected.push(format!("S{}", ensemble.leader));
+        }
+        Err(format!(
+            "the spawned ensemble elected {} in {ATTEMPTS} starts, never S{leader} as the model's",
+            elected.join(", ")
+        ))
+    }
+
+    fn start(servers: u8) -> Result<RealEnsemble, String> {
+        let n = usize::from(servers);
+        let real: Vec<(u16, u16)> = (0..n)
+            .map(|_| Ok((free_port()?, free_port()?)))
+            .collect::<Result<_, String>>()?;
+        let links = Arc::new(Links::default());
+        // proxied[i][j]: the (quorum, election) ports at which server i reaches server j.
+        let mut proxied = vec![vec![(0, 0); n]; n];
+        for (i, row) in proxied.iter_mut().enumerate() {
+            for (j, ports) in row.iter_mut().enumerate() {
+                if i == j {
+                    *ports = real[j];
+                    continue;
+                }
+                let quorum = listen()?;
+                let election = listen()?;
+                *ports = (port_of(&quorum)?, port_of(&election)?);
+                let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
+                proxy::learner_proxy(
+                    quorum,
+                    at(real[j].0),
+                    (i as u8, j as u8),
+                    Arc::clone(&links),
+                );
+                proxy::election_proxy(election, at(real[j].1));
+            }
+        }
+        let mut members = Vec::with_capacity(n);
+        for (i, row) in proxied.iter().enumerate() {
+            let servers_lines: String = row
+                .iter()
+                .enumerate()
+                .map(|(j, (quorum, election))| {
+                    format!("server.{}=127.0.0.1:{quorum}:{election}\n", j + 1)
+                })
+                .collect();
+            let port = free_port()?;
+            let member = ZooKeeper::prepare(
+                &format!("{port}-s{i}"),
+                port,
+                &format!("{MEMBER_CONFIG}{servers_lines}"),
+                Some(i as u8 + 1),
+            )?;
+            members.push(member);
+        }
+        // A bare quorum first, the highest ids: every quorum of them is all of them, so the
+        // highest wins the election; the others then join the leader they find. The highest
+        // starts before the rest of its group: a peer that finds it listening has its vote at
+        // once, where a peer it could not reach yet backs off its notifications (up to seconds).
+        let quorum = n / 2 + 1;
+        let mut leader = None;
+        for group in [n - quorum..n, 0..n - quorum] {
+            for i in group.clone().rev() {
+                members[i].launch()?;
+                if i == n - 1 {
+                    wait_listening(real[i].1)?;
+                }
+            }
+            for i in group {
+                if members[i].wait_serving()?.contains("Mode: leader") {
+                    leader = Some(i as u8);
+                }
+            }
+        }
+        let leader = leader.ok_or("the spawned ensemble elected no leader")?;
+        Ok(RealEnsemble {
+            members,
+            links,
+            leader,
+        })
+    }
+
+    /// Server `server`'s client address.
+    pub fn address(&self, server: u8) -> SocketAddr {
+        self.members[usize::from(server)].address
+    }
+}
+
+/// Wait until a server listens on `port` (its election port: it has started its election).
+fn wait_listening(port: u16) -> Result<(), String> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "no ZooKeeper server opened its election port {port}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn listen() -> Result<TcpListener, String> {
+    TcpListener::bind("127.0.0.1:0").map_err(|err| format!("cannot listen on 127.0.0.1: {err}"))
+}
+
+fn port_of(listener: &TcpListener) -> Result<u16, String> {
+    listener
+        .local_addr()
+        .map(|address| address.port())
+        .map_err(|err| err.to_string())
+}

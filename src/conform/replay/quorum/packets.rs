@@ -1,0 +1,258 @@
+//! Which real packets a model message between servers stands for, and finding them among the
+//! packets a link holds.
+
+use super::*;
+
+/// One real packet a model message stands for. A model message is one packet, except the last
+/// release's delete and closeSession, which the model makes one transaction and ZooKeeper two:
+/// its REQUEST, PROPOSAL, ACK and COMMIT are each two packets, released together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Want {
+    Request { session: i64, op: i32 },
+    Proposal { value: u8, part: usize },
+    Ack { value: u8, part: usize },
+    Commit { value: u8, part: usize },
+}
+
+impl Want {
+    fn kind(self) -> i32 {
+        match self {
+            Want::Request { .. } => kind::REQUEST,
+            Want::Proposal { .. } => kind::PROPOSAL,
+            Want::Ack { .. } => kind::ACK,
+            Want::Commit { .. } => kind::COMMIT,
+        }
+    }
+}
+
+/// How the model's messages on a link stand against the packets held there.
+pub(super) enum Matched {
+    /// Each wanted packet's index among the held ones.
+    All(Vec<usize>),
+    /// Some have not arrived yet.
+    Missing(String),
+    Differs(String),
+}
+
+/// How many real transactions a model transaction is.
+fn parts(txn: LockTxn) -> usize {
+    match txn {
+        LockTxn::Delete {
+            close_session: true,
+            ..
+        } => 2,
+        _ => 1,
+    }
+}
+
+impl<Z: Replayed> Harness<'_, Z> {
+    /// The real packets a model message on a link stands for.
+    pub(super) fn wants(&self, ensemble: &Ensemble, msg: zab::Msg) -> Result<Vec<Want>, Failure> {
+        let value_of = |zxid: zab::Zxid| {
+            ensemble
+                .zab
+                .servers
+                .iter()
+                .flat_map(|s| s.disk.log.iter())
+                .find(|t| t.zxid == zxid)
+                .map(|t| t.value)
+                .ok_or_else(|| unrealisable(format!("no transaction has zxid {zxid}")))
+        };
+        let group = |value: u8, want: fn(u8, usize) -> Want| {
+            let n = parts(ensemble.txns[usize::from(value - 1)]);
+            (0..n).map(|part| want(value, part)).collect()
+        };
+        Ok(match msg {
+            zab::Msg::Forward { client, request } => {
+                let session = self.session_of(usize::from(client));
+                let ops: &[i32] = match request {
+                    Request::Create { .. } => &[txn::CREATE2],
+                    Request::Delete {
+                        close_session: true,
+                        ..
+                    } => &[txn::DELETE, txn::CLOSE_SESSION],
+                    Request::Delete { .. } => &[txn::DELETE],
+                    other => {
+                        return Err(unrealisable(format!(
+                            "a forwarded {other}: the harness opens sessions before the replay"
+                        )))
+                    }
+                };
+                ops.iter()
+                    .map(|&op| Want::Request { session, op })
+                    .collect()
+            }
+            zab::Msg::Proposal { txn } => group(txn.value, |value, part| Want::Proposal {
+                value,
+                part,
+            }),
+            zab::Msg::Ack { zxid } => group(value_of(zxid)?, |value, part| Want::Ack {
+                value,
+                part,
+            }),
+            zab::Msg::Commit { zxid } => group(value_of(zxid)?, |value, part| Want::Commit {
+                value,
+                part,
+            }),
+            other => {
+                return Err(unrealisable(format!(
+                    "{other}: the harness steps only the broadcast's packets (the ensemble is synced before the replay)"
+                )))
+            }
+        })
+    }
+
+    /// Whether a held packet is the one `want` names, binding a proposal's real zxid to the
+    /// model's transaction the first time one is seen.
+    fn is_wanted(
+        &mut self,
+        ensemble: &Ensemble,
+        want: Want,
+        packet: &Packet,
+    ) -> Result<bool, String> {
+        if packet.kind != want.kind() {
+            return Ok(false);
+        }
+        let bound = |values: &BTreeMap<u8, Vec<i64>>, value: u8, part: usize| {
+            values
+                .get(&value)
+                .and_then(|zxids| zxids.get(part))
+                .copied()
+        };
+        match want {
+            Want::Request { session, op } => {
+                let (real_session, real_op) = packet
+                    .request()
+                    .map_err(|e| format!("a malformed REQUEST: {e}"))?;
+                if (real_session, real_op) != (session, op) {
+                    return Err(format!(
+                        "REQUEST: model {} of session {session:#x}, real {} of session {real_session:#x}",
+                        txn::name(op),
+                        txn::name(real_op)
+                    ));
+                }
+                Ok(true)
+            }
+            Want::Proposal { value, part } => {
+                if let Some(zxid) = bound(&self.values, value, part) {
+                    return Ok(packet.zxid == zxid);
+                }
+                if part != self.values.get(&value).map_or(0, Vec::len) {
+                    return Ok(false);
+                }
+                let proposed = packet
+                    .proposed()
+                    .map_err(|e| format!("a malformed PROPOSAL: {e}"))?;
+                let model = ensemble.txns[usize::from(value - 1)];
+                let (client, kinds): (u8, &[i32]) = match model {
+                    LockTxn::Create { creator, .. } => (creator, &[txn::CREATE2, txn::CREATE]),
+                    LockTxn::Delete { client, path, .. } => match (path, part) {
+                        (_, 1) => (client, &[txn::CLOSE_SESSION]),
+                        (Some(_), _) => (client, &[txn::DELETE]),
+                        (None, _) => (client, &[txn::ERROR]),
+                    },
+                    LockTxn::Error { client, .. } => (client, &[txn::ERROR]),
+                    LockTxn::CreateSession { client } => (client, &[txn::CREATE_SESSION]),
+                    LockTxn::Expire { client } => (client, &[txn::CLOSE_SESSION]),
+                };
+                let session = self.session_of(usize::from(client));
+                if !kinds.contains(&proposed.kind) || proposed.session != session {
+                    return Err(format!(
+                        "proposal: model {model:?} (session {session:#x}), real {} of session {:#x}",
+                        txn::name(proposed.kind),
+                        proposed.session
+                    ));
+                }
+                self.values.entry(value).or_default().push(packet.zxid);
+                Ok(true)
+            }
+            Want::Ack { value, part } | Want::Commit { value, part } => {
+                Ok(bound(&self.values, value, part) == Some(packet.zxid))
+            }
+        }
+    }
+
+    /// Match the model's messages on `link` with the packets held there, in order. A COMMIT
+    /// may be held ahead of its turn: the real leader writes and acknowledges its own proposal
+    /// at once (see [`Harness::ensemble_step`]), so it may commit before the model's leader does.
+    pub(super) fn match_link(
+        &mut self,
+        ensemble: &Ensemble,
+        link: LinkId,
+        held: &[Packet],
+    ) -> Result<Matched, Failure> {
+        let model: Vec<zab::Msg> = ensemble
+            .zab
+            .net
+            .iter()
+            .filter(|p| (p.from, p.to) == link)
+            .map(|p| p.msg)
+            .collect();
+        let mut indices = Vec::new();
+        for msg in model {
+            for want in self.wants(ensemble, msg)? {
+                let mut found = None;
+                for (i, packet) in held.iter().enumerate() {
+                    if indices.contains(&i) {
+                        continue;
+                    }
+                    match self.is_wanted(ensemble, want, packet) {
+                        Ok(true) => {
+                            found = Some(i);
+                            break;
+                        }
+                        Ok(false) if packet.kind == kind::COMMIT => {}
+                        Ok(false) => {
+                            return Ok(Matched::Differs(format!(
+                                "S{} → S{}: model {msg}, real {} {:#x}",
+                                link.0,
+                                link.1,
+                                kind_name(packet.kind),
+                                packet.zxid
+                            )))
+                        }
+                        Err(difference) => return Ok(Matched::Differs(difference)),
+                    }
+                }
+                let Some(i) = found else {
+                    return Ok(Matched::Missing(format!(
+                        "S{} → S{}: model {msg}, real nothing held",
+                        link.0, link.1
+                    )));
+                };
+                indices.push(i);
+            }
+        }
+        for (i, packet) in held.iter().enumerate() {
+            if !indices.contains(&i) && !self.early_commit(ensemble, packet) {
+                return Ok(Matched::Differs(format!(
+                    "S{} → S{}: real {} {:#x} held, which the model does not send",
+                    link.0,
+                    link.1,
+                    kind_name(packet.kind),
+                    packet.zxid
+                )));
+            }
+        }
+        Ok(Matched::All(indices))
+    }
+
+    /// A COMMIT of a transaction the model's leader has not committed yet.
+    fn early_commit(&self, ensemble: &Ensemble, packet: &Packet) -> bool {
+        if packet.kind != kind::COMMIT {
+            return false;
+        }
+        let Some(value) = self
+            .values
+            .iter()
+            .find(|(_, zxids)| zxids.contains(&packet.zxid))
+            .map(|(&value, _)| value)
+        else {
+            return false;
+        };
+        let leader = ensemble.leader().expect("a leader serves");
+        let server = ensemble.zab.server(leader);
+        let committed = &server.disk.log[..usize::from(server.disk.delivered)];
+        !committed.iter().any(|t| t.value == value)
+    }
+}
