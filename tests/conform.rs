@@ -419,24 +419,20 @@ fn an_ensemble_trace_replays_with_its_stale_read() {
     assert!(out.contains("the harness releases S2 → S1 COMMIT"), "{out}");
 }
 
-/// Goal: the model's gap about creation watches (docs/conform.md, "What it found") shows on an
-/// ensemble too, at the step where the client's server applies the create. Method: four seeded
-/// random runs of the naive recipe on three servers; run 3 diverges at step 42.
+/// Goal: the creation watch on a missing `/lock` is left and fired on an ensemble as on a real
+/// one: the client's own server registers it and fires it when it applies the create. Method:
+/// four seeded random runs of the naive recipe on three servers, each matching every step (before
+/// the model had the watch, run 3 diverged at step 42, where C0's server applied its create of
+/// `/lock` behind a NodeCreated event the model did not have).
 #[test]
-fn on_an_ensemble_the_creation_watch_gap_diverges_where_the_create_is_applied() {
-    if !zookeeper_here("on_an_ensemble_the_creation_watch_gap_diverges") {
+fn on_an_ensemble_the_creation_watch_fires_where_the_create_is_applied() {
+    if !zookeeper_here("on_an_ensemble_the_creation_watch_fires") {
         return;
     }
     let (code, out, err, results) = conform_random("tests/conform/ensemble-naive.toml", "4", "7");
-    assert_eq!(code, Some(1), "{out}{err}");
-    let failures = results["random"]["failures"].as_array().expect("failures");
-    assert_eq!(failures.len(), 1, "{out}");
-    assert_eq!(failures[0][0], 3);
-    assert_eq!(failures[0][1]["ending"]["diverged"]["step"], 42, "{out}");
-    assert!(
-        out.contains("differs: in flight to C0: model [Created(/lock)], real [NodeCreated(/lock), Created(/lock)]"),
-        "{out}"
-    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(results["random"]["failures"].as_array().map(Vec::len), Some(0), "{out}");
+    assert!(out.contains("4 of 4 random run(s) matched every step"), "{out}");
 }
 
 /// Goal: a step the real leader cannot be made to take is refused, named, with exit 2. Method:

@@ -159,8 +159,9 @@ fn lock_model(scenario: &Scenario, file: &Path) -> Result<World, String> {
     match &spec.ensemble {
         None => LockModel::new(config).map(World::Single).map_err(at_file),
         Some(ensemble) => {
-            let ensemble = crate::registry::ensemble_config(spec, ensemble, &scenario.faults)
-                .map_err(at_file)?;
+            let ensemble =
+                crate::registry::ensemble_config(spec, ensemble, &scenario.faults, scenario.timing)
+                    .map_err(at_file)?;
             LockModel::on_ensemble(config, ensemble)
                 .map(World::Ensemble)
                 .map_err(at_file)
