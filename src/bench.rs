@@ -14,6 +14,11 @@
 //! the first violation of zk-4643 (2 writes, 2 crashes), whose trace must be the shortest one, 38
 //! steps: about 4 million states, far more than every quick row together.
 //!
+//! Then the lock on a ZooKeeper ensemble: each bundled ensemble scenario's complete space, safety
+//! only, built from the scenario file itself, its counts compared with the independent oracle of
+//! that world where there is one (`tests/oracle/ensemble_results.jsonl`, the control's). Every
+//! safety property must hold. These rows are in `--quick` too: the control is 22 thousand states.
+//!
 //! Memory is the process's peak resident set during one run: before each run the allocator's free
 //! memory goes back to the system (glibc's `malloc_trim`) and the peak is reset (Linux
 //! `clear_refs`), and bytes per state divide the growth over the run by the unique states.
@@ -24,13 +29,45 @@ use lockscope_models::lock::{LockConfig, LockModel, Recipe};
 use lockscope_models::prop;
 use lockscope_models::zab::{LeaderWrite, ZabConfig, ZabModel, ZabVariant};
 
+use crate::registry;
 use crate::report::thousands;
+use crate::scenario::Scenario;
 use crate::search::{
     search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Selection, Strategy, Verdict,
 };
 
 /// Complete counts of the independent oracle, one JSON object per line.
 const ORACLE: &str = include_str!("../tests/oracle/results.jsonl");
+
+/// A bundled ensemble scenario the bench runs.
+struct EnsembleRun {
+    label: &'static str,
+    /// The scenario file's text.
+    scenario: &'static str,
+    /// The oracle's complete counts (unique states, transitions, max depth), where an independent
+    /// search of that world exists.
+    oracle: Option<(u64, u64, u32)>,
+}
+
+/// The ensemble scenarios the bench runs. The minority-holder scenario (issue 22) goes here once
+/// it is bundled.
+fn ensemble_scenarios() -> Vec<EnsembleRun> {
+    vec![EnsembleRun {
+        label: "ensemble control",
+        scenario: include_str!("../scenarios/ensemble/control.toml"),
+        oracle: ensemble_oracle(include_str!("../tests/oracle/ensemble_results.jsonl")),
+    }]
+}
+
+/// The counts in an ensemble oracle's output line.
+fn ensemble_oracle(line: &str) -> Option<(u64, u64, u32)> {
+    let row: serde_json::Value = serde_json::from_str(line.trim()).ok()?;
+    Some((
+        row["states"].as_u64()?,
+        row["transitions"].as_u64()?,
+        u32::try_from(row["depth"].as_u64()?).ok()?,
+    ))
+}
 
 /// (unique states, transitions, max depth) for N clients and E expiries, from the oracle.
 fn oracle_counts(clients: u8, expiries: u8) -> Option<(u64, u64, u32)> {
@@ -118,14 +155,14 @@ fn measure<A>(search: impl FnOnce() -> SearchReport<A>) -> (SearchReport<A>, Cos
 pub struct Row {
     /// The row's label in the table, e.g. "N=5 E=0 safety".
     pub label: String,
-    /// "lock" (the reference workload) or "zab".
+    /// "lock" (the reference workload), "zab" or "ensemble" (the lock on a ZooKeeper ensemble).
     pub model: &'static str,
     /// What the row measures: "safety", "liveness", "full_space", "first_violation" or
     /// "symmetry".
     pub run: &'static str,
-    /// The lock workload's clients (`null` for ZAB rows).
+    /// The lock's clients (`null` for ZAB rows).
     pub clients: Option<u8>,
-    /// The lock workload's session expiries (`null` for ZAB rows).
+    /// The lock's session expiries (`null` for ZAB rows).
     pub expiries: Option<u8>,
     pub threads: usize,
     pub unique_states: u64,
@@ -218,7 +255,7 @@ impl Row {
     fn write(&self, out: &mut dyn std::io::Write) {
         let _ = writeln!(
             out,
-            "{:<22} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
+            "{:<24} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
             self.label,
             thousands(self.unique_states),
             thousands(self.transitions),
@@ -323,7 +360,7 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
     );
     let _ = writeln!(
         out,
-        "{:<22} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
+        "{:<24} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
         "run", "states", "transitions", "depth", "seconds", "states/s", "peak MiB", "B/state"
     );
     let mut runs: Vec<(u8, u8, Run)> = Vec::new();
@@ -459,7 +496,88 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
         });
     }
     rows.extend(zab_runs(quick, threads, &selected, out));
+    rows.extend(ensemble_runs(threads, &selected, out));
     Suite { rows, measured }
+}
+
+/// The ensemble rows: each bundled ensemble scenario's complete space, safety only.
+fn ensemble_runs(
+    threads: usize,
+    selected: &dyn Fn(&str) -> bool,
+    out: &mut dyn std::io::Write,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for EnsembleRun {
+        label,
+        scenario,
+        oracle,
+    } in ensemble_scenarios()
+    {
+        let label = format!("{label} safety");
+        if !selected(&label) {
+            continue;
+        }
+        let scenario = Scenario::parse(scenario, std::path::Path::new("scenarios/ensemble"))
+            .expect("a bundled scenario is valid");
+        let ensemble = scenario
+            .model
+            .ensemble
+            .as_ref()
+            .expect("an ensemble scenario has more than one server");
+        let model = LockModel::on_ensemble(
+            registry::lock_config(&scenario.model, Some(&scenario.faults)),
+            registry::ensemble_config(&scenario.model, ensemble, &scenario.faults)
+                .expect("a bundled ensemble scenario is built"),
+        )
+        .expect("a bundled ensemble scenario is valid");
+        let options = SearchOptions {
+            threads,
+            full_space: true,
+            check_liveness: false,
+            properties: Selection::ALL,
+            ..SearchOptions::default()
+        };
+        let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
+        let counts = (report.unique_states, report.transitions, report.max_depth);
+        let oracle = Check::oracle(oracle, counts);
+        let safety = safety_held(&report);
+        let id = RowId {
+            label,
+            model: "ensemble",
+            run: Run::Safety.key(),
+            size: Some((scenario.model.clients, scenario.faults.session_expiries)),
+        };
+        let check = Check {
+            oracle: oracle.oracle,
+            ..Check::new(
+                format!("{} · {}", oracle.text, safety.text),
+                oracle.ok && safety.ok,
+            )
+        };
+        let row = Row::new(id, &report, &cost, check);
+        row.write(out);
+        rows.push(row);
+    }
+    rows
+}
+
+/// Whether every safety property of a complete search holds.
+fn safety_held<A>(report: &SearchReport<A>) -> Check {
+    let safety: Vec<_> = report
+        .properties
+        .iter()
+        .filter(|p| p.kind == crate::search::PropertyKind::Safety)
+        .collect();
+    let held = safety
+        .iter()
+        .filter(|p| p.verdict == Verdict::Holds)
+        .count();
+    let ok = held == safety.len() && report.complete();
+    let mark = if ok { "✓" } else { "✗" };
+    Check::new(
+        format!("{held} of {} safety properties hold {mark}", safety.len()),
+        ok,
+    )
 }
 
 /// The length of zk-4643's shortest counterexample (`scenarios/zab/zk-4643.toml`).
@@ -544,21 +662,7 @@ fn zab_runs(
                 None => Check::new("no violation found ✗", false),
             }
         } else {
-            let safety: Vec<_> = report
-                .properties
-                .iter()
-                .filter(|p| p.kind == crate::search::PropertyKind::Safety)
-                .collect();
-            let held = safety
-                .iter()
-                .filter(|p| p.verdict == Verdict::Holds)
-                .count();
-            let ok = held == safety.len() && report.complete();
-            let mark = if ok { "✓" } else { "✗" };
-            Check::new(
-                format!("{held} of {} safety properties hold {mark}", safety.len()),
-                ok,
-            )
+            safety_held(&report)
         };
         let id = RowId {
             label,
@@ -657,6 +761,55 @@ mod tests {
         assert_eq!(json["rows"][0]["oracle"], serde_json::Value::Null, "{json}");
         let suite = run(true, 1, Some("N=2 E=0 safety"), &mut out);
         assert_eq!(suite.json(1, true)["rows"][0]["oracle"], true);
+    }
+
+    /// The ensemble control's row searches the bundled scenario's complete space: the counts of
+    /// the independent oracle of that world (22,085 states), every safety property holding, in
+    /// `--quick` too; its JSON names the model and size.
+    #[test]
+    fn the_ensemble_control_row_counts_what_its_oracle_counts() {
+        assert_eq!(
+            ensemble_scenarios()[0].oracle,
+            Some((22_085, 67_746, 48)),
+            "the oracle's line"
+        );
+        let mut out = Vec::new();
+        let suite = run(true, 2, Some("ensemble"), &mut out);
+        let table = String::from_utf8_lossy(&out);
+        assert_eq!(suite.rows.len(), 1, "{table}");
+        let row = &suite.rows[0];
+        assert_eq!(row.label, "ensemble control safety");
+        assert_eq!(
+            (
+                row.unique_states,
+                row.transitions,
+                row.max_depth,
+                row.complete
+            ),
+            (22_085, 67_746, 48, true)
+        );
+        assert_eq!((row.ok, row.oracle), (true, Some(true)), "{table}");
+        assert!(
+            row.check.contains("= oracle ✓") && row.check.contains("safety properties hold ✓"),
+            "{}",
+            row.check
+        );
+        let json = suite.json(2, true);
+        let row = &json["rows"][0];
+        assert_eq!(
+            (
+                &row["model"],
+                &row["run"],
+                &row["clients"],
+                &row["expiries"]
+            ),
+            (
+                &serde_json::json!("ensemble"),
+                &serde_json::json!("safety"),
+                &serde_json::json!(2),
+                &serde_json::json!(0)
+            )
+        );
     }
 
     /// Memory an earlier run freed must not count in the next run's peak: 256 MiB of small

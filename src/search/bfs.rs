@@ -8,10 +8,9 @@
 //! possible depth: counterexamples are shortest.
 //!
 //! Memory: the visited set ([`super::seen`]) keeps 64-bit fingerprints only (and, when the graph
-//! is recorded, each state's id); each state also keeps its parent's id (4 bytes) and the index
-//! of the action that reached it (1 byte). States live only in the current and the next level,
-//! packed ([`super::frontier`]); at the reference N = 5 size the two widest levels hold about as
-//! much as everything else. A counterexample is rebuilt by walking parent ids back to the initial
+//! is recorded, each state's id); each state also keeps its parent's id and the index of the
+//! action that reached it, in about a byte ([`super::parents`]). States live only in the current
+//! and the next level, packed and compressed ([`super::frontier`]). A counterexample is rebuilt by walking parent ids back to the initial
 //! state and re-running the recorded action indices.
 //!
 //! A successor reached again from the same chunk is dropped in the worker (checked and packed
@@ -33,8 +32,9 @@ use std::time::Instant;
 use lockscope_models::Task;
 
 use super::fingerprint::Fingerprint;
-use super::frontier::{compress, unpack, Fingerprinted, Frontier};
+use super::frontier::{compress, unpack, Fingerprinted, Frontier, Kept};
 use super::liveness::{self, Graph};
+use super::parents::Parents;
 use super::seen::{as_stored, Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
 use super::{
     record_first, Checkable, Counterexample, Progress, PropertyTable, SearchLimits, SearchOptions,
@@ -87,9 +87,9 @@ struct Candidate {
     fingerprint: Fingerprint,
     violations: u64,
     parent: u32,
-    /// The chunk's block holding the packed state, and where it lies in the block's bytes.
+    /// The chunk's block holding the packed state, and its place among the block's states.
     block: u32,
-    state: std::ops::Range<u32>,
+    index: u16,
     action: u8,
     task: Option<Task>,
     /// What the worker's claim found (always `Deferred` when it only looked).
@@ -134,11 +134,10 @@ struct ChunkResult {
 
 /// Everything kept per visited state besides its fingerprint.
 struct Visited {
-    /// The parent's id, or `NO_PARENT` for an initial state.
-    parent: Vec<u32>,
-    /// The index of the action (among the parent's enabled actions) that reached the state; for an
-    /// initial state, its index among the initial states.
-    action: Vec<u8>,
+    /// The parent's id (`NO_PARENT` for an initial state) and the index of the action (among the
+    /// parent's enabled actions) that reached the state; for an initial state, its index among the
+    /// initial states.
+    parents: Parents,
     /// With a recorded graph: pending obligations, per liveness property, per state.
     pending: Vec<Vec<u64>>,
     /// The states are class representatives (symmetry reduction).
@@ -147,9 +146,8 @@ struct Visited {
 
 impl Visited {
     fn push(&mut self, parent: u32, action: u8, pending: &[u64]) -> u32 {
-        let id = u32::try_from(self.parent.len()).expect("at most 2^32 states");
-        self.parent.push(parent);
-        self.action.push(action);
+        let id = self.next_id();
+        self.parents.push(parent, action);
         for (property, &bits) in self.pending.iter_mut().zip(pending) {
             property.push(bits);
         }
@@ -157,7 +155,25 @@ impl Visited {
     }
 
     fn len(&self) -> u64 {
-        self.parent.len() as u64
+        self.parents.len() as u64
+    }
+
+    /// The id the next state will get.
+    fn next_id(&self) -> u32 {
+        u32::try_from(self.parents.len()).expect("at most 2^32 states")
+    }
+
+    /// How state `id` was reached: the index of its initial state, and the action indices from
+    /// there.
+    fn path(&self, id: u32) -> (u8, Vec<u8>) {
+        let mut indices = Vec::new();
+        let (mut parent, mut action) = self.parents.get(id);
+        while parent != NO_PARENT {
+            indices.push(action);
+            (parent, action) = self.parents.get(parent);
+        }
+        indices.reverse();
+        (action, indices)
     }
 }
 
@@ -199,8 +215,7 @@ pub(super) fn search<M: Checkable>(
                 }
             ],
             symmetry: symmetry.is_some(),
-            parent: Vec::new(),
-            action: Vec::new(),
+            parents: Parents::default(),
         },
         first: vec![None; table.safety_count()],
         graph: Graph::default(),
@@ -211,7 +226,7 @@ pub(super) fn search<M: Checkable>(
     let mut frontier = Frontier::default();
     let mut packed = Vec::new();
     let mut scratch = Vec::new();
-    let mut initial = Vec::new();
+    let mut initial = Kept::default();
     for (i, state) in model.init_states().into_iter().enumerate() {
         // Under symmetry reduction, the search stores class representatives.
         let state = if symmetry.is_some() {
@@ -220,7 +235,7 @@ pub(super) fn search<M: Checkable>(
             state
         };
         let visited = &mut tally.visited;
-        let id = u32::try_from(visited.parent.len()).expect("at most 2^32 states");
+        let id = visited.next_id();
         let fingerprinted = Fingerprinted::of(&state, &mut scratch);
         if seen.insert(fingerprinted.fingerprint, id) {
             let pending = if record_graph {
@@ -234,8 +249,10 @@ pub(super) fn search<M: Checkable>(
                 &pending,
             );
             record_first(&mut tally.first, table.violations(model, &state), || id);
-            initial.push((id, fingerprinted.keep(&state, &scratch, &mut packed)));
+            initial.keep(i as u32, id);
         }
+        // Packed even when a repeat: the block marks the kept states by their place.
+        fingerprinted.keep(&state, &scratch, &mut packed);
         scratch.clear();
     }
     frontier.push_block(compress(&packed, &mut Vec::new()), initial);
@@ -355,7 +372,7 @@ pub(super) fn search<M: Checkable>(
         .map(|slot| slot.map(|id| Counterexample::path(rebuild_trace(model, &visited, id, &[]))))
         .collect();
     let liveness = if record_graph && stop == Stop::Exhausted {
-        graph.finish(visited.parent.len());
+        graph.finish(visited.parents.len());
         visited
             .pending
             .iter()
@@ -554,7 +571,7 @@ impl Tally {
                     .any(|s| matches!(s, Successor::New(_)));
                 continue;
             }
-            let mut kept = vec![Vec::new(); chunk.blocks.len()];
+            let mut kept = vec![Kept::default(); chunk.blocks.len()];
             let mut pending = chunk.pending.iter();
             for successor in chunk.successors {
                 if level.stopped.is_some() {
@@ -587,7 +604,7 @@ impl Tally {
                     }
                     Successor::New(candidate) => candidate,
                 };
-                let fresh = u32::try_from(self.visited.parent.len()).expect("at most 2^32 states");
+                let fresh = self.visited.next_id();
                 let is_new = match entering {
                     Entering::Claimed(resolver) => {
                         resolver.is_new(candidate.fingerprint, candidate.claim)
@@ -605,7 +622,7 @@ impl Tally {
                     self.visited
                         .push(candidate.parent, candidate.action, pending);
                     record_first(&mut self.first, candidate.violations, || fresh);
-                    kept[candidate.block as usize].push((fresh, candidate.state));
+                    kept[candidate.block as usize].keep(u32::from(candidate.index), fresh);
                     if self.max_states.is_some_and(|max| self.visited.len() >= max) {
                         level.stopped = Some(Stop::MaxStates);
                     }
@@ -873,7 +890,8 @@ fn expand_chunk<M: Checkable>(
             if record_graph {
                 result.pending.push(pending_of(table, model, next));
             }
-            let state = fingerprinted.keep(next, &scratch, &mut made_bytes);
+            fingerprinted.keep(next, &scratch, &mut made_bytes);
+            let index = u16::try_from(made_states).expect("a block holds at most CHUNK_STATES");
             made_states += 1;
             if matches!(claim, Claim::Contested | Claim::Deferred) && share.is_some() {
                 result.disputed.push(fingerprint);
@@ -886,7 +904,7 @@ fn expand_chunk<M: Checkable>(
                 action,
                 task,
                 block: u32::try_from(result.blocks.len()).expect("a chunk makes few blocks"),
-                state,
+                index,
                 violations,
             }));
         }
@@ -897,23 +915,11 @@ fn expand_chunk<M: Checkable>(
     result
 }
 
-/// The actions from the initial state to state `id` (re-run from their recorded indices), followed
-/// by the actions with indices `then` from there.
-///
-/// Under symmetry reduction the recorded indices are steps between representatives. The trace is
-/// then a run of the model itself that passes through the same classes: at each step, the first
-/// enabled action whose successor has the recorded successor's representative. One exists because
-/// the run's state is a renaming of the representative, so the renamed action is enabled.
 /// The state with id `id`, by replaying its path from the initial state (liveness runs without
 /// symmetry reduction, so the recorded steps are the model's own).
 fn rebuild_state<M: Checkable>(model: &M, visited: &Visited, id: u32) -> M::State {
-    let mut at = id as usize;
-    while visited.parent[at] != NO_PARENT {
-        at = visited.parent[at] as usize;
-    }
-    let init = model
-        .init_states()
-        .swap_remove(usize::from(visited.action[at]));
+    let (initial, _) = visited.path(id);
+    let init = model.init_states().swap_remove(usize::from(initial));
     rebuild_trace(model, visited, id, &[])
         .into_iter()
         .fold(init, |state, action| {
@@ -923,23 +929,22 @@ fn rebuild_state<M: Checkable>(model: &M, visited: &Visited, id: u32) -> M::Stat
         })
 }
 
+/// The actions from the initial state to state `id` (re-run from their recorded indices), followed
+/// by the actions with indices `then` from there.
+///
+/// Under symmetry reduction the recorded indices are steps between representatives. The trace is
+/// then a run of the model itself that passes through the same classes: at each step, the first
+/// enabled action whose successor has the recorded successor's representative. One exists because
+/// the run's state is a renaming of the representative, so the renamed action is enabled.
 fn rebuild_trace<M: Checkable>(
     model: &M,
     visited: &Visited,
     id: u32,
     then: &[u8],
 ) -> Vec<M::Action> {
-    let mut indices = Vec::new();
-    let mut at = id as usize;
-    while visited.parent[at] != NO_PARENT {
-        indices.push(visited.action[at]);
-        at = visited.parent[at] as usize;
-    }
-    indices.reverse();
+    let (initial, mut indices) = visited.path(id);
     indices.extend_from_slice(then);
-    let mut state = model
-        .init_states()
-        .swap_remove(usize::from(visited.action[at]));
+    let mut state = model.init_states().swap_remove(usize::from(initial));
     let mut representative = visited.symmetry.then(|| model.representative(&state));
     let mut trace = Vec::with_capacity(indices.len());
     let mut actions = Vec::new();

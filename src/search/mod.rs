@@ -14,6 +14,7 @@ mod dfs;
 mod fingerprint;
 mod frontier;
 pub mod liveness;
+mod parents;
 mod random;
 mod scheduler;
 mod seen;
