@@ -526,7 +526,7 @@ fn ensemble_runs(
             .expect("an ensemble scenario has more than one server");
         let model = LockModel::on_ensemble(
             registry::lock_config(&scenario.model, Some(&scenario.faults)),
-            registry::ensemble_config(&scenario.model, ensemble, &scenario.faults)
+            registry::ensemble_config(&scenario.model, ensemble, &scenario.faults, scenario.timing)
                 .expect("a bundled ensemble scenario is built"),
         )
         .expect("a bundled ensemble scenario is valid");

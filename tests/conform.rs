@@ -431,8 +431,15 @@ fn on_an_ensemble_the_creation_watch_fires_where_the_create_is_applied() {
     }
     let (code, out, err, results) = conform_random("tests/conform/ensemble-naive.toml", "4", "7");
     assert_eq!(code, Some(0), "{out}{err}");
-    assert_eq!(results["random"]["failures"].as_array().map(Vec::len), Some(0), "{out}");
-    assert!(out.contains("4 of 4 random run(s) matched every step"), "{out}");
+    assert_eq!(
+        results["random"]["failures"].as_array().map(Vec::len),
+        Some(0),
+        "{out}"
+    );
+    assert!(
+        out.contains("4 of 4 random run(s) matched every step"),
+        "{out}"
+    );
 }
 
 /// Goal: a step the real leader cannot be made to take is refused, named, with exit 2. Method:
