@@ -27,9 +27,12 @@ mod action;
 mod pack;
 mod service;
 mod state;
+mod tasks;
 mod tree;
 
 pub use action::EnsembleStep;
-pub use state::{Ensemble, EnsembleConfig};
+pub use state::{losses_per_client, Ensemble, EnsembleConfig, Unread};
+#[cfg(test)]
+mod failover_tests;
 #[cfg(test)]
 mod tests;
