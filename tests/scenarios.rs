@@ -101,6 +101,7 @@ scenario_tests! {
     lock_curator_partition => "lock/curator-partition.toml",
     lock_curator_expiry => "lock/curator-expiry.toml",
     ensemble_control => "ensemble/control.toml",
+    ensemble_leader_crash => "ensemble/leader-crash.toml",
     zab_fixed => "zab/fixed.toml",
     zab_fixed_one_crash => "zab/fixed-one-crash.toml",
     zab_fixed_one_crash_queued => "zab/fixed-one-crash-queued.toml",
