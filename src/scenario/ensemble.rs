@@ -2,7 +2,6 @@
 //! `[model]`'s ensemble keys, the `[timing]` assumptions, and what validation derives from them
 //! (the default first connections, the transactions an execution may need).
 
-use lockscope_models::ensemble::losses_per_client;
 use lockscope_models::zab::types::Sid;
 use lockscope_models::zab::Election;
 use lockscope_models::zookeeper::ServerCode;
@@ -44,9 +43,8 @@ pub fn default_connections(servers: u8, clients: u8) -> Vec<Sid> {
 /// ([`MAX_ENSEMBLE_TRANSACTIONS`]) bounds: per client a createSession unless sessions are open at
 /// start, per acquisition a create and a delete (the last release's delete closes the session in
 /// the same transaction); per session expiry and per client crash a closeSession; per expiry
-/// with `retry_after_expiry` a createSession and a create; per connection loss one write sent
-/// again (the standard recipe retries blindly): each `message_loss`, and each loss a server
-/// fault may cause each client (`losses_per_client`).
+/// with `retry_after_expiry` a createSession and a create; per connection loss one create sent
+/// again (the standard recipe retries blindly).
 pub fn transactions_needed(model: &ModelSpec, faults: &Faults) -> u32 {
     let clients = u32::from(model.clients);
     let open_at_start = model
@@ -66,18 +64,6 @@ pub fn transactions_needed(model: &ModelSpec, faults: &Faults) -> u32 {
         + u32::from(faults.client_crashes)
         + retries
         + faults.message_loss
-        + clients * server_fault_losses(model.servers, faults)
-}
-
-/// How often a server fault may break one client's connection (`losses_per_client`).
-fn server_fault_losses(servers: u8, faults: &Faults) -> u32 {
-    let budget = |b: u32| b.min(u32::from(u8::MAX)) as u8;
-    losses_per_client(
-        servers,
-        budget(faults.crashes),
-        budget(faults.partitions),
-        budget(faults.timeouts),
-    )
 }
 
 /// `[timing]`: the timing assumptions an ensemble's session expiry is allowed under. The model has

@@ -31,7 +31,7 @@ mod tasks;
 mod tree;
 
 pub use action::EnsembleStep;
-pub use state::{losses_per_client, Ensemble, EnsembleConfig, Unread};
+pub use state::{Ensemble, EnsembleConfig, Unread};
 #[cfg(test)]
 mod failover_tests;
 #[cfg(test)]

@@ -53,9 +53,10 @@ impl EnsembleConfig {
     }
 
     /// The most writes `clients` may send again after losing their connections
-    /// ([`losses_per_client`]): each loss fails at most one outstanding write, which the recipe
+    /// (`losses_per_client`): each loss fails at most one outstanding write, which the recipe
     /// sends again (the standard recipe's blind create, a release's delete, Curator's create after
-    /// its lookup).
+    /// its lookup). The scenario's own count (`transactions_needed` in the scenario reader) leaves
+    /// these out; `LockModel::on_ensemble` adds them and refuses a world that exceeds the log.
     pub fn resent_writes(&self, clients: u8) -> usize {
         let zab = &self.zab;
         let losses = losses_per_client(zab.servers, zab.crashes, zab.partitions, zab.timeouts);
@@ -85,7 +86,7 @@ impl EnsembleConfig {
 /// once per partition, twice with five servers (on a cut-off follower, then on the cut-off leader
 /// it reconnected to before that leader stepped down; with three servers a cut-off side is one
 /// server).
-pub fn losses_per_client(servers: u8, crashes: u8, partitions: u8, timeouts: u8) -> u32 {
+fn losses_per_client(servers: u8, crashes: u8, partitions: u8, timeouts: u8) -> u32 {
     let per_partition = if servers > 3 { 2 } else { 1 };
     u32::from(crashes) + u32::from(timeouts) + per_partition * u32::from(partitions)
 }

@@ -294,7 +294,7 @@ pub(super) fn check_transactions(model: &ModelSpec, faults: &Faults, problems: &
     let needed = transactions_needed(model, faults);
     if model.ensemble.is_some() && needed > MAX_ENSEMBLE_TRANSACTIONS {
         problems.unplaced(format!(
-            "model: this world may write {needed} transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry, client crash and connection loss: message_loss, and per client each crash, timeout and partition (two with five servers); two per expiry with retry_after_expiry); an ensemble's log holds at most {MAX_ENSEMBLE_TRANSACTIONS}"
+            "model: this world may write {needed} transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry, client crash and connection loss; two per expiry with retry_after_expiry); an ensemble's log holds at most {MAX_ENSEMBLE_TRANSACTIONS}"
         ));
     }
 }
