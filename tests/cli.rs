@@ -506,11 +506,11 @@ fn a_trace_whose_embedded_scenario_is_invalid_exits_2() {
     );
 }
 
-/// Issue 19, steps 3 and 4: a lock over an ensemble is read, validated and listed, and `check`
-/// says plainly that server crashes on an ensemble are not built yet (exit 2, before any search);
-/// the ensemble without faults is checked (`scenarios/ensemble/control.toml`).
+/// Issue 19, steps 3 to 5: a lock over an ensemble is read, validated and listed, and `check`
+/// says plainly that session expiry on an ensemble is not built yet (exit 2, before any search);
+/// server crashes are (`scenarios/ensemble/leader-crash.toml`).
 #[test]
-fn a_valid_ensemble_scenario_is_listed_and_check_says_its_crashes_are_not_built_yet() {
+fn a_valid_ensemble_scenario_is_listed_and_check_says_its_expiry_is_not_built_yet() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(
         dir.path(),
@@ -524,6 +524,7 @@ servers = 3
 [faults]
 crashes = 1
 crashable = ["S2"]
+session_expiries = 1
 [timing]
 expiry_needs_silence = true
 [expect]
@@ -544,7 +545,9 @@ mutual_exclusion = "holds"
     let output = lockscope(dir.path(), &["check", file]);
     assert_input_error(
         &output,
-        &format!("lockscope: {file}: faults.crashes: not built yet on an ensemble (servers > 1)"),
+        &format!(
+            "lockscope: {file}: faults.session_expiries: not built yet on an ensemble (servers > 1)"
+        ),
     );
 }
 

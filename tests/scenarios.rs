@@ -103,6 +103,7 @@ scenario_tests! {
     ensemble_control => "ensemble/control.toml",
     ensemble_zk_1208 => "ensemble/zk-1208.toml",
     ensemble_zk_1208_fixed => "ensemble/zk-1208-fixed.toml",
+    ensemble_leader_crash => "ensemble/leader-crash.toml",
     zab_fixed => "zab/fixed.toml",
     zab_fixed_one_crash => "zab/fixed-one-crash.toml",
     zab_fixed_one_crash_queued => "zab/fixed-one-crash-queued.toml",

@@ -34,14 +34,17 @@ mod pack;
 mod service;
 mod sessions;
 mod state;
+mod tasks;
 mod timing;
 mod tracker;
 mod tree;
 
 pub use action::EnsembleStep;
-pub use state::{Ensemble, EnsembleConfig};
+pub use state::{Ensemble, EnsembleConfig, Unread};
 pub use timing::Timing;
 pub use tracker::Tracker;
+#[cfg(test)]
+mod failover_tests;
 #[cfg(test)]
 mod session_tests;
 #[cfg(test)]

@@ -2,10 +2,23 @@
 //! transaction table, the clients' servers and their watches. Injective, so a search may
 //! fingerprint the packed bytes.
 
-use super::state::Ensemble;
+use super::state::{Ensemble, Unread};
 use crate::pack::{Fields, Pack, Packer, Unpacker, Word};
+use crate::zab::types::Zxid;
 use crate::zab::ZabState;
-use crate::zookeeper::{LockTxn, Path, Reply};
+use crate::zookeeper::{LockTxn, Path, Reply, Watch};
+
+/// A zxid in 16 bits: epoch, then counter.
+fn zxid_word(zxid: Zxid) -> u64 {
+    u64::from(zxid.epoch) << 8 | u64::from(zxid.counter)
+}
+
+fn zxid_of(word: u64) -> Zxid {
+    Zxid {
+        epoch: (word >> 8) as u8,
+        counter: word as u8,
+    }
+}
 
 /// A transaction as its variant, then its fields, a word each.
 fn pack_txn(txn: LockTxn, out: &mut Packer) {
@@ -91,6 +104,20 @@ impl Pack for Ensemble {
         out.put(u64::from(self.lock_parent));
         out.put(u64::from(self.tracker.tracked));
         out.put(u64::from(self.tracker.closing));
+        out.put(
+            u64::from(self.disconnected)
+                | u64::from(self.ended) << 8
+                | u64::from(self.unanswered) << 16,
+        );
+        out.put(self.seen.len() as u64);
+        for &zxid in &self.seen {
+            out.put(zxid_word(zxid));
+        }
+        out.put(self.unread.len() as u64);
+        for unread in &self.unread {
+            let watch = unread.watch.map_or(0, |w| w.word() + 1);
+            out.put(u64::from(unread.client) | zxid_word(unread.zxid) << 8 | watch << 24);
+        }
     }
 
     fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
@@ -105,5 +132,22 @@ impl Pack for Ensemble {
         self.lock_parent = input.take() != 0;
         self.tracker.tracked = input.take_u8();
         self.tracker.closing = input.take_u8();
+        let flags = input.take();
+        (self.disconnected, self.ended, self.unanswered) =
+            (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);
+        for _ in 0..input.take() {
+            self.seen.push(zxid_of(input.take()));
+        }
+        for _ in 0..input.take() {
+            let word = input.take();
+            self.unread.push(Unread {
+                client: word as u8,
+                zxid: zxid_of(word >> 8 & 0xffff),
+                watch: match word >> 24 {
+                    0 => None,
+                    w => Some(Watch::from_word(w - 1)),
+                },
+            });
+        }
     }
 }

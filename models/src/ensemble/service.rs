@@ -9,17 +9,17 @@ use stateright::Model;
 
 use super::action::EnsembleStep;
 use super::sessions::connected_before;
-use super::state::{Ensemble, EnsembleConfig};
+use super::state::{Ensemble, EnsembleConfig, Unread};
 use super::tree::processed;
 use crate::actor::ActorId;
 use crate::prop;
-use crate::timeline::{Message, MessageEvent};
-use crate::zab::types::Packet;
-use crate::zab::types::{Log, MAX_SERVERS};
+use crate::timeline::{Message, MessageEvent, StepKind};
+use crate::zab::state::Phase;
+use crate::zab::types::{bit, members, set_name, Log, Packet, Zxid, MAX_SERVERS};
 use crate::zab::{props, Msg, Sid, ZabAction};
 use crate::zookeeper::{
-    ClientId, ClientView, LockTxn, Outbox, Path, Request, Seq, SeqMap, Served, Server,
-    ServiceProperty, SessionState, ZkService, ZxidMap,
+    ClientId, ClientView, LockTxn, Outbox, Path, Reply, Request, Seq, SeqMap, Served, Server,
+    ServiceProperty, SessionState, Watch, ZkService, ZxidMap,
 };
 
 impl Ensemble {
@@ -75,7 +75,8 @@ impl Ensemble {
     /// order, firing its clients' watches and answering its clients' requests
     /// (`FinalRequestProcessor`) on the connections it still has; the other clients' watches stay
     /// registered at their servers, and the leader's tracker forgets the sessions it closed. A
-    /// prefix that was cut or replaced only changes the derived tree.
+    /// prefix that was cut or replaced only changes the derived tree. A transaction whose client
+    /// lost the connection it was sent on is applied without an answer.
     fn apply_processed(
         &mut self,
         config: &EnsembleConfig,
@@ -94,13 +95,22 @@ impl Ensemble {
             // `no_herd` counts them all at the first server that applies it (the leader).
             let mut tree = self.replay(&config.zk, old);
             tree.set_watches(self.watches.iter().copied());
-            for &txn in &now[old.len()..] {
-                let txn = self.txn(txn);
+            for &entry in &now[old.len()..] {
+                let txn = self.txn(entry);
                 let connected = connected_before(&tree, self.connections.len(), txn);
                 let mut applied = Outbox::default();
                 tree.apply(config.zk, txn, &mut applied);
                 for (client, reply) in applied.messages {
-                    if self.server_of_client(client) == s && connected & 1 << client != 0 {
+                    let lost = self.unanswered & entry.bit() != 0;
+                    if !self.watches_of_at(client, s)
+                        || connected & 1 << client == 0
+                        || (reply.answers_request() && lost)
+                    {
+                        continue;
+                    }
+                    if reply.answers_request() {
+                        self.answer(config, client, reply, entry.zxid, None, out);
+                    } else {
                         out.send(client, reply);
                     }
                 }
@@ -114,11 +124,147 @@ impl Ensemble {
         }
     }
 
-    /// The tree of the server that has processed the most: the agreed tree.
-    fn most_processed(&self) -> Sid {
+    /// `server` sends `client` an answer carrying `zxid`; with failover the ensemble notes it, and
+    /// the watch the request registered, until the client reads it.
+    fn answer(
+        &mut self,
+        config: &EnsembleConfig,
+        client: ClientId,
+        reply: Reply,
+        zxid: Zxid,
+        watch: Option<Watch>,
+        out: &mut Outbox,
+    ) {
+        out.send(client, reply);
+        if config.failover() {
+            self.unread.push(Unread {
+                client,
+                zxid,
+                watch,
+            });
+        }
+    }
+
+    /// After a step, the clients of every server that served before it and no longer does (it
+    /// crashed, or left broadcast: a follower that lost its leader, a leader that stepped down)
+    /// lose their connections: the server closed them. Not a client whose session its server had
+    /// closed (the server closed that connection then), nor one told its session had ended.
+    /// The client's transactions its server had not applied will not be answered; the answers in
+    /// flight are lost, and with them the watches they registered, which the client library
+    /// never learned of (the others it re-registers when it reconnects).
+    fn drop_connections(
+        &mut self,
+        config: &EnsembleConfig,
+        before: &[Log; MAX_SERVERS],
+        served: &[bool; MAX_SERVERS],
+        out: &mut Outbox,
+    ) {
+        for s in self.zab.ids() {
+            if !served[usize::from(s)] || self.serves(s) {
+                continue;
+            }
+            let old = &before[usize::from(s)];
+            let tree = self.replay(&config.zk, old);
+            for c in 0..self.connections.len() as ClientId {
+                let bit = 1 << c;
+                let open = self.watches_of_at(c, s) && self.ended & bit == 0;
+                if !open || !tree.is_live(c) {
+                    continue;
+                }
+                self.disconnected |= bit;
+                out.lost_connections |= bit;
+                for (txn, value) in self.txns.iter().zip(1u8..) {
+                    if txn.client() == c && !old.iter().any(|t| t.value == value) {
+                        self.unanswered |= 1 << (value - 1);
+                    }
+                }
+                for unread in self.unread.iter().filter(|u| u.client == c) {
+                    if let Some(watch) = unread.watch {
+                        self.watches.retain(|w| *w != watch);
+                    }
+                }
+                self.unread.retain(|u| u.client != c);
+            }
+        }
+    }
+
+    /// Whether `client`, disconnected, may connect to `server`: the server serves, reaches the
+    /// leader that checks the session, is on the client's side of a partition (the side of the
+    /// server it was connected to), and is not behind the last zxid the client has seen
+    /// (`ZooKeeperServer.processConnectRequest` refuses a client that has seen a later zxid than
+    /// the server's last processed one).
+    fn may_reconnect(&self, client: ClientId, server: Sid) -> bool {
+        let reaches_leader = self.leader_of(server).is_some_and(|leader| {
+            leader == server
+                || (self.zab.connected(server, leader)
+                    && self.zab.follows_leadership(server, leader)
+                    && self.zab.server(leader).phase == Phase::Broadcast)
+        });
+        let cut_off = |s: Sid| self.zab.cut_off & bit(s) != 0;
+        let same_side = cut_off(server) == cut_off(self.server_of_client(client));
+        self.serves(server)
+            && reaches_leader
+            && same_side
+            && self.seen(client) <= self.zab.server(server).processed_zxid()
+    }
+
+    /// The last zxid `client` has read in an answer.
+    pub fn seen(&self, client: ClientId) -> Zxid {
+        self.seen
+            .get(usize::from(client))
+            .copied()
+            .unwrap_or(Zxid::ZERO)
+    }
+
+    /// `client` connects to `server`. The session check goes to the leader, whose prepared view
+    /// says whether the session is still open; if it is not, the client reads `SessionExpired`.
+    /// Otherwise the client re-registers its watches (`SetWatches` with its last seen zxid): the
+    /// server fires at once each watch whose node changed after that zxid in its tree (a node
+    /// deleted, a child list changed), and keeps the others.
+    fn reconnect(
+        &mut self,
+        config: &EnsembleConfig,
+        client: ClientId,
+        server: Sid,
+        out: &mut Outbox,
+    ) {
+        let leader = self
+            .leader_of(server)
+            .expect("a serving server has a leader");
+        let live = self.prepared_view(&config.zk, leader).is_live(client);
+        self.disconnected &= !(1 << client);
+        self.connections[usize::from(client)] = server;
+        if !live {
+            self.ended |= 1 << client;
+            out.send(client, Reply::SessionExpired);
+            return;
+        }
+        let seen = self.seen(client);
+        let log = processed(self.zab.server(server));
+        let known = log.iter().take_while(|t| t.zxid <= seen).count();
+        let mut tree = self.replay(&config.zk, &log[..known]);
+        tree.set_watches(self.watches.iter().copied().filter(|w| w.client == client));
+        let mut fired = Outbox::default();
+        for &txn in &log[known..] {
+            tree.apply(config.zk, self.txn(txn), &mut fired);
+        }
+        for (to, reply) in fired.messages {
+            if to == client && matches!(reply, Reply::Event { .. }) {
+                out.send(client, reply);
+            }
+        }
+        self.watches.retain(|w| w.client != client);
+        for &watch in tree.watches().iter().filter(|w| w.client == client) {
+            let at = self.watches.partition_point(|w| *w < watch);
+            self.watches.insert(at, watch);
+        }
+    }
+
+    /// The server that has delivered the most: its tree is the agreed tree.
+    fn most_delivered(&self) -> Sid {
         self.zab
             .ids()
-            .max_by_key(|&s| (processed(self.zab.server(s)).len(), std::cmp::Reverse(s)))
+            .max_by_key(|&s| (self.zab.server(s).disk.delivered, std::cmp::Reverse(s)))
             .expect("an ensemble has servers")
     }
 
@@ -187,8 +333,16 @@ impl ZkService for Ensemble {
         ActorId::Replica(self.server_of_client(client))
     }
 
+    /// Only a client with a connection sends: a disconnected client's library holds its requests
+    /// until it reconnects.
+    fn takes_request(&self, client: ClientId) -> bool {
+        self.is_connected(client)
+    }
+
     /// A read is answered at once from the server's own tree, possibly behind the leader's; a
-    /// write goes to the leader: prepared at once on the leader itself, forwarded by a follower.
+    /// write goes to the leader: prepared at once on the leader itself, forwarded by a follower
+    /// (lost if the follower's connection to its leader is down: the follower will time out and
+    /// drop its clients).
     fn take_request(
         &mut self,
         config: &EnsembleConfig,
@@ -196,6 +350,9 @@ impl ZkService for Ensemble {
         request: Request,
         out: &mut Outbox,
     ) -> Served {
+        if self.ended & 1 << client != 0 {
+            return Served::Dropped;
+        }
         let server = self.server_of_client(client);
         if request.is_read() {
             let mut tree = self.tree_at(&config.zk, server);
@@ -203,8 +360,15 @@ impl ZkService for Ensemble {
                 return Served::Dropped;
             }
             let reply = tree.read(config.zk, client, request);
+            let before = self.watches;
             self.keep_watches(server, &tree);
-            out.send(client, reply);
+            let registered = self
+                .watches
+                .iter()
+                .copied()
+                .find(|w| w.client == client && !before.contains(w));
+            let zxid = self.zab.server(server).processed_zxid();
+            self.answer(config, client, reply, zxid, registered, out);
             return Served::Applied;
         }
         // A server closes the connection of a session it has closed: nothing more is read on it.
@@ -215,14 +379,14 @@ impl ZkService for Ensemble {
         if !open {
             return Served::Dropped;
         }
-        let leader = self
-            .leader()
-            .expect("a leader serves: this ensemble has no failover yet");
-        if leader == server {
-            self.prepare_and_propose(config, leader, client, request);
-        } else {
-            self.zab
-                .send(server, leader, Msg::Forward { client, request });
+        match self.leader_of(server) {
+            Some(leader) if leader == server => {
+                self.prepare_and_propose(config, leader, client, request)
+            }
+            Some(leader) => self
+                .zab
+                .send(server, leader, Msg::Forward { client, request }),
+            None => unreachable!("a connected client's server serves"),
         }
         self.sort_links();
         Served::Applied
@@ -232,10 +396,12 @@ impl ZkService for Ensemble {
     /// processed it: that server sends `Created` when it applies it.
     fn create_answer_pending(&self, client: ClientId, path: Path) -> bool {
         let applied = processed(self.zab.server(self.server_of_client(client)));
-        self.txns.iter().zip(1..).any(|(txn, value)| {
-            matches!(*txn, LockTxn::Create { creator, path: p, .. } if creator == client && p == path)
-                && !applied.iter().any(|t| t.value == value)
-        })
+        self.is_connected(client)
+            && self.txns.iter().zip(1..).any(|(txn, value)| {
+                matches!(*txn, LockTxn::Create { creator, path: p, .. } if creator == client && p == path)
+                    && self.unanswered & 1 << (value - 1) == 0
+                    && !applied.iter().any(|t| t.value == value)
+            })
     }
 
     fn session(&self, client: ClientId) -> SessionState {
@@ -261,14 +427,15 @@ impl ZkService for Ensemble {
         self.expiry_text(client, after)
     }
 
-    /// The tree of the server that has processed the most (the leader's, while one leads), with
-    /// every client's watches.
+    /// The tree of the longest delivered prefix (the leader's, while one leads), with every
+    /// client's watches: committed transactions only, never a restarted server's replay of
+    /// proposals that a new leader may still truncate.
     fn agreed_tree(&self) -> Cow<'_, Server> {
         let zk = crate::zookeeper::ZkConfig {
             record_zxids: false,
             protected_names: false,
         };
-        let mut tree = self.replay(&zk, processed(self.zab.server(self.most_processed())));
+        let mut tree = self.replay(&zk, self.zab.server(self.most_delivered()).disk.delivered());
         tree.set_watches(self.watches.iter().copied());
         Cow::Owned(tree)
     }
@@ -318,7 +485,9 @@ impl ZkService for Ensemble {
         }),
     ];
 
-    /// ZAB's enabled steps, in ZAB's order, but its client writes: those come from the clients.
+    /// ZAB's enabled steps, in ZAB's order, but its client writes (those come from the clients)
+    /// and crashes of servers the scenario does not name; then each disconnected client's
+    /// reconnections, by server.
     fn steps(
         &self,
         config: &EnsembleConfig,
@@ -327,19 +496,31 @@ impl ZkService for Ensemble {
         let mut actions = Vec::new();
         config.zab_model().actions(&self.zab, &mut actions);
         for action in actions {
-            let step = match action {
-                ZabAction::Deliver { from, to, .. } => EnsembleStep::Deliver { from, to },
-                ZabAction::LogProposal { server } => EnsembleStep::LogProposal { server },
-                ZabAction::ClientRequest { .. } => continue,
-                other => unreachable!("{other} needs failover, which this ensemble does not model"),
-            };
-            each(step)?;
+            if matches!(action, ZabAction::Crash { server } if config.crashable & bit(server) == 0)
+            {
+                continue;
+            }
+            if let Some(step) = EnsembleStep::of_zab(action) {
+                each(step)?;
+            }
+        }
+        for client in 0..self.connections.len() as ClientId {
+            if self.is_connected(client) || self.ended & 1 << client != 0 {
+                continue;
+            }
+            for server in self.zab.ids() {
+                if self.may_reconnect(client, server) {
+                    each(EnsembleStep::Reconnect { client, server })?;
+                }
+            }
         }
         ControlFlow::Continue(())
     }
 
     fn take_step(&mut self, config: &EnsembleConfig, step: EnsembleStep, out: &mut Outbox) {
         let before = self.processed_prefixes();
+        let served: [bool; MAX_SERVERS] =
+            std::array::from_fn(|s| s < self.zab.servers.len() && self.serves(s as Sid));
         let model = config.zab_model();
         match step {
             EnsembleStep::Deliver { from, to } => {
@@ -351,16 +532,36 @@ impl ZkService for Ensemble {
                     model.step(&mut self.zab, &ZabAction::Deliver { from, to, msg });
                 }
             }
-            EnsembleStep::LogProposal { server } => {
-                model.step(&mut self.zab, &ZabAction::LogProposal { server })
+            EnsembleStep::Reconnect { client, server } => {
+                self.reconnect(config, client, server, out)
             }
+            other => model.step(
+                &mut self.zab,
+                &other.zab_action().expect("one of ZAB's actions"),
+            ),
         }
+        self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
         self.sort_links();
     }
 
+    /// With failover: the answer `client` reads is the oldest in flight to it, and its zxid is
+    /// now the last the client has seen.
+    fn client_read(&mut self, client: ClientId, reply: Reply) {
+        if self.seen.is_empty() || !reply.answers_request() {
+            return;
+        }
+        let at = self
+            .unread
+            .iter()
+            .position(|u| u.client == client)
+            .expect("an answer the server sent");
+        self.seen[usize::from(client)] = self.unread.remove(at).zxid;
+    }
+
     fn describe_step(&self, _config: &EnsembleConfig, step: EnsembleStep, after: &Self) -> String {
         let applied = self.applied_text(after);
+        let lost = self.lost_text(after);
         match step {
             EnsembleStep::Deliver { from, to } => {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
@@ -370,11 +571,26 @@ impl ZkService for Ensemble {
                     }
                     _ => String::new(),
                 };
-                format!("S{from} → S{to} {msg}{proposed}{applied}")
+                format!("S{from} → S{to} {msg}{proposed}{lost}{applied}")
             }
             EnsembleStep::LogProposal { server } => {
-                format!("S{server} writes its oldest queued proposal and acknowledges it{applied}")
+                format!("S{server} writes its oldest queued proposal and acknowledges it{lost}{applied}")
             }
+            EnsembleStep::Reconnect { client, server } => {
+                let seen = self.seen(client);
+                let at = self.zab.server(server).processed_zxid();
+                let outcome = if after.ended & 1 << client != 0 {
+                    format!("; S{server}'s leader finds the session closed: C{client} will read SessionExpired")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "C{client} reconnects to S{server} (seen {}, S{server} at {}){outcome}",
+                    hex(seen),
+                    hex(at)
+                )
+            }
+            step => format!("{step}{lost}{applied}"),
         }
     }
 
@@ -389,32 +605,111 @@ impl ZkService for Ensemble {
         let name = self.server_name(server);
         Some(if request.is_read() {
             format!("{name} serves C{client}'s {request} from its own tree")
-        } else if self.leader() == Some(server) {
+        } else if self.leader_of(server) == Some(server) {
             format!(
                 "{name} takes C{client}'s {request}{}",
                 self.proposed_text(after, server, client, request)
             )
         } else {
-            let leader = self.leader().expect("a leader serves");
+            let leader = self
+                .leader_of(server)
+                .expect("a serving server has a leader");
             format!("S{server} forwards C{client}'s {request} to its leader S{leader}")
         })
+    }
+
+    /// ZAB's spurious timeouts, a budget of their own (crashes and partitions are the lock
+    /// world's budgets of the same name).
+    fn own_fault_kinds(config: &EnsembleConfig) -> Vec<&'static str> {
+        if config.zab.timeouts > 0 {
+            vec!["timeouts"]
+        } else {
+            Vec::new()
+        }
+    }
+
+    const WORLD_FAULTS: bool = false;
+
+    /// ZAB's `epochs` bound stops the ensemble when one more epoch would enable a step of ZAB's
+    /// that this world does not (an election, a join), as ZAB's own liveness reads the bound.
+    fn stopped_by_bound(&self, config: &EnsembleConfig) -> Option<crate::Bound> {
+        if config.zab.epochs == 0 || self.leader().is_some() {
+            return None;
+        }
+        let mut raised = config.zab;
+        raised.epochs += 1;
+        let (mut now, mut then) = (Vec::new(), Vec::new());
+        config.zab_model().actions(&self.zab, &mut now);
+        crate::zab::ZabModel::unvalidated(raised).actions(&self.zab, &mut then);
+        then.iter()
+            .any(|a| !now.contains(a))
+            .then_some(crate::Bound {
+                key: "epochs",
+                value: u64::from(config.zab.epochs),
+            })
+    }
+
+    fn step_task(config: &EnsembleConfig, step: EnsembleStep) -> Option<usize> {
+        config.task(step)
+    }
+
+    fn step_task_name(config: &EnsembleConfig, index: usize) -> String {
+        config.task_name(index)
     }
 
     fn servers(config: &EnsembleConfig) -> Vec<ActorId> {
         (0..config.zab.servers).map(ActorId::Replica).collect()
     }
 
-    fn step_actor(&self, step: EnsembleStep) -> (ActorId, bool, String) {
+    fn step_actor(&self, step: EnsembleStep) -> (ActorId, StepKind, String) {
+        let server = |s: Sid| ActorId::Replica(s);
         match step {
             EnsembleStep::Deliver { from, to } => {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
-                (ActorId::Replica(to), true, msg.to_string())
+                (server(to), StepKind::Deliver, msg.to_string())
             }
-            EnsembleStep::LogProposal { server } => (
-                ActorId::Replica(server),
-                false,
+            EnsembleStep::LogProposal { server: s } => (
+                server(s),
+                StepKind::Local,
                 "writes a queued proposal, acknowledges it".into(),
             ),
+            EnsembleStep::Reconnect { client, server: s } => (
+                ActorId::Client(client),
+                StepKind::Local,
+                format!("reconnects to S{s}"),
+            ),
+            EnsembleStep::Elect { leader, .. } => {
+                (server(leader), StepKind::Local, "elected leader".into())
+            }
+            EnsembleStep::Join { server: s, leader } => (
+                server(s),
+                StepKind::Local,
+                format!("joins leader S{leader}"),
+            ),
+            EnsembleStep::Timeout { server: s } => (server(s), StepKind::Local, "times out".into()),
+            EnsembleStep::SpuriousTimeout { server: s } => {
+                (server(s), StepKind::Fault, "times out (spurious)".into())
+            }
+            EnsembleStep::Crash { server: s } => (server(s), StepKind::Fault, "crashes".into()),
+            EnsembleStep::Restart { server: s } => {
+                (server(s), StepKind::Recover, "restarts".into())
+            }
+            EnsembleStep::Partition { side } => (
+                server(members(side).next().expect("a side has a server")),
+                StepKind::Fault,
+                format!("partition: {{{}}} cut off", set_name(side)),
+            ),
+            EnsembleStep::Heal => (
+                server(members(self.zab.cut_off).next().unwrap_or(0)),
+                StepKind::Recover,
+                "heals".into(),
+            ),
+            EnsembleStep::LogSynced { server: s }
+            | EnsembleStep::AckNewLeader { server: s }
+            | EnsembleStep::ApplyCommitted { server: s }
+            | EnsembleStep::LogOrphan { server: s } => {
+                (server(s), StepKind::Local, step.to_string())
+            }
         }
     }
 
@@ -448,7 +743,38 @@ impl ZkService for Ensemble {
     }
 }
 
+/// A zxid as ZooKeeper prints one, in hex: epoch, then a two-digit counter ("0x102").
+fn hex(zxid: Zxid) -> String {
+    format!("0x{:x}{:02x}", zxid.epoch, zxid.counter)
+}
+
 impl Ensemble {
+    /// "; S2 is down: C0 and C1 disconnected" for every server whose clients the step cut off.
+    fn lost_text(&self, after: &Ensemble) -> String {
+        let mut text = String::new();
+        for s in self.zab.ids() {
+            let lost: Vec<String> = (0..self.connections.len() as ClientId)
+                .filter(|&c| {
+                    self.is_connected(c) && !after.is_connected(c) && self.server_of_client(c) == s
+                })
+                .map(|c| format!("C{c}"))
+                .collect();
+            if lost.is_empty() {
+                continue;
+            }
+            let why = if after.zab.server(s).up {
+                "left broadcast"
+            } else {
+                "is down"
+            };
+            text.push_str(&format!(
+                "; S{s} {why}: {} disconnected",
+                lost.join(" and ")
+            ));
+        }
+        text
+    }
+
     /// "; S2 prepares it and proposes create /lock/lock-0 by C0 (1,1)": what `leader` did with
     /// `client`'s `request` in the step from this state to `after`, with what its tracker said
     /// of a closing or ended session.
@@ -459,6 +785,9 @@ impl Ensemble {
         client: ClientId,
         request: Request,
     ) -> String {
+        if after.txns.len() == self.txns.len() {
+            return format!("; S{leader} drops it: the session has ended");
+        }
         let txn = *after
             .zab
             .server(leader)

@@ -5,7 +5,7 @@ use stateright::Model;
 use crate::ActionInfo;
 
 use crate::zab::state::Phase;
-use crate::zab::types::{all_servers, MAX_TXNS};
+use crate::zab::types::{all_servers, ServerSet, Zxid, MAX_TXNS};
 use crate::zab::{Sid, ZabAction, ZabConfig, ZabModel, ZabState};
 use crate::zookeeper::{ClientId, LockTxn, ServerFlaw, Watch, ZkConfig, MAX_CLIENTS};
 use crate::Slots;
@@ -30,6 +30,8 @@ pub struct EnsembleConfig {
     pub flaw: Option<ServerFlaw>,
     /// When the leader may expire a session (`[timing]`).
     pub timing: Timing,
+    /// The servers that may crash (ZAB's `crashes` budget is in `zab`).
+    pub crashable: ServerSet,
 }
 
 impl EnsembleConfig {
@@ -50,8 +52,27 @@ impl EnsembleConfig {
         std::array::from_fn(|c| (c % usize::from(servers - 1)) as Sid)
     }
 
-    /// An ensemble of `zab.servers` running `zab`'s code, with a log for up to `MAX_TXNS`
-    /// transactions, each client `c` connected to `connections[c]`.
+    /// Whether a server may crash, be cut off or time out, so that clients lose their
+    /// connections and reconnect: only then does the ensemble keep what a reconnection reads
+    /// (the zxid each client has seen), which would otherwise only split states.
+    pub fn failover(&self) -> bool {
+        self.zab.crashes + self.zab.partitions + self.zab.timeouts > 0
+    }
+
+    /// The most writes `clients` may send again after losing their connections
+    /// (`losses_per_client`): each loss fails at most one outstanding write, which the recipe
+    /// sends again (the standard recipe's blind create, a release's delete, Curator's create after
+    /// its lookup). The scenario's own count (`transactions_needed` in the scenario reader) leaves
+    /// these out; `LockModel::on_ensemble` adds them and refuses a world that exceeds the log.
+    pub fn resent_writes(&self, clients: u8) -> usize {
+        let zab = &self.zab;
+        let losses = losses_per_client(zab.servers, zab.crashes, zab.partitions, zab.timeouts);
+        usize::from(clients) * losses as usize
+    }
+
+    /// An ensemble of `zab.servers` running `zab`'s code (with its fault budgets), with a log for
+    /// up to `MAX_TXNS` transactions, each client `c` connected to `connections[c]`, every server
+    /// crashable.
     pub fn new(zab: ZabConfig, connections: [Sid; MAX_CLIENTS]) -> Self {
         EnsembleConfig {
             zab: ZabConfig {
@@ -65,9 +86,35 @@ impl EnsembleConfig {
             connections,
             flaw: None,
             timing: Timing::default(),
+            crashable: all_servers(zab.servers),
         }
     }
 }
+
+/// The most times one client may lose its connection: once per crash or spurious timeout, and
+/// once per partition, twice with five servers (on a cut-off follower, then on the cut-off leader
+/// it reconnected to before that leader stepped down; with three servers a cut-off side is one
+/// server).
+fn losses_per_client(servers: u8, crashes: u8, partitions: u8, timeouts: u8) -> u32 {
+    let per_partition = if servers > 3 { 2 } else { 1 };
+    u32::from(crashes) + u32::from(timeouts) + per_partition * u32::from(partitions)
+}
+
+/// An answer a server sent a client that the client has not read yet: the zxid it carries (the
+/// server's last processed zxid when it sent it), and the watch the request registered, if it
+/// did. Kept only in worlds with failover ([`EnsembleConfig::failover`]).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Unread {
+    pub client: ClientId,
+    pub zxid: Zxid,
+    pub watch: Option<Watch>,
+}
+
+/// Most answers in flight at once: one per client (a client waits for each answer before it
+/// sends its next request).
+pub(super) const MAX_UNREAD: usize = MAX_CLIENTS;
 
 /// An ensemble serving a lock world's clients.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -87,6 +134,18 @@ pub struct Ensemble {
     pub lock_parent: bool,
     /// The established leader's session tracker.
     pub tracker: Tracker,
+    /// The clients whose connection broke (their server crashed or left broadcast), one bit
+    /// each, until they reconnect. Their watches stay with the client library, at no server.
+    pub disconnected: u8,
+    /// The clients a reconnection told that their session had ended: they never connect again.
+    pub ended: u8,
+    /// The transactions (bit `value - 1`) whose client lost the connection it sent them on before
+    /// its server applied them: no server answers them.
+    pub unanswered: u8,
+    /// The last zxid each client has read in an answer (ZooKeeper's `lastZxidSeen`), and the
+    /// answers in flight, in send order. Kept only in worlds with failover.
+    pub seen: Slots<Zxid, MAX_CLIENTS>,
+    pub unread: Slots<Unread, MAX_UNREAD>,
 }
 
 impl Ensemble {
@@ -128,6 +187,15 @@ impl Ensemble {
             connections: config.connections[..clients].iter().copied().collect(),
             watches: Slots::new(),
             lock_parent,
+            disconnected: 0,
+            ended: 0,
+            unanswered: 0,
+            seen: if config.failover() {
+                (0..clients).map(|_| Zxid::ZERO).collect()
+            } else {
+                Slots::new()
+            },
+            unread: Slots::new(),
             tracker: Tracker::default(),
         };
         ensemble.establish_tracker(config);
@@ -143,6 +211,11 @@ impl Ensemble {
             watches: Slots::new(),
             lock_parent: false,
             tracker: Tracker::default(),
+            disconnected: 0,
+            ended: 0,
+            unanswered: 0,
+            seen: Slots::new(),
+            unread: Slots::new(),
         }
     }
 
@@ -154,8 +227,31 @@ impl Ensemble {
         })
     }
 
-    /// The server `client` is connected to.
+    /// The server `client` is connected to, or was last connected to while it is disconnected.
     pub fn server_of_client(&self, client: ClientId) -> Sid {
         self.connections[usize::from(client)]
+    }
+
+    /// Whether `client` has a connection to its server.
+    pub fn is_connected(&self, client: ClientId) -> bool {
+        self.disconnected & 1 << client == 0
+    }
+
+    /// Whether `server` serves clients: it is up and in broadcast, leading or following
+    /// (ZooKeeper runs a server's request processors only then; a server that leaves broadcast
+    /// shuts them down and closes its client connections).
+    pub fn serves(&self, server: Sid) -> bool {
+        let s = self.zab.server(server);
+        s.up && s.phase == Phase::Broadcast && (s.leading().is_some() || s.following().is_some())
+    }
+
+    /// The leader `server` takes writes to: itself if it leads, the leader it follows otherwise.
+    pub fn leader_of(&self, server: Sid) -> Option<Sid> {
+        let s = self.zab.server(server);
+        if s.leading().is_some() {
+            Some(server)
+        } else {
+            s.following().map(|f| f.leader)
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::zab::state::Server as ZabServer;
 use crate::zab::{Sid, Txn};
-use crate::zookeeper::{Outbox, Server, Watch, ZkConfig};
+use crate::zookeeper::{ClientId, Outbox, Server, Watch, ZkConfig, MAX_CLIENTS};
 
 use super::state::Ensemble;
 
@@ -63,6 +63,12 @@ impl Ensemble {
         self.replay(config, &self.zab.server(leader).disk.log)
     }
 
+    /// Whether `client`'s watches are registered at `server`: it is connected to it. A
+    /// disconnected client's watches are its library's, at no server, until it reconnects.
+    pub(super) fn watches_of_at(&self, client: ClientId, server: Sid) -> bool {
+        self.server_of_client(client) == server && self.is_connected(client)
+    }
+
     /// The watches registered at `server`: those of its clients.
     pub(super) fn watches_at(
         &self,
@@ -71,14 +77,16 @@ impl Ensemble {
         self.watches
             .iter()
             .copied()
-            .filter(move |w| self.server_of_client(w.client) == server)
+            .filter(move |w| self.watches_of_at(w.client, server))
     }
 
     /// Take back the watches of `server`'s clients from its tree after a read or an apply
     /// registered or fired some (those of other clients in `tree` are not `server`'s to change).
     pub(super) fn keep_watches(&mut self, server: Sid, tree: &Server) {
-        let connections = self.connections;
-        let at_server = |w: &Watch| connections[usize::from(w.client)] == server;
+        let at: [bool; MAX_CLIENTS] = std::array::from_fn(|c| {
+            c < self.connections.len() && self.watches_of_at(c as ClientId, server)
+        });
+        let at_server = |w: &Watch| at[usize::from(w.client)];
         self.watches.retain(|w| !at_server(w));
         for &watch in tree.watches().iter().filter(|w| at_server(w)) {
             let at = self.watches.partition_point(|w| *w < watch);

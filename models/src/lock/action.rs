@@ -148,6 +148,7 @@ impl fmt::Display for Reply {
             }
             Reply::SessionExpired => f.write_str("SessionExpired"),
             Reply::ConnectionLoss => f.write_str("ConnectionLoss"),
+            Reply::Disconnected => f.write_str("Disconnected"),
         }
     }
 }

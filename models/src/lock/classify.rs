@@ -13,6 +13,7 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
             LockAction::LoseConnection { .. } => Some("message_loss"),
             LockAction::Partition { .. } | LockAction::ReadTimeout => Some("partitions"),
             LockAction::CrashServer => Some("crashes"),
+            LockAction::Ensemble(step) => step.fault_kind(),
             LockAction::StartAcquire { .. }
             | LockAction::UseResource { .. }
             | LockAction::Release { .. }
@@ -20,8 +21,7 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
             | LockAction::EventThreadFirst { .. }
             | LockAction::Resume { .. }
             | LockAction::Heal
-            | LockAction::RestartServer
-            | LockAction::Ensemble(_) => None,
+            | LockAction::RestartServer => None,
         }
     }
 
@@ -36,6 +36,7 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
             .filter(|&(_, budget)| budget > 0)
             .map(|(kind, _)| kind),
         );
+        kinds.extend(Z::own_fault_kinds(&self.zk));
         kinds
     }
 

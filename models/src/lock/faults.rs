@@ -109,6 +109,9 @@ impl<Z: ZkService> LockModel<Z> {
 
     /// Faults and recoveries of the whole world: partitions and server crashes.
     pub(super) fn world_fault_actions(&self, state: &LockState<Z>, actions: &mut Vec<LockAction>) {
+        if !Z::WORLD_FAULTS {
+            return;
+        }
         let unfinished = !state.all_finished();
         if !state.cut.is_empty() {
             actions.push(LockAction::Heal);

@@ -9,15 +9,14 @@
 //! read timeout) and crashes are faults: the environment may use its budget or not. An
 //! unsynchronised event thread's handling of an event ahead of the reply before it is one of the
 //! deliveries from the server. An ensemble's own steps are tasks too: the deliveries of each ZAB
-//! link, and each server's writes of its own proposals.
+//! link, each server's disk writes, and with failover each server's joins, timeout and restart,
+//! the election, the heal, and each client's reconnection (`ensemble::tasks`).
 
 use super::action::LockAction;
 use super::client::Phase;
 use super::model::LockModel;
 use super::state::LockState;
 use crate::actor::ActorId;
-use crate::ensemble::EnsembleStep;
-use crate::zab::types::MAX_SERVERS;
 use crate::zookeeper::ZkService;
 use crate::{prop, Liveness, Task};
 
@@ -47,9 +46,8 @@ const TASK_KINDS: [TaskKind; 8] = [
     TaskKind::Restart,
 ];
 
-/// An ensemble's tasks: one per ZAB link (`from * MAX_SERVERS + to`), then one per server's own
-/// proposal writes.
-const ENSEMBLE_TASKS: usize = MAX_SERVERS * MAX_SERVERS + MAX_SERVERS;
+/// How many kinds of task each client has: the lock world's tasks before the service's own.
+pub(super) const CLIENT_TASK_KINDS: usize = TASK_KINDS.len();
 
 /// Waiting for the lock: the obligation of `every_waiter_acquires` is pending.
 fn waits_for_lock(phase: Phase) -> bool {
@@ -121,7 +119,10 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             LockAction::Resume { client: c } => Some(task(TaskKind::Resume, client(c))),
             LockAction::Heal => Some(task(TaskKind::Heal, 0)),
             LockAction::RestartServer => Some(task(TaskKind::Restart, 0)),
-            LockAction::Ensemble(step) => Some(self.ensemble_task(step)),
+            LockAction::Ensemble(step) => Z::step_task(&self.zk, step).map(|index| {
+                let first = TASK_KINDS.len() * usize::from(self.config.clients);
+                (first + index) as Task
+            }),
             LockAction::ExpireSession { .. }
             | LockAction::Pause { .. }
             | LockAction::LoseConnection { .. }
@@ -135,16 +136,7 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
         let clients = usize::from(self.config.clients);
         let first_ensemble = TASK_KINDS.len() * clients;
         if usize::from(task) >= first_ensemble {
-            let index = usize::from(task) - first_ensemble;
-            return if index < MAX_SERVERS * MAX_SERVERS {
-                let (from, to) = (index / MAX_SERVERS, index % MAX_SERVERS);
-                format!("deliveries S{from} → S{to}")
-            } else {
-                format!(
-                    "S{}'s writes of its proposals",
-                    index - MAX_SERVERS * MAX_SERVERS
-                )
-            };
+            return Z::step_task_name(&self.zk, usize::from(task) - first_ensemble);
         }
         let kind = TASK_KINDS[usize::from(task) / clients];
         let c = usize::from(task) % clients;
@@ -160,6 +152,15 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
         }
     }
 
+    /// An ensemble's `epochs` bound may leave it without a leader for good: a waiter's lasso
+    /// there is the bound's doing.
+    fn blocked_by_bound(&self, property: &str, state: &LockState<Z>) -> Option<crate::Bound> {
+        if self.pending(property, state) == 0 {
+            return None;
+        }
+        state.zk.stopped_by_bound(&self.zk)
+    }
+
     fn obligation_name(&self, _property: &str, bit: u32) -> String {
         format!("C{bit} never gets the lock (nor gives up)")
     }
@@ -171,20 +172,6 @@ impl<Z: ZkService> LockModel<Z> {
     fn task_number(&self, kind: TaskKind, client: u8) -> Task {
         let index = TASK_KINDS.iter().position(|k| *k == kind).expect("listed");
         (index * usize::from(self.config.clients)) as Task + client
-    }
-
-    /// The number of an ensemble step's task, after every client's.
-    fn ensemble_task(&self, step: EnsembleStep) -> Task {
-        let first = TASK_KINDS.len() * usize::from(self.config.clients);
-        let index = match step {
-            EnsembleStep::Deliver { from, to } => usize::from(from) * MAX_SERVERS + usize::from(to),
-            EnsembleStep::LogProposal { server } => MAX_SERVERS * MAX_SERVERS + usize::from(server),
-        };
-        assert!(
-            first + ENSEMBLE_TASKS <= 64,
-            "an ensemble world's tasks are numbered below 64"
-        );
-        (first + index) as Task
     }
 }
 

@@ -225,15 +225,7 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
             LockAction::Heal => (first_member(before.cut), StepKind::Recover, "heals".into()),
             LockAction::CrashServer => (ActorId::Server, StepKind::Fault, "crashes".into()),
             LockAction::RestartServer => (ActorId::Server, StepKind::Recover, "restarts".into()),
-            LockAction::Ensemble(step) => {
-                let (actor, delivery, label) = before.zk.step_actor(step);
-                let kind = if delivery {
-                    StepKind::Deliver
-                } else {
-                    StepKind::Local
-                };
-                (actor, kind, label)
-            }
+            LockAction::Ensemble(step) => before.zk.step_actor(step),
         };
         // The state after the step before renaming, so that labels keep the step's own names.
         let after = self.apply(before, *action);

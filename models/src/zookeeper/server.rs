@@ -122,6 +122,9 @@ pub struct Outbox {
     /// The most sessions, other than the one that caused it, that a single znode deletion in this
     /// step notified.
     pub woken_by_one_deletion: u8,
+    /// The clients whose connection the step broke, one bit each: their ensemble server crashed
+    /// or left broadcast. One server breaks connections only by its crash, a world-level step.
+    pub lost_connections: u8,
 }
 
 impl Outbox {

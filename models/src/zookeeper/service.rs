@@ -11,10 +11,10 @@ use std::hash::Hash;
 use std::ops::ControlFlow;
 
 use super::server::{Outbox, Served, Server, ZkConfig};
-use super::types::{ClientId, Path, Request, Seq, SeqMap, SessionState, ZxidMap};
+use super::types::{ClientId, Path, Reply, Request, Seq, SeqMap, SessionState, ZxidMap};
 use crate::actor::ActorId;
 use crate::ensemble::EnsembleStep;
-use crate::timeline::MessageEvent;
+use crate::timeline::{MessageEvent, StepKind};
 
 /// A safety property of the service itself, checked on the lock world's states: its name and
 /// whether a service state satisfies it.
@@ -39,6 +39,27 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
 
     /// The actor `client`'s requests go to and its replies come from.
     fn server_of(&self, client: ClientId) -> ActorId;
+
+    /// Whether `client`'s requests reach its server now: always on one server (its crash is the
+    /// world's), only while connected on an ensemble.
+    #[inline]
+    fn takes_request(&self, _client: ClientId) -> bool {
+        true
+    }
+
+    /// The client read `reply` from its channel: an ensemble notes the zxid of an answer, which a
+    /// reconnection compares with the new server's.
+    #[inline]
+    fn client_read(&mut self, _client: ClientId, _reply: Reply) {}
+
+    /// Whether the world's own server faults apply: the single server's crash and restart, and
+    /// client partitions. An ensemble's crashes and partitions are its servers' own steps.
+    const WORLD_FAULTS: bool = true;
+
+    /// The fault budgets the service's own steps draw on besides the lock world's.
+    fn own_fault_kinds(_config: &Self::Config) -> Vec<&'static str> {
+        Vec::new()
+    }
 
     /// The head request of `client`'s channel reaches its server; what it sends back goes to
     /// `out`.
@@ -132,14 +153,32 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         None
     }
 
+    /// The index of the fairness task of one of the service's own steps, among the service's
+    /// tasks (which the lock world numbers after its clients'), or `None` for a fault.
+    fn step_task(_config: &Self::Config, step: EnsembleStep) -> Option<usize> {
+        unreachable!("one server has no steps of its own, not {step}")
+    }
+
+    /// The name of the service's task `index`.
+    fn step_task_name(_config: &Self::Config, index: usize) -> String {
+        unreachable!("one server has no tasks of its own, not {index}")
+    }
+
+    /// The modelling bound that leaves the service without a step it would otherwise take (an
+    /// ensemble's `epochs`: with one more, an election would go on), or `None`. A world stuck only
+    /// by it is not deadlocked: the model stops where the protocol would go on.
+    fn stopped_by_bound(&self, _config: &Self::Config) -> Option<crate::Bound> {
+        None
+    }
+
     /// The service's servers as timeline columns, in order (one server: `S`).
     fn servers(_config: &Self::Config) -> Vec<ActorId> {
         vec![ActorId::Server]
     }
 
-    /// One of the service's own steps as a timeline draws it: the server that takes it, whether
-    /// it is a delivery, and its label.
-    fn step_actor(&self, step: EnsembleStep) -> (ActorId, bool, String) {
+    /// One of the service's own steps as a timeline draws it: the actor that takes it, its kind,
+    /// and its label.
+    fn step_actor(&self, step: EnsembleStep) -> (ActorId, StepKind, String) {
         unreachable!("one server has no steps of its own, not {step}")
     }
 

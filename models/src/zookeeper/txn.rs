@@ -44,6 +44,21 @@ pub enum LockTxn {
     },
 }
 
+impl LockTxn {
+    /// The client the transaction answers (the tracker's closeSession answers its client too).
+    pub fn client(self) -> ClientId {
+        match self {
+            LockTxn::CreateSession { client }
+            | LockTxn::Create {
+                creator: client, ..
+            }
+            | LockTxn::Delete { client, .. }
+            | LockTxn::Expire { client }
+            | LockTxn::Error { client, .. } => client,
+        }
+    }
+}
+
 /// The unused slots of a fixed-capacity table of transactions hold this; it is never observed.
 impl Default for LockTxn {
     fn default() -> Self {

@@ -107,7 +107,10 @@ impl Reply {
     pub fn answers_request(self) -> bool {
         !matches!(
             self,
-            Reply::Event { .. } | Reply::SessionExpired | Reply::ConnectionLoss
+            Reply::Event { .. }
+                | Reply::SessionExpired
+                | Reply::ConnectionLoss
+                | Reply::Disconnected
         )
     }
 
@@ -132,7 +135,8 @@ impl Reply {
             | Reply::Stat { .. }
             | Reply::Deleted
             | Reply::SessionExpired
-            | Reply::ConnectionLoss => self,
+            | Reply::ConnectionLoss
+            | Reply::Disconnected => self,
         }
     }
 }
@@ -406,6 +410,10 @@ pub enum Reply {
     /// The client library's error for a request whose connection broke: the request may or may
     /// not have been applied (the session is still alive).
     ConnectionLoss,
+    /// The client library's event for a connection that broke (`KeeperState.Disconnected`): an
+    /// ensemble's server crashed or left broadcast. The library reconnects by itself; the session
+    /// and its watches survive. Queued after the `ConnectionLoss` of an outstanding request.
+    Disconnected,
 }
 
 /// A session's state on the server.
@@ -581,6 +589,7 @@ impl Word for Reply {
             Reply::Event { kind, path } => 8 | (kind as u64) << 4 | path.word() << 6,
             Reply::SessionExpired => 9,
             Reply::ConnectionLoss => 10,
+            Reply::Disconnected => 11,
         }
     }
 
@@ -615,6 +624,7 @@ impl Word for Reply {
             },
             9 => Reply::SessionExpired,
             10 => Reply::ConnectionLoss,
+            11 => Reply::Disconnected,
             variant => unreachable!("reply variant {variant} was never packed"),
         }
     }
