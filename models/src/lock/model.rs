@@ -270,9 +270,7 @@ impl LockModel<Ensemble> {
         if config.acquisitions == 0 {
             return Err("model.acquisitions: an ensemble needs a finite number (1 or more): its logs bound the transactions".into());
         }
-        let faults = [
-            ("message_loss", config.message_loss),
-        ];
+        let faults = [("message_loss", config.message_loss)];
         if let Some((name, _)) = faults.iter().find(|(_, budget)| *budget > 0) {
             return Err(format!(
                 "faults.{name}: not built yet on an ensemble (servers > 1); client_pauses, session_expiries, crashes, partitions and timeouts are"
