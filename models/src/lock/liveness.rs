@@ -199,6 +199,63 @@ mod tests {
         }
     }
 
+    /// On an ensemble the servers' tasks are numbered after every client task: one that shared
+    /// a client's number would let a server step stand in for that client's step in a fair
+    /// cycle. Checked on every action enabled in the first states of a world with a leader crash
+    /// (deliveries, writes, elections, timeouts, reconnections).
+    #[test]
+    fn an_ensembles_tasks_never_share_a_clients_number() {
+        use std::collections::{BTreeSet, HashSet, VecDeque};
+
+        use stateright::Model;
+
+        use crate::ensemble::EnsembleConfig;
+        use crate::zab::ZabConfig;
+
+        let zab = ZabConfig {
+            crashes: 1,
+            epochs: 2,
+            ..ZabConfig::new(3, 0)
+        };
+        let config = LockConfig {
+            crashes: 1,
+            ..LockConfig::new(Recipe::Standard, 2)
+        };
+        let ensemble = EnsembleConfig::new(zab, EnsembleConfig::followers_in_turn(3));
+        let model = LockModel::on_ensemble(config, ensemble).expect("valid");
+        let clients: BTreeSet<Task> = TASK_KINDS
+            .iter()
+            .flat_map(|&kind| (0..2).map(move |c| (kind, c)))
+            .map(|(kind, c)| model.task_number(kind, c))
+            .collect();
+        let mut server_tasks = BTreeSet::new();
+        let mut queue: VecDeque<_> = model.init_states().into();
+        let mut seen = HashSet::new();
+        let mut actions = Vec::new();
+        while let Some(state) = queue.pop_front() {
+            if seen.len() > 5_000 || !seen.insert(state.clone()) {
+                continue;
+            }
+            actions.clear();
+            model.actions(&state, &mut actions);
+            for action in &actions {
+                if let (LockAction::Ensemble(_), Some(task)) = (action, model.task(&state, action))
+                {
+                    server_tasks.insert(task);
+                }
+                if let Some(next) = model.next_state(&state, *action) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        assert!(server_tasks.len() > 5, "{server_tasks:?}");
+        let shared: Vec<_> = server_tasks.intersection(&clients).collect();
+        assert!(
+            shared.is_empty(),
+            "server tasks {shared:?} are clients' too"
+        );
+    }
+
     /// The obligation of `every_waiter_acquires` is one bit per waiting client, each its own:
     /// a client other than C0 that waits forever must be seen waiting.
     #[test]
