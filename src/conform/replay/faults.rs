@@ -34,18 +34,11 @@ impl<Z: Replayed> Harness<'_, Z> {
         drop(second);
         // The server closed the client's own connection when the second one attached: take what
         // it sent before that, then reconnect as the library would, and hear that it expired.
-        let deadline = Instant::now() + WAIT;
-        while self.clients[c]
-            .conn
-            .as_ref()
-            .is_some_and(|conn| !conn.is_closed())
-        {
-            if !self.receive(c, Some(deadline))? {
-                return Err(unrealisable(format!(
-                    "the server did not drop {}'s connection",
-                    name(c)
-                )));
-            }
+        if !self.receive_until_closed(c)? {
+            return Err(unrealisable(format!(
+                "the server did not drop {}'s connection",
+                name(c)
+            )));
         }
         let client = &mut self.clients[c];
         client.conn = None;
@@ -130,16 +123,8 @@ impl<Z: Replayed> Harness<'_, Z> {
         self.admin = None;
         let mut lost = Vec::new();
         for c in 0..self.clients.len() {
-            let deadline = Instant::now() + WAIT;
-            while self.clients[c]
-                .conn
-                .as_ref()
-                .is_some_and(|conn| !conn.is_closed())
-            {
-                if !self.receive(c, Some(deadline))? {
-                    break;
-                }
-            }
+            // A connection the server did not close in time is dropped below all the same.
+            self.receive_until_closed(c)?;
             let client = &mut self.clients[c];
             if client.awaits_reply() {
                 client.lose_in_flight();

@@ -78,13 +78,8 @@ impl<Z: Replayed> Harness<'_, Z> {
             ..
         } = request
         {
-            let client = &mut self.clients[c];
-            let conn = client.conn.as_mut().expect("the delete went out on it");
-            let xid = conn
-                .send(op::CLOSE_SESSION, |out| out)
-                .map_err(|e| unrealisable(format!("cannot close {}'s session: {e}", name(c))))?;
-            client.sent.push((xid, None));
-            client.session = SessionEnd::Ended;
+            self.send_close_session(c)?;
+            self.clients[c].session = SessionEnd::Ended;
             text.push_str(" and closeSession");
         }
         self.settle(after).map_err(told_at(&text))?;

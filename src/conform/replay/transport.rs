@@ -154,14 +154,37 @@ impl<Z: Replayed> Harness<'_, Z> {
         Ok(real_text)
     }
 
-    /// The last release closes the session right after the delete.
-    pub(super) fn close_session(&mut self, c: usize) -> Result<(), Failure> {
+    /// Put `c`'s closeSession on the wire right after its last delete, without waiting for the
+    /// answer: its xid.
+    pub(super) fn send_close_session(&mut self, c: usize) -> Result<i32, Failure> {
         let client = &mut self.clients[c];
         let conn = client.conn.as_mut().expect("the delete went out on it");
         let xid = conn
             .send(op::CLOSE_SESSION, |out| out)
             .map_err(|e| unrealisable(format!("cannot close {}'s session: {e}", name(c))))?;
         client.sent.push((xid, None));
+        Ok(xid)
+    }
+
+    /// Wait until `c`'s connection closes, reading what the server sent before: whether it
+    /// closed within the harness's wait.
+    pub(super) fn receive_until_closed(&mut self, c: usize) -> Result<bool, Failure> {
+        let deadline = Instant::now() + WAIT;
+        while self.clients[c]
+            .conn
+            .as_ref()
+            .is_some_and(|conn| !conn.is_closed())
+        {
+            if !self.receive(c, Some(deadline))? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The last release closes the session right after the delete.
+    pub(super) fn close_session(&mut self, c: usize) -> Result<(), Failure> {
+        let xid = self.send_close_session(c)?;
         let deadline = Instant::now() + WAIT;
         while self.clients[c].sent.iter().any(|(x, _)| *x == xid) {
             if !self.receive(c, Some(deadline))? {
