@@ -21,9 +21,10 @@ fn wrap_note(text: &str) -> String {
     super::svg::wrap(text, NOTE_WIDTH).join("<br/>")
 }
 
-/// Text Mermaid would misread: `;` ends a statement and `#` starts an entity code.
+/// Text Mermaid would misread: `;` ends a statement and `#` starts an entity code. The `;` goes
+/// first: the entity code written for `#` ends in one that must stay.
 fn clean(text: &str) -> String {
-    text.replace('#', "#35;").replace(';', ",")
+    text.replace(';', ",").replace('#', "#35;")
 }
 
 /// The Mermaid source of a timeline, ending with a newline.
@@ -161,4 +162,14 @@ pub fn render(timeline: &TimelineData) -> String {
         wrap_note(&format!("{verdict}{why}"))
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn a_hash_becomes_its_entity_code_and_a_semicolon_a_comma() {
+        assert_eq!(clean("PROPOSAL(1,1)#1; ack"), "PROPOSAL(1,1)#35;1, ack");
+    }
 }
