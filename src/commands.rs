@@ -726,7 +726,7 @@ fn describe_ensemble(scenario: &Scenario, ensemble: &EnsembleSpec) -> String {
         .map(|(client, server)| format!("C{client} on S{server}"))
         .collect();
     let mut server_faults = format!(
-        "crashes {}{} · partitions {}{}",
+        "crashes {}{} · partitions {}{}{}",
         faults.crashes,
         faults
             .crashable
@@ -735,6 +735,11 @@ fn describe_ensemble(scenario: &Scenario, ensemble: &EnsembleSpec) -> String {
         faults
             .partition_sides
             .map_or(String::new(), |sides| format!(" (split {sides})")),
+        if faults.permanent_partitions {
+            " (never heal)"
+        } else {
+            ""
+        },
     );
     if faults.timeouts > 0 {
         server_faults.push_str(&format!(" · timeouts {}", faults.timeouts));

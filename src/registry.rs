@@ -139,6 +139,7 @@ pub fn ensemble_config(
         crashes: faults.crashes.min(u32::from(u8::MAX)) as u8,
         partitions: faults.partitions.min(u32::from(u8::MAX)) as u8,
         timeouts: faults.timeouts.min(u32::from(u8::MAX)) as u8,
+        permanent_partitions: faults.permanent_partitions,
         partition_sides: faults.partition_sides.map(|sides| sides.0),
         ..ZabConfig::new(spec.servers, 0)
     };

@@ -108,7 +108,8 @@ pub struct Faults {
     pub crashes: u32,
     pub session_expiries: u8,
     pub client_pauses: u8,
-    /// Zab only: a partition never heals (no heal step). Written only when true, so files and
+    /// Zab and a lock over an ensemble: a partition never heals (no heal step). Written only when
+    /// true, so files and
     /// traces of scenarios without it read as before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub permanent_partitions: bool,

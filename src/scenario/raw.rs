@@ -681,12 +681,6 @@ fn validate_faults(raw: RawFaults, model: &ModelSpec, problems: &mut Problems) -
     let message_loss = budget("message_loss", &raw.message_loss, 8, "connection losses");
     let partitions = budget("partitions", &raw.partitions, 8, "partitions");
     let crashes = budget("crashes", &raw.crashes, 8, "server crashes");
-    if let Some(permanent) = raw.permanent_partitions.as_ref().filter(|v| *v.get_ref()) {
-        problems.at(
-            permanent,
-            "faults.permanent_partitions: applies to model kind zab only; expected false".into(),
-        );
-    }
     refuse_tcp_faults(&raw, problems);
     let small = |value: &Option<Spanned<u8>>| value.as_ref().map_or(0, |v| *v.get_ref());
     let faults = Faults {
@@ -787,17 +781,8 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
     let partitions = budget(&raw.partitions, "partitions");
     let crashes = budget(&raw.crashes, "crashes");
     let timeouts = budget(&raw.timeouts, "timeouts");
-    let permanent_partitions = match &raw.permanent_partitions {
-        Some(permanent) if *permanent.get_ref() && partitions == 0 => {
-            problems.at(
-                permanent,
-                "faults.permanent_partitions: a partition that never heals needs faults.partitions of at least 1; found 0".into(),
-            );
-            false
-        }
-        Some(permanent) => *permanent.get_ref(),
-        None => false,
-    };
+    let permanent_partitions =
+        permanent_partitions(raw.permanent_partitions.as_ref(), partitions, problems);
     let partition_sides = raw
         .partition_sides
         .and_then(|sides| validate_partition_sides(&sides, servers, partitions, problems));
@@ -808,6 +793,26 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
         partition_sides,
         timeouts,
         ..Faults::default()
+    }
+}
+
+/// `faults.permanent_partitions` of a world with ZAB's partitions (kind zab, a lock over an
+/// ensemble): a partition that never heals needs a partition.
+fn permanent_partitions(
+    raw: Option<&Spanned<bool>>,
+    partitions: u32,
+    problems: &mut Problems,
+) -> bool {
+    match raw {
+        Some(permanent) if *permanent.get_ref() && partitions == 0 => {
+            problems.at(
+                permanent,
+                "faults.permanent_partitions: a partition that never heals needs faults.partitions of at least 1; found 0".into(),
+            );
+            false
+        }
+        Some(permanent) => *permanent.get_ref(),
+        None => false,
     }
 }
 

@@ -281,7 +281,7 @@ fn permanent_partitions_need_a_zab_partition() {
         "session_expiries = 1\npartitions = 1\npermanent_partitions = true",
     ));
     assert!(
-        message.contains("faults.permanent_partitions: applies to model kind zab only"),
+        message.contains("faults.permanent_partitions: applies to model kind zab and to a lock over an ensemble (servers > 1) only"),
         "{message}"
     );
 }
@@ -923,12 +923,17 @@ fn server_faults_of_an_ensemble_are_bounded_as_zabs() {
             "{to}: {message}"
         );
     }
-    let message = error(&ENSEMBLE.replace(
+    let never_heals = ENSEMBLE.replace(
         "\ncrashes = 1\n",
         "\ncrashes = 1\npermanent_partitions = true\n",
-    ));
+    );
+    let scenario = parse(&never_heals).expect("a lock over an ensemble takes ZAB's partitions");
+    assert!(scenario.faults.permanent_partitions);
+    let text = toml::to_string(&scenario).expect("serialises");
+    assert_eq!(parse(&text).expect("round trip"), scenario);
+    let message = error(&never_heals.replace("partitions = 1\n", "partitions = 0\n"));
     assert!(
-        message.contains("faults.permanent_partitions: applies to model kind zab only"),
+        message.contains("faults.permanent_partitions: a partition that never heals needs faults.partitions of at least 1"),
         "{message}"
     );
 }

@@ -32,7 +32,7 @@ fn one_crash(crashable: u8) -> LockModel<Ensemble> {
     LockModel::on_ensemble(config, ensemble).expect("valid")
 }
 
-fn enabled(model: &LockModel<Ensemble>, state: &LockState<Ensemble>) -> Vec<LockAction> {
+pub(super) fn enabled(model: &LockModel<Ensemble>, state: &LockState<Ensemble>) -> Vec<LockAction> {
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
     actions
@@ -55,9 +55,20 @@ fn take(
 /// Take the first enabled step that `allowed` lets through, and again, until `done` holds.
 fn run_until(
     model: &LockModel<Ensemble>,
+    state: LockState<Ensemble>,
+    allowed: impl Fn(&LockAction) -> bool,
+    done: impl Fn(&LockState<Ensemble>) -> bool,
+) -> LockState<Ensemble> {
+    run_until_told(model, state, allowed, done, &mut Vec::new())
+}
+
+/// [`run_until`], with each step's narrative pushed to `told`.
+pub(super) fn run_until_told(
+    model: &LockModel<Ensemble>,
     mut state: LockState<Ensemble>,
     allowed: impl Fn(&LockAction) -> bool,
     done: impl Fn(&LockState<Ensemble>) -> bool,
+    told: &mut Vec<String>,
 ) -> LockState<Ensemble> {
     for _ in 0..200 {
         if done(&state) {
@@ -67,7 +78,9 @@ fn run_until(
             .iter()
             .find(|a| allowed(a))
             .expect("a step the test allows");
-        state = model.next_state(&state, action).expect("a step");
+        let next = model.next_state(&state, action).expect("a step");
+        told.push(model.describe_step(&state, &action, &next));
+        state = next;
     }
     panic!("not done after 200 steps: {state:?}")
 }

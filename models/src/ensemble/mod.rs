@@ -46,6 +46,8 @@ pub use tracker::Tracker;
 #[cfg(test)]
 mod failover_tests;
 #[cfg(test)]
+mod join_tests;
+#[cfg(test)]
 mod session_tests;
 #[cfg(test)]
 mod tests;

@@ -102,8 +102,9 @@ impl Pack for Ensemble {
         }
         out.put_words(&self.watches);
         out.put(u64::from(self.lock_parent));
-        out.put(u64::from(self.tracker.tracked));
-        out.put(u64::from(self.tracker.closing));
+        for tracker in &self.trackers[..self.zab.servers.len()] {
+            out.put(u64::from(tracker.tracked) | u64::from(tracker.closing) << 8);
+        }
         out.put(
             u64::from(self.disconnected)
                 | u64::from(self.ended) << 8
@@ -130,8 +131,11 @@ impl Pack for Ensemble {
         }
         input.take_words(&mut self.watches);
         self.lock_parent = input.take() != 0;
-        self.tracker.tracked = input.take_u8();
-        self.tracker.closing = input.take_u8();
+        for s in 0..self.zab.servers.len() {
+            let word = input.take();
+            self.trackers[s].tracked = word as u8;
+            self.trackers[s].closing = (word >> 8) as u8;
+        }
         let flags = input.take();
         (self.disconnected, self.ended, self.unanswered) =
             (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);

@@ -41,7 +41,7 @@ impl Ensemble {
     /// `leader` proposes the transaction it prepared: its tracker notes a session it opens or
     /// closes, the table records it, and ZAB's leader appends and broadcasts it.
     pub(super) fn propose(&mut self, config: &EnsembleConfig, leader: Sid, txn: LockTxn) {
-        self.tracker.prepared(txn);
+        self.trackers[usize::from(leader)].prepared(txn);
         self.txns.push(txn);
         config
             .zab_model()
@@ -76,14 +76,14 @@ impl Ensemble {
     /// (`FinalRequestProcessor`) on the connections it still has; the other clients' watches stay
     /// registered at their servers, and the leader's tracker forgets the sessions it closed. A
     /// prefix that was cut or replaced only changes the derived tree. A transaction whose client
-    /// lost the connection it was sent on is applied without an answer.
+    /// lost the connection it was sent on is applied without an answer, and a client that a
+    /// reconnection told its session had ended has no connection left to be told anything on.
     fn apply_processed(
         &mut self,
         config: &EnsembleConfig,
         before: &[Log; MAX_SERVERS],
         out: &mut Outbox,
     ) {
-        let leader = self.leader();
         for s in self.zab.ids() {
             let old = &before[usize::from(s)];
             let now: Log = processed(self.zab.server(s)).iter().copied().collect();
@@ -102,8 +102,10 @@ impl Ensemble {
                 tree.apply(config.zk, txn, &mut applied);
                 for (client, reply) in applied.messages {
                     let lost = self.unanswered & entry.bit() != 0;
+                    let told_ended = self.ended & 1 << client != 0;
                     if !self.watches_of_at(client, s)
                         || connected & 1 << client == 0
+                        || told_ended
                         || (reply.answers_request() && lost)
                     {
                         continue;
@@ -114,8 +116,8 @@ impl Ensemble {
                         out.send(client, reply);
                     }
                 }
-                if leader == Some(s) {
-                    self.tracker.applied(txn);
+                if self.leads(s) {
+                    self.trackers[usize::from(s)].applied(txn);
                 }
                 out.woken_by_one_deletion =
                     out.woken_by_one_deletion.max(applied.woken_by_one_deletion);
@@ -149,7 +151,9 @@ impl Ensemble {
     /// crashed, or left broadcast: a follower that lost its leader, a leader that stepped down)
     /// lose their connections: the server closed them. Not a client whose session its server had
     /// closed (the server closed that connection then), nor one told its session had ended.
-    /// The client's transactions its server had not applied will not be answered; the answers in
+    /// The client's transactions its server had not applied will not be answered, nor those it
+    /// had (their answers were on the broken connection) by a server that applies them later:
+    /// only the server a request came through answers it, on that connection; the answers in
     /// flight are lost, and with them the watches they registered, which the client library
     /// never learned of (the others it re-registers when it reconnects).
     fn drop_connections(
@@ -174,7 +178,12 @@ impl Ensemble {
                 self.disconnected |= bit;
                 out.lost_connections |= bit;
                 for (txn, value) in self.txns.iter().zip(1u8..) {
-                    if txn.client() == c && !old.iter().any(|t| t.value == value) {
+                    let applied_by = |log: &[crate::zab::Txn]| log.iter().any(|t| t.value == value);
+                    let another_may_apply = self
+                        .zab
+                        .ids()
+                        .any(|t| t != s && !applied_by(processed(self.zab.server(t))));
+                    if txn.client() == c && (!applied_by(old) || another_may_apply) {
                         self.unanswered |= 1 << (value - 1);
                     }
                 }
@@ -521,6 +530,7 @@ impl ZkService for Ensemble {
         let before = self.processed_prefixes();
         let served: [bool; MAX_SERVERS] =
             std::array::from_fn(|s| s < self.zab.servers.len() && self.serves(s as Sid));
+        let leading = self.leading();
         let model = config.zab_model();
         match step {
             EnsembleStep::Deliver { from, to } => {
@@ -542,6 +552,7 @@ impl ZkService for Ensemble {
         }
         self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
+        self.establish_trackers(config, leading);
         self.sort_links();
     }
 
@@ -560,7 +571,7 @@ impl ZkService for Ensemble {
     }
 
     fn describe_step(&self, _config: &EnsembleConfig, step: EnsembleStep, after: &Self) -> String {
-        let applied = self.applied_text(after);
+        let applied = self.applied_text(after) + &self.established_text(after);
         let lost = self.lost_text(after);
         match step {
             EnsembleStep::Deliver { from, to } => {

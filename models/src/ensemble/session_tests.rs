@@ -53,7 +53,7 @@ fn a_create_prepared_after_its_sessions_close_outlives_it_unless_the_closing_che
             model.describe_step(&state, &expiry, &expired),
             "S2 expires C0's session: closeSession prepared and proposed (1,1); C0 reads SessionExpired once S0 applies it"
         );
-        assert!(expired.zk.tracker.is_closing(0));
+        assert!(expired.zk.trackers[2].is_closing(0));
         assert!(
             expired.links[0].from_server.is_empty(),
             "nothing reaches C0 before S0 applies the closeSession"
@@ -72,7 +72,7 @@ fn a_create_prepared_after_its_sessions_close_outlives_it_unless_the_closing_che
         assert!(end.links[0].is_empty(), "{flaw:?}");
         assert_eq!(end.zk.session(0), SessionState::Expired);
         assert!(
-            !end.zk.tracker.is_tracked(0),
+            !end.zk.trackers[2].is_tracked(0),
             "the leader applied the close"
         );
         let tree = end.zk.agreed_tree();
@@ -151,7 +151,7 @@ fn states_with_closing_sessions_pack_injectively_and_unpack_to_themselves() {
     let model = with_expiry(Some(ServerFlaw::Zk1208), Timing::default(), 0);
     let mut closing = 0;
     assert_packs_injectively(&model, 30_000, |state| {
-        closing += usize::from(state.zk.tracker.is_closing(0));
+        closing += usize::from(state.zk.trackers[2].is_closing(0));
     });
     assert!(
         closing > 1_000,

@@ -6,16 +6,33 @@
 use super::state::{Ensemble, EnsembleConfig};
 use super::tracker::Tracker;
 use super::tree::processed;
+use crate::zab::types::MAX_SERVERS;
 use crate::zab::{Sid, Txn};
 use crate::zookeeper::{ClientId, ClientView, LockTxn, Reply, Request, Server};
 
 impl Ensemble {
-    /// The established leader builds its tracker from its tree: every open session, none
-    /// closing. Called once at the start (no failover yet).
-    pub(crate) fn establish_tracker(&mut self, config: &EnsembleConfig) {
-        let leader = self.leader().expect("a leader is established");
-        let tree = self.replay(&config.zk, processed(self.zab.server(leader)));
-        self.tracker = Tracker::established(&tree, self.connections.len());
+    /// After a step: a server that now leads in broadcast and did not before (`leading_before`)
+    /// builds its tracker from its own tree, every session open there tracked with a fresh
+    /// timeout and none closing (`LeaderZooKeeperServer.createSessionTracker` reads the
+    /// database's `sessionsWithTimeouts` when the new leader starts serving; its sessions are
+    /// new `SessionImpl`s, so no closing mark of an earlier leader survives); a server that no
+    /// longer leads has no tracker, and so can expire no one.
+    pub(crate) fn establish_trackers(
+        &mut self,
+        config: &EnsembleConfig,
+        leading_before: [bool; MAX_SERVERS],
+    ) {
+        for s in self.zab.ids() {
+            let i = usize::from(s);
+            self.trackers[i] = if !self.leads(s) {
+                Tracker::default()
+            } else if leading_before[i] {
+                continue;
+            } else {
+                let tree = self.replay(&config.zk, processed(self.zab.server(s)));
+                Tracker::established(&tree, self.connections.len())
+            };
+        }
     }
 
     /// `PrepRequestProcessor` on `leader`: the tracker checks the session of a create or delete
@@ -31,7 +48,7 @@ impl Ensemble {
         let checked = if request == Request::CreateSession {
             Ok(())
         } else {
-            self.tracker.check(client, config.flaw)
+            self.trackers[usize::from(leader)].check(client, config.flaw)
         };
         checked
             .and_then(|()| {
@@ -43,16 +60,29 @@ impl Ensemble {
 
     /// Whether the leader may expire `client`'s session now: a leader is established, its
     /// tracker holds the session and is not closing it already, and the timing assumptions allow
-    /// it for a client in `view`'s situation.
+    /// it for a client in `view`'s situation, which the leader may or may not hear.
     pub(super) fn may_expire_session(
         &self,
         config: &EnsembleConfig,
         client: ClientId,
         view: ClientView,
     ) -> bool {
-        self.leader().is_some()
-            && self.tracker.may_expire(client)
-            && config.timing.allows_expiry(view)
+        self.leader().is_some_and(|leader| {
+            self.trackers[usize::from(leader)].may_expire(client)
+                && config
+                    .timing
+                    .allows_expiry(view, self.hears(leader, client))
+        })
+    }
+
+    /// Whether `leader` hears from `client`: the client has a connection, to `leader` itself or
+    /// to a follower of `leader`'s that reaches it, which forwards the session's pings as touches.
+    fn hears(&self, leader: Sid, client: ClientId) -> bool {
+        let server = self.server_of_client(client);
+        self.is_connected(client)
+            && (server == leader
+                || (self.zab.connected(server, leader)
+                    && self.zab.follows_leadership(server, leader)))
     }
 
     /// The tracker expires `client`'s session: the leader prepares its closeSession (marking it
@@ -62,6 +92,31 @@ impl Ensemble {
     pub(super) fn expire_session(&mut self, config: &EnsembleConfig, client: ClientId) {
         let leader = self.leader().expect("only an established leader expires");
         self.propose(config, leader, LockTxn::Expire { client });
+    }
+
+    /// "; S1 (leader of epoch 2) re-arms C0's and C1's sessions" for a server that began leading
+    /// in broadcast in the step to `after`, or "; S1 (leader of epoch 2) tracks no session".
+    pub(super) fn established_text(&self, after: &Ensemble) -> String {
+        let mut text = String::new();
+        for s in after
+            .zab
+            .ids()
+            .filter(|&s| after.leads(s) && !self.leads(s))
+        {
+            let epoch = after.zab.server(s).leading().map_or(0, |l| l.epoch);
+            let tracker = &after.trackers[usize::from(s)];
+            let sessions: Vec<String> = (0..after.connections.len() as ClientId)
+                .filter(|&c| tracker.is_tracked(c))
+                .map(|c| format!("C{c}'s"))
+                .collect();
+            let what = match sessions.len() {
+                0 => "tracks no session".to_string(),
+                1 => format!("re-arms {} session", sessions[0]),
+                _ => format!("re-arms {} sessions", sessions.join(" and ")),
+            };
+            text.push_str(&format!("; S{s} (leader of epoch {epoch}) {what}"));
+        }
+        text
     }
 
     /// "S2 expires C0's session: closeSession prepared and proposed (1,3); C0 reads
@@ -86,9 +141,10 @@ impl Ensemble {
         prepared: Txn,
         after: &Ensemble,
     ) -> Option<String> {
-        let session = if self.tracker.is_closing(client) {
+        let tracker = &self.trackers[usize::from(leader)];
+        let session = if tracker.is_closing(client) {
             "a closing session"
-        } else if !self.tracker.is_tracked(client) && request != Request::CreateSession {
+        } else if !tracker.is_tracked(client) && request != Request::CreateSession {
             "an ended session"
         } else {
             return None;

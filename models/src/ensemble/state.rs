@@ -5,7 +5,7 @@ use stateright::Model;
 use crate::ActionInfo;
 
 use crate::zab::state::Phase;
-use crate::zab::types::{all_servers, ServerSet, Zxid, MAX_TXNS};
+use crate::zab::types::{all_servers, ServerSet, Zxid, MAX_SERVERS, MAX_TXNS};
 use crate::zab::{Sid, ZabAction, ZabConfig, ZabModel, ZabState};
 use crate::zookeeper::{ClientId, LockTxn, ServerFlaw, Watch, ZkConfig, MAX_CLIENTS};
 use crate::Slots;
@@ -132,8 +132,10 @@ pub struct Ensemble {
     pub watches: Slots<Watch, MAX_WATCHES>,
     /// `/lock` exists before the first step (the recipe uses it as a parent).
     pub lock_parent: bool,
-    /// The established leader's session tracker.
-    pub tracker: Tracker,
+    /// Each server's session tracker (index = server): a leader's in broadcast, built when it
+    /// became one; empty at every other server (a follower forwards its sessions' touches to its
+    /// leader and tracks nothing of its own here).
+    pub trackers: [Tracker; MAX_SERVERS],
     /// The clients whose connection broke (their server crashed or left broadcast), one bit
     /// each, until they reconnect. Their watches stay with the client library, at no server.
     pub disconnected: u8,
@@ -196,9 +198,9 @@ impl Ensemble {
                 Slots::new()
             },
             unread: Slots::new(),
-            tracker: Tracker::default(),
+            trackers: Default::default(),
         };
-        ensemble.establish_tracker(config);
+        ensemble.establish_trackers(config, [false; MAX_SERVERS]);
         ensemble
     }
 
@@ -210,7 +212,7 @@ impl Ensemble {
             connections: Slots::new(),
             watches: Slots::new(),
             lock_parent: false,
-            tracker: Tracker::default(),
+            trackers: Default::default(),
             disconnected: 0,
             ended: 0,
             unanswered: 0,
@@ -219,12 +221,26 @@ impl Ensemble {
         }
     }
 
-    /// The established leader in broadcast, if there is one.
+    /// Whether `server` is an established leader in broadcast: its request processors run, and
+    /// its session tracker with them.
+    pub fn leads(&self, server: Sid) -> bool {
+        let s = self.zab.server(server);
+        s.is_established_leader() && s.phase == Phase::Broadcast
+    }
+
+    /// Which servers lead in broadcast now, one flag per server.
+    pub(super) fn leading(&self) -> [bool; MAX_SERVERS] {
+        std::array::from_fn(|s| s < self.zab.servers.len() && self.leads(s as Sid))
+    }
+
+    /// The established leader in broadcast, if there is one; of two (an old leader cut off in a
+    /// minority that has not timed out yet, and the leader the majority elected since), the one
+    /// of the newer epoch.
     pub fn leader(&self) -> Option<Sid> {
-        self.zab.ids().find(|&s| {
-            let server = self.zab.server(s);
-            server.is_established_leader() && server.phase == Phase::Broadcast
-        })
+        self.zab
+            .ids()
+            .filter(|&s| self.leads(s))
+            .max_by_key(|&s| self.zab.server(s).leading().map_or(0, |l| l.epoch))
     }
 
     /// The server `client` is connected to, or was last connected to while it is disconnected.

@@ -30,14 +30,19 @@ impl Timing {
     }
 
     /// Whether these assumptions let the leader expire the session of a client in `client`'s
-    /// situation. Without connection state (no connection loss or reconnection yet) the quorum
-    /// stops hearing from a client only while it is paused, and a client that runs could have
-    /// read `Disconnected` only after losing its connection: both assumptions come down to a
-    /// pause. Connection loss will add the disconnected client, and the one whose server is cut
-    /// off from the leader, to the silent ones, and a read `Disconnected` to the second.
-    pub fn allows_expiry(&self, client: ClientView) -> bool {
-        let assumes_silence = self.expiry_needs_silence || self.disconnect_before_expiry;
-        !assumes_silence || client.paused
+    /// situation, `heard` saying whether the leader hears from it (it has a connection to a
+    /// server that reaches the leader). Silence: the client is paused or not heard. Disconnect
+    /// before expiry: a running client has read `Disconnected` (its read timeout fired before the
+    /// session timeout could), while a paused client may be expired at any time, which is what
+    /// a pause breaks.
+    pub fn allows_expiry(&self, client: ClientView, heard: bool) -> bool {
+        if self.disconnect_before_expiry {
+            client.paused || client.read_disconnected
+        } else if self.expiry_needs_silence {
+            client.paused || !heard
+        } else {
+            true
+        }
     }
 }
 
@@ -62,17 +67,31 @@ impl Timing {
 mod tests {
     use super::*;
 
-    /// Goal: each assumption is a guard, and none holds back a paused client, whose session
-    /// the quorum no longer hears. Method: every assumption against a running and a paused client.
+    /// Goal: each assumption is a guard, none holds back a paused client, silence lets an unheard
+    /// client expire and only a read `Disconnected` lets a running one expire under the second.
+    /// Method: every assumption against every client situation.
     #[test]
-    fn assumptions_allow_the_expiry_of_a_paused_client_only() {
-        let running = ClientView { paused: false };
-        let paused = ClientView { paused: true };
-        let none = Timing::default();
-        assert!(none.allows_expiry(running) && none.allows_expiry(paused));
-        for timing in Timing::each_alone() {
-            assert!(!timing.allows_expiry(running), "{timing:?}");
-            assert!(timing.allows_expiry(paused), "{timing:?}");
+    fn assumptions_guard_the_expiry_of_a_running_client() {
+        let view = |paused, read_disconnected| ClientView {
+            paused,
+            read_disconnected,
+        };
+        let [silence, disconnect] = Timing::each_alone();
+        for (client, heard) in [(view(false, false), true), (view(true, false), true)] {
+            assert!(Timing::default().allows_expiry(client, heard));
         }
+        for timing in [silence, disconnect] {
+            assert!(
+                !timing.allows_expiry(view(false, false), true),
+                "{timing:?}"
+            );
+            assert!(timing.allows_expiry(view(true, false), true), "{timing:?}");
+            assert!(timing.allows_expiry(view(false, true), false), "{timing:?}");
+        }
+        assert!(silence.allows_expiry(view(false, false), false));
+        assert!(
+            !disconnect.allows_expiry(view(false, false), false),
+            "not heard, but it has not read Disconnected yet"
+        );
     }
 }

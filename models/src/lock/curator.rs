@@ -12,6 +12,10 @@
 //!    deleted. `NoNode` → go to 3 (no watch was left). Otherwise wait for the event, then go to 3.
 //! 6. Release: `delete(own node)` (`NoNode` counts as done).
 //!
+//! 7. SUSPENDED while holding (the library's `Disconnected`, which only an ensemble's server
+//!    faults produce): leave the critical section and release, as Curator's documentation asks
+//!    of a lock user's connection-state listener.
+//!
 //! `ConnectionLoss` anywhere else: Curator's retry policy repeats the operation that failed (the
 //! lookup, the listing, the `getData` on the same predecessor, the delete); a waiter's watch
 //! survives with its session. Session expiry is Curator's LOST: the session-level handler of
@@ -126,6 +130,19 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply) -> Option<Request> {
         (_, Reply::Event { .. }) => None,
         _ => unexpected(client, reply),
     }
+}
+
+/// SUSPENDED (the library's `Disconnected`) while holding: Curator's documentation tells a lock
+/// user's `ConnectionStateListener` that the lock may be lost once the connection is, so the
+/// client leaves its critical section at once and releases, the delete going out when the
+/// library reconnects (and lost with the session if it expired meanwhile: LOST). Returns whether
+/// it released. A client that waits keeps waiting: its watch survives with its session.
+pub(super) fn on_suspended(client: &mut Client) -> bool {
+    let holding = client.phase == Phase::InCs;
+    if holding {
+        client.phase = Phase::WaitDeleted;
+    }
+    holding
 }
 
 /// `ConnectionLoss` while acquiring: step 2 after a create, otherwise Curator's retry policy

@@ -71,6 +71,15 @@ impl<Z: ZkService> LockModel<Z> {
         state.server_down = true;
     }
 
+    /// Whether `c`'s connection is broken (its requests reach no server) and it has read the
+    /// `Disconnected` that told it so.
+    fn read_disconnected(&self, state: &LockState<Z>, c: ClientId) -> bool {
+        !state.zk.takes_request(c)
+            && !state.links[usize::from(c)]
+                .from_server
+                .contains(&Reply::Disconnected)
+    }
+
     pub(super) fn fault_actions(
         &self,
         state: &LockState<Z>,
@@ -86,6 +95,7 @@ impl<Z: ZkService> LockModel<Z> {
                 c,
                 ClientView {
                     paused: client.paused,
+                    read_disconnected: self.read_disconnected(state, c),
                 },
             )
             && state.faults.session_expiries < self.config.session_expiries

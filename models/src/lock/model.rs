@@ -279,11 +279,6 @@ impl LockModel<Ensemble> {
         if config.retry_after_expiry && config.session_expiries > 0 {
             return Err("model.retry_after_expiry: not built yet on an ensemble (servers > 1), whose sessions are open at start".into());
         }
-        if config.session_expiries > 0 && ensemble.failover() {
-            // A new leader must rebuild its session tracker and the timing guards must read the
-            // clients' connection state: both are still to be joined (docs/design/ensemble.md).
-            return Err("faults.session_expiries: not built yet together with server crashes, partitions or timeouts on an ensemble (servers > 1)".into());
-        }
         let needed = config.transactions_needed() + ensemble.resent_writes(config.clients);
         let tasks = super::liveness::CLIENT_TASK_KINDS * usize::from(config.clients)
             + ensemble.tasks(config.clients);
@@ -362,8 +357,12 @@ impl<Z: ZkService> LockModel<Z> {
     fn on_reply(&self, client: &mut Client, reply: Reply) -> Option<Request> {
         match reply {
             Reply::ConnectionLoss => self.on_connection_loss(client),
-            // The library's news of a broken connection: no recipe acts on it (Curator's
-            // `InterProcessMutex` does not either); the library reconnects by itself.
+            // The library's news of a broken connection (Curator's SUSPENDED): a Curator holder
+            // stops acting as the holder and releases (`curator::on_suspended`); the other
+            // recipes ignore it, as hand-written clients do. The library reconnects by itself.
+            Reply::Disconnected if self.config.recipe == Recipe::Curator => {
+                curator::on_suspended(client).then(|| self.release_request(client))
+            }
             Reply::Disconnected => None,
             Reply::SessionExpired => {
                 client.forget_node();

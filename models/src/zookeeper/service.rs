@@ -25,6 +25,9 @@ pub type ServiceProperty<Z> = (&'static str, fn(&<Z as ZkService>::Config, &Z) -
 pub struct ClientView {
     /// The client is paused: the quorum hears nothing from it.
     pub paused: bool,
+    /// The client's connection is broken and it has read the library's `Disconnected` (Curator's
+    /// SUSPENDED) since: it knows it may have lost its session.
+    pub read_disconnected: bool,
 }
 
 /// Where a client's requests go, what comes back, which sessions the service may end, and the

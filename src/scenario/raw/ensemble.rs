@@ -12,7 +12,10 @@ use super::super::ensemble::{
 };
 use super::super::sides::{server_id, server_name};
 use super::super::{Crashable, EnsembleSpec, Faults, ModelSpec, Timing};
-use super::{epochs_and_election, one_of, validate_partition_sides, Problems, RawFaults, RawModel};
+use super::{
+    epochs_and_election, one_of, permanent_partitions, validate_partition_sides, Problems,
+    RawFaults, RawModel,
+};
 
 /// The largest ensemble a lock world runs on, and the smallest: with 2 servers a quorum is both,
 /// so any crash stops the service.
@@ -168,8 +171,8 @@ fn connections(
     first
 }
 
-/// `[faults]` that only an ensemble has (`partition_sides`, `timeouts`, `crashable`,
-/// `client_crashes`), as `faults` leaves them otherwise; refused with one server.
+/// `[faults]` that only an ensemble has (`partition_sides`, `permanent_partitions`, `timeouts`,
+/// `crashable`, `client_crashes`), as `faults` leaves them otherwise; refused with one server.
 pub(super) fn validate_faults(
     raw: &RawFaults,
     model: &ModelSpec,
@@ -192,8 +195,19 @@ pub(super) fn validate_faults(
         let timeouts = raw.timeouts.as_ref().filter(|v| *v.get_ref() != 0);
         refuse(problems, "faults.timeouts", timeouts.map(|v| v.span()));
         refuse(problems, "faults.client_crashes", set(&raw.client_crashes));
+        if let Some(permanent) = raw.permanent_partitions.as_ref().filter(|v| *v.get_ref()) {
+            problems.at(
+                permanent,
+                "faults.permanent_partitions: applies to model kind zab and to a lock over an ensemble (servers > 1) only; expected false".into(),
+            );
+        }
         return faults;
     }
+    let permanent_partitions = permanent_partitions(
+        raw.permanent_partitions.as_ref(),
+        faults.partitions,
+        problems,
+    );
     let partition_sides = raw.partition_sides.as_ref().and_then(|sides| {
         validate_partition_sides(sides, model.servers, faults.partitions, problems)
     });
@@ -232,6 +246,7 @@ pub(super) fn validate_faults(
         timeouts,
         crashable,
         client_crashes,
+        permanent_partitions,
         ..faults
     }
 }
