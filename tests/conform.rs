@@ -442,6 +442,28 @@ fn on_an_ensemble_the_creation_watch_fires_where_the_create_is_applied() {
     );
 }
 
+/// Goal: on an ensemble, a session expiry is what three real servers do: the leader proposes
+/// the session's close (the harness attaches a second connection to the session at the leader
+/// and closes it), the client's own server drops its connection when it applies the close, the
+/// client's reconnect hears SessionExpired, and a write of the closing session is refused with an
+/// error transaction. Method: five seeded random runs of the fixed control of zk-1208, each to
+/// its end, all matching, with session expiries among their faults.
+#[test]
+fn random_runs_with_session_expiry_on_an_ensemble_match_every_step() {
+    if !zookeeper_here("random_runs_with_session_expiry_on_an_ensemble_match") {
+        return;
+    }
+    let (code, out, err, results) =
+        conform_random("scenarios/ensemble/zk-1208-fixed.toml", "5", "7");
+    assert_eq!(code, Some(0), "{out}{err}");
+    let random = &results["random"];
+    assert_eq!(random["matched"], 5, "{out}");
+    assert!(
+        random["faults"]["session expiry"].as_u64() >= Some(3),
+        "{random}"
+    );
+}
+
 /// Goal: a step the real leader cannot be made to take is refused, named, with exit 2. Method:
 /// with a live client on the leader, a follower's ACK delivered before the leader's own write of
 /// that proposal (the real leader writes and acknowledges its own at once, so it would commit
@@ -457,5 +479,64 @@ fn a_step_the_real_leader_cannot_take_is_refused() {
     assert!(
         err.contains("run 3: step 16: S0's ACK of (1,2) reaches S2 before S2 wrote that proposal"),
         "{err}"
+    );
+}
+
+/// Goal: a trace the model gets wrong diverges against the real server at its step, with what
+/// differed. Method: the shortest orphan of ZOOKEEPER-1208 (`zookeeper = "zk-1208"`, a flaw that
+/// ZooKeeper 3.8 has fixed): the leader S2 expires C0's session (step 3, a second connection
+/// attaches to the session at S2 and closes it), then prepares C0's forwarded create (step 4).
+/// The model's flawed leader proposes the create; the real one refuses the closing session and
+/// proposes an error transaction: DIVERGED at step 4, steps 1 to 3 matched, and in reality no
+/// node was created, so none is orphaned. The same ten steps on the fixed code match every step.
+#[test]
+fn a_model_of_a_fixed_server_bug_diverges_at_its_step() {
+    if !zookeeper_here("a_model_of_a_fixed_server_bug_diverges_at_its_step") {
+        return;
+    }
+    let flawed = root().join("tests/conform/zk-1208-create-after-close.no_orphan_nodes.trace.json");
+    let fixed =
+        root().join("tests/conform/zk-1208-fixed-create-after-close.no_orphan_nodes.trace.json");
+    let (code, out, results) = conform(&[flawed, fixed], &[]);
+    assert_eq!(code, 1, "{out}");
+    let [flawed, fixed] = [&results["traces"][0], &results["traces"][1]];
+    assert_eq!(flawed["diverged"], 1, "{out}");
+    assert_eq!(flawed["first"]["ending"]["diverged"]["step"], 4, "{out}");
+    let steps = flawed["first"]["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 4, "{out}");
+    assert!(
+        steps[..3].iter().all(|s| s["difference"].is_null()),
+        "{out}"
+    );
+    assert!(
+        steps[2]["real"]
+            .as_str()
+            .is_some_and(|r| r.contains("at the leader S2 and sends closeSession")),
+        "{out}"
+    );
+    let difference = steps[3]["difference"].as_str().expect("a difference");
+    assert!(
+        difference.starts_with("proposal: model create /lock/lock-0000000000 by C0 (session 0x")
+            && difference.contains("real error SessionExpired of session 0x"),
+        "{difference}"
+    );
+    assert!(
+        out.contains("    4 DIVERGED model: S0 → S2 FORWARD"),
+        "{out}"
+    );
+    assert!(out.contains("DIVERGED at step 4"), "{out}");
+    assert_eq!(
+        flawed["first"]["reality"], "lock nodes of live sessions their clients lost track of: []",
+        "{out}"
+    );
+    assert_eq!(fixed["not_recurred"], 1, "{out}");
+    let steps = fixed["first"]["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 10, "{out}");
+    assert!(steps.iter().all(|s| s["difference"].is_null()), "{out}");
+    assert!(
+        steps[3]["model"]
+            .as_str()
+            .is_some_and(|m| m.contains("of a closing session: refused SessionExpired")),
+        "{out}"
     );
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::zookeeper::{free_port, ZooKeeper};
 
-pub use packet::{kind, kind_name, txn, Packet};
+pub use packet::{kind, kind_name, txn, Packet, Proposed};
 pub use proxy::{LinkId, Links};
 
 /// The lines every member's configuration adds to a single server's: a long `syncLimit`, since

@@ -59,7 +59,21 @@ impl<Z: Replayed> Harness<'_, Z> {
                 }
             }
             self.receive(c, None).map_err(failure_text)?;
+            self.hear_why_closed(c)?;
             self.compare_in_flight(c, &model)?;
+        }
+        Ok(())
+    }
+
+    /// The server closed the connection of a session the client did not end (it has not, or
+    /// its own closeSession has no answer yet: the leader's close came first): the client's
+    /// library reconnects to its server, which tells it whether the session expired.
+    fn hear_why_closed(&mut self, c: usize) -> Result<(), String> {
+        let client = &self.clients[c];
+        let closed = client.conn.as_ref().is_some_and(Conn::is_closed);
+        let closing = client.sent.iter().any(|(_, request)| request.is_none());
+        if closed && (client.session == SessionEnd::Live || closing) {
+            self.reconnect(c).map_err(failure_text)?;
         }
         Ok(())
     }
