@@ -153,6 +153,11 @@ struct Harness<'a, Z: lockscope_models::zookeeper::ZkService> {
     /// On an ensemble: the model's error transactions that stand for two real ones, a refused
     /// last release's (see [`Harness::note_refused_release`]).
     refused_releases: std::collections::BTreeSet<u8>,
+    /// On an ensemble: the synchronisations given up on that a step has told of already.
+    early_acks_seen: u32,
+    /// On an ensemble: the servers that crashed leading with a proposal the model's had not
+    /// written (the real one had).
+    lost_writes: std::collections::BTreeSet<u8>,
     /// On an ensemble: the connections that attached to an expired session at the leader and
     /// closed it, kept until the end of the replay (their answer waits behind the held close).
     expirers: Vec<Conn>,
@@ -187,6 +192,8 @@ pub fn run<Z: Replayed>(
         base_zxid: 0,
         observers: Vec::new(),
         refused_releases: Default::default(),
+        early_acks_seen: 0,
+        lost_writes: Default::default(),
         expirers: Vec::new(),
     };
     let mut steps = Vec::new();
@@ -264,7 +271,11 @@ pub fn run<Z: Replayed>(
             }
         }
     };
-    let (recurred, reality) = harness.recheck(property, loop_start, &history);
+    let note = harness.after_failover();
+    let (recurred, mut reality) = harness.recheck(property, loop_start, &history);
+    if let Some(note) = note {
+        reality = format!("{note}: {reality}");
+    }
     let ending = match ending {
         Ending::Matched { .. } => Ending::Matched { recurred },
         other => other,
@@ -311,8 +322,17 @@ impl<Z: Replayed> Harness<'_, Z> {
         }
     }
 
-    /// A replay begins with the server up, even when the one before ended with it crashed.
+    /// A replay begins with the server up, even when the one before ended with it crashed; an
+    /// ensemble that a replay disturbed (a crash, a cut connection) is started afresh, with the
+    /// model's first leader.
     fn start_server(&mut self) -> Result<(), String> {
+        if let Some(real) = self.target.ensemble.take_if(|real| real.disturbed) {
+            let (servers, leader) = (real.members.len() as u8, real.leader);
+            drop(real);
+            let fresh = RealEnsemble::spawn(servers, leader)?;
+            self.target.address = fresh.address(0);
+            self.target.ensemble = Some(fresh);
+        }
         match self.target.spawned.as_mut() {
             Some(server) if !server.is_running() => server.start(),
             _ => Ok(()),
@@ -366,6 +386,8 @@ impl<Z: Replayed> Harness<'_, Z> {
             self.base_zxid = self.quiesce()?;
             if let Some(real) = self.real_ensemble() {
                 real.links.hold(self.base_zxid);
+                let early = real.links.lock().early_acks;
+                self.early_acks_seen = early;
             }
         }
         Ok(())
@@ -435,6 +457,10 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// On an ensemble the links pass everything again first, and each close is awaited, so the
     /// next replay starts with nothing in flight.
     fn tear_down(&mut self) {
+        if self.real_ensemble().is_some_and(|real| real.disturbed) {
+            // The next replay starts a fresh ensemble: this one's sessions go with it.
+            return;
+        }
         let ensemble = self.real_ensemble().map(|real| Arc::clone(&real.links));
         if let Some(links) = &ensemble {
             links.pass();
