@@ -10,6 +10,7 @@
 
 mod packet;
 mod proxy;
+mod txnlog;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -149,6 +150,16 @@ impl RealEnsemble {
         self.members[usize::from(server)].crash();
         self.links.crashed(server);
         self.disturbed = true;
+    }
+
+    /// Cut crashed server `server`'s transaction log before the zxid `first`: the writes a
+    /// crash lost ([`txnlog`]). Returns how many transactions went.
+    pub fn lose_writes(&self, server: u8, first: i64) -> Result<usize, String> {
+        let dir = self.members[usize::from(server)]
+            .data_dir()
+            .join("version-2");
+        txnlog::cut_from(&dir, first)
+            .map_err(|err| format!("cannot cut {}'s transaction log: {err}", dir.display()))
     }
 
     /// Start server `server` again on its data directory and ports, not waiting: it looks for

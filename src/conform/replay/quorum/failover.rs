@@ -70,33 +70,57 @@ impl<Z: Replayed> Harness<'_, Z> {
 
     /// SIGKILL `server`: its clients lose their connections, and what its links held is lost.
     /// The model's leader may crash before it wrote a proposal of its own; the real one writes
-    /// each right after proposing it, so it keeps them: invisible while it is down, but its log
-    /// after a restart, and its votes, would differ (see [`Harness::restart_member`]).
+    /// each right after proposing it: the harness cuts them from its log while it is down, as a
+    /// crash before the write reached the disk would lose them.
     fn crash_member(&mut self, server: u8, ensemble: &Ensemble, after: &LockState<Z>) -> Done {
+        let log = &ensemble.zab.server(server).disk.log;
         let unwritten = ensemble
             .zab
             .server(server)
             .leading()
-            .map_or(0, |l| l.unwritten);
-        if unwritten > 0 {
-            self.lost_writes.insert(server);
-        }
+            .map_or(0, |l| usize::from(l.unwritten));
+        let lost: Option<Vec<i64>> = log[log.len() - unwritten..]
+            .iter()
+            .map(|t| {
+                self.values
+                    .get(&t.value)
+                    .and_then(|zxids| zxids.first().copied())
+            })
+            .collect();
         self.real_mut().crash(server);
+        let mut text = format!("the harness SIGKILLs S{server}");
+        match lost.as_deref() {
+            Some([]) => {}
+            Some(lost) => {
+                let first = *lost.iter().min().expect("not empty");
+                let cut = self
+                    .real_ensemble()
+                    .expect("an ensemble")
+                    .lose_writes(server, first)
+                    .map_err(unrealisable)?;
+                text.push_str(&format!(
+                    " and cuts from its transaction log the {cut} transaction(s) from {first:#x} on, which the model's S{server} had not written (a crash before the write reached the disk loses them)"
+                ));
+            }
+            None => {
+                self.lost_writes.insert(server);
+            }
+        }
         let dropped = self.drop_clients_of(server)?;
-        let text = format!(
-            "the harness SIGKILLs S{server}{dropped}; its followers hear nothing from it until they give up"
-        );
+        text.push_str(&format!(
+            "{dropped}; its followers hear nothing from it until they give up"
+        ));
         self.settle(after).map_err(told_at(&text))?;
         Ok(text)
     }
 
     /// Start `server` again on its data directory and ports: it looks for a leader. Not a
-    /// leader that crashed before writing a proposal of its own in the model: the real one has
-    /// it in its log.
+    /// leader that crashed before writing a proposal of its own in the model that the harness
+    /// could not cut from its log (no real packet showed its zxid).
     fn restart_member(&mut self, server: u8, after: &LockState<Z>) -> Done {
         if self.lost_writes.contains(&server) {
             return Err(unrealisable(format!(
-                "S{server} restarts, but in the model it crashed before writing a proposal of its own, which the real leader wrote right after proposing it (the harness cannot hold that write): its log, and so its votes and what it synchronises, would differ"
+                "S{server} restarts, but in the model it crashed before writing a proposal of its own, which the real leader wrote right after proposing it, and whose real zxid no packet showed, so the harness could not cut it from the log: its log, and so its votes and what it synchronises, would differ"
             )));
         }
         self.real_mut().restart(server).map_err(unrealisable)?;
