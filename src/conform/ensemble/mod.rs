@@ -8,6 +8,7 @@
 //! packets and, once the harness holds, keep the broadcast's packets until a step releases them
 //! ([`proxy`]).
 
+mod election;
 mod packet;
 mod proxy;
 mod txnlog;
@@ -92,7 +93,7 @@ impl RealEnsemble {
             // A server that hears from a lower id connects back to the address the lower one
             // sends: the port at which it reaches that server through the harness.
             let back = at(proxied[j][i].1);
-            proxy::election_proxy(election, at(real[j].1), link, back, Arc::clone(&links));
+            election::election_proxy(election, at(real[j].1), link, back, Arc::clone(&links));
         }
         let mut members = Vec::with_capacity(n);
         for (i, row) in proxied.iter().enumerate() {
