@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use lockscope_models::ensemble::EnsembleStep;
 use lockscope_models::lock::{LockAction, LockModel, LockState, Msg};
 use lockscope_models::ActorId;
 use lockscope_models::Explain;
@@ -230,6 +231,12 @@ fn fault_kind(action: &LockAction) -> Option<&'static str> {
         LockAction::Partition { .. } => Some("partition"),
         LockAction::ReadTimeout => Some("read timeout"),
         LockAction::CrashServer => Some("crash"),
+        LockAction::Ensemble(step) => match step {
+            EnsembleStep::Crash { .. } => Some("server crash"),
+            EnsembleStep::SpuriousTimeout { .. } => Some("spurious timeout"),
+            EnsembleStep::Partition { .. } => Some("partition between servers"),
+            _ => None,
+        },
         _ => None,
     }
 }

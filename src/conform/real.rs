@@ -80,6 +80,8 @@ pub struct RealClient {
     pub logic: Client,
     pub conn: Option<Conn>,
     pub keys: Option<SessionKeys>,
+    /// The server its connection goes to (on an ensemble; 0 on one server).
+    pub server: u8,
     pub session: SessionEnd,
     /// Its connection broke while a partition lasted: it reconnects when the partition heals.
     pub reconnect_on_heal: bool,
@@ -107,6 +109,7 @@ impl RealClient {
             logic,
             conn: None,
             keys: None,
+            server: 0,
             session: SessionEnd::Live,
             reconnect_on_heal: false,
             outgoing: VecDeque::new(),

@@ -150,6 +150,17 @@ struct Harness<'a, Z: lockscope_models::zookeeper::ZkService> {
     base_zxid: i64,
     /// On an ensemble: an observer session on each server, by server id.
     observers: Vec<Conn>,
+    /// On an ensemble: the model's error transactions that stand for two real ones, a refused
+    /// last release's (see [`Harness::note_refused_release`]).
+    refused_releases: std::collections::BTreeSet<u8>,
+    /// On an ensemble: the synchronisations given up on that a step has told of already.
+    early_acks_seen: u32,
+    /// On an ensemble: the servers that crashed leading with a proposal the model's had not
+    /// written (the real one had).
+    lost_writes: std::collections::BTreeSet<u8>,
+    /// On an ensemble: the connections that attached to an expired session at the leader and
+    /// closed it, kept until the end of the replay (their answer waits behind the held close).
+    expirers: Vec<Conn>,
 }
 
 /// Replay `actions` (with the model's `summaries`) once, under a fresh root `root`.
@@ -180,6 +191,10 @@ pub fn run<Z: Replayed>(
         values: BTreeMap::new(),
         base_zxid: 0,
         observers: Vec::new(),
+        refused_releases: Default::default(),
+        early_acks_seen: 0,
+        lost_writes: Default::default(),
+        expirers: Vec::new(),
     };
     let mut steps = Vec::new();
     let mut history = vec![harness.logic()];
@@ -256,7 +271,11 @@ pub fn run<Z: Replayed>(
             }
         }
     };
-    let (recurred, reality) = harness.recheck(property, loop_start, &history);
+    let note = harness.after_failover();
+    let (recurred, mut reality) = harness.recheck(property, loop_start, &history);
+    if let Some(note) = note {
+        reality = format!("{note}: {reality}");
+    }
     let ending = match ending {
         Ending::Matched { .. } => Ending::Matched { recurred },
         other => other,
@@ -303,8 +322,17 @@ impl<Z: Replayed> Harness<'_, Z> {
         }
     }
 
-    /// A replay begins with the server up, even when the one before ended with it crashed.
+    /// A replay begins with the server up, even when the one before ended with it crashed; an
+    /// ensemble that a replay disturbed (a crash, a cut connection) is started afresh, with the
+    /// model's first leader.
     fn start_server(&mut self) -> Result<(), String> {
+        if let Some(real) = self.target.ensemble.take_if(|real| real.disturbed) {
+            let (servers, leader) = (real.members.len() as u8, real.leader);
+            drop(real);
+            let fresh = RealEnsemble::spawn(servers, leader)?;
+            self.target.address = fresh.address(0);
+            self.target.ensemble = Some(fresh);
+        }
         match self.target.spawned.as_mut() {
             Some(server) if !server.is_running() => server.start(),
             _ => Ok(()),
@@ -342,10 +370,10 @@ impl<Z: Replayed> Harness<'_, Z> {
         self.admin = Some(admin);
         for (c, logic) in initial.clients.iter().enumerate() {
             let mut client = RealClient::new(*logic);
-            let conn = match &ensemble {
-                Some((ensemble, _)) => self.connect_to(ensemble.server_of_client(c as u8), None)?,
-                None => self.connect(None)?,
-            };
+            client.server = ensemble
+                .as_ref()
+                .map_or(0, |(ensemble, _)| ensemble.server_of_client(c as u8));
+            let conn = self.connect_to(client.server, None)?;
             client.keys = Some(conn.keys.clone());
             client.conn = Some(conn);
             self.clients.push(client);
@@ -358,6 +386,8 @@ impl<Z: Replayed> Harness<'_, Z> {
             self.base_zxid = self.quiesce()?;
             if let Some(real) = self.real_ensemble() {
                 real.links.hold(self.base_zxid);
+                let early = real.links.lock().early_acks;
+                self.early_acks_seen = early;
             }
         }
         Ok(())
@@ -405,6 +435,13 @@ impl<Z: Replayed> Harness<'_, Z> {
         }
     }
 
+    /// The address of `c`'s server.
+    fn address_of_client(&self, c: usize) -> SocketAddr {
+        let server = self.clients[c].server;
+        self.real_ensemble()
+            .map_or(self.target.address, |real| real.address(server))
+    }
+
     fn connect(&self, keys: Option<&super::conn::SessionKeys>) -> Result<Conn, String> {
         match Conn::open(self.target.address, keys, 0) {
             Ok(Handshake::Connected(conn)) => Ok(conn),
@@ -420,9 +457,17 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// On an ensemble the links pass everything again first, and each close is awaited, so the
     /// next replay starts with nothing in flight.
     fn tear_down(&mut self) {
+        if self.real_ensemble().is_some_and(|real| real.disturbed) {
+            // The next replay starts a fresh ensemble: this one's sessions go with it.
+            return;
+        }
         let ensemble = self.real_ensemble().map(|real| Arc::clone(&real.links));
         if let Some(links) = &ensemble {
             links.pass();
+        }
+        for mut expirer in self.expirers.drain(..) {
+            let deadline = Instant::now() + WAIT;
+            while let Some(Received::Frame(_)) = expirer.next_before(deadline) {}
         }
         let conns = self
             .clients
@@ -581,7 +626,9 @@ impl<Z: Replayed> Harness<'_, Z> {
                 format!("request: model {request}, real {head}"),
             ));
         }
-        let model_live = before.zk.is_live(c as u8);
+        let model_live = before
+            .zk
+            .takes_requests_of(self.model.service_config(), c as u8);
         if request == Request::CreateSession {
             let conn = self.connect(None).map_err(unrealisable)?;
             let id = conn.keys.id;
@@ -612,7 +659,7 @@ impl<Z: Replayed> Harness<'_, Z> {
             ));
         }
         if after.zk.ensemble().is_some() {
-            return self.serve_on_ensemble(c, request, after);
+            return self.serve_on_ensemble(c, request, before, after);
         }
         let real_request = self.send(c, request)?;
         let deadline = Instant::now() + WAIT;

@@ -166,6 +166,11 @@ impl ZooKeeper {
         ))
     }
 
+    /// Its data directory (`dataDir`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
     /// Whether the process is up (a replay that ends with the server crashed leaves it down).
     pub fn is_running(&self) -> bool {
         self.process.is_some()

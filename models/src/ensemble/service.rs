@@ -297,22 +297,7 @@ impl Ensemble {
 
     /// What applying `txn` at a server means, in words.
     pub(super) fn txn_text(&self, txn: crate::zab::Txn) -> String {
-        let zxid = txn.zxid;
-        match self.txn(txn) {
-            LockTxn::CreateSession { client } => format!("createSession of C{client} {zxid}"),
-            LockTxn::Create { creator, path, .. } => format!("create {path} by C{creator} {zxid}"),
-            LockTxn::Delete {
-                client,
-                path,
-                close_session,
-            } => {
-                let what = path.map_or("no node".to_string(), |p| format!("delete {p}"));
-                let close = if close_session { " + closeSession" } else { "" };
-                format!("{what}{close} by C{client} {zxid}")
-            }
-            LockTxn::Expire { client } => format!("closeSession of C{client} {zxid}"),
-            LockTxn::Error { client, reply } => format!("error {reply} for C{client} {zxid}"),
-        }
+        format!("{} {}", self.txn(txn), txn.zxid)
     }
 
     /// "; S0 applies create /lock/lock-0 by C0 (1,1)" for every server whose prefix grew.
@@ -415,6 +400,15 @@ impl ZkService for Ensemble {
 
     fn session(&self, client: ClientId) -> SessionState {
         self.agreed_tree().session(client)
+    }
+
+    /// A server takes a session's requests until it has applied the session's close (then it
+    /// closes the connection), and never after a reconnection was told the session ended.
+    fn takes_requests_of(&self, config: &EnsembleConfig, client: ClientId) -> bool {
+        self.ended & 1 << client == 0
+            && self
+                .tree_at(&config.zk, self.server_of_client(client))
+                .is_live(client)
     }
 
     fn may_expire(&self, config: &EnsembleConfig, client: ClientId, view: ClientView) -> bool {

@@ -101,7 +101,7 @@ impl<Z: ZkService> LockModel<Z> {
             (ActorId::Client(c), to, Msg::Request(request)) if to == before.zk.server_of(c) => {
                 let i = usize::from(c);
                 let session = before.zk.session(c);
-                if session != SessionState::Live
+                if !before.zk.takes_requests_of(&self.zk, c)
                     && !matches!(request, crate::zookeeper::Request::CreateSession)
                 {
                     return format!(

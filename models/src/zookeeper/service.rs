@@ -81,6 +81,13 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         self.session(client) == SessionState::Live
     }
 
+    /// Whether `client`'s server takes its requests rather than dropping them: its session is
+    /// live there. On an ensemble that is the client's own server's view, which may lag behind
+    /// the leader's closeSession.
+    fn takes_requests_of(&self, _config: &Self::Config, client: ClientId) -> bool {
+        self.is_live(client)
+    }
+
     /// Whether the service may expire `client`'s session now (the `session_expiries` fault),
     /// `view` being what it may know of the client.
     fn may_expire(&self, config: &Self::Config, client: ClientId, view: ClientView) -> bool;

@@ -59,6 +59,30 @@ impl LockTxn {
     }
 }
 
+/// The transaction in words, as the narratives write it: "create /lock/lock-0000000000 by C0".
+impl std::fmt::Display for LockTxn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            LockTxn::CreateSession { client } => write!(f, "createSession of C{client}"),
+            LockTxn::Create { creator, path, .. } => write!(f, "create {path} by C{creator}"),
+            LockTxn::Delete {
+                client,
+                path,
+                close_session,
+            } => {
+                match path {
+                    Some(path) => write!(f, "delete {path}")?,
+                    None => f.write_str("no node")?,
+                }
+                let close = if close_session { " + closeSession" } else { "" };
+                write!(f, "{close} by C{client}")
+            }
+            LockTxn::Expire { client } => write!(f, "closeSession of C{client}"),
+            LockTxn::Error { client, reply } => write!(f, "error {reply} for C{client}"),
+        }
+    }
+}
+
 /// The unused slots of a fixed-capacity table of transactions hold this; it is never observed.
 impl Default for LockTxn {
     fn default() -> Self {

@@ -8,22 +8,27 @@
 //! packets and, once the harness holds, keep the broadcast's packets until a step releases them
 //! ([`proxy`]).
 
+mod election;
 mod packet;
 mod proxy;
+mod txnlog;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::conn::four_letter_word;
 use super::zookeeper::{free_port, ZooKeeper};
 
-pub use packet::{kind, kind_name, txn, Packet};
+pub use packet::{kind, kind_name, txn, Packet, Proposed};
 pub use proxy::{LinkId, Links};
 
 /// The lines every member's configuration adds to a single server's: a long `syncLimit`, since
 /// a held PROPOSAL or ACK must not make the leader drop its follower
-/// (`LearnerHandler.ping`'s `syncLimitCheck`), and no reconfiguration.
-const MEMBER_CONFIG: &str = "initLimit=50\nsyncLimit=250\nreconfigEnabled=false\n";
+/// (`LearnerHandler.ping`'s `syncLimitCheck`), and no reconfiguration. `initLimit` (5 s) bounds
+/// what a synchronisation that ZooKeeper 3.8 gives up on costs (ZOOKEEPER-4685, see
+/// `replay::quorum::failover`) while leaving a loaded machine time to start its servers.
+const MEMBER_CONFIG: &str = "initLimit=25\nsyncLimit=250\nreconfigEnabled=false\n";
 
 /// How many times an ensemble is started before the harness gives up on its leader.
 const ATTEMPTS: usize = 3;
@@ -34,6 +39,9 @@ pub struct RealEnsemble {
     pub links: Arc<Links>,
     /// The server that leads (the highest id, as in the model).
     pub leader: u8,
+    /// A replay crashed, restarted or cut off a server: the ensemble is no longer the model's
+    /// start, and the next replay starts a fresh one.
+    pub disturbed: bool,
 }
 
 impl RealEnsemble {
@@ -65,6 +73,7 @@ impl RealEnsemble {
         let links = Arc::new(Links::default());
         // proxied[i][j]: the (quorum, election) ports at which server i reaches server j.
         let mut proxied = vec![vec![(0, 0); n]; n];
+        let mut listeners = Vec::new();
         for (i, row) in proxied.iter_mut().enumerate() {
             for (j, ports) in row.iter_mut().enumerate() {
                 if i == j {
@@ -74,15 +83,17 @@ impl RealEnsemble {
                 let quorum = listen()?;
                 let election = listen()?;
                 *ports = (port_of(&quorum)?, port_of(&election)?);
-                let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
-                proxy::learner_proxy(
-                    quorum,
-                    at(real[j].0),
-                    (i as u8, j as u8),
-                    Arc::clone(&links),
-                );
-                proxy::election_proxy(election, at(real[j].1));
+                listeners.push((i, j, quorum, election));
             }
+        }
+        let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        for (i, j, quorum, election) in listeners {
+            let link = (i as u8, j as u8);
+            proxy::learner_proxy(quorum, at(real[j].0), link, Arc::clone(&links));
+            // A server that hears from a lower id connects back to the address the lower one
+            // sends: the port at which it reaches that server through the harness.
+            let back = at(proxied[j][i].1);
+            election::election_proxy(election, at(real[j].1), link, back, Arc::clone(&links));
         }
         let mut members = Vec::with_capacity(n);
         for (i, row) in proxied.iter().enumerate() {
@@ -126,12 +137,50 @@ impl RealEnsemble {
             members,
             links,
             leader,
+            disturbed: false,
         })
     }
 
     /// Server `server`'s client address.
     pub fn address(&self, server: u8) -> SocketAddr {
         self.members[usize::from(server)].address
+    }
+
+    /// SIGKILL server `server`; what its links held is lost with it.
+    pub fn crash(&mut self, server: u8) {
+        self.members[usize::from(server)].crash();
+        self.links.crashed(server);
+        self.disturbed = true;
+    }
+
+    /// Cut crashed server `server`'s transaction log before the zxid `first`: the writes a
+    /// crash lost ([`txnlog`]). Returns how many transactions went.
+    pub fn lose_writes(&self, server: u8, first: i64) -> Result<usize, String> {
+        let dir = self.members[usize::from(server)]
+            .data_dir()
+            .join("version-2");
+        txnlog::cut_from(&dir, first)
+            .map_err(|err| format!("cannot cut {}'s transaction log: {err}", dir.display()))
+    }
+
+    /// Start server `server` again on its data directory and ports, not waiting: it looks for
+    /// a leader as it starts.
+    pub fn restart(&mut self, server: u8) -> Result<(), String> {
+        self.disturbed = true;
+        self.links.restarted(server);
+        self.members[usize::from(server)].launch()
+    }
+
+    /// What server `server` says it is doing (`srvr`'s `Mode:`: `leader`, `follower`), or `None`
+    /// while it does not serve (down, or looking for a leader, or synchronising).
+    pub fn mode(&self, server: u8) -> Option<String> {
+        let member = &self.members[usize::from(server)];
+        if !member.is_running() {
+            return None;
+        }
+        let answer = four_letter_word(member.address, "srvr")?;
+        let mode = answer.lines().find_map(|l| l.strip_prefix("Mode: "))?;
+        Some(mode.trim().to_string())
     }
 }
 

@@ -14,6 +14,8 @@ pub mod kind {
     pub const PROPOSAL: i32 = 2;
     pub const ACK: i32 = 3;
     pub const COMMIT: i32 = 4;
+    /// The leader's last packet of a synchronisation: the follower serves from now on.
+    pub const UPTODATE: i32 = 12;
     /// The leader's snapshot follows this packet as a raw serialised tree, not as packets.
     pub const SNAP: i32 = 15;
 }

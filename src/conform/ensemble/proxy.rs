@@ -1,9 +1,16 @@
 //! The proxies between the servers of a spawned ensemble. Each server reaches every other one
 //! through a port dedicated to that ordered pair, so the harness sits on every link:
-//! - election links only pass bytes on (the election runs freely at start);
+//! - election links ([`super::election`]) pass bytes on, freely at start; while the harness
+//!   holds, only between the servers whose election it lets run (the model's elections are
+//!   steps of their own);
 //! - learner links (a follower and its leader) are read packet by packet; while the harness
 //!   holds, the packets a trace steps (REQUEST, PROPOSAL, ACK, COMMIT) wait on their link until
-//!   the harness releases them one at a time, and the rest (PINGs above all) pass at once.
+//!   the harness releases them one at a time, and the rest (PINGs above all) pass at once. A
+//!   synchronisation (a learner connecting while the harness holds: a failover) passes whole,
+//!   up to the leader's UPTODATE, and so do the ACKs of a new epoch. A leader's end of a
+//!   connection that closes (a crash) is not passed on to its follower while the harness holds:
+//!   the follower hears nothing, as from a silent leader, until the harness cuts the connection
+//!   at the step where the model's follower gives up on its leader.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Write};
@@ -26,6 +33,14 @@ pub struct Links {
 #[derive(Default)]
 pub struct LinkState {
     holding: bool,
+    /// How many times a follower acknowledged a proposal before its leader's NEWLEADER on a
+    /// connection made while the harness held (ZooKeeper 3.8's ZOOKEEPER-4685: the leader takes
+    /// it for an ACK of the wrong epoch and gives up on that synchronisation).
+    pub early_acks: u32,
+    /// The servers the harness killed and has not restarted: what is sent to them is lost.
+    down: std::collections::BTreeSet<u8>,
+    /// While holding: the pairs of servers whose election traffic passes (lower id first).
+    elections: std::collections::BTreeSet<(u8, u8)>,
     /// While holding: packets of transactions up to this zxid still pass (a follower may ACK
     /// the set-up's last transactions after every server has applied them).
     floor: i64,
@@ -40,6 +55,18 @@ struct Link {
     out: Option<TcpStream>,
     /// Which connection of the pair is current (a learner may reconnect).
     generation: u64,
+    /// This link carries the leader's packets to its follower.
+    from_leader: bool,
+    /// The leader has sent its UPTODATE on this connection (or the connection was synchronised
+    /// before the harness started holding): its broadcast packets are held from now on.
+    synced: bool,
+    /// The leader's end closed while the harness held: the follower's end is left open.
+    leader_gone: bool,
+    /// The follower has acknowledged its leader's NEWLEADER on this connection.
+    epoch_acked: bool,
+    /// The proposals the leader sent in its synchronisation on this connection: the follower
+    /// acknowledges those it logs after UPTODATE, which belongs to the synchronisation too.
+    synchronised: std::collections::BTreeSet<i64>,
 }
 
 impl LinkState {
@@ -49,6 +76,19 @@ impl LinkState {
             .get(&link)
             .into_iter()
             .flat_map(|l| l.held.iter())
+    }
+
+    /// Close both ends of the connection between `follower` and `leader`.
+    fn cut(&mut self, (follower, leader): LinkId) {
+        for id in [(follower, leader), (leader, follower)] {
+            if let Some(link) = self.links.get_mut(&id) {
+                if let Some(out) = link.out.take() {
+                    let _ = out.shutdown(Shutdown::Both);
+                }
+                link.held.clear();
+                link.leader_gone = false;
+            }
+        }
     }
 
     /// Every link with packets held on it.
@@ -79,17 +119,91 @@ impl Links {
         let mut state = self.lock();
         state.holding = true;
         state.floor = floor;
+        for link in state.links.values_mut() {
+            link.synced = true;
+        }
     }
 
-    /// Stop holding: release everything held, in order per link, and pass all from now on.
+    /// Stop holding: release everything held, in order per link, and pass all from now on; a
+    /// follower whose leader is gone hears it now.
     pub fn pass(&self) {
         let mut state = self.lock();
         state.holding = false;
+        self.changed.notify_all();
         for link in state.links.values_mut() {
             while let Some(packet) = link.held.pop_front() {
                 if let Some(out) = link.out.as_mut() {
                     let _ = out.write_all(&packet.raw);
                 }
+            }
+        }
+        let gone: Vec<LinkId> = state
+            .links
+            .iter()
+            .filter(|(_, l)| l.leader_gone)
+            .map(|(&id, _)| id)
+            .collect();
+        for (leader, follower) in gone {
+            state.cut((follower, leader));
+        }
+    }
+
+    /// `server` runs again: its new connections carry packets as any.
+    pub fn restarted(&self, server: u8) {
+        self.lock().down.remove(&server);
+    }
+
+    /// Let the election traffic between every two of `servers` pass (it waits otherwise while
+    /// the harness holds).
+    pub fn open_elections(&self, servers: &[u8]) {
+        let mut state = self.lock();
+        for &a in servers {
+            for &b in servers {
+                if a < b {
+                    state.elections.insert((a, b));
+                }
+            }
+        }
+        self.changed.notify_all();
+    }
+
+    /// Hold all election traffic again.
+    pub fn close_elections(&self) {
+        self.lock().elections.clear();
+    }
+
+    /// Wait until election traffic between `a` and `b` may pass.
+    pub(super) fn wait_election(&self, a: u8, b: u8) {
+        let pair = (a.min(b), a.max(b));
+        let mut state = self.lock();
+        while state.holding && !state.elections.contains(&pair) {
+            state = self.changed.wait(state).expect("not poisoned");
+        }
+    }
+
+    /// Cut every learner connection of `follower` at once, both ways: it and its leader see it
+    /// close.
+    pub fn cut_follower(&self, follower: u8) {
+        let mut state = self.lock();
+        let pairs: Vec<LinkId> = state
+            .links
+            .iter()
+            .filter(|(&(from, _), link)| from == follower && !link.from_leader)
+            .map(|(&id, _)| id)
+            .collect();
+        for pair in pairs {
+            state.cut(pair);
+        }
+    }
+
+    /// `server` crashed: forget what is held on the links to and from it (what was in flight
+    /// is lost), and lose what is sent to it until it restarts.
+    pub fn crashed(&self, server: u8) {
+        let mut state = self.lock();
+        state.down.insert(server);
+        for (&(from, to), link) in state.links.iter_mut() {
+            if from == server || to == server {
+                link.held.clear();
             }
         }
     }
@@ -133,24 +247,81 @@ impl Links {
         }
     }
 
-    /// A new connection on `link`'s pair: packets from `from` go out on `out`.
-    fn connect(&self, link: LinkId, out: TcpStream, generation: u64) {
+    /// A new connection on `link`'s pair: packets from `from` go out on `out`; `from_leader`:
+    /// the leader's packets to its follower.
+    fn connect(&self, link: LinkId, out: TcpStream, generation: u64, from_leader: bool) {
         let mut state = self.lock();
+        let synced = !state.holding;
         let entry = state.links.entry(link).or_default();
         entry.held.clear();
         entry.out = Some(out);
         entry.generation = generation;
+        entry.from_leader = from_leader;
+        entry.synced = synced;
+        entry.leader_gone = false;
+        entry.epoch_acked = synced;
+        entry.synchronised.clear();
+    }
+
+    /// `link`'s connection `generation` closed on the reading side: whether its other end is
+    /// to be left open (the leader's end closed while the harness holds).
+    fn leave_open(&self, link: LinkId, generation: u64) -> bool {
+        let mut state = self.lock();
+        let holding = state.holding;
+        let entry = state.links.entry(link).or_default();
+        let leave = holding && entry.from_leader && entry.generation == generation;
+        entry.leader_gone |= leave;
+        leave
     }
 
     /// A packet from `link`'s connection `generation` arrived: hold it or pass it on.
     fn arrived(&self, link: LinkId, generation: u64, packet: Packet) -> io::Result<()> {
         let mut state = self.lock();
-        let holding = state.holding
+        // A new epoch's ACKs (of NEWLEADER and UPTODATE) are the synchronisation's, not a
+        // transaction's.
+        let epoch_ack = packet.kind == kind::ACK && packet.zxid & 0xffff_ffff == 0;
+        let mut holding = state.holding
             && stepped(packet.kind)
+            && !epoch_ack
             && (packet.kind == kind::REQUEST || packet.zxid > state.floor);
-        let entry = state.links.entry(link).or_default();
+        let LinkState {
+            links,
+            early_acks,
+            down,
+            ..
+        } = &mut *state;
+        // Sent to a server that crashed, on the connection to it that the harness keeps open.
+        let lost = down.contains(&link.1)
+            || links
+                .get(&(link.1, link.0))
+                .is_some_and(|back| back.leader_gone);
+        if lost {
+            return Ok(());
+        }
+        let of_sync = packet.kind == kind::ACK
+            && links
+                .get(&(link.1, link.0))
+                .is_some_and(|back| back.from_leader && back.synchronised.contains(&packet.zxid));
+        if of_sync {
+            holding = false;
+        }
+        let entry = links.entry(link).or_default();
         if entry.generation != generation {
             return Err(io::Error::other("a replaced connection"));
+        }
+        if entry.from_leader && !entry.synced {
+            holding = false;
+            entry.synced = packet.kind == kind::UPTODATE;
+            if packet.kind == kind::PROPOSAL {
+                entry.synchronised.insert(packet.zxid);
+            }
+        }
+        if !entry.from_leader && !entry.epoch_acked && packet.kind == kind::ACK {
+            entry.epoch_acked = epoch_ack;
+            if !epoch_ack {
+                holding = false;
+                *early_acks += 1;
+            }
         }
         if holding {
             entry.held.push_back(packet);
@@ -211,31 +382,6 @@ fn pass_tree(
     }
 }
 
-/// Listen on `listen` for server `from`'s connections to server `to` (at `target`) and pass
-/// bytes on both ways: an election link.
-pub fn election_proxy(listen: TcpListener, target: SocketAddr) {
-    std::thread::spawn(move || {
-        for accepted in listen.incoming() {
-            let Ok(inbound) = accepted else { continue };
-            let Ok(outbound) = TcpStream::connect(target) else {
-                let _ = inbound.shutdown(Shutdown::Both);
-                continue;
-            };
-            let _ = inbound.set_nodelay(true);
-            let _ = outbound.set_nodelay(true);
-            for (from, to) in [(&inbound, &outbound), (&outbound, &inbound)] {
-                let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
-                    continue;
-                };
-                std::thread::spawn(move || {
-                    let _ = io::copy(&mut from, &mut to);
-                    let _ = to.shutdown(Shutdown::Write);
-                });
-            }
-        }
-    });
-}
-
 /// How long a learner connection waits for its leader to listen.
 const LEADER_WAIT: Duration = Duration::from_secs(10);
 
@@ -274,9 +420,9 @@ pub fn learner_proxy(
             generation += 1;
             let _ = inbound.set_nodelay(true);
             let _ = outbound.set_nodelay(true);
-            for (link, reading, writing) in [
-                ((from, to), &inbound, &outbound),
-                ((to, from), &outbound, &inbound),
+            for (link, reading, writing, from_leader) in [
+                ((from, to), &inbound, &outbound, false),
+                ((to, from), &outbound, &inbound, true),
             ] {
                 let (Ok(reading), Ok(writing)) = (reading.try_clone(), writing.try_clone()) else {
                     continue;
@@ -284,7 +430,7 @@ pub fn learner_proxy(
                 let Ok(shut) = writing.try_clone() else {
                     continue;
                 };
-                links.connect(link, writing, generation);
+                links.connect(link, writing, generation, from_leader);
                 let links = Arc::clone(&links);
                 std::thread::spawn(move || {
                     let mut input = BufReader::new(reading);
@@ -296,7 +442,9 @@ pub fn learner_proxy(
                             break;
                         }
                     }
-                    let _ = shut.shutdown(Shutdown::Both);
+                    if !links.leave_open(link, generation) {
+                        let _ = shut.shutdown(Shutdown::Both);
+                    }
                 });
             }
         }
@@ -316,7 +464,7 @@ mod tests {
         let out = TcpStream::connect(listener.local_addr().expect("an address")).expect("connect");
         let (mut received, _) = listener.accept().expect("accept");
         let links = Links::default();
-        links.connect((2, 0), out, 1);
+        links.connect((2, 0), out, 1, true);
         let mut tree = b"some serialised tree \0\0\0\x0aBenWas".to_vec();
         tree.extend_from_slice(b"Here");
         let mut stream = tree.clone();

@@ -6,13 +6,8 @@ use super::*;
 impl<Z: Replayed> Harness<'_, Z> {
     /// Expire `c`'s session at this step: a second connection attaches to it and closes it.
     pub(super) fn expire(&mut self, c: usize, after: &LockState<Z>) -> Done {
-        // On an ensemble the expiry is the leader's closeSession, proposed through ZAB: attaching
-        // a second connection would move the session to that connection's server instead.
         if after.zk.ensemble().is_some() {
-            return Err(unrealisable(
-                "a session expiry on an ensemble (the leader's closeSession) is not replayed yet"
-                    .into(),
-            ));
+            return self.expire_on_ensemble(c, after);
         }
         let keys = self.clients[c]
             .keys
@@ -69,10 +64,11 @@ impl<Z: Replayed> Harness<'_, Z> {
 
     /// Attach `c` again to its session, setting its watches again as a client library does.
     pub(super) fn reconnect(&mut self, c: usize) -> Result<(), Failure> {
+        let address = self.address_of_client(c);
         let client = &mut self.clients[c];
         let keys = client.keys.clone().expect("a client has had a session");
         let last = client.last_zxid();
-        match Conn::open(self.target.address, Some(&keys), last) {
+        match Conn::open(address, Some(&keys), last) {
             Ok(Handshake::Connected(mut conn)) => {
                 let listed = |kind: WatchKind| -> Vec<String> {
                     client
@@ -101,6 +97,7 @@ impl<Z: Replayed> Harness<'_, Z> {
             }
             Ok(Handshake::Expired) => {
                 client.session = SessionEnd::Ended;
+                client.sent.clear();
                 client
                     .incoming
                     .push_back(Arrived::notice(Reply::SessionExpired));

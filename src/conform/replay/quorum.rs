@@ -8,9 +8,10 @@ use lockscope_models::ensemble::{Ensemble, EnsembleConfig, EnsembleStep};
 use lockscope_models::zab;
 use lockscope_models::zookeeper::{LockTxn, Server};
 
-use super::super::ensemble::{kind, kind_name, txn, LinkId, Packet, RealEnsemble};
+use super::super::ensemble::{kind, kind_name, txn, LinkId, Packet, Proposed, RealEnsemble};
 use super::*;
 
+mod failover;
 mod packets;
 mod settle;
 
@@ -67,9 +68,11 @@ impl<Z: Replayed> Harness<'_, Z> {
         &mut self,
         c: usize,
         request: Request,
+        before: &LockState<Z>,
         after: &LockState<Z>,
     ) -> Done {
         let ensemble = after.zk.ensemble().expect("an ensemble");
+        self.note_refused_release(request, before, after);
         let server = ensemble.server_of_client(c as u8);
         let real = self.send(c, request)?;
         let mut text = format!("{} sends {real} to S{server}", name(c));
@@ -82,6 +85,47 @@ impl<Z: Replayed> Harness<'_, Z> {
             self.clients[c].session = SessionEnd::Ended;
             text.push_str(" and closeSession");
         }
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// The leader's session tracker expires `c`'s session: it marks the session closing and
+    /// proposes its closeSession. A second connection attaches to the session at the leader and
+    /// sends closeSession: the leader's request pipeline marks the session closing and proposes
+    /// the close, as its expirer does. Attaching makes the leader the session's owner, which
+    /// changes nothing for a closing session: ZooKeeper refuses a closing session's writes before
+    /// it looks at the owner. The proposal is held like any other; the client's own server drops
+    /// the client's connection when it applies the close, and its reconnect hears that the
+    /// session expired (see [`Harness::settle`]).
+    pub(super) fn expire_on_ensemble(&mut self, c: usize, after: &LockState<Z>) -> Done {
+        let ensemble = after.zk.ensemble().expect("an ensemble");
+        let Some(leader) = ensemble.leader() else {
+            return Err(unrealisable(format!(
+                "{}'s session expires with no established leader: failover on an ensemble is not replayed yet",
+                name(c)
+            )));
+        };
+        let keys = self.clients[c]
+            .keys
+            .clone()
+            .ok_or_else(|| unrealisable(format!("{} has no session", name(c))))?;
+        let mut expirer = self.connect_to(leader, Some(&keys)).map_err(|e| {
+            unrealisable(format!(
+                "cannot attach to {}'s session at S{leader}: {e}",
+                name(c)
+            ))
+        })?;
+        // With xid 0, as the leader's expirer submits it: a follower matches a committed
+        // transaction with its own client's pending request by session and xid, and a client's
+        // xids start at 1.
+        expirer
+            .send_with_xid(0, op::CLOSE_SESSION, |out| out)
+            .map_err(|e| unrealisable(format!("cannot close {}'s session: {e}", name(c))))?;
+        self.expirers.push(expirer);
+        let text = format!(
+            "a second connection attaches to session {:#x} at the leader S{leader} and sends closeSession: S{leader} marks the session closing and proposes the close",
+            keys.id
+        );
         self.settle(after).map_err(told_at(&text))?;
         Ok(text)
     }
@@ -101,14 +145,21 @@ impl<Z: Replayed> Harness<'_, Z> {
         after: &LockState<Z>,
     ) -> Done {
         let ensemble = before.zk.ensemble().expect("an ensemble").clone();
+        if let Some(done) = self.failover_step(step, &ensemble, after) {
+            return done;
+        }
         let Some(leader) = ensemble.leader() else {
             return Err(unrealisable(format!(
-                "{step} with no established leader: failover on an ensemble is not replayed yet"
+                "{step} with no established leader: the harness steps the broadcast's packets only under a leader"
             )));
         };
+        // A client whose last release is on its way still reads the delete's answer.
         let leader_has_clients = (0..self.clients.len()).any(|c| {
+            let client = &self.clients[c];
             ensemble.server_of_client(c as u8) == leader
-                && self.clients[c].session == SessionEnd::Live
+                && client.conn.is_some()
+                && (client.session == SessionEnd::Live
+                    || client.sent.iter().any(|(_, request)| request.is_none()))
         });
         match step {
             EnsembleStep::LogProposal { server } if server == leader => {
@@ -135,14 +186,42 @@ impl<Z: Replayed> Harness<'_, Z> {
                         )));
                     }
                 }
+                if let zab::Msg::Forward { request, .. } = msg {
+                    self.note_refused_release(request, before, after);
+                }
                 let released = self.release(&ensemble, (from, to), msg)?;
                 let text = format!("the harness releases S{from} → S{to} {released}");
                 self.settle(after).map_err(told_at(&text))?;
                 Ok(text)
             }
             step => Err(unrealisable(format!(
-                "{step}: failover on an ensemble (crashes, partitions, timeouts, elections, reconnections) is not replayed yet"
+                "{step}: a step of the flawed versions' synchronisation happens inside the process: the harness cannot hold it"
             ))),
+        }
+    }
+
+    /// A last release (its delete and closeSession) that the model's leader refuses is one
+    /// error transaction in the model and two in ZooKeeper: the delete's error, then the
+    /// closeSession, which the leader proposes whatever the session's state (it checks no
+    /// session for a close). Note the model's transaction as standing for both.
+    fn note_refused_release(
+        &mut self,
+        request: Request,
+        before: &LockState<Z>,
+        after: &LockState<Z>,
+    ) {
+        let pair = matches!(
+            request,
+            Request::Delete {
+                close_session: true,
+                ..
+            }
+        );
+        let txns = |state: &LockState<Z>| state.zk.ensemble().map(|e| e.txns);
+        if let (true, Some(before), Some(after)) = (pair, txns(before), txns(after)) {
+            if after.len() > before.len() && matches!(after.last(), Some(LockTxn::Error { .. })) {
+                self.refused_releases.insert(after.len() as u8);
+            }
         }
     }
 

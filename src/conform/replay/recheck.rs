@@ -40,6 +40,9 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// The lock nodes whose owner's session lives but whose client does not know them (it
     /// neither holds their name nor has it in a reply on its way), as an observer sees them.
     pub(super) fn orphans(&mut self) -> Result<Vec<String>, String> {
+        if self.admin.is_none() && self.target.ensemble.is_some() {
+            return Err("no server of the ensemble serves".into());
+        }
         if self.admin.is_none() {
             // The trace ended with the server down: its tree is on disk, and a restart (after
             // the last step) shows it.
