@@ -158,3 +158,29 @@ fn states_with_closing_sessions_pack_injectively_and_unpack_to_themselves() {
         "{closing} states with C0's session closing"
     );
 }
+
+/// Goal: the narrative names the ensemble server that drops a request of an ended session (it
+/// used to say "S", the single server's name). Method: C0's create waits on its link while the
+/// leader expires C0 and S0 applies the close; then the create reaches S0.
+#[test]
+fn the_server_that_drops_an_ended_sessions_request_is_named() {
+    let model = with_expiry(None, Timing::default(), 0);
+    let mut state = model.init_states().swap_remove(0);
+    let c0 = ActorId::Client(0);
+    state = take(&model, &state, LockAction::StartAcquire { client: c0 });
+    state = take(&model, &state, expire(0));
+    let create = request(&state, 0);
+    state = super::failover_tests::run_until_told(
+        &model,
+        state,
+        |action| *action != create,
+        |state| !state.zk.takes_requests_of(model.service_config(), 0),
+        &mut Vec::new(),
+    );
+    let dropped = take(&model, &state, create);
+    let told = model.describe_step(&state, &create, &dropped);
+    assert!(
+        told.starts_with("S0 drops C0's create(/lock/lock-, EPHEMERAL_SEQUENTIAL)"),
+        "{told}"
+    );
+}

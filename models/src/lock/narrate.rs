@@ -105,7 +105,7 @@ impl<Z: ZkService> LockModel<Z> {
                     && !matches!(request, crate::zookeeper::Request::CreateSession)
                 {
                     return format!(
-                        "S drops C{c}'s {request}: the session is {}",
+                        "{to} drops C{c}'s {request}: the session is {}",
                         session_text(session)
                     );
                 }
@@ -120,7 +120,7 @@ impl<Z: ZkService> LockModel<Z> {
                     Some(text) if own.is_empty() => format!("{text}{effects}"),
                     Some(text) => format!("{text}: replies {}{effects}", own.join(", then ")),
                     None => format!(
-                        "S serves C{c}'s {request}: replies {}{effects}",
+                        "{to} serves C{c}'s {request}: replies {}{effects}",
                         own.join(", then ")
                     ),
                 }
