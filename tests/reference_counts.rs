@@ -32,6 +32,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         stop_at_first_violation: false,
         check_liveness: true,
         symmetry: false,
+        reduction: Default::default(),
         swarm: None,
         properties: Selection::ALL,
         random: RandomOptions::default(),

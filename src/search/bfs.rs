@@ -35,10 +35,11 @@ use super::fingerprint::Fingerprint;
 use super::frontier::{compress, unpack, Fingerprinted, Frontier, Kept};
 use super::liveness::{self, Graph};
 use super::parents::Parents;
+use super::reduction::Ample;
 use super::seen::{as_stored, Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
 use super::{
-    record_first, Checkable, Counterexample, Progress, PropertyTable, SearchLimits, SearchOptions,
-    SearchReport, Stop,
+    record_first, Checkable, Counterexample, Progress, PropertyTable, Reduction, SearchLimits,
+    SearchOptions, SearchReport, Stop,
 };
 
 /// Pending obligations of each liveness property, inline (a model has at most
@@ -202,8 +203,16 @@ pub(super) fn search<M: Checkable>(
     let record_graph = options.check_liveness
         && table.liveness_count() > 0
         && !options.stop_at_first_violation
-        && symmetry.is_none();
-    let mut seen = Seen::new(record_graph);
+        && symmetry.is_none()
+        && options.reduction == Reduction::None;
+    let reduced = options.reduction == Reduction::PartialOrder;
+    assert!(
+        !reduced || (symmetry.is_none() && model.partial_order()),
+        "partial-order reduction is asked only of models that offer it, without symmetry"
+    );
+    let reduced_properties = table.safety_names();
+    // A reduced search's cycle proviso asks for the ids of visited states.
+    let mut seen = Seen::new(record_graph || reduced);
     let mut tally = Tally {
         visited: Visited {
             pending: vec![
@@ -283,7 +292,9 @@ pub(super) fn search<M: Checkable>(
         // Without a graph the visited set keeps no ids, and the workers enter the new successors
         // themselves ([`super::seen`]'s claims); the merge settles which are new. With a graph
         // the merge enters them, naming each with its id.
-        let claiming = !record_graph && !probe_only;
+        let claiming = !record_graph && !reduced && !probe_only;
+        // States with smaller ids are at this depth or less: the whole level is merged.
+        let deeper_from = tally.visited.next_id();
         let mut level = Level::default();
         let batch_size = CHUNK_STATES * chunks_per_batch_per_thread() * threads;
         for (batch, batch_states) in batches(&frontier, batch_size) {
@@ -300,6 +311,7 @@ pub(super) fn search<M: Checkable>(
                 visits,
                 record_graph,
                 symmetry: symmetry.is_some(),
+                reduction: reduced.then(|| Ample::new(&reduced_properties, deeper_from)),
             };
             let merge_waiting = || tally.merge_waiting(&mut level, &mut pace, depth);
             let (mut chunks, entered) =
@@ -321,6 +333,8 @@ pub(super) fn search<M: Checkable>(
             }
             let mut entering = if probe_only {
                 Entering::Probe
+            } else if reduced {
+                Entering::Numbered(&mut seen)
             } else {
                 Entering::Graph(&mut seen)
             };
@@ -400,6 +414,8 @@ pub(super) fn search<M: Checkable>(
         "liveness checking was turned off".to_string()
     } else if symmetry.is_some() {
         "liveness is not checked under symmetry reduction".to_string()
+    } else if reduced {
+        "liveness is not checked under partial-order reduction".to_string()
     } else if stop != Stop::Exhausted {
         format!("bounded: {}", stop.bound_name().unwrap_or("?"))
     } else {
@@ -419,6 +435,7 @@ pub(super) fn search<M: Checkable>(
         runs: None,
         fault_coverage: table.coverage(fault_counts),
         symmetry,
+        reduction: options.reduction,
         swarm: None,
     }
 }
@@ -432,6 +449,8 @@ struct Expansion<'a, M: Checkable> {
     record_graph: bool,
     /// Replace each successor by its class representative.
     symmetry: bool,
+    /// Take only a persistent set's steps where that hides no violation (partial-order reduction).
+    reduction: Option<Ample<'a>>,
 }
 
 /// The frontier's blocks cut into batches of about `size` states, each with its number of states.
@@ -538,6 +557,8 @@ enum Entering<'a> {
     Claimed(Resolver),
     /// By entering them, with their ids, into the visited set (a recorded graph).
     Graph(&'a mut Seen),
+    /// The same without a graph: a reduced search's cycle proviso asks for the ids.
+    Numbered(&'a mut Seen),
     /// Not at all: the depth bound is reached, the merge only looks for a new successor.
     Probe,
 }
@@ -609,7 +630,9 @@ impl Tally {
                     Entering::Claimed(resolver) => {
                         resolver.is_new(candidate.fingerprint, candidate.claim)
                     }
-                    Entering::Graph(seen) => seen.insert(candidate.fingerprint, fresh),
+                    Entering::Graph(seen) | Entering::Numbered(seen) => {
+                        seen.insert(candidate.fingerprint, fresh)
+                    }
                     Entering::Probe => unreachable!("a probe merges nothing"),
                 };
                 let pending = match entering {
@@ -660,6 +683,15 @@ impl Visits<'_> {
         match self {
             Visits::Look(_) => None,
             Visits::Claim(claims) => Some(claims.share()),
+        }
+    }
+
+    /// The id of a visited state, where the visited set keeps ids (a recorded graph, a reduced
+    /// search).
+    fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
+        match self {
+            Visits::Look(seen) => seen.id(fingerprint),
+            Visits::Claim(_) => None,
         }
     }
 
@@ -779,6 +811,7 @@ fn expand_chunk<M: Checkable>(
         ref visits,
         record_graph,
         symmetry,
+        ref reduction,
     } = *expansion;
     let mut result = ChunkResult {
         transitions: 0,
@@ -800,6 +833,10 @@ fn expand_chunk<M: Checkable>(
     let mut probes: Vec<(u8, Fingerprinted)> = Vec::new();
     // The parent's successors (under symmetry reduction, their representatives), by action index.
     let mut successors: Vec<Option<M::State>> = Vec::new();
+    // A reduced search: which slots of `successors` were made to judge persistent sets, and the
+    // persistent set taken (empty: every step).
+    let mut made_slots: Vec<bool> = Vec::new();
+    let mut ample_set: Vec<usize> = Vec::new();
     let mut scratch = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
     // and packed once.
@@ -824,25 +861,95 @@ fn expand_chunk<M: Checkable>(
         // Each `None` made in place: cloning one costs a state's worth of copying when the
         // state's `Clone` is not a plain copy (a model generic over one of its parts).
         successors.resize_with(actions.len(), || None);
-        for (index, action) in actions.iter().enumerate() {
+        // Make the successor of action `index` in its slot (unless a reduced search made it to
+        // judge a persistent set), fingerprint it, and ask for its slot in the visited set.
+        let probe = |index: usize,
+                     made_already: bool,
+                     successors: &mut [Option<M::State>],
+                     scratch: &mut Vec<u8>,
+                     probes: &mut Vec<(u8, Fingerprinted)>,
+                     result: &mut ChunkResult| {
+            let action = &actions[index];
             if let Some(kind) = table.fault_index(model, action) {
                 result.faults[kind] += 1;
             }
             // Made where it is kept, not moved there: a lock state is a kilobyte.
             let successor = &mut successors[index];
-            model.next_state_into(&state, action.clone(), successor);
+            if !made_already {
+                model.next_state_into(&state, action.clone(), successor);
+            }
             let Some(next) = successor.as_ref() else {
-                continue;
+                return;
             };
             result.transitions += 1;
             if symmetry {
                 *successor = Some(model.representative(next));
             }
             let next = successor.as_ref().expect("made above");
-            let mut fingerprinted = Fingerprinted::of(next, &mut scratch);
+            let mut fingerprinted = Fingerprinted::of(next, scratch);
             fingerprinted.fingerprint = as_stored(fingerprinted.fingerprint);
             visits.prefetch(fingerprinted.fingerprint);
             probes.push((index as u8, fingerprinted));
+        };
+        let ample: &[usize] = match &reduction {
+            Some(reduction) => {
+                made_slots.clear();
+                made_slots.resize(actions.len(), false);
+                reduction.choose(
+                    model,
+                    &state,
+                    &actions,
+                    &mut successors,
+                    &mut made_slots,
+                    &mut ample_set,
+                );
+                &ample_set
+            }
+            None => &[],
+        };
+        if ample.is_empty() {
+            for index in 0..actions.len() {
+                let made_already = made_slots.get(index).copied().unwrap_or(false);
+                probe(
+                    index,
+                    made_already,
+                    &mut successors,
+                    &mut scratch,
+                    &mut probes,
+                    &mut result,
+                );
+            }
+        } else {
+            for &index in ample {
+                probe(
+                    index,
+                    true,
+                    &mut successors,
+                    &mut scratch,
+                    &mut probes,
+                    &mut result,
+                );
+            }
+            // The cycle proviso: a persistent set that leads back to this level or an earlier
+            // one is not enough; the state takes every step.
+            let closes_cycle = |(_, probed): &(u8, Fingerprinted)| {
+                reduction
+                    .as_ref()
+                    .is_some_and(|r| r.closes_cycle(visits.id(probed.fingerprint)))
+            };
+            if probes.iter().any(closes_cycle) {
+                for index in (0..actions.len()).filter(|index| !ample.contains(index)) {
+                    probe(
+                        index,
+                        made_slots[index],
+                        &mut successors,
+                        &mut scratch,
+                        &mut probes,
+                        &mut result,
+                    );
+                }
+                probes.sort_unstable_by_key(|&(index, _)| index);
+            }
         }
         for (action, fingerprinted) in probes.drain(..) {
             let fingerprint = fingerprinted.fingerprint;

@@ -114,6 +114,7 @@ pub fn check_scenario(
         only_run: None,
         shard: None,
         symmetry: false,
+        reduction: Default::default(),
     };
     let outcome = lockscope::check::run(scenario, file, &options, &mut |_| {})
         .expect("the run writes its traces");
