@@ -1106,11 +1106,13 @@ mod tests {
         model: &LockModel,
         threads: usize,
         max_states: Option<u64>,
+        reduction: Reduction,
     ) -> (u64, u64, u32, Vec<String>) {
         let options = SearchOptions {
             threads,
             full_space: true,
             check_liveness: false,
+            reduction,
             limits: SearchLimits {
                 max_states,
                 ..SearchLimits::default()
@@ -1323,6 +1325,29 @@ mod tests {
         assert!(lasso.bound.is_some(), "the epoch bound is named");
     }
 
+    /// A reduced search's graph does not depend on the number of threads or on how levels are
+    /// cut into batches: the cycle proviso reads the ids of earlier levels, never what another
+    /// worker happened to enter first.
+    #[test]
+    fn a_reduced_search_is_the_same_at_any_thread_count_and_batching() {
+        let model = LockModel::new(LockConfig {
+            session_expiries: 1,
+            ..LockConfig::new(Recipe::Standard, 3)
+        })
+        .expect("a valid configuration");
+        let reduced = Reduction::PartialOrder;
+        let expected = outcome(&model, 1, None, reduced);
+        assert!(expected.0 < 32_091, "fewer states than the whole space");
+        for threads in [1, 2, 3, 8] {
+            for batching in [(CHUNKS_PER_BATCH_PER_THREAD, false), (1, false), (1, true)] {
+                TEST_BATCHES.set(batching);
+                let label = format!("{threads} threads, {batching:?}");
+                assert_eq!(outcome(&model, threads, None, reduced), expected, "{label}");
+            }
+        }
+        TEST_BATCHES.set((CHUNKS_PER_BATCH_PER_THREAD, false));
+    }
+
     /// Workers enter new states themselves; however the claims fall out (any number of threads,
     /// claims deferred to the merge when a worker's share of the room runs out), the search finds
     /// what one thread with room to spare finds: the same states, and the same first
@@ -1334,7 +1359,7 @@ mod tests {
             ..LockConfig::new(Recipe::Standard, 3)
         })
         .expect("a valid configuration");
-        let expected = outcome(&model, 1, None);
+        let expected = outcome(&model, 1, None, Reduction::None);
         assert_eq!(
             (expected.0, expected.1),
             (32_091, 100_653),
@@ -1344,7 +1369,7 @@ mod tests {
             expected.3.iter().any(|c| c.starts_with("Some")),
             "a counterexample to compare"
         );
-        let bounded = outcome(&model, 1, Some(20_000));
+        let bounded = outcome(&model, 1, Some(20_000), Reduction::None);
         assert_eq!(bounded.0, 20_000);
         // Levels in one batch or in several (with growth between them); chunks handed out in
         // order or last first (later chunks then win the claims earlier ones must get).
@@ -1355,8 +1380,16 @@ mod tests {
                     SHARE_CAP.set(cap);
                     TEST_BATCHES.set(batching);
                     let label = format!("{threads} threads, share cap {cap}, {batching:?}");
-                    assert_eq!(outcome(&model, threads, None), expected, "{label}");
-                    assert_eq!(outcome(&model, threads, Some(20_000)), bounded, "{label}");
+                    assert_eq!(
+                        outcome(&model, threads, None, Reduction::None),
+                        expected,
+                        "{label}"
+                    );
+                    assert_eq!(
+                        outcome(&model, threads, Some(20_000), Reduction::None),
+                        bounded,
+                        "{label}"
+                    );
                 }
             }
         }

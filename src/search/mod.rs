@@ -17,6 +17,8 @@ pub mod liveness;
 mod parents;
 mod random;
 mod reduction;
+#[cfg(test)]
+mod reduction_tests;
 mod scheduler;
 mod seen;
 mod shrink;
