@@ -166,3 +166,147 @@ impl<Z: ZkService> PartialOrder for LockModel<Z> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashSet, VecDeque};
+
+    use stateright::Model;
+
+    use super::*;
+    use crate::ensemble::{Ensemble, EnsembleConfig};
+    use crate::lock::test_worlds::varied_worlds;
+    use crate::lock::LockConfig;
+    use crate::zab::ZabConfig;
+
+    /// Every state of `model`'s world, breadth-first (up to `limit`).
+    fn reachable<Z: ZkService>(model: &LockModel<Z>, limit: usize) -> Vec<LockState<Z>> {
+        let mut seen: HashSet<LockState<Z>> = model.init_states().into_iter().collect();
+        let mut queue: VecDeque<LockState<Z>> = seen.iter().cloned().collect();
+        let mut states = Vec::new();
+        let mut actions = Vec::new();
+        while let Some(state) = queue.pop_front() {
+            model.actions(&state, &mut actions);
+            for action in actions.drain(..) {
+                let next = model.next_state(&state, action).expect("a step");
+                if seen.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+            states.push(state);
+            if states.len() == limit {
+                break;
+            }
+        }
+        states
+    }
+
+    /// The persistent sets of every state, checked one step deep: each step `b` outside a set
+    /// commutes with each step `a` of it (both stay enabled, both orders reach one state), and
+    /// leaves the set's client no own step the set lacks; and a step judged invisible to a
+    /// property keeps it violated, in the state and after each `b`. Returns how many sets were
+    /// offered.
+    fn check_sets<Z: ZkService>(model: &LockModel<Z>, limit: usize) -> usize {
+        let properties = model.properties();
+        let keeps_violations = |a: LockAction, from: &LockState<Z>, judged: &LockState<Z>| {
+            let next = model.next_state(judged, a).expect("a step");
+            for property in &properties {
+                let invisible = model.invisible(property.name, judged, &a, &next);
+                let violated = |s: &LockState<Z>| !(property.condition)(model, s);
+                if invisible && violated(from) {
+                    let after = model.next_state(from, a).expect("a step");
+                    assert!(
+                        violated(&after),
+                        "{a} repairs {} in {from:?}",
+                        property.name
+                    );
+                }
+            }
+        };
+        let mut offered = 0;
+        for state in reachable(model, limit) {
+            let mut actions = Vec::new();
+            model.actions(&state, &mut actions);
+            let mut sets: Vec<Vec<usize>> = Vec::new();
+            model.persistent_sets(&state, &actions, &mut |set| {
+                sets.push(set.to_vec());
+                ControlFlow::Continue(())
+            });
+            for set in sets {
+                offered += 1;
+                assert!(!set.is_empty());
+                let members: Vec<LockAction> = set.iter().map(|&i| actions[i]).collect();
+                let (c, _) = client_step(&members[0]).expect("a client's step");
+                for (i, &b) in actions.iter().enumerate() {
+                    if set.contains(&i) {
+                        continue;
+                    }
+                    let after_b = model.next_state(&state, b).expect("a step");
+                    let mut enabled_after_b = Vec::new();
+                    model.actions(&after_b, &mut enabled_after_b);
+                    for step in &enabled_after_b {
+                        if client_step(step).is_some_and(|(client, _)| client == c) {
+                            assert!(
+                                members.contains(step),
+                                "{b} gives {step} to C{c}, outside {members:?}, in {state:?}"
+                            );
+                        }
+                    }
+                    for &a in &members {
+                        assert!(enabled_after_b.contains(&a), "{b} disables {a}");
+                        keeps_violations(a, &state, &state);
+                        keeps_violations(a, &after_b, &state);
+                        let after_a = model.next_state(&state, a).expect("a step");
+                        let mut enabled_after_a = Vec::new();
+                        model.actions(&after_a, &mut enabled_after_a);
+                        assert!(enabled_after_a.contains(&b), "{a} disables {b}");
+                        assert_eq!(
+                            model.next_state(&after_b, a),
+                            model.next_state(&after_a, b),
+                            "{a} and {b} commute in {state:?}"
+                        );
+                    }
+                }
+            }
+        }
+        offered
+    }
+
+    /// The single server's worlds: every recipe under every fault (sets come once a world's
+    /// budgets are spent), with expiries alone, and with none.
+    #[test]
+    fn a_clients_own_steps_commute_with_every_other_step_on_one_server() {
+        let mut worlds = varied_worlds();
+        for recipe in crate::lock::Recipe::ALL {
+            worlds.push(LockConfig::new(recipe, 3));
+            worlds.push(LockConfig {
+                session_expiries: 1,
+                ..LockConfig::new(recipe, 2)
+            });
+        }
+        let offered: usize = worlds
+            .into_iter()
+            .map(|config| check_sets(&LockModel::new(config).expect("valid"), 20_000))
+            .sum();
+        assert!(offered > 10_000, "sets to check ({offered})");
+    }
+
+    /// An ensemble without faults, and with a session expiry: the servers' steps (ZAB's
+    /// broadcast, the leader preparing, a server answering) commute with a client's own steps.
+    #[test]
+    fn a_clients_own_steps_commute_with_every_other_step_on_an_ensemble() {
+        let followers = EnsembleConfig::followers_in_turn(3);
+        let ensemble = EnsembleConfig::new(ZabConfig::new(3, 0), followers);
+        let mut offered = 0;
+        for expiries in [0, 1] {
+            let config = LockConfig {
+                session_expiries: expiries,
+                ..LockConfig::new(Recipe::Standard, 2)
+            };
+            let model: LockModel<Ensemble> =
+                LockModel::on_ensemble(config, ensemble).expect("valid");
+            offered += check_sets(&model, 6_000);
+        }
+        assert!(offered > 1_000, "sets to check ({offered})");
+    }
+}
