@@ -812,7 +812,7 @@ mod tests {
         let mut out = Vec::new();
         let suite = run(true, 2, Some("ensemble"), &mut out);
         let table = String::from_utf8_lossy(&out);
-        assert_eq!(suite.rows.len(), 1, "{table}");
+        assert_eq!(suite.rows.len(), 2, "unreduced and partial-order: {table}");
         let row = &suite.rows[0];
         assert_eq!(row.label, "ensemble control safety");
         assert_eq!(
@@ -845,6 +845,18 @@ mod tests {
                 &serde_json::json!(2),
                 &serde_json::json!(0)
             )
+        );
+        // The reduced row: fewer states, every safety property still holding.
+        let reduced = &suite.rows[1];
+        assert_eq!(
+            (reduced.label.as_str(), reduced.run),
+            ("ensemble control partial-order", "partial_order")
+        );
+        assert!(reduced.unique_states < 22_085 && reduced.complete);
+        assert!(
+            reduced.ok && reduced.check.contains("× fewer states"),
+            "{}",
+            reduced.check
         );
     }
 

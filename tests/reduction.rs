@@ -120,3 +120,71 @@ fn every_complete_scenario_keeps_its_safety_verdicts_under_partial_order_reducti
         "the reduction removes states in most of them ({smaller} of {compared})"
     );
 }
+
+/// The option end to end: set in `[check]` or on the command line, named in the summary and the
+/// JSON result, a counterexample "shortest in the reduced graph", liveness not checked; refused
+/// (exit 2, naming the option) where it does not apply.
+#[test]
+fn the_reduction_is_named_where_it_runs_and_refused_where_it_does_not_apply() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let world = "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n";
+    let file = dir.path().join("po.toml");
+    let text = format!(
+        "{world}[check]\nreduction = \"partial-order\"\n[expect]\nmutual_exclusion = \"violated\"\n"
+    );
+    std::fs::write(&file, text).expect("written");
+    let file = file.to_str().expect("a UTF-8 path");
+    let output = common::lockscope(dir.path(), &["check", file, "--json", "out.json"]);
+    let out = common::stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{out}{}",
+        common::stderr(&output)
+    );
+    assert!(
+        out.contains("partial-order reduction · 11,141 unique states"),
+        "{out}"
+    );
+    assert!(out.contains("shortest in the reduced graph"), "{out}");
+    assert!(
+        out.contains("liveness is not checked under partial-order reduction"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.json")).unwrap())
+            .expect("JSON");
+    assert_eq!(json["results"][0]["search"]["reduction"], "partial-order");
+
+    let output = common::lockscope(dir.path(), &["check", file, "--reduction", "none"]);
+    let out = common::stdout(&output);
+    assert!(out.contains("· 32,091 unique states"), "{out}");
+    assert!(!out.contains("partial-order"), "{out}");
+
+    let refused = |args: &[&str], expected: &str| {
+        let output = common::lockscope(dir.path(), args);
+        let err = common::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
+    };
+    let reduced = ["--reduction", "partial-order"];
+    let depth_first = [&["check", file, "--strategy", "dfs"][..], &reduced].concat();
+    refused(
+        &depth_first,
+        "partial-order reduction (--reduction, [check] reduction) needs a breadth-first search",
+    );
+    let with_symmetry = [&["check", file, "--symmetry"][..], &reduced].concat();
+    refused(
+        &with_symmetry,
+        "is not made together with symmetry reduction",
+    );
+    let zab = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/zab/fixed-one-crash.toml");
+    let zab = [&["check", zab.to_str().unwrap()][..], &reduced].concat();
+    refused(&zab, "is not offered by this model");
+    let misspelt = dir.path().join("misspelt.toml");
+    std::fs::write(&misspelt, format!("{world}[check]\nreduction = \"por\"\n")).unwrap();
+    refused(
+        &["check", misspelt.to_str().unwrap()],
+        "check.reduction: expected none or partial-order; found \"por\"",
+    );
+}
