@@ -799,6 +799,79 @@ fn expand_batch<M: Checkable>(
     (results, entered)
 }
 
+/// One parent's successors as they are made: by action index, the states (under symmetry
+/// reduction, their representatives), and, in the order they were made, those that exist with
+/// their fingerprints and where their packed bytes lie in `scratch`.
+struct ParentSteps<M: Checkable> {
+    successors: Vec<Option<M::State>>,
+    probes: Vec<(u8, Fingerprinted)>,
+    scratch: Vec<u8>,
+}
+
+impl<M: Checkable> Default for ParentSteps<M> {
+    fn default() -> Self {
+        ParentSteps {
+            successors: Vec::new(),
+            probes: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<M: Checkable> ParentSteps<M> {
+    /// Empty, with a slot for each of `actions` successors.
+    fn clear(&mut self, actions: usize) {
+        self.probes.clear();
+        self.scratch.clear();
+        self.successors.clear();
+        // Each `None` made in place: cloning one costs a state's worth of copying when the
+        // state's `Clone` is not a plain copy (a model generic over one of its parts).
+        self.successors.resize_with(actions, || None);
+    }
+
+    /// Make the successor of action `index` in its slot (unless a reduced search made it there
+    /// to judge a persistent set), fingerprint it, and start loading its slot in the visited set.
+    #[inline(always)]
+    fn probe(
+        &mut self,
+        expansion: &Expansion<'_, M>,
+        state: &M::State,
+        actions: &[M::Action],
+        index: usize,
+        made_already: bool,
+        result: &mut ChunkResult,
+    ) {
+        let Expansion {
+            model,
+            table,
+            ref visits,
+            symmetry,
+            ..
+        } = *expansion;
+        let action = &actions[index];
+        if let Some(kind) = table.fault_index(model, action) {
+            result.faults[kind] += 1;
+        }
+        // Made where it is kept, not moved there: a lock state is a kilobyte.
+        let successor = &mut self.successors[index];
+        if !made_already {
+            model.next_state_into(state, action.clone(), successor);
+        }
+        let Some(next) = successor.as_ref() else {
+            return;
+        };
+        result.transitions += 1;
+        if symmetry {
+            *successor = Some(model.representative(next));
+        }
+        let next = successor.as_ref().expect("made above");
+        let mut fingerprinted = Fingerprinted::of(next, &mut self.scratch);
+        fingerprinted.fingerprint = as_stored(fingerprinted.fingerprint);
+        visits.prefetch(fingerprinted.fingerprint);
+        self.probes.push((index as u8, fingerprinted));
+    }
+}
+
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
@@ -810,8 +883,8 @@ fn expand_chunk<M: Checkable>(
         table,
         ref visits,
         record_graph,
-        symmetry,
         ref reduction,
+        ..
     } = *expansion;
     let mut result = ChunkResult {
         transitions: 0,
@@ -828,16 +901,11 @@ fn expand_chunk<M: Checkable>(
     let mut compressed = Vec::new();
     let mut made_states = 0;
     let mut actions = Vec::new();
-    // A parent's successors in action order: action index, fingerprint, and where its packed
-    // bytes lie in `scratch` if it was fingerprinted from them.
-    let mut probes: Vec<(u8, Fingerprinted)> = Vec::new();
-    // The parent's successors (under symmetry reduction, their representatives), by action index.
-    let mut successors: Vec<Option<M::State>> = Vec::new();
-    // A reduced search: which slots of `successors` were made to judge persistent sets, and the
-    // persistent set taken (empty: every step).
+    let mut steps = ParentSteps::<M>::default();
+    // A reduced search: which slots of `steps.successors` were made to judge persistent sets,
+    // and the persistent set taken (empty: every step).
     let mut made_slots: Vec<bool> = Vec::new();
     let mut ample_set: Vec<usize> = Vec::new();
-    let mut scratch = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
     // and packed once.
     let mut made = FingerprintSet::with_capacity_and_hasher(
@@ -855,42 +923,7 @@ fn expand_chunk<M: Checkable>(
         // First every successor is made and fingerprinted, and the visited set is asked for the
         // slots where its lookup will look: those loads then overlap instead of each stalling
         // the lookup below in turn.
-        probes.clear();
-        scratch.clear();
-        successors.clear();
-        // Each `None` made in place: cloning one costs a state's worth of copying when the
-        // state's `Clone` is not a plain copy (a model generic over one of its parts).
-        successors.resize_with(actions.len(), || None);
-        // Make the successor of action `index` in its slot (unless a reduced search made it to
-        // judge a persistent set), fingerprint it, and ask for its slot in the visited set.
-        let probe = |index: usize,
-                     made_already: bool,
-                     successors: &mut [Option<M::State>],
-                     scratch: &mut Vec<u8>,
-                     probes: &mut Vec<(u8, Fingerprinted)>,
-                     result: &mut ChunkResult| {
-            let action = &actions[index];
-            if let Some(kind) = table.fault_index(model, action) {
-                result.faults[kind] += 1;
-            }
-            // Made where it is kept, not moved there: a lock state is a kilobyte.
-            let successor = &mut successors[index];
-            if !made_already {
-                model.next_state_into(&state, action.clone(), successor);
-            }
-            let Some(next) = successor.as_ref() else {
-                return;
-            };
-            result.transitions += 1;
-            if symmetry {
-                *successor = Some(model.representative(next));
-            }
-            let next = successor.as_ref().expect("made above");
-            let mut fingerprinted = Fingerprinted::of(next, scratch);
-            fingerprinted.fingerprint = as_stored(fingerprinted.fingerprint);
-            visits.prefetch(fingerprinted.fingerprint);
-            probes.push((index as u8, fingerprinted));
-        };
+        steps.clear(actions.len());
         let ample: &[usize] = match &reduction {
             Some(reduction) => {
                 made_slots.clear();
@@ -899,7 +932,7 @@ fn expand_chunk<M: Checkable>(
                     model,
                     &state,
                     &actions,
-                    &mut successors,
+                    &mut steps.successors,
                     &mut made_slots,
                     &mut ample_set,
                 );
@@ -910,25 +943,18 @@ fn expand_chunk<M: Checkable>(
         if ample.is_empty() {
             for index in 0..actions.len() {
                 let made_already = made_slots.get(index).copied().unwrap_or(false);
-                probe(
+                steps.probe(
+                    expansion,
+                    &state,
+                    &actions,
                     index,
                     made_already,
-                    &mut successors,
-                    &mut scratch,
-                    &mut probes,
                     &mut result,
                 );
             }
         } else {
             for &index in ample {
-                probe(
-                    index,
-                    true,
-                    &mut successors,
-                    &mut scratch,
-                    &mut probes,
-                    &mut result,
-                );
+                steps.probe(expansion, &state, &actions, index, true, &mut result);
             }
             // The cycle proviso: a persistent set that leads back to this level or an earlier
             // one is not enough; the state takes every step.
@@ -937,21 +963,21 @@ fn expand_chunk<M: Checkable>(
                     .as_ref()
                     .is_some_and(|r| r.closes_cycle(visits.id(probed.fingerprint)))
             };
-            if probes.iter().any(closes_cycle) {
+            if steps.probes.iter().any(closes_cycle) {
                 for index in (0..actions.len()).filter(|index| !ample.contains(index)) {
-                    probe(
+                    steps.probe(
+                        expansion,
+                        &state,
+                        &actions,
                         index,
                         made_slots[index],
-                        &mut successors,
-                        &mut scratch,
-                        &mut probes,
                         &mut result,
                     );
                 }
-                probes.sort_unstable_by_key(|&(index, _)| index);
+                steps.probes.sort_unstable_by_key(|&(index, _)| index);
             }
         }
-        for (action, fingerprinted) in probes.drain(..) {
+        for (action, fingerprinted) in steps.probes.drain(..) {
             let fingerprint = fingerprinted.fingerprint;
             let task = if record_graph {
                 model.task(&state, &actions[usize::from(action)])
@@ -985,7 +1011,7 @@ fn expand_chunk<M: Checkable>(
                 }
                 continue;
             }
-            let next = successors[usize::from(action)]
+            let next = steps.successors[usize::from(action)]
                 .as_ref()
                 .expect("a probed successor was made");
             if made_states == CHUNK_STATES {
@@ -997,7 +1023,7 @@ fn expand_chunk<M: Checkable>(
             if record_graph {
                 result.pending.push(pending_of(table, model, next));
             }
-            fingerprinted.keep(next, &scratch, &mut made_bytes);
+            fingerprinted.keep(next, &steps.scratch, &mut made_bytes);
             let index = u16::try_from(made_states).expect("a block holds at most CHUNK_STATES");
             made_states += 1;
             if matches!(claim, Claim::Contested | Claim::Deferred) && share.is_some() {

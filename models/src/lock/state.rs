@@ -365,47 +365,66 @@ impl<Z: ZkService> LockState<Z> {
     /// `no_orphan_nodes` asks this of every new state, so it walks the znodes once rather than
     /// once per client.
     pub fn orphan_nodes(&self, protected_names: bool) -> usize {
+        // The nodes a client knows of first: most owned nodes are, and the channel is not read.
         let lost = |c: ClientId, path: Path| {
             !self.zk.is_live(c)
-                || !(self.tracked_nodes(c, protected_names).covers(path)
+                || !(self.known_nodes(c, protected_names).covers(path)
+                    || self.announced(c).any(|p| p == path)
                     || self.zk.create_answer_pending(c, path))
         };
         let tree = self.zk.agreed_tree();
-        let owned = tree
-            .child_nodes()
-            .iter()
-            .map(|&(seq, node)| (Path::Child(seq), node.owner))
-            .chain(tree.node(Path::Lock).map(|node| (Path::Lock, node.owner)));
-        owned
-            .filter(|&(path, owner)| owner.is_some_and(|c| lost(c, path)))
-            .count()
-    }
-
-    /// The lock nodes client `c` keeps track of: the child it holds the name of; `/lock` while it
-    /// holds or releases it (the naive recipe's lock node); with `protected_names` (Curator's
-    /// protection mode) every child while its create call is under way (`WaitCreated`,
-    /// `WaitLookup`: it looks for its node by the id in the name before it creates again); and
-    /// every node a `Created` reply on its way to it names. `no_orphan_nodes` reads a client
-    /// only through this set, so a client's own step that leaves it equal cannot change that
-    /// property (a reduced search asks, `lock::reduction`).
-    pub fn tracked_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
-        let client = &self.clients[usize::from(c)];
-        let mut tracked = Tracked::default();
-        if let Some(seq) = client.seq {
-            tracked.add(Path::Child(seq));
-        }
-        if client.phase.holds_lock() || client.phase == Phase::WaitDeleted {
-            tracked.add(Path::Lock);
-        }
-        if protected_names && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup) {
-            tracked.0 |= Tracked::EVERY_CHILD;
-        }
-        for reply in &self.links[usize::from(c)].from_server {
-            if let Reply::Created { path, .. } = reply {
-                tracked.add(*path);
+        let mut orphans = 0;
+        for &(seq, node) in tree.child_nodes() {
+            if let Some(c) = node.owner {
+                orphans += usize::from(lost(c, Path::Child(seq)));
             }
         }
+        if let Some(c) = tree.node(Path::Lock).and_then(|node| node.owner) {
+            orphans += usize::from(lost(c, Path::Lock));
+        }
+        orphans
+    }
+
+    /// The lock nodes client `c` keeps track of: those it knows of
+    /// ([`LockState::known_nodes`]) and those a `Created` reply on its way to it names.
+    /// `no_orphan_nodes` reads a client only through this set, so a client's own step that adds
+    /// nothing to it cannot repair that property (a reduced search asks, `lock::reduction`).
+    pub fn tracked_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
+        let mut tracked = self.known_nodes(c, protected_names);
+        for path in self.announced(c) {
+            tracked.add(path);
+        }
         tracked
+    }
+
+    /// The lock nodes client `c` knows of: the child it holds the name of; `/lock` while it holds
+    /// or releases it (the naive recipe's lock node); with `protected_names` (Curator's
+    /// protection mode) every child while its create call is under way (`WaitCreated`,
+    /// `WaitLookup`: it looks for its node by the id in the name before it creates again).
+    fn known_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
+        let client = &self.clients[usize::from(c)];
+        let mut known = Tracked::default();
+        if let Some(seq) = client.seq {
+            known.add(Path::Child(seq));
+        }
+        if client.phase.holds_lock() || client.phase == Phase::WaitDeleted {
+            known.add(Path::Lock);
+        }
+        if protected_names && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup) {
+            known.0 |= Tracked::EVERY_CHILD;
+        }
+        known
+    }
+
+    /// The nodes the `Created` replies on their way to client `c` name.
+    fn announced(&self, c: ClientId) -> impl Iterator<Item = Path> + '_ {
+        self.links[usize::from(c)]
+            .from_server
+            .iter()
+            .filter_map(|reply| match reply {
+                Reply::Created { path, .. } => Some(*path),
+                _ => None,
+            })
     }
 
     pub fn all_finished(&self) -> bool {
