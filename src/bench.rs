@@ -6,7 +6,9 @@
 //! of an independent implementation of the workload text (`tests/oracle/results.jsonl`).
 //!
 //! Symmetry rows search the same sizes with clients interchangeable (`--symmetry`), and one size
-//! more with an expiry, and compare the verdict with the unreduced search where that ran.
+//! more with an expiry, and compare the verdict with the unreduced search where that ran;
+//! partial-order rows search the sizes of the safety and full-space rows under
+//! `--reduction partial-order` and compare the same way.
 //!
 //! Then ZAB: the fixed protocol's complete space with 3 servers (1 write and 1 crash with
 //! `--quick`; 2 writes, 1 crash and 1 partition otherwise, the bounds of `scenarios/zab/fixed.toml`),
@@ -16,8 +18,9 @@
 //!
 //! Then the lock on a ZooKeeper ensemble: each bundled ensemble scenario's complete space, safety
 //! only, built from the scenario file itself, its counts compared with the independent oracle of
-//! that world where there is one (`tests/oracle/ensemble_results.jsonl`, the control's). Every
-//! safety property must hold. These rows are in `--quick` too: the control is 22 thousand states.
+//! that world where there is one (`tests/oracle/ensemble_results.jsonl`, the control's), then the
+//! same space under partial-order reduction. Every safety property must hold. These rows are in
+//! `--quick` too: the control is 22 thousand states.
 //!
 //! Memory is the process's peak resident set during one run: before each run the allocator's free
 //! memory goes back to the system (glibc's `malloc_trim`) and the peak is reset (Linux
@@ -33,7 +36,8 @@ use crate::registry;
 use crate::report::thousands;
 use crate::scenario::Scenario;
 use crate::search::{
-    search, RandomOptions, SearchLimits, SearchOptions, SearchReport, Selection, Strategy, Verdict,
+    search, RandomOptions, Reduction, SearchLimits, SearchOptions, SearchReport, Selection,
+    Strategy, Verdict,
 };
 
 /// Complete counts of the independent oracle, one JSON object per line.
@@ -157,8 +161,8 @@ pub struct Row {
     pub label: String,
     /// "lock" (the reference workload), "zab" or "ensemble" (the lock on a ZooKeeper ensemble).
     pub model: &'static str,
-    /// What the row measures: "safety", "liveness", "full_space", "first_violation" or
-    /// "symmetry".
+    /// What the row measures: "safety", "liveness", "full_space", "first_violation",
+    /// "symmetry" or "partial_order".
     pub run: &'static str,
     /// The lock's clients (`null` for ZAB rows).
     pub clients: Option<u8>,
@@ -255,7 +259,7 @@ impl Row {
     fn write(&self, out: &mut dyn std::io::Write) {
         let _ = writeln!(
             out,
-            "{:<24} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
+            "{:<30} {:>12} {:>13} {:>6} {:>9.2} {:>12} {:>10.1} {:>8.1}  {}",
             self.label,
             thousands(self.unique_states),
             thousands(self.transitions),
@@ -283,6 +287,9 @@ enum Run {
     /// The complete space under symmetry reduction (clients interchangeable), safety only:
     /// counts of representatives, reported apart from the reference counts.
     Symmetry,
+    /// The complete space under partial-order reduction, safety only: counts of the reduced
+    /// graph, reported apart from the reference counts.
+    PartialOrder,
 }
 
 impl Run {
@@ -294,6 +301,15 @@ impl Run {
             Run::FullSpace => "full_space",
             Run::FirstViolation => "first_violation",
             Run::Symmetry => "symmetry",
+            Run::PartialOrder => "partial_order",
+        }
+    }
+
+    /// The reduction the run makes.
+    fn reduction(self) -> Reduction {
+        match self {
+            Run::PartialOrder => Reduction::PartialOrder,
+            _ => Reduction::None,
         }
     }
 
@@ -304,6 +320,7 @@ impl Run {
             Run::FullSpace => "full space",
             Run::FirstViolation => "first-viol.",
             Run::Symmetry => "symmetry",
+            Run::PartialOrder => "partial-order",
         }
     }
 }
@@ -313,7 +330,7 @@ impl Run {
 pub struct Measured {
     pub clients: u8,
     pub expiries: u8,
-    /// "safety", "+ liveness", "full space", "first-viol." or "symmetry".
+    /// "safety", "+ liveness", "full space", "first-viol.", "symmetry" or "partial-order".
     pub run: &'static str,
     pub unique_states: u64,
     pub seconds: f64,
@@ -360,7 +377,7 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
     );
     let _ = writeln!(
         out,
-        "{:<24} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
+        "{:<30} {:>12} {:>13} {:>6} {:>9} {:>12} {:>10} {:>8}  check",
         "run", "states", "transitions", "depth", "seconds", "states/s", "peak MiB", "B/state"
     );
     let mut runs: Vec<(u8, u8, Run)> = Vec::new();
@@ -375,6 +392,8 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
     runs.extend((2..=max_clients_expiry).map(|n| (n, 1, Run::FirstViolation)));
     runs.extend((2..=max_clients).map(|n| (n, 0, Run::Symmetry)));
     runs.extend((2..=max_clients).map(|n| (n, 1, Run::Symmetry)));
+    runs.extend((2..=max_clients).map(|n| (n, 0, Run::PartialOrder)));
+    runs.extend((2..=max_clients_expiry).map(|n| (n, 1, Run::PartialOrder)));
     // The safety row's time per size, for the liveness row's ratio (when both are run).
     let mut safety_seconds = std::collections::BTreeMap::new();
     let mut measured = Vec::new();
@@ -395,6 +414,7 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
             stop_at_first_violation: run == Run::FirstViolation,
             check_liveness: run == Run::Liveness,
             symmetry: run == Run::Symmetry,
+            reduction: run.reduction(),
             swarm: None,
             properties: Selection::ALL,
             random: RandomOptions::default(),
@@ -442,7 +462,7 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
                 }
             }
             Run::FullSpace => oracle,
-            Run::Symmetry => {
+            Run::Symmetry | Run::PartialOrder => {
                 let verdict = exclusion.map_or("missing".to_string(), |v| v.to_string());
                 match unreduced.get(&(clients, expiries)) {
                     Some((states, same)) => Check::new(
@@ -513,10 +533,6 @@ fn ensemble_runs(
         oracle,
     } in ensemble_scenarios()
     {
-        let label = format!("{label} safety");
-        if !selected(&label) {
-            continue;
-        }
         let scenario = Scenario::parse(scenario, std::path::Path::new("scenarios/ensemble"))
             .expect("a bundled scenario is valid");
         let ensemble = scenario
@@ -530,33 +546,51 @@ fn ensemble_runs(
                 .expect("a bundled ensemble scenario is built"),
         )
         .expect("a bundled ensemble scenario is valid");
-        let options = SearchOptions {
-            threads,
-            full_space: true,
-            check_liveness: false,
-            properties: Selection::ALL,
-            ..SearchOptions::default()
-        };
-        let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
-        let counts = (report.unique_states, report.transitions, report.max_depth);
-        let oracle = Check::oracle(oracle, counts);
-        let safety = safety_held(&report);
-        let id = RowId {
-            label,
-            model: "ensemble",
-            run: Run::Safety.key(),
-            size: Some((scenario.model.clients, scenario.faults.session_expiries)),
-        };
-        let check = Check {
-            oracle: oracle.oracle,
-            ..Check::new(
-                format!("{} · {}", oracle.text, safety.text),
-                oracle.ok && safety.ok,
-            )
-        };
-        let row = Row::new(id, &report, &cost, check);
-        row.write(out);
-        rows.push(row);
+        // The unreduced row's states, for the reduced row's ratio (when both are run).
+        let mut unreduced = None;
+        for run in [Run::Safety, Run::PartialOrder] {
+            let label = format!("{label} {}", run.label());
+            if !selected(&label) {
+                continue;
+            }
+            let options = SearchOptions {
+                threads,
+                full_space: true,
+                check_liveness: false,
+                properties: Selection::ALL,
+                reduction: run.reduction(),
+                ..SearchOptions::default()
+            };
+            let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
+            let counts = (report.unique_states, report.transitions, report.max_depth);
+            let safety = safety_held(&report);
+            let counted = if run == Run::Safety {
+                unreduced = Some(report.unique_states);
+                Check::oracle(oracle, counts)
+            } else {
+                let fewer = unreduced.map_or("unreduced space not run".to_string(), |states| {
+                    let ratio = states as f64 / report.unique_states.max(1) as f64;
+                    format!("{ratio:.1}× fewer states")
+                });
+                Check::new(fewer, true)
+            };
+            let id = RowId {
+                label,
+                model: "ensemble",
+                run: run.key(),
+                size: Some((scenario.model.clients, scenario.faults.session_expiries)),
+            };
+            let check = Check {
+                oracle: counted.oracle,
+                ..Check::new(
+                    format!("{} · {}", counted.text, safety.text),
+                    counted.ok && safety.ok,
+                )
+            };
+            let row = Row::new(id, &report, &cost, check);
+            row.write(out);
+            rows.push(row);
+        }
     }
     rows
 }
@@ -640,6 +674,7 @@ fn zab_runs(
             stop_at_first_violation: first_violation,
             check_liveness: false,
             symmetry: false,
+            reduction: Default::default(),
             swarm: None,
             properties: Selection::ALL,
             random: RandomOptions::default(),
@@ -697,6 +732,7 @@ mod tests {
             stop_at_first_violation: false,
             check_liveness: false,
             symmetry: false,
+            reduction: Default::default(),
             swarm: None,
             properties: Selection::ALL,
             random: RandomOptions::default(),
@@ -776,7 +812,7 @@ mod tests {
         let mut out = Vec::new();
         let suite = run(true, 2, Some("ensemble"), &mut out);
         let table = String::from_utf8_lossy(&out);
-        assert_eq!(suite.rows.len(), 1, "{table}");
+        assert_eq!(suite.rows.len(), 2, "unreduced and partial-order: {table}");
         let row = &suite.rows[0];
         assert_eq!(row.label, "ensemble control safety");
         assert_eq!(
@@ -809,6 +845,18 @@ mod tests {
                 &serde_json::json!(2),
                 &serde_json::json!(0)
             )
+        );
+        // The reduced row: fewer states, every safety property still holding.
+        let reduced = &suite.rows[1];
+        assert_eq!(
+            (reduced.label.as_str(), reduced.run),
+            ("ensemble control partial-order", "partial_order")
+        );
+        assert!(reduced.unique_states < 22_085 && reduced.complete);
+        assert!(
+            reduced.ok && reduced.check.contains("× fewer states"),
+            "{}",
+            reduced.check
         );
     }
 

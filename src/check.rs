@@ -9,7 +9,7 @@ use lockscope_models::Bound;
 use crate::registry::{self, ModelVisitor};
 use crate::scenario::{Expected, Scenario};
 use crate::search::{
-    self, Checkable, Progress, PropertyKind, RandomOptions, RandomOrigin, SearchLimits,
+    self, Checkable, Progress, PropertyKind, RandomOptions, RandomOrigin, Reduction, SearchLimits,
     SearchOptions, Selection, Verdict,
 };
 use crate::trace::{self, Trace};
@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub shard: Option<(u64, u64)>,
     /// Symmetry reduction (`--symmetry` or `[check] symmetry`, breadth-first searches only).
     pub symmetry: bool,
+    /// Partial-order reduction (`--reduction` or `[check] reduction`, breadth-first only).
+    pub reduction: Reduction,
 }
 
 /// The search statistics of one scenario, as reported.
@@ -50,6 +52,9 @@ pub struct SearchSummary {
     pub fault_coverage: Vec<(&'static str, u64)>,
     /// What symmetry reduction treated as interchangeable, if it was on.
     pub symmetry: Option<&'static str>,
+    /// The partial-order reduction made: counts are then of the reduced graph, and a
+    /// counterexample is the shortest in it.
+    pub reduction: Reduction,
     /// The member `(i, n)` of a depth-first swarm, or the shard of a random search.
     pub shard: Option<(u64, u64)>,
 }
@@ -191,6 +196,27 @@ impl ModelVisitor for Runner<'_> {
                 ));
             }
         }
+        if self.options.reduction != Reduction::None {
+            let name = self.options.reduction.name();
+            let refusal = if check.strategy != search::Strategy::Bfs {
+                Some(format!(
+                    "needs a breadth-first search; the scenario's strategy is {}",
+                    check.strategy.name()
+                ))
+            } else if self.options.symmetry {
+                Some("is not made together with symmetry reduction".to_string())
+            } else if !model.partial_order() {
+                Some("is not offered by this model".to_string())
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
+                return Err(format!(
+                    "{}: {name} reduction (--reduction, [check] reduction) {refusal}",
+                    self.file.display()
+                ));
+            }
+        }
         let bound = |value: u64| (value > 0).then_some(value);
         let search_options = SearchOptions {
             strategy: check.strategy,
@@ -205,6 +231,7 @@ impl ModelVisitor for Runner<'_> {
             stop_at_first_violation: false,
             check_liveness: true,
             symmetry: self.options.symmetry,
+            reduction: self.options.reduction,
             properties: if check.properties.is_empty() {
                 Selection::ALL
             } else {
@@ -283,6 +310,7 @@ impl ModelVisitor for Runner<'_> {
                 runs: report.runs,
                 fault_coverage: report.fault_coverage.clone(),
                 symmetry: report.symmetry,
+                reduction: report.reduction,
                 shard: report.swarm.or(self.options.shard),
             },
             properties,

@@ -159,6 +159,15 @@ pub enum SchedulerArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReductionArg {
+    /// Every interleaving (the default).
+    None,
+    /// Partial-order reduction: only one persistent set's steps where that hides no safety
+    /// violation. Safety only; counterexamples are the shortest in the reduced graph.
+    PartialOrder,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FairnessArg {
     Weak,
     Strong,
@@ -233,6 +242,12 @@ pub struct CheckArgs {
     /// not checked (overrides [check] symmetry; --symmetry=false turns it off).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub symmetry: Option<bool>,
+    /// Partial-order reduction (breadth-first only): from a state, take only the steps of one
+    /// client's own persistent set where that hides no safety violation. Counts are of the
+    /// reduced graph; liveness is not checked; a counterexample is the shortest in the reduced
+    /// graph (overrides [check] reduction).
+    #[arg(long, value_name = "KIND")]
+    pub reduction: Option<ReductionArg>,
     /// Run the I-th of N jobs, counted from 1 (1/4, 2/4, 3/4, 4/4): for a random search a
     /// disjoint slice of its runs, for dfs a member of a swarm that tries actions in its own
     /// order (1/N in the model's order). Combine all N JSON results with `lockscope merge`.

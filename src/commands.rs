@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, RunOptions, ScenarioOutcome};
 use crate::cli::{
-    BenchArgs, CheckArgs, CourseArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, RenderArgs,
-    RenderFormat, ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
+    BenchArgs, CheckArgs, CourseArgs, ExploreArgs, FairnessArg, ListArgs, MergeArgs, ReductionArg,
+    RenderArgs, RenderFormat, ReplayArgs, SchedulerArg, StrategyArg, DEFAULT_REPORT_DIR,
 };
 use crate::course;
 use crate::explore;
@@ -17,7 +17,7 @@ use crate::report;
 use crate::scenario::{
     read_capped, units, CheckSpec, EnsembleSpec, Scenario, MAX_SCENARIO_BYTES, MAX_THREADS,
 };
-use crate::search::{Progress, Scheduler, Strategy, Verdict};
+use crate::search::{Progress, Reduction, Scheduler, Strategy, Verdict};
 use crate::trace::Trace;
 use lockscope_models::zab::types::set_name;
 use lockscope_models::Fairness;
@@ -166,6 +166,12 @@ fn apply_overrides(scenario: &mut Scenario, args: &CheckArgs) -> Result<(), Inpu
     if let Some(symmetry) = args.symmetry {
         check.symmetry = symmetry;
     }
+    if let Some(reduction) = args.reduction {
+        check.reduction = match reduction {
+            ReductionArg::None => Reduction::None,
+            ReductionArg::PartialOrder => Reduction::PartialOrder,
+        };
+    }
     if let Some(full_space) = args.full_space {
         check.full_space = full_space;
     }
@@ -242,6 +248,11 @@ fn changed_options(from_file: &CheckSpec, run: &CheckSpec, args: &CheckArgs) -> 
         "--fairness",
         from_file.fairness.name().into(),
         run.fairness.name().into(),
+    );
+    changed(
+        "--reduction",
+        from_file.reduction.name().into(),
+        run.reduction.name().into(),
     );
     let mut switched = |flag: &str, old: bool, new: bool| {
         if old != new {
@@ -466,6 +477,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, InputError> {
             full_space: scenario.check.full_space,
             report_dir: args.report.clone(),
             symmetry: scenario.check.symmetry,
+            reduction: scenario.check.reduction,
         };
         let mut outcome = check::run(scenario, file, &options, progress)?;
         outcome.rerun_options = rerun_options;

@@ -127,6 +127,7 @@ pub fn generate(book: &Path, out: &Path, threads: usize) -> Result<Generated, St
         only_run: None,
         shard: None,
         symmetry: false,
+        reduction: Default::default(),
     };
     let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
     for file in files {

@@ -7,7 +7,7 @@ use lockscope_models::Fairness;
 use serde_json::json;
 
 use crate::check::{PropertyOutcome, ScenarioOutcome};
-use crate::search::{PropertyKind, Verdict};
+use crate::search::{PropertyKind, Reduction, Verdict};
 
 /// "safety" or "liveness", as the JSON result and the reports spell it.
 pub fn kind_name(kind: PropertyKind) -> &'static str {
@@ -85,6 +85,9 @@ pub fn summary(outcome: &ScenarioOutcome) -> String {
             (None, Some(shard)) => format!("swarm member {} · ", shard_name(shard)),
             (None, None) => String::new(),
         };
+        if search.reduction != Reduction::None {
+            reduced.push_str(&format!("{} reduction · ", search.reduction.name()));
+        }
         if outcome.scenario.check.fairness == Fairness::Strong {
             reduced.push_str("strong fairness · ");
         }
@@ -196,6 +199,7 @@ fn property_row(outcome: &ScenarioOutcome, property: &PropertyOutcome, width: us
 /// The numbered narrative of a counterexample, with the trace file and the replay command.
 pub fn narrative(property: &PropertyOutcome, outcome: &ScenarioOutcome) -> String {
     let shortest = outcome.search.strategy == "bfs";
+    let reduced = outcome.search.reduction != Reduction::None;
     let mut text = String::new();
     let length = property.trace_length.unwrap_or(0);
     let shape = match property.loop_start {
@@ -209,6 +213,7 @@ pub fn narrative(property: &PropertyOutcome, outcome: &ScenarioOutcome) -> Strin
                 "{length} steps (shrunk from {} steps of run {})",
                 origin.original_length, origin.run
             ),
+            None if shortest && reduced => format!("{length} steps, shortest in the reduced graph"),
             None if shortest => format!("{length} steps, shortest possible"),
             None => format!("{length} steps"),
         },
@@ -320,6 +325,7 @@ pub fn json(outcome: &ScenarioOutcome) -> serde_json::Value {
             "runs": search.runs,
             "fault_coverage": search.fault_coverage.iter().map(|(kind, count)| (kind.to_string(), json!(count))).collect::<serde_json::Map<_, _>>(),
             "symmetry": search.symmetry,
+            "reduction": (search.reduction != Reduction::None).then(|| search.reduction.name()),
             "fairness": outcome.scenario.check.fairness.name(),
             "shard": search.shard.map(shard_name),
             "threads": search.threads,

@@ -36,6 +36,7 @@ fn random(model: &LockModel, random: RandomOptions, threads: usize) -> SearchRep
         stop_at_first_violation: false,
         check_liveness: true,
         symmetry: false,
+        reduction: Default::default(),
         swarm: None,
         properties: Selection::ALL,
         random,

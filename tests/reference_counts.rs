@@ -32,6 +32,7 @@ fn options(strategy: Strategy, threads: usize) -> SearchOptions {
         stop_at_first_violation: false,
         check_liveness: true,
         symmetry: false,
+        reduction: Default::default(),
         swarm: None,
         properties: Selection::ALL,
         random: RandomOptions::default(),
@@ -172,8 +173,8 @@ fn the_quick_benchmark_agrees_with_the_oracle_on_every_row() {
     let rows: Vec<&str> = text.lines().skip(2).collect();
     assert_eq!(
         rows.len(),
-        14,
-        "N=2,3 safety and liveness, N=2,3 full space and first violation, N=2,3 E=0,1 symmetry, the small ZAB space (zk-4643's first violation is not quick), the ensemble control:
+        19,
+        "N=2,3 safety and liveness, N=2,3 full space and first violation, N=2,3 E=0,1 symmetry, N=2,3 E=0,1 partial-order, the small ZAB space (zk-4643's first violation is not quick), the ensemble control unreduced and partial-order:
 {text}"
     );
     for row in rows {

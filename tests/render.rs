@@ -714,7 +714,7 @@ fn bench_json_has_a_row_per_table_row_with_counts_cost_and_check() {
     let table = stderr(&output);
     let table_rows: Vec<&str> = table.lines().filter(|l| l.starts_with("N=2")).collect();
     assert_eq!(rows.len(), table_rows.len(), "{table}");
-    assert_eq!(rows.len(), 6, "{table}");
+    assert_eq!(rows.len(), 8, "{table}");
     for (row, line) in rows.iter().zip(&table_rows) {
         let label = row["label"].as_str().expect("label");
         assert!(line.starts_with(label), "{line} / {label}");

@@ -29,6 +29,7 @@ fn run(relative: &str) {
         only_run: None,
         shard: None,
         symmetry: false,
+        reduction: Default::default(),
     };
     let outcome =
         check::run(&scenario, &file, &options, &mut |_| {}).expect("the run writes its traces");

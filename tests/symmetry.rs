@@ -17,6 +17,7 @@ fn run(scenario: &Scenario, file: &Path, symmetry: bool) -> ScenarioOutcome {
         only_run: None,
         shard: None,
         symmetry,
+        reduction: Default::default(),
     };
     // `check::run` replays every trace it writes: a reduced search's traces must be real runs.
     check::run(scenario, file, &options, &mut |_| {}).expect("the run writes its traces")
@@ -74,6 +75,7 @@ fn symmetry_reduction_is_refused_where_it_does_not_apply() {
         only_run: None,
         shard: None,
         symmetry: true,
+        reduction: Default::default(),
     };
     let error = check::run(&scenario, &file, &options, &mut |_| {}).expect_err("random search");
     assert!(

@@ -25,11 +25,13 @@ pub mod ensemble;
 pub mod lock;
 pub mod pack;
 pub mod prop;
+pub mod reduction;
 pub mod timeline;
 pub mod zab;
 pub mod zookeeper;
 
 pub use actor::{ActorId, Group};
+pub use reduction::PartialOrder;
 pub use timeline::Timeline;
 
 /// A fixed-capacity vector that is `Copy` when its items are. A search copies a state once per

@@ -22,7 +22,7 @@ use lockscope_models::lock::{Recipe, Variant};
 use lockscope_models::zab::{Election, LeaderWrite, ZabVariant};
 use lockscope_models::Fairness;
 
-use crate::search::{Scheduler, Strategy};
+use crate::search::{Reduction, Scheduler, Strategy};
 
 pub use ensemble::{default_connections, transactions_needed, EnsembleSpec, Timing};
 pub use sides::{Crashable, PartitionSides};
@@ -187,10 +187,13 @@ pub struct CheckSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<String>,
     /// How the search runs rather than what it finds, so not written into traces (a trace is
-    /// the same whatever they are): symmetry reduction (bfs only), exploring past violations to
-    /// count a complete space, and worker threads (`None`: all cores).
+    /// the same whatever they are): symmetry reduction and partial-order reduction (bfs only),
+    /// exploring past violations to count a complete space, and worker threads (`None`: all
+    /// cores).
     #[serde(skip)]
     pub symmetry: bool,
+    #[serde(skip)]
+    pub reduction: Reduction,
     #[serde(skip)]
     pub full_space: bool,
     #[serde(skip)]
@@ -220,6 +223,7 @@ impl Default for CheckSpec {
             fairness: Fairness::Weak,
             properties: Vec::new(),
             symmetry: false,
+            reduction: Reduction::None,
             full_space: false,
             threads: None,
         }

@@ -18,7 +18,7 @@ use super::{
     Scenario, ZabSpec, MAX_THREADS, PLANNED_KINDS,
 };
 use crate::registry;
-use crate::search::{Scheduler, Strategy};
+use crate::search::{Reduction, Scheduler, Strategy};
 
 mod ensemble;
 
@@ -91,6 +91,7 @@ struct RawCheck {
     fairness: Option<Spanned<String>>,
     properties: Option<Spanned<Vec<Spanned<String>>>>,
     symmetry: Option<bool>,
+    reduction: Option<Spanned<String>>,
     threads: Option<Spanned<u32>>,
     full_space: Option<bool>,
 }
@@ -930,6 +931,20 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
             }
         },
     };
+    let reduction = match &raw.reduction {
+        None => defaults.reduction,
+        Some(reduction) => match reduction.get_ref().as_str() {
+            "none" => Reduction::None,
+            "partial-order" => Reduction::PartialOrder,
+            other => {
+                problems.at(
+                    reduction,
+                    format!("check.reduction: expected none or partial-order; found {other:?}"),
+                );
+                defaults.reduction
+            }
+        },
+    };
     let fairness = match &raw.fairness {
         None => defaults.fairness,
         Some(fairness) => match fairness.get_ref().as_str() {
@@ -979,6 +994,7 @@ fn validate_check(raw: RawCheck, problems: &mut Problems) -> CheckSpec {
         fairness,
         properties: Vec::new(),
         symmetry: raw.symmetry.unwrap_or(defaults.symmetry),
+        reduction,
         full_space: raw.full_space.unwrap_or(defaults.full_space),
         threads,
     }

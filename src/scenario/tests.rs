@@ -634,7 +634,7 @@ fn every_wrong_type_and_unknown_key_is_reported_even_after_a_wrongly_typed_kind(
         + "[extra]\nx = 1\n[check]\nmax_states = \"z\"\nfoo = 2\n";
     let err = parse(&text).expect_err("invalid");
     let lines: Vec<String> = err.to_string().lines().map(String::from).collect();
-    let known_check = "`strategy`, `max_depth`, `max_states`, `time_limit`, `max_memory`, `seed`, `runs`, `steps`, `scheduler`, `fairness`, `properties`, `symmetry`, `threads`, `full_space`";
+    let known_check = "`strategy`, `max_depth`, `max_states`, `time_limit`, `max_memory`, `seed`, `runs`, `steps`, `scheduler`, `fairness`, `properties`, `symmetry`, `reduction`, `threads`, `full_space`";
     assert_eq!(
         lines,
         [

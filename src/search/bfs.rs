@@ -35,10 +35,11 @@ use super::fingerprint::Fingerprint;
 use super::frontier::{compress, unpack, Fingerprinted, Frontier, Kept};
 use super::liveness::{self, Graph};
 use super::parents::Parents;
+use super::reduction::Ample;
 use super::seen::{as_stored, Claim, Claims, Entered, FingerprintSet, Resolver, Seen, Share};
 use super::{
-    record_first, Checkable, Counterexample, Progress, PropertyTable, SearchLimits, SearchOptions,
-    SearchReport, Stop,
+    record_first, Checkable, Counterexample, Progress, PropertyTable, Reduction, SearchLimits,
+    SearchOptions, SearchReport, Stop,
 };
 
 /// Pending obligations of each liveness property, inline (a model has at most
@@ -202,8 +203,16 @@ pub(super) fn search<M: Checkable>(
     let record_graph = options.check_liveness
         && table.liveness_count() > 0
         && !options.stop_at_first_violation
-        && symmetry.is_none();
-    let mut seen = Seen::new(record_graph);
+        && symmetry.is_none()
+        && options.reduction == Reduction::None;
+    let reduced = options.reduction == Reduction::PartialOrder;
+    assert!(
+        !reduced || (symmetry.is_none() && model.partial_order()),
+        "partial-order reduction is asked only of models that offer it, without symmetry"
+    );
+    let reduced_properties = table.safety_names();
+    // A reduced search's cycle proviso asks for the ids of visited states.
+    let mut seen = Seen::new(record_graph || reduced);
     let mut tally = Tally {
         visited: Visited {
             pending: vec![
@@ -283,7 +292,9 @@ pub(super) fn search<M: Checkable>(
         // Without a graph the visited set keeps no ids, and the workers enter the new successors
         // themselves ([`super::seen`]'s claims); the merge settles which are new. With a graph
         // the merge enters them, naming each with its id.
-        let claiming = !record_graph && !probe_only;
+        let claiming = !record_graph && !reduced && !probe_only;
+        // States with smaller ids are at this depth or less: the whole level is merged.
+        let deeper_from = tally.visited.next_id();
         let mut level = Level::default();
         let batch_size = CHUNK_STATES * chunks_per_batch_per_thread() * threads;
         for (batch, batch_states) in batches(&frontier, batch_size) {
@@ -300,6 +311,7 @@ pub(super) fn search<M: Checkable>(
                 visits,
                 record_graph,
                 symmetry: symmetry.is_some(),
+                reduction: reduced.then(|| Ample::new(&reduced_properties, deeper_from)),
             };
             let merge_waiting = || tally.merge_waiting(&mut level, &mut pace, depth);
             let (mut chunks, entered) =
@@ -321,6 +333,8 @@ pub(super) fn search<M: Checkable>(
             }
             let mut entering = if probe_only {
                 Entering::Probe
+            } else if reduced {
+                Entering::Numbered(&mut seen)
             } else {
                 Entering::Graph(&mut seen)
             };
@@ -400,6 +414,8 @@ pub(super) fn search<M: Checkable>(
         "liveness checking was turned off".to_string()
     } else if symmetry.is_some() {
         "liveness is not checked under symmetry reduction".to_string()
+    } else if reduced {
+        "liveness is not checked under partial-order reduction".to_string()
     } else if stop != Stop::Exhausted {
         format!("bounded: {}", stop.bound_name().unwrap_or("?"))
     } else {
@@ -419,6 +435,7 @@ pub(super) fn search<M: Checkable>(
         runs: None,
         fault_coverage: table.coverage(fault_counts),
         symmetry,
+        reduction: options.reduction,
         swarm: None,
     }
 }
@@ -432,6 +449,8 @@ struct Expansion<'a, M: Checkable> {
     record_graph: bool,
     /// Replace each successor by its class representative.
     symmetry: bool,
+    /// Take only a persistent set's steps where that hides no violation (partial-order reduction).
+    reduction: Option<Ample<'a>>,
 }
 
 /// The frontier's blocks cut into batches of about `size` states, each with its number of states.
@@ -538,6 +557,8 @@ enum Entering<'a> {
     Claimed(Resolver),
     /// By entering them, with their ids, into the visited set (a recorded graph).
     Graph(&'a mut Seen),
+    /// The same without a graph: a reduced search's cycle proviso asks for the ids.
+    Numbered(&'a mut Seen),
     /// Not at all: the depth bound is reached, the merge only looks for a new successor.
     Probe,
 }
@@ -609,7 +630,9 @@ impl Tally {
                     Entering::Claimed(resolver) => {
                         resolver.is_new(candidate.fingerprint, candidate.claim)
                     }
-                    Entering::Graph(seen) => seen.insert(candidate.fingerprint, fresh),
+                    Entering::Graph(seen) | Entering::Numbered(seen) => {
+                        seen.insert(candidate.fingerprint, fresh)
+                    }
                     Entering::Probe => unreachable!("a probe merges nothing"),
                 };
                 let pending = match entering {
@@ -660,6 +683,15 @@ impl Visits<'_> {
         match self {
             Visits::Look(_) => None,
             Visits::Claim(claims) => Some(claims.share()),
+        }
+    }
+
+    /// The id of a visited state, where the visited set keeps ids (a recorded graph, a reduced
+    /// search).
+    fn id(&self, fingerprint: Fingerprint) -> Option<u32> {
+        match self {
+            Visits::Look(seen) => seen.id(fingerprint),
+            Visits::Claim(_) => None,
         }
     }
 
@@ -767,6 +799,79 @@ fn expand_batch<M: Checkable>(
     (results, entered)
 }
 
+/// One parent's successors as they are made: by action index, the states (under symmetry
+/// reduction, their representatives), and, in the order they were made, those that exist with
+/// their fingerprints and where their packed bytes lie in `scratch`.
+struct ParentSteps<M: Checkable> {
+    successors: Vec<Option<M::State>>,
+    probes: Vec<(u8, Fingerprinted)>,
+    scratch: Vec<u8>,
+}
+
+impl<M: Checkable> Default for ParentSteps<M> {
+    fn default() -> Self {
+        ParentSteps {
+            successors: Vec::new(),
+            probes: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<M: Checkable> ParentSteps<M> {
+    /// Empty, with a slot for each of `actions` successors.
+    fn clear(&mut self, actions: usize) {
+        self.probes.clear();
+        self.scratch.clear();
+        self.successors.clear();
+        // Each `None` made in place: cloning one costs a state's worth of copying when the
+        // state's `Clone` is not a plain copy (a model generic over one of its parts).
+        self.successors.resize_with(actions, || None);
+    }
+
+    /// Make the successor of action `index` in its slot (unless a reduced search made it there
+    /// to judge a persistent set), fingerprint it, and start loading its slot in the visited set.
+    #[inline(always)]
+    fn probe(
+        &mut self,
+        expansion: &Expansion<'_, M>,
+        state: &M::State,
+        actions: &[M::Action],
+        index: usize,
+        made_already: bool,
+        result: &mut ChunkResult,
+    ) {
+        let Expansion {
+            model,
+            table,
+            ref visits,
+            symmetry,
+            ..
+        } = *expansion;
+        let action = &actions[index];
+        if let Some(kind) = table.fault_index(model, action) {
+            result.faults[kind] += 1;
+        }
+        // Made where it is kept, not moved there: a lock state is a kilobyte.
+        let successor = &mut self.successors[index];
+        if !made_already {
+            model.next_state_into(state, action.clone(), successor);
+        }
+        let Some(next) = successor.as_ref() else {
+            return;
+        };
+        result.transitions += 1;
+        if symmetry {
+            *successor = Some(model.representative(next));
+        }
+        let next = successor.as_ref().expect("made above");
+        let mut fingerprinted = Fingerprinted::of(next, &mut self.scratch);
+        fingerprinted.fingerprint = as_stored(fingerprinted.fingerprint);
+        visits.prefetch(fingerprinted.fingerprint);
+        self.probes.push((index as u8, fingerprinted));
+    }
+}
+
 fn expand_chunk<M: Checkable>(
     expansion: &Expansion<'_, M>,
     frontier: &Frontier,
@@ -778,7 +883,8 @@ fn expand_chunk<M: Checkable>(
         table,
         ref visits,
         record_graph,
-        symmetry,
+        ref reduction,
+        ..
     } = *expansion;
     let mut result = ChunkResult {
         transitions: 0,
@@ -795,12 +901,11 @@ fn expand_chunk<M: Checkable>(
     let mut compressed = Vec::new();
     let mut made_states = 0;
     let mut actions = Vec::new();
-    // A parent's successors in action order: action index, fingerprint, and where its packed
-    // bytes lie in `scratch` if it was fingerprinted from them.
-    let mut probes: Vec<(u8, Fingerprinted)> = Vec::new();
-    // The parent's successors (under symmetry reduction, their representatives), by action index.
-    let mut successors: Vec<Option<M::State>> = Vec::new();
-    let mut scratch = Vec::new();
+    let mut steps = ParentSteps::<M>::default();
+    // A reduced search: which slots of `steps.successors` were made to judge persistent sets,
+    // and the persistent set taken (empty: every step).
+    let mut made_slots: Vec<bool> = Vec::new();
+    let mut ample_set: Vec<usize> = Vec::new();
     // Successors already made from this chunk: a state reached from several parents is checked
     // and packed once.
     let mut made = FingerprintSet::with_capacity_and_hasher(
@@ -818,33 +923,61 @@ fn expand_chunk<M: Checkable>(
         // First every successor is made and fingerprinted, and the visited set is asked for the
         // slots where its lookup will look: those loads then overlap instead of each stalling
         // the lookup below in turn.
-        probes.clear();
-        scratch.clear();
-        successors.clear();
-        // Each `None` made in place: cloning one costs a state's worth of copying when the
-        // state's `Clone` is not a plain copy (a model generic over one of its parts).
-        successors.resize_with(actions.len(), || None);
-        for (index, action) in actions.iter().enumerate() {
-            if let Some(kind) = table.fault_index(model, action) {
-                result.faults[kind] += 1;
+        steps.clear(actions.len());
+        let ample: &[usize] = match &reduction {
+            Some(reduction) => {
+                made_slots.clear();
+                made_slots.resize(actions.len(), false);
+                reduction.choose(
+                    model,
+                    &state,
+                    &actions,
+                    &mut steps.successors,
+                    &mut made_slots,
+                    &mut ample_set,
+                );
+                &ample_set
             }
-            // Made where it is kept, not moved there: a lock state is a kilobyte.
-            let successor = &mut successors[index];
-            model.next_state_into(&state, action.clone(), successor);
-            let Some(next) = successor.as_ref() else {
-                continue;
+            None => &[],
+        };
+        if ample.is_empty() {
+            for index in 0..actions.len() {
+                let made_already = made_slots.get(index).copied().unwrap_or(false);
+                steps.probe(
+                    expansion,
+                    &state,
+                    &actions,
+                    index,
+                    made_already,
+                    &mut result,
+                );
+            }
+        } else {
+            for &index in ample {
+                steps.probe(expansion, &state, &actions, index, true, &mut result);
+            }
+            // The cycle proviso: a persistent set that leads back to this level or an earlier
+            // one is not enough; the state takes every step.
+            let closes_cycle = |(_, probed): &(u8, Fingerprinted)| {
+                reduction
+                    .as_ref()
+                    .is_some_and(|r| r.closes_cycle(visits.id(probed.fingerprint)))
             };
-            result.transitions += 1;
-            if symmetry {
-                *successor = Some(model.representative(next));
+            if steps.probes.iter().any(closes_cycle) {
+                for index in (0..actions.len()).filter(|index| !ample.contains(index)) {
+                    steps.probe(
+                        expansion,
+                        &state,
+                        &actions,
+                        index,
+                        made_slots[index],
+                        &mut result,
+                    );
+                }
+                steps.probes.sort_unstable_by_key(|&(index, _)| index);
             }
-            let next = successor.as_ref().expect("made above");
-            let mut fingerprinted = Fingerprinted::of(next, &mut scratch);
-            fingerprinted.fingerprint = as_stored(fingerprinted.fingerprint);
-            visits.prefetch(fingerprinted.fingerprint);
-            probes.push((index as u8, fingerprinted));
         }
-        for (action, fingerprinted) in probes.drain(..) {
+        for (action, fingerprinted) in steps.probes.drain(..) {
             let fingerprint = fingerprinted.fingerprint;
             let task = if record_graph {
                 model.task(&state, &actions[usize::from(action)])
@@ -878,7 +1011,7 @@ fn expand_chunk<M: Checkable>(
                 }
                 continue;
             }
-            let next = successors[usize::from(action)]
+            let next = steps.successors[usize::from(action)]
                 .as_ref()
                 .expect("a probed successor was made");
             if made_states == CHUNK_STATES {
@@ -890,7 +1023,7 @@ fn expand_chunk<M: Checkable>(
             if record_graph {
                 result.pending.push(pending_of(table, model, next));
             }
-            fingerprinted.keep(next, &scratch, &mut made_bytes);
+            fingerprinted.keep(next, &steps.scratch, &mut made_bytes);
             let index = u16::try_from(made_states).expect("a block holds at most CHUNK_STATES");
             made_states += 1;
             if matches!(claim, Claim::Contested | Claim::Deferred) && share.is_some() {
@@ -999,11 +1132,13 @@ mod tests {
         model: &LockModel,
         threads: usize,
         max_states: Option<u64>,
+        reduction: Reduction,
     ) -> (u64, u64, u32, Vec<String>) {
         let options = SearchOptions {
             threads,
             full_space: true,
             check_liveness: false,
+            reduction,
             limits: SearchLimits {
                 max_states,
                 ..SearchLimits::default()
@@ -1216,6 +1351,29 @@ mod tests {
         assert!(lasso.bound.is_some(), "the epoch bound is named");
     }
 
+    /// A reduced search's graph does not depend on the number of threads or on how levels are
+    /// cut into batches: the cycle proviso reads the ids of earlier levels, never what another
+    /// worker happened to enter first.
+    #[test]
+    fn a_reduced_search_is_the_same_at_any_thread_count_and_batching() {
+        let model = LockModel::new(LockConfig {
+            session_expiries: 1,
+            ..LockConfig::new(Recipe::Standard, 3)
+        })
+        .expect("a valid configuration");
+        let reduced = Reduction::PartialOrder;
+        let expected = outcome(&model, 1, None, reduced);
+        assert!(expected.0 < 32_091, "fewer states than the whole space");
+        for threads in [1, 2, 3, 8] {
+            for batching in [(CHUNKS_PER_BATCH_PER_THREAD, false), (1, false), (1, true)] {
+                TEST_BATCHES.set(batching);
+                let label = format!("{threads} threads, {batching:?}");
+                assert_eq!(outcome(&model, threads, None, reduced), expected, "{label}");
+            }
+        }
+        TEST_BATCHES.set((CHUNKS_PER_BATCH_PER_THREAD, false));
+    }
+
     /// Workers enter new states themselves; however the claims fall out (any number of threads,
     /// claims deferred to the merge when a worker's share of the room runs out), the search finds
     /// what one thread with room to spare finds: the same states, and the same first
@@ -1227,7 +1385,7 @@ mod tests {
             ..LockConfig::new(Recipe::Standard, 3)
         })
         .expect("a valid configuration");
-        let expected = outcome(&model, 1, None);
+        let expected = outcome(&model, 1, None, Reduction::None);
         assert_eq!(
             (expected.0, expected.1),
             (32_091, 100_653),
@@ -1237,7 +1395,7 @@ mod tests {
             expected.3.iter().any(|c| c.starts_with("Some")),
             "a counterexample to compare"
         );
-        let bounded = outcome(&model, 1, Some(20_000));
+        let bounded = outcome(&model, 1, Some(20_000), Reduction::None);
         assert_eq!(bounded.0, 20_000);
         // Levels in one batch or in several (with growth between them); chunks handed out in
         // order or last first (later chunks then win the claims earlier ones must get).
@@ -1248,8 +1406,16 @@ mod tests {
                     SHARE_CAP.set(cap);
                     TEST_BATCHES.set(batching);
                     let label = format!("{threads} threads, share cap {cap}, {batching:?}");
-                    assert_eq!(outcome(&model, threads, None), expected, "{label}");
-                    assert_eq!(outcome(&model, threads, Some(20_000)), bounded, "{label}");
+                    assert_eq!(
+                        outcome(&model, threads, None, Reduction::None),
+                        expected,
+                        "{label}"
+                    );
+                    assert_eq!(
+                        outcome(&model, threads, Some(20_000), Reduction::None),
+                        bounded,
+                        "{label}"
+                    );
                 }
             }
         }

@@ -169,6 +169,7 @@ pub(super) fn search<M: Checkable>(
     };
     SearchReport {
         symmetry: None,
+        reduction: super::Reduction::None,
         swarm: options.swarm,
         strategy: options.strategy,
         stop,

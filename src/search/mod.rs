@@ -16,6 +16,9 @@ mod frontier;
 pub mod liveness;
 mod parents;
 mod random;
+mod reduction;
+#[cfg(test)]
+mod reduction_tests;
 mod scheduler;
 mod seen;
 mod shrink;
@@ -27,7 +30,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use lockscope_models::pack::PackState;
-use lockscope_models::{ActionInfo, Bound, Explain, Liveness, StepInto, Symmetry, Timeline};
+use lockscope_models::{
+    ActionInfo, Bound, Explain, Liveness, PartialOrder, StepInto, Symmetry, Timeline,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stateright::{Expectation, Model};
@@ -54,6 +59,7 @@ pub trait Checkable:
     + Liveness
     + ActionInfo
     + Symmetry
+    + PartialOrder
     + StepInto
     + Timeline
     + Sync
@@ -83,6 +89,7 @@ impl<M> Checkable for M where
         + Liveness
         + ActionInfo
         + Symmetry
+        + PartialOrder
         + StepInto
         + Timeline
         + Sync
@@ -104,6 +111,28 @@ impl Strategy {
             Strategy::Bfs => "bfs",
             Strategy::Dfs => "dfs",
             Strategy::Random => "random",
+        }
+    }
+}
+
+/// Which reduction of interleavings a breadth-first search makes (`[check] reduction`,
+/// `--reduction`). Off by default, so that counts stay those of the whole space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reduction {
+    #[default]
+    None,
+    /// Partial-order reduction for safety: from a state, only the steps of a persistent set the
+    /// model names, where that hides no violation (docs/reduction.md). Liveness is not checked.
+    PartialOrder,
+}
+
+impl Reduction {
+    /// The name in `[check] reduction`, `--reduction` and the JSON result.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::None => "none",
+            Reduction::PartialOrder => "partial-order",
         }
     }
 }
@@ -180,6 +209,9 @@ pub struct SearchOptions {
     pub symmetry: bool,
     /// The properties to check; the others are reported [`Verdict::NotChecked`].
     pub properties: Selection,
+    /// Partial-order reduction (BFS only; the model must offer [`PartialOrder`]). Liveness is then
+    /// not checked, and a counterexample is the shortest in the reduced graph only.
+    pub reduction: Reduction,
 }
 
 /// Which of a model's properties a search checks: a bit per property, in report order (see
@@ -232,6 +264,7 @@ impl Default for SearchOptions {
             symmetry: false,
             swarm: None,
             properties: Selection::ALL,
+            reduction: Reduction::None,
         }
     }
 }
@@ -459,6 +492,8 @@ pub struct SearchReport<A> {
     /// What symmetry reduction treated as interchangeable, if it was on: counts are then of
     /// representatives.
     pub symmetry: Option<&'static str>,
+    /// The reduction the search made (counts are then of the reduced graph).
+    pub reduction: Reduction,
     /// The member of a depth-first swarm this search was.
     pub swarm: Option<(u64, u64)>,
 }
@@ -556,6 +591,14 @@ impl<M: Checkable> PropertyTable<M> {
             selection,
             fault_kinds: model.fault_kinds(),
         }
+    }
+
+    /// The selected safety properties' names, in report order.
+    pub(crate) fn safety_names(&self) -> Vec<&'static str> {
+        self.safety
+            .iter()
+            .map(|&i| self.properties[i].name)
+            .collect()
     }
 
     pub(crate) fn safety_count(&self) -> usize {

@@ -212,6 +212,7 @@ pub(super) fn search<M: Checkable>(
     }
     SearchReport {
         symmetry: None,
+        reduction: super::Reduction::None,
         swarm: None,
         strategy: options.strategy,
         stop,

@@ -107,15 +107,24 @@ pub fn check_scenario(
     file: &Path,
 ) -> (lockscope::check::ScenarioOutcome, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temporary folder");
-    let options = lockscope::check::RunOptions {
-        threads: 2,
-        full_space: false,
-        report_dir: reports.path().to_path_buf(),
-        only_run: None,
-        shard: None,
-        symmetry: false,
-    };
+    let options = run_options(reports.path(), Default::default());
     let outcome = lockscope::check::run(scenario, file, &options, &mut |_| {})
         .expect("the run writes its traces");
     (outcome, reports)
+}
+
+/// A `check` run on two threads that writes its traces under `reports`, with `reduction`.
+pub fn run_options(
+    reports: &Path,
+    reduction: lockscope::search::Reduction,
+) -> lockscope::check::RunOptions {
+    lockscope::check::RunOptions {
+        threads: 2,
+        full_space: false,
+        report_dir: reports.to_path_buf(),
+        only_run: None,
+        shard: None,
+        symmetry: false,
+        reduction,
+    }
 }

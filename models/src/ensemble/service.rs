@@ -430,6 +430,15 @@ impl ZkService for Ensemble {
         self.expiry_text(client, after)
     }
 
+    /// Watches live per client in an ensemble (at the client's server while it is connected).
+    fn has_watch(&self, client: ClientId) -> bool {
+        self.watches.iter().any(|watch| watch.client == client)
+    }
+
+    fn connections_may_break(config: &EnsembleConfig) -> bool {
+        config.failover()
+    }
+
     /// The tree of the longest delivered prefix (the leader's, while one leads), with every
     /// client's watches: committed transactions only, never a restarted server's replay of
     /// proposals that a new leader may still truncate.

@@ -328,6 +328,12 @@ impl<Z: ZkService> LockModel<Z> {
         self
     }
 
+    /// Whether a step renames sequence numbers and zxids to their ranks afterwards (then no step
+    /// is a client's alone: the renaming rewrites every client's values).
+    pub(super) fn renames_values(&self) -> bool {
+        self.canonical_values
+    }
+
     /// Whether the release of `client`'s current acquisition is its last (and closes its
     /// session). With `acquisitions = 0` clients acquire forever and no release is the last.
     fn is_last_round(&self, client: &Client) -> bool {

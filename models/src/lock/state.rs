@@ -6,7 +6,9 @@ use super::client::{Client, Phase};
 use super::resource::Resource;
 use crate::actor::{Compact, Group};
 use crate::pack::{pack_parts, unpack_parts, Pack, PackState, Packer, Unpacker, Word};
-use crate::zookeeper::{ClientId, Path, Reply, Request, Seq, Server, ZkService, Zxid, MAX_CLIENTS};
+use crate::zookeeper::{
+    ClientId, Path, Reply, Request, Seq, Server, ZkService, Zxid, MAX_CLIENTS, MAX_SEQ,
+};
 use crate::Slots;
 
 /// Requests in flight from one client: one outstanding request, and a stale one when a client that
@@ -87,6 +89,42 @@ pub struct FaultsUsed {
     pub message_loss: u8,
     pub partitions: u8,
     pub crashes: u8,
+}
+
+/// A set of lock node paths a client keeps track of ([`LockState::tracked_nodes`]): a bit per
+/// child's sequence number, one for `/lock`, and one for "every child".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tracked(u64);
+
+impl Tracked {
+    const LOCK: u64 = 1 << MAX_SEQ;
+    const EVERY_CHILD: u64 = 1 << (MAX_SEQ + 1);
+
+    fn bit(path: Path) -> u64 {
+        match path {
+            Path::Lock => Self::LOCK,
+            Path::Child(seq) => 1 << seq,
+        }
+    }
+
+    fn add(&mut self, path: Path) {
+        self.0 |= Self::bit(path);
+    }
+
+    /// Whether every node this set covers is covered by `other` too (each bit of this set is
+    /// one of `other`'s).
+    pub fn within(self, other: Tracked) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// Whether the client keeps track of the node at `path`.
+    pub fn covers(self, path: Path) -> bool {
+        let every = match path {
+            Path::Lock => 0,
+            Path::Child(_) => Self::EVERY_CHILD,
+        };
+        self.0 & (Self::bit(path) | every) != 0
+    }
 }
 
 /// One global state. Every collection is fixed-size and kept in a canonical order, so the derived
@@ -320,44 +358,73 @@ impl<Z: ZkService> LockState<Z> {
 
     /// Znodes owned by an ended session (an ensemble's leader that let a closing session's create
     /// through, ZOOKEEPER-1208: one server deletes a session's nodes when the session ends, so it
-    /// never has one), and znodes owned by a live session whose client neither holds their name
-    /// nor has it in flight (a `Created` reply not yet read, or not yet sent by an ensemble's
-    /// server): created by an attempt the client lost track of. With
-    /// `protected_names` (Curator's protection mode) a client whose create call is still under
-    /// way (`WaitCreated`, `WaitLookup`) has not lost track: it looks for the node by the id in
-    /// its name before it creates again.
+    /// never has one), and znodes owned by a live session whose client does not keep track of
+    /// them ([`LockState::tracked_nodes`]) and whose create is not waiting to be answered by an
+    /// ensemble's server: created by an attempt the client lost track of.
     ///
     /// `no_orphan_nodes` asks this of every new state, so it walks the znodes once rather than
     /// once per client.
     pub fn orphan_nodes(&self, protected_names: bool) -> usize {
-        let lost = |c: ClientId, path: Path, known: bool| {
-            let announced = || {
-                self.links[usize::from(c)]
-                    .from_server
-                    .iter()
-                    .any(|r| matches!(r, Reply::Created { path: p, .. } if *p == path))
-                    || self.zk.create_answer_pending(c, path)
-            };
-            !self.zk.is_live(c) || (!known && !announced())
+        // The nodes a client knows of first: most owned nodes are, and the channel is not read.
+        let lost = |c: ClientId, path: Path| {
+            !self.zk.is_live(c)
+                || !(self.known_nodes(c, protected_names).covers(path)
+                    || self.announced(c).any(|p| p == path)
+                    || self.zk.create_answer_pending(c, path))
         };
         let tree = self.zk.agreed_tree();
         let mut orphans = 0;
         for &(seq, node) in tree.child_nodes() {
             if let Some(c) = node.owner {
-                let client = &self.clients[usize::from(c)];
-                let looks_up = protected_names
-                    && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup);
-                let known = client.seq == Some(seq) || looks_up;
-                orphans += usize::from(lost(c, Path::Child(seq), known));
+                orphans += usize::from(lost(c, Path::Child(seq)));
             }
         }
-        // The naive lock's node is known to its owner while it holds or releases the lock.
         if let Some(c) = tree.node(Path::Lock).and_then(|node| node.owner) {
-            let phase = self.clients[usize::from(c)].phase;
-            let known = phase.holds_lock() || phase == Phase::WaitDeleted;
-            orphans += usize::from(lost(c, Path::Lock, known));
+            orphans += usize::from(lost(c, Path::Lock));
         }
         orphans
+    }
+
+    /// The lock nodes client `c` keeps track of: those it knows of
+    /// ([`LockState::known_nodes`]) and those a `Created` reply on its way to it names.
+    /// `no_orphan_nodes` reads a client only through this set, so a client's own step that adds
+    /// nothing to it cannot repair that property (a reduced search asks, `lock::reduction`).
+    pub fn tracked_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
+        let mut tracked = self.known_nodes(c, protected_names);
+        for path in self.announced(c) {
+            tracked.add(path);
+        }
+        tracked
+    }
+
+    /// The lock nodes client `c` knows of: the child it holds the name of; `/lock` while it holds
+    /// or releases it (the naive recipe's lock node); with `protected_names` (Curator's
+    /// protection mode) every child while its create call is under way (`WaitCreated`,
+    /// `WaitLookup`: it looks for its node by the id in the name before it creates again).
+    fn known_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
+        let client = &self.clients[usize::from(c)];
+        let mut known = Tracked::default();
+        if let Some(seq) = client.seq {
+            known.add(Path::Child(seq));
+        }
+        if client.phase.holds_lock() || client.phase == Phase::WaitDeleted {
+            known.add(Path::Lock);
+        }
+        if protected_names && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup) {
+            known.0 |= Tracked::EVERY_CHILD;
+        }
+        known
+    }
+
+    /// The nodes the `Created` replies on their way to client `c` name.
+    fn announced(&self, c: ClientId) -> impl Iterator<Item = Path> + '_ {
+        self.links[usize::from(c)]
+            .from_server
+            .iter()
+            .filter_map(|reply| match reply {
+                Reply::Created { path, .. } => Some(*path),
+                _ => None,
+            })
     }
 
     pub fn all_finished(&self) -> bool {

@@ -490,6 +490,9 @@ impl ActionInfo for ZabModel {
 /// changes which server wins. No reduction is offered.
 impl crate::Symmetry for ZabModel {}
 
+/// No persistent sets yet: every ZAB step changes what some ZAB property reads.
+impl crate::PartialOrder for ZabModel {}
+
 /// The one copy of a transition is the parent's, straight into `into`; the step then changes it in
 /// place.
 impl crate::StepInto for ZabModel {

@@ -108,6 +108,17 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         None
     }
 
+    /// Whether `client` has a watch registered: a change of the tree may then send it an event
+    /// it did not ask for (a reduced search asks, `lock::reduction`).
+    fn has_watch(&self, client: ClientId) -> bool;
+
+    /// Whether the service's own steps may break clients' connections (an ensemble whose
+    /// servers may crash, be cut off or time out): a step that reads a client's phase and
+    /// rewrites its channels. One server's crash is the world's fault, counted apart.
+    fn connections_may_break(_config: &Self::Config) -> bool {
+        false
+    }
+
     /// The tree every server agrees on, which the properties, symmetry and narratives read.
     fn agreed_tree(&self) -> Cow<'_, Server>;
 
@@ -235,6 +246,10 @@ impl ZkService for Server {
 
     fn expire(&mut self, config: &ZkConfig, client: ClientId, out: &mut Outbox) {
         Server::expire(self, *config, client, out);
+    }
+
+    fn has_watch(&self, client: ClientId) -> bool {
+        self.watches_of(client).next().is_some()
     }
 
     #[inline]

@@ -1,0 +1,190 @@
+//! Partial-order reduction hides no violation: every bundled scenario a complete search can
+//! afford gets the same safety verdicts with and without it (docs/reduction.md). A reduction
+//! that took a step a property can see, or put a step off around a cycle, would lose a
+//! violation here, or in the hand-built worlds of `search::reduction`'s unit tests.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use lockscope::check::{self, ScenarioOutcome};
+use lockscope::commands::scenario_files;
+use lockscope::scenario::Scenario;
+use lockscope::search::{PropertyKind, Reduction, Strategy, Verdict};
+use lockscope_models::prop;
+
+/// Scenarios left out, and why: each is named, so that a new large scenario is a decision.
+const TOO_LARGE: &[(&str, &str)] = &[(
+    "bench/reference-n5-e0.toml",
+    "7.5 million states unreduced: minutes in a test",
+)];
+
+fn run(scenario: &Scenario, file: &Path, reduction: Reduction) -> Result<ScenarioOutcome, String> {
+    let reports = tempfile::tempdir().expect("temporary folder");
+    let options = common::run_options(reports.path(), reduction);
+    // `check::run` replays every trace it writes: a reduced search's traces must be real runs.
+    check::run(scenario, file, &options, &mut |_| {})
+}
+
+/// Why `scenario` is not compared, if it is not.
+fn left_out(relative: &str, scenario: &Scenario) -> Option<&'static str> {
+    if let Some((_, why)) = TOO_LARGE.iter().find(|(name, _)| *name == relative) {
+        return Some(why);
+    }
+    if scenario.check.strategy != Strategy::Bfs {
+        return Some("not a breadth-first search");
+    }
+    let check = &scenario.check;
+    if check.max_depth > 0 || check.max_states > 0 || !check.time_limit.is_zero() {
+        // A reduced graph's depths are not the whole graph's: only complete searches compare.
+        return Some("bounded");
+    }
+    None
+}
+
+#[test]
+fn every_complete_scenario_keeps_its_safety_verdicts_under_partial_order_reduction() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files: Vec<PathBuf> = scenario_files(std::slice::from_ref(&root)).expect("scenarios");
+    let liveness = [
+        prop::EVERY_WAITER_ACQUIRES,
+        prop::LEADER_EVENTUALLY_ELECTED,
+        prop::PROPOSALS_EVENTUALLY_COMMITTED,
+    ];
+    let (mut compared, mut smaller) = (0, 0);
+    for file in files {
+        let relative = file
+            .strip_prefix(&root)
+            .expect("under scenarios/")
+            .to_string_lossy()
+            .into_owned();
+        let mut scenario = Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
+        if let Some(why) = left_out(&relative, &scenario) {
+            eprintln!("{relative}: left out ({why})");
+            continue;
+        }
+        // Safety only, in both searches: the unreduced one then records no graph either.
+        scenario.check.properties = prop::ALL
+            .iter()
+            .filter(|name| !liveness.contains(name))
+            .map(|name| name.to_string())
+            .collect();
+        let reduced = match run(&scenario, &file, Reduction::PartialOrder) {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                // ZAB's worlds name no persistent sets: the reduction is refused, not ignored.
+                assert!(
+                    relative.starts_with("zab/") && err.contains("is not offered by this model"),
+                    "{relative}: {err}"
+                );
+                continue;
+            }
+        };
+        let whole = run(&scenario, &file, Reduction::None).expect("an unreduced run");
+        assert!(
+            whole.search.complete && reduced.search.complete,
+            "{relative}"
+        );
+        assert_eq!(reduced.search.reduction, Reduction::PartialOrder);
+        assert!(
+            reduced.search.unique_states <= whole.search.unique_states,
+            "{relative}: the reduction never adds states"
+        );
+        smaller += usize::from(reduced.search.unique_states < whole.search.unique_states);
+        compared += 1;
+        for (w, r) in whole.properties.iter().zip(&reduced.properties) {
+            assert_eq!(w.name, r.name);
+            if w.kind != PropertyKind::Safety || w.verdict == Verdict::NotChecked {
+                continue;
+            }
+            assert_eq!(
+                (r.name, r.verdict),
+                (w.name, w.verdict),
+                "{relative}: the same verdict"
+            );
+            if let (Some(shortest), Some(length)) = (w.trace_length, r.trace_length) {
+                assert!(
+                    length >= shortest,
+                    "{relative}: {} no shorter than the shortest",
+                    w.name
+                );
+            }
+        }
+    }
+    assert!(
+        compared >= 30,
+        "the bundled scenarios are compared ({compared})"
+    );
+    assert!(
+        smaller * 2 > compared,
+        "the reduction removes states in most of them ({smaller} of {compared})"
+    );
+}
+
+/// The option end to end: set in `[check]` or on the command line, named in the summary and the
+/// JSON result, a counterexample "shortest in the reduced graph", liveness not checked; refused
+/// (exit 2, naming the option) where it does not apply.
+#[test]
+fn the_reduction_is_named_where_it_runs_and_refused_where_it_does_not_apply() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let world = "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 3\n[faults]\nsession_expiries = 1\n";
+    let file = dir.path().join("po.toml");
+    let text = format!(
+        "{world}[check]\nreduction = \"partial-order\"\n[expect]\nmutual_exclusion = \"violated\"\n"
+    );
+    std::fs::write(&file, text).expect("written");
+    let file = file.to_str().expect("a UTF-8 path");
+    let output = common::lockscope(dir.path(), &["check", file, "--json", "out.json"]);
+    let out = common::stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{out}{}",
+        common::stderr(&output)
+    );
+    assert!(
+        out.contains("partial-order reduction · 11,141 unique states"),
+        "{out}"
+    );
+    assert!(out.contains("shortest in the reduced graph"), "{out}");
+    assert!(
+        out.contains("liveness is not checked under partial-order reduction"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.json")).unwrap())
+            .expect("JSON");
+    assert_eq!(json["results"][0]["search"]["reduction"], "partial-order");
+
+    let output = common::lockscope(dir.path(), &["check", file, "--reduction", "none"]);
+    let out = common::stdout(&output);
+    assert!(out.contains("· 32,091 unique states"), "{out}");
+    assert!(!out.contains("partial-order"), "{out}");
+
+    let refused = |args: &[&str], expected: &str| {
+        let output = common::lockscope(dir.path(), args);
+        let err = common::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
+    };
+    let reduced = ["--reduction", "partial-order"];
+    let depth_first = [&["check", file, "--strategy", "dfs"][..], &reduced].concat();
+    refused(
+        &depth_first,
+        "partial-order reduction (--reduction, [check] reduction) needs a breadth-first search",
+    );
+    let with_symmetry = [&["check", file, "--symmetry"][..], &reduced].concat();
+    refused(
+        &with_symmetry,
+        "is not made together with symmetry reduction",
+    );
+    let zab = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/zab/fixed-one-crash.toml");
+    let zab = [&["check", zab.to_str().unwrap()][..], &reduced].concat();
+    refused(&zab, "is not offered by this model");
+    let misspelt = dir.path().join("misspelt.toml");
+    std::fs::write(&misspelt, format!("{world}[check]\nreduction = \"por\"\n")).unwrap();
+    refused(
+        &["check", misspelt.to_str().unwrap()],
+        "check.reduction: expected none or partial-order; found \"por\"",
+    );
+}
