@@ -347,17 +347,28 @@ impl<Z: ZkService> LockState<Z> {
                 let client = &self.clients[usize::from(c)];
                 let looks_up = protected_names
                     && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup);
-                let known = client.seq == Some(seq) || looks_up;
+                // A crashed client's nodes go with its session, which the leader will expire.
+                let crashed = client.phase == Phase::Crashed;
+                let known = client.seq == Some(seq) || looks_up || crashed;
                 orphans += usize::from(lost(c, Path::Child(seq), known));
             }
         }
         // The naive lock's node is known to its owner while it holds or releases the lock.
         if let Some(c) = tree.node(Path::Lock).and_then(|node| node.owner) {
             let phase = self.clients[usize::from(c)].phase;
-            let known = phase.holds_lock() || phase == Phase::WaitDeleted;
+            let known = phase.holds_lock() || matches!(phase, Phase::WaitDeleted | Phase::Crashed);
             orphans += usize::from(lost(c, Path::Lock, known));
         }
         orphans
+    }
+
+    /// The clients that have crashed: each dies at most once, so this is the `client_crashes`
+    /// used.
+    pub fn crashed_clients(&self) -> u8 {
+        self.clients
+            .iter()
+            .filter(|c| c.phase == Phase::Crashed)
+            .count() as u8
     }
 
     pub fn all_finished(&self) -> bool {

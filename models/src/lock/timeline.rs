@@ -43,6 +43,7 @@ impl Consumed {
             | LockAction::ExpireSession { .. }
             | LockAction::LoseConnection { .. }
             | LockAction::Pause { .. }
+            | LockAction::CrashClient { .. }
             | LockAction::Resume { .. }
             | LockAction::Partition { .. }
             | LockAction::ReadTimeout
@@ -211,6 +212,7 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
                 (client, StepKind::Fault, "connection breaks".into())
             }
             LockAction::Pause { client } => (client, StepKind::Fault, "pauses".into()),
+            LockAction::CrashClient { client } => (client, StepKind::Fault, "crashes".into()),
             LockAction::Resume { client } => (client, StepKind::Recover, "resumes".into()),
             LockAction::Partition { cut } => (
                 first_member(cut),
