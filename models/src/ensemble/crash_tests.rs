@@ -8,6 +8,7 @@ use super::failover_tests::{enabled, run_until_told as run_until};
 use super::{Ensemble, EnsembleConfig, Timing};
 use crate::actor::ActorId;
 use crate::lock::{LockAction, LockConfig, LockModel, LockState, Phase, Recipe};
+use crate::timeline::{Condition, Timeline};
 use crate::zab::ZabConfig;
 use crate::zookeeper::ZkService;
 use crate::{ActionInfo, Liveness};
@@ -86,6 +87,9 @@ fn a_crashed_holders_node_stays_until_its_sessions_expiry_commits() {
     let links = &crashed.links[0];
     assert!(links.to_server.is_empty() && links.from_server.is_empty());
     assert!(enabled(&model, &crashed).contains(&expire_c0()), "silent");
+    assert!(model
+        .conditions(&crashed)
+        .contains(&("C0".to_string(), Condition::Crashed)));
 
     let not_expiry =
         |action: &LockAction| model.fault_kind(action).is_none() && !involves_c0(action);
