@@ -38,6 +38,7 @@ pub fn lock_config(
         message_loss: scenario_faults.map_or(0, |f| f.message_loss as u8),
         partitions: scenario_faults.map_or(0, |f| f.partitions as u8),
         crashes: scenario_faults.map_or(0, |f| f.crashes as u8),
+        client_crashes: scenario_faults.map_or(0, |f| f.client_crashes),
     }
 }
 
@@ -70,7 +71,7 @@ pub fn lock_scenario(name: &str, config: LockConfig) -> Scenario {
             partition_sides: None,
             timeouts: 0,
             crashable: None,
-            client_crashes: 0,
+            client_crashes: config.client_crashes,
         },
         timing: Default::default(),
         check: Default::default(),
@@ -97,10 +98,10 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
 }
 
 /// The ensemble's configuration for a lock scenario with `servers > 1`, or why this version cannot
-/// check it yet: the ensemble has no client crashes, no createSession transactions, no Fast
-/// Leader Election and of the session flaws outside ZAB only zk-1208 so far (docs/design/ensemble.md,
-/// §8), each refused with its own reason; the lock model refuses the fault budgets it cannot take.
-/// Server crashes, partitions and timeouts are ZAB's own, with its budgets.
+/// check it yet: no createSession transactions, no Fast Leader Election and of the session flaws
+/// outside ZAB only zk-1208 so far (docs/design/ensemble.md, §8), each refused with its own reason;
+/// the lock model refuses the fault budgets it cannot take. Server crashes, partitions and timeouts
+/// are ZAB's own, with its budgets.
 pub fn ensemble_config(
     spec: &ModelSpec,
     ensemble: &EnsembleSpec,
@@ -133,12 +134,6 @@ pub fn ensemble_config(
         return not_yet(
             "model.election = \"fle\"",
             "a lock over an ensemble elects its leaders with the oracle (election = \"oracle\", the default); Fast Leader Election runs in kind zab only",
-        );
-    }
-    if faults.client_crashes > 0 {
-        return not_yet(
-            "faults.client_crashes",
-            "a client cannot die yet (a session ends by its release or by session_expiries)",
         );
     }
     let mut connections = [0; MAX_CLIENTS];

@@ -579,11 +579,6 @@ fn each_ensemble_key_not_built_yet_is_refused_with_its_own_reason() {
             "election = \"fle\"\n",
             "model.election = \"fle\": not built yet on an ensemble (servers > 1); a lock over an ensemble elects its leaders with the oracle",
         ),
-        (
-            "client-crashes",
-            "[faults]\nclient_crashes = 1\n",
-            "faults.client_crashes: not built yet on an ensemble (servers > 1); a client cannot die yet",
-        ),
     ] {
         let file = write(dir.path(), &format!("{name}.toml"), &format!("{base}{extra}"));
         let output = lockscope(dir.path(), &["check", file.to_str().unwrap()]);

@@ -228,6 +228,7 @@ fn fault_kind(action: &LockAction) -> Option<&'static str> {
         LockAction::ExpireSession { .. } => Some("session expiry"),
         LockAction::LoseConnection { .. } => Some("connection loss"),
         LockAction::Pause { .. } => Some("pause"),
+        LockAction::CrashClient { .. } => Some("client crash"),
         LockAction::Partition { .. } => Some("partition"),
         LockAction::ReadTimeout => Some("read timeout"),
         LockAction::CrashServer => Some("crash"),

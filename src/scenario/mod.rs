@@ -146,6 +146,7 @@ impl Faults {
             "crashes" => u64::from(self.crashes),
             "session_expiries" => u64::from(self.session_expiries),
             "client_pauses" => u64::from(self.client_pauses),
+            "client_crashes" => u64::from(self.client_crashes),
             "timeouts" => u64::from(self.timeouts),
             other => panic!("no fault kind {other:?}"),
         }

@@ -559,6 +559,13 @@ impl ZkService for Ensemble {
         self.sort_links();
     }
 
+    /// A crashed client never connects again, as one told its session ended does not. Its
+    /// server closes its connection, not its session: the session's nodes stay, and the leader
+    /// tracks the session until it expires it.
+    fn client_crashed(&mut self, client: ClientId) {
+        self.ended |= 1 << client;
+    }
+
     /// With failover: the answer `client` reads is the oldest in flight to it, and its zxid is
     /// now the last the client has seen.
     fn client_read(&mut self, client: ClientId, reply: Reply) {

@@ -139,7 +139,8 @@ pub struct Ensemble {
     /// The clients whose connection broke (their server crashed or left broadcast), one bit
     /// each, until they reconnect. Their watches stay with the client library, at no server.
     pub disconnected: u8,
-    /// The clients a reconnection told that their session had ended: they never connect again.
+    /// The clients that never connect again: a reconnection told them their session had ended,
+    /// or they crashed.
     pub ended: u8,
     /// The transactions (bit `value - 1`) whose client lost the connection it sent them on before
     /// its server applied them: no server answers them.

@@ -48,6 +48,10 @@ pub enum LockAction {
     Pause { client: ActorId },
     /// The paused client resumes where it was.
     Resume { client: ActorId },
+    /// Fault (`client_crashes`, an ensemble's): the client's process dies. It sends nothing more
+    /// and what was in flight on its connection is lost; its server closes the connection but
+    /// not the session, which lives until the leader's tracker expires it.
+    CrashClient { client: ActorId },
     /// `unsynchronised-event-thread` client: `to`'s event thread runs the watcher for the watch
     /// event `msg`, which lies right behind a reply its caller thread has not read yet.
     EventThreadFirst {
@@ -176,6 +180,7 @@ impl fmt::Display for LockAction {
             LockAction::LoseConnection { client } => write!(f, "break {client}'s connection"),
             LockAction::Pause { client } => write!(f, "pause {client}"),
             LockAction::Resume { client } => write!(f, "resume {client}"),
+            LockAction::CrashClient { client } => write!(f, "crash {client}"),
             LockAction::EventThreadFirst { from, to, msg } => {
                 write!(
                     f,

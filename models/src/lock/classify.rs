@@ -10,6 +10,7 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
         match action {
             LockAction::ExpireSession { .. } => Some("session_expiries"),
             LockAction::Pause { .. } => Some("client_pauses"),
+            LockAction::CrashClient { .. } => Some("client_crashes"),
             LockAction::LoseConnection { .. } => Some("message_loss"),
             LockAction::Partition { .. } | LockAction::ReadTimeout => Some("partitions"),
             LockAction::CrashServer => Some("crashes"),
@@ -31,6 +32,7 @@ impl<Z: ZkService> ActionInfo for LockModel<Z> {
             [
                 ("partitions", self.config.partitions),
                 ("crashes", self.config.crashes),
+                ("client_crashes", self.config.client_crashes),
             ]
             .into_iter()
             .filter(|&(_, budget)| budget > 0)

@@ -45,6 +45,9 @@ pub enum Phase {
     WaitLookup,
     /// Curator: waiting for the `getData` reply on its predecessor.
     WaitData,
+    /// Its process died (the `client_crashes` fault): it takes no step and reads nothing again,
+    /// and believes nothing; its session lives on at the servers until the leader expires it.
+    Crashed,
 }
 
 impl Phase {
@@ -63,7 +66,7 @@ impl Phase {
     }
 
     /// Every phase, in declaration order (a phase's index is its number in a packed client).
-    const ALL: [Phase; 13] = [
+    const ALL: [Phase; 14] = [
         Phase::Init,
         Phase::WaitSession,
         Phase::WaitCreated,
@@ -77,6 +80,7 @@ impl Phase {
         Phase::Abandoned,
         Phase::WaitLookup,
         Phase::WaitData,
+        Phase::Crashed,
     ];
 
     /// The client believes it holds the lock (docs/properties.md `believes_holds`).
@@ -85,9 +89,10 @@ impl Phase {
         matches!(self, Phase::InCs | Phase::WaitWrite)
     }
 
+    /// Done with the lock for good: every acquisition made, given up, or dead.
     #[inline]
     pub fn is_finished(self) -> bool {
-        matches!(self, Phase::Done | Phase::Abandoned)
+        matches!(self, Phase::Done | Phase::Abandoned | Phase::Crashed)
     }
 
     /// Whether the client reads its ZooKeeper channel in this phase. A client in `Init` has sent
@@ -96,7 +101,7 @@ impl Phase {
     pub fn reads_zookeeper(self) -> bool {
         !matches!(
             self,
-            Phase::Init | Phase::WaitWrite | Phase::Done | Phase::Abandoned
+            Phase::Init | Phase::WaitWrite | Phase::Done | Phase::Abandoned | Phase::Crashed
         )
     }
 }

@@ -11,6 +11,10 @@
 //! - `crashes`: the server crashes, keeping its data tree and sessions (ZooKeeper logs both), and
 //!   later restarts.
 //! - `session_expiries` and `client_pauses`.
+//! - `client_crashes` (an ensemble's): a client's process dies for good. Its session is not
+//!   closed with its connection (ZooKeeper's server only closes the connection when it reads its
+//!   end): its nodes stay until the leader expires the session, which, the client being silent
+//!   for good, it eventually does (a weakly fair expiry, on the `session_expiries` budget).
 //!
 //! There is no duplication and no reordering: a session's requests, replies and watch events travel
 //! over one TCP connection, and a reply the client library does not expect closes the connection
@@ -71,6 +75,18 @@ impl<Z: ZkService> LockModel<Z> {
         state.server_down = true;
     }
 
+    /// `c`'s process dies: it believes nothing any more and sends nothing more. What was in
+    /// flight on its connection is lost both ways (a request it had sent may have reached the
+    /// server first: the crash may come after that delivery), and the service learns that the
+    /// client will never connect again; its session stays open.
+    pub(super) fn crash_client(&self, state: &mut LockState<Z>, c: ClientId) {
+        state.clients[usize::from(c)].phase = super::client::Phase::Crashed;
+        let links = &mut state.links[usize::from(c)];
+        links.to_server.clear();
+        links.from_server.clear();
+        state.zk.client_crashed(c);
+    }
+
     /// Whether `c`'s connection is broken (its requests reach no server) and it has read the
     /// `Disconnected` that told it so.
     fn read_disconnected(&self, state: &LockState<Z>, c: ClientId) -> bool {
@@ -94,7 +110,8 @@ impl<Z: ZkService> LockModel<Z> {
                 &self.zk,
                 c,
                 ClientView {
-                    paused: client.paused,
+                    // A crashed client is as silent as a paused one, for good.
+                    paused: client.paused || client.phase == super::client::Phase::Crashed,
                     read_disconnected: self.read_disconnected(state, c),
                 },
             )
@@ -110,10 +127,13 @@ impl<Z: ZkService> LockModel<Z> {
         }
         if client.paused {
             actions.push(LockAction::Resume { client: id });
-        } else if !client.phase.is_finished()
-            && state.faults.client_pauses < self.config.client_pauses
-        {
-            actions.push(LockAction::Pause { client: id });
+        } else if !client.phase.is_finished() {
+            if state.faults.client_pauses < self.config.client_pauses {
+                actions.push(LockAction::Pause { client: id });
+            }
+            if state.crashed_clients() < self.config.client_crashes {
+                actions.push(LockAction::CrashClient { client: id });
+            }
         }
     }
 

@@ -5,7 +5,9 @@
 //! expired. Tasks (weak fairness): each client's own steps; the deliveries of each channel (both
 //! directions between each client and the server, and the resource); a paused client's resume;
 //! the healing of a partition and the restart of a crashed server (the environment recovers
-//! eventually). Session expiry, pauses, connection loss, partitions (and whether one outlasts the
+//! eventually); the expiry of a crashed client's session, in the same task as its resume (a
+//! crashed client is never paused again): silent for good, it is eventually expired while the
+//! `session_expiries` budget lasts. Session expiry of a live client, pauses, client crashes, connection loss, partitions (and whether one outlasts the
 //! read timeout) and crashes are faults: the environment may use its budget or not. An
 //! unsynchronised event thread's handling of an event ahead of the reply before it is one of the
 //! deliveries from the server. An ensemble's own steps are tasks too: the deliveries of each ZAB
@@ -82,7 +84,7 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             .fold(0, |bits, (c, _)| bits | 1 << c)
     }
 
-    fn task(&self, _state: &LockState<Z>, action: &LockAction) -> Option<Task> {
+    fn task(&self, state: &LockState<Z>, action: &LockAction) -> Option<Task> {
         let client = |actor: ActorId| match actor {
             ActorId::Client(c) => c,
             other => panic!("{other} is not a client"),
@@ -117,6 +119,9 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             } => Some(task(TaskKind::ToResource, client(from))),
             LockAction::Deliver { from, to, .. } => panic!("no channel from {from} to {to}"),
             LockAction::Resume { client: c } => Some(task(TaskKind::Resume, client(c))),
+            LockAction::ExpireSession { client: c } if self.expires_crashed(state, action) => {
+                Some(task(TaskKind::Resume, client(c)))
+            }
             LockAction::Heal => Some(task(TaskKind::Heal, 0)),
             LockAction::RestartServer => Some(task(TaskKind::Restart, 0)),
             LockAction::Ensemble(step) => Z::step_task(&self.zk, step).map(|index| {
@@ -125,6 +130,7 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             }),
             LockAction::ExpireSession { .. }
             | LockAction::Pause { .. }
+            | LockAction::CrashClient { .. }
             | LockAction::LoseConnection { .. }
             | LockAction::Partition { .. }
             | LockAction::ReadTimeout
@@ -146,6 +152,9 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             TaskKind::ToServer => format!("deliveries C{c} → S"),
             TaskKind::ToResource => format!("deliveries C{c} → R"),
             TaskKind::FromResource => format!("deliveries R → C{c}"),
+            TaskKind::Resume if self.config.client_crashes > 0 => {
+                format!("C{c}'s resume, or its session's expiry once it has crashed")
+            }
             TaskKind::Resume => format!("C{c}'s resume"),
             TaskKind::Heal => "the partition's heal".into(),
             TaskKind::Restart => "S's restart".into(),

@@ -140,6 +140,8 @@ pub struct LockConfig {
     pub partitions: u8,
     /// Server crashes (each followed, eventually, by a restart).
     pub crashes: u8,
+    /// Client crashes (an ensemble's only): each client dies at most once, for good.
+    pub client_crashes: u8,
 }
 
 impl LockConfig {
@@ -156,6 +158,7 @@ impl LockConfig {
             message_loss: 0,
             partitions: 0,
             crashes: 0,
+            client_crashes: 0,
         }
     }
 
@@ -217,6 +220,12 @@ impl LockModel {
                 config.clients
             ));
         }
+        if config.client_crashes > config.clients {
+            return Err(format!(
+                "faults.client_crashes: expected 0 to {} (each client dies at most once), found {}",
+                config.clients, config.client_crashes
+            ));
+        }
         if !config.variant.recipes().contains(&config.recipe) {
             let recipes: Vec<&str> = config.variant.recipes().iter().map(|r| r.name()).collect();
             return Err(format!(
@@ -248,8 +257,7 @@ impl LockModel {
 impl LockModel<Ensemble> {
     /// A lock world whose clients are served by an ensemble of servers running ZAB (`servers >
     /// 1`). The world's checks are the single server's, plus what this ensemble models so far: no
-    /// fault but client pauses (server crashes, partitions, connection loss and expiry come with
-    /// failover and sessions), finite acquisitions, and logs long enough for every transaction.
+    /// connection loss (`message_loss`), finite acquisitions, and logs long enough for every transaction.
     pub fn on_ensemble(config: LockConfig, ensemble: EnsembleConfig) -> Result<Self, String> {
         let single = LockModel::new(config)?;
         let servers = ensemble.zab.servers;
@@ -273,7 +281,7 @@ impl LockModel<Ensemble> {
         let faults = [("message_loss", config.message_loss)];
         if let Some((name, _)) = faults.iter().find(|(_, budget)| *budget > 0) {
             return Err(format!(
-                "faults.{name}: not built yet on an ensemble (servers > 1); client_pauses, session_expiries, crashes, partitions and timeouts are"
+                "faults.{name}: not built yet on an ensemble (servers > 1); client_pauses, client_crashes, session_expiries, crashes, partitions and timeouts are"
             ));
         }
         if config.retry_after_expiry && config.session_expiries > 0 {
@@ -461,7 +469,8 @@ impl<Z: ZkService> LockModel<Z> {
             | Phase::WaitLookup
             | Phase::WaitData
             | Phase::Done
-            | Phase::Abandoned => unexpected(client, Reply::ConnectionLoss),
+            | Phase::Abandoned
+            | Phase::Crashed => unexpected(client, Reply::ConnectionLoss),
         }
     }
 
@@ -524,8 +533,11 @@ impl<Z: ZkService> LockModel<Z> {
                 state.links[usize::from(c)].send_reply(Reply::Disconnected);
             }
         }
+        // A crashed client's connection is closed: nothing reaches it.
         for (client, reply) in out.messages {
-            state.links[usize::from(client)].send_reply(reply);
+            if state.clients[usize::from(client)].phase != Phase::Crashed {
+                state.links[usize::from(client)].send_reply(reply);
+            }
         }
     }
 
@@ -886,6 +898,10 @@ impl<Z: ZkService> LockModel<Z> {
                 let i = self.client_index(client);
                 state.clients[i].paused = false;
             }
+            LockAction::CrashClient { client } => {
+                let c = self.client_index(client) as ClientId;
+                self.crash_client(state, c);
+            }
             LockAction::Partition { cut } => {
                 assert!(state.cut.is_empty() && !cut.is_empty());
                 assert!(
@@ -917,7 +933,8 @@ impl<Z: ZkService> LockModel<Z> {
     ///
     /// Faults do not count: a state where only a session expiry, a pause or a connection loss
     /// could still happen is stuck as far as the protocol goes. (A paused client's resume does
-    /// count: it is a step the client will take.)
+    /// count: it is a step the client will take, and so does the expiry of a crashed client's
+    /// session: the leader will take it, as nothing more comes from the client.)
     pub fn has_step(&self, state: &LockState<Z>) -> bool {
         use crate::ActionInfo;
         // `no_deadlock` asks this of every state: reuse one buffer per thread, not one per call.
@@ -937,10 +954,17 @@ impl<Z: ZkService> LockModel<Z> {
             || ACTIONS.with_borrow_mut(|actions| {
                 actions.clear();
                 self.all_fault_actions(state, actions);
-                actions
-                    .iter()
-                    .any(|action| self.fault_kind(action).is_none())
+                actions.iter().any(|action| {
+                    self.fault_kind(action).is_none() || self.expires_crashed(state, action)
+                })
             })
+    }
+
+    /// Whether `action` is the expiry of a crashed client's session, which the service will take
+    /// (a weakly fair step) while the `session_expiries` budget lasts.
+    pub(super) fn expires_crashed(&self, state: &LockState<Z>, action: &LockAction) -> bool {
+        matches!(*action, LockAction::ExpireSession { client }
+            if state.clients[self.client_index(client)].phase == Phase::Crashed)
     }
 
     /// The clients' own steps and the deliveries, the first part of [`Model::actions`], handed to

@@ -26,6 +26,7 @@ fn phase_text(phase: Phase) -> &'static str {
         Phase::Abandoned => "abandons (its session expired)",
         Phase::WaitLookup => "looks for its own node (protection mode)",
         Phase::WaitData => "waits for the getData reply",
+        Phase::Crashed => "has crashed",
     }
 }
 
@@ -247,6 +248,13 @@ impl<Z: ZkService> Explain for LockModel<Z> {
                     phase_text(after.clients[index(client)].phase)
                 )
             }
+            LockAction::CrashClient { client } => {
+                format!(
+                    "{client} crashes while it {}: it sends nothing more and what was in flight on its connection is lost; {} closes the connection, not the session, whose nodes stay until the leader expires it",
+                    phase_text(before.clients[index(client)].phase),
+                    before.zk.server_of(index(client) as crate::zookeeper::ClientId)
+                )
+            }
             LockAction::Resume { client } => {
                 format!(
                     "{client} resumes, unaware of what happened meanwhile; it {}",
@@ -441,6 +449,11 @@ impl<Z: ZkService> Explain for LockModel<Z> {
             ("connection losses", used.message_loss, config.message_loss),
             ("partitions", used.partitions, config.partitions),
             ("crashes", used.crashes, config.crashes),
+            (
+                "client crashes",
+                state.crashed_clients(),
+                config.client_crashes,
+            ),
         ];
         let budgets: Vec<String> = budgets
             .iter()

@@ -8,7 +8,7 @@
 //! own step, a session expiry) reads and writes neither that client nor those ends, so either
 //! order reaches the same state and neither step disables the other, provided that:
 //!
-//! - no fault can reach the client any more: a pause stops it, and a lost connection, a
+//! - no fault can reach the client any more: a pause stops it, a crash ends it, and a lost connection, a
 //!   partition, the single server's crash or an ensemble's failover rewrite its channels
 //!   according to its phase. Sets are offered once those budgets are spent (or when there are
 //!   none), with no partition in place;
@@ -73,6 +73,7 @@ impl<Z: ZkService> LockModel<Z> {
             && used.message_loss >= budget.message_loss
             && used.partitions >= budget.partitions
             && used.crashes >= budget.crashes
+            && state.crashed_clients() >= budget.client_crashes
             && state.cut.is_empty();
         faults_spent
             && !Z::connections_may_break(&self.zk)

@@ -400,7 +400,8 @@ impl<Z: ZkService> LockState<Z> {
     /// The lock nodes client `c` knows of: the child it holds the name of; `/lock` while it holds
     /// or releases it (the naive recipe's lock node); with `protected_names` (Curator's
     /// protection mode) every child while its create call is under way (`WaitCreated`,
-    /// `WaitLookup`: it looks for its node by the id in the name before it creates again).
+    /// `WaitLookup`: it looks for its node by the id in the name before it creates again); every
+    /// node of a crashed client, which go with its session when the leader expires it.
     fn known_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
         let client = &self.clients[usize::from(c)];
         let mut known = Tracked::default();
@@ -412,6 +413,10 @@ impl<Z: ZkService> LockState<Z> {
         }
         if protected_names && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup) {
             known.0 |= Tracked::EVERY_CHILD;
+        }
+        if client.phase == Phase::Crashed {
+            known.0 |= Tracked::EVERY_CHILD;
+            known.add(Path::Lock);
         }
         known
     }
@@ -425,6 +430,15 @@ impl<Z: ZkService> LockState<Z> {
                 Reply::Created { path, .. } => Some(*path),
                 _ => None,
             })
+    }
+
+    /// The clients that have crashed: each dies at most once, so this is the `client_crashes`
+    /// used.
+    pub fn crashed_clients(&self) -> u8 {
+        self.clients
+            .iter()
+            .filter(|c| c.phase == Phase::Crashed)
+            .count() as u8
     }
 
     pub fn all_finished(&self) -> bool {

@@ -9,6 +9,7 @@
 //! `ConnectionLoss`), so a new action needs only its arm in [`Timeline::step_view`].
 
 use super::action::{LockAction, Msg};
+use super::client::Phase;
 use super::model::{LockModel, Recipe};
 use super::state::{Links, LockState};
 use crate::actor::ActorId;
@@ -43,6 +44,7 @@ impl Consumed {
             | LockAction::ExpireSession { .. }
             | LockAction::LoseConnection { .. }
             | LockAction::Pause { .. }
+            | LockAction::CrashClient { .. }
             | LockAction::Resume { .. }
             | LockAction::Partition { .. }
             | LockAction::ReadTimeout
@@ -211,6 +213,7 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
                 (client, StepKind::Fault, "connection breaks".into())
             }
             LockAction::Pause { client } => (client, StepKind::Fault, "pauses".into()),
+            LockAction::CrashClient { client } => (client, StepKind::Fault, "crashes".into()),
             LockAction::Resume { client } => (client, StepKind::Recover, "resumes".into()),
             LockAction::Partition { cut } => (
                 first_member(cut),
@@ -258,6 +261,9 @@ impl<Z: ZkService> Timeline for LockModel<Z> {
             }
             if client.paused {
                 conditions.push((name.clone(), Condition::Paused));
+            }
+            if client.phase == Phase::Crashed {
+                conditions.push((name.clone(), Condition::Crashed));
             }
             if state.zk.session(c as ClientId) == SessionState::Expired {
                 conditions.push((name.clone(), Condition::SessionExpired));

@@ -23,7 +23,7 @@ pub type ServiceProperty<Z> = (&'static str, fn(&<Z as ZkService>::Config, &Z) -
 /// What the service may know of a client when it decides an expiry under a timing assumption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientView {
-    /// The client is paused: the quorum hears nothing from it.
+    /// The client is paused or has crashed: the quorum hears nothing from it.
     pub paused: bool,
     /// The client's connection is broken and it has read the library's `Disconnected` (Curator's
     /// SUSPENDED) since: it knows it may have lost its session.
@@ -49,6 +49,11 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
     fn takes_request(&self, _client: ClientId) -> bool {
         true
     }
+
+    /// `client`'s process died: it will never connect again (an ensemble's; one server has no
+    /// client crashes).
+    #[inline]
+    fn client_crashed(&mut self, _client: ClientId) {}
 
     /// The client read `reply` from its channel: an ensemble notes the zxid of an answer, which a
     /// reconnection compares with the new server's.
