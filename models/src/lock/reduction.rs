@@ -8,9 +8,9 @@
 //! own step, a session expiry) reads and writes neither that client nor those ends, so either
 //! order reaches the same state and neither step disables the other, provided that:
 //!
-//! - no fault can reach the client any more: a pause stops it, a crash ends it, and a lost connection, a
-//!   partition, the single server's crash or an ensemble's failover rewrite its channels
-//!   according to its phase. Sets are offered once those budgets are spent (or when there are
+//! - no fault can reach the client any more: a pause stops it, a crash ends it, and a lost
+//!   connection, a partition, the single server's crash or an ensemble's failover rewrite its
+//!   channels according to its phase. Sets are offered once those budgets are spent (or when there are
 //!   none), with no partition in place;
 //! - no own step of the client can become enabled by the others' steps before it acts (it would
 //!   then be a dependent step outside the set): a client whose phase reads ZooKeeper either has
