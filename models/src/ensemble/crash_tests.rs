@@ -210,3 +210,25 @@ fn an_ensemble_step_is_named_by_the_ensembles_own_task() {
     }
     assert!(named > 1_000, "{named} ensemble steps named");
 }
+
+/// Goal: a crashed client's watches go with its connection, as a server drops a connection's
+/// watches when it closes it: the holder's release then wakes no one, and no state keeps a
+/// watch nobody can read. Method: C0 holds and C1 waits on a watch of C0's node; C1 crashes.
+#[test]
+fn a_crashed_clients_watches_are_dropped() {
+    let model = holder_crash();
+    let queued = c0_holds_c1_waits(&model);
+    let watches_of_c1 =
+        |s: &LockState<Ensemble>| s.zk.watches.iter().filter(|w| w.client == 1).count();
+    assert_eq!(watches_of_c1(&queued), 1, "C1 waits on a watch");
+    let crashed = model
+        .next_state(
+            &queued,
+            LockAction::CrashClient {
+                client: ActorId::Client(1),
+            },
+        )
+        .expect("a step");
+    assert_eq!(watches_of_c1(&crashed), 0);
+    assert!(crashed.zk.unread.iter().all(|u| u.client != 1));
+}

@@ -561,9 +561,13 @@ impl ZkService for Ensemble {
 
     /// A crashed client never connects again, as one told its session ended does not. Its
     /// server closes its connection, not its session: the session's nodes stay, and the leader
-    /// tracks the session until it expires it.
+    /// tracks the session until it expires it. The watches go with the connection (a server
+    /// keeps watches per connection and drops them when it closes), so no later change wakes
+    /// the dead client; and the answers in flight to it will never be read.
     fn client_crashed(&mut self, client: ClientId) {
         self.ended |= 1 << client;
+        self.watches.retain(|w| w.client != client);
+        self.unread.retain(|u| u.client != client);
     }
 
     /// With failover: the answer `client` reads is the oldest in flight to it, and its zxid is
