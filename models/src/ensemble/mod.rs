@@ -52,6 +52,8 @@ mod failover_tests;
 #[cfg(test)]
 mod join_tests;
 #[cfg(test)]
+mod moved_tests;
+#[cfg(test)]
 mod session_tests;
 #[cfg(test)]
 mod tests;
