@@ -533,18 +533,27 @@ fn zk_710s_orphan_is_a_late_create_from_the_connection_the_session_left() {
     let moved = at("C0 reconnects to S");
     let recreated = at("S2 (up to date) takes C0's create");
     let late = at("FORWARD(C0 create(/lock/lock-, EPHEMERAL_SEQUENTIAL), from a connection since closed); S2 prepares C0's create(/lock/lock-, EPHEMERAL_SEQUENTIAL) from S0, which C0's session has left for S2, without checking the session's owner (zk-710), and proposes create /lock/lock-0000000001 by C0 (1,2)");
-    assert!(broken < moved && moved < recreated && recreated < late, "{trace}");
+    assert!(
+        broken < moved && moved < recreated && recreated < late,
+        "{trace}"
+    );
     assert!(
         trace.contains("notifies C0: Created(/lock/lock-0000000000)")
             && !trace.contains("Created(/lock/lock-0000000001)"),
         "C0 is told of its second create only: {trace}"
     );
 
-    let fixed = lockscope(dir.path(), &["check", &scenario("ensemble/zk-710-fixed.toml")]);
+    let fixed = lockscope(
+        dir.path(),
+        &["check", &scenario("ensemble/zk-710-fixed.toml")],
+    );
     let out = stdout(&fixed);
     assert_eq!(fixed.status.code(), Some(0), "{out}");
     assert!(!out.contains("violated"), "{out}");
-    let listed = lockscope(dir.path(), &["list", &scenario("ensemble/zk-710-fixed.toml")]);
+    let listed = lockscope(
+        dir.path(),
+        &["list", &scenario("ensemble/zk-710-fixed.toml")],
+    );
     assert!(
         stdout(&listed).contains(" · late forwards (a connection breaks only while its write is forwarded; the client moves to another server; the write reaches the leader after that)\n"),
         "{}",
