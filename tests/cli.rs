@@ -555,7 +555,7 @@ fn zk_710s_orphan_is_a_late_create_from_the_connection_the_session_left() {
         &["list", &scenario("ensemble/zk-710-fixed.toml")],
     );
     assert!(
-        stdout(&listed).contains(" · late forwards (a connection breaks only while its write is forwarded; the client moves to another server; the write reaches the leader after that)\n"),
+        stdout(&listed).contains(" · client connection breaks 1 · late forwards (a connection breaks only while its write is forwarded; the client moves to another server; the write reaches the leader after that)\n"),
         "{}",
         stdout(&listed)
     );

@@ -212,3 +212,47 @@ fn without_a_broken_client_connection_no_write_is_left_behind() {
     });
     assert!(forwards > 100, "{forwards}");
 }
+
+/// Goal: a late release that closes the session, carried out by zk-710's leader after the client
+/// moved, ends the session under the client's new connection: the new server closes that
+/// connection when it applies the close, and the client reads `SessionExpired` instead of waiting
+/// for ever for the answer of the delete it sent again (which the server drops: the session is
+/// closed). Method: C0 acquires alone, releases, loses its connection while S0 forwards the
+/// release, moves to the leader S2, then the late release and every step until nothing is left.
+#[test]
+fn a_late_release_that_closes_the_session_ends_it_under_the_new_connection() {
+    let model = moved(Some(ServerFlaw::Zk710), true);
+    let c0 = ActorId::Client(0);
+    let no_fault = |action: &LockAction| {
+        !matches!(
+            action,
+            LockAction::LoseConnection { .. } | LockAction::Release { .. }
+        )
+    };
+    let start = model.init_states().swap_remove(0);
+    let started = take(&model, &start, LockAction::StartAcquire { client: c0 });
+    let holding = super::failover_tests::run_until_told(
+        &model,
+        started,
+        no_fault,
+        |s| s.clients[0].phase == Phase::InCs,
+        &mut Vec::new(),
+    );
+    let mut state = take(&model, &holding, LockAction::Release { client: c0 });
+    state = take(&model, &state, request(&state, 0)); // S0 forwards the release
+    state = take(&model, &state, lose_c0());
+    state = take(&model, &state, reply(&state, 0)); // ConnectionLoss: the delete again
+    state = take(&model, &state, reply(&state, 0)); // Disconnected
+    state = take(&model, &state, reconnect(2)); // S1 may not have the create yet
+    state = take(&model, &state, zab(0, 2));
+    assert!(matches!(
+        state.zk.txns.last(),
+        Some(LockTxn::Delete {
+            close_session: true,
+            ..
+        })
+    ));
+    let end = run_until_quiet(&model, state, &[0], false);
+    assert_eq!(end.clients[0].phase, Phase::Abandoned);
+    assert!(end.links[0].is_empty());
+}

@@ -105,11 +105,23 @@ impl Ensemble {
                 for (client, reply) in applied.messages {
                     let lost = self.unanswered & entry.bit() != 0;
                     let told_ended = self.ended & 1 << client != 0;
-                    if !self.watches_of_at(client, s)
-                        || connected & 1 << client == 0
-                        || told_ended
-                        || (reply.answers_request() && lost)
+                    if !self.watches_of_at(client, s) || connected & 1 << client == 0 || told_ended
                     {
+                        continue;
+                    }
+                    if reply.answers_request() && lost {
+                        // A release that closed the session came through a connection the
+                        // client has left: the server it is connected to now closes its
+                        // connection (`FinalRequestProcessor` closes the session's connection
+                        // for a closeSession from elsewhere), and the client's library learns
+                        // on reconnecting that the session has ended.
+                        if let LockTxn::Delete {
+                            close_session: true,
+                            ..
+                        } = txn
+                        {
+                            out.send(client, Reply::SessionExpired);
+                        }
                         continue;
                     }
                     if reply.answers_request() {
