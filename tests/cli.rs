@@ -529,7 +529,7 @@ fn zk_710s_orphan_is_a_late_create_from_the_connection_the_session_left() {
             .find(needle)
             .unwrap_or_else(|| panic!("{needle:?} in {trace}"))
     };
-    let broken = at("C0's connection breaks");
+    let broken = at("C0's connection to S0 breaks while its write is on its way");
     let moved = at("C0 reconnects to S");
     let recreated = at("S2 (up to date) takes C0's create");
     let late = at("FORWARD(C0 create(/lock/lock-, EPHEMERAL_SEQUENTIAL), from a connection since closed); S2 prepares C0's create(/lock/lock-, EPHEMERAL_SEQUENTIAL) from S0, which C0's session has left for S2, without checking the session's owner (zk-710), and proposes create /lock/lock-0000000001 by C0 (1,2)");

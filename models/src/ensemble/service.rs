@@ -288,9 +288,10 @@ impl Ensemble {
     /// `client` connects to `server`. The session check goes to the leader, whose prepared view
     /// says whether the session is still open; if it is not, the client reads `SessionExpired`.
     /// Otherwise the leader's tracker makes `server` the session's owner where the world checks
-    /// owners (`revalidateSession`, then `setOwner`), and the client re-registers its watches (`SetWatches` with its last seen zxid): the
-    /// server fires at once each watch whose node changed after that zxid in its tree (a node
-    /// deleted, a child list changed), and keeps the others.
+    /// owners (`revalidateSession`, then `setOwner`), and the client re-registers its watches
+    /// (`SetWatches` with its last seen zxid): the server fires at once each watch whose node
+    /// changed after that zxid in its tree (a node deleted, a child list changed), and keeps the
+    /// others.
     fn reconnect(
         &mut self,
         config: &EnsembleConfig,
