@@ -1118,7 +1118,7 @@ fn late_forwards_needs_an_ensembles_message_loss() {
     assert!(scenario.faults.late_forwards);
     let written = toml::to_string(&scenario.faults).expect("faults serialise");
     assert!(written.contains("late_forwards = true"), "{written}");
-    let without = parse(&ENSEMBLE).expect("valid").faults;
+    let without = parse(ENSEMBLE).expect("valid").faults;
     assert!(!toml::to_string(&without).unwrap().contains("late_forwards"));
     let one_server = error(
         "[model]\nkind = \"lock\"\nrecipe = \"curator\"\nclients = 1\n[faults]\nmessage_loss = 1\nlate_forwards = true\n",
