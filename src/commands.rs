@@ -759,6 +759,17 @@ fn describe_ensemble(scenario: &Scenario, ensemble: &EnsembleSpec) -> String {
     if faults.client_crashes > 0 {
         server_faults.push_str(&format!(" · client crashes {}", faults.client_crashes));
     }
+    if faults.message_loss > 0 {
+        server_faults.push_str(&format!(
+            " · client connection breaks {}",
+            faults.message_loss
+        ));
+    }
+    if faults.late_forwards {
+        server_faults.push_str(
+            " · late forwards (a connection breaks only while its write is forwarded; the client moves to another server; the write reaches the leader after that)",
+        );
+    }
     let timing = &scenario.timing;
     let assumptions: Vec<&str> = [
         (timing.expiry_needs_silence, "expiry needs silence"),

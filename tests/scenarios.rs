@@ -111,6 +111,8 @@ scenario_tests! {
     ensemble_minority_holder_fenced => "ensemble/minority-holder-fenced.toml",
     ensemble_minority_leader => "ensemble/minority-leader.toml",
     ensemble_holder_crash => "ensemble/holder-crash.toml",
+    ensemble_zk_710 => "ensemble/zk-710.toml",
+    ensemble_zk_710_fixed => "ensemble/zk-710-fixed.toml",
     zab_fixed => "zab/fixed.toml",
     zab_fixed_one_crash => "zab/fixed-one-crash.toml",
     zab_fixed_one_crash_queued => "zab/fixed-one-crash-queued.toml",

@@ -499,6 +499,11 @@ impl<Z: Replayed> Harness<'_, Z> {
     }
 
     fn step(&mut self, action: LockAction, before: &LockState<Z>, after: &LockState<Z>) -> Done {
+        if let (Some(was), Some(now)) = (before.zk.ensemble(), after.zk.ensemble()) {
+            if let Some(reason) = quorum::moved_session(action, was, now) {
+                return Err(unrealisable(reason));
+            }
+        }
         match action {
             LockAction::StartAcquire { client } => {
                 let c = index(client);

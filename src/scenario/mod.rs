@@ -130,6 +130,11 @@ pub struct Faults {
     /// steps; its session lives until the service expires it). Written only when not 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub client_crashes: u8,
+    /// A lock over an ensemble only: ZOOKEEPER-710's order of events and no other (a client's
+    /// connection breaks only while its server forwards its write, the client reconnects to
+    /// another server, and the write reaches the leader after that). Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub late_forwards: bool,
 }
 
 /// Whether a count or size is zero, so that a field added to the format is written only when set.

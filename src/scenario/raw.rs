@@ -74,6 +74,7 @@ struct RawFaults {
     timeouts: Option<Spanned<u32>>,
     crashable: Option<Spanned<Vec<String>>>,
     client_crashes: Option<Spanned<u8>>,
+    late_forwards: Option<Spanned<bool>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -759,6 +760,12 @@ fn validate_zab_faults(raw: RawFaults, servers: u8, problems: &mut Problems) -> 
         problems.at(
             crashable,
             "faults.crashable: applies to a lock over an ensemble only (kind lock, servers = 3 to 5)".into(),
+        );
+    }
+    if let Some(late) = raw.late_forwards.as_ref().filter(|v| *v.get_ref()) {
+        problems.at(
+            late,
+            "faults.late_forwards: applies to a lock over an ensemble only (kind lock, servers = 3 to 5)".into(),
         );
     }
     if let Some(reordering) = raw.reordering.as_ref().filter(|v| *v.get_ref()) {

@@ -1102,3 +1102,34 @@ fn valid_ensemble_scenario() -> impl Generator<Value = Scenario> {
             transactions_needed(&s.model, &s.faults) <= super::ensemble::MAX_ENSEMBLE_TRANSACTIONS
         })
 }
+
+/// Issue 19, scenario 7: `late_forwards` orders a client's own connection break, so it needs
+/// `message_loss` on an ensemble; it is refused with one server and in kind zab, read as true
+/// otherwise, and written into a trace's scenario only when true.
+#[test]
+fn late_forwards_needs_an_ensembles_message_loss() {
+    let late = ENSEMBLE.replace("timeouts = 2", "timeouts = 2\nlate_forwards = true");
+    assert_eq!(
+        error(&late),
+        "scenarios/x.toml:21:17: faults.late_forwards: orders a client's own connection break, which needs faults.message_loss of at least 1; found 0"
+    );
+    let with_loss = late.replace("client_crashes = 1", "message_loss = 1");
+    let scenario = parse(&with_loss).expect("valid");
+    assert!(scenario.faults.late_forwards);
+    let written = toml::to_string(&scenario.faults).expect("faults serialise");
+    assert!(written.contains("late_forwards = true"), "{written}");
+    let without = parse(ENSEMBLE).expect("valid").faults;
+    assert!(!toml::to_string(&without).unwrap().contains("late_forwards"));
+    let one_server = error(
+        "[model]\nkind = \"lock\"\nrecipe = \"curator\"\nclients = 1\n[faults]\nmessage_loss = 1\nlate_forwards = true\n",
+    );
+    assert!(
+        one_server.contains("faults.late_forwards: applies to an ensemble (servers = 3 to 5)"),
+        "{one_server}"
+    );
+    let zab = error(&ZAB.replace("partitions = 1", "partitions = 1\nlate_forwards = true"));
+    assert!(
+        zab.contains("faults.late_forwards: applies to a lock over an ensemble only"),
+        "{zab}"
+    );
+}

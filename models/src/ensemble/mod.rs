@@ -22,14 +22,17 @@
 //! its create or delete, expires a session by preparing a closeSession (the `session_expiries`
 //! fault, under the `[timing]` assumptions), and forgets it when it applies the closeSession; a
 //! server closes the connection of a session it has closed, so replies of later transactions
-//! for it go nowhere. `zk-1208` is the flaw of that check.
+//! for it go nowhere. `zk-1208` is the flaw of that check. Where a client's own connection can
+//! break (`message_loss`), the tracker also records each session's owner, the server it was
+//! created or revalidated through, and refuses a write forwarded by another server with
+//! `SessionMoved`; `zk-710` is the code without that check.
 //!
 //! A crashed client's server closes its connection, not its session: its nodes stay until the
 //! leader expires the session, a weakly fair step since the client is silent for good.
 //!
-//! What is left out so far (each comes with a later step of the design's §8): `message_loss`,
-//! `createSession` transactions at start, `sync()`, the other server-side session flaws. A lock world on an
-//! ensemble refuses the faults that would need them.
+//! What is left out so far (each comes with a later step of the design's §8): `createSession`
+//! transactions at start, `sync()`, the other server-side session flaws. A lock world on an
+//! ensemble refuses the keys that would need them.
 
 mod action;
 mod pack;
@@ -51,6 +54,8 @@ mod crash_tests;
 mod failover_tests;
 #[cfg(test)]
 mod join_tests;
+#[cfg(test)]
+mod moved_tests;
 #[cfg(test)]
 mod session_tests;
 #[cfg(test)]

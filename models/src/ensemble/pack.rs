@@ -103,7 +103,11 @@ impl Pack for Ensemble {
         out.put_words(&self.watches);
         out.put(u64::from(self.lock_parent));
         for tracker in &self.trackers[..self.zab.servers.len()] {
-            out.put(u64::from(tracker.tracked) | u64::from(tracker.closing) << 8);
+            out.put(
+                u64::from(tracker.tracked)
+                    | u64::from(tracker.closing) << 8
+                    | u64::from(tracker.owners) << 16,
+            );
         }
         out.put(
             u64::from(self.disconnected)
@@ -135,6 +139,7 @@ impl Pack for Ensemble {
             let word = input.take();
             self.trackers[s].tracked = word as u8;
             self.trackers[s].closing = (word >> 8) as u8;
+            self.trackers[s].owners = (word >> 16) as u32;
         }
         let flags = input.take();
         (self.disconnected, self.ended, self.unanswered) =

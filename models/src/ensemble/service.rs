@@ -23,18 +23,20 @@ use crate::zookeeper::{
 };
 
 impl Ensemble {
-    /// The leader takes `client`'s write: it prepares it (the session checked by its tracker,
-    /// the transaction decided against its prepared view) and proposes the transaction in the
-    /// same step (`PrepRequestProcessor`, then `ProposalRequestProcessor`). A refused write
-    /// becomes an error transaction, proposed like any other.
+    /// The leader takes `client`'s write, which came through `via` (a follower that forwarded
+    /// it, or the leader itself): it prepares it (the session checked by its tracker, the
+    /// transaction decided against its prepared view) and proposes the transaction in the same
+    /// step (`PrepRequestProcessor`, then `ProposalRequestProcessor`). A refused write becomes an
+    /// error transaction, proposed like any other.
     fn prepare_and_propose(
         &mut self,
         config: &EnsembleConfig,
         leader: Sid,
+        via: Sid,
         client: ClientId,
         request: Request,
     ) {
-        let txn = self.prepare_request(config, leader, client, request);
+        let txn = self.prepare_request(config, leader, via, client, request);
         self.propose(config, leader, txn);
     }
 
@@ -103,11 +105,23 @@ impl Ensemble {
                 for (client, reply) in applied.messages {
                     let lost = self.unanswered & entry.bit() != 0;
                     let told_ended = self.ended & 1 << client != 0;
-                    if !self.watches_of_at(client, s)
-                        || connected & 1 << client == 0
-                        || told_ended
-                        || (reply.answers_request() && lost)
+                    if !self.watches_of_at(client, s) || connected & 1 << client == 0 || told_ended
                     {
+                        continue;
+                    }
+                    if reply.answers_request() && lost {
+                        // A release that closed the session came through a connection the
+                        // client has left: the server it is connected to now closes its
+                        // connection (`FinalRequestProcessor` closes the session's connection
+                        // for a closeSession from elsewhere), and the client's library learns
+                        // on reconnecting that the session has ended.
+                        if let LockTxn::Delete {
+                            close_session: true,
+                            ..
+                        } = txn
+                        {
+                            out.send(client, Reply::SessionExpired);
+                        }
                         continue;
                     }
                     if reply.answers_request() {
@@ -138,7 +152,7 @@ impl Ensemble {
         out: &mut Outbox,
     ) {
         out.send(client, reply);
-        if config.failover() {
+        if config.reconnects() {
             self.unread.push(Unread {
                 client,
                 zxid,
@@ -170,31 +184,77 @@ impl Ensemble {
             let old = &before[usize::from(s)];
             let tree = self.replay(&config.zk, old);
             for c in 0..self.connections.len() as ClientId {
-                let bit = 1 << c;
-                let open = self.watches_of_at(c, s) && self.ended & bit == 0;
-                if !open || !tree.is_live(c) {
-                    continue;
+                let open = self.watches_of_at(c, s) && self.ended & 1 << c == 0;
+                if open && tree.is_live(c) {
+                    self.close_connection(s, c, old, out);
                 }
-                self.disconnected |= bit;
-                out.lost_connections |= bit;
-                for (txn, value) in self.txns.iter().zip(1u8..) {
-                    let applied_by = |log: &[crate::zab::Txn]| log.iter().any(|t| t.value == value);
-                    let another_may_apply = self
-                        .zab
-                        .ids()
-                        .any(|t| t != s && !applied_by(processed(self.zab.server(t))));
-                    if txn.client() == c && (!applied_by(old) || another_may_apply) {
-                        self.unanswered |= 1 << (value - 1);
-                    }
-                }
-                for unread in self.unread.iter().filter(|u| u.client == c) {
-                    if let Some(watch) = unread.watch {
-                        self.watches.retain(|w| *w != watch);
-                    }
-                }
-                self.unread.retain(|u| u.client != c);
             }
         }
+    }
+
+    /// `server`, having applied `applied`, closes `client`'s connection: the client is
+    /// disconnected; the client's transactions `server` has not applied, or that another server
+    /// may still apply, will not be answered; the answers in flight are lost, and with them the
+    /// watches they registered.
+    fn close_connection(
+        &mut self,
+        server: Sid,
+        client: ClientId,
+        applied: &[crate::zab::Txn],
+        out: &mut Outbox,
+    ) {
+        self.disconnected |= 1 << client;
+        out.lost_connections |= 1 << client;
+        for (txn, value) in self.txns.iter().zip(1u8..) {
+            let applied_by = |log: &[crate::zab::Txn]| log.iter().any(|t| t.value == value);
+            let another_may_apply = self
+                .zab
+                .ids()
+                .any(|t| t != server && !applied_by(processed(self.zab.server(t))));
+            if txn.client() == client && (!applied_by(applied) || another_may_apply) {
+                self.unanswered |= 1 << (value - 1);
+            }
+        }
+        for unread in self.unread.iter().filter(|u| u.client == client) {
+            if let Some(watch) = unread.watch {
+                self.watches.retain(|w| *w != watch);
+            }
+        }
+        self.unread.retain(|u| u.client != client);
+    }
+
+    /// `late_forwards`: whether `action` delivers a write whose client's connection closed
+    /// while the client has not reconnected yet (the write reaches the leader late, after the
+    /// session moved).
+    fn forward_held_back(&self, action: &ZabAction) -> bool {
+        matches!(*action, ZabAction::Deliver { from, to, .. }
+            if matches!(self.zab.head(from, to).map(|p| p.msg), Some(Msg::Forward {
+                client,
+                connection_closed: true,
+                ..
+            }) if !self.is_connected(client)))
+    }
+
+    /// Whether `client`'s server is forwarding its write to the leader, on the connection the
+    /// client still has.
+    fn forwarding(&self, client: ClientId) -> bool {
+        self.zab.net.iter().any(|p| {
+            matches!(p.msg, Msg::Forward { client: c, connection_closed: false, .. } if c == client)
+        })
+    }
+
+    /// Whether `client`'s write is on its way to an answer beyond its own connection: a follower
+    /// is forwarding it, or the leader has prepared it and the client's server, which will
+    /// answer it, has not applied it yet.
+    fn write_pending(&self, client: ClientId) -> bool {
+        let applied = processed(self.zab.server(self.server_of_client(client)));
+        self.forwarding(client)
+            || self.txns.iter().zip(1u8..).any(|(txn, value)| {
+                txn.client() == client
+                    && !matches!(txn, LockTxn::Expire { .. })
+                    && self.unanswered & 1 << (value - 1) == 0
+                    && !applied.iter().any(|t| t.value == value)
+            })
     }
 
     /// Whether `client`, disconnected, may connect to `server`: the server serves, reaches the
@@ -227,9 +287,11 @@ impl Ensemble {
 
     /// `client` connects to `server`. The session check goes to the leader, whose prepared view
     /// says whether the session is still open; if it is not, the client reads `SessionExpired`.
-    /// Otherwise the client re-registers its watches (`SetWatches` with its last seen zxid): the
-    /// server fires at once each watch whose node changed after that zxid in its tree (a node
-    /// deleted, a child list changed), and keeps the others.
+    /// Otherwise the leader's tracker makes `server` the session's owner where the world checks
+    /// owners (`revalidateSession`, then `setOwner`), and the client re-registers its watches
+    /// (`SetWatches` with its last seen zxid): the server fires at once each watch whose node
+    /// changed after that zxid in its tree (a node deleted, a child list changed), and keeps the
+    /// others.
     fn reconnect(
         &mut self,
         config: &EnsembleConfig,
@@ -247,6 +309,9 @@ impl Ensemble {
             self.ended |= 1 << client;
             out.send(client, Reply::SessionExpired);
             return;
+        }
+        if config.checks_owners() {
+            self.trackers[usize::from(leader)].set_owner(client, server);
         }
         let seen = self.seen(client);
         let log = processed(self.zab.server(server));
@@ -375,11 +440,17 @@ impl ZkService for Ensemble {
         }
         match self.leader_of(server) {
             Some(leader) if leader == server => {
-                self.prepare_and_propose(config, leader, client, request)
+                self.prepare_and_propose(config, leader, leader, client, request)
             }
-            Some(leader) => self
-                .zab
-                .send(server, leader, Msg::Forward { client, request }),
+            Some(leader) => self.zab.send(
+                server,
+                leader,
+                Msg::Forward {
+                    client,
+                    request,
+                    connection_closed: false,
+                },
+            ),
             None => unreachable!("a connected client's server serves"),
         }
         self.sort_links();
@@ -436,7 +507,7 @@ impl ZkService for Ensemble {
     }
 
     fn connections_may_break(config: &EnsembleConfig) -> bool {
-        config.failover()
+        config.reconnects()
     }
 
     /// The tree of the longest delivered prefix (the leader's, while one leads), with every
@@ -512,6 +583,9 @@ impl ZkService for Ensemble {
             {
                 continue;
             }
+            if config.late_forwards && self.forward_held_back(&action) {
+                continue;
+            }
             if let Some(step) = EnsembleStep::of_zab(action) {
                 each(step)?;
             }
@@ -521,7 +595,8 @@ impl ZkService for Ensemble {
                 continue;
             }
             for server in self.zab.ids() {
-                if self.may_reconnect(client, server) {
+                let moves = !config.late_forwards || server != self.server_of_client(client);
+                if moves && self.may_reconnect(client, server) {
                     each(EnsembleStep::Reconnect { client, server })?;
                 }
             }
@@ -538,9 +613,17 @@ impl ZkService for Ensemble {
         match step {
             EnsembleStep::Deliver { from, to } => {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
-                if let Msg::Forward { client, request } = msg {
+                if let Msg::Forward {
+                    client,
+                    request,
+                    connection_closed,
+                } = msg
+                {
                     self.zab.take_head(from, to);
-                    self.prepare_and_propose(config, to, client, request);
+                    self.prepare_and_propose(config, to, from, client, request);
+                    if connection_closed {
+                        self.unanswered |= 1 << (self.txns.len() - 1);
+                    }
                 } else {
                     model.step(&mut self.zab, &ZabAction::Deliver { from, to, msg });
                 }
@@ -557,6 +640,49 @@ impl ZkService for Ensemble {
         self.apply_processed(config, &before, out);
         self.establish_trackers(config, leading);
         self.sort_links();
+    }
+
+    /// A connected client's connection matters while its write is on its way too: the answer
+    /// will come back on it. With `late_forwards`, only while its server is forwarding its
+    /// write to the leader.
+    fn connection_may_break(
+        &self,
+        config: &EnsembleConfig,
+        client: ClientId,
+        on_link: bool,
+    ) -> bool {
+        let when = if config.late_forwards {
+            self.forwarding(client)
+        } else {
+            on_link || self.write_pending(client)
+        };
+        self.is_connected(client) && self.ended & 1 << client == 0 && when
+    }
+
+    /// The client's server closes the connection as when it stops serving, but keeps serving,
+    /// and keeps forwarding what the client sent before: a write already on its way to the
+    /// leader is still prepared there (refused `SessionMoved` if the session has moved to another
+    /// server since), and nobody answers it: its answer belonged to the closed connection.
+    fn break_connection(
+        &mut self,
+        _config: &EnsembleConfig,
+        client: ClientId,
+        out: &mut Outbox,
+    ) -> bool {
+        let server = self.server_of_client(client);
+        let applied: Log = processed(self.zab.server(server)).iter().copied().collect();
+        self.close_connection(server, client, &applied, out);
+        for packet in self.zab.net.iter_mut().filter(|p| p.from == server) {
+            if let Msg::Forward {
+                client: c,
+                connection_closed,
+                ..
+            } = &mut packet.msg
+            {
+                *connection_closed |= *c == client;
+            }
+        }
+        true
     }
 
     /// A crashed client never connects again, as one told its session ended does not. Its
@@ -591,9 +717,9 @@ impl ZkService for Ensemble {
             EnsembleStep::Deliver { from, to } => {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
                 let proposed = match msg {
-                    Msg::Forward { client, request } => {
-                        self.proposed_text(after, to, client, request)
-                    }
+                    Msg::Forward {
+                        client, request, ..
+                    } => self.proposed_text(after, to, from, client, request),
                     _ => String::new(),
                 };
                 format!("S{from} → S{to} {msg}{proposed}{lost}{applied}")
@@ -633,7 +759,7 @@ impl ZkService for Ensemble {
         } else if self.leader_of(server) == Some(server) {
             format!(
                 "{name} takes C{client}'s {request}{}",
-                self.proposed_text(after, server, client, request)
+                self.proposed_text(after, server, server, client, request)
             )
         } else {
             let leader = self
@@ -801,12 +927,13 @@ impl Ensemble {
     }
 
     /// "; S2 prepares it and proposes create /lock/lock-0 by C0 (1,1)": what `leader` did with
-    /// `client`'s `request` in the step from this state to `after`, with what its tracker said
-    /// of a closing or ended session.
+    /// `client`'s `request`, which came through `via`, in the step from this state to `after`,
+    /// with what its tracker said of a closing, ended or moved session.
     fn proposed_text(
         &self,
         after: &Ensemble,
         leader: Sid,
+        via: Sid,
         client: ClientId,
         request: Request,
     ) -> String {
@@ -820,7 +947,7 @@ impl Ensemble {
             .log
             .last()
             .expect("the leader logged its proposal");
-        self.session_check_text(leader, client, request, txn, after)
+        self.session_check_text(leader, via, client, request, txn, after)
             .unwrap_or_else(|| {
                 format!(
                     "; S{leader} prepares it and proposes {}",

@@ -36,19 +36,22 @@ impl Ensemble {
     }
 
     /// `PrepRequestProcessor` on `leader`: the tracker checks the session of a create or delete
-    /// (`checkSession`), then the prepared view decides the transaction. A refusal is an error
-    /// transaction, proposed like any other.
+    /// (`checkSession`, with the server `via` that the request came through as its owner where
+    /// the world checks owners), then the prepared view decides the transaction. A refusal is an
+    /// error transaction, proposed like any other.
     pub(super) fn prepare_request(
-        &self,
+        &mut self,
         config: &EnsembleConfig,
         leader: Sid,
+        via: Sid,
         client: ClientId,
         request: Request,
     ) -> LockTxn {
+        let owner = config.checks_owners().then_some(via);
         let checked = if request == Request::CreateSession {
             Ok(())
         } else {
-            self.trackers[usize::from(leader)].check(client, config.flaw)
+            self.trackers[usize::from(leader)].check(client, owner, config.flaw)
         };
         checked
             .and_then(|()| {
@@ -131,17 +134,22 @@ impl Ensemble {
         ))
     }
 
-    /// What the leader's preparation of `client`'s `request` decided about its session, when it
-    /// was closing or unknown: refused (the check), or let through (zk-1208's prepare).
+    /// What the leader's preparation of `client`'s `request`, which came through `via`, decided
+    /// about its session, when it was closing or unknown (refused, or let through by zk-1208's
+    /// prepare) or had moved away from `via` (refused `SessionMoved`, or let through by zk-710's).
     pub(super) fn session_check_text(
         &self,
         leader: Sid,
+        via: Sid,
         client: ClientId,
         request: Request,
         prepared: Txn,
         after: &Ensemble,
     ) -> Option<String> {
         let tracker = &self.trackers[usize::from(leader)];
+        if let Some(text) = self.moved_text(leader, via, client, request, prepared, after) {
+            return Some(text);
+        }
         let session = if tracker.is_closing(client) {
             "a closing session"
         } else if !tracker.is_tracked(client) && request != Request::CreateSession {
@@ -160,6 +168,54 @@ impl Ensemble {
             _ => format!(
                 "; S{leader} prepares C{client}'s {request} of {session} without checking it (zk-1208) and proposes {proposed}"
             ),
+        })
+    }
+}
+
+impl Ensemble {
+    /// "; S2 prepares C0's create(...) from S0, which C0's session has left for S1: refused
+    /// SessionMoved, proposes error SessionMoved for C0 (1,2)", or zk-710's "... without checking
+    /// its owner (zk-710) and proposes create /lock/lock-0000000001 by C0 (1,2)": what the
+    /// leader did with a write that came through a server its client had left (it is
+    /// disconnected from it, or connected elsewhere).
+    fn moved_text(
+        &self,
+        leader: Sid,
+        via: Sid,
+        client: ClientId,
+        request: Request,
+        prepared: Txn,
+        after: &Ensemble,
+    ) -> Option<String> {
+        let now = self.server_of_client(client);
+        let left = if !self.is_connected(client) {
+            format!("which C{client} has lost its connection to")
+        } else if now != via {
+            format!("which C{client}'s session has left for S{now}")
+        } else {
+            return None;
+        };
+        let proposed = after.txn_text(prepared);
+        Some(match after.txn(prepared) {
+            LockTxn::Error {
+                reply: Reply::SessionMoved,
+                ..
+            } => format!(
+                "; S{leader} prepares C{client}'s {request} from S{via}, {left}: refused SessionMoved, proposes {proposed}"
+            ),
+            LockTxn::Error { .. } => return None,
+            _ => {
+                let owner = match after.trackers[usize::from(leader)].owner(client) {
+                    Some(s) if self.trackers[usize::from(leader)].owner(client) == Some(s) => {
+                        format!("S{s} still owns the session")
+                    }
+                    Some(s) => format!("the session had no owner: S{s} claims it"),
+                    None => "without checking the session's owner (zk-710)".to_string(),
+                };
+                format!(
+                    "; S{leader} prepares C{client}'s {request} from S{via}, {left}, {owner}, and proposes {proposed}"
+                )
+            }
         })
     }
 }

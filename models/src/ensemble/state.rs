@@ -32,6 +32,16 @@ pub struct EnsembleConfig {
     pub timing: Timing,
     /// The servers that may crash (ZAB's `crashes` budget is in `zab`).
     pub crashable: ServerSet,
+    /// How many times a client's own connection to its server may break while its server keeps
+    /// serving (the lock world's `message_loss` budget).
+    pub connection_losses: u8,
+    /// `[faults] late_forwards`, the order of ZOOKEEPER-710's story and nothing else: a
+    /// client's own connection breaks only while its server is forwarding its write to the
+    /// leader, the client reconnects to another server, and the write reaches the leader only
+    /// after that. The other orders are left out: in them Curator's protection lookup may read a
+    /// server that has not applied a write the leader already took, which orphans a node with the
+    /// owner check or without it.
+    pub late_forwards: bool,
 }
 
 impl EnsembleConfig {
@@ -52,22 +62,35 @@ impl EnsembleConfig {
         std::array::from_fn(|c| (c % usize::from(servers - 1)) as Sid)
     }
 
-    /// Whether a server may crash, be cut off or time out, so that clients lose their
-    /// connections and reconnect: only then does the ensemble keep what a reconnection reads
-    /// (the zxid each client has seen), which would otherwise only split states.
-    pub fn failover(&self) -> bool {
-        self.zab.crashes + self.zab.partitions + self.zab.timeouts > 0
+    /// Whether clients may lose their connections and reconnect: a server may crash, be cut off
+    /// or time out, or a client's own connection may break. Only then does the ensemble keep what
+    /// a reconnection reads (the zxid each client has seen), which would otherwise only split
+    /// states.
+    pub fn reconnects(&self) -> bool {
+        self.zab.crashes + self.zab.partitions + self.zab.timeouts + self.connection_losses > 0
     }
 
-    /// The most writes `clients` may send again after losing their connections
-    /// (`losses_per_client`): each loss fails at most one outstanding write, which the recipe
+    /// Whether the leader's tracker keeps each session's owner and checks it: the servers' code
+    /// has the check (all but `zk-710`), and a session can move to another server while a write
+    /// it sent through the old one is still on its way to the leader. That needs a client's own
+    /// connection to break (`connection_losses`): when a server stops serving, it loses its
+    /// connection to the leader with every write it was forwarding, so without such a break no
+    /// write is ever left behind and the owner check refuses nothing (the owner would only tell
+    /// states apart).
+    pub fn checks_owners(&self) -> bool {
+        self.connection_losses > 0 && self.flaw != Some(ServerFlaw::Zk710)
+    }
+
+    /// The most writes `clients` may send again after losing their connections (each client
+    /// `losses_per_client` times to its servers' faults, and one client per broken connection of
+    /// its own): each loss fails at most one outstanding write, which the recipe
     /// sends again (the standard recipe's blind create, a release's delete, Curator's create after
     /// its lookup). The scenario's own count (`transactions_needed` in the scenario reader) leaves
     /// these out; `LockModel::on_ensemble` adds them and refuses a world that exceeds the log.
     pub fn resent_writes(&self, clients: u8) -> usize {
         let zab = &self.zab;
         let losses = losses_per_client(zab.servers, zab.crashes, zab.partitions, zab.timeouts);
-        usize::from(clients) * losses as usize
+        usize::from(clients) * losses as usize + usize::from(self.connection_losses)
     }
 
     /// An ensemble of `zab.servers` running `zab`'s code (with its fault budgets), with a log for
@@ -87,6 +110,8 @@ impl EnsembleConfig {
             flaw: None,
             timing: Timing::default(),
             crashable: all_servers(zab.servers),
+            connection_losses: 0,
+            late_forwards: false,
         }
     }
 }
@@ -102,7 +127,7 @@ fn losses_per_client(servers: u8, crashes: u8, partitions: u8, timeouts: u8) -> 
 
 /// An answer a server sent a client that the client has not read yet: the zxid it carries (the
 /// server's last processed zxid when it sent it), and the watch the request registered, if it
-/// did. Kept only in worlds with failover ([`EnsembleConfig::failover`]).
+/// did. Kept only in worlds where clients reconnect ([`EnsembleConfig::reconnects`]).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -193,7 +218,7 @@ impl Ensemble {
             disconnected: 0,
             ended: 0,
             unanswered: 0,
-            seen: if config.failover() {
+            seen: if config.reconnects() {
                 (0..clients).map(|_| Zxid::ZERO).collect()
             } else {
                 Slots::new()
@@ -202,6 +227,14 @@ impl Ensemble {
             trackers: Default::default(),
         };
         ensemble.establish_trackers(config, [false; MAX_SERVERS]);
+        if config.checks_owners() {
+            // Each session was created through its client's first server (a createSession
+            // prepared by the leader sets its owner to the server it came through).
+            let leader = EnsembleConfig::first_leader(servers);
+            for (client, &server) in (0..).zip(&ensemble.connections) {
+                ensemble.trackers[usize::from(leader)].set_owner(client, server);
+            }
+        }
         ensemble
     }
 

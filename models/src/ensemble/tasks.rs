@@ -29,7 +29,7 @@ impl EnsembleConfig {
     /// in a world where servers fail, so a world without faults keeps its numbering.
     pub fn tasks(&self, clients: u8) -> usize {
         let n = self.servers();
-        let failover = if self.failover() {
+        let failover = if self.reconnects() {
             3 * n + 2 + usize::from(clients)
         } else {
             0

@@ -57,8 +57,8 @@ impl<Z: ZkService> LockModel<Z> {
         let links = &state.links[usize::from(c)];
         let awaits_reply = client.phase.awaits_reply();
         let reply_in_flight = links.from_server.iter().any(|r| r.answers_request());
-        let in_flight = !links.to_server.is_empty() || reply_in_flight;
-        state.zk.is_live(c) && awaits_reply && in_flight
+        let on_link = !links.to_server.is_empty() || reply_in_flight;
+        state.zk.is_live(c) && awaits_reply && state.zk.connection_may_break(&self.zk, c, on_link)
     }
 
     /// The server crashes: every live session's connection breaks. Clients waiting on a request

@@ -240,7 +240,13 @@ impl<Z: ZkService> Explain for LockModel<Z> {
                     .map(|r| r.to_string())
                     .chain(before.links[i].from_server.iter().map(|r| r.to_string()))
                     .collect();
-                format!("{client}'s connection breaks: lost in flight [{}]; {client} will read ConnectionLoss (its session lives on)", lost.join(", "))
+                if lost.is_empty() {
+                    // An ensemble's: the client's write is past its server, on its way through
+                    // the ensemble, and goes on without the connection.
+                    format!("{client}'s connection to {} breaks while its write is on its way through the ensemble; {client} will read ConnectionLoss (its session lives on)", before.zk.server_of(index(client) as ClientId))
+                } else {
+                    format!("{client}'s connection breaks: lost in flight [{}]; {client} will read ConnectionLoss (its session lives on)", lost.join(", "))
+                }
             }
             LockAction::Pause { client } => {
                 format!(

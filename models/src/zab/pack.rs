@@ -251,10 +251,14 @@ impl Fields for Msg {
                 out.put(8);
                 zxid.put_fields(out);
             }
-            Msg::Forward { client, request } => {
+            Msg::Forward {
+                client,
+                request,
+                connection_closed,
+            } => {
                 out.put(9);
                 client.put_fields(out);
-                out.put(crate::pack::Word::word(*request));
+                out.put(crate::pack::Word::word(*request) << 1 | u64::from(*connection_closed));
             }
         }
     }
@@ -289,10 +293,15 @@ impl Fields for Msg {
             8 => Msg::Commit {
                 zxid: Fields::take_fields(input),
             },
-            _ => Msg::Forward {
-                client: Fields::take_fields(input),
-                request: crate::pack::Word::from_word(input.take()),
-            },
+            _ => {
+                let client = Fields::take_fields(input);
+                let word = input.take();
+                Msg::Forward {
+                    client,
+                    request: crate::pack::Word::from_word(word >> 1),
+                    connection_closed: word & 1 != 0,
+                }
+            }
         }
     }
 }

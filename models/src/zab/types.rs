@@ -152,6 +152,10 @@ pub enum Msg {
     Forward {
         client: crate::zookeeper::ClientId,
         request: crate::zookeeper::Request,
+        /// The client's connection to the follower broke after the follower forwarded this:
+        /// the follower's pending request belongs to a closed connection, so nobody answers it
+        /// (ZooKeeper sends an answer on the connection the request came on).
+        connection_closed: bool,
     },
 }
 
@@ -210,7 +214,19 @@ impl fmt::Display for Msg {
             Msg::Proposal { txn } => write!(f, "PROPOSAL{txn}"),
             Msg::Ack { zxid } => write!(f, "ACK{zxid}"),
             Msg::Commit { zxid } => write!(f, "COMMIT{zxid}"),
-            Msg::Forward { client, request } => write!(f, "FORWARD(C{client} {request})"),
+            Msg::Forward {
+                client,
+                request,
+                connection_closed: false,
+            } => write!(f, "FORWARD(C{client} {request})"),
+            Msg::Forward {
+                client,
+                request,
+                connection_closed: true,
+            } => write!(
+                f,
+                "FORWARD(C{client} {request}, from a connection since closed)"
+            ),
         }
     }
 }

@@ -32,9 +32,10 @@ pub enum ServerFlaw {
     /// leader (`Learner.syncWithLeader`) bypass its session tracker; once it leads, it never
     /// expires those sessions.
     Zk1367,
-    /// ZOOKEEPER-710 (and -2886): the leader does not check which server owns a session, so a
-    /// request forwarded by a server the session has moved away from is still carried out (the
-    /// fixed code answers `SessionMoved`).
+    /// The leader does not check which server owns a session, so a request forwarded by a server
+    /// the session has moved away from is still carried out (the fixed code answers
+    /// `SessionMoved`). Named after ZOOKEEPER-710 and -2886, the SessionMoved issues, which fixed
+    /// what a server does with that answer; the check itself came with ZOOKEEPER-417.
     Zk710,
 }
 

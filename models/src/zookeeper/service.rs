@@ -60,6 +60,35 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
     #[inline]
     fn client_read(&mut self, _client: ClientId, _reply: Reply) {}
 
+    /// Whether `client`'s own connection to its server may break now (the `message_loss` fault)
+    /// in a way that matters, `on_link` telling whether its request or an answer is on the
+    /// connection. One server answers a request in the step it takes it, so only then; an
+    /// ensemble also while the client's write is on its way through the leader, and never for a
+    /// client that has no connection.
+    #[inline]
+    fn connection_may_break(
+        &self,
+        _config: &Self::Config,
+        _client: ClientId,
+        on_link: bool,
+    ) -> bool {
+        on_link
+    }
+
+    /// `client`'s own connection to its server breaks while the server keeps serving. A service
+    /// that keeps connections (an ensemble) closes it as its server would and reports it in
+    /// `out.lost_connections`, returning true; one server keeps none, and the world breaks the
+    /// client's link itself.
+    #[inline]
+    fn break_connection(
+        &mut self,
+        _config: &Self::Config,
+        _client: ClientId,
+        _out: &mut Outbox,
+    ) -> bool {
+        false
+    }
+
     /// Whether the world's own server faults apply: the single server's crash and restart, and
     /// client partitions. An ensemble's crashes and partitions are its servers' own steps.
     const WORLD_FAULTS: bool = true;

@@ -136,7 +136,8 @@ impl Reply {
             | Reply::Deleted
             | Reply::SessionExpired
             | Reply::ConnectionLoss
-            | Reply::Disconnected => self,
+            | Reply::Disconnected
+            | Reply::SessionMoved => self,
         }
     }
 }
@@ -414,6 +415,11 @@ pub enum Reply {
     /// ensemble's server crashed or left broadcast. The library reconnects by itself; the session
     /// and its watches survive. Queued after the `ConnectionLoss` of an outstanding request.
     Disconnected,
+    /// An ensemble's leader refused a write because the session has moved: the write came
+    /// through a server other than the one the session last (re)connected through (the owner
+    /// check of `SessionTrackerImpl.checkSession`). The answer belongs to the connection the
+    /// session left, so no client reads it.
+    SessionMoved,
 }
 
 /// A session's state on the server.
@@ -590,6 +596,7 @@ impl Word for Reply {
             Reply::SessionExpired => 9,
             Reply::ConnectionLoss => 10,
             Reply::Disconnected => 11,
+            Reply::SessionMoved => 12,
         }
     }
 
@@ -625,6 +632,7 @@ impl Word for Reply {
             9 => Reply::SessionExpired,
             10 => Reply::ConnectionLoss,
             11 => Reply::Disconnected,
+            12 => Reply::SessionMoved,
             variant => unreachable!("reply variant {variant} was never packed"),
         }
     }
@@ -706,6 +714,7 @@ mod tests {
             Reply::Deleted,
             Reply::SessionExpired,
             Reply::ConnectionLoss,
+            Reply::SessionMoved,
             Reply::Stat { exists: false },
             Reply::Stat { exists: true },
         ];

@@ -12,9 +12,11 @@ use super::super::ensemble::{kind, kind_name, txn, LinkId, Packet, Proposed, Rea
 use super::*;
 
 mod failover;
+mod moved;
 mod packets;
 mod settle;
 
+pub(super) use moved::moved_session;
 use packets::Matched;
 use settle::told_at;
 

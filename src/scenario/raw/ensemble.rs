@@ -172,7 +172,8 @@ fn connections(
 }
 
 /// `[faults]` that only an ensemble has (`partition_sides`, `permanent_partitions`, `timeouts`,
-/// `crashable`, `client_crashes`), as `faults` leaves them otherwise; refused with one server.
+/// `crashable`, `client_crashes`, `late_forwards`), as `faults` leaves them otherwise; refused with
+/// one server.
 pub(super) fn validate_faults(
     raw: &RawFaults,
     model: &ModelSpec,
@@ -201,8 +202,20 @@ pub(super) fn validate_faults(
                 "faults.permanent_partitions: applies to model kind zab and to a lock over an ensemble (servers > 1) only; expected false".into(),
             );
         }
+        let late = raw.late_forwards.as_ref().filter(|v| *v.get_ref());
+        refuse(problems, "faults.late_forwards", late.map(|v| v.span()));
         return faults;
     }
+    let late_forwards = match raw.late_forwards.as_ref().filter(|v| *v.get_ref()) {
+        Some(late) if faults.message_loss == 0 => {
+            problems.at(
+                late,
+                "faults.late_forwards: orders a client's own connection break, which needs faults.message_loss of at least 1; found 0".into(),
+            );
+            false
+        }
+        late => late.is_some(),
+    };
     let permanent_partitions = permanent_partitions(
         raw.permanent_partitions.as_ref(),
         faults.partitions,
@@ -247,6 +260,7 @@ pub(super) fn validate_faults(
         crashable,
         client_crashes,
         permanent_partitions,
+        late_forwards,
         ..faults
     }
 }

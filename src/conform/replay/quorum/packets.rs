@@ -64,7 +64,9 @@ impl<Z: Replayed> Harness<'_, Z> {
             (0..n).map(|part| want(value, part)).collect()
         };
         Ok(match msg {
-            zab::Msg::Forward { client, request } => {
+            zab::Msg::Forward {
+                client, request, ..
+            } => {
                 let session = self.session_of(usize::from(client));
                 let ops: &[i32] = match request {
                     Request::Create { .. } => &[txn::CREATE2],
