@@ -56,9 +56,8 @@ impl<Z: Replayed> Harness<'_, Z> {
                 );
                 self.settle(after).map_err(told_at(&text)).map(|()| text)
             }
-            EnsembleStep::Partition { .. } | EnsembleStep::Heal => Err(unrealisable(format!(
-                "{step}: a partition between servers is not replayed yet"
-            ))),
+            EnsembleStep::Partition { side } => self.partition(side, after),
+            EnsembleStep::Heal => self.heal(after),
             _ => return None,
         };
         Some(done)
@@ -136,10 +135,8 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// now the harness kept that connection open and silent (a crashed leader's end included),
     /// which a follower takes for a live leader for `syncLimit` × `tickTime` (50 s here).
     fn give_up_leader(&mut self, server: u8, ensemble: &Ensemble, after: &LockState<Z>) -> Done {
-        if ensemble.leader() == Some(server) {
-            return Err(unrealisable(format!(
-                "S{server}, the leader, gives up on its quorum: the harness would have to cut its followers' connections too, which they would notice at once; not replayed yet"
-            )));
+        if ensemble.zab.server(server).leading().is_some() {
+            return self.step_down(server, after);
         }
         let links = Arc::clone(&self.real_mut().links);
         links.cut_follower(server);
@@ -148,6 +145,59 @@ impl<Z: Replayed> Harness<'_, Z> {
         let text = format!(
             "the harness cuts S{server}'s connection to its leader: S{server} leaves broadcast{dropped}"
         );
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// The leader `server` gives up on its quorum (the model's timeout of a leader): the
+    /// harness closes the leader's end of each learner connection, as the leader's own timer
+    /// closes a follower's whose acknowledgements are `syncLimit` late; `Leader.lead`'s check
+    /// then finds no quorum synced and the leader steps down, LOOKING, closing its clients'
+    /// connections. The followers' ends stay open and silent: each notices at its own timeout.
+    fn step_down(&mut self, server: u8, after: &LockState<Z>) -> Done {
+        let real = self.real_mut();
+        real.disturbed = true;
+        real.links.close_leader_ends(server);
+        let mode = self.wait_modes(&[server], |modes| modes[0].as_deref() != Some("leader"));
+        let text = format!(
+            "the harness closes S{server}'s end of its followers' connections (what its syncLimit timer does to late followers): S{server} finds no quorum synced and steps down"
+        );
+        if mode[0].as_deref() == Some("leader") {
+            return Err(diverged(
+                text,
+                format!("S{server} still leads after {ELECTION_WAIT:?}"),
+            ));
+        }
+        let dropped = self.drop_clients_of(server).map_err(told_at(&text))?;
+        let text = format!("{text}{dropped}");
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// A partition cuts the servers of `side` off from the others: the connections across
+    /// the cut carry nothing more, either way, and what was in flight on them is lost (the
+    /// model closes them); nobody notices until its own timeout, a step of its own. Clients
+    /// stay with their servers.
+    fn partition(&mut self, side: u8, after: &LockState<Z>) -> Done {
+        self.real_mut().partition(side);
+        let cut: Vec<String> = (0..self.observers.len() as u8)
+            .filter(|&s| side & 1 << s != 0)
+            .map(|s| format!("S{s}"))
+            .collect();
+        let text = format!(
+            "the proxies drop everything between {{{}}} and the other servers from now on, PINGs included (what they held across is lost); the connections stay open and silent",
+            cut.join(", ")
+        );
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// The partition heals: new connections and election traffic cross again; a connection
+    /// it severed stays silent until its end times out, as the model's stays closed.
+    fn heal(&mut self, after: &LockState<Z>) -> Done {
+        self.real_mut().links.heal();
+        let text = "the proxies pass new connections and election traffic across the cut again"
+            .to_string();
         self.settle(after).map_err(told_at(&text))?;
         Ok(text)
     }
