@@ -53,15 +53,17 @@ impl RealEnsemble {
     /// the model) leads and the others follow it, synced. With every log empty the highest id
     /// wins an election in which every server takes part, but servers that start first may
     /// elect one of themselves: so a bare quorum of the highest ids starts first, and an
-    /// ensemble that elected another server all the same is started again.
+    /// ensemble that elected another server all the same is started again, and so is one a
+    /// member of which could not start (a port picked free may be taken before the server binds
+    /// it: ZooKeeper then exits, `UNABLE_TO_BIND_QUORUM_PORT`).
     pub fn spawn(servers: u8, leader: u8) -> Result<RealEnsemble, String> {
         let mut elected = Vec::new();
         for _ in 0..ATTEMPTS {
-            let ensemble = RealEnsemble::start(servers)?;
-            if ensemble.leader == leader {
-                return Ok(ensemble);
+            match RealEnsemble::start(servers) {
+                Ok(ensemble) if ensemble.leader == leader => return Ok(ensemble),
+                Ok(ensemble) => elected.push(format!("S{}", ensemble.leader)),
+                Err(why) => elected.push(format!("no leader ({why})")),
             }
-            elected.push(format!("S{}", ensemble.leader));
         }
         Err(format!(
             "the spawned ensemble elected {} in {ATTEMPTS} starts, never S{leader} as the model's",
@@ -103,7 +105,14 @@ impl RealEnsemble {
                 election::election_proxy(election, at(real[j].1), link, back, Arc::clone(&links));
             proxies.extend([(learner_at, learner), (election_at, election)]);
         }
-        let mut members = Vec::with_capacity(n);
+        // The proxies stop with the ensemble, also when a member fails to start.
+        let mut ensemble = RealEnsemble {
+            members: Vec::with_capacity(n),
+            links,
+            leader: 0,
+            disturbed: false,
+            proxies,
+        };
         for (i, row) in proxied.iter().enumerate() {
             let servers_lines: String = row
                 .iter()
@@ -119,7 +128,7 @@ impl RealEnsemble {
                 &format!("{MEMBER_CONFIG}{servers_lines}"),
                 Some(i as u8 + 1),
             )?;
-            members.push(member);
+            ensemble.members.push(member);
         }
         // A bare quorum first, the highest ids: every quorum of them is all of them, so the
         // highest wins the election; the others then join the leader they find. The highest
@@ -127,6 +136,7 @@ impl RealEnsemble {
         // once, where a peer it could not reach yet backs off its notifications (up to seconds).
         let quorum = n / 2 + 1;
         let mut leader = None;
+        let members = &mut ensemble.members;
         for group in [n - quorum..n, 0..n - quorum] {
             for i in group.clone().rev() {
                 members[i].launch()?;
@@ -140,13 +150,6 @@ impl RealEnsemble {
                 }
             }
         }
-        let mut ensemble = RealEnsemble {
-            members,
-            links,
-            leader: 0,
-            disturbed: false,
-            proxies,
-        };
         ensemble.leader = leader.ok_or("the spawned ensemble elected no leader")?;
         Ok(ensemble)
     }

@@ -49,6 +49,9 @@ pub struct LinkState {
     floor: i64,
     /// The servers a partition cuts off from the others (a set of server bits; 0: none).
     cut_off: u8,
+    /// The PROPOSALs a severed connection dropped, once each, oldest first: the only sign of a
+    /// proposal a leader cut off from every follower made, whose zxid the harness binds.
+    pub lost_proposals: Vec<Packet>,
     /// The ensemble is gone: its proxies stop.
     stopped: bool,
     links: BTreeMap<LinkId, Link>,
@@ -92,9 +95,20 @@ impl LinkState {
             .flat_map(|l| l.held.iter())
     }
 
-    /// Close both ends of the connection between `follower` and `leader`.
+    /// Close both ends of the connection between `follower` and `leader`; only the follower's
+    /// when a partition severed it (the close does not cross the cut: the leader notices at its
+    /// own timeout).
     fn cut(&mut self, (follower, leader): LinkId) {
-        for id in [(follower, leader), (leader, follower)] {
+        let severed = self
+            .links
+            .get(&(leader, follower))
+            .is_some_and(|link| link.severed);
+        let ends = if severed {
+            vec![(leader, follower)]
+        } else {
+            vec![(follower, leader), (leader, follower)]
+        };
+        for id in ends {
             if let Some(link) = self.links.get_mut(&id) {
                 if let Some(out) = link.out.take() {
                     let _ = out.shutdown(Shutdown::Both);
@@ -159,6 +173,9 @@ impl Links {
             .filter(|(_, l)| l.leader_gone || (l.severed && l.from_leader))
             .map(|(&id, _)| id)
             .collect();
+        for link in state.links.values_mut() {
+            link.severed = false;
+        }
         for (leader, follower) in gone {
             state.cut((follower, leader));
         }
@@ -286,6 +303,28 @@ impl Links {
         }
     }
 
+    /// Release the held packets of `link` whose zxid is among `zxids` into the synchronisation
+    /// running on it: they go on now, and the follower's ACKs of them pass as a synchronised
+    /// proposal's do. Returns how many went.
+    pub fn release_into_sync(&self, link: LinkId, zxids: &[i64]) -> io::Result<usize> {
+        let mut state = self.lock();
+        let entry = state.links.entry(link).or_default();
+        let (going, staying): (VecDeque<Packet>, VecDeque<Packet>) =
+            std::mem::take(&mut entry.held)
+                .into_iter()
+                .partition(|p| zxids.contains(&p.zxid));
+        entry.held = staying;
+        for packet in &going {
+            if packet.kind == kind::PROPOSAL {
+                entry.synchronised.insert(packet.zxid);
+            }
+            if let Some(out) = entry.out.as_mut() {
+                out.write_all(&packet.raw)?;
+            }
+        }
+        Ok(going.len())
+    }
+
     /// Release the held packet at `index` of `link`: it goes on to its server now.
     pub fn release(&self, link: LinkId, index: usize) -> io::Result<Packet> {
         let mut state = self.lock();
@@ -344,14 +383,19 @@ impl Links {
     }
 
     /// `link`'s connection `generation` closed on the reading side: whether its other end is
-    /// to be left open (the leader's end closed while the harness holds).
+    /// to be left open (the leader's end of a synchronised connection closed while the harness
+    /// holds: the follower notices at its own timeout, a step of its own). A leader that gives
+    /// up on a synchronisation (ZOOKEEPER-4685's refused ACK) closes a connection that is part
+    /// of the batch the servers run by themselves: its follower hears it at once and looks for
+    /// a leader again, as in ZooKeeper. Neither end's close crosses a partition.
     fn leave_open(&self, link: LinkId, generation: u64) -> bool {
         let mut state = self.lock();
         let holding = state.holding;
         let entry = state.links.entry(link).or_default();
-        let leave = holding && entry.from_leader && entry.generation == generation;
-        entry.leader_gone |= leave;
-        leave
+        let current = holding && entry.generation == generation;
+        let leader_gone = current && entry.from_leader && entry.synced;
+        entry.leader_gone |= leader_gone;
+        leader_gone || (current && entry.severed)
     }
 
     /// A packet from `link`'s connection `generation` arrived: hold it or pass it on.
@@ -368,6 +412,7 @@ impl Links {
             links,
             early_acks,
             down,
+            lost_proposals,
             ..
         } = &mut *state;
         // Sent to a server that crashed, on the connection to it that the harness keeps open.
@@ -378,6 +423,14 @@ impl Links {
         let severed = links
             .get(&link)
             .is_some_and(|l| l.severed && l.generation == generation);
+        if severed
+            && packet.kind == kind::PROPOSAL
+            && !lost_proposals.iter().any(|p| p.zxid == packet.zxid)
+        {
+            lost_proposals.push(packet);
+            self.changed.notify_all();
+            return Ok(());
+        }
         if lost || severed {
             return Ok(());
         }
