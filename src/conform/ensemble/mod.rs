@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::conn::four_letter_word;
-use super::zookeeper::{free_port, ZooKeeper};
+use super::zookeeper::ZooKeeper;
 
 pub use packet::{kind, kind_name, txn, Packet, Proposed};
 pub use proxy::{LinkId, Links};
@@ -73,9 +73,17 @@ impl RealEnsemble {
 
     fn start(servers: u8) -> Result<RealEnsemble, String> {
         let n = usize::from(servers);
-        let real: Vec<(u16, u16)> = (0..n)
-            .map(|_| Ok((free_port()?, free_port()?)))
+        // Every server's client, quorum and election port, held until the servers start: a
+        // port picked free and let go could be handed to one of the proxies' listeners below
+        // (or to another server), and the server would then fail to bind it.
+        let reserved: Vec<[TcpListener; 3]> = (0..n)
+            .map(|_| Ok([listen()?, listen()?, listen()?]))
             .collect::<Result<_, String>>()?;
+        let ports: Vec<[u16; 3]> = reserved
+            .iter()
+            .map(|held| Ok([port_of(&held[0])?, port_of(&held[1])?, port_of(&held[2])?]))
+            .collect::<Result<_, String>>()?;
+        let real: Vec<(u16, u16)> = ports.iter().map(|p| (p[1], p[2])).collect();
         let links = Arc::new(Links::default());
         // proxied[i][j]: the (quorum, election) ports at which server i reaches server j.
         let mut proxied = vec![vec![(0, 0); n]; n];
@@ -121,7 +129,7 @@ impl RealEnsemble {
                     format!("server.{}=127.0.0.1:{quorum}:{election}\n", j + 1)
                 })
                 .collect();
-            let port = free_port()?;
+            let port = ports[i][0];
             let member = ZooKeeper::prepare(
                 &format!("{port}-s{i}"),
                 port,
@@ -134,6 +142,7 @@ impl RealEnsemble {
         // highest wins the election; the others then join the leader they find. The highest
         // starts before the rest of its group: a peer that finds it listening has its vote at
         // once, where a peer it could not reach yet backs off its notifications (up to seconds).
+        drop(reserved);
         let quorum = n / 2 + 1;
         let mut leader = None;
         let members = &mut ensemble.members;
