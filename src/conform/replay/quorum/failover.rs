@@ -1,5 +1,7 @@
 //! Failover on an ensemble made real: a server crashed (SIGKILL) and restarted on its data
-//! directory and ports, a follower giving up on its leader (the harness cuts its connection),
+//! directory and ports, a partition between servers (the proxies sever the connections across
+//! it) and its heal, a follower giving up on its leader (the harness cuts its connection), a
+//! leader giving up on its quorum (the harness closes its ends of its followers' connections),
 //! the election and synchronisation that follow (ZooKeeper's own, let run and bound to the
 //! model's steps), and a client reconnecting to a server with its session.
 //!
@@ -7,8 +9,8 @@
 //! log, then the highest id) and its synchronisation a few messages; ZooKeeper's are Fast Leader
 //! Election and many packets, which the harness does not step one by one. While it holds, the
 //! election traffic between servers waits in its proxies, so a server looking for a leader finds
-//! none. At the model's `Elect` the harness lets the election traffic of the quorum's servers
-//! pass (and no other), and waits until they serve: the one FLE elected leading (it votes for the
+//! none. At the model's `Elect` the harness lets the election traffic between the model's winner
+//! and each other server of the quorum pass (and no other), and waits until they serve: the one FLE elected leading (it votes for the
 //! highest epoch, then zxid, then id: the oracle's choice; another leader is a divergence), the
 //! others following, synchronised. At `Join` it lets the joining server's election traffic pass
 //! and waits until it follows. The model's discovery and synchronisation messages are realised as
