@@ -231,7 +231,10 @@ impl<Z: Replayed> Harness<'_, Z> {
                 client.conn = None;
                 continue;
             }
-            if client.awaits_reply() {
+            // As the model's client: one that waits for a reply reads ConnectionLoss for it, in
+            // place of whatever was still unread of an earlier loss (the library fails the
+            // outstanding call once, whichever connection it was sent on).
+            if client.logic.phase.awaits_reply() {
                 client.lose_in_flight();
             } else {
                 client.conn = None;
@@ -426,7 +429,7 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// may say it follows a moment before it takes connections).
     fn reopen_observer(&mut self, server: u8) -> Result<(), Failure> {
         let keys = self.observers[usize::from(server)].keys.clone();
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + ELECTION_WAIT;
         loop {
             match self.connect_to(server, Some(&keys)) {
                 Ok(observer) => {
