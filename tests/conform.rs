@@ -598,3 +598,78 @@ fn a_model_of_a_fixed_server_bug_diverges_at_its_step() {
         "{out}"
     );
 }
+
+/// Goal: a partition between servers, and the timeouts and expiry that follow it, are what real
+/// servers do, and CURATOR-206 recurs on them: the holder cut off in a minority keeps believing
+/// it holds while the majority expires its session and hands the lock on. Method: three traces
+/// in one call. The 28-step counterexample of scenarios/ensemble/minority-holder.toml (the
+/// proxies sever S0's links to S1 and S2 at step 21, the leader S2 expires C0's session, S1
+/// commits it and C1 acquires): every step matches and two clients hold the lock. Its Curator
+/// control (the same schedule with the Curator recipe: S0 times out and drops C0, which reads
+/// Disconnected and releases before the expiry): every step matches and only C1 holds. And a
+/// leader cut off in the minority (the same start, minority-leader.toml's partition): its
+/// closeSession reaches no follower (bound from what the severed links dropped), the followers
+/// time out, and the leader steps down when the harness closes its ends of their connections.
+#[test]
+fn a_holder_cut_off_in_a_minority_still_holds_when_the_majority_expires_it() {
+    if !zookeeper_here("a_holder_cut_off_in_a_minority_still_holds") {
+        return;
+    }
+    let traces = [
+        "minority-holder.mutual_exclusion.trace.json",
+        "minority-holder-curator-control.mutual_exclusion.trace.json",
+        "minority-leader-steps-down.mutual_exclusion.trace.json",
+    ]
+    .map(|name| root().join("tests/conform").join(name));
+    let (code, out, results) = conform(&traces, &[]);
+    assert_eq!(code, 1, "{out}");
+    let [holder, control, leader] = [0, 1, 2].map(|i| &results["traces"][i]);
+    assert_eq!(holder["matched"], 1, "{out}");
+    assert_eq!(
+        holder["first"]["reality"],
+        "after the last step the servers were let go (every held packet and connection close passed on); S2 leads: 2 client(s) believe they hold the lock (C0, C1)",
+        "{out}"
+    );
+    let steps = holder["first"]["steps"].as_array().expect("steps");
+    assert!(
+        steps[20]["real"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("the proxies drop everything between {S1, S2}")),
+        "{out}"
+    );
+    for (trace, steps) in [(control, 30), (leader, 26)] {
+        assert_eq!(trace["not_recurred"], 1, "{out}");
+        let replayed = trace["first"]["steps"].as_array().expect("steps");
+        assert_eq!(replayed.len(), steps, "{out}");
+        assert!(replayed.iter().all(|s| s["difference"].is_null()), "{out}");
+    }
+    assert!(
+        out.contains("22 ok       model: S0 times out; S0 left broadcast: C0 disconnected; notifies C0: Disconnected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("25 ok       model: S2 times out; S2 applies closeSession of C0 (1,3)\n               real:  the harness closes S2's end of its followers' connections (what its syncLimit timer does to late followers): S2 finds no quorum synced and steps down"),
+        "{out}"
+    );
+}
+
+/// Goal: random walks through a partition of the leader, with failover, are what real servers
+/// do: the cut, the followers' and the leader's timeouts, the majority electing without the
+/// cut-off leader, the clients reconnecting to the new leader, the heal and the old leader
+/// joining. Method: the first run of seed 2 of tests/conform/ensemble-minority-failover.toml
+/// (70 steps: S2 cut off, both followers and S2 time out, S1 and S2 elect S2 after the heal,
+/// S0 joins it and the new leader proposes while the model still synchronises S0), and two
+/// runs of a client crash on an ensemble (holder-crash.toml): every step matches.
+#[test]
+fn random_runs_with_a_partition_or_a_client_crash_on_an_ensemble_match_every_step() {
+    let failover = random_runs_matching("tests/conform/ensemble-minority-failover.toml", 1, 2);
+    if failover.is_null() {
+        return;
+    }
+    assert_eq!(
+        failover["faults"]["partition between servers"], 1,
+        "{failover}"
+    );
+    let crash = random_runs_matching("scenarios/ensemble/holder-crash.toml", 2, 7);
+    assert_eq!(crash["faults"]["client crash"], 2, "{crash}");
+}

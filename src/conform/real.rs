@@ -38,6 +38,11 @@ pub struct Arrived {
     pub zxid: i64,
     /// The watches this event fired, to set again if the event is lost with its connection.
     pub fired: Vec<RealWatch>,
+    /// On an ensemble, the watch this reply's request left, registered as the reply arrived:
+    /// taken back if the reply is lost with its connection before the client read it (a library
+    /// registers the watch when it takes the reply in, which the model's client does at that
+    /// read).
+    pub left: Option<RealWatch>,
     /// A created node's or a listing's names, as the server spelled them.
     pub names: Vec<String>,
 }
@@ -52,6 +57,7 @@ impl Arrived {
             version: 0,
             zxid: 0,
             fired: Vec::new(),
+            left: None,
             names: Vec::new(),
         }
     }
@@ -152,6 +158,12 @@ impl RealClient {
         self.sent.clear();
         for lost in self.incoming.drain(..) {
             self.watches.extend(lost.fired);
+            if let Some(at) = lost
+                .left
+                .and_then(|left| self.watches.iter().position(|w| *w == left))
+            {
+                self.watches.remove(at);
+            }
         }
         self.incoming
             .push_back(Arrived::notice(Reply::ConnectionLoss));

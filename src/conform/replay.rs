@@ -591,9 +591,7 @@ impl<Z: Replayed> Harness<'_, Z> {
                 Ok("the harness passes traffic again; cut-off clients reconnect".into())
             }
             LockAction::CrashServer => self.crash(before, after),
-            LockAction::CrashClient { .. } => Err(unrealisable(format!(
-                "{action}: conform does not replay client crashes yet"
-            ))),
+            LockAction::CrashClient { client } => self.crash_client(index(client), after),
             LockAction::RestartServer => self.restart(),
             LockAction::Ensemble(step) => self.ensemble_step(step, before, after),
         }

@@ -11,16 +11,20 @@ use super::proxy::{LinkId, Links};
 /// bytes on both ways, when `links` lets the two servers' election traffic pass: an election
 /// link. The connecting server's first message names its own election address, at which the
 /// other connects back when it has the higher id (`QuorumCnxManager.handleConnection`): the
-/// proxy puts `back`, the other's way to it through the harness, in its place.
+/// proxy puts `back`, the other's way to it through the harness, in its place. Returns the
+/// listening thread, which ends at the next connection after [`Links::stop`].
 pub fn election_proxy(
     listen: TcpListener,
     target: SocketAddr,
     (a, b): LinkId,
     back: SocketAddr,
     links: Arc<Links>,
-) {
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         for accepted in listen.incoming() {
+            if links.stopped() {
+                break;
+            }
             let Ok(inbound) = accepted else { continue };
             let Ok(outbound) = TcpStream::connect(target) else {
                 let _ = inbound.shutdown(Shutdown::Both);
@@ -55,7 +59,7 @@ pub fn election_proxy(
                 });
             }
         }
-    });
+    })
 }
 
 /// Read the connecting server's first message (`QuorumCnxManager.InitialMessage`: a protocol

@@ -15,10 +15,11 @@ mod txnlog;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::conn::four_letter_word;
-use super::zookeeper::{free_port, ZooKeeper};
+use super::zookeeper::ZooKeeper;
 
 pub use packet::{kind, kind_name, txn, Packet, Proposed};
 pub use proxy::{LinkId, Links};
@@ -42,6 +43,9 @@ pub struct RealEnsemble {
     /// A replay crashed, restarted or cut off a server: the ensemble is no longer the model's
     /// start, and the next replay starts a fresh one.
     pub disturbed: bool,
+    /// The proxies' listening threads and their addresses: stopped with the ensemble, so a
+    /// fresh ensemble does not leave the previous one's behind.
+    proxies: Vec<(SocketAddr, JoinHandle<()>)>,
 }
 
 impl RealEnsemble {
@@ -49,15 +53,17 @@ impl RealEnsemble {
     /// the model) leads and the others follow it, synced. With every log empty the highest id
     /// wins an election in which every server takes part, but servers that start first may
     /// elect one of themselves: so a bare quorum of the highest ids starts first, and an
-    /// ensemble that elected another server all the same is started again.
+    /// ensemble that elected another server all the same is started again, and so is one a
+    /// member of which could not start (a port picked free may be taken before the server binds
+    /// it: ZooKeeper then exits, `UNABLE_TO_BIND_QUORUM_PORT`).
     pub fn spawn(servers: u8, leader: u8) -> Result<RealEnsemble, String> {
         let mut elected = Vec::new();
         for _ in 0..ATTEMPTS {
-            let ensemble = RealEnsemble::start(servers)?;
-            if ensemble.leader == leader {
-                return Ok(ensemble);
+            match RealEnsemble::start(servers) {
+                Ok(ensemble) if ensemble.leader == leader => return Ok(ensemble),
+                Ok(ensemble) => elected.push(format!("S{}", ensemble.leader)),
+                Err(why) => elected.push(format!("no leader ({why})")),
             }
-            elected.push(format!("S{}", ensemble.leader));
         }
         Err(format!(
             "the spawned ensemble elected {} in {ATTEMPTS} starts, never S{leader} as the model's",
@@ -67,9 +73,17 @@ impl RealEnsemble {
 
     fn start(servers: u8) -> Result<RealEnsemble, String> {
         let n = usize::from(servers);
-        let real: Vec<(u16, u16)> = (0..n)
-            .map(|_| Ok((free_port()?, free_port()?)))
+        // Every server's client, quorum and election port, held until the servers start: a
+        // port picked free and let go could be handed to one of the proxies' listeners below
+        // (or to another server), and the server would then fail to bind it.
+        let reserved: Vec<[TcpListener; 3]> = (0..n)
+            .map(|_| Ok([listen()?, listen()?, listen()?]))
             .collect::<Result<_, String>>()?;
+        let ports: Vec<[u16; 3]> = reserved
+            .iter()
+            .map(|held| Ok([port_of(&held[0])?, port_of(&held[1])?, port_of(&held[2])?]))
+            .collect::<Result<_, String>>()?;
+        let real: Vec<(u16, u16)> = ports.iter().map(|p| (p[1], p[2])).collect();
         let links = Arc::new(Links::default());
         // proxied[i][j]: the (quorum, election) ports at which server i reaches server j.
         let mut proxied = vec![vec![(0, 0); n]; n];
@@ -87,15 +101,26 @@ impl RealEnsemble {
             }
         }
         let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let mut proxies = Vec::new();
         for (i, j, quorum, election) in listeners {
             let link = (i as u8, j as u8);
-            proxy::learner_proxy(quorum, at(real[j].0), link, Arc::clone(&links));
+            let (learner_at, election_at) = (at(proxied[i][j].0), at(proxied[i][j].1));
+            let learner = proxy::learner_proxy(quorum, at(real[j].0), link, Arc::clone(&links));
             // A server that hears from a lower id connects back to the address the lower one
             // sends: the port at which it reaches that server through the harness.
             let back = at(proxied[j][i].1);
-            election::election_proxy(election, at(real[j].1), link, back, Arc::clone(&links));
+            let election =
+                election::election_proxy(election, at(real[j].1), link, back, Arc::clone(&links));
+            proxies.extend([(learner_at, learner), (election_at, election)]);
         }
-        let mut members = Vec::with_capacity(n);
+        // The proxies stop with the ensemble, also when a member fails to start.
+        let mut ensemble = RealEnsemble {
+            members: Vec::with_capacity(n),
+            links,
+            leader: 0,
+            disturbed: false,
+            proxies,
+        };
         for (i, row) in proxied.iter().enumerate() {
             let servers_lines: String = row
                 .iter()
@@ -104,21 +129,23 @@ impl RealEnsemble {
                     format!("server.{}=127.0.0.1:{quorum}:{election}\n", j + 1)
                 })
                 .collect();
-            let port = free_port()?;
+            let port = ports[i][0];
             let member = ZooKeeper::prepare(
                 &format!("{port}-s{i}"),
                 port,
                 &format!("{MEMBER_CONFIG}{servers_lines}"),
                 Some(i as u8 + 1),
             )?;
-            members.push(member);
+            ensemble.members.push(member);
         }
         // A bare quorum first, the highest ids: every quorum of them is all of them, so the
         // highest wins the election; the others then join the leader they find. The highest
         // starts before the rest of its group: a peer that finds it listening has its vote at
         // once, where a peer it could not reach yet backs off its notifications (up to seconds).
+        drop(reserved);
         let quorum = n / 2 + 1;
         let mut leader = None;
+        let members = &mut ensemble.members;
         for group in [n - quorum..n, 0..n - quorum] {
             for i in group.clone().rev() {
                 members[i].launch()?;
@@ -132,13 +159,8 @@ impl RealEnsemble {
                 }
             }
         }
-        let leader = leader.ok_or("the spawned ensemble elected no leader")?;
-        Ok(RealEnsemble {
-            members,
-            links,
-            leader,
-            disturbed: false,
-        })
+        ensemble.leader = leader.ok_or("the spawned ensemble elected no leader")?;
+        Ok(ensemble)
     }
 
     /// Server `server`'s client address.
@@ -171,6 +193,12 @@ impl RealEnsemble {
         self.members[usize::from(server)].launch()
     }
 
+    /// A partition cuts the servers of `side` off from the others ([`Links::partition`]).
+    pub fn partition(&mut self, side: u8) {
+        self.disturbed = true;
+        self.links.partition(side);
+    }
+
     /// What server `server` says it is doing (`srvr`'s `Mode:`: `leader`, `follower`), or `None`
     /// while it does not serve (down, or looking for a leader, or synchronising).
     pub fn mode(&self, server: u8) -> Option<String> {
@@ -182,6 +210,30 @@ impl RealEnsemble {
         let mode = answer.lines().find_map(|l| l.strip_prefix("Mode: "))?;
         Some(mode.trim().to_string())
     }
+}
+
+impl Drop for RealEnsemble {
+    fn drop(&mut self) {
+        stop_proxies(&self.links, std::mem::take(&mut self.proxies));
+    }
+}
+
+/// How long the proxies' listening threads may take to end.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// Stop the proxies' listening threads: the links stop, and a connection to each listener wakes
+/// its thread to see it. Returns how many have not ended within [`STOP_WAIT`] (a listener
+/// still waiting for a leader to accept a learner's connection ends once that wait is over).
+fn stop_proxies(links: &Links, proxies: Vec<(SocketAddr, JoinHandle<()>)>) -> usize {
+    links.stop();
+    for (address, _) in &proxies {
+        let _ = TcpStream::connect_timeout(address, Duration::from_millis(200));
+    }
+    let deadline = Instant::now() + STOP_WAIT;
+    while proxies.iter().any(|(_, thread)| !thread.is_finished()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    proxies.iter().filter(|(_, t)| !t.is_finished()).count()
 }
 
 /// Wait until a server listens on `port` (its election port: it has started its election).
@@ -208,4 +260,33 @@ fn port_of(listener: &TcpListener) -> Result<u16, String> {
         .local_addr()
         .map(|address| address.port())
         .map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every listening thread of the proxies ends when the ensemble stops them.
+    #[test]
+    fn stopped_proxies_end_their_threads() {
+        let links = Arc::new(Links::default());
+        links.hold(0);
+        let target = listen().expect("a target");
+        let target_at = target.local_addr().expect("an address");
+        let mut proxies = Vec::new();
+        for link in [(0, 1), (1, 0)] {
+            let learner = listen().expect("a port");
+            let election = listen().expect("a port");
+            let (learner_at, election_at) = (
+                learner.local_addr().expect("an address"),
+                election.local_addr().expect("an address"),
+            );
+            let l = proxy::learner_proxy(learner, target_at, link, Arc::clone(&links));
+            let e =
+                election::election_proxy(election, target_at, link, target_at, Arc::clone(&links));
+            proxies.extend([(learner_at, l), (election_at, e)]);
+        }
+        let running = stop_proxies(&links, proxies);
+        assert_eq!(running, 0, "listening threads left running");
+    }
 }

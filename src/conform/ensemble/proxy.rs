@@ -11,6 +11,9 @@
 //!   connection that closes (a crash) is not passed on to its follower while the harness holds:
 //!   the follower hears nothing, as from a silent leader, until the harness cuts the connection
 //!   at the step where the model's follower gives up on its leader.
+//! - a partition severs the connections across its cut: they stay open and carry nothing either
+//!   way (PINGs included), as a link that drops every segment; the election traffic across it
+//!   waits.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Write};
@@ -44,6 +47,13 @@ pub struct LinkState {
     /// While holding: packets of transactions up to this zxid still pass (a follower may ACK
     /// the set-up's last transactions after every server has applied them).
     floor: i64,
+    /// The servers a partition cuts off from the others (a set of server bits; 0: none).
+    cut_off: u8,
+    /// The PROPOSALs a severed connection dropped, once each, oldest first: the only sign of a
+    /// proposal a leader cut off from every follower made, whose zxid the harness binds.
+    pub lost_proposals: Vec<Packet>,
+    /// The ensemble is gone: its proxies stop.
+    stopped: bool,
     links: BTreeMap<LinkId, Link>,
 }
 
@@ -67,9 +77,16 @@ struct Link {
     /// The proposals the leader sent in its synchronisation on this connection: the follower
     /// acknowledges those it logs after UPTODATE, which belongs to the synchronisation too.
     synchronised: std::collections::BTreeSet<i64>,
+    /// A partition cut this connection: it carries nothing more, either way.
+    severed: bool,
 }
 
 impl LinkState {
+    /// Whether a partition separates servers `a` and `b`.
+    fn across(&self, a: u8, b: u8) -> bool {
+        (self.cut_off >> a & 1) != (self.cut_off >> b & 1)
+    }
+
     /// The packets held on a link, oldest first.
     pub fn held(&self, link: LinkId) -> impl Iterator<Item = &Packet> {
         self.links
@@ -78,9 +95,20 @@ impl LinkState {
             .flat_map(|l| l.held.iter())
     }
 
-    /// Close both ends of the connection between `follower` and `leader`.
+    /// Close both ends of the connection between `follower` and `leader`; only the follower's
+    /// when a partition severed it (the close does not cross the cut: the leader notices at its
+    /// own timeout).
     fn cut(&mut self, (follower, leader): LinkId) {
-        for id in [(follower, leader), (leader, follower)] {
+        let severed = self
+            .links
+            .get(&(leader, follower))
+            .is_some_and(|link| link.severed);
+        let ends = if severed {
+            vec![(leader, follower)]
+        } else {
+            vec![(follower, leader), (leader, follower)]
+        };
+        for id in ends {
             if let Some(link) = self.links.get_mut(&id) {
                 if let Some(out) = link.out.take() {
                     let _ = out.shutdown(Shutdown::Both);
@@ -126,9 +154,11 @@ impl Links {
 
     /// Stop holding: release everything held, in order per link, and pass all from now on; a
     /// follower whose leader is gone hears it now.
+    /// A partition ends: its severed connections are cut, so their servers connect again.
     pub fn pass(&self) {
         let mut state = self.lock();
         state.holding = false;
+        state.cut_off = 0;
         self.changed.notify_all();
         for link in state.links.values_mut() {
             while let Some(packet) = link.held.pop_front() {
@@ -140,12 +170,74 @@ impl Links {
         let gone: Vec<LinkId> = state
             .links
             .iter()
-            .filter(|(_, l)| l.leader_gone)
+            .filter(|(_, l)| l.leader_gone || (l.severed && l.from_leader))
             .map(|(&id, _)| id)
             .collect();
+        for link in state.links.values_mut() {
+            link.severed = false;
+        }
         for (leader, follower) in gone {
             state.cut((follower, leader));
         }
+    }
+
+    /// A partition cuts the servers of `side` off from the others: what is held on a link
+    /// across the cut is lost, and its connection carries nothing more (it stays open: each end
+    /// notices only when its own timer runs out, a step of its own); election traffic across
+    /// waits.
+    pub fn partition(&self, side: u8) {
+        let mut state = self.lock();
+        state.cut_off = side;
+        let cut: Vec<LinkId> = state
+            .links
+            .keys()
+            .filter(|&&(from, to)| state.across(from, to))
+            .copied()
+            .collect();
+        for id in cut {
+            let link = state.links.get_mut(&id).expect("listed");
+            link.held.clear();
+            link.severed = true;
+        }
+        self.changed.notify_all();
+    }
+
+    /// The partition heals: new connections and election traffic cross again. A connection it
+    /// severed stays severed, as the model's closed connection stays closed.
+    pub fn heal(&self) {
+        self.lock().cut_off = 0;
+        self.changed.notify_all();
+    }
+
+    /// `leader` stops counting its followers: the harness closes the leader's end of every
+    /// learner connection to it, which is what its own timer does (`LearnerHandler.ping` closes
+    /// a follower's connection whose acknowledgements are `syncLimit` late), and
+    /// `Leader.lead`'s check, finding no quorum synced, steps it down. The followers' ends stay
+    /// open and silent (the leader's close does not reach them: [`Links::leave_open`]) until
+    /// their own timeouts; what was held on its links is lost.
+    pub fn close_leader_ends(&self, leader: u8) {
+        let mut state = self.lock();
+        for (&(from, to), link) in state.links.iter_mut() {
+            if to == leader && !link.from_leader {
+                if let Some(out) = link.out.take() {
+                    let _ = out.shutdown(Shutdown::Both);
+                }
+            }
+            if from == leader || to == leader {
+                link.held.clear();
+            }
+        }
+    }
+
+    /// The ensemble is gone: the proxies' threads end (a relay waiting for its election to be
+    /// let run included).
+    pub fn stop(&self) {
+        self.lock().stopped = true;
+        self.changed.notify_all();
+    }
+
+    pub(super) fn stopped(&self) -> bool {
+        self.lock().stopped
     }
 
     /// `server` runs again: its new connections carry packets as any.
@@ -167,6 +259,15 @@ impl Links {
         self.changed.notify_all();
     }
 
+    /// Let the election traffic between `hub` and each of `others` pass, and no other.
+    pub fn open_elections_with(&self, hub: u8, others: &[u8]) {
+        let mut state = self.lock();
+        for &other in others.iter().filter(|&&o| o != hub) {
+            state.elections.insert((hub.min(other), hub.max(other)));
+        }
+        self.changed.notify_all();
+    }
+
     /// Hold all election traffic again.
     pub fn close_elections(&self) {
         self.lock().elections.clear();
@@ -176,7 +277,10 @@ impl Links {
     pub(super) fn wait_election(&self, a: u8, b: u8) {
         let pair = (a.min(b), a.max(b));
         let mut state = self.lock();
-        while state.holding && !state.elections.contains(&pair) {
+        while !state.stopped
+            && state.holding
+            && (!state.elections.contains(&pair) || state.across(a, b))
+        {
             state = self.changed.wait(state).expect("not poisoned");
         }
     }
@@ -206,6 +310,28 @@ impl Links {
                 link.held.clear();
             }
         }
+    }
+
+    /// Release the held packets of `link` whose zxid is among `zxids` into the synchronisation
+    /// running on it: they go on now, and the follower's ACKs of them pass as a synchronised
+    /// proposal's do. Returns how many went.
+    pub fn release_into_sync(&self, link: LinkId, zxids: &[i64]) -> io::Result<usize> {
+        let mut state = self.lock();
+        let entry = state.links.entry(link).or_default();
+        let (going, staying): (VecDeque<Packet>, VecDeque<Packet>) =
+            std::mem::take(&mut entry.held)
+                .into_iter()
+                .partition(|p| zxids.contains(&p.zxid));
+        entry.held = staying;
+        for packet in &going {
+            if packet.kind == kind::PROPOSAL {
+                entry.synchronised.insert(packet.zxid);
+            }
+            if let Some(out) = entry.out.as_mut() {
+                out.write_all(&packet.raw)?;
+            }
+        }
+        Ok(going.len())
     }
 
     /// Release the held packet at `index` of `link`: it goes on to its server now.
@@ -252,6 +378,7 @@ impl Links {
     fn connect(&self, link: LinkId, out: TcpStream, generation: u64, from_leader: bool) {
         let mut state = self.lock();
         let synced = !state.holding;
+        let severed = state.across(link.0, link.1);
         let entry = state.links.entry(link).or_default();
         entry.held.clear();
         entry.out = Some(out);
@@ -261,17 +388,23 @@ impl Links {
         entry.leader_gone = false;
         entry.epoch_acked = synced;
         entry.synchronised.clear();
+        entry.severed = severed;
     }
 
     /// `link`'s connection `generation` closed on the reading side: whether its other end is
-    /// to be left open (the leader's end closed while the harness holds).
+    /// to be left open (the leader's end of a synchronised connection closed while the harness
+    /// holds: the follower notices at its own timeout, a step of its own). A leader that gives
+    /// up on a synchronisation (ZOOKEEPER-4685's refused ACK) closes a connection that is part
+    /// of the batch the servers run by themselves: its follower hears it at once and looks for
+    /// a leader again, as in ZooKeeper. Neither end's close crosses a partition.
     fn leave_open(&self, link: LinkId, generation: u64) -> bool {
         let mut state = self.lock();
         let holding = state.holding;
         let entry = state.links.entry(link).or_default();
-        let leave = holding && entry.from_leader && entry.generation == generation;
-        entry.leader_gone |= leave;
-        leave
+        let current = holding && entry.generation == generation;
+        let leader_gone = current && entry.from_leader && entry.synced;
+        entry.leader_gone |= leader_gone;
+        leader_gone || (current && entry.severed)
     }
 
     /// A packet from `link`'s connection `generation` arrived: hold it or pass it on.
@@ -288,6 +421,7 @@ impl Links {
             links,
             early_acks,
             down,
+            lost_proposals,
             ..
         } = &mut *state;
         // Sent to a server that crashed, on the connection to it that the harness keeps open.
@@ -295,7 +429,18 @@ impl Links {
             || links
                 .get(&(link.1, link.0))
                 .is_some_and(|back| back.leader_gone);
-        if lost {
+        let severed = links
+            .get(&link)
+            .is_some_and(|l| l.severed && l.generation == generation);
+        if severed
+            && packet.kind == kind::PROPOSAL
+            && !lost_proposals.iter().any(|p| p.zxid == packet.zxid)
+        {
+            lost_proposals.push(packet);
+            self.changed.notify_all();
+            return Ok(());
+        }
+        if lost || severed {
             return Ok(());
         }
         let of_sync = packet.kind == kind::ACK
@@ -308,6 +453,10 @@ impl Links {
         let entry = links.entry(link).or_default();
         if entry.generation != generation {
             return Err(io::Error::other("a replaced connection"));
+        }
+        // The harness cut this connection: what its reader still takes in goes nowhere.
+        if entry.out.is_none() {
+            return Ok(());
         }
         if entry.from_leader && !entry.synced {
             holding = false;
@@ -398,16 +547,20 @@ fn connect_within(target: SocketAddr, wait: Duration) -> Option<TcpStream> {
 }
 
 /// Listen on `listen` for server `from`'s learner connections to server `to` (at `target`) and
-/// read each direction packet by packet into `links`.
+/// read each direction packet by packet into `links`, until the links stop (the thread is
+/// returned: it ends at the next connection after [`Links::stop`]).
 pub fn learner_proxy(
     listen: TcpListener,
     target: SocketAddr,
     (from, to): LinkId,
     links: Arc<Links>,
-) {
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut generation = 0;
         for accepted in listen.incoming() {
+            if links.stopped() {
+                break;
+            }
             let Ok(inbound) = accepted else { continue };
             // A follower may connect as soon as it has voted, before its leader listens: the
             // connection waits for the leader (as a SYN would be retried) instead of failing,
@@ -448,7 +601,7 @@ pub fn learner_proxy(
                 });
             }
         }
-    });
+    })
 }
 
 #[cfg(test)]

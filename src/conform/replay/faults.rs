@@ -2,6 +2,8 @@
 //! closed, the server killed and restarted, and the reconnects that follow.
 
 use super::*;
+use lockscope_models::lock::Phase;
+use quorum::told_at;
 
 impl<Z: Replayed> Harness<'_, Z> {
     /// Expire `c`'s session at this step: a second connection attaches to it and closes it.
@@ -35,10 +37,20 @@ impl<Z: Replayed> Harness<'_, Z> {
                 name(c)
             )));
         }
+        let crashed = self.crashed(c);
         let client = &mut self.clients[c];
         client.conn = None;
         client.sent.clear();
         client.session = SessionEnd::Ended;
+        if crashed {
+            let text = format!(
+                "a second connection attaches to session {:#x} and closes it; {} crashed and hears nothing",
+                keys.id,
+                name(c)
+            );
+            self.compare_tree(after).map_err(|d| diverged(&text, d))?;
+            return Ok(text);
+        }
         let text = match Conn::open(self.target.address, Some(&keys), client.last_zxid()) {
             Ok(Handshake::Expired) => {
                 client
@@ -60,6 +72,36 @@ impl<Z: Replayed> Harness<'_, Z> {
         };
         self.compare_tree(after).map_err(|d| diverged(&text, d))?;
         Ok(text)
+    }
+
+    /// `c` crashes: the harness's client stops for good and its connection closes, as the
+    /// kernel closes a dead process's sockets. What it had not sent yet, and what was on its
+    /// way to it, is lost; the server closes the connection, not the session (a request it
+    /// already took goes on, its answer written to nobody), so the client's nodes stay until
+    /// the leader expires the session.
+    pub(super) fn crash_client(&mut self, c: usize, after: &LockState<Z>) -> Done {
+        let client = &mut self.clients[c];
+        client.logic.phase = Phase::Crashed;
+        client.conn = None;
+        client.outgoing.clear();
+        client.sent.clear();
+        client.incoming.clear();
+        client.watches.clear();
+        let text = format!(
+            "{} stops for good: the harness closes its connection; its session stays",
+            name(c)
+        );
+        if after.zk.ensemble().is_some() {
+            self.settle(after).map_err(told_at(&text))?;
+        } else {
+            self.compare_tree(after).map_err(|d| diverged(&text, d))?;
+        }
+        Ok(text)
+    }
+
+    /// Whether `c` crashed: it hears nothing more.
+    pub(super) fn crashed(&self, c: usize) -> bool {
+        self.clients[c].logic.phase == Phase::Crashed
     }
 
     /// Attach `c` again to its session, setting its watches again as a client library does.

@@ -66,6 +66,9 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// File one received frame: a watch event, or the reply to a request sent.
     pub(super) fn take_frame(&mut self, c: usize, frame: wire::ReplyFrame) -> Result<(), Failure> {
         let root = self.root.clone();
+        // On an ensemble the model's client has a watch its read left only once it read the
+        // reply; on one server the model's server keeps it from the moment it served the read.
+        let left_at_read = self.target.ensemble.is_some();
         let client = &mut self.clients[c];
         if frame.xid == xid::NOTIFICATION {
             let (mut arrived, path) =
@@ -89,10 +92,12 @@ impl<Z: Replayed> Harness<'_, Z> {
         let Some((request, path)) = client.sent.remove(at).1 else {
             return Ok(());
         };
-        let arrived = decode_reply(&root, request, &frame, &client.protection)
+        let mut arrived = decode_reply(&root, request, &frame, &client.protection)
             .map_err(|e| diverged(e.clone(), e))?;
         if let Some(kind) = watch_left(request, &arrived) {
-            client.watches.push(RealWatch { path, kind });
+            let watch = RealWatch { path, kind };
+            client.watches.push(watch.clone());
+            arrived.left = left_at_read.then_some(watch);
         }
         client.incoming.push_back(arrived);
         Ok(())

@@ -1,5 +1,7 @@
 //! Failover on an ensemble made real: a server crashed (SIGKILL) and restarted on its data
-//! directory and ports, a follower giving up on its leader (the harness cuts its connection),
+//! directory and ports, a partition between servers (the proxies sever the connections across
+//! it) and its heal, a follower giving up on its leader (the harness cuts its connection), a
+//! leader giving up on its quorum (the harness closes its ends of its followers' connections),
 //! the election and synchronisation that follow (ZooKeeper's own, let run and bound to the
 //! model's steps), and a client reconnecting to a server with its session.
 //!
@@ -7,8 +9,8 @@
 //! log, then the highest id) and its synchronisation a few messages; ZooKeeper's are Fast Leader
 //! Election and many packets, which the harness does not step one by one. While it holds, the
 //! election traffic between servers waits in its proxies, so a server looking for a leader finds
-//! none. At the model's `Elect` the harness lets the election traffic of the quorum's servers
-//! pass (and no other), and waits until they serve: the one FLE elected leading (it votes for the
+//! none. At the model's `Elect` the harness lets the election traffic between the model's winner
+//! and each other server of the quorum pass (and no other), and waits until they serve: the one FLE elected leading (it votes for the
 //! highest epoch, then zxid, then id: the oracle's choice; another leader is a divergence), the
 //! others following, synchronised. At `Join` it lets the joining server's election traffic pass
 //! and waits until it follows. The model's discovery and synchronisation messages are realised as
@@ -56,9 +58,8 @@ impl<Z: Replayed> Harness<'_, Z> {
                 );
                 self.settle(after).map_err(told_at(&text)).map(|()| text)
             }
-            EnsembleStep::Partition { .. } | EnsembleStep::Heal => Err(unrealisable(format!(
-                "{step}: a partition between servers is not replayed yet"
-            ))),
+            EnsembleStep::Partition { side } => self.partition(side, after),
+            EnsembleStep::Heal => self.heal(after),
             _ => return None,
         };
         Some(done)
@@ -136,10 +137,8 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// now the harness kept that connection open and silent (a crashed leader's end included),
     /// which a follower takes for a live leader for `syncLimit` × `tickTime` (50 s here).
     fn give_up_leader(&mut self, server: u8, ensemble: &Ensemble, after: &LockState<Z>) -> Done {
-        if ensemble.leader() == Some(server) {
-            return Err(unrealisable(format!(
-                "S{server}, the leader, gives up on its quorum: the harness would have to cut its followers' connections too, which they would notice at once; not replayed yet"
-            )));
+        if ensemble.zab.server(server).leading().is_some() {
+            return self.step_down(server, after);
         }
         let links = Arc::clone(&self.real_mut().links);
         links.cut_follower(server);
@@ -148,6 +147,59 @@ impl<Z: Replayed> Harness<'_, Z> {
         let text = format!(
             "the harness cuts S{server}'s connection to its leader: S{server} leaves broadcast{dropped}"
         );
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// The leader `server` gives up on its quorum (the model's timeout of a leader): the
+    /// harness closes the leader's end of each learner connection, as the leader's own timer
+    /// closes a follower's whose acknowledgements are `syncLimit` late; `Leader.lead`'s check
+    /// then finds no quorum synced and the leader steps down, LOOKING, closing its clients'
+    /// connections. The followers' ends stay open and silent: each notices at its own timeout.
+    fn step_down(&mut self, server: u8, after: &LockState<Z>) -> Done {
+        let real = self.real_mut();
+        real.disturbed = true;
+        real.links.close_leader_ends(server);
+        let mode = self.wait_modes(&[server], |modes| modes[0].as_deref() != Some("leader"));
+        let text = format!(
+            "the harness closes S{server}'s end of its followers' connections (what its syncLimit timer does to late followers): S{server} finds no quorum synced and steps down"
+        );
+        if mode[0].as_deref() == Some("leader") {
+            return Err(diverged(
+                text,
+                format!("S{server} still leads after {ELECTION_WAIT:?}"),
+            ));
+        }
+        let dropped = self.drop_clients_of(server).map_err(told_at(&text))?;
+        let text = format!("{text}{dropped}");
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// A partition cuts the servers of `side` off from the others: the connections across
+    /// the cut carry nothing more, either way, and what was in flight on them is lost (the
+    /// model closes them); nobody notices until its own timeout, a step of its own. Clients
+    /// stay with their servers.
+    fn partition(&mut self, side: u8, after: &LockState<Z>) -> Done {
+        self.real_mut().partition(side);
+        let cut: Vec<String> = (0..self.observers.len() as u8)
+            .filter(|&s| side & 1 << s != 0)
+            .map(|s| format!("S{s}"))
+            .collect();
+        let text = format!(
+            "the proxies drop everything between {{{}}} and the other servers from now on, PINGs included (what they held across is lost); the connections stay open and silent",
+            cut.join(", ")
+        );
+        self.settle(after).map_err(told_at(&text))?;
+        Ok(text)
+    }
+
+    /// The partition heals: new connections and election traffic cross again; a connection
+    /// it severed stays silent until its end times out, as the model's stays closed.
+    fn heal(&mut self, after: &LockState<Z>) -> Done {
+        self.real_mut().links.heal();
+        let text = "the proxies pass new connections and election traffic across the cut again"
+            .to_string();
         self.settle(after).map_err(told_at(&text))?;
         Ok(text)
     }
@@ -179,7 +231,10 @@ impl<Z: Replayed> Harness<'_, Z> {
                 client.conn = None;
                 continue;
             }
-            if client.awaits_reply() {
+            // As the model's client: one that waits for a reply reads ConnectionLoss for it, in
+            // place of whatever was still unread of an earlier loss (the library fails the
+            // outstanding call once, whichever connection it was sent on).
+            if client.logic.phase.awaits_reply() {
                 client.lose_in_flight();
             } else {
                 client.conn = None;
@@ -204,7 +259,13 @@ impl<Z: Replayed> Harness<'_, Z> {
             .filter(|&s| quorum & 1 << s != 0)
             .collect();
         let links = Arc::clone(&self.real_mut().links);
-        links.open_elections(&members);
+        // Only between the model's winner and each other member: FLE ignores a notification of
+        // an earlier election round (`n.electionEpoch < logicalclock`), and a server that
+        // restarted counts its rounds from 0 while the others counted theirs, so two of them
+        // could agree on the best vote between themselves before the restarted one caught up,
+        // a quorum the model's step did not name. Delaying the others' traffic is a timing the
+        // network may take; through the winner every member sees its better vote.
+        links.open_elections_with(leader, &members);
         let modes = self.wait_modes(&members, |modes| {
             modes
                 .iter()
@@ -368,7 +429,7 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// may say it follows a moment before it takes connections).
     fn reopen_observer(&mut self, server: u8) -> Result<(), Failure> {
         let keys = self.observers[usize::from(server)].keys.clone();
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + ELECTION_WAIT;
         loop {
             match self.connect_to(server, Some(&keys)) {
                 Ok(observer) => {

@@ -176,6 +176,91 @@ impl<Z: Replayed> Harness<'_, Z> {
         }
     }
 
+    /// The synchronisation the model's leader sends a follower carries transactions the real
+    /// leader, which synchronised that follower in the batch bound to its `Join` or `Elect`,
+    /// forwarded as PROPOSALs and COMMITs (held since: see [`ahead_of_sync`]). They are part of
+    /// the synchronisation: released when the model's DIFF, SNAP or TRUNC is sent, the
+    /// follower's ACKs of them passing as of the batch.
+    pub(super) fn release_into_sync(&mut self, ensemble: &Ensemble) -> Result<(), Failure> {
+        let links = Arc::clone(&self.real_ensemble().expect("an ensemble").links);
+        for p in &ensemble.zab.net {
+            let zab::Msg::Sync { txns, .. } = p.msg else {
+                continue;
+            };
+            let zxids: Vec<i64> = txns
+                .iter()
+                .filter_map(|t| self.values.get(&t.value))
+                .flatten()
+                .copied()
+                .collect();
+            links
+                .release_into_sync((p.from, p.to), &zxids)
+                .map_err(|e| unrealisable(format!("cannot pass a packet on: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Bind the model's proposals that no packet on a live link shows to the PROPOSALs the
+    /// severed connections of a partition dropped (a leader cut off from every follower), in
+    /// the leader's order. The harness waits for the real leader's proposal as it waits for a
+    /// held one: nothing else tells that the leader made it.
+    pub(super) fn bind_lost_proposals(&mut self, ensemble: &Ensemble) -> Result<(), Failure> {
+        let in_flight = |value: u8| {
+            ensemble
+                .zab
+                .net
+                .iter()
+                .any(|p| matches!(p.msg, zab::Msg::Proposal { txn } if txn.value == value))
+        };
+        let mut needed = Vec::new();
+        for server in &ensemble.zab.servers {
+            if server.leading().is_none() {
+                continue;
+            }
+            for t in server.disk.log.iter() {
+                let bound = self.values.get(&t.value).map_or(0, Vec::len);
+                for part in bound..self.parts(ensemble, t.value) {
+                    let want = Want::Proposal {
+                        value: t.value,
+                        part,
+                    };
+                    if !in_flight(t.value) && !needed.contains(&want) {
+                        needed.push(want);
+                    }
+                }
+            }
+        }
+        if needed.is_empty() {
+            return Ok(());
+        }
+        let links = Arc::clone(&self.real_ensemble().expect("an ensemble").links);
+        let values = self.values.clone();
+        let unbound = |p: &Packet| !values.values().any(|zxids| zxids.contains(&p.zxid));
+        links.wait_until(Instant::now() + WAIT, |state| {
+            state.lost_proposals.iter().filter(|p| unbound(p)).count() >= needed.len()
+        });
+        let lost: Vec<Packet> = links
+            .lock()
+            .lost_proposals
+            .iter()
+            .filter(|p| unbound(p))
+            .cloned()
+            .collect();
+        if lost.len() < needed.len() {
+            return Err(diverged(
+                "",
+                format!(
+                    "the leader's proposal that no follower could receive: none seen within {WAIT:?}"
+                ),
+            ));
+        }
+        for (want, packet) in needed.into_iter().zip(&lost) {
+            self.is_wanted(ensemble, want, packet)
+                .map_err(|difference| diverged("", difference))?;
+        }
+        Ok(())
+    }
+
     /// Match the model's messages on `link` with the packets held there, in order. A COMMIT
     /// may be held ahead of its turn: the real leader writes and acknowledges its own proposal
     /// at once (see [`Harness::ensemble_step`]), so it may commit before the model's leader does.
@@ -231,6 +316,7 @@ impl<Z: Replayed> Harness<'_, Z> {
             if !indices.contains(&i)
                 && !self.early_commit(ensemble, packet)
                 && !early_ack(ensemble, link, packet)
+                && !ahead_of_sync(ensemble, link, packet)
             {
                 return Ok(Matched::Differs(format!(
                     "S{} → S{}: real {} {:#x} held, which the model does not send",
@@ -273,6 +359,25 @@ fn proposed_text(proposed: &Proposed) -> String {
         Some(code) => format!("error {code}"),
         None => txn::name(proposed.kind).to_string(),
     }
+}
+
+/// A PROPOSAL or COMMIT the real leader forwarded to a follower that the model's leader has not
+/// sent its synchronisation yet: the real one synchronised it in the batch bound to its `Join`
+/// or `Elect` and forwards it what it proposes from then on, where the model's leader puts what
+/// it proposed meanwhile in the synchronisation it sends later. Held until then
+/// ([`Harness::release_into_sync`]).
+fn ahead_of_sync(ensemble: &Ensemble, (from, to): LinkId, packet: &Packet) -> bool {
+    matches!(packet.kind, kind::PROPOSAL | kind::COMMIT)
+        && ensemble
+            .zab
+            .server(to)
+            .following()
+            .is_some_and(|f| f.leader == from)
+        && ensemble
+            .zab
+            .server(from)
+            .leading()
+            .is_some_and(|l| l.learners & 1 << to == 0)
 }
 
 /// An ACK from a follower that the model is still synchronising: the real one was synchronised

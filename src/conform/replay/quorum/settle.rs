@@ -169,6 +169,8 @@ impl<Z: Replayed> Harness<'_, Z> {
         after: &LockState<Z>,
     ) -> Result<(), Failure> {
         let ensemble = after.zk.ensemble().expect("an ensemble").clone();
+        self.bind_lost_proposals(&ensemble)?;
+        self.release_into_sync(&ensemble)?;
         self.settle_links(&ensemble)?;
         self.settle_trees(&ensemble)
             .map_err(|difference| diverged("", difference))?;
@@ -178,7 +180,7 @@ impl<Z: Replayed> Harness<'_, Z> {
 }
 
 /// A failure [`Harness::settle`] found, told at the step whose real event is `real`.
-pub(super) fn told_at(real: &str) -> impl Fn(Failure) -> Failure + '_ {
+pub(in crate::conform::replay) fn told_at(real: &str) -> impl Fn(Failure) -> Failure + '_ {
     move |failure| match failure {
         Failure::Diverged { difference, .. } => diverged(real, difference),
         unrealisable => unrealisable,
