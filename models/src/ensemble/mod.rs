@@ -55,3 +55,5 @@ mod join_tests;
 mod session_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod zab_bug_tests;
