@@ -18,14 +18,17 @@
 //!
 //! Then the lock on a ZooKeeper ensemble: each bundled ensemble scenario's complete space, safety
 //! only, built from the scenario file itself, its counts compared with the independent oracle of
-//! that world where there is one (`tests/oracle/ensemble_results.jsonl`, the control's), then the
-//! same space under partial-order reduction. Every safety property must hold. These rows are in
-//! `--quick` too: the control is 22 thousand states.
+//! that world where there is one (`tests/oracle/ensemble_results.jsonl`, the control's), then, in
+//! the control, the same space under partial-order reduction. Every safety verdict must be the
+//! scenario's `[expect]` (a property it does not name must hold): the control holds all of them,
+//! the minority holder violates mutual exclusion. The control's rows are in `--quick` too (22
+//! thousand states); the minority holder's (about half a million) only in the full suite.
 //!
 //! Memory is the process's peak resident set during one run: before each run the allocator's free
 //! memory goes back to the system (glibc's `malloc_trim`) and the peak is reset (Linux
 //! `clear_refs`), and bytes per state divide the growth over the run by the unique states.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use lockscope_models::lock::{LockConfig, LockModel, Recipe};
@@ -34,7 +37,7 @@ use lockscope_models::zab::{LeaderWrite, ZabConfig, ZabModel, ZabVariant};
 
 use crate::registry;
 use crate::report::thousands;
-use crate::scenario::Scenario;
+use crate::scenario::{Expected, Scenario};
 use crate::search::{
     search, RandomOptions, Reduction, SearchLimits, SearchOptions, SearchReport, Selection,
     Strategy, Verdict,
@@ -51,16 +54,33 @@ struct EnsembleRun {
     /// The oracle's complete counts (unique states, transitions, max depth), where an independent
     /// search of that world exists.
     oracle: Option<(u64, u64, u32)>,
+    /// The runs of its rows: `Safety` and `PartialOrder` for a world without violations,
+    /// `FullSpace` for one with them. A world with failover gets no partial-order row: it names
+    /// no persistent sets, so the reduced search would repeat the whole one.
+    runs: &'static [Run],
+    /// Whether `--quick` runs it.
+    quick: bool,
 }
 
-/// The ensemble scenarios the bench runs. The minority-holder scenario (issue 22) goes here once
-/// it is bundled.
+/// The ensemble scenarios the bench runs: the fault-free control, and the holder cut off in a
+/// minority while the majority expires its session (issues 19 and 22).
 fn ensemble_scenarios() -> Vec<EnsembleRun> {
-    vec![EnsembleRun {
-        label: "ensemble control",
-        scenario: include_str!("../scenarios/ensemble/control.toml"),
-        oracle: ensemble_oracle(include_str!("../tests/oracle/ensemble_results.jsonl")),
-    }]
+    vec![
+        EnsembleRun {
+            label: "ensemble control",
+            scenario: include_str!("../scenarios/ensemble/control.toml"),
+            oracle: ensemble_oracle(include_str!("../tests/oracle/ensemble_results.jsonl")),
+            runs: &[Run::Safety, Run::PartialOrder],
+            quick: true,
+        },
+        EnsembleRun {
+            label: "ensemble minority",
+            scenario: include_str!("../scenarios/ensemble/minority-holder.toml"),
+            oracle: None,
+            runs: &[Run::FullSpace],
+            quick: false,
+        },
+    ]
 }
 
 /// The counts in an ensemble oracle's output line.
@@ -516,12 +536,13 @@ pub fn run(quick: bool, threads: usize, only: Option<&str>, out: &mut dyn std::i
         });
     }
     rows.extend(zab_runs(quick, threads, &selected, out));
-    rows.extend(ensemble_runs(threads, &selected, out));
+    rows.extend(ensemble_runs(quick, threads, &selected, out));
     Suite { rows, measured }
 }
 
 /// The ensemble rows: each bundled ensemble scenario's complete space, safety only.
 fn ensemble_runs(
+    quick: bool,
     threads: usize,
     selected: &dyn Fn(&str) -> bool,
     out: &mut dyn std::io::Write,
@@ -531,8 +552,13 @@ fn ensemble_runs(
         label,
         scenario,
         oracle,
+        runs,
+        quick: in_quick,
     } in ensemble_scenarios()
     {
+        if quick && !in_quick {
+            continue;
+        }
         let scenario = Scenario::parse(scenario, std::path::Path::new("scenarios/ensemble"))
             .expect("a bundled scenario is valid");
         let ensemble = scenario
@@ -548,7 +574,7 @@ fn ensemble_runs(
         .expect("a bundled ensemble scenario is valid");
         // The unreduced row's states, for the reduced row's ratio (when both are run).
         let mut unreduced = None;
-        for run in [Run::Safety, Run::PartialOrder] {
+        for &run in runs {
             let label = format!("{label} {}", run.label());
             if !selected(&label) {
                 continue;
@@ -563,8 +589,8 @@ fn ensemble_runs(
             };
             let (report, cost) = measure(|| search(&model, &options, &mut |_| {}));
             let counts = (report.unique_states, report.transitions, report.max_depth);
-            let safety = safety_held(&report);
-            let counted = if run == Run::Safety {
+            let safety = safety_as_expected(&report, &scenario.expect);
+            let counted = if run != Run::PartialOrder {
                 unreduced = Some(report.unique_states);
                 Check::oracle(oracle, counts)
             } else {
@@ -612,6 +638,38 @@ fn safety_held<A>(report: &SearchReport<A>) -> Check {
         format!("{held} of {} safety properties hold {mark}", safety.len()),
         ok,
     )
+}
+
+/// Whether a complete search gives each safety property that `expect` names the verdict it names
+/// (the control names every property, as holding; a scenario with violations is measured
+/// against its own file).
+fn safety_as_expected<A>(report: &SearchReport<A>, expect: &BTreeMap<String, Expected>) -> Check {
+    let safety: Vec<_> = report
+        .properties
+        .iter()
+        .filter(|p| p.kind == crate::search::PropertyKind::Safety)
+        .collect();
+    let meets = |name: &str, verdict: Verdict| match expect.get(name) {
+        Some(Expected::Holds) => verdict == Verdict::Holds,
+        Some(Expected::Violated) => verdict == Verdict::Violated,
+        None => true,
+    };
+    let met = safety.iter().all(|p| meets(p.name, p.verdict)) && report.complete();
+    let held = safety
+        .iter()
+        .filter(|p| p.verdict == Verdict::Holds)
+        .count();
+    let mark = if met { "✓" } else { "✗" };
+    let text = if held == safety.len() {
+        format!("{held} of {held} safety properties hold {mark}")
+    } else {
+        let met = if met { "met" } else { "not met" };
+        format!(
+            "{held} of {} safety properties hold, [expect] {met} {mark}",
+            safety.len()
+        )
+    };
+    Check::new(text, met)
 }
 
 /// The length of zk-4643's shortest counterexample (`scenarios/zab/zk-4643.toml`).
@@ -857,6 +915,39 @@ mod tests {
             reduced.ok && reduced.check.contains("× fewer states"),
             "{}",
             reduced.check
+        );
+    }
+
+    /// Issues 19 and 22: the minority holder's row searches the complete space of the bundled
+    /// scenario (past its violations: the count `check` reports) and meets its `[expect]`: mutual
+    /// exclusion violated, the properties it names as holding hold. It is not in `--quick`, and has no partial-order row
+    /// (a world with failover names no persistent sets).
+    #[test]
+    fn the_minority_holder_row_meets_its_scenarios_expectations() {
+        let mut out = Vec::new();
+        let quick = run(true, 2, Some("ensemble minority"), &mut out);
+        assert!(quick.rows.is_empty(), "not in --quick");
+        let suite = run(false, 2, Some("ensemble minority"), &mut out);
+        let table = String::from_utf8_lossy(&out);
+        assert_eq!(suite.rows.len(), 1, "{table}");
+        let row = &suite.rows[0];
+        assert_eq!(
+            (row.label.as_str(), row.run, row.complete),
+            ("ensemble minority full space", "full_space", true)
+        );
+        assert_eq!(
+            (row.unique_states, row.transitions, row.max_depth),
+            (428_991, 1_330_926, 49),
+            "the count of docs/ensemble.md: {table}"
+        );
+        assert!(
+            row.ok && row.check.contains("[expect] met ✓"),
+            "{}",
+            row.check
+        );
+        assert!(
+            row.bytes_per_state > 0.0 && row.states_per_second > 0.0,
+            "{table}"
         );
     }
 

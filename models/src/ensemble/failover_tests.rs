@@ -77,7 +77,7 @@ pub(super) fn run_until_told(
         let action = *enabled(model, &state)
             .iter()
             .find(|a| allowed(a))
-            .expect("a step the test allows");
+            .unwrap_or_else(|| panic!("no step the test allows after {told:#?}"));
         let next = model.next_state(&state, action).expect("a step");
         told.push(model.describe_step(&state, &action, &next));
         state = next;

@@ -60,3 +60,5 @@ mod moved_tests;
 mod session_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod zab_bug_tests;
