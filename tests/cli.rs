@@ -523,7 +523,7 @@ fn zk_710s_orphan_is_a_late_create_from_the_connection_the_session_left() {
         .nth(1)
         .and_then(|rest| rest.split("\n  ⇒").next())
         .expect("a no_orphan_nodes counterexample");
-    assert!(trace.starts_with("17 steps, shortest possible"), "{trace}");
+    assert!(trace.starts_with("18 steps, shortest possible"), "{trace}");
     let at = |needle: &str| {
         trace
             .find(needle)
@@ -531,10 +531,11 @@ fn zk_710s_orphan_is_a_late_create_from_the_connection_the_session_left() {
     };
     let broken = at("C0's connection to S0 breaks while its write is on its way");
     let moved = at("C0 reconnects to S");
+    let reconnected = at("C0 reads Reconnected");
     let recreated = at("S2 (up to date) takes C0's create");
     let late = at("FORWARD(C0 create(/lock/lock-, EPHEMERAL_SEQUENTIAL), from a connection since closed); S2 prepares C0's create(/lock/lock-, EPHEMERAL_SEQUENTIAL) from S0, which C0's session has left for S2, without checking the session's owner (zk-710), and proposes create /lock/lock-0000000001 by C0 (1,2)");
     assert!(
-        broken < moved && moved < recreated && recreated < late,
+        broken < moved && moved < reconnected && reconnected < recreated && recreated < late,
         "{trace}"
     );
     assert!(

@@ -67,8 +67,8 @@ fn ensemble_step(
 /// server S0 is cut off in a minority: the leader S2 no longer hears C0, so under
 /// `expiry_needs_silence` it may expire C0 at once, before S0 has even timed out; under
 /// `disconnect_before_expiry` it may not until C0 has read `Disconnected`, which S0 queues when
-/// it times out. Reading it, a Curator holder leaves its critical section and releases (the
-/// delete waits for a reconnection); a standard holder ignores it and still holds. Method: C0
+/// it times out. Reading it, a Curator holder stops acting as the holder (`Suspended`, its node
+/// kept); a standard holder ignores it and still holds. Method: C0
 /// acquires, the partition, S0's timeout and C0's read, with the expiry's enabledness checked at
 /// each point, for both recipes and both assumptions.
 #[test]
@@ -99,12 +99,131 @@ fn a_holder_cut_off_in_a_minority_expires_only_as_its_timing_assumption_allows()
             let suspended = model.next_state(&timed_out, read).expect("a step");
             assert!(may_expire(&suspended), "{recipe:?} {timing:?}");
             let left = match recipe {
-                Recipe::Curator => Phase::WaitDeleted,
+                Recipe::Curator => Phase::Suspended,
                 _ => Phase::InCs,
             };
             assert_eq!(suspended.clients[0].phase, left, "{recipe:?}");
         }
     }
+}
+
+/// Curator, 2 clients on S0 and S1, S2 leading epoch 1; S0 may crash once, and the leader may
+/// expire one session at any time (no timing assumption).
+fn curator_s0_crashes() -> LockModel<Ensemble> {
+    let zab = ZabConfig {
+        crashes: 1,
+        epochs: 1,
+        ..ZabConfig::new(3, 0)
+    };
+    let ensemble = EnsembleConfig {
+        crashable: 0b001,
+        ..EnsembleConfig::new(zab, EnsembleConfig::followers_in_turn(3))
+    };
+    let config = LockConfig {
+        crashes: 1,
+        session_expiries: 1,
+        ..LockConfig::new(Recipe::Curator, 2)
+    };
+    LockModel::on_ensemble(config, ensemble).expect("valid")
+}
+
+/// C0 reads the head of its channel, which must be `reply`.
+fn read(
+    model: &LockModel<Ensemble>,
+    state: &LockState<Ensemble>,
+    reply: Reply,
+) -> LockState<Ensemble> {
+    assert_eq!(state.links[0].from_server.first(), Some(&reply));
+    let action = LockAction::Deliver {
+        from: state.zk.server_of(0),
+        to: ActorId::Client(0),
+        msg: Msg::Reply(reply),
+    };
+    assert!(enabled(model, state).contains(&action), "{action} enabled");
+    model.next_state(state, action).expect("a step")
+}
+
+/// C0 holds, S0 crashes, and C0 reads `Disconnected`: Curator's SUSPENDED.
+fn c0_suspended(model: &LockModel<Ensemble>) -> LockState<Ensemble> {
+    let holding = c0_holds(model);
+    let crashed = ensemble_step(model, &holding, EnsembleStep::Crash { server: 0 });
+    let suspended = read(model, &crashed, Reply::Disconnected);
+    assert_eq!(suspended.clients[0].phase, Phase::Suspended);
+    assert!(!suspended.clients[0].phase.holds_lock());
+    assert_eq!(suspended.zk.agreed_tree().children().len(), 1, "node kept");
+    suspended
+}
+
+/// The servers run, without faults or clients, until S1 has applied all that C0 has seen; then
+/// C0 reconnects to S1.
+fn c0_reconnects_to_s1(
+    model: &LockModel<Ensemble>,
+    state: LockState<Ensemble>,
+) -> LockState<Ensemble> {
+    let servers = |action: &LockAction| {
+        matches!(action, LockAction::Ensemble(step)
+            if step.fault_kind().is_none() && !matches!(step, EnsembleStep::Reconnect { .. }))
+    };
+    let to_s1 = EnsembleStep::Reconnect {
+        client: 0,
+        server: 1,
+    };
+    let may_reconnect =
+        |s: &LockState<Ensemble>| enabled(model, s).contains(&LockAction::Ensemble(to_s1));
+    let caught_up = run_until(model, state, servers, may_reconnect, &mut Vec::new());
+    ensemble_step(model, &caught_up, to_s1)
+}
+
+/// Goal: a suspended Curator holder whose session lived reads `Reconnected` from the server it
+/// reconnects to, verifies its node there with a listing and holds again, with the same node.
+/// Method: C0 holds on S0, S0 crashes, C0 reads `Disconnected`, reconnects to S1 and reads on.
+#[test]
+fn a_suspended_curator_holder_verifies_its_node_and_holds_again() {
+    let model = curator_s0_crashes();
+    let suspended = c0_suspended(&model);
+    let node = suspended.clients[0].seq;
+    let back = c0_reconnects_to_s1(&model, suspended);
+    let verifying = read(&model, &back, Reply::Reconnected);
+    assert_eq!(verifying.clients[0].phase, Phase::WaitChildren);
+    let served = model
+        .next_state(
+            &verifying,
+            LockAction::Deliver {
+                from: ActorId::Client(0),
+                to: ActorId::Replica(1),
+                msg: Msg::Request(verifying.links[0].to_server[0]),
+            },
+        )
+        .expect("S1 serves the listing");
+    let listing = served.links[0].from_server[0];
+    assert!(
+        matches!(listing, Reply::Children { own, .. } if own == node),
+        "{listing}"
+    );
+    let again = read(&model, &served, listing);
+    assert_eq!(again.clients[0].phase, Phase::InCs);
+    assert_eq!(again.clients[0].seq, node);
+}
+
+/// Goal: a suspended Curator holder whose session the leader expired meanwhile learns it on
+/// reconnecting (LOST): it reads `SessionExpired`, never `Reconnected`, and gives the lock up.
+/// Method: as above, with S2 expiring C0 before C0 reconnects to S1.
+#[test]
+fn a_suspended_curator_holder_whose_session_expired_does_not_hold_again() {
+    let model = curator_s0_crashes();
+    let suspended = c0_suspended(&model);
+    assert!(enabled(&model, &suspended).contains(&expire(0)));
+    let expiring = model
+        .next_state(&suspended, expire(0))
+        .expect("S2 expires C0");
+    let back = c0_reconnects_to_s1(&model, expiring);
+    assert_eq!(
+        back.links[0].from_server.as_slice(),
+        [Reply::SessionExpired]
+    );
+    let lost = read(&model, &back, Reply::SessionExpired);
+    assert_eq!(lost.clients[0].phase, Phase::Abandoned);
+    assert_eq!(lost.clients[0].seq, None);
 }
 
 /// Goal: a new leader builds its tracker from its own tree, with every open session re-armed

@@ -104,12 +104,16 @@ fn a_write_forwarded_from_a_lost_connection_is_refused_session_moved_unless_the_
         state = take(&model, &state, request(&state, 0)); // S1 serves the lookup
         assert_eq!(
             state.links[0].from_server.as_slice(),
-            [Reply::Children {
-                children: Default::default(),
-                own: None
-            }],
+            [
+                Reply::Reconnected,
+                Reply::Children {
+                    children: Default::default(),
+                    own: None
+                }
+            ],
             "no node of C0's yet"
         );
+        state = take(&model, &state, reply(&state, 0)); // Reconnected
         state = take(&model, &state, reply(&state, 0)); // C0 creates again
         let late = zab(0, 2);
         let prepared = take(&model, &state, late);

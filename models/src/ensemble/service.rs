@@ -288,10 +288,11 @@ impl Ensemble {
     /// `client` connects to `server`. The session check goes to the leader, whose prepared view
     /// says whether the session is still open; if it is not, the client reads `SessionExpired`.
     /// Otherwise the leader's tracker makes `server` the session's owner where the world checks
-    /// owners (`revalidateSession`, then `setOwner`), and the client re-registers its watches
-    /// (`SetWatches` with its last seen zxid): the server fires at once each watch whose node
-    /// changed after that zxid in its tree (a node deleted, a child list changed), and keeps the
-    /// others.
+    /// owners (`revalidateSession`, then `setOwner`), the client reads `Reconnected` first (the
+    /// answer to its connect request, ahead of everything else on the connection), and it
+    /// re-registers its watches (`SetWatches` with its last seen zxid): the server fires at once
+    /// each watch whose node changed after that zxid in its tree (a node deleted, a child list
+    /// changed), and keeps the others.
     fn reconnect(
         &mut self,
         config: &EnsembleConfig,
@@ -313,6 +314,7 @@ impl Ensemble {
         if config.checks_owners() {
             self.trackers[usize::from(leader)].set_owner(client, server);
         }
+        out.send(client, Reply::Reconnected);
         let seen = self.seen(client);
         let log = processed(self.zab.server(server));
         let known = log.iter().take_while(|t| t.zxid <= seen).count();

@@ -153,6 +153,7 @@ impl fmt::Display for Reply {
             Reply::SessionExpired => f.write_str("SessionExpired"),
             Reply::ConnectionLoss => f.write_str("ConnectionLoss"),
             Reply::Disconnected => f.write_str("Disconnected"),
+            Reply::Reconnected => f.write_str("Reconnected"),
             Reply::SessionMoved => f.write_str("SessionMoved"),
         }
     }

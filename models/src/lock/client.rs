@@ -48,6 +48,10 @@ pub enum Phase {
     /// Its process died (the `client_crashes` fault): it takes no step and reads nothing again,
     /// and believes nothing; its session lives on at the servers until the leader expires it.
     Crashed,
+    /// Curator: held the lock and read `Disconnected` (SUSPENDED): it does not act as the holder
+    /// until the library reconnects with its session (`Reconnected`) and it has verified its
+    /// node; its node and its place in the queue stay.
+    Suspended,
 }
 
 impl Phase {
@@ -66,7 +70,7 @@ impl Phase {
     }
 
     /// Every phase, in declaration order (a phase's index is its number in a packed client).
-    const ALL: [Phase; 14] = [
+    const ALL: [Phase; 15] = [
         Phase::Init,
         Phase::WaitSession,
         Phase::WaitCreated,
@@ -81,6 +85,7 @@ impl Phase {
         Phase::WaitLookup,
         Phase::WaitData,
         Phase::Crashed,
+        Phase::Suspended,
     ];
 
     /// The client believes it holds the lock (docs/properties.md `believes_holds`).

@@ -13,8 +13,11 @@
 //! 6. Release: `delete(own node)` (`NoNode` counts as done).
 //!
 //! 7. SUSPENDED while holding (the library's `Disconnected`, which only an ensemble's server
-//!    faults produce): leave the critical section and release, as Curator's documentation asks
-//!    of a lock user's connection-state listener.
+//!    faults produce): stop acting as the holder, keeping the node (`Suspended`).
+//! 8. RECONNECTED while suspended (the library's `Reconnected`: the session lived): verify the
+//!    node with `getChildren(/lock)` at the new server, which is not behind anything the client
+//!    has seen, and go on as in step 4 (the node, its session's, is still lowest: hold again).
+//!    LOST while suspended (`SessionExpired`): the lock is lost, as anywhere else.
 //!
 //! `ConnectionLoss` anywhere else: Curator's retry policy repeats the operation that failed (the
 //! lookup, the listing, the `getData` on the same predecessor, the delete); a waiter's watch
@@ -132,17 +135,25 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply) -> Option<Request> {
     }
 }
 
-/// SUSPENDED (the library's `Disconnected`) while holding: Curator's documentation tells a lock
-/// user's `ConnectionStateListener` that the lock may be lost once the connection is, so the
-/// client leaves its critical section at once and releases, the delete going out when the
-/// library reconnects (and lost with the session if it expired meanwhile: LOST). Returns whether
-/// it released. A client that waits keeps waiting: its watch survives with its session.
-pub(super) fn on_suspended(client: &mut Client) -> bool {
-    let holding = client.phase == Phase::InCs;
-    if holding {
-        client.phase = Phase::WaitDeleted;
+/// Step 7, SUSPENDED (the library's `Disconnected`) while holding: Curator's documentation tells
+/// a lock user's `ConnectionStateListener` that the lock may be lost once the connection is, so
+/// the client stops acting as the holder at once. It keeps its node: if the session lives, the
+/// lock is still its own. A client that waits keeps waiting: its watch survives with its session.
+pub(super) fn on_suspended(client: &mut Client) {
+    if client.phase == Phase::InCs {
+        client.phase = Phase::Suspended;
     }
-    holding
+}
+
+/// Step 8, RECONNECTED (the library's `Reconnected`): a suspended holder verifies its node with a
+/// listing (step 3), which holds again if the node is there and lowest. Anyone else reads it
+/// and goes on: a request held while disconnected goes out by itself.
+pub(super) fn on_reconnected(client: &mut Client) -> Option<Request> {
+    if client.phase == Phase::Suspended {
+        list(client)
+    } else {
+        None
+    }
 }
 
 /// `ConnectionLoss` while acquiring: step 2 after a create, otherwise Curator's retry policy

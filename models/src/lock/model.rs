@@ -375,13 +375,19 @@ impl<Z: ZkService> LockModel<Z> {
             // live connection (a session moves only by reconnecting elsewhere), so it is here
             // for completeness.
             Reply::ConnectionLoss | Reply::SessionMoved => self.on_connection_loss(client),
-            // The library's news of a broken connection (Curator's SUSPENDED): a Curator holder
-            // stops acting as the holder and releases (`curator::on_suspended`); the other
-            // recipes ignore it, as hand-written clients do. The library reconnects by itself.
+            // The library's news of a broken connection and of a reconnection with the session
+            // alive (Curator's SUSPENDED and RECONNECTED): a Curator holder stops acting as the
+            // holder, then verifies its node and holds again (`curator::on_suspended`,
+            // `curator::on_reconnected`); the other recipes ignore both, as hand-written clients
+            // do. The library reconnects by itself.
             Reply::Disconnected if self.config.recipe == Recipe::Curator => {
-                curator::on_suspended(client).then(|| self.release_request(client))
+                curator::on_suspended(client);
+                None
             }
-            Reply::Disconnected => None,
+            Reply::Reconnected if self.config.recipe == Recipe::Curator => {
+                curator::on_reconnected(client)
+            }
+            Reply::Disconnected | Reply::Reconnected => None,
             Reply::SessionExpired => {
                 client.forget_node();
                 let released = client.phase == Phase::WaitDeleted;
@@ -467,7 +473,7 @@ impl<Z: ZkService> LockModel<Z> {
                 }
             },
             Phase::WaitDeleted => Some(self.release_request(client)),
-            Phase::WaitWatch | Phase::InCs | Phase::WaitWrite => None,
+            Phase::WaitWatch | Phase::InCs | Phase::WaitWrite | Phase::Suspended => None,
             Phase::Init
             | Phase::WaitSession
             | Phase::WaitLookup

@@ -27,6 +27,7 @@ fn phase_text(phase: Phase) -> &'static str {
         Phase::WaitLookup => "looks for its own node (protection mode)",
         Phase::WaitData => "waits for the getData reply",
         Phase::Crashed => "has crashed",
+        Phase::Suspended => "is suspended (held the lock; waits to reconnect and verify its node)",
     }
 }
 

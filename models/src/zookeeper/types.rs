@@ -111,6 +111,7 @@ impl Reply {
                 | Reply::SessionExpired
                 | Reply::ConnectionLoss
                 | Reply::Disconnected
+                | Reply::Reconnected
         )
     }
 
@@ -137,6 +138,7 @@ impl Reply {
             | Reply::SessionExpired
             | Reply::ConnectionLoss
             | Reply::Disconnected
+            | Reply::Reconnected
             | Reply::SessionMoved => self,
         }
     }
@@ -415,6 +417,14 @@ pub enum Reply {
     /// ensemble's server crashed or left broadcast. The library reconnects by itself; the session
     /// and its watches survive. Queued after the `ConnectionLoss` of an outstanding request.
     Disconnected,
+    /// The client library's event for a connection made again with the session alive
+    /// (`KeeperState.SyncConnected` after a `Disconnected`; Curator's RECONNECTED): the server
+    /// accepted the session. The library queues it as it reads the server's answer to its
+    /// connect request, which comes before anything else on the new connection
+    /// (`ClientCnxn.primeConnection` puts the connect request ahead of `SetWatches` and of the
+    /// requests it held), so it comes before the watch events the re-registration fires and
+    /// before any reply.
+    Reconnected,
     /// An ensemble's leader refused a write because the session has moved: the write came
     /// through a server other than the one the session last (re)connected through (the owner
     /// check of `SessionTrackerImpl.checkSession`). The answer belongs to the connection the
@@ -597,6 +607,7 @@ impl Word for Reply {
             Reply::ConnectionLoss => 10,
             Reply::Disconnected => 11,
             Reply::SessionMoved => 12,
+            Reply::Reconnected => 13,
         }
     }
 
@@ -633,6 +644,7 @@ impl Word for Reply {
             10 => Reply::ConnectionLoss,
             11 => Reply::Disconnected,
             12 => Reply::SessionMoved,
+            13 => Reply::Reconnected,
             variant => unreachable!("reply variant {variant} was never packed"),
         }
     }

@@ -350,6 +350,11 @@ impl<Z: Replayed> Harness<'_, Z> {
         let heard = if self.clients[c].session == SessionEnd::Ended {
             "; the session expired"
         } else {
+            // The library's SyncConnected, queued as it reads the connect answer, ahead of
+            // everything the new connection brings.
+            self.clients[c]
+                .incoming
+                .push_back(Arrived::notice(Reply::Reconnected));
             ""
         };
         let text = format!(
