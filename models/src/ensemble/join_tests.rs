@@ -14,6 +14,16 @@ use crate::zookeeper::{Reply, ZkService};
 /// `recipe`, 2 clients on S0 and S1, S2 leading epoch 1, one session expiry under `timing`, one
 /// partition that never heals and can only cut off the servers in `cut`, epochs up to `epochs`.
 fn cut_off(recipe: Recipe, timing: Timing, cut: u8, epochs: u8) -> LockModel<Ensemble> {
+    let config = LockConfig {
+        session_expiries: 1,
+        partitions: 1,
+        ..LockConfig::new(recipe, 2)
+    };
+    LockModel::on_ensemble(config, cut_off_ensemble(timing, cut, epochs)).expect("valid")
+}
+
+/// `cut_off`'s ensemble.
+fn cut_off_ensemble(timing: Timing, cut: u8, epochs: u8) -> EnsembleConfig {
     let zab = ZabConfig {
         partitions: 1,
         permanent_partitions: true,
@@ -21,16 +31,10 @@ fn cut_off(recipe: Recipe, timing: Timing, cut: u8, epochs: u8) -> LockModel<Ens
         epochs,
         ..ZabConfig::new(3, 0)
     };
-    let config = LockConfig {
-        session_expiries: 1,
-        partitions: 1,
-        ..LockConfig::new(recipe, 2)
-    };
-    let ensemble = EnsembleConfig {
+    EnsembleConfig {
         timing,
         ..EnsembleConfig::new(zab, EnsembleConfig::followers_in_turn(3))
-    };
-    LockModel::on_ensemble(config, ensemble).expect("valid")
+    }
 }
 
 fn expire(client: u8) -> LockAction {
@@ -269,5 +273,56 @@ fn a_new_leader_re_arms_every_session_of_its_tree_and_an_old_one_tracks_nothing(
     assert!(
         elected.zk.agreed_tree().is_live(1),
         "S2's closeSession was never committed"
+    );
+}
+
+/// Goal: a waiter that the `epochs` bound left without a leader for good is stuck by the bound,
+/// not by the protocol, so its lasso is reported `unknown (bounded: epochs = 1 exhausted)`; a
+/// state the bound stopped with nobody waiting, or one where a leader may still come, is no
+/// such case. Method: the minority-leader world (S2 cut off for good, `epochs = 1`), breadth
+/// first, each state's answer compared with whether the bound stopped the ensemble and whether
+/// a client waits; each of the three cases must be met.
+#[test]
+fn a_waiter_left_without_a_leader_by_the_epochs_bound_is_blocked_by_the_bound() {
+    use crate::{prop, Bound, Liveness};
+    let model = cut_off(Recipe::Standard, Timing::default(), 0b100, 1);
+    let ensemble = cut_off_ensemble(Timing::default(), 0b100, 1);
+    let property = prop::EVERY_WAITER_ACQUIRES;
+    let epochs = Bound {
+        key: "epochs",
+        value: 1,
+    };
+    let mut queue = std::collections::VecDeque::from(model.init_states());
+    let mut seen = std::collections::HashSet::new();
+    let (mut blocked, mut idle, mut free) = (0, 0, 0);
+    while let Some(state) = queue.pop_front() {
+        if seen.len() >= 60_000 || !seen.insert(state.clone()) {
+            continue;
+        }
+        let waiting = model.pending(property, &state) != 0;
+        let stopped = state.zk.stopped_by_bound(&ensemble).is_some();
+        let answer = model.blocked_by_bound(property, &state);
+        match (waiting, stopped) {
+            (true, true) => {
+                assert_eq!(answer, Some(epochs));
+                blocked += 1;
+            }
+            (false, true) => {
+                assert_eq!(answer, None, "nobody waits");
+                idle += 1;
+            }
+            (true, false) => {
+                assert_eq!(answer, None, "a leader may still come");
+                free += 1;
+            }
+            (false, false) => assert_eq!(answer, None),
+        }
+        for action in enabled(&model, &state) {
+            queue.extend(model.next_state(&state, action));
+        }
+    }
+    assert!(
+        blocked > 0 && idle > 0 && free > 0,
+        "{blocked} blocked, {idle} idle, {free} free"
     );
 }
