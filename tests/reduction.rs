@@ -29,9 +29,17 @@ const TOO_LARGE: &[(&str, &str)] = &[
     ),
 ];
 
-fn run(scenario: &Scenario, file: &Path, reduction: Reduction) -> Result<ScenarioOutcome, String> {
+fn run(
+    scenario: &Scenario,
+    file: &Path,
+    reduction: Reduction,
+    threads: usize,
+) -> Result<ScenarioOutcome, String> {
     let reports = tempfile::tempdir().expect("temporary folder");
-    let options = common::run_options(reports.path(), reduction);
+    let options = check::RunOptions {
+        threads,
+        ..common::run_options(reports.path(), reduction)
+    };
     // `check::run` replays every trace it writes: a reduced search's traces must be real runs.
     check::run(scenario, file, &options, &mut |_| {})
 }
@@ -84,7 +92,7 @@ fn every_complete_scenario_keeps_its_safety_verdicts_under_partial_order_reducti
         }
         // Safety only, in both searches: the unreduced one then records no graph either.
         scenario.check.properties = safety_properties();
-        let reduced = match run(&scenario, &file, Reduction::PartialOrder) {
+        let reduced = match run(&scenario, &file, Reduction::PartialOrder, 2) {
             Ok(outcome) => outcome,
             Err(err) => {
                 // ZAB's worlds name no persistent sets: the reduction is refused, not ignored.
@@ -95,7 +103,7 @@ fn every_complete_scenario_keeps_its_safety_verdicts_under_partial_order_reducti
                 continue;
             }
         };
-        let whole = run(&scenario, &file, Reduction::None).expect("an unreduced run");
+        let whole = run(&scenario, &file, Reduction::None, 2).expect("an unreduced run");
         assert!(
             whole.search.complete && reduced.search.complete,
             "{relative}"
@@ -228,12 +236,7 @@ fn the_reduced_graph_is_the_same_at_any_thread_count_and_pinned() {
         let mut scenario = Scenario::load(&file).unwrap_or_else(|err| panic!("{err}"));
         scenario.check.properties = safety_properties();
         for threads in [1, 2] {
-            let reports = tempfile::tempdir().expect("temporary folder");
-            let options = lockscope::check::RunOptions {
-                threads,
-                ..common::run_options(reports.path(), Reduction::PartialOrder)
-            };
-            let outcome = check::run(&scenario, &file, &options, &mut |_| {})
+            let outcome = run(&scenario, &file, Reduction::PartialOrder, threads)
                 .unwrap_or_else(|err| panic!("{relative}: {err}"));
             assert!(outcome.search.complete, "{relative}");
             assert_eq!(

@@ -191,23 +191,18 @@ fn crashed_states_pack_injectively() {
 fn an_ensemble_step_is_named_by_the_ensembles_own_task() {
     let model = holder_crash();
     let ensemble = holder_crash_ensemble();
-    let mut queue = std::collections::VecDeque::from(model.init_states());
-    let (mut seen, mut named) = (std::collections::HashSet::new(), 0);
-    while let Some(state) = queue.pop_front() {
-        if seen.len() >= 2_000 || !seen.insert(state.clone()) {
-            continue;
-        }
-        for action in enabled(&model, &state) {
+    let mut named = 0;
+    super::tests::each_reachable(&model, 2_000, |state| {
+        for action in enabled(&model, state) {
             if let LockAction::Ensemble(step) = action {
                 if let Some(index) = ensemble.task(step) {
-                    let task = model.task(&state, &action).expect("an ensemble task");
+                    let task = model.task(state, &action).expect("an ensemble task");
                     assert_eq!(model.task_name(task), ensemble.task_name(index), "{step:?}");
                     named += 1;
                 }
             }
-            queue.extend(model.next_state(&state, action));
         }
-    }
+    });
     assert!(named > 1_000, "{named} ensemble steps named");
 }
 

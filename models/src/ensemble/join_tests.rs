@@ -292,16 +292,11 @@ fn a_waiter_left_without_a_leader_by_the_epochs_bound_is_blocked_by_the_bound() 
         key: "epochs",
         value: 1,
     };
-    let mut queue = std::collections::VecDeque::from(model.init_states());
-    let mut seen = std::collections::HashSet::new();
     let (mut blocked, mut idle, mut free) = (0, 0, 0);
-    while let Some(state) = queue.pop_front() {
-        if seen.len() >= 60_000 || !seen.insert(state.clone()) {
-            continue;
-        }
-        let waiting = model.pending(property, &state) != 0;
+    super::tests::each_reachable(&model, 60_000, |state| {
+        let waiting = model.pending(property, state) != 0;
         let stopped = state.zk.stopped_by_bound(&ensemble).is_some();
-        let answer = model.blocked_by_bound(property, &state);
+        let answer = model.blocked_by_bound(property, state);
         match (waiting, stopped) {
             (true, true) => {
                 assert_eq!(answer, Some(epochs));
@@ -317,10 +312,7 @@ fn a_waiter_left_without_a_leader_by_the_epochs_bound_is_blocked_by_the_bound() 
             }
             (false, false) => assert_eq!(answer, None),
         }
-        for action in enabled(&model, &state) {
-            queue.extend(model.next_state(&state, action));
-        }
-    }
+    });
     assert!(
         blocked > 0 && idle > 0 && free > 0,
         "{blocked} blocked, {idle} idle, {free} free"

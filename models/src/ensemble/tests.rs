@@ -206,15 +206,29 @@ pub(super) fn assert_packs_injectively(
     mut each: impl FnMut(&LockState<Ensemble>),
 ) -> usize {
     use crate::pack::PackState;
-    let mut queue: VecDeque<LockState<Ensemble>> = model.init_states().into();
-    let mut seen: HashSet<LockState<Ensemble>> = queue.iter().cloned().collect();
     let mut packed = HashSet::new();
-    let mut actions = Vec::new();
-    while let Some(state) = queue.pop_front() {
+    let seen = each_reachable(model, limit, |state| {
         let mut bytes = Vec::new();
         state.pack_state(&mut bytes);
-        assert_eq!(LockState::<Ensemble>::unpack_state(&bytes), state);
+        assert_eq!(&LockState::<Ensemble>::unpack_state(&bytes), state);
         assert!(packed.insert(bytes), "two states pack alike");
+        each(state);
+    });
+    assert_eq!(packed.len(), seen);
+    packed.len()
+}
+
+/// Calls `each` on every state of `model`'s world breadth first, up to `limit` states; returns
+/// how many were seen.
+pub(super) fn each_reachable(
+    model: &LockModel<Ensemble>,
+    limit: usize,
+    mut each: impl FnMut(&LockState<Ensemble>),
+) -> usize {
+    let mut queue: VecDeque<LockState<Ensemble>> = model.init_states().into();
+    let mut seen: HashSet<LockState<Ensemble>> = queue.iter().cloned().collect();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
         each(&state);
         model.actions(&state, &mut actions);
         for action in actions.drain(..) {
@@ -224,8 +238,7 @@ pub(super) fn assert_packs_injectively(
             }
         }
     }
-    assert_eq!(packed.len(), seen.len());
-    packed.len()
+    seen.len()
 }
 
 /// Goal: an ensemble state packs injectively and unpacks to itself, so a search may store and
