@@ -223,8 +223,8 @@ fn the_reduced_graph_is_the_same_at_any_thread_count_and_pinned() {
         ("bench/reference-n3-e1.toml", 11_141, 22_406),
         // 4 clients, no fault: 142,549.
         ("bench/reference-n4-e0.toml", 31_469, 54_593),
-        // A partition, sets only once it is spent and healed: 1,651.
-        ("lock/curator-partition.toml", 1_630, 3_666),
+        // A partition, sets only once it is spent and healed: 1,527.
+        ("lock/curator-partition.toml", 1_509, 3_442),
         // The standard recipe with an expiry: 749.
         ("lock/standard-expiry.toml", 405, 682),
         // Three servers, no fault: the servers' steps are never in a set: 22,085.

@@ -32,19 +32,33 @@ use crate::zookeeper::{ClientId, ClientView, Reply, ZkService};
 
 impl<Z: ZkService> LockModel<Z> {
     /// Break `client`'s connection: everything in flight between it and the server is lost. The
-    /// client learns it as `ConnectionLoss`; watch events that were in flight come again after it
-    /// (the library re-registers its watches on reconnect and the server fires the changed ones).
+    /// client learns it as `ConnectionLoss`. Watch events that were in flight come again after it
+    /// (the library re-registers the watches it knows on reconnect and the server fires the
+    /// changed ones), except those of the watch a lost read answer registered: the library
+    /// learns of a watch only from the answer, so that watch is gone with the connection, and
+    /// so is its event.
     pub(super) fn lose_connection(&self, state: &mut LockState<Z>, c: ClientId) {
         let links = &mut state.links[usize::from(c)];
         links.to_server.clear();
         let lost: ArrayVec<Reply, { super::state::REPLIES_IN_FLIGHT }> =
             links.from_server.drain(..).collect();
         links.send_reply(Reply::ConnectionLoss);
-        for event in lost
-            .into_iter()
-            .filter(|r| matches!(r, Reply::Event { .. }))
-        {
-            links.send_reply(event);
+        let unlearned = lost
+            .iter()
+            .position(|r| r.answers_request())
+            .and_then(|at| {
+                let kind = lost[at].watch_kind()?;
+                Some((at, kind))
+            });
+        for (at, event) in lost.iter().enumerate() {
+            let unlearned_event = unlearned
+                .is_some_and(|(answer, kind)| at > answer && event.watch_kind() == Some(kind));
+            if matches!(event, Reply::Event { .. }) && !unlearned_event {
+                links.send_reply(*event);
+            }
+        }
+        if let Some((_, kind)) = unlearned {
+            state.zk.read_answer_lost(c, kind);
         }
     }
 
@@ -393,5 +407,67 @@ mod tests {
             assert_eq!(next.clients[1].phase, Phase::WaitWatch);
             assert!(next.links[1].from_server.is_empty(), "nothing will wake it");
         }
+    }
+
+    /// Goal: a read answer lost with its connection takes its watch with it. ZooKeeper's server
+    /// drops a closed connection's watches and the client library re-registers only those whose
+    /// answer it read, so neither the watch nor an event it fired may outlive the break; an
+    /// event the model kept could wake a waiter ZooKeeper never wakes.
+    /// Method: in every recipe's fault worlds, break connections (lost connection, read timeout,
+    /// server crash) in every reachable state, and check each client whose unread answer to a
+    /// read was lost; there must be such breaks, with an event of that watch in flight too.
+    #[test]
+    fn a_lost_read_answer_takes_its_watch_and_its_event_with_it() {
+        let (mut breaks, mut events_dropped) = (0, 0);
+        for config in crate::lock::test_worlds::varied_worlds() {
+            let model = LockModel::new(config).expect("valid");
+            for state in crate::lock::test_worlds::reachable(&model, 50_000) {
+                for action in enabled(&model, &state).into_iter().filter(|a| {
+                    matches!(
+                        a,
+                        LockAction::LoseConnection { .. }
+                            | LockAction::ReadTimeout
+                            | LockAction::CrashServer
+                    )
+                }) {
+                    let next = model.next_state(&state, action).expect("a next state");
+                    for c in 0..2u8 {
+                        let before = &state.links[usize::from(c)].from_server;
+                        let after = &next.links[usize::from(c)].from_server;
+                        let Some(at) = before.iter().position(|r| r.answers_request()) else {
+                            continue;
+                        };
+                        let Some(kind) = before[at].watch_kind() else {
+                            continue;
+                        };
+                        if after.contains(&before[at]) {
+                            continue;
+                        }
+                        breaks += 1;
+                        if before[at + 1..]
+                            .iter()
+                            .any(|r| r.watch_kind() == Some(kind))
+                        {
+                            events_dropped += 1;
+                        }
+                        assert!(
+                            !after.iter().any(|r| matches!(r, Reply::Event { .. })
+                                && r.watch_kind() == Some(kind)),
+                            "{action} re-sends the event of a watch C{c} never learned: {after:?}"
+                        );
+                        assert!(
+                            !next.zk.watches_of(c).any(|w| w.kind == kind),
+                            "{action} leaves C{c} a watch it never learned: {:?}",
+                            next.zk.watches()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(breaks > 100, "only {breaks} lost read answers");
+        assert!(
+            events_dropped > 0,
+            "no lost answer had its watch's event behind it"
+        );
     }
 }

@@ -583,6 +583,12 @@ impl Server {
         );
     }
 
+    /// Drop `client`'s watches of `kind` (see [`ZkService::read_answer_lost`]).
+    pub fn forget_watches(&mut self, client: ClientId, kind: WatchKind) {
+        self.watches
+            .retain(|watch| watch.client != client || watch.kind != kind);
+    }
+
     fn add_watch(&mut self, watch: Watch) {
         if let Err(at) = self.watches.binary_search(&watch) {
             self.watches.insert(at, watch);

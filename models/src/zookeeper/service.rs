@@ -11,7 +11,7 @@ use std::hash::Hash;
 use std::ops::ControlFlow;
 
 use super::server::{Outbox, Served, Server, ZkConfig};
-use super::types::{ClientId, Path, Reply, Request, Seq, SeqMap, SessionState, ZxidMap};
+use super::types::{ClientId, Path, Reply, Request, Seq, SeqMap, SessionState, WatchKind, ZxidMap};
 use crate::actor::ActorId;
 use crate::ensemble::EnsembleStep;
 use crate::timeline::{MessageEvent, StepKind};
@@ -59,6 +59,14 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
     /// reconnection compares with the new server's.
     #[inline]
     fn client_read(&mut self, _client: ClientId, _reply: Reply) {}
+
+    /// The answer to `client`'s read was lost with its connection before the client read it: the
+    /// watch the read registered, of kind `kind`, goes with the connection (ZooKeeper's server
+    /// drops a closed connection's watches), and the client library, which registers a watch
+    /// only when it reads the answer, does not set it again when it reconnects. An ensemble
+    /// keeps each answer's watch with the answer and drops it when it closes the connection.
+    #[inline]
+    fn read_answer_lost(&mut self, _client: ClientId, _kind: WatchKind) {}
 
     /// Whether `client`'s own connection to its server may break now (the `message_loss` fault)
     /// in a way that matters, `on_link` telling whether its request or an answer is on the
@@ -284,6 +292,10 @@ impl ZkService for Server {
 
     fn has_watch(&self, client: ClientId) -> bool {
         self.watches_of(client).next().is_some()
+    }
+
+    fn read_answer_lost(&mut self, client: ClientId, kind: WatchKind) {
+        Server::forget_watches(self, client, kind);
     }
 
     #[inline]

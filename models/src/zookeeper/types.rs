@@ -101,6 +101,22 @@ impl Request {
 }
 
 impl Reply {
+    /// The kind of watch the read this answers may have registered (a listing's child watch, the
+    /// data watch of `exists` or `getData`), or the kind of watch this event fired; `None` for
+    /// every other reply. In the lock recipes a client waits on one read at a time and, while it
+    /// waits, holds no other watch of the kind that read sets: the kind names the watch.
+    pub fn watch_kind(self) -> Option<WatchKind> {
+        match self {
+            Reply::Children { .. }
+            | Reply::Event {
+                kind: EventKind::NodeChildrenChanged,
+                ..
+            } => Some(WatchKind::Child),
+            Reply::Stat { .. } | Reply::Data { .. } | Reply::Event { .. } => Some(WatchKind::Data),
+            _ => None,
+        }
+    }
+
     /// Whether this is the server's answer to one of the client's requests (as opposed to a watch
     /// event, or news of the session or connection, which the library hands to watchers).
     #[inline]
