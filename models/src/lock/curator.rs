@@ -12,6 +12,10 @@
 //!    deleted. `NoNode` → go to 3 (no watch was left). Otherwise wait for the event, then go to 3.
 //! 6. Release: `delete(own node)` (`NoNode` counts as done).
 //!
+//! Steps 7 and 8 are not `InterProcessMutex`'s, which never reads the connection state: they
+//! are the connection-state listener Curator's documentation asks a lock user to add
+//! (docs/recipes.md), and step 8's listing is the model's own way to resume.
+//!
 //! 7. SUSPENDED while holding (the library's `Disconnected`, which only an ensemble's server
 //!    faults produce): stop acting as the holder, keeping the node (`Suspended`).
 //! 8. RECONNECTED while suspended (the library's `Reconnected`: the session lived): verify the

@@ -80,10 +80,15 @@ pub enum Variant {
     /// monitor rules it out). In the model the client may take a watch event lying right behind
     /// a reply before that reply ([`LockAction::EventThreadFirst`]).
     UnsynchronisedEventThread,
+    /// Curator's `InterProcessMutex` as it ships, without the connection-state listener that
+    /// Curator's documentation asks a lock user to add: the mutex never reads the connection
+    /// state, so a holder told `Disconnected` (SUSPENDED) keeps acting as the holder. Only an
+    /// ensemble sends connection events.
+    NoConnectionListener,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 8] = [
         Variant::Fixed,
         Variant::SkipRecheck,
         Variant::WatchLowest,
@@ -91,6 +96,7 @@ impl Variant {
         Variant::UncheckedResource,
         Variant::NodeVersionToken,
         Variant::UnsynchronisedEventThread,
+        Variant::NoConnectionListener,
     ];
 
     pub fn name(self) -> &'static str {
@@ -102,6 +108,7 @@ impl Variant {
             Variant::UncheckedResource => "unchecked-resource",
             Variant::NodeVersionToken => "node-version-token",
             Variant::UnsynchronisedEventThread => "unsynchronised-event-thread",
+            Variant::NoConnectionListener => "no-connection-listener",
         }
     }
 
@@ -114,6 +121,7 @@ impl Variant {
             | Variant::IgnoreMissingPredecessor
             | Variant::UnsynchronisedEventThread => &[Recipe::Standard, Recipe::Fenced],
             Variant::UncheckedResource | Variant::NodeVersionToken => &[Recipe::Fenced],
+            Variant::NoConnectionListener => &[Recipe::Curator],
         }
     }
 }
@@ -366,6 +374,14 @@ impl<Z: ZkService> LockModel<Z> {
         }
     }
 
+    /// Whether the client application acts on the library's connection states: the Curator
+    /// recipe's listener does (SUSPENDED, RECONNECTED); the other recipes, and Curator's mutex
+    /// without the listener, do not.
+    fn listens_to_connection_state(&self) -> bool {
+        self.config.recipe == Recipe::Curator
+            && self.config.variant != Variant::NoConnectionListener
+    }
+
     /// A client consumes a reply or notification from the server and reacts. Session-level
     /// replies are handled the same for every recipe; the rest is the recipe's step list.
     fn on_reply(&self, client: &mut Client, reply: Reply) -> Option<Request> {
@@ -380,11 +396,11 @@ impl<Z: ZkService> LockModel<Z> {
             // holder, then verifies its node and holds again (`curator::on_suspended`,
             // `curator::on_reconnected`); the other recipes ignore both, as hand-written clients
             // do. The library reconnects by itself.
-            Reply::Disconnected if self.config.recipe == Recipe::Curator => {
+            Reply::Disconnected if self.listens_to_connection_state() => {
                 curator::on_suspended(client);
                 None
             }
-            Reply::Reconnected if self.config.recipe == Recipe::Curator => {
+            Reply::Reconnected if self.listens_to_connection_state() => {
                 curator::on_reconnected(client)
             }
             Reply::Disconnected | Reply::Reconnected => None,
