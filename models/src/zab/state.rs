@@ -209,9 +209,9 @@ pub struct Server {
     /// How far the in-memory data tree was loaded from the log beyond the delivered prefix: at a
     /// restart (the whole log is replayed, committed or not) and, in the fixed code, when a role
     /// ends (`ZKDatabase.fastForwardDataBase`, ZOOKEEPER-2845's fix). In zk-2355 it may name a
-    /// zxid beyond the log: a DIFF's, claimed before its transactions were applied. `Zxid::ZERO` once the
-    /// delivered prefix reaches it, so that it tells states apart only when it matters (see
-    /// [`Server::processed_zxid`]).
+    /// zxid beyond the log: a DIFF's, claimed before its transactions were applied.
+    /// `Zxid::ZERO` once the delivered prefix reaches it, so that it tells states apart only
+    /// when it matters (see [`Server::processed_zxid`]).
     pub loaded: Zxid,
     /// Fast Leader Election's volatile state (unused by the oracle election).
     pub fle: FleState,

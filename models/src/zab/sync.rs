@@ -389,7 +389,8 @@ impl ZabModel {
 /// arrives, before any of those transactions is applied (they are applied at NEWLEADER, or
 /// logged and applied after UPTODATE). The fix sets it only after a SNAP or a TRUNC, whose
 /// tree is already the leader's at that zxid. The claim lives in memory: a restart replays the
-/// log and forgets it, but a follower that goes back to LOOKING keeps it ([`Server::fast_forward`]).
+/// log and forgets it, but a follower that goes back to LOOKING keeps it
+/// ([`Server::fast_forward`]).
 ///
 /// [`Server::fast_forward`]: super::state::Server::fast_forward
 fn claim_diff_zxid(state: &mut ZabState, follower: Sid, txns: &Log) {
