@@ -621,9 +621,9 @@ fn each_ensemble_key_not_built_yet_is_refused_with_its_own_reason() {
     let base = "[model]\nkind = \"lock\"\nrecipe = \"standard\"\nclients = 2\nservers = 3\n";
     for (name, extra, expected) in [
         (
-            "zk-2355",
-            "zookeeper = \"zk-2355\"\n",
-            "model.zookeeper = \"zk-2355\": not built yet on an ensemble (servers > 1); of the session flaws outside ZAB only zk-1208 and zk-710 are modelled",
+            "zk-1367",
+            "zookeeper = \"zk-1367\"\n",
+            "model.zookeeper = \"zk-1367\": not built yet on an ensemble (servers > 1); of the session flaws outside ZAB only zk-1208 and zk-710 are modelled",
         ),
         (
             "sessions",

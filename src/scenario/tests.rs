@@ -821,7 +821,7 @@ fn a_servers_code_in_the_recipe_variant_points_to_model_zookeeper() {
     }
     let message = error(&ENSEMBLE.replace("\"zk-1208\"", "\"skip-recheck\""));
     assert!(
-        message.starts_with("scenarios/x.toml:8:13: model.zookeeper: expected one of fixed, zk-1208, zk-2355, zk-1367, zk-710, zk-4643, "),
+        message.starts_with("scenarios/x.toml:8:13: model.zookeeper: expected one of fixed, zk-1208, zk-1367, zk-710, zk-4643, "),
         "{message}"
     );
     assert!(

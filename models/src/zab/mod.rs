@@ -35,7 +35,8 @@
 //! UPTODATE handling after a DIFF in [`sync`] (zk-4643, zk-4646, zk-3911, zk-4685, zk-3023), the
 //! proposals a follower buffers during synchronization (zk-4394, [`sync`]), a follower's proposal
 //! logging in [`broadcast`] (zk-4712), the data tree kept when a role ends ([`election`],
-//! zk-2845). A [`ZabVariant`] is a set of flaws: one to teach a bug, several for a release
+//! zk-2845), the last processed zxid a DIFF claims before it is applied ([`sync`], zk-2355). A
+//! [`ZabVariant`] is a set of flaws: one to teach a bug, several for a release
 //! (`v3.6-3.9.1`, `v3.9.2`), none for the fixed code.
 //!
 //! Abstractions: one transaction per client write, no sessions or data tree; the sync's
@@ -86,8 +87,8 @@ pub use types::{Msg, Sid, SyncMode, Txn, Zxid};
 /// flaws it had together ([`ZabVariant::flaws`]). Flaws differ in NEWLEADER handling after a DIFF
 /// (zk-4643, zk-4646, zk-3911, zk-4685; after a SNAP or TRUNC every version snapshots before the
 /// epoch), UPTODATE handling after a DIFF (zk-3023), NEWLEADER handling of the proposals buffered
-/// in the sync (zk-4394), the follower's proposal logging (zk-4712), and the data tree kept when
-/// a role ends (zk-2845).
+/// in the sync (zk-4394), the follower's proposal logging (zk-4712), the data tree kept when a
+/// role ends (zk-2845), and the last processed zxid a DIFF sets before it is applied (zk-2355).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ZabVariant {
     /// The protocol as fixed by PR #2152: on NEWLEADER a follower writes the synced transactions
@@ -134,6 +135,13 @@ pub enum ZabVariant {
     /// the new leader's (a restart would replay them: data inconsistency).
     #[serde(rename = "zk-2845")]
     Zk2845,
+    /// ZOOKEEPER-2355: a follower synchronised by DIFF takes the DIFF's zxid (the leader's last
+    /// committed one) as its data tree's last processed zxid when the DIFF arrives, before it has
+    /// applied any of the transactions that follow. If its connection to the leader fails before
+    /// NEWLEADER, it goes back to LOOKING with that claim in memory, reports it, and the leader
+    /// sends it an empty DIFF: it never applies what it missed.
+    #[serde(rename = "zk-2355")]
+    Zk2355,
     /// ZooKeeper 3.6.0 to 3.9.1 (after ZOOKEEPER-3911's fix, before PR #2111): the flaws of
     /// zk-4643, zk-4646, zk-4685, zk-3023, zk-4394 and zk-4712 together (docs/zab.md).
     #[serde(rename = "v3.6-3.9.1")]
@@ -156,10 +164,11 @@ pub enum Flaw {
     Zk3023,
     Zk4394,
     Zk2845,
+    Zk2355,
 }
 
 impl ZabVariant {
-    pub const ALL: [ZabVariant; 11] = [
+    pub const ALL: [ZabVariant; 12] = [
         ZabVariant::Fixed,
         ZabVariant::Zk4643,
         ZabVariant::Zk4646,
@@ -169,6 +178,7 @@ impl ZabVariant {
         ZabVariant::Zk3023,
         ZabVariant::Zk4394,
         ZabVariant::Zk2845,
+        ZabVariant::Zk2355,
         ZabVariant::V36To391,
         ZabVariant::V392,
     ];
@@ -184,6 +194,7 @@ impl ZabVariant {
             ZabVariant::Zk3023 => "zk-3023",
             ZabVariant::Zk4394 => "zk-4394",
             ZabVariant::Zk2845 => "zk-2845",
+            ZabVariant::Zk2355 => "zk-2355",
             ZabVariant::V36To391 => "v3.6-3.9.1",
             ZabVariant::V392 => "v3.9.2",
         }
@@ -201,6 +212,7 @@ impl ZabVariant {
             ZabVariant::Zk3023 => &[Flaw::Zk3023],
             ZabVariant::Zk4394 => &[Flaw::Zk4394],
             ZabVariant::Zk2845 => &[Flaw::Zk2845],
+            ZabVariant::Zk2355 => &[Flaw::Zk2355],
             ZabVariant::V36To391 => &[
                 Flaw::Zk4643,
                 Flaw::Zk4646,

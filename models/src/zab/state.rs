@@ -208,9 +208,10 @@ pub struct Server {
     pub orphans: Log,
     /// How far the in-memory data tree was loaded from the log beyond the delivered prefix: at a
     /// restart (the whole log is replayed, committed or not) and, in the fixed code, when a role
-    /// ends (`ZKDatabase.fastForwardDataBase`, ZOOKEEPER-2845's fix). `Zxid::ZERO` once the
-    /// delivered prefix reaches it, so that it tells states apart only when it matters (see
-    /// [`Server::processed_zxid`]).
+    /// ends (`ZKDatabase.fastForwardDataBase`, ZOOKEEPER-2845's fix). In zk-2355 it may name a
+    /// zxid beyond the log: a DIFF's, claimed before its transactions were applied.
+    /// `Zxid::ZERO` once the delivered prefix reaches it, so that it tells states apart only
+    /// when it matters (see [`Server::processed_zxid`]).
     pub loaded: Zxid,
     /// Fast Leader Election's volatile state (unused by the oracle election).
     pub fle: FleState,
@@ -296,6 +297,15 @@ impl Server {
     /// Load the whole log into the data tree (a restart's replay, or `fastForwardDataBase`).
     pub fn load_log(&mut self) {
         self.loaded = self.disk.last_zxid();
+        self.forget_covered_load();
+    }
+
+    /// `ZKDatabase.fastForwardDataBase`: replay the log entries after the tree's last processed
+    /// zxid. That reaches the log's last zxid, unless the tree claims a zxid beyond its log (a
+    /// DIFF's, zk-2355): then nothing is replayed and the claim stands. (The fixed code's tree
+    /// never claims more than its log, so it uses [`Server::load_log`].)
+    pub fn fast_forward(&mut self) {
+        self.loaded = self.loaded.max(self.disk.last_zxid());
         self.forget_covered_load();
     }
 

@@ -17,7 +17,8 @@
 //!
 //! Follower:
 //! 4. TRUNC cuts the log at once; DIFF and SNAP transactions are kept in memory. PROPOSALs are
-//!    buffered, COMMITs mark the buffered proposal they name.
+//!    buffered, COMMITs mark the buffered proposal they name. (zk-2355: a DIFF also sets the
+//!    tree's last processed zxid to the leader's at once.)
 //! 5. NEWLEADER: write the synced transactions to disk (delivering them), write currentEpoch = e,
 //!    send ACK(e, 0) — in this order and as one step in the fixed protocol. The flawed variants
 //!    split or reorder this step (see [`super::ZabVariant`]); their later halves are
@@ -105,6 +106,9 @@ impl ZabModel {
             server.loaded = server.loaded.min(to);
             let following = server.following_mut().expect("checked");
             following.reported = following.reported.min(keep as u8);
+        }
+        if mode == SyncMode::Diff && self.has(Flaw::Zk2355) {
+            claim_diff_zxid(state, follower, &txns);
         }
         let following = state.server_mut(follower).following_mut().expect("checked");
         following.synced = txns;
@@ -377,6 +381,22 @@ impl ZabModel {
         } else {
             server.disk.delivered += committed as u8;
         }
+    }
+}
+
+/// zk-2355, at the follower: `syncWithLeader` sets the data tree's last processed zxid to the
+/// DIFF's zxid, the last committed transaction the leader sends in it, as soon as the DIFF
+/// arrives, before any of those transactions is applied (they are applied at NEWLEADER, or
+/// logged and applied after UPTODATE). The fix sets it only after a SNAP or a TRUNC, whose
+/// tree is already the leader's at that zxid. The claim lives in memory: a restart replays the
+/// log and forgets it, but a follower that goes back to LOOKING keeps it
+/// ([`Server::fast_forward`]).
+///
+/// [`Server::fast_forward`]: super::state::Server::fast_forward
+fn claim_diff_zxid(state: &mut ZabState, follower: Sid, txns: &Log) {
+    if let Some(last) = txns.last() {
+        let server = state.server_mut(follower);
+        server.loaded = server.loaded.max(last.zxid);
     }
 }
 

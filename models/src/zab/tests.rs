@@ -1517,3 +1517,106 @@ fn the_fixed_protocol_applies_the_synced_txns_before_any_ack() {
     assert_eq!(state.server(follower).phase, Phase::Broadcast);
     assert_eq!(state.ghost.during_action, Default::default());
 }
+
+/// 3 servers, 3 writes, two spurious timeouts, the code `variant`.
+fn diff_timeouts_model(variant: ZabVariant) -> ZabModel {
+    ZabModel::new(ZabConfig {
+        variant,
+        timeouts: 2,
+        crashes: 1,
+        ..ZabConfig::new(3, 3)
+    })
+    .expect("valid")
+}
+
+/// S2 leads epoch 1; (1,1) is everywhere; S1 gave up on S2 (a spurious timeout) and (1,2) was
+/// committed without it; S1 joined again, reported (1,1) and has just received DIFF +(1,2).
+fn diff_received(model: &ZabModel) -> ZabState {
+    let state = established(model, 2, 0b111);
+    let state = step(model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = settle(model, state);
+    let state = step(model, &state, ZabAction::SpuriousTimeout { server: 1 });
+    let state = step(model, &state, ZabAction::ClientRequest { leader: 2 });
+    let state = settle(model, state);
+    assert_eq!(state.ghost.committed(), 0b11, "both writes committed");
+    let state = join(model, &state, 1, 2);
+    let state = deliver(model, &state, 1, 2); // FOLLOWERINFO
+    let state = deliver(model, &state, 2, 1); // LEADERINFO(1)
+    let state = deliver(model, &state, 1, 2); // ACKEPOCH, last (1,1)
+    let state = deliver(model, &state, 2, 1); // DIFF +(1,2)
+    assert_eq!(
+        state.head(2, 1).map(|p| &p.msg),
+        Some(&Msg::NewLeader { epoch: 1 })
+    );
+    state
+}
+
+/// ZOOKEEPER-2355 (`EphemeralNodeDeletionTest`): a follower whose connection to the leader fails
+/// between a DIFF and NEWLEADER. zk-2355 takes the DIFF's zxid (1,2) as processed when the DIFF
+/// arrives; going back to LOOKING keeps that claim, the next ACKEPOCH reports it, the leader sends
+/// an empty DIFF, and (1,2) never reaches S1: after a third write S1's log skips it
+/// (`history_consistency`, `total_order`). The fixed code claims nothing before applying, reports
+/// (1,1) again and gets DIFF +(1,2). A crash instead of the timeout forgets the claim in every
+/// version: a restart replays the log.
+#[test]
+fn zk_2355_a_follower_cut_off_after_a_diff_claims_it_and_gets_an_empty_diff() {
+    for variant in [ZabVariant::Zk2355, ZabVariant::Fixed] {
+        let flawed = variant == ZabVariant::Zk2355;
+        let model = diff_timeouts_model(variant);
+        let state = diff_received(&model);
+        let s1 = state.server(1);
+        assert_eq!(
+            s1.disk.log,
+            log(&[txn(1, 1, 1)]),
+            "(1,2) is not applied yet"
+        );
+        let claimed = if flawed {
+            Zxid::new(1, 2)
+        } else {
+            Zxid::new(1, 1)
+        };
+        assert_eq!(s1.processed_zxid(), claimed, "{variant:?}");
+
+        let crashed = step(&model, &state, ZabAction::Crash { server: 1 });
+        let restarted = step(&model, &crashed, ZabAction::Restart { server: 1 });
+        assert_eq!(restarted.server(1).processed_zxid(), Zxid::new(1, 1));
+
+        let state = step(&model, &state, ZabAction::SpuriousTimeout { server: 1 });
+        assert_eq!(state.server(1).role, Role::Looking);
+        assert_eq!(state.server(1).processed_zxid(), claimed, "kept in memory");
+        let state = join(&model, &state, 1, 2);
+        let state = deliver(&model, &state, 1, 2); // FOLLOWERINFO
+        let state = deliver(&model, &state, 2, 1); // LEADERINFO(1)
+        let state = deliver(&model, &state, 1, 2); // ACKEPOCH with the claim
+        let sent = state.head(2, 1).map(|p| p.msg);
+        let missed = if flawed {
+            Log::new()
+        } else {
+            log(&[txn(1, 2, 2)])
+        };
+        assert_eq!(
+            sent,
+            Some(Msg::Sync {
+                mode: SyncMode::Diff,
+                txns: missed
+            }),
+            "{variant:?}"
+        );
+        let state = settle(&model, state);
+        assert_eq!(state.server(1).phase, Phase::Broadcast);
+        let state = step(&model, &state, ZabAction::ClientRequest { leader: 2 });
+        let state = settle(&model, state);
+        let s1_log = &state.server(1).disk.log;
+        if flawed {
+            assert_eq!(*s1_log, log(&[txn(1, 1, 1), txn(1, 3, 3)]), "(1,2) skipped");
+            assert!(!props::history_consistency(&state));
+            assert!(
+                !props::total_order(&state),
+                "S1 delivers (1,3) without (1,2)"
+            );
+        } else {
+            assert_eq!(*s1_log, state.server(2).disk.log);
+            assert!(props::history_consistency(&state) && props::total_order(&state));
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Which code the servers of an ensemble run (`[model] zookeeper` of a lock over an ensemble):
-//! ZAB's versions as the zab kind names them, or the fixed code with one flaw of the servers'
-//! session or synchronisation handling that breaks a lock.
+//! ZAB's versions as the zab kind names them (synchronisation flaws such as zk-2355 among them),
+//! or the fixed code with one flaw of the servers' session handling that breaks a lock.
 
 use crate::zab::ZabVariant;
 
@@ -24,10 +24,6 @@ pub enum ServerFlaw {
     /// whose closeSession it has already prepared, so the create commits after the close and its
     /// ephemeral node outlives the session.
     Zk1208,
-    /// ZOOKEEPER-2355: a follower synchronised by DIFF records the leader's zxid as its own before
-    /// it has applied the synchronised transactions; crashing then, it rejoins with that zxid,
-    /// is sent an empty DIFF and never applies what it missed.
-    Zk2355,
     /// ZOOKEEPER-1367: session transactions a follower applies while synchronising with its
     /// leader (`Learner.syncWithLeader`) bypass its session tracker; once it leads, it never
     /// expires those sessions.
@@ -40,17 +36,11 @@ pub enum ServerFlaw {
 }
 
 impl ServerFlaw {
-    pub const ALL: [ServerFlaw; 4] = [
-        ServerFlaw::Zk1208,
-        ServerFlaw::Zk2355,
-        ServerFlaw::Zk1367,
-        ServerFlaw::Zk710,
-    ];
+    pub const ALL: [ServerFlaw; 3] = [ServerFlaw::Zk1208, ServerFlaw::Zk1367, ServerFlaw::Zk710];
 
     pub fn name(self) -> &'static str {
         match self {
             ServerFlaw::Zk1208 => "zk-1208",
-            ServerFlaw::Zk2355 => "zk-2355",
             ServerFlaw::Zk1367 => "zk-1367",
             ServerFlaw::Zk710 => "zk-710",
         }
@@ -120,10 +110,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "{names:?}");
-        assert_eq!(
-            names[..5],
-            ["fixed", "zk-1208", "zk-2355", "zk-1367", "zk-710"]
-        );
+        assert_eq!(names[..4], ["fixed", "zk-1208", "zk-1367", "zk-710"]);
         assert_eq!(ServerCode::default().name(), "fixed");
     }
 }

@@ -79,7 +79,8 @@ impl ZabModel {
     /// is kept. The fixed code then replays the rest of the log into it
     /// (`fastForwardDataBase`), so it reports its last logged zxid; before ZOOKEEPER-2845's fix
     /// it reports what it had applied. In zk-4712 the role's SyncRequestProcessor is not shut
-    /// down: its queue lives on, orphaned.
+    /// down: its queue lives on, orphaned. In zk-2355 the tree may claim a DIFF's zxid it never
+    /// applied; replaying the log after that zxid keeps the claim.
     pub(super) fn look_for_leader(&self, state: &mut ZabState, server: Sid) {
         let me = state.server_mut(server);
         for txn in std::mem::take(&mut me.sync_queue) {
@@ -87,7 +88,9 @@ impl ZabModel {
                 me.orphans.push(txn);
             }
         }
-        if !self.has(Flaw::Zk2845) {
+        if self.has(Flaw::Zk2355) {
+            me.fast_forward();
+        } else if !self.has(Flaw::Zk2845) {
             me.load_log();
         }
         me.become_looking();
