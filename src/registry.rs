@@ -99,7 +99,7 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
 }
 
 /// The ensemble's configuration for a lock scenario with `servers > 1`, or why this version cannot
-/// check it yet: no createSession transactions, no Fast Leader Election and of the session flaws
+/// check it yet: no Fast Leader Election and of the session flaws
 /// outside ZAB only zk-1208 and zk-710 so far (docs/design/ensemble.md, §8), each refused with its own reason;
 /// the lock model refuses the fault budgets it cannot take. Server crashes, partitions and timeouts
 /// are ZAB's own, with its budgets.
@@ -127,12 +127,6 @@ pub fn ensemble_config(
             )
         }
     };
-    if !ensemble.sessions_at_start {
-        return not_yet(
-            "model.sessions_at_start = false",
-            "every session is open at the start: a session created by a createSession transaction is not modelled",
-        );
-    }
     if ensemble.election != Election::Oracle {
         return not_yet(
             "model.election = \"fle\"",
@@ -160,6 +154,7 @@ pub fn ensemble_config(
         timing,
         crashable: faults.crashable.map_or(config.crashable, |c| c.0),
         late_forwards: faults.late_forwards,
+        sessions_at_start: ensemble.sessions_at_start,
         ..config
     })
 }

@@ -626,11 +626,6 @@ fn each_ensemble_key_not_built_yet_is_refused_with_its_own_reason() {
             "model.zookeeper = \"zk-2355\": not built yet on an ensemble (servers > 1); of the session flaws outside ZAB only zk-1208 and zk-710 are modelled",
         ),
         (
-            "sessions",
-            "sessions_at_start = false\n",
-            "model.sessions_at_start = false: not built yet on an ensemble (servers > 1); every session is open at the start: a session created by a createSession transaction is not modelled",
-        ),
-        (
             "fle",
             "election = \"fle\"\n",
             "model.election = \"fle\": not built yet on an ensemble (servers > 1); a lock over an ensemble elects its leaders with the oracle",

@@ -105,6 +105,7 @@ scenario_tests! {
     lock_curator_partition => "lock/curator-partition.toml",
     lock_curator_expiry => "lock/curator-expiry.toml",
     ensemble_control => "ensemble/control.toml",
+    ensemble_open_sessions => "ensemble/open-sessions.toml",
     ensemble_zk_1208 => "ensemble/zk-1208.toml",
     ensemble_zk_1208_fixed => "ensemble/zk-1208-fixed.toml",
     ensemble_leader_crash => "ensemble/leader-crash.toml",

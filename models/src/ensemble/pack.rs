@@ -101,7 +101,7 @@ impl Pack for Ensemble {
             out.put(u64::from(server));
         }
         out.put_words(&self.watches);
-        out.put(u64::from(self.lock_parent));
+        out.put(u64::from(self.lock_parent) | u64::from(!self.sessions_at_start) << 1);
         for tracker in &self.trackers[..self.zab.servers.len()] {
             out.put(
                 u64::from(tracker.tracked)
@@ -134,7 +134,8 @@ impl Pack for Ensemble {
             self.connections.push(input.take_u8());
         }
         input.take_words(&mut self.watches);
-        self.lock_parent = input.take() != 0;
+        let start = input.take();
+        (self.lock_parent, self.sessions_at_start) = (start & 1 != 0, start & 2 == 0);
         for s in 0..self.zab.servers.len() {
             let word = input.take();
             self.trackers[s].tracked = word as u8;

@@ -48,17 +48,38 @@ impl Ensemble {
         request: Request,
     ) -> LockTxn {
         let owner = config.checks_owners().then_some(via);
-        let checked = if request == Request::CreateSession {
-            Ok(())
-        } else {
-            self.trackers[usize::from(leader)].check(client, owner, config.flaw)
-        };
-        checked
+        if request == Request::CreateSession {
+            return self.prepare_session(leader, client, owner);
+        }
+        self.trackers[usize::from(leader)]
+            .check(client, owner, config.flaw)
             .and_then(|()| {
                 self.prepared_view(&config.zk, leader)
                     .prepare(client, request)
             })
             .unwrap_or_else(|reply| LockTxn::Error { client, reply })
+    }
+
+    /// `PrepRequestProcessor` on `leader` for a connect request without a session
+    /// (`ZooKeeperServer.processConnectRequest` submits a createSession): the leader's tracker
+    /// tracks the new session from now on (`trackSession` once `propose` notes it) and, where the
+    /// world keeps owners, makes the server it came through its owner (`setOwner`). A client that
+    /// lost its connection before it learned its session connects again with a new request: the
+    /// model gives the new session the client's slot, so a session the client never learned of,
+    /// which holds no node, is the same slot as its next one.
+    fn prepare_session(&mut self, leader: Sid, client: ClientId, owner: Option<Sid>) -> LockTxn {
+        if let Some(server) = owner {
+            self.trackers[usize::from(leader)].set_owner(client, server);
+        }
+        LockTxn::CreateSession { client }
+    }
+
+    /// Whether `client` has a session as its library knows it: every session is open at the
+    /// start, or it has read the answer to its createSession (the first answer it reads, whose
+    /// zxid it has seen since). Until then it is in its handshake, and a lost connection makes it
+    /// connect again with a new connect request, with no session to revalidate.
+    pub(super) fn knows_session(&self, client: ClientId) -> bool {
+        self.sessions_at_start || self.seen(client) != crate::zab::types::Zxid::ZERO
     }
 
     /// Whether the leader may expire `client`'s session now: a leader is established, its
