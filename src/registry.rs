@@ -100,7 +100,7 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
 
 /// The ensemble's configuration for a lock scenario with `servers > 1`, or why this version cannot
 /// check it yet: no Fast Leader Election and of the session flaws
-/// outside ZAB only zk-1208 and zk-710 so far (docs/design/ensemble.md, §8), each refused with its own reason;
+/// outside ZAB only zk-1208, zk-710 and zk-1367 so far (docs/design/ensemble.md, §8), each refused with its own reason;
 /// the lock model refuses the fault budgets it cannot take. Server crashes, partitions and timeouts
 /// are ZAB's own, with its budgets.
 pub fn ensemble_config(
@@ -117,13 +117,13 @@ pub fn ensemble_config(
     };
     let (variant, flaw) = match ensemble.zookeeper {
         ServerCode::Zab(variant) => (variant, None),
-        ServerCode::Server(flaw @ (ServerFlaw::Zk1208 | ServerFlaw::Zk710)) => {
+        ServerCode::Server(flaw @ (ServerFlaw::Zk1208 | ServerFlaw::Zk710 | ServerFlaw::Zk1367)) => {
             (ZabVariant::Fixed, Some(flaw))
         }
         ServerCode::Server(flaw) => {
             return not_yet(
                 &format!("model.zookeeper = \"{}\"", flaw.name()),
-                "of the session flaws outside ZAB only zk-1208 and zk-710 are modelled (fixed and the ZAB variants are checked too)",
+                "of the session flaws outside ZAB only zk-1208, zk-710 and zk-1367 are modelled (fixed and the ZAB variants are checked too)",
             )
         }
     };

@@ -623,7 +623,7 @@ fn each_ensemble_key_not_built_yet_is_refused_with_its_own_reason() {
         (
             "zk-2355",
             "zookeeper = \"zk-2355\"\n",
-            "model.zookeeper = \"zk-2355\": not built yet on an ensemble (servers > 1); of the session flaws outside ZAB only zk-1208 and zk-710 are modelled",
+            "model.zookeeper = \"zk-2355\": not built yet on an ensemble (servers > 1); of the session flaws outside ZAB only zk-1208, zk-710 and zk-1367 are modelled",
         ),
         (
             "fle",

@@ -46,6 +46,7 @@ mod tasks;
 mod timing;
 mod tracker;
 mod tree;
+mod untracked;
 
 pub use action::EnsembleStep;
 pub use state::{Ensemble, EnsembleConfig, Unread};

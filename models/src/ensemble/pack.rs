@@ -114,6 +114,12 @@ impl Pack for Ensemble {
                 | u64::from(self.ended) << 8
                 | u64::from(self.unanswered) << 16,
         );
+        let untracked = self.untracked[..self.zab.servers.len()].iter();
+        out.put(
+            untracked
+                .rev()
+                .fold(0, |word, &set| word << 8 | u64::from(set)),
+        );
         out.put(self.seen.len() as u64);
         for &zxid in &self.seen {
             out.put(zxid_word(zxid));
@@ -145,6 +151,10 @@ impl Pack for Ensemble {
         let flags = input.take();
         (self.disconnected, self.ended, self.unanswered) =
             (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);
+        let untracked = input.take();
+        for s in 0..self.zab.servers.len() {
+            self.untracked[s] = (untracked >> (8 * s)) as u8;
+        }
         for _ in 0..input.take() {
             self.seen.push(zxid_of(input.take()));
         }

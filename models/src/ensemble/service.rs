@@ -307,7 +307,10 @@ impl Ensemble {
         let leader = self
             .leader_of(server)
             .expect("a serving server has a leader");
-        let live = self.prepared_view(&config.zk, leader).is_live(client);
+        // `revalidateSession`: the leader's tracker touches the session; one it does not track
+        // (zk-1367's) has expired as far as it knows.
+        let live = self.prepared_view(&config.zk, leader).is_live(client)
+            && self.trackers[usize::from(leader)].is_tracked(client);
         self.disconnected &= !(1 << client);
         self.connections[usize::from(client)] = server;
         if !self.knows_session(client) {
@@ -579,6 +582,9 @@ impl ZkService for Ensemble {
         (prop::MINORITY_COMMITS_NOTHING_NEW, |config, e| {
             props::minority_commits_nothing_new(&config.zab, &e.zab)
         }),
+        (prop::SESSIONS_TRACKED, |config, e| {
+            e.sessions_tracked(config)
+        }),
     ];
 
     /// ZAB's enabled steps, in ZAB's order, but its client writes (those come from the clients)
@@ -622,6 +628,7 @@ impl ZkService for Ensemble {
         let served: [bool; MAX_SERVERS] =
             std::array::from_fn(|s| s < self.zab.servers.len() && self.serves(s as Sid));
         let leading = self.leading();
+        let syncing = self.syncing(config);
         let model = config.zab_model();
         match step {
             EnsembleStep::Deliver { from, to } => {
@@ -651,6 +658,7 @@ impl ZkService for Ensemble {
         }
         self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
+        self.note_session_tables(&before, &syncing);
         self.establish_trackers(config, leading);
         self.sort_links();
     }

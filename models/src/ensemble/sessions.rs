@@ -16,7 +16,8 @@ impl Ensemble {
     /// timeout and none closing (`LeaderZooKeeperServer.createSessionTracker` reads the
     /// database's `sessionsWithTimeouts` when the new leader starts serving; its sessions are
     /// new `SessionImpl`s, so no closing mark of an earlier leader survives); a server that no
-    /// longer leads has no tracker, and so can expire no one.
+    /// longer leads has no tracker, and so can expire no one. With zk-1367's code the sessions its
+    /// table lacks are not tracked ([`super::untracked`]).
     pub(crate) fn establish_trackers(
         &mut self,
         config: &EnsembleConfig,
@@ -30,7 +31,7 @@ impl Ensemble {
                 continue;
             } else {
                 let tree = self.replay(&config.zk, processed(self.zab.server(s)));
-                Tracker::established(&tree, self.connections.len())
+                Tracker::established(&tree, self.connections.len()).without(self.untracked[i])
             };
         }
     }
@@ -80,6 +81,17 @@ impl Ensemble {
     /// connect again with a new connect request, with no session to revalidate.
     pub(super) fn knows_session(&self, client: ClientId) -> bool {
         self.sessions_at_start || self.seen(client) != crate::zab::types::Zxid::ZERO
+    }
+
+    /// `sessions_tracked`: every established leader in broadcast tracks every session open in its
+    /// own tree, so each one can expire (zk-1367's leader lacks those it learned in a sync).
+    pub(super) fn sessions_tracked(&self, config: &EnsembleConfig) -> bool {
+        self.zab.ids().filter(|&s| self.leads(s)).all(|s| {
+            let tree = self.replay(&config.zk, processed(self.zab.server(s)));
+            let tracker = &self.trackers[usize::from(s)];
+            (0..self.connections.len() as ClientId)
+                .all(|c| !tree.is_live(c) || tracker.is_tracked(c))
+        })
     }
 
     /// Whether the leader may expire `client`'s session now: a leader is established, its

@@ -181,6 +181,9 @@ pub struct Ensemble {
     /// The clients that never connect again: a reconnection told them their session had ended,
     /// or they crashed.
     pub ended: u8,
+    /// zk-1367: per server, the clients whose open session its session table lacks (bit `c`), the
+    /// sessions it learned at NEWLEADER from a DIFF; empty with every other code.
+    pub untracked: [u8; MAX_SERVERS],
     /// The transactions (bit `value - 1`) whose client lost the connection it sent them on before
     /// its server applied them: no server answers them.
     pub unanswered: u8,
@@ -232,6 +235,7 @@ impl Ensemble {
             sessions_at_start: config.sessions_at_start,
             disconnected: 0,
             ended: 0,
+            untracked: [0; MAX_SERVERS],
             unanswered: 0,
             seen: if config.reconnects() {
                 (0..clients).map(|_| Zxid::ZERO).collect()
@@ -265,6 +269,7 @@ impl Ensemble {
             trackers: Default::default(),
             disconnected: 0,
             ended: 0,
+            untracked: [0; MAX_SERVERS],
             unanswered: 0,
             seen: Slots::new(),
             unread: Slots::new(),
