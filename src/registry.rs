@@ -4,9 +4,7 @@
 use lockscope_models::ensemble::{Ensemble, EnsembleConfig};
 use lockscope_models::lock::{LockConfig, LockModel};
 use lockscope_models::zab::{Election, ZabConfig, ZabModel, ZabVariant};
-use lockscope_models::zookeeper::{
-    ServerCode, ServerFlaw, ServiceProperty, ZkService, MAX_CLIENTS,
-};
+use lockscope_models::zookeeper::{ServerCode, ServiceProperty, ZkService, MAX_CLIENTS};
 use lockscope_models::Liveness;
 use stateright::Model;
 
@@ -99,9 +97,8 @@ pub fn zab_config(spec: &ModelSpec, faults: &Faults) -> ZabConfig {
 }
 
 /// The ensemble's configuration for a lock scenario with `servers > 1`, or why this version cannot
-/// check it yet: no createSession transactions, no Fast Leader Election and of the session flaws
-/// outside ZAB only zk-1208 and zk-710 so far (docs/design/ensemble.md, §8), each refused with its own reason;
-/// the lock model refuses the fault budgets it cannot take. Server crashes, partitions and timeouts
+/// check it yet: no Fast Leader Election (docs/design/ensemble.md, §8), refused with its own
+/// reason; the lock model refuses the fault budgets it cannot take. Server crashes, partitions and timeouts
 /// are ZAB's own, with its budgets.
 pub fn ensemble_config(
     spec: &ModelSpec,
@@ -117,22 +114,8 @@ pub fn ensemble_config(
     };
     let (variant, flaw) = match ensemble.zookeeper {
         ServerCode::Zab(variant) => (variant, None),
-        ServerCode::Server(flaw @ (ServerFlaw::Zk1208 | ServerFlaw::Zk710)) => {
-            (ZabVariant::Fixed, Some(flaw))
-        }
-        ServerCode::Server(flaw) => {
-            return not_yet(
-                &format!("model.zookeeper = \"{}\"", flaw.name()),
-                "of the session flaws outside ZAB only zk-1208 and zk-710 are modelled (fixed and the ZAB variants are checked too)",
-            )
-        }
+        ServerCode::Server(flaw) => (ZabVariant::Fixed, Some(flaw)),
     };
-    if !ensemble.sessions_at_start {
-        return not_yet(
-            "model.sessions_at_start = false",
-            "every session is open at the start: a session created by a createSession transaction is not modelled",
-        );
-    }
     if ensemble.election != Election::Oracle {
         return not_yet(
             "model.election = \"fle\"",
@@ -160,6 +143,7 @@ pub fn ensemble_config(
         timing,
         crashable: faults.crashable.map_or(config.crashable, |c| c.0),
         late_forwards: faults.late_forwards,
+        sessions_at_start: ensemble.sessions_at_start,
         ..config
     })
 }

@@ -24,17 +24,8 @@ fn run(relative: &str) -> (check::ScenarioOutcome, tempfile::TempDir) {
         "{relative}: every bundled scenario states its expectations"
     );
     let reports = tempfile::tempdir().expect("temporary folder");
-    let options = RunOptions {
-        threads: 2,
-        full_space: false,
-        report_dir: reports.path().to_path_buf(),
-        only_run: None,
-        shard: None,
-        symmetry: false,
-        reduction: Default::default(),
-    };
-    let outcome =
-        check::run(&scenario, &file, &options, &mut |_| {}).expect("the run writes its traces");
+    let outcome = check::run(&scenario, &file, &options(reports.path()), &mut |_| {})
+        .expect("the run writes its traces");
     for property in &outcome.properties {
         if let Some(met) = property.expectation_met() {
             assert!(
@@ -57,6 +48,27 @@ fn run(relative: &str) -> (check::ScenarioOutcome, tempfile::TempDir) {
     }
     assert!(outcome.ok(), "{relative}");
     (outcome, reports)
+}
+
+/// How the bundled scenarios run: 2 threads, traces written to `report_dir`.
+fn options(report_dir: &Path) -> RunOptions {
+    RunOptions {
+        threads: 2,
+        full_space: false,
+        report_dir: report_dir.to_path_buf(),
+        only_run: None,
+        shard: None,
+        symmetry: false,
+        reduction: Default::default(),
+    }
+}
+
+/// The index of the first step whose summary contains `what`.
+fn step_at(steps: &[String], what: &str) -> usize {
+    steps
+        .iter()
+        .position(|s| s.contains(what))
+        .unwrap_or_else(|| panic!("no step {what:?} in {steps:#?}"))
 }
 
 macro_rules! scenario_tests {
@@ -106,6 +118,7 @@ scenario_tests! {
     lock_curator_expiry => "lock/curator-expiry.toml",
     ensemble_control => "ensemble/control.toml",
     ensemble_herd => "ensemble/herd.toml",
+    ensemble_open_sessions => "ensemble/open-sessions.toml",
     ensemble_zk_1208 => "ensemble/zk-1208.toml",
     ensemble_zk_1208_fixed => "ensemble/zk-1208-fixed.toml",
     ensemble_leader_crash => "ensemble/leader-crash.toml",
@@ -183,6 +196,8 @@ const TESTED_WITH_THEIR_TRACES: &[&str] = &[
     "ensemble/zk-2845.toml",
     "ensemble/zk-2355.toml",
     "ensemble/zk-2355-fixed.toml",
+    "ensemble/zk-1367.toml",
+    "ensemble/zk-1367-fixed.toml",
 ];
 
 /// The summaries of the trace the run wrote for `property`.
@@ -203,14 +218,6 @@ fn trace_steps(outcome: &check::ScenarioOutcome, property: &str) -> Vec<String> 
         .collect()
 }
 
-/// The index of the first of `steps` that contains `what`.
-fn first_step(steps: &[String], what: &str) -> usize {
-    steps
-        .iter()
-        .position(|s| s.contains(what))
-        .unwrap_or_else(|| panic!("no step {what:?} in {steps:#?}"))
-}
-
 /// Goal: scenario 6's violation is the ZAB bug's, not another path to two holders: C0 is told
 /// its create succeeded and holds, S2 is cut off, a leader without C0's node is elected, C1's
 /// create gets the very name C0's node had and C1 holds, while C0 never released, never read
@@ -220,7 +227,7 @@ fn first_step(steps: &[String], what: &str) -> usize {
 fn ensemble_zk_2845() {
     let (outcome, _reports) = run("ensemble/zk-2845.toml");
     let steps = trace_steps(&outcome, "mutual_exclusion");
-    let at = |what: &str| first_step(&steps, what);
+    let at = |what: &str| step_at(&steps, what);
     let told = at("notifies C0: Created(/lock/lock-0000000000)");
     let c0_holds = at("C0 reads Children [0] → HOLDS THE LOCK");
     let cut = at("partition {S2} off");
@@ -248,7 +255,7 @@ fn ensemble_zk_2845() {
 fn ensemble_zk_2355() {
     let (outcome, _reports) = run("ensemble/zk-2355.toml");
     let steps = trace_steps(&outcome, "no_deadlock");
-    let at = |what: &str| first_step(&steps, what);
+    let at = |what: &str| step_at(&steps, what);
     let release = "delete /lock/lock-0000000000 + closeSession by C0";
     let proposed = at(&format!("proposes {release}"));
     let zxid = steps[proposed]
@@ -315,4 +322,47 @@ fn ensemble_zk_2355_fixed() {
             .unwrap_or_else(|| panic!("{name} is checked"));
         assert_eq!(property.verdict, Verdict::Unknown, "{name}");
     }
+}
+
+/// Goal: scenario 5's violation is ZOOKEEPER-1367's mechanism, and the fix removes it at the same
+/// bounds: a follower applies C0's createSession at NEWLEADER from a DIFF, becomes the leader
+/// after S2's crash, and its new tracker lacks C0's session, which is open in its tree; with the
+/// fixed servers the same search, asked for `sessions_tracked` alone, finds no such leader.
+/// Method: the flawed scenario's own run and its trace read step by step; then the fixed
+/// control's own run ([expect] met), and again with only `sessions_tracked` selected.
+#[test]
+fn ensemble_zk_1367_pair() {
+    let (outcome, _reports) = run("ensemble/zk-1367.toml");
+    let steps = trace_steps(&outcome, "sessions_tracked");
+    let at = |what: &str| step_at(&steps, what);
+    let cut = at("partition {S1} off");
+    let diff = at("S2 → S1 DIFF +(1,2)");
+    let synced = at("S2 → S1 NEWLEADER(1); S1 applies createSession of C0 (1,2)");
+    let crash = at("crash S2");
+    let elected = at("{S0, S1} elect S1");
+    assert!(cut < diff && diff < synced && synced < crash && crash < elected);
+    assert!(
+        steps
+            .last()
+            .is_some_and(|s| s.ends_with("S1 (leader of epoch 2) tracks no session")),
+        "{steps:#?}"
+    );
+    assert!(steps.iter().all(|s| !s.contains("expires")));
+
+    let (fixed, _reports) = run("ensemble/zk-1367-fixed.toml");
+    let verdict = |outcome: &check::ScenarioOutcome| {
+        outcome
+            .properties
+            .iter()
+            .find(|p| p.name == "sessions_tracked")
+            .map(|p| p.verdict)
+    };
+    assert_eq!(verdict(&fixed), Some(Verdict::Unknown));
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ensemble/zk-1367-fixed.toml");
+    let mut alone = Scenario::load(&file).expect("valid");
+    alone.check.properties = vec!["sessions_tracked".into()];
+    alone.expect = Default::default();
+    let reports = tempfile::tempdir().expect("temporary folder");
+    let searched = check::run(&alone, &file, &options(reports.path()), &mut |_| {}).expect("runs");
+    assert_eq!(verdict(&searched), Some(Verdict::Unknown));
 }

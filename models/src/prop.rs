@@ -56,6 +56,10 @@ pub const COMMIT_CONSISTENT: &str = "commit_consistent";
 /// ZAB, always: while a partition lasts, no server on a side without a quorum has delivered a
 /// transaction proposed after the partition began.
 pub const MINORITY_COMMITS_NOTHING_NEW: &str = "minority_commits_nothing_new";
+/// A lock over an ensemble, safety: every session open in an established leader's tree is in
+/// its session tracker, so the leader can expire it (ZooKeeper's `SessionTrackerImpl` is built
+/// from the database's session table, which must list every open session).
+pub const SESSIONS_TRACKED: &str = "sessions_tracked";
 /// ZAB, liveness: under weak fairness, some server eventually leads in BROADCAST with a quorum of
 /// followers in BROADCAST (again after every fault); see `zab::liveness`.
 pub const LEADER_EVENTUALLY_ELECTED: &str = "leader_eventually_elected";
@@ -85,6 +89,7 @@ pub const ALL: &[&str] = &[
     STATE_CONSISTENT,
     COMMIT_CONSISTENT,
     MINORITY_COMMITS_NOTHING_NEW,
+    SESSIONS_TRACKED,
     LEADER_EVENTUALLY_ELECTED,
     PROPOSALS_EVENTUALLY_COMMITTED,
 ];
@@ -278,11 +283,22 @@ pub const ZAB_EVIDENCE: &[(&str, Evidence)] = &[
     ),
 ];
 
+/// The evidence for the properties of a lock over an ensemble beyond the lock's and ZAB's
+/// (docs/properties.md).
+pub const ENSEMBLE_EVIDENCE: &[(&str, Evidence)] = &[(
+    SESSIONS_TRACKED,
+    Evidence::Mutant {
+        scenario: "ensemble/zk-1367.toml",
+        test: "scenarios::ensemble_zk_1367_pair",
+    },
+)];
+
 /// The evidence for `property`, if it has been given any.
 pub fn evidence(property: &str) -> Option<Evidence> {
     LOCK_EVIDENCE
         .iter()
         .chain(ZAB_EVIDENCE)
+        .chain(ENSEMBLE_EVIDENCE)
         .find(|(name, _)| *name == property)
         .map(|&(_, evidence)| evidence)
 }

@@ -350,6 +350,9 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// client.
     fn set_up(&mut self, initial: &LockState<Z>) -> Result<(), String> {
         let ensemble = initial.zk.ensemble().map(|e| (e.clone(), e.leader()));
+        if ensemble.as_ref().is_some_and(|(e, _)| !e.sessions_at_start) {
+            return Err("sessions opened by transactions on an ensemble (sessions_at_start = false) are not replayed yet".into());
+        }
         let mut admin = match &ensemble {
             Some((_, leader)) => self.connect_to(leader.unwrap_or(0), None)?,
             None => self.connect(None)?,

@@ -40,34 +40,17 @@ pub fn default_connections(servers: u8, clients: u8) -> Vec<Sid> {
 }
 
 /// How many transactions one execution may write at most, which the log capacity
-/// ([`MAX_ENSEMBLE_TRANSACTIONS`]) bounds: per client a createSession unless sessions are open at
-/// start, per acquisition a create and a delete (the last release's delete closes the session in
-/// the same transaction); per session expiry and per client crash a closeSession; per expiry
-/// with `retry_after_expiry` a createSession and a create; per connection loss one create sent
-/// again (the standard recipe retries blindly); and each refused create, an error transaction
-/// (the naive recipe's `NodeExists`: `LockConfig::refused_creates`, the count the model itself
-/// checks, so that a world this accepts is one the model builds).
+/// ([`MAX_ENSEMBLE_TRANSACTIONS`]) bounds: the model's own count
+/// (`LockConfig::transactions_needed`), so that a world this accepts is one the model builds
+/// unless its servers' faults make clients send writes again, which the model adds and refuses.
 pub fn transactions_needed(model: &ModelSpec, faults: &Faults) -> u32 {
-    let clients = u32::from(model.clients);
     let open_at_start = model
         .ensemble
         .as_ref()
         .map_or(true, |e| e.sessions_at_start);
-    let sessions = if open_at_start { 0 } else { clients };
-    let expiries = u32::from(faults.session_expiries);
-    let retries = if model.retry_after_expiry {
-        2 * expiries
-    } else {
-        0
-    };
-    let refused = crate::registry::lock_config(model, Some(faults)).refused_creates();
-    sessions
-        + clients * 2 * u32::from(model.acquisitions)
-        + expiries
-        + u32::from(faults.client_crashes)
-        + retries
-        + faults.message_loss
-        + u32::try_from(refused).unwrap_or(u32::MAX)
+    let needed =
+        crate::registry::lock_config(model, Some(faults)).transactions_needed(open_at_start);
+    u32::try_from(needed).unwrap_or(u32::MAX)
 }
 
 /// `[timing]`: the timing assumptions an ensemble's session expiry is allowed under, as the

@@ -30,9 +30,12 @@
 //! A crashed client's server closes its connection, not its session: its nodes stay until the
 //! leader expires the session, a weakly fair step since the client is silent for good.
 //!
-//! What is left out so far (each comes with a later step of the design's §8): `createSession`
-//! transactions at start, `sync()`, the other server-side session flaws. A lock world on an
-//! ensemble refuses the keys that would need them.
+//! With `sessions_at_start = false` no session is open at the start: each client's first step is
+//! its connect request, a createSession its server forwards to the leader like any write, and
+//! its recipe starts once its own server has applied it and answered.
+//!
+//! What is left out so far (each comes with a later step of the design's §8): `sync()`, the other
+//! server-side session flaws. A lock world on an ensemble refuses the keys that would need them.
 
 mod action;
 mod pack;
@@ -43,6 +46,7 @@ mod tasks;
 mod timing;
 mod tracker;
 mod tree;
+mod untracked;
 
 pub use action::EnsembleStep;
 pub use state::{Ensemble, EnsembleConfig, Unread};
@@ -56,6 +60,8 @@ mod failover_tests;
 mod join_tests;
 #[cfg(test)]
 mod moved_tests;
+#[cfg(test)]
+mod open_tests;
 #[cfg(test)]
 mod session_tests;
 #[cfg(test)]

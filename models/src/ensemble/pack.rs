@@ -101,7 +101,7 @@ impl Pack for Ensemble {
             out.put(u64::from(server));
         }
         out.put_words(&self.watches);
-        out.put(u64::from(self.lock_parent));
+        out.put(u64::from(self.lock_parent) | u64::from(!self.sessions_at_start) << 1);
         for tracker in &self.trackers[..self.zab.servers.len()] {
             out.put(
                 u64::from(tracker.tracked)
@@ -113,6 +113,12 @@ impl Pack for Ensemble {
             u64::from(self.disconnected)
                 | u64::from(self.ended) << 8
                 | u64::from(self.unanswered) << 16,
+        );
+        let untracked = self.untracked[..self.zab.servers.len()].iter();
+        out.put(
+            untracked
+                .rev()
+                .fold(0, |word, &set| word << 8 | u64::from(set)),
         );
         out.put(self.seen.len() as u64);
         for &zxid in &self.seen {
@@ -134,7 +140,8 @@ impl Pack for Ensemble {
             self.connections.push(input.take_u8());
         }
         input.take_words(&mut self.watches);
-        self.lock_parent = input.take() != 0;
+        let start = input.take();
+        (self.lock_parent, self.sessions_at_start) = (start & 1 != 0, start & 2 == 0);
         for s in 0..self.zab.servers.len() {
             let word = input.take();
             self.trackers[s].tracked = word as u8;
@@ -144,6 +151,10 @@ impl Pack for Ensemble {
         let flags = input.take();
         (self.disconnected, self.ended, self.unanswered) =
             (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);
+        let untracked = input.take();
+        for s in 0..self.zab.servers.len() {
+            self.untracked[s] = (untracked >> (8 * s)) as u8;
+        }
         for _ in 0..input.take() {
             self.seen.push(zxid_of(input.take()));
         }

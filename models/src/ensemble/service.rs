@@ -164,7 +164,9 @@ impl Ensemble {
     /// After a step, the clients of every server that served before it and no longer does (it
     /// crashed, or left broadcast: a follower that lost its leader, a leader that stepped down)
     /// lose their connections: the server closed them. Not a client whose session its server had
-    /// closed (the server closed that connection then), nor one told its session had ended.
+    /// closed (the server closed that connection then), nor one told its session had ended. A
+    /// client still in its handshake (its createSession not yet answered) loses its connection
+    /// too, session or not.
     /// The client's transactions its server had not applied will not be answered, nor those it
     /// had (their answers were on the broken connection) by a server that applies them later:
     /// only the server a request came through answers it, on that connection; the answers in
@@ -185,7 +187,7 @@ impl Ensemble {
             let tree = self.replay(&config.zk, old);
             for c in 0..self.connections.len() as ClientId {
                 let open = self.watches_of_at(c, s) && self.ended & 1 << c == 0;
-                if open && tree.is_live(c) {
+                if open && (tree.is_live(c) || !self.knows_session(c)) {
                     self.close_connection(s, c, old, out);
                 }
             }
@@ -292,7 +294,9 @@ impl Ensemble {
     /// answer to its connect request, ahead of everything else on the connection), and it
     /// re-registers its watches (`SetWatches` with its last seen zxid): the server fires at once
     /// each watch whose node changed after that zxid in its tree (a node deleted, a child list
-    /// changed), and keeps the others.
+    /// changed), and keeps the others. A client still in its handshake has no session to
+    /// revalidate: it connects to `server` with a new connect request (its library sends the
+    /// createSession again), and nothing is read before that request's answer.
     fn reconnect(
         &mut self,
         config: &EnsembleConfig,
@@ -303,9 +307,15 @@ impl Ensemble {
         let leader = self
             .leader_of(server)
             .expect("a serving server has a leader");
-        let live = self.prepared_view(&config.zk, leader).is_live(client);
+        // `revalidateSession`: the leader's tracker touches the session; one it does not track
+        // (zk-1367's) has expired as far as it knows.
+        let live = self.prepared_view(&config.zk, leader).is_live(client)
+            && self.trackers[usize::from(leader)].is_tracked(client);
         self.disconnected &= !(1 << client);
         self.connections[usize::from(client)] = server;
+        if !self.knows_session(client) {
+            return;
+        }
         if !live {
             self.ended |= 1 << client;
             out.send(client, Reply::SessionExpired);
@@ -512,6 +522,10 @@ impl ZkService for Ensemble {
         config.reconnects()
     }
 
+    fn opens_sessions(config: &EnsembleConfig) -> bool {
+        !config.sessions_at_start
+    }
+
     /// The tree of the longest delivered prefix (the leader's, while one leads), with every
     /// client's watches: committed transactions only, never a restarted server's replay of
     /// proposals that a new leader may still truncate.
@@ -568,6 +582,9 @@ impl ZkService for Ensemble {
         (prop::MINORITY_COMMITS_NOTHING_NEW, |config, e| {
             props::minority_commits_nothing_new(&config.zab, &e.zab)
         }),
+        (prop::SESSIONS_TRACKED, |config, e| {
+            e.sessions_tracked(config)
+        }),
     ];
 
     /// ZAB's enabled steps, in ZAB's order, but its client writes (those come from the clients)
@@ -611,6 +628,7 @@ impl ZkService for Ensemble {
         let served: [bool; MAX_SERVERS] =
             std::array::from_fn(|s| s < self.zab.servers.len() && self.serves(s as Sid));
         let leading = self.leading();
+        let syncing = self.syncing(config);
         let model = config.zab_model();
         match step {
             EnsembleStep::Deliver { from, to } => {
@@ -640,6 +658,7 @@ impl ZkService for Ensemble {
         }
         self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
+        self.note_session_tables(&before, &syncing);
         self.establish_trackers(config, leading);
         self.sort_links();
     }
@@ -732,7 +751,9 @@ impl ZkService for Ensemble {
             EnsembleStep::Reconnect { client, server } => {
                 let seen = self.seen(client);
                 let at = self.zab.server(server).processed_zxid();
-                let outcome = if after.ended & 1 << client != 0 {
+                let outcome = if !self.knows_session(client) {
+                    format!("; it has no session yet: its library sends a new connect request to S{server}")
+                } else if after.ended & 1 << client != 0 {
                     format!("; S{server}'s leader finds the session closed: C{client} will read SessionExpired")
                 } else {
                     String::new()

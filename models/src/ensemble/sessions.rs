@@ -16,7 +16,8 @@ impl Ensemble {
     /// timeout and none closing (`LeaderZooKeeperServer.createSessionTracker` reads the
     /// database's `sessionsWithTimeouts` when the new leader starts serving; its sessions are
     /// new `SessionImpl`s, so no closing mark of an earlier leader survives); a server that no
-    /// longer leads has no tracker, and so can expire no one.
+    /// longer leads has no tracker, and so can expire no one. With zk-1367's code the sessions its
+    /// table lacks are not tracked ([`super::untracked`]).
     pub(crate) fn establish_trackers(
         &mut self,
         config: &EnsembleConfig,
@@ -30,7 +31,7 @@ impl Ensemble {
                 continue;
             } else {
                 let tree = self.replay(&config.zk, processed(self.zab.server(s)));
-                Tracker::established(&tree, self.connections.len())
+                Tracker::established(&tree, self.connections.len()).without(self.untracked[i])
             };
         }
     }
@@ -48,17 +49,49 @@ impl Ensemble {
         request: Request,
     ) -> LockTxn {
         let owner = config.checks_owners().then_some(via);
-        let checked = if request == Request::CreateSession {
-            Ok(())
-        } else {
-            self.trackers[usize::from(leader)].check(client, owner, config.flaw)
-        };
-        checked
+        if request == Request::CreateSession {
+            return self.prepare_session(leader, client, owner);
+        }
+        self.trackers[usize::from(leader)]
+            .check(client, owner, config.flaw)
             .and_then(|()| {
                 self.prepared_view(&config.zk, leader)
                     .prepare(client, request)
             })
             .unwrap_or_else(|reply| LockTxn::Error { client, reply })
+    }
+
+    /// `PrepRequestProcessor` on `leader` for a connect request without a session
+    /// (`ZooKeeperServer.processConnectRequest` submits a createSession): the leader's tracker
+    /// tracks the new session from now on (`trackSession` once `propose` notes it) and, where the
+    /// world keeps owners, makes the server it came through its owner (`setOwner`). A client that
+    /// lost its connection before it learned its session connects again with a new request: the
+    /// model gives the new session the client's slot, so a session the client never learned of,
+    /// which holds no node, is the same slot as its next one.
+    fn prepare_session(&mut self, leader: Sid, client: ClientId, owner: Option<Sid>) -> LockTxn {
+        if let Some(server) = owner {
+            self.trackers[usize::from(leader)].set_owner(client, server);
+        }
+        LockTxn::CreateSession { client }
+    }
+
+    /// Whether `client` has a session as its library knows it: every session is open at the
+    /// start, or it has read the answer to its createSession (the first answer it reads, whose
+    /// zxid it has seen since). Until then it is in its handshake, and a lost connection makes it
+    /// connect again with a new connect request, with no session to revalidate.
+    pub(super) fn knows_session(&self, client: ClientId) -> bool {
+        self.sessions_at_start || self.seen(client) != crate::zab::types::Zxid::ZERO
+    }
+
+    /// `sessions_tracked`: every established leader in broadcast tracks every session open in its
+    /// own tree, so each one can expire (zk-1367's leader lacks those it learned in a sync).
+    pub(super) fn sessions_tracked(&self, config: &EnsembleConfig) -> bool {
+        self.zab.ids().filter(|&s| self.leads(s)).all(|s| {
+            let tree = self.replay(&config.zk, processed(self.zab.server(s)));
+            let tracker = &self.trackers[usize::from(s)];
+            (0..self.connections.len() as ClientId)
+                .all(|c| !tree.is_live(c) || tracker.is_tracked(c))
+        })
     }
 
     /// Whether the leader may expire `client`'s session now: a leader is established, its

@@ -4,6 +4,7 @@ use stateright::Model;
 
 use crate::ActionInfo;
 
+use crate::lock::LockConfig;
 use crate::zab::state::Phase;
 use crate::zab::types::{all_servers, ServerSet, Zxid, MAX_SERVERS, MAX_TXNS};
 use crate::zab::{Sid, ZabAction, ZabConfig, ZabModel, ZabState};
@@ -42,6 +43,9 @@ pub struct EnsembleConfig {
     /// server that has not applied a write the leader already took, which orphans a node with the
     /// owner check or without it.
     pub late_forwards: bool,
+    /// Whether every session is open before the first step (`[model] sessions_at_start`, the
+    /// default), or each client opens its own with a createSession transaction as its first write.
+    pub sessions_at_start: bool,
 }
 
 impl EnsembleConfig {
@@ -81,16 +85,23 @@ impl EnsembleConfig {
         self.connection_losses > 0 && self.flaw != Some(ServerFlaw::Zk710)
     }
 
-    /// The most writes `clients` may send again after losing their connections (each client
-    /// `losses_per_client` times to its servers' faults, and one client per broken connection of
-    /// its own): each loss fails at most one outstanding write, which the recipe
-    /// sends again (the standard recipe's blind create, a release's delete, Curator's create after
-    /// its lookup). The scenario's own count (`transactions_needed` in the scenario reader) leaves
-    /// these out; `LockModel::on_ensemble` adds them and refuses a world that exceeds the log.
-    pub fn resent_writes(&self, clients: u8) -> usize {
+    /// The most transactions one execution of `lock` on this ensemble proposes: the scenario's
+    /// own count ([`LockConfig::transactions_needed`], which the scenario reader checks where
+    /// it can point at the file), and the writes its clients send again after its servers'
+    /// faults. `LockModel::on_ensemble` refuses a world whose count exceeds the log.
+    pub fn transactions_needed(&self, lock: &LockConfig) -> usize {
+        lock.transactions_needed(self.sessions_at_start) + self.resent_writes(lock.clients)
+    }
+
+    /// The most writes `clients` may send again after losing their connections to their servers'
+    /// faults (each client `losses_per_client` times): each loss fails at most one outstanding
+    /// write, which the recipe sends again (the standard recipe's blind create, a release's
+    /// delete, Curator's create after its lookup), or the library (a connect request whose
+    /// answer it never read).
+    fn resent_writes(&self, clients: u8) -> usize {
         let zab = &self.zab;
         let losses = losses_per_client(zab.servers, zab.crashes, zab.partitions, zab.timeouts);
-        usize::from(clients) * losses as usize + usize::from(self.connection_losses)
+        usize::from(clients) * losses as usize
     }
 
     /// An ensemble of `zab.servers` running `zab`'s code (with its fault budgets), with a log for
@@ -112,6 +123,7 @@ impl EnsembleConfig {
             crashable: all_servers(zab.servers),
             connection_losses: 0,
             late_forwards: false,
+            sessions_at_start: true,
         }
     }
 }
@@ -157,6 +169,8 @@ pub struct Ensemble {
     pub watches: Slots<Watch, MAX_WATCHES>,
     /// `/lock` exists before the first step (the recipe uses it as a parent).
     pub lock_parent: bool,
+    /// Every session is open before the first step ([`EnsembleConfig::sessions_at_start`]).
+    pub sessions_at_start: bool,
     /// Each server's session tracker (index = server): a leader's in broadcast, built when it
     /// became one; empty at every other server (a follower forwards its sessions' touches to its
     /// leader and tracks nothing of its own here).
@@ -167,6 +181,9 @@ pub struct Ensemble {
     /// The clients that never connect again: a reconnection told them their session had ended,
     /// or they crashed.
     pub ended: u8,
+    /// zk-1367: per server, the clients whose open session its session table lacks (bit `c`), the
+    /// sessions it learned at NEWLEADER from a DIFF; empty with every other code.
+    pub untracked: [u8; MAX_SERVERS],
     /// The transactions (bit `value - 1`) whose client lost the connection it sent them on before
     /// its server applied them: no server answers them.
     pub unanswered: u8,
@@ -215,8 +232,10 @@ impl Ensemble {
             connections: config.connections[..clients].iter().copied().collect(),
             watches: Slots::new(),
             lock_parent,
+            sessions_at_start: config.sessions_at_start,
             disconnected: 0,
             ended: 0,
+            untracked: [0; MAX_SERVERS],
             unanswered: 0,
             seen: if config.reconnects() {
                 (0..clients).map(|_| Zxid::ZERO).collect()
@@ -227,7 +246,7 @@ impl Ensemble {
             trackers: Default::default(),
         };
         ensemble.establish_trackers(config, [false; MAX_SERVERS]);
-        if config.checks_owners() {
+        if config.checks_owners() && config.sessions_at_start {
             // Each session was created through its client's first server (a createSession
             // prepared by the leader sets its owner to the server it came through).
             let leader = EnsembleConfig::first_leader(servers);
@@ -246,9 +265,11 @@ impl Ensemble {
             connections: Slots::new(),
             watches: Slots::new(),
             lock_parent: false,
+            sessions_at_start: true,
             trackers: Default::default(),
             disconnected: 0,
             ended: 0,
+            untracked: [0; MAX_SERVERS],
             unanswered: 0,
             seen: Slots::new(),
             unread: Slots::new(),

@@ -82,6 +82,15 @@ impl Tracker {
         }
     }
 
+    /// The same tracker without the sessions in `clients` (a set of client bits): a new leader's
+    /// session table lacks them (zk-1367).
+    pub fn without(self, clients: u8) -> Self {
+        Tracker {
+            tracked: self.tracked & !clients,
+            ..self
+        }
+    }
+
     /// The server that owns `client`'s session, if one does.
     pub fn owner(&self, client: ClientId) -> Option<Sid> {
         match self.owners >> (4 * client) & 0xf {

@@ -23,10 +23,15 @@ pub(super) fn processed(server: &ZabServer) -> &[Txn] {
 }
 
 impl Ensemble {
-    /// The tree at the start, before any transaction: `/lock` if the recipe uses it, a live
-    /// session per client.
+    /// The tree at the start, before any transaction: `/lock` if the recipe uses it, and a live
+    /// session per client unless the clients open their sessions by transactions.
     fn base_tree(&self) -> Server {
-        Server::new(self.connections.len(), self.lock_parent)
+        let tree = Server::new(self.connections.len(), self.lock_parent);
+        if self.sessions_at_start {
+            tree
+        } else {
+            tree.without_sessions()
+        }
     }
 
     /// The tree `txns` build from the start. Replies and watch events are not wanted here: the

@@ -187,13 +187,30 @@ impl LockConfig {
         usize::from(self.clients) * usize::from(self.acquisitions) + retries
     }
 
-    /// The most transactions one execution proposes on an ensemble: each acquisition creates and
-    /// deletes its node (the last delete carries the closeSession), some creates are refused
-    /// ([`LockConfig::refused_creates`]), and each expiry is a closeSession of its own (a write
-    /// the leader then refuses is an error transaction in place of the one it would have been).
-    pub fn transactions_needed(&self) -> usize {
+    /// The most transactions one execution proposes on an ensemble, but the writes its clients
+    /// send again after its servers' faults (`EnsembleConfig::transactions_needed` adds those):
+    /// per client a createSession unless `sessions_at_start`; per acquisition a create and a
+    /// delete (the last delete carries the closeSession); the refused creates
+    /// ([`LockConfig::refused_creates`]); a closeSession per expiry, and with
+    /// `retry_after_expiry` a createSession and a create more; and per broken connection of a
+    /// client's own (`message_loss`) one write sent again. A write the leader refuses is an error
+    /// transaction in place of the one it would have been. The scenario reader refuses a world
+    /// with this count, the model with the whole one.
+    pub fn transactions_needed(&self, sessions_at_start: bool) -> usize {
         let (clients, acquisitions) = (usize::from(self.clients), usize::from(self.acquisitions));
-        2 * clients * acquisitions + self.refused_creates() + usize::from(self.session_expiries)
+        let sessions = if sessions_at_start { 0 } else { clients };
+        let expiries = usize::from(self.session_expiries);
+        let retries = if self.retry_after_expiry {
+            2 * expiries
+        } else {
+            0
+        };
+        sessions
+            + 2 * clients * acquisitions
+            + self.refused_creates()
+            + expiries
+            + retries
+            + usize::from(self.message_loss)
     }
 
     /// The most creates of one execution that are refused, each an error transaction on an
@@ -293,9 +310,9 @@ impl LockModel<Ensemble> {
             return Err("model.acquisitions: an ensemble needs a finite number (1 or more): its logs bound the transactions".into());
         }
         if config.retry_after_expiry && config.session_expiries > 0 {
-            return Err("model.retry_after_expiry: not built yet on an ensemble (servers > 1), whose sessions are open at start".into());
+            return Err("model.retry_after_expiry: not built yet on an ensemble (servers > 1), where a client opens one session per execution".into());
         }
-        let needed = config.transactions_needed() + ensemble.resent_writes(config.clients);
+        let needed = ensemble.transactions_needed(&config);
         let tasks = super::liveness::CLIENT_TASK_KINDS * usize::from(config.clients)
             + ensemble.tasks(config.clients);
         if tasks > 64 {
@@ -510,6 +527,15 @@ impl<Z: ZkService> LockModel<Z> {
         self.create_request()
     }
 
+    /// A client in `Init` whose session is not open yet (an ensemble whose clients open their
+    /// own) connects first: its library sends the connect request, a createSession, and the
+    /// recipe starts when the answer comes (`Reply::SessionCreated`).
+    pub fn client_connects(&self, client: &mut Client) -> Request {
+        assert_eq!(client.phase, Phase::Init);
+        client.phase = Phase::WaitSession;
+        Request::CreateSession
+    }
+
     /// A holder leaves the critical section; returns the delete of its lock node.
     pub fn client_releases(&self, client: &mut Client) -> Request {
         assert_eq!(client.phase, Phase::InCs);
@@ -550,6 +576,10 @@ impl<Z: ZkService> LockModel<Z> {
         }
         for c in (0..self.client_count()).filter(|c| out.lost_connections & 1 << c != 0) {
             let phase = state.clients[usize::from(c)].phase;
+            if phase == Phase::WaitSession {
+                self.redo_handshake(state, c);
+                continue;
+            }
             if phase.awaits_reply() {
                 self.lose_connection(state, c);
             } else {
@@ -565,6 +595,17 @@ impl<Z: ZkService> LockModel<Z> {
                 state.links[usize::from(client)].send_reply(reply);
             }
         }
+    }
+
+    /// A client whose connection broke before it read the answer to its createSession: its
+    /// library has no session to resume, so it sends a new connect request once it connects to a
+    /// server again (ZooKeeper's `ClientCnxn` connects with session id 0), and the recipe sees
+    /// nothing (no `Disconnected`: it never was connected). What was in flight is lost.
+    fn redo_handshake(&self, state: &mut LockState<Z>, c: ClientId) {
+        let links = &mut state.links[usize::from(c)];
+        links.to_server.clear();
+        links.from_server.clear();
+        links.send_request(Request::CreateSession);
     }
 
     fn client_steps(
@@ -886,7 +927,12 @@ impl<Z: ZkService> LockModel<Z> {
         match action {
             LockAction::StartAcquire { client } => {
                 let i = self.client_index(client);
-                let request = self.client_starts(&mut state.clients[i]);
+                let opens_session = Z::opens_sessions(&self.zk) && state.clients[i].round == 0;
+                let request = if opens_session {
+                    self.client_connects(&mut state.clients[i])
+                } else {
+                    self.client_starts(&mut state.clients[i])
+                };
                 state.links[i].send_request(request);
             }
             LockAction::UseResource { client } => {

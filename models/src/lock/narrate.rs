@@ -171,6 +171,7 @@ fn session_text(session: SessionState) -> &'static str {
         SessionState::Live => "live",
         SessionState::Expired => "expired",
         SessionState::Closed => "closed",
+        SessionState::Unopened => "not opened yet",
     }
 }
 

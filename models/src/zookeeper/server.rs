@@ -185,6 +185,13 @@ impl Server {
         self.sessions[usize::from(client)]
     }
 
+    /// The same server before any client has opened a session (an ensemble whose clients open
+    /// theirs with a createSession transaction).
+    pub fn without_sessions(mut self) -> Self {
+        self.sessions.as_mut_slice().fill(SessionState::Unopened);
+        self
+    }
+
     #[inline]
     pub fn is_live(&self, client: ClientId) -> bool {
         self.session(client) == SessionState::Live

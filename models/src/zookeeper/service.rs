@@ -161,6 +161,13 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         false
     }
 
+    /// Whether each client opens its session with a createSession as its first write (an
+    /// ensemble with `sessions_at_start = false`); one server has every session open before the
+    /// first step.
+    fn opens_sessions(_config: &Self::Config) -> bool {
+        false
+    }
+
     /// The tree every server agrees on, which the properties, symmetry and narratives read.
     fn agreed_tree(&self) -> Cow<'_, Server>;
 

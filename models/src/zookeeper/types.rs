@@ -467,6 +467,9 @@ pub enum SessionState {
     Live,
     Expired,
     Closed,
+    /// Not opened yet: on an ensemble whose clients open their sessions with a createSession
+    /// (`sessions_at_start = false`), until the server has applied it.
+    Unopened,
 }
 
 /// Which read set a watch: data watches (`exists`, `getData`) or child watches (`getChildren`).
@@ -678,6 +681,7 @@ impl Word for SessionState {
             0 => SessionState::Live,
             1 => SessionState::Expired,
             2 => SessionState::Closed,
+            3 => SessionState::Unopened,
             _ => unreachable!("session state {word} was never packed"),
         }
     }

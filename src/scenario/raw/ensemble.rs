@@ -331,7 +331,7 @@ pub(super) fn check_transactions(
         return;
     }
     let message = format!(
-        "model.servers: this world may write {needed} transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry, client crash and connection loss; two per expiry with retry_after_expiry; the naive recipe: one refused create per client per other client's acquisition); an ensemble's log holds at most {MAX_ENSEMBLE_TRANSACTIONS}"
+        "model.servers: this world may write {needed} transactions (per client: a create and a delete per acquisition, a createSession unless sessions_at_start; one per session expiry and connection loss; two per expiry with retry_after_expiry; the naive recipe: one refused create per client per other client's acquisition); an ensemble's log holds at most {MAX_ENSEMBLE_TRANSACTIONS}"
     );
     match servers {
         Some(servers) => problems.at(servers, message),
