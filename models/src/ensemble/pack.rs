@@ -112,7 +112,8 @@ impl Pack for Ensemble {
         out.put(
             u64::from(self.disconnected)
                 | u64::from(self.ended) << 8
-                | u64::from(self.unanswered) << 16,
+                | u64::from(self.unanswered) << 16
+                | u64::from(self.held_at) << 24,
         );
         out.put(self.seen.len() as u64);
         for &zxid in &self.seen {
@@ -144,6 +145,7 @@ impl Pack for Ensemble {
         let flags = input.take();
         (self.disconnected, self.ended, self.unanswered) =
             (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);
+        self.held_at = (flags >> 24) as u32;
         for _ in 0..input.take() {
             self.seen.push(zxid_of(input.take()));
         }
