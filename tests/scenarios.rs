@@ -310,6 +310,7 @@ fn ensemble_zk_2355_fixed() {
     let (outcome, _reports) = run("ensemble/zk-2355-fixed.toml");
     for name in [
         "no_deadlock",
+        "no_orphan_nodes",
         "agreement",
         "total_order",
         "local_primary_order",

@@ -9,8 +9,9 @@
 //!
 //! A request follows ZooKeeper's path (`FollowerRequestProcessor`, `PrepRequestProcessor`,
 //! `CommitProcessor`, `FinalRequestProcessor`):
-//! 1. a read is answered at once by the client's own server, from its tree, which may be behind
-//!    the leader's;
+//! 1. a read is answered by the client's own server, from its tree, which may be behind the
+//!    leader's, once that server holds no write of the read's session it has not applied yet
+//!    ([`session_queue`]);
 //! 2. a write reaching a follower is forwarded to the leader on the follower–leader connection;
 //! 3. the leader prepares it against its view with every logged transaction applied, committed or
 //!    not (`outstandingChanges`), and proposes the transaction in the same step;
@@ -40,6 +41,7 @@
 mod action;
 mod pack;
 mod service;
+mod session_queue;
 mod sessions;
 mod state;
 mod tasks;
@@ -54,6 +56,8 @@ pub use timing::Timing;
 pub use tracker::Tracker;
 #[cfg(test)]
 mod crash_tests;
+#[cfg(test)]
+mod ended_tests;
 #[cfg(test)]
 mod failover_tests;
 #[cfg(test)]

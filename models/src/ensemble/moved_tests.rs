@@ -260,3 +260,51 @@ fn a_late_release_that_closes_the_session_ends_it_under_the_new_connection() {
     assert_eq!(end.clients[0].phase, Phase::Abandoned);
     assert!(end.links[0].is_empty());
 }
+
+/// Goal: a server answers a session's read only once it has applied every write of that session
+/// it took (`CommitProcessor` queues a session's requests behind its pending write, by session
+/// id, so the queue outlives the connection the write came on). C0's create, forwarded by S0 and
+/// prepared by the leader S2, is on its way when C0's connection breaks; C0's protection lookup
+/// after reconnecting waits at S0 (which forwarded it) and at S2 (which prepared it) until that
+/// server applies the create, and then finds C0's node; at S1, which took nothing of C0's, it is
+/// answered at once from a tree without the node. Method: the race by hand, then a reconnection
+/// to each server; the servers' steps run until the lookup may be delivered.
+#[test]
+fn a_read_waits_at_a_server_that_holds_an_unapplied_write_of_its_session() {
+    let model = moved(None, false);
+    let c0 = ActorId::Client(0);
+    let mut state = model.init_states().swap_remove(0);
+    state = take(&model, &state, LockAction::StartAcquire { client: c0 });
+    state = take(&model, &state, request(&state, 0)); // S0 forwards the create
+    state = take(&model, &state, zab(0, 2)); // S2 prepares and proposes it
+    state = take(&model, &state, lose_c0());
+    state = take(&model, &state, reply(&state, 0)); // ConnectionLoss: the lookup waits to be sent
+    state = take(&model, &state, reply(&state, 0)); // Disconnected
+    for (server, holds) in [(0, true), (1, false), (2, true)] {
+        let mut moved = take(&model, &state, reconnect(server));
+        moved = take(&model, &moved, reply(&moved, 0)); // Reconnected
+        let lookup = request(&moved, 0);
+        let enabled = |s: &LockState<Ensemble>| super::failover_tests::enabled(&model, s);
+        assert_eq!(enabled(&moved).contains(&lookup), !holds, "at S{server}");
+        let mut steps = 0;
+        while !enabled(&moved).contains(&lookup) {
+            let step = enabled(&moved)
+                .into_iter()
+                .find(|a| matches!(a, LockAction::Ensemble(_)))
+                .expect("the servers move on");
+            moved = take(&model, &moved, step);
+            steps += 1;
+            assert!(steps < 20, "S{server} applies the create");
+        }
+        moved = take(&model, &moved, lookup);
+        let found = matches!(
+            moved.links[0].from_server.last(),
+            Some(Reply::Children { own: Some(_), .. })
+        );
+        assert_eq!(
+            found, holds,
+            "at S{server}: {:?}",
+            moved.links[0].from_server
+        );
+    }
+}

@@ -112,7 +112,8 @@ impl Pack for Ensemble {
         out.put(
             u64::from(self.disconnected)
                 | u64::from(self.ended) << 8
-                | u64::from(self.unanswered) << 16,
+                | u64::from(self.unanswered) << 16
+                | u64::from(self.held_at) << 24,
         );
         let untracked = self.untracked[..self.zab.servers.len()].iter();
         out.put(
@@ -151,6 +152,7 @@ impl Pack for Ensemble {
         let flags = input.take();
         (self.disconnected, self.ended, self.unanswered) =
             (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);
+        self.held_at = (flags >> 24) as u32;
         let untracked = input.take();
         for s in 0..self.zab.servers.len() {
             self.untracked[s] = (untracked >> (8 * s)) as u8;

@@ -410,7 +410,13 @@ impl ZkService for Ensemble {
         self.is_connected(client)
     }
 
-    /// A read is answered at once from the server's own tree, possibly behind the leader's; a
+    /// A read waits while its server holds a write of the same session that it has not applied
+    /// (the server's `CommitProcessor` queues the session's requests behind it).
+    fn request_waits(&self, client: ClientId, request: Request) -> bool {
+        request.is_read() && self.holds_write_of(self.server_of_client(client), client)
+    }
+
+    /// A read is answered from the server's own tree, possibly behind the leader's; a
     /// write goes to the leader: prepared at once on the leader itself, forwarded by a follower
     /// (lost if the follower's connection to its leader is down: the follower will time out and
     /// drop its clients).
@@ -492,6 +498,16 @@ impl ZkService for Ensemble {
             && self
                 .tree_at(&config.zk, self.server_of_client(client))
                 .is_live(client)
+    }
+
+    fn removal_under_way(&self, client: ClientId, path: Path) -> bool {
+        self.told_session_ended(client) || self.removal_prepared(client, path)
+    }
+
+    /// A reconnection found the session closed in the leader's prepared view (a crashed client is
+    /// marked the same way, and never touches its session again either).
+    fn told_session_ended(&self, client: ClientId) -> bool {
+        self.ended & 1 << client != 0
     }
 
     fn may_expire(&self, config: &EnsembleConfig, client: ClientId, view: ClientView) -> bool {
@@ -641,6 +657,7 @@ impl ZkService for Ensemble {
                 {
                     self.zab.take_head(from, to);
                     self.prepare_and_propose(config, to, from, client, request);
+                    self.hold_at(from);
                     if connection_closed {
                         self.unanswered |= 1 << (self.txns.len() - 1);
                     }
@@ -659,6 +676,7 @@ impl ZkService for Ensemble {
         self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
         self.note_session_tables(&before, &syncing);
+        self.release_holds();
         self.establish_trackers(config, leading);
         self.sort_links();
     }

@@ -95,15 +95,18 @@ impl Ensemble {
     }
 
     /// Whether the leader may expire `client`'s session now: a leader is established, its
-    /// tracker holds the session and is not closing it already, and the timing assumptions allow
-    /// it for a client in `view`'s situation, which the leader may or may not hear.
+    /// tracker holds the session and is not closing it already, the timing assumptions allow
+    /// it for a client in `view`'s situation, which the leader may or may not hear, and the log
+    /// has room (the budgeted expiries always fit; those of sessions nothing touches again are
+    /// bounded by the log, as every write is).
     pub(super) fn may_expire_session(
         &self,
         config: &EnsembleConfig,
         client: ClientId,
         view: ClientView,
     ) -> bool {
-        self.leader().is_some_and(|leader| {
+        let room = self.zab.injected < config.zab.transactions;
+        room && self.leader().is_some_and(|leader| {
             self.trackers[usize::from(leader)].may_expire(client)
                 && config
                     .timing
@@ -262,4 +265,22 @@ pub(super) fn connected_before(tree: &Server, clients: usize, txn: LockTxn) -> u
     (0..clients as ClientId)
         .filter(|&c| tree.is_live(c) || txn == LockTxn::CreateSession { client: c })
         .fold(0, |set, c| set | 1 << c)
+}
+
+impl Ensemble {
+    /// Whether a leader in broadcast has prepared the removal of `client`'s node at `path`: in its
+    /// prepared view (every transaction it logged applied, committed or not) the node is gone,
+    /// deleted or with its session's close. Its removal then happens when that transaction commits
+    /// (`DataTree.processTxn` kills the session or deletes the node); a failover that drops it
+    /// leaves a session nothing will touch again, which the new leader re-arms and expires.
+    pub(super) fn removal_prepared(&self, client: ClientId, path: crate::zookeeper::Path) -> bool {
+        let zk = crate::zookeeper::ZkConfig {
+            record_zxids: false,
+            protected_names: false,
+        };
+        self.zab.ids().filter(|&s| self.leads(s)).any(|s| {
+            let view = self.prepared_view(&zk, s);
+            view.node(path).and_then(|n| n.owner) != Some(client)
+        })
+    }
 }

@@ -187,6 +187,10 @@ pub struct Ensemble {
     /// The transactions (bit `value - 1`) whose client lost the connection it sent them on before
     /// its server applied them: no server answers them.
     pub unanswered: u8,
+    /// The follower that forwarded each transaction (3 bits per table index, server id + 1) while
+    /// it holds it in its session queue: until it applies it or stops serving
+    /// (`session_queue`).
+    pub held_at: u32,
     /// The last zxid each client has read in an answer (ZooKeeper's `lastZxidSeen`), and the
     /// answers in flight, in send order. Kept only in worlds with failover.
     pub seen: Slots<Zxid, MAX_CLIENTS>,
@@ -237,6 +241,7 @@ impl Ensemble {
             ended: 0,
             untracked: [0; MAX_SERVERS],
             unanswered: 0,
+            held_at: 0,
             seen: if config.reconnects() {
                 (0..clients).map(|_| Zxid::ZERO).collect()
             } else {
@@ -271,6 +276,7 @@ impl Ensemble {
             ended: 0,
             untracked: [0; MAX_SERVERS],
             unanswered: 0,
+            held_at: 0,
             seen: Slots::new(),
             unread: Slots::new(),
         }

@@ -14,7 +14,9 @@
 //! - `client_crashes` (an ensemble's): a client's process dies for good. Its session is not
 //!   closed with its connection (ZooKeeper's server only closes the connection when it reads its
 //!   end): its nodes stay until the leader expires the session, which, the client being silent
-//!   for good, it eventually does (a weakly fair expiry, on the `session_expiries` budget).
+//!   for good, it eventually does (a weakly fair expiry, outside the `session_expiries` budget,
+//!   as for every client that will never touch its session again: one that abandoned, or that a
+//!   reconnection told its session had ended).
 //!
 //! There is no duplication and no reordering: a session's requests, replies and watch events travel
 //! over one TCP connection, and a reply the client library does not expect closes the connection
@@ -119,17 +121,19 @@ impl<Z: ZkService> LockModel<Z> {
         let client = &state.clients[usize::from(c)];
         let id = ActorId::Client(c);
         let server_up = !state.server_down;
+        let unattended = self.leaves_session(state, c);
         if server_up
             && state.zk.may_expire(
                 &self.zk,
                 c,
                 ClientView {
-                    // A crashed client is as silent as a paused one, for good.
-                    paused: client.paused || client.phase == super::client::Phase::Crashed,
+                    // A client that will never touch its session again is as silent as a paused
+                    // one, for good.
+                    paused: client.paused || unattended,
                     read_disconnected: self.read_disconnected(state, c),
                 },
             )
-            && state.faults.session_expiries < self.config.session_expiries
+            && (unattended || state.faults.session_expiries < self.config.session_expiries)
         {
             actions.push(LockAction::ExpireSession { client: id });
         }

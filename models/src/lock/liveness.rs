@@ -5,9 +5,10 @@
 //! expired. Tasks (weak fairness): each client's own steps; the deliveries of each channel (both
 //! directions between each client and the server, and the resource); a paused client's resume;
 //! the healing of a partition and the restart of a crashed server (the environment recovers
-//! eventually); the expiry of a crashed client's session, in the same task as its resume (a
-//! crashed client is never paused again): silent for good, it is eventually expired while the
-//! `session_expiries` budget lasts. Session expiry of a live client, pauses, client crashes, connection loss, partitions (and whether one outlasts the
+//! eventually); the expiry of the session of a client that will never touch it again (crashed,
+//! abandoned, or told its session ended), in the same task as its resume (such a client is never
+//! paused again): silent for good, it is eventually expired, outside the `session_expiries`
+//! budget. Session expiry of a live client, pauses, client crashes, connection loss, partitions (and whether one outlasts the
 //! read timeout) and crashes are faults: the environment may use its budget or not. An
 //! unsynchronised event thread's handling of an event ahead of the reply before it is one of the
 //! deliveries from the server. An ensemble's own steps are tasks too: the deliveries of each ZAB
@@ -119,7 +120,7 @@ impl<Z: ZkService> Liveness for LockModel<Z> {
             } => Some(task(TaskKind::ToResource, client(from))),
             LockAction::Deliver { from, to, .. } => panic!("no channel from {from} to {to}"),
             LockAction::Resume { client: c } => Some(task(TaskKind::Resume, client(c))),
-            LockAction::ExpireSession { client: c } if self.expires_crashed(state, action) => {
+            LockAction::ExpireSession { client: c } if self.expires_unattended(state, action) => {
                 Some(task(TaskKind::Resume, client(c)))
             }
             LockAction::Heal => Some(task(TaskKind::Heal, 0)),

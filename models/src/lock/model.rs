@@ -951,9 +951,11 @@ impl<Z: ZkService> LockModel<Z> {
             }
             LockAction::ExpireSession { client } => {
                 let c = self.client_index(client) as ClientId;
+                if !self.leaves_session(state, c) {
+                    state.faults.session_expiries += 1;
+                }
                 let mut out = Outbox::default();
                 state.zk.expire(&self.zk, c, &mut out);
-                state.faults.session_expiries += 1;
                 self.post(state, out);
             }
             LockAction::LoseConnection { client } => {
@@ -1010,8 +1012,9 @@ impl<Z: ZkService> LockModel<Z> {
     ///
     /// Faults do not count: a state where only a session expiry, a pause or a connection loss
     /// could still happen is stuck as far as the protocol goes. (A paused client's resume does
-    /// count: it is a step the client will take, and so does the expiry of a crashed client's
-    /// session: the leader will take it, as nothing more comes from the client.)
+    /// count: it is a step the client will take, and so does the expiry of the session of a client
+    /// that will never touch it again: the leader will take it, as nothing more comes from the
+    /// client.)
     pub fn has_step(&self, state: &LockState<Z>) -> bool {
         use crate::ActionInfo;
         // `no_deadlock` asks this of every state: reuse one buffer per thread, not one per call.
@@ -1032,16 +1035,27 @@ impl<Z: ZkService> LockModel<Z> {
                 actions.clear();
                 self.all_fault_actions(state, actions);
                 actions.iter().any(|action| {
-                    self.fault_kind(action).is_none() || self.expires_crashed(state, action)
+                    self.fault_kind(action).is_none() || self.expires_unattended(state, action)
                 })
             })
     }
 
-    /// Whether `action` is the expiry of a crashed client's session, which the service will take
-    /// (a weakly fair step) while the `session_expiries` budget lasts.
-    pub(super) fn expires_crashed(&self, state: &LockState<Z>, action: &LockAction) -> bool {
+    /// Whether `action` is the expiry of a session whose client will never touch it again, which
+    /// the service will take (a weakly fair step, outside the `session_expiries` budget).
+    pub(super) fn expires_unattended(&self, state: &LockState<Z>, action: &LockAction) -> bool {
         matches!(*action, LockAction::ExpireSession { client }
-            if state.clients[self.client_index(client)].phase == Phase::Crashed)
+            if self.leaves_session(state, self.client_index(client) as ClientId))
+    }
+
+    /// Whether client `c` will never touch its session again: it crashed, it abandoned, or a
+    /// reconnection told it the session had ended (its close may still be dropped by a failover,
+    /// and the new leader then re-arms the session with a fresh timeout, which nothing will
+    /// touch). The leader expires such a session: a weakly fair step, not a fault of the budget.
+    pub(super) fn leaves_session(&self, state: &LockState<Z>, c: ClientId) -> bool {
+        matches!(
+            state.clients[usize::from(c)].phase,
+            Phase::Crashed | Phase::Abandoned
+        ) || state.zk.told_session_ended(c)
     }
 
     /// The clients' own steps and the deliveries, the first part of [`Model::actions`], handed to
@@ -1059,7 +1073,11 @@ impl<Z: ZkService> LockModel<Z> {
             let id = ActorId::Client(c);
             let server = state.zk.server_of(c);
             if let Some(&request) = links.to_server.first() {
-                if !state.server_down && state.zk.takes_request(c) && state.connected(id, server) {
+                if !state.server_down
+                    && state.zk.takes_request(c)
+                    && !state.zk.request_waits(c, request)
+                    && state.connected(id, server)
+                {
                     each(LockAction::Deliver {
                         from: id,
                         to: server,

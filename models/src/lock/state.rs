@@ -359,8 +359,10 @@ impl<Z: ZkService> LockState<Z> {
     /// Znodes owned by an ended session (an ensemble's leader that let a closing session's create
     /// through, ZOOKEEPER-1208: one server deletes a session's nodes when the session ends, so it
     /// never has one), and znodes owned by a live session whose client does not keep track of
-    /// them ([`LockState::tracked_nodes`]) and whose create is not waiting to be answered by an
-    /// ensemble's server: created by an attempt the client lost track of.
+    /// them ([`LockState::tracked_nodes`]), whose create is not waiting to be answered by an
+    /// ensemble's server, and whose removal is not under way without the client (a leader has
+    /// prepared it, or the client was told its session ended: [`ZkService::removal_under_way`]):
+    /// created by an attempt the client lost track of.
     ///
     /// `no_orphan_nodes` asks this of every new state, so it walks the znodes once rather than
     /// once per client.
@@ -370,7 +372,8 @@ impl<Z: ZkService> LockState<Z> {
             !self.zk.is_live(c)
                 || !(self.known_nodes(c, protected_names).covers(path)
                     || self.announced(c).any(|p| p == path)
-                    || self.zk.create_answer_pending(c, path))
+                    || self.zk.create_answer_pending(c, path)
+                    || self.zk.removal_under_way(c, path))
         };
         let tree = self.zk.agreed_tree();
         let mut orphans = 0;

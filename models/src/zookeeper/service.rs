@@ -50,6 +50,31 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         true
     }
 
+    /// Whether `client`'s `request`, which its server would take now, waits on its link instead:
+    /// never on one server (it answers each request in the step it takes it); on an ensemble a
+    /// read waits while its server holds an unapplied write of the same session.
+    #[inline]
+    fn request_waits(&self, _client: ClientId, _request: Request) -> bool {
+        false
+    }
+
+    /// Whether the service will remove `client`'s node at `path` without the client's help: on an
+    /// ensemble, a leader has prepared its removal (its delete or its session's close is in that
+    /// leader's prepared view), or the client was told its session ended (its close is on its
+    /// way, or the session, which nothing will touch again, will be expired). One server removes
+    /// a node in the step it takes its removal, so never there.
+    #[inline]
+    fn removal_under_way(&self, _client: ClientId, _path: Path) -> bool {
+        false
+    }
+
+    /// Whether `client` was told its session has ended (an ensemble's reconnection to a leader
+    /// that had closed it): it never touches the session again.
+    #[inline]
+    fn told_session_ended(&self, _client: ClientId) -> bool {
+        false
+    }
+
     /// `client`'s process died: it will never connect again (an ensemble's; one server has no
     /// client crashes).
     #[inline]
