@@ -945,8 +945,12 @@ mod tests {
             "{}",
             row.check
         );
+        // The resident set's growth is the process's, and the test harness runs other tests in
+        // this process at the same time: one that frees memory during the run can make the
+        // growth zero. The peak itself is always there; `lockscope bench`, a process of its own,
+        // is where bytes per state mean something.
         assert!(
-            row.bytes_per_state > 0.0 && row.states_per_second > 0.0,
+            row.peak_rss_bytes > 0 && row.states_per_second > 0.0,
             "{table}"
         );
     }
