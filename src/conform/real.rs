@@ -38,10 +38,9 @@ pub struct Arrived {
     pub zxid: i64,
     /// The watches this event fired, to set again if the event is lost with its connection.
     pub fired: Vec<RealWatch>,
-    /// On an ensemble, the watch this reply's request left, registered as the reply arrived:
-    /// taken back if the reply is lost with its connection before the client read it (a library
-    /// registers the watch when it takes the reply in, which the model's client does at that
-    /// read).
+    /// The watch this reply's request left, registered as the reply arrived: taken back if the
+    /// reply is lost with its connection before the client read it (a library registers the
+    /// watch when it takes the reply in, which the model's client does at that read).
     pub left: Option<RealWatch>,
     /// A created node's or a listing's names, as the server spelled them.
     pub names: Vec<String>,
@@ -156,13 +155,16 @@ impl RealClient {
         self.conn = None;
         self.outgoing.clear();
         self.sent.clear();
+        // A watch whose answer is lost was never the library's, nor is the event it fired.
+        let mut unlearned = Vec::new();
         for lost in self.incoming.drain(..) {
-            self.watches.extend(lost.fired);
-            if let Some(at) = lost
-                .left
-                .and_then(|left| self.watches.iter().position(|w| *w == left))
-            {
-                self.watches.remove(at);
+            let known = lost.fired.into_iter().filter(|w| !unlearned.contains(w));
+            self.watches.extend(known);
+            if let Some(left) = lost.left {
+                if let Some(at) = self.watches.iter().position(|w| *w == left) {
+                    self.watches.remove(at);
+                }
+                unlearned.push(left);
             }
         }
         self.incoming

@@ -66,9 +66,6 @@ impl<Z: Replayed> Harness<'_, Z> {
     /// File one received frame: a watch event, or the reply to a request sent.
     pub(super) fn take_frame(&mut self, c: usize, frame: wire::ReplyFrame) -> Result<(), Failure> {
         let root = self.root.clone();
-        // On an ensemble the model's client has a watch its read left only once it read the
-        // reply; on one server the model's server keeps it from the moment it served the read.
-        let left_at_read = self.target.ensemble.is_some();
         let client = &mut self.clients[c];
         if frame.xid == xid::NOTIFICATION {
             let (mut arrived, path) =
@@ -97,7 +94,7 @@ impl<Z: Replayed> Harness<'_, Z> {
         if let Some(kind) = watch_left(request, &arrived) {
             let watch = RealWatch { path, kind };
             client.watches.push(watch.clone());
-            arrived.left = left_at_read.then_some(watch);
+            arrived.left = Some(watch);
         }
         client.incoming.push_back(arrived);
         Ok(())
