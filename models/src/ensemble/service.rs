@@ -675,7 +675,7 @@ impl ZkService for Ensemble {
         }
         self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
-        self.note_session_tables(&before, &syncing);
+        self.note_session_tables(config, &before, &syncing);
         self.release_holds();
         self.establish_trackers(config, leading);
         self.sort_links();

@@ -42,11 +42,17 @@ pub(super) enum Syncing {
     Snap { leader: Sid },
 }
 
+/// Whether the servers run zk-1367's code: with any other, every table agrees with its tree and
+/// [`Ensemble::untracked`] stays empty, so neither function below has anything to do.
+fn tables_may_lag(config: &EnsembleConfig) -> bool {
+    config.flaw == Some(ServerFlaw::Zk1367)
+}
+
 impl Ensemble {
     /// Before a step: which servers are synchronising, and how. Only zk-1367's code asks.
     pub(super) fn syncing(&self, config: &EnsembleConfig) -> [Syncing; MAX_SERVERS] {
         let mut syncing = [Syncing::No; MAX_SERVERS];
-        if config.flaw != Some(ServerFlaw::Zk1367) {
+        if !tables_may_lag(config) {
             return syncing;
         }
         for s in self.zab.ids() {
@@ -68,9 +74,13 @@ impl Ensemble {
     /// prefix before the step, `syncing` what [`Ensemble::syncing`] said then.
     pub(super) fn note_session_tables(
         &mut self,
+        config: &EnsembleConfig,
         before: &[Log; MAX_SERVERS],
         syncing: &[Syncing; MAX_SERVERS],
     ) {
+        if !tables_may_lag(config) {
+            return;
+        }
         for s in self.zab.ids() {
             let i = usize::from(s);
             let old = &before[i];
