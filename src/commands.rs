@@ -302,28 +302,41 @@ fn progress_printer(terminal: bool, time_limit: Duration) -> impl FnMut(Progress
             return;
         }
         last = Instant::now();
-        let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
-        let left = if time_limit.is_zero() {
-            String::new()
-        } else {
-            format!(
-                " · {} s left",
-                time_limit.saturating_sub(progress.elapsed).as_secs()
-            )
-        };
-        let line = format!(
-            "lockscope: {} states · depth {} · {} transitions/s · {} s elapsed{left}",
-            report::thousands(progress.unique_states),
-            progress.depth,
-            report::thousands(rate as u64),
-            progress.elapsed.as_secs()
-        );
+        let line = progress_line(progress, time_limit);
         if terminal {
             eprint!("\r\x1b[K{line}");
         } else {
             eprintln!("{line}");
         }
         let _ = std::io::stderr().flush();
+    }
+}
+
+/// One progress line: states and depth, or for a random search (which keeps no states) runs
+/// and the longest run; the rate; the time spent and, with a time limit, the time left.
+fn progress_line(progress: Progress, time_limit: Duration) -> String {
+    let rate = progress.transitions as f64 / progress.elapsed.as_secs_f64().max(1e-9);
+    let left = if time_limit.is_zero() {
+        String::new()
+    } else {
+        format!(
+            " · {} s left",
+            time_limit.saturating_sub(progress.elapsed).as_secs()
+        )
+    };
+    let elapsed = progress.elapsed.as_secs();
+    let rate = report::thousands(rate as u64);
+    match progress.runs_done {
+        Some(runs) => format!(
+            "lockscope: {} runs · longest {} steps · {rate} steps/s · {elapsed} s elapsed{left}",
+            report::thousands(runs),
+            progress.depth,
+        ),
+        None => format!(
+            "lockscope: {} states · depth {} · {rate} transitions/s · {elapsed} s elapsed{left}",
+            report::thousands(progress.unique_states),
+            progress.depth,
+        ),
     }
 }
 
@@ -943,5 +956,36 @@ pub fn course(args: &CourseArgs) -> Result<u8, InputError> {
             generated.failed.join(", ")
         );
         Ok(EXIT_FAILED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Goal: a random search's progress line counts runs, not the states it never keeps (it said
+    /// "0 states"). Method: one progress of each kind, with and without a time limit.
+    #[test]
+    fn a_random_search_reports_runs_and_an_exhaustive_one_states() {
+        let exhaustive = Progress {
+            transitions: 3_000_000,
+            unique_states: 1_234_567,
+            depth: 40,
+            elapsed: Duration::from_secs(10),
+            runs_done: None,
+        };
+        assert_eq!(
+            progress_line(exhaustive, Duration::ZERO),
+            "lockscope: 1,234,567 states · depth 40 · 300,000 transitions/s · 10 s elapsed"
+        );
+        let random = Progress {
+            unique_states: 0,
+            runs_done: Some(12_000),
+            ..exhaustive
+        };
+        assert_eq!(
+            progress_line(random, Duration::from_secs(60)),
+            "lockscope: 12,000 runs · longest 40 steps · 300,000 steps/s · 10 s elapsed · 50 s left"
+        );
     }
 }

@@ -544,6 +544,7 @@ impl Pace<'_> {
             unique_states: tally.visited.len(),
             depth,
             elapsed: self.started.elapsed(),
+            runs_done: None,
         });
         if level.stopped.is_none() {
             level.stopped = self.limits.reached(self.started);

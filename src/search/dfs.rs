@@ -123,6 +123,7 @@ pub(super) fn search<M: Checkable>(
                     unique_states: seen.len() as u64,
                     depth: stack.len() as u32,
                     elapsed: started.elapsed(),
+                    runs_done: None,
                 });
                 if let Some(reached) = limits.reached(started) {
                     stop = Some(reached);

@@ -525,8 +525,11 @@ impl<A> SearchReport<A> {
 pub struct Progress {
     pub transitions: u64,
     pub unique_states: u64,
+    /// The deepest level reached; in a random search, the longest run.
     pub depth: u32,
     pub elapsed: Duration,
+    /// A random search keeps no states: it counts the runs done instead.
+    pub runs_done: Option<u64>,
 }
 
 /// Search `model` with `options` (exhaustively, or by random runs), calling `progress` now and then.

@@ -176,6 +176,7 @@ pub(super) fn search<M: Checkable>(
             unique_states: 0,
             depth: longest as u32,
             elapsed: started.elapsed(),
+            runs_done: Some(runs_done),
         });
     }
     let safety = first

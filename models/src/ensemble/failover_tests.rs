@@ -104,6 +104,15 @@ fn reconnect(client: u8, server: u8) -> LockAction {
     ensemble(EnsembleStep::Reconnect { client, server })
 }
 
+/// Client `client` reads the head of what its server sent it.
+fn read(state: &LockState<Ensemble>, client: u8) -> LockAction {
+    LockAction::Deliver {
+        from: state.zk.server_of(client),
+        to: ActorId::Client(client),
+        msg: crate::lock::Msg::Reply(state.links[usize::from(client)].from_server[0]),
+    }
+}
+
 /// Goal: a follower that loses its leader drops its clients: when it times out, a client with a
 /// request outstanding reads `ConnectionLoss` and then `Disconnected`, a client waiting on
 /// nothing only `Disconnected`; until then, the follower keeps them. Method: C0's create reaches
@@ -162,6 +171,27 @@ fn a_follower_that_loses_its_leader_drops_its_clients() {
     );
 }
 
+/// Goal: a client's library connects again only once its application has read the
+/// `Disconnected` of the connection it lost (what bounds the replies in flight to a client).
+/// Method: S1 crashes; C1, waiting on nothing, has `Disconnected` unread: no reconnection of C1
+/// is enabled until it reads it, then one to each serving server is.
+#[test]
+fn a_library_reconnects_only_after_its_application_read_disconnected() {
+    let model = one_crash(1);
+    let mut state = model.init_states().swap_remove(0);
+    state = take(&model, &state, ensemble(EnsembleStep::Crash { server: 1 }));
+    assert_eq!(state.links[1].from_server.as_slice(), [Reply::Disconnected]);
+    let reconnects = |state: &LockState<Ensemble>| {
+        enabled(&model, state)
+            .into_iter()
+            .filter(|a| matches!(a, LockAction::Ensemble(EnsembleStep::Reconnect { .. })))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(reconnects(&state), []);
+    state = take(&model, &state, read(&state, 1));
+    assert_eq!(reconnects(&state), [reconnect(1, 0), reconnect(1, 2)]);
+}
+
 /// Goal: a client does not reconnect to a server behind the last zxid it has seen
 /// (`processConnectRequest` refuses it), and may once that server catches up. Method: C0's
 /// create is committed and applied by S2 and S0 while nothing reaches S1; C0 reads `Created`
@@ -188,6 +218,12 @@ fn a_reconnect_to_a_server_behind_seen_is_not_enabled() {
     state = take(&model, &state, ensemble(EnsembleStep::Crash { server: 0 }));
     assert!(!state.zk.is_connected(0));
     assert!(state.zk.zab.server(1).processed_zxid() < seen);
+    assert_eq!(
+        state.links[0].from_server.as_slice(),
+        [Reply::ConnectionLoss, Reply::Disconnected]
+    );
+    state = take(&model, &state, read(&state, 0));
+    state = take(&model, &state, read(&state, 0));
     let actions = enabled(&model, &state);
     assert!(!actions.contains(&reconnect(0, 1)), "S1 is behind C0");
     assert!(actions.contains(&reconnect(0, 2)));
@@ -263,11 +299,9 @@ fn an_unchanged_watch_is_re_registered_on_reconnect() {
     });
     let watches = state.zk.watches;
     state = take(&model, &state, ensemble(EnsembleStep::Crash { server: 1 }));
+    state = take(&model, &state, read(&state, 1));
     state = take(&model, &state, reconnect(1, 0));
-    assert_eq!(
-        state.links[1].from_server.as_slice(),
-        [Reply::Disconnected, Reply::Reconnected]
-    );
+    assert_eq!(state.links[1].from_server.as_slice(), [Reply::Reconnected]);
     assert_eq!(state.zk.watches, watches);
     state = run_until(&model, state, no_fault(true), |s| {
         s.clients[1].phase == Phase::InCs

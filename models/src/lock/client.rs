@@ -109,6 +109,14 @@ impl Phase {
             Phase::Init | Phase::WaitWrite | Phase::Done | Phase::Abandoned | Phase::Crashed
         )
     }
+
+    /// Whether the client's watcher hears the library's `Disconnected` and `Reconnected` in this
+    /// phase: in every phase of a client that has not finished or died, as ZooKeeper's event
+    /// thread delivers them whatever the application waits for.
+    #[inline]
+    pub fn hears_connection_state(self) -> bool {
+        !matches!(self, Phase::Done | Phase::Abandoned | Phase::Crashed)
+    }
 }
 
 /// A client's own variables. It does not remember its predecessor: the `exists` request carries

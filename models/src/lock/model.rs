@@ -9,7 +9,7 @@ use super::client::{Client, Phase};
 use super::state::{FaultsUsed, Links, LockState};
 use super::{curator, fenced, herd, naive, standard, Resource};
 use crate::actor::{ActorId, Group};
-use crate::ensemble::{Ensemble, EnsembleConfig};
+use crate::ensemble::{Ensemble, EnsembleConfig, EnsembleStep};
 use crate::zab::types::{MAX_SERVERS, MAX_TXNS};
 use crate::zookeeper::{
     ClientId, Outbox, Reply, Request, Served, Server, ZkConfig, ZkService, MAX_CLIENTS, MAX_SEQ,
@@ -632,24 +632,34 @@ impl<Z: ZkService> LockModel<Z> {
         // `ConnectionLoss` comes from the client library itself, so a partition does not hold
         // it back; what the server sent does wait for the heal.
         let readable = |reply: Reply| reply == Reply::ConnectionLoss || state.connected(server, id);
-        if client.phase.reads_zookeeper() {
-            if let Some(&reply) = links.from_server.first().filter(|&&r| readable(r)) {
-                each(LockAction::Deliver {
+        // The library's news of its connection reaches the watcher whatever the recipe waits for
+        // (a client that has not started, a fenced holder waiting on the resource).
+        let hears = |reply: Reply| {
+            client.phase.reads_zookeeper()
+                || (client.phase.hears_connection_state()
+                    && matches!(reply, Reply::Disconnected | Reply::Reconnected))
+        };
+        if let Some(&reply) = links
+            .from_server
+            .first()
+            .filter(|&&r| hears(r) && readable(r))
+        {
+            each(LockAction::Deliver {
+                from: server,
+                to: id,
+                msg: Msg::Reply(reply),
+            })?;
+        }
+        if client.phase.reads_zookeeper()
+            && self.config.variant == Variant::UnsynchronisedEventThread
+            && state.connected(server, id)
+        {
+            if let Some(event) = event_behind_reply(links) {
+                each(LockAction::EventThreadFirst {
                     from: server,
                     to: id,
-                    msg: Msg::Reply(reply),
+                    msg: Msg::Reply(event),
                 })?;
-            }
-            if self.config.variant == Variant::UnsynchronisedEventThread
-                && state.connected(server, id)
-            {
-                if let Some(event) = event_behind_reply(links) {
-                    each(LockAction::EventThreadFirst {
-                        from: server,
-                        to: id,
-                        msg: Msg::Reply(event),
-                    })?;
-                }
             }
         }
         if let Some(accepted) = links.from_resource {
@@ -1096,9 +1106,29 @@ impl<Z: ZkService> LockModel<Z> {
             }
         }
         // The service's own steps come last: one server has none, so its order is as it was.
-        state
-            .zk
-            .steps(&self.zk, &mut |step| each(LockAction::Ensemble(step)))
+        state.zk.steps(&self.zk, &mut |step| {
+            if let EnsembleStep::Reconnect { client, .. } = step {
+                if !self.library_may_reconnect(state, client) {
+                    return ControlFlow::Continue(());
+                }
+            }
+            each(LockAction::Ensemble(step))
+        })
+    }
+
+    /// A client's library connects again only once its application has read the
+    /// `Disconnected` of the connection it lost. ZooKeeper's library waits a random back-off of
+    /// up to a second before it connects again, an age beside the event thread's work, and a
+    /// stop-the-world pause of the application stops its library too. It is also what bounds
+    /// the replies in flight to a client (without it, a client that reads nothing while its
+    /// connections break and come back collects one event per break): once `Disconnected` is
+    /// read nothing is unread, and a connection then brings at most `Reconnected` (or
+    /// `SessionExpired`), the event of the watch it set again, the answers of two requests (or
+    /// their `ConnectionLoss`) and its own `Disconnected`: five, `REPLIES_IN_FLIGHT`.
+    fn library_may_reconnect(&self, state: &LockState<Z>, client: ClientId) -> bool {
+        !state.links[usize::from(client)]
+            .from_server
+            .contains(&Reply::Disconnected)
     }
 
     /// The faults each client may suffer, then those of the whole world (and the steps that end
