@@ -94,12 +94,14 @@ impl<Z: ZkService> LockModel<Z> {
     /// `c`'s process dies: it believes nothing any more and sends nothing more. What was in
     /// flight on its connection is lost both ways (a request it had sent may have reached the
     /// server first: the crash may come after that delivery), and the service learns that the
-    /// client will never connect again; its session stays open.
+    /// client will never connect again; its session stays open. A fenced write already on its
+    /// way still reaches the resource, whose answer finds nobody.
     pub(super) fn crash_client(&self, state: &mut LockState<Z>, c: ClientId) {
         state.clients[usize::from(c)].phase = super::client::Phase::Crashed;
         let links = &mut state.links[usize::from(c)];
         links.to_server.clear();
         links.from_server.clear();
+        links.from_resource = None;
         state.zk.client_crashed(c);
     }
 

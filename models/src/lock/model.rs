@@ -720,7 +720,11 @@ impl<Z: ZkService> LockModel<Z> {
                 let checks_tokens = self.config.variant != super::Variant::UncheckedResource;
                 let grant = state.clients[i].seq.expect("a writer holds its lock node");
                 let accepted = state.resource.on_write(token, grant, checks_tokens);
-                state.links[i].from_resource = Some(accepted);
+                // A write already on its way reaches the resource after its writer died (an
+                // ensemble's `client_crashes`); the answer finds nobody.
+                if state.clients[i].phase != Phase::Crashed {
+                    state.links[i].from_resource = Some(accepted);
+                }
             }
             (ActorId::Resource, ActorId::Client(c), Msg::WriteResult { accepted }) => {
                 let i = usize::from(c);
