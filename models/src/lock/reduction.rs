@@ -41,11 +41,12 @@ fn client_step(action: &LockAction) -> Option<(ClientId, bool)> {
         | LockAction::Release {
             client: ActorId::Client(c),
         } => Some((c, true)),
+        // Only a client's server sends it replies (the resource answers with `WriteResult`).
         LockAction::Deliver {
-            from,
             to: ActorId::Client(c),
             msg: Msg::Reply(_),
-        } if from != ActorId::Resource => Some((c, true)),
+            ..
+        } => Some((c, true)),
         LockAction::UseResource {
             client: ActorId::Client(c),
         }
