@@ -1725,14 +1725,21 @@ fn an_ensemble_counts_the_naive_recipes_refused_creates() {
 /// Goal: random searches of ensemble worlds that once panicked run every run and end with a
 /// verdict: a client whose connections break and come back again and again while it reads
 /// nothing (the library reconnected before its application had read `Disconnected`, one event a
-/// break, past what a client's channel holds); a fenced client that dies with a write on its way
-/// to the resource (the resource's answer reached the dead client). Method: each world as a user
-/// wrote it, past the run that panicked.
+/// break, past what a client's channel holds); a Curator client whose session the leader expires
+/// while a read of its is held at its server (the server answered it after `SessionExpired`); a
+/// fenced client that dies with a write on its way to the resource (the resource's answer reached
+/// the dead client). Method: each world as a user wrote it, past the run that panicked.
 #[test]
 fn ensemble_worlds_that_once_panicked_run_every_random_run() {
     let dir = tempfile::tempdir().unwrap();
     let worlds = [
         ("standard", "crashes = 1\npartitions = 1", 1, 7000),
+        (
+            "curator",
+            "message_loss = 1\ncrashes = 1\nsession_expiries = 1",
+            5,
+            20000,
+        ),
         ("fenced", "client_crashes = 1\ncrashes = 1", 5, 200),
     ];
     for (recipe, faults, seed, runs) in worlds {
