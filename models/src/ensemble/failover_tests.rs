@@ -5,6 +5,7 @@ use std::collections::{HashSet, VecDeque};
 
 use stateright::Model;
 
+use super::tests::reply;
 use super::{Ensemble, EnsembleConfig, EnsembleStep};
 use crate::actor::ActorId;
 use crate::lock::{LockAction, LockConfig, LockModel, LockState, Phase, Recipe};
@@ -104,15 +105,6 @@ fn reconnect(client: u8, server: u8) -> LockAction {
     ensemble(EnsembleStep::Reconnect { client, server })
 }
 
-/// Client `client` reads the head of what its server sent it.
-fn read(state: &LockState<Ensemble>, client: u8) -> LockAction {
-    LockAction::Deliver {
-        from: state.zk.server_of(client),
-        to: ActorId::Client(client),
-        msg: crate::lock::Msg::Reply(state.links[usize::from(client)].from_server[0]),
-    }
-}
-
 /// Goal: a follower that loses its leader drops its clients: when it times out, a client with a
 /// request outstanding reads `ConnectionLoss` and then `Disconnected`, a client waiting on
 /// nothing only `Disconnected`; until then, the follower keeps them. Method: C0's create reaches
@@ -188,7 +180,7 @@ fn a_library_reconnects_only_after_its_application_read_disconnected() {
             .collect::<Vec<_>>()
     };
     assert_eq!(reconnects(&state), []);
-    state = take(&model, &state, read(&state, 1));
+    state = take(&model, &state, reply(&state, 1));
     assert_eq!(reconnects(&state), [reconnect(1, 0), reconnect(1, 2)]);
 }
 
@@ -222,8 +214,8 @@ fn a_reconnect_to_a_server_behind_seen_is_not_enabled() {
         state.links[0].from_server.as_slice(),
         [Reply::ConnectionLoss, Reply::Disconnected]
     );
-    state = take(&model, &state, read(&state, 0));
-    state = take(&model, &state, read(&state, 0));
+    state = take(&model, &state, reply(&state, 0));
+    state = take(&model, &state, reply(&state, 0));
     let actions = enabled(&model, &state);
     assert!(!actions.contains(&reconnect(0, 1)), "S1 is behind C0");
     assert!(actions.contains(&reconnect(0, 2)));
@@ -299,7 +291,7 @@ fn an_unchanged_watch_is_re_registered_on_reconnect() {
     });
     let watches = state.zk.watches;
     state = take(&model, &state, ensemble(EnsembleStep::Crash { server: 1 }));
-    state = take(&model, &state, read(&state, 1));
+    state = take(&model, &state, reply(&state, 1));
     state = take(&model, &state, reconnect(1, 0));
     assert_eq!(state.links[1].from_server.as_slice(), [Reply::Reconnected]);
     assert_eq!(state.zk.watches, watches);

@@ -404,10 +404,9 @@ impl ZkService for Ensemble {
         ActorId::Replica(self.server_of_client(client))
     }
 
-    /// Only a client with a connection sends: a disconnected client's library holds its requests
-    /// until it reconnects.
-    /// Only a serving server takes requests. A server that stops serving closes its clients'
-    /// connections, but not those of clients it has already told `SessionExpired` (their
+    /// Only a client with a connection sends (a disconnected client's library holds its requests
+    /// until it reconnects), and only to a serving server. A server that stops serving closes its
+    /// clients' connections, but not those of clients it has already told `SessionExpired` (their
     /// connections closed then): a request such a client had on its way stays there, and a
     /// server that crashed must not take it (it answered a held read after `SessionExpired`).
     fn takes_request(&self, client: ClientId) -> bool {
