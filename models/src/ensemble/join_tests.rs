@@ -276,6 +276,41 @@ fn a_new_leader_re_arms_every_session_of_its_tree_and_an_old_one_tracks_nothing(
     );
 }
 
+/// Goal: under `disconnect_before_expiry` a new leader expires no session while an old leader,
+/// cut off in a minority, still serves (it answers reads and revalidates sessions until it times
+/// out, which happens long before a session re-armed by the new leader can expire); without
+/// the assumption it may. Method: C0 holds; S2, the leader, is cut off alone; S0 and S1 time
+/// out, elect S1 and C0 reads `Disconnected`; the expiry of C0 is checked before and after S2
+/// times out, under each assumption.
+#[test]
+fn a_new_leader_expires_nobody_while_an_old_leader_still_serves() {
+    let [silence, disconnect] = Timing::each_alone();
+    for timing in [silence, disconnect] {
+        let model = cut_off(Recipe::Curator, timing, 0b100, 2);
+        let holding = c0_holds(&model);
+        let cut = ensemble_step(&model, &holding, EnsembleStep::Partition { side: 0b100 });
+        let majority_only = |action: &LockAction| match action {
+            LockAction::Ensemble(step) => {
+                step.fault_kind().is_none()
+                    && !matches!(step, EnsembleStep::Timeout { server: 2 })
+                    && !matches!(step, EnsembleStep::Reconnect { .. })
+            }
+            _ => false,
+        };
+        let s1_leads = |s: &LockState<Ensemble>| s.zk.leads(1);
+        let elected = run_until(&model, cut, majority_only, s1_leads, &mut Vec::new());
+        let suspended = read(&model, &elected, Reply::Disconnected);
+        assert!(
+            suspended.zk.serves(2) && suspended.zk.leads(2),
+            "S2 still leads"
+        );
+        let may_expire = |s: &LockState<Ensemble>| enabled(&model, s).contains(&expire(0));
+        assert_eq!(may_expire(&suspended), timing == silence, "{timing:?}");
+        let stepped_down = ensemble_step(&model, &suspended, EnsembleStep::Timeout { server: 2 });
+        assert!(may_expire(&stepped_down), "{timing:?}");
+    }
+}
+
 /// Goal: a waiter that the `epochs` bound left without a leader for good is stuck by the bound,
 /// not by the protocol, so its lasso is reported `unknown (bounded: epochs = 1 exhausted)`; a
 /// state the bound stopped with nobody waiting, or one where a leader may still come, is no

@@ -96,9 +96,10 @@ impl Ensemble {
 
     /// Whether the leader may expire `client`'s session now: a leader is established, its
     /// tracker holds the session and is not closing it already, the timing assumptions allow
-    /// it for a client in `view`'s situation, which the leader may or may not hear, and the log
-    /// has room (the budgeted expiries always fit; those of sessions nothing touches again are
-    /// bounded by the log, as every write is).
+    /// it for a client in `view`'s situation, which the leader may or may not hear, and, where
+    /// they say so, for this leader while an older one may still serve; and the log has room
+    /// (the budgeted expiries always fit; those of sessions nothing touches again are bounded
+    /// by the log, as every write is).
     pub(super) fn may_expire_session(
         &self,
         config: &EnsembleConfig,
@@ -111,7 +112,17 @@ impl Ensemble {
                 && config
                     .timing
                     .allows_expiry(view, self.hears(leader, client))
+                && (!config.timing.expiry_waits_for_old_leaders()
+                    || self.only_leadership_served(leader))
         })
+    }
+
+    /// Whether every server that serves clients serves them for `leader`: no older leader cut
+    /// off in a minority, nor a follower of one, still answers reads or revalidates sessions.
+    fn only_leadership_served(&self, leader: Sid) -> bool {
+        self.zab
+            .ids()
+            .all(|s| !self.serves(s) || self.leader_of(s) == Some(leader))
     }
 
     /// Whether `leader` hears from `client`: the client has a connection, to `leader` itself or

@@ -24,6 +24,19 @@ pub struct Timing {
 }
 
 impl Timing {
+    /// Whether a leader must wait, before it expires any session, until no server serves for an
+    /// older leader. It rests on what `disconnect_before_expiry` rests on, `syncLimit × tickTime`
+    /// shorter than the session timeout: an old leader cut off from its quorum steps down (and
+    /// its followers with it) within `syncLimit` ticks of losing it, a quorum left it before the
+    /// new leader was established, and the new leader re-arms every session with a whole timeout
+    /// when it is. So while an old leader still answers reads and revalidates reconnecting
+    /// sessions, no session it serves can have expired at the new one.
+    pub fn expiry_waits_for_old_leaders(&self) -> bool {
+        self.disconnect_before_expiry
+    }
+}
+
+impl Timing {
     /// No assumption: the table is left out of traces.
     pub fn is_default(&self) -> bool {
         *self == Timing::default()
