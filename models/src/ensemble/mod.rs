@@ -67,6 +67,8 @@ mod moved_tests;
 #[cfg(test)]
 mod open_tests;
 #[cfg(test)]
+mod retry_tests;
+#[cfg(test)]
 mod session_tests;
 #[cfg(test)]
 mod tests;

@@ -113,7 +113,8 @@ impl Pack for Ensemble {
             u64::from(self.disconnected)
                 | u64::from(self.ended) << 8
                 | u64::from(self.unanswered) << 16
-                | u64::from(self.held_at) << 24,
+                | u64::from(self.held_at) << 24
+                | u64::from(self.opening) << 56,
         );
         let untracked = self.untracked[..self.zab.servers.len()].iter();
         out.put(
@@ -153,6 +154,7 @@ impl Pack for Ensemble {
         (self.disconnected, self.ended, self.unanswered) =
             (flags as u8, (flags >> 8) as u8, (flags >> 16) as u8);
         self.held_at = (flags >> 24) as u32;
+        self.opening = (flags >> 56) as u8;
         let untracked = input.take();
         for s in 0..self.zab.servers.len() {
             self.untracked[s] = (untracked >> (8 * s)) as u8;

@@ -105,7 +105,14 @@ impl Ensemble {
                 for (client, reply) in applied.messages {
                     let lost = self.unanswered & entry.bit() != 0;
                     let told_ended = self.ended & 1 << client != 0;
-                    if !self.watches_of_at(client, s) || connected & 1 << client == 0 || told_ended
+                    // A client opening a new session reads nothing of its old one (a close its
+                    // server applies late went to the expired handle's connection).
+                    let old_session =
+                        self.opening & 1 << client != 0 && reply != Reply::SessionCreated;
+                    if !self.watches_of_at(client, s)
+                        || connected & 1 << client == 0
+                        || told_ended
+                        || old_session
                     {
                         continue;
                     }
@@ -186,7 +193,8 @@ impl Ensemble {
             let old = &before[usize::from(s)];
             let tree = self.replay(&config.zk, old);
             for c in 0..self.connections.len() as ClientId {
-                let open = self.watches_of_at(c, s) && self.ended & 1 << c == 0;
+                let open = self.watches_of_at(c, s)
+                    && !self.gone(c);
                 if open && (tree.is_live(c) || !self.knows_session(c)) {
                     self.close_connection(s, c, old, out);
                 }
@@ -346,6 +354,12 @@ impl Ensemble {
         }
     }
 
+    /// Whether `client` will never connect again: it crashed, or a reconnection told it its
+    /// session had ended, and it is not opening a new session.
+    fn gone(&self, client: ClientId) -> bool {
+        self.ended & !self.opening & 1 << client != 0
+    }
+
     /// The server that has delivered the most: its tree is the agreed tree.
     fn most_delivered(&self) -> Sid {
         self.zab
@@ -415,8 +429,24 @@ impl ZkService for Ensemble {
 
     /// A read waits while its server holds a write of the same session that it has not applied
     /// (the server's `CommitProcessor` queues the session's requests behind it).
+    ///
+    /// A new session's connect request waits while the leader still tracks the client's expired
+    /// session, which only a reconnection can have told it ended (its close prepared but not
+    /// applied, or dropped by a failover and to be expired again): the model names a session by
+    /// its client, so the two must not overlap. Once the leader has prepared a createSession for
+    /// the client, the session it tracks is that one, which the client may never have learned of
+    /// (it lost its connection first), and the client's next connect request takes its slot.
     fn request_waits(&self, client: ClientId, request: Request) -> bool {
-        request.is_read() && self.holds_write_of(self.server_of_client(client), client)
+        let server = self.server_of_client(client);
+        match request {
+            Request::CreateSession => {
+                self.opening & self.ended & 1 << client != 0
+                    && self
+                        .leader_of(server)
+                        .is_some_and(|leader| self.trackers[usize::from(leader)].is_tracked(client))
+            }
+            _ => request.is_read() && self.holds_write_of(server, client),
+        }
     }
 
     /// A read is answered from the server's own tree, possibly behind the leader's; a
@@ -430,7 +460,12 @@ impl ZkService for Ensemble {
         request: Request,
         out: &mut Outbox,
     ) -> Served {
-        if self.ended & 1 << client != 0 {
+        let opening = self.opening & 1 << client != 0;
+        if opening && request != Request::CreateSession {
+            // Asked by the expired handle: it went with its connection.
+            return Served::Dropped;
+        }
+        if self.gone(client) {
             return Served::Dropped;
         }
         let server = self.server_of_client(client);
@@ -629,7 +664,7 @@ impl ZkService for Ensemble {
             }
         }
         for client in 0..self.connections.len() as ClientId {
-            if self.is_connected(client) || self.ended & 1 << client != 0 {
+            if self.is_connected(client) || self.gone(client) {
                 continue;
             }
             for server in self.zab.ids() {
@@ -698,7 +733,7 @@ impl ZkService for Ensemble {
         } else {
             on_link || self.write_pending(client)
         };
-        self.is_connected(client) && self.ended & 1 << client == 0 && when
+        self.is_connected(client) && !self.gone(client) && when
     }
 
     /// The client's server closes the connection as when it stops serving, but keeps serving,
@@ -740,7 +775,26 @@ impl ZkService for Ensemble {
 
     /// With failover: the answer `client` reads is the oldest in flight to it, and its zxid is
     /// now the last the client has seen.
-    fn client_read(&mut self, client: ClientId, reply: Reply) {
+    /// A client that reads `SessionExpired` in a world where it tries again opens a new session
+    /// (Curator replaces an expired handle with a new one): a new handle has no watch, has seen
+    /// no zxid, and its connect request goes through the server the old one was connected to,
+    /// or, if that server no longer serves, through the server it reconnects to.
+    fn client_read(&mut self, config: &EnsembleConfig, client: ClientId, reply: Reply) {
+        match reply {
+            Reply::SessionExpired if config.reopens_sessions => {
+                self.opening |= 1 << client;
+                self.watches.retain(|w| w.client != client);
+                if let Some(seen) = self.seen.get_mut(usize::from(client)) {
+                    *seen = Zxid::ZERO;
+                }
+                if !self.serves(self.server_of_client(client)) {
+                    self.disconnected |= 1 << client;
+                }
+                return;
+            }
+            Reply::SessionCreated => self.opening &= !(1 << client),
+            _ => {}
+        }
         if self.seen.is_empty() || !reply.answers_request() {
             return;
         }

@@ -69,6 +69,10 @@ impl Ensemble {
     /// model gives the new session the client's slot, so a session the client never learned of,
     /// which holds no node, is the same slot as its next one.
     fn prepare_session(&mut self, leader: Sid, client: ClientId, owner: Option<Sid>) -> LockTxn {
+        if self.opening & 1 << client != 0 {
+            // A new session after an expiry: the client touches a session again.
+            self.ended &= !(1 << client);
+        }
         if let Some(server) = owner {
             self.trackers[usize::from(leader)].set_owner(client, server);
         }
@@ -77,10 +81,11 @@ impl Ensemble {
 
     /// Whether `client` has a session as its library knows it: every session is open at the
     /// start, or it has read the answer to its createSession (the first answer it reads, whose
-    /// zxid it has seen since). Until then it is in its handshake, and a lost connection makes it
+    /// zxid it has seen since); and it is not opening a new one after an expiry. Until then it is in its handshake, and a lost connection makes it
     /// connect again with a new connect request, with no session to revalidate.
     pub(super) fn knows_session(&self, client: ClientId) -> bool {
-        self.sessions_at_start || self.seen(client) != crate::zab::types::Zxid::ZERO
+        self.opening & 1 << client == 0
+            && (self.sessions_at_start || self.seen(client) != crate::zab::types::Zxid::ZERO)
     }
 
     /// `sessions_tracked`: every established leader in broadcast tracks every session open in its

@@ -46,6 +46,9 @@ pub struct EnsembleConfig {
     /// Whether every session is open before the first step (`[model] sessions_at_start`, the
     /// default), or each client opens its own with a createSession transaction as its first write.
     pub sessions_at_start: bool,
+    /// A client whose session expired opens a new one and tries again (the lock world's
+    /// `retry_after_expiry`, with expiries in its budget): set by `LockModel::on_ensemble`.
+    pub reopens_sessions: bool,
 }
 
 impl EnsembleConfig {
@@ -123,6 +126,7 @@ impl EnsembleConfig {
             crashable: all_servers(zab.servers),
             connection_losses: 0,
             late_forwards: false,
+            reopens_sessions: false,
             sessions_at_start: true,
         }
     }
@@ -181,6 +185,11 @@ pub struct Ensemble {
     /// The clients that never connect again: a reconnection told them their session had ended,
     /// or they crashed.
     pub ended: u8,
+    /// The clients that read `SessionExpired` and opened a new session (`reopens_sessions`),
+    /// whose new connect request has not been answered yet: like a client in its first
+    /// handshake, such a client has no session to revalidate, and what its old handle had
+    /// asked is dropped.
+    pub opening: u8,
     /// zk-1367: per server, the clients whose open session its session table lacks (bit `c`), the
     /// sessions it learned at NEWLEADER from a DIFF; empty with every other code.
     pub untracked: [u8; MAX_SERVERS],
@@ -239,6 +248,7 @@ impl Ensemble {
             sessions_at_start: config.sessions_at_start,
             disconnected: 0,
             ended: 0,
+            opening: 0,
             untracked: [0; MAX_SERVERS],
             unanswered: 0,
             held_at: 0,
@@ -274,6 +284,7 @@ impl Ensemble {
             trackers: Default::default(),
             disconnected: 0,
             ended: 0,
+            opening: 0,
             untracked: [0; MAX_SERVERS],
             unanswered: 0,
             held_at: 0,

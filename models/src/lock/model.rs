@@ -309,9 +309,19 @@ impl LockModel<Ensemble> {
         if config.acquisitions == 0 {
             return Err("model.acquisitions: an ensemble needs a finite number (1 or more): its logs bound the transactions".into());
         }
-        if config.retry_after_expiry && config.session_expiries > 0 {
-            return Err("model.retry_after_expiry: not built yet on an ensemble (servers > 1), where a client opens one session per execution".into());
+        let reopens_sessions = config.retry_after_expiry && config.session_expiries > 0;
+        if reopens_sessions {
+            if let Some(flaw) = ensemble.flaw {
+                return Err(format!("model.retry_after_expiry: not with zookeeper = \"{}\": the model names a session by its client, and this code lets a client's expired session live on beside its next one (a write taken after the close, or a session no tracker expires), which the model cannot tell apart", flaw.name()));
+            }
+            if ensemble.late_forwards {
+                return Err("faults.late_forwards: not with model.retry_after_expiry: the model names a session by its client, and a late write of a client's expired session would be taken for its next session's".into());
+            }
         }
+        let ensemble = EnsembleConfig {
+            reopens_sessions,
+            ..ensemble
+        };
         let needed = ensemble.transactions_needed(&config);
         let tasks = super::liveness::CLIENT_TASK_KINDS * usize::from(config.clients)
             + ensemble.tasks(config.clients);
@@ -709,7 +719,7 @@ impl<Z: ZkService> LockModel<Z> {
                         "nothing is sent to an expired session after SessionExpired"
                     );
                 }
-                state.zk.client_read(c, reply);
+                state.zk.client_read(&self.zk, c, reply);
                 if let Some(request) = self.client_reads(&mut state.clients[i], reply) {
                     state.links[i].send_request(request);
                 }

@@ -81,9 +81,10 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
     fn client_crashed(&mut self, _client: ClientId) {}
 
     /// The client read `reply` from its channel: an ensemble notes the zxid of an answer, which a
-    /// reconnection compares with the new server's.
+    /// reconnection compares with the new server's, and the start of a new session after an
+    /// expiry.
     #[inline]
-    fn client_read(&mut self, _client: ClientId, _reply: Reply) {}
+    fn client_read(&mut self, _config: &Self::Config, _client: ClientId, _reply: Reply) {}
 
     /// The answer to `client`'s read was lost with its connection before the client read it: the
     /// watch the read registered, of kind `kind`, goes with the connection (ZooKeeper's server
