@@ -311,6 +311,88 @@ fn a_new_leader_expires_nobody_while_an_old_leader_still_serves() {
     }
 }
 
+/// Goal: the `epochs` bound stops an ensemble exactly when no leader leads and one more epoch
+/// would enable a step: not while an old leader cut off in a minority still leads (its timeout is
+/// still to come), not while an election within the bound is possible, and once the bound's
+/// last epoch has failed too. Method: S2 cut off for good with `epochs` 1 (no second leader) and
+/// 2 (one), the answer read as S0, S1 and then S2 time out; then, with `epochs = 2` and two
+/// crashes, S2 crashes, S1 is elected in epoch 2 and crashes, and S0 and the restarted S2 look
+/// for a leader the bound forbids.
+#[test]
+fn the_epochs_bound_stops_an_ensemble_only_when_no_leader_can_come() {
+    let bound = |value| {
+        Some(crate::Bound {
+            key: "epochs",
+            value,
+        })
+    };
+    for epochs in [1, 2] {
+        let ensemble = cut_off_ensemble(Timing::default(), 0b100, epochs);
+        let model = cut_off(Recipe::Standard, Timing::default(), 0b100, epochs);
+        let start = model.init_states().swap_remove(0);
+        let cut = ensemble_step(&model, &start, EnsembleStep::Partition { side: 0b100 });
+        let s0 = ensemble_step(&model, &cut, EnsembleStep::Timeout { server: 0 });
+        let looking = ensemble_step(&model, &s0, EnsembleStep::Timeout { server: 1 });
+        assert_eq!(
+            looking.zk.stopped_by_bound(&ensemble),
+            None,
+            "S2 still leads"
+        );
+        let alone = ensemble_step(&model, &looking, EnsembleStep::Timeout { server: 2 });
+        let expected = if epochs == 1 { bound(1) } else { None };
+        assert_eq!(
+            alone.zk.stopped_by_bound(&ensemble),
+            expected,
+            "epochs = {epochs}"
+        );
+    }
+    let zab = ZabConfig {
+        crashes: 2,
+        epochs: 2,
+        ..ZabConfig::new(3, 0)
+    };
+    let ensemble = EnsembleConfig {
+        crashable: 0b110,
+        ..EnsembleConfig::new(zab, EnsembleConfig::followers_in_turn(3))
+    };
+    let config = LockConfig {
+        crashes: 2,
+        ..LockConfig::new(Recipe::Standard, 2)
+    };
+    let model = LockModel::on_ensemble(config, ensemble).expect("valid");
+    let mut state = model.init_states().swap_remove(0);
+    for step in [
+        EnsembleStep::Crash { server: 2 },
+        EnsembleStep::Timeout { server: 0 },
+        EnsembleStep::Timeout { server: 1 },
+        EnsembleStep::Elect {
+            leader: 1,
+            quorum: 0b011,
+        },
+    ] {
+        state = ensemble_step(&model, &state, step);
+    }
+    let servers = |action: &LockAction| {
+        matches!(action, LockAction::Ensemble(step) if step.fault_kind().is_none()
+            && !matches!(step, EnsembleStep::Reconnect { .. } | EnsembleStep::Restart { .. }))
+    };
+    let s1_leads = |s: &LockState<Ensemble>| s.zk.leads(1);
+    state = run_until(&model, state, servers, s1_leads, &mut Vec::new());
+    assert_eq!(
+        state.zk.stopped_by_bound(&ensemble),
+        None,
+        "S1 leads epoch 2"
+    );
+    for step in [
+        EnsembleStep::Crash { server: 1 },
+        EnsembleStep::Timeout { server: 0 },
+        EnsembleStep::Restart { server: 2 },
+    ] {
+        state = ensemble_step(&model, &state, step);
+    }
+    assert_eq!(state.zk.stopped_by_bound(&ensemble), bound(2));
+}
+
 /// Goal: a waiter that the `epochs` bound left without a leader for good is stuck by the bound,
 /// not by the protocol, so its lasso is reported `unknown (bounded: epochs = 1 exhausted)`; a
 /// state the bound stopped with nobody waiting, or one where a leader may still come, is no

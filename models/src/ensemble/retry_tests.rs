@@ -61,7 +61,11 @@ fn a_client_whose_session_expired_opens_a_new_one_and_acquires_with_it() {
     assert_eq!(holding.clients[0].phase, Phase::InCs);
     let expired = take(&model, &holding, LockAction::ExpireSession { client: C0 });
     let again = run_until_quiet(&model, expired, &[0], false);
-    assert_eq!(again.clients[0].phase, Phase::InCs, "holds with its new session");
+    assert_eq!(
+        again.clients[0].phase,
+        Phase::InCs,
+        "holds with its new session"
+    );
     assert_eq!(
         proposed(&again),
         ["create", "closeSession", "createSession", "create"]
@@ -102,7 +106,11 @@ fn a_new_connect_request_waits_until_the_leader_applied_the_old_sessions_close()
     assert_eq!(state.zk.opening, 0b1);
     let held = state.links[0].to_server.clone();
     assert_eq!(held.last(), Some(&Request::CreateSession));
-    assert_eq!(held.len(), 2, "the expired handle's lookup, then the new connect request");
+    assert_eq!(
+        held.len(),
+        2,
+        "the expired handle's lookup, then the new connect request"
+    );
     state = take(&model, &state, request(&state, 0));
     assert_eq!(
         state.links[0].to_server.as_slice(),
@@ -116,7 +124,10 @@ fn a_new_connect_request_waits_until_the_leader_applied_the_old_sessions_close()
         model.actions(s, &mut actions);
         actions.contains(&connect)
     };
-    assert!(state.zk.trackers[2].is_tracked(0), "S2 prepared the close only");
+    assert!(
+        state.zk.trackers[2].is_tracked(0),
+        "S2 prepared the close only"
+    );
     assert!(!enabled(&state));
     let servers_only = |action: &LockAction| {
         matches!(action, LockAction::Ensemble(step) if step.fault_kind().is_none()
@@ -157,7 +168,9 @@ fn retrying_is_refused_where_two_sessions_of_a_client_could_overlap() {
             flaw: Some(flaw),
             ..ensemble
         };
-        let message = LockModel::on_ensemble(config, flawed).err().expect("refused");
+        let message = LockModel::on_ensemble(config, flawed)
+            .err()
+            .expect("refused");
         assert!(
             message.starts_with(&format!(
                 "model.retry_after_expiry: not with zookeeper = \"{}\"",

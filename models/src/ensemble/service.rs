@@ -193,8 +193,7 @@ impl Ensemble {
             let old = &before[usize::from(s)];
             let tree = self.replay(&config.zk, old);
             for c in 0..self.connections.len() as ClientId {
-                let open = self.watches_of_at(c, s)
-                    && !self.gone(c);
+                let open = self.watches_of_at(c, s) && !self.gone(c);
                 if open && (tree.is_live(c) || !self.knows_session(c)) {
                     self.close_connection(s, c, old, out);
                 }

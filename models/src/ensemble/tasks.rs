@@ -100,7 +100,9 @@ mod tests {
     use super::*;
     use crate::zab::ZabConfig;
 
-    /// Every group has a number of its own below the count, and its name says which it is.
+    /// Every group has a number of its own below the count, the numbers leave no gap, and a
+    /// group's name says which it is. Three clients: with two, a count that doubled the
+    /// clients' reconnections instead of adding two would pass.
     #[test]
     fn each_group_has_its_own_task_and_name() {
         for servers in [3, 5] {
@@ -114,6 +116,7 @@ mod tests {
                 Group::Heal,
                 Group::Reconnect(0),
                 Group::Reconnect(1),
+                Group::Reconnect(2),
             ];
             for s in 0..servers {
                 groups.extend([
@@ -127,7 +130,7 @@ mod tests {
             let mut names = std::collections::BTreeSet::new();
             for group in groups {
                 let number = config.number(group);
-                assert!(number < config.tasks(2), "{group:?} is {number}");
+                assert!(number < config.tasks(3), "{group:?} is {number}");
                 assert!(
                     names.insert(config.task_name(number)),
                     "{group:?} shares a name"
@@ -141,7 +144,7 @@ mod tests {
                 config.task_name(config.number(Group::Timeout(2))),
                 "S2's timeout"
             );
-            assert_eq!(names.len(), config.tasks(2));
+            assert_eq!(names.len(), config.tasks(3), "numbered without gaps");
         }
     }
 }
