@@ -613,8 +613,9 @@ no_orphan_nodes = "violated"
     }
 }
 
-/// Issue 19: each ensemble key `check` cannot model yet is refused with exit 2, naming the key
-/// with the prefix the docs quote, and saying what is missing for that key, not another's.
+/// Issue 19: each ensemble key `check` cannot model yet, or not with another, is refused with
+/// exit 2, naming the key with the prefix the docs quote, and saying what is missing for that
+/// key, not another's.
 #[test]
 fn each_ensemble_key_not_built_yet_is_refused_with_its_own_reason() {
     let dir = tempfile::tempdir().unwrap();
@@ -627,8 +628,13 @@ fn each_ensemble_key_not_built_yet_is_refused_with_its_own_reason() {
         ),
         (
             "retry",
-            "retry_after_expiry = true\n[faults]\nsession_expiries = 1\n",
-            "model.retry_after_expiry: not built yet on an ensemble (servers > 1), where a client opens one session per execution",
+            "retry_after_expiry = true\nzookeeper = \"zk-1208\"\n[faults]\nsession_expiries = 1\n",
+            "model.retry_after_expiry: not with zookeeper = \"zk-1208\": the model names a session by its client",
+        ),
+        (
+            "retry-late",
+            "retry_after_expiry = true\n[faults]\nsession_expiries = 1\nmessage_loss = 1\nlate_forwards = true\n",
+            "faults.late_forwards: not with model.retry_after_expiry",
         ),
     ] {
         let file = write(dir.path(), &format!("{name}.toml"), &format!("{base}{extra}"));

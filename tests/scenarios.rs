@@ -119,6 +119,7 @@ scenario_tests! {
     ensemble_control => "ensemble/control.toml",
     ensemble_herd => "ensemble/herd.toml",
     ensemble_open_sessions => "ensemble/open-sessions.toml",
+    ensemble_curator_retry => "ensemble/curator-retry.toml",
     ensemble_zk_1208 => "ensemble/zk-1208.toml",
     ensemble_zk_1208_fixed => "ensemble/zk-1208-fixed.toml",
     ensemble_leader_crash => "ensemble/leader-crash.toml",
