@@ -104,7 +104,7 @@ fn a_new_connect_request_waits_until_the_leader_applied_the_old_sessions_close()
     state = take(&model, &state, reply(&state, 0)); // SessionExpired
     assert_eq!(state.clients[0].phase, Phase::WaitSession);
     assert_eq!(state.zk.opening, 0b1);
-    let held = state.links[0].to_server.clone();
+    let held = state.links[0].to_server;
     assert_eq!(held.last(), Some(&Request::CreateSession));
     assert_eq!(
         held.len(),
@@ -168,9 +168,7 @@ fn retrying_is_refused_where_two_sessions_of_a_client_could_overlap() {
             flaw: Some(flaw),
             ..ensemble
         };
-        let message = LockModel::on_ensemble(config, flawed)
-            .err()
-            .expect("refused");
+        let message = LockModel::on_ensemble(config, flawed).expect_err("refused");
         assert!(
             message.starts_with(&format!(
                 "model.retry_after_expiry: not with zookeeper = \"{}\"",
@@ -183,7 +181,7 @@ fn retrying_is_refused_where_two_sessions_of_a_client_could_overlap() {
         late_forwards: true,
         ..ensemble
     };
-    let message = LockModel::on_ensemble(config, late).err().expect("refused");
+    let message = LockModel::on_ensemble(config, late).expect_err("refused");
     assert!(message.starts_with("faults.late_forwards: not with model.retry_after_expiry"));
     assert!(LockModel::on_ensemble(config, ensemble).is_ok());
 }
