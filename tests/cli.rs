@@ -1730,8 +1730,9 @@ fn an_ensemble_counts_the_naive_recipes_refused_creates() {
 
 /// Goal: no fault mix panics a random search of a lock world, on one server or on an ensemble: a
 /// sweep of this kind found the three panics above, each in a world a user would try early.
-/// Method: four recipes under six fault mixes (every fault kind, two or three at once), on one
-/// server and on three, 2,000 runs each with its own seed; each search must end with a verdict
+/// Method: four recipes under seven fault mixes (every fault kind, two or three at once; in the
+/// last, clients retry after an expiry), on one server and on three, 2,000 runs each with its
+/// own seed; each search must end with a verdict
 /// (exit 0 or 1), its summary naming every run, and nothing may panic.
 #[test]
 fn random_searches_over_every_fault_mix_end_with_a_verdict() {
@@ -1743,6 +1744,7 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
         "partitions = 1\nsession_expiries = 1\nclient_pauses = 1",
         "timeouts = 1\ncrashes = 1",
         "message_loss = 1\npartitions = 1\nclient_pauses = 1",
+        "session_expiries = 1\nmessage_loss = 1\nclient_pauses = 1",
     ];
     let mut searched = 0;
     for servers in [1, 3] {
@@ -1757,13 +1759,19 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
                     faults.to_string()
                 };
                 let ensemble = if servers == 1 { "" } else { "epochs = 2\n" };
+                // The last mix's clients open a new session after an expiry.
+                let retry = if seed == mixes.len() {
+                    "retry_after_expiry = true\n"
+                } else {
+                    ""
+                };
                 let path = write(
                     dir.path(),
                     &format!("{recipe}-{servers}-{seed}.toml"),
                     &format!(
                         "description = \"a fault mix\"\n\
                          [model]\nkind = \"lock\"\nrecipe = \"{recipe}\"\nclients = 2\n\
-                         servers = {servers}\n{ensemble}\
+                         servers = {servers}\n{ensemble}{retry}\
                          [faults]\n{faults}\n\
                          [check]\nstrategy = \"random\"\nseed = {seed}\nruns = 2000\nsteps = 150\n"
                     ),
@@ -1784,7 +1792,7 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
             }
         }
     }
-    assert_eq!(searched, 48);
+    assert_eq!(searched, 56);
 }
 
 /// Goal: random searches of ensemble worlds that once panicked run every run and end with a
