@@ -353,6 +353,12 @@ impl<Z: Replayed> Harness<'_, Z> {
         if ensemble.as_ref().is_some_and(|(e, _)| !e.sessions_at_start) {
             return Err("sessions opened by transactions on an ensemble (sessions_at_start = false) are not replayed yet".into());
         }
+        if ensemble.is_some()
+            && self.model.config.retry_after_expiry
+            && self.model.config.session_expiries > 0
+        {
+            return Err("a new session after an expiry on an ensemble (retry_after_expiry) is not replayed yet".into());
+        }
         let mut admin = match &ensemble {
             Some((_, leader)) => self.connect_to(leader.unwrap_or(0), None)?,
             None => self.connect(None)?,
