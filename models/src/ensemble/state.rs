@@ -90,10 +90,26 @@ impl EnsembleConfig {
 
     /// The most transactions one execution of `lock` on this ensemble proposes: the scenario's
     /// own count ([`LockConfig::transactions_needed`], which the scenario reader checks where
-    /// it can point at the file), and the writes its clients send again after its servers'
-    /// faults. `LockModel::on_ensemble` refuses a world whose count exceeds the log.
+    /// it can point at the file), the writes its clients send again after its servers' faults,
+    /// and the closes a failover makes the leader repeat for clients that retry. `LockModel::on_ensemble` refuses a world whose count exceeds the log.
     pub fn transactions_needed(&self, lock: &LockConfig) -> usize {
-        lock.transactions_needed(self.sessions_at_start) + self.resent_writes(lock.clients)
+        lock.transactions_needed(self.sessions_at_start)
+            + self.resent_writes(lock.clients)
+            + self.closes_again(lock)
+    }
+
+    /// A client that retries after an expiry may have been told its session ended by a
+    /// reconnection while the close was only prepared; a failover can drop that close, and the
+    /// new leader then expires the session again (a session nothing touches) before the client's
+    /// new one may open: one more closeSession per expiry, in worlds whose servers fail over.
+    fn closes_again(&self, lock: &LockConfig) -> usize {
+        let zab = &self.zab;
+        let fails_over = zab.crashes + zab.partitions + zab.timeouts > 0;
+        if self.reopens_sessions && fails_over {
+            usize::from(lock.session_expiries)
+        } else {
+            0
+        }
     }
 
     /// The most writes `clients` may send again after losing their connections to their servers'
