@@ -199,3 +199,36 @@ fn retrying_states_pack_injectively_and_unpack_to_themselves() {
     });
     assert!(opening > 0, "some state opens a new session");
 }
+
+/// Goal: a retrying world whose servers fail over has room in its log for the close a failover
+/// makes the leader repeat (the close of a session whose client was told it ended, dropped with
+/// the old leader), and a world that does not retry or does not fail over has no such room.
+/// Method: the count of one client with one expiry, with and without retrying and a crash.
+#[test]
+fn a_retrying_world_that_fails_over_counts_a_repeated_close() {
+    let count = |retry: bool, crashes: u8| {
+        let config = LockConfig {
+            session_expiries: 1,
+            crashes,
+            retry_after_expiry: retry,
+            ..LockConfig::new(Recipe::Curator, 1)
+        };
+        let ensemble = EnsembleConfig {
+            reopens_sessions: retry,
+            ..EnsembleConfig::new(
+                ZabConfig {
+                    crashes,
+                    ..ZabConfig::new(3, 0)
+                },
+                [0; MAX_CLIENTS],
+            )
+        };
+        ensemble.transactions_needed(&config)
+    };
+    // A create and a delete, the expiry, and with retrying a createSession and a create more;
+    // a crash makes the client send one write again.
+    assert_eq!(count(false, 0), 3);
+    assert_eq!(count(true, 0), 5);
+    assert_eq!(count(false, 1), 4);
+    assert_eq!(count(true, 1), 7, "the repeated close");
+}
