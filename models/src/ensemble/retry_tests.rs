@@ -232,3 +232,60 @@ fn a_retrying_world_that_fails_over_counts_a_repeated_close() {
     assert_eq!(count(false, 1), 4);
     assert_eq!(count(true, 1), 7, "the repeated close");
 }
+
+/// Goal: the writes the expired handle's old server is still forwarding are dropped when the
+/// client opens its new session: taken later by a leader, they would pass for the new session's
+/// (the same client), where ZooKeeper refuses them by their old session id. Method: C0's create
+/// is forwarded by S1 and its connection breaks with the forward on its way; C0 reconnects to
+/// S0; S2 expires C0 and commits the close with S0 while S1's link to S2 holds the forward;
+/// C0 reads `SessionExpired` and opens a new session: the forward is gone.
+#[test]
+fn an_expired_handles_forwarded_write_is_dropped_when_the_client_opens_a_new_session() {
+    let model = retrying(1, 1, false);
+    let mut state = model.init_states().swap_remove(0);
+    state = take(&model, &state, LockAction::StartAcquire { client: C0 });
+    state = take(&model, &state, request(&state, 0)); // S1 forwards the create
+    state = take(&model, &state, LockAction::LoseConnection { client: C0 });
+    let forwarded = |s: &LockState<Ensemble>| {
+        s.zk.zab
+            .net
+            .iter()
+            .any(|p| matches!(p.msg, crate::zab::Msg::Forward { client: 0, .. }))
+    };
+    assert!(forwarded(&state), "the forward outlives the connection");
+    let to_s0 = EnsembleStep::Reconnect {
+        client: 0,
+        server: 0,
+    };
+    let allowed = |action: &LockAction| match action {
+        LockAction::Ensemble(step) => {
+            step.fault_kind().is_none()
+                && !matches!(step, EnsembleStep::Deliver { from: 1, to: 2 })
+                && (!matches!(step, EnsembleStep::Reconnect { .. }) || *step == to_s0)
+        }
+        LockAction::Deliver { .. } => true,
+        _ => false,
+    };
+    let reconnected = super::failover_tests::run_until_told(
+        &model,
+        state,
+        allowed,
+        |s: &LockState<Ensemble>| s.zk.is_connected(0) && s.zk.server_of_client(0) == 0,
+        &mut Vec::new(),
+    );
+    let expiring = take(
+        &model,
+        &reconnected,
+        LockAction::ExpireSession { client: C0 },
+    );
+    let mut told = Vec::new();
+    let reopened = super::failover_tests::run_until_told(
+        &model,
+        expiring,
+        allowed,
+        |s: &LockState<Ensemble>| s.clients[0].phase == Phase::WaitSession,
+        &mut told,
+    );
+    assert_eq!(reopened.zk.opening, 0b1, "{told:#?}");
+    assert!(!forwarded(&reopened), "{told:#?}");
+}

@@ -434,16 +434,19 @@ impl ZkService for Ensemble {
     /// applied, or dropped by a failover and to be expired again): the model names a session by
     /// its client, so the two must not overlap. Once the leader has prepared a createSession for
     /// the client, the session it tracks is that one, which the client may never have learned of
-    /// (it lost its connection first), and the client's next connect request takes its slot.
+    /// (it lost its connection first), and the client's next connect request takes its slot;
+    /// unless the leader is closing it (it expired before that request arrived): then the
+    /// request waits for the close too, which would otherwise end the slot's next session.
     fn request_waits(&self, client: ClientId, request: Request) -> bool {
         let server = self.server_of_client(client);
         match request {
-            Request::CreateSession => {
-                self.opening & self.ended & 1 << client != 0
-                    && self
-                        .leader_of(server)
-                        .is_some_and(|leader| self.trackers[usize::from(leader)].is_tracked(client))
-            }
+            Request::CreateSession => self.leader_of(server).is_some_and(|leader| {
+                let tracker = &self.trackers[usize::from(leader)];
+                tracker.is_closing(client)
+                    || (self.opening & self.ended & 1 << client != 0 && tracker.is_tracked(client))
+            }),
+            // The expired handle's requests are dropped when taken.
+            _ if self.opening & 1 << client != 0 => false,
             _ => request.is_read() && self.holds_write_of(server, client),
         }
     }
@@ -766,33 +769,38 @@ impl ZkService for Ensemble {
     /// tracks the session until it expires it. The watches go with the connection (a server
     /// keeps watches per connection and drops them when it closes), so no later change wakes
     /// the dead client; and the answers in flight to it will never be read.
+    /// Curator replaces an expired handle with a new one: it has no watch and has seen no zxid,
+    /// and its connect request goes through the server the old one was connected to, or, if
+    /// that server no longer serves, through the server it reconnects to. The writes the old
+    /// handle's server is still forwarding are dropped: whichever leader takes them has the
+    /// session's close prepared and refuses them, and their answers would reach nobody; taken
+    /// later, they would pass for the new session's, which has the same client.
+    fn client_reopens(&mut self, client: ClientId) {
+        self.opening |= 1 << client;
+        self.watches.retain(|w| w.client != client);
+        if let Some(seen) = self.seen.get_mut(usize::from(client)) {
+            *seen = Zxid::ZERO;
+        }
+        if !self.serves(self.server_of_client(client)) {
+            self.disconnected |= 1 << client;
+        }
+        self.zab
+            .net
+            .retain(|p| !matches!(p.msg, Msg::Forward { client: c, .. } if c == client));
+    }
+
     fn client_crashed(&mut self, client: ClientId) {
         self.ended |= 1 << client;
+        self.opening &= !(1 << client);
         self.watches.retain(|w| w.client != client);
         self.unread.retain(|u| u.client != client);
     }
 
     /// With failover: the answer `client` reads is the oldest in flight to it, and its zxid is
     /// now the last the client has seen.
-    /// A client that reads `SessionExpired` in a world where it tries again opens a new session
-    /// (Curator replaces an expired handle with a new one): a new handle has no watch, has seen
-    /// no zxid, and its connect request goes through the server the old one was connected to,
-    /// or, if that server no longer serves, through the server it reconnects to.
-    fn client_read(&mut self, config: &EnsembleConfig, client: ClientId, reply: Reply) {
-        match reply {
-            Reply::SessionExpired if config.reopens_sessions => {
-                self.opening |= 1 << client;
-                self.watches.retain(|w| w.client != client);
-                if let Some(seen) = self.seen.get_mut(usize::from(client)) {
-                    *seen = Zxid::ZERO;
-                }
-                if !self.serves(self.server_of_client(client)) {
-                    self.disconnected |= 1 << client;
-                }
-                return;
-            }
-            Reply::SessionCreated => self.opening &= !(1 << client),
-            _ => {}
+    fn client_read(&mut self, client: ClientId, reply: Reply) {
+        if reply == Reply::SessionCreated {
+            self.opening &= !(1 << client);
         }
         if self.seen.is_empty() || !reply.answers_request() {
             return;

@@ -719,8 +719,12 @@ impl<Z: ZkService> LockModel<Z> {
                         "nothing is sent to an expired session after SessionExpired"
                     );
                 }
-                state.zk.client_read(&self.zk, c, reply);
-                if let Some(request) = self.client_reads(&mut state.clients[i], reply) {
+                state.zk.client_read(c, reply);
+                let request = self.client_reads(&mut state.clients[i], reply);
+                if reply == Reply::SessionExpired && request == Some(Request::CreateSession) {
+                    state.zk.client_reopens(c);
+                }
+                if let Some(request) = request {
                     state.links[i].send_request(request);
                 }
             }

@@ -81,10 +81,15 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
     fn client_crashed(&mut self, _client: ClientId) {}
 
     /// The client read `reply` from its channel: an ensemble notes the zxid of an answer, which a
-    /// reconnection compares with the new server's, and the start of a new session after an
-    /// expiry.
+    /// reconnection compares with the new server's.
     #[inline]
-    fn client_read(&mut self, _config: &Self::Config, _client: ClientId, _reply: Reply) {}
+    fn client_read(&mut self, _client: ClientId, _reply: Reply) {}
+
+    /// The client read `SessionExpired` and opens a new session (`retry_after_expiry`): an
+    /// ensemble forgets what the expired handle had (one server forgets a session at its
+    /// expiry).
+    #[inline]
+    fn client_reopens(&mut self, _client: ClientId) {}
 
     /// The answer to `client`'s read was lost with its connection before the client read it: the
     /// watch the read registered, of kind `kind`, goes with the connection (ZooKeeper's server
