@@ -24,6 +24,10 @@ const TOO_LARGE: &[(&str, &str)] = &[
         "3.0 million states, and an ensemble with failover names no persistent sets: the reduced search is the whole one again",
     ),
     (
+        "ensemble/curator-retry.toml",
+        "5.7 million states, and an ensemble whose clients open a new session after an expiry names no persistent sets: the reduced search is the whole one again",
+    ),
+    (
         "ensemble/zk-2845-fixed.toml",
         "3.8 million states, and an ensemble with failover names no persistent sets: the reduced search is the whole one again",
     ),

@@ -105,10 +105,10 @@ impl Ensemble {
                 for (client, reply) in applied.messages {
                     let lost = self.unanswered & entry.bit() != 0;
                     let told_ended = self.ended & 1 << client != 0;
-                    // A client opening a new session reads nothing of its old one (a close its
-                    // server applies late went to the expired handle's connection).
+                    // A client opening a new session reads nothing of its old one's transactions
+                    // (a close its server applies late went to the expired handle's connection).
                     let old_session =
-                        self.opening & 1 << client != 0 && reply != Reply::SessionCreated;
+                        self.opening & 1 << client != 0 && txn.client() == client && lost;
                     if !self.watches_of_at(client, s)
                         || connected & 1 << client == 0
                         || told_ended
@@ -578,6 +578,10 @@ impl ZkService for Ensemble {
         config.reconnects()
     }
 
+    fn client_reads_change_the_service(config: &EnsembleConfig) -> bool {
+        config.reopens_sessions
+    }
+
     fn opens_sessions(config: &EnsembleConfig) -> bool {
         !config.sessions_at_start
     }
@@ -774,7 +778,8 @@ impl ZkService for Ensemble {
     /// that server no longer serves, through the server it reconnects to. The writes the old
     /// handle's server is still forwarding are dropped: whichever leader takes them has the
     /// session's close prepared and refuses them, and their answers would reach nobody; taken
-    /// later, they would pass for the new session's, which has the same client.
+    /// later, they would pass for the new session's, which has the same client. Nothing the old
+    /// session's transactions bring is read any more: they are unanswered.
     fn client_reopens(&mut self, client: ClientId) {
         self.opening |= 1 << client;
         self.watches.retain(|w| w.client != client);
@@ -787,6 +792,11 @@ impl ZkService for Ensemble {
         self.zab
             .net
             .retain(|p| !matches!(p.msg, Msg::Forward { client: c, .. } if c == client));
+        for (value, txn) in self.txns.iter().enumerate() {
+            if txn.client() == client {
+                self.unanswered |= 1 << value;
+            }
+        }
     }
 
     fn client_crashed(&mut self, client: ClientId) {

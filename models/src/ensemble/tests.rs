@@ -21,14 +21,14 @@ fn control() -> LockModel<Ensemble> {
 
 /// What a complete breadth-first search found: states, the longest shortest path, and the
 /// properties that failed somewhere.
-struct Search {
-    states: usize,
-    transitions: usize,
-    depth: usize,
-    violated: Vec<&'static str>,
+pub(super) struct Search {
+    pub(super) states: usize,
+    pub(super) transitions: usize,
+    pub(super) depth: usize,
+    pub(super) violated: Vec<&'static str>,
 }
 
-fn search(model: &LockModel<Ensemble>) -> Search {
+pub(super) fn search(model: &LockModel<Ensemble>) -> Search {
     let properties = model.properties();
     let mut seen: HashSet<LockState<Ensemble>> = HashSet::new();
     let mut queue = VecDeque::new();

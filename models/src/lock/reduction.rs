@@ -78,6 +78,7 @@ impl<Z: ZkService> LockModel<Z> {
             && state.cut.is_empty();
         faults_spent
             && !Z::connections_may_break(&self.zk)
+            && !Z::client_reads_change_the_service(&self.zk)
             && !self.renames_values()
             && self.config.recipe != Recipe::Fenced
             && self.config.variant != Variant::UnsynchronisedEventThread

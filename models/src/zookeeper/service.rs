@@ -192,6 +192,13 @@ pub trait ZkService: Clone + Debug + Eq + Hash + 'static {
         false
     }
 
+    /// Whether a client's reading of `SessionExpired` changes the service (an ensemble whose
+    /// clients open a new session after an expiry drops what the expired handle left there:
+    /// [`ZkService::client_reopens`]), so that it is not a step of the client's own.
+    fn client_reads_change_the_service(_config: &Self::Config) -> bool {
+        false
+    }
+
     /// Whether each client opens its session with a createSession as its first write (an
     /// ensemble with `sessions_at_start = false`); one server has every session open before the
     /// first step.
