@@ -33,6 +33,18 @@ fn retrying(server: u8, message_loss: u8, disconnect_first: bool) -> LockModel<E
     LockModel::on_ensemble(config, ensemble).expect("valid")
 }
 
+/// The standard recipe, one client on S0 with no fault but `session_expiries`, retrying after
+/// them if `retry`.
+fn standard_alone(session_expiries: u8, retry: bool) -> LockModel<Ensemble> {
+    let config = LockConfig {
+        session_expiries,
+        retry_after_expiry: retry,
+        ..LockConfig::new(Recipe::Standard, 1)
+    };
+    let ensemble = EnsembleConfig::new(ZabConfig::new(3, 0), [0; MAX_CLIENTS]);
+    LockModel::on_ensemble(config, ensemble).expect("valid")
+}
+
 /// The kinds of the transactions proposed so far, in order.
 fn proposed(state: &LockState<Ensemble>) -> Vec<&'static str> {
     state
@@ -297,14 +309,7 @@ fn an_expired_handles_forwarded_write_is_dropped_when_the_client_opens_a_new_ses
 /// every news was dropped until the client read its new session's answer).
 #[test]
 fn a_new_session_that_expires_before_its_answer_is_read_leaves_nothing_stuck() {
-    let config = LockConfig {
-        session_expiries: 2,
-        retry_after_expiry: true,
-        ..LockConfig::new(Recipe::Standard, 1)
-    };
-    let ensemble = EnsembleConfig::new(ZabConfig::new(3, 0), [0; MAX_CLIENTS]);
-    let model = LockModel::on_ensemble(config, ensemble).expect("valid");
-    let search = super::tests::search(&model);
+    let search = super::tests::search(&standard_alone(2, true));
     assert!(search.violated.is_empty(), "{:?}", search.violated);
     assert_eq!(search.states, 390_325);
 }
@@ -319,13 +324,7 @@ fn a_retrying_ensemble_names_no_persistent_sets() {
     use crate::PartialOrder;
     use std::ops::ControlFlow;
     let named = |retry: bool| {
-        let config = LockConfig {
-            session_expiries: 1,
-            retry_after_expiry: retry,
-            ..LockConfig::new(Recipe::Standard, 1)
-        };
-        let ensemble = EnsembleConfig::new(ZabConfig::new(3, 0), [0; MAX_CLIENTS]);
-        let model = LockModel::on_ensemble(config, ensemble).expect("valid");
+        let model = standard_alone(1, retry);
         let mut sets = 0;
         super::tests::each_reachable(&model, usize::MAX, |state| {
             let mut actions = Vec::new();

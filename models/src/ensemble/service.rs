@@ -462,12 +462,10 @@ impl ZkService for Ensemble {
         request: Request,
         out: &mut Outbox,
     ) -> Served {
-        let opening = self.opening & 1 << client != 0;
-        if opening && request != Request::CreateSession {
-            // Asked by the expired handle: it went with its connection.
-            return Served::Dropped;
-        }
-        if self.gone(client) {
+        // A request the expired handle of a client opening a new session asked went with its
+        // connection.
+        let expired_handles = self.opening & 1 << client != 0 && request != Request::CreateSession;
+        if expired_handles || self.gone(client) {
             return Served::Dropped;
         }
         let server = self.server_of_client(client);
@@ -768,11 +766,6 @@ impl ZkService for Ensemble {
         true
     }
 
-    /// A crashed client never connects again, as one told its session ended does not. Its
-    /// server closes its connection, not its session: the session's nodes stay, and the leader
-    /// tracks the session until it expires it. The watches go with the connection (a server
-    /// keeps watches per connection and drops them when it closes), so no later change wakes
-    /// the dead client; and the answers in flight to it will never be read.
     /// Curator replaces an expired handle with a new one: it has no watch and has seen no zxid,
     /// and its connect request goes through the server the old one was connected to, or, if
     /// that server no longer serves, through the server it reconnects to. The writes the old
@@ -799,6 +792,11 @@ impl ZkService for Ensemble {
         }
     }
 
+    /// A crashed client never connects again, as one told its session ended does not. Its
+    /// server closes its connection, not its session: the session's nodes stay, and the leader
+    /// tracks the session until it expires it. The watches go with the connection (a server
+    /// keeps watches per connection and drops them when it closes), so no later change wakes
+    /// the dead client; and the answers in flight to it will never be read.
     fn client_crashed(&mut self, client: ClientId) {
         self.ended |= 1 << client;
         self.opening &= !(1 << client);

@@ -81,8 +81,9 @@ impl Ensemble {
 
     /// Whether `client` has a session as its library knows it: every session is open at the
     /// start, or it has read the answer to its createSession (the first answer it reads, whose
-    /// zxid it has seen since); and it is not opening a new one after an expiry. Until then it is in its handshake, and a lost connection makes it
-    /// connect again with a new connect request, with no session to revalidate.
+    /// zxid it has seen since); and it is not opening a new one after an expiry. Until then it is
+    /// in its handshake, and a lost connection makes it connect again with a new connect
+    /// request, with no session to revalidate.
     pub(super) fn knows_session(&self, client: ClientId) -> bool {
         self.opening & 1 << client == 0
             && (self.sessions_at_start || self.seen(client) != crate::zab::types::Zxid::ZERO)

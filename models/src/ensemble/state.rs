@@ -91,7 +91,8 @@ impl EnsembleConfig {
     /// The most transactions one execution of `lock` on this ensemble proposes: the scenario's
     /// own count ([`LockConfig::transactions_needed`], which the scenario reader checks where
     /// it can point at the file), the writes its clients send again after its servers' faults,
-    /// and the closes a failover makes the leader repeat for clients that retry. `LockModel::on_ensemble` refuses a world whose count exceeds the log.
+    /// and the closes a failover makes the leader repeat for clients that retry.
+    /// `LockModel::on_ensemble` refuses a world whose count exceeds the log.
     pub fn transactions_needed(&self, lock: &LockConfig) -> usize {
         lock.transactions_needed(self.sessions_at_start)
             + self.resent_writes(lock.clients)

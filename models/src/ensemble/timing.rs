@@ -34,9 +34,7 @@ impl Timing {
     pub fn expiry_waits_for_old_leaders(&self) -> bool {
         self.disconnect_before_expiry
     }
-}
 
-impl Timing {
     /// No assumption: the table is left out of traces.
     pub fn is_default(&self) -> bool {
         *self == Timing::default()
