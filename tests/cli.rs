@@ -1730,9 +1730,9 @@ fn an_ensemble_counts_the_naive_recipes_refused_creates() {
 
 /// Goal: no fault mix panics a random search of a lock world, on one server or on an ensemble: a
 /// sweep of this kind found the three panics above, each in a world a user would try early.
-/// Method: four recipes under seven fault mixes (every fault kind, two or three at once; in the
-/// last, clients retry after an expiry), on one server and on three, 2,000 runs each with its
-/// own seed; each search must end with a verdict
+/// Method: four recipes and Curator with a sync before its lookup, under seven fault mixes
+/// (every fault kind, two or three at once; in the last, clients retry after an expiry), on one
+/// server and on three, 2,000 runs each with its own seed; each search must end with a verdict
 /// (exit 0 or 1), its summary naming every run, and nothing may panic.
 #[test]
 fn random_searches_over_every_fault_mix_end_with_a_verdict() {
@@ -1748,7 +1748,13 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
     ];
     let mut searched = 0;
     for servers in [1, 3] {
-        for recipe in ["standard", "herd", "curator", "fenced"] {
+        for (recipe, variant) in [
+            ("standard", "fixed"),
+            ("herd", "fixed"),
+            ("curator", "fixed"),
+            ("curator", "sync-before-lookup"),
+            ("fenced", "fixed"),
+        ] {
             for (seed, faults) in (1..).zip(mixes) {
                 let faults = if servers == 1 {
                     // Timeouts and client crashes are an ensemble's faults.
@@ -1767,10 +1773,11 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
                 };
                 let path = write(
                     dir.path(),
-                    &format!("{recipe}-{servers}-{seed}.toml"),
+                    &format!("{recipe}-{variant}-{servers}-{seed}.toml"),
                     &format!(
                         "description = \"a fault mix\"\n\
-                         [model]\nkind = \"lock\"\nrecipe = \"{recipe}\"\nclients = 2\n\
+                         [model]\nkind = \"lock\"\nrecipe = \"{recipe}\"\nvariant = \"{variant}\"\n\
+                         clients = 2\n\
                          servers = {servers}\n{ensemble}{retry}\
                          [faults]\n{faults}\n\
                          [check]\nstrategy = \"random\"\nseed = {seed}\nruns = 2000\nsteps = 150\n"
@@ -1778,7 +1785,7 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
                 );
                 let output = lockscope(dir.path(), &["check", &path.display().to_string(), "-q"]);
                 let (out, err) = (stdout(&output), stderr(&output));
-                let world = format!("{recipe} on {servers} server(s), {faults:?}");
+                let world = format!("{recipe} ({variant}) on {servers} server(s), {faults:?}");
                 assert!(!err.contains("panicked"), "{world}: {err}");
                 assert!(
                     matches!(output.status.code(), Some(0 | 1)),
@@ -1792,7 +1799,7 @@ fn random_searches_over_every_fault_mix_end_with_a_verdict() {
             }
         }
     }
-    assert_eq!(searched, 56);
+    assert_eq!(searched, 70);
 }
 
 /// Goal: random searches of ensemble worlds that once panicked run every run and end with a

@@ -88,14 +88,25 @@ fn every_committed_lock_trace_replays_matching_with_the_violation_recurring() {
         return;
     }
     let traces = committed_lock_traces();
-    assert!(traces.len() >= 11, "found {} lock traces", traces.len());
-    let (code, out, results) = conform(&traces, &["--runs", "2"]);
-    assert_eq!(code, 0, "{out}");
-    let results = results["traces"].as_array().expect("one result per trace");
-    assert_eq!(results.len(), traces.len());
-    for result in results {
-        assert_eq!(result["runs"], 2, "{result}");
-        assert_eq!(result["matched"], 2, "{}: {out}", result["file"]);
+    assert!(traces.len() >= 12, "found {} lock traces", traces.len());
+    // One call per world size: a call replays on one server or on one ensemble.
+    let servers = |path: &PathBuf| {
+        let trace: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("JSON");
+        trace["scenario"]["model"]["servers"].as_u64().unwrap_or(1)
+    };
+    let (one, ensemble): (Vec<PathBuf>, Vec<PathBuf>) =
+        traces.into_iter().partition(|t| servers(t) == 1);
+    assert!(!ensemble.is_empty(), "an ensemble trace is committed");
+    for traces in [one, ensemble] {
+        let (code, out, results) = conform(&traces, &["--runs", "2"]);
+        assert_eq!(code, 0, "{out}");
+        let results = results["traces"].as_array().expect("one result per trace");
+        assert_eq!(results.len(), traces.len());
+        for result in results {
+            assert_eq!(result["runs"], 2, "{result}");
+            assert_eq!(result["matched"], 2, "{}: {out}", result["file"]);
+        }
     }
 }
 
@@ -345,6 +356,23 @@ fn random_runs_of_every_bundled_lock_scenario_match() {
     }
 }
 
+/// Goal: a `sync` the model sends is a real `sync` on the wire, answered as the model answers
+/// it. Method: thirty seeded random runs of Curator with a sync before its protection lookup on
+/// one server; with this seed nine of them lose the create's reply and sync (a decoding of the
+/// real answer as anything but `Synced` makes those nine diverge).
+#[test]
+fn random_runs_that_sync_before_the_lookup_match() {
+    if !zookeeper_here("random_runs_that_sync_before_the_lookup_match") {
+        return;
+    }
+    let (code, out, err, results) =
+        conform_random("scenarios/lock/curator-orphan-sync.toml", "30", "1");
+    assert_eq!(code, Some(0), "{out}{err}");
+    let random = &results["random"];
+    assert_eq!(random["matched"], 30, "{out}");
+    assert_eq!(random["faults"]["connection loss"], 15, "{out}");
+}
+
 /// Run `conform --random SCENARIO --runs N --seed S --json`; returns the exit code, stdout,
 /// stderr and the JSON (null when none was written).
 fn conform_random(
@@ -537,6 +565,65 @@ fn a_step_the_real_leader_cannot_take_is_refused() {
     assert!(
         err.contains("run 2: step 24: S1's ACK of (1,3) reaches S2 before S2 wrote that proposal"),
         "{err}"
+    );
+}
+
+/// Goal: a client's own connection break on an ensemble, its reconnection to another server
+/// (which moves the session's owner) and the late write its old server forwards are what real
+/// servers do: the fixed leader refuses the late write with SessionMoved, and a late last
+/// release has its delete refused but its closeSession carried out (conform found that the model
+/// once refused the pair as a whole); and with a sync before Curator's lookup, the follower's
+/// forwarded sync and the leader's SYNC behind its COMMIT. Method: seeded random runs of
+/// zk-710-fixed.toml (every break there makes a late write), of lagging-lookup.toml (the breaks
+/// in every order) and of lagging-lookup-sync.toml (7 of its 20 runs sync through a follower),
+/// each to its end: every step matches.
+#[test]
+fn random_runs_with_own_connection_breaks_on_an_ensemble_match_every_step() {
+    if !zookeeper_here("random_runs_with_own_connection_breaks_on_an_ensemble") {
+        return;
+    }
+    for (scenario, seed, breaks) in [
+        ("scenarios/ensemble/zk-710-fixed.toml", "11", 4),
+        ("scenarios/ensemble/lagging-lookup.toml", "1", 14),
+        ("scenarios/ensemble/lagging-lookup-sync.toml", "1", 14),
+    ] {
+        let (code, out, err, results) = conform_random(scenario, "20", seed);
+        assert_eq!(code, Some(0), "{scenario}: {out}{err}");
+        let random = &results["random"];
+        assert_eq!(random["matched"], 20, "{scenario}: {out}");
+        assert_eq!(
+            random["faults"]["connection loss"], breaks,
+            "{scenario}: {out}"
+        );
+    }
+}
+
+/// Goal: ZOOKEEPER-710's orphan needs a leader without the owner check: on a real 3.8 ensemble
+/// the late create diverges at its step, refused SessionMoved. Method: zk-710.toml's shortest
+/// orphan (C0's create forwarded by S0 reaches the leader after C0 moved to S2): steps 1 to 10
+/// match, step 11 differs.
+#[test]
+fn a_late_write_from_a_moved_session_is_refused_session_moved_by_a_real_leader() {
+    if !zookeeper_here("a_late_write_from_a_moved_session_is_refused") {
+        return;
+    }
+    let trace = root().join("tests/conform/zk-710-late-create.no_orphan_nodes.trace.json");
+    let (code, out, results) = conform(&[trace], &[]);
+    assert_eq!(code, 1, "{out}");
+    let result = &results["traces"][0];
+    assert_eq!(result["diverged"], 1, "{out}");
+    assert_eq!(result["first"]["ending"]["diverged"]["step"], 11, "{out}");
+    let difference = result["first"]["steps"][10]["difference"]
+        .as_str()
+        .expect("a difference");
+    assert!(
+        difference.starts_with("proposal: model create /lock/lock-0000000001 by C0")
+            && difference.contains("real error SessionMoved of session 0x"),
+        "{difference}"
+    );
+    assert!(
+        out.contains("the harness closes C0's connection to S0, which keeps serving"),
+        "{out}"
     );
 }
 

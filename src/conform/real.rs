@@ -242,8 +242,11 @@ pub fn decode_reply(
             for name in &names {
                 let seq = seq_of(name)?;
                 children.insert(seq);
+                // Curator takes the first child carrying its id in the server's order, which
+                // is arbitrary; two carry it only after an orphan, and the model (like this
+                // comparison) names the lowest.
                 if !protection.is_empty() && name.contains(protection) {
-                    own = Some(seq);
+                    own = Some(own.map_or(seq, |o: u8| o.min(seq)));
                 }
             }
             arrived.names = names;
@@ -257,6 +260,10 @@ pub fn decode_reply(
             Reply::Data { czxid: 0 }
         }
         (Request::Delete { .. }, err::OK) => Reply::Deleted,
+        (Request::Sync { .. }, err::OK) => {
+            body.string().map_err(bad)?;
+            Reply::Synced
+        }
         (
             Request::Create { .. }
             | Request::GetChildren { .. }

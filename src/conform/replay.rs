@@ -508,11 +508,6 @@ impl<Z: Replayed> Harness<'_, Z> {
     }
 
     fn step(&mut self, action: LockAction, before: &LockState<Z>, after: &LockState<Z>) -> Done {
-        if let (Some(was), Some(now)) = (before.zk.ensemble(), after.zk.ensemble()) {
-            if let Some(reason) = quorum::moved_session(action, was, now) {
-                return Err(unrealisable(reason));
-            }
-        }
         match action {
             LockAction::StartAcquire { client } => {
                 let c = index(client);
@@ -548,6 +543,9 @@ impl<Z: Replayed> Harness<'_, Z> {
                 _ => Err(unrealisable(format!("{action} carries no watch event"))),
             },
             LockAction::ExpireSession { client } => self.expire(index(client), after),
+            LockAction::LoseConnection { client } if before.zk.ensemble().is_some() => {
+                self.break_own_connection(index(client), after)
+            }
             LockAction::LoseConnection { client } => {
                 let c = index(client);
                 self.clients[c].lose_in_flight();

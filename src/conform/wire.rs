@@ -13,6 +13,7 @@ pub mod op {
     pub const EXISTS: i32 = 3;
     pub const GET_DATA: i32 = 4;
     pub const GET_CHILDREN: i32 = 8;
+    pub const SYNC: i32 = 9;
     pub const CREATE2: i32 = 15;
     pub const SET_WATCHES: i32 = 101;
     pub const CLOSE_SESSION: i32 = -11;
@@ -35,6 +36,7 @@ pub mod err {
     pub const NO_NODE: i32 = -101;
     pub const NODE_EXISTS: i32 = -110;
     pub const SESSION_EXPIRED: i32 = -112;
+    pub const SESSION_MOVED: i32 = -118;
 }
 
 /// Watch event types (`Watcher.Event.EventType`).

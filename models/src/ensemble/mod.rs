@@ -35,7 +35,9 @@
 //! its connect request, a createSession its server forwards to the leader like any write, and
 //! its recipe starts once its own server has applied it and answered.
 //!
-//! What is left out so far (each comes with a later step of the design's §8): `sync()`, the other
+//! `sync()` ([`sync`]) makes a follower catch up with its leader before it answers.
+//!
+//! What is left out so far (each comes with a later step of the design's §8): the other
 //! server-side session flaws. A lock world on an ensemble refuses the keys that would need them.
 
 mod action;
@@ -44,6 +46,7 @@ mod service;
 mod session_queue;
 mod sessions;
 mod state;
+mod sync;
 mod tasks;
 mod timing;
 mod tracker;
@@ -70,6 +73,8 @@ mod open_tests;
 mod retry_tests;
 #[cfg(test)]
 mod session_tests;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

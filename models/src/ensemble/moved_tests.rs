@@ -155,6 +155,53 @@ fn a_write_forwarded_from_a_lost_connection_is_refused_session_moved_unless_the_
     }
 }
 
+/// Goal: a late last release is refused SessionMoved only in part: the leader refuses its delete
+/// but carries out the closeSession behind it, which ZooKeeper's leader prepares without an owner
+/// check (its own expiry sends one without owning the session); the session ends and its node
+/// with it. A real ensemble showed this (docs/conform.md). Method: C0 holds, releases through S0,
+/// its connection breaks while S0 forwards the release, C0 reconnects to S1, and the late
+/// forward reaches the leader S2.
+#[test]
+fn a_late_last_release_has_its_delete_refused_and_its_close_carried_out() {
+    let model = moved(None, true);
+    let c0 = ActorId::Client(0);
+    let start = model.init_states().swap_remove(0);
+    let start = take(&model, &start, LockAction::StartAcquire { client: c0 });
+    let holds = run_until_quiet(&model, start, &[0], false);
+    assert_eq!(holds.clients[0].phase, Phase::InCs);
+    let mut state = take(&model, &holds, LockAction::Release { client: c0 });
+    state = take(&model, &state, request(&state, 0)); // S0 forwards delete + closeSession
+    state = take(&model, &state, lose_c0());
+    state = take(&model, &state, reply(&state, 0)); // ConnectionLoss: C0 retries its delete
+    state = take(&model, &state, reply(&state, 0)); // Disconnected
+    state = take(&model, &state, reconnect(1));
+    let late = zab(0, 2);
+    let prepared = take(&model, &state, late);
+    assert_eq!(
+        prepared.zk.txns.last().copied(),
+        Some(LockTxn::Delete {
+            client: 0,
+            path: None,
+            close_session: true
+        })
+    );
+    assert!(
+        prepared.zk.trackers[2].is_closing(0),
+        "the close is prepared"
+    );
+    let told = model.describe_step(&state, &late, &prepared);
+    assert!(
+        told.contains("the delete is refused SessionMoved, but the closeSession behind it is not checked for its owner"),
+        "{told}"
+    );
+    let end = run_until_quiet(&model, prepared, &[0], false);
+    assert!(
+        end.zk.agreed_tree().child_nodes().is_empty(),
+        "the node went with the session"
+    );
+    assert_eq!(end.orphan_nodes(true), 0);
+}
+
 /// Goal: the fixed leader refuses only what came through a server the session left: a write
 /// forwarded from a lost connection that reaches the leader before the client has moved is
 /// carried out (its server still owns the session), as ZooKeeper does; that order, with Curator's

@@ -2,7 +2,7 @@
 //! transaction table, the clients' servers and their watches. Injective, so a search may
 //! fingerprint the packed bytes.
 
-use super::state::{Ensemble, Unread};
+use super::state::{Ensemble, LeaderSync, PendingSync, Unread};
 use crate::pack::{Fields, Pack, Packer, Unpacker, Word};
 use crate::zab::types::Zxid;
 use crate::zab::ZabState;
@@ -131,6 +131,20 @@ impl Pack for Ensemble {
             let watch = unread.watch.map_or(0, |w| w.word() + 1);
             out.put(u64::from(unread.client) | zxid_word(unread.zxid) << 8 | watch << 24);
         }
+        out.put(self.syncs.len() as u64);
+        for sync in &self.syncs {
+            out.put(u64::from(sync.client) | zxid_word(sync.after) << 8);
+        }
+        out.put(self.leader_syncs.len() as u64);
+        for sync in &self.leader_syncs {
+            out.put(
+                u64::from(sync.client)
+                    | u64::from(sync.leader) << 8
+                    | u64::from(sync.follower) << 16
+                    | zxid_word(sync.after) << 24
+                    | u64::from(sync.connection_closed) << 40,
+            );
+        }
     }
 
     fn unpack_into(&mut self, input: &mut Unpacker<'_>) {
@@ -171,6 +185,23 @@ impl Pack for Ensemble {
                     0 => None,
                     w => Some(Watch::from_word(w - 1)),
                 },
+            });
+        }
+        for _ in 0..input.take() {
+            let word = input.take();
+            self.syncs.push(PendingSync {
+                client: word as u8,
+                after: zxid_of(word >> 8 & 0xffff),
+            });
+        }
+        for _ in 0..input.take() {
+            let word = input.take();
+            self.leader_syncs.push(LeaderSync {
+                client: word as u8,
+                leader: (word >> 8) as u8,
+                follower: (word >> 16) as u8,
+                after: zxid_of(word >> 24 & 0xffff),
+                connection_closed: word >> 40 & 1 != 0,
             });
         }
     }

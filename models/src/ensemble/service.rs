@@ -55,6 +55,23 @@ impl Ensemble {
         );
     }
 
+    /// `follower` forwards `client`'s `request` to its `leader` (`FollowerRequestProcessor`), on
+    /// their connection.
+    pub(super) fn forward(
+        &mut self,
+        follower: Sid,
+        leader: Sid,
+        client: ClientId,
+        request: Request,
+    ) {
+        let msg = Msg::Forward {
+            client,
+            request,
+            connection_closed: false,
+        };
+        self.zab.send(follower, leader, msg);
+    }
+
     /// Order the messages in flight by link, keeping each link's order. ZAB keeps them in one
     /// list in send order, which also records how sends on different links interleaved: nothing
     /// reads that (a delivery takes its link's oldest message), so here, where the clients' steps
@@ -149,7 +166,7 @@ impl Ensemble {
 
     /// `server` sends `client` an answer carrying `zxid`; with failover the ensemble notes it, and
     /// the watch the request registered, until the client reads it.
-    fn answer(
+    pub(super) fn answer(
         &mut self,
         config: &EnsembleConfig,
         client: ClientId,
@@ -190,6 +207,7 @@ impl Ensemble {
             if !served[usize::from(s)] || self.serves(s) {
                 continue;
             }
+            self.forget_leader_syncs_for(s);
             let old = &before[usize::from(s)];
             let tree = self.replay(&config.zk, old);
             for c in 0..self.connections.len() as ClientId {
@@ -214,6 +232,7 @@ impl Ensemble {
     ) {
         self.disconnected |= 1 << client;
         out.lost_connections |= 1 << client;
+        self.forget_syncs_of(server, client);
         for (txn, value) in self.txns.iter().zip(1u8..) {
             let applied_by = |log: &[crate::zab::Txn]| log.iter().any(|t| t.value == value);
             let another_may_apply = self
@@ -355,7 +374,7 @@ impl Ensemble {
 
     /// Whether `client` will never connect again: it crashed, or a reconnection told it its
     /// session had ended, and it is not opening a new session.
-    fn gone(&self, client: ClientId) -> bool {
+    pub(super) fn gone(&self, client: ClientId) -> bool {
         self.ended & !self.opening & 1 << client != 0
     }
 
@@ -447,6 +466,7 @@ impl ZkService for Ensemble {
             }),
             // The expired handle's requests are dropped when taken.
             _ if self.opening & 1 << client != 0 => false,
+            Request::Sync { .. } => self.holds_write_of(server, client),
             _ => request.is_read() && self.holds_write_of(server, client),
         }
     }
@@ -467,6 +487,11 @@ impl ZkService for Ensemble {
         let expired_handles = self.opening & 1 << client != 0 && request != Request::CreateSession;
         if expired_handles || self.gone(client) {
             return Served::Dropped;
+        }
+        if let Request::Sync { .. } = request {
+            let served = self.take_sync(config, client, request, out);
+            self.sort_links();
+            return served;
         }
         let server = self.server_of_client(client);
         if request.is_read() {
@@ -498,15 +523,7 @@ impl ZkService for Ensemble {
             Some(leader) if leader == server => {
                 self.prepare_and_propose(config, leader, leader, client, request)
             }
-            Some(leader) => self.zab.send(
-                server,
-                leader,
-                Msg::Forward {
-                    client,
-                    request,
-                    connection_closed: false,
-                },
-            ),
+            Some(leader) => self.forward(server, leader, client, request),
             None => unreachable!("a connected client's server serves"),
         }
         self.sort_links();
@@ -693,6 +710,17 @@ impl ZkService for Ensemble {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
                 if let Msg::Forward {
                     client,
+                    request: Request::Sync { .. },
+                    connection_closed,
+                } = msg
+                {
+                    self.zab.take_head(from, to);
+                    self.leader_takes_sync(to, from, client, connection_closed);
+                } else if let Msg::Synced { .. } = msg {
+                    self.zab.take_head(from, to);
+                    self.follower_reads_synced(config, to, msg, out);
+                } else if let Msg::Forward {
+                    client,
                     request,
                     connection_closed,
                 } = msg
@@ -717,6 +745,8 @@ impl ZkService for Ensemble {
         }
         self.drop_connections(config, &before, &served, out);
         self.apply_processed(config, &before, out);
+        self.answer_committed_syncs();
+        self.answer_caught_up_syncs(config, out);
         self.note_session_tables(config, &before, &syncing);
         self.release_holds();
         self.establish_trackers(config, leading);
@@ -735,7 +765,7 @@ impl ZkService for Ensemble {
         let when = if config.late_forwards {
             self.forwarding(client)
         } else {
-            on_link || self.write_pending(client)
+            on_link || self.write_pending(client) || self.sync_under_way(client)
         };
         self.is_connected(client) && !self.gone(client) && when
     }
@@ -782,9 +812,11 @@ impl ZkService for Ensemble {
         if !self.serves(self.server_of_client(client)) {
             self.disconnected |= 1 << client;
         }
-        self.zab
-            .net
-            .retain(|p| !matches!(p.msg, Msg::Forward { client: c, .. } if c == client));
+        self.zab.net.retain(|p| {
+            !matches!(p.msg, Msg::Forward { client: c, .. } | Msg::Synced { client: c, .. } if c == client)
+        });
+        self.syncs.retain(|s| s.client != client);
+        self.leader_syncs.retain(|s| s.client != client);
         for (value, txn) in self.txns.iter().enumerate() {
             if txn.client() == client {
                 self.unanswered |= 1 << value;
@@ -802,6 +834,7 @@ impl ZkService for Ensemble {
         self.opening &= !(1 << client);
         self.watches.retain(|w| w.client != client);
         self.unread.retain(|u| u.client != client);
+        self.forget_syncs_of(self.server_of_client(client), client);
     }
 
     /// With failover: the answer `client` reads is the oldest in flight to it, and its zxid is
@@ -821,7 +854,7 @@ impl ZkService for Ensemble {
         self.seen[usize::from(client)] = self.unread.remove(at).zxid;
     }
 
-    fn describe_step(&self, _config: &EnsembleConfig, step: EnsembleStep, after: &Self) -> String {
+    fn describe_step(&self, config: &EnsembleConfig, step: EnsembleStep, after: &Self) -> String {
         let applied = self.applied_text(after) + &self.established_text(after);
         let lost = self.lost_text(after);
         match step {
@@ -829,8 +862,13 @@ impl ZkService for Ensemble {
                 let msg = self.zab.head(from, to).expect("a delivery is enabled").msg;
                 let proposed = match msg {
                     Msg::Forward {
+                        request: Request::Sync { .. },
+                        ..
+                    } => self.sync_taken_text(after, to),
+                    Msg::Forward {
                         client, request, ..
                     } => self.proposed_text(after, to, from, client, request),
+                    Msg::Synced { .. } => self.synced_text(config, after, to, msg),
                     _ => String::new(),
                 };
                 format!("S{from} → S{to} {msg}{proposed}{lost}{applied}")
@@ -867,9 +905,12 @@ impl ZkService for Ensemble {
     ) -> Option<String> {
         let server = self.server_of_client(client);
         let name = self.server_name(server);
+        let leads = self.leader_of(server) == Some(server);
         Some(if request.is_read() {
             format!("{name} serves C{client}'s {request} from its own tree")
-        } else if self.leader_of(server) == Some(server) {
+        } else if leads && matches!(request, Request::Sync { .. }) {
+            format!("{name} answers C{client}'s {request} at once: it leads")
+        } else if leads {
             format!(
                 "{name} takes C{client}'s {request}{}",
                 self.proposed_text(after, server, server, client, request)

@@ -52,13 +52,33 @@ impl Ensemble {
         if request == Request::CreateSession {
             return self.prepare_session(leader, client, owner);
         }
-        self.trackers[usize::from(leader)]
-            .check(client, owner, config.flaw)
-            .and_then(|()| {
-                self.prepared_view(&config.zk, leader)
-                    .prepare(client, request)
-            })
-            .unwrap_or_else(|reply| LockTxn::Error { client, reply })
+        match self.trackers[usize::from(leader)].check(client, owner, config.flaw) {
+            Ok(()) => self
+                .prepared_view(&config.zk, leader)
+                .prepare(client, request)
+                .unwrap_or_else(|reply| LockTxn::Error { client, reply }),
+            // A last release from a server the session has left: its delete is refused, but
+            // not the closeSession sent right behind it, which no owner check guards (the
+            // leader's own expiry sends one without owning the session): the session closes,
+            // and its nodes go with it. ZooKeeper proposes the delete's error and the close as
+            // two transactions; here they are one, a release whose delete found nothing to do.
+            Err(Reply::SessionMoved)
+                if matches!(
+                    request,
+                    Request::Delete {
+                        close_session: true,
+                        ..
+                    }
+                ) =>
+            {
+                LockTxn::Delete {
+                    client,
+                    path: None,
+                    close_session: true,
+                }
+            }
+            Err(reply) => LockTxn::Error { client, reply },
+        }
     }
 
     /// `PrepRequestProcessor` on `leader` for a connect request without a session
@@ -257,6 +277,18 @@ impl Ensemble {
                 "; S{leader} prepares C{client}'s {request} from S{via}, {left}: refused SessionMoved, proposes {proposed}"
             ),
             LockTxn::Error { .. } => return None,
+            LockTxn::Delete {
+                path: None,
+                close_session: true,
+                ..
+            } if self.trackers[usize::from(leader)]
+                .owner(client)
+                .is_some_and(|owner| owner != via) =>
+            {
+                format!(
+                    "; S{leader} prepares C{client}'s {request} from S{via}, {left}: the delete is refused SessionMoved, but the closeSession behind it is not checked for its owner and closes the session; proposes {proposed}"
+                )
+            }
             _ => {
                 let owner = match after.trackers[usize::from(leader)].owner(client) {
                     Some(s) if self.trackers[usize::from(leader)].owner(client) == Some(s) => {

@@ -170,6 +170,31 @@ pub struct Unread {
     pub watch: Option<Watch>,
 }
 
+/// A `sync` its follower has been answered by the leader for (`Msg::Synced`) and will answer
+/// once it has applied `after`, the last proposal the leader had made when it took the sync.
+/// It belongs to the client's current connection: closing that connection drops it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct PendingSync {
+    pub client: ClientId,
+    pub after: Zxid,
+}
+
+/// A `sync` a follower forwarded, which its leader answers once it has committed `after`, the
+/// last proposal it had made when it took the sync (`Leader.pendingSyncs`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct LeaderSync {
+    pub client: ClientId,
+    pub leader: Sid,
+    pub follower: Sid,
+    pub after: Zxid,
+    /// The client's connection to the follower closed after it sent the sync.
+    pub connection_closed: bool,
+}
+
 /// Most answers in flight at once: one per client (a client waits for each answer before it
 /// sends its next request).
 pub(super) const MAX_UNREAD: usize = MAX_CLIENTS;
@@ -221,6 +246,12 @@ pub struct Ensemble {
     /// answers in flight, in send order. Kept only in worlds with failover.
     pub seen: Slots<Zxid, MAX_CLIENTS>,
     pub unread: Slots<Unread, MAX_UNREAD>,
+    /// The syncs the clients' followers wait to answer, in the order they arrived (at most one
+    /// per client: a client waits for each answer).
+    pub syncs: Slots<PendingSync, MAX_CLIENTS>,
+    /// The syncs the leaders hold until they commit their last proposal, in the order they took
+    /// them (at most one per client).
+    pub leader_syncs: Slots<LeaderSync, MAX_CLIENTS>,
 }
 
 impl Ensemble {
@@ -275,6 +306,8 @@ impl Ensemble {
                 Slots::new()
             },
             unread: Slots::new(),
+            syncs: Slots::new(),
+            leader_syncs: Slots::new(),
             trackers: Default::default(),
         };
         ensemble.establish_trackers(config, [false; MAX_SERVERS]);
@@ -307,6 +340,8 @@ impl Ensemble {
             held_at: 0,
             seen: Slots::new(),
             unread: Slots::new(),
+            syncs: Slots::new(),
+            leader_syncs: Slots::new(),
         }
     }
 

@@ -112,6 +112,7 @@ impl fmt::Display for Request {
                 }
                 Ok(())
             }
+            Request::Sync { path } => write!(f, "sync({path})"),
         }
     }
 }
@@ -155,6 +156,7 @@ impl fmt::Display for Reply {
             Reply::Disconnected => f.write_str("Disconnected"),
             Reply::Reconnected => f.write_str("Reconnected"),
             Reply::SessionMoved => f.write_str("SessionMoved"),
+            Reply::Synced => f.write_str("Synced"),
         }
     }
 }

@@ -52,6 +52,9 @@ pub enum Phase {
     /// until the library reconnects with its session (`Reconnected`) and it has verified its
     /// node; its node and its place in the queue stay.
     Suspended,
+    /// Curator with `sync-before-lookup`: after a `ConnectionLoss` on its create, waiting for
+    /// the answer to the `sync` it sends before it looks for its node.
+    WaitSync,
 }
 
 impl Phase {
@@ -61,6 +64,7 @@ impl Phase {
         matches!(
             self,
             Phase::WaitCreated
+                | Phase::WaitSync
                 | Phase::WaitLookup
                 | Phase::WaitChildren
                 | Phase::WaitStat
@@ -70,7 +74,7 @@ impl Phase {
     }
 
     /// Every phase, in declaration order (a phase's index is its number in a packed client).
-    const ALL: [Phase; 15] = [
+    const ALL: [Phase; 16] = [
         Phase::Init,
         Phase::WaitSession,
         Phase::WaitCreated,
@@ -86,7 +90,19 @@ impl Phase {
         Phase::WaitData,
         Phase::Crashed,
         Phase::Suspended,
+        Phase::WaitSync,
     ];
+
+    /// Inside a protected create call: the create, or the lookup for its node (and the sync
+    /// before it) after a `ConnectionLoss`. A node carrying its protection id may exist that the
+    /// client does not know the name of yet.
+    #[inline]
+    pub fn in_create_call(self) -> bool {
+        matches!(
+            self,
+            Phase::WaitCreated | Phase::WaitSync | Phase::WaitLookup
+        )
+    }
 
     /// The client believes it holds the lock (docs/properties.md `believes_holds`).
     #[inline]

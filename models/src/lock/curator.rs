@@ -51,6 +51,12 @@ pub(super) fn create_request() -> Request {
     standard::create_request()
 }
 
+/// Step 2 with `sync-before-lookup`: first make the server catch up with the leader.
+fn sync(client: &mut Client) -> Option<Request> {
+    client.phase = Phase::WaitSync;
+    Some(Request::Sync { path: Path::Lock })
+}
+
 /// Step 2: look for its own node among the children.
 fn look_up(client: &mut Client) -> Option<Request> {
     client.phase = Phase::WaitLookup;
@@ -110,6 +116,7 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply) -> Option<Request> {
             client.token = czxid;
             list(client)
         }
+        (Phase::WaitSync, Reply::Synced) => look_up(client),
         (Phase::WaitLookup, Reply::Children { own: Some(seq), .. }) => {
             client.seq = Some(seq);
             list(client)
@@ -160,10 +167,12 @@ pub(super) fn on_reconnected(client: &mut Client) -> Option<Request> {
     }
 }
 
-/// `ConnectionLoss` while acquiring: step 2 after a create, otherwise Curator's retry policy
-/// repeats the read that failed. (The delete's retry is every recipe's: `LockModel`.)
-pub(super) fn on_connection_loss(client: &mut Client) -> Option<Request> {
+/// `ConnectionLoss` while acquiring: step 2 after a create (with `sync_first`, the sync before
+/// it), otherwise Curator's retry policy repeats the read that failed. (The delete's retry is
+/// every recipe's: `LockModel`.)
+pub(super) fn on_connection_loss(client: &mut Client, sync_first: bool) -> Option<Request> {
     match client.phase {
+        Phase::WaitCreated | Phase::WaitSync | Phase::WaitLookup if sync_first => sync(client),
         Phase::WaitCreated | Phase::WaitLookup => look_up(client),
         Phase::WaitChildren => list(client),
         Phase::WaitData => {
@@ -259,6 +268,27 @@ mod tests {
         assert_eq!(state.clients[0].phase, Phase::InCs);
     }
 
+    /// Goal: with `sync-before-lookup`, the lookup after a lost create reply is preceded by a
+    /// `sync`, which one server answers at once; the lookup then finds the node. Method: the run
+    /// above with the variant.
+    #[test]
+    fn on_one_server_a_sync_before_the_lookup_is_answered_at_once() {
+        let config = LockConfig {
+            variant: crate::lock::Variant::SyncBeforeLookup,
+            message_loss: 1,
+            ..LockConfig::new(Recipe::Curator, 1)
+        };
+        let model = LockModel::new(config).expect("valid");
+        let mut state = lose_the_created_reply(&model);
+        assert_eq!(state.clients[0].phase, Phase::WaitSync);
+        assert_eq!(state.links[0].from_server.as_slice(), [Reply::Synced]);
+        state = read(&model, &state);
+        assert_eq!(state.clients[0].phase, Phase::WaitLookup);
+        state = serve(&model, &state);
+        state = read(&model, &state);
+        assert_eq!(state.clients[0].seq, Some(0), "adopts the node it created");
+    }
+
     /// Goal: the same run without protection (the standard recipe) creates a second node and
     /// orphans the first, so the test above shows what protection changes.
     #[test]
@@ -310,7 +340,7 @@ mod tests {
             own: Some(3),
         };
         assert_eq!(on_reply(&mut client, listing), read);
-        assert_eq!(on_connection_loss(&mut client), read);
+        assert_eq!(on_connection_loss(&mut client, false), read);
         assert_eq!(client.phase, Phase::WaitData);
         assert_eq!(
             on_reply(&mut client, Reply::NoNode),

@@ -58,6 +58,7 @@ fn waits_for_lock(phase: Phase) -> bool {
         phase,
         Phase::WaitSession
             | Phase::WaitCreated
+            | Phase::WaitSync
             | Phase::WaitLookup
             | Phase::WaitChildren
             | Phase::WaitStat

@@ -85,10 +85,15 @@ pub enum Variant {
     /// state, so a holder told `Disconnected` (SUSPENDED) keeps acting as the holder. Only an
     /// ensemble sends connection events.
     NoConnectionListener,
+    /// Curator's `InterProcessMutex` with a `sync()` before the protection lookup, a change
+    /// Curator does not ship: the lookup after a `ConnectionLoss` on the create reads the
+    /// server the client reconnected to, which may not have applied the create yet; after a
+    /// sync it has applied every write the leader took before the sync.
+    SyncBeforeLookup,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 8] = [
+    pub const ALL: [Variant; 9] = [
         Variant::Fixed,
         Variant::SkipRecheck,
         Variant::WatchLowest,
@@ -97,6 +102,7 @@ impl Variant {
         Variant::NodeVersionToken,
         Variant::UnsynchronisedEventThread,
         Variant::NoConnectionListener,
+        Variant::SyncBeforeLookup,
     ];
 
     pub fn name(self) -> &'static str {
@@ -109,6 +115,7 @@ impl Variant {
             Variant::NodeVersionToken => "node-version-token",
             Variant::UnsynchronisedEventThread => "unsynchronised-event-thread",
             Variant::NoConnectionListener => "no-connection-listener",
+            Variant::SyncBeforeLookup => "sync-before-lookup",
         }
     }
 
@@ -121,7 +128,7 @@ impl Variant {
             | Variant::IgnoreMissingPredecessor
             | Variant::UnsynchronisedEventThread => &[Recipe::Standard, Recipe::Fenced],
             Variant::UncheckedResource | Variant::NodeVersionToken => &[Recipe::Fenced],
-            Variant::NoConnectionListener => &[Recipe::Curator],
+            Variant::NoConnectionListener | Variant::SyncBeforeLookup => &[Recipe::Curator],
         }
     }
 }
@@ -487,10 +494,15 @@ impl<Z: ZkService> LockModel<Z> {
     /// re-registers them on reconnect.
     fn on_connection_loss(&self, client: &mut Client) -> Option<Request> {
         match client.phase {
-            Phase::WaitCreated | Phase::WaitLookup | Phase::WaitChildren | Phase::WaitData
+            Phase::WaitCreated
+            | Phase::WaitSync
+            | Phase::WaitLookup
+            | Phase::WaitChildren
+            | Phase::WaitData
                 if self.config.recipe == Recipe::Curator =>
             {
-                curator::on_connection_loss(client)
+                let sync_first = self.config.variant == Variant::SyncBeforeLookup;
+                curator::on_connection_loss(client, sync_first)
             }
             Phase::WaitCreated => Some(self.create_request()),
             Phase::WaitChildren | Phase::WaitStat => match self.config.recipe {
@@ -519,6 +531,7 @@ impl<Z: ZkService> LockModel<Z> {
             Phase::WaitWatch | Phase::InCs | Phase::WaitWrite | Phase::Suspended => None,
             Phase::Init
             | Phase::WaitSession
+            | Phase::WaitSync
             | Phase::WaitLookup
             | Phase::WaitData
             | Phase::Done

@@ -25,6 +25,7 @@ fn phase_text(phase: Phase) -> &'static str {
         Phase::Done => "is done",
         Phase::Abandoned => "abandons (its session expired)",
         Phase::WaitLookup => "looks for its own node (protection mode)",
+        Phase::WaitSync => "syncs its server before it looks for its own node",
         Phase::WaitData => "waits for the getData reply",
         Phase::Crashed => "has crashed",
         Phase::Suspended => "is suspended (held the lock; waits to reconnect and verify its node)",

@@ -402,8 +402,9 @@ impl<Z: ZkService> LockState<Z> {
 
     /// The lock nodes client `c` knows of: the child it holds the name of; `/lock` while it holds
     /// or releases it (the naive recipe's lock node); with `protected_names` (Curator's
-    /// protection mode) every child while its create call is under way (`WaitCreated`,
-    /// `WaitLookup`: it looks for its node by the id in the name before it creates again); every
+    /// protection mode) every child while its create call is under way
+    /// ([`Phase::in_create_call`]: it looks for its node by the id in the name before it
+    /// creates again); every
     /// node of a crashed client, which go with its session when the leader expires it.
     fn known_nodes(&self, c: ClientId, protected_names: bool) -> Tracked {
         let client = &self.clients[usize::from(c)];
@@ -414,7 +415,7 @@ impl<Z: ZkService> LockState<Z> {
         if client.phase.holds_lock() || client.phase == Phase::WaitDeleted {
             known.add(Path::Lock);
         }
-        if protected_names && matches!(client.phase, Phase::WaitCreated | Phase::WaitLookup) {
+        if protected_names && client.phase.in_create_call() {
             known.0 |= Tracked::EVERY_CHILD;
         }
         if client.phase == Phase::Crashed {

@@ -118,7 +118,9 @@ fn rename_msg(msg: &mut Msg, rename: &mut dyn FnMut(u8) -> u8) {
         }
         Msg::UpToDate => {}
         Msg::Proposal { txn } => rename_zxid(&mut txn.zxid, rename),
-        Msg::Ack { zxid } | Msg::Commit { zxid } => rename_zxid(zxid, rename),
+        Msg::Ack { zxid } | Msg::Commit { zxid } | Msg::Synced { after: zxid, .. } => {
+            rename_zxid(zxid, rename)
+        }
         Msg::Forward { .. } => {}
     }
 }

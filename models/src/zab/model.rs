@@ -152,7 +152,9 @@ impl ZabModel {
             Msg::Ack { zxid } if self.counts_proposal_acks() => self.on_ack(state, to, from, zxid),
             Msg::Ack { .. } => {}
             Msg::Commit { zxid } => self.on_commit(state, to, zxid),
-            Msg::Forward { .. } => unreachable!("the ensemble takes forwarded requests"),
+            Msg::Forward { .. } | Msg::Synced { .. } => {
+                unreachable!("the ensemble takes its clients' messages")
+            }
         }
     }
 

@@ -260,11 +260,21 @@ impl Fields for Msg {
                 client.put_fields(out);
                 out.put(crate::pack::Word::word(*request) << 1 | u64::from(*connection_closed));
             }
+            Msg::Synced {
+                client,
+                after,
+                connection_closed,
+            } => {
+                out.put(10);
+                client.put_fields(out);
+                after.put_fields(out);
+                connection_closed.put_fields(out);
+            }
         }
     }
 
     fn take_fields(input: &mut Unpacker<'_>) -> Self {
-        match take_variant(input, 10, "Msg") {
+        match take_variant(input, 11, "Msg") {
             0 => Msg::FollowerInfo {
                 accepted_epoch: Fields::take_fields(input),
             },
@@ -293,7 +303,7 @@ impl Fields for Msg {
             8 => Msg::Commit {
                 zxid: Fields::take_fields(input),
             },
-            _ => {
+            9 => {
                 let client = Fields::take_fields(input);
                 let word = input.take();
                 Msg::Forward {
@@ -302,6 +312,11 @@ impl Fields for Msg {
                     connection_closed: word & 1 != 0,
                 }
             }
+            _ => Msg::Synced {
+                client: Fields::take_fields(input),
+                after: Fields::take_fields(input),
+                connection_closed: Fields::take_fields(input),
+            },
         }
     }
 }

@@ -157,6 +157,16 @@ pub enum Msg {
         /// (ZooKeeper sends an answer on the connection the request came on).
         connection_closed: bool,
     },
+    /// A lock world on an ensemble: the leader's answer (SYNC) to a `sync` a follower forwarded
+    /// (`Leader.processSync`), sent once the last proposal it had made when it took the sync,
+    /// `after`, is committed, right behind that COMMIT; the follower answers the client once it
+    /// has applied `after` (its `CommitProcessor` takes the sync behind the commits).
+    Synced {
+        client: crate::zookeeper::ClientId,
+        after: Zxid,
+        /// As [`Msg::Forward`]'s: the client's connection to the follower closed meanwhile.
+        connection_closed: bool,
+    },
 }
 
 impl Msg {
@@ -172,7 +182,8 @@ impl Msg {
             | Msg::NewLeader { .. }
             | Msg::UpToDate
             | Msg::Proposal { .. }
-            | Msg::Commit { .. } => false,
+            | Msg::Commit { .. }
+            | Msg::Synced { .. } => false,
         }
     }
 }
@@ -227,6 +238,17 @@ impl fmt::Display for Msg {
                 f,
                 "FORWARD(C{client} {request}, from a connection since closed)"
             ),
+            Msg::Synced {
+                client,
+                after,
+                connection_closed,
+            } => {
+                write!(f, "SYNC(C{client}, after {after})")?;
+                if *connection_closed {
+                    f.write_str(", for a connection since closed")?;
+                }
+                Ok(())
+            }
         }
     }
 }

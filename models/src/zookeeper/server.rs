@@ -245,7 +245,10 @@ impl Server {
         if request != Request::CreateSession && !self.is_live(client) {
             return Served::Dropped;
         }
-        if request.is_read() {
+        if let Request::Sync { .. } = request {
+            // One server is never behind itself: the sync is answered at once.
+            out.send(client, Reply::Synced);
+        } else if request.is_read() {
             let reply = self.read(config, client, request);
             out.send(client, reply);
         } else {
@@ -324,8 +327,11 @@ impl Server {
                 }
                 None => Reply::NoNode,
             },
-            Request::CreateSession | Request::Create { .. } | Request::Delete { .. } => {
-                unreachable!("{request:?} is a write")
+            Request::CreateSession
+            | Request::Create { .. }
+            | Request::Delete { .. }
+            | Request::Sync { .. } => {
+                unreachable!("{request:?} is not a read")
             }
         }
     }
@@ -382,8 +388,11 @@ impl Server {
                     close_session,
                 })
             }
-            Request::GetChildren { .. } | Request::Exists { .. } | Request::GetData { .. } => {
-                unreachable!("{request:?} is a read")
+            Request::GetChildren { .. }
+            | Request::Exists { .. }
+            | Request::GetData { .. }
+            | Request::Sync { .. } => {
+                unreachable!("{request:?} makes no transaction")
             }
         }
     }

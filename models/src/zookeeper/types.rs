@@ -96,6 +96,9 @@ impl Request {
                 path: path.map_values(seq),
                 close_session,
             },
+            Request::Sync { path } => Request::Sync {
+                path: path.map_values(seq),
+            },
         }
     }
 }
@@ -155,7 +158,8 @@ impl Reply {
             | Reply::ConnectionLoss
             | Reply::Disconnected
             | Reply::Reconnected
-            | Reply::SessionMoved => self,
+            | Reply::SessionMoved
+            | Reply::Synced => self,
         }
     }
 }
@@ -367,6 +371,13 @@ pub enum Request {
         path: Path,
         close_session: bool,
     },
+    /// `sync(path)`: the answer comes once the client's server has applied every transaction
+    /// the leader had proposed when it took the sync, so a read sent after it sees every write
+    /// committed before the sync (ZooKeeper reads are otherwise served from a server that may
+    /// lag). On the leader itself, or on one server, it is answered at once.
+    Sync {
+        path: Path,
+    },
 }
 
 /// What a watch event reports.
@@ -446,6 +457,8 @@ pub enum Reply {
     /// check of `SessionTrackerImpl.checkSession`). The answer belongs to the connection the
     /// session left, so no client reads it.
     SessionMoved,
+    /// The answer to `sync`: the client's server has caught up with the leader as of the sync.
+    Synced,
 }
 
 /// A session's state on the server.
@@ -558,6 +571,7 @@ impl Word for Request {
                 path,
                 close_session,
             } => (5, path, u64::from(close_session)),
+            Request::Sync { path } => (6, path, 0),
         };
         variant | path.word() << 4 | flag << 13
     }
@@ -588,6 +602,7 @@ impl Word for Request {
                 path,
                 close_session: flag != 0,
             },
+            6 => Request::Sync { path },
             variant => unreachable!("request variant {variant} was never packed"),
         }
     }
@@ -627,6 +642,7 @@ impl Word for Reply {
             Reply::Disconnected => 11,
             Reply::SessionMoved => 12,
             Reply::Reconnected => 13,
+            Reply::Synced => 14,
         }
     }
 
@@ -664,6 +680,7 @@ impl Word for Reply {
             11 => Reply::Disconnected,
             12 => Reply::SessionMoved,
             13 => Reply::Reconnected,
+            14 => Reply::Synced,
             variant => unreachable!("reply variant {variant} was never packed"),
         }
     }
@@ -747,10 +764,12 @@ mod tests {
             Reply::SessionExpired,
             Reply::ConnectionLoss,
             Reply::SessionMoved,
+            Reply::Synced,
             Reply::Stat { exists: false },
             Reply::Stat { exists: true },
         ];
         for path in paths {
+            requests.push(Request::Sync { path });
             for flag in [false, true] {
                 requests.push(Request::GetChildren { path, watch: flag });
                 requests.push(Request::Exists { path, watch: flag });

@@ -14,6 +14,8 @@ pub mod kind {
     pub const PROPOSAL: i32 = 2;
     pub const ACK: i32 = 3;
     pub const COMMIT: i32 = 4;
+    /// The leader's answer to a learner's forwarded `sync` (no zxid: 0).
+    pub const SYNC: i32 = 7;
     /// The leader's last packet of a synchronisation: the follower serves from now on.
     pub const UPTODATE: i32 = 12;
     /// The leader's snapshot follows this packet as a raw serialised tree, not as packets.
@@ -25,6 +27,8 @@ pub mod txn {
     pub const CREATE: i32 = 1;
     pub const DELETE: i32 = 2;
     pub const CREATE2: i32 = 15;
+    /// Not a transaction: the operation of a forwarded `sync` REQUEST.
+    pub const SYNC: i32 = 9;
     pub const CREATE_SESSION: i32 = -10;
     pub const CLOSE_SESSION: i32 = -11;
     pub const ERROR: i32 = -1;
@@ -35,6 +39,7 @@ pub mod txn {
             CREATE => "create".into(),
             DELETE => "delete".into(),
             CREATE2 => "create2".into(),
+            SYNC => "sync".into(),
             CREATE_SESSION => "createSession".into(),
             CLOSE_SESSION => "closeSession".into(),
             ERROR => "error".into(),
@@ -154,6 +159,7 @@ pub fn kind_name(kind: i32) -> String {
         kind::PROPOSAL => "PROPOSAL".into(),
         kind::ACK => "ACK".into(),
         kind::COMMIT => "COMMIT".into(),
+        kind::SYNC => "SYNC".into(),
         other => format!("packet type {other}"),
     }
 }

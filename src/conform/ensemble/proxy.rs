@@ -132,7 +132,7 @@ impl LinkState {
 fn stepped(kind: i32) -> bool {
     matches!(
         kind,
-        kind::REQUEST | kind::PROPOSAL | kind::ACK | kind::COMMIT
+        kind::REQUEST | kind::PROPOSAL | kind::ACK | kind::COMMIT | kind::SYNC
     )
 }
 
@@ -416,7 +416,7 @@ impl Links {
         let mut holding = state.holding
             && stepped(packet.kind)
             && !epoch_ack
-            && (packet.kind == kind::REQUEST || packet.zxid > state.floor);
+            && (matches!(packet.kind, kind::REQUEST | kind::SYNC) || packet.zxid > state.floor);
         let LinkState {
             links,
             early_acks,

@@ -16,7 +16,6 @@ mod moved;
 mod packets;
 mod settle;
 
-pub(super) use moved::moved_session;
 use packets::Matched;
 pub(super) use settle::told_at;
 

@@ -97,12 +97,8 @@ impl<Z: Replayed> Harness<'_, Z> {
                     .logic
                     .seq
                     .is_some_and(|m| self.seqs.real_of(m) == real_seq);
-                let looks_up = self.model.config.recipe == Recipe::Curator
-                    && matches!(
-                        phase,
-                        lockscope_models::lock::Phase::WaitCreated
-                            | lockscope_models::lock::Phase::WaitLookup
-                    );
+                let looks_up =
+                    self.model.config.recipe == Recipe::Curator && phase.in_create_call();
                 holds_name || looks_up
             } else {
                 phase.holds_lock() || phase == lockscope_models::lock::Phase::WaitDeleted

@@ -136,6 +136,11 @@ impl<Z: Replayed> Harness<'_, Z> {
                 real_text = format!("delete({real})");
                 (op::DELETE, real, false, 0)
             }
+            Request::Sync { path } => {
+                let real = self.real_path(path)?;
+                real_text = format!("sync({real})");
+                (op::SYNC, real, false, 0)
+            }
             Request::CreateSession => unreachable!("a session is opened by a connect"),
         };
         let client = &mut self.clients[c];
@@ -148,6 +153,7 @@ impl<Z: Replayed> Harness<'_, Z> {
         let sent = match op {
             op::CREATE2 => conn.send(op, |out| wire::create_body(out, &path, flags)),
             op::DELETE => conn.send(op, |out| out.string(&path).int(-1)),
+            op::SYNC => conn.send(op, |out| out.string(&path)),
             _ => conn.send(op, |out| out.string(&path).bool(watch)),
         };
         let xid = sent

@@ -463,6 +463,9 @@ pub(super) fn is_synchronisation(msg: zab::Msg) -> bool {
         | zab::Msg::NewLeader { .. }
         | zab::Msg::UpToDate => true,
         zab::Msg::Ack { zxid } => zxid.counter == 0,
-        zab::Msg::Proposal { .. } | zab::Msg::Commit { .. } | zab::Msg::Forward { .. } => false,
+        zab::Msg::Proposal { .. }
+        | zab::Msg::Commit { .. }
+        | zab::Msg::Forward { .. }
+        | zab::Msg::Synced { .. } => false,
     }
 }

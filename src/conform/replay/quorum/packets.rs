@@ -8,10 +8,24 @@ use super::*;
 /// its REQUEST, PROPOSAL, ACK and COMMIT are each two packets, released together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Want {
-    Request { session: i64, op: i32 },
-    Proposal { value: u8, part: usize },
-    Ack { value: u8, part: usize },
-    Commit { value: u8, part: usize },
+    Request {
+        session: i64,
+        op: i32,
+    },
+    Proposal {
+        value: u8,
+        part: usize,
+    },
+    Ack {
+        value: u8,
+        part: usize,
+    },
+    Commit {
+        value: u8,
+        part: usize,
+    },
+    /// The leader's answer to a forwarded `sync`.
+    Sync,
 }
 
 impl Want {
@@ -21,6 +35,7 @@ impl Want {
             Want::Proposal { .. } => kind::PROPOSAL,
             Want::Ack { .. } => kind::ACK,
             Want::Commit { .. } => kind::COMMIT,
+            Want::Sync => kind::SYNC,
         }
     }
 }
@@ -75,6 +90,7 @@ impl<Z: Replayed> Harness<'_, Z> {
                         ..
                     } => &[txn::DELETE, txn::CLOSE_SESSION],
                     Request::Delete { .. } => &[txn::DELETE],
+                    Request::Sync { .. } => &[txn::SYNC],
                     other => {
                         return Err(unrealisable(format!(
                             "a forwarded {other}: the harness opens sessions before the replay"
@@ -85,6 +101,7 @@ impl<Z: Replayed> Harness<'_, Z> {
                     .map(|&op| Want::Request { session, op })
                     .collect()
             }
+            zab::Msg::Synced { .. } => vec![Want::Sync],
             zab::Msg::Proposal { txn } => group(txn.value, |value, part| Want::Proposal {
                 value,
                 part,
@@ -173,6 +190,8 @@ impl<Z: Replayed> Harness<'_, Z> {
             Want::Ack { value, part } | Want::Commit { value, part } => {
                 Ok(bound(&self.values, value, part) == Some(packet.zxid))
             }
+            // A SYNC names no client: the follower answers its syncs in the order it sent them.
+            Want::Sync => Ok(true),
         }
     }
 
@@ -356,6 +375,7 @@ impl<Z: Replayed> Harness<'_, Z> {
 fn proposed_text(proposed: &Proposed) -> String {
     match proposed.err {
         Some(wire::err::SESSION_EXPIRED) => "error SessionExpired".into(),
+        Some(wire::err::SESSION_MOVED) => "error SessionMoved".into(),
         Some(code) => format!("error {code}"),
         None => txn::name(proposed.kind).to_string(),
     }
