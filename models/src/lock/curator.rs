@@ -10,6 +10,10 @@
 //! 4. Own node lowest → hold.
 //! 5. `getData(next-lower node, watch)`: a data watch, which also fires when that node is
 //!    deleted. `NoNode` → go to 3 (no watch was left). Otherwise wait for the event, then go to 3.
+//!    The watcher wakes the waiting thread on *any* event it is given, and ZooKeeper's client
+//!    gives every registered watcher the connection's `Disconnected` and `SyncConnected` (an
+//!    event of type None): a waiter woken so goes to 3 too, and its listing waits in the library
+//!    until the connection is back.
 //! 6. Release: `delete(own node)` (`NoNode` counts as done).
 //!
 //! Steps 7 and 8 are not `InterProcessMutex`'s, which never reads the connection state: they
@@ -144,6 +148,14 @@ pub(super) fn on_reply(client: &mut Client, reply: Reply) -> Option<Request> {
         (_, Reply::Event { .. }) => None,
         _ => unexpected(client, reply),
     }
+}
+
+/// Step 5's wake-up by a connection event (the library's `Disconnected` or `Reconnected`) while
+/// waiting for the watch: the waiting thread lists again (step 3). In any other phase nobody
+/// waits on the monitor, and the event wakes no one.
+pub(super) fn woken_by_connection_event(client: &mut Client) -> Option<Request> {
+    assert_eq!(client.phase, Phase::WaitWatch, "only a waiter is woken");
+    list(client)
 }
 
 /// Step 7, SUSPENDED (the library's `Disconnected`) while holding: Curator's documentation tells
@@ -319,6 +331,61 @@ mod tests {
         state = read(&model, &state);
         assert_eq!(state.clients[0].phase, Phase::WaitCreated);
         assert_eq!(state.links[0].to_server[0], create_request());
+    }
+
+    /// Goal: a connection event wakes a waiting `InterProcessMutex`, listener or not: its watcher
+    /// hears `Disconnected` and `Reconnected` (events of type None), and the woken thread lists
+    /// again; a client not waiting on the monitor lists nothing, and the standard recipe, whose
+    /// client waits on nothing of the kind, ignores both. Method: a waiter and a holder read each
+    /// event, through the lock world's session-level handler.
+    #[test]
+    fn a_connection_event_wakes_a_waiting_mutex_which_lists_again() {
+        let listing = Some(Request::GetChildren {
+            path: Path::Lock,
+            watch: false,
+        });
+        for variant in [
+            crate::lock::Variant::Fixed,
+            crate::lock::Variant::NoConnectionListener,
+        ] {
+            let config = LockConfig {
+                variant,
+                ..LockConfig::new(Recipe::Curator, 2)
+            };
+            let model = LockModel::new(config).expect("valid");
+            for event in [Reply::Disconnected, Reply::Reconnected] {
+                let mut waiter = Client {
+                    phase: Phase::WaitWatch,
+                    seq: Some(1),
+                    ..Client::new()
+                };
+                assert_eq!(
+                    model.client_reads(&mut waiter, event),
+                    listing,
+                    "{variant:?}"
+                );
+                assert_eq!(waiter.phase, Phase::WaitChildren);
+                let mut reading = Client {
+                    phase: Phase::WaitData,
+                    seq: Some(1),
+                    predecessor: Some(0),
+                    ..Client::new()
+                };
+                assert_eq!(model.client_reads(&mut reading, event), None);
+                assert_eq!(reading.phase, Phase::WaitData);
+            }
+        }
+        let standard = LockModel::new(LockConfig::new(Recipe::Standard, 2)).expect("valid");
+        let mut waiter = Client {
+            phase: Phase::WaitWatch,
+            seq: Some(1),
+            ..Client::new()
+        };
+        assert_eq!(
+            standard.client_reads(&mut waiter, Reply::Disconnected),
+            None
+        );
+        assert_eq!(waiter.phase, Phase::WaitWatch);
     }
 
     /// Goal: a waiter reads its predecessor with `getData` and a watch, retries that very read

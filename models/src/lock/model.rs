@@ -430,6 +430,12 @@ impl<Z: ZkService> LockModel<Z> {
             // holder, then verifies its node and holds again (`curator::on_suspended`,
             // `curator::on_reconnected`); the other recipes ignore both, as hand-written clients
             // do. The library reconnects by itself.
+            // The mutex's own watcher hears connection events too, and wakes a waiter.
+            Reply::Disconnected | Reply::Reconnected
+                if self.config.recipe == Recipe::Curator && client.phase == Phase::WaitWatch =>
+            {
+                curator::woken_by_connection_event(client)
+            }
             Reply::Disconnected if self.listens_to_connection_state() => {
                 curator::on_suspended(client);
                 None
