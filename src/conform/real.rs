@@ -149,6 +149,31 @@ impl RealClient {
         self.session == SessionEnd::Live && waits && in_flight
     }
 
+    /// Its connection to an ensemble's server closed (the server stopped serving, or the harness
+    /// broke it) while the server may still apply what it sent: a last release whose
+    /// closeSession has no answer yet leaves the session live until a leader commits the close.
+    /// A live session's library fails the request it waits on with `ConnectionLoss` (in place of
+    /// whatever was still unread of an earlier loss: it fails the outstanding call once) and
+    /// reports `Disconnected`. Returns whether it did; an ended session's library says nothing.
+    pub fn lose_connection(&mut self) -> bool {
+        if self.sent.iter().any(|(_, request)| request.is_none()) {
+            self.session = SessionEnd::Live;
+        }
+        if self.session != SessionEnd::Live {
+            self.conn = None;
+            return false;
+        }
+        if self.logic.phase.awaits_reply() {
+            self.lose_in_flight();
+        } else {
+            self.conn = None;
+            self.sent.clear();
+        }
+        self.incoming
+            .push_back(Arrived::notice(Reply::Disconnected));
+        true
+    }
+
     /// The connection broke: what was in flight is lost (the watches its events fired are set
     /// again on reconnect) and the library reports `ConnectionLoss`.
     pub fn lose_in_flight(&mut self) {

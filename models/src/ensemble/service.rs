@@ -716,9 +716,14 @@ impl ZkService for Ensemble {
                 {
                     self.zab.take_head(from, to);
                     self.leader_takes_sync(to, from, client, connection_closed);
-                } else if let Msg::Synced { .. } = msg {
+                } else if let Msg::Synced {
+                    client,
+                    after,
+                    connection_closed,
+                } = msg
+                {
                     self.zab.take_head(from, to);
-                    self.follower_reads_synced(config, to, msg, out);
+                    self.follower_reads_synced(config, to, client, after, connection_closed, out);
                 } else if let Msg::Forward {
                     client,
                     request,
@@ -868,7 +873,11 @@ impl ZkService for Ensemble {
                     Msg::Forward {
                         client, request, ..
                     } => self.proposed_text(after, to, from, client, request),
-                    Msg::Synced { .. } => self.synced_text(config, after, to, msg),
+                    Msg::Synced {
+                        client,
+                        after: proposal,
+                        connection_closed,
+                    } => self.synced_text(config, after, to, client, proposal, connection_closed),
                     _ => String::new(),
                 };
                 format!("S{from} → S{to} {msg}{proposed}{lost}{applied}")

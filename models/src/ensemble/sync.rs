@@ -18,7 +18,7 @@
 //! answer, as a forwarded write's.
 
 use super::state::{Ensemble, EnsembleConfig, LeaderSync, PendingSync};
-use crate::zab::{Msg, Sid};
+use crate::zab::{Msg, Sid, Zxid};
 use crate::zookeeper::{ClientId, Outbox, Reply, Request, Served};
 
 impl Ensemble {
@@ -62,21 +62,20 @@ impl Ensemble {
             after,
             connection_closed,
         });
-        self.answer_committed_syncs();
     }
 
-    /// Step 3, after every step: each leader answers the syncs whose proposal it has committed
+    /// Step 3, after every step (the one that took a sync included): each leader answers the syncs whose proposal it has committed
     /// (right behind that COMMIT on the connection), in the order it took them; a leader that
     /// stepped down answers none.
     pub(super) fn answer_committed_syncs(&mut self) {
         let mut i = 0;
         while i < self.leader_syncs.len() {
             let sync = self.leader_syncs[i];
-            let leader = self.zab.server(sync.leader);
-            let committed = leader.disk.delivered().last().map(|t| t.zxid);
+            let delivered = self.zab.server(sync.leader).disk.delivered();
+            let committed = delivered.last().map_or(Zxid::ZERO, |t| t.zxid);
             if !self.leads(sync.leader) {
                 self.leader_syncs.remove(i);
-            } else if sync.after == crate::zab::Zxid::ZERO || committed >= Some(sync.after) {
+            } else if committed >= sync.after {
                 self.leader_syncs.remove(i);
                 self.zab.send(
                     sync.leader,
@@ -106,27 +105,26 @@ impl Ensemble {
         &mut self,
         config: &EnsembleConfig,
         follower: Sid,
-        msg: Msg,
+        client: ClientId,
+        after: Zxid,
+        connection_closed: bool,
         out: &mut Outbox,
     ) {
-        if let Msg::Synced { client, after, .. } = msg {
-            if self.takes_synced(config, follower, msg) {
-                self.syncs.push(PendingSync { client, after });
-                self.answer_caught_up_syncs(config, out);
-            }
+        if self.takes_synced(config, follower, client, connection_closed) {
+            self.syncs.push(PendingSync { client, after });
+            self.answer_caught_up_syncs(config, out);
         }
     }
 
-    /// Whether the leader's answer `msg` reaching `follower` is for a connection still open.
-    fn takes_synced(&self, config: &EnsembleConfig, follower: Sid, msg: Msg) -> bool {
-        let Msg::Synced {
-            client,
-            connection_closed,
-            ..
-        } = msg
-        else {
-            unreachable!("{msg} is not the leader's answer to a sync")
-        };
+    /// Whether the leader's answer to `client`'s sync reaching `follower` is for a connection
+    /// still open.
+    fn takes_synced(
+        &self,
+        config: &EnsembleConfig,
+        follower: Sid,
+        client: ClientId,
+        connection_closed: bool,
+    ) -> bool {
         !connection_closed
             && self.is_connected(client)
             && self.server_of_client(client) == follower
@@ -185,23 +183,18 @@ impl Ensemble {
             })
     }
 
-    /// What `follower` did with the leader's answer `msg`, in the step to `after`.
+    /// What `follower` did with the leader's answer to `client`'s sync, which names
+    /// `proposal`, in the step to `after`.
     pub(super) fn synced_text(
         &self,
         config: &EnsembleConfig,
         after: &Ensemble,
         follower: Sid,
-        msg: Msg,
+        client: ClientId,
+        proposal: Zxid,
+        connection_closed: bool,
     ) -> String {
-        let Msg::Synced {
-            client,
-            after: proposal,
-            ..
-        } = msg
-        else {
-            unreachable!("{msg} is not the leader's answer to a sync")
-        };
-        if !self.takes_synced(config, follower, msg) {
+        if !self.takes_synced(config, follower, client, connection_closed) {
             format!("; C{client}'s connection to S{follower} has closed: nobody reads the answer")
         } else if after.syncs.iter().any(|s| s.client == client) {
             format!("; S{follower} answers C{client} once it has applied {proposal}")

@@ -221,29 +221,9 @@ impl<Z: Replayed> Harness<'_, Z> {
                     name(c)
                 )));
             }
-            let client = &mut self.clients[c];
-            // A last release whose closeSession has no answer yet: the session lives on until
-            // a leader commits the close, and the library reports the loss as for any request.
-            if client.sent.iter().any(|(_, request)| request.is_none()) {
-                client.session = SessionEnd::Live;
+            if self.clients[c].lose_connection() {
+                dropped.push(name(c).to_string());
             }
-            if client.session != SessionEnd::Live {
-                client.conn = None;
-                continue;
-            }
-            // As the model's client: one that waits for a reply reads ConnectionLoss for it, in
-            // place of whatever was still unread of an earlier loss (the library fails the
-            // outstanding call once, whichever connection it was sent on).
-            if client.logic.phase.awaits_reply() {
-                client.lose_in_flight();
-            } else {
-                client.conn = None;
-                client.sent.clear();
-            }
-            client
-                .incoming
-                .push_back(Arrived::notice(Reply::Disconnected));
-            dropped.push(name(c).to_string());
         }
         Ok(if dropped.is_empty() {
             String::new()

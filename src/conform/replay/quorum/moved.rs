@@ -18,17 +18,8 @@ impl<Z: Replayed> Harness<'_, Z> {
         c: usize,
         after: &LockState<Z>,
     ) -> Done {
-        let client = &mut self.clients[c];
-        let server = client.server;
-        // A last release whose closeSession has no answer yet: the session lives on until a
-        // leader commits the close.
-        if client.sent.iter().any(|(_, request)| request.is_none()) {
-            client.session = SessionEnd::Live;
-        }
-        client.lose_in_flight();
-        client
-            .incoming
-            .push_back(Arrived::notice(Reply::Disconnected));
+        let server = self.clients[c].server;
+        self.clients[c].lose_connection();
         let text = format!(
             "the harness closes {}'s connection to S{server}, which keeps serving (what it is forwarding still reaches the leader); the library reports ConnectionLoss, then Disconnected",
             name(c)
